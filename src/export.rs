@@ -1,0 +1,456 @@
+//! Export: streams every batch of a plan into `images.npy`, `labels.npy`, `class_names.json`,
+//! `manifest.csv` and `skipped.csv`, in one pass, so row `i` of every file describes the same sample.
+//!
+//! Guarantees: memory is bounded by the loader's prefetch depth, not by N; the `.npy` headers are
+//! rewritten in place for the final N when files were skipped; everything is written under `.partial`
+//! names and renamed only once complete, so a cancelled or failed export leaves no file that looks valid;
+//! the free space is checked before the first byte is written.
+
+use std::borrow::Cow;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::index::DatasetIndex;
+use crate::loader::{Batch, LoadJob, Loader, Pixels, SampleFailure};
+use crate::npy::{NpyDtype, NpyWriter};
+use crate::options::{Dtype, LabelMode};
+
+/// The files an export writes, in the order they are renamed into place.
+pub const OUTPUT_FILES: [&str; 5] = ["images.npy", "labels.npy", "class_names.json", "manifest.csv", "skipped.csv"];
+const PARTIAL_SUFFIX: &str = ".partial";
+
+/// Export choices beyond the loader's.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    /// Output folder (created if missing).
+    pub out: PathBuf,
+    /// Label encoding.
+    pub label_mode: LabelMode,
+    /// Replace batchscope's files in a non-empty output folder.
+    pub overwrite: bool,
+    /// Fail on the first file that cannot be loaded.
+    pub strict: bool,
+    /// Finished batches allowed to wait for the writer.
+    pub prefetch: usize,
+}
+
+/// How far an export has got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExportProgress {
+    /// Samples processed (written or skipped).
+    pub done: usize,
+    /// Samples in the plan.
+    pub total: usize,
+    /// Samples skipped so far.
+    pub skipped: usize,
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportReport {
+    /// Rows in the arrays.
+    pub exported: usize,
+    /// Files that could not be loaded, with reasons, in plan order.
+    pub skipped: Vec<SampleFailure>,
+    /// Files written, with their sizes in bytes.
+    pub files: Vec<(PathBuf, u64)>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Why an export did not complete. Nothing that looks like a finished export is left behind.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The label mode does not fit the dataset.
+    #[error("{0}")]
+    LabelMode(String),
+    /// The plan holds no samples.
+    #[error("no images to export in {0:?} (expected <folder>/<class>/<image>.jpg, or images anywhere with labels off)")]
+    Empty(PathBuf),
+    /// The output path is a file.
+    #[error("the output path is a file, not a folder: {0:?}")]
+    OutIsFile(PathBuf),
+    /// The output folder has files and overwriting was not asked for.
+    #[error("the output folder is not empty (use --overwrite to replace batchscope's files in it): {0:?}")]
+    OutNotEmpty(PathBuf),
+    /// Not enough free space for the output.
+    #[error("not enough free disk space: the export needs {needed} bytes ({needed_h}) but only {available} bytes ({available_h}) are free at {path:?}")]
+    NoSpace {
+        /// Bytes needed.
+        needed: u64,
+        /// Human-readable bytes needed.
+        needed_h: String,
+        /// Bytes available.
+        available: u64,
+        /// Human-readable bytes available.
+        available_h: String,
+        /// The output folder.
+        path: PathBuf,
+    },
+    /// A file operation failed.
+    #[error("{action} failed: {source}: {path:?}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// `strict` was set and a file could not be loaded.
+    #[error("cannot load an image (strict mode): {reason}: {path:?}")]
+    Strict {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The loader thread could not start.
+    #[error("cannot start the loader thread: {0}")]
+    Thread(io::Error),
+    /// Cancelled by the user.
+    #[error("export cancelled; no output was kept")]
+    Cancelled,
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ExportError + 'a {
+    move |source| ExportError::Io { action, path: path.to_path_buf(), source }
+}
+
+/// Formats a byte count for people (`3.9 GB`).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    #[allow(clippy::cast_precision_loss)]
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// The shapes and sizes an export of `job` will write, for showing before it starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportPlan {
+    /// Shape of `images.npy`.
+    pub images_shape: Vec<usize>,
+    /// numpy dtype of `images.npy`.
+    pub images_dtype: NpyDtype,
+    /// Shape and dtype of `labels.npy`, if written.
+    pub labels: Option<(Vec<usize>, NpyDtype)>,
+    /// Bytes of the arrays plus an estimate for the CSV files.
+    pub total_bytes: u64,
+}
+
+/// Checks the label mode against the dataset and computes what will be written.
+pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, ExportError> {
+    let index = &job.index;
+    let classes = index.class_names.len();
+    match label_mode {
+        LabelMode::None => {}
+        _ if !index.labeled => {
+            return Err(ExportError::LabelMode(
+                "labels are off (--labels none), so the label mode must be none".into(),
+            ));
+        }
+        LabelMode::Binary if classes != 2 => {
+            return Err(ExportError::LabelMode(format!(
+                "label mode binary needs exactly 2 classes, found {classes}: {}",
+                index.class_names.join(", ")
+            )));
+        }
+        _ => {}
+    }
+    let n = job.plan.len();
+    let s = job.shape;
+    let images_dtype = match job.element.dtype {
+        Dtype::Uint8 => NpyDtype::U8,
+        Dtype::Float32 => NpyDtype::F32,
+    };
+    let labels = match label_mode {
+        LabelMode::Int => Some((vec![n], NpyDtype::I32)),
+        LabelMode::Categorical => Some((vec![n, classes], NpyDtype::F32)),
+        LabelMode::Binary => Some((vec![n, 1], NpyDtype::F32)),
+        LabelMode::None => None,
+    };
+    let bytes = |shape: &[usize], dtype: NpyDtype| (shape.iter().product::<usize>() * dtype.size()) as u64 + 128;
+    let images_shape = vec![n, s.height, s.width, s.channels];
+    let mut total_bytes = bytes(&images_shape, images_dtype);
+    if let Some((shape, dtype)) = &labels {
+        total_bytes += bytes(shape, *dtype);
+    }
+    let manifest: u64 = job.plan.order.iter().map(|&i| index.samples[i].rel_path.as_os_str().len() as u64 + 40).sum();
+    total_bytes += manifest + 4096;
+    Ok(ExportPlan { images_shape, images_dtype, labels, total_bytes })
+}
+
+/// Deletes the `.partial` files unless the export got to renaming them.
+struct PartialFiles {
+    dir: PathBuf,
+    committed: bool,
+}
+
+impl PartialFiles {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}{PARTIAL_SUFFIX}"))
+    }
+}
+
+impl Drop for PartialFiles {
+    fn drop(&mut self) {
+        if !self.committed {
+            for name in OUTPUT_FILES {
+                // Best effort: the file may never have been created.
+                let _ = fs::remove_file(self.path(name));
+            }
+        }
+    }
+}
+
+/// Checks the output folder and creates it if missing.
+fn prepare_out(options: &ExportOptions) -> Result<(), ExportError> {
+    let out = &options.out;
+    match fs::metadata(out) {
+        Ok(meta) if !meta.is_dir() => return Err(ExportError::OutIsFile(out.clone())),
+        Ok(_) => {
+            let mut entries = fs::read_dir(out).map_err(io_err("reading the output folder", out))?;
+            if entries.next().is_some() && !options.overwrite {
+                return Err(ExportError::OutNotEmpty(out.clone()));
+            }
+        }
+        Err(_) => fs::create_dir_all(out).map_err(io_err("creating the output folder", out))?,
+    }
+    Ok(())
+}
+
+/// Exports every batch of `job`. `on_progress` is called after each batch; setting `cancel` stops the
+/// export and removes its partial files.
+pub fn export(
+    job: Arc<LoadJob>,
+    options: &ExportOptions,
+    on_progress: &mut dyn FnMut(ExportProgress),
+    cancel: &AtomicBool,
+) -> Result<ExportReport, ExportError> {
+    let started = Instant::now();
+    let export_plan = plan_export(&job, options.label_mode)?;
+    if job.plan.is_empty() {
+        return Err(ExportError::Empty(job.index.root.clone()));
+    }
+    prepare_out(options)?;
+    let out = &options.out;
+    let available = fs4::available_space(out).map_err(io_err("reading the free space of", out))?;
+    if available < export_plan.total_bytes {
+        return Err(ExportError::NoSpace {
+            needed: export_plan.total_bytes,
+            needed_h: human_bytes(export_plan.total_bytes),
+            available,
+            available_h: human_bytes(available),
+            path: out.clone(),
+        });
+    }
+
+    let mut partial = PartialFiles { dir: out.clone(), committed: false };
+    let mut writer = Writer::create(&partial, &job, &export_plan, options.label_mode)?;
+    let loader = Loader::sequential(Arc::clone(&job), options.prefetch, None).map_err(ExportError::Thread)?;
+    let mut progress = ExportProgress { total: job.plan.len(), ..ExportProgress::default() };
+    let mut skipped = Vec::new();
+    while let Some(batch) = loader.recv() {
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        if options.strict {
+            if let Some(failure) = batch.failures.first() {
+                return Err(ExportError::Strict {
+                    path: job.index.root.join(&failure.rel_path),
+                    reason: failure.reason.clone(),
+                });
+            }
+        }
+        writer.write_batch(&batch, &job.index)?;
+        progress.done += batch.samples.len() + batch.failures.len();
+        progress.skipped += batch.failures.len();
+        skipped.extend(batch.failures);
+        on_progress(progress);
+    }
+    if cancel.load(Ordering::Relaxed) || progress.done < progress.total {
+        loader.cancel();
+        return Err(ExportError::Cancelled);
+    }
+    drop(loader);
+    let exported = writer.rows;
+    writer.finish(&partial, &skipped, &job.index)?;
+
+    // Everything is complete on disk: move it into place, then forget the partial names.
+    let mut files = Vec::new();
+    for name in OUTPUT_FILES {
+        let from = partial.path(name);
+        let to = out.join(name);
+        if from.exists() {
+            fs::rename(&from, &to).map_err(io_err("renaming into place", &to))?;
+            let len = fs::metadata(&to).map(|m| m.len()).unwrap_or(0);
+            files.push((to, len));
+        } else if to.exists() {
+            // A labels.npy from an earlier export with labels would no longer match the images.
+            fs::remove_file(&to).map_err(io_err("removing a stale file", &to))?;
+        }
+    }
+    partial.committed = true;
+    Ok(ExportReport { exported, skipped, files, elapsed: started.elapsed() })
+}
+
+/// The open `.partial` files of a running export.
+struct Writer {
+    images: NpyWriter,
+    labels: Option<NpyWriter>,
+    label_mode: LabelMode,
+    classes: usize,
+    manifest: csv::Writer<BufWriter<File>>,
+    manifest_path: PathBuf,
+    rows: usize,
+}
+
+impl Writer {
+    fn create(
+        partial: &PartialFiles,
+        job: &LoadJob,
+        plan: &ExportPlan,
+        label_mode: LabelMode,
+    ) -> Result<Self, ExportError> {
+        let images_path = partial.path("images.npy");
+        let images = NpyWriter::create(&images_path, plan.images_dtype, job.plan.len(), &plan.images_shape[1..])
+            .map_err(io_err("creating", &images_path))?;
+        let labels = match &plan.labels {
+            Some((shape, dtype)) => {
+                let path = partial.path("labels.npy");
+                Some(NpyWriter::create(&path, *dtype, job.plan.len(), &shape[1..]).map_err(io_err("creating", &path))?)
+            }
+            None => None,
+        };
+        let manifest_path = partial.path("manifest.csv");
+        let file = File::create(&manifest_path).map_err(io_err("creating", &manifest_path))?;
+        let mut manifest = csv::Writer::from_writer(BufWriter::new(file));
+        manifest
+            .write_record(["index", "path", "label", "class_name"])
+            .map_err(|e| csv_err(e, &manifest_path))?;
+        Ok(Self {
+            images,
+            labels,
+            label_mode,
+            classes: job.index.class_names.len(),
+            manifest,
+            manifest_path,
+            rows: 0,
+        })
+    }
+
+    fn write_batch(&mut self, batch: &Batch, index: &DatasetIndex) -> Result<(), ExportError> {
+        let images_bytes: Cow<'_, [u8]> = match &batch.pixels {
+            Pixels::U8(v) => Cow::Borrowed(v),
+            Pixels::F32(v) => f32_le_bytes(v),
+        };
+        self.images.write_rows(&images_bytes).map_err(|e| self.io("writing images.npy", e))?;
+        if let Some(labels) = &mut self.labels {
+            let mut bytes = Vec::new();
+            for &i in &batch.samples {
+                let label = index.samples[i].label.unwrap_or(0);
+                match self.label_mode {
+                    LabelMode::Int => bytes.extend_from_slice(&i32::try_from(label).unwrap_or(i32::MAX).to_le_bytes()),
+                    LabelMode::Categorical => {
+                        for c in 0..self.classes {
+                            let hot = if c == label as usize { 1.0f32 } else { 0.0 };
+                            bytes.extend_from_slice(&hot.to_le_bytes());
+                        }
+                    }
+                    #[allow(clippy::cast_precision_loss)]
+                    LabelMode::Binary => bytes.extend_from_slice(&(label as f32).to_le_bytes()),
+                    LabelMode::None => {}
+                }
+            }
+            labels.write_rows(&bytes).map_err(|source| ExportError::Io {
+                action: "writing labels.npy",
+                path: self.manifest_path.with_file_name("labels.npy.partial"),
+                source,
+            })?;
+        }
+        for &i in &batch.samples {
+            let sample = &index.samples[i];
+            let row = self.rows.to_string();
+            let path = manifest_path_bytes(&sample.rel_path);
+            let (label, class) = match sample.label {
+                Some(l) => (l.to_string(), index.class_names.get(l as usize).cloned().unwrap_or_default()),
+                None => (String::new(), String::new()),
+            };
+            self.manifest
+                .write_record([row.as_bytes(), &path, label.as_bytes(), class.as_bytes()])
+                .map_err(|e| csv_err(e, &self.manifest_path))?;
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    fn io(&self, action: &'static str, source: io::Error) -> ExportError {
+        ExportError::Io { action, path: self.manifest_path.with_file_name("images.npy.partial"), source }
+    }
+
+    fn finish(self, partial: &PartialFiles, skipped: &[SampleFailure], index: &DatasetIndex) -> Result<(), ExportError> {
+        let images_path = partial.path("images.npy");
+        self.images.finish().map_err(io_err("finishing", &images_path))?;
+        if let Some(labels) = self.labels {
+            let path = partial.path("labels.npy");
+            labels.finish().map_err(io_err("finishing", &path))?;
+        }
+        let mut manifest = self.manifest.into_inner().map_err(|e| ExportError::Io {
+            action: "finishing",
+            path: self.manifest_path.clone(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        manifest.flush().map_err(io_err("finishing", &self.manifest_path))?;
+
+        let names_path = partial.path("class_names.json");
+        let json = serde_json::to_vec(&index.class_names).map_err(|e| ExportError::Io {
+            action: "encoding",
+            path: names_path.clone(),
+            source: io::Error::other(e),
+        })?;
+        fs::write(&names_path, json).map_err(io_err("writing", &names_path))?;
+
+        let skipped_path = partial.path("skipped.csv");
+        let file = File::create(&skipped_path).map_err(io_err("creating", &skipped_path))?;
+        let mut csv = csv::Writer::from_writer(BufWriter::new(file));
+        csv.write_record(["path", "reason"]).map_err(|e| csv_err(e, &skipped_path))?;
+        for failure in skipped {
+            csv.write_record([manifest_path_bytes(&failure.rel_path).as_slice(), failure.reason.as_bytes()])
+                .map_err(|e| csv_err(e, &skipped_path))?;
+        }
+        csv.flush().map_err(io_err("finishing", &skipped_path))?;
+        Ok(())
+    }
+}
+
+fn csv_err(err: csv::Error, path: &Path) -> ExportError {
+    let source = match err.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    };
+    ExportError::Io { action: "writing", path: path.to_path_buf(), source }
+}
+
+/// The path as written in the CSV files: relative to the dataset root, `/`-separated, with the file
+/// name's bytes exactly as on disk (names that are not UTF-8 stay byte-exact).
+pub fn manifest_path_bytes(rel: &Path) -> Vec<u8> {
+    let parts: Vec<&[u8]> = rel.iter().map(|c| c.as_encoded_bytes()).collect();
+    parts.join(&b'/')
+}
+
+fn f32_le_bytes(values: &[f32]) -> Cow<'_, [u8]> {
+    if cfg!(target_endian = "little") {
+        Cow::Borrowed(bytemuck::cast_slice(values))
+    } else {
+        Cow::Owned(values.iter().flat_map(|v| v.to_le_bytes()).collect())
+    }
+}

@@ -1,0 +1,294 @@
+//! Walks a dataset folder once, without decoding anything, into the list of samples and class names.
+//!
+//! The order is Keras's (`keras.utils.image_dataset_from_directory`, measured against Keras 3.15):
+//! class names are the immediate subdirectories of the root sorted by code point (empty ones and
+//! symlinked ones included, names starting with `.` excluded); within a class every directory below it is
+//! visited in byte order of its full path (`sub` < `sub-2` < `sub/deep`) and the files of each directory
+//! by name. Files are taken by extension, case-insensitively. Paths are kept as the OS gave them, so
+//! names that are not UTF-8 survive byte for byte.
+
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::options::{IndexOptions, LabelSource};
+
+/// The extensions Keras takes (`ALLOWLIST_FORMATS`), lower case, without the dot.
+pub const KERAS_EXTENSIONS: &[&str] = &["bmp", "gif", "jpeg", "jpg", "png"];
+/// The extensions taken in addition with [`IndexOptions::extra_formats`].
+pub const EXTRA_EXTENSIONS: &[&str] = &["webp", "tif", "tiff"];
+
+/// One image file of the dataset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sample {
+    /// Path relative to the dataset root.
+    pub rel_path: PathBuf,
+    /// Class index into [`DatasetIndex::class_names`]; `None` when labels are off.
+    pub label: Option<u32>,
+}
+
+/// Something that the walk could not read; the rest of the folder is still indexed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexWarning {
+    /// The directory or link concerned.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// The result of indexing: every sample in Keras's order, and the class names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DatasetIndex {
+    /// The dataset folder.
+    pub root: PathBuf,
+    /// Class names in label order (empty when labels are off). Lossy UTF-8 for display; the directory
+    /// itself is read by its real name.
+    pub class_names: Vec<String>,
+    /// All samples, class by class, each class in Keras's file order.
+    pub samples: Vec<Sample>,
+    /// Directories that could not be read and symlink loops that were not followed.
+    pub warnings: Vec<IndexWarning>,
+    /// Whether labels were inferred (samples carry a label) or are off.
+    pub labeled: bool,
+}
+
+impl DatasetIndex {
+    /// Absolute (root-joined) path of sample `i`.
+    pub fn path(&self, i: usize) -> PathBuf {
+        self.root.join(&self.samples[i].rel_path)
+    }
+
+    /// Number of samples of each class, in label order.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.class_names.len()];
+        for label in self.samples.iter().filter_map(|s| s.label) {
+            counts[label as usize] += 1;
+        }
+        counts
+    }
+}
+
+/// Why a folder could not be indexed at all.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The root is missing or unreadable.
+    #[error("cannot read the dataset folder: {source}: {path:?}")]
+    Root {
+        /// The root.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The root exists but is not a directory.
+    #[error("not a folder: {0:?}")]
+    NotADirectory(PathBuf),
+    /// `class_names` named a class that is not a subdirectory.
+    #[error("class {name:?} is not a subdirectory of the dataset folder; the classes there are: {valid}")]
+    UnknownClass {
+        /// The name asked for.
+        name: String,
+        /// The valid names, comma-separated.
+        valid: String,
+    },
+    /// `class_names` named a class twice.
+    #[error("class {0:?} is listed twice in the class names")]
+    DuplicateClass(String),
+    /// Indexing was cancelled.
+    #[error("indexing was cancelled")]
+    Cancelled,
+}
+
+/// Progress and cancellation of a running walk.
+pub struct WalkControl<'a> {
+    /// Called with the number of files found so far, every few hundred files.
+    pub on_progress: &'a (dyn Fn(usize) + Sync),
+    /// Checked between directories.
+    pub cancel: &'a AtomicBool,
+}
+
+/// Indexes `root` with `options`. See the module docs for the order.
+pub fn scan(root: &Path, options: &IndexOptions) -> Result<DatasetIndex, IndexError> {
+    let never = AtomicBool::new(false);
+    scan_with(root, options, &WalkControl { on_progress: &|_| {}, cancel: &never })
+}
+
+/// [`scan`] with progress reports and cancellation.
+pub fn scan_with(
+    root: &Path,
+    options: &IndexOptions,
+    control: &WalkControl<'_>,
+) -> Result<DatasetIndex, IndexError> {
+    let meta = fs::metadata(root).map_err(|source| IndexError::Root { path: root.to_path_buf(), source })?;
+    if !meta.is_dir() {
+        return Err(IndexError::NotADirectory(root.to_path_buf()));
+    }
+    let mut walker = Walker { options, control, found: 0, warnings: Vec::new() };
+    let mut index = DatasetIndex { root: root.to_path_buf(), ..DatasetIndex::default() };
+
+    match options.labels {
+        LabelSource::None => {
+            for rel_path in walker.files_below(root, Path::new(""))? {
+                index.samples.push(Sample { rel_path, label: None });
+            }
+        }
+        LabelSource::Inferred => {
+            let classes = select_classes(class_dirs(root)?, options.class_names.as_deref())?;
+            for (label, dir_name) in classes.iter().enumerate() {
+                let label = u32::try_from(label).unwrap_or(u32::MAX);
+                for rel_path in walker.files_below(&root.join(dir_name), Path::new(dir_name))? {
+                    index.samples.push(Sample { rel_path, label: Some(label) });
+                }
+            }
+            index.labeled = true;
+            index.class_names = classes.iter().map(|n| n.to_string_lossy().into_owned()).collect();
+        }
+    }
+    index.warnings = walker.warnings;
+    Ok(index)
+}
+
+/// The immediate subdirectories of `root` (following symlinks), minus hidden ones, in byte order.
+fn class_dirs(root: &Path) -> Result<Vec<OsString>, IndexError> {
+    let entries = fs::read_dir(root).map_err(|source| IndexError::Root { path: root.to_path_buf(), source })?;
+    let mut names: Vec<OsString> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
+        .filter(|e| is_dir_following_links(&e.path()))
+        .map(|e| e.file_name())
+        .collect();
+    names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
+    Ok(names)
+}
+
+/// Applies an explicit class list: keeps its order, checks every name exists.
+fn select_classes(found: Vec<OsString>, wanted: Option<&[String]>) -> Result<Vec<OsString>, IndexError> {
+    let Some(wanted) = wanted else { return Ok(found) };
+    let mut seen = HashSet::new();
+    wanted
+        .iter()
+        .map(|name| {
+            if !seen.insert(name.as_str()) {
+                return Err(IndexError::DuplicateClass(name.clone()));
+            }
+            found.iter().find(|f| f.to_string_lossy() == name.as_str()).cloned().ok_or_else(|| {
+                IndexError::UnknownClass {
+                    name: name.clone(),
+                    valid: found.iter().map(|f| f.to_string_lossy()).collect::<Vec<_>>().join(", "),
+                }
+            })
+        })
+        .collect()
+}
+
+fn is_dir_following_links(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+fn has_image_extension(name: &OsStr, extra_formats: bool) -> bool {
+    let Some(ext) = Path::new(name).extension() else { return false };
+    let ext = ext.as_encoded_bytes();
+    let matches = |list: &[&str]| list.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(ext));
+    matches(KERAS_EXTENSIONS) || (extra_formats && matches(EXTRA_EXTENSIONS))
+}
+
+struct Walker<'a> {
+    options: &'a IndexOptions,
+    control: &'a WalkControl<'a>,
+    found: usize,
+    warnings: Vec<IndexWarning>,
+}
+
+/// One directory's image files, by name, relative to the dataset root.
+struct DirFiles {
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+impl Walker<'_> {
+    /// Every image file below `dir` (whose path relative to the root is `rel`), in Keras's order.
+    fn files_below(&mut self, dir: &Path, rel: &Path) -> Result<Vec<PathBuf>, IndexError> {
+        let mut dirs = Vec::new();
+        let mut ancestors = HashSet::new();
+        if let Ok(meta) = fs::metadata(dir) {
+            ancestors.insert((meta.dev(), meta.ino()));
+        }
+        self.walk(dir, rel, &mut ancestors, &mut dirs)?;
+        dirs.sort_by(|a, b| a.dir.as_os_str().as_encoded_bytes().cmp(b.dir.as_os_str().as_encoded_bytes()));
+        Ok(dirs.into_iter().flat_map(|d| d.files).collect())
+    }
+
+    fn walk(
+        &mut self,
+        dir: &Path,
+        rel: &Path,
+        ancestors: &mut HashSet<(u64, u64)>,
+        out: &mut Vec<DirFiles>,
+    ) -> Result<(), IndexError> {
+        if self.control.cancel.load(Ordering::Relaxed) {
+            return Err(IndexError::Cancelled);
+        }
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                self.warnings.push(IndexWarning { path: dir.to_path_buf(), reason: err.to_string() });
+                return Ok(());
+            }
+        };
+        let mut files = Vec::new();
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    self.warnings.push(IndexWarning { path: dir.to_path_buf(), reason: err.to_string() });
+                    continue;
+                }
+            };
+            let name = entry.file_name();
+            let Ok(file_type) = entry.file_type() else { continue };
+            if file_type.is_dir() {
+                subdirs.push((name, false));
+            } else if file_type.is_symlink() && is_dir_following_links(&entry.path()) {
+                if self.options.follow_links {
+                    subdirs.push((name, true));
+                }
+            } else if has_image_extension(&name, self.options.extra_formats) {
+                files.push(name);
+            }
+        }
+        files.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
+        let before = self.found;
+        self.found += files.len();
+        if self.found / 256 != before / 256 {
+            (self.control.on_progress)(self.found);
+        }
+        out.push(DirFiles { dir: rel.to_path_buf(), files: files.iter().map(|f| rel.join(f)).collect() });
+
+        for (name, is_link) in subdirs {
+            let path = dir.join(&name);
+            let key = fs::metadata(&path).map(|m| (m.dev(), m.ino()));
+            let key = match key {
+                Ok(key) => key,
+                Err(err) => {
+                    self.warnings.push(IndexWarning { path, reason: err.to_string() });
+                    continue;
+                }
+            };
+            if !ancestors.insert(key) {
+                if is_link {
+                    self.warnings.push(IndexWarning {
+                        path,
+                        reason: "symlink loop: it points back to a folder above it, not followed".into(),
+                    });
+                }
+                continue;
+            }
+            self.walk(&path, &rel.join(&name), ancestors, out)?;
+            ancestors.remove(&key);
+        }
+        Ok(())
+    }
+}

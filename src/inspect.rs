@@ -1,0 +1,166 @@
+//! `inspect`: what a dataset folder holds and what the options make of it, from the index and the
+//! image headers only (nothing is decoded).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::AtomicBool;
+
+use serde::Serialize;
+
+use crate::index::DatasetIndex;
+use crate::options::LoadOptions;
+use crate::plan::BatchPlan;
+use crate::probe;
+
+/// One class and how many of the planned samples it has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClassCount {
+    /// Label index.
+    pub label: u32,
+    /// Class name.
+    pub name: String,
+    /// Planned samples of this class.
+    pub count: usize,
+}
+
+/// A file whose header could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    /// Path relative to the root.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The summary `batchscope inspect` prints.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// The dataset folder.
+    pub root: String,
+    /// Files indexed before splitting.
+    pub indexed: usize,
+    /// Samples in the plan (after split and drop-remainder).
+    pub samples: usize,
+    /// Classes in label order with their planned counts.
+    pub classes: Vec<ClassCount>,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Number of batches.
+    pub batches: usize,
+    /// Samples in the last batch.
+    pub last_batch: usize,
+    /// The shuffle seed used, if shuffled.
+    pub seed: Option<u32>,
+    /// `"HxW"` → number of files.
+    pub sizes: BTreeMap<String, usize>,
+    /// Format name → number of files.
+    pub formats: BTreeMap<String, usize>,
+    /// Files whose header could not be read (they would be skipped).
+    pub unreadable: Vec<Unreadable>,
+    /// Folders that could not be walked and symlink loops.
+    pub warnings: Vec<Unreadable>,
+    /// The options that produced this summary.
+    pub options: LoadOptions,
+}
+
+/// Summarises `index` under `plan`, reading every planned file's header.
+pub fn summarize(index: &DatasetIndex, plan: &BatchPlan, options: &LoadOptions) -> Summary {
+    let mut counts = vec![0usize; index.class_names.len()];
+    for &i in &plan.order {
+        if let Some(label) = index.samples[i].label {
+            counts[label as usize] += 1;
+        }
+    }
+    let never = AtomicBool::new(false);
+    let headers = probe::headers(index, &plan.order, &never).unwrap_or_default();
+    let mut sizes = BTreeMap::new();
+    let mut formats = BTreeMap::new();
+    let mut unreadable = Vec::new();
+    for (&i, header) in plan.order.iter().zip(&headers) {
+        match header {
+            Ok((format, w, h)) => {
+                *sizes.entry(format!("{h}x{w}")).or_insert(0) += 1;
+                *formats.entry(format!("{format:?}").to_uppercase()).or_insert(0) += 1;
+            }
+            Err(reason) => unreadable.push(Unreadable {
+                path: index.samples[i].rel_path.to_string_lossy().into_owned(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+    let batches = plan.batch_count();
+    Summary {
+        root: index.root.to_string_lossy().into_owned(),
+        indexed: index.samples.len(),
+        samples: plan.len(),
+        classes: index
+            .class_names
+            .iter()
+            .zip(counts)
+            .enumerate()
+            .map(|(label, (name, count))| ClassCount {
+                label: u32::try_from(label).unwrap_or(u32::MAX),
+                name: name.clone(),
+                count,
+            })
+            .collect(),
+        batch_size: plan.batch_size,
+        batches,
+        last_batch: if batches == 0 { 0 } else { plan.batch(batches - 1).len() },
+        seed: plan.seed,
+        sizes,
+        formats,
+        unreadable,
+        warnings: index
+            .warnings
+            .iter()
+            .map(|w| Unreadable { path: w.path.to_string_lossy().into_owned(), reason: w.reason.clone() })
+            .collect(),
+        options: options.clone(),
+    }
+}
+
+impl Summary {
+    /// The human-readable report.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "dataset    {}", self.root);
+        if self.samples == self.indexed {
+            let _ = writeln!(s, "samples    {}", self.samples);
+        } else {
+            let _ = writeln!(s, "samples    {} (of {} indexed)", self.samples, self.indexed);
+        }
+        let _ = writeln!(
+            s,
+            "batches    {} of {} (last batch {})",
+            self.batches, self.batch_size, self.last_batch
+        );
+        if let Some(seed) = self.seed {
+            let _ = writeln!(s, "seed       {seed}");
+        }
+        if self.classes.is_empty() {
+            let _ = writeln!(s, "classes    none (labels off)");
+        } else {
+            let _ = writeln!(s, "classes    {}", self.classes.len());
+            let width = self.classes.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
+            for c in &self.classes {
+                let _ = writeln!(s, "  {:>4}  {:<width$}  {}", c.label, c.name, c.count);
+            }
+        }
+        let list = |map: &BTreeMap<String, usize>| {
+            let mut v: Vec<_> = map.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            v.iter().map(|(k, n)| format!("{k} ({n})")).collect::<Vec<_>>().join(", ")
+        };
+        let _ = writeln!(s, "sizes      {}", list(&self.sizes));
+        let _ = writeln!(s, "formats    {}", list(&self.formats));
+        for u in &self.unreadable {
+            let _ = writeln!(s, "unreadable {}: {:?}", u.reason, u.path);
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "warning    {}: {:?}", w.reason, w.path);
+        }
+        let _ = writeln!(s, "options    {}", serde_json::to_string(&self.options).unwrap_or_default());
+        s
+    }
+}

@@ -1,0 +1,22 @@
+//! batchscope: turn an image-folder dataset into batches and `.npy` arrays with the exact semantics of
+//! Keras's `image_dataset_from_directory`, in bounded memory, with every bad file reported instead of fatal.
+//!
+//! The data flows one way (see `DESIGN.md` in the project's shared notes):
+//! [`index`] (walk the folder) → [`plan`] (order, split, batch bounds) → [`loader`] (decode and
+//! preprocess on a background thread) → consumers: [`export`] (`.npy` files), [`inspect`] (a summary)
+//! and the GUI in `app`. Only `app` knows about egui.
+
+pub mod cli;
+pub mod decode;
+pub mod export;
+pub mod index;
+pub mod inspect;
+pub mod job;
+pub mod loader;
+pub mod mt19937;
+pub mod npy;
+pub mod options;
+pub mod plan;
+pub mod preprocess;
+pub mod probe;
+pub mod resize;

@@ -1,0 +1,154 @@
+//! From a decoded image to the sample that lands in a batch: Keras's geometry (native size, resize,
+//! crop or pad to the aspect ratio) and the output element type.
+
+use serde::{Deserialize, Serialize};
+
+use crate::decode::Decoded;
+use crate::options::{AspectFit, Dtype, PreprocessOptions, Scale};
+use crate::resize::{self, View};
+
+/// `(height, width, channels)` of every sample of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shape {
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+    /// Channels per pixel.
+    pub channels: usize,
+}
+
+impl Shape {
+    /// Elements of one sample.
+    pub fn len(&self) -> usize {
+        self.height * self.width * self.channels
+    }
+
+    /// Whether a sample holds no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The element type of a batch and, for float32, its value range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Element {
+    /// uint8 or float32.
+    pub dtype: Dtype,
+    /// For float32: 0..255 or 0..1.
+    pub scale: Scale,
+}
+
+/// Where one sample's elements go.
+pub enum Slot<'a> {
+    /// Bytes; resized values are rounded to nearest.
+    U8(&'a mut [u8]),
+    /// Floats, scaled.
+    F32(&'a mut [f32], Scale),
+}
+
+/// A decoded image that does not fit the batch.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PreprocessError {
+    /// Native size was asked for and this image's size differs from the dataset's.
+    #[error("image is {got_h}x{got_w} but the dataset's images are {want_h}x{want_w}; set an image size to resize")]
+    SizeMismatch {
+        /// This image's height.
+        got_h: usize,
+        /// This image's width.
+        got_w: usize,
+        /// The dataset's height.
+        want_h: usize,
+        /// The dataset's width.
+        want_w: usize,
+    },
+}
+
+/// Writes the preprocessed `decoded` into `slot` (of `shape.len()` elements).
+pub fn preprocess_into(
+    decoded: &Decoded,
+    options: &PreprocessOptions,
+    shape: Shape,
+    slot: Slot<'_>,
+) -> Result<(), PreprocessError> {
+    let src = View {
+        pixels: &decoded.pixels,
+        height: decoded.height as usize,
+        width: decoded.width as usize,
+        channels: decoded.channels,
+    };
+    let Some(_) = options.image_size else {
+        if (src.height, src.width) != (shape.height, shape.width) {
+            return Err(PreprocessError::SizeMismatch {
+                got_h: src.height,
+                got_w: src.width,
+                want_h: shape.height,
+                want_w: shape.width,
+            });
+        }
+        write_exact(src.pixels, slot);
+        return Ok(());
+    };
+    let (h, w, c) = (shape.height, shape.width, shape.channels);
+    match options.fit {
+        AspectFit::Stretch => write_floats(&resize::resize(src, h, w, options.interpolation), slot),
+        AspectFit::Crop => {
+            let (top, left, ch, cw) = resize::crop_box(src.height, src.width, h, w);
+            let cropped = resize::crop(src, top, left, ch, cw);
+            let view = View { pixels: &cropped, height: ch, width: cw, channels: c };
+            write_floats(&resize::resize(view, h, w, options.interpolation), slot);
+        }
+        AspectFit::Pad => {
+            let (top, left, ih, iw) = resize::pad_box(src.height, src.width, h, w);
+            let inner = resize::resize(src, ih, iw, options.interpolation);
+            let mut padded = vec![0f32; h * w * c];
+            for (y, row) in inner.chunks_exact(iw * c).enumerate() {
+                let at = ((top + y) * w + left) * c;
+                padded[at..at + iw * c].copy_from_slice(row);
+            }
+            write_floats(&padded, slot);
+        }
+    }
+    Ok(())
+}
+
+fn write_exact(pixels: &[u8], slot: Slot<'_>) {
+    match slot {
+        Slot::U8(out) => out.copy_from_slice(pixels),
+        Slot::F32(out, scale) => {
+            for (o, &v) in out.iter_mut().zip(pixels) {
+                *o = scaled(f32::from(v), scale);
+            }
+        }
+    }
+}
+
+fn write_floats(values: &[f32], slot: Slot<'_>) {
+    match slot {
+        Slot::U8(out) => {
+            for (o, &v) in out.iter_mut().zip(values) {
+                *o = round_to_u8(v);
+            }
+        }
+        Slot::F32(out, scale) => {
+            for (o, &v) in out.iter_mut().zip(values) {
+                *o = scaled(v, scale);
+            }
+        }
+    }
+}
+
+/// Nearest byte, halves rounded up; values are within 0..=255 by construction of every kernel.
+#[inline]
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+pub fn round_to_u8(v: f32) -> u8 {
+    (v + 0.5).clamp(0.0, 255.0) as u8
+}
+
+#[inline]
+fn scaled(v: f32, scale: Scale) -> f32 {
+    match scale {
+        Scale::To255 => v,
+        Scale::To1 => v / 255.0,
+    }
+}

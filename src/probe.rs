@@ -1,0 +1,77 @@
+//! Reads image headers (format and size, no pixels) in parallel: to find the one native size a dataset
+//! must share when no image size is set, and to summarise sizes and formats for `inspect`.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use image::ImageFormat;
+use rayon::prelude::*;
+
+use crate::decode;
+use crate::index::DatasetIndex;
+
+/// The header of one sample, or why it could not be read.
+pub type Header = Result<(ImageFormat, u32, u32), String>;
+
+/// Reads the headers of `samples` (indices into `index.samples`), in their order.
+/// Returns `None` if cancelled.
+pub fn headers(index: &DatasetIndex, samples: &[usize], cancel: &AtomicBool) -> Option<Vec<Header>> {
+    let out: Vec<Option<Header>> = samples
+        .par_iter()
+        .map(|&i| {
+            if cancel.load(Ordering::Relaxed) {
+                return None;
+            }
+            Some(decode::probe_file(&index.path(i)).map_err(|e| e.to_string()))
+        })
+        .collect();
+    out.into_iter().collect()
+}
+
+/// Images that do not share one size (when no image size is set).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "images differ in size and no image size is set: {first_path:?} is {first_h}x{first_w} but {second_path:?} is {second_h}x{second_w}; pass an image size (e.g. --image-size 256x256) to resize them"
+)]
+pub struct MixedSizes {
+    /// A file of the first size seen.
+    pub first_path: PathBuf,
+    /// Its height.
+    pub first_h: u32,
+    /// Its width.
+    pub first_w: u32,
+    /// The first file of another size.
+    pub second_path: PathBuf,
+    /// Its height.
+    pub second_h: u32,
+    /// Its width.
+    pub second_w: u32,
+}
+
+/// The `(height, width)` every readable header shares, `Ok(None)` if no header is readable, or the first
+/// two files whose sizes differ. Unreadable headers are left for the loader to report.
+pub fn common_size(
+    index: &DatasetIndex,
+    samples: &[usize],
+    headers: &[Header],
+) -> Result<Option<(u32, u32)>, MixedSizes> {
+    let mut first: Option<(usize, u32, u32)> = None;
+    for (&i, header) in samples.iter().zip(headers) {
+        let Ok((_, w, h)) = header else { continue };
+        match first {
+            None => first = Some((i, *h, *w)),
+            Some((fi, fh, fw)) if (fh, fw) != (*h, *w) => {
+                return Err(MixedSizes {
+                    first_path: index.samples[fi].rel_path.clone(),
+                    first_h: fh,
+                    first_w: fw,
+                    second_path: index.samples[i].rel_path.clone(),
+                    second_h: *h,
+                    second_w: *w,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(first.map(|(_, h, w)| (h, w)))
+}

@@ -1,0 +1,255 @@
+//! TensorFlow-compatible resizing (`tf.image.resize(..., antialias=False)`), plus Keras's
+//! `crop_to_aspect_ratio` and `pad_to_aspect_ratio` geometry. All arithmetic is float32 in TensorFlow's
+//! order of operations, so bilinear output matches TensorFlow's bit for bit.
+//!
+//! Images are row-major `height x width x channels`; inputs are bytes, outputs float32.
+
+use crate::options::Interpolation;
+
+/// A borrowed 8-bit image.
+#[derive(Clone, Copy, Debug)]
+pub struct View<'a> {
+    /// `height * width * channels` bytes.
+    pub pixels: &'a [u8],
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+    /// Channels per pixel.
+    pub channels: usize,
+}
+
+/// Resizes `src` to `out_h x out_w` with `kernel`.
+pub fn resize(src: View<'_>, out_h: usize, out_w: usize, kernel: Interpolation) -> Vec<f32> {
+    if src.height == out_h && src.width == out_w {
+        // Every kernel is the identity at the same size (half-pixel centres map i to i).
+        return src.pixels.iter().map(|&v| f32::from(v)).collect();
+    }
+    match kernel {
+        Interpolation::Bilinear => bilinear(src, out_h, out_w),
+        Interpolation::Nearest => nearest(src, out_h, out_w),
+        Interpolation::Area => area(src, out_h, out_w),
+    }
+}
+
+/// Per output index: the two source indices and the weight of the upper one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Lerp {
+    lo: usize,
+    hi: usize,
+    t: f32,
+}
+
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn lerps(in_size: usize, out_size: usize) -> Vec<Lerp> {
+    let scale = in_size as f32 / out_size as f32;
+    (0..out_size)
+        .map(|i| {
+            let src = (i as f32 + 0.5) * scale - 0.5;
+            let floor = src.floor();
+            Lerp {
+                lo: floor.max(0.0) as usize,
+                hi: (src.ceil() as usize).min(in_size - 1),
+                t: src - floor,
+            }
+        })
+        .collect()
+}
+
+fn bilinear(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
+    let c = src.channels;
+    let ys = lerps(src.height, out_h);
+    let xs = lerps(src.width, out_w);
+    let row_len = src.width * c;
+    let mut out = vec![0f32; out_h * out_w * c];
+    let mut top = vec![0f32; out_w * c];
+    let mut bottom = vec![0f32; out_w * c];
+    let lerp_row = |row: &[u8], dst: &mut [f32]| {
+        for (x, lerp) in xs.iter().enumerate() {
+            let (l, r) = (&row[lerp.lo * c..lerp.lo * c + c], &row[lerp.hi * c..lerp.hi * c + c]);
+            for ch in 0..c {
+                let (a, b) = (f32::from(l[ch]), f32::from(r[ch]));
+                dst[x * c + ch] = a + (b - a) * lerp.t;
+            }
+        }
+    };
+    for (y, ly) in ys.iter().enumerate() {
+        lerp_row(&src.pixels[ly.lo * row_len..(ly.lo + 1) * row_len], &mut top);
+        lerp_row(&src.pixels[ly.hi * row_len..(ly.hi + 1) * row_len], &mut bottom);
+        let dst = &mut out[y * out_w * c..(y + 1) * out_w * c];
+        for ((d, &t), &b) in dst.iter_mut().zip(&top).zip(&bottom) {
+            *d = t + (b - t) * ly.t;
+        }
+    }
+    out
+}
+
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn nearest_indices(in_size: usize, out_size: usize) -> Vec<usize> {
+    let scale = in_size as f32 / out_size as f32;
+    (0..out_size).map(|i| (((i as f32 + 0.5) * scale).floor().max(0.0) as usize).min(in_size - 1)).collect()
+}
+
+fn nearest(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
+    let c = src.channels;
+    let ys = nearest_indices(src.height, out_h);
+    let xs = nearest_indices(src.width, out_w);
+    let mut out = Vec::with_capacity(out_h * out_w * c);
+    for &y in &ys {
+        for &x in &xs {
+            let at = (y * src.width + x) * c;
+            out.extend(src.pixels[at..at + c].iter().map(|&v| f32::from(v)));
+        }
+    }
+    out
+}
+
+/// The source cells covering one output cell of `resize_area`, with their coverage.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn area_spans(in_size: usize, out_size: usize) -> Vec<Vec<(usize, f32)>> {
+    let scale = in_size as f32 / out_size as f32;
+    (0..out_size)
+        .map(|o| {
+            let start = o as f32 * scale;
+            let end = (o + 1) as f32 * scale;
+            let (first, last) = (start.floor() as i64, end.ceil() as i64);
+            (first..last)
+                .map(|i| {
+                    let fi = i as f32;
+                    let weight = if fi < start {
+                        if fi + 1.0 > end { scale } else { fi + 1.0 - start }
+                    } else if fi + 1.0 > end {
+                        end - fi
+                    } else {
+                        1.0
+                    };
+                    ((i.max(0) as usize).min(in_size - 1), weight)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn area(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
+    let c = src.channels;
+    let ys = area_spans(src.height, out_h);
+    let xs = area_spans(src.width, out_w);
+    let scale = 1.0 / ((src.height as f32 / out_h as f32) * (src.width as f32 / out_w as f32));
+    let mut out = Vec::with_capacity(out_h * out_w * c);
+    for y_span in &ys {
+        for x_span in &xs {
+            for ch in 0..c {
+                let mut sum = 0f32;
+                for &(y, wy) in y_span {
+                    let row = &src.pixels[y * src.width * c..];
+                    let mut sum_y = 0f32;
+                    for &(x, wx) in x_span {
+                        sum_y += f32::from(row[x * c + ch]) * wx;
+                    }
+                    sum += sum_y * wy;
+                }
+                out.push(sum * scale);
+            }
+        }
+    }
+    out
+}
+
+/// Keras's `crop_to_aspect_ratio` box for a `height x width` source and a `target_h x target_w` output:
+/// `(top, left, crop_h, crop_w)`, centred, at least 1 pixel each way.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+pub fn crop_box(height: usize, width: usize, target_h: usize, target_w: usize) -> (usize, usize, usize, usize) {
+    let crop_h = (((width * target_h) as f32 / target_w as f32) as usize).min(height).max(1);
+    let crop_w = (((height * target_w) as f32 / target_h as f32) as usize).min(width).max(1);
+    let top = ((height - crop_h) as f32 / 2.0) as usize;
+    let left = ((width - crop_w) as f32 / 2.0) as usize;
+    (top, left, crop_h, crop_w)
+}
+
+/// `tf.image.resize_with_pad` geometry in float32: `(top, left, inner_h, inner_w)` of the resized image
+/// inside the zero-filled `target_h x target_w` output.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+pub fn pad_box(height: usize, width: usize, target_h: usize, target_w: usize) -> (usize, usize, usize, usize) {
+    let (h, w, th, tw) = (height as f32, width as f32, target_h as f32, target_w as f32);
+    let ratio = (w / tw).max(h / th);
+    let (inner_h, inner_w) = (h / ratio, w / ratio);
+    let top = ((th - inner_h) / 2.0).floor().max(0.0) as usize;
+    let left = ((tw - inner_w) / 2.0).floor().max(0.0) as usize;
+    let inner_h = (inner_h.floor() as usize).clamp(1, target_h);
+    let inner_w = (inner_w.floor() as usize).clamp(1, target_w);
+    (top.min(target_h - inner_h), left.min(target_w - inner_w), inner_h, inner_w)
+}
+
+/// Copies the `crop_h x crop_w` box at `(top, left)` out of `src`.
+pub fn crop(src: View<'_>, top: usize, left: usize, crop_h: usize, crop_w: usize) -> Vec<u8> {
+    let c = src.channels;
+    let mut out = Vec::with_capacity(crop_h * crop_w * c);
+    for y in top..top + crop_h {
+        let start = (y * src.width + left) * c;
+        out.extend_from_slice(&src.pixels[start..start + crop_w * c]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(pixels: &[u8], height: usize, width: usize) -> View<'_> {
+        View { pixels, height, width, channels: 1 }
+    }
+
+    #[test]
+    fn bilinear_2x2_to_4x4_matches_tensorflow_half_pixel_formula() {
+        // tf.image.resize([[0, 100], [200, 255]], (4, 4), 'bilinear', antialias=False)[..., 0]
+        // computed by hand: x weights for out 4 from in 2 are src = (i+.5)*.5-.5 = -.25, .25, .75, 1.25.
+        let out = resize(view(&[0, 100, 200, 255], 2, 2), 4, 4, Interpolation::Bilinear);
+        let row0 = [0.0, 25.0, 75.0, 100.0];
+        let row3 = [200.0, 213.75, 241.25, 255.0];
+        assert_eq!(&out[0..4], &row0);
+        assert_eq!(&out[12..16], &row3);
+        // Row 1: y src = 0.25, so top row0 + (row3 - row0) * 0.25.
+        let row1: Vec<f32> = row0.iter().zip(&row3).map(|(a, b)| a + (b - a) * 0.25).collect();
+        assert_eq!(&out[4..8], row1.as_slice());
+    }
+
+    #[test]
+    fn same_size_is_identity_for_every_kernel() {
+        let px: Vec<u8> = (0..12).map(|v| v * 20).collect();
+        for kernel in [Interpolation::Bilinear, Interpolation::Nearest, Interpolation::Area] {
+            let out = resize(view(&px, 3, 4), 3, 4, kernel);
+            assert_eq!(out, px.iter().map(|&v| f32::from(v)).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn area_halving_averages_2x2_blocks() {
+        let px = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150];
+        let out = resize(view(&px, 4, 4), 2, 2, Interpolation::Area);
+        assert_eq!(out, [25.0, 45.0, 105.0, 125.0]);
+    }
+
+    #[test]
+    fn nearest_picks_floor_of_half_pixel_centre() {
+        // 4 -> 3: scale 4/3, centres 0.5*1.333=0.67 -> 0, 1.5*1.333=2 -> 2, 2.5*1.333=3.33 -> 3
+        let out = resize(view(&[10, 20, 30, 40], 1, 4), 1, 3, Interpolation::Nearest);
+        assert_eq!(out, [10.0, 30.0, 40.0]);
+    }
+
+    #[test]
+    fn pad_box_uses_float32_like_tensorflow() {
+        // DESIGN.md: 300x451 -> 300x100 gives an inner width of 99 in float32 (100 in float64).
+        let (top, left, inner_h, inner_w) = pad_box(300, 451, 300, 100);
+        assert_eq!((inner_h, inner_w), (66, 99));
+        assert_eq!((top, left), (116, 0));
+    }
+
+    #[test]
+    fn crop_box_is_centred_on_the_target_ratio() {
+        // 100x200 to a square: crop 100x100 from x=50.
+        assert_eq!(crop_box(100, 200, 64, 64), (0, 50, 100, 100));
+        // 30x10 to 1x2 (wide): crop_h = int(10*1/2) = 5, top = int(25/2) = 12.
+        assert_eq!(crop_box(30, 10, 1, 2), (12, 0, 5, 10));
+    }
+}

@@ -1,0 +1,151 @@
+//! Fixture helpers shared by the integration tests: small images generated into temp dirs, the CLI
+//! binary, a minimal `.npy` reader, and the Python (numpy / TensorFlow) peer when it is installed.
+#![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use image::{ImageBuffer, Luma, Rgb, Rgba};
+
+/// Creates the parent folders of `path`.
+pub fn parent(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+}
+
+/// A `w x h` RGB image whose pixel (x, y) is `f(x, y)`.
+pub fn rgb(w: u32, h: u32, f: impl Fn(u32, u32) -> [u8; 3]) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
+    ImageBuffer::from_fn(w, h, |x, y| Rgb(f(x, y)))
+}
+
+/// A `w x h` RGBA image whose pixel (x, y) is `f(x, y)`.
+pub fn rgba(w: u32, h: u32, f: impl Fn(u32, u32) -> [u8; 4]) -> ImageBuffer<Rgba<u8>, Vec<u8>> {
+    ImageBuffer::from_fn(w, h, |x, y| Rgba(f(x, y)))
+}
+
+/// A `w x h` gray image whose pixel (x, y) is `f(x, y)`.
+pub fn gray(w: u32, h: u32, f: impl Fn(u32, u32) -> u8) -> ImageBuffer<Luma<u8>, Vec<u8>> {
+    ImageBuffer::from_fn(w, h, |x, y| Luma([f(x, y)]))
+}
+
+/// A deterministic "busy" RGB pattern that differs per `seed` (so images are distinguishable).
+pub fn pattern(w: u32, h: u32, seed: u32) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
+    rgb(w, h, |x, y| {
+        let v = x.wrapping_mul(31).wrapping_add(y.wrapping_mul(17)).wrapping_add(seed.wrapping_mul(101));
+        [(v % 251) as u8, ((v / 3 + seed * 7) % 256) as u8, ((x * y + seed) % 256) as u8]
+    })
+}
+
+/// Saves `img` at `root/rel` (format from the extension, unless `format` is given), creating folders.
+pub fn save<P, C>(root: &Path, rel: &str, img: &ImageBuffer<P, C>) -> PathBuf
+where
+    P: image::Pixel + image::PixelWithColorType,
+    [P::Subpixel]: image::EncodableLayout,
+    C: std::ops::Deref<Target = [P::Subpixel]>,
+{
+    let path = root.join(rel);
+    parent(&path);
+    img.save(&path).unwrap();
+    path
+}
+
+/// Saves `img` as `format` at `root/rel` whatever the extension says.
+pub fn save_as<P, C>(root: &Path, rel: &str, img: &ImageBuffer<P, C>, format: image::ImageFormat) -> PathBuf
+where
+    P: image::Pixel + image::PixelWithColorType,
+    [P::Subpixel]: image::EncodableLayout,
+    C: std::ops::Deref<Target = [P::Subpixel]>,
+{
+    let path = root.join(rel);
+    parent(&path);
+    img.save_with_format(&path, format).unwrap();
+    path
+}
+
+/// Writes raw bytes at `root/rel`.
+pub fn write(root: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
+    let path = root.join(rel);
+    parent(&path);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Runs the batchscope binary with `args`.
+pub fn batchscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_batchscope")).args(args).output().unwrap()
+}
+
+/// Runs batchscope and asserts it exits 0, returning its stderr.
+pub fn batchscope_ok(args: &[&str]) -> String {
+    let out = batchscope(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "batchscope {args:?} failed: {stderr}");
+    stderr
+}
+
+/// A parsed `.npy` file: dtype descr, shape, raw data bytes, and the raw header bytes.
+#[derive(Debug)]
+pub struct Npy {
+    pub descr: String,
+    pub shape: Vec<usize>,
+    pub data: Vec<u8>,
+    pub header: Vec<u8>,
+}
+
+impl Npy {
+    pub fn f32s(&self) -> Vec<f32> {
+        self.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+    }
+    pub fn i32s(&self) -> Vec<i32> {
+        self.data.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect()
+    }
+}
+
+/// Reads a version-1.0 `.npy` file (enough to check our own output independently of our writer).
+pub fn read_npy(path: &Path) -> Npy {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00", "bad magic in {path:?}");
+    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = std::str::from_utf8(&bytes[10..10 + hlen]).unwrap();
+    let descr = header.split("'descr': '").nth(1).unwrap().split('\'').next().unwrap().to_owned();
+    assert!(header.contains("'fortran_order': False"));
+    let shape_str = header.split("'shape': (").nth(1).unwrap().split(')').next().unwrap();
+    let shape = shape_str.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    Npy { descr, shape, data: bytes[10 + hlen..].to_vec(), header: bytes[..10 + hlen].to_vec() }
+}
+
+/// The Python interpreter to use as a peer.
+pub fn python() -> String {
+    std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Whether `python -c "import <module>"` works. When it does not, prints why the caller skips; with
+/// `BATCHSCOPE_REQUIRE_PYTHON=1` (set by `.ci/run`) a missing module fails the test instead.
+pub fn has_python_module(module: &str, test: &str) -> bool {
+    let ok = Command::new(python()).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        let required = std::env::var("BATCHSCOPE_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+        assert!(!required, "{test}: Python module {module:?} is required (BATCHSCOPE_REQUIRE_PYTHON=1) but not importable");
+        eprintln!("SKIPPED {test}: Python module {module:?} is not installed (pip install {module}; .ci/run does)");
+    }
+    ok
+}
+
+/// Runs a Python snippet with `args` in `sys.argv[1:]`, asserting success; returns stdout.
+pub fn run_python(code: &str, args: &[&str]) -> String {
+    let out = Command::new(python()).arg("-c").arg(code).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The manifest's rows as `[index, path, label, class_name]`.
+pub fn manifest(out: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("index,path,label,class_name"));
+    lines.map(|l| l.split(',').map(str::to_owned).collect()).collect()
+}
