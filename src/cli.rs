@@ -15,8 +15,8 @@ use crate::index;
 use crate::inspect;
 use crate::job::{self, JobError};
 use crate::options::{
-    AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, LabelMode, LabelSource, LoadOptions, PlanOptions,
-    PreprocessOptions, Scale, Subset,
+    AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, LabelMode, LabelSource, LoadOptions,
+    PlanOptions, PreprocessOptions, Scale, Subset,
 };
 use crate::plan;
 use crate::preprocess::Element;
@@ -36,7 +36,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the whole dataset to images.npy, labels.npy, class_names.json, manifest.csv, skipped.csv.
+    /// Write the whole dataset to images.npy, labels.npy, `class_names.json`, manifest.csv, skipped.csv.
     Export(ExportArgs),
     /// Summarise a dataset folder: classes, counts, batches, image sizes and formats (no decoding).
     Inspect(InspectArgs),
@@ -60,7 +60,7 @@ pub struct LoaderArgs {
     /// Channels: rgb (3), grayscale (1) or rgba (4).
     #[arg(long, value_enum, default_value = "rgb")]
     pub color_mode: ColorMode,
-    /// Resize every image to HEIGHTxWIDTH (e.g. 128x128, or 128 for a square); default: native size.
+    /// Resize every image to `HEIGHTxWIDTH` (e.g. 128x128, or 128 for a square); default: native size.
     #[arg(long, value_parser = parse_image_size)]
     pub image_size: Option<(u32, u32)>,
     /// Resize kernel (TensorFlow's, without antialiasing).
@@ -145,7 +145,9 @@ pub fn parse_image_size(s: &str) -> Result<(u32, u32), String> {
     match parts.as_slice() {
         [n] => num(n).map(|n| (n, n)),
         [h, w] => Ok((num(h)?, num(w)?)),
-        _ => Err(format!("{s:?} is not an image size: expected HEIGHTxWIDTH, e.g. 128x128")),
+        _ => Err(format!(
+            "{s:?} is not an image size: expected HEIGHTxWIDTH, e.g. 128x128"
+        )),
     }
 }
 
@@ -160,7 +162,8 @@ impl LoaderArgs {
         let fit = match (self.crop_to_aspect_ratio, self.pad_to_aspect_ratio) {
             (true, true) => {
                 return Err(UsageError(
-                    "--crop-to-aspect-ratio and --pad-to-aspect-ratio cannot be used together".into(),
+                    "--crop-to-aspect-ratio and --pad-to-aspect-ratio cannot be used together"
+                        .into(),
                 ));
             }
             (true, false) => AspectFit::Crop,
@@ -168,10 +171,14 @@ impl LoaderArgs {
             (false, false) => AspectFit::Stretch,
         };
         if fit != AspectFit::Stretch && self.image_size.is_none() {
-            return Err(UsageError("cropping or padding to an aspect ratio needs --image-size".into()));
+            return Err(UsageError(
+                "cropping or padding to an aspect ratio needs --image-size".into(),
+            ));
         }
         if self.class_names.is_some() && self.labels == LabelSource::None {
-            return Err(UsageError("--class-names needs labels inferred from subfolders, not --labels none".into()));
+            return Err(UsageError(
+                "--class-names needs labels inferred from subfolders, not --labels none".into(),
+            ));
         }
         let options = LoadOptions {
             index: IndexOptions {
@@ -242,7 +249,10 @@ pub fn report(result: Result<(), Failure>) -> ExitCode {
     }
 }
 
-fn index_dir(dir: &std::path::Path, options: &LoadOptions) -> Result<Arc<index::DatasetIndex>, Failure> {
+fn index_dir(
+    dir: &std::path::Path,
+    options: &LoadOptions,
+) -> Result<Arc<index::DatasetIndex>, Failure> {
     match index::scan(dir, &options.index) {
         Ok(index) => {
             for w in &index.warnings {
@@ -250,9 +260,9 @@ fn index_dir(dir: &std::path::Path, options: &LoadOptions) -> Result<Arc<index::
             }
             Ok(Arc::new(index))
         }
-        Err(err @ (index::IndexError::UnknownClass { .. } | index::IndexError::DuplicateClass(_))) => {
-            Err(Failure::Usage(err.to_string()))
-        }
+        Err(
+            err @ (index::IndexError::UnknownClass { .. } | index::IndexError::DuplicateClass(_)),
+        ) => Err(Failure::Usage(err.to_string())),
         Err(err) => Err(Failure::Failed(err.into())),
     }
 }
@@ -264,7 +274,10 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
     let plan = plan::plan(&index, &options.plan).map_err(|e| Failure::Usage(e.to_string()))?;
     let summary = inspect::summarize(&index, &plan, &options);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary).context("encoding the summary as JSON")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).context("encoding the summary as JSON")?
+        );
     } else {
         print!("{}", summary.to_text());
     }
@@ -279,21 +292,34 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         (None, LabelSource::Inferred) => LabelMode::Int,
         (None, LabelSource::None) => LabelMode::None,
     };
-    let scale = if args.scale == "1" { Scale::To1 } else { Scale::To255 };
+    let scale = if args.scale == "1" {
+        Scale::To1
+    } else {
+        Scale::To255
+    };
     if scale == Scale::To1 && args.dtype == Dtype::Uint8 {
-        return Err(Failure::Usage("--scale 1 needs --dtype float32 (uint8 cannot hold 0..1)".into()));
+        return Err(Failure::Usage(
+            "--scale 1 needs --dtype float32 (uint8 cannot hold 0..1)".into(),
+        ));
     }
     let index = index_dir(&args.dir, &options)?;
-    let element = Element { dtype: args.dtype, scale };
+    let element = Element {
+        dtype: args.dtype,
+        scale,
+    };
     let job = match job::prepare(index, &options, element, cancel) {
         Ok(job) => Arc::new(job),
         Err(JobError::Plan(e)) => return Err(Failure::Usage(e.to_string())),
         Err(JobError::Cancelled) => return Err(Failure::Interrupted("interrupted".into())),
         Err(e) => return Err(Failure::Failed(e.into())),
     };
-    if let Some(seed) = job.plan.seed {
-        if options.plan.seed.is_none() {
-            eprintln!("batchscope: shuffled with seed {seed} (pass --seed {seed} to repeat this order)");
+    if let Some(seed) = job.plan.seed
+        && options.plan.seed.is_none()
+    {
+        {
+            eprintln!(
+                "batchscope: shuffled with seed {seed} (pass --seed {seed} to repeat this order)"
+            );
         }
     }
     let export_options = ExportOptions {
@@ -321,18 +347,30 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
             }
         }
     };
-    let result = export::export(Arc::clone(&job), &export_options, &mut on_progress, cancel);
+    let result = export::export(&job, &export_options, &mut on_progress, cancel);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     let report = match result {
         Ok(report) => report,
-        Err(ExportError::Cancelled) => return Err(Failure::Interrupted("export interrupted; no output was kept".into())),
+        Err(ExportError::Cancelled) => {
+            return Err(Failure::Interrupted(
+                "export interrupted; no output was kept".into(),
+            ));
+        }
         Err(err @ ExportError::LabelMode(_)) => return Err(Failure::Usage(err.to_string())),
         Err(err) => return Err(Failure::Failed(err.into())),
     };
+    print_report(&report, &job, args);
+    Ok(())
+}
+
+fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, args: &ExportArgs) {
     for failure in &report.skipped {
-        eprintln!("batchscope: skipped {:?}: {}", failure.rel_path, failure.reason);
+        eprintln!(
+            "batchscope: skipped {:?}: {}",
+            failure.rel_path, failure.reason
+        );
     }
     let shape = &job.shape;
     eprintln!(
@@ -344,12 +382,15 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         args.dtype,
         report.elapsed.as_secs_f64(),
         args.out,
-        if report.skipped.is_empty() { String::new() } else { format!("; {} skipped (see skipped.csv)", report.skipped.len()) },
+        if report.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; {} skipped (see skipped.csv)", report.skipped.len())
+        },
     );
     for (path, len) in &report.files {
         eprintln!("  {:>10}  {}", human_bytes(*len), path.display());
     }
-    Ok(())
 }
 
 /// Parses the arguments and runs the command-line part (`None` means: open the viewer).

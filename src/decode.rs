@@ -42,10 +42,14 @@ pub enum DecodeError {
     #[error("empty file (0 bytes)")]
     Empty,
     /// The first bytes match no supported format.
-    #[error("not an image in a supported format (content is not BMP, GIF, JPEG, PNG, TIFF or WebP)")]
+    #[error(
+        "not an image in a supported format (content is not BMP, GIF, JPEG, PNG, TIFF or WebP)"
+    )]
     UnknownFormat,
     /// The image's header asks for more memory than allowed.
-    #[error("image is {width}x{height}, {mib} MiB decoded, over the {limit_mib} MiB limit (decompression bomb?)")]
+    #[error(
+        "image is {width}x{height}, {mib} MiB decoded, over the {limit_mib} MiB limit (decompression bomb?)"
+    )]
     TooLarge {
         /// Width from the header.
         width: u64,
@@ -87,11 +91,20 @@ pub fn decode_bytes(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeErro
     reader.limits(limits);
     let image = reader.decode().map_err(|err| match err {
         image::ImageError::Limits(_) => too_large_from_header(bytes, format),
-        other => DecodeError::Decoder { format, message: other.to_string() },
+        other => DecodeError::Decoder {
+            format,
+            message: one_line(&other.to_string()),
+        },
     })?;
     let (width, height) = (image.width(), image.height());
     let pixels = convert(image, mode);
-    Ok(Decoded { width, height, channels: mode.channels(), pixels, format })
+    Ok(Decoded {
+        width,
+        height,
+        channels: mode.channels(),
+        pixels,
+        format,
+    })
 }
 
 fn too_large_from_header(bytes: &[u8], format: ImageFormat) -> DecodeError {
@@ -99,7 +112,10 @@ fn too_large_from_header(bytes: &[u8], format: ImageFormat) -> DecodeError {
     reader.no_limits();
     match reader.into_dimensions() {
         Ok((w, h)) => too_large(u64::from(w), u64::from(h), 4),
-        Err(err) => DecodeError::Decoder { format, message: err.to_string() },
+        Err(err) => DecodeError::Decoder {
+            format,
+            message: err.to_string(),
+        },
     }
 }
 
@@ -115,7 +131,7 @@ fn too_large(width: u64, height: u64, channels: u64) -> DecodeError {
 fn decode_jpeg(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
     let fail = |err: zune_jpeg::errors::DecodeErrors| DecodeError::Decoder {
         format: ImageFormat::Jpeg,
-        message: err.to_string(),
+        message: one_line(&err.to_string()),
     };
     let out_space = match mode {
         ColorMode::Grayscale => ColorSpace::Luma,
@@ -127,7 +143,10 @@ fn decode_jpeg(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
         .set_max_width(usize::from(u16::MAX))
         .set_max_height(usize::from(u16::MAX))
         .jpeg_set_out_colorspace(out_space);
-    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(bytes), options);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+        zune_core::bytestream::ZCursor::new(bytes),
+        options,
+    );
     decoder.decode_headers().map_err(fail)?;
     let (w, h) = decoder.dimensions().unwrap_or((0, 0));
     let (w, h) = (w as u64, h as u64);
@@ -140,10 +159,24 @@ fn decode_jpeg(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
     if pixels.len() as u64 != w * h * channels {
         return Err(DecodeError::Decoder {
             format: ImageFormat::Jpeg,
-            message: format!("decoder returned {} bytes for {w}x{h}x{channels}", pixels.len()),
+            message: format!(
+                "decoder returned {} bytes for {w}x{h}x{channels}",
+                pixels.len()
+            ),
         });
     }
-    Ok(Decoded { width, height, channels: mode.channels(), pixels, format: ImageFormat::Jpeg })
+    Ok(Decoded {
+        width,
+        height,
+        channels: mode.channels(),
+        pixels,
+        format: ImageFormat::Jpeg,
+    })
+}
+
+/// Decoder messages may span lines; reports and CSV rows want one.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// libpng's RGB → gray (TensorFlow's `decode_png(channels=1)`).
@@ -190,7 +223,11 @@ fn convert(image: DynamicImage, mode: ColorMode) -> Vec<u8> {
             _ => (px[0], px[1], px[2], px[3]),
         };
         match mode {
-            ColorMode::Grayscale => out.push(if channels <= 2 { r } else { rgb_to_gray(r, g, b) }),
+            ColorMode::Grayscale => out.push(if channels <= 2 {
+                r
+            } else {
+                rgb_to_gray(r, g, b)
+            }),
             ColorMode::Rgb => out.extend_from_slice(&[r, g, b]),
             ColorMode::Rgba => out.extend_from_slice(&[r, g, b, a]),
         }
@@ -204,7 +241,10 @@ pub fn probe_file(path: &Path) -> Result<(ImageFormat, u32, u32), DecodeError> {
     let format = reader.format().ok_or(DecodeError::UnknownFormat)?;
     let (w, h) = reader
         .into_dimensions()
-        .map_err(|err| DecodeError::Decoder { format, message: err.to_string() })?;
+        .map_err(|err| DecodeError::Decoder {
+            format,
+            message: err.to_string(),
+        })?;
     Ok((format, w, h))
 }
 
@@ -223,7 +263,13 @@ mod tests {
 
     #[test]
     fn zero_bytes_and_text_are_refused_with_a_reason() {
-        assert!(matches!(decode_bytes(b"", ColorMode::Rgb), Err(DecodeError::Empty)));
-        assert!(matches!(decode_bytes(b"hello, world", ColorMode::Rgb), Err(DecodeError::UnknownFormat)));
+        assert!(matches!(
+            decode_bytes(b"", ColorMode::Rgb),
+            Err(DecodeError::Empty)
+        ));
+        assert!(matches!(
+            decode_bytes(b"hello, world", ColorMode::Rgb),
+            Err(DecodeError::UnknownFormat)
+        ));
     }
 }

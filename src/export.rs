@@ -20,7 +20,13 @@ use crate::npy::{NpyDtype, NpyWriter};
 use crate::options::{Dtype, LabelMode};
 
 /// The files an export writes, in the order they are renamed into place.
-pub const OUTPUT_FILES: [&str; 5] = ["images.npy", "labels.npy", "class_names.json", "manifest.csv", "skipped.csv"];
+pub const OUTPUT_FILES: [&str; 5] = [
+    "images.npy",
+    "labels.npy",
+    "class_names.json",
+    "manifest.csv",
+    "skipped.csv",
+];
 const PARTIAL_SUFFIX: &str = ".partial";
 
 /// Export choices beyond the loader's.
@@ -69,16 +75,22 @@ pub enum ExportError {
     #[error("{0}")]
     LabelMode(String),
     /// The plan holds no samples.
-    #[error("no images to export in {0:?} (expected <folder>/<class>/<image>.jpg, or images anywhere with labels off)")]
+    #[error(
+        "no images to export in {0:?} (expected <folder>/<class>/<image>.jpg, or images anywhere with labels off)"
+    )]
     Empty(PathBuf),
     /// The output path is a file.
     #[error("the output path is a file, not a folder: {0:?}")]
     OutIsFile(PathBuf),
     /// The output folder has files and overwriting was not asked for.
-    #[error("the output folder is not empty (use --overwrite to replace batchscope's files in it): {0:?}")]
+    #[error(
+        "the output folder is not empty (use --overwrite to replace batchscope's files in it): {0:?}"
+    )]
     OutNotEmpty(PathBuf),
     /// Not enough free space for the output.
-    #[error("not enough free disk space: the export needs {needed} bytes ({needed_h}) but only {available} bytes ({available_h}) are free at {path:?}")]
+    #[error(
+        "not enough free disk space: the export needs {needed} bytes ({needed_h}) but only {available} bytes ({available_h}) are free at {path:?}"
+    )]
     NoSpace {
         /// Bytes needed.
         needed: u64,
@@ -118,7 +130,11 @@ pub enum ExportError {
 }
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ExportError + 'a {
-    move |source| ExportError::Io { action, path: path.to_path_buf(), source }
+    move |source| ExportError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Formats a byte count for people (`3.9 GB`).
@@ -131,7 +147,11 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// The shapes and sizes an export of `job` will write, for showing before it starts.
@@ -178,15 +198,27 @@ pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, E
         LabelMode::Binary => Some((vec![n, 1], NpyDtype::F32)),
         LabelMode::None => None,
     };
-    let bytes = |shape: &[usize], dtype: NpyDtype| (shape.iter().product::<usize>() * dtype.size()) as u64 + 128;
+    let bytes = |shape: &[usize], dtype: NpyDtype| {
+        (shape.iter().product::<usize>() * dtype.size()) as u64 + 128
+    };
     let images_shape = vec![n, s.height, s.width, s.channels];
     let mut total_bytes = bytes(&images_shape, images_dtype);
     if let Some((shape, dtype)) = &labels {
         total_bytes += bytes(shape, *dtype);
     }
-    let manifest: u64 = job.plan.order.iter().map(|&i| index.samples[i].rel_path.as_os_str().len() as u64 + 40).sum();
+    let manifest: u64 = job
+        .plan
+        .order
+        .iter()
+        .map(|&i| index.samples[i].rel_path.as_os_str().len() as u64 + 40)
+        .sum();
     total_bytes += manifest + 4096;
-    Ok(ExportPlan { images_shape, images_dtype, labels, total_bytes })
+    Ok(ExportPlan {
+        images_shape,
+        images_dtype,
+        labels,
+        total_bytes,
+    })
 }
 
 /// Deletes the `.partial` files unless the export got to renaming them.
@@ -218,7 +250,8 @@ fn prepare_out(options: &ExportOptions) -> Result<(), ExportError> {
     match fs::metadata(out) {
         Ok(meta) if !meta.is_dir() => return Err(ExportError::OutIsFile(out.clone())),
         Ok(_) => {
-            let mut entries = fs::read_dir(out).map_err(io_err("reading the output folder", out))?;
+            let mut entries =
+                fs::read_dir(out).map_err(io_err("reading the output folder", out))?;
             if entries.next().is_some() && !options.overwrite {
                 return Err(ExportError::OutNotEmpty(out.clone()));
             }
@@ -231,13 +264,13 @@ fn prepare_out(options: &ExportOptions) -> Result<(), ExportError> {
 /// Exports every batch of `job`. `on_progress` is called after each batch; setting `cancel` stops the
 /// export and removes its partial files.
 pub fn export(
-    job: Arc<LoadJob>,
+    job: &Arc<LoadJob>,
     options: &ExportOptions,
     on_progress: &mut dyn FnMut(ExportProgress),
     cancel: &AtomicBool,
 ) -> Result<ExportReport, ExportError> {
     let started = Instant::now();
-    let export_plan = plan_export(&job, options.label_mode)?;
+    let export_plan = plan_export(job, options.label_mode)?;
     if job.plan.is_empty() {
         return Err(ExportError::Empty(job.index.root.clone()));
     }
@@ -254,17 +287,26 @@ pub fn export(
         });
     }
 
-    let mut partial = PartialFiles { dir: out.clone(), committed: false };
-    let mut writer = Writer::create(&partial, &job, &export_plan, options.label_mode)?;
-    let loader = Loader::sequential(Arc::clone(&job), options.prefetch, None).map_err(ExportError::Thread)?;
-    let mut progress = ExportProgress { total: job.plan.len(), ..ExportProgress::default() };
+    let mut partial = PartialFiles {
+        dir: out.clone(),
+        committed: false,
+    };
+    let mut writer = Writer::create(&partial, job, &export_plan, options.label_mode)?;
+    let loader =
+        Loader::sequential(Arc::clone(job), options.prefetch, None).map_err(ExportError::Thread)?;
+    let mut progress = ExportProgress {
+        total: job.plan.len(),
+        ..ExportProgress::default()
+    };
     let mut skipped = Vec::new();
     while let Some(batch) = loader.recv() {
         if cancel.load(Ordering::Relaxed) {
             break;
         }
-        if options.strict {
-            if let Some(failure) = batch.failures.first() {
+        if options.strict
+            && let Some(failure) = batch.failures.first()
+        {
+            {
                 return Err(ExportError::Strict {
                     path: job.index.root.join(&failure.rel_path),
                     reason: failure.reason.clone(),
@@ -292,7 +334,7 @@ pub fn export(
         let to = out.join(name);
         if from.exists() {
             fs::rename(&from, &to).map_err(io_err("renaming into place", &to))?;
-            let len = fs::metadata(&to).map(|m| m.len()).unwrap_or(0);
+            let len = fs::metadata(&to).map_or(0, |m| m.len());
             files.push((to, len));
         } else if to.exists() {
             // A labels.npy from an earlier export with labels would no longer match the images.
@@ -300,7 +342,12 @@ pub fn export(
         }
     }
     partial.committed = true;
-    Ok(ExportReport { exported, skipped, files, elapsed: started.elapsed() })
+    Ok(ExportReport {
+        exported,
+        skipped,
+        files,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// The open `.partial` files of a running export.
@@ -322,12 +369,20 @@ impl Writer {
         label_mode: LabelMode,
     ) -> Result<Self, ExportError> {
         let images_path = partial.path("images.npy");
-        let images = NpyWriter::create(&images_path, plan.images_dtype, job.plan.len(), &plan.images_shape[1..])
-            .map_err(io_err("creating", &images_path))?;
+        let images = NpyWriter::create(
+            &images_path,
+            plan.images_dtype,
+            job.plan.len(),
+            &plan.images_shape[1..],
+        )
+        .map_err(io_err("creating", &images_path))?;
         let labels = match &plan.labels {
             Some((shape, dtype)) => {
                 let path = partial.path("labels.npy");
-                Some(NpyWriter::create(&path, *dtype, job.plan.len(), &shape[1..]).map_err(io_err("creating", &path))?)
+                Some(
+                    NpyWriter::create(&path, *dtype, job.plan.len(), &shape[1..])
+                        .map_err(io_err("creating", &path))?,
+                )
             }
             None => None,
         };
@@ -353,13 +408,16 @@ impl Writer {
             Pixels::U8(v) => Cow::Borrowed(v),
             Pixels::F32(v) => f32_le_bytes(v),
         };
-        self.images.write_rows(&images_bytes).map_err(|e| self.io("writing images.npy", e))?;
+        self.images
+            .write_rows(&images_bytes)
+            .map_err(|e| self.io("writing images.npy", e))?;
         if let Some(labels) = &mut self.labels {
             let mut bytes = Vec::new();
             for &i in &batch.samples {
                 let label = index.samples[i].label.unwrap_or(0);
                 match self.label_mode {
-                    LabelMode::Int => bytes.extend_from_slice(&i32::try_from(label).unwrap_or(i32::MAX).to_le_bytes()),
+                    LabelMode::Int => bytes
+                        .extend_from_slice(&i32::try_from(label).unwrap_or(i32::MAX).to_le_bytes()),
                     LabelMode::Categorical => {
                         for c in 0..self.classes {
                             let hot = if c == label as usize { 1.0f32 } else { 0.0 };
@@ -371,18 +429,27 @@ impl Writer {
                     LabelMode::None => {}
                 }
             }
-            labels.write_rows(&bytes).map_err(|source| ExportError::Io {
-                action: "writing labels.npy",
-                path: self.manifest_path.with_file_name("labels.npy.partial"),
-                source,
-            })?;
+            labels
+                .write_rows(&bytes)
+                .map_err(|source| ExportError::Io {
+                    action: "writing labels.npy",
+                    path: self.manifest_path.with_file_name("labels.npy.partial"),
+                    source,
+                })?;
         }
         for &i in &batch.samples {
             let sample = &index.samples[i];
             let row = self.rows.to_string();
             let path = manifest_path_bytes(&sample.rel_path);
             let (label, class) = match sample.label {
-                Some(l) => (l.to_string(), index.class_names.get(l as usize).cloned().unwrap_or_default()),
+                Some(l) => (
+                    l.to_string(),
+                    index
+                        .class_names
+                        .get(l as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
                 None => (String::new(), String::new()),
             };
             self.manifest
@@ -394,12 +461,23 @@ impl Writer {
     }
 
     fn io(&self, action: &'static str, source: io::Error) -> ExportError {
-        ExportError::Io { action, path: self.manifest_path.with_file_name("images.npy.partial"), source }
+        ExportError::Io {
+            action,
+            path: self.manifest_path.with_file_name("images.npy.partial"),
+            source,
+        }
     }
 
-    fn finish(self, partial: &PartialFiles, skipped: &[SampleFailure], index: &DatasetIndex) -> Result<(), ExportError> {
+    fn finish(
+        self,
+        partial: &PartialFiles,
+        skipped: &[SampleFailure],
+        index: &DatasetIndex,
+    ) -> Result<(), ExportError> {
         let images_path = partial.path("images.npy");
-        self.images.finish().map_err(io_err("finishing", &images_path))?;
+        self.images
+            .finish()
+            .map_err(io_err("finishing", &images_path))?;
         if let Some(labels) = self.labels {
             let path = partial.path("labels.npy");
             labels.finish().map_err(io_err("finishing", &path))?;
@@ -409,7 +487,9 @@ impl Writer {
             path: self.manifest_path.clone(),
             source: io::Error::other(e.to_string()),
         })?;
-        manifest.flush().map_err(io_err("finishing", &self.manifest_path))?;
+        manifest
+            .flush()
+            .map_err(io_err("finishing", &self.manifest_path))?;
 
         let names_path = partial.path("class_names.json");
         let json = serde_json::to_vec(&index.class_names).map_err(|e| ExportError::Io {
@@ -422,10 +502,14 @@ impl Writer {
         let skipped_path = partial.path("skipped.csv");
         let file = File::create(&skipped_path).map_err(io_err("creating", &skipped_path))?;
         let mut csv = csv::Writer::from_writer(BufWriter::new(file));
-        csv.write_record(["path", "reason"]).map_err(|e| csv_err(e, &skipped_path))?;
+        csv.write_record(["path", "reason"])
+            .map_err(|e| csv_err(e, &skipped_path))?;
         for failure in skipped {
-            csv.write_record([manifest_path_bytes(&failure.rel_path).as_slice(), failure.reason.as_bytes()])
-                .map_err(|e| csv_err(e, &skipped_path))?;
+            csv.write_record([
+                manifest_path_bytes(&failure.rel_path).as_slice(),
+                failure.reason.as_bytes(),
+            ])
+            .map_err(|e| csv_err(e, &skipped_path))?;
         }
         csv.flush().map_err(io_err("finishing", &skipped_path))?;
         Ok(())
@@ -437,13 +521,17 @@ fn csv_err(err: csv::Error, path: &Path) -> ExportError {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
     };
-    ExportError::Io { action: "writing", path: path.to_path_buf(), source }
+    ExportError::Io {
+        action: "writing",
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The path as written in the CSV files: relative to the dataset root, `/`-separated, with the file
 /// name's bytes exactly as on disk (names that are not UTF-8 stay byte-exact).
 pub fn manifest_path_bytes(rel: &Path) -> Vec<u8> {
-    let parts: Vec<&[u8]> = rel.iter().map(|c| c.as_encoded_bytes()).collect();
+    let parts: Vec<&[u8]> = rel.iter().map(std::ffi::OsStr::as_encoded_bytes).collect();
     parts.join(&b'/')
 }
 

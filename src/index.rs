@@ -86,7 +86,9 @@ pub enum IndexError {
     #[error("not a folder: {0:?}")]
     NotADirectory(PathBuf),
     /// `class_names` named a class that is not a subdirectory.
-    #[error("class {name:?} is not a subdirectory of the dataset folder; the classes there are: {valid}")]
+    #[error(
+        "class {name:?} is not a subdirectory of the dataset folder; the classes there are: {valid}"
+    )]
     UnknownClass {
         /// The name asked for.
         name: String,
@@ -112,7 +114,14 @@ pub struct WalkControl<'a> {
 /// Indexes `root` with `options`. See the module docs for the order.
 pub fn scan(root: &Path, options: &IndexOptions) -> Result<DatasetIndex, IndexError> {
     let never = AtomicBool::new(false);
-    scan_with(root, options, &WalkControl { on_progress: &|_| {}, cancel: &never })
+    scan_with(
+        root,
+        options,
+        &WalkControl {
+            on_progress: &|_| {},
+            cancel: &never,
+        },
+    )
 }
 
 /// [`scan`] with progress reports and cancellation.
@@ -121,17 +130,31 @@ pub fn scan_with(
     options: &IndexOptions,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, IndexError> {
-    let meta = fs::metadata(root).map_err(|source| IndexError::Root { path: root.to_path_buf(), source })?;
+    let meta = fs::metadata(root).map_err(|source| IndexError::Root {
+        path: root.to_path_buf(),
+        source,
+    })?;
     if !meta.is_dir() {
         return Err(IndexError::NotADirectory(root.to_path_buf()));
     }
-    let mut walker = Walker { options, control, found: 0, warnings: Vec::new() };
-    let mut index = DatasetIndex { root: root.to_path_buf(), ..DatasetIndex::default() };
+    let mut walker = Walker {
+        options,
+        control,
+        found: 0,
+        warnings: Vec::new(),
+    };
+    let mut index = DatasetIndex {
+        root: root.to_path_buf(),
+        ..DatasetIndex::default()
+    };
 
     match options.labels {
         LabelSource::None => {
             for rel_path in walker.files_below(root, Path::new(""))? {
-                index.samples.push(Sample { rel_path, label: None });
+                index.samples.push(Sample {
+                    rel_path,
+                    label: None,
+                });
             }
         }
         LabelSource::Inferred => {
@@ -139,11 +162,17 @@ pub fn scan_with(
             for (label, dir_name) in classes.iter().enumerate() {
                 let label = u32::try_from(label).unwrap_or(u32::MAX);
                 for rel_path in walker.files_below(&root.join(dir_name), Path::new(dir_name))? {
-                    index.samples.push(Sample { rel_path, label: Some(label) });
+                    index.samples.push(Sample {
+                        rel_path,
+                        label: Some(label),
+                    });
                 }
             }
             index.labeled = true;
-            index.class_names = classes.iter().map(|n| n.to_string_lossy().into_owned()).collect();
+            index.class_names = classes
+                .iter()
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect();
         }
     }
     index.warnings = walker.warnings;
@@ -152,7 +181,10 @@ pub fn scan_with(
 
 /// The immediate subdirectories of `root` (following symlinks), minus hidden ones, in byte order.
 fn class_dirs(root: &Path) -> Result<Vec<OsString>, IndexError> {
-    let entries = fs::read_dir(root).map_err(|source| IndexError::Root { path: root.to_path_buf(), source })?;
+    let entries = fs::read_dir(root).map_err(|source| IndexError::Root {
+        path: root.to_path_buf(),
+        source,
+    })?;
     let mut names: Vec<OsString> = entries
         .filter_map(Result::ok)
         .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
@@ -164,8 +196,13 @@ fn class_dirs(root: &Path) -> Result<Vec<OsString>, IndexError> {
 }
 
 /// Applies an explicit class list: keeps its order, checks every name exists.
-fn select_classes(found: Vec<OsString>, wanted: Option<&[String]>) -> Result<Vec<OsString>, IndexError> {
-    let Some(wanted) = wanted else { return Ok(found) };
+fn select_classes(
+    found: Vec<OsString>,
+    wanted: Option<&[String]>,
+) -> Result<Vec<OsString>, IndexError> {
+    let Some(wanted) = wanted else {
+        return Ok(found);
+    };
     let mut seen = HashSet::new();
     wanted
         .iter()
@@ -173,12 +210,18 @@ fn select_classes(found: Vec<OsString>, wanted: Option<&[String]>) -> Result<Vec
             if !seen.insert(name.as_str()) {
                 return Err(IndexError::DuplicateClass(name.clone()));
             }
-            found.iter().find(|f| f.to_string_lossy() == name.as_str()).cloned().ok_or_else(|| {
-                IndexError::UnknownClass {
+            found
+                .iter()
+                .find(|f| f.to_string_lossy() == name.as_str())
+                .cloned()
+                .ok_or_else(|| IndexError::UnknownClass {
                     name: name.clone(),
-                    valid: found.iter().map(|f| f.to_string_lossy()).collect::<Vec<_>>().join(", "),
-                }
-            })
+                    valid: found
+                        .iter()
+                        .map(|f| f.to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
         })
         .collect()
 }
@@ -188,7 +231,9 @@ fn is_dir_following_links(path: &Path) -> bool {
 }
 
 fn has_image_extension(name: &OsStr, extra_formats: bool) -> bool {
-    let Some(ext) = Path::new(name).extension() else { return false };
+    let Some(ext) = Path::new(name).extension() else {
+        return false;
+    };
     let ext = ext.as_encoded_bytes();
     let matches = |list: &[&str]| list.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(ext));
     matches(KERAS_EXTENSIONS) || (extra_formats && matches(EXTRA_EXTENSIONS))
@@ -216,7 +261,12 @@ impl Walker<'_> {
             ancestors.insert((meta.dev(), meta.ino()));
         }
         self.walk(dir, rel, &mut ancestors, &mut dirs)?;
-        dirs.sort_by(|a, b| a.dir.as_os_str().as_encoded_bytes().cmp(b.dir.as_os_str().as_encoded_bytes()));
+        dirs.sort_by(|a, b| {
+            a.dir
+                .as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.dir.as_os_str().as_encoded_bytes())
+        });
         Ok(dirs.into_iter().flat_map(|d| d.files).collect())
     }
 
@@ -233,7 +283,10 @@ impl Walker<'_> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(err) => {
-                self.warnings.push(IndexWarning { path: dir.to_path_buf(), reason: err.to_string() });
+                self.warnings.push(IndexWarning {
+                    path: dir.to_path_buf(),
+                    reason: err.to_string(),
+                });
                 return Ok(());
             }
         };
@@ -243,12 +296,17 @@ impl Walker<'_> {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(err) => {
-                    self.warnings.push(IndexWarning { path: dir.to_path_buf(), reason: err.to_string() });
+                    self.warnings.push(IndexWarning {
+                        path: dir.to_path_buf(),
+                        reason: err.to_string(),
+                    });
                     continue;
                 }
             };
             let name = entry.file_name();
-            let Ok(file_type) = entry.file_type() else { continue };
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
             if file_type.is_dir() {
                 subdirs.push((name, false));
             } else if file_type.is_symlink() && is_dir_following_links(&entry.path()) {
@@ -265,7 +323,10 @@ impl Walker<'_> {
         if self.found / 256 != before / 256 {
             (self.control.on_progress)(self.found);
         }
-        out.push(DirFiles { dir: rel.to_path_buf(), files: files.iter().map(|f| rel.join(f)).collect() });
+        out.push(DirFiles {
+            dir: rel.to_path_buf(),
+            files: files.iter().map(|f| rel.join(f)).collect(),
+        });
 
         for (name, is_link) in subdirs {
             let path = dir.join(&name);
@@ -273,7 +334,10 @@ impl Walker<'_> {
             let key = match key {
                 Ok(key) => key,
                 Err(err) => {
-                    self.warnings.push(IndexWarning { path, reason: err.to_string() });
+                    self.warnings.push(IndexWarning {
+                        path,
+                        reason: err.to_string(),
+                    });
                     continue;
                 }
             };
@@ -281,7 +345,8 @@ impl Walker<'_> {
                 if is_link {
                     self.warnings.push(IndexWarning {
                         path,
-                        reason: "symlink loop: it points back to a folder above it, not followed".into(),
+                        reason: "symlink loop: it points back to a folder above it, not followed"
+                            .into(),
                     });
                 }
                 continue;

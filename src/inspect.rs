@@ -80,7 +80,9 @@ pub fn summarize(index: &DatasetIndex, plan: &BatchPlan, options: &LoadOptions) 
         match header {
             Ok((format, w, h)) => {
                 *sizes.entry(format!("{h}x{w}")).or_insert(0) += 1;
-                *formats.entry(format!("{format:?}").to_uppercase()).or_insert(0) += 1;
+                *formats
+                    .entry(format!("{format:?}").to_uppercase())
+                    .or_insert(0) += 1;
             }
             Err(reason) => unreadable.push(Unreadable {
                 path: index.samples[i].rel_path.to_string_lossy().into_owned(),
@@ -106,7 +108,11 @@ pub fn summarize(index: &DatasetIndex, plan: &BatchPlan, options: &LoadOptions) 
             .collect(),
         batch_size: plan.batch_size,
         batches,
-        last_batch: if batches == 0 { 0 } else { plan.batch(batches - 1).len() },
+        last_batch: if batches == 0 {
+            0
+        } else {
+            plan.batch(batches - 1).len()
+        },
         seed: plan.seed,
         sizes,
         formats,
@@ -114,7 +120,10 @@ pub fn summarize(index: &DatasetIndex, plan: &BatchPlan, options: &LoadOptions) 
         warnings: index
             .warnings
             .iter()
-            .map(|w| Unreadable { path: w.path.to_string_lossy().into_owned(), reason: w.reason.clone() })
+            .map(|w| Unreadable {
+                path: w.path.to_string_lossy().into_owned(),
+                reason: w.reason.clone(),
+            })
             .collect(),
         options: options.clone(),
     }
@@ -128,7 +137,11 @@ impl Summary {
         if self.samples == self.indexed {
             let _ = writeln!(s, "samples    {}", self.samples);
         } else {
-            let _ = writeln!(s, "samples    {} (of {} indexed)", self.samples, self.indexed);
+            let _ = writeln!(
+                s,
+                "samples    {} (of {} indexed)",
+                self.samples, self.indexed
+            );
         }
         let _ = writeln!(
             s,
@@ -142,7 +155,12 @@ impl Summary {
             let _ = writeln!(s, "classes    none (labels off)");
         } else {
             let _ = writeln!(s, "classes    {}", self.classes.len());
-            let width = self.classes.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
+            let width = self
+                .classes
+                .iter()
+                .map(|c| c.name.chars().count())
+                .max()
+                .unwrap_or(0);
             for c in &self.classes {
                 let _ = writeln!(s, "  {:>4}  {:<width$}  {}", c.label, c.name, c.count);
             }
@@ -150,7 +168,10 @@ impl Summary {
         let list = |map: &BTreeMap<String, usize>| {
             let mut v: Vec<_> = map.iter().collect();
             v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            v.iter().map(|(k, n)| format!("{k} ({n})")).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(|(k, n)| format!("{k} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let _ = writeln!(s, "sizes      {}", list(&self.sizes));
         let _ = writeln!(s, "formats    {}", list(&self.formats));
@@ -160,7 +181,11 @@ impl Summary {
         for w in &self.warnings {
             let _ = writeln!(s, "warning    {}: {:?}", w.reason, w.path);
         }
-        let _ = writeln!(s, "options    {}", serde_json::to_string(&self.options).unwrap_or_default());
+        let _ = writeln!(
+            s,
+            "options    {}",
+            serde_json::to_string(&self.options).unwrap_or_default()
+        );
         s
     }
 }

@@ -35,19 +35,22 @@ pub fn prepare(
 ) -> Result<LoadJob, JobError> {
     let plan = plan::plan(&index, &options.plan)?;
     let channels = options.preprocess.color_mode.channels();
-    let (height, width) = match options.preprocess.image_size {
-        Some((h, w)) => (h as usize, w as usize),
-        None => {
-            let headers = probe::headers(&index, &plan.order, cancel).ok_or(JobError::Cancelled)?;
-            let (h, w) = probe::common_size(&index, &plan.order, &headers)?.unwrap_or((0, 0));
-            (h as usize, w as usize)
-        }
+    let (height, width) = if let Some((h, w)) = options.preprocess.image_size {
+        (h as usize, w as usize)
+    } else {
+        let headers = probe::headers(&index, &plan.order, cancel).ok_or(JobError::Cancelled)?;
+        let (h, w) = probe::common_size(&index, &plan.order, &headers)?.unwrap_or((0, 0));
+        (h as usize, w as usize)
     };
     Ok(LoadJob {
         index,
         plan: Arc::new(plan),
         preprocess: options.preprocess,
-        shape: Shape { height, width, channels },
+        shape: Shape {
+            height,
+            width,
+            channels,
+        },
         element,
     })
 }

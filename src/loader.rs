@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use image::ImageFormat;
@@ -102,7 +102,12 @@ impl Batch {
     }
 
     fn dims(&self) -> (usize, usize, usize, usize) {
-        (self.samples.len(), self.shape.height, self.shape.width, self.shape.channels)
+        (
+            self.samples.len(),
+            self.shape.height,
+            self.shape.width,
+            self.shape.channels,
+        )
     }
 }
 
@@ -174,7 +179,11 @@ fn fill<T: Copy + Send + Sync>(
                 .map_err(|e| e.to_string())?;
             preprocess::preprocess_into(&decoded, &job.preprocess, job.shape, slot(out))
                 .map_err(|e| e.to_string())?;
-            Ok(Original { width: decoded.width, height: decoded.height, format: decoded.format })
+            Ok(Original {
+                width: decoded.width,
+                height: decoded.height,
+                format: decoded.format,
+            })
         })
         .collect();
     (buf, results)
@@ -203,25 +212,36 @@ pub struct Loader {
 
 impl Loader {
     /// Loads every batch of the plan in order, at most `prefetch` finished batches ahead of the consumer.
-    pub fn sequential(job: Arc<LoadJob>, prefetch: usize, notify: Option<Notify>) -> std::io::Result<Self> {
+    pub fn sequential(
+        job: Arc<LoadJob>,
+        prefetch: usize,
+        notify: Option<Notify>,
+    ) -> std::io::Result<Self> {
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, rx) = sync_channel(prefetch.max(1));
         let flag = Arc::clone(&cancel);
-        let worker = std::thread::Builder::new().name("batchscope-loader".into()).spawn(move || {
-            for k in 0..job.plan.batch_count() {
-                if flag.load(Ordering::Relaxed) {
-                    break;
+        let worker = std::thread::Builder::new()
+            .name("batchscope-loader".into())
+            .spawn(move || {
+                for k in 0..job.plan.batch_count() {
+                    if flag.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let batch = load_batch(&job, k, &flag);
+                    if flag.load(Ordering::Relaxed) || tx.send(batch).is_err() {
+                        break;
+                    }
+                    if let Some(notify) = &notify {
+                        notify();
+                    }
                 }
-                let batch = load_batch(&job, k, &flag);
-                if flag.load(Ordering::Relaxed) || tx.send(batch).is_err() {
-                    break;
-                }
-                if let Some(notify) = &notify {
-                    notify();
-                }
-            }
-        })?;
-        Ok(Self { requests: None, batches: Some(rx), cancel, worker: Some(worker) })
+            })?;
+        Ok(Self {
+            requests: None,
+            batches: Some(rx),
+            cancel,
+            worker: Some(worker),
+        })
     }
 
     /// Loads the batches asked for with [`Loader::request`], in the order asked.
@@ -230,29 +250,38 @@ impl Loader {
         let (req_tx, req_rx) = sync_channel::<usize>(64);
         let (tx, rx) = sync_channel(8);
         let flag = Arc::clone(&cancel);
-        let worker = std::thread::Builder::new().name("batchscope-viewer-loader".into()).spawn(move || {
-            while let Ok(k) = req_rx.recv() {
-                if flag.load(Ordering::Relaxed) {
-                    break;
+        let worker = std::thread::Builder::new()
+            .name("batchscope-viewer-loader".into())
+            .spawn(move || {
+                while let Ok(k) = req_rx.recv() {
+                    if flag.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if k >= job.plan.batch_count() {
+                        continue;
+                    }
+                    let batch = load_batch(&job, k, &flag);
+                    if flag.load(Ordering::Relaxed) || tx.send(batch).is_err() {
+                        break;
+                    }
+                    if let Some(notify) = &notify {
+                        notify();
+                    }
                 }
-                if k >= job.plan.batch_count() {
-                    continue;
-                }
-                let batch = load_batch(&job, k, &flag);
-                if flag.load(Ordering::Relaxed) || tx.send(batch).is_err() {
-                    break;
-                }
-                if let Some(notify) = &notify {
-                    notify();
-                }
-            }
-        })?;
-        Ok(Self { requests: Some(req_tx), batches: Some(rx), cancel, worker: Some(worker) })
+            })?;
+        Ok(Self {
+            requests: Some(req_tx),
+            batches: Some(rx),
+            cancel,
+            worker: Some(worker),
+        })
     }
 
     /// Asks an on-demand loader for batch `k`; `false` if the request queue is full or closed.
     pub fn request(&self, k: usize) -> bool {
-        self.requests.as_ref().is_some_and(|tx| tx.try_send(k).is_ok())
+        self.requests
+            .as_ref()
+            .is_some_and(|tx| tx.try_send(k).is_ok())
     }
 
     /// The next finished batch, waiting for it; `None` when the loader has finished or stopped.
@@ -262,10 +291,7 @@ impl Loader {
 
     /// A finished batch if one is waiting.
     pub fn try_recv(&self) -> Option<Batch> {
-        match self.batches.as_ref()?.try_recv() {
-            Ok(batch) => Some(batch),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.batches.as_ref()?.try_recv().ok()
     }
 
     /// Asks the worker to stop after the sample it is decoding.

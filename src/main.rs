@@ -6,11 +6,12 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     let cli = batchscope::cli::Cli::parse();
-    match batchscope::cli::run(&cli) {
-        Some(result) => batchscope::cli::report(result),
-        None => {
-            eprintln!("batchscope: the viewer is not built yet; use `batchscope export` or `batchscope inspect`");
-            ExitCode::from(2)
-        }
+    if let Some(result) = batchscope::cli::run(&cli) {
+        batchscope::cli::report(result)
+    } else {
+        eprintln!(
+            "batchscope: the viewer is not built yet; use `batchscope export` or `batchscope inspect`"
+        );
+        ExitCode::from(2)
     }
 }

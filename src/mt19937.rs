@@ -23,7 +23,9 @@ impl Mt19937 {
             // `i < 624`, so the cast is exact.
             #[allow(clippy::cast_possible_truncation)]
             let i32_ = i as u32;
-            state[i] = 1_812_433_253u32.wrapping_mul(prev ^ (prev >> 30)).wrapping_add(i32_);
+            state[i] = 1_812_433_253u32
+                .wrapping_mul(prev ^ (prev >> 30))
+                .wrapping_add(i32_);
         }
         Self { state, pos: N }
     }

@@ -52,9 +52,18 @@ pub fn header(dtype: NpyDtype, shape: &[usize]) -> Vec<u8> {
     let shape_repr = match shape {
         [] => "()".to_owned(),
         [n] => format!("({n},)"),
-        dims => format!("({})", dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+        dims => format!(
+            "({})",
+            dims.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
-    let mut dict = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {shape_repr}, }}", dtype.descr());
+    let mut dict = format!(
+        "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_repr}, }}",
+        dtype.descr()
+    );
     if let Some(first) = shape.first() {
         let digits = first.to_string().len();
         dict.push_str(&" ".repeat(GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits)));
@@ -83,11 +92,22 @@ pub struct NpyWriter {
 
 impl NpyWriter {
     /// Creates `path` with a header for `planned_rows` rows of `row_shape`.
-    pub fn create(path: &Path, dtype: NpyDtype, planned_rows: usize, row_shape: &[usize]) -> io::Result<Self> {
+    pub fn create(
+        path: &Path,
+        dtype: NpyDtype,
+        planned_rows: usize,
+        row_shape: &[usize],
+    ) -> io::Result<Self> {
         let mut file = BufWriter::with_capacity(1 << 20, File::create(path)?);
         let header = header(dtype, &shape_of(planned_rows, row_shape));
         file.write_all(&header)?;
-        Ok(Self { file, dtype, row_shape: row_shape.to_vec(), header_len: header.len(), rows: 0 })
+        Ok(Self {
+            file,
+            dtype,
+            row_shape: row_shape.to_vec(),
+            header_len: header.len(),
+            rows: 0,
+        })
     }
 
     /// Elements in one row.
@@ -98,8 +118,11 @@ impl NpyWriter {
     /// Appends whole rows given as little-endian bytes.
     pub fn write_rows(&mut self, bytes: &[u8]) -> io::Result<()> {
         let row_bytes = self.row_len() * self.dtype.size();
-        if row_bytes == 0 || bytes.len() % row_bytes != 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "write_rows: not a whole number of rows"));
+        if row_bytes == 0 || !bytes.len().is_multiple_of(row_bytes) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "write_rows: not a whole number of rows",
+            ));
         }
         self.file.write_all(bytes)?;
         self.rows += bytes.len() / row_bytes;
@@ -115,9 +138,14 @@ impl NpyWriter {
     pub fn finish(self) -> io::Result<()> {
         let header = header(self.dtype, &shape_of(self.rows, &self.row_shape));
         if header.len() != self.header_len {
-            return Err(io::Error::other("npy header changed length; refusing to corrupt the file"));
+            return Err(io::Error::other(
+                "npy header changed length; refusing to corrupt the file",
+            ));
         }
-        let mut file = self.file.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let mut file = self
+            .file
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
         file.seek(SeekFrom::Start(0))?;
         file.write_all(&header)?;
         file.sync_all()
@@ -125,7 +153,9 @@ impl NpyWriter {
 }
 
 fn shape_of(rows: usize, row_shape: &[usize]) -> Vec<usize> {
-    std::iter::once(rows).chain(row_shape.iter().copied()).collect()
+    std::iter::once(rows)
+        .chain(row_shape.iter().copied())
+        .collect()
 }
 
 #[cfg(test)]

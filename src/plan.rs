@@ -31,7 +31,9 @@ pub enum PlanError {
     #[error("--validation-split and --subset go together: give both or neither")]
     SplitWithoutSubset,
     /// Shuffling a split without a seed would let training and validation overlap between runs.
-    #[error("shuffling a validation split needs --seed, or training and validation files would differ between runs")]
+    #[error(
+        "shuffling a validation split needs --seed, or training and validation files would differ between runs"
+    )]
     ShuffledSplitWithoutSeed,
 }
 
@@ -88,13 +90,19 @@ pub fn validate(options: &PlanOptions) -> Result<(), PlanError> {
 pub fn plan(index: &DatasetIndex, options: &PlanOptions) -> Result<BatchPlan, PlanError> {
     validate(options)?;
     let mut order: Vec<usize> = (0..index.samples.len()).collect();
-    let seed = options.shuffle.then(|| options.seed.unwrap_or_else(clock_seed));
+    let seed = options
+        .shuffle
+        .then(|| options.seed.unwrap_or_else(clock_seed));
     if let Some(seed) = seed {
         mt19937::shuffle(&mut order, seed);
     }
     if let (Some(split), Some(subset)) = (options.validation_split, options.subset) {
         // Python's `int(validation_split * len(samples))`: float64 product, truncated.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let n_val = (split * order.len() as f64) as usize;
         let n_train = order.len() - n_val;
         match subset {
@@ -108,7 +116,11 @@ pub fn plan(index: &DatasetIndex, options: &PlanOptions) -> Result<BatchPlan, Pl
         let full = order.len() / options.batch_size * options.batch_size;
         order.truncate(full);
     }
-    Ok(BatchPlan { order, batch_size: options.batch_size, seed })
+    Ok(BatchPlan {
+        order,
+        batch_size: options.batch_size,
+        seed,
+    })
 }
 
 /// A seed in Keras's range for unseeded shuffles (`np.random.randint(1e6)`).
@@ -126,7 +138,12 @@ mod tests {
 
     fn index_of(n: usize) -> DatasetIndex {
         DatasetIndex {
-            samples: (0..n).map(|i| Sample { rel_path: format!("{i}.png").into(), label: Some(0) }).collect(),
+            samples: (0..n)
+                .map(|i| Sample {
+                    rel_path: format!("{i}.png").into(),
+                    label: Some(0),
+                })
+                .collect(),
             ..DatasetIndex::default()
         }
     }
@@ -134,11 +151,25 @@ mod tests {
     #[test]
     fn last_batch_is_partial_unless_dropped() {
         let index = index_of(10);
-        let p = plan(&index, &PlanOptions { batch_size: 4, ..PlanOptions::default() }).unwrap();
+        let p = plan(
+            &index,
+            &PlanOptions {
+                batch_size: 4,
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
         assert_eq!(p.batch_count(), 3);
         assert_eq!(p.batch(2), &[8, 9]);
-        let p = plan(&index, &PlanOptions { batch_size: 4, drop_remainder: true, ..PlanOptions::default() })
-            .unwrap();
+        let p = plan(
+            &index,
+            &PlanOptions {
+                batch_size: 4,
+                drop_remainder: true,
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
         assert_eq!(p.batch_count(), 2);
         assert_eq!(p.batch(1), &[4, 5, 6, 7]);
     }
@@ -146,7 +177,11 @@ mod tests {
     #[test]
     fn split_takes_last_int_v_n_as_validation() {
         let index = index_of(10);
-        let opts = |subset| PlanOptions { validation_split: Some(0.25), subset: Some(subset), ..PlanOptions::default() };
+        let opts = |subset| PlanOptions {
+            validation_split: Some(0.25),
+            subset: Some(subset),
+            ..PlanOptions::default()
+        };
         let train = plan(&index, &opts(Subset::Training)).unwrap();
         let val = plan(&index, &opts(Subset::Validation)).unwrap();
         // int(0.25 * 10) == 2
@@ -162,6 +197,9 @@ mod tests {
             subset: Some(Subset::Training),
             ..PlanOptions::default()
         };
-        assert_eq!(plan(&index_of(5), &opts), Err(PlanError::ShuffledSplitWithoutSeed));
+        assert_eq!(
+            plan(&index_of(5), &opts),
+            Err(PlanError::ShuffledSplitWithoutSeed)
+        );
     }
 }

@@ -51,7 +51,9 @@ pub enum Slot<'a> {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PreprocessError {
     /// Native size was asked for and this image's size differs from the dataset's.
-    #[error("image is {got_h}x{got_w} but the dataset's images are {want_h}x{want_w}; set an image size to resize")]
+    #[error(
+        "image is {got_h}x{got_w} but the dataset's images are {want_h}x{want_w}; set an image size to resize"
+    )]
     SizeMismatch {
         /// This image's height.
         got_h: usize,
@@ -95,7 +97,12 @@ pub fn preprocess_into(
         AspectFit::Crop => {
             let (top, left, ch, cw) = resize::crop_box(src.height, src.width, h, w);
             let cropped = resize::crop(src, top, left, ch, cw);
-            let view = View { pixels: &cropped, height: ch, width: cw, channels: c };
+            let view = View {
+                pixels: &cropped,
+                height: ch,
+                width: cw,
+                channels: c,
+            };
             write_floats(&resize::resize(view, h, w, options.interpolation), slot);
         }
         AspectFit::Pad => {

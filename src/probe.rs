@@ -15,7 +15,11 @@ pub type Header = Result<(ImageFormat, u32, u32), String>;
 
 /// Reads the headers of `samples` (indices into `index.samples`), in their order.
 /// Returns `None` if cancelled.
-pub fn headers(index: &DatasetIndex, samples: &[usize], cancel: &AtomicBool) -> Option<Vec<Header>> {
+pub fn headers(
+    index: &DatasetIndex,
+    samples: &[usize],
+    cancel: &AtomicBool,
+) -> Option<Vec<Header>> {
     let out: Vec<Option<Header>> = samples
         .par_iter()
         .map(|&i| {

@@ -40,7 +40,11 @@ struct Lerp {
     t: f32,
 }
 
-#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 fn lerps(in_size: usize, out_size: usize) -> Vec<Lerp> {
     let scale = in_size as f32 / out_size as f32;
     (0..out_size)
@@ -66,7 +70,10 @@ fn bilinear(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
     let mut bottom = vec![0f32; out_w * c];
     let lerp_row = |row: &[u8], dst: &mut [f32]| {
         for (x, lerp) in xs.iter().enumerate() {
-            let (l, r) = (&row[lerp.lo * c..lerp.lo * c + c], &row[lerp.hi * c..lerp.hi * c + c]);
+            let (l, r) = (
+                &row[lerp.lo * c..lerp.lo * c + c],
+                &row[lerp.hi * c..lerp.hi * c + c],
+            );
             for ch in 0..c {
                 let (a, b) = (f32::from(l[ch]), f32::from(r[ch]));
                 dst[x * c + ch] = a + (b - a) * lerp.t;
@@ -74,8 +81,14 @@ fn bilinear(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
         }
     };
     for (y, ly) in ys.iter().enumerate() {
-        lerp_row(&src.pixels[ly.lo * row_len..(ly.lo + 1) * row_len], &mut top);
-        lerp_row(&src.pixels[ly.hi * row_len..(ly.hi + 1) * row_len], &mut bottom);
+        lerp_row(
+            &src.pixels[ly.lo * row_len..(ly.lo + 1) * row_len],
+            &mut top,
+        );
+        lerp_row(
+            &src.pixels[ly.hi * row_len..(ly.hi + 1) * row_len],
+            &mut bottom,
+        );
         let dst = &mut out[y * out_w * c..(y + 1) * out_w * c];
         for ((d, &t), &b) in dst.iter_mut().zip(&top).zip(&bottom) {
             *d = t + (b - t) * ly.t;
@@ -84,10 +97,16 @@ fn bilinear(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
     out
 }
 
-#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 fn nearest_indices(in_size: usize, out_size: usize) -> Vec<usize> {
     let scale = in_size as f32 / out_size as f32;
-    (0..out_size).map(|i| (((i as f32 + 0.5) * scale).floor().max(0.0) as usize).min(in_size - 1)).collect()
+    (0..out_size)
+        .map(|i| (((i as f32 + 0.5) * scale).floor().max(0.0) as usize).min(in_size - 1))
+        .collect()
 }
 
 fn nearest(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
@@ -105,7 +124,11 @@ fn nearest(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
 }
 
 /// The source cells covering one output cell of `resize_area`, with their coverage.
-#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 fn area_spans(in_size: usize, out_size: usize) -> Vec<Vec<(usize, f32)>> {
     let scale = in_size as f32 / out_size as f32;
     (0..out_size)
@@ -117,7 +140,11 @@ fn area_spans(in_size: usize, out_size: usize) -> Vec<Vec<(usize, f32)>> {
                 .map(|i| {
                     let fi = i as f32;
                     let weight = if fi < start {
-                        if fi + 1.0 > end { scale } else { fi + 1.0 - start }
+                        if fi + 1.0 > end {
+                            scale
+                        } else {
+                            fi + 1.0 - start
+                        }
                     } else if fi + 1.0 > end {
                         end - fi
                     } else {
@@ -158,10 +185,23 @@ fn area(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
 
 /// Keras's `crop_to_aspect_ratio` box for a `height x width` source and a `target_h x target_w` output:
 /// `(top, left, crop_h, crop_w)`, centred, at least 1 pixel each way.
-#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-pub fn crop_box(height: usize, width: usize, target_h: usize, target_w: usize) -> (usize, usize, usize, usize) {
-    let crop_h = (((width * target_h) as f32 / target_w as f32) as usize).min(height).max(1);
-    let crop_w = (((height * target_w) as f32 / target_h as f32) as usize).min(width).max(1);
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+pub fn crop_box(
+    height: usize,
+    width: usize,
+    target_h: usize,
+    target_w: usize,
+) -> (usize, usize, usize, usize) {
+    let crop_h = (((width * target_h) as f32 / target_w as f32) as usize)
+        .min(height)
+        .max(1);
+    let crop_w = (((height * target_w) as f32 / target_h as f32) as usize)
+        .min(width)
+        .max(1);
     let top = ((height - crop_h) as f32 / 2.0) as usize;
     let left = ((width - crop_w) as f32 / 2.0) as usize;
     (top, left, crop_h, crop_w)
@@ -169,16 +209,35 @@ pub fn crop_box(height: usize, width: usize, target_h: usize, target_w: usize) -
 
 /// `tf.image.resize_with_pad` geometry in float32: `(top, left, inner_h, inner_w)` of the resized image
 /// inside the zero-filled `target_h x target_w` output.
-#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-pub fn pad_box(height: usize, width: usize, target_h: usize, target_w: usize) -> (usize, usize, usize, usize) {
-    let (h, w, th, tw) = (height as f32, width as f32, target_h as f32, target_w as f32);
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+pub fn pad_box(
+    height: usize,
+    width: usize,
+    target_h: usize,
+    target_w: usize,
+) -> (usize, usize, usize, usize) {
+    let (h, w, th, tw) = (
+        height as f32,
+        width as f32,
+        target_h as f32,
+        target_w as f32,
+    );
     let ratio = (w / tw).max(h / th);
     let (inner_h, inner_w) = (h / ratio, w / ratio);
     let top = ((th - inner_h) / 2.0).floor().max(0.0) as usize;
     let left = ((tw - inner_w) / 2.0).floor().max(0.0) as usize;
     let inner_h = (inner_h.floor() as usize).clamp(1, target_h);
     let inner_w = (inner_w.floor() as usize).clamp(1, target_w);
-    (top.min(target_h - inner_h), left.min(target_w - inner_w), inner_h, inner_w)
+    (
+        top.min(target_h - inner_h),
+        left.min(target_w - inner_w),
+        inner_h,
+        inner_w,
+    )
 }
 
 /// Copies the `crop_h x crop_w` box at `(top, left)` out of `src`.
@@ -197,27 +256,45 @@ mod tests {
     use super::*;
 
     fn view(pixels: &[u8], height: usize, width: usize) -> View<'_> {
-        View { pixels, height, width, channels: 1 }
+        View {
+            pixels,
+            height,
+            width,
+            channels: 1,
+        }
     }
 
     #[test]
     fn bilinear_2x2_to_4x4_matches_tensorflow_half_pixel_formula() {
         // tf.image.resize([[0, 100], [200, 255]], (4, 4), 'bilinear', antialias=False)[..., 0]
         // computed by hand: x weights for out 4 from in 2 are src = (i+.5)*.5-.5 = -.25, .25, .75, 1.25.
-        let out = resize(view(&[0, 100, 200, 255], 2, 2), 4, 4, Interpolation::Bilinear);
+        let out = resize(
+            view(&[0, 100, 200, 255], 2, 2),
+            4,
+            4,
+            Interpolation::Bilinear,
+        );
         let row0 = [0.0, 25.0, 75.0, 100.0];
         let row3 = [200.0, 213.75, 241.25, 255.0];
         assert_eq!(&out[0..4], &row0);
         assert_eq!(&out[12..16], &row3);
         // Row 1: y src = 0.25, so top row0 + (row3 - row0) * 0.25.
-        let row1: Vec<f32> = row0.iter().zip(&row3).map(|(a, b)| a + (b - a) * 0.25).collect();
+        let row1: Vec<f32> = row0
+            .iter()
+            .zip(&row3)
+            .map(|(a, b)| a + (b - a) * 0.25)
+            .collect();
         assert_eq!(&out[4..8], row1.as_slice());
     }
 
     #[test]
     fn same_size_is_identity_for_every_kernel() {
         let px: Vec<u8> = (0..12).map(|v| v * 20).collect();
-        for kernel in [Interpolation::Bilinear, Interpolation::Nearest, Interpolation::Area] {
+        for kernel in [
+            Interpolation::Bilinear,
+            Interpolation::Nearest,
+            Interpolation::Area,
+        ] {
             let out = resize(view(&px, 3, 4), 3, 4, kernel);
             assert_eq!(out, px.iter().map(|&v| f32::from(v)).collect::<Vec<_>>());
         }
@@ -225,7 +302,9 @@ mod tests {
 
     #[test]
     fn area_halving_averages_2x2_blocks() {
-        let px = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150];
+        let px = [
+            0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150,
+        ];
         let out = resize(view(&px, 4, 4), 2, 2, Interpolation::Area);
         assert_eq!(out, [25.0, 45.0, 105.0, 125.0]);
     }

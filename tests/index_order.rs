@@ -1,5 +1,6 @@
 //! Class and file order on trees built to catch every ordering rule Keras follows.
 
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 mod common;
 
 use batchscope::index::{self, IndexError};
@@ -11,7 +12,11 @@ fn tiny(root: &std::path::Path, rel: &str) {
 }
 
 fn rel_paths(index: &index::DatasetIndex) -> Vec<String> {
-    index.samples.iter().map(|s| s.rel_path.to_string_lossy().into_owned()).collect()
+    index
+        .samples
+        .iter()
+        .map(|s| s.rel_path.to_string_lossy().into_owned())
+        .collect()
 }
 
 #[test]
@@ -25,7 +30,10 @@ fn class_names_are_sorted_by_code_point_with_empty_and_without_hidden() {
     tiny(root, ".hidden/img.png");
     tiny(root, "loose.png");
     let index = index::scan(root, &IndexOptions::default()).unwrap();
-    assert_eq!(index.class_names, ["10", "2", "A", "_x", "a", "a b", "empty", "émile"]);
+    assert_eq!(
+        index.class_names,
+        ["10", "2", "A", "_x", "a", "a b", "empty", "émile"]
+    );
     let labels: Vec<_> = index.samples.iter().map(|s| s.label.unwrap()).collect();
     // "empty" (label 6) uses up a label but has no files; root files are ignored.
     assert_eq!(labels, [0, 1, 2, 3, 4, 5, 7]);
@@ -73,9 +81,20 @@ fn extra_formats_are_opt_in() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "c/a.webp", b"x");
     write(dir.path(), "c/b.TIFF", b"x");
-    assert!(index::scan(dir.path(), &IndexOptions::default()).unwrap().samples.is_empty());
-    let options = IndexOptions { extra_formats: true, ..IndexOptions::default() };
-    assert_eq!(rel_paths(&index::scan(dir.path(), &options).unwrap()), ["c/a.webp", "c/b.TIFF"]);
+    assert!(
+        index::scan(dir.path(), &IndexOptions::default())
+            .unwrap()
+            .samples
+            .is_empty()
+    );
+    let options = IndexOptions {
+        extra_formats: true,
+        ..IndexOptions::default()
+    };
+    assert_eq!(
+        rel_paths(&index::scan(dir.path(), &options).unwrap()),
+        ["c/a.webp", "c/b.TIFF"]
+    );
 }
 
 #[test]
@@ -85,7 +104,10 @@ fn labels_none_takes_root_files_first_then_every_folder() {
     for rel in ["b.png", "a/x.png", "a.png", ".h/y.png"] {
         tiny(root, rel);
     }
-    let options = IndexOptions { labels: LabelSource::None, ..IndexOptions::default() };
+    let options = IndexOptions {
+        labels: LabelSource::None,
+        ..IndexOptions::default()
+    };
     let index = index::scan(root, &options).unwrap();
     assert_eq!(rel_paths(&index), ["a.png", "b.png", ".h/y.png", "a/x.png"]);
     assert!(index.class_names.is_empty());
@@ -98,13 +120,19 @@ fn class_names_option_reorders_and_restricts() {
     for class in ["cat", "dog", "eel"] {
         tiny(dir.path(), &format!("{class}/1.png"));
     }
-    let options = IndexOptions { class_names: Some(vec!["eel".into(), "cat".into()]), ..IndexOptions::default() };
+    let options = IndexOptions {
+        class_names: Some(vec!["eel".into(), "cat".into()]),
+        ..IndexOptions::default()
+    };
     let index = index::scan(dir.path(), &options).unwrap();
     assert_eq!(index.class_names, ["eel", "cat"]);
     assert_eq!(rel_paths(&index), ["eel/1.png", "cat/1.png"]);
     assert_eq!(index.samples[0].label, Some(0));
 
-    let options = IndexOptions { class_names: Some(vec!["cow".into()]), ..IndexOptions::default() };
+    let options = IndexOptions {
+        class_names: Some(vec!["cow".into()]),
+        ..IndexOptions::default()
+    };
     let err = index::scan(dir.path(), &options).unwrap_err();
     assert!(matches!(err, IndexError::UnknownClass { .. }));
     assert_eq!(
@@ -129,9 +157,15 @@ fn symlinked_class_is_a_class_but_inner_links_need_follow_links() {
     assert_eq!(index.class_names, ["linked", "real"]);
     assert_eq!(rel_paths(&index), ["linked/o.png", "real/r.png"]);
 
-    let options = IndexOptions { follow_links: true, ..IndexOptions::default() };
+    let options = IndexOptions {
+        follow_links: true,
+        ..IndexOptions::default()
+    };
     let index = index::scan(&root, &options).unwrap();
-    assert_eq!(rel_paths(&index), ["linked/o.png", "real/r.png", "real/inner/o.png"]);
+    assert_eq!(
+        rel_paths(&index),
+        ["linked/o.png", "real/r.png", "real/inner/o.png"]
+    );
     assert_eq!(index.warnings.len(), 1, "{:?}", index.warnings);
     assert!(index.warnings[0].reason.contains("symlink loop"));
     assert!(index.warnings[0].path.ends_with("real/loop"));
@@ -144,5 +178,8 @@ fn missing_folder_and_file_root_are_errors_naming_the_path() {
     let err = index::scan(&missing, &IndexOptions::default()).unwrap_err();
     assert!(err.to_string().contains("nope"), "{err}");
     let file = write(dir.path(), "f.png", b"x");
-    assert!(matches!(index::scan(&file, &IndexOptions::default()), Err(IndexError::NotADirectory(_))));
+    assert!(matches!(
+        index::scan(&file, &IndexOptions::default()),
+        Err(IndexError::NotADirectory(_))
+    ));
 }

@@ -30,8 +30,15 @@ pub fn gray(w: u32, h: u32, f: impl Fn(u32, u32) -> u8) -> ImageBuffer<Luma<u8>,
 /// A deterministic "busy" RGB pattern that differs per `seed` (so images are distinguishable).
 pub fn pattern(w: u32, h: u32, seed: u32) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
     rgb(w, h, |x, y| {
-        let v = x.wrapping_mul(31).wrapping_add(y.wrapping_mul(17)).wrapping_add(seed.wrapping_mul(101));
-        [(v % 251) as u8, ((v / 3 + seed * 7) % 256) as u8, ((x * y + seed) % 256) as u8]
+        let v = x
+            .wrapping_mul(31)
+            .wrapping_add(y.wrapping_mul(17))
+            .wrapping_add(seed.wrapping_mul(101));
+        [
+            (v % 251) as u8,
+            ((v / 3 + seed * 7) % 256) as u8,
+            ((x * y + seed) % 256) as u8,
+        ]
     })
 }
 
@@ -49,7 +56,12 @@ where
 }
 
 /// Saves `img` as `format` at `root/rel` whatever the extension says.
-pub fn save_as<P, C>(root: &Path, rel: &str, img: &ImageBuffer<P, C>, format: image::ImageFormat) -> PathBuf
+pub fn save_as<P, C>(
+    root: &Path,
+    rel: &str,
+    img: &ImageBuffer<P, C>,
+    format: image::ImageFormat,
+) -> PathBuf
 where
     P: image::Pixel + image::PixelWithColorType,
     [P::Subpixel]: image::EncodableLayout,
@@ -71,7 +83,10 @@ pub fn write(root: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
 
 /// Runs the batchscope binary with `args`.
 pub fn batchscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_batchscope")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_batchscope"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Runs batchscope and asserts it exits 0, returning its stderr.
@@ -93,10 +108,16 @@ pub struct Npy {
 
 impl Npy {
     pub fn f32s(&self) -> Vec<f32> {
-        self.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+        self.data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect()
     }
     pub fn i32s(&self) -> Vec<i32> {
-        self.data.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect()
+        self.data
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+            .collect()
     }
 }
 
@@ -106,11 +127,34 @@ pub fn read_npy(path: &Path) -> Npy {
     assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00", "bad magic in {path:?}");
     let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
     let header = std::str::from_utf8(&bytes[10..10 + hlen]).unwrap();
-    let descr = header.split("'descr': '").nth(1).unwrap().split('\'').next().unwrap().to_owned();
+    let descr = header
+        .split("'descr': '")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_owned();
     assert!(header.contains("'fortran_order': False"));
-    let shape_str = header.split("'shape': (").nth(1).unwrap().split(')').next().unwrap();
-    let shape = shape_str.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
-    Npy { descr, shape, data: bytes[10 + hlen..].to_vec(), header: bytes[..10 + hlen].to_vec() }
+    let shape_str = header
+        .split("'shape': (")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    let shape = shape_str
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    Npy {
+        descr,
+        shape,
+        data: bytes[10 + hlen..].to_vec(),
+        header: bytes[..10 + hlen].to_vec(),
+    }
 }
 
 /// The Python interpreter to use as a peer.
@@ -121,18 +165,31 @@ pub fn python() -> String {
 /// Whether `python -c "import <module>"` works. When it does not, prints why the caller skips; with
 /// `BATCHSCOPE_REQUIRE_PYTHON=1` (set by `.ci/run`) a missing module fails the test instead.
 pub fn has_python_module(module: &str, test: &str) -> bool {
-    let ok = Command::new(python()).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success());
+    let ok = Command::new(python())
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         let required = std::env::var("BATCHSCOPE_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
-        assert!(!required, "{test}: Python module {module:?} is required (BATCHSCOPE_REQUIRE_PYTHON=1) but not importable");
-        eprintln!("SKIPPED {test}: Python module {module:?} is not installed (pip install {module}; .ci/run does)");
+        assert!(
+            !required,
+            "{test}: Python module {module:?} is required (BATCHSCOPE_REQUIRE_PYTHON=1) but not importable"
+        );
+        eprintln!(
+            "SKIPPED {test}: Python module {module:?} is not installed (pip install {module}; .ci/run does)"
+        );
     }
     ok
 }
 
 /// Runs a Python snippet with `args` in `sys.argv[1:]`, asserting success; returns stdout.
 pub fn run_python(code: &str, args: &[&str]) -> String {
-    let out = Command::new(python()).arg("-c").arg(code).args(args).output().unwrap();
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "python failed:\n{}\n{}",
@@ -147,5 +204,7 @@ pub fn manifest(out: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("index,path,label,class_name"));
-    lines.map(|l| l.split(',').map(str::to_owned).collect()).collect()
+    lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
 }
