@@ -6,6 +6,7 @@
 //! preprocess on a background thread) → consumers: [`export`] (`.npy` files), [`inspect`] (a summary)
 //! and the GUI in `app`. Only `app` knows about egui.
 
+pub mod app;
 pub mod cli;
 pub mod decode;
 pub mod export;

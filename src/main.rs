@@ -6,12 +6,10 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     let cli = batchscope::cli::Cli::parse();
-    if let Some(result) = batchscope::cli::run(&cli) {
-        batchscope::cli::report(result)
-    } else {
-        eprintln!(
-            "batchscope: the viewer is not built yet; use `batchscope export` or `batchscope inspect`"
-        );
-        ExitCode::from(2)
+    match batchscope::cli::run(&cli) {
+        Some(result) => batchscope::cli::report(result),
+        None => batchscope::cli::report(
+            batchscope::app::run(cli.dir).map_err(batchscope::cli::Failure::Failed),
+        ),
     }
 }

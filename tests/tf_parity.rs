@@ -4,6 +4,7 @@
 //! with a printed reason otherwise, a failure under `BATCHSCOPE_REQUIRE_PYTHON=1` (as `.ci/run` sets).
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+#![allow(clippy::too_many_lines, clippy::type_complexity)] // One flat table of cases reads best.
 
 mod common;
 
@@ -19,7 +20,11 @@ fn photo(w: u32, h: u32, seed: u32) -> image::RgbImage {
         let noise = (x.wrapping_mul(7919) ^ y.wrapping_mul(104_729) ^ seed.wrapping_mul(31)) % 23;
         let r = (x * 255 / w.max(1) + noise) % 256;
         let g = (y * 255 / h.max(1) + seed * 13) % 256;
-        let b = if x + y > (w + h) / 2 { 200 - noise } else { 40 + noise };
+        let b = if x + y > u32::midpoint(w, h) {
+            200 - noise
+        } else {
+            40 + noise
+        };
         [r as u8, g as u8, b as u8]
     })
 }
@@ -33,8 +38,18 @@ fn png_dataset(root: &Path) {
             let name = format!("{class}/{i}.png");
             match i % 3 {
                 0 => save(root, &name, &photo(w, h, seed)),
-                1 => save(root, &name, &gray(w, h, |x, y| ((x * 9 + y * 5 + seed) % 256) as u8)),
-                _ => save(root, &name, &rgba(w, h, |x, y| [(x * 11) as u8, (y * 7) as u8, seed as u8, (x + y) as u8])),
+                1 => save(
+                    root,
+                    &name,
+                    &gray(w, h, |x, y| ((x * 9 + y * 5 + seed) % 256) as u8),
+                ),
+                _ => save(
+                    root,
+                    &name,
+                    &rgba(w, h, |x, y| {
+                        [(x * 11) as u8, (y * 7) as u8, seed as u8, (x + y) as u8]
+                    }),
+                ),
             };
         }
     }
@@ -51,7 +66,10 @@ fn jpeg_dataset(root: &Path) {
 
 #[test]
 fn exports_match_tensorflow_image_dataset_from_directory() {
-    if !common::has_python_module("tensorflow", "exports_match_tensorflow_image_dataset_from_directory") {
+    if !common::has_python_module(
+        "tensorflow",
+        "exports_match_tensorflow_image_dataset_from_directory",
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -64,28 +82,148 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
     let no_shuffle = json!({"shuffle": false, "batch_size": 4});
     let with = |extra: serde_json::Value| {
         let mut v = no_shuffle.clone();
-        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         v
     };
     let cases: Vec<(&str, &Path, Vec<&str>, serde_json::Value, f64, &str)> = vec![
-        ("png_bilinear_rgb", &png, vec!["--image-size", "16x20"], with(json!({"image_size": [16, 20]})), 0.0, "images"),
-        ("png_bilinear_upscale", &png, vec!["--image-size", "45x50"], with(json!({"image_size": [45, 50]})), 0.0, "images"),
-        ("png_nearest", &png, vec!["--image-size", "16x20", "--interpolation", "nearest"], with(json!({"image_size": [16, 20], "interpolation": "nearest"})), 0.0, "images"),
-        ("png_area", &png, vec!["--image-size", "7x6", "--interpolation", "area"], with(json!({"image_size": [7, 6], "interpolation": "area"})), 1e-3, "images"),
-        ("png_grayscale", &png, vec!["--image-size", "16x20", "--color-mode", "grayscale"], with(json!({"image_size": [16, 20], "color_mode": "grayscale"})), 0.0, "images"),
-        ("png_rgba", &png, vec!["--image-size", "16x20", "--color-mode", "rgba"], with(json!({"image_size": [16, 20], "color_mode": "rgba"})), 0.0, "images"),
-        ("png_crop", &png, vec!["--image-size", "16x20", "--crop-to-aspect-ratio"], with(json!({"image_size": [16, 20], "crop_to_aspect_ratio": true})), 0.0, "images"),
-        ("png_pad", &png, vec!["--image-size", "16x20", "--pad-to-aspect-ratio"], with(json!({"image_size": [16, 20], "pad_to_aspect_ratio": true})), 0.0, "images"),
-        ("png_categorical", &png, vec!["--image-size", "8x8", "--label-mode", "categorical"], with(json!({"image_size": [8, 8], "label_mode": "categorical"})), 0.0, "images"),
-        ("jpeg_native_rgb", &jpeg, vec![], with(json!({"image_size": [24, 32]})), 5.0, "images"),
-        ("jpeg_grayscale", &jpeg, vec!["--color-mode", "grayscale"], with(json!({"image_size": [24, 32], "color_mode": "grayscale"})), 5.0, "images"),
-        ("split_validation", &png, vec!["--image-size", "8x8", "--shuffle", "--seed", "42", "--validation-split", "0.3", "--subset", "validation"], json!({"image_size": [8, 8], "shuffle": true, "seed": 42, "validation_split": 0.3, "subset": "validation"}), 0.0, "files"),
-        ("split_training", &png, vec!["--image-size", "8x8", "--shuffle", "--seed", "7", "--validation-split", "0.2", "--subset", "training"], json!({"image_size": [8, 8], "shuffle": true, "seed": 7, "validation_split": 0.2, "subset": "training"}), 0.0, "files"),
+        (
+            "png_bilinear_rgb",
+            &png,
+            vec!["--image-size", "16x20"],
+            with(json!({"image_size": [16, 20]})),
+            0.0,
+            "images",
+        ),
+        (
+            "png_bilinear_upscale",
+            &png,
+            vec!["--image-size", "45x50"],
+            with(json!({"image_size": [45, 50]})),
+            0.0,
+            "images",
+        ),
+        (
+            "png_nearest",
+            &png,
+            vec!["--image-size", "16x20", "--interpolation", "nearest"],
+            with(json!({"image_size": [16, 20], "interpolation": "nearest"})),
+            0.0,
+            "images",
+        ),
+        (
+            "png_area",
+            &png,
+            vec!["--image-size", "7x6", "--interpolation", "area"],
+            with(json!({"image_size": [7, 6], "interpolation": "area"})),
+            1e-3,
+            "images",
+        ),
+        (
+            "png_grayscale",
+            &png,
+            vec!["--image-size", "16x20", "--color-mode", "grayscale"],
+            with(json!({"image_size": [16, 20], "color_mode": "grayscale"})),
+            0.0,
+            "images",
+        ),
+        (
+            "png_rgba",
+            &png,
+            vec!["--image-size", "16x20", "--color-mode", "rgba"],
+            with(json!({"image_size": [16, 20], "color_mode": "rgba"})),
+            0.0,
+            "images",
+        ),
+        (
+            "png_crop",
+            &png,
+            vec!["--image-size", "16x20", "--crop-to-aspect-ratio"],
+            with(json!({"image_size": [16, 20], "crop_to_aspect_ratio": true})),
+            0.0,
+            "images",
+        ),
+        (
+            "png_pad",
+            &png,
+            vec!["--image-size", "16x20", "--pad-to-aspect-ratio"],
+            with(json!({"image_size": [16, 20], "pad_to_aspect_ratio": true})),
+            0.0,
+            "images",
+        ),
+        (
+            "png_categorical",
+            &png,
+            vec!["--image-size", "8x8", "--label-mode", "categorical"],
+            with(json!({"image_size": [8, 8], "label_mode": "categorical"})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_native_rgb",
+            &jpeg,
+            vec![],
+            with(json!({"image_size": [24, 32]})),
+            5.0,
+            "images",
+        ),
+        (
+            "jpeg_grayscale",
+            &jpeg,
+            vec!["--color-mode", "grayscale"],
+            with(json!({"image_size": [24, 32], "color_mode": "grayscale"})),
+            5.0,
+            "images",
+        ),
+        (
+            "split_validation",
+            &png,
+            vec![
+                "--image-size",
+                "8x8",
+                "--shuffle",
+                "--seed",
+                "42",
+                "--validation-split",
+                "0.3",
+                "--subset",
+                "validation",
+            ],
+            json!({"image_size": [8, 8], "shuffle": true, "seed": 42, "validation_split": 0.3, "subset": "validation"}),
+            0.0,
+            "files",
+        ),
+        (
+            "split_training",
+            &png,
+            vec![
+                "--image-size",
+                "8x8",
+                "--shuffle",
+                "--seed",
+                "7",
+                "--validation-split",
+                "0.2",
+                "--subset",
+                "training",
+            ],
+            json!({"image_size": [8, 8], "shuffle": true, "seed": 7, "validation_split": 0.2, "subset": "training"}),
+            0.0,
+            "files",
+        ),
     ];
     let mut spec = Vec::new();
     for (name, data, extra, keras, tolerance, compare) in cases {
         let out = dir.path().join(format!("out_{name}"));
-        let mut args = vec!["export", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--dtype", "float32"];
+        let mut args = vec![
+            "export",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--dtype",
+            "float32",
+        ];
         args.extend(extra);
         batchscope_ok(&args);
         spec.push(json!({"name": name, "data": data, "out": out, "keras": keras, "tolerance": tolerance, "compare": compare}));
@@ -93,9 +231,17 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
     let spec_path = dir.path().join("cases.json");
     std::fs::write(&spec_path, serde_json::to_vec(&spec).unwrap()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/tf_parity.py");
-    let out = std::process::Command::new(common::python()).arg(&script).arg(&spec_path).output().unwrap();
+    let out = std::process::Command::new(common::python())
+        .arg(&script)
+        .arg(&spec_path)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     // Shown with --nocapture; kept in the closing notes and the README.
     println!("{stdout}");
-    assert!(out.status.success(), "TensorFlow parity failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "TensorFlow parity failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -1,0 +1,173 @@
+//! The image grid: the batch on screen as thumbnails captioned with their class, a placeholder with
+//! the reason for each sample that failed, tooltips, and clicks that select a sample or a class.
+
+use egui::{Color32, ColorImage, RichText, TextureOptions, Vec2};
+
+use super::session::ViewBatch;
+use crate::index::DatasetIndex;
+use crate::loader::{Batch, Pixels};
+
+/// Largest texture edge uploaded for a thumbnail; bigger samples are subsampled for display only.
+const MAX_TEXTURE_EDGE: usize = 512;
+
+/// What the user did in the grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GridAction {
+    /// Clicked the good sample in row `row` of the batch.
+    Select(usize),
+}
+
+/// A stable, distinct colour for class `label`.
+pub fn class_color(label: u32) -> Color32 {
+    // Golden-ratio hue steps keep neighbouring labels apart.
+    let hue = (label as f32 * 0.618_034).fract();
+    egui::ecolor::Hsva::new(hue, 0.75, 0.95, 1.0).into()
+}
+
+/// Sample `row` of `batch` as an image for the GPU (subsampled if very large).
+pub fn color_image(batch: &Batch, row: usize) -> Option<ColorImage> {
+    let s = batch.shape;
+    let Pixels::U8(pixels) = &batch.pixels else {
+        return None;
+    };
+    let data = pixels.get(row * s.len()..(row + 1) * s.len())?;
+    let step = s.height.max(s.width).div_ceil(MAX_TEXTURE_EDGE).max(1);
+    let (h, w) = (s.height.div_ceil(step), s.width.div_ceil(step));
+    let mut rgba = Vec::with_capacity(h * w * 4);
+    for y in (0..s.height).step_by(step) {
+        for x in (0..s.width).step_by(step) {
+            let px = &data[(y * s.width + x) * s.channels..][..s.channels];
+            match px {
+                [v] => rgba.extend_from_slice(&[*v, *v, *v, 255]),
+                [r, g, b] => rgba.extend_from_slice(&[*r, *g, *b, 255]),
+                [r, g, b, a] => rgba.extend_from_slice(&[*r, *g, *b, *a]),
+                _ => rgba.extend_from_slice(&[0, 0, 0, 255]),
+            }
+        }
+    }
+    Some(ColorImage::from_rgba_unmultiplied([w, h], &rgba))
+}
+
+fn ensure_textures(ctx: &egui::Context, view: &mut ViewBatch) {
+    if view.textures.len() == view.batch.samples.len() {
+        return;
+    }
+    view.textures = (0..view.batch.samples.len())
+        .map(|row| {
+            let image = color_image(&view.batch, row)
+                .unwrap_or_else(|| ColorImage::filled([1, 1], Color32::BLACK));
+            ctx.load_texture(
+                format!("batch{}-{row}", view.batch.number),
+                image,
+                TextureOptions::NEAREST,
+            )
+        })
+        .collect();
+}
+
+/// Draws the batch's samples in plan order; failed samples appear where they would have been.
+pub fn grid_ui(
+    ui: &mut egui::Ui,
+    view: &mut ViewBatch,
+    planned: &[usize],
+    index: &DatasetIndex,
+    thumb: f32,
+    highlight: Option<u32>,
+) -> Option<GridAction> {
+    ensure_textures(ui.ctx(), view);
+    let mut action = None;
+    let batch = &view.batch;
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing = Vec2::splat(6.0);
+                for &sample in planned {
+                    let caption_label = index.samples.get(sample).and_then(|s| s.label);
+                    ui.allocate_ui(Vec2::new(thumb, thumb + 20.0), |ui| {
+                        ui.vertical(|ui| {
+                            ui.set_width(thumb);
+                            if let Some(row) = batch.samples.iter().position(|&s| s == sample) {
+                                let dim = highlight.is_some() && highlight != caption_label;
+                                let tint = if dim {
+                                    Color32::from_gray(60)
+                                } else {
+                                    Color32::WHITE
+                                };
+                                let image = egui::Image::new(&view.textures[row])
+                                    .fit_to_exact_size(Vec2::splat(thumb))
+                                    .maintain_aspect_ratio(true)
+                                    .tint(tint)
+                                    .sense(egui::Sense::click());
+                                let response = ui.add(image);
+                                if highlight.is_some() && !dim {
+                                    let color = caption_label.map_or(Color32::WHITE, class_color);
+                                    ui.painter().rect_stroke(
+                                        response.rect,
+                                        2.0,
+                                        (3.0, color),
+                                        egui::StrokeKind::Outside,
+                                    );
+                                }
+                                let original = batch.originals[row];
+                                let response = response.on_hover_ui(|ui| {
+                                    ui.label(index.samples[sample].rel_path.to_string_lossy());
+                                    ui.label(format!(
+                                        "original {}x{} {:?}",
+                                        original.height, original.width, original.format
+                                    ));
+                                    ui.label(label_text(index, caption_label));
+                                });
+                                if response.clicked() {
+                                    action = Some(GridAction::Select(row));
+                                }
+                            } else {
+                                let reason = batch
+                                    .failures
+                                    .iter()
+                                    .find(|f| f.sample == sample)
+                                    .map_or("not loaded", |f| f.reason.as_str());
+                                let (rect, response) = ui
+                                    .allocate_exact_size(Vec2::splat(thumb), egui::Sense::hover());
+                                ui.painter()
+                                    .rect_filled(rect, 4.0, Color32::from_rgb(70, 20, 20));
+                                ui.painter().text(
+                                    rect.center(),
+                                    egui::Align2::CENTER_CENTER,
+                                    "✖ failed",
+                                    egui::FontId::proportional(13.0),
+                                    Color32::from_rgb(255, 160, 160),
+                                );
+                                response.on_hover_ui(|ui| {
+                                    ui.label(index.samples[sample].rel_path.to_string_lossy());
+                                    ui.colored_label(Color32::from_rgb(255, 140, 140), reason);
+                                });
+                            }
+                            let text = label_text(index, caption_label);
+                            let color =
+                                caption_label.map_or(ui.visuals().text_color(), class_color);
+                            ui.add(
+                                egui::Label::new(RichText::new(text).color(color).small())
+                                    .truncate(),
+                            );
+                        });
+                    });
+                }
+            });
+        });
+    action
+}
+
+/// `"3 cat"`, or the file name's absence of a label.
+pub fn label_text(index: &DatasetIndex, label: Option<u32>) -> String {
+    match label {
+        Some(l) => format!(
+            "{l} {}",
+            index
+                .class_names
+                .get(l as usize)
+                .map_or("?", String::as_str)
+        ),
+        None => "no label".into(),
+    }
+}

@@ -1,0 +1,650 @@
+//! The viewer (the only module that knows about egui, eframe, `egui_plot` and rfd).
+//!
+//! [`BatchscopeApp::ui_inner`] reads like a table of contents: one call per panel. Panels return
+//! [`Command`]s that are applied after drawing; background work (indexing, decoding, the folder
+//! dialog) runs on named threads and is drained in [`BatchscopeApp::logic_step`].
+
+mod grid;
+mod histogram;
+mod inspector;
+mod problems;
+pub mod session;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
+use std::time::{Duration, Instant};
+
+use egui::{Color32, Key, RichText};
+
+use self::inspector::Inspector;
+use self::session::{Session, Status};
+pub use self::settings::Settings;
+use crate::loader::Notify;
+
+/// The sample dataset bundled with the source.
+pub fn bundled_sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join("sample")
+}
+
+/// Something a panel asks for, applied after the frame is drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Open this folder.
+    Open(PathBuf),
+    /// Show the native folder dialog.
+    PickFolder,
+    /// Show batch `k` (0-based).
+    GoTo(usize),
+    /// Next batch.
+    Next,
+    /// Previous batch.
+    Prev,
+    /// First batch.
+    First,
+    /// Last batch.
+    Last,
+    /// Inspect row `row` of the batch on screen.
+    Inspect(usize),
+    /// Highlight one class in the grid (or none).
+    Highlight(Option<u32>),
+    /// The loader settings changed: re-plan.
+    Reconfigure,
+}
+
+/// The viewer's state.
+pub struct BatchscopeApp {
+    /// Persisted settings.
+    pub settings: Settings,
+    /// The open dataset.
+    pub session: Option<Session>,
+    /// The typed-path fallback for the folder dialog.
+    pub path_field: String,
+    /// A message about the folder dialog (e.g. that none is available).
+    pub notice: Option<String>,
+    /// The inspected sample.
+    pub inspector: Option<Inspector>,
+    /// The highlighted class.
+    pub highlight: Option<u32>,
+    /// Time from a flip to the batch being on screen, last measured.
+    pub last_flip: Option<Duration>,
+    class_names_text: String,
+    jump_text: String,
+    dialog: Option<(Receiver<Option<PathBuf>>, Instant)>,
+    flip_started: Option<Instant>,
+    notify: Notify,
+    commands: Vec<Command>,
+}
+
+impl BatchscopeApp {
+    /// A viewer with `settings`; `notify` wakes the UI from background threads.
+    pub fn new(settings: Settings, notify: Notify) -> Self {
+        let class_names_text = settings
+            .load
+            .index
+            .class_names
+            .as_ref()
+            .map(|n| n.join(","))
+            .unwrap_or_default();
+        Self {
+            settings,
+            session: None,
+            path_field: String::new(),
+            notice: None,
+            inspector: None,
+            highlight: None,
+            last_flip: None,
+            class_names_text,
+            jump_text: String::new(),
+            dialog: None,
+            flip_started: None,
+            notify,
+            commands: Vec::new(),
+        }
+    }
+
+    /// Opens `path` (indexing starts in the background).
+    pub fn open(&mut self, path: &Path) {
+        self.session = Some(Session::open(
+            path,
+            &self.settings.load,
+            Arc::clone(&self.notify),
+        ));
+        self.settings.remember(path.to_path_buf());
+        self.path_field = path.to_string_lossy().into_owned();
+        self.inspector = None;
+        self.highlight = None;
+    }
+
+    /// Non-drawing work for this frame: drain background results, handle dropped folders and keys.
+    pub fn logic_step(&mut self, ctx: &egui::Context) {
+        self.poll_dialog();
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if let Some(path) = dropped.into_iter().next() {
+            let dir = if path.is_dir() {
+                path
+            } else {
+                path.parent().map(Path::to_path_buf).unwrap_or(path)
+            };
+            self.commands.push(Command::Open(dir));
+        }
+        if !ctx.egui_wants_keyboard_input() {
+            ctx.input(|i| {
+                for (key, command) in [
+                    (Key::ArrowRight, Command::Next),
+                    (Key::ArrowLeft, Command::Prev),
+                    (Key::Home, Command::First),
+                    (Key::End, Command::Last),
+                ] {
+                    if i.key_pressed(key) {
+                        self.commands.push(command);
+                    }
+                }
+            });
+        }
+        self.apply_commands();
+        if let Some(session) = &mut self.session {
+            session.poll(Duration::from_millis(10));
+            if let (Some(started), Some(_)) = (self.flip_started, session.current_batch()) {
+                self.last_flip = Some(started.elapsed());
+                self.flip_started = None;
+            }
+        }
+    }
+
+    /// Draws every panel, then applies what they asked for.
+    pub fn ui_inner(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::left("settings")
+            .resizable(true)
+            .default_size(260.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    if settings::settings_ui(
+                        ui,
+                        &mut self.settings.load,
+                        &mut self.class_names_text,
+                    ) {
+                        self.commands.push(Command::Reconfigure);
+                    }
+                    ui.separator();
+                    ui.horizontal(|ui| {
+                        ui.label("Thumbnails");
+                        ui.add(
+                            egui::Slider::new(&mut self.settings.thumb_size, 32.0..=256.0)
+                                .suffix(" pt"),
+                        );
+                    });
+                });
+            });
+        egui::Panel::bottom("problems")
+            .resizable(true)
+            .show(ui, |ui| self.problems_ui(ui));
+        egui::Panel::right("histograms")
+            .resizable(true)
+            .default_size(320.0)
+            .show(ui, |ui| self.histograms_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+        self.inspector_ui(ui.ctx());
+        self.apply_commands();
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if ui
+                .button("Open folder…")
+                .on_hover_text("Choose a dataset folder (or drop one on the window)")
+                .clicked()
+            {
+                self.commands.push(Command::PickFolder);
+            }
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut self.path_field)
+                    .hint_text("or type a folder path and press Enter")
+                    .desired_width(360.0),
+            );
+            if field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter))
+                || ui.button("Open").clicked()
+            {
+                let path = PathBuf::from(self.path_field.trim());
+                self.commands.push(Command::Open(path));
+            }
+            ui.menu_button("Recent", |ui| {
+                if self.settings.recent.is_empty() {
+                    ui.weak("No recent folders");
+                }
+                for path in &self.settings.recent {
+                    if ui.button(path.to_string_lossy()).clicked() {
+                        self.commands.push(Command::Open(path.clone()));
+                    }
+                }
+            });
+            if ui
+                .button("Sample")
+                .on_hover_text("Open the bundled sample dataset")
+                .clicked()
+            {
+                self.commands.push(Command::Open(bundled_sample()));
+            }
+        });
+        if let Some(notice) = &self.notice {
+            ui.colored_label(Color32::from_rgb(240, 200, 120), notice);
+        }
+    }
+
+    fn problems_ui(&self, ui: &mut egui::Ui) {
+        let problems = self
+            .session
+            .as_ref()
+            .map_or(&[][..], |s| s.problems.as_slice());
+        let title = if problems.is_empty() {
+            "Problems".to_owned()
+        } else {
+            format!("Problems ({})", problems.len())
+        };
+        egui::CollapsingHeader::new(RichText::new(title).strong())
+            .id_salt("problems_header")
+            .default_open(!problems.is_empty())
+            .show(ui, |ui| problems::problems_ui(ui, problems));
+    }
+
+    fn histograms_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Labels");
+        let Some(session) = &self.session else { return };
+        let Some(ready) = session.ready() else { return };
+        let classes = ready.index.class_names.len();
+        let batch_counts = session.current_batch().map_or_else(
+            || vec![0; classes],
+            |b| {
+                histogram::batch_counts(
+                    b.samples
+                        .iter()
+                        .filter_map(|&i| ready.index.samples[i].label),
+                    classes,
+                )
+            },
+        );
+        if let Some(class) = histogram::histograms_ui(
+            ui,
+            &ready.index.class_names,
+            &batch_counts,
+            &ready.plan_counts,
+            self.highlight,
+        ) {
+            let next = if self.highlight == Some(class) {
+                None
+            } else {
+                Some(class)
+            };
+            self.commands.push(Command::Highlight(next));
+        }
+        if let Some(h) = self.highlight {
+            ui.horizontal(|ui| {
+                ui.label(format!(
+                    "Highlighting {}",
+                    ready
+                        .index
+                        .class_names
+                        .get(h as usize)
+                        .map_or("?", String::as_str)
+                ));
+                if ui.small_button("clear").clicked() {
+                    self.commands.push(Command::Highlight(None));
+                }
+            });
+        }
+    }
+
+    fn central_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(session) = &mut self.session else {
+            empty_state(
+                ui,
+                "No dataset open",
+                "Open a folder, drop one on the window, or click Sample.",
+            );
+            return;
+        };
+        match session.status() {
+            Status::Failed(message) => {
+                let message = message.to_owned();
+                empty_state(ui, "Cannot open this folder", &message);
+                return;
+            }
+            Status::Preparing {
+                files_found,
+                elapsed,
+            } => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(format!(
+                        "Indexing {:?}: {files_found} image files found ({:.1} s)",
+                        session.root,
+                        elapsed.as_secs_f32()
+                    ));
+                });
+                return;
+            }
+            Status::Ready(ready) if ready.job.plan.is_empty() => {
+                let detail = format!(
+                    "No image files in {:?} with these settings ({} indexed).",
+                    ready.index.root,
+                    ready.index.samples.len()
+                );
+                empty_state(ui, "No images", &detail);
+                return;
+            }
+            Status::Ready(_) => {}
+        }
+        self.navigator_ui(ui);
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let (Some(ready_index), Some(job)) = (
+            session.ready().map(|r| Arc::clone(&r.index)),
+            session.ready().map(|r| Arc::clone(&r.job)),
+        ) else {
+            return;
+        };
+        let replanning = session.is_replanning();
+        let thumb = self.settings.thumb_size;
+        let highlight = self.highlight;
+        match session.shown_mut() {
+            Some((view, stale_options)) => {
+                let described = settings::describe(stale_options.unwrap_or(&self.settings.load));
+                if stale_options.is_some() || replanning {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.colored_label(
+                            Color32::from_rgb(240, 200, 120),
+                            format!("Reloading with new settings; showing: {described}"),
+                        );
+                    });
+                } else {
+                    ui.weak(format!("Showing: {described}"));
+                }
+                let planned: Vec<usize> = if stale_options.is_some() {
+                    view.batch.samples.clone()
+                } else {
+                    job.plan.batch(view.batch.number).to_vec()
+                };
+                if let Some(grid::GridAction::Select(row)) =
+                    grid::grid_ui(ui, view, &planned, &ready_index, thumb, highlight)
+                {
+                    self.commands.push(Command::Inspect(row));
+                }
+            }
+            None => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Loading batch…");
+                });
+            }
+        }
+    }
+
+    fn navigator_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(session) = &self.session else { return };
+        let Some(ready) = session.ready() else { return };
+        let count = ready.batch_count();
+        let current = session.current;
+        let size = ready.job.plan.batch(current).len();
+        let full = ready.job.plan.batch_size;
+        ui.horizontal(|ui| {
+            if ui
+                .button("« First")
+                .on_hover_text("First batch (Home)")
+                .clicked()
+            {
+                self.commands.push(Command::First);
+            }
+            if ui
+                .button("‹ Prev")
+                .on_hover_text("Previous batch (←)")
+                .clicked()
+            {
+                self.commands.push(Command::Prev);
+            }
+            ui.label(RichText::new(format!("Batch {} / {count}", current + 1)).strong());
+            if ui
+                .button("Next ›")
+                .on_hover_text("Next batch (→)")
+                .clicked()
+            {
+                self.commands.push(Command::Next);
+            }
+            if ui
+                .button("Last »")
+                .on_hover_text("Last batch (End)")
+                .clicked()
+            {
+                self.commands.push(Command::Last);
+            }
+            let mut slider_value = current + 1;
+            if ui
+                .add(egui::Slider::new(&mut slider_value, 1..=count.max(1)).show_value(false))
+                .changed()
+            {
+                self.commands.push(Command::GoTo(slider_value - 1));
+            }
+            let jump = ui.add(
+                egui::TextEdit::singleline(&mut self.jump_text)
+                    .hint_text("go to #")
+                    .desired_width(60.0),
+            );
+            if jump.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
+                if let Ok(k) = self.jump_text.trim().parse::<usize>() {
+                    self.commands.push(Command::GoTo(k.saturating_sub(1)));
+                }
+                self.jump_text.clear();
+            }
+            let partial = if size < full {
+                format!(" (last batch, partial: {size} of {full})")
+            } else {
+                String::new()
+            };
+            ui.label(format!("{size} images{partial}"));
+            ui.weak(format!(
+                "· {} samples, {} classes",
+                ready.job.plan.len(),
+                ready.index.class_names.len()
+            ));
+            if let Some(t) = session.first_batch_after {
+                ui.weak(format!("· first batch {} ms", t.as_millis()));
+            }
+            if let Some(t) = self.last_flip {
+                ui.weak(format!("· last flip {} ms", t.as_millis()));
+            }
+        });
+    }
+
+    fn inspector_ui(&mut self, ctx: &egui::Context) {
+        let (Some(inspector), Some(session)) = (&mut self.inspector, &mut self.session) else {
+            return;
+        };
+        let Some(index) = session.ready().map(|r| Arc::clone(&r.index)) else {
+            return;
+        };
+        let keep = match session.shown_mut() {
+            Some((view, _)) if view.batch.number == inspector.batch => {
+                inspector.ui(ctx, view, &index)
+            }
+            _ => false,
+        };
+        if !keep {
+            self.inspector = None;
+        }
+    }
+
+    fn apply_commands(&mut self) {
+        for command in std::mem::take(&mut self.commands) {
+            match command {
+                Command::Open(path) => self.open(&path),
+                Command::PickFolder => self.pick_folder(),
+                Command::Reconfigure => {
+                    if let Some(session) = &mut self.session {
+                        session.reconfigure(&self.settings.load);
+                    }
+                }
+                Command::Highlight(class) => self.highlight = class,
+                Command::Inspect(row) => {
+                    if let Some(session) = &self.session {
+                        self.inspector = Some(Inspector {
+                            batch: session.current,
+                            row,
+                            zoom: 4.0,
+                        });
+                    }
+                }
+                Command::GoTo(_)
+                | Command::Next
+                | Command::Prev
+                | Command::First
+                | Command::Last => self.flip(&command),
+            }
+        }
+    }
+
+    fn flip(&mut self, command: &Command) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let Some(count) = session.ready().map(session::Ready::batch_count) else {
+            return;
+        };
+        let last = count.saturating_sub(1);
+        let target = match *command {
+            Command::GoTo(k) => k.min(last),
+            Command::Next => (session.current + 1).min(last),
+            Command::Prev => session.current.saturating_sub(1),
+            Command::First => 0,
+            Command::Last => last,
+            _ => session.current,
+        };
+        if target != session.current {
+            session.go_to(target);
+            self.flip_started = Some(Instant::now());
+            self.inspector = None;
+        }
+    }
+
+    fn pick_folder(&mut self) {
+        if self.dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = sync_channel(1);
+        let notify = Arc::clone(&self.notify);
+        let start = self.settings.recent.first().cloned();
+        let spawned = std::thread::Builder::new()
+            .name("batchscope-dialog".into())
+            .spawn(move || {
+                let mut dialog = rfd::FileDialog::new().set_title("Open a dataset folder");
+                if let Some(dir) = start {
+                    dialog = dialog.set_directory(dir);
+                }
+                let _ = tx.send(dialog.pick_folder());
+                notify();
+            });
+        match spawned {
+            Ok(_) => self.dialog = Some((rx, Instant::now())),
+            Err(err) => {
+                self.notice = Some(format!(
+                    "Cannot show the folder dialog ({err}); type the path instead."
+                ));
+            }
+        }
+    }
+
+    fn poll_dialog(&mut self) {
+        let Some((rx, started)) = &self.dialog else {
+            return;
+        };
+        match rx.try_recv() {
+            Ok(Some(path)) => {
+                self.dialog = None;
+                self.notice = None;
+                self.commands.push(Command::Open(path));
+            }
+            Ok(None) | Err(TryRecvError::Disconnected) => {
+                // A dialog that returns at once was never shown: no portal or zenity on this system.
+                self.notice = (started.elapsed() < Duration::from_millis(500)).then(|| {
+                    "No folder dialog is available here (no XDG desktop portal or zenity). Type the folder path in the field and press Enter."
+                        .to_owned()
+                });
+                self.dialog = None;
+            }
+            Err(TryRecvError::Empty) => {}
+        }
+    }
+}
+
+fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(60.0);
+        ui.heading(title);
+        ui.add_space(8.0);
+        ui.label(detail);
+        ui.add_space(16.0);
+        ui.label("batchscope expects a Keras-style dataset folder:");
+        ui.monospace("dataset/\n  cats/  img001.jpg  img002.png …\n  dogs/  …");
+        ui.weak("One subfolder per class (labels inferred), images in .jpg .jpeg .png .bmp .gif;\nor set Labels: none for a folder of images without classes.");
+    });
+}
+
+impl eframe::App for BatchscopeApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.logic_step(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui_inner(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Opens the viewer window on `dir` (or the bundled sample) and runs until it is closed.
+pub fn run(dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_inner_size([1280.0, 800.0])
+        .with_title("batchscope");
+    if let Ok(icon) = image::load_from_memory(include_bytes!("../../assets/icon.png")) {
+        let icon = icon.into_rgba8();
+        let (width, height) = icon.dimensions();
+        viewport = viewport.with_icon(egui::IconData {
+            rgba: icon.into_raw(),
+            width,
+            height,
+        });
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "batchscope",
+        options,
+        Box::new(move |cc| {
+            let settings: Settings = cc
+                .storage
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+                .unwrap_or_default();
+            let ctx = cc.egui_ctx.clone();
+            let mut app = BatchscopeApp::new(settings, Arc::new(move || ctx.request_repaint()));
+            app.open(&dir.unwrap_or_else(bundled_sample));
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

@@ -1,0 +1,401 @@
+//! One open dataset in the viewer: background indexing and planning, then an on-demand loader with a
+//! small cache of decoded batches around the one on screen. Nothing here decodes or walks the disk on
+//! the UI thread: [`Session::poll`] only drains channels.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::index::{self, DatasetIndex, WalkControl};
+use crate::job;
+use crate::loader::{Batch, LoadJob, Loader, Notify, SampleFailure};
+use crate::options::LoadOptions;
+use crate::preprocess::Element;
+
+/// How many batches on each side of the current one are prefetched and kept.
+pub const PREFETCH_RADIUS: usize = 2;
+
+/// A dataset whose batches can be loaded.
+pub struct Ready {
+    /// The samples.
+    pub index: Arc<DatasetIndex>,
+    /// The plan and the shape of samples.
+    pub job: Arc<LoadJob>,
+    /// The options this was prepared with.
+    pub options: LoadOptions,
+    /// Planned samples per class, in label order.
+    pub plan_counts: Vec<usize>,
+    loader: Loader,
+    /// Loaded batches near the current one.
+    pub batches: BTreeMap<usize, ViewBatch>,
+    requested: Vec<usize>,
+}
+
+impl Ready {
+    /// Number of batches in the plan.
+    pub fn batch_count(&self) -> usize {
+        self.job.plan.batch_count()
+    }
+}
+
+/// A loaded batch and, once drawn, its thumbnails on the GPU (freed with the batch).
+pub struct ViewBatch {
+    /// The engine's batch.
+    pub batch: Batch,
+    /// One texture per good sample, uploaded the first time the batch is drawn.
+    pub textures: Vec<egui::TextureHandle>,
+}
+
+impl ViewBatch {
+    fn new(batch: Batch) -> Self {
+        Self {
+            batch,
+            textures: Vec::new(),
+        }
+    }
+}
+
+/// Background indexing and planning in progress.
+struct Preparing {
+    files_found: Arc<AtomicUsize>,
+    cancel: Arc<AtomicBool>,
+    result: Receiver<Result<(Arc<DatasetIndex>, LoadJob), String>>,
+    options: LoadOptions,
+    started: Instant,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Preparing {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            // The walk checks the flag between folders, so this returns promptly.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What the session is doing, for drawing.
+pub enum Status<'a> {
+    /// Walking the folder or reading headers.
+    Preparing {
+        /// Image files found so far.
+        files_found: usize,
+        /// Time since it started.
+        elapsed: Duration,
+    },
+    /// Batches can be shown.
+    Ready(&'a Ready),
+    /// The folder could not be opened or planned.
+    Failed(&'a str),
+}
+
+/// A problem to list in the problems panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+/// The open dataset.
+pub struct Session {
+    /// The dataset folder.
+    pub root: PathBuf,
+    preparing: Option<Preparing>,
+    ready: Option<Ready>,
+    failed: Option<String>,
+    /// Batch number on screen.
+    pub current: usize,
+    /// Files skipped so far (deduplicated) and folder warnings.
+    pub problems: Vec<Problem>,
+    notify: Notify,
+    /// When the folder was opened, until the first batch arrived.
+    opened_at: Option<Instant>,
+    /// Time from opening to the first batch being available.
+    pub first_batch_after: Option<Duration>,
+    /// The batch that was on screen before the settings changed, shown until its successor arrives.
+    stale: Option<(ViewBatch, LoadOptions)>,
+}
+
+impl Session {
+    /// Starts indexing `root` with `options` in the background.
+    pub fn open(root: &Path, options: &LoadOptions, notify: Notify) -> Self {
+        let mut session = Self {
+            root: root.to_path_buf(),
+            preparing: None,
+            ready: None,
+            failed: None,
+            current: 0,
+            problems: Vec::new(),
+            notify,
+            opened_at: Some(Instant::now()),
+            first_batch_after: None,
+            stale: None,
+        };
+        session.prepare(options, None);
+        session
+    }
+
+    /// Re-plans with new options, re-indexing only if the index options changed. The batches on screen
+    /// stay until the new ones arrive.
+    pub fn reconfigure(&mut self, options: &LoadOptions) {
+        let reuse = self
+            .ready
+            .as_ref()
+            .filter(|r| r.options.index == options.index)
+            .map(|r| Arc::clone(&r.index));
+        self.prepare(options, reuse);
+    }
+
+    /// The options the session is being prepared with, or was prepared with.
+    pub fn options(&self) -> Option<&LoadOptions> {
+        self.preparing
+            .as_ref()
+            .map(|p| &p.options)
+            .or(self.ready.as_ref().map(|r| &r.options))
+    }
+
+    fn prepare(&mut self, options: &LoadOptions, reuse: Option<Arc<DatasetIndex>>) {
+        self.preparing = None; // cancels and joins a previous preparation
+        let files_found = Arc::new(AtomicUsize::new(0));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = sync_channel(1);
+        let (root, opts, notify) = (self.root.clone(), options.clone(), Arc::clone(&self.notify));
+        let (found, flag) = (Arc::clone(&files_found), Arc::clone(&cancel));
+        let spawned = std::thread::Builder::new()
+            .name("batchscope-index".into())
+            .spawn(move || {
+                let result = prepare_job(&root, &opts, reuse, &found, &flag, &notify);
+                if !flag.load(Ordering::Relaxed) {
+                    let _ = tx.send(result);
+                    notify();
+                }
+            });
+        match spawned {
+            Ok(thread) => {
+                self.preparing = Some(Preparing {
+                    files_found,
+                    cancel,
+                    result: rx,
+                    options: options.clone(),
+                    started: Instant::now(),
+                    thread: Some(thread),
+                });
+            }
+            Err(err) => self.failed = Some(format!("cannot start the indexing thread: {err}")),
+        }
+    }
+
+    /// What to draw.
+    pub fn status(&self) -> Status<'_> {
+        if let Some(ready) = &self.ready {
+            return Status::Ready(ready);
+        }
+        if let Some(p) = &self.preparing {
+            return Status::Preparing {
+                files_found: p.files_found.load(Ordering::Relaxed),
+                elapsed: p.started.elapsed(),
+            };
+        }
+        Status::Failed(self.failed.as_deref().unwrap_or("not opened"))
+    }
+
+    /// Whether new settings are being applied in the background while older batches are shown.
+    pub fn is_replanning(&self) -> bool {
+        self.preparing.is_some() && self.ready.is_some()
+    }
+
+    /// Files found so far by a running preparation.
+    pub fn preparing_progress(&self) -> Option<(usize, Duration)> {
+        self.preparing
+            .as_ref()
+            .map(|p| (p.files_found.load(Ordering::Relaxed), p.started.elapsed()))
+    }
+
+    /// The batch on screen, if loaded.
+    pub fn current_batch(&self) -> Option<&Batch> {
+        self.ready
+            .as_ref()?
+            .batches
+            .get(&self.current)
+            .map(|v| &v.batch)
+    }
+
+    /// The batch on screen for drawing: the current one, or while new settings load the previous one
+    /// with the settings that produced it.
+    pub fn shown_mut(&mut self) -> Option<(&mut ViewBatch, Option<&LoadOptions>)> {
+        let current = self.current;
+        if let Some(view) = self
+            .ready
+            .as_mut()
+            .and_then(|r| r.batches.get_mut(&current))
+        {
+            return Some((view, None));
+        }
+        self.stale
+            .as_mut()
+            .map(|(view, options)| (view, Some(&*options)))
+    }
+
+    /// The ready dataset, if any.
+    pub fn ready(&self) -> Option<&Ready> {
+        self.ready.as_ref()
+    }
+
+    /// Moves to batch `k` (clamped).
+    pub fn go_to(&mut self, k: usize) {
+        if let Some(ready) = &self.ready {
+            self.current = k.min(ready.batch_count().saturating_sub(1));
+        }
+    }
+
+    /// Drains finished work: a finished preparation, finished batches (within `budget`). Requests the
+    /// current batch and its neighbours. Returns true if anything changed.
+    pub fn poll(&mut self, budget: Duration) -> bool {
+        let mut changed = self.poll_preparing();
+        let started = Instant::now();
+        if let Some(ready) = &mut self.ready {
+            while started.elapsed() < budget {
+                let Some(batch) = ready.loader.try_recv() else {
+                    break;
+                };
+                for SampleFailure {
+                    rel_path, reason, ..
+                } in &batch.failures
+                {
+                    let problem = Problem {
+                        path: rel_path.clone(),
+                        reason: reason.clone(),
+                    };
+                    if !self.problems.contains(&problem) {
+                        self.problems.push(problem);
+                    }
+                }
+                ready.requested.retain(|&k| k != batch.number);
+                if batch.number == self.current {
+                    self.stale = None;
+                }
+                ready.batches.insert(batch.number, ViewBatch::new(batch));
+                changed = true;
+            }
+            if let Some(opened) = self.opened_at
+                && ready.batches.contains_key(&self.current)
+            {
+                self.first_batch_after = Some(opened.elapsed());
+                self.opened_at = None;
+            }
+            let current = self.current;
+            let count = ready.batch_count();
+            let wanted: Vec<usize> = std::iter::once(current)
+                .chain((1..=PREFETCH_RADIUS).flat_map(|d| [current + d, current.wrapping_sub(d)]))
+                .filter(|&k| k < count)
+                .collect();
+            ready.batches.retain(|k, _| wanted.contains(k));
+            for k in wanted {
+                if !ready.batches.contains_key(&k)
+                    && !ready.requested.contains(&k)
+                    && ready.loader.request(k)
+                {
+                    ready.requested.push(k);
+                }
+            }
+        }
+        changed
+    }
+
+    fn poll_preparing(&mut self) -> bool {
+        let Some(preparing) = &self.preparing else {
+            return false;
+        };
+        let result = match preparing.result.try_recv() {
+            Ok(result) => result,
+            Err(TryRecvError::Empty) => return false,
+            Err(TryRecvError::Disconnected) => {
+                Err("the indexing thread stopped unexpectedly".to_owned())
+            }
+        };
+        let options = preparing.options.clone();
+        let old_current = self.current;
+        self.preparing = None;
+        match result {
+            Ok((index, job)) => {
+                let job = Arc::new(job);
+                match Loader::on_demand(Arc::clone(&job), Some(Arc::clone(&self.notify))) {
+                    Ok(loader) => {
+                        self.problems = index
+                            .warnings
+                            .iter()
+                            .map(|w| Problem {
+                                path: w.path.clone(),
+                                reason: w.reason.clone(),
+                            })
+                            .collect();
+                        let mut plan_counts = vec![0; index.class_names.len()];
+                        for &i in &job.plan.order {
+                            if let Some(label) = index.samples[i].label {
+                                plan_counts[label as usize] += 1;
+                            }
+                        }
+                        self.current = self.current.min(job.plan.batch_count().saturating_sub(1));
+                        if let Some(mut old) = self.ready.take()
+                            && let Some(batch) = old.batches.remove(&old_current)
+                        {
+                            self.stale = Some((batch, old.options.clone()));
+                        }
+                        self.ready = Some(Ready {
+                            index,
+                            job,
+                            options,
+                            plan_counts,
+                            loader,
+                            batches: BTreeMap::new(),
+                            requested: Vec::new(),
+                        });
+                        self.failed = None;
+                    }
+                    Err(err) => self.fail(format!("cannot start the loader thread: {err}")),
+                }
+            }
+            Err(message) => self.fail(message),
+        }
+        true
+    }
+
+    fn fail(&mut self, message: String) {
+        self.ready = None;
+        self.failed = Some(message);
+    }
+}
+
+fn prepare_job(
+    root: &Path,
+    options: &LoadOptions,
+    reuse: Option<Arc<DatasetIndex>>,
+    found: &Arc<AtomicUsize>,
+    cancel: &AtomicBool,
+    notify: &Notify,
+) -> Result<(Arc<DatasetIndex>, LoadJob), String> {
+    let index = if let Some(index) = reuse {
+        index
+    } else {
+        let on_progress = |n: usize| {
+            found.store(n, Ordering::Relaxed);
+            notify();
+        };
+        let control = WalkControl {
+            on_progress: &on_progress,
+            cancel,
+        };
+        Arc::new(index::scan_with(root, &options.index, &control).map_err(|e| e.to_string())?)
+    };
+    found.store(index.samples.len(), Ordering::Relaxed);
+    let job = job::prepare(Arc::clone(&index), options, Element::default(), cancel)
+        .map_err(|e| e.to_string())?;
+    Ok((index, job))
+}

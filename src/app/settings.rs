@@ -1,0 +1,254 @@
+//! The viewer's persisted settings (one serde struct) and the loader-settings panel that edits them.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::options::{AspectFit, ColorMode, Interpolation, LabelSource, LoadOptions, Subset};
+
+/// How many recent folders are remembered.
+const MAX_RECENT: usize = 10;
+
+/// Everything the viewer remembers between runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The loader options last used.
+    pub load: LoadOptions,
+    /// Thumbnail edge in points.
+    pub thumb_size: f32,
+    /// Most recent first.
+    pub recent: Vec<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            load: LoadOptions::default(),
+            thumb_size: 96.0,
+            recent: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// Puts `path` first in the recent folders.
+    pub fn remember(&mut self, path: PathBuf) {
+        self.recent.retain(|p| p != &path);
+        self.recent.insert(0, path);
+        self.recent.truncate(MAX_RECENT);
+    }
+}
+
+/// One line naming the options that produce the batches, shown above the grid.
+pub fn describe(options: &LoadOptions) -> String {
+    let p = &options.preprocess;
+    let size = match p.image_size {
+        Some((h, w)) => format!("{h}x{w} {:?}", p.interpolation).to_lowercase(),
+        None => "native size".into(),
+    };
+    let fit = match p.fit {
+        AspectFit::Stretch => "",
+        AspectFit::Crop => ", crop to ratio",
+        AspectFit::Pad => ", pad to ratio",
+    };
+    let plan = &options.plan;
+    let order = match (plan.shuffle, plan.seed) {
+        (false, _) => "sorted".to_owned(),
+        (true, Some(seed)) => format!("shuffled (seed {seed})"),
+        (true, None) => "shuffled".to_owned(),
+    };
+    let split = match (plan.validation_split, plan.subset) {
+        (Some(v), Some(s)) => format!(", {s:?} of split {v}").to_lowercase(),
+        _ => String::new(),
+    };
+    format!(
+        "{:?}, {size}{fit}, batch {}{}, {order}{split}",
+        p.color_mode,
+        plan.batch_size,
+        if plan.drop_remainder {
+            " (drop remainder)"
+        } else {
+            ""
+        }
+    )
+    .to_lowercase()
+}
+
+/// Draws the loader settings; returns true when an option changed.
+pub fn settings_ui(
+    ui: &mut egui::Ui,
+    options: &mut LoadOptions,
+    class_names_text: &mut String,
+) -> bool {
+    let before = options.clone();
+    ui.heading("Loader settings");
+    egui::Grid::new("settings_grid")
+        .num_columns(2)
+        .spacing([8.0, 6.0])
+        .show(ui, |ui| {
+            index_rows(ui, options, class_names_text);
+            preprocess_rows(ui, options);
+            plan_rows(ui, options);
+        });
+    if ui.button("Reset to defaults").clicked() {
+        *options = LoadOptions::default();
+        class_names_text.clear();
+    }
+    *options != before
+}
+
+fn index_rows(ui: &mut egui::Ui, options: &mut LoadOptions, class_names_text: &mut String) {
+    ui.label("Labels");
+    egui::ComboBox::from_id_salt("labels")
+        .selected_text(match options.index.labels {
+            LabelSource::Inferred => "from subfolders",
+            LabelSource::None => "none (images only)",
+        })
+        .show_ui(ui, |ui| {
+            ui.selectable_value(
+                &mut options.index.labels,
+                LabelSource::Inferred,
+                "from subfolders",
+            );
+            ui.selectable_value(
+                &mut options.index.labels,
+                LabelSource::None,
+                "none (images only)",
+            );
+        });
+    ui.end_row();
+
+    ui.label("Classes");
+    let response = ui
+        .add(
+            egui::TextEdit::singleline(class_names_text)
+                .hint_text("all (or a,b,c)")
+                .desired_width(140.0),
+        )
+        .on_hover_text(
+            "Comma-separated subfolder names: restrict and reorder the classes. Enter to apply.",
+        );
+    if response.lost_focus() {
+        let names: Vec<String> = class_names_text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        options.index.class_names = (!names.is_empty()).then_some(names);
+    }
+    ui.end_row();
+
+    ui.label("Links");
+    ui.checkbox(&mut options.index.follow_links, "follow symlinked folders");
+    ui.end_row();
+
+    ui.label("Formats");
+    ui.checkbox(&mut options.index.extra_formats, "also .webp .tif .tiff");
+    ui.end_row();
+}
+
+fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
+    ui.label("Color mode");
+    egui::ComboBox::from_id_salt("color_mode")
+        .selected_text(format!("{:?}", options.preprocess.color_mode))
+        .show_ui(ui, |ui| {
+            for mode in [ColorMode::Rgb, ColorMode::Grayscale, ColorMode::Rgba] {
+                ui.selectable_value(
+                    &mut options.preprocess.color_mode,
+                    mode,
+                    format!("{mode:?}"),
+                );
+            }
+        });
+    ui.end_row();
+
+    ui.label("Image size");
+    ui.vertical(|ui| {
+        let mut resize = options.preprocess.image_size.is_some();
+        if ui.checkbox(&mut resize, "resize").changed() {
+            options.preprocess.image_size = resize.then_some((256, 256));
+        }
+        if let Some((h, w)) = &mut options.preprocess.image_size {
+            ui.horizontal(|ui| {
+                ui.add(egui::DragValue::new(h).range(1..=8192).prefix("H "));
+                ui.add(egui::DragValue::new(w).range(1..=8192).prefix("W "));
+            });
+        } else {
+            ui.weak("native (all images one size)");
+        }
+    });
+    ui.end_row();
+
+    if options.preprocess.image_size.is_some() {
+        ui.label("Interpolation");
+        egui::ComboBox::from_id_salt("interp")
+            .selected_text(format!("{:?}", options.preprocess.interpolation))
+            .show_ui(ui, |ui| {
+                for k in [
+                    Interpolation::Bilinear,
+                    Interpolation::Nearest,
+                    Interpolation::Area,
+                ] {
+                    ui.selectable_value(&mut options.preprocess.interpolation, k, format!("{k:?}"));
+                }
+            });
+        ui.end_row();
+
+        ui.label("Aspect ratio");
+        egui::ComboBox::from_id_salt("fit")
+            .selected_text(format!("{:?}", options.preprocess.fit))
+            .show_ui(ui, |ui| {
+                for fit in [AspectFit::Stretch, AspectFit::Crop, AspectFit::Pad] {
+                    ui.selectable_value(&mut options.preprocess.fit, fit, format!("{fit:?}"));
+                }
+            });
+        ui.end_row();
+    }
+}
+
+fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
+    ui.label("Batch size");
+    ui.add(egui::DragValue::new(&mut options.plan.batch_size).range(1..=4096));
+    ui.end_row();
+
+    ui.label("");
+    ui.checkbox(&mut options.plan.drop_remainder, "drop last partial batch");
+    ui.end_row();
+
+    ui.label("Order");
+    ui.vertical(|ui| {
+        ui.checkbox(&mut options.plan.shuffle, "shuffle (numpy/Keras order)");
+        if options.plan.shuffle {
+            let mut seed = options.plan.seed.unwrap_or(0);
+            ui.horizontal(|ui| {
+                ui.label("seed");
+                if ui.add(egui::DragValue::new(&mut seed)).changed() || options.plan.seed.is_none()
+                {
+                    options.plan.seed = Some(seed);
+                }
+            });
+        }
+    });
+    ui.end_row();
+
+    ui.label("Validation");
+    ui.vertical(|ui| {
+        let mut split = options.plan.validation_split.is_some();
+        if ui.checkbox(&mut split, "split").changed() {
+            options.plan.validation_split = split.then_some(0.2);
+            options.plan.subset = split.then_some(Subset::Training);
+        }
+        if let Some(v) = &mut options.plan.validation_split {
+            ui.add(egui::Slider::new(v, 0.01..=0.99).fixed_decimals(2));
+            if let Some(subset) = &mut options.plan.subset {
+                ui.horizontal(|ui| {
+                    ui.radio_value(subset, Subset::Training, "training");
+                    ui.radio_value(subset, Subset::Validation, "validation");
+                });
+            }
+        }
+    });
+    ui.end_row();
+}
