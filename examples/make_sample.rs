@@ -2,6 +2,8 @@
 //! (`assets/icon.png`). Run from the repository root: `cargo run --example make_sample`.
 //! Four classes of clearly different drawn pictures, 12 images each, 64x64, a few KB apiece.
 
+#![allow(clippy::cast_possible_wrap)] // Small pixel coordinates (< 64).
+
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
 
 const SIZE: u32 = 64;
