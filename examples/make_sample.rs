@@ -99,6 +99,9 @@ fn triangle(rng: &mut Rng) -> RgbImage {
     img
 }
 
+/// Draws one picture of a class.
+type Draw = fn(&mut Rng) -> RgbImage;
+
 fn icon() -> RgbaImage {
     // A 3x3 grid of coloured tiles: a batch of images.
     let colors = [
@@ -120,7 +123,7 @@ fn icon() -> RgbaImage {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = std::path::Path::new("assets/sample");
-    let classes: [(&str, fn(&mut Rng) -> RgbImage); 4] = [
+    let classes: [(&str, Draw); 4] = [
         ("circles", circle),
         ("squares", square),
         ("stripes", stripes),
