@@ -134,7 +134,7 @@ pub fn grid_ui(
                                 ui.painter().text(
                                     rect.center(),
                                     egui::Align2::CENTER_CENTER,
-                                    "✖ failed",
+                                    "× failed",
                                     egui::FontId::proportional(13.0),
                                     Color32::from_rgb(255, 160, 160),
                                 );

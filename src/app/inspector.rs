@@ -97,12 +97,13 @@ impl Inspector {
                         }
                     });
                 ui.horizontal(|ui| {
-                    ui.label("Zoom");
+                    let label = ui.label("Zoom");
                     ui.add(
                         egui::Slider::new(&mut self.zoom, 0.25..=32.0)
                             .logarithmic(true)
                             .suffix("x"),
-                    );
+                    )
+                    .labelled_by(label.id);
                 });
                 let size = Vec2::new(s.width as f32, s.height as f32) * self.zoom;
                 egui::ScrollArea::both().max_height(520.0).show(ui, |ui| {

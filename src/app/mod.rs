@@ -6,7 +6,7 @@
 
 mod grid;
 mod histogram;
-mod inspector;
+pub mod inspector;
 mod problems;
 pub mod session;
 pub mod settings;
@@ -75,6 +75,7 @@ pub struct BatchscopeApp {
     jump_text: String,
     dialog: Option<(Receiver<Option<PathBuf>>, Instant)>,
     flip_started: Option<Instant>,
+    problems_seen: usize,
     notify: Notify,
     commands: Vec<Command>,
 }
@@ -101,6 +102,7 @@ impl BatchscopeApp {
             jump_text: String::new(),
             dialog: None,
             flip_started: None,
+            problems_seen: 0,
             notify,
             commands: Vec::new(),
         }
@@ -178,11 +180,12 @@ impl BatchscopeApp {
                     }
                     ui.separator();
                     ui.horizontal(|ui| {
-                        ui.label("Thumbnails");
+                        let label = ui.label("Thumbnails");
                         ui.add(
                             egui::Slider::new(&mut self.settings.thumb_size, 32.0..=256.0)
                                 .suffix(" pt"),
-                        );
+                        )
+                        .labelled_by(label.id);
                     });
                 });
             });
@@ -241,7 +244,7 @@ impl BatchscopeApp {
         }
     }
 
-    fn problems_ui(&self, ui: &mut egui::Ui) {
+    fn problems_ui(&mut self, ui: &mut egui::Ui) {
         let problems = self
             .session
             .as_ref()
@@ -251,28 +254,41 @@ impl BatchscopeApp {
         } else {
             format!("Problems ({})", problems.len())
         };
+        // Opens by itself when new problems arrive; the user may close it again.
+        let open = (problems.len() > self.problems_seen).then_some(true);
+        self.problems_seen = problems.len();
         egui::CollapsingHeader::new(RichText::new(title).strong())
             .id_salt("problems_header")
-            .default_open(!problems.is_empty())
+            .open(open)
             .show(ui, |ui| problems::problems_ui(ui, problems));
+    }
+
+    /// The class counts the batch histogram shows for the batch on screen (zeros while it loads).
+    pub fn batch_histogram(&self) -> Vec<usize> {
+        let Some(session) = &self.session else {
+            return Vec::new();
+        };
+        let Some(ready) = session.ready() else {
+            return Vec::new();
+        };
+        let classes = ready.index.class_names.len();
+        let labels = |b: &crate::loader::Batch| {
+            let labels = b
+                .samples
+                .iter()
+                .filter_map(|&i| ready.index.samples[i].label);
+            histogram::batch_counts(labels, classes)
+        };
+        session
+            .current_batch()
+            .map_or_else(|| vec![0; classes], labels)
     }
 
     fn histograms_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading("Labels");
+        let batch_counts = self.batch_histogram();
         let Some(session) = &self.session else { return };
         let Some(ready) = session.ready() else { return };
-        let classes = ready.index.class_names.len();
-        let batch_counts = session.current_batch().map_or_else(
-            || vec![0; classes],
-            |b| {
-                histogram::batch_counts(
-                    b.samples
-                        .iter()
-                        .filter_map(|&i| ready.index.samples[i].label),
-                    classes,
-                )
-            },
-        );
         if let Some(class) = histogram::histograms_ui(
             ui,
             &ready.index.class_names,
@@ -413,7 +429,8 @@ impl BatchscopeApp {
             {
                 self.commands.push(Command::Prev);
             }
-            ui.label(RichText::new(format!("Batch {} / {count}", current + 1)).strong());
+            let batch_label =
+                ui.label(RichText::new(format!("Batch {} / {count}", current + 1)).strong());
             if ui
                 .button("Next ›")
                 .on_hover_text("Next batch (→)")
@@ -431,6 +448,7 @@ impl BatchscopeApp {
             let mut slider_value = current + 1;
             if ui
                 .add(egui::Slider::new(&mut slider_value, 1..=count.max(1)).show_value(false))
+                .labelled_by(batch_label.id)
                 .changed()
             {
                 self.commands.push(Command::GoTo(slider_value - 1));

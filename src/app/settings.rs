@@ -99,25 +99,15 @@ pub fn settings_ui(
 }
 
 fn index_rows(ui: &mut egui::Ui, options: &mut LoadOptions, class_names_text: &mut String) {
-    ui.label("Labels");
-    egui::ComboBox::from_id_salt("labels")
-        .selected_text(match options.index.labels {
-            LabelSource::Inferred => "from subfolders",
-            LabelSource::None => "none (images only)",
-        })
-        .show_ui(ui, |ui| {
-            ui.selectable_value(
-                &mut options.index.labels,
-                LabelSource::Inferred,
-                "from subfolders",
-            );
-            ui.selectable_value(
-                &mut options.index.labels,
-                LabelSource::None,
-                "none (images only)",
-            );
-        });
-    ui.end_row();
+    combo(
+        ui,
+        "Labels",
+        &mut options.index.labels,
+        &[
+            (LabelSource::Inferred, "from subfolders"),
+            (LabelSource::None, "none (images only)"),
+        ],
+    );
 
     ui.label("Classes");
     let response = ui
@@ -150,21 +140,18 @@ fn index_rows(ui: &mut egui::Ui, options: &mut LoadOptions, class_names_text: &m
 }
 
 fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
-    ui.label("Color mode");
-    egui::ComboBox::from_id_salt("color_mode")
-        .selected_text(format!("{:?}", options.preprocess.color_mode))
-        .show_ui(ui, |ui| {
-            for mode in [ColorMode::Rgb, ColorMode::Grayscale, ColorMode::Rgba] {
-                ui.selectable_value(
-                    &mut options.preprocess.color_mode,
-                    mode,
-                    format!("{mode:?}"),
-                );
-            }
-        });
-    ui.end_row();
+    combo(
+        ui,
+        "Color mode",
+        &mut options.preprocess.color_mode,
+        &[
+            (ColorMode::Rgb, "Rgb"),
+            (ColorMode::Grayscale, "Grayscale"),
+            (ColorMode::Rgba, "Rgba"),
+        ],
+    );
 
-    ui.label("Image size");
+    let size_label = ui.label("Image size");
     ui.vertical(|ui| {
         let mut resize = options.preprocess.image_size.is_some();
         if ui.checkbox(&mut resize, "resize").changed() {
@@ -172,8 +159,10 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
         }
         if let Some((h, w)) = &mut options.preprocess.image_size {
             ui.horizontal(|ui| {
-                ui.add(egui::DragValue::new(h).range(1..=8192).prefix("H "));
-                ui.add(egui::DragValue::new(w).range(1..=8192).prefix("W "));
+                ui.add(egui::DragValue::new(h).range(1..=8192).prefix("H "))
+                    .labelled_by(size_label.id);
+                ui.add(egui::DragValue::new(w).range(1..=8192).prefix("W "))
+                    .labelled_by(size_label.id);
             });
         } else {
             ui.weak("native (all images one size)");
@@ -182,35 +171,34 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
     ui.end_row();
 
     if options.preprocess.image_size.is_some() {
-        ui.label("Interpolation");
-        egui::ComboBox::from_id_salt("interp")
-            .selected_text(format!("{:?}", options.preprocess.interpolation))
-            .show_ui(ui, |ui| {
-                for k in [
-                    Interpolation::Bilinear,
-                    Interpolation::Nearest,
-                    Interpolation::Area,
-                ] {
-                    ui.selectable_value(&mut options.preprocess.interpolation, k, format!("{k:?}"));
-                }
-            });
-        ui.end_row();
+        combo(
+            ui,
+            "Interpolation",
+            &mut options.preprocess.interpolation,
+            &[
+                (Interpolation::Bilinear, "Bilinear"),
+                (Interpolation::Nearest, "Nearest"),
+                (Interpolation::Area, "Area"),
+            ],
+        );
 
-        ui.label("Aspect ratio");
-        egui::ComboBox::from_id_salt("fit")
-            .selected_text(format!("{:?}", options.preprocess.fit))
-            .show_ui(ui, |ui| {
-                for fit in [AspectFit::Stretch, AspectFit::Crop, AspectFit::Pad] {
-                    ui.selectable_value(&mut options.preprocess.fit, fit, format!("{fit:?}"));
-                }
-            });
-        ui.end_row();
+        combo(
+            ui,
+            "Aspect ratio",
+            &mut options.preprocess.fit,
+            &[
+                (AspectFit::Stretch, "Stretch"),
+                (AspectFit::Crop, "Crop"),
+                (AspectFit::Pad, "Pad"),
+            ],
+        );
     }
 }
 
 fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
-    ui.label("Batch size");
-    ui.add(egui::DragValue::new(&mut options.plan.batch_size).range(1..=4096));
+    let label = ui.label("Batch size");
+    ui.add(egui::DragValue::new(&mut options.plan.batch_size).range(1..=4096))
+        .labelled_by(label.id);
     ui.end_row();
 
     ui.label("");
@@ -223,8 +211,12 @@ fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
         if options.plan.shuffle {
             let mut seed = options.plan.seed.unwrap_or(0);
             ui.horizontal(|ui| {
-                ui.label("seed");
-                if ui.add(egui::DragValue::new(&mut seed)).changed() || options.plan.seed.is_none()
+                let label = ui.label("seed");
+                if ui
+                    .add(egui::DragValue::new(&mut seed))
+                    .labelled_by(label.id)
+                    .changed()
+                    || options.plan.seed.is_none()
                 {
                     options.plan.seed = Some(seed);
                 }
@@ -233,7 +225,7 @@ fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
     });
     ui.end_row();
 
-    ui.label("Validation");
+    let split_label = ui.label("Validation");
     ui.vertical(|ui| {
         let mut split = options.plan.validation_split.is_some();
         if ui.checkbox(&mut split, "split").changed() {
@@ -241,7 +233,8 @@ fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
             options.plan.subset = split.then_some(Subset::Training);
         }
         if let Some(v) = &mut options.plan.validation_split {
-            ui.add(egui::Slider::new(v, 0.01..=0.99).fixed_decimals(2));
+            ui.add(egui::Slider::new(v, 0.01..=0.99).fixed_decimals(2))
+                .labelled_by(split_label.id);
             if let Some(subset) = &mut options.plan.subset {
                 ui.horizontal(|ui| {
                     ui.radio_value(subset, Subset::Training, "training");
@@ -250,5 +243,29 @@ fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
             }
         }
     });
+    ui.end_row();
+}
+
+/// A labelled row with a combo box choosing one of `choices`.
+fn combo<T: PartialEq + Copy>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut T,
+    choices: &[(T, &str)],
+) {
+    let label_response = ui.label(label);
+    let selected = choices
+        .iter()
+        .find(|(v, _)| v == value)
+        .map_or("", |(_, name)| name);
+    egui::ComboBox::from_id_salt(label)
+        .selected_text(selected)
+        .show_ui(ui, |ui| {
+            for (choice, name) in choices {
+                ui.selectable_value(value, *choice, *name);
+            }
+        })
+        .response
+        .labelled_by(label_response.id);
     ui.end_row();
 }

@@ -1,0 +1,162 @@
+//! Headless UI tests: the real app state driven through `egui_kittest` (no window, no GPU).
+
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use batchscope::app::{BatchscopeApp, Settings};
+use common::{pattern, save, write};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+
+/// `a`: 5 images, `b`: 3, `c`: 2 (one of them zero bytes), all 8x6 PNG.
+fn dataset(root: &Path) {
+    for (class, n) in [("a", 5u32), ("b", 3), ("c", 1)] {
+        for i in 0..n {
+            save(root, &format!("{class}/{i}.png"), &pattern(8, 6, i));
+        }
+    }
+    write(root, "c/9_broken.png", b"");
+}
+
+fn harness(root: &Path) -> Harness<'static, BatchscopeApp> {
+    let mut settings = Settings::default();
+    settings.load.plan.batch_size = 4;
+    let mut app = BatchscopeApp::new(settings, Arc::new(|| {}));
+    app.open(root);
+    let mut harness = Harness::new_ui_state(
+        |ui, app: &mut BatchscopeApp| {
+            app.logic_step(ui.ctx());
+            app.ui_inner(ui);
+        },
+        app,
+    );
+    harness.set_size(egui::Vec2::new(1280.0, 800.0));
+    harness
+}
+
+/// Steps the UI until `done` holds (background threads are working meanwhile).
+fn step_until(
+    h: &mut Harness<'_, BatchscopeApp>,
+    what: &str,
+    done: impl Fn(&BatchscopeApp) -> bool,
+) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+    h.step();
+}
+
+fn current(app: &BatchscopeApp) -> Option<usize> {
+    let session = app.session.as_ref()?;
+    session.current_batch().map(|b| b.number)
+}
+
+#[test]
+fn browse_batches_with_buttons_and_keys_and_check_histogram() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path());
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Batch 1 / 3");
+    // Batch 0 is a/0..a/3: four of class a.
+    assert_eq!(h.state().batch_histogram(), [4, 0, 0]);
+
+    h.get_by_label("Next ›").click();
+    step_until(&mut h, "batch 2", |app| current(app) == Some(1));
+    h.get_by_label("Batch 2 / 3");
+    // a/4, b/0, b/1, b/2
+    assert_eq!(h.state().batch_histogram(), [1, 3, 0]);
+
+    h.key_press(egui::Key::ArrowRight);
+    step_until(&mut h, "batch 3 by key", |app| current(app) == Some(2));
+    h.get_by_label("Batch 3 / 3");
+    h.get_by_label_contains("last batch, partial: 2 of 4");
+    // c/0 loads, c/9_broken.png does not: one c in the histogram, the broken file in the problems panel.
+    assert_eq!(h.state().batch_histogram(), [0, 0, 1]);
+    h.get_by_label_contains("empty file (0 bytes)");
+    h.get_by_label_contains("c/9_broken.png");
+
+    h.key_press(egui::Key::Home);
+    step_until(&mut h, "first batch by Home", |app| current(app) == Some(0));
+    h.key_press(egui::Key::End);
+    step_until(&mut h, "last batch by End", |app| current(app) == Some(2));
+}
+
+#[test]
+fn changing_a_setting_replans_and_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path());
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Batch 1 / 3");
+    h.get_by_label("drop last partial batch").click();
+    step_until(&mut h, "the re-planned batches", |app| {
+        app.session
+            .as_ref()
+            .and_then(|s| s.ready())
+            .is_some_and(|r| r.batch_count() == 2)
+            && current(app) == Some(0)
+    });
+    h.get_by_label("Batch 1 / 2");
+    assert!(h.state().settings.load.plan.drop_remainder);
+    h.get_by_label_contains("(drop remainder)");
+}
+
+#[test]
+fn empty_and_missing_folders_show_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    step_until(&mut h, "indexing the empty folder", |app| {
+        app.session.as_ref().is_some_and(|s| s.ready().is_some())
+    });
+    h.get_by_label("No images");
+    h.get_by_label_contains("One subfolder per class");
+
+    let mut h = harness(&dir.path().join("does-not-exist"));
+    step_until(&mut h, "the failure", |app| {
+        app.session
+            .as_ref()
+            .is_some_and(|s| s.ready().is_none() && s.preparing_progress().is_none())
+    });
+    h.get_by_label("Cannot open this folder");
+    h.get_by_label_contains("does-not-exist");
+}
+
+#[test]
+fn clicking_a_thumbnail_opens_the_inspector_with_shape_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path());
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    // Thumbnails are images in plan order: the second is a/1.png.
+    let thumbnails: Vec<_> = h.get_all_by_role(egui::accesskit::Role::Image).collect();
+    assert_eq!(thumbnails.len(), 4);
+    thumbnails[1].click();
+    // A new egui window sizes itself invisibly on its first frame.
+    h.run_steps(4);
+    assert_eq!(
+        h.state().inspector.as_ref().map(|i| (i.batch, i.row)),
+        Some((0, 1))
+    );
+    h.get_by_label("(6, 8, 3) uint8");
+    h.get_by_label("a/1.png");
+    // pattern(8, 6, 1): R = (31x + 17y + 101) % 251 over the 48 pixels.
+    let reds: Vec<u32> = (0..6)
+        .flat_map(|y| (0..8).map(move |x| (x * 31 + y * 17 + 101) % 251))
+        .collect();
+    let (min, max) = (reds.iter().min().unwrap(), reds.iter().max().unwrap());
+    let mean = f64::from(reds.iter().sum::<u32>()) / 48.0;
+    h.get_by_label(&format!("{min:>3} / {max:>3} / {mean:.2}"));
+}
