@@ -122,7 +122,7 @@ fn empty_and_missing_folders_show_what_was_expected() {
         app.session.as_ref().is_some_and(|s| s.ready().is_some())
     });
     h.get_by_label("No images");
-    h.get_by_label_contains("One subfolder per class");
+    h.get_by_label_contains("one subfolder per class");
 
     let mut h = harness(&dir.path().join("does-not-exist"));
     step_until(&mut h, "the failure", |app| {
@@ -159,4 +159,26 @@ fn clicking_a_thumbnail_opens_the_inspector_with_shape_and_stats() {
     let (min, max) = (reds.iter().min().unwrap(), reds.iter().max().unwrap());
     let mean = f64::from(reds.iter().sum::<u32>()) / 48.0;
     h.get_by_label(&format!("{min:>3} / {max:>3} / {mean:.2}"));
+}
+
+#[test]
+fn mixed_sizes_offer_a_resize_that_loads_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    save(dir.path(), "a/small.png", &pattern(8, 6, 1));
+    save(dir.path(), "a/wide.png", &pattern(16, 6, 2));
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the size check", |app| {
+        app.session
+            .as_ref()
+            .is_some_and(|s| s.ready().is_none() && s.preparing_progress().is_none())
+    });
+    h.get_by_label("The images differ in size");
+    h.get_by_label_contains("\"a/small.png\" is 6x8 but \"a/wide.png\" is 6x16");
+    h.get_by_label("Resize to 256 x 256").click();
+    step_until(&mut h, "the resized batch", |app| current(app) == Some(0));
+    let batch = h.state().session.as_ref().unwrap().current_batch().unwrap();
+    assert_eq!(
+        (batch.shape.height, batch.shape.width, batch.samples.len()),
+        (256, 256, 2)
+    );
 }

@@ -330,8 +330,35 @@ impl BatchscopeApp {
             return;
         };
         match session.status() {
-            Status::Failed(message) => {
-                let message = message.to_owned();
+            Status::Failed(None) => {
+                empty_state(
+                    ui,
+                    "No dataset open",
+                    "Open a folder, drop one on the window, or click Sample.",
+                );
+                return;
+            }
+            Status::Failed(Some(error)) if error.kind == session::OpenErrorKind::MixedSizes => {
+                let message = error.message.replace(
+                    "pass an image size (e.g. --image-size 256x256)",
+                    "set an image size",
+                );
+                ui.vertical_centered(|ui| {
+                    ui.add_space(60.0);
+                    ui.heading("The images differ in size");
+                    ui.add_space(8.0);
+                    ui.label(message);
+                    ui.add_space(8.0);
+                    ui.label("Native size needs one size for every image. Resize them all (as Keras always does):");
+                    if ui.button("Resize to 256 x 256").clicked() {
+                        self.settings.load.preprocess.image_size = Some((256, 256));
+                        self.commands.push(Command::Reconfigure);
+                    }
+                });
+                return;
+            }
+            Status::Failed(Some(error)) => {
+                let message = error.message.clone();
                 empty_state(ui, "Cannot open this folder", &message);
                 return;
             }
@@ -611,9 +638,9 @@ fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
         ui.add_space(8.0);
         ui.label(detail);
         ui.add_space(16.0);
-        ui.label("batchscope expects a Keras-style dataset folder:");
-        ui.monospace("dataset/\n  cats/  img001.jpg  img002.png …\n  dogs/  …");
-        ui.weak("One subfolder per class (labels inferred), images in .jpg .jpeg .png .bmp .gif;\nor set Labels: none for a folder of images without classes.");
+        ui.label("batchscope expects a Keras-style dataset folder, one subfolder per class:");
+        ui.monospace("dataset/cats/001.jpg   dataset/cats/002.png   dataset/dogs/001.jpg   …");
+        ui.weak("Images: .jpg .jpeg .png .bmp .gif (any case). Or set Labels: none for a folder of images without classes.");
     });
 }
 

@@ -63,7 +63,7 @@ impl ViewBatch {
 struct Preparing {
     files_found: Arc<AtomicUsize>,
     cancel: Arc<AtomicBool>,
-    result: Receiver<Result<(Arc<DatasetIndex>, LoadJob), String>>,
+    result: Receiver<Result<(Arc<DatasetIndex>, LoadJob), OpenError>>,
     options: LoadOptions,
     started: Instant,
     thread: Option<JoinHandle<()>>,
@@ -90,8 +90,37 @@ pub enum Status<'a> {
     },
     /// Batches can be shown.
     Ready(&'a Ready),
-    /// The folder could not be opened or planned.
-    Failed(&'a str),
+    /// The folder could not be opened or planned (`None`: nothing was tried).
+    Failed(Option<&'a OpenError>),
+}
+
+/// What kind of failure an [`OpenError`] is, for choosing what to offer the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenErrorKind {
+    /// The folder is missing, not a folder, or the class list does not match it.
+    Folder,
+    /// Native size was asked for and the images differ in size.
+    MixedSizes,
+    /// Anything else.
+    Other,
+}
+
+/// Why a folder could not be opened or planned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenError {
+    /// What kind.
+    pub kind: OpenErrorKind,
+    /// For the user.
+    pub message: String,
+}
+
+impl OpenError {
+    fn other(message: String) -> Self {
+        Self {
+            kind: OpenErrorKind::Other,
+            message,
+        }
+    }
 }
 
 /// A problem to list in the problems panel.
@@ -109,7 +138,7 @@ pub struct Session {
     pub root: PathBuf,
     preparing: Option<Preparing>,
     ready: Option<Ready>,
-    failed: Option<String>,
+    failed: Option<OpenError>,
     /// Batch number on screen.
     pub current: usize,
     /// Files skipped so far (deduplicated) and folder warnings.
@@ -188,7 +217,11 @@ impl Session {
                     thread: Some(thread),
                 });
             }
-            Err(err) => self.failed = Some(format!("cannot start the indexing thread: {err}")),
+            Err(err) => {
+                self.failed = Some(OpenError::other(format!(
+                    "cannot start the indexing thread: {err}"
+                )))
+            }
         }
     }
 
@@ -203,7 +236,7 @@ impl Session {
                 elapsed: p.started.elapsed(),
             };
         }
-        Status::Failed(self.failed.as_deref().unwrap_or("not opened"))
+        Status::Failed(self.failed.as_ref())
     }
 
     /// Whether new settings are being applied in the background while older batches are shown.
@@ -316,9 +349,9 @@ impl Session {
         let result = match preparing.result.try_recv() {
             Ok(result) => result,
             Err(TryRecvError::Empty) => return false,
-            Err(TryRecvError::Disconnected) => {
-                Err("the indexing thread stopped unexpectedly".to_owned())
-            }
+            Err(TryRecvError::Disconnected) => Err(OpenError::other(
+                "the indexing thread stopped unexpectedly".to_owned(),
+            )),
         };
         let options = preparing.options.clone();
         let old_current = self.current;
@@ -359,7 +392,9 @@ impl Session {
                         });
                         self.failed = None;
                     }
-                    Err(err) => self.fail(format!("cannot start the loader thread: {err}")),
+                    Err(err) => self.fail(OpenError::other(format!(
+                        "cannot start the loader thread: {err}"
+                    ))),
                 }
             }
             Err(message) => self.fail(message),
@@ -367,9 +402,9 @@ impl Session {
         true
     }
 
-    fn fail(&mut self, message: String) {
+    fn fail(&mut self, error: OpenError) {
         self.ready = None;
-        self.failed = Some(message);
+        self.failed = Some(error);
     }
 }
 
@@ -380,7 +415,7 @@ fn prepare_job(
     found: &Arc<AtomicUsize>,
     cancel: &AtomicBool,
     notify: &Notify,
-) -> Result<(Arc<DatasetIndex>, LoadJob), String> {
+) -> Result<(Arc<DatasetIndex>, LoadJob), OpenError> {
     let index = if let Some(index) = reuse {
         index
     } else {
@@ -392,10 +427,24 @@ fn prepare_job(
             on_progress: &on_progress,
             cancel,
         };
-        Arc::new(index::scan_with(root, &options.index, &control).map_err(|e| e.to_string())?)
+        Arc::new(
+            index::scan_with(root, &options.index, &control).map_err(|e| OpenError {
+                kind: OpenErrorKind::Folder,
+                message: e.to_string(),
+            })?,
+        )
     };
     found.store(index.samples.len(), Ordering::Relaxed);
-    let job = job::prepare(Arc::clone(&index), options, Element::default(), cancel)
-        .map_err(|e| e.to_string())?;
+    let job =
+        job::prepare(Arc::clone(&index), options, Element::default(), cancel).map_err(|e| {
+            let kind = match e {
+                job::JobError::MixedSizes(_) => OpenErrorKind::MixedSizes,
+                _ => OpenErrorKind::Other,
+            };
+            OpenError {
+                kind,
+                message: e.to_string(),
+            }
+        })?;
     Ok((index, job))
 }
