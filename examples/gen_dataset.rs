@@ -38,10 +38,10 @@ fn parse() -> Result<Args, String> {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--classes" => {
-                parsed.classes = value()?.parse().map_err(|e| format!("--classes: {e}"))?
+                parsed.classes = value()?.parse().map_err(|e| format!("--classes: {e}"))?;
             }
             "--per-class" => {
-                parsed.per_class = value()?.parse().map_err(|e| format!("--per-class: {e}"))?
+                parsed.per_class = value()?.parse().map_err(|e| format!("--per-class: {e}"))?;
             }
             "--size" => parsed.size = batchscope::cli::parse_image_size(&value()?)?,
             "--format" => parsed.format = value()?,

@@ -307,7 +307,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         dtype: args.dtype,
         scale,
     };
-    let job = match job::prepare(index, &options, element, cancel) {
+    let job = match job::prepare(index, &options, element, job::SizeCheck::AllFiles, cancel) {
         Ok(job) => Arc::new(job),
         Err(JobError::Plan(e)) => return Err(Failure::Usage(e.to_string())),
         Err(JobError::Cancelled) => return Err(Failure::Interrupted("interrupted".into())),

@@ -25,12 +25,23 @@ pub enum JobError {
     Cancelled,
 }
 
+/// How many headers to read to find the native size when no image size is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizeCheck {
+    /// Every planned file: mixed sizes are an error before anything is loaded (export).
+    AllFiles,
+    /// The first `n` planned files: quick for huge folders; a later file of another size fails alone,
+    /// with a reason that names both sizes (the viewer).
+    First(usize),
+}
+
 /// Plans `index` with `options` and resolves the shape every sample will have. Without an image size,
-/// reads the headers of the planned files to find their common native size.
+/// reads headers of the planned files (as `check` says) to find their common native size.
 pub fn prepare(
     index: Arc<DatasetIndex>,
     options: &LoadOptions,
     element: Element,
+    check: SizeCheck,
     cancel: &AtomicBool,
 ) -> Result<LoadJob, JobError> {
     let plan = plan::plan(&index, &options.plan)?;
@@ -38,8 +49,12 @@ pub fn prepare(
     let (height, width) = if let Some((h, w)) = options.preprocess.image_size {
         (h as usize, w as usize)
     } else {
-        let headers = probe::headers(&index, &plan.order, cancel).ok_or(JobError::Cancelled)?;
-        let (h, w) = probe::common_size(&index, &plan.order, &headers)?.unwrap_or((0, 0));
+        let probed = match check {
+            SizeCheck::AllFiles => &plan.order[..],
+            SizeCheck::First(n) => &plan.order[..n.min(plan.order.len())],
+        };
+        let headers = probe::headers(&index, probed, cancel).ok_or(JobError::Cancelled)?;
+        let (h, w) = probe::common_size(&index, probed, &headers)?.unwrap_or((0, 0));
         (h as usize, w as usize)
     };
     Ok(LoadJob {

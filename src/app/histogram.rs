@@ -1,13 +1,17 @@
-//! Label histograms: this batch's class counts beside the planned dataset's, as horizontal bars with
-//! class names on the axis (readable from 2 to hundreds of classes: the plot grows and scrolls).
-//! Clicking a bar highlights that class in the grid; clicking it again clears the highlight.
+//! Label histograms: for every class, its share of this batch (solid bar) beside its share of all
+//! planned samples (faded bar), in one plot with one class axis, so a batch that is not representative
+//! stands out. Horizontal bars with class names on the axis, readable from 2 to hundreds of classes
+//! (the plot grows and scrolls; long names are shortened on the axis and shown whole on hover).
+//! Clicking a class row highlights that class in the grid; clicking it again clears the highlight.
 
-use egui_plot::{Bar, BarChart, Plot};
+use egui_plot::{Bar, BarChart, Legend, Plot};
 
 use super::grid::class_color;
 
 /// Height of one class row in points.
-const ROW: f32 = 18.0;
+const ROW: f32 = 22.0;
+/// Characters of a class name shown on the axis.
+const AXIS_CHARS: usize = 14;
 
 /// Counts of `labels` per class.
 pub fn batch_counts(labels: impl Iterator<Item = u32>, classes: usize) -> Vec<usize> {
@@ -20,7 +24,24 @@ pub fn batch_counts(labels: impl Iterator<Item = u32>, classes: usize) -> Vec<us
     counts
 }
 
-/// Draws both histograms; returns the class whose bar was clicked.
+fn short(name: &str) -> String {
+    if name.chars().count() <= AXIS_CHARS {
+        name.to_owned()
+    } else {
+        let head: String = name.chars().take(AXIS_CHARS - 1).collect();
+        format!("{head}…")
+    }
+}
+
+fn percent(count: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        100.0 * count as f64 / total as f64
+    }
+}
+
+/// Draws the histogram; returns the class whose row was clicked.
 pub fn histograms_ui(
     ui: &mut egui::Ui,
     class_names: &[String],
@@ -32,97 +53,101 @@ pub fn histograms_ui(
         ui.weak("No labels (labels off): nothing to count.");
         return None;
     }
+    let (batch_total, all_total) = (batch.iter().sum::<usize>(), dataset.iter().sum::<usize>());
+    ui.label(format!(
+        "Share of each class: this batch ({batch_total}, solid) vs all planned ({all_total}, faded)"
+    ));
+    let n = class_names.len();
+    let mut batch_bars = Vec::with_capacity(n);
+    let mut all_bars = Vec::with_capacity(n);
+    for (i, name) in class_names.iter().enumerate() {
+        let label = i as u32;
+        let mut color = class_color(label);
+        if highlight.is_some_and(|h| h != label) {
+            color = color.gamma_multiply(0.25);
+        }
+        // Class 0 at the top: rows run downward.
+        let y = -(i as f64);
+        batch_bars.push(
+            Bar::new(y + 0.2, percent(batch[i], batch_total))
+                .width(0.4)
+                .fill(color)
+                .name(format!(
+                    "{i} {name}: {} of {batch_total} in this batch",
+                    batch[i]
+                ))
+                .horizontal(),
+        );
+        all_bars.push(
+            Bar::new(y - 0.2, percent(dataset[i], all_total))
+                .width(0.4)
+                .fill(color.gamma_multiply(0.45))
+                .name(format!("{i} {name}: {} of {all_total} planned", dataset[i]))
+                .horizontal(),
+        );
+    }
+    let axis_names: Vec<String> = class_names.iter().map(|n| short(n)).collect();
+    let height = (n as f32 * ROW + 60.0).max(140.0);
     let mut clicked = None;
-    let height = (class_names.len() as f32 * ROW + 40.0).max(120.0);
     egui::ScrollArea::vertical()
-        .id_salt("histograms")
+        .id_salt("histogram_scroll")
         .show(ui, |ui| {
-            ui.columns(2, |cols| {
-                for (col, (title, counts, id)) in cols.iter_mut().zip([
-                    ("This batch", batch, "hist_batch"),
-                    ("All planned", dataset, "hist_all"),
-                ]) {
-                    let total: usize = counts.iter().sum();
-                    col.strong(format!("{title} ({total})"));
-                    if let Some(c) = bar_plot(col, id, class_names, counts, highlight, height) {
-                        clicked = Some(c);
+            let response = Plot::new("class_histogram")
+                .height(height)
+                .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+                .allow_zoom(false)
+                .allow_drag(false)
+                .allow_scroll(false)
+                .allow_boxed_zoom(false)
+                .show_grid([true, false])
+                .include_x(0.0)
+                .set_margin_fraction(egui::Vec2::ZERO)
+                .include_y(0.6)
+                .include_y(-(n as f64) + 0.4)
+                .include_x(105.0)
+                .x_axis_label("% of samples")
+                .y_axis_min_width(90.0)
+                .y_grid_spacer(|input| {
+                    // One mark per class row, so every visible class is named on the axis.
+                    let (lo, hi) = input.bounds;
+                    (lo.ceil() as i64..=hi.floor() as i64)
+                        .map(|v| egui_plot::GridMark {
+                            value: v as f64,
+                            step_size: 1.0,
+                        })
+                        .collect()
+                })
+                .y_axis_formatter(move |mark, _| {
+                    let row = -mark.value;
+                    if row >= 0.0 && row.fract().abs() < 1e-6 {
+                        axis_names.get(row as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
                     }
+                })
+                .show(ui, |plot_ui| {
+                    let format = Box::new(|bar: &Bar, _: &BarChart| {
+                        format!("{} ({:.1}%)", bar.name, bar.value)
+                    });
+                    plot_ui.bar_chart(
+                        BarChart::new("this batch", batch_bars).element_formatter(format),
+                    );
+                    let format = Box::new(|bar: &Bar, _: &BarChart| {
+                        format!("{} ({:.1}%)", bar.name, bar.value)
+                    });
+                    plot_ui.bar_chart(
+                        BarChart::new("all planned", all_bars).element_formatter(format),
+                    );
+                    plot_ui.pointer_coordinate()
+                });
+            if response.response.clicked()
+                && let Some(point) = response.inner
+            {
+                let row = (-point.y).round();
+                if row >= 0.0 && (row as usize) < n {
+                    clicked = Some(row as u32);
                 }
-            });
+            }
         });
     clicked
-}
-
-fn bar_plot(
-    ui: &mut egui::Ui,
-    id: &str,
-    class_names: &[String],
-    counts: &[usize],
-    highlight: Option<u32>,
-    height: f32,
-) -> Option<u32> {
-    let n = class_names.len();
-    let bars: Vec<Bar> = counts
-        .iter()
-        .enumerate()
-        .map(|(i, &count)| {
-            let label = i as u32;
-            let mut color = class_color(label);
-            if highlight.is_some_and(|h| h != label) {
-                color = color.gamma_multiply(0.3);
-            }
-            // Class 0 at the top: y runs downward through the labels.
-            Bar::new(-(i as f64), count as f64)
-                .width(0.8)
-                .fill(color)
-                .name(format!("{i} {}", class_names[i]))
-                .horizontal()
-        })
-        .collect();
-    let names = class_names.to_vec();
-    let response = Plot::new(id)
-        .height(height)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .show_grid([true, false])
-        .include_x(0.0)
-        .include_y(0.5)
-        .include_y(-(n as f64) + 0.5)
-        .y_axis_min_width(60.0)
-        .y_grid_spacer(|input| {
-            // One mark per class row, so every visible class is named on the axis.
-            let (lo, hi) = input.bounds;
-            (lo.ceil() as i64..=hi.floor() as i64)
-                .map(|v| egui_plot::GridMark {
-                    value: v as f64,
-                    step_size: 1.0,
-                })
-                .collect()
-        })
-        .y_axis_formatter(move |mark, _| {
-            let v = -mark.value;
-            if v.fract().abs() < 1e-6 && v >= 0.0 {
-                names.get(v as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .show(ui, |plot_ui| {
-            plot_ui.bar_chart(
-                BarChart::new(id, bars)
-                    .element_formatter(Box::new(|bar, _| format!("{}: {}", bar.name, bar.value))),
-            );
-            plot_ui.pointer_coordinate()
-        });
-    if response.response.clicked()
-        && let Some(point) = response.inner
-    {
-        let row = (-point.y).round();
-        if row >= 0.0 && (row as usize) < n {
-            return Some(row as u32);
-        }
-    }
-    None
 }

@@ -285,6 +285,8 @@ impl BatchscopeApp {
     }
 
     fn histograms_ui(&mut self, ui: &mut egui::Ui) {
+        // Fill the panel, so that its width does not follow its (sometimes tiny) content.
+        ui.set_min_width(ui.available_width());
         ui.heading("Labels");
         let batch_counts = self.batch_histogram();
         let Some(session) = &self.session else { return };
@@ -330,36 +332,9 @@ impl BatchscopeApp {
             return;
         };
         match session.status() {
-            Status::Failed(None) => {
-                empty_state(
-                    ui,
-                    "No dataset open",
-                    "Open a folder, drop one on the window, or click Sample.",
-                );
-                return;
-            }
-            Status::Failed(Some(error)) if error.kind == session::OpenErrorKind::MixedSizes => {
-                let message = error.message.replace(
-                    "pass an image size (e.g. --image-size 256x256)",
-                    "set an image size",
-                );
-                ui.vertical_centered(|ui| {
-                    ui.add_space(60.0);
-                    ui.heading("The images differ in size");
-                    ui.add_space(8.0);
-                    ui.label(message);
-                    ui.add_space(8.0);
-                    ui.label("Native size needs one size for every image. Resize them all (as Keras always does):");
-                    if ui.button("Resize to 256 x 256").clicked() {
-                        self.settings.load.preprocess.image_size = Some((256, 256));
-                        self.commands.push(Command::Reconfigure);
-                    }
-                });
-                return;
-            }
-            Status::Failed(Some(error)) => {
-                let message = error.message.clone();
-                empty_state(ui, "Cannot open this folder", &message);
+            Status::Failed(error) => {
+                let error = error.cloned();
+                self.failed_ui(ui, error.as_ref());
                 return;
             }
             Status::Preparing {
@@ -434,6 +409,35 @@ impl BatchscopeApp {
         }
     }
 
+    fn failed_ui(&mut self, ui: &mut egui::Ui, error: Option<&session::OpenError>) {
+        match error {
+            None => empty_state(
+                ui,
+                "No dataset open",
+                "Open a folder, drop one on the window, or click Sample.",
+            ),
+            Some(error) if error.kind == session::OpenErrorKind::MixedSizes => {
+                let message = error.message.replace(
+                    "pass an image size (e.g. --image-size 256x256)",
+                    "set an image size",
+                );
+                ui.vertical_centered(|ui| {
+                    ui.add_space(60.0);
+                    ui.heading("The images differ in size");
+                    ui.add_space(8.0);
+                    ui.label(message);
+                    ui.add_space(8.0);
+                    ui.label("Native size needs one size for every image. Resize them all (as Keras always does):");
+                    if ui.button("Resize to 256 x 256").clicked() {
+                        self.settings.load.preprocess.image_size = Some((256, 256));
+                        self.commands.push(Command::Reconfigure);
+                    }
+                });
+            }
+            Some(error) => empty_state(ui, "Cannot open this folder", &error.message),
+        }
+    }
+
     fn navigator_ui(&mut self, ui: &mut egui::Ui) {
         let Some(session) = &self.session else { return };
         let Some(ready) = session.ready() else { return };
@@ -441,7 +445,7 @@ impl BatchscopeApp {
         let current = session.current;
         let size = ready.job.plan.batch(current).len();
         let full = ready.job.plan.batch_size;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .button("« First")
                 .on_hover_text("First batch (Home)")
@@ -496,7 +500,13 @@ impl BatchscopeApp {
             } else {
                 String::new()
             };
-            ui.label(format!("{size} images{partial}"));
+            let failed = session.current_batch().map_or(0, |b| b.failures.len());
+            let failed = if failed > 0 {
+                format!(", {failed} failed")
+            } else {
+                String::new()
+            };
+            ui.label(format!("{size} images{partial}{failed}"));
             ui.weak(format!(
                 "· {} samples, {} classes",
                 ready.job.plan.len(),
@@ -542,10 +552,15 @@ impl BatchscopeApp {
                 Command::Highlight(class) => self.highlight = class,
                 Command::Inspect(row) => {
                     if let Some(session) = &self.session {
+                        // Start at a zoom that shows the sample about 384 points across.
+                        let edge = session
+                            .current_batch()
+                            .map_or(1, |b| b.shape.height.max(b.shape.width).max(1));
+                        let zoom = (384.0 / edge as f32).clamp(0.25, 32.0);
                         self.inspector = Some(Inspector {
                             batch: session.current,
                             row,
-                            zoom: 4.0,
+                            zoom,
                         });
                     }
                 }

@@ -179,6 +179,10 @@ impl Session {
             .as_ref()
             .filter(|r| r.options.index == options.index)
             .map(|r| Arc::clone(&r.index));
+        if self.first_batch_after.is_none() {
+            // Time to first batch counts from the settings that can produce one.
+            self.opened_at = Some(Instant::now());
+        }
         self.prepare(options, reuse);
     }
 
@@ -220,7 +224,7 @@ impl Session {
             Err(err) => {
                 self.failed = Some(OpenError::other(format!(
                     "cannot start the indexing thread: {err}"
-                )))
+                )));
             }
         }
     }
@@ -435,16 +439,25 @@ fn prepare_job(
         )
     };
     found.store(index.samples.len(), Ordering::Relaxed);
-    let job =
-        job::prepare(Arc::clone(&index), options, Element::default(), cancel).map_err(|e| {
-            let kind = match e {
-                job::JobError::MixedSizes(_) => OpenErrorKind::MixedSizes,
-                _ => OpenErrorKind::Other,
-            };
-            OpenError {
-                kind,
-                message: e.to_string(),
-            }
-        })?;
+    // The viewer checks the first batch's sizes up front and reports later odd sizes per file, so a
+    // huge folder shows its first batch without reading every header first.
+    let check = job::SizeCheck::First(options.plan.batch_size);
+    let job = job::prepare(
+        Arc::clone(&index),
+        options,
+        Element::default(),
+        check,
+        cancel,
+    )
+    .map_err(|e| {
+        let kind = match e {
+            job::JobError::MixedSizes(_) => OpenErrorKind::MixedSizes,
+            _ => OpenErrorKind::Other,
+        };
+        OpenError {
+            kind,
+            message: e.to_string(),
+        }
+    })?;
     Ok((index, job))
 }
