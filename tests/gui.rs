@@ -182,3 +182,38 @@ fn mixed_sizes_offer_a_resize_that_loads_the_batch() {
         (256, 256, 2)
     );
 }
+
+#[test]
+fn typing_a_path_and_enter_opens_it_and_remembers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other");
+    save(&other, "only/x.png", &pattern(8, 6, 3));
+    let mut h = harness(&dir.path().join("missing"));
+    step_until(&mut h, "the first failure", |app| {
+        app.session
+            .as_ref()
+            .is_some_and(|s| s.ready().is_none() && s.preparing_progress().is_none())
+    });
+    // The path field is the first text input, in the top bar.
+    let field = h
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .next()
+        .unwrap();
+    field.focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .next()
+        .unwrap()
+        .type_text(other.to_str().unwrap());
+    h.step();
+    assert_eq!(h.state().path_field, other.to_string_lossy());
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "the typed folder's batch", |app| {
+        current(app) == Some(0)
+    });
+    assert_eq!(h.state().session.as_ref().unwrap().root, other);
+    assert_eq!(h.state().settings.recent.first(), Some(&other));
+    h.get_by_label("Batch 1 / 1");
+}

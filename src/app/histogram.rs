@@ -4,7 +4,7 @@
 //! (the plot grows and scrolls; long names are shortened on the axis and shown whole on hover).
 //! Clicking a class row highlights that class in the grid; clicking it again clears the highlight.
 
-use egui_plot::{Bar, BarChart, Legend, Plot};
+use egui_plot::{Bar, BarChart, Plot};
 
 use super::grid::class_color;
 
@@ -50,7 +50,7 @@ pub fn histograms_ui(
     highlight: Option<u32>,
 ) -> Option<u32> {
     if class_names.is_empty() {
-        ui.weak("No labels (labels off): nothing to count.");
+        ui.weak("No classes to count (labels off, or no class subfolders).");
         return None;
     }
     let (batch_total, all_total) = (batch.iter().sum::<usize>(), dataset.iter().sum::<usize>());
@@ -94,7 +94,6 @@ pub fn histograms_ui(
         .show(ui, |ui| {
             let response = Plot::new("class_histogram")
                 .height(height)
-                .legend(Legend::default().position(egui_plot::Corner::RightBottom))
                 .allow_zoom(false)
                 .allow_drag(false)
                 .allow_scroll(false)

@@ -455,7 +455,7 @@ impl BatchscopeApp {
             }
             if ui
                 .button("‹ Prev")
-                .on_hover_text("Previous batch (←)")
+                .on_hover_text("Previous batch (Left arrow)")
                 .clicked()
             {
                 self.commands.push(Command::Prev);
@@ -464,7 +464,7 @@ impl BatchscopeApp {
                 ui.label(RichText::new(format!("Batch {} / {count}", current + 1)).strong());
             if ui
                 .button("Next ›")
-                .on_hover_text("Next batch (→)")
+                .on_hover_text("Next batch (Right arrow)")
                 .clicked()
             {
                 self.commands.push(Command::Next);
