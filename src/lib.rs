@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod command_line;
 pub mod decode;
 pub mod export;
 pub mod index;

@@ -22,7 +22,7 @@ use crate::plan::BatchPlan;
 use crate::preprocess::{self, Element, Shape, Slot};
 
 /// Everything the loader needs to produce any batch.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct LoadJob {
     /// The samples and class names.
     pub index: Arc<DatasetIndex>,

@@ -4,14 +4,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use batchscope::app::{BatchscopeApp, Settings};
+use common::gui::{current, harness, step_until};
 use common::{pattern, save, write};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use std::path::Path;
 
 /// `a`: 5 images, `b`: 3, `c`: 2 (one of them zero bytes), all 8x6 PNG.
 fn dataset(root: &Path) {
@@ -21,46 +17,6 @@ fn dataset(root: &Path) {
         }
     }
     write(root, "c/9_broken.png", b"");
-}
-
-fn harness(root: &Path) -> Harness<'static, BatchscopeApp> {
-    let mut settings = Settings::default();
-    settings.load.plan.batch_size = 4;
-    let mut app = BatchscopeApp::new(settings, Arc::new(|| {}));
-    app.open(root);
-    let mut harness = Harness::new_ui_state(
-        |ui, app: &mut BatchscopeApp| {
-            app.logic_step(ui.ctx());
-            app.ui_inner(ui);
-        },
-        app,
-    );
-    harness.set_size(egui::Vec2::new(1280.0, 800.0));
-    harness
-}
-
-/// Steps the UI until `done` holds (background threads are working meanwhile).
-fn step_until(
-    h: &mut Harness<'_, BatchscopeApp>,
-    what: &str,
-    done: impl Fn(&BatchscopeApp) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.step();
-    h.step();
-}
-
-fn current(app: &BatchscopeApp) -> Option<usize> {
-    let session = app.session.as_ref()?;
-    session.current_batch().map(|b| b.number)
 }
 
 #[test]

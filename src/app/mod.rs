@@ -4,6 +4,7 @@
 //! [`Command`]s that are applied after drawing; background work (indexing, decoding, the folder
 //! dialog) runs on named threads and is drained in [`BatchscopeApp::logic_step`].
 
+pub mod export_panel;
 mod grid;
 mod histogram;
 pub mod inspector;
@@ -53,6 +54,8 @@ pub enum Command {
     Highlight(Option<u32>),
     /// The loader settings changed: re-plan.
     Reconfigure,
+    /// Export the dataset on screen (`true`: the user agreed to write into a non-empty folder).
+    Export(bool),
 }
 
 /// The viewer's state.
@@ -71,6 +74,8 @@ pub struct BatchscopeApp {
     pub highlight: Option<u32>,
     /// Time from a flip to the batch being on screen, last measured.
     pub last_flip: Option<Duration>,
+    /// The export panel and its background job.
+    pub export: export_panel::ExportPanel,
     class_names_text: String,
     jump_text: String,
     dialog: Option<(Receiver<Option<PathBuf>>, Instant)>,
@@ -98,6 +103,7 @@ impl BatchscopeApp {
             inspector: None,
             highlight: None,
             last_flip: None,
+            export: export_panel::ExportPanel::default(),
             class_names_text,
             jump_text: String::new(),
             dialog: None,
@@ -124,6 +130,7 @@ impl BatchscopeApp {
     /// Non-drawing work for this frame: drain background results, handle dropped folders and keys.
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         self.poll_dialog();
+        self.export.poll();
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
@@ -187,6 +194,10 @@ impl BatchscopeApp {
                         )
                         .labelled_by(label.id);
                     });
+                    ui.separator();
+                    egui::CollapsingHeader::new(RichText::new("Export to .npy").heading())
+                        .default_open(true)
+                        .show(ui, |ui| self.export_ui(ui));
                 });
             });
         egui::Panel::bottom("problems")
@@ -242,6 +253,50 @@ impl BatchscopeApp {
         if let Some(notice) = &self.notice {
             ui.colored_label(Color32::from_rgb(240, 200, 120), notice);
         }
+    }
+
+    fn export_ui(&mut self, ui: &mut egui::Ui) {
+        let ready = self
+            .session
+            .as_ref()
+            .and_then(|s| s.ready().map(|r| (s.root.as_path(), r)));
+        let source = ready.map(|(root, r)| export_panel::Source {
+            root,
+            index: &r.index,
+            job: &r.job,
+            load: &r.options,
+        });
+        if let Some(overwrite) = export_panel::export_ui(
+            ui,
+            &mut self.export,
+            &mut self.settings.export,
+            source.as_ref(),
+        ) {
+            self.commands.push(Command::Export(overwrite));
+        }
+    }
+
+    /// Asks for an export of the dataset on screen, as the Export button does (`overwrite`: the user
+    /// agreed to write into a non-empty folder).
+    pub fn request_export(&mut self, overwrite: bool) {
+        self.commands.push(Command::Export(overwrite));
+    }
+
+    fn start_export(&mut self, overwrite: bool) {
+        let Some(session) = &self.session else { return };
+        let Some(ready) = session.ready() else { return };
+        let source = export_panel::Source {
+            root: &session.root,
+            index: &ready.index,
+            job: &ready.job,
+            load: &ready.options,
+        };
+        self.export.start(
+            &source,
+            &self.settings.export,
+            overwrite,
+            Arc::clone(&self.notify),
+        );
     }
 
     fn problems_ui(&mut self, ui: &mut egui::Ui) {
@@ -550,6 +605,7 @@ impl BatchscopeApp {
                     }
                 }
                 Command::Highlight(class) => self.highlight = class,
+                Command::Export(overwrite) => self.start_export(overwrite),
                 Command::Inspect(row) => {
                     if let Some(session) = &self.session {
                         // Start at a zoom that shows the sample about 384 points across.

@@ -19,6 +19,8 @@ pub struct Settings {
     pub thumb_size: f32,
     /// Most recent first.
     pub recent: Vec<PathBuf>,
+    /// Export choices.
+    pub export: super::export_panel::ExportSettings,
 }
 
 impl Default for Settings {
@@ -27,6 +29,7 @@ impl Default for Settings {
             load: LoadOptions::default(),
             thumb_size: 96.0,
             recent: Vec::new(),
+            export: super::export_panel::ExportSettings::default(),
         }
     }
 }

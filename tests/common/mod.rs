@@ -2,6 +2,8 @@
 //! binary, a minimal `.npy` reader, and the Python (numpy / TensorFlow) peer when it is installed.
 #![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod gui;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

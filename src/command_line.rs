@@ -1,0 +1,146 @@
+//! The `batchscope export` command line equivalent to a set of options, so the GUI can show users the
+//! exact command that writes the same files (and tests can check it parses back to the same options).
+
+use std::path::Path;
+
+use crate::options::{
+    AspectFit, ColorMode, Dtype, Interpolation, LabelMode, LabelSource, LoadOptions, Scale, Subset,
+};
+use crate::preprocess::Element;
+
+/// The arguments (after the program name) of the equivalent `batchscope export`.
+pub fn export_args(
+    dir: &Path,
+    out: &Path,
+    load: &LoadOptions,
+    element: Element,
+    label_mode: LabelMode,
+) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "export".into(),
+        dir.to_string_lossy().into_owned(),
+        "--out".into(),
+        out.to_string_lossy().into_owned(),
+    ];
+    let mut push = |flag: &str, value: Option<String>| {
+        args.push(flag.to_owned());
+        args.extend(value);
+    };
+    let index = &load.index;
+    if index.labels == LabelSource::None {
+        push("--labels", Some("none".into()));
+    }
+    if let Some(names) = &index.class_names {
+        push("--class-names", Some(names.join(",")));
+    }
+    if index.follow_links {
+        push("--follow-links", None);
+    }
+    if index.extra_formats {
+        push("--extra-formats", None);
+    }
+    let p = &load.preprocess;
+    match p.color_mode {
+        ColorMode::Rgb => {}
+        ColorMode::Grayscale => push("--color-mode", Some("grayscale".into())),
+        ColorMode::Rgba => push("--color-mode", Some("rgba".into())),
+    }
+    if let Some((h, w)) = p.image_size {
+        push("--image-size", Some(format!("{h}x{w}")));
+        match p.interpolation {
+            Interpolation::Bilinear => {}
+            Interpolation::Nearest => push("--interpolation", Some("nearest".into())),
+            Interpolation::Area => push("--interpolation", Some("area".into())),
+        }
+        match p.fit {
+            AspectFit::Stretch => {}
+            AspectFit::Crop => push("--crop-to-aspect-ratio", None),
+            AspectFit::Pad => push("--pad-to-aspect-ratio", None),
+        }
+    }
+    let plan = &load.plan;
+    if plan.shuffle {
+        push("--shuffle", None);
+    }
+    if let Some(seed) = plan.seed.filter(|_| plan.shuffle) {
+        push("--seed", Some(seed.to_string()));
+    }
+    if let (Some(v), Some(subset)) = (plan.validation_split, plan.subset) {
+        push("--validation-split", Some(v.to_string()));
+        let subset = match subset {
+            Subset::Training => "training",
+            Subset::Validation => "validation",
+        };
+        push("--subset", Some(subset.into()));
+    }
+    if plan.batch_size != 32 {
+        push("--batch-size", Some(plan.batch_size.to_string()));
+    }
+    if plan.drop_remainder {
+        push("--drop-remainder", None);
+    }
+    if element.dtype == Dtype::Float32 {
+        push("--dtype", Some("float32".into()));
+        if element.scale == Scale::To1 {
+            push("--scale", Some("1".into()));
+        }
+    }
+    let default_mode = if index.labels == LabelSource::None {
+        LabelMode::None
+    } else {
+        LabelMode::Int
+    };
+    if label_mode != default_mode {
+        let mode = match label_mode {
+            LabelMode::Int => "int",
+            LabelMode::Categorical => "categorical",
+            LabelMode::Binary => "binary",
+            LabelMode::None => "none",
+        };
+        push("--label-mode", Some(mode.into()));
+    }
+    args
+}
+
+/// Quotes `arg` for a POSIX shell when it needs it.
+pub fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./,=:@%+".contains(c));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// The whole command, ready to paste into a shell.
+pub fn export_command(
+    dir: &Path,
+    out: &Path,
+    load: &LoadOptions,
+    element: Element,
+    label_mode: LabelMode,
+) -> String {
+    std::iter::once("batchscope".to_owned())
+        .chain(
+            export_args(dir, out, load, element, label_mode)
+                .iter()
+                .map(|a| shell_quote(a)),
+        )
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_leaves_plain_words_and_wraps_the_rest() {
+        assert_eq!(shell_quote("/data/set-1"), "/data/set-1");
+        assert_eq!(shell_quote("my data"), "'my data'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}

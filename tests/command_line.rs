@@ -1,0 +1,106 @@
+//! The command line the GUI shows parses back to exactly the options it was made from.
+
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+
+use std::path::Path;
+
+use batchscope::cli::{Cli, Command};
+use batchscope::command_line::{export_args, export_command};
+use batchscope::options::{
+    AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, LabelMode, LabelSource, LoadOptions,
+    PlanOptions, PreprocessOptions, Scale, Subset,
+};
+use batchscope::preprocess::Element;
+use clap::Parser as _;
+
+fn round_trip(load: &LoadOptions, element: Element, label_mode: LabelMode) {
+    let args = export_args(
+        Path::new("/data/my set"),
+        Path::new("/out"),
+        load,
+        element,
+        label_mode,
+    );
+    let cli =
+        Cli::try_parse_from(std::iter::once("batchscope".to_owned()).chain(args.clone())).unwrap();
+    let Some(Command::Export(export)) = cli.command else {
+        panic!("not an export: {args:?}")
+    };
+    assert_eq!(&export.loader.to_options().unwrap(), load, "{args:?}");
+    assert_eq!(export.dir, Path::new("/data/my set"));
+    assert_eq!(export.dtype, element.dtype);
+    assert_eq!(export.scale == "1", element.scale == Scale::To1);
+    let default_mode = if load.index.labels == LabelSource::None {
+        LabelMode::None
+    } else {
+        LabelMode::Int
+    };
+    assert_eq!(export.label_mode.unwrap_or(default_mode), label_mode);
+}
+
+#[test]
+fn defaults_give_the_shortest_command() {
+    let cmd = export_command(
+        Path::new("/data/my set"),
+        Path::new("/out"),
+        &LoadOptions::default(),
+        Element::default(),
+        LabelMode::Int,
+    );
+    assert_eq!(cmd, "batchscope export '/data/my set' --out /out");
+    round_trip(&LoadOptions::default(), Element::default(), LabelMode::Int);
+}
+
+#[test]
+fn every_option_survives_the_round_trip() {
+    let load = LoadOptions {
+        index: IndexOptions {
+            labels: LabelSource::Inferred,
+            class_names: Some(vec!["b".into(), "a".into()]),
+            follow_links: true,
+            extra_formats: true,
+        },
+        plan: PlanOptions {
+            shuffle: true,
+            seed: Some(4_000_000_000),
+            validation_split: Some(0.15),
+            subset: Some(Subset::Validation),
+            batch_size: 7,
+            drop_remainder: true,
+        },
+        preprocess: PreprocessOptions {
+            color_mode: ColorMode::Rgba,
+            image_size: Some((96, 128)),
+            interpolation: Interpolation::Area,
+            fit: AspectFit::Pad,
+        },
+    };
+    round_trip(
+        &load,
+        Element {
+            dtype: Dtype::Float32,
+            scale: Scale::To1,
+        },
+        LabelMode::Categorical,
+    );
+    let mut crop = load.clone();
+    crop.preprocess.fit = AspectFit::Crop;
+    crop.preprocess.interpolation = Interpolation::Nearest;
+    crop.preprocess.color_mode = ColorMode::Grayscale;
+    round_trip(
+        &crop,
+        Element {
+            dtype: Dtype::Float32,
+            scale: Scale::To255,
+        },
+        LabelMode::Binary,
+    );
+    let unlabeled = LoadOptions {
+        index: IndexOptions {
+            labels: LabelSource::None,
+            ..IndexOptions::default()
+        },
+        ..LoadOptions::default()
+    };
+    round_trip(&unlabeled, Element::default(), LabelMode::None);
+}

@@ -1,0 +1,55 @@
+//! Helpers for the headless GUI tests: a harness around the real app, and stepping until background
+//! work is done.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use batchscope::app::{BatchscopeApp, Settings};
+use egui_kittest::Harness;
+
+/// The app with batch size 4, opened on `root`, in a 1280x800 harness.
+pub fn harness(root: &Path) -> Harness<'static, BatchscopeApp> {
+    let mut settings = Settings::default();
+    settings.load.plan.batch_size = 4;
+    harness_with(root, settings)
+}
+
+/// The app with `settings`, opened on `root`.
+pub fn harness_with(root: &Path, settings: Settings) -> Harness<'static, BatchscopeApp> {
+    let mut app = BatchscopeApp::new(settings, Arc::new(|| {}));
+    app.open(root);
+    let mut harness = Harness::new_ui_state(
+        |ui, app: &mut BatchscopeApp| {
+            app.logic_step(ui.ctx());
+            app.ui_inner(ui);
+        },
+        app,
+    );
+    harness.set_size(egui::Vec2::new(1280.0, 800.0));
+    harness
+}
+
+/// Steps the UI until `done` holds (background threads are working meanwhile), then draws twice.
+pub fn step_until(
+    h: &mut Harness<'_, BatchscopeApp>,
+    what: &str,
+    done: impl Fn(&BatchscopeApp) -> bool,
+) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_mins(1),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+    h.step();
+}
+
+/// The number of the batch on screen, once loaded.
+pub fn current(app: &BatchscopeApp) -> Option<usize> {
+    app.session.as_ref()?.current_batch().map(|b| b.number)
+}

@@ -1,0 +1,193 @@
+//! The export panel driven headlessly: same bytes as the CLI, cancel leaves nothing, a second export
+//! is refused, failures name the path and the reason, a non-empty folder asks first.
+
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+
+mod common;
+
+use std::path::Path;
+
+use batchscope::app::export_panel::ExportState;
+use batchscope::app::{BatchscopeApp, Settings};
+use batchscope::command_line::export_args;
+use batchscope::options::{Dtype, LabelMode};
+use common::gui::{current, harness_with, step_until};
+use common::{batchscope_ok, pattern, save, write};
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+
+fn dataset(root: &Path) {
+    for (class, n) in [("a", 6u32), ("b", 5)] {
+        for i in 0..n {
+            save(root, &format!("{class}/{i}.png"), &pattern(10 + i, 7, i));
+        }
+    }
+    write(root, "b/9_broken.png", b"not a png");
+}
+
+fn settings(out: &Path) -> Settings {
+    let mut settings = Settings::default();
+    settings.load.plan.batch_size = 4;
+    settings.load.plan.shuffle = true;
+    settings.load.plan.seed = Some(11);
+    settings.load.preprocess.image_size = Some((8, 9));
+    settings.export.out_dir = out.to_string_lossy().into_owned();
+    settings.export.dtype = Dtype::Float32;
+    settings.export.label_mode = LabelMode::Categorical;
+    settings
+}
+
+fn finished(app: &BatchscopeApp) -> bool {
+    !matches!(
+        app.export.state,
+        ExportState::Running(_) | ExportState::Idle
+    )
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn gui_export_is_byte_identical_to_the_cli_with_the_shown_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    dataset(&data);
+    let out_gui = dir.path().join("gui");
+    let mut h = harness_with(&data, settings(&out_gui));
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    // What will be written, before it is written.
+    // 12 planned files (one will fail to decode).
+    h.get_by_label("images (12, 8, 9, 3) float32");
+    h.get_by_label("labels (12, 2) float32");
+    h.get_by_label("Export").click();
+    step_until(&mut h, "the export", finished);
+    let ExportState::Finished(done) = &h.state().export.state else {
+        panic!("export did not finish")
+    };
+    assert_eq!(done.report.exported, 11);
+    assert_eq!(done.report.skipped.len(), 1);
+    h.get_by_label_contains("Exported 11 images");
+    h.get_by_label_contains("b/9_broken.png: not an image");
+
+    // The CLI, run with the command line the panel shows (pointed at another folder).
+    let app = h.state();
+    let ready = app.session.as_ref().unwrap().ready().unwrap();
+    let out_cli = dir.path().join("cli");
+    let args = export_args(
+        &data,
+        &out_cli,
+        &ready.options,
+        app.settings.export.element(),
+        LabelMode::Categorical,
+    );
+    batchscope_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(files_in(&out_gui), files_in(&out_cli));
+    assert_eq!(files_in(&out_gui).len(), 5);
+    for name in files_in(&out_gui) {
+        let (a, b) = (
+            std::fs::read(out_gui.join(&name)).unwrap(),
+            std::fs::read(out_cli.join(&name)).unwrap(),
+        );
+        assert!(a == b, "{name} differs between the GUI and the CLI");
+    }
+    let images = common::read_npy(&out_gui.join("images.npy"));
+    assert_eq!(
+        (images.descr.as_str(), images.shape.as_slice()),
+        ("<f4", &[11, 8, 9, 3][..])
+    );
+}
+
+#[test]
+fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..8u32 {
+        save(&data, &format!("a/{i}.png"), &pattern(8, 8, i));
+    }
+    // A named pipe as the ninth image: reading it blocks until we write to it, which holds the export
+    // mid-way deterministically (batches 0 and 1 written, batch 2 stuck).
+    let fifo = data.join("b/fifo.png");
+    std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dir.path().join("out");
+    let mut settings = settings(&out);
+    settings.load.plan.shuffle = false;
+    let mut h = harness_with(&data, settings);
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Export").click();
+    step_until(&mut h, "two batches written", |app| {
+        app.export.progress().is_some_and(|(done, _)| done >= 8)
+    });
+    h.get_by_label_contains("8 / 9 images");
+    assert!(h.get_by_label("Export").accesskit_node().is_disabled());
+
+    // A second export while one runs is refused with a message.
+    h.state_mut().request_export(false);
+    h.run_steps(2);
+    h.get_by_label("An export is already running: wait for it or cancel it first.");
+    assert!(h.state().export.is_running());
+
+    h.get_by_label("Cancel export").click();
+    h.run_steps(2);
+    // Unblock the reader with one byte; the export then sees the cancel and cleans up.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"x"))
+        .unwrap();
+    step_until(&mut h, "the cancellation", finished);
+    assert!(matches!(h.state().export.state, ExportState::Cancelled));
+    h.get_by_label("Export cancelled; its partial files were removed.");
+    let left = files_in(&out);
+    assert!(left.iter().all(|n| !n.contains(".npy")), "{left:?}");
+}
+
+#[test]
+fn an_unwritable_target_fails_with_the_path_and_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    dataset(&data);
+    let blocker = write(dir.path(), "a_file", b"x");
+    let out = blocker.join("out");
+    let mut h = harness_with(&data, settings(&out));
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Export").click();
+    step_until(&mut h, "the failure", finished);
+    let ExportState::Failed(message) = &h.state().export.state else {
+        panic!("expected a failure")
+    };
+    assert!(
+        message.contains("creating the output folder failed") && message.contains("a_file/out"),
+        "{message}"
+    );
+    h.get_by_label_contains("Export failed: creating the output folder failed");
+}
+
+#[test]
+fn a_non_empty_folder_asks_before_overwriting() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    dataset(&data);
+    let out = dir.path().join("out");
+    write(&out, "notes.txt", b"mine");
+    let mut h = harness_with(&data, settings(&out));
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Export").click();
+    h.run_steps(2);
+    h.get_by_label_contains("is not empty. Replace batchscope's files in it?");
+    assert!(matches!(h.state().export.state, ExportState::Idle));
+    h.get_by_label("Replace").click();
+    step_until(&mut h, "the export", finished);
+    assert!(matches!(h.state().export.state, ExportState::Finished(_)));
+    assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(common::read_npy(&out.join("images.npy")).shape[0], 11);
+}
