@@ -47,9 +47,9 @@ impl NpyDtype {
     }
 }
 
-/// The header `np.save` writes for a C-order array of `dtype` and `shape`.
-pub fn header(dtype: NpyDtype, shape: &[usize]) -> Vec<u8> {
-    let shape_repr = match shape {
+/// A shape as Python writes a tuple: `(3,)`, `(2, 3)`.
+pub fn shape_repr(shape: &[usize]) -> String {
+    match shape {
         [] => "()".to_owned(),
         [n] => format!("({n},)"),
         dims => format!(
@@ -59,7 +59,21 @@ pub fn header(dtype: NpyDtype, shape: &[usize]) -> Vec<u8> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    };
+    }
+}
+
+/// numpy's name of a dtype (`uint8`, `int32`, `float32`).
+pub fn dtype_name(dtype: NpyDtype) -> &'static str {
+    match dtype {
+        NpyDtype::U8 => "uint8",
+        NpyDtype::I32 => "int32",
+        NpyDtype::F32 => "float32",
+    }
+}
+
+/// The header `np.save` writes for a C-order array of `dtype` and `shape`.
+pub fn header(dtype: NpyDtype, shape: &[usize]) -> Vec<u8> {
+    let shape_repr = shape_repr(shape);
     let mut dict = format!(
         "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_repr}, }}",
         dtype.descr()

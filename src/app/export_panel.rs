@@ -17,6 +17,7 @@ use crate::export::{self, ExportOptions, ExportReport, human_bytes};
 use crate::index::DatasetIndex;
 use crate::job::{self, SizeCheck};
 use crate::loader::{LoadJob, Notify};
+use crate::npy::{dtype_name, shape_repr};
 use crate::options::{Dtype, LabelMode, LoadOptions, Scale};
 use crate::preprocess::Element;
 
@@ -268,15 +269,26 @@ fn run_export(
     export::export(&job, options, &mut on_progress, cancel).map_err(|e| e.to_string())
 }
 
-/// Draws the panel; returns true when the user asked to start an export (after any confirmation).
+/// What the user asked of the export panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Start the export (`true`: into a non-empty folder, confirmed).
+    Start(bool),
+    /// Show the folder dialog for the output folder.
+    ChooseFolder,
+}
+
+/// Draws the panel; returns what the user asked for.
 pub fn export_ui(
     ui: &mut egui::Ui,
     panel: &mut ExportPanel,
     settings: &mut ExportSettings,
     source: Option<&Source<'_>>,
-) -> Option<bool> {
+) -> Option<Action> {
     let mut start = None;
-    output_choice_ui(ui, settings);
+    if output_choice_ui(ui, settings) {
+        start = Some(Action::ChooseFolder);
+    }
     let Some(source) = source else {
         ui.weak("Open a dataset to export it.");
         return None;
@@ -288,26 +300,15 @@ pub fn export_ui(
     };
     match export::plan_export(&job, settings.label_mode) {
         Ok(plan) => {
-            let dtype = |d: crate::npy::NpyDtype| match d {
-                crate::npy::NpyDtype::U8 => "uint8",
-                crate::npy::NpyDtype::I32 => "int32",
-                crate::npy::NpyDtype::F32 => "float32",
-            };
-            ui.label(
-                format!(
-                    "images {:?} {}",
-                    plan.images_shape,
-                    dtype(plan.images_dtype)
-                )
-                .replace('[', "(")
-                .replace(']', ")"),
-            );
+            ui.label(format!(
+                "images {} {}",
+                shape_repr(&plan.images_shape),
+                dtype_name(plan.images_dtype)
+            ));
             match &plan.labels {
-                Some((shape, d)) => ui.label(
-                    format!("labels {shape:?} {}", dtype(*d))
-                        .replace('[', "(")
-                        .replace(']', ")"),
-                ),
+                Some((shape, d)) => {
+                    ui.label(format!("labels {} {}", shape_repr(shape), dtype_name(*d)))
+                }
                 None => ui.label("no labels file"),
             };
             let free = panel.free_space(&settings.out_dir);
@@ -345,7 +346,7 @@ pub fn export_ui(
         );
         ui.horizontal(|ui| {
             if ui.button("Replace").clicked() {
-                start = Some(true);
+                start = Some(Action::Start(true));
             }
             if ui.button("Keep it").clicked() {
                 panel.confirm_overwrite = false;
@@ -359,7 +360,7 @@ pub fn export_ui(
         if non_empty {
             panel.confirm_overwrite = true;
         } else {
-            start = Some(false);
+            start = Some(Action::Start(false));
         }
     }
     if let Some(notice) = &panel.notice {
@@ -369,8 +370,15 @@ pub fn export_ui(
     start
 }
 
-fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
-    let label = ui.label("Output folder");
+/// Returns true when the user asked for the folder dialog.
+fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
+    let mut choose = false;
+    let label = ui.horizontal(|ui| {
+        let label = ui.label("Output folder");
+        choose = ui.small_button("Choose…").clicked();
+        label
+    });
+    let label = label.inner;
     ui.add(
         egui::TextEdit::singleline(&mut settings.out_dir)
             .hint_text("/path/to/arrays")
@@ -428,6 +436,7 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
             .response
             .labelled_by(label.id);
     });
+    choose
 }
 
 fn state_ui(ui: &mut egui::Ui, panel: &mut ExportPanel) {

@@ -4,6 +4,7 @@
 //! [`Command`]s that are applied after drawing; background work (indexing, decoding, the folder
 //! dialog) runs on named threads and is drained in [`BatchscopeApp::logic_step`].
 
+mod dialog;
 pub mod export_panel;
 mod grid;
 mod histogram;
@@ -14,7 +15,6 @@ pub mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::time::{Duration, Instant};
 
 use egui::{Color32, Key, RichText};
@@ -37,7 +37,7 @@ pub enum Command {
     /// Open this folder.
     Open(PathBuf),
     /// Show the native folder dialog.
-    PickFolder,
+    PickFolder(dialog::Purpose),
     /// Show batch `k` (0-based).
     GoTo(usize),
     /// Next batch.
@@ -78,7 +78,7 @@ pub struct BatchscopeApp {
     pub export: export_panel::ExportPanel,
     class_names_text: String,
     jump_text: String,
-    dialog: Option<(Receiver<Option<PathBuf>>, Instant)>,
+    dialog: dialog::FolderDialog,
     flip_started: Option<Instant>,
     problems_seen: usize,
     notify: Notify,
@@ -106,7 +106,7 @@ impl BatchscopeApp {
             export: export_panel::ExportPanel::default(),
             class_names_text,
             jump_text: String::new(),
-            dialog: None,
+            dialog: dialog::FolderDialog::default(),
             flip_started: None,
             problems_seen: 0,
             notify,
@@ -219,7 +219,8 @@ impl BatchscopeApp {
                 .on_hover_text("Choose a dataset folder (or drop one on the window)")
                 .clicked()
             {
-                self.commands.push(Command::PickFolder);
+                self.commands
+                    .push(Command::PickFolder(dialog::Purpose::OpenDataset));
             }
             let field = ui.add(
                 egui::TextEdit::singleline(&mut self.path_field)
@@ -266,13 +267,20 @@ impl BatchscopeApp {
             job: &r.job,
             load: &r.options,
         });
-        if let Some(overwrite) = export_panel::export_ui(
+        match export_panel::export_ui(
             ui,
             &mut self.export,
             &mut self.settings.export,
             source.as_ref(),
         ) {
-            self.commands.push(Command::Export(overwrite));
+            Some(export_panel::Action::Start(overwrite)) => {
+                self.commands.push(Command::Export(overwrite));
+            }
+            Some(export_panel::Action::ChooseFolder) => {
+                self.commands
+                    .push(Command::PickFolder(dialog::Purpose::ExportFolder));
+            }
+            None => {}
         }
     }
 
@@ -598,7 +606,7 @@ impl BatchscopeApp {
         for command in std::mem::take(&mut self.commands) {
             match command {
                 Command::Open(path) => self.open(&path),
-                Command::PickFolder => self.pick_folder(),
+                Command::PickFolder(purpose) => self.pick_folder(purpose),
                 Command::Reconfigure => {
                     if let Some(session) = &mut self.session {
                         session.reconfigure(&self.settings.load);
@@ -652,52 +660,35 @@ impl BatchscopeApp {
         }
     }
 
-    fn pick_folder(&mut self) {
-        if self.dialog.is_some() {
-            return;
-        }
-        let (tx, rx) = sync_channel(1);
-        let notify = Arc::clone(&self.notify);
-        let start = self.settings.recent.first().cloned();
-        let spawned = std::thread::Builder::new()
-            .name("batchscope-dialog".into())
-            .spawn(move || {
-                let mut dialog = rfd::FileDialog::new().set_title("Open a dataset folder");
-                if let Some(dir) = start {
-                    dialog = dialog.set_directory(dir);
-                }
-                let _ = tx.send(dialog.pick_folder());
-                notify();
-            });
-        match spawned {
-            Ok(_) => self.dialog = Some((rx, Instant::now())),
-            Err(err) => {
-                self.notice = Some(format!(
-                    "Cannot show the folder dialog ({err}); type the path instead."
-                ));
+    fn pick_folder(&mut self, purpose: dialog::Purpose) {
+        let start = match purpose {
+            dialog::Purpose::OpenDataset => self.settings.recent.first().cloned(),
+            dialog::Purpose::ExportFolder => {
+                Some(PathBuf::from(&self.settings.export.out_dir)).filter(|p| p.is_dir())
             }
+        };
+        if let Err(message) = self.dialog.show(purpose, start, Arc::clone(&self.notify)) {
+            self.notice = Some(message);
         }
     }
 
     fn poll_dialog(&mut self) {
-        let Some((rx, started)) = &self.dialog else {
-            return;
-        };
-        match rx.try_recv() {
-            Ok(Some(path)) => {
-                self.dialog = None;
+        match self.dialog.poll() {
+            Some(dialog::Outcome::Picked(dialog::Purpose::OpenDataset, path)) => {
                 self.notice = None;
                 self.commands.push(Command::Open(path));
             }
-            Ok(None) | Err(TryRecvError::Disconnected) => {
-                // A dialog that returns at once was never shown: no portal or zenity on this system.
-                self.notice = (started.elapsed() < Duration::from_millis(500)).then(|| {
-                    "No folder dialog is available here (no XDG desktop portal or zenity). Type the folder path in the field and press Enter."
-                        .to_owned()
-                });
-                self.dialog = None;
+            Some(dialog::Outcome::Picked(dialog::Purpose::ExportFolder, path)) => {
+                self.notice = None;
+                self.settings.export.out_dir = path.to_string_lossy().into_owned();
             }
-            Err(TryRecvError::Empty) => {}
+            Some(dialog::Outcome::Unavailable) => {
+                self.notice = Some(
+                    "No folder dialog is available here (no XDG desktop portal or zenity). Type the folder path in the field instead."
+                        .to_owned(),
+                );
+            }
+            Some(dialog::Outcome::Cancelled) | None => {}
         }
     }
 }
