@@ -139,6 +139,8 @@ impl ExportPanel {
         };
         let out = running.out.clone();
         let cancelled = running.cancel.load(Ordering::Relaxed);
+        // The disk's free space changed: read it again next frame.
+        self.free_space = None;
         self.state = match result {
             Ok(report) => ExportState::Finished(Box::new(Finished { report, out })),
             Err(_) if cancelled => ExportState::Cancelled,
