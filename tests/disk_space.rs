@@ -1,0 +1,67 @@
+//! Not enough free space is refused before the first byte is written, with the numbers and the path.
+//! Needs a tiny tmpfs, which needs root (CI runs as root); elsewhere the test says why it skips.
+
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{batchscope, pattern, save};
+
+/// A mounted tmpfs of `size`, unmounted on drop.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        ok.then(|| Self(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn export_larger_than_the_free_space_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..8 {
+        save(&data, &format!("a/{i}.png"), &pattern(256, 256, i));
+    }
+    let Some(disk) = Tmpfs::mount(&dir.path().join("tiny"), "1m") else {
+        eprintln!(
+            "SKIPPED export_larger_than_the_free_space_is_refused_up_front: cannot mount a tmpfs (needs root)"
+        );
+        return;
+    };
+    let out = disk.0.join("out");
+    let res = batchscope(&[
+        "export",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{err}");
+    // 8 x 256 x 256 x 3 bytes of images alone: 1,572,864 bytes > 1 MiB.
+    assert!(
+        err.contains("not enough free disk space: the export needs"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bytes (1.6 MB) but only") && err.contains("tiny/out"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert!(left.is_empty(), "nothing may be written: {left:?}");
+}
