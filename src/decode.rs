@@ -128,11 +128,18 @@ fn too_large(width: u64, height: u64, channels: u64) -> DecodeError {
     }
 }
 
-fn decode_jpeg(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
-    let fail = |err: zune_jpeg::errors::DecodeErrors| DecodeError::Decoder {
+fn jpeg_error(err: &zune_jpeg::errors::DecodeErrors) -> DecodeError {
+    DecodeError::Decoder {
         format: ImageFormat::Jpeg,
         message: one_line(&err.to_string()),
-    };
+    }
+}
+
+type Jpeg<'a> = zune_jpeg::JpegDecoder<zune_core::bytestream::ZCursor<&'a [u8]>>;
+
+/// A strict JPEG decoder for `mode` with its headers read: `(decoder, width, height)`, or the reason
+/// (including a size over the limit, before anything is allocated).
+fn jpeg_decoder(bytes: &[u8], mode: ColorMode) -> Result<(Jpeg<'_>, u32, u32), DecodeError> {
     let out_space = match mode {
         ColorMode::Grayscale => ColorSpace::Luma,
         ColorMode::Rgb => ColorSpace::RGB,
@@ -147,21 +154,31 @@ fn decode_jpeg(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
         zune_core::bytestream::ZCursor::new(bytes),
         options,
     );
-    decoder.decode_headers().map_err(fail)?;
+    decoder.decode_headers().map_err(|e| jpeg_error(&e))?;
     let (w, h) = decoder.dimensions().unwrap_or((0, 0));
-    let (w, h) = (w as u64, h as u64);
     let channels = mode.channels() as u64;
-    if w * h * channels > MAX_DECODED_BYTES {
-        return Err(too_large(w, h, channels));
+    if w as u64 * h as u64 * channels > MAX_DECODED_BYTES {
+        return Err(too_large(w as u64, h as u64, channels));
     }
-    let pixels = decoder.decode().map_err(fail)?;
-    let (width, height) = (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0));
-    if pixels.len() as u64 != w * h * channels {
+    // JPEG dimensions are 16-bit, so these cannot fail.
+    Ok((
+        decoder,
+        u32::try_from(w).unwrap_or(0),
+        u32::try_from(h).unwrap_or(0),
+    ))
+}
+
+fn decode_jpeg(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
+    let (mut decoder, width, height) = jpeg_decoder(bytes, mode)?;
+    let pixels = decoder.decode().map_err(|e| jpeg_error(&e))?;
+    let expected = width as usize * height as usize * mode.channels();
+    if pixels.len() != expected {
         return Err(DecodeError::Decoder {
             format: ImageFormat::Jpeg,
             message: format!(
-                "decoder returned {} bytes for {w}x{h}x{channels}",
-                pixels.len()
+                "decoder returned {} bytes for {width}x{height}x{}",
+                pixels.len(),
+                mode.channels()
             ),
         });
     }
@@ -172,6 +189,38 @@ fn decode_jpeg(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
         pixels,
         format: ImageFormat::Jpeg,
     })
+}
+
+/// The result of [`decode_file_into`].
+#[derive(Debug)]
+pub enum DecodedInto {
+    /// The pixels were written straight into the output: `(width, height)`.
+    Written(u32, u32),
+    /// The image needs preprocessing (another size, or not a JPEG): here it is, decoded.
+    Decoded(Decoded),
+}
+
+/// Reads `path` and, when it is a JPEG of exactly `want` `(width, height)`, decodes it straight into
+/// `out` (`width * height * channels` bytes, no intermediate copy: the export's hot path). Otherwise
+/// decodes it as [`decode_file`] does and hands it back.
+pub fn decode_file_into(
+    path: &Path,
+    mode: ColorMode,
+    want: (u32, u32),
+    out: &mut [u8],
+) -> Result<DecodedInto, DecodeError> {
+    let bytes = std::fs::read(path)?;
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    if image::guess_format(&bytes).ok() == Some(ImageFormat::Jpeg) {
+        let (mut decoder, width, height) = jpeg_decoder(&bytes, mode)?;
+        if (width, height) == want && decoder.output_buffer_size() == Some(out.len()) {
+            decoder.decode_into(out).map_err(|e| jpeg_error(&e))?;
+            return Ok(DecodedInto::Written(width, height));
+        }
+    }
+    decode_bytes(&bytes, mode).map(DecodedInto::Decoded)
 }
 
 /// Decoder messages may span lines; reports and CSV rows want one.

@@ -317,6 +317,7 @@ pub fn export(
         progress.done += batch.samples.len() + batch.failures.len();
         progress.skipped += batch.failures.len();
         skipped.extend(batch.failures);
+        loader.recycle(batch.pixels);
         on_progress(progress);
     }
     if cancel.load(Ordering::Relaxed) || progress.done < progress.total {

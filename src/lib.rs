@@ -22,3 +22,4 @@ pub mod plan;
 pub mod preprocess;
 pub mod probe;
 pub mod resize;
+pub mod synth;

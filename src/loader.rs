@@ -6,16 +6,16 @@
 //! order. Cancelling is a flag checked between samples; dropping the [`Loader`] cancels and joins it.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use image::ImageFormat;
 use ndarray::{ArrayView4, ShapeError};
 use rayon::prelude::*;
 
-use crate::decode;
+use crate::decode::{self, DecodedInto};
 use crate::index::DatasetIndex;
 use crate::options::{Dtype, PreprocessOptions};
 use crate::plan::BatchPlan;
@@ -113,15 +113,40 @@ impl Batch {
 
 /// Loads batch `k` of `job` now, on the calling thread plus rayon's pool.
 pub fn load_batch(job: &LoadJob, k: usize, cancel: &AtomicBool) -> Batch {
+    load_batch_into(job, k, cancel, None)
+}
+
+/// [`load_batch`], reusing the buffer of an earlier batch when one is given (no allocation, no page
+/// faults: the export's hot path).
+pub fn load_batch_into(
+    job: &LoadJob,
+    k: usize,
+    cancel: &AtomicBool,
+    spare: Option<Pixels>,
+) -> Batch {
     let ids = job.plan.batch(k);
-    let (pixels, results) = match job.element.dtype {
-        Dtype::Uint8 => {
-            let (buf, results) = fill(job, ids, cancel, 0u8, |s| Slot::U8(s));
+    let (pixels, results) = match (job.element.dtype, spare) {
+        (Dtype::Uint8, spare) => {
+            let buf = if let Some(Pixels::U8(buf)) = spare {
+                buf
+            } else {
+                Vec::new()
+            };
+            let (buf, results) = fill(job, ids, cancel, buf, 0u8, |sample, out| {
+                load_u8(job, sample, out)
+            });
             (Pixels::U8(buf), results)
         }
-        Dtype::Float32 => {
+        (Dtype::Float32, spare) => {
             let scale = job.element.scale;
-            let (buf, results) = fill(job, ids, cancel, 0f32, |s| Slot::F32(s, scale));
+            let buf = if let Some(Pixels::F32(buf)) = spare {
+                buf
+            } else {
+                Vec::new()
+            };
+            let (buf, results) = fill(job, ids, cancel, buf, 0f32, |sample, out| {
+                load_any(job, sample, Slot::F32(out, scale))
+            });
             (Pixels::F32(buf), results)
         }
     };
@@ -158,16 +183,22 @@ pub fn load_batch(job: &LoadJob, k: usize, cancel: &AtomicBool) -> Batch {
     batch
 }
 
-/// Decodes `ids` in parallel into one buffer of `ids.len()` slots.
+/// Decodes `ids` in parallel into one buffer of `ids.len()` slots, `load_one(sample, slot)` each.
 fn fill<T: Copy + Send + Sync>(
     job: &LoadJob,
     ids: &[usize],
     cancel: &AtomicBool,
+    mut buf: Vec<T>,
     zero: T,
-    slot: impl for<'s> Fn(&'s mut [T]) -> Slot<'s> + Sync,
+    load_one: impl Fn(usize, &mut [T]) -> Result<Original, String> + Sync,
 ) -> (Vec<T>, Vec<Result<Original, String>>) {
     let len = job.shape.len();
-    let mut buf = vec![zero; ids.len() * len];
+    // A reused buffer of the right length keeps its old values: every slot that loads is overwritten
+    // whole, and slots that fail are compacted away.
+    if buf.len() != ids.len() * len {
+        buf.clear();
+        buf.resize(ids.len() * len, zero);
+    }
     let results = buf
         .par_chunks_mut(len.max(1))
         .zip(ids.par_iter())
@@ -175,18 +206,48 @@ fn fill<T: Copy + Send + Sync>(
             if cancel.load(Ordering::Relaxed) {
                 return Err("cancelled".to_owned());
             }
-            let decoded = decode::decode_file(&job.index.path(sample), job.preprocess.color_mode)
-                .map_err(|e| e.to_string())?;
-            preprocess::preprocess_into(&decoded, &job.preprocess, job.shape, slot(out))
-                .map_err(|e| e.to_string())?;
-            Ok(Original {
-                width: decoded.width,
-                height: decoded.height,
-                format: decoded.format,
-            })
+            load_one(sample, out)
         })
         .collect();
     (buf, results)
+}
+
+/// Loads one sample into a byte slot; a JPEG already of the batch's size is decoded straight into it.
+fn load_u8(job: &LoadJob, sample: usize, out: &mut [u8]) -> Result<Original, String> {
+    let want = (job.shape.width as u32, job.shape.height as u32);
+    match decode::decode_file_into(
+        &job.index.path(sample),
+        job.preprocess.color_mode,
+        want,
+        out,
+    )
+    .map_err(|e| e.to_string())?
+    {
+        // Same size in and out: every geometry option is the identity, so the pixels are final.
+        DecodedInto::Written(width, height) => Ok(Original {
+            width,
+            height,
+            format: ImageFormat::Jpeg,
+        }),
+        DecodedInto::Decoded(decoded) => finish(job, &decoded, Slot::U8(out)),
+    }
+}
+
+/// Loads one sample into `slot` through the general path: decode, then preprocess.
+fn load_any(job: &LoadJob, sample: usize, slot: Slot<'_>) -> Result<Original, String> {
+    let decoded = decode::decode_file(&job.index.path(sample), job.preprocess.color_mode)
+        .map_err(|e| e.to_string())?;
+    finish(job, &decoded, slot)
+}
+
+fn finish(job: &LoadJob, decoded: &decode::Decoded, slot: Slot<'_>) -> Result<Original, String> {
+    preprocess::preprocess_into(decoded, &job.preprocess, job.shape, slot)
+        .map_err(|e| e.to_string())?;
+    Ok(Original {
+        width: decoded.width,
+        height: decoded.height,
+        format: decoded.format,
+    })
 }
 
 /// Moves the kept rows to the front, in order, and drops the rest.
@@ -199,6 +260,9 @@ fn compact<T: Copy>(buf: &mut Vec<T>, kept: &[usize], len: usize) {
     buf.truncate(kept.len() * len);
 }
 
+/// Batches a sequential loader decodes together (see [`Loader::sequential`]).
+const GROUP: usize = 4;
+
 /// Called (from the loader thread) after each batch is ready, e.g. to wake the UI.
 pub type Notify = Arc<dyn Fn() + Send + Sync>;
 
@@ -208,10 +272,12 @@ pub struct Loader {
     batches: Option<Receiver<Batch>>,
     cancel: Arc<AtomicBool>,
     worker: Option<JoinHandle<()>>,
+    spares: Arc<Mutex<Vec<Pixels>>>,
 }
 
 impl Loader {
-    /// Loads every batch of the plan in order, at most `prefetch` finished batches ahead of the consumer.
+    /// Loads every batch of the plan in order, at most `prefetch` finished batches (plus the group being
+    /// decoded) ahead of the consumer.
     pub fn sequential(
         job: Arc<LoadJob>,
         prefetch: usize,
@@ -220,19 +286,32 @@ impl Loader {
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, rx) = sync_channel(prefetch.max(1));
         let flag = Arc::clone(&cancel);
+        let spares: Arc<Mutex<Vec<Pixels>>> = Arc::default();
+        let reuse = Arc::clone(&spares);
         let worker = std::thread::Builder::new()
             .name("batchscope-loader".into())
             .spawn(move || {
-                for k in 0..job.plan.batch_count() {
+                // Batches are decoded GROUP at a time in one parallel pass, so the cores wait for the
+                // slowest image once per group rather than once per batch; they are still sent in order.
+                let count = job.plan.batch_count();
+                'groups: for first in (0..count).step_by(GROUP) {
                     if flag.load(Ordering::Relaxed) {
                         break;
                     }
-                    let batch = load_batch(&job, k, &flag);
-                    if flag.load(Ordering::Relaxed) || tx.send(batch).is_err() {
-                        break;
-                    }
-                    if let Some(notify) = &notify {
-                        notify();
+                    let group: Vec<Batch> = (first..(first + GROUP).min(count))
+                        .into_par_iter()
+                        .map(|k| {
+                            let spare = reuse.lock().ok().and_then(|mut s| s.pop());
+                            load_batch_into(&job, k, &flag, spare)
+                        })
+                        .collect();
+                    for batch in group {
+                        if flag.load(Ordering::Relaxed) || tx.send(batch).is_err() {
+                            break 'groups;
+                        }
+                        if let Some(notify) = &notify {
+                            notify();
+                        }
                     }
                 }
             })?;
@@ -241,6 +320,7 @@ impl Loader {
             batches: Some(rx),
             cancel,
             worker: Some(worker),
+            spares,
         })
     }
 
@@ -274,6 +354,7 @@ impl Loader {
             batches: Some(rx),
             cancel,
             worker: Some(worker),
+            spares: Arc::default(),
         })
     }
 
@@ -292,6 +373,16 @@ impl Loader {
     /// A finished batch if one is waiting.
     pub fn try_recv(&self) -> Option<Batch> {
         self.batches.as_ref()?.try_recv().ok()
+    }
+
+    /// Hands a consumed batch's buffer back for reuse by a sequential loader (kept up to the number of
+    /// batches in flight; extra buffers are dropped).
+    pub fn recycle(&self, pixels: Pixels) {
+        if let Ok(mut spares) = self.spares.lock()
+            && spares.len() < GROUP
+        {
+            spares.push(pixels);
+        }
     }
 
     /// Asks the worker to stop after the sample it is decoding.

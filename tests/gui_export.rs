@@ -102,15 +102,38 @@ fn gui_export_is_byte_identical_to_the_cli_with_the_shown_command() {
     );
 }
 
+/// Writes a byte to a named pipe if someone is reading it (never blocks).
+fn unblock(fifo: &Path) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // O_NONBLOCK (Linux): opening a pipe for writing without a reader fails at once instead of waiting.
+    const O_NONBLOCK: i32 = 0o4000;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(O_NONBLOCK)
+        .open(fifo)
+    {
+        let _ = std::io::Write::write_all(&mut f, b"x");
+    }
+}
+
+/// Unblocks the pipe when the test ends, even on failure, so the export thread can be joined.
+struct Unblock(std::path::PathBuf);
+
+impl Drop for Unblock {
+    fn drop(&mut self) {
+        unblock(&self.0);
+    }
+}
+
 #[test]
 fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    for i in 0..8u32 {
-        save(&data, &format!("a/{i}.png"), &pattern(8, 8, i));
+    for i in 0..32u32 {
+        save(&data, &format!("a/{i:02}.png"), &pattern(8, 8, i));
     }
-    // A named pipe as the ninth image: reading it blocks until we write to it, which holds the export
-    // mid-way deterministically (batches 0 and 1 written, batch 2 stuck).
+    // A named pipe as the 33rd image: reading it blocks until we write to it, which holds the export
+    // mid-way deterministically: the 32 images before it are written, the batch holding it waits.
     let fifo = data.join("b/fifo.png");
     std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
     let status = std::process::Command::new("mkfifo")
@@ -122,12 +145,14 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     let mut settings = settings(&out);
     settings.load.plan.shuffle = false;
     let mut h = harness_with(&data, settings);
+    // Declared after the harness, so dropped before it: the pipe is unblocked before the export is joined.
+    let _unblock = Unblock(fifo.clone());
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     h.get_by_label("Export").click();
-    step_until(&mut h, "two batches written", |app| {
-        app.export.progress().is_some_and(|(done, _)| done >= 8)
+    step_until(&mut h, "the images before the pipe written", |app| {
+        app.export.progress().is_some_and(|(done, _)| done >= 32)
     });
-    h.get_by_label_contains("8 / 9 images");
+    h.get_by_label_contains("32 / 33 images");
     assert!(h.get_by_label("Export").accesskit_node().is_disabled());
 
     // A second export while one runs is refused with a message.
@@ -139,11 +164,7 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     h.get_by_label("Cancel export").click();
     h.run_steps(2);
     // Unblock the reader with one byte; the export then sees the cancel and cleans up.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&fifo)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, b"x"))
-        .unwrap();
+    unblock(&fifo);
     step_until(&mut h, "the cancellation", finished);
     assert!(matches!(h.state().export.state, ExportState::Cancelled));
     h.get_by_label("Export cancelled; its partial files were removed.");

@@ -1,0 +1,453 @@
+//! The benchmark: batchscope against the TensorFlow route and against the decoder's own ceiling, on a
+//! generated folder of photo-like JPEGs. Prints wall time, images/s and peak RSS with the ratios.
+//!
+//! `cargo run --release --example bench -- [--dir DIR] [--images 20000] [--no-tf] [--no-gui]`
+//!
+//! Everything is measured side by side in one run, because the machines are shared and noisy: each
+//! pair is run alternately twice and the best of each is compared. Peak RSS of child processes is read
+//! from `/proc/PID/status` (`VmHWM`) while they run.
+
+#![allow(clippy::unwrap_used, clippy::too_many_lines)] // A measuring script: a failure is a failed run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use batchscope::app::{BatchscopeApp, Settings};
+use batchscope::options::{ColorMode, IndexOptions, Interpolation};
+use batchscope::resize::{self, View};
+use batchscope::synth::{self, Kind, Spec};
+use batchscope::{decode, index};
+use rayon::prelude::*;
+
+struct Args {
+    dir: PathBuf,
+    images: usize,
+    tf: bool,
+    gui: bool,
+}
+
+fn parse() -> Args {
+    let mut args = Args {
+        dir: std::env::temp_dir().join("batchscope-bench"),
+        images: 20_000,
+        tf: true,
+        gui: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--dir" => args.dir = PathBuf::from(it.next().unwrap()),
+            "--images" => args.images = it.next().unwrap().parse().unwrap(),
+            "--no-tf" => args.tf = false,
+            "--no-gui" => args.gui = false,
+            other => panic!("unknown option {other}; see the file's doc comment"),
+        }
+    }
+    args
+}
+
+/// A dataset folder, generated once and reused (a `.complete` marker says it is whole).
+fn dataset(dir: &Path, spec: &Spec) -> PathBuf {
+    let marker = dir.join(".complete");
+    if !marker.exists() {
+        let _ = std::fs::remove_dir_all(dir);
+        let started = Instant::now();
+        let n = synth::write_dataset(dir, spec).unwrap();
+        std::fs::write(&marker, b"").unwrap();
+        println!(
+            "generated {n} files in {dir:?} in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    dir.to_path_buf()
+}
+
+/// Wall time and peak RSS (KiB) of a child process.
+fn measure(cmd: &mut Command) -> (Duration, u64, String) {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path)
+            && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak = peak.max(
+                line.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            );
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let elapsed = started.elapsed();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        elapsed,
+        peak,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn batchscope_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("batchscope");
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release ({bin:?} is missing)"
+    );
+    bin
+}
+
+fn export(data: &Path, out: &Path, extra: &[&str]) -> (Duration, u64) {
+    let _ = std::fs::remove_dir_all(out);
+    let (t, rss, _) = measure(
+        Command::new(batchscope_bin())
+            .arg("export")
+            .arg(data)
+            .arg("--out")
+            .arg(out)
+            .args(extra),
+    );
+    let _ = std::fs::remove_dir_all(out);
+    (t, rss)
+}
+
+fn jpeg_paths(data: &Path) -> Vec<PathBuf> {
+    let index = index::scan(data, &IndexOptions::default()).unwrap();
+    (0..index.samples.len()).map(|i| index.path(i)).collect()
+}
+
+/// Decodes every file on all cores with the decoder batchscope uses (zune-jpeg, strict).
+fn decode_all(paths: &[PathBuf]) -> Duration {
+    let started = Instant::now();
+    let bytes: usize = paths
+        .par_iter()
+        .map(|p| decode::decode_file(p, ColorMode::Rgb).unwrap().pixels.len())
+        .sum();
+    assert!(bytes > 0);
+    started.elapsed()
+}
+
+/// Decodes every file on all cores through the image crate's generic path (`image::open`).
+fn decode_all_image_crate(paths: &[PathBuf]) -> Duration {
+    let started = Instant::now();
+    let bytes: usize = paths
+        .par_iter()
+        .map(|p| image::open(p).unwrap().into_rgb8().len())
+        .sum();
+    assert!(bytes > 0);
+    started.elapsed()
+}
+
+fn rate(n: usize, t: Duration) -> f64 {
+    n as f64 / t.as_secs_f64()
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn row(what: &str, n: usize, t: Duration, rss_kib: Option<u64>) {
+    let rss = rss_kib.map_or("-".to_owned(), |k| format!("{:.0} MiB", mib(k)));
+    println!(
+        "| {what:<52} | {:>8.2} s | {:>8.0} img/s | {rss:>10} |",
+        t.as_secs_f64(),
+        rate(n, t)
+    );
+}
+
+fn main() {
+    let args = parse();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    println!(
+        "machine: {} cores, {cpu}",
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
+    );
+
+    let per_class = args.images / 10;
+    let n = per_class * 10;
+    let big = dataset(
+        &args.dir.join(format!("jpeg{n}")),
+        &Spec {
+            classes: 10,
+            per_class,
+            size: (256, 256),
+            kind: Kind::Jpeg,
+            long_names: false,
+        },
+    );
+    let small_n = n / 10;
+    let small = dataset(
+        &args.dir.join(format!("jpeg{small_n}")),
+        &Spec {
+            classes: 10,
+            per_class: small_n / 10,
+            size: (256, 256),
+            kind: Kind::Jpeg,
+            long_names: false,
+        },
+    );
+    let tiny = dataset(
+        &args.dir.join("tiny100k"),
+        &Spec {
+            classes: 100,
+            per_class: 1000,
+            size: (1, 1),
+            kind: Kind::Tiny,
+            long_names: false,
+        },
+    );
+    let out = args.dir.join("out");
+
+    // Indexing: 100,000 files, cold (page cache dropped, where allowed) and warm.
+    println!("\n## Indexing 100,000 files\n");
+    let cold = std::fs::write("/proc/sys/vm/drop_caches", b"3")
+        .is_ok()
+        .then(|| {
+            let started = Instant::now();
+            let found = index::scan(&tiny, &IndexOptions::default())
+                .unwrap()
+                .samples
+                .len();
+            assert_eq!(found, 100_000);
+            started.elapsed()
+        });
+    let warm = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let found = index::scan(&tiny, &IndexOptions::default())
+                .unwrap()
+                .samples
+                .len();
+            assert_eq!(found, 100_000);
+            started.elapsed()
+        })
+        .min()
+        .unwrap();
+    println!(
+        "warm {:.0} ms (best of 3); cold {}",
+        warm.as_secs_f64() * 1e3,
+        cold.map_or("not measured (cannot drop caches)".into(), |c| format!(
+            "{:.0} ms",
+            c.as_secs_f64() * 1e3
+        ))
+    );
+
+    // Decode ceiling versus end-to-end export at native size, alternating, best of two each.
+    let paths = jpeg_paths(&big);
+    let _warm_cache: usize = paths
+        .par_iter()
+        .map(|p| std::fs::read(p).unwrap().len())
+        .sum();
+    println!("\n## {n} JPEGs, 256x256, quality 90\n");
+    println!("| what | wall | throughput | peak RSS |\n|---|---:|---:|---:|");
+    let (mut ceiling, mut native, mut native_rss) = (Duration::MAX, Duration::MAX, 0);
+    for _ in 0..2 {
+        ceiling = ceiling.min(decode_all(&paths));
+        let (t, rss) = export(&big, &out, &[]);
+        if t < native {
+            (native, native_rss) = (t, rss);
+        }
+    }
+    let image_crate = decode_all_image_crate(&paths);
+    row(
+        "decode only, all cores (zune-jpeg, as batchscope)",
+        n,
+        ceiling,
+        None,
+    );
+    row("decode only, all cores (image::open)", n, image_crate, None);
+    row(
+        "batchscope export, native 256x256 uint8",
+        n,
+        native,
+        Some(native_rss),
+    );
+    let (t128, rss128) = export(
+        &big,
+        &out,
+        &["--image-size", "128x128", "--dtype", "float32"],
+    );
+    row(
+        "batchscope export, 128x128 bilinear float32",
+        n,
+        t128,
+        Some(rss128),
+    );
+    let (t_small, rss_small) = export(&small, &out, &[]);
+    row(
+        &format!("batchscope export, native uint8, {small_n} images"),
+        small_n,
+        t_small,
+        Some(rss_small),
+    );
+
+    let mut tf_row = None;
+    let has_tf = args.tf
+        && Command::new("python3")
+            .args(["-c", "import tensorflow"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if has_tf {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/tf_route.py");
+        let (t, rss, stdout) = measure(
+            Command::new("python3")
+                .arg(&script)
+                .arg(&big)
+                .args(["128", "128"]),
+        );
+        row(
+            "TensorFlow route, 128x128 bilinear float32",
+            n,
+            t,
+            Some(rss),
+        );
+        println!("|   (TF's own timing: {}) | | | |", stdout.trim());
+        tf_row = Some((t, rss));
+    } else {
+        println!(
+            "| TensorFlow route | skipped: tensorflow not importable by python3 (or --no-tf) | | |"
+        );
+    }
+
+    println!("\n## Ratios\n");
+    println!(
+        "- export at native size reaches {:.0}% of the decode-only ceiling (target >= 85%)",
+        100.0 * ceiling.as_secs_f64() / native.as_secs_f64()
+    );
+    if let Some((t, rss)) = tf_row {
+        println!(
+            "- 128x128 float32: batchscope is {:.1}x faster than the TensorFlow route (target >= 5x), with {:.0}x less peak memory",
+            t.as_secs_f64() / t128.as_secs_f64(),
+            rss as f64 / rss128 as f64
+        );
+    }
+    println!(
+        "- peak RSS: {:.0} MiB for {n} images vs {:.0} MiB for {small_n} (target < 300 MiB, flat in N)",
+        mib(native_rss),
+        mib(rss_small)
+    );
+
+    // Resize cost per megapixel next to decode's.
+    let sample: Vec<decode::Decoded> = paths
+        .iter()
+        .take(2000)
+        .map(|p| decode::decode_file(p, ColorMode::Rgb).unwrap())
+        .collect();
+    let started = Instant::now();
+    for d in &sample {
+        let view = View {
+            pixels: &d.pixels,
+            height: d.height as usize,
+            width: d.width as usize,
+            channels: 3,
+        };
+        std::hint::black_box(resize::resize(view, 128, 128, Interpolation::Bilinear));
+    }
+    let resize_t = started.elapsed();
+    let started = Instant::now();
+    for p in paths.iter().take(2000) {
+        std::hint::black_box(decode::decode_file(p, ColorMode::Rgb).unwrap());
+    }
+    let decode_t = started.elapsed();
+    let mp = sample.len() as f64 * 256.0 * 256.0 / 1e6;
+    println!(
+        "- one core, per source megapixel: decode {:.2} ms, bilinear resize to 128x128 {:.2} ms ({:.0}% of decode)",
+        decode_t.as_secs_f64() * 1e3 / mp,
+        resize_t.as_secs_f64() * 1e3 / mp,
+        100.0 * resize_t.as_secs_f64() / decode_t.as_secs_f64()
+    );
+
+    if args.gui {
+        gui(&big);
+    }
+}
+
+/// The viewer's UI thread, headless: time to the first batch on screen, time to flip to a prefetched
+/// batch, and the worst frame (UI work per frame: layout, texture creation, no GPU) while loading.
+fn gui(data: &Path) {
+    let mut app = BatchscopeApp::new(Settings::default(), Arc::new(|| {}));
+    let opened = Instant::now();
+    app.open(data);
+    let mut h = egui_kittest::Harness::new_ui_state(
+        |ui, app: &mut BatchscopeApp| {
+            app.logic_step(ui.ctx());
+            app.ui_inner(ui);
+        },
+        app,
+    );
+    h.set_size(egui::Vec2::new(1280.0, 800.0));
+    let mut worst = Duration::ZERO;
+    let mut step = |h: &mut egui_kittest::Harness<'_, BatchscopeApp>| {
+        let started = Instant::now();
+        h.step();
+        worst = worst.max(started.elapsed());
+    };
+    let shown = |app: &BatchscopeApp, k: usize| {
+        app.session
+            .as_ref()
+            .and_then(|s| s.current_batch())
+            .is_some_and(|b| b.number == k)
+    };
+    while !shown(h.state(), 0) {
+        step(&mut h);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    step(&mut h); // the frame that draws it
+    let first = opened.elapsed();
+    // Let the neighbours arrive, then flip.
+    let prefetched = |app: &BatchscopeApp| {
+        app.session
+            .as_ref()
+            .and_then(|s| s.ready())
+            .is_some_and(|r| r.batches.contains_key(&1) && r.batches.contains_key(&2))
+    };
+    while !prefetched(h.state()) {
+        step(&mut h);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    h.key_press(egui::Key::ArrowRight);
+    let flipped = Instant::now();
+    while !shown(h.state(), 1) {
+        step(&mut h);
+    }
+    step(&mut h);
+    let flip = flipped.elapsed();
+    println!("\n## Viewer (headless UI thread, {data:?})\n");
+    println!(
+        "- time to first batch on screen: {:.0} ms",
+        first.as_secs_f64() * 1e3
+    );
+    println!(
+        "- flip to a prefetched batch: {:.1} ms",
+        flip.as_secs_f64() * 1e3
+    );
+    println!(
+        "- worst frame while loading and flipping: {:.1} ms (target < 16 ms)",
+        worst.as_secs_f64() * 1e3
+    );
+}

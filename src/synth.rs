@@ -1,0 +1,111 @@
+//! Synthetic dataset folders for benchmarks, examples and manual checks: photo-like images (gradients,
+//! an edge, a soft blob and per-pixel noise), since decode cost and JPEG behaviour depend on content and
+//! flat colours would flatter every decoder.
+
+use std::io;
+use std::path::Path;
+
+use image::{DynamicImage, ImageBuffer, Rgb, RgbImage};
+use rayon::prelude::*;
+
+/// What to write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spec {
+    /// Class folders `class_000`, `class_001`, …
+    pub classes: usize,
+    /// Images per class.
+    pub per_class: usize,
+    /// `(height, width)`.
+    pub size: (u32, u32),
+    /// How files are encoded.
+    pub kind: Kind,
+    /// Long class names (for UI checks).
+    pub long_names: bool,
+}
+
+/// Encoding of the generated files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// JPEG at quality 90.
+    Jpeg,
+    /// RGB PNG.
+    Png,
+    /// Varied sizes, formats and modes: JPEG, gray PNG, RGBA PNG, 16-bit PNG, GIF, BMP.
+    Mixed,
+    /// 1x1 PNGs, for indexing benchmarks of many files.
+    Tiny,
+}
+
+/// A photo-like `w x h` image, different for every `seed`.
+pub fn photo(w: u32, h: u32, seed: u64) -> RgbImage {
+    let s = seed as u32;
+    let cx = (s.wrapping_mul(2_654_435_761) % w.max(1)) as f32;
+    let cy = (s.wrapping_mul(40_503) % h.max(1)) as f32;
+    let spread = (w as f32 * h as f32 / 10.0).max(1.0);
+    ImageBuffer::from_fn(w, h, |x, y| {
+        let noise =
+            (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663) ^ s.wrapping_mul(83_492_791))
+                % 37;
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        let blob = (-(dx * dx + dy * dy) / spread).exp() * 120.0;
+        let r = (x * 200 / w.max(1) + noise) as f32 + blob;
+        let g = (y * 180 / h.max(1) + (s % 50)) as f32 + blob * 0.5;
+        let b = if x * h > y * w { 170.0 } else { 60.0 } + noise as f32;
+        Rgb([r.min(255.0) as u8, g.min(255.0) as u8, b.min(255.0) as u8])
+    })
+}
+
+/// The name of class folder `c`.
+pub fn class_name(c: usize, long: bool) -> String {
+    if long {
+        format!("class_{c:03}_a_rather_long_descriptive_name_for_a_category_of_images")
+    } else {
+        format!("class_{c:03}")
+    }
+}
+
+fn write_one(dir: &Path, i: usize, seed: u64, spec: &Spec) -> image::ImageResult<()> {
+    let (h, w) = spec.size;
+    match spec.kind {
+        Kind::Tiny => {
+            RgbImage::from_pixel(1, 1, Rgb([i as u8, 0, 0])).save(dir.join(format!("{i:06}.png")))
+        }
+        Kind::Png => photo(w, h, seed).save(dir.join(format!("{i:06}.png"))),
+        Kind::Jpeg => {
+            let file = io::BufWriter::new(std::fs::File::create(dir.join(format!("{i:06}.jpg")))?);
+            image::codecs::jpeg::JpegEncoder::new_with_quality(file, 90)
+                .encode_image(&photo(w, h, seed))
+        }
+        Kind::Mixed => {
+            let (w, h) = (
+                w / 2 + (seed as u32 * 37) % w,
+                h / 2 + (seed as u32 * 53) % h,
+            );
+            let img = DynamicImage::ImageRgb8(photo(w, h, seed));
+            match i % 6 {
+                0 => img.save(dir.join(format!("{i:06}.jpg"))),
+                1 => DynamicImage::ImageLuma8(img.to_luma8())
+                    .save(dir.join(format!("{i:06}_gray.png"))),
+                2 => DynamicImage::ImageRgba8(img.to_rgba8())
+                    .save(dir.join(format!("{i:06}_rgba.png"))),
+                3 => DynamicImage::ImageRgb16(img.to_rgb16())
+                    .save(dir.join(format!("{i:06}_16bit.png"))),
+                4 => img.save(dir.join(format!("{i:06}.gif"))),
+                _ => img.save(dir.join(format!("{i:06}.bmp"))),
+            }
+        }
+    }
+}
+
+/// Writes `spec` under `out` (in parallel); returns the number of files.
+pub fn write_dataset(out: &Path, spec: &Spec) -> image::ImageResult<usize> {
+    for c in 0..spec.classes {
+        std::fs::create_dir_all(out.join(class_name(c, spec.long_names)))?;
+    }
+    let total = spec.classes * spec.per_class;
+    (0..total).into_par_iter().try_for_each(|n| {
+        let (c, i) = (n / spec.per_class, n % spec.per_class);
+        write_one(&out.join(class_name(c, spec.long_names)), i, n as u64, spec)
+    })?;
+    Ok(total)
+}
