@@ -284,15 +284,28 @@ fn convert(image: DynamicImage, mode: ColorMode) -> Vec<u8> {
     out
 }
 
-/// Reads only the header of `path`: its format and `(width, height)`.
+/// Reads only the header of `path`: its format and `(width, height)`. Reads a few hundred bytes with
+/// `imagesize` (the file is never loaded whole), falling back to the decoder's own header parsing when
+/// that cannot tell.
 pub fn probe_file(path: &Path) -> Result<(ImageFormat, u32, u32), DecodeError> {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::with_capacity(4096, std::fs::File::open(path)?);
+    let head = reader.fill_buf()?;
+    if head.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let format = image::guess_format(head).map_err(|_| DecodeError::UnknownFormat)?;
+    if let Ok(size) = imagesize::reader_size(&mut reader)
+        && let (Ok(w), Ok(h)) = (u32::try_from(size.width), u32::try_from(size.height))
+    {
+        return Ok((format, w, h));
+    }
     let reader = ImageReader::open(path)?.with_guessed_format()?;
-    let format = reader.format().ok_or(DecodeError::UnknownFormat)?;
     let (w, h) = reader
         .into_dimensions()
         .map_err(|err| DecodeError::Decoder {
             format,
-            message: err.to_string(),
+            message: one_line(&err.to_string()),
         })?;
     Ok((format, w, h))
 }

@@ -9,6 +9,8 @@ use crate::loader::{Batch, Pixels};
 
 /// Largest texture edge uploaded for a thumbnail; bigger samples are subsampled for display only.
 const MAX_TEXTURE_EDGE: usize = 512;
+/// Thumbnail pixels converted and uploaded per frame (about 8 images of 256x256, a few ms).
+const UPLOAD_BUDGET_PIXELS: usize = 1 << 19;
 
 /// What the user did in the grid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +34,15 @@ pub fn color_image(batch: &Batch, row: usize) -> Option<ColorImage> {
     };
     let data = pixels.get(row * s.len()..(row + 1) * s.len())?;
     let step = s.height.max(s.width).div_ceil(MAX_TEXTURE_EDGE).max(1);
+    if step == 1 {
+        let size = [s.width, s.height];
+        return match s.channels {
+            1 => Some(ColorImage::from_gray(size, data)),
+            3 => Some(ColorImage::from_rgb(size, data)),
+            4 => Some(ColorImage::from_rgba_unmultiplied(size, data)),
+            _ => None,
+        };
+    }
     let (h, w) = (s.height.div_ceil(step), s.width.div_ceil(step));
     let mut rgba = Vec::with_capacity(h * w * 4);
     for y in (0..s.height).step_by(step) {
@@ -48,21 +59,23 @@ pub fn color_image(batch: &Batch, row: usize) -> Option<ColorImage> {
     Some(ColorImage::from_rgba_unmultiplied([w, h], &rgba))
 }
 
+/// Uploads the batch's thumbnails, at most [`UPLOAD_BUDGET_PIXELS`] per frame so that a new batch never
+/// makes one long frame; asks for another frame while some are missing.
 fn ensure_textures(ctx: &egui::Context, view: &mut ViewBatch) {
-    if view.textures.len() == view.batch.samples.len() {
-        return;
+    let total = view.batch.samples.len();
+    let mut budget = UPLOAD_BUDGET_PIXELS;
+    while view.textures.len() < total && budget > 0 {
+        let row = view.textures.len();
+        let image = color_image(&view.batch, row)
+            .unwrap_or_else(|| ColorImage::filled([1, 1], Color32::BLACK));
+        budget = budget.saturating_sub(image.width() * image.height());
+        let name = format!("batch{}-{row}", view.batch.number);
+        view.textures
+            .push(ctx.load_texture(name, image, TextureOptions::NEAREST));
     }
-    view.textures = (0..view.batch.samples.len())
-        .map(|row| {
-            let image = color_image(&view.batch, row)
-                .unwrap_or_else(|| ColorImage::filled([1, 1], Color32::BLACK));
-            ctx.load_texture(
-                format!("batch{}-{row}", view.batch.number),
-                image,
-                TextureOptions::NEAREST,
-            )
-        })
-        .collect();
+    if view.textures.len() < total {
+        ctx.request_repaint();
+    }
 }
 
 /// Draws the batch's samples in plan order; failed samples appear where they would have been.
@@ -87,7 +100,11 @@ pub fn grid_ui(
                     ui.allocate_ui(Vec2::new(thumb, thumb + 20.0), |ui| {
                         ui.vertical(|ui| {
                             ui.set_width(thumb);
-                            if let Some(row) = batch.samples.iter().position(|&s| s == sample) {
+                            let row = batch.samples.iter().position(|&s| s == sample);
+                            if row.is_some_and(|r| r >= view.textures.len()) {
+                                // Decoded, its thumbnail not uploaded yet (a frame or two).
+                                ui.add_sized(Vec2::splat(thumb), egui::Spinner::new());
+                            } else if let Some(row) = row {
                                 let dim = highlight.is_some() && highlight != caption_label;
                                 let tint = if dim {
                                     Color32::from_gray(60)
