@@ -1,0 +1,247 @@
+//! The central area: the batch browser (navigation, the grid of the batch on screen) and the states
+//! shown instead of it (no folder, indexing, failures, no images).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use egui::{Color32, Key, RichText};
+
+use super::session::{self, Status};
+use super::{BatchscopeApp, Command, grid, settings};
+
+impl BatchscopeApp {
+    pub(super) fn central_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(session) = &mut self.session else {
+            empty_state(
+                ui,
+                "No dataset open",
+                "Open a folder, drop one on the window, or click Sample.",
+            );
+            return;
+        };
+        match session.status() {
+            Status::Failed(error) => {
+                let error = error.cloned();
+                self.failed_ui(ui, error.as_ref());
+                return;
+            }
+            Status::Preparing {
+                files_found,
+                elapsed,
+            } => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(format!(
+                        "Indexing {:?}: {files_found} image files found ({:.1} s)",
+                        session.root,
+                        elapsed.as_secs_f32()
+                    ));
+                });
+                return;
+            }
+            Status::Ready(ready) if ready.job.plan.is_empty() => {
+                let detail = format!(
+                    "No image files in {:?} with these settings ({} indexed).",
+                    ready.index.root,
+                    ready.index.samples.len()
+                );
+                empty_state(ui, "No images", &detail);
+                return;
+            }
+            Status::Ready(_) => {}
+        }
+        self.navigator_ui(ui);
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let (Some(ready_index), Some(job)) = (
+            session.ready().map(|r| Arc::clone(&r.index)),
+            session.ready().map(|r| Arc::clone(&r.job)),
+        ) else {
+            return;
+        };
+        let replanning = session.is_replanning();
+        let thumb = self.settings.thumb_size;
+        let highlight = self.highlight;
+        match session.shown_mut() {
+            Some((view, stale_options)) => {
+                let described = settings::describe(stale_options.unwrap_or(&self.settings.load));
+                if stale_options.is_some() || replanning {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.colored_label(
+                            Color32::from_rgb(240, 200, 120),
+                            format!("Reloading with new settings; showing: {described}"),
+                        );
+                    });
+                } else {
+                    ui.weak(format!("Showing: {described}"));
+                }
+                let planned: Vec<usize> = if stale_options.is_some() {
+                    view.batch.samples.clone()
+                } else {
+                    job.plan.batch(view.batch.number).to_vec()
+                };
+                if let Some(grid::GridAction::Select(row)) =
+                    grid::grid_ui(ui, view, &planned, &ready_index, thumb, highlight)
+                {
+                    self.commands.push(Command::Inspect(row));
+                }
+            }
+            None => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Loading batch…");
+                });
+            }
+        }
+    }
+
+    fn failed_ui(&mut self, ui: &mut egui::Ui, error: Option<&session::OpenError>) {
+        match error {
+            None => empty_state(
+                ui,
+                "No dataset open",
+                "Open a folder, drop one on the window, or click Sample.",
+            ),
+            Some(error) if error.kind == session::OpenErrorKind::MixedSizes => {
+                let message = error.message.replace(
+                    "pass an image size (e.g. --image-size 256x256)",
+                    "set an image size",
+                );
+                ui.vertical_centered(|ui| {
+                    ui.add_space(60.0);
+                    ui.heading("The images differ in size");
+                    ui.add_space(8.0);
+                    ui.label(message);
+                    ui.add_space(8.0);
+                    ui.label("Native size needs one size for every image. Resize them all (as Keras always does):");
+                    if ui.button("Resize to 256 x 256").clicked() {
+                        self.settings.load.preprocess.image_size = Some((256, 256));
+                        self.commands.push(Command::Reconfigure);
+                    }
+                });
+            }
+            Some(error) => empty_state(ui, "Cannot open this folder", &error.message),
+        }
+    }
+
+    fn navigator_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(session) = &self.session else { return };
+        let Some(ready) = session.ready() else { return };
+        let count = ready.batch_count();
+        let current = session.current;
+        let size = ready.job.plan.batch(current).len();
+        let full = ready.job.plan.batch_size;
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .button("« First")
+                .on_hover_text("First batch (Home)")
+                .clicked()
+            {
+                self.commands.push(Command::First);
+            }
+            if ui
+                .button("‹ Prev")
+                .on_hover_text("Previous batch (Left arrow)")
+                .clicked()
+            {
+                self.commands.push(Command::Prev);
+            }
+            let batch_label =
+                ui.label(RichText::new(format!("Batch {} / {count}", current + 1)).strong());
+            if ui
+                .button("Next ›")
+                .on_hover_text("Next batch (Right arrow)")
+                .clicked()
+            {
+                self.commands.push(Command::Next);
+            }
+            if ui
+                .button("Last »")
+                .on_hover_text("Last batch (End)")
+                .clicked()
+            {
+                self.commands.push(Command::Last);
+            }
+            let mut slider_value = current + 1;
+            if ui
+                .add(egui::Slider::new(&mut slider_value, 1..=count.max(1)).show_value(false))
+                .labelled_by(batch_label.id)
+                .changed()
+            {
+                self.commands.push(Command::GoTo(slider_value - 1));
+            }
+            let jump = ui.add(
+                egui::TextEdit::singleline(&mut self.jump_text)
+                    .hint_text("go to #")
+                    .desired_width(60.0),
+            );
+            if jump.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
+                if let Ok(k) = self.jump_text.trim().parse::<usize>() {
+                    self.commands.push(Command::GoTo(k.saturating_sub(1)));
+                }
+                self.jump_text.clear();
+            }
+            let partial = if size < full {
+                format!(" (last batch, partial: {size} of {full})")
+            } else {
+                String::new()
+            };
+            let failed = session.current_batch().map_or(0, |b| b.failures.len());
+            let failed = if failed > 0 {
+                format!(", {failed} failed")
+            } else {
+                String::new()
+            };
+            ui.label(format!("{size} images{partial}{failed}"));
+            ui.weak(format!(
+                "· {} samples, {} classes",
+                ready.job.plan.len(),
+                ready.index.class_names.len()
+            ));
+            if let Some(t) = session.first_batch_after {
+                ui.weak(format!("· first batch {} ms", t.as_millis()));
+            }
+            if let Some(t) = self.last_flip {
+                ui.weak(format!("· last flip {} ms", t.as_millis()));
+            }
+        });
+    }
+
+    pub(super) fn flip(&mut self, command: &Command) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let Some(count) = session.ready().map(session::Ready::batch_count) else {
+            return;
+        };
+        let last = count.saturating_sub(1);
+        let target = match *command {
+            Command::GoTo(k) => k.min(last),
+            Command::Next => (session.current + 1).min(last),
+            Command::Prev => session.current.saturating_sub(1),
+            Command::First => 0,
+            Command::Last => last,
+            _ => session.current,
+        };
+        if target != session.current {
+            session.go_to(target);
+            self.flip_started = Some(Instant::now());
+            self.inspector = None;
+        }
+    }
+}
+
+fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(60.0);
+        ui.heading(title);
+        ui.add_space(8.0);
+        ui.label(detail);
+        ui.add_space(16.0);
+        ui.label("batchscope expects a Keras-style dataset folder, one subfolder per class:");
+        ui.monospace("dataset/cats/001.jpg   dataset/cats/002.png   dataset/dogs/001.jpg   …");
+        ui.weak("Images: .jpg .jpeg .png .bmp .gif (any case). Or set Labels: none for a folder of images without classes.");
+    });
+}
