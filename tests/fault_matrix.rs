@@ -1,0 +1,160 @@
+//! Bad input with defined outcomes, beyond the basic bad files: decompression bombs, odd but valid
+//! encodings, names that are not UTF-8, files that vanish, and faults while writing.
+
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use batchscope::decode::{DecodeError, decode_file};
+use batchscope::index;
+use batchscope::job::{self, SizeCheck};
+use batchscope::loader::load_batch;
+use batchscope::options::{ColorMode, IndexOptions, LoadOptions};
+use batchscope::preprocess::Element;
+use common::{batchscope_ok, pattern, read_npy, save, save_as, write};
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG whose header claims `width x height` RGB pixels, with a few bytes of (bogus) data.
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        png.extend_from_slice(&body);
+        png.extend_from_slice(&crc32(&body).to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, no interlace
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(b"IEND", &[]);
+    png
+}
+
+#[test]
+fn decompression_bomb_is_refused_by_its_header_without_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    // 100,000 x 100,000 RGB would be 30 GB; the file is 69 bytes.
+    let path = write(dir.path(), "bomb.png", &png_claiming(100_000, 100_000));
+    let err = decode_file(&path, ColorMode::Rgb).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DecodeError::TooLarge {
+                width: 100_000,
+                height: 100_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "image is 100000x100000, 38146 MiB decoded, over the 512 MiB limit (decompression bomb?)"
+    );
+}
+
+#[test]
+fn webp_content_under_a_png_name_decodes_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = pattern(6, 4, 3);
+    let path = save_as(dir.path(), "looks_like.png", &img, image::ImageFormat::WebP);
+    let d = decode_file(&path, ColorMode::Rgb).unwrap();
+    assert_eq!(d.format, image::ImageFormat::WebP);
+    // The image crate writes lossless WebP: exact pixels.
+    assert_eq!(d.pixels, img.into_raw());
+}
+
+#[test]
+fn animated_gif_gives_its_first_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("anim.gif");
+    let frames = [[255u8, 0, 0, 255], [0, 0, 255, 255]]
+        .map(|c| image::Frame::new(image::RgbaImage::from_pixel(2, 2, image::Rgba(c))));
+    let mut encoder = image::codecs::gif::GifEncoder::new(std::fs::File::create(&path).unwrap());
+    encoder.encode_frames(frames).unwrap();
+    drop(encoder);
+    assert_eq!(
+        decode_file(&path, ColorMode::Rgb).unwrap().pixels,
+        [255, 0, 0].repeat(4)
+    );
+}
+
+#[test]
+fn names_that_are_not_utf8_stay_byte_exact_in_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = OsStr::from_bytes(b"caf\xe9.png"); // Latin-1 "café", not UTF-8
+    std::fs::create_dir_all(data.join("c")).unwrap();
+    pattern(4, 3, 1)
+        .save_with_format(data.join("c").join(name), image::ImageFormat::Png)
+        .unwrap();
+    let out = dir.path().join("out");
+    batchscope_ok(&[
+        "export",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let manifest = std::fs::read(out.join("manifest.csv")).unwrap();
+    assert_eq!(
+        manifest,
+        b"index,path,label,class_name\n0,c/caf\xe9.png,0,c\n"
+    );
+    assert_eq!(read_npy(&out.join("images.npy")).shape, [1, 3, 4, 3]);
+}
+
+#[test]
+fn a_file_deleted_after_indexing_is_a_skipped_sample_with_the_os_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        save(dir.path(), &format!("a/{i}.png"), &pattern(4, 3, i));
+    }
+    let index = Arc::new(index::scan(dir.path(), &IndexOptions::default()).unwrap());
+    let mut options = LoadOptions::default();
+    options.preprocess.image_size = Some((3, 4));
+    let never = AtomicBool::new(false);
+    let job = job::prepare(
+        Arc::clone(&index),
+        &options,
+        Element::default(),
+        SizeCheck::AllFiles,
+        &never,
+    )
+    .unwrap();
+    std::fs::remove_file(dir.path().join("a/1.png")).unwrap();
+    let batch = load_batch(&job, 0, &never);
+    assert_eq!(batch.samples, [0, 2]);
+    assert_eq!(batch.failures.len(), 1);
+    assert_eq!(batch.failures[0].rel_path, Path::new("a/1.png"));
+    assert!(
+        batch.failures[0]
+            .reason
+            .starts_with("cannot read file: No such file or directory"),
+        "{}",
+        batch.failures[0].reason
+    );
+}
