@@ -158,3 +158,113 @@ fn a_file_deleted_after_indexing_is_a_skipped_sample_with_the_os_reason() {
         batch.failures[0].reason
     );
 }
+
+#[test]
+fn palette_png_gives_its_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("palette.png");
+    let mut encoder = png::Encoder::new(std::fs::File::create(&path).unwrap(), 3, 1);
+    encoder.set_color(png::ColorType::Indexed);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_palette(vec![10, 20, 30, 200, 100, 0, 1, 2, 3]);
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&[2, 0, 1]).unwrap();
+    writer.finish().unwrap();
+    assert_eq!(
+        decode_file(&path, ColorMode::Rgb).unwrap().pixels,
+        [1, 2, 3, 10, 20, 30, 200, 100, 0]
+    );
+}
+
+#[test]
+fn progressive_jpeg_decodes_close_to_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("progressive.jpg");
+    let source: Vec<u8> = (0..32 * 16).map(|i| ((i % 32) * 8) as u8).collect();
+    let mut encoder = jpeg_encoder::Encoder::new_file(&path, 100).unwrap();
+    encoder.set_progressive(true);
+    encoder
+        .encode(&source, 32, 16, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    let d = decode_file(&path, ColorMode::Grayscale).unwrap();
+    assert_eq!((d.width, d.height), (32, 16));
+    let worst = d
+        .pixels
+        .iter()
+        .zip(&source)
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
+    assert!(worst <= 3, "progressive JPEG off by {worst} levels");
+}
+
+#[test]
+fn cmyk_jpeg_decodes_to_rgb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cmyk.jpg");
+    let flat = [0u8, 255, 255, 0].repeat(16 * 16);
+    jpeg_encoder::Encoder::new_file(&path, 100)
+        .unwrap()
+        .encode(&flat, 16, 16, jpeg_encoder::ColorType::Cmyk)
+        .unwrap();
+    let d = decode_file(&path, ColorMode::Rgb).unwrap();
+    assert_eq!(
+        (d.width, d.height, d.channels, d.pixels.len()),
+        (16, 16, 3, 16 * 16 * 3)
+    );
+    // A flat colour stays flat.
+    assert!(
+        d.pixels.chunks(3).all(|p| p == &d.pixels[..3]),
+        "{:?}",
+        &d.pixels[..6]
+    );
+}
+
+#[test]
+fn eight_bit_gray_bmp_with_a_palette_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    // The image crate writes 8-bit grayscale BMPs with a 256-entry palette.
+    let path = save(
+        dir.path(),
+        "gray.bmp",
+        &common::gray(3, 2, |x, y| (x * 40 + y * 100) as u8),
+    );
+    assert_eq!(
+        decode_file(&path, ColorMode::Grayscale).unwrap().pixels,
+        [0, 40, 80, 100, 140, 180]
+    );
+}
+
+#[test]
+fn a_read_only_output_fails_with_the_path_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    save(&data, "a/0.png", &pattern(4, 3, 0));
+    let ro = dir.path().join("ro");
+    std::fs::create_dir_all(&ro).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs"])
+        .arg(&ro)
+        .output();
+    if !mounted.is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "SKIPPED a_read_only_output_fails_with_the_path_and_reason: cannot mount a tmpfs (needs root)"
+        );
+        return;
+    }
+    let out = ro.join("out");
+    let res = common::batchscope(&[
+        "export",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let _ = std::process::Command::new("umount").arg(&ro).status();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("creating the output folder failed: Read-only file system")
+            && err.contains("ro/out"),
+        "{err}"
+    );
+}
