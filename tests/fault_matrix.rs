@@ -17,42 +17,7 @@ use batchscope::job::{self, SizeCheck};
 use batchscope::loader::load_batch;
 use batchscope::options::{ColorMode, IndexOptions, LoadOptions};
 use batchscope::preprocess::Element;
-use common::{batchscope_ok, pattern, read_npy, save, save_as, write};
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A PNG whose header claims `width x height` RGB pixels, with a few bytes of (bogus) data.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = |kind: &[u8], data: &[u8]| {
-        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut body = kind.to_vec();
-        body.extend_from_slice(data);
-        png.extend_from_slice(&body);
-        png.extend_from_slice(&crc32(&body).to_be_bytes());
-    };
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, no interlace
-    chunk(b"IHDR", &ihdr);
-    chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-    chunk(b"IEND", &[]);
-    png
-}
+use common::{batchscope_ok, crc32, pattern, png_claiming, read_npy, save, save_as, write};
 
 #[test]
 fn decompression_bomb_is_refused_by_its_header_without_allocating() {
@@ -266,5 +231,91 @@ fn a_read_only_output_fails_with_the_path_and_reason() {
         err.contains("creating the output folder failed: Read-only file system")
             && err.contains("ro/out"),
         "{err}"
+    );
+}
+
+fn adler32(bytes: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in bytes {
+        a = (a + u32::from(x)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    (b << 16) | a
+}
+
+/// A 2x2 8-bit gray Adam7-interlaced PNG, built by hand (no encoder here writes interlaced PNGs):
+/// pass 1 holds (0,0), pass 6 holds (1,0), pass 7 holds row 1; each scanline starts with filter 0.
+fn interlaced_gray_2x2(p: [u8; 4]) -> Vec<u8> {
+    let raw = [0, p[0], 0, p[1], 0, p[2], p[3]];
+    let mut zlib = vec![
+        0x78,
+        0x01,
+        0x01,
+        raw.len() as u8,
+        0,
+        !(raw.len() as u8),
+        0xff,
+    ];
+    zlib.extend_from_slice(&raw);
+    zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (&b"IHDR"[..], vec![0, 0, 0, 2, 0, 0, 0, 2, 8, 0, 0, 0, 1]),
+        (b"IDAT", zlib),
+        (b"IEND", vec![]),
+    ] {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let body = [kind, &data[..]].concat();
+        png.extend_from_slice(&body);
+        png.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    png
+}
+
+#[test]
+fn interlaced_png_decodes_to_its_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "adam7.png",
+        &interlaced_gray_2x2([10, 20, 30, 40]),
+    );
+    assert_eq!(
+        decode_file(&path, ColorMode::Grayscale).unwrap().pixels,
+        [10, 20, 30, 40]
+    );
+    assert_eq!(
+        decode_file(&path, ColorMode::Rgb).unwrap().pixels,
+        [10, 10, 10, 20, 20, 20, 30, 30, 30, 40, 40, 40]
+    );
+}
+
+#[test]
+fn class_names_that_are_not_utf8_are_replaced_in_class_names_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let class = data.join(OsStr::from_bytes(b"cl\xe9"));
+    std::fs::create_dir_all(&class).unwrap();
+    pattern(4, 3, 1).save(class.join("x.png")).unwrap();
+    let out = dir.path().join("out");
+    batchscope_ok(&[
+        "export",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("class_names.json")).unwrap(),
+        "[\"cl\u{fffd}\"]"
+    );
+    // The manifest keeps the real bytes of the path, and the class name as shown.
+    let manifest = std::fs::read(out.join("manifest.csv")).unwrap();
+    assert_eq!(
+        manifest,
+        [
+            &b"index,path,label,class_name\n0,cl\xe9/x.png,0,cl"[..],
+            "\u{fffd}\n".as_bytes()
+        ]
+        .concat()
     );
 }

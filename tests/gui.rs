@@ -173,3 +173,48 @@ fn typing_a_path_and_enter_opens_it_and_remembers_it() {
     assert_eq!(h.state().settings.recent.first(), Some(&other));
     h.get_by_label("Batch 1 / 1");
 }
+
+#[test]
+fn the_viewer_lists_every_kind_of_bad_file_and_keeps_running() {
+    let dir = tempfile::tempdir().unwrap();
+    save(dir.path(), "a/0_good.png", &pattern(8, 6, 1));
+    write(dir.path(), "a/1_empty.png", b"");
+    write(dir.path(), "a/2_text.jpg", b"plain text");
+    write(
+        dir.path(),
+        "a/3_bomb.png",
+        &common::png_claiming(100_000, 100_000),
+    );
+    // With a native size the bomb's header would count as a second size; resizing skips that check.
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.plan.batch_size = 4;
+    settings.load.preprocess.image_size = Some((6, 8));
+    let mut h = common::gui::harness_with(dir.path(), settings);
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Problems (3)");
+    h.get_by_label_contains("empty file (0 bytes)");
+    h.get_by_label_contains("not an image in a supported format");
+    h.get_by_label_contains("over the 512 MiB limit (decompression bomb?)");
+    assert_eq!(
+        h.state()
+            .session
+            .as_ref()
+            .unwrap()
+            .current_batch()
+            .unwrap()
+            .samples
+            .len(),
+        1
+    );
+    // Still responsive: a settings change re-plans.
+    h.get_by_label("drop last partial batch").click();
+    step_until(&mut h, "the re-plan", |app| {
+        app.session
+            .as_ref()
+            .and_then(|s| s.ready())
+            .is_some_and(|r| r.options.plan.drop_remainder)
+    });
+    // Four files fill one batch of four: it stays, with its one good image.
+    h.get_by_label("Batch 1 / 1");
+    h.get_by_label_contains("(drop remainder)");
+}
