@@ -331,8 +331,19 @@ pub fn export_ui(
         }
     }
     let out = PathBuf::from(settings.out_dir.trim());
-    let command =
-        command_line::export_command(source.root, &out, source.load, element, settings.label_mode);
+    // Until a folder is chosen, the command shows where it goes.
+    let shown_out = if out.as_os_str().is_empty() {
+        Path::new("OUT")
+    } else {
+        out.as_path()
+    };
+    let command = command_line::export_command(
+        source.root,
+        shown_out,
+        source.load,
+        element,
+        settings.label_mode,
+    );
     ui.horizontal(|ui| {
         ui.label("Same as:");
         if ui.small_button("Copy").clicked() {
