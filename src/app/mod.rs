@@ -7,6 +7,7 @@
 mod browser;
 mod dialog;
 pub mod export_panel;
+mod export_view;
 mod grid;
 mod histogram;
 pub mod inspector;
@@ -268,16 +269,16 @@ impl BatchscopeApp {
             job: &r.job,
             load: &r.options,
         });
-        match export_panel::export_ui(
+        match export_view::export_ui(
             ui,
             &mut self.export,
             &mut self.settings.export,
             source.as_ref(),
         ) {
-            Some(export_panel::Action::Start(overwrite)) => {
+            Some(export_view::Action::Start(overwrite)) => {
                 self.commands.push(Command::Export(overwrite));
             }
-            Some(export_panel::Action::ChooseFolder) => {
+            Some(export_view::Action::ChooseFolder) => {
                 self.commands
                     .push(Command::PickFolder(dialog::Purpose::ExportFolder));
             }

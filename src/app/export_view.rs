@@ -1,0 +1,326 @@
+//! The export panel's drawing: the choices, what will be written, the equivalent command line, the
+//! progress of a running export and the report of a finished one. The job itself is in
+//! [`super::export_panel`].
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use egui::{Color32, RichText};
+
+use super::export_panel::{ExportPanel, ExportSettings, ExportState, Finished, Source};
+use crate::command_line;
+use crate::export::{self, human_bytes};
+use crate::loader::LoadJob;
+use crate::npy::{dtype_name, shape_repr};
+use crate::options::{Dtype, LabelMode, Scale};
+
+/// What the user asked of the export panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Start the export (`true`: into a non-empty folder, confirmed).
+    Start(bool),
+    /// Show the folder dialog for the output folder.
+    ChooseFolder,
+}
+
+/// Draws the panel; returns what the user asked for.
+pub fn export_ui(
+    ui: &mut egui::Ui,
+    panel: &mut ExportPanel,
+    settings: &mut ExportSettings,
+    source: Option<&Source<'_>>,
+) -> Option<Action> {
+    let mut start = None;
+    if output_choice_ui(ui, settings) {
+        start = Some(Action::ChooseFolder);
+    }
+    let Some(source) = source else {
+        ui.weak("Open a dataset to export it.");
+        return None;
+    };
+    let element = settings.element();
+    let job = LoadJob {
+        element,
+        ..source.job.clone()
+    };
+    match export::plan_export(&job, settings.label_mode) {
+        Ok(plan) => {
+            ui.label(format!(
+                "images {} {}",
+                shape_repr(&plan.images_shape),
+                dtype_name(plan.images_dtype)
+            ));
+            match &plan.labels {
+                Some((shape, d)) => {
+                    ui.label(format!("labels {} {}", shape_repr(shape), dtype_name(*d)))
+                }
+                None => ui.label("no labels file"),
+            };
+            let free = panel.free_space(&settings.out_dir);
+            let free_text = free.map_or("unknown".to_owned(), human_bytes);
+            let short = free.is_some_and(|f| f < plan.total_bytes);
+            let text = format!(
+                "about {} to write; {free_text} free",
+                human_bytes(plan.total_bytes)
+            );
+            if short {
+                ui.colored_label(Color32::from_rgb(255, 140, 140), text + " (not enough)");
+            } else {
+                ui.label(text);
+            }
+        }
+        Err(err) => {
+            ui.colored_label(Color32::from_rgb(255, 140, 140), err.to_string());
+        }
+    }
+    let out = PathBuf::from(settings.out_dir.trim());
+    // Until a folder is chosen, the command shows where it goes.
+    let shown_out = if out.as_os_str().is_empty() {
+        Path::new("OUT")
+    } else {
+        out.as_path()
+    };
+    let command = command_line::export_command(
+        source.root,
+        shown_out,
+        source.load,
+        element,
+        settings.label_mode,
+    );
+    ui.horizontal(|ui| {
+        ui.label("Same as:");
+        if ui.small_button("Copy").clicked() {
+            ui.ctx().copy_text(command.clone());
+        }
+    });
+    ui.add(egui::Label::new(RichText::new(&command).monospace().small()).wrap());
+
+    if panel.confirm_overwrite {
+        ui.colored_label(
+            Color32::from_rgb(240, 200, 120),
+            format!("{out:?} is not empty. Replace batchscope's files in it?"),
+        );
+        ui.horizontal(|ui| {
+            if ui.button("Replace").clicked() {
+                start = Some(Action::Start(true));
+            }
+            if ui.button("Keep it").clicked() {
+                panel.confirm_overwrite = false;
+            }
+        });
+    } else if ui
+        .add_enabled(!panel.is_running(), egui::Button::new("Export"))
+        .clicked()
+    {
+        let non_empty = std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some());
+        if non_empty {
+            panel.confirm_overwrite = true;
+        } else {
+            start = Some(Action::Start(false));
+        }
+    }
+    if let Some(notice) = &panel.notice {
+        ui.colored_label(Color32::from_rgb(240, 200, 120), notice);
+    }
+    state_ui(ui, panel);
+    start
+}
+
+/// Returns true when the user asked for the folder dialog.
+fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
+    let mut choose = false;
+    let label = ui.horizontal(|ui| {
+        let label = ui.label("Output folder");
+        choose = ui.small_button("Choose…").clicked();
+        label
+    });
+    let label = label.inner;
+    ui.add(
+        egui::TextEdit::singleline(&mut settings.out_dir)
+            .hint_text("/path/to/arrays")
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(label.id);
+    ui.horizontal(|ui| {
+        let label = ui.label("dtype");
+        egui::ComboBox::from_id_salt("export_dtype")
+            .selected_text(if settings.dtype == Dtype::Uint8 {
+                "uint8"
+            } else {
+                "float32"
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut settings.dtype, Dtype::Uint8, "uint8");
+                ui.selectable_value(&mut settings.dtype, Dtype::Float32, "float32");
+            })
+            .response
+            .labelled_by(label.id);
+        if settings.dtype == Dtype::Float32 {
+            let label = ui.label("scale");
+            egui::ComboBox::from_id_salt("export_scale")
+                .selected_text(if settings.scale == Scale::To255 {
+                    "0–255"
+                } else {
+                    "0–1"
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut settings.scale, Scale::To255, "0–255");
+                    ui.selectable_value(&mut settings.scale, Scale::To1, "0–1");
+                })
+                .response
+                .labelled_by(label.id);
+        }
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("labels");
+        egui::ComboBox::from_id_salt("export_label_mode")
+            .selected_text(format!("{:?}", settings.label_mode).to_lowercase())
+            .show_ui(ui, |ui| {
+                for mode in [
+                    LabelMode::Int,
+                    LabelMode::Categorical,
+                    LabelMode::Binary,
+                    LabelMode::None,
+                ] {
+                    ui.selectable_value(
+                        &mut settings.label_mode,
+                        mode,
+                        format!("{mode:?}").to_lowercase(),
+                    );
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    choose
+}
+
+fn state_ui(ui: &mut egui::Ui, panel: &mut ExportPanel) {
+    match &panel.state {
+        ExportState::Idle => {}
+        ExportState::Running(running) => {
+            let (done, total) = (
+                running.done.load(Ordering::Relaxed),
+                running.total.load(Ordering::Relaxed),
+            );
+            let elapsed = running.started.elapsed().as_secs_f32();
+            let rate = if elapsed > 0.0 {
+                done as f32 / elapsed
+            } else {
+                0.0
+            };
+            let left = if rate > 0.0 {
+                (total.saturating_sub(done)) as f32 / rate
+            } else {
+                f32::NAN
+            };
+            let fraction = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            ui.add(egui::ProgressBar::new(fraction).text(format!("{done} / {total} images")));
+            let skipped = running.skipped.load(Ordering::Relaxed);
+            let left = if left.is_finite() {
+                format!("{left:.0} s left")
+            } else {
+                "checking image sizes…".into()
+            };
+            ui.label(format!(
+                "{rate:.0} images/s, {left}{}",
+                if skipped > 0 {
+                    format!(", {skipped} skipped")
+                } else {
+                    String::new()
+                }
+            ));
+            if ui.button("Cancel export").clicked() {
+                running.cancel.store(true, Ordering::Relaxed);
+            }
+        }
+        ExportState::Cancelled => {
+            ui.colored_label(
+                Color32::from_rgb(240, 200, 120),
+                "Export cancelled; its partial files were removed.",
+            );
+        }
+        ExportState::Failed(message) => {
+            ui.colored_label(
+                Color32::from_rgb(255, 140, 140),
+                format!("Export failed: {message}"),
+            );
+        }
+        ExportState::Finished(finished) => finished_ui(ui, finished),
+    }
+}
+
+fn finished_ui(ui: &mut egui::Ui, finished: &Finished) {
+    let report = &finished.report;
+    ui.label(
+        RichText::new(format!(
+            "Exported {} images in {:.1} s",
+            report.exported,
+            report.elapsed.as_secs_f64()
+        ))
+        .strong(),
+    );
+    for (path, len) in &report.files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        ui.monospace(format!("{:>9}  {name}", human_bytes(*len)));
+    }
+    if !report.skipped.is_empty() {
+        ui.colored_label(
+            Color32::from_rgb(255, 140, 140),
+            format!("{} files skipped (see skipped.csv):", report.skipped.len()),
+        );
+        for failure in report.skipped.iter().take(20) {
+            ui.label(format!(
+                "{}: {}",
+                failure.rel_path.to_string_lossy(),
+                failure.reason
+            ));
+        }
+    }
+    if ui.button("Open folder").clicked() {
+        open_in_file_manager(&finished.out);
+    }
+    let snippet = python_snippet(
+        &finished.out,
+        report.files.iter().any(|(p, _)| p.ends_with("labels.npy")),
+    );
+    ui.horizontal(|ui| {
+        ui.label("Load it in Python:");
+        if ui.small_button("Copy").clicked() {
+            ui.ctx().copy_text(snippet.clone());
+        }
+    });
+    ui.add(egui::Label::new(RichText::new(snippet).monospace().small()).wrap());
+}
+
+/// Python that loads an export folder.
+pub fn python_snippet(out: &Path, has_labels: bool) -> String {
+    let dir = serde_json::to_string(&out.to_string_lossy()).unwrap_or_else(|_| "\"out\"".into());
+    let mut s = format!(
+        "import json, os, numpy as np\nout = {dir}\nx = np.load(os.path.join(out, \"images.npy\"))\n"
+    );
+    if has_labels {
+        s.push_str("y = np.load(os.path.join(out, \"labels.npy\"))\n");
+    }
+    s.push_str("class_names = json.load(open(os.path.join(out, \"class_names.json\")))\n");
+    s
+}
+
+fn open_in_file_manager(path: &Path) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    // Best effort: without a file manager there is nothing else to do; the path is on screen.
+    let _ = std::process::Command::new(opener).arg(path).spawn();
+}
