@@ -319,3 +319,25 @@ fn class_names_that_are_not_utf8_are_replaced_in_class_names_json() {
         .concat()
     );
 }
+
+#[test]
+fn an_unreadable_file_is_skipped_with_the_os_reason() {
+    // Permissions do not stop root (CI runs as root), but some files cannot be read by anyone:
+    // reading /proc/self/mem at offset 0 fails with EIO. A symlink named like an image points at it.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    save(&data, "a/0_good.png", &pattern(4, 3, 0));
+    std::os::unix::fs::symlink("/proc/self/mem", data.join("a/1_unreadable.png")).unwrap();
+    let out = dir.path().join("out");
+    let stderr = batchscope_ok(&[
+        "export",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr.contains("skipped \"a/1_unreadable.png\": cannot read file: Input/output error"),
+        "{stderr}"
+    );
+    assert_eq!(read_npy(&out.join("images.npy")).shape, [1, 3, 4, 3]);
+}
