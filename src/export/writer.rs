@@ -1,0 +1,203 @@
+//! The open `.partial` files of a running export and how a batch is written into them: image rows,
+//! label rows per label mode, and manifest rows, all for the same samples in the same order.
+
+use std::borrow::Cow;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+
+use super::{ExportError, ExportPlan, PartialFiles, io_err, manifest_path_bytes};
+use crate::index::DatasetIndex;
+use crate::loader::{Batch, LoadJob, Pixels, SampleFailure};
+use crate::npy::NpyWriter;
+use crate::options::LabelMode;
+
+/// The open `.partial` files of a running export.
+pub(super) struct Writer {
+    images: NpyWriter,
+    labels: Option<NpyWriter>,
+    label_mode: LabelMode,
+    classes: usize,
+    manifest: csv::Writer<BufWriter<File>>,
+    manifest_path: PathBuf,
+    pub(super) rows: usize,
+}
+
+impl Writer {
+    pub(super) fn create(
+        partial: &PartialFiles,
+        job: &LoadJob,
+        plan: &ExportPlan,
+        label_mode: LabelMode,
+    ) -> Result<Self, ExportError> {
+        let images_path = partial.path("images.npy");
+        let images = NpyWriter::create(
+            &images_path,
+            plan.images_dtype,
+            job.plan.len(),
+            &plan.images_shape[1..],
+        )
+        .map_err(io_err("creating", &images_path))?;
+        let labels = match &plan.labels {
+            Some((shape, dtype)) => {
+                let path = partial.path("labels.npy");
+                Some(
+                    NpyWriter::create(&path, *dtype, job.plan.len(), &shape[1..])
+                        .map_err(io_err("creating", &path))?,
+                )
+            }
+            None => None,
+        };
+        let manifest_path = partial.path("manifest.csv");
+        let file = File::create(&manifest_path).map_err(io_err("creating", &manifest_path))?;
+        let mut manifest = csv::Writer::from_writer(BufWriter::new(file));
+        manifest
+            .write_record(["index", "path", "label", "class_name"])
+            .map_err(|e| csv_err(e, &manifest_path))?;
+        Ok(Self {
+            images,
+            labels,
+            label_mode,
+            classes: job.index.class_names.len(),
+            manifest,
+            manifest_path,
+            rows: 0,
+        })
+    }
+
+    pub(super) fn write_batch(
+        &mut self,
+        batch: &Batch,
+        index: &DatasetIndex,
+    ) -> Result<(), ExportError> {
+        let images_bytes: Cow<'_, [u8]> = match &batch.pixels {
+            Pixels::U8(v) => Cow::Borrowed(v),
+            Pixels::F32(v) => f32_le_bytes(v),
+        };
+        self.images
+            .write_rows(&images_bytes)
+            .map_err(|e| self.io("writing images.npy", e))?;
+        if let Some(labels) = &mut self.labels {
+            let mut bytes = Vec::new();
+            for &i in &batch.samples {
+                let label = index.samples[i].label.unwrap_or(0);
+                match self.label_mode {
+                    LabelMode::Int => bytes
+                        .extend_from_slice(&i32::try_from(label).unwrap_or(i32::MAX).to_le_bytes()),
+                    LabelMode::Categorical => {
+                        for c in 0..self.classes {
+                            let hot = if c == label as usize { 1.0f32 } else { 0.0 };
+                            bytes.extend_from_slice(&hot.to_le_bytes());
+                        }
+                    }
+                    #[allow(clippy::cast_precision_loss)]
+                    LabelMode::Binary => bytes.extend_from_slice(&(label as f32).to_le_bytes()),
+                    LabelMode::None => {}
+                }
+            }
+            labels
+                .write_rows(&bytes)
+                .map_err(|source| ExportError::Io {
+                    action: "writing labels.npy",
+                    path: self.manifest_path.with_file_name("labels.npy.partial"),
+                    source,
+                })?;
+        }
+        for &i in &batch.samples {
+            let sample = &index.samples[i];
+            let row = self.rows.to_string();
+            let path = manifest_path_bytes(&sample.rel_path);
+            let (label, class) = match sample.label {
+                Some(l) => (
+                    l.to_string(),
+                    index
+                        .class_names
+                        .get(l as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+                None => (String::new(), String::new()),
+            };
+            self.manifest
+                .write_record([row.as_bytes(), &path, label.as_bytes(), class.as_bytes()])
+                .map_err(|e| csv_err(e, &self.manifest_path))?;
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    fn io(&self, action: &'static str, source: io::Error) -> ExportError {
+        ExportError::Io {
+            action,
+            path: self.manifest_path.with_file_name("images.npy.partial"),
+            source,
+        }
+    }
+
+    pub(super) fn finish(
+        self,
+        partial: &PartialFiles,
+        skipped: &[SampleFailure],
+        index: &DatasetIndex,
+    ) -> Result<(), ExportError> {
+        let images_path = partial.path("images.npy");
+        self.images
+            .finish()
+            .map_err(io_err("finishing", &images_path))?;
+        if let Some(labels) = self.labels {
+            let path = partial.path("labels.npy");
+            labels.finish().map_err(io_err("finishing", &path))?;
+        }
+        let mut manifest = self.manifest.into_inner().map_err(|e| ExportError::Io {
+            action: "finishing",
+            path: self.manifest_path.clone(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        manifest
+            .flush()
+            .map_err(io_err("finishing", &self.manifest_path))?;
+
+        let names_path = partial.path("class_names.json");
+        let json = serde_json::to_vec(&index.class_names).map_err(|e| ExportError::Io {
+            action: "encoding",
+            path: names_path.clone(),
+            source: io::Error::other(e),
+        })?;
+        fs::write(&names_path, json).map_err(io_err("writing", &names_path))?;
+
+        let skipped_path = partial.path("skipped.csv");
+        let file = File::create(&skipped_path).map_err(io_err("creating", &skipped_path))?;
+        let mut csv = csv::Writer::from_writer(BufWriter::new(file));
+        csv.write_record(["path", "reason"])
+            .map_err(|e| csv_err(e, &skipped_path))?;
+        for failure in skipped {
+            csv.write_record([
+                manifest_path_bytes(&failure.rel_path).as_slice(),
+                failure.reason.as_bytes(),
+            ])
+            .map_err(|e| csv_err(e, &skipped_path))?;
+        }
+        csv.flush().map_err(io_err("finishing", &skipped_path))?;
+        Ok(())
+    }
+}
+
+fn csv_err(err: csv::Error, path: &Path) -> ExportError {
+    let source = match err.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    };
+    ExportError::Io {
+        action: "writing",
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn f32_le_bytes(values: &[f32]) -> Cow<'_, [u8]> {
+    if cfg!(target_endian = "little") {
+        Cow::Borrowed(bytemuck::cast_slice(values))
+    } else {
+        Cow::Owned(values.iter().flat_map(|v| v.to_le_bytes()).collect())
+    }
+}
