@@ -5,12 +5,11 @@
 
 mod common;
 
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{pattern, save};
+use common::{Tmpfs, mkfifo, pattern, save, unblock_pipe};
 
 /// `a/00..NN.png` good images, then `b/fifo.png`, a named pipe.
 fn dataset_with_pipe(root: &Path, good: u32, size: u32) -> PathBuf {
@@ -18,27 +17,24 @@ fn dataset_with_pipe(root: &Path, good: u32, size: u32) -> PathBuf {
         save(root, &format!("a/{i:02}.png"), &pattern(size, size, i));
     }
     let fifo = root.join("b/fifo.png");
-    std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     fifo
 }
 
-/// Writes a byte to the pipe if a reader is waiting (never blocks).
-fn unblock(fifo: &Path) {
-    const O_NONBLOCK: i32 = 0o4000; // Linux: fail at once instead of waiting for a reader
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(O_NONBLOCK)
-        .open(fifo)
-    {
-        let _ = std::io::Write::write_all(&mut f, b"x");
-    }
+/// Starts `batchscope export DATA --out OUT --image-size SIZE` with stderr captured.
+fn spawn_export(data: &Path, out: &Path, size: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_batchscope"))
+        .args([
+            "export",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--image-size",
+            size,
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 fn wait_for(what: &str, done: impl Fn() -> bool) {
@@ -68,18 +64,7 @@ fn ctrl_c_during_an_export_exits_130_and_leaves_no_arrays() {
     let data = dir.path().join("data");
     let fifo = dataset_with_pipe(&data, 12, 8);
     let out = dir.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_batchscope"))
-        .args([
-            "export",
-            data.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--image-size",
-            "8",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_export(&data, &out, "8");
     // The partial file exists once the handler is installed and writing has begun; the pipe holds the rest.
     wait_for("the export to start", || {
         out.join("images.npy.partial").exists()
@@ -92,7 +77,7 @@ fn ctrl_c_during_an_export_exits_130_and_leaves_no_arrays() {
             .success()
     );
     std::thread::sleep(Duration::from_millis(100));
-    unblock(&fifo);
+    unblock_pipe(&fifo);
     let status = child.wait().unwrap();
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
@@ -104,47 +89,19 @@ fn ctrl_c_during_an_export_exits_130_and_leaves_no_arrays() {
     assert_eq!(npy_left(&out), Vec::<String>::new());
 }
 
-/// A mounted tmpfs, unmounted on drop.
-struct Tmpfs(PathBuf);
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn disk_full_mid_export_fails_with_the_path_and_reason_and_leaves_no_arrays() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let fifo = dataset_with_pipe(&data, 8, 64);
     let mount = dir.path().join("small");
-    std::fs::create_dir_all(&mount).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
-        .arg(&mount)
-        .output();
-    if !mounted.is_ok_and(|o| o.status.success()) {
-        eprintln!(
-            "SKIPPED disk_full_mid_export_fails_with_the_path_and_reason_and_leaves_no_arrays: cannot mount a tmpfs (needs root)"
-        );
-        unblock(&fifo);
+    let test = "disk_full_mid_export_fails_with_the_path_and_reason_and_leaves_no_arrays";
+    let Some(_mount) = Tmpfs::mount(&mount, "size=4m", test) else {
+        unblock_pipe(&fifo);
         return;
-    }
-    let _mount = Tmpfs(mount.clone());
+    };
     let out = mount.join("out");
-    let child = Command::new(env!("CARGO_BIN_EXE_batchscope"))
-        .args([
-            "export",
-            data.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--image-size",
-            "64",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_export(&data, &out, "64");
     wait_for("the export to start", || {
         out.join("images.npy.partial").exists()
     });
@@ -155,7 +112,7 @@ fn disk_full_mid_export_fails_with_the_path_and_reason_and_leaves_no_arrays() {
     let chunk = vec![0u8; 64 * 1024];
     while std::io::Write::write_all(&mut file, &chunk).is_ok() {}
     let _ = std::io::Write::flush(&mut file);
-    unblock(&fifo);
+    unblock_pipe(&fifo);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");

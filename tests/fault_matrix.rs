@@ -17,7 +17,7 @@ use batchscope::job::{self, SizeCheck};
 use batchscope::loader::load_batch;
 use batchscope::options::{ColorMode, IndexOptions, LoadOptions};
 use batchscope::preprocess::Element;
-use common::{batchscope_ok, crc32, pattern, png_claiming, read_npy, save, save_as, write};
+use common::{Tmpfs, batchscope_ok, crc32, pattern, png_claiming, read_npy, save, save_as, write};
 
 #[test]
 fn decompression_bomb_is_refused_by_its_header_without_allocating() {
@@ -206,17 +206,13 @@ fn a_read_only_output_fails_with_the_path_and_reason() {
     let data = dir.path().join("data");
     save(&data, "a/0.png", &pattern(4, 3, 0));
     let ro = dir.path().join("ro");
-    std::fs::create_dir_all(&ro).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs"])
-        .arg(&ro)
-        .output();
-    if !mounted.is_ok_and(|o| o.status.success()) {
-        eprintln!(
-            "SKIPPED a_read_only_output_fails_with_the_path_and_reason: cannot mount a tmpfs (needs root)"
-        );
+    let Some(_mount) = Tmpfs::mount(
+        &ro,
+        "ro,size=1m",
+        "a_read_only_output_fails_with_the_path_and_reason",
+    ) else {
         return;
-    }
+    };
     let out = ro.join("out");
     let res = common::batchscope(&[
         "export",
@@ -224,7 +220,6 @@ fn a_read_only_output_fails_with_the_path_and_reason() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let _ = std::process::Command::new("umount").arg(&ro).status();
     let err = String::from_utf8_lossy(&res.stderr);
     assert_eq!(res.status.code(), Some(1), "{err}");
     assert!(

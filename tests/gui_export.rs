@@ -102,29 +102,6 @@ fn gui_export_is_byte_identical_to_the_cli_with_the_shown_command() {
     );
 }
 
-/// Writes a byte to a named pipe if someone is reading it (never blocks).
-fn unblock(fifo: &Path) {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    // O_NONBLOCK (Linux): opening a pipe for writing without a reader fails at once instead of waiting.
-    const O_NONBLOCK: i32 = 0o4000;
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(O_NONBLOCK)
-        .open(fifo)
-    {
-        let _ = std::io::Write::write_all(&mut f, b"x");
-    }
-}
-
-/// Unblocks the pipe when the test ends, even on failure, so the export thread can be joined.
-struct Unblock(std::path::PathBuf);
-
-impl Drop for Unblock {
-    fn drop(&mut self) {
-        unblock(&self.0);
-    }
-}
-
 #[test]
 fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -135,18 +112,13 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     // A named pipe as the 33rd image: reading it blocks until we write to it, which holds the export
     // mid-way deterministically: the 32 images before it are written, the batch holding it waits.
     let fifo = data.join("b/fifo.png");
-    std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::mkfifo(&fifo);
     let out = dir.path().join("out");
     let mut settings = settings(&out);
     settings.load.plan.shuffle = false;
     let mut h = harness_with(&data, settings);
     // Declared after the harness, so dropped before it: the pipe is unblocked before the export is joined.
-    let _unblock = Unblock(fifo.clone());
+    let _unblock = common::UnblockOnDrop(fifo.clone());
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     h.get_by_label("Export").click();
     step_until(&mut h, "the images before the pipe written", |app| {
@@ -164,7 +136,7 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     h.get_by_label("Cancel export").click();
     h.run_steps(2);
     // Unblock the reader with one byte; the export then sees the cancel and cleans up.
-    unblock(&fifo);
+    common::unblock_pipe(&fifo);
     step_until(&mut h, "the cancellation", finished);
     assert!(matches!(h.state().export.state, ExportState::Cancelled));
     h.get_by_label("Export cancelled; its partial files were removed.");

@@ -246,3 +246,59 @@ pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     chunk(b"IEND", &[]);
     png
 }
+
+/// Makes a named pipe at `path`. Reading it blocks until someone writes, which holds an export at a
+/// known point.
+pub fn mkfifo(path: &Path) {
+    parent(path);
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+}
+
+/// Writes a byte to the pipe if a reader is waiting; never blocks.
+pub fn unblock_pipe(fifo: &Path) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // O_NONBLOCK (Linux): opening a pipe for writing without a reader fails at once instead of waiting.
+    const O_NONBLOCK: i32 = 0o4000;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(O_NONBLOCK)
+        .open(fifo)
+    {
+        let _ = std::io::Write::write_all(&mut f, b"x");
+    }
+}
+
+/// Unblocks a pipe when dropped (even when a test fails), so a thread reading it can be joined.
+pub struct UnblockOnDrop(pub PathBuf);
+
+impl Drop for UnblockOnDrop {
+    fn drop(&mut self) {
+        unblock_pipe(&self.0);
+    }
+}
+
+/// A tmpfs mounted at a folder, unmounted on drop.
+pub struct Tmpfs(pub PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs with `options` (e.g. `size=1m` or `ro,size=1m`) at `dir`; `None` where the machine
+    /// does not allow it (not root), after printing why `test` skips.
+    pub fn mount(dir: &Path, options: &str, test: &str) -> Option<Self> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+            .arg(dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            eprintln!("SKIPPED {test}: cannot mount a tmpfs here (needs root; CI runs as root)");
+        }
+        ok.then(|| Self(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
