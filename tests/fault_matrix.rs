@@ -54,6 +54,16 @@ fn webp_content_under_a_png_name_decodes_by_content() {
 }
 
 #[test]
+fn tiff_content_under_a_jpg_name_decodes_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = pattern(5, 3, 9);
+    let path = save_as(dir.path(), "looks_like.jpg", &img, image::ImageFormat::Tiff);
+    let d = decode_file(&path, ColorMode::Rgb).unwrap();
+    assert_eq!(d.format, image::ImageFormat::Tiff);
+    assert_eq!(d.pixels, img.into_raw());
+}
+
+#[test]
 fn animated_gif_gives_its_first_frame() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("anim.gif");
