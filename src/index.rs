@@ -63,8 +63,13 @@ impl DatasetIndex {
 
     /// Number of samples of each class, in label order.
     pub fn class_counts(&self) -> Vec<usize> {
+        self.class_counts_of(0..self.samples.len())
+    }
+
+    /// Number of the given samples (indices into [`DatasetIndex::samples`]) of each class, in label order.
+    pub fn class_counts_of(&self, samples: impl IntoIterator<Item = usize>) -> Vec<usize> {
         let mut counts = vec![0; self.class_names.len()];
-        for label in self.samples.iter().filter_map(|s| s.label) {
+        for label in samples.into_iter().filter_map(|i| self.samples[i].label) {
             counts[label as usize] += 1;
         }
         counts

@@ -65,12 +65,7 @@ pub struct Summary {
 
 /// Summarises `index` under `plan`, reading every planned file's header.
 pub fn summarize(index: &DatasetIndex, plan: &BatchPlan, options: &LoadOptions) -> Summary {
-    let mut counts = vec![0usize; index.class_names.len()];
-    for &i in &plan.order {
-        if let Some(label) = index.samples[i].label {
-            counts[label as usize] += 1;
-        }
-    }
+    let counts = index.class_counts_of(plan.order.iter().copied());
     let never = AtomicBool::new(false);
     let headers = probe::headers(index, &plan.order, &never).unwrap_or_default();
     let mut sizes = BTreeMap::new();

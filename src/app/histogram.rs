@@ -13,17 +13,6 @@ const ROW: f32 = 22.0;
 /// Characters of a class name shown on the axis.
 const AXIS_CHARS: usize = 14;
 
-/// Counts of `labels` per class.
-pub fn batch_counts(labels: impl Iterator<Item = u32>, classes: usize) -> Vec<usize> {
-    let mut counts = vec![0; classes];
-    for label in labels {
-        if let Some(c) = counts.get_mut(label as usize) {
-            *c += 1;
-        }
-    }
-    counts
-}
-
 fn short(name: &str) -> String {
     if name.chars().count() <= AXIS_CHARS {
         name.to_owned()

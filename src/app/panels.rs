@@ -133,17 +133,10 @@ impl BatchscopeApp {
         let Some(ready) = session.ready() else {
             return Vec::new();
         };
-        let classes = ready.index.class_names.len();
-        let labels = |b: &crate::loader::Batch| {
-            let labels = b
-                .samples
-                .iter()
-                .filter_map(|&i| ready.index.samples[i].label);
-            histogram::batch_counts(labels, classes)
-        };
-        session
-            .current_batch()
-            .map_or_else(|| vec![0; classes], labels)
+        session.current_batch().map_or_else(
+            || vec![0; ready.index.class_names.len()],
+            |b| ready.index.class_counts_of(b.samples.iter().copied()),
+        )
     }
 
     pub(super) fn histograms_ui(&mut self, ui: &mut egui::Ui) {

@@ -373,12 +373,7 @@ impl Session {
                                 reason: w.reason.clone(),
                             })
                             .collect();
-                        let mut plan_counts = vec![0; index.class_names.len()];
-                        for &i in &job.plan.order {
-                            if let Some(label) = index.samples[i].label {
-                                plan_counts[label as usize] += 1;
-                            }
-                        }
+                        let plan_counts = index.class_counts_of(job.plan.order.iter().copied());
                         self.current = self.current.min(job.plan.batch_count().saturating_sub(1));
                         if let Some(mut old) = self.ready.take()
                             && let Some(batch) = old.batches.remove(&old_current)
