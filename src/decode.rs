@@ -210,9 +210,7 @@ pub fn decode_file_into(
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
     let bytes = std::fs::read(path)?;
-    if bytes.is_empty() {
-        return Err(DecodeError::Empty);
-    }
+    // An empty or unknown file falls through to `decode_bytes`, which says why.
     if image::guess_format(&bytes).ok() == Some(ImageFormat::Jpeg) {
         let (mut decoder, width, height) = jpeg_decoder(&bytes, mode)?;
         if (width, height) == want && decoder.output_buffer_size() == Some(out.len()) {
