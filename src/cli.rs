@@ -359,19 +359,28 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
             ));
         }
         Err(err @ ExportError::LabelMode(_)) => return Err(Failure::Usage(err.to_string())),
-        Err(err) => return Err(Failure::Failed(err.into())),
+        Err(err) => {
+            if let ExportError::NothingExported { skipped, .. } = &err {
+                print_skipped(skipped);
+            }
+            return Err(Failure::Failed(err.into()));
+        }
     };
     print_report(&report, &job, args);
     Ok(())
 }
 
-fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, args: &ExportArgs) {
-    for failure in &report.skipped {
+fn print_skipped(skipped: &[crate::loader::SampleFailure]) {
+    for failure in skipped {
         eprintln!(
             "batchscope: skipped {:?}: {}",
             failure.rel_path, failure.reason
         );
     }
+}
+
+fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, args: &ExportArgs) {
+    print_skipped(&report.skipped);
     let shape = &job.shape;
     eprintln!(
         "batchscope: exported {} images ({}x{}x{}, {:?}) in {:.1} s to {:?}{}",

@@ -25,6 +25,9 @@ pub enum JobError {
     Cancelled,
 }
 
+/// Keras's default `image_size`: what the viewer shows a folder of mixed sizes at.
+pub const KERAS_DEFAULT_IMAGE_SIZE: (u32, u32) = (256, 256);
+
 /// How many headers to read to find the native size when no image size is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SizeCheck {

@@ -7,6 +7,7 @@
 //! and the GUI in `app`. Only `app` knows about egui.
 
 pub mod app;
+pub mod background;
 pub mod cli;
 pub mod command_line;
 pub mod decode;

@@ -3,18 +3,21 @@
 //! The samples of a batch are decoded in parallel on rayon's pool (all cores). Finished batches wait in
 //! a bounded channel, so memory is bounded by the prefetch depth whatever the dataset's size. A file
 //! that fails is a [`SampleFailure`] inside its batch, which still arrives with every good sample in
-//! order. Cancelling is a flag checked between samples; dropping the [`Loader`] cancels and joins it.
+//! order. Cancelling is a flag checked between samples; dropping the [`Loader`] cancels it without
+//! waiting (it is a [`crate::background::Job`]). A loader thread that panics is reported as
+//! [`LoaderStopped::Died`], never as a cancel or as the end of the data.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use image::ImageFormat;
 use ndarray::{ArrayView4, ShapeError};
 use rayon::prelude::*;
 
+pub use crate::background::Notify;
+use crate::background::{Job, Outbox, Received};
 use crate::decode::{self, DecodedInto};
 use crate::index::DatasetIndex;
 use crate::options::{Dtype, PreprocessOptions};
@@ -111,19 +114,44 @@ impl Batch {
     }
 }
 
+/// The cancel flags a load checks between samples: it stops when either is set.
+#[derive(Clone, Copy)]
+pub struct Stop<'a> {
+    own: &'a AtomicBool,
+    linked: Option<&'a AtomicBool>,
+}
+
+impl<'a> Stop<'a> {
+    /// Stops when `flag` is set.
+    pub fn on(flag: &'a AtomicBool) -> Self {
+        Self {
+            own: flag,
+            linked: None,
+        }
+    }
+
+    /// Stops when `own` or `linked` is set.
+    pub fn either(own: &'a AtomicBool, linked: &'a AtomicBool) -> Self {
+        Self {
+            own,
+            linked: Some(linked),
+        }
+    }
+
+    /// Whether to stop.
+    pub fn is_set(&self) -> bool {
+        self.own.load(Ordering::Relaxed) || self.linked.is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+}
+
 /// Loads batch `k` of `job` now, on the calling thread plus rayon's pool.
 pub fn load_batch(job: &LoadJob, k: usize, cancel: &AtomicBool) -> Batch {
-    load_batch_into(job, k, cancel, None)
+    load_batch_into(job, k, Stop::on(cancel), None)
 }
 
 /// [`load_batch`], reusing the buffer of an earlier batch when one is given (no allocation, no page
 /// faults: the export's hot path).
-pub fn load_batch_into(
-    job: &LoadJob,
-    k: usize,
-    cancel: &AtomicBool,
-    spare: Option<Pixels>,
-) -> Batch {
+pub fn load_batch_into(job: &LoadJob, k: usize, cancel: Stop<'_>, spare: Option<Pixels>) -> Batch {
     let ids = job.plan.batch(k);
     let (pixels, results) = match (job.element.dtype, spare) {
         (Dtype::Uint8, spare) => {
@@ -187,12 +215,21 @@ pub fn load_batch_into(
 fn fill<T: Copy + Send + Sync>(
     job: &LoadJob,
     ids: &[usize],
-    cancel: &AtomicBool,
+    cancel: Stop<'_>,
     mut buf: Vec<T>,
     zero: T,
     load_one: impl Fn(usize, &mut [T]) -> Result<Original, String> + Sync,
 ) -> (Vec<T>, Vec<Result<Original, String>>) {
     let len = job.shape.len();
+    if len == 0 {
+        // No planned file had a readable header, so there is no size to decode into: every sample
+        // fails, each with the reason its own decode gives.
+        let results = ids
+            .par_iter()
+            .map(|&sample| Err(unknown_size_reason(job, sample)))
+            .collect();
+        return (Vec::new(), results);
+    }
     // A reused buffer of the right length keeps its old values: every slot that loads is overwritten
     // whole, and slots that fail are compacted away.
     if buf.len() != ids.len() * len {
@@ -203,13 +240,21 @@ fn fill<T: Copy + Send + Sync>(
         .par_chunks_mut(len.max(1))
         .zip(ids.par_iter())
         .map(|(out, &sample)| {
-            if cancel.load(Ordering::Relaxed) {
+            if cancel.is_set() {
                 return Err("cancelled".to_owned());
             }
             load_one(sample, out)
         })
         .collect();
     (buf, results)
+}
+
+/// Why `sample` cannot be loaded when the dataset's image size is unknown (no header was readable).
+fn unknown_size_reason(job: &LoadJob, sample: usize) -> String {
+    match decode::decode_file(&job.index.path(sample), job.preprocess.color_mode) {
+        Err(err) => err.to_string(),
+        Ok(_) => "no image size is set and no planned file has a readable size header".to_owned(),
+    }
 }
 
 /// Loads one sample into a byte slot; a JPEG already of the batch's size is decoded straight into it.
@@ -263,116 +308,169 @@ fn compact<T: Copy>(buf: &mut Vec<T>, kept: &[usize], len: usize) {
 /// Batches a sequential loader decodes together (see [`Loader::sequential`]).
 const GROUP: usize = 4;
 
-/// Called (from the loader thread) after each batch is ready, e.g. to wake the UI.
-pub type Notify = Arc<dyn Fn() + Send + Sync>;
+/// What an on-demand loader should load next, shared by the worker and [`Loader::want`].
+#[derive(Default)]
+struct Wanted {
+    state: Mutex<WantState>,
+    changed: Condvar,
+}
 
-/// A running loader thread.
+#[derive(Default)]
+struct WantState {
+    /// Batches to load, most wanted first.
+    queue: Vec<usize>,
+    /// Batches being loaded or waiting in the channel: not asked for again.
+    pending: Vec<usize>,
+}
+
+/// A running loader: a [`Job`] whose results are batches.
 pub struct Loader {
-    requests: Option<SyncSender<usize>>,
-    batches: Option<Receiver<Batch>>,
-    cancel: Arc<AtomicBool>,
-    worker: Option<JoinHandle<()>>,
+    job: Job<Batch>,
+    /// The consumer's cancel flag, which also stops the loader (a sequential loader's).
+    linked: Option<Arc<AtomicBool>>,
+    wanted: Option<Arc<Wanted>>,
     spares: Arc<Mutex<Vec<Pixels>>>,
+}
+
+/// Why a loader stopped before its last batch.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoaderStopped {
+    /// It was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+    /// Its thread panicked (a bug): the panic's message.
+    #[error("the loader thread died: {0}")]
+    Died(String),
 }
 
 impl Loader {
     /// Loads every batch of the plan in order, at most `prefetch` finished batches (plus the group being
-    /// decoded) ahead of the consumer.
+    /// decoded) ahead of the consumer. Setting the consumer's `cancel` flag stops the loader within one
+    /// sample; dropping the loader does not set it.
     pub fn sequential(
         job: Arc<LoadJob>,
         prefetch: usize,
+        cancel: Arc<AtomicBool>,
         notify: Option<Notify>,
     ) -> std::io::Result<Self> {
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = sync_channel(prefetch.max(1));
-        let flag = Arc::clone(&cancel);
         let spares: Arc<Mutex<Vec<Pixels>>> = Arc::default();
         let reuse = Arc::clone(&spares);
-        let worker = std::thread::Builder::new()
-            .name("batchscope-loader".into())
-            .spawn(move || {
-                // Batches are decoded GROUP at a time in one parallel pass, so the cores wait for the
-                // slowest image once per group rather than once per batch; they are still sent in order.
-                let count = job.plan.batch_count();
-                'groups: for first in (0..count).step_by(GROUP) {
-                    if flag.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let group: Vec<Batch> = (first..(first + GROUP).min(count))
-                        .into_par_iter()
-                        .map(|k| {
-                            let spare = reuse.lock().ok().and_then(|mut s| s.pop());
-                            load_batch_into(&job, k, &flag, spare)
-                        })
-                        .collect();
-                    for batch in group {
-                        if flag.load(Ordering::Relaxed) || tx.send(batch).is_err() {
-                            break 'groups;
-                        }
-                        if let Some(notify) = &notify {
-                            notify();
-                        }
+        let linked = Arc::clone(&cancel);
+        let work = move |out: &Outbox<Batch>| {
+            // Batches are decoded GROUP at a time in one parallel pass, so the cores wait for the
+            // slowest image once per group rather than once per batch; they are still sent in order.
+            let stop = Stop::either(out.cancel_flag(), &linked);
+            let count = job.plan.batch_count();
+            for first in (0..count).step_by(GROUP) {
+                if stop.is_set() {
+                    return;
+                }
+                let group: Vec<Batch> = (first..(first + GROUP).min(count))
+                    .into_par_iter()
+                    .map(|k| {
+                        let spare = reuse.lock().ok().and_then(|mut s| s.pop());
+                        load_batch_into(&job, k, stop, spare)
+                    })
+                    .collect();
+                for batch in group {
+                    if stop.is_set() || !out.send(batch) {
+                        return;
                     }
                 }
-            })?;
+            }
+        };
+        let job = Job::spawn("batchscope-loader", prefetch, notify, work)?;
         Ok(Self {
-            requests: None,
-            batches: Some(rx),
-            cancel,
-            worker: Some(worker),
+            job,
+            linked: Some(cancel),
+            wanted: None,
             spares,
         })
     }
 
-    /// Loads the batches asked for with [`Loader::request`], in the order asked.
+    /// Loads the batches asked for with [`Loader::want`], the most wanted first.
     pub fn on_demand(job: Arc<LoadJob>, notify: Option<Notify>) -> std::io::Result<Self> {
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (req_tx, req_rx) = sync_channel::<usize>(64);
-        let (tx, rx) = sync_channel(8);
-        let flag = Arc::clone(&cancel);
-        let worker = std::thread::Builder::new()
-            .name("batchscope-viewer-loader".into())
-            .spawn(move || {
-                while let Ok(k) = req_rx.recv() {
-                    if flag.load(Ordering::Relaxed) {
-                        break;
+        let wanted: Arc<Wanted> = Arc::default();
+        let queue = Arc::clone(&wanted);
+        let work = move |out: &Outbox<Batch>| {
+            while !out.is_cancelled() {
+                let next = {
+                    let mut s = queue.state.lock().unwrap_or_else(PoisonError::into_inner);
+                    if s.queue.is_empty() {
+                        // Woken by want() and by cancel; the timeout is only a backstop.
+                        s = queue
+                            .changed
+                            .wait_timeout(s, Duration::from_millis(100))
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0;
                     }
-                    if k >= job.plan.batch_count() {
+                    if s.queue.is_empty() {
                         continue;
                     }
-                    let batch = load_batch(&job, k, &flag);
-                    if flag.load(Ordering::Relaxed) || tx.send(batch).is_err() {
-                        break;
-                    }
-                    if let Some(notify) = &notify {
-                        notify();
-                    }
+                    let next = s.queue.remove(0);
+                    s.pending.push(next);
+                    next
+                };
+                if next >= job.plan.batch_count() {
+                    continue;
                 }
-            })?;
+                if !out.send(load_batch(&job, next, out.cancel_flag())) {
+                    return;
+                }
+            }
+        };
+        let job = Job::spawn("batchscope-viewer-loader", 8, notify, work)?;
         Ok(Self {
-            requests: Some(req_tx),
-            batches: Some(rx),
-            cancel,
-            worker: Some(worker),
+            job,
+            linked: None,
+            wanted: Some(wanted),
             spares: Arc::default(),
         })
     }
 
-    /// Asks an on-demand loader for batch `k`; `false` if the request queue is full or closed.
-    pub fn request(&self, k: usize) -> bool {
-        self.requests
-            .as_ref()
-            .is_some_and(|tx| tx.try_send(k).is_ok())
+    /// Tells an on-demand loader which batches to load next, most wanted first. Replaces the earlier
+    /// list: batches no longer wanted are not loaded (the one being decoded finishes).
+    pub fn want(&self, batches: &[usize]) {
+        if let Some(wanted) = &self.wanted {
+            let mut s = wanted.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let queue: Vec<usize> = batches
+                .iter()
+                .copied()
+                .filter(|k| !s.pending.contains(k))
+                .collect();
+            if s.queue != queue {
+                s.queue = queue;
+                wanted.changed.notify_one();
+            }
+        }
     }
 
-    /// The next finished batch, waiting for it; `None` when the loader has finished or stopped.
-    pub fn recv(&self) -> Option<Batch> {
-        self.batches.as_ref()?.recv().ok()
+    /// The next batch, waiting for it; `Ok(None)` once every batch has been sent.
+    pub fn recv(&self) -> Result<Option<Batch>, LoaderStopped> {
+        self.received(self.job.recv())
     }
 
-    /// A finished batch if one is waiting.
-    pub fn try_recv(&self) -> Option<Batch> {
-        self.batches.as_ref()?.try_recv().ok()
+    /// A finished batch if one is waiting (`Ok(None)` if none is, or the loader has finished).
+    pub fn try_recv(&self) -> Result<Option<Batch>, LoaderStopped> {
+        match self.job.try_recv() {
+            Received::Empty => Ok(None),
+            other => self.received(other),
+        }
+    }
+
+    fn received(&self, received: Received<Batch>) -> Result<Option<Batch>, LoaderStopped> {
+        match received {
+            Received::Item(batch) => {
+                if let Some(wanted) = &self.wanted {
+                    let mut s = wanted.state.lock().unwrap_or_else(PoisonError::into_inner);
+                    s.pending.retain(|&k| k != batch.number);
+                }
+                Ok(Some(batch))
+            }
+            Received::Died(message) => Err(LoaderStopped::Died(message)),
+            Received::Finished if self.is_cancelled() => Err(LoaderStopped::Cancelled),
+            Received::Finished | Received::Empty => Ok(None),
+        }
     }
 
     /// Hands a consumed batch's buffer back for reuse by a sequential loader (kept up to the number of
@@ -385,25 +483,27 @@ impl Loader {
         }
     }
 
-    /// Asks the worker to stop after the sample it is decoding.
-    pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+    /// Whether the loader or its consumer was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.job.is_cancelled()
+            || self
+                .linked
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed))
     }
 
-    /// The flag [`Loader::cancel`] sets, for sharing with other parts of a job.
-    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.cancel)
+    /// Asks the worker to stop after the sample it is decoding.
+    pub fn cancel(&self) {
+        self.job.cancel();
+        if let Some(wanted) = &self.wanted {
+            wanted.changed.notify_all();
+        }
     }
 }
 
 impl Drop for Loader {
+    /// Cancels the worker and wakes it if it waits for requests; never joins it.
     fn drop(&mut self) {
         self.cancel();
-        self.requests.take();
-        self.batches.take();
-        if let Some(worker) = self.worker.take() {
-            // A panicking worker has already reported through the panic hook; nothing more to do here.
-            let _ = worker.join();
-        }
     }
 }

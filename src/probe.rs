@@ -52,8 +52,15 @@ pub struct MixedSizes {
     pub second_w: u32,
 }
 
+/// Whether a header declares more pixels than the decoder would ever allocate (a decompression bomb):
+/// such a file is a bad file for the loader to report, not a size the others must share.
+fn over_decode_limit(width: u32, height: u32) -> bool {
+    u64::from(width) * u64::from(height) > decode::MAX_DECODED_BYTES
+}
+
 /// The `(height, width)` every readable header shares, `Ok(None)` if no header is readable, or the first
-/// two files whose sizes differ. Unreadable headers are left for the loader to report.
+/// two files whose sizes differ. Unreadable headers, and headers over the decode limit, are left for
+/// the loader to report.
 pub fn common_size(
     index: &DatasetIndex,
     samples: &[usize],
@@ -62,6 +69,9 @@ pub fn common_size(
     let mut first: Option<(usize, u32, u32)> = None;
     for (&i, header) in samples.iter().zip(headers) {
         let Ok((_, w, h)) = header else { continue };
+        if over_decode_limit(*w, *h) {
+            continue;
+        }
         match first {
             None => first = Some((i, *h, *w)),
             Some((fi, fh, fw)) if (fh, fw) != (*h, *w) => {

@@ -121,29 +121,67 @@ fn strict_mode_fails_on_the_first_bad_file_and_leaves_no_arrays() {
         err.contains("strict") && err.contains("1_empty.png"),
         "{err}"
     );
-    let left: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    // The output folder was created by this run and nothing was kept: it is gone again.
+    assert!(!out.exists());
 }
 
+/// Issue 9/10: an export that could read no image fails (exit 1) with the count, instead of writing
+/// `.npy` files of 0 rows as a success, and lists every file with its reason in `skipped.csv`. With no
+/// image size set this used to fail with "write_rows: not a whole number of rows".
 #[test]
-fn a_dataset_of_only_bad_files_exports_zero_rows_and_lists_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let out = dir.path().join("out");
-    write(&data, "a/x.png", b"");
-    write(&data, "a/y.png", b"nope");
-    batchscope_ok(&["export", s(&data), "--out", s(&out), "--image-size", "8x8"]);
-    assert_eq!(read_npy(&out.join("images.npy")).shape, [0, 8, 8, 3]);
-    assert_eq!(
-        std::fs::read_to_string(out.join("skipped.csv"))
+fn a_dataset_of_only_bad_files_fails_with_the_count_and_lists_every_file() {
+    for size in [Some("8x8"), None] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let out = dir.path().join("out");
+        write(&data, "a/x.png", b"");
+        write(&data, "a/y.png", b"nope");
+        let mut args = vec!["export", s(&data), "--out", s(&out)];
+        if let Some(size) = size {
+            args.extend(["--image-size", size]);
+        }
+        let res = batchscope(&args);
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(1), "{size:?}: {err}");
+        assert!(
+            err.contains(
+                "no image could be read: all 2 files were skipped (reasons in skipped.csv)"
+            ),
+            "{size:?}: {err}"
+        );
+        assert!(err.contains("\"a/x.png\": empty file"), "{err}");
+        let mut left: Vec<_> = std::fs::read_dir(&out)
             .unwrap()
-            .lines()
-            .count(),
-        3
-    );
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["skipped.csv"], "{size:?}");
+        let skipped = std::fs::read_to_string(out.join("skipped.csv")).unwrap();
+        let lines: Vec<&str> = skipped.lines().collect();
+        assert_eq!(lines[0], "path,reason");
+        assert!(lines[1].starts_with("a/x.png,empty file"), "{skipped}");
+        assert!(lines[2].starts_with("a/y.png,"), "{skipped}");
+        assert_eq!(lines.len(), 3);
+    }
+}
+
+/// A failed export never replaces a good one: with an earlier export in the folder, an all-bad run
+/// keeps it untouched (and says so).
+#[test]
+fn an_all_bad_export_keeps_the_earlier_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    let bad = dir.path().join("bad");
+    let out = dir.path().join("out");
+    save(&good, "a/0.png", &pattern(4, 4, 7));
+    batchscope_ok(&["export", s(&good), "--out", s(&out)]);
+    let before = std::fs::read(out.join("images.npy")).unwrap();
+    write(&bad, "a/x.png", b"nope");
+    let res = batchscope(&["export", s(&bad), "--out", s(&out), "--overwrite"]);
+    assert_eq!(res.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("the earlier export was kept"), "{err}");
+    assert_eq!(std::fs::read(out.join("images.npy")).unwrap(), before);
 }
 
 #[test]

@@ -48,16 +48,6 @@ fn wait_for(what: &str, done: impl Fn() -> bool) {
     }
 }
 
-fn npy_left(out: &Path) -> Vec<String> {
-    std::fs::read_dir(out)
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.contains(".npy"))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn ctrl_c_during_an_export_exits_130_and_leaves_no_arrays() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,9 +55,9 @@ fn ctrl_c_during_an_export_exits_130_and_leaves_no_arrays() {
     let fifo = dataset_with_pipe(&data, 12, 8);
     let out = dir.path().join("out");
     let mut child = spawn_export(&data, &out, "8");
-    // The partial file exists once the handler is installed and writing has begun; the pipe holds the rest.
+    // The staged file exists once the handler is installed and writing has begun; the pipe holds the rest.
     wait_for("the export to start", || {
-        out.join("images.npy.partial").exists()
+        common::staging_dir(&out).is_some_and(|d| d.join("images.npy").exists())
     });
     assert!(
         Command::new("kill")
@@ -86,7 +76,8 @@ fn ctrl_c_during_an_export_exits_130_and_leaves_no_arrays() {
         stderr.contains("export interrupted; no output was kept"),
         "{stderr}"
     );
-    assert_eq!(npy_left(&out), Vec::<String>::new());
+    assert!(!out.exists());
+    assert_eq!(common::leftovers(&out), Vec::<String>::new());
 }
 
 #[test]
@@ -103,7 +94,7 @@ fn disk_full_mid_export_fails_with_the_path_and_reason_and_leaves_no_arrays() {
     let out = mount.join("out");
     let child = spawn_export(&data, &out, "64");
     wait_for("the export to start", || {
-        out.join("images.npy.partial").exists()
+        common::staging_dir(&out).is_some_and(|d| d.join("images.npy").exists())
     });
     std::thread::sleep(Duration::from_millis(300));
     // Fill the disk while the export waits on the pipe, then let it go on.
@@ -118,8 +109,10 @@ fn disk_full_mid_export_fails_with_the_path_and_reason_and_leaves_no_arrays() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");
     assert!(
-        stderr.contains("small/out/"),
+        stderr.contains("small/.out.batchscope-") && stderr.contains("images.npy"),
         "the message names the file: {stderr}"
     );
-    assert_eq!(npy_left(&out), Vec::<String>::new());
+    // The run created the output folder and kept nothing: neither it nor its staging folder is left.
+    assert!(!out.exists());
+    assert_eq!(common::leftovers(&out), Vec::<String>::new());
 }

@@ -118,25 +118,24 @@ fn clicking_a_thumbnail_opens_the_inspector_with_shape_and_stats() {
 }
 
 #[test]
-fn mixed_sizes_offer_a_resize_that_loads_the_batch() {
+fn mixed_sizes_open_straight_onto_a_grid_at_kerass_default_size_with_a_note() {
     let dir = tempfile::tempdir().unwrap();
     save(dir.path(), "a/small.png", &pattern(8, 6, 1));
     save(dir.path(), "a/wide.png", &pattern(16, 6, 2));
     let mut h = harness(dir.path());
-    step_until(&mut h, "the size check", |app| {
-        app.session
-            .as_ref()
-            .is_some_and(|s| s.ready().is_none() && s.preparing_progress().is_none())
-    });
-    h.get_by_label("The images differ in size");
-    h.get_by_label_contains("\"a/small.png\" is 6x8 but \"a/wide.png\" is 6x16");
-    h.get_by_label("Resize to 256 x 256").click();
-    step_until(&mut h, "the resized batch", |app| current(app) == Some(0));
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     let batch = h.state().session.as_ref().unwrap().current_batch().unwrap();
     assert_eq!(
         (batch.shape.height, batch.shape.width, batch.samples.len()),
         (256, 256, 2)
     );
+    // The note is on the grid and in the export panel (which exports at that size).
+    let note = "(\"a/small.png\" is 6x8 HxW, \"a/wide.png\" is 6x16), so they are shown and exported resized to 256x256";
+    assert_eq!(h.query_all_by_label_contains(note).count(), 2);
+    let ready = h.state().session.as_ref().unwrap().ready().unwrap();
+    assert_eq!(ready.options.preprocess.image_size, Some((256, 256)));
+    // The user's own setting stays "native": the fallback belongs to this folder only.
+    assert_eq!(h.state().settings.load.preprocess.image_size, None);
 }
 
 #[test]

@@ -139,9 +139,10 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     common::unblock_pipe(&fifo);
     step_until(&mut h, "the cancellation", finished);
     assert!(matches!(h.state().export.state, ExportState::Cancelled));
-    h.get_by_label("Export cancelled; its partial files were removed.");
-    let left = files_in(&out);
-    assert!(left.iter().all(|n| !n.contains(".npy")), "{left:?}");
+    h.get_by_label("Export cancelled; nothing was written.");
+    // The export created the folder and kept nothing: the folder and its staging folder are gone.
+    assert!(!out.exists(), "{:?}", files_in(&out));
+    assert_eq!(common::leftovers(&out), Vec::<String>::new());
 }
 
 #[test]

@@ -61,6 +61,9 @@ impl BatchscopeApp {
             return;
         };
         let replanning = session.is_replanning();
+        if let Some(mixed) = session.ready().and_then(|r| r.size_fallback.as_ref()) {
+            ui.colored_label(Color32::from_rgb(240, 200, 120), size_fallback_note(mixed));
+        }
         let thumb = self.settings.thumb_size;
         let highlight = self.highlight;
         match session.shown_mut() {
@@ -104,24 +107,6 @@ impl BatchscopeApp {
                 "No dataset open",
                 "Open a folder, drop one on the window, or click Sample.",
             ),
-            Some(error) if error.kind == session::OpenErrorKind::MixedSizes => {
-                let message = error.message.replace(
-                    "pass an image size (e.g. --image-size 256x256)",
-                    "set an image size",
-                );
-                ui.vertical_centered(|ui| {
-                    ui.add_space(60.0);
-                    ui.heading("The images differ in size");
-                    ui.add_space(8.0);
-                    ui.label(message);
-                    ui.add_space(8.0);
-                    ui.label("Native size needs one size for every image. Resize them all (as Keras always does):");
-                    if ui.button("Resize to 256 x 256").clicked() {
-                        self.settings.load.preprocess.image_size = Some((256, 256));
-                        self.commands.push(Command::Reconfigure);
-                    }
-                });
-            }
             Some(error) => empty_state(ui, "Cannot open this folder", &error.message),
         }
     }
@@ -231,6 +216,20 @@ impl BatchscopeApp {
             self.inspector = None;
         }
     }
+}
+
+/// The note shown while a folder of mixed sizes is viewed at Keras's default size.
+pub(super) fn size_fallback_note(mixed: &crate::probe::MixedSizes) -> String {
+    let (h, w) = crate::job::KERAS_DEFAULT_IMAGE_SIZE;
+    format!(
+        "The images differ in size ({:?} is {}x{} HxW, {:?} is {}x{}), so they are shown and exported resized to {h}x{w}, Keras's default image_size. Set an image size in the settings to choose another.",
+        mixed.first_path,
+        mixed.first_h,
+        mixed.first_w,
+        mixed.second_path,
+        mixed.second_h,
+        mixed.second_w,
+    )
 }
 
 fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {

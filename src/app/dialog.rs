@@ -3,10 +3,9 @@
 //! as [`Outcome::Unavailable`] so the UI can point to the typed-path field instead of failing silently.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::time::{Duration, Instant};
 
-use crate::loader::Notify;
+use crate::background::{Job, Notify, Received};
 
 /// A dialog that closes faster than this was never shown.
 const NEVER_SHOWN: Duration = Duration::from_millis(500);
@@ -34,7 +33,7 @@ pub enum Outcome {
 /// At most one folder dialog at a time.
 #[derive(Default)]
 pub struct FolderDialog {
-    pending: Option<(Purpose, Receiver<Option<PathBuf>>, Instant)>,
+    pending: Option<(Purpose, Job<Option<PathBuf>>, Instant)>,
 }
 
 impl FolderDialog {
@@ -52,34 +51,30 @@ impl FolderDialog {
             Purpose::OpenDataset => "Open a dataset folder",
             Purpose::ExportFolder => "Choose the export folder",
         };
-        let (tx, rx) = sync_channel(1);
-        std::thread::Builder::new()
-            .name("batchscope-dialog".into())
-            .spawn(move || {
-                let mut dialog = rfd::FileDialog::new().set_title(title);
-                if let Some(dir) = start {
-                    dialog = dialog.set_directory(dir);
-                }
-                let _ = tx.send(dialog.pick_folder());
-                notify();
-            })
-            .map_err(|err| {
-                format!("Cannot show the folder dialog ({err}); type the path instead.")
-            })?;
-        self.pending = Some((purpose, rx, Instant::now()));
+        let job = Job::spawn("batchscope-dialog", 1, Some(notify), move |out| {
+            let mut dialog = rfd::FileDialog::new().set_title(title);
+            if let Some(dir) = start {
+                dialog = dialog.set_directory(dir);
+            }
+            out.send(dialog.pick_folder());
+        })
+        .map_err(|err| format!("Cannot show the folder dialog ({err}); type the path instead."))?;
+        self.pending = Some((purpose, job, Instant::now()));
         Ok(())
     }
 
     /// The outcome, once the dialog has closed.
     pub fn poll(&mut self) -> Option<Outcome> {
-        let (purpose, rx, started) = self.pending.as_ref()?;
-        let outcome = match rx.try_recv() {
-            Err(TryRecvError::Empty) => return None,
-            Ok(Some(path)) => Outcome::Picked(*purpose, path),
-            Ok(None) | Err(TryRecvError::Disconnected) if started.elapsed() < NEVER_SHOWN => {
+        let (purpose, job, started) = self.pending.as_ref()?;
+        let outcome = match job.try_recv() {
+            Received::Empty => return None,
+            Received::Item(Some(path)) => Outcome::Picked(*purpose, path),
+            Received::Item(None) | Received::Finished | Received::Died(_)
+                if started.elapsed() < NEVER_SHOWN =>
+            {
                 Outcome::Unavailable
             }
-            Ok(None) | Err(TryRecvError::Disconnected) => Outcome::Cancelled,
+            Received::Item(None) | Received::Finished | Received::Died(_) => Outcome::Cancelled,
         };
         self.pending = None;
         Some(outcome)

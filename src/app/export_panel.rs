@@ -5,12 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
-use std::thread::JoinHandle;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::background::{Job, Received};
 use crate::export::{self, ExportOptions, ExportReport};
 use crate::index::DatasetIndex;
 use crate::job::{self, SizeCheck};
@@ -47,26 +46,22 @@ impl ExportSettings {
     }
 }
 
-/// An export running on its thread.
+/// An export running as a background job. Dropping it cancels the export without waiting; the
+/// export then removes its staging folder on its own.
 pub struct Running {
     /// Where it writes.
     pub out: PathBuf,
     pub(super) done: Arc<AtomicUsize>,
     pub(super) total: Arc<AtomicUsize>,
     pub(super) skipped: Arc<AtomicUsize>,
-    pub(super) cancel: Arc<AtomicBool>,
     pub(super) started: Instant,
-    result: Receiver<Result<ExportReport, String>>,
-    thread: Option<JoinHandle<()>>,
+    job: Job<Result<ExportReport, String>>,
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            // The export checks the flag between samples and removes its partial files.
-            let _ = thread.join();
-        }
+impl Running {
+    /// Asks the export to stop; it keeps nothing.
+    pub(super) fn cancel(&self) {
+        self.job.cancel();
     }
 }
 
@@ -116,6 +111,8 @@ pub struct Source<'a> {
     pub job: &'a LoadJob,
     /// The loader options on screen.
     pub load: &'a LoadOptions,
+    /// Why the images are resized to Keras's default size though no size was set.
+    pub size_fallback: Option<&'a crate::probe::MixedSizes>,
 }
 
 impl ExportPanel {
@@ -129,13 +126,14 @@ impl ExportPanel {
         let ExportState::Running(running) = &self.state else {
             return;
         };
-        let result = match running.result.try_recv() {
-            Ok(result) => result,
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => Err("the export thread stopped unexpectedly".into()),
+        let result = match running.job.try_recv() {
+            Received::Item(result) => result,
+            Received::Empty => return,
+            Received::Died(message) => Err(format!("the export stopped unexpectedly: {message}")),
+            Received::Finished => Err("the export stopped without a result".into()),
         };
         let out = running.out.clone();
-        let cancelled = running.cancel.load(Ordering::Relaxed);
+        let cancelled = running.job.is_cancelled();
         // The disk's free space changed: read it again next frame.
         self.free_space = None;
         self.state = match result {
@@ -170,8 +168,6 @@ impl ExportPanel {
             Arc::new(AtomicUsize::new(source.job.plan.len())),
             Arc::default(),
         );
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = sync_channel(1);
         let index = Arc::clone(source.index);
         let load = source.load.clone();
         let element = settings.element();
@@ -182,30 +178,30 @@ impl ExportPanel {
             strict: false,
             prefetch: 4,
         };
-        let (d, t, s, c) = (
-            Arc::clone(&done),
-            Arc::clone(&total),
-            Arc::clone(&skipped),
-            Arc::clone(&cancel),
-        );
-        let spawned = std::thread::Builder::new()
-            .name("batchscope-export".into())
-            .spawn(move || {
-                let result = run_export(index, &load, element, &options, (&d, &t, &s), &c, &notify);
-                let _ = tx.send(result);
-                notify();
-            });
+        let (d, t, s) = (Arc::clone(&done), Arc::clone(&total), Arc::clone(&skipped));
+        let wake = Arc::clone(&notify);
+        let spawned = Job::spawn("batchscope-export", 1, Some(wake), move |job_out| {
+            let cancel = job_out.cancel_flag();
+            let result = run_export(
+                index,
+                &load,
+                element,
+                &options,
+                (&d, &t, &s),
+                cancel,
+                &notify,
+            );
+            job_out.send(result);
+        });
         match spawned {
-            Ok(thread) => {
+            Ok(job) => {
                 self.state = ExportState::Running(Running {
                     out,
                     done,
                     total,
                     skipped,
-                    cancel,
                     started: Instant::now(),
-                    result: rx,
-                    thread: Some(thread),
+                    job,
                 });
             }
             Err(err) => {
@@ -214,10 +210,10 @@ impl ExportPanel {
         }
     }
 
-    /// Asks the running export to stop; it removes its partial files.
+    /// Asks the running export to stop; it keeps nothing.
     pub fn cancel(&self) {
         if let ExportState::Running(running) = &self.state {
-            running.cancel.store(true, Ordering::Relaxed);
+            running.cancel();
         }
     }
 
@@ -235,14 +231,24 @@ impl ExportPanel {
     pub(super) fn free_space(&mut self, out: &str) -> Option<u64> {
         if self.free_space.as_ref().is_none_or(|(path, _)| path != out) {
             // The nearest existing folder: the output folder may not exist yet.
-            let mut dir = Path::new(out);
-            while !dir.exists() {
-                dir = dir.parent().unwrap_or(Path::new("/"));
-            }
+            let dir = nearest_existing(Path::new(out));
             self.free_space = Some((out.to_owned(), fs4::available_space(dir).ok()));
         }
         self.free_space.as_ref().and_then(|(_, free)| *free)
     }
+}
+
+/// The nearest folder at or above `path` that exists; a relative path's chain ends at `.`.
+pub fn nearest_existing(path: &Path) -> &Path {
+    let mut dir = path;
+    while !dir.exists() {
+        dir = match dir.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            Some(_) => return Path::new("."),
+            None => return Path::new("/"),
+        };
+    }
+    dir
 }
 
 /// Runs on the export thread: plan with every header checked, then the engine's export.
@@ -252,7 +258,7 @@ fn run_export(
     element: Element,
     options: &ExportOptions,
     (done, total, skipped): (&AtomicUsize, &AtomicUsize, &AtomicUsize),
-    cancel: &AtomicBool,
+    cancel: &Arc<AtomicBool>,
     notify: &Notify,
 ) -> Result<ExportReport, String> {
     let job = Arc::new(

@@ -21,6 +21,8 @@ pub enum Action {
     Start(bool),
     /// Show the folder dialog for the output folder.
     ChooseFolder,
+    /// Cancel the running export.
+    Cancel,
 }
 
 /// Draws the panel; returns what the user asked for.
@@ -43,6 +45,12 @@ pub fn export_ui(
         element,
         ..source.job.clone()
     };
+    if let Some(mixed) = source.size_fallback {
+        ui.colored_label(
+            Color32::from_rgb(240, 200, 120),
+            super::browser::size_fallback_note(mixed),
+        );
+    }
     match export::plan_export(&job, settings.label_mode) {
         Ok(plan) => {
             ui.label(format!(
@@ -122,7 +130,9 @@ pub fn export_ui(
     if let Some(notice) = &panel.notice {
         ui.colored_label(Color32::from_rgb(240, 200, 120), notice);
     }
-    state_ui(ui, panel);
+    if let Some(action) = state_ui(ui, panel) {
+        start = Some(action);
+    }
     start
 }
 
@@ -195,7 +205,8 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
     choose
 }
 
-fn state_ui(ui: &mut egui::Ui, panel: &mut ExportPanel) {
+fn state_ui(ui: &mut egui::Ui, panel: &mut ExportPanel) -> Option<Action> {
+    let mut action = None;
     match &panel.state {
         ExportState::Idle => {}
         ExportState::Running(running) => {
@@ -235,13 +246,13 @@ fn state_ui(ui: &mut egui::Ui, panel: &mut ExportPanel) {
                 }
             ));
             if ui.button("Cancel export").clicked() {
-                running.cancel.store(true, Ordering::Relaxed);
+                action = Some(Action::Cancel);
             }
         }
         ExportState::Cancelled => {
             ui.colored_label(
                 Color32::from_rgb(240, 200, 120),
-                "Export cancelled; its partial files were removed.",
+                "Export cancelled; nothing was written.",
             );
         }
         ExportState::Failed(message) => {
@@ -252,6 +263,7 @@ fn state_ui(ui: &mut egui::Ui, panel: &mut ExportPanel) {
         }
         ExportState::Finished(finished) => finished_ui(ui, finished),
     }
+    action
 }
 
 fn finished_ui(ui: &mut egui::Ui, finished: &Finished) {

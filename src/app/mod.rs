@@ -59,6 +59,8 @@ pub enum Command {
     Reconfigure,
     /// Export the dataset on screen (`true`: the user agreed to write into a non-empty folder).
     Export(bool),
+    /// Cancel the running export.
+    CancelExport,
 }
 
 /// The viewer's state.
@@ -227,6 +229,7 @@ impl BatchscopeApp {
                 }
                 Command::Highlight(class) => self.highlight = class,
                 Command::Export(overwrite) => self.start_export(overwrite),
+                Command::CancelExport => self.export.cancel(),
                 Command::Inspect(row) => {
                     if let Some(session) = &self.session {
                         // Start at a zoom that shows the sample about 384 points across.

@@ -65,6 +65,7 @@ impl BatchscopeApp {
             index: &r.index,
             job: &r.job,
             load: &r.options,
+            size_fallback: r.size_fallback.as_ref(),
         });
         match export_view::export_ui(
             ui,
@@ -79,6 +80,7 @@ impl BatchscopeApp {
                 self.commands
                     .push(Command::PickFolder(dialog::Purpose::ExportFolder));
             }
+            Some(export_view::Action::Cancel) => self.commands.push(Command::CancelExport),
             None => {}
         }
     }
@@ -97,6 +99,7 @@ impl BatchscopeApp {
             index: &ready.index,
             job: &ready.job,
             load: &ready.options,
+            size_fallback: ready.size_fallback.as_ref(),
         };
         self.export.start(
             &source,

@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::background::{Job, Received};
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::job;
-use crate::loader::{Batch, LoadJob, Loader, Notify, SampleFailure};
+use crate::loader::{Batch, LoadJob, Loader, LoaderStopped, Notify, SampleFailure};
 use crate::options::LoadOptions;
 use crate::preprocess::Element;
+use crate::probe::MixedSizes;
 
 /// How many batches on each side of the current one are prefetched and kept.
 pub const PREFETCH_RADIUS: usize = 2;
@@ -29,10 +29,12 @@ pub struct Ready {
     pub options: LoadOptions,
     /// Planned samples per class, in label order.
     pub plan_counts: Vec<usize>,
+    /// Set when the images differ in size and no image size was set: the batches are shown (and
+    /// exported) resized to Keras's default 256x256 instead, and this says which files differ.
+    pub size_fallback: Option<MixedSizes>,
     loader: Loader,
     /// Loaded batches near the current one.
     pub batches: BTreeMap<usize, ViewBatch>,
-    requested: Vec<usize>,
 }
 
 impl Ready {
@@ -59,24 +61,15 @@ impl ViewBatch {
     }
 }
 
-/// Background indexing and planning in progress.
+/// What a preparation job produces: the index, the job, and why the image size fell back (if it did).
+type Prepared = Result<(Arc<DatasetIndex>, LoadJob, Option<MixedSizes>), OpenError>;
+
+/// Background indexing and planning in progress. Dropping it cancels the job without waiting.
 struct Preparing {
     files_found: Arc<AtomicUsize>,
-    cancel: Arc<AtomicBool>,
-    result: Receiver<Result<(Arc<DatasetIndex>, LoadJob), OpenError>>,
+    job: Job<Prepared>,
     options: LoadOptions,
     started: Instant,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for Preparing {
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            // The walk checks the flag between folders, so this returns promptly.
-            let _ = thread.join();
-        }
-    }
 }
 
 /// What the session is doing, for drawing.
@@ -99,8 +92,6 @@ pub enum Status<'a> {
 pub enum OpenErrorKind {
     /// The folder is missing, not a folder, or the class list does not match it.
     Folder,
-    /// Native size was asked for and the images differ in size.
-    MixedSizes,
     /// Anything else.
     Other,
 }
@@ -195,30 +186,26 @@ impl Session {
     }
 
     fn prepare(&mut self, options: &LoadOptions, reuse: Option<Arc<DatasetIndex>>) {
-        self.preparing = None; // cancels and joins a previous preparation
+        self.preparing = None; // cancels a previous preparation, which finishes on its own
         let files_found = Arc::new(AtomicUsize::new(0));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = sync_channel(1);
         let (root, opts, notify) = (self.root.clone(), options.clone(), Arc::clone(&self.notify));
-        let (found, flag) = (Arc::clone(&files_found), Arc::clone(&cancel));
-        let spawned = std::thread::Builder::new()
-            .name("batchscope-index".into())
-            .spawn(move || {
-                let result = prepare_job(&root, &opts, reuse, &found, &flag, &notify);
-                if !flag.load(Ordering::Relaxed) {
-                    let _ = tx.send(result);
-                    notify();
-                }
-            });
+        let found = Arc::clone(&files_found);
+        let spawned = Job::spawn(
+            "batchscope-index",
+            1,
+            Some(Arc::clone(&self.notify)),
+            move |out| {
+                let result = prepare_job(&root, &opts, reuse, &found, out.cancel_flag(), &notify);
+                out.send(result);
+            },
+        );
         match spawned {
-            Ok(thread) => {
+            Ok(job) => {
                 self.preparing = Some(Preparing {
                     files_found,
-                    cancel,
-                    result: rx,
+                    job,
                     options: options.clone(),
                     started: Instant::now(),
-                    thread: Some(thread),
                 });
             }
             Err(err) => {
@@ -297,10 +284,16 @@ impl Session {
     pub fn poll(&mut self, budget: Duration) -> bool {
         let mut changed = self.poll_preparing();
         let started = Instant::now();
+        let mut died = None;
         if let Some(ready) = &mut self.ready {
             while started.elapsed() < budget {
-                let Some(batch) = ready.loader.try_recv() else {
-                    break;
+                let batch = match ready.loader.try_recv() {
+                    Ok(Some(batch)) => batch,
+                    Ok(None) | Err(LoaderStopped::Cancelled) => break,
+                    Err(err @ LoaderStopped::Died(_)) => {
+                        died = Some(err.to_string());
+                        break;
+                    }
                 };
                 for SampleFailure {
                     rel_path, reason, ..
@@ -314,7 +307,6 @@ impl Session {
                         self.problems.push(problem);
                     }
                 }
-                ready.requested.retain(|&k| k != batch.number);
                 if batch.number == self.current {
                     self.stale = None;
                 }
@@ -334,14 +326,17 @@ impl Session {
                 .filter(|&k| k < count)
                 .collect();
             ready.batches.retain(|k, _| wanted.contains(k));
-            for k in wanted {
-                if !ready.batches.contains_key(&k)
-                    && !ready.requested.contains(&k)
-                    && ready.loader.request(k)
-                {
-                    ready.requested.push(k);
-                }
-            }
+            // The batch on screen first, then its neighbours; batches no longer near it are dropped
+            // from the loader's queue.
+            let missing: Vec<usize> = wanted
+                .into_iter()
+                .filter(|k| !ready.batches.contains_key(k))
+                .collect();
+            ready.loader.want(&missing);
+        }
+        if let Some(message) = died {
+            self.fail(OpenError::other(message));
+            changed = true;
         }
         changed
     }
@@ -350,18 +345,24 @@ impl Session {
         let Some(preparing) = &self.preparing else {
             return false;
         };
-        let result = match preparing.result.try_recv() {
-            Ok(result) => result,
-            Err(TryRecvError::Empty) => return false,
-            Err(TryRecvError::Disconnected) => Err(OpenError::other(
-                "the indexing thread stopped unexpectedly".to_owned(),
+        let result = match preparing.job.try_recv() {
+            Received::Item(result) => result,
+            Received::Empty => return false,
+            Received::Died(message) => Err(OpenError::other(format!(
+                "the indexing thread stopped unexpectedly: {message}"
+            ))),
+            Received::Finished => Err(OpenError::other(
+                "the indexing thread stopped without a result".to_owned(),
             )),
         };
-        let options = preparing.options.clone();
+        let mut options = preparing.options.clone();
         let old_current = self.current;
         self.preparing = None;
         match result {
-            Ok((index, job)) => {
+            Ok((index, job, size_fallback)) => {
+                if size_fallback.is_some() {
+                    options.preprocess.image_size = Some(job::KERAS_DEFAULT_IMAGE_SIZE);
+                }
                 let job = Arc::new(job);
                 match Loader::on_demand(Arc::clone(&job), Some(Arc::clone(&self.notify))) {
                     Ok(loader) => {
@@ -385,9 +386,9 @@ impl Session {
                             job,
                             options,
                             plan_counts,
+                            size_fallback,
                             loader,
                             batches: BTreeMap::new(),
-                            requested: Vec::new(),
                         });
                         self.failed = None;
                     }
@@ -414,7 +415,7 @@ fn prepare_job(
     found: &Arc<AtomicUsize>,
     cancel: &AtomicBool,
     notify: &Notify,
-) -> Result<(Arc<DatasetIndex>, LoadJob), OpenError> {
+) -> Prepared {
     let index = if let Some(index) = reuse {
         index
     } else {
@@ -437,22 +438,18 @@ fn prepare_job(
     // The viewer checks the first batch's sizes up front and reports later odd sizes per file, so a
     // huge folder shows its first batch without reading every header first.
     let check = job::SizeCheck::First(options.plan.batch_size);
-    let job = job::prepare(
-        Arc::clone(&index),
-        options,
-        Element::default(),
-        check,
-        cancel,
-    )
-    .map_err(|e| {
-        let kind = match e {
-            job::JobError::MixedSizes(_) => OpenErrorKind::MixedSizes,
-            _ => OpenErrorKind::Other,
-        };
-        OpenError {
-            kind,
-            message: e.to_string(),
+    let element = Element::default();
+    let other = |e: job::JobError| OpenError::other(e.to_string());
+    match job::prepare(Arc::clone(&index), options, element, check, cancel) {
+        Ok(job) => Ok((index, job, None)),
+        // Mixed sizes without an image size: show them at Keras's default size, and say so.
+        Err(job::JobError::MixedSizes(mixed)) if options.preprocess.image_size.is_none() => {
+            let mut resized = options.clone();
+            resized.preprocess.image_size = Some(job::KERAS_DEFAULT_IMAGE_SIZE);
+            let job = job::prepare(Arc::clone(&index), &resized, element, check, cancel)
+                .map_err(other)?;
+            Ok((index, job, Some(mixed)))
         }
-    })?;
-    Ok((index, job))
+        Err(e) => Err(other(e)),
+    }
 }

@@ -2,10 +2,13 @@
 //! `manifest.csv` and `skipped.csv`, in one pass, so row `i` of every file describes the same sample.
 //!
 //! Guarantees: memory is bounded by the loader's prefetch depth, not by N; the `.npy` headers are
-//! rewritten in place for the final N when files were skipped; everything is written under `.partial`
-//! names and renamed only once complete, so a cancelled or failed export leaves no file that looks valid;
-//! the free space is checked before the first byte is written.
+//! rewritten in place for the final N when files were skipped; all or nothing: everything is written
+//! into a staging folder and swapped into place in one atomic step once complete and synced (see
+//! [`staging`]), so a cancelled, failed or killed export leaves the earlier export whole; the free
+//! space is checked before the first byte is written; an export that could read no image at all is a
+//! failure, not an empty success.
 
+mod staging;
 mod writer;
 
 use std::fs;
@@ -15,12 +18,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::loader::{LoadJob, Loader, SampleFailure};
+use crate::loader::{LoadJob, Loader, LoaderStopped, SampleFailure};
 use crate::npy::NpyDtype;
 use crate::options::{Dtype, LabelMode};
 use writer::Writer;
 
-/// The files an export writes, in the order they are renamed into place.
+/// The files an export writes into its output folder.
 pub const OUTPUT_FILES: [&str; 5] = [
     "images.npy",
     "labels.npy",
@@ -28,7 +31,6 @@ pub const OUTPUT_FILES: [&str; 5] = [
     "manifest.csv",
     "skipped.csv",
 ];
-const PARTIAL_SUFFIX: &str = ".partial";
 
 /// Export choices beyond the loader's.
 #[derive(Clone, Debug)]
@@ -83,6 +85,56 @@ pub enum ExportError {
     /// The output path is a file.
     #[error("the output path is a file, not a folder: {0:?}")]
     OutIsFile(PathBuf),
+    /// The output path is a symbolic link (an export replaces the folder at its path).
+    #[error(
+        "the output path is a symbolic link; give the folder it points to, or a new folder: {0:?}"
+    )]
+    OutIsLink(PathBuf),
+    /// The output folder holds a subfolder (an export replaces the folder's files, and cannot keep
+    /// a subfolder across the swap).
+    #[error(
+        "the output folder holds a folder ({folder:?}); choose a new folder, or one with files only: {path:?}"
+    )]
+    OutHasFolder {
+        /// The subfolder.
+        folder: PathBuf,
+        /// The output folder.
+        path: PathBuf,
+    },
+    /// The output folder is inside the dataset, where the next index would read it as data.
+    #[error(
+        "the output folder is inside the dataset folder {dataset:?}, where it would be read as a class next time; choose a folder outside it: {path:?}"
+    )]
+    OutInsideDataset {
+        /// The dataset folder.
+        dataset: PathBuf,
+        /// The output folder.
+        path: PathBuf,
+    },
+    /// Another export is writing to the same folder.
+    #[error("another batchscope export is writing to this folder; wait for it to finish: {0:?}")]
+    Busy(PathBuf),
+    /// The output folder was deleted or replaced while the export ran.
+    #[error(
+        "the output folder was deleted or replaced while exporting; nothing was written: {0:?}"
+    )]
+    OutReplaced(PathBuf),
+    /// Every planned file failed to load.
+    #[error(
+        "no image could be read: all {count} files were skipped{where_}",
+        where_ = if *skipped_csv { " (reasons in skipped.csv)" } else { "; the earlier export was kept" }
+    )]
+    NothingExported {
+        /// Files skipped.
+        count: usize,
+        /// Their reasons, in plan order.
+        skipped: Vec<SampleFailure>,
+        /// Whether `skipped.csv` was written to the output folder.
+        skipped_csv: bool,
+    },
+    /// The loader thread panicked (a bug).
+    #[error("the loader stopped unexpectedly: {0}")]
+    LoaderDied(String),
     /// The output folder has files and overwriting was not asked for.
     #[error(
         "the output folder is not empty (use --overwrite to replace batchscope's files in it): {0:?}"
@@ -222,61 +274,44 @@ pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, E
     })
 }
 
-/// Deletes the `.partial` files unless the export got to renaming them.
-struct PartialFiles {
-    dir: PathBuf,
-    committed: bool,
-}
-
-impl PartialFiles {
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(format!("{name}{PARTIAL_SUFFIX}"))
-    }
-}
-
-impl Drop for PartialFiles {
-    fn drop(&mut self) {
-        if !self.committed {
-            for name in OUTPUT_FILES {
-                // Best effort: the file may never have been created.
-                let _ = fs::remove_file(self.path(name));
-            }
+/// Refuses an output folder inside the dataset folder (it would be indexed as data next time).
+fn check_out_outside(out: &Path, dataset: &Path) -> Result<(), ExportError> {
+    // The nearest existing ancestor decides: the output folder itself may not exist yet.
+    let mut existing = out;
+    while fs::symlink_metadata(existing).is_err() {
+        match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => existing = p,
+            _ => return Ok(()),
         }
     }
-}
-
-/// Checks the output folder and creates it if missing.
-fn prepare_out(options: &ExportOptions) -> Result<(), ExportError> {
-    let out = &options.out;
-    match fs::metadata(out) {
-        Ok(meta) if !meta.is_dir() => return Err(ExportError::OutIsFile(out.clone())),
-        Ok(_) => {
-            let mut entries =
-                fs::read_dir(out).map_err(io_err("reading the output folder", out))?;
-            if entries.next().is_some() && !options.overwrite {
-                return Err(ExportError::OutNotEmpty(out.clone()));
-            }
-        }
-        Err(_) => fs::create_dir_all(out).map_err(io_err("creating the output folder", out))?,
+    let (Ok(dir), Ok(dataset_dir)) = (fs::canonicalize(existing), fs::canonicalize(dataset)) else {
+        return Ok(());
+    };
+    if dir.starts_with(&dataset_dir) {
+        return Err(ExportError::OutInsideDataset {
+            dataset: dataset.to_path_buf(),
+            path: out.to_path_buf(),
+        });
     }
     Ok(())
 }
 
 /// Exports every batch of `job`. `on_progress` is called after each batch; setting `cancel` stops the
-/// export and removes its partial files.
+/// export (and its loader, within a sample) and keeps nothing of it.
 pub fn export(
     job: &Arc<LoadJob>,
     options: &ExportOptions,
     on_progress: &mut dyn FnMut(ExportProgress),
-    cancel: &AtomicBool,
+    cancel: &Arc<AtomicBool>,
 ) -> Result<ExportReport, ExportError> {
     let started = Instant::now();
     let export_plan = plan_export(job, options.label_mode)?;
     if job.plan.is_empty() {
         return Err(ExportError::Empty(job.index.root.clone()));
     }
-    prepare_out(options)?;
     let out = &options.out;
+    check_out_outside(out, &job.index.root)?;
+    let staging = staging::Staging::begin(out, options.overwrite)?;
     let available = fs4::available_space(out).map_err(io_err("reading the free space of", out))?;
     if available < export_plan.total_bytes {
         return Err(ExportError::NoSpace {
@@ -288,31 +323,31 @@ pub fn export(
         });
     }
 
-    let mut partial = PartialFiles {
-        dir: out.clone(),
-        committed: false,
-    };
-    let mut writer = Writer::create(&partial, job, &export_plan, options.label_mode)?;
-    let loader =
-        Loader::sequential(Arc::clone(job), options.prefetch, None).map_err(ExportError::Thread)?;
+    let mut writer = Writer::create(&staging, job, &export_plan, options.label_mode)?;
+    let loader = Loader::sequential(Arc::clone(job), options.prefetch, Arc::clone(cancel), None)
+        .map_err(ExportError::Thread)?;
     let mut progress = ExportProgress {
         total: job.plan.len(),
         ..ExportProgress::default()
     };
     let mut skipped = Vec::new();
-    while let Some(batch) = loader.recv() {
+    loop {
+        let batch = match loader.recv() {
+            Ok(Some(batch)) => batch,
+            Ok(None) => break,
+            Err(LoaderStopped::Cancelled) => return Err(ExportError::Cancelled),
+            Err(LoaderStopped::Died(message)) => return Err(ExportError::LoaderDied(message)),
+        };
         if cancel.load(Ordering::Relaxed) {
-            break;
+            return Err(ExportError::Cancelled);
         }
         if options.strict
             && let Some(failure) = batch.failures.first()
         {
-            {
-                return Err(ExportError::Strict {
-                    path: job.index.root.join(&failure.rel_path),
-                    reason: failure.reason.clone(),
-                });
-            }
+            return Err(ExportError::Strict {
+                path: job.index.root.join(&failure.rel_path),
+                reason: failure.reason.clone(),
+            });
         }
         writer.write_batch(&batch, &job.index)?;
         progress.done += batch.samples.len() + batch.failures.len();
@@ -321,29 +356,34 @@ pub fn export(
         loader.recycle(batch.pixels);
         on_progress(progress);
     }
-    if cancel.load(Ordering::Relaxed) || progress.done < progress.total {
-        loader.cancel();
+    drop(loader);
+    if cancel.load(Ordering::Relaxed) {
         return Err(ExportError::Cancelled);
     }
-    drop(loader);
-    let exported = writer.rows;
-    writer.finish(&partial, &skipped, &job.index)?;
-
-    // Everything is complete on disk: move it into place, then forget the partial names.
-    let mut files = Vec::new();
-    for name in OUTPUT_FILES {
-        let from = partial.path(name);
-        let to = out.join(name);
-        if from.exists() {
-            fs::rename(&from, &to).map_err(io_err("renaming into place", &to))?;
-            let len = fs::metadata(&to).map_or(0, |m| m.len());
-            files.push((to, len));
-        } else if to.exists() {
-            // A labels.npy from an earlier export with labels would no longer match the images.
-            fs::remove_file(&to).map_err(io_err("removing a stale file", &to))?;
-        }
+    if progress.done < progress.total {
+        return Err(ExportError::LoaderDied(format!(
+            "it stopped after {} of {} images",
+            progress.done, progress.total
+        )));
     }
-    partial.committed = true;
+    let exported = writer.rows;
+    if exported == 0 {
+        // Nothing to train on is a failure. The reasons go to skipped.csv, unless that would replace
+        // an earlier export: a failed run never destroys a good one.
+        let skipped_csv = !staging.had_export();
+        if skipped_csv {
+            writer.abandon(&staging)?;
+            writer::write_skipped(&staging.path("skipped.csv"), &skipped)?;
+            staging.commit()?;
+        }
+        return Err(ExportError::NothingExported {
+            count: skipped.len(),
+            skipped,
+            skipped_csv,
+        });
+    }
+    writer.finish(&staging, &skipped, &job.index)?;
+    let files = staging.commit()?;
     Ok(ExportReport {
         exported,
         skipped,

@@ -1,18 +1,20 @@
-//! The open `.partial` files of a running export and how a batch is written into them: image rows,
-//! label rows per label mode, and manifest rows, all for the same samples in the same order.
+//! The open files of a running export (in its staging folder) and how a batch is written into them:
+//! image rows, label rows per label mode, and manifest rows, all for the same samples in the same order.
+//! Every file is synced to disk when finished, before the staging folder is swapped into place.
 
 use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
-use super::{ExportError, ExportPlan, PartialFiles, io_err, manifest_path_bytes};
+use super::staging::Staging;
+use super::{ExportError, ExportPlan, io_err, manifest_path_bytes};
 use crate::index::DatasetIndex;
 use crate::loader::{Batch, LoadJob, Pixels, SampleFailure};
 use crate::npy::NpyWriter;
 use crate::options::LabelMode;
 
-/// The open `.partial` files of a running export.
+/// The open files of a running export.
 pub(super) struct Writer {
     images: NpyWriter,
     labels: Option<NpyWriter>,
@@ -25,12 +27,12 @@ pub(super) struct Writer {
 
 impl Writer {
     pub(super) fn create(
-        partial: &PartialFiles,
+        staging: &Staging,
         job: &LoadJob,
         plan: &ExportPlan,
         label_mode: LabelMode,
     ) -> Result<Self, ExportError> {
-        let images_path = partial.path("images.npy");
+        let images_path = staging.path("images.npy");
         let images = NpyWriter::create(
             &images_path,
             plan.images_dtype,
@@ -40,7 +42,7 @@ impl Writer {
         .map_err(io_err("creating", &images_path))?;
         let labels = match &plan.labels {
             Some((shape, dtype)) => {
-                let path = partial.path("labels.npy");
+                let path = staging.path("labels.npy");
                 Some(
                     NpyWriter::create(&path, *dtype, job.plan.len(), &shape[1..])
                         .map_err(io_err("creating", &path))?,
@@ -48,7 +50,7 @@ impl Writer {
             }
             None => None,
         };
-        let manifest_path = partial.path("manifest.csv");
+        let manifest_path = staging.path("manifest.csv");
         let file = File::create(&manifest_path).map_err(io_err("creating", &manifest_path))?;
         let mut manifest = csv::Writer::from_writer(BufWriter::new(file));
         manifest
@@ -70,6 +72,9 @@ impl Writer {
         batch: &Batch,
         index: &DatasetIndex,
     ) -> Result<(), ExportError> {
+        if batch.samples.is_empty() {
+            return Ok(());
+        }
         let images_bytes: Cow<'_, [u8]> = match &batch.pixels {
             Pixels::U8(v) => Cow::Borrowed(v),
             Pixels::F32(v) => f32_le_bytes(v),
@@ -99,7 +104,7 @@ impl Writer {
                 .write_rows(&bytes)
                 .map_err(|source| ExportError::Io {
                     action: "writing labels.npy",
-                    path: self.manifest_path.with_file_name("labels.npy.partial"),
+                    path: self.manifest_path.with_file_name("labels.npy"),
                     source,
                 })?;
         }
@@ -129,57 +134,90 @@ impl Writer {
     fn io(&self, action: &'static str, source: io::Error) -> ExportError {
         ExportError::Io {
             action,
-            path: self.manifest_path.with_file_name("images.npy.partial"),
+            path: self.manifest_path.with_file_name("images.npy"),
             source,
         }
     }
 
     pub(super) fn finish(
         self,
-        partial: &PartialFiles,
+        staging: &Staging,
         skipped: &[SampleFailure],
         index: &DatasetIndex,
     ) -> Result<(), ExportError> {
-        let images_path = partial.path("images.npy");
+        let images_path = staging.path("images.npy");
         self.images
             .finish()
             .map_err(io_err("finishing", &images_path))?;
         if let Some(labels) = self.labels {
-            let path = partial.path("labels.npy");
+            let path = staging.path("labels.npy");
             labels.finish().map_err(io_err("finishing", &path))?;
         }
-        let mut manifest = self.manifest.into_inner().map_err(|e| ExportError::Io {
+        let manifest = self.manifest.into_inner().map_err(|e| ExportError::Io {
             action: "finishing",
             path: self.manifest_path.clone(),
             source: io::Error::other(e.to_string()),
         })?;
-        manifest
-            .flush()
-            .map_err(io_err("finishing", &self.manifest_path))?;
+        sync(manifest, &self.manifest_path)?;
 
-        let names_path = partial.path("class_names.json");
+        let names_path = staging.path("class_names.json");
         let json = serde_json::to_vec(&index.class_names).map_err(|e| ExportError::Io {
             action: "encoding",
             path: names_path.clone(),
             source: io::Error::other(e),
         })?;
-        fs::write(&names_path, json).map_err(io_err("writing", &names_path))?;
+        let mut names = File::create(&names_path).map_err(io_err("creating", &names_path))?;
+        names
+            .write_all(&json)
+            .map_err(io_err("writing", &names_path))?;
+        names.sync_all().map_err(io_err("syncing", &names_path))?;
 
-        let skipped_path = partial.path("skipped.csv");
-        let file = File::create(&skipped_path).map_err(io_err("creating", &skipped_path))?;
-        let mut csv = csv::Writer::from_writer(BufWriter::new(file));
-        csv.write_record(["path", "reason"])
-            .map_err(|e| csv_err(e, &skipped_path))?;
-        for failure in skipped {
-            csv.write_record([
-                manifest_path_bytes(&failure.rel_path).as_slice(),
-                failure.reason.as_bytes(),
-            ])
-            .map_err(|e| csv_err(e, &skipped_path))?;
+        write_skipped(&staging.path("skipped.csv"), skipped)
+    }
+
+    /// Closes and removes the files written so far (an export that will not keep its arrays).
+    pub(super) fn abandon(self, staging: &Staging) -> Result<(), ExportError> {
+        drop(self);
+        for name in ["images.npy", "labels.npy", "manifest.csv"] {
+            let path = staging.path(name);
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(io_err("removing", &path)(e));
+                }
+                _ => {}
+            }
         }
-        csv.flush().map_err(io_err("finishing", &skipped_path))?;
         Ok(())
     }
+}
+
+/// Writes `skipped.csv` (`path,reason`, one row per failure in plan order) and syncs it.
+pub(super) fn write_skipped(path: &Path, skipped: &[SampleFailure]) -> Result<(), ExportError> {
+    let file = File::create(path).map_err(io_err("creating", path))?;
+    let mut csv = csv::Writer::from_writer(BufWriter::new(file));
+    csv.write_record(["path", "reason"])
+        .map_err(|e| csv_err(e, path))?;
+    for failure in skipped {
+        csv.write_record([
+            manifest_path_bytes(&failure.rel_path).as_slice(),
+            failure.reason.as_bytes(),
+        ])
+        .map_err(|e| csv_err(e, path))?;
+    }
+    let file = csv.into_inner().map_err(|e| ExportError::Io {
+        action: "finishing",
+        path: path.to_path_buf(),
+        source: io::Error::other(e.to_string()),
+    })?;
+    sync(file, path)
+}
+
+/// Flushes a buffered file and syncs it to disk.
+fn sync(file: BufWriter<File>, path: &Path) -> Result<(), ExportError> {
+    let file = file
+        .into_inner()
+        .map_err(|e| io_err("finishing", path)(e.into_error()))?;
+    file.sync_all().map_err(io_err("syncing", path))
 }
 
 fn csv_err(err: csv::Error, path: &Path) -> ExportError {

@@ -1,0 +1,378 @@
+//! All-or-nothing output folders. An export writes into a staging folder beside its output folder
+//! (same filesystem), fsyncs every file and the staging folder, then swaps the two folders in one
+//! atomic step (`renameat2(RENAME_EXCHANGE)`) and removes the old contents.
+//!
+//! Guarantees, whatever instant the process is killed at:
+//! - a reader of the output folder sees the complete old export or the complete new one, never a mix;
+//! - leftovers (a killed run's staging folder, or the old export it had swapped out) are found by name
+//!   beside the output folder and removed by the next export to it, once no live process holds them;
+//! - two exports to one folder exclude each other: each holds an exclusive lock on the output folder
+//!   (and on its staging folder) for its whole run, and the second is refused with a clear message;
+//! - the output folder is checked to still be the one that was locked before the swap, so a folder
+//!   deleted or replaced during the export fails the export instead of reporting success;
+//! - a user's own files in the output folder survive: just before the swap they are hard-linked into
+//!   the staging folder, and afterwards only batchscope's files and those links are removed from the old
+//!   folder (a subfolder in the output folder is refused before writing); a folder the run created is
+//!   removed when it fails.
+
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{ExportError, OUTPUT_FILES, io_err};
+
+/// Marks the staging folders of an output folder `out`: `.<out's name>.batchscope-<pid>-<n>`.
+const STAGING_TAG: &str = ".batchscope-";
+
+/// Names an earlier version wrote while exporting (`images.npy.partial`): leftovers, never promoted.
+const LEGACY_PARTIAL_SUFFIX: &str = ".partial";
+
+/// An export's staging folder and its locks, from the checks before writing to the swap.
+pub(super) struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    /// Held on the output folder for the whole run.
+    out_lock: File,
+    /// Held on the staging folder: a live owner, so other runs leave it alone.
+    _dir_lock: File,
+    /// Folders this run created for the output (deepest first), removed again if it fails.
+    created: Vec<PathBuf>,
+    /// Whether the output folder held batchscope files before this run.
+    had_export: bool,
+    committed: bool,
+}
+
+/// Whether `name` is a file an export writes into its output folder.
+pub(super) fn is_export_file(name: &str) -> bool {
+    OUTPUT_FILES.contains(&name)
+        || name
+            .strip_suffix(LEGACY_PARTIAL_SUFFIX)
+            .is_some_and(|base| OUTPUT_FILES.contains(&base))
+}
+
+impl Staging {
+    /// Checks, creates and locks the output folder, removes leftovers of killed runs beside it, and
+    /// creates the staging folder.
+    pub(super) fn begin(out: &Path, overwrite: bool) -> Result<Self, ExportError> {
+        let created = create_out(out)?;
+        let result = Self::lock_and_stage(out, overwrite, created.clone());
+        if result.is_err() {
+            remove_created(&created);
+        }
+        result
+    }
+
+    fn lock_and_stage(
+        out: &Path,
+        overwrite: bool,
+        created: Vec<PathBuf>,
+    ) -> Result<Self, ExportError> {
+        let out_lock = lock_folder(out)?;
+        let parent = parent_of(out);
+        let name = out
+            .file_name()
+            .ok_or_else(|| ExportError::OutIsFile(out.to_path_buf()))?
+            .to_string_lossy()
+            .into_owned();
+        let prefix = format!(".{name}{STAGING_TAG}");
+        remove_leftovers(&parent, &prefix);
+
+        let (mut had_export, mut non_empty) = (false, false);
+        for entry in fs::read_dir(out).map_err(io_err("reading the output folder", out))? {
+            let entry = entry.map_err(io_err("reading the output folder", out))?;
+            non_empty = true;
+            if is_export_file(&entry.file_name().to_string_lossy()) {
+                had_export = true;
+            } else if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                return Err(ExportError::OutHasFolder {
+                    folder: entry.path(),
+                    path: out.to_path_buf(),
+                });
+            }
+        }
+        if non_empty && !overwrite {
+            return Err(ExportError::OutNotEmpty(out.to_path_buf()));
+        }
+
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dir = parent.join(format!(
+            "{prefix}{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir(&dir).map_err(io_err(
+            "creating the staging folder beside the output folder",
+            &dir,
+        ))?;
+        let dir_lock = match lock_folder(&dir) {
+            Ok(lock) => lock,
+            Err(err) => {
+                let _ = fs::remove_dir(&dir);
+                return Err(err);
+            }
+        };
+        Ok(Self {
+            out: out.to_path_buf(),
+            dir,
+            out_lock,
+            _dir_lock: dir_lock,
+            created,
+            had_export,
+            committed: false,
+        })
+    }
+
+    /// Where the export writes file `name` before the swap.
+    pub(super) fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Whether the output folder held an earlier export.
+    pub(super) fn had_export(&self) -> bool {
+        self.had_export
+    }
+
+    /// Makes the staged files the output folder's contents in one atomic step. Every staged file must
+    /// already be synced; this syncs the folders. Returns the output files with their sizes.
+    pub(super) fn commit(mut self) -> Result<Vec<(PathBuf, u64)>, ExportError> {
+        let out = self.out.clone();
+        let dir = self.dir.clone();
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err("syncing the staging folder", &dir))?;
+        self.check_out_is_ours()?;
+        self.link_other_files()?;
+        test_hook("before-swap");
+        swap(&dir, &out).map_err(io_err("swapping the new export into place", &out))?;
+        self.committed = true;
+        test_hook("after-swap");
+        let parent = parent_of(&out);
+        File::open(&parent)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err("syncing the folder holding", &out))?;
+        // The old export is now at the staging path. A kill from here on leaves it as a leftover that
+        // the next export removes.
+        remove_staged(&dir, &out);
+        let mut files = Vec::new();
+        for name in OUTPUT_FILES {
+            let path = out.join(name);
+            if let Ok(meta) = fs::metadata(&path) {
+                files.push((path, meta.len()));
+            }
+        }
+        Ok(files)
+    }
+
+    /// Hard-links the output folder's other files (the user's) into the staging folder, so they are
+    /// there after the swap.
+    fn link_other_files(&self) -> Result<(), ExportError> {
+        for entry in
+            fs::read_dir(&self.out).map_err(io_err("reading the output folder", &self.out))?
+        {
+            let entry = entry.map_err(io_err("reading the output folder", &self.out))?;
+            let name = entry.file_name();
+            if is_export_file(&name.to_string_lossy()) {
+                continue;
+            }
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                return Err(ExportError::OutHasFolder {
+                    folder: entry.path(),
+                    path: self.out.clone(),
+                });
+            }
+            let to = self.dir.join(&name);
+            fs::hard_link(entry.path(), &to)
+                .map_err(io_err("keeping a file of the output folder", &entry.path()))?;
+        }
+        Ok(())
+    }
+
+    /// Fails if the folder at the output path is no longer the one this run locked.
+    fn check_out_is_ours(&self) -> Result<(), ExportError> {
+        let locked = self
+            .out_lock
+            .metadata()
+            .map_err(io_err("reading the output folder", &self.out))?;
+        match fs::symlink_metadata(&self.out) {
+            Ok(now) if now.dev() == locked.dev() && now.ino() == locked.ino() => Ok(()),
+            _ => Err(ExportError::OutReplaced(self.out.clone())),
+        }
+    }
+}
+
+impl Drop for Staging {
+    /// An export that did not commit removes its staging folder and the folders it created.
+    fn drop(&mut self) {
+        if !self.committed {
+            remove_staged(&self.dir, &self.out);
+            remove_created(&self.created);
+        }
+    }
+}
+
+/// The folder holding `out` (`.` for a bare name).
+fn parent_of(out: &Path) -> PathBuf {
+    match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Creates `out` and any missing parents; returns the folders created, deepest first.
+fn create_out(out: &Path) -> Result<Vec<PathBuf>, ExportError> {
+    match fs::symlink_metadata(out) {
+        Ok(meta) if meta.is_dir() => return Ok(Vec::new()),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return match fs::metadata(out) {
+                Ok(target) if target.is_dir() => Err(ExportError::OutIsLink(out.to_path_buf())),
+                Ok(_) => Err(ExportError::OutIsFile(out.to_path_buf())),
+                Err(_) => Err(ExportError::OutIsLink(out.to_path_buf())),
+            };
+        }
+        Ok(_) => return Err(ExportError::OutIsFile(out.to_path_buf())),
+        Err(_) => {}
+    }
+    let mut missing = Vec::new();
+    let mut dir = Some(out);
+    while let Some(d) = dir {
+        if d.as_os_str().is_empty() || fs::symlink_metadata(d).is_ok() {
+            break;
+        }
+        missing.push(d.to_path_buf());
+        dir = d.parent();
+    }
+    fs::create_dir_all(out).map_err(io_err("creating the output folder", out))?;
+    Ok(missing)
+}
+
+/// Removes the folders in `created` (deepest first) that are empty.
+fn remove_created(created: &[PathBuf]) {
+    for dir in created {
+        if fs::remove_dir(dir).is_err() {
+            break;
+        }
+    }
+}
+
+/// Opens `dir` and takes an exclusive lock on it, refusing if another process holds it. Retries
+/// when the path was swapped between opening and locking, so the lock is on the folder now there.
+fn lock_folder(dir: &Path) -> Result<File, ExportError> {
+    loop {
+        let file = File::open(dir).map_err(io_err("opening the output folder", dir))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(ExportError::Busy(dir.to_path_buf()));
+            }
+            Err(fs::TryLockError::Error(err)) => {
+                return Err(io_err("locking the output folder", dir)(err));
+            }
+        }
+        let locked = file
+            .metadata()
+            .map_err(io_err("reading the output folder", dir))?;
+        match fs::metadata(dir) {
+            Ok(now) if now.dev() == locked.dev() && now.ino() == locked.ino() => return Ok(file),
+            Ok(_) => {}
+            Err(err) => return Err(io_err("reading the output folder", dir)(err)),
+        }
+    }
+}
+
+/// Removes staging folders named `<prefix>…` in `parent` whose owner is gone (their lock is free).
+fn remove_leftovers(parent: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_dir() {
+            continue;
+        }
+        // A live export holds its staging folder locked; a free lock means its owner died.
+        if let Ok(file) = File::open(&path)
+            && file.try_lock().is_ok()
+        {
+            remove_staged(&path, &parent.join(prefix_target(prefix)));
+        }
+    }
+}
+
+/// The output folder's name in a staging prefix `.<name>.batchscope-`.
+fn prefix_target(prefix: &str) -> &str {
+    prefix
+        .strip_prefix('.')
+        .and_then(|p| p.strip_suffix(STAGING_TAG))
+        .unwrap_or(prefix)
+}
+
+/// Removes a staging folder (or an old export swapped out to its name): batchscope's files, and links
+/// to files that are also in `out` (the user's files, kept there). Anything else is left, and with it
+/// the folder: nothing a user might need is deleted.
+fn remove_staged(dir: &Path, out: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let path = entry.path();
+        let ours = is_export_file(&name.to_string_lossy());
+        let linked = || match (
+            fs::symlink_metadata(&path),
+            fs::symlink_metadata(out.join(&name)),
+        ) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        if ours || linked() {
+            let _ = fs::remove_file(&path);
+        }
+    }
+    let _ = fs::remove_dir(dir);
+}
+
+/// Exchanges the folders at `a` and `b` atomically.
+#[cfg(target_os = "linux")]
+fn swap(a: &Path, b: &Path) -> io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(()),
+        // A filesystem without RENAME_EXCHANGE (some network filesystems): fall back to two renames.
+        Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {
+            swap_by_renames(a, b)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn swap(a: &Path, b: &Path) -> io::Result<()> {
+    swap_by_renames(a, b)
+}
+
+/// Two renames through a third name beside `a`. A kill between them leaves `b` missing (never a mix)
+/// and the old export beside it under the staging prefix, where the next export finds it.
+fn swap_by_renames(a: &Path, b: &Path) -> io::Result<()> {
+    let aside = a.with_extension("old");
+    debug_assert!(aside.to_string_lossy().contains(STAGING_TAG));
+    fs::rename(b, &aside)?;
+    fs::rename(a, b)?;
+    fs::rename(&aside, a)
+}
+
+/// Test-only: `BATCHSCOPE_TEST_KILL_AT=<point>` aborts the process at that point of the commit, the
+/// way SIGKILL would (no destructors, no cleanup), so tests can check what a kill there leaves.
+fn test_hook(point: &str) {
+    if std::env::var_os("BATCHSCOPE_TEST_KILL_AT").is_some_and(|p| p == point) {
+        std::process::abort();
+    }
+}
