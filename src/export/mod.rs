@@ -355,6 +355,9 @@ pub fn export(
         skipped.extend(batch.failures);
         loader.recycle(batch.pixels);
         on_progress(progress);
+        if batch.number == 0 {
+            staging::test_point("after-first-batch");
+        }
     }
     drop(loader);
     if cancel.load(Ordering::Relaxed) {

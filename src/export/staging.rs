@@ -144,10 +144,10 @@ impl Staging {
             .map_err(io_err("syncing the staging folder", &dir))?;
         self.check_out_is_ours()?;
         self.link_other_files()?;
-        test_hook("before-swap");
+        test_point("before-swap");
         swap(&dir, &out).map_err(io_err("swapping the new export into place", &out))?;
         self.committed = true;
-        test_hook("after-swap");
+        test_point("after-swap");
         let parent = parent_of(&out);
         File::open(&parent)
             .and_then(|d| d.sync_all())
@@ -369,10 +369,29 @@ fn swap_by_renames(a: &Path, b: &Path) -> io::Result<()> {
     fs::rename(&aside, a)
 }
 
-/// Test-only: `BATCHSCOPE_TEST_KILL_AT=<point>` aborts the process at that point of the commit, the
-/// way SIGKILL would (no destructors, no cleanup), so tests can check what a kill there leaves.
-fn test_hook(point: &str) {
+/// Test-only hooks at named points of an export (`after-first-batch`, `before-swap`, `after-swap`), so
+/// tests can stop a real process exactly there:
+/// - `BATCHSCOPE_TEST_KILL_AT=<point>`: the process sends itself SIGKILL (no destructors, no cleanup);
+/// - `BATCHSCOPE_TEST_HOLD_AT=<point>` with `BATCHSCOPE_TEST_HOLD_FILE=<path>`: creates `<path>.held`,
+///   then waits until `<path>` exists.
+///
+/// Unset (always, outside tests) each is one environment lookup per point.
+pub(super) fn test_point(point: &str) {
     if std::env::var_os("BATCHSCOPE_TEST_KILL_AT").is_some_and(|p| p == point) {
-        std::process::abort();
+        let pid = std::process::id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status();
+        std::process::abort(); // not reached: SIGKILL cannot be caught
+    }
+    if std::env::var_os("BATCHSCOPE_TEST_HOLD_AT").is_some_and(|p| p == point)
+        && let Some(release) = std::env::var_os("BATCHSCOPE_TEST_HOLD_FILE").map(PathBuf::from)
+    {
+        let mut held = release.clone().into_os_string();
+        held.push(".held");
+        let _ = File::create(&held);
+        while !release.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 }
