@@ -27,7 +27,11 @@ fn s(p: &Path) -> &str {
 fn two_datasets(root: &Path) -> (PathBuf, PathBuf) {
     let (old, new) = (root.join("old"), root.join("new"));
     for i in 0..5 {
-        save(&old, &format!("{}/{i}.png", ["a", "b"][i as usize % 2]), &pattern(6, 5, i));
+        save(
+            &old,
+            &format!("{}/{i}.png", ["a", "b"][i as usize % 2]),
+            &pattern(6, 5, i),
+        );
     }
     for i in 0..7 {
         let class = ["x", "y", "z"][i as usize % 3];
@@ -52,7 +56,15 @@ fn contents(out: &Path) -> BTreeMap<String, Vec<u8>> {
 
 fn export_cmd(data: &Path, out: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_batchscope"));
-    cmd.args(["export", s(data), "--out", s(out), "--overwrite", "--batch-size", "2"]);
+    cmd.args([
+        "export",
+        s(data),
+        "--out",
+        s(out),
+        "--overwrite",
+        "--batch-size",
+        "2",
+    ]);
     cmd
 }
 
@@ -90,7 +102,14 @@ fn a_kill_at_any_point_of_a_replacing_export_leaves_the_old_export_or_the_new_on
     let (old, new) = two_datasets(dir.path());
     // The two possible correct outcomes, made by uninterrupted runs.
     let reference_new = dir.path().join("reference_new");
-    batchscope_ok(&["export", s(&new), "--out", s(&reference_new), "--batch-size", "2"]);
+    batchscope_ok(&[
+        "export",
+        s(&new),
+        "--out",
+        s(&reference_new),
+        "--batch-size",
+        "2",
+    ]);
     let new_files = contents(&reference_new);
 
     for (point, expect_new) in [
@@ -123,7 +142,15 @@ fn a_kill_at_any_point_of_a_replacing_export_leaves_the_old_export_or_the_new_on
         assert_eq!(leftovers(&out).len(), 1, "{point}: {:?}", leftovers(&out));
 
         // The next run removes the leftovers and completes.
-        batchscope_ok(&["export", s(&new), "--out", s(&out), "--overwrite", "--batch-size", "2"]);
+        batchscope_ok(&[
+            "export",
+            s(&new),
+            "--out",
+            s(&out),
+            "--overwrite",
+            "--batch-size",
+            "2",
+        ]);
         assert_eq!(contents(&out), new_files, "{point}");
         assert_eq!(leftovers(&out), Vec::<String>::new(), "{point}");
     }
@@ -150,7 +177,10 @@ fn a_second_export_to_a_folder_in_use_is_refused_and_the_first_completes() {
     write(dir.path(), "release", b"");
     let first = first.wait_with_output().unwrap();
     assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
-    assert_eq!(common::read_npy(&out.join("images.npy")).shape, [5, 5, 6, 3]);
+    assert_eq!(
+        common::read_npy(&out.join("images.npy")).shape,
+        [5, 5, 6, 3]
+    );
     assert_eq!(leftovers(&out), Vec::<String>::new());
 }
 
@@ -196,7 +226,12 @@ fn a_stray_partial_file_from_a_killed_run_is_never_promoted() {
     let names: Vec<String> = contents(&out).into_keys().collect();
     assert_eq!(
         names,
-        ["class_names.json", "images.npy", "manifest.csv", "skipped.csv"]
+        [
+            "class_names.json",
+            "images.npy",
+            "manifest.csv",
+            "skipped.csv"
+        ]
     );
 }
 
@@ -214,7 +249,11 @@ fn a_users_files_in_the_output_folder_survive_a_replacing_export() {
     std::fs::create_dir(out.join("sub")).unwrap();
     let res = batchscope(&["export", s(&old), "--out", s(&out), "--overwrite"]);
     assert_eq!(res.status.code(), Some(1));
-    assert!(stderr_of(&res).contains("the output folder holds a folder"), "{}", stderr_of(&res));
+    assert!(
+        stderr_of(&res).contains("the output folder holds a folder"),
+        "{}",
+        stderr_of(&res)
+    );
     assert_eq!(common::read_npy(&out.join("images.npy")).shape[0], 7);
 }
 
@@ -222,7 +261,10 @@ fn a_users_files_in_the_output_folder_survive_a_replacing_export() {
 fn an_output_folder_inside_the_dataset_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (old, _) = two_datasets(dir.path());
-    for out in [old.join("0_export"), old.join("a").join("deeper").join("out")] {
+    for out in [
+        old.join("0_export"),
+        old.join("a").join("deeper").join("out"),
+    ] {
         let res = batchscope(&["export", s(&old), "--out", s(&out)]);
         let err = stderr_of(&res);
         assert_eq!(res.status.code(), Some(1), "{err}");
@@ -243,7 +285,14 @@ fn a_failed_export_removes_the_folders_it_created() {
     let (old, new) = two_datasets(dir.path());
     let out = dir.path().join("new_parent").join("out");
     // Binary labels need 2 classes; `new` has 3.
-    let res = batchscope(&["export", s(&new), "--out", s(&out), "--label-mode", "binary"]);
+    let res = batchscope(&[
+        "export",
+        s(&new),
+        "--out",
+        s(&out),
+        "--label-mode",
+        "binary",
+    ]);
     assert_eq!(res.status.code(), Some(2), "{}", stderr_of(&res));
     assert!(!dir.path().join("new_parent").exists());
     write(&old, "a/zz_bad.png", b"nope");
@@ -263,7 +312,10 @@ fn one_bomb_among_ten_good_images_exports_the_ten_and_lists_the_bomb() {
     write(&data, "a/05_bomb.png", &png_claiming(60_000, 60_000));
     let out = dir.path().join("out");
     let stderr = batchscope_ok(&["export", s(&data), "--out", s(&out)]);
-    assert_eq!(common::read_npy(&out.join("images.npy")).shape, [10, 4, 4, 3]);
+    assert_eq!(
+        common::read_npy(&out.join("images.npy")).shape,
+        [10, 4, 4, 3]
+    );
     let skipped = std::fs::read_to_string(out.join("skipped.csv")).unwrap();
     let lines: Vec<&str> = skipped.lines().collect();
     assert_eq!(lines.len(), 2, "{skipped}");

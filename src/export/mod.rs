@@ -263,7 +263,8 @@ pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, E
         .plan
         .order
         .iter()
-        .map(|&i| index.samples[i].rel_path.as_os_str().len() as u64 + 40)
+        .filter_map(|&i| index.samples.get(i))
+        .map(|sample| sample.rel_path.as_os_str().len() as u64 + 40)
         .sum();
     total_bytes += manifest + 4096;
     Ok(ExportPlan {

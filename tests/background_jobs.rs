@@ -1,0 +1,254 @@
+//! The background-job type at work (issue 9): the UI thread never waits for a replaced job, a loader
+//! that dies is an error of its own (not a cancel), the export's cancel reaches the loader, and the
+//! on-demand loader serves the batch on screen first.
+
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use batchscope::app::Settings;
+use batchscope::export::{self, ExportError, ExportOptions};
+use batchscope::index;
+use batchscope::job::{self, SizeCheck};
+use batchscope::loader::{LoadJob, Loader, LoaderStopped};
+use batchscope::options::{Interpolation, LabelMode, LoadOptions};
+use batchscope::plan::BatchPlan;
+use batchscope::preprocess::Element;
+use common::gui::{current, harness_with, step_until};
+use common::{pattern, save};
+
+/// `n` BMPs of `side` x `side` in class `a`.
+fn slow_dataset(root: &Path, n: u32, side: u32) {
+    for i in 0..n {
+        save(root, &format!("a/{i}.bmp"), &pattern(side, side, i));
+    }
+}
+
+fn small_dataset(root: &Path) {
+    for i in 0..4 {
+        save(root, &format!("b/{i}.png"), &pattern(8, 6, i));
+    }
+}
+
+#[test]
+fn opening_another_folder_never_waits_for_the_busy_loader_of_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = dir.path().join("slow");
+    let quick = dir.path().join("quick");
+    // The first batch of `slow` holds a named pipe: its loader blocks reading it (without using CPU,
+    // so frame times measure the UI thread alone) until the test writes to it.
+    for i in 0..3 {
+        save(&slow, &format!("a/{i}.png"), &pattern(8, 6, i));
+    }
+    let fifo = slow.join("a/3_pipe.png");
+    common::mkfifo(&fifo);
+    let _unblock = common::UnblockOnDrop(fifo.clone());
+    small_dataset(&quick);
+    let mut settings = Settings::default();
+    settings.load.plan.batch_size = 4;
+    settings.load.preprocess.image_size = Some((8, 8));
+    let mut h = harness_with(&slow, settings);
+    step_until(&mut h, "the slow folder's plan", |app| {
+        app.session.as_ref().is_some_and(|s| s.ready().is_some())
+    });
+    assert_eq!(
+        current(h.state()),
+        None,
+        "the first batch waits on the pipe"
+    );
+
+    // A frame that waits for another thread sleeps: a voluntary context switch of this (the UI)
+    // thread. Preemption by other processes is involuntary, so a frame slowed only by a busy machine
+    // is still told apart from one that waited.
+    let mut worst = Duration::ZERO;
+    let mut frame =
+        |h: &mut egui_kittest::Harness<'_, _>,
+         step: &dyn Fn(&mut egui_kittest::Harness<'_, batchscope::app::BatchscopeApp>)| {
+            let (slept_before, started) = (voluntary_switches(), Instant::now());
+            step(h);
+            let (elapsed, slept) = (started.elapsed(), voluntary_switches() - slept_before);
+            worst = worst.max(elapsed);
+            assert!(
+                elapsed < Duration::from_millis(50) || slept == 0,
+                "a frame took {elapsed:?} and slept {slept} times: it waited for another thread"
+            );
+        };
+    frame(&mut h, &|h| h.state_mut().open(&quick));
+    let switched = Instant::now();
+    while current(h.state()).is_none() {
+        assert!(switched.elapsed() < Duration::from_mins(1), "timed out");
+        frame(&mut h, &|h| h.step());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let session = h.state().session.as_ref().unwrap();
+    assert_eq!(session.root, quick);
+    assert_eq!(session.current_batch().unwrap().samples.len(), 4);
+    eprintln!("worst frame while switching away from a blocked loader: {worst:?}");
+    assert!(
+        worst < Duration::from_millis(50),
+        "a frame waited {worst:?} for the old folder's threads"
+    );
+}
+
+/// Voluntary context switches of the calling thread so far (Linux).
+fn voluntary_switches() -> u64 {
+    let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// A job whose plan names a sample the index does not have: loading it panics in the loader thread.
+fn broken_job(root: &Path) -> Arc<LoadJob> {
+    small_dataset(root);
+    let options = LoadOptions::default();
+    let index = Arc::new(index::scan(root, &options.index).unwrap());
+    let mut job = job::prepare(
+        index,
+        &options,
+        Element::default(),
+        SizeCheck::AllFiles,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    job.plan = Arc::new(BatchPlan {
+        order: vec![0, 1, 99],
+        batch_size: 2,
+        seed: None,
+    });
+    Arc::new(job)
+}
+
+#[test]
+fn a_loader_that_dies_is_reported_with_its_panic_not_as_a_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = broken_job(&dir.path().join("data"));
+    let loader = Loader::sequential(Arc::clone(&job), 2, Arc::default(), None).unwrap();
+    let stopped = loop {
+        match loader.recv() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the loader finished normally"),
+            Err(stopped) => break stopped,
+        }
+    };
+    let LoaderStopped::Died(message) = stopped else {
+        panic!("expected a death, got {stopped:?}")
+    };
+    assert!(message.contains("index out of bounds"), "{message}");
+
+    let options = ExportOptions {
+        out: dir.path().join("out"),
+        label_mode: LabelMode::Int,
+        overwrite: false,
+        strict: false,
+        prefetch: 2,
+    };
+    let result = export::export(&job, &options, &mut |_| {}, &Arc::default());
+    let Err(err @ ExportError::LoaderDied(_)) = result else {
+        panic!("expected LoaderDied, got {result:?}")
+    };
+    assert!(
+        err.to_string()
+            .starts_with("the loader stopped unexpectedly: index out of bounds"),
+        "{err}"
+    );
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn the_exports_cancel_flag_stops_its_loader_within_a_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    slow_dataset(&data, 6, 64);
+    let mut options = LoadOptions::default();
+    options.plan.batch_size = 6;
+    options.preprocess.image_size = Some((16, 16));
+    options.preprocess.interpolation = Interpolation::Area;
+    let index = Arc::new(index::scan(&data, &options.index).unwrap());
+    let job = Arc::new(
+        job::prepare(
+            index,
+            &options,
+            Element::default(),
+            SizeCheck::AllFiles,
+            &AtomicBool::new(false),
+        )
+        .unwrap(),
+    );
+    let cancel = Arc::new(AtomicBool::new(false));
+    // Cancelled before the first batch: every sample of the batch in flight is skipped as "cancelled"
+    // rather than decoded, and the loader ends as cancelled.
+    cancel.store(true, Ordering::Relaxed);
+    let loader = Loader::sequential(Arc::clone(&job), 1, Arc::clone(&cancel), None).unwrap();
+    match loader.recv() {
+        Err(LoaderStopped::Cancelled) => {}
+        Ok(Some(batch)) => panic!("a batch was loaded: {} rows", batch.samples.len()),
+        other => panic!("expected a cancel, got {other:?}"),
+    }
+    let options = ExportOptions {
+        out: dir.path().join("out"),
+        label_mode: LabelMode::Int,
+        overwrite: false,
+        strict: false,
+        prefetch: 2,
+    };
+    let result = export::export(&job, &options, &mut |_| {}, &cancel);
+    assert!(matches!(result, Err(ExportError::Cancelled)), "{result:?}");
+}
+
+#[test]
+fn the_on_demand_loader_loads_the_newest_wish_first_and_drops_stale_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..10 {
+        save(dir.path(), &format!("a/{i}.png"), &pattern(4, 4, i));
+    }
+    let mut options = LoadOptions::default();
+    options.plan.batch_size = 1;
+    let index = Arc::new(index::scan(dir.path(), &options.index).unwrap());
+    let job = Arc::new(
+        job::prepare(
+            index,
+            &options,
+            Element::default(),
+            SizeCheck::AllFiles,
+            &AtomicBool::new(false),
+        )
+        .unwrap(),
+    );
+    let loader = Loader::on_demand(job, None).unwrap();
+    // The user flips far ahead before the loader starts: the old wishes are replaced, not queued.
+    loader.want(&[0, 1, 2]);
+    loader.want(&[9, 8]);
+    let mut got = Vec::new();
+    let start = Instant::now();
+    while got.len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_mins(1),
+            "timed out: {got:?}"
+        );
+        match loader.try_recv() {
+            Ok(Some(batch)) => got.push(batch.number),
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    // The loader may have started batch 0 before the second wish; nothing else from the first.
+    got.retain(|&k| k != 0);
+    while got.len() < 2 {
+        match loader.try_recv() {
+            Ok(Some(batch)) => got.push(batch.number),
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(got, [9, 8]);
+}
