@@ -185,3 +185,20 @@ fn a_non_empty_folder_asks_before_overwriting() {
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
     assert_eq!(common::read_npy(&out.join("images.npy")).shape[0], 11);
 }
+
+/// Issue 9: the free space of a relative output folder that does not exist yet was read at `/`.
+#[test]
+fn the_free_space_of_a_relative_new_folder_is_read_where_it_will_be() {
+    use batchscope::app::export_panel::nearest_existing;
+    assert_eq!(
+        nearest_existing(Path::new("no_such_dir/nor_this")),
+        Path::new(".")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("a/b");
+    assert_eq!(nearest_existing(&missing), dir.path());
+    assert_eq!(
+        nearest_existing(Path::new("/no_such_dir_at_root")),
+        Path::new("/")
+    );
+}

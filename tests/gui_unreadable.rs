@@ -1,0 +1,39 @@
+//! The viewer on a folder where no image can be read (issue 9): every file is listed in the problems
+//! panel with its reason, instead of tiles saying "not loaded" and an empty panel.
+
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+
+mod common;
+
+use common::gui::{harness, step_until};
+use common::write;
+use egui_kittest::kittest::Queryable as _;
+
+#[test]
+fn a_folder_of_only_unreadable_files_lists_every_file_as_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a/empty.png", b"");
+    write(dir.path(), "a/text.jpg", b"not an image at all");
+    write(dir.path(), "b/cut.png", b"\x89PNG\r\n\x1a\n");
+    // No image size is set, and no header is readable: the size is unknown.
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the problems of the first batch", |app| {
+        app.session.as_ref().is_some_and(|s| s.problems.len() == 3)
+    });
+    let session = h.state().session.as_ref().unwrap();
+    let mut problems: Vec<(String, String)> = session
+        .problems
+        .iter()
+        .map(|p| (p.path.to_string_lossy().into_owned(), p.reason.clone()))
+        .collect();
+    problems.sort();
+    assert_eq!(problems[0].0, "a/empty.png");
+    assert_eq!(problems[0].1, "empty file (0 bytes)");
+    assert_eq!(problems[1].0, "a/text.jpg");
+    assert!(problems[1].1.starts_with("not an image"), "{problems:?}");
+    assert_eq!(problems[2].0, "b/cut.png");
+    h.get_by_label_contains("a/text.jpg");
+    h.get_by_label_contains("empty file (0 bytes)");
+    let batch = session.current_batch().unwrap();
+    assert_eq!((batch.samples.len(), batch.failures.len()), (0, 3));
+}
