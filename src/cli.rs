@@ -118,6 +118,10 @@ pub struct ExportArgs {
     /// Fail (exit 1, no output) if any file cannot be loaded, instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// MiB of decoded images allowed to wait for the writer (the loader's queue); memory stays within
+    /// about this plus 32 MiB whatever the batch size.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub memory_budget: u32,
 }
 
 /// `batchscope inspect`.
@@ -327,7 +331,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         label_mode,
         overwrite: args.overwrite,
         strict: args.strict,
-        prefetch: 4,
+        queue_bytes: (args.memory_budget as usize) << 20,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(job.plan.len() as u64);

@@ -1,7 +1,8 @@
 //! The loader: a named background thread that turns batch numbers into decoded, preprocessed batches.
 //!
 //! The samples of a batch are decoded in parallel on rayon's pool (all cores). Finished batches wait in
-//! a bounded channel, so memory is bounded by the prefetch depth whatever the dataset's size. A file
+//! a bounded channel. A sequential loader (the export's) cuts the plan into chunks of rows by bytes, not
+//! by batches, so its memory is bounded by a byte budget whatever the batch size and the dataset's size. A file
 //! that fails is a [`SampleFailure`] inside its batch, which still arrives with every good sample in
 //! order. Cancelling is a flag checked between samples; dropping the [`Loader`] cancels it without
 //! waiting (it is a [`crate::background::Job`]). A loader thread that panics is reported as
@@ -152,7 +153,17 @@ pub fn load_batch(job: &LoadJob, k: usize, cancel: &AtomicBool) -> Batch {
 /// [`load_batch`], reusing the buffer of an earlier batch when one is given (no allocation, no page
 /// faults: the export's hot path).
 pub fn load_batch_into(job: &LoadJob, k: usize, cancel: Stop<'_>, spare: Option<Pixels>) -> Batch {
-    let ids = job.plan.batch(k);
+    load_rows_into(job, k, job.plan.batch(k), cancel, spare)
+}
+
+/// Loads the samples `ids` (a run of the plan's order) as one [`Batch`] numbered `number`.
+fn load_rows_into(
+    job: &LoadJob,
+    number: usize,
+    ids: &[usize],
+    cancel: Stop<'_>,
+    spare: Option<Pixels>,
+) -> Batch {
     let (pixels, results) = match (job.element.dtype, spare) {
         (Dtype::Uint8, spare) => {
             let buf = if let Some(Pixels::U8(buf)) = spare {
@@ -179,7 +190,7 @@ pub fn load_batch_into(job: &LoadJob, k: usize, cancel: Stop<'_>, spare: Option<
         }
     };
     let mut batch = Batch {
-        number: k,
+        number,
         samples: Vec::with_capacity(ids.len()),
         originals: Vec::with_capacity(ids.len()),
         shape: job.shape,
@@ -305,8 +316,36 @@ fn compact<T: Copy>(buf: &mut Vec<T>, kept: &[usize], len: usize) {
     buf.truncate(kept.len() * len);
 }
 
-/// Batches a sequential loader decodes together (see [`Loader::sequential`]).
-const GROUP: usize = 4;
+/// The most decoded bytes a sequential loader puts in one chunk of rows (one parallel decode pass).
+pub const CHUNK_BYTES: usize = 16 << 20;
+
+/// The default memory budget of a sequential loader's queue of finished chunks.
+pub const DEFAULT_QUEUE_BYTES: usize = 64 << 20;
+
+/// How a sequential loader cuts the plan: rows per chunk and chunks the queue holds, so that decoded
+/// rows in flight stay within `queue_bytes` plus two chunks (the one being decoded and the one being
+/// consumed), whatever the batch size and the number of samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunking {
+    /// Rows decoded together and sent as one [`Batch`].
+    pub rows: usize,
+    /// Finished chunks that may wait for the consumer.
+    pub queued: usize,
+}
+
+impl Chunking {
+    /// The chunking of `job` for a queue of `queue_bytes`.
+    pub fn of(job: &LoadJob, queue_bytes: usize) -> Self {
+        let element_bytes = match job.element.dtype {
+            Dtype::Uint8 => 1,
+            Dtype::Float32 => 4,
+        };
+        let row_bytes = (job.shape.len() * element_bytes).max(1);
+        let rows = (CHUNK_BYTES / row_bytes).clamp(1, job.plan.len().max(1));
+        let queued = (queue_bytes / (rows * row_bytes)).max(1);
+        Self { rows, queued }
+    }
+}
 
 /// What an on-demand loader should load next, shared by the worker and [`Loader::want`].
 #[derive(Default)]
@@ -330,6 +369,7 @@ pub struct Loader {
     linked: Option<Arc<AtomicBool>>,
     wanted: Option<Arc<Wanted>>,
     spares: Arc<Mutex<Vec<Pixels>>>,
+    spare_limit: usize,
 }
 
 /// Why a loader stopped before its last batch.
@@ -344,47 +384,39 @@ pub enum LoaderStopped {
 }
 
 impl Loader {
-    /// Loads every batch of the plan in order, at most `prefetch` finished batches (plus the group being
-    /// decoded) ahead of the consumer. Setting the consumer's `cancel` flag stops the loader within one
-    /// sample; dropping the loader does not set it.
+    /// Loads every sample of the plan in order, as chunks of rows cut by [`Chunking::of`] (not by the
+    /// plan's batches): decoded rows in flight stay within `queue_bytes` plus two chunks. Setting the
+    /// consumer's `cancel` flag stops the loader within one sample; dropping the loader does not set it.
     pub fn sequential(
         job: Arc<LoadJob>,
-        prefetch: usize,
+        queue_bytes: usize,
         cancel: Arc<AtomicBool>,
         notify: Option<Notify>,
     ) -> std::io::Result<Self> {
+        let chunking = Chunking::of(&job, queue_bytes);
         let spares: Arc<Mutex<Vec<Pixels>>> = Arc::default();
         let reuse = Arc::clone(&spares);
         let linked = Arc::clone(&cancel);
         let work = move |out: &Outbox<Batch>| {
-            // Batches are decoded GROUP at a time in one parallel pass, so the cores wait for the
-            // slowest image once per group rather than once per batch; they are still sent in order.
             let stop = Stop::either(out.cancel_flag(), &linked);
-            let count = job.plan.batch_count();
-            for first in (0..count).step_by(GROUP) {
+            for (number, ids) in job.plan.order.chunks(chunking.rows).enumerate() {
                 if stop.is_set() {
                     return;
                 }
-                let group: Vec<Batch> = (first..(first + GROUP).min(count))
-                    .into_par_iter()
-                    .map(|k| {
-                        let spare = reuse.lock().ok().and_then(|mut s| s.pop());
-                        load_batch_into(&job, k, stop, spare)
-                    })
-                    .collect();
-                for batch in group {
-                    if stop.is_set() || !out.send(batch) {
-                        return;
-                    }
+                let spare = reuse.lock().ok().and_then(|mut s| s.pop());
+                let chunk = load_rows_into(&job, number, ids, stop, spare);
+                if stop.is_set() || !out.send(chunk) {
+                    return;
                 }
             }
         };
-        let job = Job::spawn("batchscope-loader", prefetch, notify, work)?;
+        let job = Job::spawn("batchscope-loader", chunking.queued, notify, work)?;
         Ok(Self {
             job,
             linked: Some(cancel),
             wanted: None,
             spares,
+            spare_limit: chunking.queued,
         })
     }
 
@@ -425,6 +457,7 @@ impl Loader {
             linked: None,
             wanted: Some(wanted),
             spares: Arc::default(),
+            spare_limit: 0,
         })
     }
 
@@ -473,11 +506,11 @@ impl Loader {
         }
     }
 
-    /// Hands a consumed batch's buffer back for reuse by a sequential loader (kept up to the number of
-    /// batches in flight; extra buffers are dropped).
+    /// Hands a consumed chunk's buffer back for reuse by a sequential loader (kept up to the number of
+    /// chunks the queue holds, so recycling never raises the memory bound; extra buffers are dropped).
     pub fn recycle(&self, pixels: Pixels) {
         if let Ok(mut spares) = self.spares.lock()
-            && spares.len() < GROUP
+            && spares.len() < self.spare_limit
         {
             spares.push(pixels);
         }

@@ -113,7 +113,7 @@ fn a_kill_at_any_point_of_a_replacing_export_leaves_the_old_export_or_the_new_on
     let new_files = contents(&reference_new);
 
     for (point, expect_new) in [
-        ("after-first-batch", false),
+        ("after-first-rows", false),
         ("before-swap", false),
         ("after-swap", true),
     ] {
@@ -162,7 +162,7 @@ fn a_second_export_to_a_folder_in_use_is_refused_and_the_first_completes() {
     let (old, new) = two_datasets(dir.path());
     let out = dir.path().join("out");
     let release = dir.path().join("release");
-    let first = held_export(&old, &out, "after-first-batch", &release);
+    let first = held_export(&old, &out, "after-first-rows", &release);
 
     let second = batchscope(&["export", s(&new), "--out", s(&out), "--overwrite"]);
     assert_eq!(second.status.code(), Some(1));
@@ -190,7 +190,7 @@ fn an_output_folder_replaced_mid_export_fails_the_export_and_keeps_the_new_folde
     let (old, _) = two_datasets(dir.path());
     let out = dir.path().join("out");
     let release = dir.path().join("release");
-    let child = held_export(&old, &out, "after-first-batch", &release);
+    let child = held_export(&old, &out, "after-first-rows", &release);
     std::fs::remove_dir(&out).unwrap();
     write(&out, "someone_elses.txt", b"keep me");
 

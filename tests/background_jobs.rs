@@ -132,7 +132,7 @@ fn broken_job(root: &Path) -> Arc<LoadJob> {
 fn a_loader_that_dies_is_reported_with_its_panic_not_as_a_cancel() {
     let dir = tempfile::tempdir().unwrap();
     let job = broken_job(&dir.path().join("data"));
-    let loader = Loader::sequential(Arc::clone(&job), 2, Arc::default(), None).unwrap();
+    let loader = Loader::sequential(Arc::clone(&job), 1 << 20, Arc::default(), None).unwrap();
     let stopped = loop {
         match loader.recv() {
             Ok(Some(_)) => {}
@@ -150,7 +150,7 @@ fn a_loader_that_dies_is_reported_with_its_panic_not_as_a_cancel() {
         label_mode: LabelMode::Int,
         overwrite: false,
         strict: false,
-        prefetch: 2,
+        queue_bytes: 1 << 20,
     };
     let result = export::export(&job, &options, &mut |_| {}, &Arc::default());
     let Err(err @ ExportError::LoaderDied(_)) = result else {
@@ -188,7 +188,7 @@ fn the_exports_cancel_flag_stops_its_loader_within_a_sample() {
     // Cancelled before the first batch: every sample of the batch in flight is skipped as "cancelled"
     // rather than decoded, and the loader ends as cancelled.
     cancel.store(true, Ordering::Relaxed);
-    let loader = Loader::sequential(Arc::clone(&job), 1, Arc::clone(&cancel), None).unwrap();
+    let loader = Loader::sequential(Arc::clone(&job), 1 << 20, Arc::clone(&cancel), None).unwrap();
     match loader.recv() {
         Err(LoaderStopped::Cancelled) => {}
         Ok(Some(batch)) => panic!("a batch was loaded: {} rows", batch.samples.len()),
@@ -199,7 +199,7 @@ fn the_exports_cancel_flag_stops_its_loader_within_a_sample() {
         label_mode: LabelMode::Int,
         overwrite: false,
         strict: false,
-        prefetch: 2,
+        queue_bytes: 1 << 20,
     };
     let result = export::export(&job, &options, &mut |_| {}, &cancel);
     assert!(matches!(result, Err(ExportError::Cancelled)), "{result:?}");

@@ -176,7 +176,7 @@ impl ExportPanel {
             label_mode: settings.label_mode,
             overwrite,
             strict: false,
-            prefetch: 4,
+            queue_bytes: crate::loader::DEFAULT_QUEUE_BYTES,
         };
         let (d, t, s) = (Arc::clone(&done), Arc::clone(&total), Arc::clone(&skipped));
         let wake = Arc::clone(&notify);

@@ -1,7 +1,7 @@
 //! Export: streams every batch of a plan into `images.npy`, `labels.npy`, `class_names.json`,
 //! `manifest.csv` and `skipped.csv`, in one pass, so row `i` of every file describes the same sample.
 //!
-//! Guarantees: memory is bounded by the loader's prefetch depth, not by N; the `.npy` headers are
+//! Guarantees: memory is bounded by the loader's byte budget, not by N or the batch size; the `.npy` headers are
 //! rewritten in place for the final N when files were skipped; all or nothing: everything is written
 //! into a staging folder and swapped into place in one atomic step once complete and synced (see
 //! [`staging`]), so a cancelled, failed or killed export leaves the earlier export whole; the free
@@ -43,8 +43,8 @@ pub struct ExportOptions {
     pub overwrite: bool,
     /// Fail on the first file that cannot be loaded.
     pub strict: bool,
-    /// Finished batches allowed to wait for the writer.
-    pub prefetch: usize,
+    /// Bytes of decoded rows allowed to wait for the writer (the loader's memory budget).
+    pub queue_bytes: usize,
 }
 
 /// How far an export has got.
@@ -325,8 +325,13 @@ pub fn export(
     }
 
     let mut writer = Writer::create(&staging, job, &export_plan, options.label_mode)?;
-    let loader = Loader::sequential(Arc::clone(job), options.prefetch, Arc::clone(cancel), None)
-        .map_err(ExportError::Thread)?;
+    let loader = Loader::sequential(
+        Arc::clone(job),
+        options.queue_bytes,
+        Arc::clone(cancel),
+        None,
+    )
+    .map_err(ExportError::Thread)?;
     let mut progress = ExportProgress {
         total: job.plan.len(),
         ..ExportProgress::default()
@@ -357,7 +362,7 @@ pub fn export(
         loader.recycle(batch.pixels);
         on_progress(progress);
         if batch.number == 0 {
-            staging::test_point("after-first-batch");
+            staging::test_point("after-first-rows");
         }
     }
     drop(loader);

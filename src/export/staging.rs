@@ -369,7 +369,7 @@ fn swap_by_renames(a: &Path, b: &Path) -> io::Result<()> {
     fs::rename(&aside, a)
 }
 
-/// Test-only hooks at named points of an export (`after-first-batch`, `before-swap`, `after-swap`), so
+/// Test-only hooks at named points of an export (`after-first-rows`, `before-swap`, `after-swap`), so
 /// tests can stop a real process exactly there:
 /// - `BATCHSCOPE_TEST_KILL_AT=<point>`: the process sends itself SIGKILL (no destructors, no cleanup);
 /// - `BATCHSCOPE_TEST_HOLD_AT=<point>` with `BATCHSCOPE_TEST_HOLD_FILE=<path>`: creates `<path>.held`,
