@@ -75,8 +75,16 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("png");
     let jpeg = dir.path().join("jpeg");
+    let dots = dir.path().join("dots");
     png_dataset(&png);
     jpeg_dataset(&jpeg);
+    // Names Keras's `endswith` takes although `Path::extension` sees no extension (issue 9).
+    for (i, rel) in ["c/.png", "c/.JPG", "c/.hidden.png", "c/x.png", "c/.h/.gif", "c/png"]
+        .iter()
+        .enumerate()
+    {
+        common::save_as(&dots, rel, &photo(4, 4, i as u32), image::ImageFormat::Png);
+    }
 
     // (name, data, our extra args, keras kwargs, tolerance, compare)
     let no_shuffle = json!({"shuffle": false, "batch_size": 4});
@@ -175,6 +183,14 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
             with(json!({"image_size": [24, 32], "color_mode": "grayscale"})),
             5.0,
             "images",
+        ),
+        (
+            "dot_named_files",
+            &dots,
+            vec![],
+            with(json!({"image_size": [4, 4]})),
+            0.0,
+            "files",
         ),
         (
             "split_validation",
