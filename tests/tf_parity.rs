@@ -125,7 +125,15 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
             &png,
             vec!["--image-size", "7x6", "--interpolation", "area"],
             with(json!({"image_size": [7, 6], "interpolation": "area"})),
-            1e-3,
+            0.0,
+            "images",
+        ),
+        (
+            "png_area_odd_upscale",
+            &png,
+            vec!["--image-size", "13x50", "--interpolation", "area"],
+            with(json!({"image_size": [13, 50], "interpolation": "area"})),
+            0.0,
             "images",
         ),
         (
