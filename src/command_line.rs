@@ -27,11 +27,12 @@ pub fn export_args(
         args.extend(value);
     };
     let index = &load.index;
-    if index.labels == LabelSource::None {
-        push("--labels", Some("none".into()));
-    }
-    if let Some(names) = &index.class_names {
-        push("--class-names", Some(names.join(",")));
+    match (index.labels, &index.class_names) {
+        // The index ignores a class list when labels are off (the GUI remembers it for when they are
+        // back on), and the command line refuses the pair, so it is left out.
+        (LabelSource::None, _) => push("--labels", Some("none".into())),
+        (LabelSource::Inferred, Some(names)) => push("--class-names", Some(names.join(","))),
+        (LabelSource::Inferred, None) => {}
     }
     if index.follow_links {
         push("--follow-links", None);
