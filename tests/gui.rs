@@ -165,7 +165,17 @@ fn typing_a_path_and_enter_opens_it_and_remembers_it() {
         .type_text(other.to_str().unwrap());
     h.step();
     assert_eq!(h.state().path_field, other.to_string_lossy());
-    h.key_press(egui::Key::Enter);
+    // Only the key-down: `Harness::step` runs one frame per queued event, so the tree below is the
+    // one of the frame that handled Enter.
+    h.key_down(egui::Key::Enter);
+    h.step();
+    // Issue 9: that frame must still draw the Open button beside the field
+    // (`enter && .. || button()` short-circuited it away, so the top bar flickered).
+    assert!(
+        h.query_by_label("Open").is_some(),
+        "the Open button is missing in the frame that handled Enter"
+    );
+    h.key_up(egui::Key::Enter);
     step_until(&mut h, "the typed folder's batch", |app| {
         current(app) == Some(0)
     });
