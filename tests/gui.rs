@@ -218,11 +218,14 @@ fn the_viewer_lists_every_kind_of_bad_file_and_keeps_running() {
     );
     // Still responsive: a settings change re-plans.
     h.get_by_label("drop last partial batch").click();
-    step_until(&mut h, "the re-plan", |app| {
+    // The re-planned batch itself, not only the re-plan: until it has loaded, the old batch stays on
+    // screen labelled with the old settings (issue 9: waiting for the plan alone failed under load).
+    step_until(&mut h, "the re-planned batch", |app| {
         app.session
             .as_ref()
             .and_then(|s| s.ready())
             .is_some_and(|r| r.options.plan.drop_remainder)
+            && current(app) == Some(0)
     });
     // Four files fill one batch of four: it stays, with its one good image.
     h.get_by_label("Batch 1 / 1");
