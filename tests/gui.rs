@@ -231,3 +231,54 @@ fn the_viewer_lists_every_kind_of_bad_file_and_keeps_running() {
     h.get_by_label("Batch 1 / 1");
     h.get_by_label_contains("(drop remainder)");
 }
+
+/// Issue 9: the batch size goes up to 4096, and the grid laid out every tile of the batch every frame
+/// (and looked each one up with a linear search). Only the rows in view are laid out now, and
+/// scrolling brings the others in.
+#[test]
+fn a_4096_batch_lays_out_only_the_visible_thumbnails() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..4095u32 {
+        save(dir.path(), &format!("a/{i:04}.png"), &pattern(2, 2, i));
+    }
+    // The last sample of the batch is the only one of class 1, captioned "1 z".
+    save(dir.path(), "z/last.png", &pattern(2, 2, 0));
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.plan.batch_size = 4096;
+    let mut h = common::gui::harness_with(dir.path(), settings);
+    step_until(&mut h, "the 4096 batch", |app| {
+        app.session
+            .as_ref()
+            .and_then(|s| s.current_batch())
+            .is_some_and(|b| b.samples.len() == 4096)
+    });
+    h.run_steps(3);
+    h.get_by_label("Batch 1 / 1");
+    let tiles = h.get_all_by_role(egui::accesskit::Role::Image).count();
+    // 96-point thumbnails in the grid of a 1280x800 window: a few dozen are in view.
+    assert!(
+        (1..=200).contains(&tiles),
+        "{tiles} thumbnails laid out for a 4096 batch"
+    );
+    assert!(h.query_by_label("1 z").is_none(), "the last tile is laid out");
+
+    // Scroll the grid to its end: the last sample is laid out there, still only a screenful.
+    h.get_all_by_role(egui::accesskit::Role::Image)
+        .next()
+        .unwrap()
+        .hover();
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Page,
+        delta: egui::vec2(0.0, -1000.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(30);
+    h.get_by_label("1 z");
+    let tiles = h.get_all_by_role(egui::accesskit::Role::Image).count();
+    assert!(
+        (1..=200).contains(&tiles),
+        "{tiles} thumbnails laid out at the end"
+    );
+}
