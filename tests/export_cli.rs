@@ -381,8 +381,29 @@ fn inspect_reports_classes_batches_sizes_and_formats() {
     assert_eq!(json["formats"]["PNG"], 5);
     assert_eq!(json["formats"]["JPEG"], 1);
     assert_eq!(json["options"]["plan"]["batch_size"], 4);
+    // Issue 9: options are spelled as the flags and Keras spell them, not as Rust's enum variants.
+    assert_eq!(json["options"]["index"]["labels"], "inferred");
+    assert_eq!(json["options"]["preprocess"]["color_mode"], "rgb");
+    assert_eq!(json["options"]["preprocess"]["interpolation"], "bilinear");
 
-    let text = batchscope(&["inspect", s(&data)]);
+    let text = batchscope(&["inspect", s(&data), "--color-mode", "grayscale"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("batches    1 of 32 (last batch 6)"), "{text}");
+    assert!(text.contains(r#""color_mode":"grayscale""#), "{text}");
+}
+
+/// Issue 9: the closing line of an export named the dtype as Rust's `Uint8`/`Float32`.
+#[test]
+fn the_export_summary_names_the_dtype_as_numpy_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    two_class_dataset(&data);
+    for dtype in ["uint8", "float32"] {
+        let out = dir.path().join(dtype);
+        let err = batchscope_ok(&["export", s(&data), "--out", s(&out), "--dtype", dtype]);
+        assert!(
+            err.contains(&format!("batchscope: exported 5 images (3x4x3, {dtype}) in ")),
+            "{err}"
+        );
+    }
 }

@@ -6,7 +6,7 @@ mod common;
 
 use common::gui::{current, harness, step_until};
 use common::{pattern, save, write};
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
 use std::path::Path;
 
 /// `a`: 5 images, `b`: 3, `c`: 2 (one of them zero bytes), all 8x6 PNG.
@@ -48,6 +48,31 @@ fn browse_batches_with_buttons_and_keys_and_check_histogram() {
     step_until(&mut h, "first batch by Home", |app| current(app) == Some(0));
     h.key_press(egui::Key::End);
     step_until(&mut h, "last batch by End", |app| current(app) == Some(2));
+}
+
+/// Issue 9: option values are shown as Keras and the command line spell them (`rgb`, `bilinear`),
+/// not as Rust's enum variants (`Rgb`).
+#[test]
+fn settings_show_option_values_as_keras_spells_them() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path());
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.preprocess.image_size = Some((6, 8));
+    let mut h = common::gui::harness_with(dir.path(), settings);
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    // A combo box's label is its row's name; what it shows is its value.
+    for (combo, shown) in [
+        ("Color mode", "rgb"),
+        ("Interpolation", "bilinear"),
+        ("Labels", "inferred"),
+        ("Aspect ratio", "stretch"),
+        ("dtype", "uint8"),
+        ("labels", "int"),
+    ] {
+        let node = h.get(by().role(egui::accesskit::Role::ComboBox).label(combo));
+        assert_eq!(node.accesskit_node().value().as_deref(), Some(shown), "{combo}");
+    }
+    h.get_by_label_contains("Showing: rgb, 6x8 bilinear");
 }
 
 #[test]
