@@ -234,7 +234,14 @@ macro_rules! display_as_value_name {
     )*};
 }
 
-display_as_value_name!(LabelSource, LabelMode, ColorMode, Interpolation, Subset, Dtype);
+display_as_value_name!(
+    LabelSource,
+    LabelMode,
+    ColorMode,
+    Interpolation,
+    Subset,
+    Dtype
+);
 
 #[cfg(test)]
 mod tests {
@@ -243,7 +250,12 @@ mod tests {
     /// Every variant's display, clap and serde names, and what Keras/numpy call it.
     fn check<T>(spellings: &[(T, &str)])
     where
-        T: clap::ValueEnum + fmt::Display + Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug,
+        T: clap::ValueEnum
+            + fmt::Display
+            + Serialize
+            + for<'de> Deserialize<'de>
+            + PartialEq
+            + fmt::Debug,
     {
         assert_eq!(T::value_variants().len(), spellings.len());
         for (value, name) in spellings {
@@ -261,7 +273,10 @@ mod tests {
 
     #[test]
     fn every_value_is_spelled_as_keras_and_numpy_spell_it_everywhere() {
-        check(&[(LabelSource::Inferred, "inferred"), (LabelSource::None, "none")]);
+        check(&[
+            (LabelSource::Inferred, "inferred"),
+            (LabelSource::None, "none"),
+        ]);
         check(&[
             (LabelMode::Int, "int"),
             (LabelMode::Categorical, "categorical"),
@@ -278,7 +293,10 @@ mod tests {
             (Interpolation::Nearest, "nearest"),
             (Interpolation::Area, "area"),
         ]);
-        check(&[(Subset::Training, "training"), (Subset::Validation, "validation")]);
+        check(&[
+            (Subset::Training, "training"),
+            (Subset::Validation, "validation"),
+        ]);
         check(&[(Dtype::Uint8, "uint8"), (Dtype::Float32, "float32")]);
     }
 
@@ -290,9 +308,15 @@ mod tests {
             (AspectFit::Pad, "pad"),
         ] {
             assert_eq!(fit.to_string(), name);
-            assert_eq!(serde_json::to_string(&fit).unwrap_or_default(), format!("{name:?}"));
+            assert_eq!(
+                serde_json::to_string(&fit).unwrap_or_default(),
+                format!("{name:?}")
+            );
             let old = format!("{fit:?}");
-            assert_eq!(serde_json::from_str::<AspectFit>(&format!("{old:?}")).ok(), Some(fit));
+            assert_eq!(
+                serde_json::from_str::<AspectFit>(&format!("{old:?}")).ok(),
+                Some(fit)
+            );
         }
     }
 }

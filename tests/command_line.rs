@@ -131,8 +131,8 @@ fn labels_none_with_a_remembered_class_list_gives_a_command_that_parses_and_mean
         Element::default(),
         LabelMode::None,
     );
-    let cli = Cli::try_parse_from(std::iter::once("batchscope".to_owned()).chain(args.clone()))
-        .unwrap();
+    let cli =
+        Cli::try_parse_from(std::iter::once("batchscope".to_owned()).chain(args.clone())).unwrap();
     let Some(Command::Export(export)) = cli.command else {
         panic!("not an export: {args:?}")
     };

@@ -402,7 +402,9 @@ fn the_export_summary_names_the_dtype_as_numpy_does() {
         let out = dir.path().join(dtype);
         let err = batchscope_ok(&["export", s(&data), "--out", s(&out), "--dtype", dtype]);
         assert!(
-            err.contains(&format!("batchscope: exported 5 images (3x4x3, {dtype}) in ")),
+            err.contains(&format!(
+                "batchscope: exported 5 images (3x4x3, {dtype}) in "
+            )),
             "{err}"
         );
     }
@@ -436,7 +438,11 @@ fn a_split_that_holds_out_no_files_gives_all_to_training_and_none_to_validation(
     };
     let train = dir.path().join("train");
     let res = split("training", &train);
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     assert_eq!(read_npy(&train.join("images.npy")).shape, [3, 2, 2, 3]);
 
     let val = dir.path().join("val");

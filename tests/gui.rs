@@ -70,7 +70,11 @@ fn settings_show_option_values_as_keras_spells_them() {
         ("labels", "int"),
     ] {
         let node = h.get(by().role(egui::accesskit::Role::ComboBox).label(combo));
-        assert_eq!(node.accesskit_node().value().as_deref(), Some(shown), "{combo}");
+        assert_eq!(
+            node.accesskit_node().value().as_deref(),
+            Some(shown),
+            "{combo}"
+        );
     }
     h.get_by_label_contains("Showing: rgb, 6x8 bilinear");
 }
@@ -285,7 +289,10 @@ fn a_4096_batch_lays_out_only_the_visible_thumbnails() {
         (1..=200).contains(&tiles),
         "{tiles} thumbnails laid out for a 4096 batch"
     );
-    assert!(h.query_by_label("1 z").is_none(), "the last tile is laid out");
+    assert!(
+        h.query_by_label("1 z").is_none(),
+        "the last tile is laid out"
+    );
 
     // Scroll the grid to its end: the last sample is laid out there, still only a screenful.
     h.get_all_by_role(egui::accesskit::Role::Image)

@@ -79,9 +79,16 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
     png_dataset(&png);
     jpeg_dataset(&jpeg);
     // Names Keras's `endswith` takes although `Path::extension` sees no extension (issue 9).
-    for (i, rel) in ["c/.png", "c/.JPG", "c/.hidden.png", "c/x.png", "c/.h/.gif", "c/png"]
-        .iter()
-        .enumerate()
+    for (i, rel) in [
+        "c/.png",
+        "c/.JPG",
+        "c/.hidden.png",
+        "c/x.png",
+        "c/.h/.gif",
+        "c/png",
+    ]
+    .iter()
+    .enumerate()
     {
         common::save_as(&dots, rel, &photo(4, 4, i as u32), image::ImageFormat::Png);
     }

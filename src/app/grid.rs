@@ -106,31 +106,38 @@ pub fn grid_ui(
         ui.spacing_mut().item_spacing = Vec2::splat(TILE_SPACING);
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show_rows(ui, tile.y, planned.len().div_ceil(columns), |ui, visible| {
-                for grid_row in visible {
-                    let first = grid_row * columns;
-                    let last = (first + columns).min(planned.len());
-                    ui.horizontal(|ui| {
-                        for (&sample, &row) in planned[first..last].iter().zip(&rows[first..last]) {
-                            let (rect, _) = ui.allocate_exact_size(tile, egui::Sense::hover());
-                            let tile_ui = egui::UiBuilder::new()
-                                .max_rect(rect)
-                                .layout(egui::Layout::top_down(egui::Align::Min));
-                            ui.scope_builder(tile_ui, |ui| {
-                                let tile = Tile {
-                                    sample,
-                                    row,
-                                    thumb,
-                                    highlight,
-                                };
-                                if let Some(clicked) = tile.ui(ui, view, index) {
-                                    action = Some(clicked);
-                                }
-                            });
-                        }
-                    });
-                }
-            });
+            .show_rows(
+                ui,
+                tile.y,
+                planned.len().div_ceil(columns),
+                |ui, visible| {
+                    for grid_row in visible {
+                        let first = grid_row * columns;
+                        let last = (first + columns).min(planned.len());
+                        ui.horizontal(|ui| {
+                            for (&sample, &row) in
+                                planned[first..last].iter().zip(&rows[first..last])
+                            {
+                                let (rect, _) = ui.allocate_exact_size(tile, egui::Sense::hover());
+                                let tile_ui = egui::UiBuilder::new()
+                                    .max_rect(rect)
+                                    .layout(egui::Layout::top_down(egui::Align::Min));
+                                ui.scope_builder(tile_ui, |ui| {
+                                    let tile = Tile {
+                                        sample,
+                                        row,
+                                        thumb,
+                                        highlight,
+                                    };
+                                    if let Some(clicked) = tile.ui(ui, view, index) {
+                                        action = Some(clicked);
+                                    }
+                                });
+                            }
+                        });
+                    }
+                },
+            );
     });
     action
 }
@@ -151,12 +158,12 @@ fn batch_rows(planned: &[usize], loaded: &[usize]) -> Vec<Option<usize>> {
     if next == loaded.len() {
         return rows;
     }
-    let by_sample: std::collections::HashMap<usize, usize> =
-        loaded.iter().enumerate().map(|(row, &s)| (s, row)).collect();
-    planned
+    let by_sample: std::collections::HashMap<usize, usize> = loaded
         .iter()
-        .map(|s| by_sample.get(s).copied())
-        .collect()
+        .enumerate()
+        .map(|(row, &s)| (s, row))
+        .collect();
+    planned.iter().map(|s| by_sample.get(s).copied()).collect()
 }
 
 /// One thumbnail with its caption.
