@@ -387,7 +387,7 @@ fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, arg
     print_skipped(&report.skipped);
     let shape = &job.shape;
     eprintln!(
-        "batchscope: exported {} images ({}x{}x{}, {:?}) in {:.1} s to {:?}{}",
+        "batchscope: exported {} images ({}x{}x{}, {}) in {:.1} s to {:?}{}",
         report.exported,
         shape.height,
         shape.width,

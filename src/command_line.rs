@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::options::{
-    AspectFit, ColorMode, Dtype, Interpolation, LabelMode, LabelSource, LoadOptions, Scale, Subset,
+    AspectFit, ColorMode, Dtype, Interpolation, LabelMode, LabelSource, LoadOptions, Scale,
 };
 use crate::preprocess::Element;
 
@@ -27,11 +27,12 @@ pub fn export_args(
         args.extend(value);
     };
     let index = &load.index;
-    if index.labels == LabelSource::None {
-        push("--labels", Some("none".into()));
-    }
-    if let Some(names) = &index.class_names {
-        push("--class-names", Some(names.join(",")));
+    match (index.labels, &index.class_names) {
+        // The index ignores a class list when labels are off (the GUI remembers it for when they are
+        // back on), and the command line refuses the pair, so it is left out.
+        (LabelSource::None, _) => push("--labels", Some(LabelSource::None.to_string())),
+        (LabelSource::Inferred, Some(names)) => push("--class-names", Some(names.join(","))),
+        (LabelSource::Inferred, None) => {}
     }
     if index.follow_links {
         push("--follow-links", None);
@@ -40,17 +41,13 @@ pub fn export_args(
         push("--extra-formats", None);
     }
     let p = &load.preprocess;
-    match p.color_mode {
-        ColorMode::Rgb => {}
-        ColorMode::Grayscale => push("--color-mode", Some("grayscale".into())),
-        ColorMode::Rgba => push("--color-mode", Some("rgba".into())),
+    if p.color_mode != ColorMode::default() {
+        push("--color-mode", Some(p.color_mode.to_string()));
     }
     if let Some((h, w)) = p.image_size {
         push("--image-size", Some(format!("{h}x{w}")));
-        match p.interpolation {
-            Interpolation::Bilinear => {}
-            Interpolation::Nearest => push("--interpolation", Some("nearest".into())),
-            Interpolation::Area => push("--interpolation", Some("area".into())),
+        if p.interpolation != Interpolation::default() {
+            push("--interpolation", Some(p.interpolation.to_string()));
         }
         match p.fit {
             AspectFit::Stretch => {}
@@ -67,11 +64,7 @@ pub fn export_args(
     }
     if let (Some(v), Some(subset)) = (plan.validation_split, plan.subset) {
         push("--validation-split", Some(v.to_string()));
-        let subset = match subset {
-            Subset::Training => "training",
-            Subset::Validation => "validation",
-        };
-        push("--subset", Some(subset.into()));
+        push("--subset", Some(subset.to_string()));
     }
     if plan.batch_size != 32 {
         push("--batch-size", Some(plan.batch_size.to_string()));
@@ -79,8 +72,8 @@ pub fn export_args(
     if plan.drop_remainder {
         push("--drop-remainder", None);
     }
-    if element.dtype == Dtype::Float32 {
-        push("--dtype", Some("float32".into()));
+    if element.dtype != Dtype::default() {
+        push("--dtype", Some(element.dtype.to_string()));
         if element.scale == Scale::To1 {
             push("--scale", Some("1".into()));
         }
@@ -91,13 +84,7 @@ pub fn export_args(
         LabelMode::Int
     };
     if label_mode != default_mode {
-        let mode = match label_mode {
-            LabelMode::Int => "int",
-            LabelMode::Categorical => "categorical",
-            LabelMode::Binary => "binary",
-            LabelMode::None => "none",
-        };
-        push("--label-mode", Some(mode.into()));
+        push("--label-mode", Some(label_mode.to_string()));
     }
     args
 }

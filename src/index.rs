@@ -4,8 +4,9 @@
 //! class names are the immediate subdirectories of the root sorted by code point (empty ones and
 //! symlinked ones included, names starting with `.` excluded); within a class every directory below it is
 //! visited in byte order of its full path (`sub` < `sub-2` < `sub/deep`) and the files of each directory
-//! by name. Files are taken by extension, case-insensitively. Paths are kept as the OS gave them, so
-//! names that are not UTF-8 survive byte for byte.
+//! by name. Files are taken by how their name ends (`.png`, any ASCII case), as Keras's `endswith`
+//! does, so a file named only `.png` counts. Paths are kept as the OS gave them, so names that are not
+//! UTF-8 survive byte for byte.
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
@@ -235,12 +236,19 @@ fn is_dir_following_links(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| m.is_dir())
 }
 
+/// Whether `name` ends with `.` and one of the accepted extensions, ignoring ASCII case. This is Keras's
+/// `fname.lower().endswith(formats)`, so a file named only `.png` is an image, as it is to Keras
+/// (`Path::extension` would see none there).
 fn has_image_extension(name: &OsStr, extra_formats: bool) -> bool {
-    let Some(ext) = Path::new(name).extension() else {
-        return false;
+    let name = name.as_encoded_bytes();
+    let matches = |list: &[&str]| {
+        list.iter().any(|ext| {
+            let ext = ext.as_bytes();
+            name.len() > ext.len()
+                && name[name.len() - ext.len() - 1] == b'.'
+                && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext)
+        })
     };
-    let ext = ext.as_encoded_bytes();
-    let matches = |list: &[&str]| list.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(ext));
     matches(KERAS_EXTENSIONS) || (extra_formats && matches(EXTRA_EXTENSIONS))
 }
 

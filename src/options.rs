@@ -1,42 +1,62 @@
 //! The options that decide what a dataset's batches contain, shared by the command line, the GUI and the
 //! engine. Each enum maps one-to-one onto a Keras argument of `image_dataset_from_directory` (or an
 //! export choice), so that "the same options" means the same thing everywhere.
+//!
+//! Each value has one spelling, Keras's and numpy's (`rgb`, `uint8`, `inferred`, `bilinear`): the clap
+//! value name, which is also its [`Display`](std::fmt::Display) and its serde name. The viewer, the
+//! command line, `inspect` and the export summary all show that, never the Rust variant's name. (The
+//! variant names are still read from settings saved before.)
 
+use std::fmt;
+
+use clap::ValueEnum as _;
 use serde::{Deserialize, Serialize};
 
 /// Where labels come from (Keras's `labels=`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
 pub enum LabelSource {
     /// `root/<class>/.../<image>`: one class per immediate subdirectory of the root.
     #[default]
+    #[serde(alias = "Inferred")]
     Inferred,
     /// Images only: every image under the root, no classes.
+    #[serde(alias = "None")]
     None,
 }
 
 /// How labels are encoded in `labels.npy` (Keras's `label_mode=`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
 pub enum LabelMode {
     /// int32 `(N,)`, the class index.
     #[default]
+    #[serde(alias = "Int")]
     Int,
     /// float32 one-hot `(N, C)`.
+    #[serde(alias = "Categorical")]
     Categorical,
     /// float32 `(N, 1)`, 0.0 or 1.0; exactly two classes required.
+    #[serde(alias = "Binary")]
     Binary,
     /// No labels file.
+    #[serde(alias = "None")]
     None,
 }
 
 /// Number and meaning of channels (Keras's `color_mode=`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
 pub enum ColorMode {
     /// 3 channels.
     #[default]
+    #[serde(alias = "Rgb")]
     Rgb,
     /// 1 channel.
+    #[serde(alias = "Grayscale")]
     Grayscale,
     /// 4 channels.
+    #[serde(alias = "Rgba")]
     Rgba,
 }
 
@@ -53,44 +73,69 @@ impl ColorMode {
 
 /// Resize kernel (Keras's `interpolation=`), all as `tf.image.resize(..., antialias=False)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
 pub enum Interpolation {
     /// Half-pixel-centre bilinear, no antialiasing.
     #[default]
+    #[serde(alias = "Bilinear")]
     Bilinear,
     /// Half-pixel-centre nearest neighbour.
+    #[serde(alias = "Nearest")]
     Nearest,
     /// Box average over the covered source area (`tf.image.resize` `area`).
+    #[serde(alias = "Area")]
     Area,
 }
 
 /// What to do when the source's aspect ratio differs from the target's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum AspectFit {
     /// Stretch to the target size (Keras's default).
     #[default]
+    #[serde(alias = "Stretch")]
     Stretch,
     /// `crop_to_aspect_ratio=True`: centre-crop to the target ratio, then resize.
+    #[serde(alias = "Crop")]
     Crop,
     /// `pad_to_aspect_ratio=True`: resize to fit inside, then pad with zeros.
+    #[serde(alias = "Pad")]
     Pad,
+}
+
+/// `stretch`, `crop`, `pad` (the flags are `--crop-to-aspect-ratio` and `--pad-to-aspect-ratio`).
+impl fmt::Display for AspectFit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Stretch => "stretch",
+            Self::Crop => "crop",
+            Self::Pad => "pad",
+        })
+    }
 }
 
 /// `subset=` of a validation split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
 pub enum Subset {
     /// The first `N - int(v*N)` samples of the (shuffled) order.
+    #[serde(alias = "Training")]
     Training,
     /// The last `int(v*N)` samples of the (shuffled) order.
+    #[serde(alias = "Validation")]
     Validation,
 }
 
 /// Element type of `images.npy`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
 pub enum Dtype {
     /// Exact pixels, 4x smaller; resized values are rounded to nearest.
     #[default]
+    #[serde(alias = "Uint8")]
     Uint8,
     /// Keras's dtype: resized values as TensorFlow computes them.
+    #[serde(alias = "Float32")]
     Float32,
 }
 
@@ -173,4 +218,105 @@ pub struct LoadOptions {
     pub plan: PlanOptions,
     /// Which pixels.
     pub preprocess: PreprocessOptions,
+}
+
+/// Writes the clap value name of each variant (`rgb`, `uint8`, `float32`, `inferred`, `bilinear`).
+macro_rules! display_as_value_name {
+    ($($ty:ty),*) => {$(
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self.to_possible_value() {
+                    Some(value) => f.write_str(value.get_name()),
+                    None => Err(fmt::Error),
+                }
+            }
+        }
+    )*};
+}
+
+display_as_value_name!(
+    LabelSource,
+    LabelMode,
+    ColorMode,
+    Interpolation,
+    Subset,
+    Dtype
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant's display, clap and serde names, and what Keras/numpy call it.
+    fn check<T>(spellings: &[(T, &str)])
+    where
+        T: clap::ValueEnum
+            + fmt::Display
+            + Serialize
+            + for<'de> Deserialize<'de>
+            + PartialEq
+            + fmt::Debug,
+    {
+        assert_eq!(T::value_variants().len(), spellings.len());
+        for (value, name) in spellings {
+            assert_eq!(value.to_string(), *name);
+            assert_eq!(T::from_str(name, false).as_ref(), Ok(value));
+            assert_eq!(
+                serde_json::to_string(value).unwrap_or_default(),
+                format!("{name:?}")
+            );
+            // Settings saved before the rename still load.
+            let old = serde_json::to_string(&format!("{value:?}")).unwrap_or_default();
+            assert_eq!(serde_json::from_str::<T>(&old).ok().as_ref(), Some(value));
+        }
+    }
+
+    #[test]
+    fn every_value_is_spelled_as_keras_and_numpy_spell_it_everywhere() {
+        check(&[
+            (LabelSource::Inferred, "inferred"),
+            (LabelSource::None, "none"),
+        ]);
+        check(&[
+            (LabelMode::Int, "int"),
+            (LabelMode::Categorical, "categorical"),
+            (LabelMode::Binary, "binary"),
+            (LabelMode::None, "none"),
+        ]);
+        check(&[
+            (ColorMode::Rgb, "rgb"),
+            (ColorMode::Grayscale, "grayscale"),
+            (ColorMode::Rgba, "rgba"),
+        ]);
+        check(&[
+            (Interpolation::Bilinear, "bilinear"),
+            (Interpolation::Nearest, "nearest"),
+            (Interpolation::Area, "area"),
+        ]);
+        check(&[
+            (Subset::Training, "training"),
+            (Subset::Validation, "validation"),
+        ]);
+        check(&[(Dtype::Uint8, "uint8"), (Dtype::Float32, "float32")]);
+    }
+
+    #[test]
+    fn aspect_fit_has_one_spelling_too() {
+        for (fit, name) in [
+            (AspectFit::Stretch, "stretch"),
+            (AspectFit::Crop, "crop"),
+            (AspectFit::Pad, "pad"),
+        ] {
+            assert_eq!(fit.to_string(), name);
+            assert_eq!(
+                serde_json::to_string(&fit).unwrap_or_default(),
+                format!("{name:?}")
+            );
+            let old = format!("{fit:?}");
+            assert_eq!(
+                serde_json::from_str::<AspectFit>(&format!("{old:?}")).ok(),
+                Some(fit)
+            );
+        }
+    }
 }

@@ -104,3 +104,52 @@ fn every_option_survives_the_round_trip() {
     };
     round_trip(&unlabeled, Element::default(), LabelMode::None);
 }
+
+/// Issue 9: the GUI keeps the class list when labels are switched to none (the index then ignores it),
+/// but the command line refuses `--labels none --class-names ..` with exit 2. The command shown must
+/// parse, and must select the same files as the options it was made from.
+#[test]
+fn labels_none_with_a_remembered_class_list_gives_a_command_that_parses_and_means_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    for rel in ["a/1.png", "b/2.png", "3.png"] {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        image::GrayImage::new(1, 1).save(&path).unwrap();
+    }
+    let gui = LoadOptions {
+        index: IndexOptions {
+            labels: LabelSource::None,
+            class_names: Some(vec!["b".into()]),
+            ..IndexOptions::default()
+        },
+        ..LoadOptions::default()
+    };
+    let args = export_args(
+        dir.path(),
+        Path::new("/out"),
+        &gui,
+        Element::default(),
+        LabelMode::None,
+    );
+    let cli =
+        Cli::try_parse_from(std::iter::once("batchscope".to_owned()).chain(args.clone())).unwrap();
+    let Some(Command::Export(export)) = cli.command else {
+        panic!("not an export: {args:?}")
+    };
+    let parsed = export
+        .loader
+        .to_options()
+        .unwrap_or_else(|e| panic!("{args:?} is refused: {e}"));
+    let files = |options: &LoadOptions| {
+        let index = batchscope::index::scan(dir.path(), &options.index).unwrap();
+        index
+            .samples
+            .iter()
+            .map(|s| s.rel_path.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(files(&gui), ["3.png", "a/1.png", "b/2.png"]);
+    assert_eq!(files(&parsed), files(&gui), "{args:?}");
+    assert_eq!(parsed.plan, gui.plan);
+    assert_eq!(parsed.preprocess, gui.preprocess);
+}

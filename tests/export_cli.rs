@@ -381,8 +381,74 @@ fn inspect_reports_classes_batches_sizes_and_formats() {
     assert_eq!(json["formats"]["PNG"], 5);
     assert_eq!(json["formats"]["JPEG"], 1);
     assert_eq!(json["options"]["plan"]["batch_size"], 4);
+    // Issue 9: options are spelled as the flags and Keras spell them, not as Rust's enum variants.
+    assert_eq!(json["options"]["index"]["labels"], "inferred");
+    assert_eq!(json["options"]["preprocess"]["color_mode"], "rgb");
+    assert_eq!(json["options"]["preprocess"]["interpolation"], "bilinear");
 
-    let text = batchscope(&["inspect", s(&data)]);
+    let text = batchscope(&["inspect", s(&data), "--color-mode", "grayscale"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("batches    1 of 32 (last batch 6)"), "{text}");
+    assert!(text.contains(r#""color_mode":"grayscale""#), "{text}");
+}
+
+/// Issue 9: the closing line of an export named the dtype as Rust's `Uint8`/`Float32`.
+#[test]
+fn the_export_summary_names_the_dtype_as_numpy_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    two_class_dataset(&data);
+    for dtype in ["uint8", "float32"] {
+        let out = dir.path().join(dtype);
+        let err = batchscope_ok(&["export", s(&data), "--out", s(&out), "--dtype", dtype]);
+        assert!(
+            err.contains(&format!(
+                "batchscope: exported 5 images (3x4x3, {dtype}) in "
+            )),
+            "{err}"
+        );
+    }
+}
+
+/// Issue 9: `int(0.2 * 3) == 0` files are held out. We give all three to training and none to
+/// validation (whose export then has nothing to write). Keras slices `samples[:-0]` for training (no
+/// files: "No images found") and `samples[-0:]` for validation (all of them), the reverse; the README
+/// says so.
+#[test]
+fn a_split_that_holds_out_no_files_gives_all_to_training_and_none_to_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..3u32 {
+        save(&data, &format!("c/{i}.png"), &pattern(2, 2, i));
+    }
+    let split = |subset: &str, out: &Path| {
+        batchscope(&[
+            "export",
+            s(&data),
+            "--out",
+            s(out),
+            "--shuffle",
+            "--seed",
+            "1",
+            "--validation-split",
+            "0.2",
+            "--subset",
+            subset,
+        ])
+    };
+    let train = dir.path().join("train");
+    let res = split("training", &train);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert_eq!(read_npy(&train.join("images.npy")).shape, [3, 2, 2, 3]);
+
+    let val = dir.path().join("val");
+    let res = split("validation", &val);
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{err}");
+    assert!(err.contains("no images to export"), "{err}");
+    assert!(!val.join("images.npy").exists());
 }

@@ -6,7 +6,7 @@ mod common;
 
 use common::gui::{current, harness, step_until};
 use common::{pattern, save, write};
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
 use std::path::Path;
 
 /// `a`: 5 images, `b`: 3, `c`: 2 (one of them zero bytes), all 8x6 PNG.
@@ -48,6 +48,35 @@ fn browse_batches_with_buttons_and_keys_and_check_histogram() {
     step_until(&mut h, "first batch by Home", |app| current(app) == Some(0));
     h.key_press(egui::Key::End);
     step_until(&mut h, "last batch by End", |app| current(app) == Some(2));
+}
+
+/// Issue 9: option values are shown as Keras and the command line spell them (`rgb`, `bilinear`),
+/// not as Rust's enum variants (`Rgb`).
+#[test]
+fn settings_show_option_values_as_keras_spells_them() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path());
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.preprocess.image_size = Some((6, 8));
+    let mut h = common::gui::harness_with(dir.path(), settings);
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    // A combo box's label is its row's name; what it shows is its value.
+    for (combo, shown) in [
+        ("Color mode", "rgb"),
+        ("Interpolation", "bilinear"),
+        ("Labels", "inferred"),
+        ("Aspect ratio", "stretch"),
+        ("dtype", "uint8"),
+        ("labels", "int"),
+    ] {
+        let node = h.get(by().role(egui::accesskit::Role::ComboBox).label(combo));
+        assert_eq!(
+            node.accesskit_node().value().as_deref(),
+            Some(shown),
+            "{combo}"
+        );
+    }
+    h.get_by_label_contains("Showing: rgb, 6x8 bilinear");
 }
 
 #[test]
@@ -164,7 +193,17 @@ fn typing_a_path_and_enter_opens_it_and_remembers_it() {
         .type_text(other.to_str().unwrap());
     h.step();
     assert_eq!(h.state().path_field, other.to_string_lossy());
-    h.key_press(egui::Key::Enter);
+    // Only the key-down: `Harness::step` runs one frame per queued event, so the tree below is the
+    // one of the frame that handled Enter.
+    h.key_down(egui::Key::Enter);
+    h.step();
+    // Issue 9: that frame must still draw the Open button beside the field
+    // (`enter && .. || button()` short-circuited it away, so the top bar flickered).
+    assert!(
+        h.query_by_label("Open").is_some(),
+        "the Open button is missing in the frame that handled Enter"
+    );
+    h.key_up(egui::Key::Enter);
     step_until(&mut h, "the typed folder's batch", |app| {
         current(app) == Some(0)
     });
@@ -207,13 +246,70 @@ fn the_viewer_lists_every_kind_of_bad_file_and_keeps_running() {
     );
     // Still responsive: a settings change re-plans.
     h.get_by_label("drop last partial batch").click();
-    step_until(&mut h, "the re-plan", |app| {
+    // The re-planned batch itself, not only the re-plan: until it has loaded, the old batch stays on
+    // screen labelled with the old settings (issue 9: waiting for the plan alone failed under load).
+    step_until(&mut h, "the re-planned batch", |app| {
         app.session
             .as_ref()
             .and_then(|s| s.ready())
             .is_some_and(|r| r.options.plan.drop_remainder)
+            && current(app) == Some(0)
     });
     // Four files fill one batch of four: it stays, with its one good image.
     h.get_by_label("Batch 1 / 1");
     h.get_by_label_contains("(drop remainder)");
+}
+
+/// Issue 9: the batch size goes up to 4096, and the grid laid out every tile of the batch every frame
+/// (and looked each one up with a linear search). Only the rows in view are laid out now, and
+/// scrolling brings the others in.
+#[test]
+fn a_4096_batch_lays_out_only_the_visible_thumbnails() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..4095u32 {
+        save(dir.path(), &format!("a/{i:04}.png"), &pattern(2, 2, i));
+    }
+    // The last sample of the batch is the only one of class 1, captioned "1 z".
+    save(dir.path(), "z/last.png", &pattern(2, 2, 0));
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.plan.batch_size = 4096;
+    let mut h = common::gui::harness_with(dir.path(), settings);
+    step_until(&mut h, "the 4096 batch", |app| {
+        app.session
+            .as_ref()
+            .and_then(|s| s.current_batch())
+            .is_some_and(|b| b.samples.len() == 4096)
+    });
+    h.run_steps(3);
+    h.get_by_label("Batch 1 / 1");
+    let tiles = h.get_all_by_role(egui::accesskit::Role::Image).count();
+    // 96-point thumbnails in the grid of a 1280x800 window: a few dozen are in view.
+    assert!(
+        (1..=200).contains(&tiles),
+        "{tiles} thumbnails laid out for a 4096 batch"
+    );
+    assert!(
+        h.query_by_label("1 z").is_none(),
+        "the last tile is laid out"
+    );
+
+    // Scroll the grid to its end: the last sample is laid out there, still only a screenful.
+    h.get_all_by_role(egui::accesskit::Role::Image)
+        .next()
+        .unwrap()
+        .hover();
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Page,
+        delta: egui::vec2(0.0, -1000.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(30);
+    h.get_by_label("1 z");
+    let tiles = h.get_all_by_role(egui::accesskit::Role::Image).count();
+    assert!(
+        (1..=200).contains(&tiles),
+        "{tiles} thumbnails laid out at the end"
+    );
 }

@@ -183,3 +183,35 @@ fn missing_folder_and_file_root_are_errors_naming_the_path() {
         Err(IndexError::NotADirectory(_))
     ));
 }
+
+/// Issue 9: Keras takes a file by `name.lower().endswith(ext)`, so a file named exactly `.png` or `.JPG`
+/// is an image to it (checked against TensorFlow 2.21: `c/.JPG`, `c/.hidden.png`, `c/.png`, `c/x.png`,
+/// `c/.h/.gif` are taken, `c/png` is not). `Path::extension` sees no extension in `.png`.
+#[test]
+fn a_file_named_only_an_extension_is_taken_as_keras_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for rel in [
+        "c/.png",
+        "c/.JPG",
+        "c/.hidden.png",
+        "c/x.png",
+        "c/.h/.gif",
+        "c/png",
+        "c/x.",
+    ] {
+        tiny(root, rel);
+    }
+    let index = index::scan(root, &IndexOptions::default()).unwrap();
+    assert_eq!(
+        rel_paths(&index),
+        ["c/.JPG", "c/.hidden.png", "c/.png", "c/x.png", "c/.h/.gif"]
+    );
+    let options = IndexOptions {
+        extra_formats: true,
+        ..IndexOptions::default()
+    };
+    write(root, "c/.webp", b"x");
+    let index = index::scan(root, &options).unwrap();
+    assert!(rel_paths(&index).contains(&"c/.webp".to_owned()));
+}

@@ -75,8 +75,23 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("png");
     let jpeg = dir.path().join("jpeg");
+    let dots = dir.path().join("dots");
     png_dataset(&png);
     jpeg_dataset(&jpeg);
+    // Names Keras's `endswith` takes although `Path::extension` sees no extension (issue 9).
+    for (i, rel) in [
+        "c/.png",
+        "c/.JPG",
+        "c/.hidden.png",
+        "c/x.png",
+        "c/.h/.gif",
+        "c/png",
+    ]
+    .iter()
+    .enumerate()
+    {
+        common::save_as(&dots, rel, &photo(4, 4, i as u32), image::ImageFormat::Png);
+    }
 
     // (name, data, our extra args, keras kwargs, tolerance, compare)
     let no_shuffle = json!({"shuffle": false, "batch_size": 4});
@@ -117,7 +132,15 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
             &png,
             vec!["--image-size", "7x6", "--interpolation", "area"],
             with(json!({"image_size": [7, 6], "interpolation": "area"})),
-            1e-3,
+            0.0,
+            "images",
+        ),
+        (
+            "png_area_odd_upscale",
+            &png,
+            vec!["--image-size", "13x50", "--interpolation", "area"],
+            with(json!({"image_size": [13, 50], "interpolation": "area"})),
+            0.0,
             "images",
         ),
         (
@@ -175,6 +198,14 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
             with(json!({"image_size": [24, 32], "color_mode": "grayscale"})),
             5.0,
             "images",
+        ),
+        (
+            "dot_named_files",
+            &dots,
+            vec![],
+            with(json!({"image_size": [4, 4]})),
+            0.0,
+            "files",
         ),
         (
             "split_validation",

@@ -154,14 +154,11 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
     ui.horizontal(|ui| {
         let label = ui.label("dtype");
         egui::ComboBox::from_id_salt("export_dtype")
-            .selected_text(if settings.dtype == Dtype::Uint8 {
-                "uint8"
-            } else {
-                "float32"
-            })
+            .selected_text(settings.dtype.to_string())
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut settings.dtype, Dtype::Uint8, "uint8");
-                ui.selectable_value(&mut settings.dtype, Dtype::Float32, "float32");
+                for dtype in [Dtype::Uint8, Dtype::Float32] {
+                    ui.selectable_value(&mut settings.dtype, dtype, dtype.to_string());
+                }
             })
             .response
             .labelled_by(label.id);
@@ -184,7 +181,7 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
     ui.horizontal(|ui| {
         let label = ui.label("labels");
         egui::ComboBox::from_id_salt("export_label_mode")
-            .selected_text(format!("{:?}", settings.label_mode).to_lowercase())
+            .selected_text(settings.label_mode.to_string())
             .show_ui(ui, |ui| {
                 for mode in [
                     LabelMode::Int,
@@ -192,11 +189,7 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
                     LabelMode::Binary,
                     LabelMode::None,
                 ] {
-                    ui.selectable_value(
-                        &mut settings.label_mode,
-                        mode,
-                        format!("{mode:?}").to_lowercase(),
-                    );
+                    ui.selectable_value(&mut settings.label_mode, mode, mode.to_string());
                 }
             })
             .response

@@ -78,7 +78,13 @@ fn ensure_textures(ctx: &egui::Context, view: &mut ViewBatch) {
     }
 }
 
+/// Space between thumbnails, both ways.
+const TILE_SPACING: f32 = 6.0;
+
 /// Draws the batch's samples in plan order; failed samples appear where they would have been.
+///
+/// A batch may hold 4096 samples, so only the rows of thumbnails in view are laid out, and the work
+/// per frame outside them is one pass over the batch.
 pub fn grid_ui(
     ui: &mut egui::Ui,
     view: &mut ViewBatch,
@@ -88,91 +94,160 @@ pub fn grid_ui(
     highlight: Option<u32>,
 ) -> Option<GridAction> {
     ensure_textures(ui.ctx(), view);
+    let rows = batch_rows(planned, &view.batch.samples);
+    let tile = Vec2::new(
+        thumb,
+        thumb + TILE_SPACING + ui.text_style_height(&egui::TextStyle::Small),
+    );
+    let width = ui.available_width() - ui.spacing().scroll.allocated_width();
+    let columns = (((width + TILE_SPACING) / (thumb + TILE_SPACING)).floor() as usize).max(1);
     let mut action = None;
-    let batch = &view.batch;
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.spacing_mut().item_spacing = Vec2::splat(6.0);
-                for &sample in planned {
-                    let caption_label = index.samples.get(sample).and_then(|s| s.label);
-                    ui.allocate_ui(Vec2::new(thumb, thumb + 20.0), |ui| {
-                        ui.vertical(|ui| {
-                            ui.set_width(thumb);
-                            let row = batch.samples.iter().position(|&s| s == sample);
-                            if row.is_some_and(|r| r >= view.textures.len()) {
-                                // Decoded, its thumbnail not uploaded yet (a frame or two).
-                                ui.add_sized(Vec2::splat(thumb), egui::Spinner::new());
-                            } else if let Some(row) = row {
-                                let dim = highlight.is_some() && highlight != caption_label;
-                                let tint = if dim {
-                                    Color32::from_gray(60)
-                                } else {
-                                    Color32::WHITE
-                                };
-                                let image = egui::Image::new(&view.textures[row])
-                                    .fit_to_exact_size(Vec2::splat(thumb))
-                                    .maintain_aspect_ratio(true)
-                                    .tint(tint)
-                                    .sense(egui::Sense::click());
-                                let response = ui.add(image);
-                                if highlight.is_some() && !dim {
-                                    let color = caption_label.map_or(Color32::WHITE, class_color);
-                                    ui.painter().rect_stroke(
-                                        response.rect,
-                                        2.0,
-                                        (3.0, color),
-                                        egui::StrokeKind::Outside,
-                                    );
-                                }
-                                let original = batch.originals[row];
-                                let response = response.on_hover_ui(|ui| {
-                                    ui.label(index.samples[sample].rel_path.to_string_lossy());
-                                    ui.label(format!(
-                                        "original {}x{} {:?}",
-                                        original.height, original.width, original.format
-                                    ));
-                                    ui.label(label_text(index, caption_label));
-                                });
-                                if response.clicked() {
-                                    action = Some(GridAction::Select(row));
-                                }
-                            } else {
-                                let reason = batch
-                                    .failures
-                                    .iter()
-                                    .find(|f| f.sample == sample)
-                                    .map_or("not loaded", |f| f.reason.as_str());
-                                let (rect, response) = ui
-                                    .allocate_exact_size(Vec2::splat(thumb), egui::Sense::hover());
-                                ui.painter()
-                                    .rect_filled(rect, 4.0, Color32::from_rgb(70, 20, 20));
-                                ui.painter().text(
-                                    rect.center(),
-                                    egui::Align2::CENTER_CENTER,
-                                    "× failed",
-                                    egui::FontId::proportional(13.0),
-                                    Color32::from_rgb(255, 160, 160),
-                                );
-                                response.on_hover_ui(|ui| {
-                                    ui.label(index.samples[sample].rel_path.to_string_lossy());
-                                    ui.colored_label(Color32::from_rgb(255, 140, 140), reason);
+    ui.scope(|ui| {
+        ui.spacing_mut().item_spacing = Vec2::splat(TILE_SPACING);
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show_rows(
+                ui,
+                tile.y,
+                planned.len().div_ceil(columns),
+                |ui, visible| {
+                    for grid_row in visible {
+                        let first = grid_row * columns;
+                        let last = (first + columns).min(planned.len());
+                        ui.horizontal(|ui| {
+                            for (&sample, &row) in
+                                planned[first..last].iter().zip(&rows[first..last])
+                            {
+                                let (rect, _) = ui.allocate_exact_size(tile, egui::Sense::hover());
+                                let tile_ui = egui::UiBuilder::new()
+                                    .max_rect(rect)
+                                    .layout(egui::Layout::top_down(egui::Align::Min));
+                                ui.scope_builder(tile_ui, |ui| {
+                                    let tile = Tile {
+                                        sample,
+                                        row,
+                                        thumb,
+                                        highlight,
+                                    };
+                                    if let Some(clicked) = tile.ui(ui, view, index) {
+                                        action = Some(clicked);
+                                    }
                                 });
                             }
-                            let text = label_text(index, caption_label);
-                            let color =
-                                caption_label.map_or(ui.visuals().text_color(), class_color);
-                            ui.add(
-                                egui::Label::new(RichText::new(text).color(color).small())
-                                    .truncate(),
-                            );
                         });
-                    });
-                }
-            });
-        });
+                    }
+                },
+            );
+    });
     action
+}
+
+/// For each planned sample, its row in the batch's pixels, or `None` if it failed. Both lists are in
+/// plan order, so one merge pass does it; a lookup table covers any other order.
+fn batch_rows(planned: &[usize], loaded: &[usize]) -> Vec<Option<usize>> {
+    let mut next = 0;
+    let rows: Vec<Option<usize>> = planned
+        .iter()
+        .map(|&sample| {
+            (loaded.get(next) == Some(&sample)).then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect();
+    if next == loaded.len() {
+        return rows;
+    }
+    let by_sample: std::collections::HashMap<usize, usize> = loaded
+        .iter()
+        .enumerate()
+        .map(|(row, &s)| (s, row))
+        .collect();
+    planned.iter().map(|s| by_sample.get(s).copied()).collect()
+}
+
+/// One thumbnail with its caption.
+struct Tile {
+    sample: usize,
+    row: Option<usize>,
+    thumb: f32,
+    highlight: Option<u32>,
+}
+
+impl Tile {
+    fn ui(&self, ui: &mut egui::Ui, view: &ViewBatch, index: &DatasetIndex) -> Option<GridAction> {
+        let Self {
+            sample,
+            row,
+            thumb,
+            highlight,
+        } = *self;
+        let batch = &view.batch;
+        let caption_label = index.samples.get(sample).and_then(|s| s.label);
+        let mut action = None;
+        if row.is_some_and(|r| r >= view.textures.len()) {
+            // Decoded, its thumbnail not uploaded yet (a frame or two).
+            ui.add_sized(Vec2::splat(thumb), egui::Spinner::new());
+        } else if let Some(row) = row {
+            let dim = highlight.is_some() && highlight != caption_label;
+            let tint = if dim {
+                Color32::from_gray(60)
+            } else {
+                Color32::WHITE
+            };
+            let image = egui::Image::new(&view.textures[row])
+                .fit_to_exact_size(Vec2::splat(thumb))
+                .maintain_aspect_ratio(true)
+                .tint(tint)
+                .sense(egui::Sense::click());
+            let response = ui.add(image);
+            if highlight.is_some() && !dim {
+                let color = caption_label.map_or(Color32::WHITE, class_color);
+                ui.painter().rect_stroke(
+                    response.rect,
+                    2.0,
+                    (3.0, color),
+                    egui::StrokeKind::Outside,
+                );
+            }
+            let original = batch.originals[row];
+            let response = response.on_hover_ui(|ui| {
+                ui.label(index.samples[sample].rel_path.to_string_lossy());
+                ui.label(format!(
+                    "original {}x{} {:?}",
+                    original.height, original.width, original.format
+                ));
+                ui.label(label_text(index, caption_label));
+            });
+            if response.clicked() {
+                action = Some(GridAction::Select(row));
+            }
+        } else {
+            let reason = batch
+                .failures
+                .iter()
+                .find(|f| f.sample == sample)
+                .map_or("not loaded", |f| f.reason.as_str());
+            let (rect, response) = ui.allocate_exact_size(Vec2::splat(thumb), egui::Sense::hover());
+            ui.painter()
+                .rect_filled(rect, 4.0, Color32::from_rgb(70, 20, 20));
+            ui.painter().text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                "× failed",
+                egui::FontId::proportional(13.0),
+                Color32::from_rgb(255, 160, 160),
+            );
+            response.on_hover_ui(|ui| {
+                ui.label(index.samples[sample].rel_path.to_string_lossy());
+                ui.colored_label(Color32::from_rgb(255, 140, 140), reason);
+            });
+        }
+        let text = label_text(index, caption_label);
+        let color = caption_label.map_or(ui.visuals().text_color(), class_color);
+        ui.add(egui::Label::new(RichText::new(text).color(color).small()).truncate());
+        action
+    }
 }
 
 /// `"3 cat"`, or the file name's absence of a label.

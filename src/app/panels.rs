@@ -26,9 +26,10 @@ impl BatchscopeApp {
                     .hint_text("or type a folder path and press Enter")
                     .desired_width(360.0),
             );
-            if field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter))
-                || ui.button("Open").clicked()
-            {
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            // Drawn every frame: `entered || ui.button(..)` would skip it in the frame of Enter.
+            let clicked = ui.button("Open").clicked();
+            if entered || clicked {
                 let path = PathBuf::from(self.path_field.trim());
                 self.commands.push(Command::Open(path));
             }

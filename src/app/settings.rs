@@ -47,7 +47,7 @@ impl Settings {
 pub fn describe(options: &LoadOptions) -> String {
     let p = &options.preprocess;
     let size = match p.image_size {
-        Some((h, w)) => format!("{h}x{w} {:?}", p.interpolation).to_lowercase(),
+        Some((h, w)) => format!("{h}x{w} {}", p.interpolation),
         None => "native size".into(),
     };
     let fit = match p.fit {
@@ -62,11 +62,11 @@ pub fn describe(options: &LoadOptions) -> String {
         (true, None) => "shuffled".to_owned(),
     };
     let split = match (plan.validation_split, plan.subset) {
-        (Some(v), Some(s)) => format!(", {s:?} of split {v}").to_lowercase(),
+        (Some(v), Some(s)) => format!(", {s} of split {v}"),
         _ => String::new(),
     };
     format!(
-        "{:?}, {size}{fit}, batch {}{}, {order}{split}",
+        "{}, {size}{fit}, batch {}{}, {order}{split}",
         p.color_mode,
         plan.batch_size,
         if plan.drop_remainder {
@@ -75,7 +75,6 @@ pub fn describe(options: &LoadOptions) -> String {
             ""
         }
     )
-    .to_lowercase()
 }
 
 /// Draws the loader settings; returns true when an option changed.
@@ -107,8 +106,8 @@ fn index_rows(ui: &mut egui::Ui, options: &mut LoadOptions, class_names_text: &m
         "Labels",
         &mut options.index.labels,
         &[
-            (LabelSource::Inferred, "from subfolders"),
-            (LabelSource::None, "none (images only)"),
+            (LabelSource::Inferred, "one class per subfolder"),
+            (LabelSource::None, "images only"),
         ],
     );
 
@@ -148,9 +147,9 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
         "Color mode",
         &mut options.preprocess.color_mode,
         &[
-            (ColorMode::Rgb, "Rgb"),
-            (ColorMode::Grayscale, "Grayscale"),
-            (ColorMode::Rgba, "Rgba"),
+            (ColorMode::Rgb, "3 channels"),
+            (ColorMode::Grayscale, "1 channel"),
+            (ColorMode::Rgba, "4 channels"),
         ],
     );
 
@@ -179,9 +178,9 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
             "Interpolation",
             &mut options.preprocess.interpolation,
             &[
-                (Interpolation::Bilinear, "Bilinear"),
-                (Interpolation::Nearest, "Nearest"),
-                (Interpolation::Area, "Area"),
+                (Interpolation::Bilinear, ""),
+                (Interpolation::Nearest, ""),
+                (Interpolation::Area, "box average"),
             ],
         );
 
@@ -190,9 +189,9 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
             "Aspect ratio",
             &mut options.preprocess.fit,
             &[
-                (AspectFit::Stretch, "Stretch"),
-                (AspectFit::Crop, "Crop"),
-                (AspectFit::Pad, "Pad"),
+                (AspectFit::Stretch, "Keras's default"),
+                (AspectFit::Crop, "crop_to_aspect_ratio"),
+                (AspectFit::Pad, "pad_to_aspect_ratio"),
             ],
         );
     }
@@ -249,23 +248,26 @@ fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
     ui.end_row();
 }
 
-/// A labelled row with a combo box choosing one of `choices`.
-fn combo<T: PartialEq + Copy>(
+/// A labelled row with a combo box choosing one of `choices`, each shown by its one spelling
+/// ([`Display`](std::fmt::Display): Keras's and the command line's), with a hint in the list when
+/// the hint is not empty.
+fn combo<T: PartialEq + Copy + std::fmt::Display>(
     ui: &mut egui::Ui,
     label: &str,
     value: &mut T,
     choices: &[(T, &str)],
 ) {
     let label_response = ui.label(label);
-    let selected = choices
-        .iter()
-        .find(|(v, _)| v == value)
-        .map_or("", |(_, name)| name);
     egui::ComboBox::from_id_salt(label)
-        .selected_text(selected)
+        .selected_text(value.to_string())
         .show_ui(ui, |ui| {
-            for (choice, name) in choices {
-                ui.selectable_value(value, *choice, *name);
+            for (choice, hint) in choices {
+                let text = if hint.is_empty() {
+                    choice.to_string()
+                } else {
+                    format!("{choice} ({hint})")
+                };
+                ui.selectable_value(value, *choice, text);
             }
         })
         .response

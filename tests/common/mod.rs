@@ -177,11 +177,20 @@ pub fn has_python_module(module: &str, test: &str) -> bool {
             !required,
             "{test}: Python module {module:?} is required (BATCHSCOPE_REQUIRE_PYTHON=1) but not importable"
         );
-        eprintln!(
-            "SKIPPED {test}: Python module {module:?} is not installed (pip install {module}; .ci/run does)"
-        );
+        say_skipped(&format!(
+            "{test}: Python module {module:?} is not installed (pip install {module}; .ci/run does)"
+        ));
     }
     ok
+}
+
+/// Prints `SKIPPED <why>` where `cargo test` shows it. libtest captures what `print!`/`eprint!` write
+/// and shows it only for failing tests, so a skipped test that passes would say nothing; a write to the
+/// process's stderr handle goes past that capture (`std::io::stderr()` is not redirected, only the
+/// macros are).
+pub fn say_skipped(why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {why}");
 }
 
 /// Runs a Python snippet with `args` in `sys.argv[1:]`, asserting success; returns stdout.
@@ -291,7 +300,9 @@ impl Tmpfs {
             .output()
             .is_ok_and(|o| o.status.success());
         if !ok {
-            eprintln!("SKIPPED {test}: cannot mount a tmpfs here (needs root; CI runs as root)");
+            say_skipped(&format!(
+                "{test}: cannot mount a tmpfs here (needs root; CI runs as root)"
+            ));
         }
         ok.then(|| Self(dir.to_path_buf()))
     }
