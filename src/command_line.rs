@@ -30,8 +30,9 @@ pub fn export_args(
     if index.labels == LabelSource::None {
         push("--labels", Some("none".into()));
     }
-    if let Some(names) = &index.class_names {
-        push("--class-names", Some(names.join(",")));
+    // One flag per class: a name may hold a comma, which `--class-names a,b` would split.
+    for name in index.class_names.iter().flatten() {
+        push("--class-name", Some(name.clone()));
     }
     if index.follow_links {
         push("--follow-links", None);
@@ -57,6 +58,9 @@ pub fn export_args(
             AspectFit::Crop => push("--crop-to-aspect-ratio", None),
             AspectFit::Pad => push("--pad-to-aspect-ratio", None),
         }
+    }
+    if p.max_file_bytes != crate::decode::DEFAULT_MAX_FILE_BYTES {
+        push("--max-file-bytes", Some(p.max_file_bytes.to_string()));
     }
     let plan = &load.plan;
     if plan.shuffle {
