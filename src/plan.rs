@@ -109,7 +109,7 @@ pub fn empty_reason(indexed: usize, options: &PlanOptions) -> Option<String> {
                 Subset::Validation => "validation",
             };
             return Some(format!(
-                "the {side} subset is empty: --validation-split {split} of {indexed} files holds out int({split} * {indexed}) = {n_val}; use a split that leaves files on the {side} side"
+                "the {side} subset is empty: --validation-split {split:?} of {indexed} files holds out int({split:?} * {indexed}) = {n_val}; use a split that leaves files on the {side} side"
             ));
         }
     }

@@ -44,16 +44,21 @@ fn out_space(mode: ColorMode) -> ColorSpace {
     }
 }
 
-/// Reads the headers of a JPEG, refusing (before anything is allocated) a zero or oversized image and
-/// a file too short to hold the size it declares.
-pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
+fn headers(bytes: &[u8], out: ColorSpace) -> Result<Zune<'_>, DecodeError> {
     let options = DecoderOptions::default()
         .set_strict_mode(true)
         .set_max_width(usize::from(u16::MAX))
         .set_max_height(usize::from(u16::MAX))
-        .jpeg_set_out_colorspace(out_space(mode));
+        .jpeg_set_out_colorspace(out);
     let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
     decoder.decode_headers().map_err(|e| jpeg_error(&e))?;
+    Ok(decoder)
+}
+
+/// Reads the headers of a JPEG, refusing (before anything is allocated) a zero or oversized image and
+/// a file too short to hold the size it declares.
+pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
+    let mut decoder = headers(bytes, out_space(mode))?;
     let (w, h) = decoder.dimensions().unwrap_or((0, 0));
     // JPEG dimensions are 16-bit, so these conversions cannot fail.
     let (width, height) = (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0));
@@ -78,8 +83,9 @@ pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
         decoder.input_colorspace(),
         Some(ColorSpace::Luma | ColorSpace::YCbCr | ColorSpace::RGB)
     );
-    if via_rgb {
-        decoder.set_options(options.jpeg_set_out_colorspace(ColorSpace::RGB));
+    if via_rgb && mode != ColorMode::Rgb {
+        // The output colour space sizes the decoder's buffers when the headers are read: start again.
+        decoder = headers(bytes, ColorSpace::RGB)?;
     }
     Ok(Jpeg {
         decoder,

@@ -74,7 +74,7 @@ pub enum DecodeError {
     },
     /// The image's header asks for more memory than allowed.
     #[error(
-        "image is {width}x{height} {pixel}, {mib} MiB decoded, over the {limit_mib} MiB limit (decompression bomb?)"
+        "image is {width}x{height} {pixel}, {mib:.1} MiB decoded, over the {limit_mib} MiB limit (decompression bomb?)"
     )]
     TooLarge {
         /// Width from the header.
@@ -83,8 +83,8 @@ pub enum DecodeError {
         height: u64,
         /// The pixel layout the decoder would allocate (`RGB`, `16-bit RGBA`, ...).
         pixel: String,
-        /// Decoded size in MiB, rounded up.
-        mib: u64,
+        /// Decoded size in MiB.
+        mib: f64,
         /// The limit in MiB.
         limit_mib: u64,
     },
@@ -208,10 +208,7 @@ fn too_large(width: u64, height: u64, bytes_per_pixel: u64, pixel: &str) -> Deco
         width,
         height,
         pixel: pixel.to_owned(),
-        mib: width
-            .saturating_mul(height)
-            .saturating_mul(bytes_per_pixel)
-            .div_ceil(mib),
+        mib: width.saturating_mul(height).saturating_mul(bytes_per_pixel) as f64 / mib as f64,
         limit_mib: MAX_DECODED_BYTES / mib,
     }
 }
