@@ -237,8 +237,8 @@ fn load_u8(job: &LoadJob, sample: usize, out: &mut [u8]) -> Result<Original, Str
 /// Loads one sample into `slot` through the general path: decode, then preprocess.
 fn load_any(job: &LoadJob, sample: usize, slot: Slot<'_>) -> Result<Original, String> {
     let (mode, max_bytes) = (job.preprocess.color_mode, job.preprocess.max_file_bytes);
-    let decoded =
-        decode::decode_file_capped(&job.index.path(sample), mode, max_bytes).map_err(|e| e.to_string())?;
+    let decoded = decode::decode_file_capped(&job.index.path(sample), mode, max_bytes)
+        .map_err(|e| e.to_string())?;
     finish(job, &decoded, slot)
 }
 

@@ -84,7 +84,9 @@ fn signal_mid_export_leaves_no_arrays(signal: &str) {
     let out = dir.path().join("out");
     let child = spawn_export(&data, &out, "8", &held);
     wait_held(&held);
-    wait_until("writing to begin", || out.join("images.npy.partial").exists());
+    wait_until("writing to begin", || {
+        out.join("images.npy.partial").exists()
+    });
     // The handler sets the cancel flag, then ends the hold: the export goes on and sees it.
     kill(&child, signal);
     let (code, stderr) = finish(child);

@@ -192,7 +192,11 @@ fn cmyk_jpeg_decodes_to_rgb() {
         &d.pixels[..6]
     );
     let rgba = decode_file(&path, ColorMode::Rgba).unwrap().pixels;
-    let want: Vec<u8> = d.pixels.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    let want: Vec<u8> = d
+        .pixels
+        .chunks(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
     assert_eq!(rgba, want, "RGBA is the RGB with alpha 255");
 }
 

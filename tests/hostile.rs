@@ -27,24 +27,42 @@ fn run(args: &[&str]) -> Output {
     let id = child.id();
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = std::sync::Arc::clone(&done);
-    let watchdog = std::thread::Builder::new().name("watchdog".into()).spawn(move || {
-        let start = std::time::Instant::now();
-        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-            if start.elapsed() > std::time::Duration::from_secs(60) {
-                let _ = Command::new("kill").args(["-KILL", &id.to_string()]).status();
-                return true;
+    let watchdog = std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            let start = std::time::Instant::now();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if start.elapsed() > std::time::Duration::from_mins(1) {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &id.to_string()])
+                        .status();
+                    return true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        false
-    }).unwrap();
+            false
+        })
+        .unwrap();
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
-    child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
     let status = child.wait().unwrap();
     done.store(true, std::sync::atomic::Ordering::Relaxed);
-    assert!(!watchdog.join().unwrap(), "batchscope {args:?} hung (killed after 60 s)");
+    assert!(
+        !watchdog.join().unwrap(),
+        "batchscope {args:?} hung (killed after 60 s)"
+    );
     Output {
         status,
         stdout,
@@ -93,18 +111,33 @@ fn assert_flat_near(pixels: &[u8], want: &[u8], what: &str) {
     }
 }
 
+/// Name, the encoded pixel, its colour type, the RGB and the grayscale value it decodes to.
+type JpegCase<'a> = (&'a str, &'a [u8], jpeg_encoder::ColorType, [u8; 3], u8);
+
 #[test]
 fn cmyk_jpeg_in_rgba_mode_had_scrambled_pixels_and_grayscale_was_refused() {
     let dir = tempfile::tempdir().unwrap();
     // Ink (C, M, Y, K) = (0, 128, 255, 64) is RGB (255-C)(255-K)/255 = (191, 95, 0).
     let rgb = [191u8, 95, 0];
-    let cases: [(&str, &[u8], jpeg_encoder::ColorType, [u8; 3], u8); 4] = [
+    let cases: [JpegCase<'_>; 4] = [
         ("gray", &[77], jpeg_encoder::ColorType::Luma, [77; 3], 77),
         // YCbCr: grayscale is the luma plane, 0.299 R + 0.587 G + 0.114 B.
         ("ycbcr", &rgb, jpeg_encoder::ColorType::Rgb, rgb, 113),
         // CMYK and YCCK: grayscale is libpng's formula on the RGB.
-        ("cmyk", &[0, 128, 255, 64], jpeg_encoder::ColorType::Cmyk, rgb, 113),
-        ("ycck", &[0, 128, 255, 64], jpeg_encoder::ColorType::CmykAsYcck, rgb, 113),
+        (
+            "cmyk",
+            &[0, 128, 255, 64],
+            jpeg_encoder::ColorType::Cmyk,
+            rgb,
+            113,
+        ),
+        (
+            "ycck",
+            &[0, 128, 255, 64],
+            jpeg_encoder::ColorType::CmykAsYcck,
+            rgb,
+            113,
+        ),
     ];
     for (name, pixel, color, want_rgb, want_gray) in cases {
         let path = dir.path().join(format!("{name}.jpg"));
@@ -116,11 +149,22 @@ fn cmyk_jpeg_in_rgba_mode_had_scrambled_pixels_and_grayscale_was_refused() {
         let rgb_px = got(ColorMode::Rgb);
         assert_flat_near(&rgb_px, &want_rgb, &format!("{name} rgb"));
         let rgba = got(ColorMode::Rgba);
-        assert_flat_near(&rgba, &[want_rgb[0], want_rgb[1], want_rgb[2], 255], &format!("{name} rgba"));
+        assert_flat_near(
+            &rgba,
+            &[want_rgb[0], want_rgb[1], want_rgb[2], 255],
+            &format!("{name} rgba"),
+        );
         // RGBA is RGB plus alpha 255, exactly.
-        let expanded: Vec<u8> = rgb_px.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+        let expanded: Vec<u8> = rgb_px
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
         assert_eq!(rgba, expanded, "{name}");
-        assert_flat_near(&got(ColorMode::Grayscale), &[want_gray], &format!("{name} grayscale"));
+        assert_flat_near(
+            &got(ColorMode::Grayscale),
+            &[want_gray],
+            &format!("{name} grayscale"),
+        );
     }
 }
 
@@ -129,7 +173,11 @@ fn cmyk_jpeg_exports_real_values_in_every_mode_dtype_and_size() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(data.join("c")).unwrap();
-    flat_jpeg(&data.join("c/cmyk.jpg"), &[0, 128, 255, 64], jpeg_encoder::ColorType::Cmyk);
+    flat_jpeg(
+        &data.join("c/cmyk.jpg"),
+        &[0, 128, 255, 64],
+        jpeg_encoder::ColorType::Cmyk,
+    );
     for (mode, want) in [
         ("rgb", &[191u8, 95, 0][..]),
         ("rgba", &[191, 95, 0, 255]),
@@ -152,7 +200,10 @@ fn cmyk_jpeg_exports_real_values_in_every_mode_dtype_and_size() {
             };
             for px in values.chunks(want.len()) {
                 for (got, w) in px.iter().zip(want) {
-                    assert!(got.abs_diff(*w) <= 2, "{mode} {extra:?}: {px:?}, want {want:?}");
+                    assert!(
+                        got.abs_diff(*w) <= 2,
+                        "{mode} {extra:?}: {px:?}, want {want:?}"
+                    );
                 }
             }
         }
@@ -166,7 +217,11 @@ fn gif_with_zero_screen(path: &Path) {
     let mut bytes = Vec::new();
     {
         let mut encoder = image::codecs::gif::GifEncoder::new(&mut bytes);
-        let frame = image::Frame::new(image::RgbaImage::from_pixel(4, 4, image::Rgba([9, 8, 7, 255])));
+        let frame = image::Frame::new(image::RgbaImage::from_pixel(
+            4,
+            4,
+            image::Rgba([9, 8, 7, 255]),
+        ));
         encoder.encode_frames([frame]).unwrap();
     }
     bytes[6..10].copy_from_slice(&[0, 0, 0, 0]);
@@ -183,12 +238,25 @@ fn zero_size_gif_panicked_in_resize_or_wrote_nan() {
         decode_file(&data.join("c/1_zero.gif"), ColorMode::Rgb),
         Err(DecodeError::ZeroSize { .. })
     ));
-    for extra in [&["--image-size", "4"][..], &["--image-size", "4", "--interpolation", "area", "--dtype", "float32"]] {
+    for extra in [
+        &["--image-size", "4"][..],
+        &[
+            "--image-size",
+            "4",
+            "--interpolation",
+            "area",
+            "--dtype",
+            "float32",
+        ],
+    ] {
         let out = dir.path().join(format!("out{}", extra.len()));
         let res = export(&data, &out, extra);
         let err = stderr(&res);
         assert_eq!(res.status.code(), Some(0), "{err}");
-        assert!(err.contains("skipped \"c/1_zero.gif\": zero-size image (0x0)"), "{err}");
+        assert!(
+            err.contains("skipped \"c/1_zero.gif\": zero-size image (0x0)"),
+            "{err}"
+        );
         let npy = read_npy(&out.join("images.npy"));
         assert_eq!(npy.shape, [3, 4, 4, 3]);
         if npy.descr == "<f4" {
@@ -216,7 +284,9 @@ fn fifo_socket_and_dev_zero_named_like_images_hung_inspect_and_export() {
         ("x_zero.png", "a character device"),
     ] {
         assert!(
-            text.contains(&format!("unreadable not a regular file but {kind}: not read: \"c/{name}\"")),
+            text.contains(&format!(
+                "unreadable not a regular file but {kind}: not read: \"c/{name}\""
+            )),
             "{text}"
         );
     }
@@ -224,8 +294,14 @@ fn fifo_socket_and_dev_zero_named_like_images_hung_inspect_and_export() {
     let res = export(&data, &out, &["--image-size", "4"]);
     let err = stderr(&res);
     assert!(res.status.success(), "{err}");
-    assert!(err.contains("skipped \"c/x_fifo.png\": not a regular file but a named pipe"), "{err}");
-    assert!(err.contains("skipped \"c/x_zero.png\": not a regular file but a character device"), "{err}");
+    assert!(
+        err.contains("skipped \"c/x_fifo.png\": not a regular file but a named pipe"),
+        "{err}"
+    );
+    assert!(
+        err.contains("skipped \"c/x_zero.png\": not a regular file but a character device"),
+        "{err}"
+    );
     assert_eq!(read_npy(&out.join("images.npy")).shape, [2, 4, 4, 3]);
 }
 
@@ -239,22 +315,38 @@ fn huge_files_were_read_whole_before_being_refused() {
     movie.set_len(3 << 30).unwrap();
     let big = data.join("c/big.png");
     std::fs::write(&big, common::png_claiming(4, 4)).unwrap();
-    std::fs::OpenOptions::new().write(true).open(&big).unwrap().set_len(3 << 30).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_len(3 << 30)
+        .unwrap();
     let out = dir.path().join("out");
     let res = export(&data, &out, &["--image-size", "4"]);
     let err = stderr(&res);
     assert!(res.status.success(), "{err}");
-    assert!(err.contains("skipped \"c/movie.png\": not an image in a supported format"), "{err}");
+    assert!(
+        err.contains("skipped \"c/movie.png\": not an image in a supported format"),
+        "{err}"
+    );
     assert!(
         err.contains("skipped \"c/big.png\": file is 3221225472 bytes, over the limit of 1073741824 bytes per file (raise it with --max-file-bytes)"),
         "{err}"
     );
     // The limit is a flag.
     let out = dir.path().join("out2");
-    let res = export(&data, &out, &["--image-size", "4", "--max-file-bytes", "16"]);
+    let res = export(
+        &data,
+        &out,
+        &["--image-size", "4", "--max-file-bytes", "16"],
+    );
     let err = stderr(&res);
     assert!(err.contains("over the limit of 16 bytes per file"), "{err}");
-    let res = export(&data, &dir.path().join("out3"), &["--max-file-bytes", "lots"]);
+    let res = export(
+        &data,
+        &dir.path().join("out3"),
+        &["--max-file-bytes", "lots"],
+    );
     assert_eq!(res.status.code(), Some(2), "{}", stderr(&res));
 }
 
@@ -273,9 +365,14 @@ fn follow_links_over_a_dag_of_folders_walked_every_path() {
         save(&levels, &format!("L{k}/img.png"), &pattern(4, 4, k));
     }
     for k in 0..depth {
-        let from = if k == 0 { data.join("c") } else { levels.join(format!("L{k}")) };
+        let from = if k == 0 {
+            data.join("c")
+        } else {
+            levels.join(format!("L{k}"))
+        };
         for name in ["a", "b"] {
-            std::os::unix::fs::symlink(levels.join(format!("L{}", k + 1)), from.join(name)).unwrap();
+            std::os::unix::fs::symlink(levels.join(format!("L{}", k + 1)), from.join(name))
+                .unwrap();
         }
     }
     let options = batchscope::options::IndexOptions {
@@ -296,7 +393,12 @@ fn follow_links_over_a_dag_of_folders_walked_every_path() {
     assert_eq!(paths, want);
     // Each `b` link is reported once, not followed.
     assert_eq!(index.warnings.len(), depth as usize, "{:?}", index.warnings);
-    assert!(index.warnings.iter().all(|w| w.path.ends_with("b") && w.reason.contains("already indexed")));
+    assert!(
+        index
+            .warnings
+            .iter()
+            .all(|w| w.path.ends_with("b") && w.reason.contains("already indexed"))
+    );
 }
 
 // ---- row 8: output shapes too large to allocate ----
@@ -307,7 +409,11 @@ fn huge_image_size_aborted_on_allocation() {
     let data = dir.path().join("data");
     mk(&data, 3);
     for (size, mode, want) in [
-        ("100000x100000", "rgb", "over the limit of 2147483648 bytes per batch"),
+        (
+            "100000x100000",
+            "rgb",
+            "over the limit of 2147483648 bytes per batch",
+        ),
         ("65535", "rgb", "over the limit of"),
         ("20000", "rgba", "over the limit of"),
         ("2147483648", "rgba", "too large to count in 64 bits"),
@@ -323,7 +429,10 @@ fn huge_image_size_aborted_on_allocation() {
     let res = export(&data, &dir.path().join("out"), &["--image-size", "16384"]);
     let err = stderr(&res);
     assert_eq!(res.status.code(), Some(2), "{err}");
-    assert!(err.contains("805306368 bytes each, 2415919104 bytes per batch of 3"), "{err}");
+    assert!(
+        err.contains("805306368 bytes each, 2415919104 bytes per batch of 3"),
+        "{err}"
+    );
 }
 
 // ---- row 11: a closed stdout or stderr ----
@@ -363,7 +472,14 @@ fn export_with_a_closed_stderr_panicked_instead_of_finishing() {
     let out = dir.path().join("out");
     let (key, value) = hold_env(&held);
     let mut child = Command::new(env!("CARGO_BIN_EXE_batchscope"))
-        .args(["export", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--seed", "1"])
+        .args([
+            "export",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--seed",
+            "1",
+        ])
         .env(key, value)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -417,22 +533,42 @@ fn misleading_messages_now_say_what_is_true_and_what_to_do() {
     let out = dir.path().join("out");
 
     // A split or drop-remainder that leaves nothing is not "no images in the folder".
-    let res = export(&data, &out, &["--validation-split", "1e-300", "--subset", "validation"]);
+    let res = export(
+        &data,
+        &out,
+        &["--validation-split", "1e-300", "--subset", "validation"],
+    );
     let err = stderr(&res);
     assert_eq!(res.status.code(), Some(2), "{err}");
-    assert!(err.contains("the validation subset is empty: --validation-split 1e-300 of 3 files holds out"), "{err}");
+    assert!(
+        err.contains(
+            "the validation subset is empty: --validation-split 1e-300 of 3 files holds out"
+        ),
+        "{err}"
+    );
     let res = export(&data, &out, &["--drop-remainder"]);
     let err = stderr(&res);
     assert_eq!(res.status.code(), Some(2), "{err}");
-    assert!(err.contains("no full batch: the 3 files fit in one partial batch of --batch-size 32"), "{err}");
+    assert!(
+        err.contains("no full batch: the 3 files fit in one partial batch of --batch-size 32"),
+        "{err}"
+    );
 
     // Decoded sizes count the real pixel layout.
     let p16 = write(dir.path(), "p16.png", &png16_rgba_claiming(10_000, 10_000));
     let e = decode_file(&p16, ColorMode::Rgb).unwrap_err().to_string();
-    assert!(e.starts_with("image is 10000x10000 16-bit RGBA, 762.9 MiB decoded, over the 512 MiB limit"), "{e}");
+    assert!(
+        e.starts_with(
+            "image is 10000x10000 16-bit RGBA, 762.9 MiB decoded, over the 512 MiB limit"
+        ),
+        "{e}"
+    );
     let p8 = write(dir.path(), "rgb.png", &common::png_claiming(20_000, 20_000));
     let e = decode_file(&p8, ColorMode::Rgb).unwrap_err().to_string();
-    assert!(e.starts_with("image is 20000x20000 RGB, 1144.4 MiB decoded"), "{e}");
+    assert!(
+        e.starts_with("image is 20000x20000 RGB, 1144.4 MiB decoded"),
+        "{e}"
+    );
 
     // An OS error is printed once.
     let res = export(&dir.path().join("missing"), &out, &[]);
@@ -445,13 +581,19 @@ fn misleading_messages_now_say_what_is_true_and_what_to_do() {
     let res = export(&data, &link, &[]);
     let err = stderr(&res);
     assert_eq!(res.status.code(), Some(1), "{err}");
-    assert!(err.contains("is a symlink to") && err.contains("which does not exist"), "{err}");
+    assert!(
+        err.contains("is a symlink to") && err.contains("which does not exist"),
+        "{err}"
+    );
 
     // --seed without --shuffle is not silently ignored.
     let res = export(&data, &out, &["--seed", "7"]);
     let err = stderr(&res);
     assert!(res.status.success(), "{err}");
-    assert!(err.contains("warning: --seed has no effect without --shuffle"), "{err}");
+    assert!(
+        err.contains("warning: --seed has no effect without --shuffle"),
+        "{err}"
+    );
 
     // Images only in the root, labels inferred: the summary does not claim labels are off.
     let flat = dir.path().join("flat");

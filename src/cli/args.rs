@@ -167,14 +167,20 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         "M" | "MB" | "MIB" => 1 << 20,
         "G" | "GB" | "GIB" => 1 << 30,
         "T" | "TB" | "TIB" => 1 << 40,
-        _ => return Err(format!("{s:?} is not a byte count: expected e.g. 1073741824, 512M or 2G")),
+        _ => {
+            return Err(format!(
+                "{s:?} is not a byte count: expected e.g. 1073741824, 512M or 2G"
+            ));
+        }
     };
     digits
         .parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(unit))
         .filter(|&n| n > 0)
-        .ok_or_else(|| format!("{s:?} is not a byte count: expected a positive number, e.g. 512M or 2G"))
+        .ok_or_else(|| {
+            format!("{s:?} is not a byte count: expected a positive number, e.g. 512M or 2G")
+        })
 }
 
 /// A mistake in how the command was called (exit code 2).

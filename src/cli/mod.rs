@@ -61,7 +61,10 @@ pub fn say(line: std::fmt::Arguments<'_>) {
 /// Writes `text` to stdout; a reader that went away (`| head`) is [`Failure::BrokenPipe`].
 fn out(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::BrokenPipe),
         Err(err) => Err(Failure::Failed(
@@ -115,7 +118,10 @@ fn index_dir(
     match index::scan_with(dir, &options.index, &control) {
         Ok(index) => {
             for w in &index.warnings {
-                say(format_args!("batchscope: warning: {}: {:?}", w.reason, w.path));
+                say(format_args!(
+                    "batchscope: warning: {}: {:?}",
+                    w.reason, w.path
+                ));
             }
             Ok(Arc::new(index))
         }
@@ -142,7 +148,8 @@ pub fn inspect(args: &InspectArgs, cancel: &AtomicBool) -> Result<(), Failure> {
     let summary = inspect::summarize(&index, &plan, &options, cancel)
         .ok_or_else(|| Failure::Interrupted("interrupted".into()))?;
     if args.json {
-        let json = serde_json::to_string_pretty(&summary).context("encoding the summary as JSON")?;
+        let json =
+            serde_json::to_string_pretty(&summary).context("encoding the summary as JSON")?;
         out(&format!("{json}\n"))
     } else {
         out(&summary.to_text())

@@ -115,7 +115,11 @@ impl Jpeg<'_> {
     /// Decodes into the asked mode.
     pub fn decode(mut self) -> Result<Decoded, DecodeError> {
         let pixels = self.decoder.decode().map_err(|e| jpeg_error(&e))?;
-        let channels = if self.via_rgb { 3 } else { self.mode.channels() };
+        let channels = if self.via_rgb {
+            3
+        } else {
+            self.mode.channels()
+        };
         let expected = self.width as usize * self.height as usize * channels;
         if pixels.len() != expected {
             return Err(DecodeError::Decoder {

@@ -15,9 +15,9 @@ use crate::options::ColorMode;
 mod jpeg;
 mod read;
 
+pub use read::{DEFAULT_MAX_FILE_BYTES, open_regular, read_image_file};
 #[doc(hidden)]
 pub use read::{hold_file_for_tests, release_held_files};
-pub use read::{DEFAULT_MAX_FILE_BYTES, open_regular, read_image_file};
 
 /// The largest decoded image accepted, in bytes (8-bit, before channel conversion).
 pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
@@ -184,7 +184,10 @@ fn too_large_from_header(bytes: &[u8], format: ImageFormat) -> DecodeError {
     let (w, h) = decoder.dimensions();
     let color = decoder.color_type();
     let depth = if color.bits_per_pixel() / u16::from(color.channel_count()) > 8 {
-        format!("{}-bit ", color.bits_per_pixel() / u16::from(color.channel_count()))
+        format!(
+            "{}-bit ",
+            color.bits_per_pixel() / u16::from(color.channel_count())
+        )
     } else {
         String::new()
     };

@@ -93,7 +93,11 @@ pub fn read_image_file(
     let mut file = file
         .into_inner()
         .take(max_file_bytes.saturating_add(1).saturating_sub(read_so_far));
-    bytes.reserve(usize::try_from(len).unwrap_or(0).saturating_sub(bytes.len()));
+    bytes.reserve(
+        usize::try_from(len)
+            .unwrap_or(0)
+            .saturating_sub(bytes.len()),
+    );
     file.read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max_file_bytes {
         return Err(DecodeError::FileTooLarge {

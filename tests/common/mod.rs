@@ -282,7 +282,9 @@ pub fn wait_until(what: &str, done: impl Fn() -> bool) {
 /// Waits until a load is held at `file`.
 pub fn wait_held(file: &Path) {
     let held = with_suffix(file, ".held");
-    wait_until(&format!("the load to be held at {file:?}"), || held.exists());
+    wait_until(&format!("the load to be held at {file:?}"), || {
+        held.exists()
+    });
 }
 
 /// Lets a load held at `file` go on.
