@@ -425,8 +425,23 @@ fn huge_image_size_aborted_on_allocation() {
         assert!(err.contains(want), "{size}: {err}");
         assert!(!out.exists(), "{size}: nothing written");
     }
-    // The whole batch counts: 3 images of 16384x16384 RGB take 2.25 GiB together.
-    let res = export(&data, &dir.path().join("out"), &["--image-size", "16384"]);
+    // One 20000x20000 RGBA image is 1.5 GiB as uint8, but resizing holds it as float32 (6 GiB).
+    let one = dir.path().join("one");
+    mk(&one, 1);
+    let res = export(
+        &one,
+        &dir.path().join("out"),
+        &["--image-size", "20000", "--color-mode", "rgba"],
+    );
+    let err = stderr(&res);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(err.contains("resizing works on a float32 copy of each image, and images of 20000x20000x4 float32 take 6400000000 bytes each"), "{err}");
+    // The whole batch counts: 3 float32 images of 8192x8192 RGB take 2.25 GiB together.
+    let res = export(
+        &data,
+        &dir.path().join("out"),
+        &["--image-size", "8192", "--dtype", "float32"],
+    );
     let err = stderr(&res);
     assert_eq!(res.status.code(), Some(2), "{err}");
     assert!(

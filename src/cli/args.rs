@@ -269,14 +269,19 @@ impl LoaderArgs {
         element: Element,
         batch: usize,
     ) -> Result<(), UsageError> {
-        preprocess::check_output_size(
-            size,
-            self.color_mode.channels(),
-            element.dtype,
-            batch,
-            self.max_batch_bytes,
-        )
-        .map_err(|e| UsageError(e.to_string()))
+        let channels = self.color_mode.channels();
+        preprocess::check_output_size(size, channels, element.dtype, batch, self.max_batch_bytes)
+            .map_err(|e| UsageError(e.to_string()))?;
+        if self.image_size.is_some() && element.dtype == Dtype::Uint8 {
+            // Resizing computes each image in float32 before rounding it to bytes.
+            preprocess::check_output_size(size, channels, Dtype::Float32, 1, self.max_batch_bytes)
+                .map_err(|e| {
+                    UsageError(format!(
+                        "resizing works on a float32 copy of each image, and {e}"
+                    ))
+                })?;
+        }
+        Ok(())
     }
 
     /// Flags that are accepted but have no effect, as warning lines.
