@@ -31,7 +31,12 @@ pub fn export_args(
         // The index ignores a class list when labels are off (the GUI remembers it for when they are
         // back on), and the command line refuses the pair, so it is left out.
         (LabelSource::None, _) => push("--labels", Some(LabelSource::None.to_string())),
-        (LabelSource::Inferred, Some(names)) => push("--class-names", Some(names.join(","))),
+        // One flag per class: a name may hold a comma, which `--class-names a,b` would split.
+        (LabelSource::Inferred, Some(names)) => {
+            for name in names {
+                push("--class-name", Some(name.clone()));
+            }
+        }
         (LabelSource::Inferred, None) => {}
     }
     if index.follow_links {
@@ -54,6 +59,9 @@ pub fn export_args(
             AspectFit::Crop => push("--crop-to-aspect-ratio", None),
             AspectFit::Pad => push("--pad-to-aspect-ratio", None),
         }
+    }
+    if p.max_file_bytes != crate::decode::DEFAULT_MAX_FILE_BYTES {
+        push("--max-file-bytes", Some(p.max_file_bytes.to_string()));
     }
     let plan = &load.plan;
     if plan.shuffle {

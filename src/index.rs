@@ -8,11 +8,13 @@
 //! does, so a file named only `.png` counts. Paths are kept as the OS gave them, so names that are not
 //! UTF-8 survive byte for byte.
 
-use std::collections::HashSet;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::options::{IndexOptions, LabelSource};
@@ -259,40 +261,126 @@ struct Walker<'a> {
     warnings: Vec<IndexWarning>,
 }
 
-/// One directory's image files, by name, relative to the dataset root.
-struct DirFiles {
-    dir: PathBuf,
-    files: Vec<PathBuf>,
+/// The real folders (device, inode) on the way from a class folder down to a folder.
+struct Chain {
+    key: (u64, u64),
+    parent: Option<Rc<Chain>>,
+}
+
+impl Chain {
+    fn contains(chain: Option<&Rc<Chain>>, key: (u64, u64)) -> bool {
+        let mut at = chain;
+        while let Some(link) = at {
+            if link.key == key {
+                return true;
+            }
+            at = link.parent.as_ref();
+        }
+        false
+    }
+}
+
+/// A folder waiting to be visited, ordered by its path relative to the root (bytes), smallest first.
+struct Pending {
+    rel: PathBuf,
+    path: PathBuf,
+    is_link: bool,
+    parents: Option<Rc<Chain>>,
+}
+
+impl Pending {
+    fn key(&self) -> &[u8] {
+        self.rel.as_os_str().as_encoded_bytes()
+    }
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(other.key())
+    }
 }
 
 impl Walker<'_> {
     /// Every image file below `dir` (whose path relative to the root is `rel`), in Keras's order.
+    ///
+    /// Folders are visited in byte order of their full path, which is the order Keras lists them in,
+    /// and each real folder (device and inode) once: a folder reached again through another symlink is
+    /// not listed again, and one that points back to a folder above it (a loop) is reported. Visiting in
+    /// that order means the path kept for a folder reached several ways is the first one Keras lists,
+    /// and the walk stays linear in the number of real folders, where following every path of a
+    /// folder graph with shared links is exponential.
     fn files_below(&mut self, dir: &Path, rel: &Path) -> Result<Vec<PathBuf>, IndexError> {
-        let mut dirs = Vec::new();
-        let mut ancestors = HashSet::new();
-        if let Ok(meta) = fs::metadata(dir) {
-            ancestors.insert((meta.dev(), meta.ino()));
+        let mut files = Vec::new();
+        let mut seen: HashMap<(u64, u64), PathBuf> = HashMap::new();
+        let mut pending = BinaryHeap::new();
+        pending.push(Reverse(Pending {
+            rel: rel.to_path_buf(),
+            path: dir.to_path_buf(),
+            is_link: false,
+            parents: None,
+        }));
+        while let Some(Reverse(next)) = pending.pop() {
+            if self.control.cancel.load(Ordering::Relaxed) {
+                return Err(IndexError::Cancelled);
+            }
+            let key = match fs::metadata(&next.path) {
+                Ok(meta) => (meta.dev(), meta.ino()),
+                Err(err) => {
+                    self.warnings.push(IndexWarning {
+                        path: next.path,
+                        reason: err.to_string(),
+                    });
+                    continue;
+                }
+            };
+            if let Some(first) = seen.get(&key) {
+                if Chain::contains(next.parents.as_ref(), key) {
+                    self.warnings.push(IndexWarning {
+                        path: next.path,
+                        reason: "symlink loop: it points back to a folder above it, not followed"
+                            .into(),
+                    });
+                } else if next.is_link {
+                    self.warnings.push(IndexWarning {
+                        path: next.path,
+                        reason: format!(
+                            "symlink to a folder already indexed as {first:?}, not indexed twice"
+                        ),
+                    });
+                }
+                continue;
+            }
+            seen.insert(key, next.rel.clone());
+            let chain = Some(Rc::new(Chain {
+                key,
+                parent: next.parents,
+            }));
+            for (name, is_link) in self.list(&next.path, &next.rel, &mut files) {
+                pending.push(Reverse(Pending {
+                    rel: next.rel.join(&name),
+                    path: next.path.join(&name),
+                    is_link,
+                    parents: chain.clone(),
+                }));
+            }
         }
-        self.walk(dir, rel, &mut ancestors, &mut dirs)?;
-        dirs.sort_by(|a, b| {
-            a.dir
-                .as_os_str()
-                .as_encoded_bytes()
-                .cmp(b.dir.as_os_str().as_encoded_bytes())
-        });
-        Ok(dirs.into_iter().flat_map(|d| d.files).collect())
+        Ok(files)
     }
 
-    fn walk(
-        &mut self,
-        dir: &Path,
-        rel: &Path,
-        ancestors: &mut HashSet<(u64, u64)>,
-        out: &mut Vec<DirFiles>,
-    ) -> Result<(), IndexError> {
-        if self.control.cancel.load(Ordering::Relaxed) {
-            return Err(IndexError::Cancelled);
-        }
+    /// Appends the image files of `dir` (relative path `rel`) to `files`, sorted by name, and returns
+    /// its subfolders to visit (name, whether it is a symlink).
+    fn list(&mut self, dir: &Path, rel: &Path, files: &mut Vec<PathBuf>) -> Vec<(OsString, bool)> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(err) => {
@@ -300,10 +388,10 @@ impl Walker<'_> {
                     path: dir.to_path_buf(),
                     reason: err.to_string(),
                 });
-                return Ok(());
+                return Vec::new();
             }
         };
-        let mut files = Vec::new();
+        let mut names = Vec::new();
         let mut subdirs = Vec::new();
         for entry in entries {
             let entry = match entry {
@@ -327,46 +415,16 @@ impl Walker<'_> {
                     subdirs.push((name, true));
                 }
             } else if has_image_extension(&name, self.options.extra_formats) {
-                files.push(name);
+                names.push(name);
             }
         }
-        files.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
+        names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
         let before = self.found;
-        self.found += files.len();
+        self.found += names.len();
         if self.found / 256 != before / 256 {
             (self.control.on_progress)(self.found);
         }
-        out.push(DirFiles {
-            dir: rel.to_path_buf(),
-            files: files.iter().map(|f| rel.join(f)).collect(),
-        });
-
-        for (name, is_link) in subdirs {
-            let path = dir.join(&name);
-            let key = fs::metadata(&path).map(|m| (m.dev(), m.ino()));
-            let key = match key {
-                Ok(key) => key,
-                Err(err) => {
-                    self.warnings.push(IndexWarning {
-                        path,
-                        reason: err.to_string(),
-                    });
-                    continue;
-                }
-            };
-            if !ancestors.insert(key) {
-                if is_link {
-                    self.warnings.push(IndexWarning {
-                        path,
-                        reason: "symlink loop: it points back to a folder above it, not followed"
-                            .into(),
-                    });
-                }
-                continue;
-            }
-            self.walk(&path, &rel.join(&name), ancestors, out)?;
-            ancestors.remove(&key);
-        }
-        Ok(())
+        files.extend(names.iter().map(|f| rel.join(f)));
+        subdirs
     }
 }

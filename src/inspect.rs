@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 use crate::index::DatasetIndex;
-use crate::options::LoadOptions;
+use crate::options::{LabelSource, LoadOptions};
 use crate::plan::BatchPlan;
 use crate::probe;
 
@@ -63,11 +63,15 @@ pub struct Summary {
     pub options: LoadOptions,
 }
 
-/// Summarises `index` under `plan`, reading every planned file's header.
-pub fn summarize(index: &DatasetIndex, plan: &BatchPlan, options: &LoadOptions) -> Summary {
+/// Summarises `index` under `plan`, reading every planned file's header; `None` if cancelled.
+pub fn summarize(
+    index: &DatasetIndex,
+    plan: &BatchPlan,
+    options: &LoadOptions,
+    cancel: &AtomicBool,
+) -> Option<Summary> {
     let counts = index.class_counts_of(plan.order.iter().copied());
-    let never = AtomicBool::new(false);
-    let headers = probe::headers(index, &plan.order, &never).unwrap_or_default();
+    let headers = probe::headers(index, &plan.order, cancel)?;
     let mut sizes = BTreeMap::new();
     let mut formats = BTreeMap::new();
     let mut unreadable = Vec::new();
@@ -86,7 +90,7 @@ pub fn summarize(index: &DatasetIndex, plan: &BatchPlan, options: &LoadOptions) 
         }
     }
     let batches = plan.batch_count();
-    Summary {
+    Some(Summary {
         root: index.root.to_string_lossy().into_owned(),
         indexed: index.samples.len(),
         samples: plan.len(),
@@ -121,7 +125,7 @@ pub fn summarize(index: &DatasetIndex, plan: &BatchPlan, options: &LoadOptions) 
             })
             .collect(),
         options: options.clone(),
-    }
+    })
 }
 
 impl Summary {
@@ -146,8 +150,13 @@ impl Summary {
         if let Some(seed) = self.seed {
             let _ = writeln!(s, "seed       {seed}");
         }
-        if self.classes.is_empty() {
+        if self.options.index.labels == LabelSource::None {
             let _ = writeln!(s, "classes    none (labels off)");
+        } else if self.classes.is_empty() {
+            let _ = writeln!(
+                s,
+                "classes    0: labels are inferred from subfolders and there are none (files directly in the folder are not taken; use --labels none for them)"
+            );
         } else {
             let _ = writeln!(s, "classes    {}", self.classes.len());
             let width = self

@@ -274,6 +274,7 @@ fn load_u8(job: &LoadJob, sample: usize, out: &mut [u8]) -> Result<Original, Str
     match decode::decode_file_into(
         &job.index.path(sample),
         job.preprocess.color_mode,
+        job.preprocess.max_file_bytes,
         want,
         out,
     )
@@ -291,7 +292,8 @@ fn load_u8(job: &LoadJob, sample: usize, out: &mut [u8]) -> Result<Original, Str
 
 /// Loads one sample into `slot` through the general path: decode, then preprocess.
 fn load_any(job: &LoadJob, sample: usize, slot: Slot<'_>) -> Result<Original, String> {
-    let decoded = decode::decode_file(&job.index.path(sample), job.preprocess.color_mode)
+    let (mode, max_bytes) = (job.preprocess.color_mode, job.preprocess.max_file_bytes);
+    let decoded = decode::decode_file_capped(&job.index.path(sample), mode, max_bytes)
         .map_err(|e| e.to_string())?;
     finish(job, &decoded, slot)
 }
@@ -319,6 +321,9 @@ fn compact<T: Copy>(buf: &mut Vec<T>, kept: &[usize], len: usize) {
 /// The most decoded bytes a sequential loader puts in one chunk of rows (one parallel decode pass).
 pub const CHUNK_BYTES: usize = 16 << 20;
 
+/// At most this many batches of small images make one chunk.
+const GROUP_BATCHES: usize = 4;
+
 /// The default memory budget of a sequential loader's queue of finished chunks.
 pub const DEFAULT_QUEUE_BYTES: usize = 64 << 20;
 
@@ -341,7 +346,11 @@ impl Chunking {
             Dtype::Float32 => 4,
         };
         let row_bytes = (job.shape.len() * element_bytes).max(1);
-        let rows = (CHUNK_BYTES / row_bytes).clamp(1, job.plan.len().max(1));
+        // Small images: four batches per pass (progress and cancel stay fine-grained, and the cores
+        // wait for the slowest image once per four batches); large ones: as many rows as fit the bytes.
+        let rows = (CHUNK_BYTES / row_bytes)
+            .min(GROUP_BATCHES * job.plan.batch_size)
+            .clamp(1, job.plan.len().max(1));
         let queued = (queue_bytes / (rows * row_bytes)).max(1);
         Self { rows, queued }
     }

@@ -195,7 +195,7 @@ impl Default for PlanOptions {
 }
 
 /// Everything that decides the pixels of a sample.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PreprocessOptions {
     /// Output channels.
@@ -206,6 +206,20 @@ pub struct PreprocessOptions {
     pub interpolation: Interpolation,
     /// Crop or pad to the target aspect ratio, or stretch.
     pub fit: AspectFit,
+    /// The most bytes read from one file; a larger file is skipped with the limit in its reason.
+    pub max_file_bytes: u64,
+}
+
+impl Default for PreprocessOptions {
+    fn default() -> Self {
+        Self {
+            color_mode: ColorMode::default(),
+            image_size: None,
+            interpolation: Interpolation::default(),
+            fit: AspectFit::default(),
+            max_file_bytes: crate::decode::DEFAULT_MAX_FILE_BYTES,
+        }
+    }
 }
 
 /// The full set of loader options: index, plan and preprocessing.

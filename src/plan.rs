@@ -85,6 +85,43 @@ pub fn validate(options: &PlanOptions) -> Result<(), PlanError> {
     }
 }
 
+/// Why `options` leave no sample of `indexed` files, as a message that says what to change; `None` when
+/// they leave some, or when there are no files to begin with.
+pub fn empty_reason(indexed: usize, options: &PlanOptions) -> Option<String> {
+    if indexed == 0 {
+        return None;
+    }
+    let mut left = indexed;
+    if let (Some(split), Some(subset)) = (options.validation_split, options.subset) {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let n_val = (split * indexed as f64) as usize;
+        left = match subset {
+            Subset::Training => indexed - n_val,
+            Subset::Validation => n_val,
+        };
+        if left == 0 {
+            let side = match subset {
+                Subset::Training => "training",
+                Subset::Validation => "validation",
+            };
+            return Some(format!(
+                "the {side} subset is empty: --validation-split {split:?} of {indexed} files holds out int({split:?} * {indexed}) = {n_val}; use a split that leaves files on the {side} side"
+            ));
+        }
+    }
+    if options.drop_remainder && left < options.batch_size {
+        return Some(format!(
+            "no full batch: the {left} files fit in one partial batch of --batch-size {}, which --drop-remainder drops; use a smaller --batch-size or no --drop-remainder",
+            options.batch_size
+        ));
+    }
+    None
+}
+
 /// Plans the batches of `index`. Shuffling without a seed draws one from the clock and records it in
 /// [`BatchPlan::seed`], so the order is still fixed for the plan's lifetime.
 pub fn plan(index: &DatasetIndex, options: &PlanOptions) -> Result<BatchPlan, PlanError> {

@@ -39,6 +39,98 @@ pub struct Element {
     pub scale: Scale,
 }
 
+/// The default of `--max-batch-bytes`: the most bytes one batch of output images may take (2 GiB).
+pub const DEFAULT_MAX_BATCH_BYTES: u64 = 2 << 30;
+
+/// An output shape too large to hold in memory (or to count).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OutputTooLarge {
+    /// A batch would take more bytes than the limit.
+    #[error(
+        "images of {height}x{width}x{channels} {dtype} take {sample_bytes} bytes each, {batch_bytes} bytes per batch of {batch}, over the limit of {limit} bytes per batch; use a smaller --image-size or --batch-size (or raise --max-batch-bytes)"
+    )]
+    OverLimit {
+        /// Rows.
+        height: u32,
+        /// Columns.
+        width: u32,
+        /// Channels.
+        channels: usize,
+        /// `uint8` or `float32`.
+        dtype: &'static str,
+        /// Bytes of one image.
+        sample_bytes: u64,
+        /// Images per batch.
+        batch: usize,
+        /// Bytes of one batch.
+        batch_bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The byte count itself overflows 64 bits.
+    #[error(
+        "images of {height}x{width}x{channels} {dtype} in batches of {batch} are too large to count in 64 bits; use a smaller --image-size"
+    )]
+    Overflow {
+        /// Rows.
+        height: u32,
+        /// Columns.
+        width: u32,
+        /// Channels.
+        channels: usize,
+        /// `uint8` or `float32`.
+        dtype: &'static str,
+        /// Images per batch.
+        batch: usize,
+    },
+}
+
+/// Checks, with checked arithmetic and before anything is allocated, that batches of `batch` images of
+/// `(height, width)` with `channels` channels of `dtype` fit in `limit` bytes.
+pub fn check_output_size(
+    (height, width): (u32, u32),
+    channels: usize,
+    dtype: Dtype,
+    batch: usize,
+    limit: u64,
+) -> Result<(), OutputTooLarge> {
+    let (dtype_name, elem) = match dtype {
+        Dtype::Uint8 => ("uint8", 1u64),
+        Dtype::Float32 => ("float32", 4u64),
+    };
+    let sample = u64::from(height)
+        .checked_mul(u64::from(width))
+        .and_then(|n| n.checked_mul(channels as u64))
+        .and_then(|n| n.checked_mul(elem))
+        // Every size must also be addressable in memory.
+        .filter(|&n| usize::try_from(n).is_ok());
+    let batch_bytes = sample
+        .and_then(|n| n.checked_mul(batch as u64))
+        .filter(|&n| usize::try_from(n).is_ok());
+    let (Some(sample_bytes), Some(batch_bytes)) = (sample, batch_bytes) else {
+        return Err(OutputTooLarge::Overflow {
+            height,
+            width,
+            channels,
+            dtype: dtype_name,
+            batch,
+        });
+    };
+    if batch_bytes > limit {
+        return Err(OutputTooLarge::OverLimit {
+            height,
+            width,
+            channels,
+            dtype: dtype_name,
+            sample_bytes,
+            batch,
+            batch_bytes,
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// Where one sample's elements go.
 pub enum Slot<'a> {
     /// Bytes; resized values are rounded to nearest.

@@ -29,6 +29,10 @@ pub fn headers(
             Some(decode::probe_file(&index.path(i)).map_err(|e| e.to_string()))
         })
         .collect();
+    // A cancel that came while the last headers were being read still counts.
+    if cancel.load(Ordering::Relaxed) {
+        return None;
+    }
     out.into_iter().collect()
 }
 

@@ -1,5 +1,5 @@
 //! All-or-nothing exports (issue 9, issue 10 rows 3, 4, 13, 14): a real `batchscope export` process is
-//! SIGKILLed at chosen points while it replaces an earlier export, and the output folder must hold every
+//! killed with SIGKILL at chosen points while it replaces an earlier export, and the output folder must hold every
 //! file of the old export or every file of the new one; the next run removes the leftovers. Two exports
 //! to one folder exclude each other; a folder replaced mid-export fails the export; another run's
 //! temporaries are never promoted; an output folder inside the dataset is refused.
@@ -14,7 +14,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use common::{batchscope, batchscope_ok, leftovers, pattern, png_claiming, save, write};
 
@@ -68,27 +67,16 @@ fn export_cmd(data: &Path, out: &Path) -> Command {
     cmd
 }
 
-fn wait_for(what: &str, done: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// Starts an export that holds at `point` until `release` exists; returns once it is held there.
 fn held_export(data: &Path, out: &Path, point: &str, release: &Path) -> Child {
     let child = export_cmd(data, out)
         .env("BATCHSCOPE_TEST_HOLD_AT", point)
-        .env("BATCHSCOPE_TEST_HOLD_FILE", release)
+        .env("BATCHSCOPE_TEST_RELEASE_FILE", release)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let held = PathBuf::from(format!("{}.held", release.display()));
-    wait_for("the export to reach its hold point", || held.exists());
+    common::wait_until("the export to reach its hold point", || held.exists());
     child
 }
 

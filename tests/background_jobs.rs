@@ -40,14 +40,14 @@ fn opening_another_folder_never_waits_for_the_busy_loader_of_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let slow = dir.path().join("slow");
     let quick = dir.path().join("quick");
-    // The first batch of `slow` holds a named pipe: its loader blocks reading it (without using CPU,
-    // so frame times measure the UI thread alone) until the test writes to it.
-    for i in 0..3 {
+    // The first batch of `slow` holds a file its loader waits on (the test-only hold, which sleeps
+    // without using CPU, so frame times measure the UI thread alone) until the test releases it.
+    for i in 0..4 {
         save(&slow, &format!("a/{i}.png"), &pattern(8, 6, i));
     }
-    let fifo = slow.join("a/3_pipe.png");
-    common::mkfifo(&fifo);
-    let _unblock = common::UnblockOnDrop(fifo.clone());
+    let held = slow.join("a/3.png");
+    batchscope::decode::hold_file_for_tests(&held);
+    let _release = common::ReleaseOnDrop(held.clone());
     small_dataset(&quick);
     let mut settings = Settings::default();
     settings.load.plan.batch_size = 4;

@@ -127,7 +127,7 @@ fn strict_mode_fails_on_the_first_bad_file_and_leaves_no_arrays() {
 
 /// Issue 9/10: an export that could read no image fails (exit 1) with the count, instead of writing
 /// `.npy` files of 0 rows as a success, and lists every file with its reason in `skipped.csv`. With no
-/// image size set this used to fail with "write_rows: not a whole number of rows".
+/// image size set this used to fail with "`write_rows`: not a whole number of rows".
 #[test]
 fn a_dataset_of_only_bad_files_fails_with_the_count_and_lists_every_file() {
     for size in [Some("8x8"), None] {

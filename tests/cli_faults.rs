@@ -1,5 +1,7 @@
-//! Faults during a command-line export: Ctrl-C, and the disk filling up mid-way. A named pipe among
-//! the images holds the export at a known point (reading it blocks until the test writes to it).
+//! Faults during a command-line export: signals (SIGINT, SIGTERM, SIGHUP), and the disk filling up
+//! mid-way. The test hold hook (`BATCHSCOPE_TEST_HOLD_FILE`) stops the export before it opens one file,
+//! which holds it at a known point: the test waits for `<file>.held`, acts, and then either sends a
+//! signal (which also ends the hold) or creates `<file>.release`.
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 
@@ -7,106 +9,145 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{Tmpfs, mkfifo, pattern, save, unblock_pipe};
+use common::{ReleaseOnDrop, Tmpfs, hold_env, pattern, release, save, wait_held, wait_until};
 
-/// `a/00..NN.png` good images, then `b/fifo.png`, a named pipe.
-fn dataset_with_pipe(root: &Path, good: u32, size: u32) -> PathBuf {
+/// `a/00..NN.png` good images, then `b/hold.png`, the file the export is held at.
+fn dataset_with_hold(root: &Path, good: u32, size: u32) -> PathBuf {
     for i in 0..good {
         save(root, &format!("a/{i:02}.png"), &pattern(size, size, i));
     }
-    let fifo = root.join("b/fifo.png");
-    mkfifo(&fifo);
-    fifo
+    save(root, "b/hold.png", &pattern(size, size, 99))
 }
 
-/// Starts `batchscope export DATA --out OUT --image-size SIZE` with stderr captured.
-fn spawn_export(data: &Path, out: &Path, size: &str) -> std::process::Child {
+/// Starts `batchscope ARGS`, held before it opens `held`, with stderr captured.
+fn spawn_held(args: &[&str], held: &Path) -> std::process::Child {
+    let (key, value) = hold_env(held);
     Command::new(env!("CARGO_BIN_EXE_batchscope"))
-        .args([
+        .args(args)
+        .env(key, value)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Starts `batchscope export DATA --out OUT --image-size SIZE`, held before it opens `held`.
+fn spawn_export(data: &Path, out: &Path, size: &str, held: &Path) -> std::process::Child {
+    spawn_held(
+        &[
             "export",
             data.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
             "--image-size",
             size,
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+        ],
+        held,
+    )
 }
 
-fn wait_for(what: &str, done: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-#[test]
-fn ctrl_c_during_an_export_exits_130_and_leaves_no_arrays() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let fifo = dataset_with_pipe(&data, 12, 8);
-    let out = dir.path().join("out");
-    let mut child = spawn_export(&data, &out, "8");
-    // The staged file exists once the handler is installed and writing has begun; the pipe holds the rest.
-    wait_for("the export to start", || {
-        common::staging_dir(&out).is_some_and(|d| d.join("images.npy").exists())
-    });
+fn kill(child: &std::process::Child, signal: &str) {
     assert!(
         Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+            .args([signal, &child.id().to_string()])
             .status()
             .unwrap()
             .success()
     );
-    std::thread::sleep(Duration::from_millis(100));
-    unblock_pipe(&fifo);
-    let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-    assert_eq!(status.code(), Some(130), "{stderr}");
+}
+
+fn finish(child: std::process::Child) -> (Option<i32>, String) {
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A signal while the export is held mid-way: exit 130, its staging folder and the output folder it
+/// created removed.
+fn signal_mid_export_leaves_no_arrays(signal: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let held = dataset_with_hold(&data, 12, 8);
+    let _release = ReleaseOnDrop(held.clone());
+    let out = dir.path().join("out");
+    let child = spawn_export(&data, &out, "8", &held);
+    wait_held(&held);
+    wait_until("writing to begin", || {
+        common::staging_dir(&out).is_some_and(|d| d.join("images.npy").exists())
+    });
+    // The handler sets the cancel flag, then ends the hold: the export goes on and sees it.
+    kill(&child, signal);
+    let (code, stderr) = finish(child);
+    assert_eq!(code, Some(130), "{signal}: {stderr}");
     assert!(
         stderr.contains("export interrupted; no output was kept"),
-        "{stderr}"
+        "{signal}: {stderr}"
     );
-    assert!(!out.exists());
-    assert_eq!(common::leftovers(&out), Vec::<String>::new());
+    assert!(!out.exists(), "{signal}");
+    assert_eq!(common::leftovers(&out), Vec::<String>::new(), "{signal}");
+}
+
+#[test]
+fn ctrl_c_during_an_export_exits_130_and_leaves_no_arrays() {
+    signal_mid_export_leaves_no_arrays("-INT");
+}
+
+#[test]
+fn sigterm_and_sighup_during_an_export_clean_up_like_ctrl_c() {
+    // Before: SIGTERM killed the process and left its partial files behind.
+    signal_mid_export_leaves_no_arrays("-TERM");
+    signal_mid_export_leaves_no_arrays("-HUP");
+}
+
+#[test]
+fn ctrl_c_while_reading_headers_interrupts_inspect_and_export() {
+    // Without --image-size every header is read first (the native size); a signal there stops it.
+    for command in ["inspect", "export"] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let held = dataset_with_hold(&data, 3, 4);
+        let _release = ReleaseOnDrop(held.clone());
+        let out = dir.path().join("out");
+        let mut args = vec![command, data.to_str().unwrap()];
+        if command == "export" {
+            args.extend(["--out", out.to_str().unwrap()]);
+        }
+        let child = spawn_held(&args, &held);
+        wait_held(&held);
+        kill(&child, "-INT");
+        let (code, stderr) = finish(child);
+        assert_eq!(code, Some(130), "{command}: {stderr}");
+        assert!(stderr.contains("interrupted"), "{command}: {stderr}");
+        assert!(!out.exists(), "{command}: nothing written");
+    }
 }
 
 #[test]
 fn disk_full_mid_export_fails_with_the_path_and_reason_and_leaves_no_arrays() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let fifo = dataset_with_pipe(&data, 8, 64);
+    let held = dataset_with_hold(&data, 8, 64);
+    let _release = ReleaseOnDrop(held.clone());
     let mount = dir.path().join("small");
     let test = "disk_full_mid_export_fails_with_the_path_and_reason_and_leaves_no_arrays";
     let Some(_mount) = Tmpfs::mount(&mount, "size=4m", test) else {
-        unblock_pipe(&fifo);
         return;
     };
     let out = mount.join("out");
-    let child = spawn_export(&data, &out, "64");
-    wait_for("the export to start", || {
-        common::staging_dir(&out).is_some_and(|d| d.join("images.npy").exists())
-    });
-    std::thread::sleep(Duration::from_millis(300));
-    // Fill the disk while the export waits on the pipe, then let it go on.
+    let child = spawn_export(&data, &out, "64", &held);
+    wait_held(&held);
+    // Fill the disk while the export is held, then let it go on.
     let filler = mount.join("filler");
     let mut file = std::fs::File::create(&filler).unwrap();
     let chunk = vec![0u8; 64 * 1024];
     while std::io::Write::write_all(&mut file, &chunk).is_ok() {}
     let _ = std::io::Write::flush(&mut file);
-    unblock_pipe(&fifo);
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    release(&held);
+    let (code, stderr) = finish(child);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");
     assert!(
         stderr.contains("small/.out.batchscope-") && stderr.contains("images.npy"),

@@ -56,7 +56,8 @@ fn every_option_survives_the_round_trip() {
     let load = LoadOptions {
         index: IndexOptions {
             labels: LabelSource::Inferred,
-            class_names: Some(vec!["b".into(), "a".into()]),
+            // A comma in a name survives (it is passed with --class-name).
+            class_names: Some(vec!["b".into(), "a,c".into()]),
             follow_links: true,
             extra_formats: true,
         },
@@ -73,6 +74,7 @@ fn every_option_survives_the_round_trip() {
             image_size: Some((96, 128)),
             interpolation: Interpolation::Area,
             fit: AspectFit::Pad,
+            max_file_bytes: 123_456_789,
         },
     };
     round_trip(

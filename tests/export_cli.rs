@@ -448,7 +448,10 @@ fn a_split_that_holds_out_no_files_gives_all_to_training_and_none_to_validation(
     let val = dir.path().join("val");
     let res = split("validation", &val);
     let err = String::from_utf8_lossy(&res.stderr);
-    assert_eq!(res.status.code(), Some(1), "{err}");
-    assert!(err.contains("no images to export"), "{err}");
-    assert!(!val.join("images.npy").exists());
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the validation subset is empty: --validation-split 0.2 of 3 files holds out int(0.2 * 3) = 0"),
+        "{err}"
+    );
+    assert!(!val.exists());
 }

@@ -36,9 +36,10 @@ fn decompression_bomb_is_refused_by_its_header_without_allocating() {
         ),
         "{err}"
     );
+    // 100,000 x 100,000 x 3 bytes = 28,610.2 MiB (it used to say 38146, counting 4 bytes per pixel).
     assert_eq!(
         err.to_string(),
-        "image is 100000x100000, 38146 MiB decoded, over the 512 MiB limit (decompression bomb?)"
+        "image is 100000x100000 RGB, 28610.2 MiB decoded, over the 512 MiB limit (decompression bomb?)"
     );
 }
 
@@ -182,12 +183,21 @@ fn cmyk_jpeg_decodes_to_rgb() {
         (d.width, d.height, d.channels, d.pixels.len()),
         (16, 16, 3, 16 * 16 * 3)
     );
-    // A flat colour stays flat.
+    // Ink (0, 255, 255, 0) is pure red; every pixel, not only a flat one.
     assert!(
-        d.pixels.chunks(3).all(|p| p == &d.pixels[..3]),
+        d.pixels
+            .chunks(3)
+            .all(|p| p[0] >= 253 && p[1] <= 2 && p[2] <= 2),
         "{:?}",
         &d.pixels[..6]
     );
+    let rgba = decode_file(&path, ColorMode::Rgba).unwrap().pixels;
+    let want: Vec<u8> = d
+        .pixels
+        .chunks(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
+    assert_eq!(rgba, want, "RGBA is the RGB with alpha 255");
 }
 
 #[test]

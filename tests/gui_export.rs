@@ -109,19 +109,19 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     for i in 0..32u32 {
         save(&data, &format!("a/{i:02}.png"), &pattern(8, 8, i));
     }
-    // A named pipe as the 33rd image: reading it blocks until we write to it, which holds the export
-    // mid-way deterministically: the 32 images before it are written, the batch holding it waits.
-    let fifo = data.join("b/fifo.png");
-    common::mkfifo(&fifo);
+    // A 33rd image the loaders are held at (the test hold hook): the export stops mid-way
+    // deterministically: the 32 images before it are written, the batch holding it waits.
+    let held = save(&data, "b/hold.png", &pattern(8, 8, 99));
+    batchscope::decode::hold_file_for_tests(&held);
     let out = dir.path().join("out");
     let mut settings = settings(&out);
     settings.load.plan.shuffle = false;
     let mut h = harness_with(&data, settings);
-    // Declared after the harness, so dropped before it: the pipe is unblocked before the export is joined.
-    let _unblock = common::UnblockOnDrop(fifo.clone());
+    // Declared after the harness, so dropped before it: the hold ends before the export is joined.
+    let _release = common::ReleaseOnDrop(held.clone());
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     h.get_by_label("Export").click();
-    step_until(&mut h, "the images before the pipe written", |app| {
+    step_until(&mut h, "the images before the held one written", |app| {
         app.export.progress().is_some_and(|(done, _)| done >= 32)
     });
     h.get_by_label_contains("32 / 33 images");
@@ -135,8 +135,8 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
 
     h.get_by_label("Cancel export").click();
     h.run_steps(2);
-    // Unblock the reader with one byte; the export then sees the cancel and cleans up.
-    common::unblock_pipe(&fifo);
+    // Let the held loader go on; the export then sees the cancel and cleans up.
+    common::release(&held);
     step_until(&mut h, "the cancellation", finished);
     assert!(matches!(h.state().export.state, ExportState::Cancelled));
     h.get_by_label("Export cancelled; nothing was written.");

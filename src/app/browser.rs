@@ -22,7 +22,7 @@ impl BatchscopeApp {
         match session.status() {
             Status::Failed(error) => {
                 let error = error.cloned();
-                self.failed_ui(ui, error.as_ref());
+                Self::failed_ui(ui, error.as_ref());
                 return;
             }
             Status::Preparing {
@@ -100,7 +100,7 @@ impl BatchscopeApp {
         }
     }
 
-    fn failed_ui(&mut self, ui: &mut egui::Ui, error: Option<&session::OpenError>) {
+    fn failed_ui(ui: &mut egui::Ui, error: Option<&session::OpenError>) {
         match error {
             None => empty_state(
                 ui,

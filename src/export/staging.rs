@@ -26,6 +26,9 @@ use super::{ExportError, OUTPUT_FILES, io_err};
 /// Marks the staging folders of an output folder `out`: `.<out's name>.batchscope-<pid>-<n>`.
 const STAGING_TAG: &str = ".batchscope-";
 
+/// Numbers the staging folders of one process.
+static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
+
 /// Names an earlier version wrote while exporting (`images.npy.partial`): leftovers, never promoted.
 const LEGACY_PARTIAL_SUFFIX: &str = ".partial";
 
@@ -96,11 +99,10 @@ impl Staging {
             return Err(ExportError::OutNotEmpty(out.to_path_buf()));
         }
 
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let dir = parent.join(format!(
             "{prefix}{}-{}",
             std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
+            STAGING_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         fs::create_dir(&dir).map_err(io_err(
             "creating the staging folder beside the output folder",
@@ -372,7 +374,7 @@ fn swap_by_renames(a: &Path, b: &Path) -> io::Result<()> {
 /// Test-only hooks at named points of an export (`after-first-rows`, `before-swap`, `after-swap`), so
 /// tests can stop a real process exactly there:
 /// - `BATCHSCOPE_TEST_KILL_AT=<point>`: the process sends itself SIGKILL (no destructors, no cleanup);
-/// - `BATCHSCOPE_TEST_HOLD_AT=<point>` with `BATCHSCOPE_TEST_HOLD_FILE=<path>`: creates `<path>.held`,
+/// - `BATCHSCOPE_TEST_HOLD_AT=<point>` with `BATCHSCOPE_TEST_RELEASE_FILE=<path>`: creates `<path>.held`,
 ///   then waits until `<path>` exists.
 ///
 /// Unset (always, outside tests) each is one environment lookup per point.
@@ -385,7 +387,7 @@ pub(super) fn test_point(point: &str) {
         std::process::abort(); // not reached: SIGKILL cannot be caught
     }
     if std::env::var_os("BATCHSCOPE_TEST_HOLD_AT").is_some_and(|p| p == point)
-        && let Some(release) = std::env::var_os("BATCHSCOPE_TEST_HOLD_FILE").map(PathBuf::from)
+        && let Some(release) = std::env::var_os("BATCHSCOPE_TEST_RELEASE_FILE").map(PathBuf::from)
     {
         let mut held = release.clone().into_os_string();
         held.push(".held");

@@ -256,33 +256,57 @@ pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
-/// Makes a named pipe at `path`. Reading it blocks until someone writes, which holds an export at a
-/// known point.
+/// Makes a named pipe at `path` (a hostile input: batchscope must skip it, never wait on it).
 pub fn mkfifo(path: &Path) {
     parent(path);
     assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
 }
 
-/// Writes a byte to the pipe if a reader is waiting; never blocks.
-pub fn unblock_pipe(fifo: &Path) {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    // O_NONBLOCK (Linux): opening a pipe for writing without a reader fails at once instead of waiting.
-    const O_NONBLOCK: i32 = 0o4000;
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(O_NONBLOCK)
-        .open(fifo)
-    {
-        let _ = std::io::Write::write_all(&mut f, b"x");
+/// `path` with `suffix` appended to its name.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The environment variable that holds a `batchscope` process before it opens `file` (see
+/// `batchscope::decode::hold_file_for_tests`): it creates `<file>.held`, then waits for `<file>.release`
+/// (or a signal).
+pub fn hold_env(file: &Path) -> (&'static str, &Path) {
+    ("BATCHSCOPE_TEST_HOLD_FILE", file)
+}
+
+/// Waits (up to 30 s, checking every 10 ms) until `done()`; `what` names it in the timeout message.
+pub fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 
-/// Unblocks a pipe when dropped (even when a test fails), so a thread reading it can be joined.
-pub struct UnblockOnDrop(pub PathBuf);
+/// Waits until a load is held at `file`.
+pub fn wait_held(file: &Path) {
+    let held = with_suffix(file, ".held");
+    wait_until(&format!("the load to be held at {file:?}"), || {
+        held.exists()
+    });
+}
 
-impl Drop for UnblockOnDrop {
+/// Lets a load held at `file` go on.
+pub fn release(file: &Path) {
+    std::fs::write(with_suffix(file, ".release"), b"").unwrap();
+}
+
+/// Releases a held file when dropped (even when a test fails), so a held thread can be joined.
+pub struct ReleaseOnDrop(pub PathBuf);
+
+impl Drop for ReleaseOnDrop {
     fn drop(&mut self) {
-        unblock_pipe(&self.0);
+        let _ = std::fs::write(with_suffix(&self.0, ".release"), b"");
     }
 }
 

@@ -8,11 +8,16 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use image::{DynamicImage, ImageFormat, ImageReader, Limits};
-use zune_core::colorspace::ColorSpace;
-use zune_core::options::DecoderOptions;
+use image::{DynamicImage, ImageDecoder as _, ImageFormat, ImageReader, Limits};
 
 use crate::options::ColorMode;
+
+mod jpeg;
+mod read;
+
+pub use read::{DEFAULT_MAX_FILE_BYTES, open_regular, read_image_file};
+#[doc(hidden)]
+pub use read::{hold_file_for_tests, release_held_files};
 
 /// The largest decoded image accepted, in bytes (8-bit, before channel conversion).
 pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
@@ -38,6 +43,19 @@ pub enum DecodeError {
     /// The file could not be read.
     #[error("cannot read file: {0}")]
     Io(#[from] std::io::Error),
+    /// The path is a named pipe, socket, device or folder (possibly through a symlink): never read.
+    #[error("not a regular file but {0}: not read")]
+    NotRegular(&'static str),
+    /// The file is larger than the limit on bytes read per file.
+    #[error(
+        "file is {bytes} bytes, over the limit of {limit} bytes per file (raise it with --max-file-bytes)"
+    )]
+    FileTooLarge {
+        /// The file's length (or the bytes read before giving up).
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The file is empty.
     #[error("empty file (0 bytes)")]
     Empty,
@@ -46,19 +64,41 @@ pub enum DecodeError {
         "not an image in a supported format (content is not BMP, GIF, JPEG, PNG, TIFF or WebP)"
     )]
     UnknownFormat,
+    /// The image's header declares a width or height of 0.
+    #[error("zero-size image ({width}x{height}): no pixels to load")]
+    ZeroSize {
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
+    },
     /// The image's header asks for more memory than allowed.
     #[error(
-        "image is {width}x{height}, {mib} MiB decoded, over the {limit_mib} MiB limit (decompression bomb?)"
+        "image is {width}x{height} {pixel}, {mib:.1} MiB decoded, over the {limit_mib} MiB limit (decompression bomb?)"
     )]
     TooLarge {
         /// Width from the header.
         width: u64,
         /// Height from the header.
         height: u64,
+        /// The pixel layout the decoder would allocate (`RGB`, `16-bit RGBA`, ...).
+        pixel: String,
         /// Decoded size in MiB.
-        mib: u64,
+        mib: f64,
         /// The limit in MiB.
         limit_mib: u64,
+    },
+    /// A JPEG far shorter than the image it declares: its data ends early.
+    #[error(
+        "truncated JPEG: {bytes} bytes cannot hold the {width}x{height} image its header declares (the data ends early)"
+    )]
+    TruncatedJpeg {
+        /// The file's length.
+        bytes: u64,
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
     },
     /// The decoder failed (truncated, corrupt, unsupported variant).
     #[error("{format:?} decode failed: {message}")]
@@ -70,10 +110,19 @@ pub enum DecodeError {
     },
 }
 
-/// Reads and decodes `path` into `mode`'s channels.
+/// Reads `path` (up to [`DEFAULT_MAX_FILE_BYTES`]) and decodes it into `mode`'s channels.
 pub fn decode_file(path: &Path, mode: ColorMode) -> Result<Decoded, DecodeError> {
-    let bytes = std::fs::read(path)?;
-    decode_bytes(&bytes, mode)
+    decode_file_capped(path, mode, DEFAULT_MAX_FILE_BYTES)
+}
+
+/// Reads (at most `max_file_bytes` of) `path` and decodes it into `mode`'s channels.
+pub fn decode_file_capped(
+    path: &Path,
+    mode: ColorMode,
+    max_file_bytes: u64,
+) -> Result<Decoded, DecodeError> {
+    let (bytes, format) = read_image_file(path, max_file_bytes)?;
+    decode_format(&bytes, format, mode)
 }
 
 /// Decodes an in-memory file into `mode`'s channels.
@@ -82,8 +131,16 @@ pub fn decode_bytes(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeErro
         return Err(DecodeError::Empty);
     }
     let format = image::guess_format(bytes).map_err(|_| DecodeError::UnknownFormat)?;
+    decode_format(bytes, format, mode)
+}
+
+fn decode_format(
+    bytes: &[u8],
+    format: ImageFormat,
+    mode: ColorMode,
+) -> Result<Decoded, DecodeError> {
     if format == ImageFormat::Jpeg {
-        return decode_jpeg(bytes, mode);
+        return jpeg::open(bytes, mode)?.decode();
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
@@ -97,6 +154,9 @@ pub fn decode_bytes(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeErro
         },
     })?;
     let (width, height) = (image.width(), image.height());
+    if width == 0 || height == 0 {
+        return Err(DecodeError::ZeroSize { width, height });
+    }
     let pixels = convert(image, mode);
     Ok(Decoded {
         width,
@@ -107,88 +167,53 @@ pub fn decode_bytes(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeErro
     })
 }
 
+/// The [`DecodeError::TooLarge`] of an image the decoder refused, with the size it would really have
+/// allocated (its own pixel layout, 16-bit included).
 fn too_large_from_header(bytes: &[u8], format: ImageFormat) -> DecodeError {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.no_limits();
-    match reader.into_dimensions() {
-        Ok((w, h)) => too_large(u64::from(w), u64::from(h), 4),
-        Err(err) => DecodeError::Decoder {
-            format,
-            message: err.to_string(),
-        },
-    }
+    let decoder = match reader.into_decoder() {
+        Ok(decoder) => decoder,
+        Err(err) => {
+            return DecodeError::Decoder {
+                format,
+                message: one_line(&err.to_string()),
+            };
+        }
+    };
+    let (w, h) = decoder.dimensions();
+    let color = decoder.color_type();
+    let depth = if color.bits_per_pixel() / u16::from(color.channel_count()) > 8 {
+        format!(
+            "{}-bit ",
+            color.bits_per_pixel() / u16::from(color.channel_count())
+        )
+    } else {
+        String::new()
+    };
+    let layout = match color.channel_count() {
+        1 => "gray",
+        2 => "gray+alpha",
+        3 => "RGB",
+        _ => "RGBA",
+    };
+    too_large(
+        u64::from(w),
+        u64::from(h),
+        u64::from(color.bytes_per_pixel()),
+        &format!("{depth}{layout}"),
+    )
 }
 
-fn too_large(width: u64, height: u64, channels: u64) -> DecodeError {
+fn too_large(width: u64, height: u64, bytes_per_pixel: u64, pixel: &str) -> DecodeError {
+    let mib = 1024 * 1024;
     DecodeError::TooLarge {
         width,
         height,
-        mib: width * height * channels / (1024 * 1024),
-        limit_mib: MAX_DECODED_BYTES / (1024 * 1024),
+        pixel: pixel.to_owned(),
+        mib: width.saturating_mul(height).saturating_mul(bytes_per_pixel) as f64 / mib as f64,
+        limit_mib: MAX_DECODED_BYTES / mib,
     }
-}
-
-fn jpeg_error(err: &zune_jpeg::errors::DecodeErrors) -> DecodeError {
-    DecodeError::Decoder {
-        format: ImageFormat::Jpeg,
-        message: one_line(&err.to_string()),
-    }
-}
-
-type Jpeg<'a> = zune_jpeg::JpegDecoder<zune_core::bytestream::ZCursor<&'a [u8]>>;
-
-/// A strict JPEG decoder for `mode` with its headers read: `(decoder, width, height)`, or the reason
-/// (including a size over the limit, before anything is allocated).
-fn jpeg_decoder(bytes: &[u8], mode: ColorMode) -> Result<(Jpeg<'_>, u32, u32), DecodeError> {
-    let out_space = match mode {
-        ColorMode::Grayscale => ColorSpace::Luma,
-        ColorMode::Rgb => ColorSpace::RGB,
-        ColorMode::Rgba => ColorSpace::RGBA,
-    };
-    let options = DecoderOptions::default()
-        .set_strict_mode(true)
-        .set_max_width(usize::from(u16::MAX))
-        .set_max_height(usize::from(u16::MAX))
-        .jpeg_set_out_colorspace(out_space);
-    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
-        zune_core::bytestream::ZCursor::new(bytes),
-        options,
-    );
-    decoder.decode_headers().map_err(|e| jpeg_error(&e))?;
-    let (w, h) = decoder.dimensions().unwrap_or((0, 0));
-    let channels = mode.channels() as u64;
-    if w as u64 * h as u64 * channels > MAX_DECODED_BYTES {
-        return Err(too_large(w as u64, h as u64, channels));
-    }
-    // JPEG dimensions are 16-bit, so these cannot fail.
-    Ok((
-        decoder,
-        u32::try_from(w).unwrap_or(0),
-        u32::try_from(h).unwrap_or(0),
-    ))
-}
-
-fn decode_jpeg(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
-    let (mut decoder, width, height) = jpeg_decoder(bytes, mode)?;
-    let pixels = decoder.decode().map_err(|e| jpeg_error(&e))?;
-    let expected = width as usize * height as usize * mode.channels();
-    if pixels.len() != expected {
-        return Err(DecodeError::Decoder {
-            format: ImageFormat::Jpeg,
-            message: format!(
-                "decoder returned {} bytes for {width}x{height}x{}",
-                pixels.len(),
-                mode.channels()
-            ),
-        });
-    }
-    Ok(Decoded {
-        width,
-        height,
-        channels: mode.channels(),
-        pixels,
-        format: ImageFormat::Jpeg,
-    })
 }
 
 /// The result of [`decode_file_into`].
@@ -200,29 +225,29 @@ pub enum DecodedInto {
     Decoded(Decoded),
 }
 
-/// Reads `path` and, when it is a JPEG of exactly `want` `(width, height)`, decodes it straight into
-/// `out` (`width * height * channels` bytes, no intermediate copy: the export's hot path). Otherwise
-/// decodes it as [`decode_file`] does and hands it back.
+/// Reads `path` (at most `max_file_bytes`) and, when it is a JPEG of exactly `want` `(width, height)`,
+/// decodes it straight into `out` (`width * height * channels` bytes, no intermediate copy: the
+/// export's hot path). Otherwise decodes it as [`decode_file`] does and hands it back.
 pub fn decode_file_into(
     path: &Path,
     mode: ColorMode,
+    max_file_bytes: u64,
     want: (u32, u32),
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
-    let bytes = std::fs::read(path)?;
-    // An empty or unknown file falls through to `decode_bytes`, which says why.
-    if image::guess_format(&bytes).ok() == Some(ImageFormat::Jpeg) {
-        let (mut decoder, width, height) = jpeg_decoder(&bytes, mode)?;
-        if (width, height) == want && decoder.output_buffer_size() == Some(out.len()) {
-            decoder.decode_into(out).map_err(|e| jpeg_error(&e))?;
-            return Ok(DecodedInto::Written(width, height));
+    let (bytes, format) = read_image_file(path, max_file_bytes)?;
+    if format == ImageFormat::Jpeg {
+        let mut jpeg = jpeg::open(&bytes, mode)?;
+        if (jpeg.width, jpeg.height) == want && jpeg.decode_into(out)? {
+            return Ok(DecodedInto::Written(jpeg.width, jpeg.height));
         }
+        return jpeg.decode().map(DecodedInto::Decoded);
     }
-    decode_bytes(&bytes, mode).map(DecodedInto::Decoded)
+    decode_format(&bytes, format, mode).map(DecodedInto::Decoded)
 }
 
 /// Decoder messages may span lines; reports and CSV rows want one.
-fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -284,27 +309,36 @@ fn convert(image: DynamicImage, mode: ColorMode) -> Vec<u8> {
 
 /// Reads only the header of `path`: its format and `(width, height)`. Reads a few hundred bytes with
 /// `imagesize` (the file is never loaded whole), falling back to the decoder's own header parsing when
-/// that cannot tell.
+/// that cannot tell. Refuses what [`decode_file`] refuses from the file alone (not a regular file, empty,
+/// not an image, zero size).
 pub fn probe_file(path: &Path) -> Result<(ImageFormat, u32, u32), DecodeError> {
-    use std::io::BufRead as _;
-    let mut reader = std::io::BufReader::with_capacity(4096, std::fs::File::open(path)?);
+    use std::io::{BufRead as _, Seek as _};
+    let (file, _) = open_regular(path)?;
+    let mut reader = std::io::BufReader::with_capacity(4096, file);
     let head = reader.fill_buf()?;
     if head.is_empty() {
         return Err(DecodeError::Empty);
     }
     let format = image::guess_format(head).map_err(|_| DecodeError::UnknownFormat)?;
-    if let Ok(size) = imagesize::reader_size(&mut reader)
+    let (w, h) = if let Ok(size) = imagesize::reader_size(&mut reader)
         && let (Ok(w), Ok(h)) = (u32::try_from(size.width), u32::try_from(size.height))
     {
-        return Ok((format, w, h));
+        (w, h)
+    } else {
+        reader.rewind()?;
+        ImageReader::with_format(reader, format)
+            .into_dimensions()
+            .map_err(|err| DecodeError::Decoder {
+                format,
+                message: one_line(&err.to_string()),
+            })?
+    };
+    if w == 0 || h == 0 {
+        return Err(DecodeError::ZeroSize {
+            width: w,
+            height: h,
+        });
     }
-    let reader = ImageReader::open(path)?.with_guessed_format()?;
-    let (w, h) = reader
-        .into_dimensions()
-        .map_err(|err| DecodeError::Decoder {
-            format,
-            message: one_line(&err.to_string()),
-        })?;
     Ok((format, w, h))
 }
 

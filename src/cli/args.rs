@@ -1,0 +1,302 @@
+//! The command line's flags (clap) and their validation into [`LoadOptions`]: everything that can be
+//! refused before a folder is read is refused here, as a [`UsageError`] (exit 2).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::decode::DEFAULT_MAX_FILE_BYTES;
+use crate::options::{
+    AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, LabelMode, LabelSource, LoadOptions,
+    PlanOptions, PreprocessOptions, Subset,
+};
+use crate::plan;
+use crate::preprocess::{self, DEFAULT_MAX_BATCH_BYTES, Element};
+
+/// Browse image-folder datasets batch by batch and export them to .npy arrays, with the semantics of
+/// Keras's `image_dataset_from_directory`.
+#[derive(Debug, Parser)]
+#[command(name = "batchscope", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; without a command the viewer opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Dataset folder to open in the viewer (default: the bundled sample dataset).
+    pub dir: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the whole dataset to images.npy, labels.npy, `class_names.json`, manifest.csv, skipped.csv.
+    Export(ExportArgs),
+    /// Summarise a dataset folder: classes, counts, batches, image sizes and formats (no decoding).
+    Inspect(InspectArgs),
+}
+
+/// Options of the index, the plan and preprocessing, as flags.
+#[derive(Debug, Args)]
+pub struct LoaderArgs {
+    /// Where labels come from: `inferred` (one class per subfolder) or `none` (images only).
+    #[arg(long, value_enum, default_value = "inferred")]
+    pub labels: LabelSource,
+    /// Use only these classes, in this order (comma-separated subfolder names; for a name holding a
+    /// comma use --class-name).
+    #[arg(long, value_delimiter = ',')]
+    pub class_names: Option<Vec<String>>,
+    /// Use this class (a subfolder name, taken verbatim); repeat it for several, in label order.
+    #[arg(long = "class-name", value_name = "NAME")]
+    pub class_name: Vec<String>,
+    /// Follow symlinked folders (each real folder is indexed once; loops are not followed).
+    #[arg(long)]
+    pub follow_links: bool,
+    /// Also take .webp, .tif and .tiff files (Keras does not).
+    #[arg(long)]
+    pub extra_formats: bool,
+    /// Channels: rgb (3), grayscale (1) or rgba (4).
+    #[arg(long, value_enum, default_value = "rgb")]
+    pub color_mode: ColorMode,
+    /// Resize every image to `HEIGHTxWIDTH` (e.g. 128x128, or 128 for a square); default: native size.
+    #[arg(long, value_parser = parse_image_size)]
+    pub image_size: Option<(u32, u32)>,
+    /// Resize kernel (TensorFlow's, without antialiasing).
+    #[arg(long, value_enum, default_value = "bilinear")]
+    pub interpolation: Interpolation,
+    /// Centre-crop to the target aspect ratio before resizing.
+    #[arg(long)]
+    pub crop_to_aspect_ratio: bool,
+    /// Resize to fit inside the target and pad with zeros.
+    #[arg(long)]
+    pub pad_to_aspect_ratio: bool,
+    /// Permute the files once, as numpy's RandomState(seed).shuffle does in Keras.
+    #[arg(long)]
+    pub shuffle: bool,
+    /// Seed of the shuffle (0..=4294967295); only used with --shuffle.
+    #[arg(long)]
+    pub seed: Option<u32>,
+    /// Fraction of files held out for validation, e.g. 0.2.
+    #[arg(long)]
+    pub validation_split: Option<f64>,
+    /// Which side of the split to use.
+    #[arg(long, value_enum)]
+    pub subset: Option<Subset>,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Drop the last batch if it is partial.
+    #[arg(long)]
+    pub drop_remainder: bool,
+    /// The most bytes read from one file (e.g. 1073741824, 512M, 2G); a larger file is skipped.
+    #[arg(long, value_parser = parse_bytes, default_value_t = DEFAULT_MAX_FILE_BYTES)]
+    pub max_file_bytes: u64,
+    /// The most bytes one batch of images may take in memory (e.g. 2G); a larger output shape is refused
+    /// before anything is allocated.
+    #[arg(long, value_parser = parse_bytes, default_value_t = DEFAULT_MAX_BATCH_BYTES)]
+    pub max_batch_bytes: u64,
+}
+
+/// `batchscope export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The dataset folder.
+    pub dir: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Loader options.
+    #[command(flatten)]
+    pub loader: LoaderArgs,
+    /// Element type of images.npy.
+    #[arg(long, value_enum, default_value = "uint8")]
+    pub dtype: Dtype,
+    /// Value range of float32 images: 255 (0..255, like Keras) or 1 (0..1).
+    #[arg(long, default_value = "255", value_parser = ["255", "1"])]
+    pub scale: String,
+    /// Label encoding: int, categorical, binary or none (default: int, or none with --labels none).
+    #[arg(long, value_enum)]
+    pub label_mode: Option<LabelMode>,
+    /// Replace batchscope's files in a non-empty output folder.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Fail (exit 1, no output) if any file cannot be loaded, instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// MiB of decoded images allowed to wait for the writer (the loader's queue); memory stays within
+    /// about this plus 32 MiB whatever the batch size.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub memory_budget: u32,
+}
+
+/// `batchscope inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The dataset folder.
+    pub dir: PathBuf,
+    /// Loader options.
+    #[command(flatten)]
+    pub loader: LoaderArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `HxW`, `H,W` or `N` (square).
+pub fn parse_image_size(s: &str) -> Result<(u32, u32), String> {
+    let parts: Vec<&str> = s.split(['x', 'X', ',']).map(str::trim).collect();
+    let num = |p: &str| {
+        p.parse::<u32>()
+            .ok()
+            .filter(|&v| v > 0)
+            .ok_or_else(|| format!("{s:?} is not an image size: expected HEIGHTxWIDTH with positive integers, e.g. 128x128"))
+    };
+    match parts.as_slice() {
+        [n] => num(n).map(|n| (n, n)),
+        [h, w] => Ok((num(h)?, num(w)?)),
+        _ => Err(format!(
+            "{s:?} is not an image size: expected HEIGHTxWIDTH, e.g. 128x128"
+        )),
+    }
+}
+
+/// Parses a byte count: a positive integer, optionally followed by `K`, `M` or `G` (powers of 1024).
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let unit: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        "T" | "TB" | "TIB" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "{s:?} is not a byte count: expected e.g. 1073741824, 512M or 2G"
+            ));
+        }
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            format!("{s:?} is not a byte count: expected a positive number, e.g. 512M or 2G")
+        })
+}
+
+/// A mistake in how the command was called (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+impl LoaderArgs {
+    /// Validates the flags into loader options.
+    pub fn to_options(&self) -> Result<LoadOptions, UsageError> {
+        let fit = match (self.crop_to_aspect_ratio, self.pad_to_aspect_ratio) {
+            (true, true) => {
+                return Err(UsageError(
+                    "--crop-to-aspect-ratio and --pad-to-aspect-ratio cannot be used together"
+                        .into(),
+                ));
+            }
+            (true, false) => AspectFit::Crop,
+            (false, true) => AspectFit::Pad,
+            (false, false) => AspectFit::Stretch,
+        };
+        if fit != AspectFit::Stretch && self.image_size.is_none() {
+            return Err(UsageError(
+                "cropping or padding to an aspect ratio needs --image-size".into(),
+            ));
+        }
+        let class_names = match (&self.class_names, self.class_name.is_empty()) {
+            (None, true) => None,
+            (names, _) => Some(
+                names
+                    .iter()
+                    .flatten()
+                    .chain(&self.class_name)
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        if class_names.is_some() && self.labels == LabelSource::None {
+            return Err(UsageError(
+                "--class-names/--class-name need labels inferred from subfolders, not --labels none"
+                    .into(),
+            ));
+        }
+        let options = LoadOptions {
+            index: IndexOptions {
+                labels: self.labels,
+                class_names,
+                follow_links: self.follow_links,
+                extra_formats: self.extra_formats,
+            },
+            plan: PlanOptions {
+                shuffle: self.shuffle,
+                seed: self.seed,
+                validation_split: self.validation_split,
+                subset: self.subset,
+                batch_size: self.batch_size,
+                drop_remainder: self.drop_remainder,
+            },
+            preprocess: PreprocessOptions {
+                color_mode: self.color_mode,
+                image_size: self.image_size,
+                interpolation: self.interpolation,
+                fit,
+                max_file_bytes: self.max_file_bytes,
+            },
+        };
+        plan::validate(&options.plan).map_err(|e| UsageError(e.to_string()))?;
+        Ok(options)
+    }
+
+    /// Refuses an `--image-size` of which even one image would not fit `--max-batch-bytes` (or would
+    /// overflow), before the folder is read. Whole batches are checked once the number of files is known,
+    /// by [`LoaderArgs::check_shape`].
+    pub fn check_image_size(&self, element: Element) -> Result<(), UsageError> {
+        match self.image_size {
+            Some(size) => self.check_shape(size, element, 1),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses a `(height, width)` output whose batches of `batch` images would not fit
+    /// `--max-batch-bytes`.
+    pub fn check_shape(
+        &self,
+        size: (u32, u32),
+        element: Element,
+        batch: usize,
+    ) -> Result<(), UsageError> {
+        let channels = self.color_mode.channels();
+        preprocess::check_output_size(size, channels, element.dtype, batch, self.max_batch_bytes)
+            .map_err(|e| UsageError(e.to_string()))?;
+        if self.image_size.is_some() && element.dtype == Dtype::Uint8 {
+            // Resizing computes each image in float32 before rounding it to bytes.
+            preprocess::check_output_size(size, channels, Dtype::Float32, 1, self.max_batch_bytes)
+                .map_err(|e| {
+                    UsageError(format!(
+                        "resizing works on a float32 copy of each image, and {e}"
+                    ))
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Flags that are accepted but have no effect, as warning lines.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.seed.is_some() && !self.shuffle {
+            out.push(
+                "--seed has no effect without --shuffle (shuffling is off by default, unlike Keras); add --shuffle to shuffle with this seed"
+                    .to_owned(),
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,320 @@
+//! The command line: raw flags (clap, [`args`]) → validated [`LoadOptions`] → the engine. `main` calls
+//! [`run`] and turns its result into an exit code: 0 done, 1 failed, 2 usage error, 130 interrupted
+//! (SIGINT, SIGTERM or SIGHUP: the partial files are removed first).
+//!
+//! Output goes through [`out`] and [`say`], never `println!`: a closed stdout (`inspect | head -2`) ends
+//! the command quietly, as Unix tools do, and a closed stderr never stops an export.
+
+mod args;
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+
+pub use args::{
+    Cli, Command, ExportArgs, InspectArgs, LoaderArgs, UsageError, parse_bytes, parse_image_size,
+};
+
+use crate::export::{self, ExportError, ExportOptions, human_bytes};
+use crate::index::{self, WalkControl};
+use crate::inspect;
+use crate::job::{self, JobError};
+use crate::options::{Dtype, LabelMode, LabelSource, LoadOptions, Scale};
+use crate::plan;
+use crate::preprocess::Element;
+
+/// How a command ended, for the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad usage: exit 2.
+    Usage(String),
+    /// Interrupted: exit 130.
+    Interrupted(String),
+    /// Anything else: exit 1.
+    Failed(anyhow::Error),
+    /// stdout was closed by its reader (`| head`): exit 0, silently.
+    BrokenPipe,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Failed(err)
+    }
+}
+
+impl From<UsageError> for Failure {
+    fn from(err: UsageError) -> Self {
+        Self::Usage(err.0)
+    }
+}
+
+/// Writes one line to stderr. A closed or failing stderr is ignored: it must not stop an export
+/// whose files say what happened.
+pub fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Writes `text` to stdout; a reader that went away (`| head`) is [`Failure::BrokenPipe`].
+fn out(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::BrokenPipe),
+        Err(err) => Err(Failure::Failed(
+            anyhow::Error::new(err).context("writing to stdout"),
+        )),
+    }
+}
+
+/// An error and its causes on one line, each cause once: a cause whose text the message already
+/// holds (an OS error quoted in it) is not repeated.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line
+}
+
+/// Maps a [`Failure`] to its exit code, printing it on stderr.
+pub fn report(result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Failure::Usage(msg)) => {
+            say(format_args!("batchscope: error: {msg}"));
+            ExitCode::from(2)
+        }
+        Err(Failure::Interrupted(msg)) => {
+            say(format_args!("batchscope: {msg}"));
+            ExitCode::from(130)
+        }
+        Err(Failure::Failed(err)) => {
+            say(format_args!("batchscope: error: {}", one_line(&err)));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn index_dir(
+    dir: &Path,
+    options: &LoadOptions,
+    cancel: &AtomicBool,
+) -> Result<Arc<index::DatasetIndex>, Failure> {
+    let control = WalkControl {
+        on_progress: &|_| {},
+        cancel,
+    };
+    match index::scan_with(dir, &options.index, &control) {
+        Ok(index) => {
+            for w in &index.warnings {
+                say(format_args!(
+                    "batchscope: warning: {}: {:?}",
+                    w.reason, w.path
+                ));
+            }
+            Ok(Arc::new(index))
+        }
+        Err(
+            err @ (index::IndexError::UnknownClass { .. } | index::IndexError::DuplicateClass(_)),
+        ) => Err(Failure::Usage(err.to_string())),
+        Err(index::IndexError::Cancelled) => Err(Failure::Interrupted("interrupted".into())),
+        Err(err) => Err(Failure::Failed(err.into())),
+    }
+}
+
+fn warn_about(args: &LoaderArgs) {
+    for warning in args.warnings() {
+        say(format_args!("batchscope: warning: {warning}"));
+    }
+}
+
+/// `batchscope inspect`.
+pub fn inspect(args: &InspectArgs, cancel: &AtomicBool) -> Result<(), Failure> {
+    let options = args.loader.to_options()?;
+    warn_about(&args.loader);
+    let index = index_dir(&args.dir, &options, cancel)?;
+    let plan = plan::plan(&index, &options.plan).map_err(|e| Failure::Usage(e.to_string()))?;
+    let summary = inspect::summarize(&index, &plan, &options, cancel)
+        .ok_or_else(|| Failure::Interrupted("interrupted".into()))?;
+    if args.json {
+        let json =
+            serde_json::to_string_pretty(&summary).context("encoding the summary as JSON")?;
+        out(&format!("{json}\n"))
+    } else {
+        out(&summary.to_text())
+    }
+}
+
+/// `batchscope export`.
+pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
+    let options = args.loader.to_options()?;
+    let label_mode = match (args.label_mode, options.index.labels) {
+        (Some(mode), _) => mode,
+        (None, LabelSource::Inferred) => LabelMode::Int,
+        (None, LabelSource::None) => LabelMode::None,
+    };
+    let scale = if args.scale == "1" {
+        Scale::To1
+    } else {
+        Scale::To255
+    };
+    if scale == Scale::To1 && args.dtype == Dtype::Uint8 {
+        return Err(Failure::Usage(
+            "--scale 1 needs --dtype float32 (uint8 cannot hold 0..1)".into(),
+        ));
+    }
+    let element = Element {
+        dtype: args.dtype,
+        scale,
+    };
+    // One image must fit before anything else is done; the whole batch is checked once N is known.
+    args.loader.check_image_size(element)?;
+    check_out_path(&args.out)?;
+    warn_about(&args.loader);
+    let index = index_dir(&args.dir, &options, cancel)?;
+    let job = match job::prepare(index, &options, element, job::SizeCheck::AllFiles, cancel) {
+        Ok(job) => Arc::new(job),
+        Err(JobError::Plan(e)) => return Err(Failure::Usage(e.to_string())),
+        Err(JobError::Cancelled) => return Err(Failure::Interrupted("interrupted".into())),
+        Err(e) => return Err(Failure::Failed(e.into())),
+    };
+    if job.plan.is_empty()
+        && let Some(why) = plan::empty_reason(job.index.samples.len(), &options.plan)
+    {
+        return Err(Failure::Usage(why));
+    }
+    // The batches actually held: no larger than the plan. A native size is known only now.
+    let size = (job.shape.height as u32, job.shape.width as u32);
+    let batch = args.loader.batch_size.min(job.plan.len()).max(1);
+    args.loader.check_shape(size, element, batch)?;
+    if let Some(seed) = job.plan.seed
+        && options.plan.seed.is_none()
+    {
+        say(format_args!(
+            "batchscope: shuffled with seed {seed} (pass --seed {seed} to repeat this order)"
+        ));
+    }
+    let export_options = ExportOptions {
+        out: args.out.clone(),
+        label_mode,
+        overwrite: args.overwrite,
+        strict: args.strict,
+        queue_bytes: (args.memory_budget as usize) << 20,
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(job.plan.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} images  {per_sec}  eta {eta}  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut on_progress = |p: export::ExportProgress| {
+        if let Some(bar) = &bar {
+            bar.set_position(p.done as u64);
+            if p.skipped > 0 {
+                bar.set_message(format!("{} skipped", p.skipped));
+            }
+        }
+    };
+    let result = export::export(&job, &export_options, &mut on_progress, cancel);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = match result {
+        Ok(report) => report,
+        Err(ExportError::Cancelled) => {
+            return Err(Failure::Interrupted(
+                "export interrupted; no output was kept".into(),
+            ));
+        }
+        Err(err @ ExportError::LabelMode(_)) => return Err(Failure::Usage(err.to_string())),
+        Err(err) => {
+            if let ExportError::NothingExported { skipped, .. } = &err {
+                print_skipped(skipped);
+            }
+            return Err(Failure::Failed(err.into()));
+        }
+    };
+    print_report(&report, &job, args);
+    Ok(())
+}
+
+/// An `--out` that is a symlink to nothing cannot become a folder; say so rather than "File exists".
+fn check_out_path(out: &Path) -> Result<(), Failure> {
+    let is_link = std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link && std::fs::metadata(out).is_err() {
+        let target = std::fs::read_link(out).unwrap_or_default();
+        return Err(Failure::Failed(anyhow::anyhow!(
+            "the output path is a symlink to {target:?}, which does not exist; create that folder or choose another --out: {out:?}"
+        )));
+    }
+    Ok(())
+}
+
+fn print_skipped(skipped: &[crate::loader::SampleFailure]) {
+    for failure in skipped {
+        say(format_args!(
+            "batchscope: skipped {:?}: {}",
+            failure.rel_path, failure.reason
+        ));
+    }
+}
+
+fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, args: &ExportArgs) {
+    print_skipped(&report.skipped);
+    let shape = &job.shape;
+    say(format_args!(
+        "batchscope: exported {} images ({}x{}x{}, {}) in {:.1} s to {:?}{}",
+        report.exported,
+        shape.height,
+        shape.width,
+        shape.channels,
+        args.dtype,
+        report.elapsed.as_secs_f64(),
+        args.out,
+        if report.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; {} skipped (see skipped.csv)", report.skipped.len())
+        },
+    ));
+    for (path, len) in &report.files {
+        say(format_args!(
+            "  {:>10}  {}",
+            human_bytes(*len),
+            path.display()
+        ));
+    }
+}
+
+/// Parses the arguments and runs the command-line part (`None` means: open the viewer).
+pub fn run(cli: &Cli) -> Option<Result<(), Failure>> {
+    let command = cli.command.as_ref()?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    // SIGINT, SIGTERM and SIGHUP (the `termination` feature) set the flag that indexing, header reading
+    // and the export check; the export then removes its partial files. Without a handler a signal would
+    // kill the process mid-write. Failing to install one only loses that nicety.
+    let _ = ctrlc::set_handler(move || {
+        flag.store(true, Ordering::Relaxed);
+        crate::decode::release_held_files();
+    });
+    Some(match command {
+        Command::Inspect(args) => inspect(args, &cancel),
+        Command::Export(args) => export(args, &cancel),
+    })
+}
