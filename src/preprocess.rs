@@ -39,15 +39,17 @@ pub struct Element {
     pub scale: Scale,
 }
 
-/// The default of `--max-batch-bytes`: the most bytes one batch of output images may take (2 GiB).
-pub const DEFAULT_MAX_BATCH_BYTES: u64 = 2 << 30;
+/// The default of `--max-image-bytes`: the most bytes one output image may take in memory (2 GiB). The
+/// exporter holds chunks of at most 16 MiB of rows, or one image when an image is larger, so the batch
+/// size never enters: one image is the unit that must fit.
+pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 2 << 30;
 
 /// An output shape too large to hold in memory (or to count).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum OutputTooLarge {
-    /// A batch would take more bytes than the limit.
+    /// One image would take more bytes than the limit.
     #[error(
-        "images of {height}x{width}x{channels} {dtype} take {sample_bytes} bytes each, {batch_bytes} bytes per batch of {batch}, over the limit of {limit} bytes per batch; use a smaller --image-size or --batch-size (or raise --max-batch-bytes)"
+        "images of {height}x{width}x{channels} {dtype} take {image_bytes} bytes each, over the limit of {limit} bytes per image; use a smaller --image-size (or raise --max-image-bytes)"
     )]
     OverLimit {
         /// Rows.
@@ -57,19 +59,15 @@ pub enum OutputTooLarge {
         /// Channels.
         channels: usize,
         /// `uint8` or `float32`.
-        dtype: &'static str,
+        dtype: Dtype,
         /// Bytes of one image.
-        sample_bytes: u64,
-        /// Images per batch.
-        batch: usize,
-        /// Bytes of one batch.
-        batch_bytes: u64,
+        image_bytes: u64,
         /// The limit.
         limit: u64,
     },
-    /// The byte count itself overflows 64 bits.
+    /// The byte count itself overflows 64 bits (or the address space).
     #[error(
-        "images of {height}x{width}x{channels} {dtype} in batches of {batch} are too large to count in 64 bits; use a smaller --image-size"
+        "images of {height}x{width}x{channels} {dtype} are too large to count in memory; use a smaller --image-size"
     )]
     Overflow {
         /// Rows.
@@ -79,52 +77,43 @@ pub enum OutputTooLarge {
         /// Channels.
         channels: usize,
         /// `uint8` or `float32`.
-        dtype: &'static str,
-        /// Images per batch.
-        batch: usize,
+        dtype: Dtype,
     },
 }
 
-/// Checks, with checked arithmetic and before anything is allocated, that batches of `batch` images of
-/// `(height, width)` with `channels` channels of `dtype` fit in `limit` bytes.
+/// Checks, with checked arithmetic and before anything is allocated, that one image of `(height, width)`
+/// with `channels` channels of `dtype` fits in `limit` bytes.
 pub fn check_output_size(
     (height, width): (u32, u32),
     channels: usize,
     dtype: Dtype,
-    batch: usize,
     limit: u64,
 ) -> Result<(), OutputTooLarge> {
-    let (dtype_name, elem) = match dtype {
-        Dtype::Uint8 => ("uint8", 1u64),
-        Dtype::Float32 => ("float32", 4u64),
+    let elem = match dtype {
+        Dtype::Uint8 => 1u64,
+        Dtype::Float32 => 4u64,
     };
-    let sample = u64::from(height)
+    let Some(image_bytes) = u64::from(height)
         .checked_mul(u64::from(width))
         .and_then(|n| n.checked_mul(channels as u64))
         .and_then(|n| n.checked_mul(elem))
         // Every size must also be addressable in memory.
-        .filter(|&n| usize::try_from(n).is_ok());
-    let batch_bytes = sample
-        .and_then(|n| n.checked_mul(batch as u64))
-        .filter(|&n| usize::try_from(n).is_ok());
-    let (Some(sample_bytes), Some(batch_bytes)) = (sample, batch_bytes) else {
+        .filter(|&n| usize::try_from(n).is_ok())
+    else {
         return Err(OutputTooLarge::Overflow {
             height,
             width,
             channels,
-            dtype: dtype_name,
-            batch,
+            dtype,
         });
     };
-    if batch_bytes > limit {
+    if image_bytes > limit {
         return Err(OutputTooLarge::OverLimit {
             height,
             width,
             channels,
-            dtype: dtype_name,
-            sample_bytes,
-            batch,
-            batch_bytes,
+            dtype,
+            image_bytes,
             limit,
         });
     }

@@ -11,7 +11,7 @@ use crate::options::{
     PlanOptions, PreprocessOptions, Subset,
 };
 use crate::plan;
-use crate::preprocess::{self, DEFAULT_MAX_BATCH_BYTES, Element};
+use crate::preprocess::{self, DEFAULT_MAX_IMAGE_BYTES, Element};
 
 /// Browse image-folder datasets batch by batch and export them to .npy arrays, with the semantics of
 /// Keras's `image_dataset_from_directory`.
@@ -89,10 +89,11 @@ pub struct LoaderArgs {
     /// The most bytes read from one file (e.g. 1073741824, 512M, 2G); a larger file is skipped.
     #[arg(long, value_parser = parse_bytes, default_value_t = DEFAULT_MAX_FILE_BYTES)]
     pub max_file_bytes: u64,
-    /// The most bytes one batch of images may take in memory (e.g. 2G); a larger output shape is refused
-    /// before anything is allocated.
-    #[arg(long, value_parser = parse_bytes, default_value_t = DEFAULT_MAX_BATCH_BYTES)]
-    pub max_batch_bytes: u64,
+    /// The most bytes one output image may take in memory (e.g. 2G); a larger output shape is refused
+    /// before anything is allocated. The batch size does not count: exports hold chunks of rows, not
+    /// batches.
+    #[arg(long, value_parser = parse_bytes, default_value_t = DEFAULT_MAX_IMAGE_BYTES)]
+    pub max_image_bytes: u64,
 }
 
 /// `batchscope export`.
@@ -255,30 +256,24 @@ impl LoaderArgs {
         Ok(options)
     }
 
-    /// Refuses an `--image-size` of which even one image would not fit `--max-batch-bytes` (or would
-    /// overflow), before the folder is read. Whole batches are checked once the number of files is known,
-    /// by [`LoaderArgs::check_shape`].
+    /// Refuses an `--image-size` of which one image would not fit `--max-image-bytes` (or would
+    /// overflow), before the folder is read. A native size is checked with [`LoaderArgs::check_shape`]
+    /// once the headers are read.
     pub fn check_image_size(&self, element: Element) -> Result<(), UsageError> {
         match self.image_size {
-            Some(size) => self.check_shape(size, element, 1),
+            Some(size) => self.check_shape(size, element),
             None => Ok(()),
         }
     }
 
-    /// Refuses a `(height, width)` output whose batches of `batch` images would not fit
-    /// `--max-batch-bytes`.
-    pub fn check_shape(
-        &self,
-        size: (u32, u32),
-        element: Element,
-        batch: usize,
-    ) -> Result<(), UsageError> {
+    /// Refuses a `(height, width)` output of which one image would not fit `--max-image-bytes`.
+    pub fn check_shape(&self, size: (u32, u32), element: Element) -> Result<(), UsageError> {
         let channels = self.color_mode.channels();
-        preprocess::check_output_size(size, channels, element.dtype, batch, self.max_batch_bytes)
+        preprocess::check_output_size(size, channels, element.dtype, self.max_image_bytes)
             .map_err(|e| UsageError(e.to_string()))?;
         if self.image_size.is_some() && element.dtype == Dtype::Uint8 {
             // Resizing computes each image in float32 before rounding it to bytes.
-            preprocess::check_output_size(size, channels, Dtype::Float32, 1, self.max_batch_bytes)
+            preprocess::check_output_size(size, channels, Dtype::Float32, self.max_image_bytes)
                 .map_err(|e| {
                     UsageError(format!(
                         "resizing works on a float32 copy of each image, and {e}"

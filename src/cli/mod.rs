@@ -178,7 +178,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         dtype: args.dtype,
         scale,
     };
-    // One image must fit before anything else is done; the whole batch is checked once N is known.
+    // One image must fit before anything else is done.
     args.loader.check_image_size(element)?;
     check_out_path(&args.out)?;
     warn_about(&args.loader);
@@ -194,10 +194,9 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     {
         return Err(Failure::Usage(why));
     }
-    // The batches actually held: no larger than the plan. A native size is known only now.
+    // A native size is known only now.
     let size = (job.shape.height as u32, job.shape.width as u32);
-    let batch = args.loader.batch_size.min(job.plan.len()).max(1);
-    args.loader.check_shape(size, element, batch)?;
+    args.loader.check_shape(size, element)?;
     if let Some(seed) = job.plan.seed
         && options.plan.seed.is_none()
     {
