@@ -321,6 +321,9 @@ fn compact<T: Copy>(buf: &mut Vec<T>, kept: &[usize], len: usize) {
 /// The most decoded bytes a sequential loader puts in one chunk of rows (one parallel decode pass).
 pub const CHUNK_BYTES: usize = 16 << 20;
 
+/// At most this many finished chunks wait for the consumer, whatever the byte budget allows.
+const MAX_QUEUED_CHUNKS: usize = 8;
+
 /// At most this many batches of small images make one chunk.
 const GROUP_BATCHES: usize = 4;
 
@@ -351,7 +354,9 @@ impl Chunking {
         let rows = (CHUNK_BYTES / row_bytes)
             .min(GROUP_BATCHES * job.plan.batch_size)
             .clamp(1, job.plan.len().max(1));
-        let queued = (queue_bytes / (rows * row_bytes)).max(1);
+        // The channel's slots are allocated up front: a handful of chunks is enough to keep the
+        // writer busy, and tiny (or unknown, 0x0) images must not turn the byte budget into millions.
+        let queued = (queue_bytes / (rows * row_bytes)).clamp(1, MAX_QUEUED_CHUNKS);
         Self { rows, queued }
     }
 }

@@ -252,3 +252,46 @@ fn the_on_demand_loader_loads_the_newest_wish_first_and_drops_stale_ones() {
     }
     assert_eq!(got, [9, 8]);
 }
+
+/// Issue 10 row 9: the export's loader is cut by bytes, not batches: the decoded rows in flight stay
+/// within the budget whatever the batch size, and tiny images do not make millions of queue slots.
+#[test]
+fn the_sequential_loader_cuts_the_plan_by_bytes_not_batches() {
+    use batchscope::loader::{CHUNK_BYTES, Chunking};
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..300 {
+        save(dir.path(), &format!("a/{i:03}.png"), &pattern(4, 4, i));
+    }
+    let chunking = |size: Option<(u32, u32)>, batch_size: usize| {
+        let mut options = LoadOptions::default();
+        options.plan.batch_size = batch_size;
+        options.preprocess.image_size = size;
+        let index = Arc::new(index::scan(dir.path(), &options.index).unwrap());
+        let job = job::prepare(
+            index,
+            &options,
+            Element::default(),
+            SizeCheck::AllFiles,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        Chunking::of(&job, 64 << 20)
+    };
+    // 1024x1024x3 uint8 rows are 3 MiB: 5 rows a chunk, 4 chunks queued, for any batch size.
+    for batch_size in [1, 32, 300, 4096] {
+        let c = chunking(Some((1024, 1024)), batch_size);
+        let expected_rows = if batch_size == 1 { 4 } else { 5 };
+        assert_eq!(c.rows, expected_rows, "batch {batch_size}");
+        assert!(c.rows * 3 << 20 <= CHUNK_BYTES);
+        assert!(c.queued * c.rows * (3 << 20) <= 64 << 20, "{c:?}");
+    }
+    // 4x4 images: four batches a chunk (fine-grained progress), a bounded number of queue slots.
+    let c = chunking(None, 32);
+    assert_eq!(
+        c,
+        Chunking {
+            rows: 128,
+            queued: 8
+        }
+    );
+}

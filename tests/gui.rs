@@ -161,6 +161,8 @@ fn mixed_sizes_open_straight_onto_a_grid_at_kerass_default_size_with_a_note() {
     // The note is on the grid and in the export panel (which exports at that size).
     let note = "(\"a/small.png\" is 6x8 HxW, \"a/wide.png\" is 6x16), so they are shown and exported resized to 256x256";
     assert_eq!(h.query_all_by_label_contains(note).count(), 2);
+    // The line under the navigator says what the batch was made with, not the native setting.
+    h.get_by_label_contains("Showing: rgb, 256x256 bilinear");
     let ready = h.state().session.as_ref().unwrap().ready().unwrap();
     assert_eq!(ready.options.preprocess.image_size, Some((256, 256)));
     // The user's own setting stays "native": the fallback belongs to this folder only.

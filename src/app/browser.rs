@@ -61,6 +61,9 @@ impl BatchscopeApp {
             return;
         };
         let replanning = session.is_replanning();
+        // What the batch on screen was made with: the ready options (which carry the 256x256 fallback
+        // for mixed sizes), not the settings as typed.
+        let planned_options = session.ready().map(|r| r.options.clone());
         if let Some(mixed) = session.ready().and_then(|r| r.size_fallback.as_ref()) {
             ui.colored_label(Color32::from_rgb(240, 200, 120), size_fallback_note(mixed));
         }
@@ -68,7 +71,11 @@ impl BatchscopeApp {
         let highlight = self.highlight;
         match session.shown_mut() {
             Some((view, stale_options)) => {
-                let described = settings::describe(stale_options.unwrap_or(&self.settings.load));
+                let described = settings::describe(
+                    stale_options
+                        .or(planned_options.as_ref())
+                        .unwrap_or(&self.settings.load),
+                );
                 if stale_options.is_some() || replanning {
                     ui.horizontal(|ui| {
                         ui.spinner();

@@ -52,6 +52,13 @@ pub fn export_ui(
         );
     }
     match export::plan_export(&job, settings.label_mode) {
+        Ok(plan) if plan.images_shape[1..].contains(&0) => {
+            // The viewer reads the first batch's headers only; the export reads them all.
+            ui.colored_label(
+                Color32::from_rgb(240, 200, 120),
+                "Image size unknown: no image of the first batch could be read (see Problems). The export reads every file and says what it finds.",
+            );
+        }
         Ok(plan) => {
             ui.label(format!(
                 "images {} {}",
