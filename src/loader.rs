@@ -319,7 +319,7 @@ fn compact<T: Copy>(buf: &mut Vec<T>, kept: &[usize], len: usize) {
 }
 
 /// The most decoded bytes a sequential loader puts in one chunk of rows (one parallel decode pass).
-pub const CHUNK_BYTES: usize = 16 << 20;
+pub const CHUNK_BYTES: usize = 32 << 20;
 
 /// At most this many finished chunks wait for the consumer, whatever the byte budget allows.
 const MAX_QUEUED_CHUNKS: usize = 8;

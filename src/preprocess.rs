@@ -40,7 +40,7 @@ pub struct Element {
 }
 
 /// The default of `--max-image-bytes`: the most bytes one output image may take in memory (2 GiB). The
-/// exporter holds chunks of at most 16 MiB of rows, or one image when an image is larger, so the batch
+/// exporter holds chunks of at most 32 MiB of rows, or one image when an image is larger, so the batch
 /// size never enters: one image is the unit that must fit.
 pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 2 << 30;
 

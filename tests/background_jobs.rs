@@ -95,6 +95,19 @@ fn opening_another_folder_never_waits_for_the_busy_loader_of_the_first() {
     );
 }
 
+/// The uint8 job for `root` with `options`, every header checked (as an export plans it).
+fn prepared(root: &Path, options: &LoadOptions) -> LoadJob {
+    let index = Arc::new(index::scan(root, &options.index).unwrap());
+    job::prepare(
+        index,
+        options,
+        Element::default(),
+        SizeCheck::AllFiles,
+        &AtomicBool::new(false),
+    )
+    .unwrap()
+}
+
 /// Voluntary context switches of the calling thread so far (Linux).
 fn voluntary_switches() -> u64 {
     let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
@@ -110,16 +123,7 @@ fn voluntary_switches() -> u64 {
 /// A job whose plan names a sample the index does not have: loading it panics in the loader thread.
 fn broken_job(root: &Path) -> Arc<LoadJob> {
     small_dataset(root);
-    let options = LoadOptions::default();
-    let index = Arc::new(index::scan(root, &options.index).unwrap());
-    let mut job = job::prepare(
-        index,
-        &options,
-        Element::default(),
-        SizeCheck::AllFiles,
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    let mut job = prepared(root, &LoadOptions::default());
     job.plan = Arc::new(BatchPlan {
         order: vec![0, 1, 99],
         batch_size: 2,
@@ -173,17 +177,7 @@ fn the_exports_cancel_flag_stops_its_loader_within_a_sample() {
     options.plan.batch_size = 6;
     options.preprocess.image_size = Some((16, 16));
     options.preprocess.interpolation = Interpolation::Area;
-    let index = Arc::new(index::scan(&data, &options.index).unwrap());
-    let job = Arc::new(
-        job::prepare(
-            index,
-            &options,
-            Element::default(),
-            SizeCheck::AllFiles,
-            &AtomicBool::new(false),
-        )
-        .unwrap(),
-    );
+    let job = Arc::new(prepared(&data, &options));
     let cancel = Arc::new(AtomicBool::new(false));
     // Cancelled before the first batch: every sample of the batch in flight is skipped as "cancelled"
     // rather than decoded, and the loader ends as cancelled.
@@ -213,17 +207,7 @@ fn the_on_demand_loader_loads_the_newest_wish_first_and_drops_stale_ones() {
     }
     let mut options = LoadOptions::default();
     options.plan.batch_size = 1;
-    let index = Arc::new(index::scan(dir.path(), &options.index).unwrap());
-    let job = Arc::new(
-        job::prepare(
-            index,
-            &options,
-            Element::default(),
-            SizeCheck::AllFiles,
-            &AtomicBool::new(false),
-        )
-        .unwrap(),
-    );
+    let job = Arc::new(prepared(dir.path(), &options));
     let loader = Loader::on_demand(job, None).unwrap();
     // The user flips far ahead before the loader starts: the old wishes are replaced, not queued.
     loader.want(&[0, 1, 2]);
@@ -266,21 +250,12 @@ fn the_sequential_loader_cuts_the_plan_by_bytes_not_batches() {
         let mut options = LoadOptions::default();
         options.plan.batch_size = batch_size;
         options.preprocess.image_size = size;
-        let index = Arc::new(index::scan(dir.path(), &options.index).unwrap());
-        let job = job::prepare(
-            index,
-            &options,
-            Element::default(),
-            SizeCheck::AllFiles,
-            &AtomicBool::new(false),
-        )
-        .unwrap();
-        Chunking::of(&job, 64 << 20)
+        Chunking::of(&prepared(dir.path(), &options), 64 << 20)
     };
-    // 1024x1024x3 uint8 rows are 3 MiB: 5 rows a chunk, 4 chunks queued, for any batch size.
+    // 1024x1024x3 uint8 rows are 3 MiB: 10 rows a chunk (4 for batches of 1), 2 chunks queued.
     for batch_size in [1, 32, 300, 4096] {
         let c = chunking(Some((1024, 1024)), batch_size);
-        let expected_rows = if batch_size == 1 { 4 } else { 5 };
+        let expected_rows = if batch_size == 1 { 4 } else { 10 };
         assert_eq!(c.rows, expected_rows, "batch {batch_size}");
         assert!(c.rows * 3 << 20 <= CHUNK_BYTES);
         assert!(c.queued * c.rows * (3 << 20) <= 64 << 20, "{c:?}");
