@@ -39,3 +39,29 @@ fn a_folder_of_only_unreadable_files_lists_every_file_as_a_problem() {
     let batch = session.current_batch().unwrap();
     assert_eq!((batch.samples.len(), batch.failures.len()), (0, 3));
 }
+
+/// Settings whose batches could not be held (here 64 images of 8192x8192x3, 12.9 GB) are refused with
+/// the sizes, instead of an allocation that aborts the process.
+#[test]
+fn a_batch_too_large_to_view_is_refused_with_the_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..70 {
+        common::save(
+            dir.path(),
+            &format!("a/{i:02}.png"),
+            &common::pattern(4, 4, i),
+        );
+    }
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.plan.batch_size = 64;
+    settings.load.preprocess.image_size = Some((8192, 8192));
+    let mut h = common::gui::harness_with(dir.path(), settings);
+    step_until(&mut h, "the refusal", |app| {
+        app.session
+            .as_ref()
+            .is_some_and(|s| s.ready().is_none() && s.preparing_progress().is_none())
+    });
+    h.get_by_label_contains(
+        "a batch of 64 images of 8192x8192x3 takes 12.9 GB to view, over the viewer's limit of 536.9 MB",
+    );
+}

@@ -440,16 +440,43 @@ fn prepare_job(
     let check = job::SizeCheck::First(options.plan.batch_size);
     let element = Element::default();
     let other = |e: job::JobError| OpenError::other(e.to_string());
-    match job::prepare(Arc::clone(&index), options, element, check, cancel) {
-        Ok(job) => Ok((index, job, None)),
+    let (job, fallback) = match job::prepare(Arc::clone(&index), options, element, check, cancel) {
+        Ok(job) => (job, None),
         // Mixed sizes without an image size: show them at Keras's default size, and say so.
         Err(job::JobError::MixedSizes(mixed)) if options.preprocess.image_size.is_none() => {
             let mut resized = options.clone();
             resized.preprocess.image_size = Some(job::KERAS_DEFAULT_IMAGE_SIZE);
             let job = job::prepare(Arc::clone(&index), &resized, element, check, cancel)
                 .map_err(other)?;
-            Ok((index, job, Some(mixed)))
+            (job, Some(mixed))
         }
-        Err(e) => Err(other(e)),
+        Err(e) => return Err(other(e)),
+    };
+    check_batch_fits(&job)?;
+    Ok((index, job, fallback))
+}
+
+/// The most bytes one batch on screen may take: the viewer holds whole batches (the one on screen and
+/// its prefetched neighbours), unlike the export, which holds chunks of rows.
+pub const MAX_VIEWER_BATCH_BYTES: u64 = 512 << 20;
+
+/// Refuses settings whose batches could not be held in memory, before anything is allocated.
+fn check_batch_fits(job: &LoadJob) -> Result<(), OpenError> {
+    let shape = job.shape;
+    let batch = job.plan.batch_size.min(job.plan.len().max(1));
+    let bytes = (shape.len() as u64).checked_mul(batch as u64);
+    match bytes {
+        Some(bytes) if bytes <= MAX_VIEWER_BATCH_BYTES => Ok(()),
+        _ => Err(OpenError::other(format!(
+            "a batch of {batch} images of {}x{}x{} takes {} to view, over the viewer's limit of {}; lower the batch size or the image size (the export has no such limit: it writes rows as they come)",
+            shape.height,
+            shape.width,
+            shape.channels,
+            bytes.map_or_else(
+                || "more than 2^64 bytes".to_owned(),
+                crate::export::human_bytes
+            ),
+            crate::export::human_bytes(MAX_VIEWER_BATCH_BYTES),
+        ))),
     }
 }
