@@ -15,12 +15,17 @@ use crate::options::ColorMode;
 mod jpeg;
 mod read;
 
+use read::ReadBudget;
 pub use read::{DEFAULT_MAX_FILE_BYTES, open_regular, read_image_file};
 #[doc(hidden)]
 pub use read::{hold_file_for_tests, release_held_files};
 
 /// The largest decoded image accepted, in bytes (8-bit, before channel conversion).
 pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The most bytes [`probe_file`] reads of a file, whatever its length (headers it cannot find in them
+/// are left for the decoder to report).
+pub const PROBE_MAX_READ_BYTES: u64 = 1 << 20;
 
 /// A decoded image: `height x width x channels` bytes, row-major.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -309,12 +314,13 @@ fn convert(image: DynamicImage, mode: ColorMode) -> Vec<u8> {
 
 /// Reads only the header of `path`: its format and `(width, height)`. Reads a few hundred bytes with
 /// `imagesize` (the file is never loaded whole), falling back to the decoder's own header parsing when
-/// that cannot tell. Refuses what [`decode_file`] refuses from the file alone (not a regular file, empty,
-/// not an image, zero size).
+/// that cannot tell; either way at most [`PROBE_MAX_READ_BYTES`] are read. Refuses what
+/// [`decode_file`] refuses from the file alone (not a regular file, empty, not an image, zero size).
 pub fn probe_file(path: &Path) -> Result<(ImageFormat, u32, u32), DecodeError> {
     use std::io::{BufRead as _, Seek as _};
     let (file, _) = open_regular(path)?;
-    let mut reader = std::io::BufReader::with_capacity(4096, file);
+    let mut reader =
+        std::io::BufReader::with_capacity(4096, ReadBudget::new(file, PROBE_MAX_READ_BYTES));
     let head = reader.fill_buf()?;
     if head.is_empty() {
         return Err(DecodeError::Empty);

@@ -108,6 +108,43 @@ pub fn read_image_file(
     Ok((bytes, format))
 }
 
+/// Reads through to `inner` until `left` bytes have been read, then reads as the end of the file. A
+/// header probe reads through it: `image`'s JPEG decoder reads the whole file into memory to find the
+/// size, and a multi-gigabyte file that starts like a JPEG must not be read whole to be listed; cut
+/// short, it still finds a header in the first bytes. Seeking is passed through, so parsers that jump
+/// to a header (a TIFF's IFD at the end of the file) still find it.
+pub(super) struct ReadBudget<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R> ReadBudget<R> {
+    /// `inner`, of which at most `max_bytes` are read.
+    pub(super) fn new(inner: R, max_bytes: u64) -> Self {
+        Self {
+            inner,
+            left: max_bytes,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for ReadBudget<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let max = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Seek> std::io::Seek for ReadBudget<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 /// Paths held by [`hold_file_for_tests`], besides `$BATCHSCOPE_TEST_HOLD_FILE`.
 static HELD: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Whether [`HELD`] holds anything (so that normal runs never take its lock).

@@ -27,7 +27,9 @@ fn rgba(w: u32, h: u32) -> DynamicImage {
 }
 
 fn gray(w: u32, h: u32) -> DynamicImage {
-    DynamicImage::ImageLuma8(ImageBuffer::from_fn(w, h, |x, y| Luma([(x * 5 + y * 3) as u8])))
+    DynamicImage::ImageLuma8(ImageBuffer::from_fn(w, h, |x, y| {
+        Luma([(x * 5 + y * 3) as u8])
+    }))
 }
 
 /// Small images in every format and layout the decoders handle: PNG (gray, gray+alpha, RGB, RGBA,

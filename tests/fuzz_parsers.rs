@@ -1,0 +1,207 @@
+//! Fuzzing of the parts of batchscope that read untrusted input or do arithmetic on it: image
+//! decoding and header probing on mutated files of every format, the index walk on hostile folder
+//! trees, the batch plan under arbitrary options, and the `.npy` header and writer. A stable,
+//! dependency-free mutation fuzzer (`tests/fuzz/mod.rs`) with a fixed seed, so CI runs the same few
+//! thousand inputs each time in a few seconds per target; run it longer by hand with
+//! `BATCHSCOPE_FUZZ_SECS=60 cargo test --release --test fuzz_parsers` (see the README's Development
+//! section). Each target checks properties (see `tests/fuzz/targets.rs` and `tests/fuzz/tree.rs`),
+//! not only that nothing panics.
+//!
+//! Readers to come (`TFRecord`, protobuf, IDX, `.npz`): each gets a `fn(&[u8]) -> String` target in
+//! `tests/fuzz/targets.rs` (round trip: what our writer or the reference library writes reads back;
+//! any mutation reads back or is an error with a message, never a panic or an allocation the file's
+//! length does not justify), seeds written at test time, and one `#[test]` here, as below.
+
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+mod common;
+mod fuzz;
+
+use std::fmt::Write as _;
+
+use fuzz::{Budget, seeds, targets, tree};
+
+/// Mutated inputs per target in CI (debug build); decoding targets cost more per input.
+const DECODE_RUNS: u64 = 5_000;
+const PROBE_RUNS: u64 = 2_000;
+const INDEX_RUNS: u64 = 1_500;
+const PLAN_RUNS: u64 = 20_000;
+const NPY_RUNS: u64 = 4_000;
+
+#[test]
+fn decode_never_panics_and_returns_whole_images_or_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = fuzz::run(
+        "decode",
+        seeds::images(),
+        Budget::from_env(DECODE_RUNS),
+        |bytes| targets::decode(bytes, dir.path()),
+    );
+    // The seeds alone decode in every format; mutations must reach errors of several kinds.
+    assert!(summary.outcomes > 10, "only {} outcomes", summary.outcomes);
+}
+
+#[test]
+fn probe_reads_only_the_header_and_agrees_with_decode() {
+    if targets::thread_bytes_read().is_none() {
+        common::say_skipped(
+            "probe_reads_only_the_header: /proc/thread-self/io is not readable here; the read limit is not checked",
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fuzz::run(
+        "probe",
+        seeds::images(),
+        Budget::from_env(PROBE_RUNS),
+        |bytes| targets::probe(bytes, dir.path()),
+    );
+}
+
+/// Found by the probe target: a file that starts like a JPEG but whose size `imagesize` cannot read
+/// went to `image`'s JPEG decoder, which reads the whole file into memory, so listing a folder with a
+/// multi-gigabyte "photo.jpg" read (and held) all of it. The probe now reads at most
+/// `PROBE_MAX_READ_BYTES` of any file.
+#[test]
+fn probe_of_a_huge_file_that_starts_like_a_jpeg_reads_only_its_head() {
+    let Some(before) = targets::thread_bytes_read() else {
+        common::say_skipped("probe_of_a_huge_file: /proc/thread-self/io is not readable here");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("photo.jpg");
+    // Start of image, then an APP0 segment that claims a length of 0 (no size for `imagesize`).
+    std::fs::write(&path, b"\xff\xd8\xff\xe0\x00\x00JFIF\x00").unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(1 << 30).unwrap(); // 1 GiB, sparse
+    drop(file);
+    let probed = batchscope::decode::probe_file(&path);
+    let read = targets::thread_bytes_read().unwrap() - before;
+    assert!(probed.is_err(), "{probed:?}");
+    assert!(
+        read <= targets::PROBE_READ_LIMIT,
+        "read {read} bytes of a 1 GiB file"
+    );
+}
+
+#[test]
+fn index_walk_of_hostile_trees_lists_every_image_once_in_keras_order() {
+    let dir = tempfile::tempdir().unwrap();
+    fuzz::run(
+        "index",
+        seeds::random(1, 16, 160),
+        Budget::from_env(INDEX_RUNS),
+        |bytes| tree::index_walk(bytes, dir.path()),
+    );
+}
+
+#[test]
+fn plan_with_any_options_is_a_complete_disjoint_split_in_whole_batches() {
+    fuzz::run(
+        "plan",
+        seeds::random(2, 16, 48),
+        Budget::from_env(PLAN_RUNS),
+        targets::plan,
+    );
+}
+
+#[test]
+fn npy_writer_files_are_header_plus_rows_and_numpy_loads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = dir.path().join("numpy");
+    std::fs::create_dir(&sample).unwrap();
+    let mut manifest = String::new();
+    let mut runs = 0u64;
+    fuzz::run(
+        "npy_writer",
+        seeds::random(3, 16, 64),
+        Budget::from_env(NPY_RUNS),
+        |bytes| {
+            let outcome = targets::npy_writer(bytes, dir.path());
+            // Every 50th file (up to 100) goes to numpy.
+            if runs.is_multiple_of(50) && runs < 5_000 {
+                let to = sample.join(format!("{runs}.npy"));
+                std::fs::rename(dir.path().join("out.npy"), &to).unwrap();
+                let (descr, shape, _) =
+                    targets::parse_header(&std::fs::read(&to).unwrap()).unwrap();
+                writeln!(manifest, "{}\t{descr}\t{}", to.display(), join(&shape)).unwrap();
+            }
+            runs += 1;
+            outcome
+        },
+    );
+    numpy_check(&sample, &manifest, NUMPY_LOADS, "npy_writer_files");
+}
+
+#[test]
+fn npy_headers_of_any_shape_parse_back_in_our_reader_and_in_numpy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut manifest = String::new();
+    let mut runs = 0u64;
+    fuzz::run(
+        "npy_header",
+        seeds::random(4, 16, 64),
+        Budget::from_env(NPY_RUNS),
+        |bytes| {
+            let (outcome, header, (descr, shape, _)) = targets::npy_header(bytes);
+            if runs.is_multiple_of(30) && runs < 3_000 {
+                let to = dir.path().join(format!("{runs}.header"));
+                std::fs::write(&to, header).unwrap();
+                writeln!(manifest, "{}\t{descr}\t{}", to.display(), join(&shape)).unwrap();
+            }
+            runs += 1;
+            outcome
+        },
+    );
+    numpy_check(dir.path(), &manifest, NUMPY_HEADERS, "npy_headers");
+}
+
+fn join(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// numpy loads each listed file: the shape and dtype are the listed ones, the data is the file's tail.
+const NUMPY_LOADS: &str = r"
+import sys, numpy as np
+for line in open(sys.argv[1]):
+    path, descr, shape = line.rstrip('\n').split('\t')
+    shape = tuple(int(d) for d in shape.split(',') if d)
+    a = np.load(path)
+    raw = open(path, 'rb').read()
+    assert a.shape == shape, (path, a.shape, shape)
+    assert a.dtype.str == descr, (path, a.dtype.str, descr)
+    assert not np.isfortran(a) or a.ndim < 2, path
+    assert raw.endswith(a.tobytes()) and len(raw) - a.nbytes == 10 + int.from_bytes(raw[8:10], 'little'), path
+print('ok')
+";
+
+/// numpy reads each listed header (any shape: no data behind it) as the listed shape and dtype.
+const NUMPY_HEADERS: &str = r"
+import io, sys, numpy as np
+for line in open(sys.argv[1]):
+    path, descr, shape = line.rstrip('\n').split('\t')
+    shape = tuple(int(d) for d in shape.split(',') if d)
+    raw = open(path, 'rb').read()
+    f = io.BytesIO(raw)
+    assert np.lib.format.read_magic(f) == (1, 0), path
+    got_shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+    assert (got_shape, fortran, dtype.str) == (shape, False, descr), (path, got_shape, fortran, dtype.str)
+    assert f.tell() == len(raw), path
+print('ok')
+";
+
+fn numpy_check(dir: &std::path::Path, manifest: &str, code: &str, test: &str) {
+    if !common::has_python_module("numpy", test) {
+        return;
+    }
+    let list = dir.join("manifest.tsv");
+    std::fs::write(&list, manifest).unwrap();
+    assert!(manifest.lines().count() > 10);
+    assert_eq!(
+        common::run_python(code, &[list.to_str().unwrap()]).trim(),
+        "ok"
+    );
+}
