@@ -205,3 +205,30 @@ fn numpy_check(dir: &std::path::Path, manifest: &str, code: &str, test: &str) {
         "ok"
     );
 }
+
+/// Writes the seeds of every target to `$BATCHSCOPE_FUZZ_CORPUS/<target>/` (default `fuzz/corpus`),
+/// as starting corpora for the cargo-fuzz targets in `fuzz/`, which share these targets' code.
+#[test]
+#[ignore = "writes the cargo-fuzz seed corpus; run by hand (see the README's Fuzzing paragraph)"]
+fn write_cargo_fuzz_seed_corpus() {
+    let root = std::env::var_os("BATCHSCOPE_FUZZ_CORPUS").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus"),
+        std::path::PathBuf::from,
+    );
+    let corpora = [
+        ("decode", seeds::images()),
+        ("probe", seeds::images()),
+        ("index", seeds::random(1, 16, 160)),
+        ("plan", seeds::random(2, 16, 48)),
+        ("npy_writer", seeds::random(3, 16, 64)),
+        ("npy_header", seeds::random(4, 16, 64)),
+    ];
+    for (target, inputs) in corpora {
+        let dir = root.join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, input) in inputs.iter().enumerate() {
+            std::fs::write(dir.join(format!("seed-{i}")), input).unwrap();
+        }
+    }
+    fuzz::say(&format!("seed corpus written to {root:?}"));
+}

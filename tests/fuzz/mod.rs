@@ -349,7 +349,10 @@ pub fn run(
 }
 
 fn save_failure(target: &str, seed: u64, run: u64, input: &[u8]) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz-failures");
+    // Cargo sets CARGO_TARGET_TMPDIR for integration tests; the cargo-fuzz crate (which saves its own
+    // crashes) compiles this module too.
+    let tmp = option_env!("CARGO_TARGET_TMPDIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let dir = tmp.join("fuzz-failures");
     let path = dir.join(format!("{target}-{seed}-{run}.bin"));
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(&path, input);
