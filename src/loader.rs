@@ -172,7 +172,7 @@ fn load_rows_into(
                 Vec::new()
             };
             let (buf, results) = fill(job, ids, cancel, buf, 0u8, |sample, out| {
-                load_u8(job, sample, out)
+                load_u8(job, sample, out, cancel)
             });
             (Pixels::U8(buf), results)
         }
@@ -184,7 +184,7 @@ fn load_rows_into(
                 Vec::new()
             };
             let (buf, results) = fill(job, ids, cancel, buf, 0f32, |sample, out| {
-                load_any(job, sample, Slot::F32(out, scale))
+                load_any(job, sample, Slot::F32(out, scale), cancel)
             });
             (Pixels::F32(buf), results)
         }
@@ -269,7 +269,12 @@ fn unknown_size_reason(job: &LoadJob, sample: usize) -> String {
 }
 
 /// Loads one sample into a byte slot; a JPEG already of the batch's size is decoded straight into it.
-fn load_u8(job: &LoadJob, sample: usize, out: &mut [u8]) -> Result<Original, String> {
+fn load_u8(
+    job: &LoadJob,
+    sample: usize,
+    out: &mut [u8],
+    cancel: Stop<'_>,
+) -> Result<Original, String> {
     let want = (job.shape.width as u32, job.shape.height as u32);
     match decode::decode_file_into(
         &job.index.path(sample),
@@ -286,21 +291,34 @@ fn load_u8(job: &LoadJob, sample: usize, out: &mut [u8]) -> Result<Original, Str
             height,
             format: ImageFormat::Jpeg,
         }),
-        DecodedInto::Decoded(decoded) => finish(job, &decoded, Slot::U8(out)),
+        DecodedInto::Decoded(decoded) => finish(job, &decoded, Slot::U8(out), cancel),
     }
 }
 
 /// Loads one sample into `slot` through the general path: decode, then preprocess.
-fn load_any(job: &LoadJob, sample: usize, slot: Slot<'_>) -> Result<Original, String> {
+fn load_any(
+    job: &LoadJob,
+    sample: usize,
+    slot: Slot<'_>,
+    cancel: Stop<'_>,
+) -> Result<Original, String> {
     let (mode, max_bytes) = (job.preprocess.color_mode, job.preprocess.max_file_bytes);
     let decoded = decode::decode_file_capped(&job.index.path(sample), mode, max_bytes)
         .map_err(|e| e.to_string())?;
-    finish(job, &decoded, slot)
+    finish(job, &decoded, slot, cancel)
 }
 
-fn finish(job: &LoadJob, decoded: &decode::Decoded, slot: Slot<'_>) -> Result<Original, String> {
-    preprocess::preprocess_into(decoded, &job.preprocess, job.shape, slot)
-        .map_err(|e| e.to_string())?;
+/// Preprocesses a decoded sample into its slot; a cancel stops a long resize within a few rows.
+fn finish(
+    job: &LoadJob,
+    decoded: &decode::Decoded,
+    slot: Slot<'_>,
+    cancel: Stop<'_>,
+) -> Result<Original, String> {
+    preprocess::preprocess_into(decoded, &job.preprocess, job.shape, slot, &|| {
+        cancel.is_set()
+    })
+    .map_err(|e| e.to_string())?;
     Ok(Original {
         width: decoded.width,
         height: decoded.height,

@@ -131,6 +131,9 @@ pub enum Slot<'a> {
 /// A decoded image that does not fit the batch.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PreprocessError {
+    /// The load was cancelled while this image was being resized.
+    #[error("cancelled")]
+    Cancelled,
     /// Native size was asked for and this image's size differs from the dataset's.
     #[error(
         "image is {got_h}x{got_w} but the dataset's images are {want_h}x{want_w}; set an image size to resize"
@@ -153,6 +156,7 @@ pub fn preprocess_into(
     options: &PreprocessOptions,
     shape: Shape,
     slot: Slot<'_>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<(), PreprocessError> {
     let src = View {
         pixels: &decoded.pixels,
@@ -173,8 +177,12 @@ pub fn preprocess_into(
         return Ok(());
     };
     let (h, w, c) = (shape.height, shape.width, shape.channels);
+    let resized = |view: View<'_>, out_h: usize, out_w: usize| {
+        resize::resize_until(view, out_h, out_w, options.interpolation, stop)
+            .ok_or(PreprocessError::Cancelled)
+    };
     match options.fit {
-        AspectFit::Stretch => write_floats(&resize::resize(src, h, w, options.interpolation), slot),
+        AspectFit::Stretch => write_floats(&resized(src, h, w)?, slot),
         AspectFit::Crop => {
             let (top, left, ch, cw) = resize::crop_box(src.height, src.width, h, w);
             let cropped = resize::crop(src, top, left, ch, cw);
@@ -184,11 +192,11 @@ pub fn preprocess_into(
                 width: cw,
                 channels: c,
             };
-            write_floats(&resize::resize(view, h, w, options.interpolation), slot);
+            write_floats(&resized(view, h, w)?, slot);
         }
         AspectFit::Pad => {
             let (top, left, ih, iw) = resize::pad_box(src.height, src.width, h, w);
-            let inner = resize::resize(src, ih, iw, options.interpolation);
+            let inner = resized(src, ih, iw)?;
             let mut padded = vec![0f32; h * w * c];
             for (y, row) in inner.chunks_exact(iw * c).enumerate() {
                 let at = ((top + y) * w + left) * c;

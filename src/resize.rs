@@ -21,15 +21,35 @@ pub struct View<'a> {
 
 /// Resizes `src` to `out_h x out_w` with `kernel`.
 pub fn resize(src: View<'_>, out_h: usize, out_w: usize, kernel: Interpolation) -> Vec<f32> {
+    resize_until(src, out_h, out_w, kernel, &|| false).unwrap_or_default()
+}
+
+/// Output rows between two looks at `stop`: a few milliseconds of work even for 8192-wide images.
+const ROWS_PER_CHECK: usize = 16;
+
+/// [`resize`] that gives up (`None`) soon after `stop` returns true, checked every few output rows, so
+/// a cancel takes effect within milliseconds even while a huge image is resized.
+pub fn resize_until(
+    src: View<'_>,
+    out_h: usize,
+    out_w: usize,
+    kernel: Interpolation,
+    stop: &dyn Fn() -> bool,
+) -> Option<Vec<f32>> {
     if src.height == out_h && src.width == out_w {
         // Every kernel is the identity at the same size (half-pixel centres map i to i).
-        return src.pixels.iter().map(|&v| f32::from(v)).collect();
+        return Some(src.pixels.iter().map(|&v| f32::from(v)).collect());
     }
     match kernel {
-        Interpolation::Bilinear => bilinear(src, out_h, out_w),
-        Interpolation::Nearest => nearest(src, out_h, out_w),
-        Interpolation::Area => area(src, out_h, out_w),
+        Interpolation::Bilinear => bilinear(src, out_h, out_w, stop),
+        Interpolation::Nearest => nearest(src, out_h, out_w, stop),
+        Interpolation::Area => area(src, out_h, out_w, stop),
     }
+}
+
+/// Whether to stop before output row `y`.
+fn stopped(y: usize, stop: &dyn Fn() -> bool) -> bool {
+    y.is_multiple_of(ROWS_PER_CHECK) && stop()
 }
 
 /// Per output index: the two source indices and the weight of the upper one.
@@ -60,7 +80,12 @@ fn lerps(in_size: usize, out_size: usize) -> Vec<Lerp> {
         .collect()
 }
 
-fn bilinear(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
+fn bilinear(
+    src: View<'_>,
+    out_h: usize,
+    out_w: usize,
+    stop: &dyn Fn() -> bool,
+) -> Option<Vec<f32>> {
     let c = src.channels;
     let ys = lerps(src.height, out_h);
     let xs = lerps(src.width, out_w);
@@ -81,6 +106,9 @@ fn bilinear(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
         }
     };
     for (y, ly) in ys.iter().enumerate() {
+        if stopped(y, stop) {
+            return None;
+        }
         lerp_row(
             &src.pixels[ly.lo * row_len..(ly.lo + 1) * row_len],
             &mut top,
@@ -94,7 +122,7 @@ fn bilinear(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
             *d = t + (b - t) * ly.t;
         }
     }
-    out
+    Some(out)
 }
 
 #[allow(
@@ -109,18 +137,21 @@ fn nearest_indices(in_size: usize, out_size: usize) -> Vec<usize> {
         .collect()
 }
 
-fn nearest(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
+fn nearest(src: View<'_>, out_h: usize, out_w: usize, stop: &dyn Fn() -> bool) -> Option<Vec<f32>> {
     let c = src.channels;
     let ys = nearest_indices(src.height, out_h);
     let xs = nearest_indices(src.width, out_w);
     let mut out = Vec::with_capacity(out_h * out_w * c);
-    for &y in &ys {
+    for (row, &y) in ys.iter().enumerate() {
+        if stopped(row, stop) {
+            return None;
+        }
         for &x in &xs {
             let at = (y * src.width + x) * c;
             out.extend(src.pixels[at..at + c].iter().map(|&v| f32::from(v)));
         }
     }
-    out
+    Some(out)
 }
 
 /// The source cells covering one output cell of `resize_area`, with their coverage.
@@ -158,13 +189,16 @@ fn area_spans(in_size: usize, out_size: usize) -> Vec<Vec<(usize, f32)>> {
 }
 
 #[allow(clippy::cast_precision_loss)]
-fn area(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
+fn area(src: View<'_>, out_h: usize, out_w: usize, stop: &dyn Fn() -> bool) -> Option<Vec<f32>> {
     let c = src.channels;
     let ys = area_spans(src.height, out_h);
     let xs = area_spans(src.width, out_w);
     let scale = 1.0 / ((src.height as f32 / out_h as f32) * (src.width as f32 / out_w as f32));
     let mut out = Vec::with_capacity(out_h * out_w * c);
-    for y_span in &ys {
+    for (row, y_span) in ys.iter().enumerate() {
+        if stopped(row, stop) {
+            return None;
+        }
         for x_span in &xs {
             for ch in 0..c {
                 let mut sum = 0f32;
@@ -180,7 +214,7 @@ fn area(src: View<'_>, out_h: usize, out_w: usize) -> Vec<f32> {
             }
         }
     }
-    out
+    Some(out)
 }
 
 /// Keras's `crop_to_aspect_ratio` box for a `height x width` source and a `target_h x target_w` output:
@@ -285,6 +319,33 @@ mod tests {
             .map(|(a, b)| a + (b - a) * 0.25)
             .collect();
         assert_eq!(&out[4..8], row1.as_slice());
+    }
+
+    #[test]
+    fn a_stop_ends_a_resize_within_a_few_rows_for_every_kernel() {
+        let pixels = vec![7u8; 4 * 4];
+        let src = view(&pixels, 4, 4);
+        for kernel in [
+            Interpolation::Bilinear,
+            Interpolation::Nearest,
+            Interpolation::Area,
+        ] {
+            // Stop after the first look: the first ROWS_PER_CHECK rows at most are computed.
+            let looks = std::cell::Cell::new(0);
+            let stop = || {
+                looks.set(looks.get() + 1);
+                looks.get() > 1
+            };
+            assert_eq!(
+                resize_until(src, 512, 512, kernel, &stop),
+                None,
+                "{kernel:?}"
+            );
+            assert_eq!(looks.get(), 2, "{kernel:?}");
+            let never = resize_until(src, 64, 64, kernel, &|| false).unwrap();
+            assert_eq!(never.len(), 64 * 64);
+            assert!(never.iter().all(|&v| (v - 7.0).abs() < 1e-4), "{kernel:?}");
+        }
     }
 
     #[test]

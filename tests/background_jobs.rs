@@ -257,7 +257,7 @@ fn the_sequential_loader_cuts_the_plan_by_bytes_not_batches() {
         let c = chunking(Some((1024, 1024)), batch_size);
         let expected_rows = if batch_size == 1 { 4 } else { 10 };
         assert_eq!(c.rows, expected_rows, "batch {batch_size}");
-        assert!(c.rows * 3 << 20 <= CHUNK_BYTES);
+        assert!(c.rows * (3 << 20) <= CHUNK_BYTES);
         assert!(c.queued * c.rows * (3 << 20) <= 64 << 20, "{c:?}");
     }
     // 4x4 images: four batches a chunk (fine-grained progress), a bounded number of queue slots.

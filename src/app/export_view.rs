@@ -51,43 +51,7 @@ pub fn export_ui(
             super::browser::size_fallback_note(mixed),
         );
     }
-    match export::plan_export(&job, settings.label_mode) {
-        Ok(plan) if plan.images_shape[1..].contains(&0) => {
-            // The viewer reads the first batch's headers only; the export reads them all.
-            ui.colored_label(
-                Color32::from_rgb(240, 200, 120),
-                "Image size unknown: no image of the first batch could be read (see Problems). The export reads every file and says what it finds.",
-            );
-        }
-        Ok(plan) => {
-            ui.label(format!(
-                "images {} {}",
-                shape_repr(&plan.images_shape),
-                dtype_name(plan.images_dtype)
-            ));
-            match &plan.labels {
-                Some((shape, d)) => {
-                    ui.label(format!("labels {} {}", shape_repr(shape), dtype_name(*d)))
-                }
-                None => ui.label("no labels file"),
-            };
-            let free = panel.free_space(&settings.out_dir);
-            let free_text = free.map_or("unknown".to_owned(), human_bytes);
-            let short = free.is_some_and(|f| f < plan.total_bytes);
-            let text = format!(
-                "about {} to write; {free_text} free",
-                human_bytes(plan.total_bytes)
-            );
-            if short {
-                ui.colored_label(Color32::from_rgb(255, 140, 140), text + " (not enough)");
-            } else {
-                ui.label(text);
-            }
-        }
-        Err(err) => {
-            ui.colored_label(Color32::from_rgb(255, 140, 140), err.to_string());
-        }
-    }
+    plan_ui(ui, panel, settings, &job);
     let out = PathBuf::from(settings.out_dir.trim());
     // Until a folder is chosen, the command shows where it goes.
     let shown_out = if out.as_os_str().is_empty() {
@@ -203,6 +167,47 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
             .labelled_by(label.id);
     });
     choose
+}
+
+/// What the export will write: shapes, dtypes, bytes and the free space (or why it cannot be planned).
+fn plan_ui(ui: &mut egui::Ui, panel: &mut ExportPanel, settings: &ExportSettings, job: &LoadJob) {
+    match export::plan_export(job, settings.label_mode) {
+        Ok(plan) if plan.images_shape[1..].contains(&0) => {
+            // The viewer reads the first batch's headers only; the export reads them all.
+            ui.colored_label(
+                Color32::from_rgb(240, 200, 120),
+                "Image size unknown: no image of the first batch could be read (see Problems). The export reads every file and says what it finds.",
+            );
+        }
+        Ok(plan) => {
+            ui.label(format!(
+                "images {} {}",
+                shape_repr(&plan.images_shape),
+                dtype_name(plan.images_dtype)
+            ));
+            match &plan.labels {
+                Some((shape, d)) => {
+                    ui.label(format!("labels {} {}", shape_repr(shape), dtype_name(*d)))
+                }
+                None => ui.label("no labels file"),
+            };
+            let free = panel.free_space(&settings.out_dir);
+            let free_text = free.map_or("unknown".to_owned(), human_bytes);
+            let short = free.is_some_and(|f| f < plan.total_bytes);
+            let text = format!(
+                "about {} to write; {free_text} free",
+                human_bytes(plan.total_bytes)
+            );
+            if short {
+                ui.colored_label(Color32::from_rgb(255, 140, 140), text + " (not enough)");
+            } else {
+                ui.label(text);
+            }
+        }
+        Err(err) => {
+            ui.colored_label(Color32::from_rgb(255, 140, 140), err.to_string());
+        }
+    }
 }
 
 fn state_ui(ui: &mut egui::Ui, panel: &mut ExportPanel) -> Option<Action> {

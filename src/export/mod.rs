@@ -355,7 +355,7 @@ pub fn export(
                 reason: failure.reason.clone(),
             });
         }
-        writer.write_batch(&batch, &job.index)?;
+        writer.write_batch(&batch, &job.index, &|| cancel.load(Ordering::Relaxed))?;
         progress.done += batch.samples.len() + batch.failures.len();
         progress.skipped += batch.failures.len();
         skipped.extend(batch.failures);

@@ -67,10 +67,12 @@ impl Writer {
         })
     }
 
+    /// Writes the good rows of `batch`; `stop` is looked at between pieces of the image bytes.
     pub(super) fn write_batch(
         &mut self,
         batch: &Batch,
         index: &DatasetIndex,
+        stop: &dyn Fn() -> bool,
     ) -> Result<(), ExportError> {
         if batch.samples.is_empty() {
             return Ok(());
@@ -79,9 +81,11 @@ impl Writer {
             Pixels::U8(v) => Cow::Borrowed(v),
             Pixels::F32(v) => f32_le_bytes(v),
         };
-        self.images
-            .write_rows(&images_bytes)
-            .map_err(|e| self.io("writing images.npy", e))?;
+        match self.images.write_rows_until(&images_bytes, stop) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(ExportError::Cancelled),
+            Err(e) => return Err(self.io("writing images.npy", e)),
+        }
         if let Some(labels) = &mut self.labels {
             let mut bytes = Vec::new();
             for &i in &batch.samples {
