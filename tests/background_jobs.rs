@@ -108,6 +108,17 @@ fn prepared(root: &Path, options: &LoadOptions) -> LoadJob {
     .unwrap()
 }
 
+/// Int labels into `out`, a 1 MiB loader queue.
+fn export_options(out: &Path) -> ExportOptions {
+    ExportOptions {
+        out: out.to_path_buf(),
+        label_mode: LabelMode::Int,
+        overwrite: false,
+        strict: false,
+        queue_bytes: 1 << 20,
+    }
+}
+
 /// Voluntary context switches of the calling thread so far (Linux).
 fn voluntary_switches() -> u64 {
     let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
@@ -149,13 +160,7 @@ fn a_loader_that_dies_is_reported_with_its_panic_not_as_a_cancel() {
     };
     assert!(message.contains("index out of bounds"), "{message}");
 
-    let options = ExportOptions {
-        out: dir.path().join("out"),
-        label_mode: LabelMode::Int,
-        overwrite: false,
-        strict: false,
-        queue_bytes: 1 << 20,
-    };
+    let options = export_options(&dir.path().join("out"));
     let result = export::export(&job, &options, &mut |_| {}, &Arc::default());
     let Err(err @ ExportError::LoaderDied(_)) = result else {
         panic!("expected LoaderDied, got {result:?}")
@@ -188,13 +193,7 @@ fn the_exports_cancel_flag_stops_its_loader_within_a_sample() {
         Ok(Some(batch)) => panic!("a batch was loaded: {} rows", batch.samples.len()),
         other => panic!("expected a cancel, got {other:?}"),
     }
-    let options = ExportOptions {
-        out: dir.path().join("out"),
-        label_mode: LabelMode::Int,
-        overwrite: false,
-        strict: false,
-        queue_bytes: 1 << 20,
-    };
+    let options = export_options(&dir.path().join("out"));
     let result = export::export(&job, &options, &mut |_| {}, &cancel);
     assert!(matches!(result, Err(ExportError::Cancelled)), "{result:?}");
 }
