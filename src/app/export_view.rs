@@ -77,7 +77,7 @@ pub fn export_ui(
     if panel.confirm_overwrite {
         ui.colored_label(
             Color32::from_rgb(240, 200, 120),
-            format!("{out:?} is not empty. Replace batchscope's files in it?"),
+            format!("{out:?} is not empty. Replace batchscope's files in it? Your other files there are kept."),
         );
         ui.horizontal(|ui| {
             if ui.button("Replace").clicked() {
