@@ -291,6 +291,63 @@ fn truncated_tail_reported_good_records_kept(fx: &Fixtures) {
     );
 }
 
+fn truncated_gzip_keeps_what_decompresses(fx: &Fixtures) {
+    let whole = std::fs::read(fx.path("gzip.tfrecord")).unwrap();
+    let cut = fx.path("cut.tfrecord.gz");
+    std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+    let index = tfrecord::index(&cut, None).unwrap();
+    assert_eq!(index.files[0].compression, Compression::Gzip);
+    let (labels, _) = labels_and_pixels(&index, &FeatureKeys::default());
+    assert!(
+        labels.len() < 5 && LABELS.starts_with(&labels),
+        "{labels:?}"
+    );
+    assert_eq!(index.problems.len(), 1, "{:?}", index.problems);
+    assert_eq!(index.problems[0].record, Some(labels.len() as u64));
+    // flate2 says "incomplete deflate stream"; a cut inside the last record would be a truncation.
+    assert!(
+        matches!(
+            index.problems[0].reason,
+            ProblemReason::Unreadable(_) | ProblemReason::Truncated { .. }
+        ),
+        "{}",
+        index.problems[0]
+    );
+}
+
+fn inputs_naming_nothing_or_several_sets_are_errors(fx: &Fixtures) {
+    let err = tfrecord::index(&fx.path("nothing-*"), None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "no TFRecord files (shards named NAME-0000i-of-0000N, or *.tfrecord, *.tfrecords, \
+             *.tfrec) at {:?}",
+            fx.path("nothing-*")
+        )
+    );
+    let two = fx.path("two-sets");
+    for name in [
+        "test-00000-of-00001",
+        "train-00000-of-00002",
+        "train-00001-of-00002",
+    ] {
+        common::write(&two, name, b"");
+    }
+    let err = tfrecord::index(&two, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the folder holds several shard sets (test-*-of-00001, train-*-of-00002); pass one as a \
+             pattern, such as {:?}",
+            two.join("test-*-of-00001")
+        )
+    );
+    // An empty file is a valid file of no records.
+    let index = tfrecord::index(&two.join("train-*"), None).unwrap();
+    assert_eq!((index.files.len(), index.records.len()), (2, 0));
+    assert!(index.problems.is_empty());
+}
+
 #[test]
 fn tfrecords_written_by_tensorflow_index_and_read_back() {
     if !common::has_python_module(
@@ -313,4 +370,6 @@ fn tfrecords_written_by_tensorflow_index_and_read_back() {
     missing_shard_reported_other_shards_kept(&fx);
     flipped_byte_reported_others_kept(&fx, &images);
     truncated_tail_reported_good_records_kept(&fx);
+    truncated_gzip_keeps_what_decompresses(&fx);
+    inputs_naming_nothing_or_several_sets_are_errors(&fx);
 }

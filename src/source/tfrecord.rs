@@ -57,7 +57,9 @@ impl fmt::Display for Compression {
 /// One file of an index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordFile {
+    /// The file as found (joined to the input path).
     pub path: PathBuf,
+    /// How it was read: as told, or as detected from its first bytes.
     pub compression: Compression,
 }
 
@@ -107,22 +109,28 @@ pub struct RecordProblem {
     pub record: Option<u64>,
     /// Byte offset of the record's header in the decompressed stream, when known.
     pub offset: Option<u64>,
+    /// What is wrong.
     pub reason: ProblemReason,
 }
 
 /// Errors that stop indexing or reading as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum TfRecordError {
+    /// The input path (or a folder's listing) cannot be read.
     #[error("cannot read {path:?}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error(
         "no TFRecord files (shards named NAME-0000i-of-0000N, or *.tfrecord, *.tfrecords, *.tfrec) at {path:?}"
     )]
+    /// The input names no TFRecord file.
     NoFiles { path: PathBuf },
     #[error("the folder holds several shard sets ({}); pass one as a pattern, such as {:?}", sets.join(", "), path.join(&sets[0]))]
+    /// A folder holds several shard sets (say train and test): which one is meant?
     AmbiguousShards { sets: Vec<String>, path: PathBuf },
     #[error("record {k} is out of range: the index holds {count} records")]
+    /// A record index past the end of the index.
     OutOfRange { k: usize, count: usize },
+    /// The record no longer reads as it did when indexed (the file changed).
     #[error(transparent)]
     Record(#[from] RecordProblem),
 }
@@ -131,8 +139,11 @@ pub enum TfRecordError {
 /// order), and what was wrong with the rest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecordIndex {
+    /// The files that could be opened, in reading order.
     pub files: Vec<RecordFile>,
+    /// The good records, in reading order; `k` in [`read_record`] indexes this.
     pub records: Vec<RecordRef>,
+    /// Missing shards first, then each file's bad records and unreadable files, in reading order.
     pub problems: Vec<RecordProblem>,
 }
 
@@ -218,6 +229,7 @@ struct OpenFile {
     position: u64,
 }
 
+/// Plain files are read by seeking; compressed ones only forward.
 enum Stream {
     Plain(std::fs::File),
     Compressed(Box<dyn io::Read>),
@@ -242,30 +254,28 @@ impl<'a> RecordReader<'a> {
             path: file.path.clone(),
             source,
         };
-        let reusable = self.open.as_ref().is_some_and(|o| {
-            o.file == record.file
-                && (matches!(o.stream, Stream::Plain(_)) || o.position <= record.offset)
-        });
-        if !reusable {
-            let stream = match file.compression {
-                Compression::None => {
-                    Stream::Plain(std::fs::File::open(&file.path).map_err(io_error)?)
-                }
-                compression => {
-                    Stream::Compressed(framing::open(&file.path, compression).map_err(io_error)?)
-                }
-            };
-            self.open = Some(OpenFile {
+        // The open file is taken out and put back only after a good read, so a failed read reopens.
+        let mut open = match self.open.take() {
+            Some(open)
+                if open.file == record.file
+                    && (matches!(open.stream, Stream::Plain(_))
+                        || open.position <= record.offset) =>
+            {
+                open
+            }
+            _ => OpenFile {
                 file: record.file,
-                stream,
+                stream: match file.compression {
+                    Compression::None => {
+                        Stream::Plain(std::fs::File::open(&file.path).map_err(io_error)?)
+                    }
+                    compression => Stream::Compressed(
+                        framing::open(&file.path, compression).map_err(io_error)?,
+                    ),
+                },
                 position: 0,
-            });
-        }
-        let Some(open) = self.open.as_mut() else {
-            unreachable!("opened above");
+            },
         };
-        // Forget the position until the read succeeds, so a failed read reopens next time.
-        let position = std::mem::replace(&mut open.position, u64::MAX);
         let data = match &mut open.stream {
             Stream::Plain(f) => {
                 f.seek(SeekFrom::Start(record.offset)).map_err(io_error)?;
@@ -275,7 +285,7 @@ impl<'a> RecordReader<'a> {
                 )
             }
             Stream::Compressed(s) => {
-                let skip = record.offset - position;
+                let skip = record.offset - open.position;
                 let skipped =
                     io::copy(&mut s.by_ref().take(skip), &mut io::sink()).map_err(io_error)?;
                 if skipped < skip {
@@ -295,6 +305,7 @@ impl<'a> RecordReader<'a> {
             reason,
         })?;
         open.position = record.offset + record.len + FOOTER_BYTES;
+        self.open = Some(open);
         Ok(data)
     }
 }

@@ -86,7 +86,9 @@ pub enum ExampleError {
         describe(present)
     )]
     NoImage {
+        /// The keys tried, as the message spells them.
         looked_for: &'static str,
+        /// The record's keys and their kinds.
         present: Vec<(String, &'static str)>,
     },
     /// A key that was asked for (or found) is not in the record.
@@ -142,9 +144,13 @@ pub const LABEL_KEYS: [&str; 2] = ["label", "image/class/label"];
 /// One record's encoded image, its label, and the keys they came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageAndLabel<'a> {
+    /// The encoded image file's bytes (PNG, JPEG, ...), not decoded.
     pub image: &'a [u8],
+    /// The feature they came from.
     pub image_key: &'a str,
+    /// The label, when the record has one.
     pub label: Option<i64>,
+    /// The feature it came from.
     pub label_key: Option<&'a str>,
 }
 

@@ -25,7 +25,9 @@ pub struct MissingShard {
 /// The files of an input, in reading order, and the shards its naming says are missing.
 #[derive(Debug)]
 pub struct Inputs {
+    /// The files to read, in order.
     pub files: Vec<PathBuf>,
+    /// Shards of the files' sets that are not there.
     pub missing: Vec<MissingShard>,
 }
 
