@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use batchscope::npy::NpyDtype;
-use batchscope::source::arrays::{
-    ArrayPick, LabelsPick, is_export_folder, open_arrays, open_npy, open_npz,
-};
+use batchscope::source::arrays::{ArrayPick, LabelsPick, open_arrays, open_npy, open_npz};
 use batchscope::source::cifar::{CifarFile, CifarKind, class_names};
+use batchscope::source::export_folder::is_export_folder;
 use batchscope::source::idx::{labels_path_for, open_idx, open_idx_pair};
 use batchscope::source::rows::{ArrayError, RowReader};
 

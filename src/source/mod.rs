@@ -3,5 +3,6 @@
 
 pub mod arrays;
 pub mod cifar;
+pub mod export_folder;
 pub mod idx;
 pub mod rows;
