@@ -84,4 +84,11 @@ np.save(p("export", "labels.npy"), np.array([0, 1, 1, 0], np.int32))
 json.dump(["cat", "dog"], open(p("export", "class_names.json"), "w"))
 open(p("export", "manifest.csv"), "w").write(
     "index,path,label,class_name\n0,cat/a.png,0,cat\n1,dog/b.png,1,dog\n2,\"dog/c,\nd.png\",1,dog\n3,cat/e.png,0,cat\n")
+for name, manifest_rows in [("export_short_manifest", 3), ("export_short_labels", 4)]:
+    np.save(p(name, "images.npy"), np.zeros((4, 2, 2, 3), np.uint8))
+    np.save(p(name, "labels.npy"), np.zeros(4 if manifest_rows == 3 else 3, np.int32))
+    json.dump(["cat", "dog"], open(p(name, "class_names.json"), "w"))
+    open(p(name, "manifest.csv"), "w").write("index,path,label,class_name\n" + "".join(
+        "%d,cat/%d.png,0,cat\n" % (i, i) for i in range(manifest_rows)))
+open(p("npz", "garbage.npz"), "wb").write(b"not a zip archive at all")
 print("ok")

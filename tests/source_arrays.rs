@@ -408,3 +408,35 @@ fn a_batchscope_export_folder_opens_with_its_class_names() {
     assert_eq!(labels.dtype(), NpyDtype::I32);
     assert_eq!(labels.read_rows(1..3).unwrap(), [1, 0, 0, 0, 1, 0, 0, 0]);
 }
+
+#[test]
+fn an_export_folder_whose_files_disagree_is_an_error_naming_the_file() {
+    let Some(dir) = fixtures("export_mismatch") else {
+        return;
+    };
+    let err = open_arrays(&dir.join("export_short_manifest"), &ArrayPick::default())
+        .unwrap_err()
+        .to_string();
+    let manifest = dir.join("export_short_manifest/manifest.csv");
+    assert_eq!(err, format!("3 manifest rows for 4 images: {manifest:?}"));
+    let err = open_arrays(&dir.join("export_short_labels"), &ArrayPick::default())
+        .unwrap_err()
+        .to_string();
+    let labels = dir.join("export_short_labels/labels.npy");
+    assert_eq!(err, format!("3 labels for 4 images: {labels:?}"));
+    let err = open_arrays(&dir.join("mnist"), &ArrayPick::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("only when it is a batchscope export"), "{err}");
+}
+
+#[test]
+fn an_npz_that_is_not_a_zip_is_an_error_naming_the_file() {
+    let Some(dir) = fixtures("npz_garbage") else {
+        return;
+    };
+    let path = dir.join("npz/garbage.npz");
+    let err = open_arrays(&path, &ArrayPick::default()).unwrap_err();
+    assert!(matches!(err, ArrayError::Zip { .. }), "{err}");
+    assert!(err.to_string().ends_with(&format!("{path:?}")), "{err}");
+}
