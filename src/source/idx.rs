@@ -82,7 +82,7 @@ pub fn open_idx(path: &Path) -> Result<RowReader, ArrayError> {
     if gzipped {
         let open_path = path.to_path_buf();
         let open = move || -> io::Result<Box<dyn Read + Send>> {
-            Ok(Box::new(flate2::read::GzDecoder::new(buffered(
+            Ok(Box::new(flate2::read::MultiGzDecoder::new(buffered(
                 &open_path,
             )?)))
         };
