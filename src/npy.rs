@@ -1,4 +1,5 @@
-//! Streaming `.npy` writer (format version 1.0), byte-compatible with `numpy.save`.
+//! The `.npy` format: a streaming writer (format version 1.0), byte-compatible with `numpy.save`, and
+//! the header parser the array sources read `.npy` files (and `.npz` members) with.
 //!
 //! The header is written first with the planned number of rows, the rows are streamed after it, and
 //! [`NpyWriter::finish`] rewrites the header in place with the number actually written. This works
@@ -17,34 +18,94 @@ const GROWTH_AXIS_MAX_DIGITS: usize = 21;
 /// `\x93NUMPY` + version 1.0.
 const MAGIC: &[u8; 8] = b"\x93NUMPY\x01\x00";
 
-/// Element types batchscope writes.
+/// Element types: batchscope writes `U8`, `I32` and `F32`; the array sources read them all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NpyDtype {
+    /// `|b1`
+    Bool,
     /// `|u1`
     U8,
+    /// `|i1`
+    I8,
+    /// `<u2`
+    U16,
+    /// `<i2`
+    I16,
+    /// `<u4`
+    U32,
     /// `<i4`
     I32,
+    /// `<u8`
+    U64,
+    /// `<i8`
+    I64,
+    /// `<f2`
+    F16,
     /// `<f4`
     F32,
+    /// `<f8`
+    F64,
 }
 
+/// Every dtype with its numpy name and little-endian `descr`, the one table both spellings come from.
+const DTYPES: [(NpyDtype, &str, &str); 12] = [
+    (NpyDtype::Bool, "bool", "|b1"),
+    (NpyDtype::U8, "uint8", "|u1"),
+    (NpyDtype::I8, "int8", "|i1"),
+    (NpyDtype::U16, "uint16", "<u2"),
+    (NpyDtype::I16, "int16", "<i2"),
+    (NpyDtype::U32, "uint32", "<u4"),
+    (NpyDtype::I32, "int32", "<i4"),
+    (NpyDtype::U64, "uint64", "<u8"),
+    (NpyDtype::I64, "int64", "<i8"),
+    (NpyDtype::F16, "float16", "<f2"),
+    (NpyDtype::F32, "float32", "<f4"),
+    (NpyDtype::F64, "float64", "<f8"),
+];
+
 impl NpyDtype {
-    /// numpy's `descr` string.
+    /// numpy's little-endian `descr` string (the one batchscope writes).
     pub fn descr(self) -> &'static str {
-        match self {
-            Self::U8 => "|u1",
-            Self::I32 => "<i4",
-            Self::F32 => "<f4",
-        }
+        DTYPES.iter().find(|d| d.0 == self).map_or("", |d| d.2)
     }
 
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
-            Self::U8 => 1,
-            Self::I32 | Self::F32 => 4,
+            Self::Bool | Self::U8 | Self::I8 => 1,
+            Self::U16 | Self::I16 | Self::F16 => 2,
+            Self::U32 | Self::I32 | Self::F32 => 4,
+            Self::U64 | Self::I64 | Self::F64 => 8,
         }
     }
+}
+
+/// The byte order of stored elements (one-byte types are stored as `Little`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteOrder {
+    /// `<` (and `|`, `=` on the little-endian machines batchscope runs on).
+    Little,
+    /// `>`
+    Big,
+}
+
+/// Parses a simple `descr` (`'<f4'`, `'>i2'`, `'|u1'`, `'|b1'`) into a dtype and byte order; `None` for
+/// anything else (objects, strings, structured or datetime types).
+pub fn parse_descr(descr: &str) -> Option<(NpyDtype, ByteOrder)> {
+    let mut chars = descr.chars();
+    let order = match chars.next()? {
+        '<' | '|' | '=' => ByteOrder::Little,
+        '>' => ByteOrder::Big,
+        _ => return None,
+    };
+    let code = chars.as_str();
+    let dtype = DTYPES.iter().find(|d| &d.2[1..] == code)?.0;
+    let order = if dtype.size() == 1 {
+        ByteOrder::Little
+    } else {
+        order
+    };
+    Some((dtype, order))
 }
 
 /// A shape as Python writes a tuple: `(3,)`, `(2, 3)`.
@@ -64,11 +125,7 @@ pub fn shape_repr(shape: &[usize]) -> String {
 
 /// numpy's name of a dtype (`uint8`, `int32`, `float32`).
 pub fn dtype_name(dtype: NpyDtype) -> &'static str {
-    match dtype {
-        NpyDtype::U8 => "uint8",
-        NpyDtype::I32 => "int32",
-        NpyDtype::F32 => "float32",
-    }
+    DTYPES.iter().find(|d| d.0 == dtype).map_or("", |d| d.1)
 }
 
 /// The header `np.save` writes for a C-order array of `dtype` and `shape`.
@@ -93,6 +150,151 @@ pub fn header(dtype: NpyDtype, shape: &[usize]) -> Vec<u8> {
     out.extend(std::iter::repeat_n(b' ', padlen));
     out.push(b'\n');
     out
+}
+
+/// What a `.npy` header says about the array after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NpyHeader {
+    /// Element type.
+    pub dtype: NpyDtype,
+    /// Byte order of the stored elements.
+    pub byte_order: ByteOrder,
+    /// Whether the data is stored column-major.
+    pub fortran_order: bool,
+    /// The array's shape (empty for a scalar).
+    pub shape: Vec<usize>,
+    /// Bytes from the start of the file (or zip member) to the first element.
+    pub data_offset: u64,
+}
+
+/// Why a `.npy` header could not be read. The caller adds the file's name.
+#[derive(Debug, thiserror::Error)]
+pub enum NpyHeaderError {
+    /// Reading failed, or the file ended inside the header.
+    #[error("cannot read the .npy header: {0}")]
+    Io(#[from] io::Error),
+    /// The file does not start with `\x93NUMPY`.
+    #[error("not a .npy file (it does not start with \\x93NUMPY)")]
+    BadMagic,
+    /// A format version other than 1.0, 2.0 or 3.0.
+    #[error("unsupported .npy format version {0}.{1}")]
+    Version(u8, u8),
+    /// The header dictionary could not be parsed.
+    #[error("malformed .npy header ({0})")]
+    Malformed(String),
+    /// A dtype batchscope cannot read (objects, strings, structured types).
+    #[error("unsupported dtype {0} (object, string and structured arrays are not supported)")]
+    Dtype(String),
+}
+
+/// Reads a `.npy` header (format 1.0, 2.0 or 3.0) from the start of `r`, leaving `r` at the data.
+pub fn read_header(r: &mut impl io::Read) -> Result<NpyHeader, NpyHeaderError> {
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)?;
+    if &magic[..6] != b"\x93NUMPY" {
+        return Err(NpyHeaderError::BadMagic);
+    }
+    let (len_bytes, utf8) = match (magic[6], magic[7]) {
+        (1, 0) => (2, false),
+        (2, 0) => (4, false),
+        (3, 0) => (4, true),
+        (major, minor) => return Err(NpyHeaderError::Version(major, minor)),
+    };
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len[..len_bytes])?;
+    let header_len = u32::from_le_bytes(len) as usize;
+    let mut dict = vec![0u8; header_len];
+    r.read_exact(&mut dict)?;
+    let dict = if utf8 {
+        String::from_utf8(dict).map_err(|_| malformed("not UTF-8"))?
+    } else {
+        // Versions 1 and 2 are latin-1; anything outside ASCII cannot be a valid simple header anyway.
+        dict.iter().map(|&b| char::from(b)).collect()
+    };
+    let mut header = parse_dict(&dict)?;
+    header.data_offset = (8 + len_bytes + header_len) as u64;
+    Ok(header)
+}
+
+fn malformed(why: &str) -> NpyHeaderError {
+    NpyHeaderError::Malformed(why.to_owned())
+}
+
+/// Parses `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`, keys in any order.
+fn parse_dict(dict: &str) -> Result<NpyHeader, NpyHeaderError> {
+    let body = dict
+        .trim()
+        .strip_prefix('{')
+        .and_then(|b| b.strip_suffix('}'))
+        .ok_or_else(|| malformed("no {...} dictionary"))?;
+    let (mut descr, mut fortran, mut shape) = (None, None, None);
+    let mut rest = body.trim_start();
+    while !rest.is_empty() {
+        let (key, after) = quoted(rest).ok_or_else(|| malformed("expected a quoted key"))?;
+        let after = after
+            .trim_start()
+            .strip_prefix(':')
+            .ok_or_else(|| malformed("expected ':'"))?
+            .trim_start();
+        let after = match key {
+            "descr" => {
+                if after.starts_with('[') {
+                    return Err(NpyHeaderError::Dtype("(a structured dtype)".to_owned()));
+                }
+                let (value, after) = quoted(after).ok_or_else(|| malformed("descr"))?;
+                descr = Some(value.to_owned());
+                after
+            }
+            "fortran_order" => {
+                let (value, after) = if let Some(a) = after.strip_prefix("True") {
+                    (true, a)
+                } else if let Some(a) = after.strip_prefix("False") {
+                    (false, a)
+                } else {
+                    return Err(malformed("fortran_order is not True or False"));
+                };
+                fortran = Some(value);
+                after
+            }
+            "shape" => {
+                let inner = after
+                    .strip_prefix('(')
+                    .ok_or_else(|| malformed("shape is not a tuple"))?;
+                let end = inner.find(')').ok_or_else(|| malformed("shape"))?;
+                let dims = inner[..end]
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(|d| d.trim_end_matches('L').parse::<usize>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| malformed("shape holds a non-integer"))?;
+                shape = Some(dims);
+                &inner[end + 1..]
+            }
+            _ => return Err(malformed(&format!("unknown key {key:?}"))),
+        };
+        let after = after.trim_start();
+        rest = after.strip_prefix(',').unwrap_or(after).trim_start();
+        if rest.len() == after.len() && !rest.is_empty() {
+            return Err(malformed("expected ','"));
+        }
+    }
+    let descr = descr.ok_or_else(|| malformed("no descr"))?;
+    let (dtype, byte_order) = parse_descr(&descr).ok_or(NpyHeaderError::Dtype(descr))?;
+    Ok(NpyHeader {
+        dtype,
+        byte_order,
+        fortran_order: fortran.ok_or_else(|| malformed("no fortran_order"))?,
+        shape: shape.ok_or_else(|| malformed("no shape"))?,
+        data_offset: 0,
+    })
+}
+
+/// A `'…'` (or `"…"`) string at the start of `s`, and what follows it.
+fn quoted(s: &str) -> Option<(&str, &str)> {
+    let quote = s.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let end = s[1..].find(quote)? + 1;
+    Some((&s[1..end], &s[end + 1..]))
 }
 
 /// Writes one `.npy` file row by row: `rows x row_shape` elements of one dtype.
@@ -228,5 +430,59 @@ mod tests {
         let long = header(NpyDtype::F32, &[123_456_789, 64, 64, 3]);
         assert_eq!(short.len(), long.len());
         assert_eq!(short.len() % 64, 0);
+    }
+
+    #[test]
+    fn read_header_reads_back_what_the_writer_writes() {
+        let bytes = header(NpyDtype::I32, &[5, 2]);
+        let parsed = read_header(&mut bytes.as_slice()).unwrap();
+        assert_eq!(parsed.dtype, NpyDtype::I32);
+        assert_eq!(parsed.byte_order, ByteOrder::Little);
+        assert!(!parsed.fortran_order);
+        assert_eq!(parsed.shape, vec![5, 2]);
+        assert_eq!(parsed.data_offset, bytes.len() as u64);
+    }
+
+    #[test]
+    fn read_header_parses_versions_2_and_3_scalars_and_big_endian() {
+        let dict = "{'shape': (), 'fortran_order': True, 'descr': '>f8'}\n";
+        for version in [2u8, 3] {
+            let mut bytes = vec![0x93, b'N', b'U', b'M', b'P', b'Y', version, 0];
+            bytes.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(dict.as_bytes());
+            let parsed = read_header(&mut bytes.as_slice()).unwrap();
+            assert_eq!(parsed.dtype, NpyDtype::F64);
+            assert_eq!(parsed.byte_order, ByteOrder::Big);
+            assert!(parsed.fortran_order);
+            assert!(parsed.shape.is_empty());
+            assert_eq!(parsed.data_offset, 12 + dict.len() as u64);
+        }
+    }
+
+    #[test]
+    fn read_header_refuses_objects_and_bad_magic() {
+        let dict = "{'descr': '|O', 'fortran_order': False, 'shape': (3,), }\n";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        let err = read_header(&mut bytes.as_slice()).unwrap_err();
+        assert!(
+            matches!(err, NpyHeaderError::Dtype(ref d) if d == "|O"),
+            "{err}"
+        );
+        let err = read_header(&mut &b"PK\x03\x04 not npy"[..]).unwrap_err();
+        assert!(matches!(err, NpyHeaderError::BadMagic), "{err}");
+    }
+
+    #[test]
+    fn descr_table_round_trips() {
+        for (dtype, name, descr) in DTYPES {
+            assert_eq!(parse_descr(descr), Some((dtype, ByteOrder::Little)));
+            assert_eq!(dtype_name(dtype), name);
+            assert_eq!(dtype.descr(), descr);
+        }
+        assert_eq!(parse_descr(">u2"), Some((NpyDtype::U16, ByteOrder::Big)));
+        assert_eq!(parse_descr(">u1"), Some((NpyDtype::U8, ByteOrder::Little)));
+        assert_eq!(parse_descr("<U5"), None);
     }
 }

@@ -1,0 +1,364 @@
+//! Array sources: a `.npy` file, an `.npz` archive, or a batchscope export folder, opened as an image
+//! array and an optional label array that keep their stored dtypes and shapes.
+//!
+//! Nothing is loaded at open: a `.npy` file and a stored (`np.savez`) member are read by seeking to the
+//! rows asked for; a deflated (`np.savez_compressed`) member is decompressed as a stream, so its rows are
+//! cheapest read in order (see [`RowReader`]). Which arrays are the images and the labels is decided by
+//! name first (`x`/`y`, `x_train`/`y_train`, `images`/`labels`, `image`/`label`), then by shape (images
+//! `(N, H, W)` or `(N, H, W, C)`, labels `(N,)` or `(N, K)` with the same `N`), unless [`ArrayPick`] names them.
+
+use std::io::{self, BufReader, Read as _, Seek as _, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use crate::npy::{self, NpyHeader};
+use crate::source::export_folder;
+use crate::source::rows::{ArrayError, RowReader, buffered, data_bytes, open_file};
+
+/// Image array names tried in order, each with the label array it pairs with.
+const NAME_PAIRS: [(&str, &str); 4] = [
+    ("x", "y"),
+    ("x_train", "y_train"),
+    ("images", "labels"),
+    ("image", "label"),
+];
+
+/// Which label array to use.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LabelsPick {
+    /// By name, then by shape; none if nothing fits.
+    #[default]
+    Auto,
+    /// This array.
+    Named(String),
+    /// No labels.
+    Off,
+}
+
+/// Overrides for picking the arrays out of an `.npz`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ArrayPick {
+    /// The image array's name (without `.npy`), instead of guessing.
+    pub images: Option<String>,
+    /// The label array.
+    pub labels: LabelsPick,
+}
+
+/// The arrays of one source.
+#[derive(Debug)]
+pub struct ArraySet {
+    /// The image array, `(N, H, W)` or `(N, H, W, C)`.
+    pub images: RowReader,
+    /// Its name in the source (`images` for a `.npy` file).
+    pub images_name: String,
+    /// The label array, `(N,)` or `(N, K)`, with its name.
+    pub labels: Option<(String, RowReader)>,
+    /// Class names, when the source has them (a batchscope export folder).
+    pub class_names: Option<Vec<String>>,
+}
+
+/// Opens `path` as an array source: a batchscope export folder, an `.npz` or a `.npy` file.
+pub fn open_arrays(path: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError> {
+    if path.is_dir() {
+        return export_folder::open_export_folder(path);
+    }
+    let is_npz = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    if is_npz {
+        let members = open_npz(path)?;
+        pick_arrays(path, members, pick)
+    } else {
+        let images = open_npy(path)?;
+        pick_arrays(path, vec![("images".to_owned(), images)], pick)
+    }
+}
+
+/// Opens one `.npy` file for row access (versions 1.0 to 3.0, C order).
+pub fn open_npy(path: &Path) -> Result<RowReader, ArrayError> {
+    let mut file = open_file(path)?;
+    let header = npy::read_header(&mut BufReader::new(&mut file)).map_err(|source| {
+        ArrayError::NpyHeader {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    check_order(path, &header)?;
+    let len = file
+        .metadata()
+        .map_err(|source| ArrayError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    check_size(path, &header, len)?;
+    Ok(RowReader::seekable(
+        path,
+        file,
+        header.data_offset,
+        header.dtype,
+        header.byte_order,
+        header.shape,
+    ))
+}
+
+/// Fortran order would turn every row into a strided gather; a 0-D or 1-D array is stored the same either way.
+fn check_order(path: &Path, header: &NpyHeader) -> Result<(), ArrayError> {
+    if header.fortran_order && header.shape.len() > 1 {
+        return Err(ArrayError::Unsupported {
+            path: path.to_path_buf(),
+            reason: "Fortran-ordered array (save it with np.ascontiguousarray first)".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `stored_len` bytes (after the header) are exactly the array's data.
+fn check_size(path: &Path, header: &NpyHeader, stored_len: u64) -> Result<(), ArrayError> {
+    let expected = data_bytes(&header.shape, header.dtype.size())
+        .and_then(|d| d.checked_add(header.data_offset))
+        .unwrap_or(u64::MAX);
+    let detail = format!(
+        "the header describes {expected} bytes ({} {}), the file has {stored_len}",
+        npy::shape_repr(&header.shape),
+        npy::dtype_name(header.dtype)
+    );
+    match stored_len.cmp(&expected) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Less => Err(ArrayError::Truncated {
+            path: path.to_path_buf(),
+            detail,
+        }),
+        std::cmp::Ordering::Greater => Err(ArrayError::SizeMismatch {
+            path: path.to_path_buf(),
+            detail,
+        }),
+    }
+}
+
+/// Opens every `.npy` member of an `.npz` archive, named without `.npy`, in archive order.
+///
+/// A stored member (`np.savez`) is read by seeking into the archive; a deflated one
+/// (`np.savez_compressed`) is decompressed as a stream from the member's start.
+pub fn open_npz(path: &Path) -> Result<Vec<(String, RowReader)>, ArrayError> {
+    let zip_err = |source| ArrayError::Zip {
+        path: path.to_path_buf(),
+        source,
+    };
+    let io_err = |source| ArrayError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut archive = zip::ZipArchive::new(BufReader::new(open_file(path)?)).map_err(zip_err)?;
+    let mut members = Vec::new();
+    for index in 0..archive.len() {
+        let member = archive.by_index_raw(index).map_err(zip_err)?;
+        let Some(name) = member
+            .name()
+            .map_err(zip_err)?
+            .strip_suffix(".npy")
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let member_path = member_path(path, &name);
+        let start = member.data_start().ok_or_else(|| ArrayError::Truncated {
+            path: member_path.clone(),
+            detail: "the member's data offset is unknown".to_owned(),
+        })?;
+        let (method, compressed, size) = (
+            member.compression(),
+            member.compressed_size(),
+            member.size(),
+        );
+        drop(member);
+        let header_err = |source| ArrayError::NpyHeader {
+            path: member_path.clone(),
+            source,
+        };
+        let reader = match method {
+            zip::CompressionMethod::Stored => {
+                let mut file = open_file(path)?;
+                file.seek(SeekFrom::Start(start)).map_err(io_err)?;
+                let header =
+                    npy::read_header(&mut BufReader::new(&mut file)).map_err(header_err)?;
+                check_order(&member_path, &header)?;
+                check_size(&member_path, &header, size)?;
+                RowReader::seekable(
+                    &member_path,
+                    file,
+                    start + header.data_offset,
+                    header.dtype,
+                    header.byte_order,
+                    header.shape,
+                )
+            }
+            zip::CompressionMethod::Deflated => {
+                let archive_path = path.to_path_buf();
+                let open = move || -> io::Result<Box<dyn io::Read + Send>> {
+                    let mut file = buffered(&archive_path)?;
+                    file.seek(SeekFrom::Start(start))?;
+                    Ok(Box::new(flate2::read::DeflateDecoder::new(
+                        file.take(compressed),
+                    )))
+                };
+                let header = npy::read_header(&mut open().map_err(io_err)?).map_err(header_err)?;
+                check_order(&member_path, &header)?;
+                check_size(&member_path, &header, size)?;
+                RowReader::streamed(
+                    &member_path,
+                    Box::new(open),
+                    header.data_offset,
+                    header.dtype,
+                    header.byte_order,
+                    header.shape,
+                )
+            }
+            other => {
+                return Err(ArrayError::Unsupported {
+                    path: member_path,
+                    reason: format!("zip compression {other} (only stored and deflated)"),
+                });
+            }
+        };
+        members.push((name, reader));
+    }
+    Ok(members)
+}
+
+/// Chooses the image and label arrays among `arrays` (see the module doc), or says which arrays there are.
+pub fn pick_arrays(
+    path: &Path,
+    mut arrays: Vec<(String, RowReader)>,
+    pick: &ArrayPick,
+) -> Result<ArraySet, ArrayError> {
+    let listing = || arrays_listing(&arrays);
+    let find = |name: &str| arrays.iter().position(|(n, _)| n == name);
+    let is_images = |r: &RowReader| matches!(r.shape().len(), 3 | 4);
+    let images_at = match &pick.images {
+        Some(name) => find(name).ok_or_else(|| ArrayError::NoSuchArray {
+            path: path.to_path_buf(),
+            name: name.clone(),
+            arrays: listing(),
+        })?,
+        None => NAME_PAIRS
+            .iter()
+            .filter_map(|(x, _)| find(x))
+            .chain(0..arrays.len())
+            .find(|&i| is_images(&arrays[i].1))
+            .ok_or_else(|| ArrayError::NoImageArray {
+                path: path.to_path_buf(),
+                arrays: listing(),
+            })?,
+    };
+    let rows = arrays[images_at].1.rows();
+    let fits = |i: usize| i != images_at && matches!(arrays[i].1.shape().len(), 1 | 2);
+    let labels_at = match &pick.labels {
+        LabelsPick::Off => None,
+        LabelsPick::Named(name) => {
+            let at = find(name).ok_or_else(|| ArrayError::NoSuchArray {
+                path: path.to_path_buf(),
+                name: name.clone(),
+                arrays: listing(),
+            })?;
+            if arrays[at].1.rows() != rows {
+                return Err(ArrayError::Mismatch {
+                    path: path.to_path_buf(),
+                    detail: format!(
+                        "{} has {} rows, the images {rows}",
+                        arrays[at].1.describe(name),
+                        arrays[at].1.rows()
+                    ),
+                });
+            }
+            Some(at)
+        }
+        LabelsPick::Auto => {
+            let images_name = &arrays[images_at].0;
+            let partner = NAME_PAIRS.iter().find(|(x, _)| x == images_name);
+            partner
+                .and_then(|(_, y)| find(y))
+                .into_iter()
+                .chain(NAME_PAIRS.iter().filter_map(|(_, y)| find(y)))
+                .chain(0..arrays.len())
+                .find(|&i| fits(i) && arrays[i].1.rows() == rows)
+        }
+    };
+    // Take the two readers out, the later index first so the earlier one does not move.
+    let labels = labels_at.map(|at| (at, arrays[at].0.clone()));
+    let (images_name, images, labels) = match labels {
+        Some((at, name)) if at > images_at => {
+            let l = arrays.swap_remove(at).1;
+            let (n, i) = arrays.swap_remove(images_at);
+            (n, i, Some((name, l)))
+        }
+        Some((at, name)) => {
+            let (n, i) = arrays.swap_remove(images_at);
+            let l = arrays.swap_remove(at).1;
+            (n, i, Some((name, l)))
+        }
+        None => {
+            let (n, i) = arrays.swap_remove(images_at);
+            (n, i, None)
+        }
+    };
+    Ok(ArraySet {
+        images,
+        images_name,
+        labels,
+        class_names: None,
+    })
+}
+
+fn arrays_listing(arrays: &[(String, RowReader)]) -> Vec<String> {
+    arrays.iter().map(|(n, r)| r.describe(n)).collect()
+}
+
+/// Where an `.npz` member's errors point: `archive.npz/name.npy`.
+pub fn member_path(archive: &Path, name: &str) -> PathBuf {
+    archive.join(format!("{name}.npy"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::npy::NpyDtype;
+
+    fn npy_file(name: &str, shape: &[usize], data: &[u8]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("batchscope-arrays-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        let mut bytes = npy::header(NpyDtype::U8, shape);
+        bytes.extend_from_slice(data);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn absurd_shapes_are_errors_or_empty_not_overflows() {
+        let huge = npy_file("huge.npy", &[2, 1 << 62, 1 << 62], &[1, 2, 3]);
+        let err = open_npy(&huge).unwrap_err();
+        assert!(matches!(err, ArrayError::Truncated { .. }), "{err}");
+        let empty = npy_file("empty.npy", &[0, 1 << 40, 1 << 40], &[]);
+        let mut reader = open_npy(&empty).unwrap();
+        assert_eq!(reader.rows(), 0);
+        assert_eq!(reader.read_rows(0..0).unwrap(), Vec::<u8>::new());
+        assert!(matches!(
+            reader.read_rows(0..1),
+            Err(ArrayError::OutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn a_single_npy_is_the_image_array_when_it_has_image_shape() {
+        let images = npy_file("images3.npy", &[2, 1, 2], &[1, 2, 3, 4]);
+        let mut set = open_arrays(&images, &ArrayPick::default()).unwrap();
+        assert_eq!(set.images.read_rows(1..2).unwrap(), [3, 4]);
+        assert!(set.labels.is_none());
+        let flat = npy_file("flat.npy", &[4], &[1, 2, 3, 4]);
+        let err = open_arrays(&flat, &ArrayPick::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("among images ((4,) uint8)"),
+            "{err}"
+        );
+    }
+}

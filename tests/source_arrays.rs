@@ -1,0 +1,442 @@
+//! The array sources (`.npy`, `.npz`, IDX, CIFAR binary, export folders) against fixtures numpy writes.
+//! One Python run (`source_arrays.py`) writes every fixture into a temp dir shared by the tests here.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use batchscope::npy::NpyDtype;
+use batchscope::source::arrays::{ArrayPick, LabelsPick, open_arrays, open_npy, open_npz};
+use batchscope::source::cifar::{CifarFile, CifarKind, class_names};
+use batchscope::source::export_folder::is_export_folder;
+use batchscope::source::idx::{labels_path_for, open_idx, open_idx_pair};
+use batchscope::source::rows::{ArrayError, RowReader};
+
+/// The fixture folder, written once per test binary; `None` (after saying why) when numpy is missing.
+fn fixtures(test: &str) -> Option<&'static Path> {
+    static DIR: OnceLock<Option<tempfile::TempDir>> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        if !common::has_python_module("numpy", "source_arrays") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        common::run_python(
+            include_str!("source_arrays.py"),
+            &[dir.path().to_str().unwrap()],
+        );
+        Some(dir)
+    });
+    if dir.is_none() {
+        common::say_skipped(&format!("{test}: no numpy, no fixtures"));
+    }
+    dir.as_ref().map(tempfile::TempDir::path)
+}
+
+fn u16s(bytes: &[u8]) -> Vec<u16> {
+    bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect()
+}
+
+fn i64s(bytes: &[u8]) -> Vec<i64> {
+    bytes
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+fn f64s(bytes: &[u8]) -> Vec<f64> {
+    bytes
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+/// Reads `reader`'s rows in the order `ranges` gives and checks each against the same rows of `expected`.
+fn assert_rows(reader: &mut RowReader, expected: &[u8], ranges: &[std::ops::Range<usize>]) {
+    let rb = reader.row_bytes();
+    assert_eq!(expected.len(), reader.rows() * rb, "{:?}", reader.path());
+    for r in ranges {
+        let got = reader.read_rows(r.clone()).unwrap();
+        assert_eq!(
+            got,
+            &expected[r.start * rb..r.end * rb],
+            "rows {r:?} of {:?}",
+            reader.path()
+        );
+    }
+}
+
+#[test]
+fn npy_of_every_dtype_reads_the_bytes_numpy_wrote_in_any_row_order() {
+    let Some(dir) = fixtures("npy_dtypes") else {
+        return;
+    };
+    let cases: [(&str, NpyDtype, &[usize]); 12] = [
+        ("u1", NpyDtype::U8, &[5, 4, 3, 2]),
+        ("i1", NpyDtype::I8, &[6, 2, 2]),
+        ("b1", NpyDtype::Bool, &[7, 3]),
+        ("u2", NpyDtype::U16, &[7, 3]),
+        ("i2_be", NpyDtype::I16, &[7, 3]),
+        ("u4", NpyDtype::U32, &[4, 5]),
+        ("i4", NpyDtype::I32, &[9]),
+        ("u8", NpyDtype::U64, &[6]),
+        ("i8_be", NpyDtype::I64, &[6]),
+        ("f2", NpyDtype::F16, &[8, 2]),
+        ("f4", NpyDtype::F32, &[3, 2, 2, 1]),
+        ("f8_be", NpyDtype::F64, &[5, 2]),
+    ];
+    for (name, dtype, shape) in cases {
+        let mut reader = open_npy(&dir.join(format!("npy/{name}.npy"))).unwrap();
+        assert_eq!(reader.dtype(), dtype, "{name}");
+        assert_eq!(reader.shape(), shape, "{name}");
+        assert!(reader.is_random_access());
+        let expected = std::fs::read(dir.join(format!("npy/{name}.bin"))).unwrap();
+        let n = shape[0];
+        assert_rows(
+            &mut reader,
+            &expected,
+            &[n - 1..n, 0..1, 1..n - 1, 2..2, 0..n],
+        );
+    }
+    // Spot values, independent of numpy's expected bytes.
+    let mut u2 = open_npy(&dir.join("npy/u2.npy")).unwrap();
+    assert_eq!(u16s(&u2.read_rows(6..7).unwrap()), [54018, 57019, 60020]);
+    let mut i8_be = open_npy(&dir.join("npy/i8_be.npy")).unwrap();
+    assert_eq!(
+        i64s(&i8_be.read_rows(3..4).unwrap()),
+        [-3 * (1i64 << 40) + 5]
+    );
+    let mut f8_be = open_npy(&dir.join("npy/f8_be.npy")).unwrap();
+    assert_eq!(
+        f64s(&f8_be.read_rows(4..5).unwrap()),
+        [8.0 * std::f64::consts::PI, 9.0 * std::f64::consts::PI]
+    );
+}
+
+#[test]
+fn npy_format_versions_2_and_3_read_like_version_1() {
+    let Some(dir) = fixtures("npy_versions") else {
+        return;
+    };
+    for version in [2, 3] {
+        let mut reader = open_npy(&dir.join(format!("npy/v{version}.npy"))).unwrap();
+        assert_eq!(reader.dtype(), NpyDtype::I16);
+        assert_eq!(reader.shape(), [4, 3, 2]);
+        let row = reader.read_rows(2..3).unwrap();
+        assert_eq!(u16s(&row), [12, 13, 14, 15, 16, 17]);
+    }
+}
+
+#[test]
+fn npy_refuses_fortran_order_objects_and_truncation_naming_the_file() {
+    let Some(dir) = fixtures("npy_refusals") else {
+        return;
+    };
+    for (name, expect) in [
+        ("fortran", "Fortran"),
+        ("object", "unsupported dtype |O"),
+        ("truncated", "truncated"),
+    ] {
+        let path = dir.join(format!("npy/{name}.npy"));
+        let err = open_npy(&path).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains(expect), "{name}: {message}");
+        assert!(message.ends_with(&format!("{path:?}")), "{name}: {message}");
+    }
+    let mut reader = open_npy(&dir.join("npy/u1.npy")).unwrap();
+    assert!(matches!(
+        reader.read_rows(4..6),
+        Err(ArrayError::OutOfRange { rows: 5, .. })
+    ));
+}
+
+fn check_train_pair(path: &Path) {
+    let mut set = open_arrays(path, &ArrayPick::default()).unwrap();
+    assert_eq!(set.images_name, "x_train");
+    assert_eq!(set.images.shape(), [10, 4, 4, 3]);
+    assert_eq!(set.images.dtype(), NpyDtype::U8);
+    let expected: Vec<u8> = (0..10 * 4 * 4 * 3).map(|i| (i % 251) as u8).collect();
+    assert_rows(
+        &mut set.images,
+        &expected,
+        &[7..10, 2..5, 0..1, 5..7, 0..10],
+    );
+    let (name, labels) = set.labels.as_mut().unwrap();
+    assert_eq!(name, "y_train");
+    assert_eq!(labels.dtype(), NpyDtype::I64);
+    assert_eq!(i64s(&labels.read_rows(6..10).unwrap()), [0, 1, 2, 0]);
+    assert_eq!(i64s(&labels.read_rows(0..3).unwrap()), [0, 1, 2]);
+    assert!(set.class_names.is_none());
+}
+
+#[test]
+fn npz_from_savez_picks_x_train_and_y_train_and_seeks_to_rows() {
+    let Some(dir) = fixtures("npz_stored") else {
+        return;
+    };
+    let path = dir.join("npz/stored.npz");
+    check_train_pair(&path);
+    let members = open_npz(&path).unwrap();
+    let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["x_test", "y_test", "x_train", "y_train"]);
+    assert!(members.iter().all(|(_, r)| r.is_random_access()));
+}
+
+#[test]
+fn npz_from_savez_compressed_streams_rows_in_any_order() {
+    let Some(dir) = fixtures("npz_deflated") else {
+        return;
+    };
+    let path = dir.join("npz/deflated.npz");
+    check_train_pair(&path);
+    assert!(
+        open_npz(&path)
+            .unwrap()
+            .iter()
+            .all(|(_, r)| !r.is_random_access())
+    );
+}
+
+#[test]
+fn npz_overrides_pick_other_arrays_or_no_labels() {
+    let Some(dir) = fixtures("npz_overrides") else {
+        return;
+    };
+    let path = dir.join("npz/stored.npz");
+    let pick = ArrayPick {
+        images: Some("x_test".to_owned()),
+        labels: LabelsPick::Named("y_test".to_owned()),
+    };
+    let mut set = open_arrays(&path, &pick).unwrap();
+    assert_eq!(set.images_name, "x_test");
+    assert_eq!(set.images.read_rows(1..2).unwrap(), vec![7u8; 48]);
+    let (_, labels) = set.labels.as_mut().unwrap();
+    assert_eq!(i64s(&labels.read_rows(0..3).unwrap()), [2, 1, 0]);
+
+    let off = ArrayPick {
+        images: None,
+        labels: LabelsPick::Off,
+    };
+    assert!(open_arrays(&path, &off).unwrap().labels.is_none());
+
+    let wrong = ArrayPick {
+        images: None,
+        labels: LabelsPick::Named("y_test".to_owned()),
+    };
+    let err = open_arrays(&path, &wrong).unwrap_err().to_string();
+    assert!(err.contains("3 rows, the images 10"), "{err}");
+
+    // Without known names, shapes decide: numpy's arr_0 (4,) labels arr_1 (4, 2, 2) images.
+    let set = open_arrays(&dir.join("npz/unnamed.npz"), &ArrayPick::default()).unwrap();
+    assert_eq!(set.images_name, "arr_1");
+    assert_eq!(set.labels.unwrap().0, "arr_0");
+}
+
+#[test]
+fn npz_without_an_image_array_lists_the_arrays_it_has() {
+    let Some(dir) = fixtures("npz_no_images") else {
+        return;
+    };
+    let path = dir.join("npz/flat.npz");
+    let err = open_arrays(&path, &ArrayPick::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "no image array (ndim 3 or 4) among weights ((5,) float32), bias ((2, 3) float64): {path:?}"
+        )
+    );
+    let missing = ArrayPick {
+        images: Some("x".to_owned()),
+        labels: LabelsPick::Auto,
+    };
+    let err = open_arrays(&path, &missing).unwrap_err().to_string();
+    assert!(
+        err.starts_with("no array named \"x\" among weights ((5,) float32), bias"),
+        "{err}"
+    );
+}
+
+#[test]
+fn gzipped_mnist_images_pair_with_their_labels_and_keep_uint8() {
+    let Some(dir) = fixtures("idx_gz") else {
+        return;
+    };
+    let images = dir.join("mnist/train-images-idx3-ubyte.gz");
+    assert_eq!(
+        labels_path_for(&images),
+        Some(dir.join("mnist/train-labels-idx1-ubyte.gz"))
+    );
+    let mut set = open_idx_pair(&images, None).unwrap();
+    assert_eq!(set.images.dtype(), NpyDtype::U8);
+    assert_eq!(set.images.shape(), [5, 4, 3]);
+    assert!(!set.images.is_random_access());
+    let expected: Vec<u8> = (0..5 * 4 * 3).map(|i| (i * 11 % 256) as u8).collect();
+    assert_rows(&mut set.images, &expected, &[3..5, 0..2, 2..3, 4..5]);
+    let (_, labels) = set.labels.as_mut().unwrap();
+    assert_eq!(labels.dtype(), NpyDtype::U8);
+    assert_eq!(labels.shape(), [5]);
+    assert_eq!(labels.read_rows(0..5).unwrap(), [3, 1, 4, 1, 5]);
+}
+
+#[test]
+fn raw_t10k_idx_and_wider_types_read_big_endian_values() {
+    let Some(dir) = fixtures("idx_raw") else {
+        return;
+    };
+    let mut set = open_idx_pair(&dir.join("mnist/t10k-images-idx3-ubyte"), None).unwrap();
+    assert!(set.images.is_random_access());
+    assert_eq!(set.images.shape(), [2, 4, 3]);
+    assert_eq!(
+        set.labels.as_mut().unwrap().1.read_rows(0..2).unwrap(),
+        [3, 1]
+    );
+    // An explicit labels file wins over the naming convention.
+    let explicit = open_idx_pair(
+        &dir.join("mnist/train-images-idx3-ubyte.gz"),
+        Some(&dir.join("mnist/t10k-labels-idx1-ubyte")),
+    )
+    .unwrap_err();
+    assert!(explicit.to_string().contains("do not fit"), "{explicit}");
+
+    let mut floats = open_idx(&dir.join("mnist/floats-idx2-double")).unwrap();
+    assert_eq!(floats.dtype(), NpyDtype::F64);
+    assert_eq!(f64s(&floats.read_rows(2..3).unwrap()), [1.0, 1.25]);
+    let mut shorts = open_idx(&dir.join("mnist/shorts-idx2.gz")).unwrap();
+    assert_eq!(shorts.dtype(), NpyDtype::I16);
+    let row: Vec<i16> = u16s(&shorts.read_rows(1..2).unwrap())
+        .into_iter()
+        .map(u16::cast_signed)
+        .collect();
+    assert_eq!(row, [-600, -900]);
+}
+
+#[test]
+fn truncated_and_bad_magic_idx_files_are_errors_naming_the_file() {
+    let Some(dir) = fixtures("idx_errors") else {
+        return;
+    };
+    for (name, expect) in [
+        (
+            "cut-images-idx3-ubyte",
+            "truncated: the header describes 76 bytes, the data has 71",
+        ),
+        ("cut-images-idx3-ubyte.gz", "truncated"),
+        ("bad-magic-idx3-ubyte", "bad magic number"),
+    ] {
+        let path = dir.join("mnist").join(name);
+        let err = open_idx(&path).unwrap_err().to_string();
+        assert!(err.contains(expect), "{name}: {err}");
+        assert!(err.ends_with(&format!("{path:?}")), "{name}: {err}");
+    }
+}
+
+fn cifar_pixel(record: usize, y: usize, x: usize, c: usize) -> u8 {
+    ((c * 100 + y * 32 + x + 7 * record) % 256) as u8
+}
+
+#[test]
+fn cifar10_planar_records_become_hwc_images() {
+    let Some(dir) = fixtures("cifar10") else {
+        return;
+    };
+    let path = dir.join("cifar/data_batch_1.bin");
+    let mut file = CifarFile::open(&path, None).unwrap();
+    assert_eq!(file.kind(), CifarKind::Cifar10);
+    assert_eq!(file.rows(), 3);
+    let rows = file.read_rows(1..3).unwrap();
+    assert_eq!(rows.labels, [8, 7]);
+    assert!(rows.coarse_labels.is_none());
+    assert_eq!(rows.images_hwc.len(), 2 * 32 * 32 * 3);
+    for (i, record) in [1, 2].into_iter().enumerate() {
+        for (y, x) in [(0, 0), (0, 31), (5, 7), (31, 31)] {
+            for c in 0..3 {
+                let at = ((i * 32 + y) * 32 + x) * 3 + c;
+                assert_eq!(
+                    rows.images_hwc[at],
+                    cifar_pixel(record, y, x, c),
+                    "{record} {y} {x} {c}"
+                );
+            }
+        }
+    }
+    let all = file.read_rows(0..3).unwrap();
+    assert_eq!(&all.images_hwc[3072..], &rows.images_hwc[..]);
+    assert_eq!(class_names(&path, CifarKind::Cifar10).unwrap()[9], "truck");
+
+    let err = CifarFile::open(&dir.join("cifar/test_batch.bin"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("size mismatch: 101 bytes"), "{err}");
+}
+
+#[test]
+fn cifar100_records_carry_coarse_and_fine_labels() {
+    let Some(dir) = fixtures("cifar100") else {
+        return;
+    };
+    let mut file = CifarFile::open(&dir.join("cifar100/train.bin"), None).unwrap();
+    assert_eq!(file.kind(), CifarKind::Cifar100);
+    let rows = file.read_rows(0..2).unwrap();
+    assert_eq!(rows.labels, [50, 51]);
+    assert_eq!(rows.coarse_labels, Some(vec![10, 11]));
+    assert_eq!(
+        rows.images_hwc[(32 * 32 + 3) * 3 + 2],
+        cifar_pixel(1, 0, 3, 2)
+    );
+}
+
+#[test]
+fn a_batchscope_export_folder_opens_with_its_class_names() {
+    let Some(dir) = fixtures("export_folder") else {
+        return;
+    };
+    let folder: PathBuf = dir.join("export");
+    assert!(is_export_folder(&folder));
+    assert!(!is_export_folder(&dir.join("npz")));
+    let mut set = open_arrays(&folder, &ArrayPick::default()).unwrap();
+    assert_eq!(
+        set.class_names.as_deref(),
+        Some(&["cat".to_owned(), "dog".to_owned()][..])
+    );
+    assert_eq!(set.images.shape(), [4, 2, 2, 3]);
+    assert_eq!(set.images.read_rows(3..4).unwrap()[0], 36);
+    let (_, labels) = set.labels.as_mut().unwrap();
+    assert_eq!(labels.dtype(), NpyDtype::I32);
+    assert_eq!(labels.read_rows(1..3).unwrap(), [1, 0, 0, 0, 1, 0, 0, 0]);
+}
+
+#[test]
+fn an_export_folder_whose_files_disagree_is_an_error_naming_the_file() {
+    let Some(dir) = fixtures("export_mismatch") else {
+        return;
+    };
+    let err = open_arrays(&dir.join("export_short_manifest"), &ArrayPick::default())
+        .unwrap_err()
+        .to_string();
+    let manifest = dir.join("export_short_manifest/manifest.csv");
+    assert_eq!(err, format!("3 manifest rows for 4 images: {manifest:?}"));
+    let err = open_arrays(&dir.join("export_short_labels"), &ArrayPick::default())
+        .unwrap_err()
+        .to_string();
+    let labels = dir.join("export_short_labels/labels.npy");
+    assert_eq!(err, format!("3 labels for 4 images: {labels:?}"));
+    let err = open_arrays(&dir.join("mnist"), &ArrayPick::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("only when it is a batchscope export"), "{err}");
+}
+
+#[test]
+fn an_npz_that_is_not_a_zip_is_an_error_naming_the_file() {
+    let Some(dir) = fixtures("npz_garbage") else {
+        return;
+    };
+    let path = dir.join("npz/garbage.npz");
+    let err = open_arrays(&path, &ArrayPick::default()).unwrap_err();
+    assert!(matches!(err, ArrayError::Zip { .. }), "{err}");
+    assert!(err.to_string().ends_with(&format!("{path:?}")), "{err}");
+}
