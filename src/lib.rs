@@ -23,4 +23,5 @@ pub mod plan;
 pub mod preprocess;
 pub mod probe;
 pub mod resize;
+pub mod source;
 pub mod synth;

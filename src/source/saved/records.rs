@@ -1,0 +1,320 @@
+//! The shard files of a saved dataset: a whole-file compression layer (none, gzip, or TensorFlow's
+//! snappy blocks) around `TFRecord` framing. `snapshot.metadata` does not record the compression (the
+//! reader is expected to be told), so it is detected from each file's first bytes.
+//!
+//! `TFRecord` framing: `u64 LE length`, `u32 LE masked CRC-32C of the length`, the data, `u32 LE
+//! masked CRC-32C of the data`. Snappy files (`tsl::io::SnappyOutputBuffer`) are a sequence of
+//! blocks, each a `u32 big-endian` compressed length and a raw snappy block; records may span blocks.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+/// How a shard file is compressed (the `compression` argument of `tf.data.Dataset.save`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain `TFRecord`s.
+    None,
+    /// One gzip stream over the whole file.
+    Gzip,
+    /// TensorFlow's length-prefixed raw snappy blocks over the whole file.
+    Snappy,
+}
+
+impl std::fmt::Display for Compression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The spellings `tf.data.Dataset.save(compression=...)` takes.
+        f.write_str(match self {
+            Self::None => "NONE",
+            Self::Gzip => "GZIP",
+            Self::Snappy => "SNAPPY",
+        })
+    }
+}
+
+/// Why a record could not be read (the caller adds the file and element index).
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Reading or decompressing failed, or the file ended inside a record.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// A checksum did not match: the file is damaged.
+    #[error("TFRecord {what} checksum mismatch (stored {stored:#010x}, computed {computed:#010x})")]
+    Checksum {
+        /// `length` or `data`.
+        what: &'static str,
+        /// The checksum in the file.
+        stored: u32,
+        /// The checksum of the bytes read.
+        computed: u32,
+    },
+}
+
+/// Detects the compression of a shard file from its first bytes.
+pub fn detect(path: &Path) -> io::Result<Compression> {
+    let mut head = Vec::with_capacity(12);
+    File::open(path)?.take(12).read_to_end(&mut head)?;
+    Ok(detect_bytes(&head))
+}
+
+/// Detects the compression from the first (up to 12) bytes of a file.
+pub fn detect_bytes(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.len() < 12 || length_crc_matches(head) {
+        // An empty file holds no records; a file too short for a header fails as plain TFRecords.
+        Compression::None
+    } else {
+        Compression::Snappy
+    }
+}
+
+fn length_crc_matches(head: &[u8]) -> bool {
+    let stored = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+    masked_crc32c(&head[..8]) == stored
+}
+
+/// Opens a shard file as a stream of its uncompressed bytes.
+pub fn open(path: &Path, compression: Compression) -> io::Result<Box<dyn Read>> {
+    let file = BufReader::new(File::open(path)?);
+    Ok(match compression {
+        Compression::None => Box::new(file),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(file)),
+        Compression::Snappy => Box::new(SnappyBlocks::new(file)),
+    })
+}
+
+/// Reads the next `TFRecord`, or `None` at a clean end of stream.
+pub fn next_record(input: &mut dyn Read) -> Result<Option<Vec<u8>>, RecordError> {
+    let mut header = [0u8; 12];
+    let got = read_up_to(input, &mut header)?;
+    if got == 0 {
+        return Ok(None);
+    }
+    if got < header.len() {
+        return Err(truncated("record header").into());
+    }
+    check("length", &header[..8], &header[8..12])?;
+    let len = u64::from_le_bytes(header[..8].try_into().expect("8 bytes"));
+    // `take` bounds the allocation by what the stream really holds, whatever the length claims.
+    let mut data = Vec::new();
+    input.take(len).read_to_end(&mut data)?;
+    if data.len() as u64 != len {
+        return Err(truncated("record data").into());
+    }
+    let mut footer = [0u8; 4];
+    if read_up_to(input, &mut footer)? < footer.len() {
+        return Err(truncated("record checksum").into());
+    }
+    check("data", &data, &footer)?;
+    Ok(Some(data))
+}
+
+fn check(what: &'static str, bytes: &[u8], stored: &[u8]) -> Result<(), RecordError> {
+    let stored = u32::from_le_bytes(stored.try_into().expect("4 bytes"));
+    let computed = masked_crc32c(bytes);
+    if stored == computed {
+        Ok(())
+    } else {
+        Err(RecordError::Checksum {
+            what,
+            stored,
+            computed,
+        })
+    }
+}
+
+fn truncated(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("file ends inside a {what}"),
+    )
+}
+
+/// Fills `buf` as far as the stream allows; returns how many bytes were read.
+fn read_up_to(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// A `Read` over TensorFlow's snappy block stream.
+struct SnappyBlocks<R> {
+    inner: R,
+    decoder: snap::raw::Decoder,
+    compressed: Vec<u8>,
+    block: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read> SnappyBlocks<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            decoder: snap::raw::Decoder::new(),
+            compressed: Vec::new(),
+            block: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// Decodes the next block; `false` at a clean end of stream.
+    fn next_block(&mut self) -> io::Result<bool> {
+        let mut len = [0u8; 4];
+        match read_up_to(&mut self.inner, &mut len)? {
+            0 => return Ok(false),
+            4 => {}
+            _ => return Err(truncated("snappy block length")),
+        }
+        let len = u64::from(u32::from_be_bytes(len));
+        self.compressed.clear();
+        (&mut self.inner)
+            .take(len)
+            .read_to_end(&mut self.compressed)?;
+        if self.compressed.len() as u64 != len {
+            return Err(truncated("snappy block"));
+        }
+        let size = snap::raw::decompress_len(&self.compressed).map_err(|e| invalid(&e))?;
+        self.block.resize(size, 0);
+        self.decoder
+            .decompress(&self.compressed, &mut self.block)
+            .map_err(|e| invalid(&e))?;
+        self.pos = 0;
+        Ok(true)
+    }
+}
+
+fn invalid(e: &snap::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("bad snappy block: {e}"))
+}
+
+impl<R: Read> Read for SnappyBlocks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.block.len() {
+            if !self.next_block()? {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.block.len() - self.pos);
+        buf[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// CRC-32C (Castagnoli) as `TFRecord`s mask it: rotated right by 15 bits plus a constant.
+pub fn masked_crc32c(bytes: &[u8]) -> u32 {
+    let crc = crc32c(bytes);
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+const CRC32C_TABLE: [u32; 256] = crc32c_table();
+
+const fn crc32c_table() -> [u32; 256] {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = i as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x82f6_3b78
+            } else {
+                crc >> 1
+            };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+}
+
+/// CRC-32C of `bytes`.
+pub fn crc32c(bytes: &[u8]) -> u32 {
+    !bytes.iter().fold(!0u32, |crc, &b| {
+        CRC32C_TABLE[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32c_matches_the_standard_check_value() {
+        assert_eq!(crc32c(b"123456789"), 0xe306_9283);
+    }
+
+    /// One record framed as TensorFlow frames it.
+    fn record(data: &[u8]) -> Vec<u8> {
+        let len = (data.len() as u64).to_le_bytes();
+        let mut out = len.to_vec();
+        out.extend_from_slice(&masked_crc32c(&len).to_le_bytes());
+        out.extend_from_slice(data);
+        out.extend_from_slice(&masked_crc32c(data).to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn reads_records_then_a_clean_end() {
+        let mut bytes = record(b"abc");
+        bytes.extend(record(b""));
+        let mut input: &[u8] = &bytes;
+        assert_eq!(next_record(&mut input).unwrap(), Some(b"abc".to_vec()));
+        assert_eq!(next_record(&mut input).unwrap(), Some(Vec::new()));
+        assert_eq!(next_record(&mut input).unwrap(), None);
+        assert_eq!(detect_bytes(&bytes), Compression::None);
+    }
+
+    #[test]
+    fn a_flipped_data_byte_is_a_checksum_error() {
+        let mut bytes = record(b"abc");
+        bytes[13] ^= 1;
+        let mut input: &[u8] = &bytes;
+        assert!(matches!(
+            next_record(&mut input),
+            Err(RecordError::Checksum { what: "data", .. })
+        ));
+    }
+
+    #[test]
+    fn a_truncated_record_is_an_error_not_an_end() {
+        let bytes = record(b"abcdef");
+        let mut input: &[u8] = &bytes[..bytes.len() - 6];
+        let err = next_record(&mut input).unwrap_err();
+        assert!(err.to_string().contains("record data"), "{err}");
+    }
+
+    #[test]
+    fn a_claimed_huge_length_does_not_allocate_it() {
+        let len = u64::MAX.to_le_bytes();
+        let mut bytes = len.to_vec();
+        bytes.extend_from_slice(&masked_crc32c(&len).to_le_bytes());
+        bytes.extend_from_slice(b"xy");
+        let mut input: &[u8] = &bytes;
+        assert!(next_record(&mut input).is_err());
+    }
+
+    #[test]
+    fn snappy_blocks_may_split_a_record() {
+        let data = record(&[7u8; 100]);
+        let mut bytes = Vec::new();
+        for part in [&data[..50], &data[50..]] {
+            let block = snap::raw::Encoder::new().compress_vec(part).unwrap();
+            bytes.extend_from_slice(&(block.len() as u32).to_be_bytes());
+            bytes.extend_from_slice(&block);
+        }
+        assert_eq!(detect_bytes(&bytes[..12]), Compression::Snappy);
+        let mut input = SnappyBlocks::new(&bytes[..]);
+        assert_eq!(next_record(&mut input).unwrap(), Some(vec![7u8; 100]));
+        assert_eq!(next_record(&mut input).unwrap(), None);
+    }
+}
