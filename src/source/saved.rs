@@ -10,31 +10,21 @@
 //! serialized `TensorProto`. Shards are read in index order, which is the order TensorFlow wrote
 //! when `save` had no `shard_func` (one shard); with several shards `load()` interleaves them.
 
+mod join;
 mod proto;
 mod records;
 mod spec;
+mod tensor;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use prost::Message as _;
-
 pub use records::{Compression, RecordError, detect as detect_compression};
 pub use spec::{Component, Dtype, SpecError, is_batched};
+pub use tensor::Tensor;
 
 /// The snapshot file format version this reader understands.
 pub const SUPPORTED_VERSION: i64 = 2;
-
-/// One component of one element: values as little-endian bytes in row-major order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tensor {
-    /// The dtype of the values.
-    pub dtype: Dtype,
-    /// The shape, outermost first.
-    pub shape: Vec<u64>,
-    /// `shape.product() * dtype.size()` bytes.
-    pub data: Vec<u8>,
-}
 
 /// Why a saved dataset could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -233,7 +223,7 @@ impl SavedDataset {
             for ((array, tensor), component) in
                 arrays.iter_mut().zip(element?).zip(&self.components)
             {
-                append(array, tensor, batched).map_err(|problem| SavedError::Join {
+                join::append(array, tensor, batched).map_err(|problem| SavedError::Join {
                     index: index as u64,
                     component: component.display_name().to_owned(),
                     problem,
@@ -244,7 +234,9 @@ impl SavedDataset {
         Ok(arrays
             .into_iter()
             .zip(&self.components)
-            .map(|(array, component)| array.unwrap_or_else(|| empty_array(component, batched)))
+            .map(|(array, component)| {
+                array.unwrap_or_else(|| join::empty_array(component, batched))
+            })
             .collect())
     }
 }
@@ -347,13 +339,14 @@ impl Elements<'_> {
                     })?;
                 let Some(record) = record else { break };
                 let component = &self.dataset.components[element.len()];
-                let tensor =
-                    decode_tensor(&record, component).map_err(|problem| SavedError::Element {
+                let tensor = tensor::decode_tensor(&record, component).map_err(|problem| {
+                    SavedError::Element {
                         index: self.index,
                         component: component.display_name().to_owned(),
                         problem,
                         path: path.clone(),
-                    })?;
+                    }
+                })?;
                 element.push(tensor);
             }
             if element.len() == expected && expected > 0 {
@@ -400,152 +393,5 @@ impl Iterator for Elements<'_> {
             self.done = true;
         }
         result
-    }
-}
-
-/// Decodes one record (a serialized `TensorProto`) as `component`.
-fn decode_tensor(record: &[u8], component: &Component) -> Result<Tensor, String> {
-    let proto =
-        proto::TensorProto::decode(record).map_err(|e| format!("not a TensorProto: {e}"))?;
-    if Dtype::from_tf(proto.dtype) != Some(component.dtype) {
-        return Err(format!(
-            "stored dtype {} but the spec says {}",
-            spec::tf_dtype_name(proto.dtype),
-            component.dtype
-        ));
-    }
-    let shape = proto
-        .tensor_shape
-        .as_ref()
-        .map_or(Ok(Vec::new()), |s| {
-            s.dim.iter().map(|d| u64::try_from(d.size)).collect()
-        })
-        .map_err(|_| "stored shape has an unknown dim".to_owned())?;
-    let fits = shape.len() == component.shape.len()
-        && shape
-            .iter()
-            .zip(&component.shape)
-            .all(|(&got, want)| want.is_none_or(|want| want == got));
-    if !fits {
-        return Err(format!(
-            "stored shape {shape:?} does not fit the spec's {}",
-            spec_shape(&component.shape)
-        ));
-    }
-    let count = shape
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| format!("stored shape {shape:?} is too large"))?;
-    let data = values(proto, component.dtype, count)?;
-    Ok(Tensor {
-        dtype: component.dtype,
-        shape,
-        data,
-    })
-}
-
-fn spec_shape(shape: &[Option<u64>]) -> String {
-    let dims: Vec<String> = shape
-        .iter()
-        .map(|d| d.map_or_else(|| "None".to_owned(), |d| d.to_string()))
-        .collect();
-    format!("({})", dims.join(", "))
-}
-
-/// The `count` values of a tensor as little-endian bytes, from `tensor_content` or the typed field.
-fn values(proto: proto::TensorProto, dtype: Dtype, count: usize) -> Result<Vec<u8>, String> {
-    let len = count.checked_mul(dtype.size()).ok_or("tensor too large")?;
-    if !proto.tensor_content.is_empty() || count == 0 {
-        if proto.tensor_content.len() != len {
-            return Err(format!(
-                "tensor_content holds {} bytes, the shape needs {len}",
-                proto.tensor_content.len()
-            ));
-        }
-        return Ok(proto.tensor_content);
-    }
-    let typed: Vec<Vec<u8>> = match dtype {
-        Dtype::Bool => le(&proto.bool_val, |&v| vec![u8::from(v)]),
-        Dtype::Uint8 => le(&proto.int_val, |&v| (v as u8).to_le_bytes().to_vec()),
-        Dtype::Int8 => le(&proto.int_val, |&v| (v as i8).to_le_bytes().to_vec()),
-        Dtype::Uint16 => le(&proto.int_val, |&v| (v as u16).to_le_bytes().to_vec()),
-        Dtype::Int16 => le(&proto.int_val, |&v| (v as i16).to_le_bytes().to_vec()),
-        Dtype::Int32 => le(&proto.int_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Float16 => le(&proto.half_val, |&v| (v as u16).to_le_bytes().to_vec()),
-        Dtype::Uint32 => le(&proto.uint32_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Int64 => le(&proto.int64_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Uint64 => le(&proto.uint64_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Float32 => le(&proto.float_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Float64 => le(&proto.double_val, |&v| v.to_le_bytes().to_vec()),
-    };
-    if typed.len() > count {
-        return Err(format!(
-            "{} typed values for a shape of {count}",
-            typed.len()
-        ));
-    }
-    // TensorFlow's rule: missing values repeat the last one given, or are zero if none is.
-    let fill = typed
-        .last()
-        .cloned()
-        .unwrap_or_else(|| vec![0; dtype.size()]);
-    let mut data = Vec::with_capacity(len);
-    for i in 0..count {
-        data.extend_from_slice(typed.get(i).unwrap_or(&fill));
-    }
-    Ok(data)
-}
-
-fn le<T>(values: &[T], bytes: impl Fn(&T) -> Vec<u8>) -> Vec<Vec<u8>> {
-    values.iter().map(bytes).collect()
-}
-
-/// Adds one element's component to the array built so far.
-fn append(array: &mut Option<Tensor>, tensor: Tensor, batched: bool) -> Result<(), String> {
-    let (rows, row_shape) = if batched {
-        let Some((&rows, inner)) = tensor.shape.split_first() else {
-            return Err("a scalar cannot be a batch".to_owned());
-        };
-        (rows, inner.to_vec())
-    } else {
-        (1, tensor.shape.clone())
-    };
-    match array {
-        None => {
-            let mut shape = vec![rows];
-            shape.extend_from_slice(&row_shape);
-            *array = Some(Tensor {
-                dtype: tensor.dtype,
-                shape,
-                data: tensor.data,
-            });
-        }
-        Some(array) => {
-            if array.shape[1..] != row_shape[..] {
-                return Err(format!(
-                    "rows of shape {row_shape:?} after rows of shape {:?}",
-                    &array.shape[1..]
-                ));
-            }
-            array.shape[0] += rows;
-            array.data.extend_from_slice(&tensor.data);
-        }
-    }
-    Ok(())
-}
-
-/// The array of a dataset without elements: no rows, unknown dims taken as 0.
-fn empty_array(component: &Component, batched: bool) -> Tensor {
-    let dims = component.shape.iter().map(|d| d.unwrap_or(0));
-    let shape = if batched {
-        std::iter::once(0).chain(dims.skip(1)).collect()
-    } else {
-        std::iter::once(0).chain(dims).collect()
-    };
-    Tensor {
-        dtype: component.dtype,
-        shape,
-        data: Vec::new(),
     }
 }
