@@ -32,15 +32,11 @@ fn check_case(
     paths: &[&str],
 ) -> Result<(), String> {
     let dataset = SavedDataset::open(&root.join("saved")).map_err(|e| e.to_string())?;
-    let [file] = dataset.files() else {
-        return Err(format!(
-            "snapshot files {:?}, expected one",
-            dataset.files()
-        ));
-    };
-    let detected = detect_compression(file).map_err(|e| e.to_string())?;
-    if detected != compression {
-        return Err(format!("detected {detected} compression"));
+    for file in dataset.files() {
+        let detected = detect_compression(file).map_err(|e| e.to_string())?;
+        if detected != compression {
+            return Err(format!("detected {detected} compression in {file:?}"));
+        }
     }
     let got_paths: Vec<&str> = dataset
         .components()
@@ -95,7 +91,20 @@ fn saved_datasets_read_as_numpy_sees_them() {
             }
         }
     }
-    assert_eq!(checked, 15);
+    for (name, files) in [("checkpointed", 5), ("sharded", 3)] {
+        checked += 1;
+        let case = root.join(name);
+        if let Err(e) = check_case(&case, name, Compression::None, false, &["0", "1"]) {
+            failures.push(format!("{name}: {e}"));
+        }
+        let found = SavedDataset::open(&case.join("saved")).map(|d| d.files().len());
+        if found.as_ref().ok() != Some(&files) {
+            failures.push(format!(
+                "{name}: {found:?} snapshot files, expected {files}"
+            ));
+        }
+    }
+    assert_eq!(checked, 17);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
     // What cannot be an array is refused when the dataset is opened, naming the component.
@@ -119,4 +128,20 @@ fn saved_datasets_read_as_numpy_sees_them() {
         "{err}"
     );
     assert!(err.to_string().contains("version 3"), "{err}");
+
+    // A damaged file: the error names the element being read and the file.
+    let dataset = SavedDataset::open(&root.join("unbatched-NONE/saved")).unwrap();
+    let file = dataset.files()[0].clone();
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() - 3]).unwrap();
+    let err = dataset.read_arrays(false).unwrap_err();
+    assert!(
+        matches!(&err, SavedError::Record { index: 5, path, .. } if *path == file),
+        "{err}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.starts_with("element 5: ") && message.ends_with(&format!("{file:?}")),
+        "{message}"
+    );
 }

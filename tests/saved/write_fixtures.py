@@ -34,6 +34,21 @@ for name, (ds, batched) in cases.items():
             np.save(os.path.join(d, "expected", f"{i}.npy"), join([r[i] for r in rows]))
         index[f"{name}-{compression}"] = {"batched": batched, "components": len(rows[0])}
 
+# Several snapshot files in one shard (one per checkpoint), and several shards (a shard_func):
+# batchscope reads shards in index order, each shard's files in index order.
+pairs = tf.data.Dataset.range(20).map(lambda x: (x, x * 2))
+for name, save_args, order in [
+    ("checkpointed", {"checkpoint_args": {"directory": os.path.join(root, "ckpts"),
+                                          "checkpoint_interval": 5, "max_to_keep": 2,
+                                          "step_counter": tf.Variable(0)}}, list(range(20))),
+    ("sharded", {"shard_func": lambda x, y: x % 3}, [x for k in range(3) for x in range(20) if x % 3 == k]),
+]:
+    d = os.path.join(root, name)
+    pairs.save(os.path.join(d, "saved"), **save_args)
+    os.makedirs(os.path.join(d, "expected"))
+    np.save(os.path.join(d, "expected", "0.npy"), np.array(order, dtype=np.int64))
+    np.save(os.path.join(d, "expected", "1.npy"), np.array(order, dtype=np.int64) * 2)
+
 tf.data.Dataset.from_tensor_slices((tf.zeros([3]), tf.constant(["a", "b", "c"]))).save(os.path.join(root, "strings"))
 tf.data.Dataset.from_tensor_slices(tf.ragged.constant([[[1]], [[2, 3]]])).save(os.path.join(root, "ragged"))
 shutil.copytree(os.path.join(root, "single-NONE", "saved"), os.path.join(root, "version3"))
