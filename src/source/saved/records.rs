@@ -59,11 +59,13 @@ pub fn detect(path: &Path) -> io::Result<Compression> {
 
 /// Detects the compression from the first (up to 12) bytes of a file.
 pub fn detect_bytes(head: &[u8]) -> Compression {
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Compression::Gzip
-    } else if head.len() < 12 || length_crc_matches(head) {
-        // An empty file holds no records; a file too short for a header fails as plain TFRecords.
+    // The checksum first: a plain file whose first record is 0x8b1f + k * 65536 bytes long also
+    // starts with the gzip magic. An empty file holds no records, and a file too short for a
+    // header fails as plain `TFRecord`s with a clear message.
+    if head.len() < 12 || length_crc_matches(head) {
         Compression::None
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
     } else {
         Compression::Snappy
     }
@@ -182,6 +184,17 @@ impl<R: Read> SnappyBlocks<R> {
             return Err(truncated("snappy block"));
         }
         let size = snap::raw::decompress_len(&self.compressed).map_err(|e| invalid(&e))?;
+        // No snappy element expands more than 64 bytes from 3 (a 2-byte-offset copy), so a block
+        // claiming more is damaged; refusing it avoids allocating what a bad length claims.
+        if size > self.compressed.len().saturating_mul(22) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "bad snappy block: {} bytes cannot expand to {size}",
+                    self.compressed.len()
+                ),
+            ));
+        }
         self.block.resize(size, 0);
         self.decoder
             .decompress(&self.compressed, &mut self.block)
@@ -272,6 +285,23 @@ mod tests {
         assert_eq!(next_record(&mut input).unwrap(), Some(Vec::new()));
         assert_eq!(next_record(&mut input).unwrap(), None);
         assert_eq!(detect_bytes(&bytes), Compression::None);
+    }
+
+    #[test]
+    fn a_plain_record_whose_length_looks_like_gzip_is_plain() {
+        let bytes = record(&vec![0u8; 0x8b1f]);
+        assert!(bytes.starts_with(&[0x1f, 0x8b]));
+        assert_eq!(detect_bytes(&bytes[..12]), Compression::None);
+    }
+
+    #[test]
+    fn a_snappy_block_claiming_a_huge_size_is_refused() {
+        // A 6-byte block whose varint header claims 4 GiB.
+        let block = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
+        let mut bytes = (block.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&block);
+        let err = next_record(&mut SnappyBlocks::new(&bytes[..])).unwrap_err();
+        assert!(err.to_string().contains("cannot expand"), "{err}");
     }
 
     #[test]
