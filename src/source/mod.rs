@@ -7,4 +7,5 @@ pub mod cifar;
 pub mod export_folder;
 pub mod idx;
 pub mod rows;
+pub mod saved;
 pub mod tfrecord;

@@ -17,7 +17,7 @@
 //! Not wired into the loader, the command line or the GUI yet.
 
 mod example;
-mod framing;
+pub(crate) mod framing;
 mod shards;
 
 use std::fmt;

@@ -1,0 +1,352 @@
+//! The element structure of a saved dataset (`dataset_spec.pb`, a `StructuredValue`) flattened the
+//! way `tf.nest` flattens it: tuples and lists in order, dicts by sorted key, named tuples by field.
+//! Each leaf is a component with a path, a dtype and a shape whose dims may be unknown.
+
+use super::proto::{Kind, StructuredValue, TensorShapeProto};
+
+/// A numeric dtype batchscope can return as raw little-endian bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    /// numpy `bool` (one byte, 0 or 1).
+    Bool,
+    /// numpy `uint8`.
+    Uint8,
+    /// numpy `uint16`.
+    Uint16,
+    /// numpy `uint32`.
+    Uint32,
+    /// numpy `uint64`.
+    Uint64,
+    /// numpy `int8`.
+    Int8,
+    /// numpy `int16`.
+    Int16,
+    /// numpy `int32`.
+    Int32,
+    /// numpy `int64`.
+    Int64,
+    /// numpy `float16`.
+    Float16,
+    /// numpy `float32`.
+    Float32,
+    /// numpy `float64`.
+    Float64,
+}
+
+impl Dtype {
+    /// The dtype of TensorFlow's `DataType` number, or `None` for one batchscope cannot return
+    /// as a plain array (string, variant, complex, quantized, bfloat16, ...).
+    pub fn from_tf(number: i32) -> Option<Self> {
+        Some(match number {
+            1 => Self::Float32,
+            2 => Self::Float64,
+            3 => Self::Int32,
+            4 => Self::Uint8,
+            5 => Self::Int16,
+            6 => Self::Int8,
+            9 => Self::Int64,
+            10 => Self::Bool,
+            17 => Self::Uint16,
+            19 => Self::Float16,
+            22 => Self::Uint32,
+            23 => Self::Uint64,
+            _ => return None,
+        })
+    }
+
+    /// The numpy name (`uint8`, `float32`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bool => "bool",
+            Self::Uint8 => "uint8",
+            Self::Uint16 => "uint16",
+            Self::Uint32 => "uint32",
+            Self::Uint64 => "uint64",
+            Self::Int8 => "int8",
+            Self::Int16 => "int16",
+            Self::Int32 => "int32",
+            Self::Int64 => "int64",
+            Self::Float16 => "float16",
+            Self::Float32 => "float32",
+            Self::Float64 => "float64",
+        }
+    }
+
+    /// The numpy `descr` of the little-endian layout (`|u1`, `<f4`, ...).
+    pub fn descr(self) -> &'static str {
+        match self {
+            Self::Bool => "|b1",
+            Self::Uint8 => "|u1",
+            Self::Uint16 => "<u2",
+            Self::Uint32 => "<u4",
+            Self::Uint64 => "<u8",
+            Self::Int8 => "|i1",
+            Self::Int16 => "<i2",
+            Self::Int32 => "<i4",
+            Self::Int64 => "<i8",
+            Self::Float16 => "<f2",
+            Self::Float32 => "<f4",
+            Self::Float64 => "<f8",
+        }
+    }
+
+    /// Bytes per value.
+    pub fn size(self) -> usize {
+        match self {
+            Self::Bool | Self::Uint8 | Self::Int8 => 1,
+            Self::Uint16 | Self::Int16 | Self::Float16 => 2,
+            Self::Uint32 | Self::Int32 | Self::Float32 => 4,
+            Self::Uint64 | Self::Int64 | Self::Float64 => 8,
+        }
+    }
+}
+
+impl std::fmt::Display for Dtype {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One flat component of an element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Component {
+    /// Where it sits in the element: tuple indices and dict keys joined by `/` (`0`, `image`,
+    /// `1/label`); empty when the element is a single tensor.
+    pub path: String,
+    /// Its dtype.
+    pub dtype: Dtype,
+    /// Its static shape, outermost first; `None` is an unknown dim.
+    pub shape: Vec<Option<u64>>,
+}
+
+impl Component {
+    /// The path as shown to a user: the path, or `element` for a single-tensor element.
+    pub fn display_name(&self) -> &str {
+        if self.path.is_empty() {
+            "element"
+        } else {
+            &self.path
+        }
+    }
+}
+
+/// Why an element spec cannot be read as plain arrays.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    /// A component has a dtype batchscope does not return (string, variant, ...).
+    #[error("component {path:?} has dtype {dtype}, which batchscope cannot export as an array")]
+    UnsupportedDtype {
+        /// The component's path (`element` for a single tensor).
+        path: String,
+        /// The TensorFlow dtype name.
+        dtype: String,
+    },
+    /// A component is not a plain tensor (ragged, sparse, nested dataset, ...).
+    #[error("component {path:?} is a {kind}, which batchscope cannot export as an array")]
+    UnsupportedKind {
+        /// The component's path (`element` for a single tensor).
+        path: String,
+        /// What it is.
+        kind: String,
+    },
+    /// A shape of unknown rank.
+    #[error("component {path:?} has a shape of unknown rank")]
+    UnknownRank {
+        /// The component's path (`element` for a single tensor).
+        path: String,
+    },
+}
+
+/// Flattens an element spec into its components, in `tf.nest` order.
+pub fn components(spec: &StructuredValue) -> Result<Vec<Component>, SpecError> {
+    let mut out = Vec::new();
+    flatten(spec, "", &mut out)?;
+    Ok(out)
+}
+
+fn join(prefix: &str, part: &str) -> String {
+    if prefix.is_empty() {
+        part.to_owned()
+    } else {
+        format!("{prefix}/{part}")
+    }
+}
+
+fn shown(path: &str) -> String {
+    if path.is_empty() {
+        "element".to_owned()
+    } else {
+        path.to_owned()
+    }
+}
+
+fn flatten(value: &StructuredValue, path: &str, out: &mut Vec<Component>) -> Result<(), SpecError> {
+    match &value.kind {
+        Some(Kind::TensorSpecValue(spec)) => {
+            let dtype = Dtype::from_tf(spec.dtype).ok_or_else(|| SpecError::UnsupportedDtype {
+                path: shown(path),
+                dtype: tf_dtype_name(spec.dtype),
+            })?;
+            let shape = static_shape(spec.shape.as_ref())
+                .ok_or_else(|| SpecError::UnknownRank { path: shown(path) })?;
+            out.push(Component {
+                path: path.to_owned(),
+                dtype,
+                shape,
+            });
+        }
+        Some(Kind::ListValue(list) | Kind::TupleValue(list)) => {
+            for (i, item) in list.values.iter().enumerate() {
+                flatten(item, &join(path, &i.to_string()), out)?;
+            }
+        }
+        Some(Kind::DictValue(dict)) => {
+            // A BTreeMap iterates in sorted key order, as `tf.nest` flattens dicts.
+            for (key, item) in &dict.fields {
+                flatten(item, &join(path, key), out)?;
+            }
+        }
+        Some(Kind::NamedTupleValue(tuple)) => {
+            for pair in &tuple.values {
+                let item = pair.value.clone().unwrap_or_default();
+                flatten(&item, &join(path, &pair.key), out)?;
+            }
+        }
+        Some(Kind::TypeSpecValue(spec)) => {
+            let kind = match spec.type_spec_class {
+                1 => "sparse tensor".to_owned(),
+                3 => "ragged tensor".to_owned(),
+                4 => "tensor array".to_owned(),
+                5 => "nested dataset".to_owned(),
+                7 => "optional".to_owned(),
+                _ if !spec.type_spec_class_name.is_empty() => spec.type_spec_class_name.clone(),
+                n => format!("TypeSpec of class {n}"),
+            };
+            return Err(SpecError::UnsupportedKind {
+                path: shown(path),
+                kind,
+            });
+        }
+        other => {
+            let kind = match other {
+                None | Some(Kind::NoneValue(_)) => "None",
+                _ => "Python constant",
+            };
+            return Err(SpecError::UnsupportedKind {
+                path: shown(path),
+                kind: kind.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The dims of a spec shape (`None` = unknown), or `None` for an unknown rank.
+fn static_shape(shape: Option<&TensorShapeProto>) -> Option<Vec<Option<u64>>> {
+    let shape = shape?;
+    if shape.unknown_rank {
+        return None;
+    }
+    Some(
+        shape
+            .dim
+            .iter()
+            .map(|d| u64::try_from(d.size).ok())
+            .collect(),
+    )
+}
+
+/// TensorFlow's name of a `DataType` number, for messages.
+pub fn tf_dtype_name(number: i32) -> String {
+    if let Some(dtype) = Dtype::from_tf(number) {
+        return dtype.name().to_owned();
+    }
+    match number {
+        7 => "string".to_owned(),
+        8 => "complex64".to_owned(),
+        14 => "bfloat16".to_owned(),
+        18 => "complex128".to_owned(),
+        20 => "resource".to_owned(),
+        21 => "variant".to_owned(),
+        n => format!("DataType {n}"),
+    }
+}
+
+/// Whether each element of a dataset with these components is a batch (to concatenate) rather
+/// than a single sample (to stack). `batched` overrides the guess.
+///
+/// The guess: every component has rank 1 or more and either all leading dims are unknown (what
+/// `batch()` gives) or all equal one fixed size (what `batch(drop_remainder=True)` gives). The
+/// second rule cannot tell a batch of `n` from unbatched samples whose components all happen to
+/// have `n` rows (e.g. a single `(28, 28)` image per element): pass `batched` for those.
+pub fn is_batched(components: &[Component], batched: Option<bool>) -> bool {
+    if let Some(batched) = batched {
+        return batched;
+    }
+    // `None` for a scalar component, `Some(None)` for an unknown leading dim.
+    let leading: Vec<Option<Option<u64>>> = components
+        .iter()
+        .map(|c| c.shape.first().copied())
+        .collect();
+    let Some(&Some(first)) = leading.first() else {
+        return false;
+    };
+    leading.iter().all(|&dim| dim == Some(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn component(path: &str, shape: &[Option<u64>]) -> Component {
+        Component {
+            path: path.to_owned(),
+            dtype: Dtype::Uint8,
+            shape: shape.to_vec(),
+        }
+    }
+
+    #[test]
+    fn batched_guess() {
+        let unknown = [component("0", &[None, Some(4)]), component("1", &[None])];
+        assert!(is_batched(&unknown, None));
+        assert!(!is_batched(&unknown, Some(false)));
+        let dropped = [
+            component("0", &[Some(2), Some(4)]),
+            component("1", &[Some(2)]),
+        ];
+        assert!(is_batched(&dropped, None));
+        let scalar_label = [component("0", &[Some(4), Some(4)]), component("1", &[])];
+        assert!(!is_batched(&scalar_label, None));
+        assert!(is_batched(&scalar_label, Some(true)));
+        let mixed = [component("0", &[None]), component("1", &[Some(3)])];
+        assert!(!is_batched(&mixed, None));
+        // The ambiguous case the override exists for: one fixed-size sample per element.
+        assert!(is_batched(&[component("", &[Some(28), Some(28)])], None));
+        assert!(!is_batched(&[], None));
+    }
+
+    #[test]
+    fn names_an_unsupported_component() {
+        use super::super::proto::{ListValue, TensorSpecProto};
+        let leaf = |dtype| StructuredValue {
+            kind: Some(Kind::TensorSpecValue(TensorSpecProto {
+                name: String::new(),
+                shape: Some(TensorShapeProto::default()),
+                dtype,
+            })),
+        };
+        let spec = StructuredValue {
+            kind: Some(Kind::TupleValue(ListValue {
+                values: vec![leaf(4), leaf(7)],
+            })),
+        };
+        assert_eq!(
+            components(&spec),
+            Err(SpecError::UnsupportedDtype {
+                path: "1".into(),
+                dtype: "string".into()
+            })
+        );
+    }
+}
