@@ -172,16 +172,34 @@ fn a_non_empty_folder_asks_before_overwriting() {
     let data = dir.path().join("data");
     dataset(&data);
     let out = dir.path().join("out");
-    write(&out, "notes.txt", b"mine");
     let mut h = harness_with(&data, settings(&out));
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     h.get_by_label("Export").click();
-    h.run_steps(2);
-    h.get_by_label_contains("is not empty. Replace batchscope's files in it?");
-    assert!(matches!(h.state().export.state, ExportState::Idle));
-    h.get_by_label("Replace").click();
-    step_until(&mut h, "the export", finished);
+    step_until(&mut h, "the first export", finished);
     assert!(matches!(h.state().export.state, ExportState::Finished(_)));
+
+    // A second export into the same folder asks first, then replaces the earlier export.
+    h.get_by_label("Export").click();
+    h.run_steps(2);
+    h.get_by_label_contains("is not empty. Replace the export in it?");
+    h.get_by_label("Replace").click();
+    // The click starts the export in the next logic step; until then the first report is on screen.
+    step_until(&mut h, "the replacing export to start", |app| app.export.is_running());
+    step_until(&mut h, "the replacing export", |app| {
+        matches!(app.export.state, ExportState::Finished(_) | ExportState::Failed(_))
+    });
+    assert!(matches!(h.state().export.state, ExportState::Finished(_)));
+    assert_eq!(common::read_npy(&out.join("images.npy")).shape[0], 11);
+
+    // A folder that also holds a user's file is refused, and the file and the export stay as they were.
+    write(&out, "notes.txt", b"mine");
+    h.get_by_label("Export").click();
+    h.run_steps(2);
+    h.get_by_label("Replace").click();
+    step_until(&mut h, "the refusal", |app| {
+        matches!(app.export.state, ExportState::Failed(_))
+    });
+    h.get_by_label_contains("which batchscope did not write");
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
     assert_eq!(common::read_npy(&out.join("images.npy")).shape[0], 11);
 }

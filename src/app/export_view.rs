@@ -77,7 +77,7 @@ pub fn export_ui(
     if panel.confirm_overwrite {
         ui.colored_label(
             Color32::from_rgb(240, 200, 120),
-            format!("{out:?} is not empty. Replace batchscope's files in it? Your other files there are kept."),
+            format!("{out:?} is not empty. Replace the export in it?"),
         );
         ui.horizontal(|ui| {
             if ui.button("Replace").clicked() {

@@ -90,17 +90,25 @@ pub enum ExportError {
         "the output path is a symbolic link; give the folder it points to, or a new folder: {0:?}"
     )]
     OutIsLink(PathBuf),
-    /// The output folder holds a subfolder (an export replaces the folder's files, and cannot keep
-    /// a subfolder across the swap).
+    /// The output folder holds something batchscope did not write (a user's file, a subfolder, an older
+    /// version's `*.partial`): an export replaces the whole folder, so it is refused rather than risk it.
     #[error(
-        "the output folder holds a folder ({folder:?}); choose a new folder, or one with files only: {path:?}"
+        "the output folder holds {file:?}, which batchscope did not write; an export replaces the whole folder, so give it a folder of its own (new, empty, or holding only an earlier export): {path:?}"
     )]
-    OutHasFolder {
-        /// The subfolder.
-        folder: PathBuf,
+    OutHasOtherFiles {
+        /// The first such entry.
+        file: PathBuf,
         /// The output folder.
         path: PathBuf,
     },
+    /// The output path does not end in a folder name (`.`, `..`, `/`, `a/b/..`).
+    #[error("the output path must end in the output folder's name (not ., .. or /): {0:?}")]
+    OutNotNamed(PathBuf),
+    /// The output folder is a mount point: the staging folder beside it would be on another filesystem.
+    #[error(
+        "the output folder is a mount point (another filesystem than the folder holding it), so it cannot be replaced in one step; export into a folder inside it: {0:?}"
+    )]
+    OutIsMountPoint(PathBuf),
     /// The output folder is inside the dataset, where the next index would read it as data.
     #[error(
         "the output folder is inside the dataset folder {dataset:?}, where it would be read as a class next time; choose a folder outside it: {path:?}"
@@ -310,7 +318,7 @@ pub fn export(
     if job.plan.is_empty() {
         return Err(ExportError::Empty(job.index.root.clone()));
     }
-    let out = &options.out;
+    let out = &staging::normalise_out(&options.out)?;
     check_out_outside(out, &job.index.root)?;
     let staging = staging::Staging::begin(out, options.overwrite)?;
     let available = fs4::available_space(out).map_err(io_err("reading the free space of", out))?;

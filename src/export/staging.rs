@@ -10,10 +10,10 @@
 //!   (and on its staging folder) for its whole run, and the second is refused with a clear message;
 //! - the output folder is checked to still be the one that was locked before the swap, so a folder
 //!   deleted or replaced during the export fails the export instead of reporting success;
-//! - a user's own files in the output folder survive: just before the swap they are hard-linked into
-//!   the staging folder, and afterwards only batchscope's files and those links are removed from the old
-//!   folder (a subfolder in the output folder is refused before writing); a folder the run created is
-//!   removed when it fails.
+//! - the output folder holds only batchscope's files: anything else in it (a user's file, a subfolder, a
+//!   `*.partial` left by an older version) is refused before anything is written, so a swap can never
+//!   hide, revert or remove a user's file; a folder the run created is removed when it fails;
+//! - the new folder takes the old one's permission bits (and owner, where the process may set it).
 
 use std::fs::{self, File};
 use std::io;
@@ -29,8 +29,6 @@ const STAGING_TAG: &str = ".batchscope-";
 /// Numbers the staging folders of one process.
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Names an earlier version wrote while exporting (`images.npy.partial`): leftovers, never promoted.
-const LEGACY_PARTIAL_SUFFIX: &str = ".partial";
 
 /// An export's staging folder and its locks, from the checks before writing to the swap.
 pub(super) struct Staging {
@@ -50,9 +48,23 @@ pub(super) struct Staging {
 /// Whether `name` is a file an export writes into its output folder.
 pub(super) fn is_export_file(name: &str) -> bool {
     OUTPUT_FILES.contains(&name)
-        || name
-            .strip_suffix(LEGACY_PARTIAL_SUFFIX)
-            .is_some_and(|base| OUTPUT_FILES.contains(&base))
+}
+
+/// The output path as the export uses it: a trailing `/` or `/.` dropped, and refused when it does not
+/// end in a folder's name (`.`, `..`, `/`) or climbs out of a folder after entering it (`a/b/..`),
+/// where the folders created and the folder swapped would not be the ones the user named.
+pub(super) fn normalise_out(out: &Path) -> Result<PathBuf, ExportError> {
+    use std::path::Component;
+    let parts: Vec<Component<'_>> = out.components().collect();
+    let named = matches!(parts.last(), Some(Component::Normal(_)));
+    let climbs_back = parts
+        .iter()
+        .skip_while(|c| matches!(c, Component::CurDir | Component::ParentDir | Component::RootDir))
+        .any(|c| matches!(c, Component::ParentDir));
+    if !named || climbs_back {
+        return Err(ExportError::OutNotNamed(out.to_path_buf()));
+    }
+    Ok(parts.iter().collect())
 }
 
 impl Staging {
@@ -82,21 +94,26 @@ impl Staging {
         let prefix = format!(".{name}{STAGING_TAG}");
         remove_leftovers(&parent, &prefix);
 
-        let (mut had_export, mut non_empty) = (false, false);
+        let mut had_export = false;
         for entry in fs::read_dir(out).map_err(io_err("reading the output folder", out))? {
             let entry = entry.map_err(io_err("reading the output folder", out))?;
-            non_empty = true;
-            if is_export_file(&entry.file_name().to_string_lossy()) {
-                had_export = true;
-            } else if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                return Err(ExportError::OutHasFolder {
-                    folder: entry.path(),
+            if !is_export_file(&entry.file_name().to_string_lossy()) {
+                return Err(ExportError::OutHasOtherFiles {
+                    file: entry.path(),
                     path: out.to_path_buf(),
                 });
             }
+            had_export = true;
         }
-        if non_empty && !overwrite {
+        if had_export && !overwrite {
             return Err(ExportError::OutNotEmpty(out.to_path_buf()));
+        }
+        let (out_meta, parent_meta) = (
+            fs::metadata(out).map_err(io_err("reading the output folder", out))?,
+            fs::metadata(&parent).map_err(io_err("reading the folder holding", out))?,
+        );
+        if out_meta.dev() != parent_meta.dev() {
+            return Err(ExportError::OutIsMountPoint(out.to_path_buf()));
         }
 
         let dir = parent.join(format!(
@@ -141,13 +158,22 @@ impl Staging {
     pub(super) fn commit(mut self) -> Result<Vec<(PathBuf, u64)>, ExportError> {
         let out = self.out.clone();
         let dir = self.dir.clone();
+        // Last, once everything is written: the folder may be read-only.
+        if let Ok(out_meta) = self.out_lock.metadata() {
+            keep_looks(&dir, &out_meta);
+        }
         File::open(&dir)
             .and_then(|d| d.sync_all())
             .map_err(io_err("syncing the staging folder", &dir))?;
         self.check_out_is_ours()?;
-        self.link_other_files()?;
         test_point("before-swap");
         swap(&dir, &out).map_err(io_err("swapping the new export into place", &out))?;
+        // The folder swapped out must be the one this run locked: if another folder took its place
+        // between the check and the swap, swap back and fail rather than hide that folder.
+        if !self.is_locked_folder(&dir) {
+            swap(&dir, &out).map_err(io_err("swapping back a replaced output folder", &out))?;
+            return Err(ExportError::OutReplaced(out));
+        }
         self.committed = true;
         test_point("after-swap");
         let parent = parent_of(&out);
@@ -156,7 +182,7 @@ impl Staging {
             .map_err(io_err("syncing the folder holding", &out))?;
         // The old export is now at the staging path. A kill from here on leaves it as a leftover that
         // the next export removes.
-        remove_staged(&dir, &out);
+        remove_staged(&dir);
         let mut files = Vec::new();
         for name in OUTPUT_FILES {
             let path = out.join(name);
@@ -167,39 +193,20 @@ impl Staging {
         Ok(files)
     }
 
-    /// Hard-links the output folder's other files (the user's) into the staging folder, so they are
-    /// there after the swap.
-    fn link_other_files(&self) -> Result<(), ExportError> {
-        for entry in
-            fs::read_dir(&self.out).map_err(io_err("reading the output folder", &self.out))?
-        {
-            let entry = entry.map_err(io_err("reading the output folder", &self.out))?;
-            let name = entry.file_name();
-            if is_export_file(&name.to_string_lossy()) {
-                continue;
-            }
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                return Err(ExportError::OutHasFolder {
-                    folder: entry.path(),
-                    path: self.out.clone(),
-                });
-            }
-            let to = self.dir.join(&name);
-            fs::hard_link(entry.path(), &to)
-                .map_err(io_err("keeping a file of the output folder", &entry.path()))?;
-        }
-        Ok(())
-    }
-
     /// Fails if the folder at the output path is no longer the one this run locked.
     fn check_out_is_ours(&self) -> Result<(), ExportError> {
-        let locked = self
-            .out_lock
-            .metadata()
-            .map_err(io_err("reading the output folder", &self.out))?;
-        match fs::symlink_metadata(&self.out) {
-            Ok(now) if now.dev() == locked.dev() && now.ino() == locked.ino() => Ok(()),
-            _ => Err(ExportError::OutReplaced(self.out.clone())),
+        if self.is_locked_folder(&self.out) {
+            Ok(())
+        } else {
+            Err(ExportError::OutReplaced(self.out.clone()))
+        }
+    }
+
+    /// Whether `path` is the output folder this run locked (same device and inode).
+    fn is_locked_folder(&self, path: &Path) -> bool {
+        match (self.out_lock.metadata(), fs::symlink_metadata(path)) {
+            (Ok(locked), Ok(now)) => now.dev() == locked.dev() && now.ino() == locked.ino(),
+            _ => false,
         }
     }
 }
@@ -208,10 +215,18 @@ impl Drop for Staging {
     /// An export that did not commit removes its staging folder and the folders it created.
     fn drop(&mut self) {
         if !self.committed {
-            remove_staged(&self.dir, &self.out);
+            remove_staged(&self.dir);
             remove_created(&self.created);
         }
     }
+}
+
+/// Gives the staging folder the output folder's permission bits, and its owner where the process may
+/// (root exporting into a user's folder keeps it the user's). Best effort: the export is complete
+/// without it.
+fn keep_looks(dir: &Path, out_meta: &fs::Metadata) {
+    let _ = fs::set_permissions(dir, out_meta.permissions());
+    let _ = std::os::unix::fs::chown(dir, Some(out_meta.uid()), Some(out_meta.gid()));
 }
 
 /// The folder holding `out` (`.` for a bare name).
@@ -304,39 +319,22 @@ fn remove_leftovers(parent: &Path, prefix: &str) {
         if let Ok(file) = File::open(&path)
             && file.try_lock().is_ok()
         {
-            remove_staged(&path, &parent.join(prefix_target(prefix)));
+            remove_staged(&path);
         }
     }
 }
 
-/// The output folder's name in a staging prefix `.<name>.batchscope-`.
-fn prefix_target(prefix: &str) -> &str {
-    prefix
-        .strip_prefix('.')
-        .and_then(|p| p.strip_suffix(STAGING_TAG))
-        .unwrap_or(prefix)
-}
-
-/// Removes a staging folder (or an old export swapped out to its name): batchscope's files, and links
-/// to files that are also in `out` (the user's files, kept there). Anything else is left, and with it
-/// the folder: nothing a user might need is deleted.
-fn remove_staged(dir: &Path, out: &Path) {
+/// Removes a staging folder (or an old export swapped out to its name): batchscope's files only. Anything
+/// else is left, and with it the folder: nothing a user might need is deleted.
+fn remove_staged(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let path = entry.path();
-        let ours = is_export_file(&name.to_string_lossy());
-        let linked = || match (
-            fs::symlink_metadata(&path),
-            fs::symlink_metadata(out.join(&name)),
-        ) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        };
-        if ours || linked() {
-            let _ = fs::remove_file(&path);
+        if is_export_file(&entry.file_name().to_string_lossy())
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = fs::remove_file(entry.path());
         }
     }
     let _ = fs::remove_dir(dir);
