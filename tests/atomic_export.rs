@@ -204,7 +204,15 @@ fn a_stray_partial_file_from_a_killed_run_is_never_promoted() {
     let out = dir.path().join("out");
     write(&out, "labels.npy.partial", b"\x93NUMPY from a killed run");
     let before = contents(&out);
-    let args = ["export", s(&old), "--out", s(&out), "--overwrite", "--labels", "none"];
+    let args = [
+        "export",
+        s(&old),
+        "--out",
+        s(&out),
+        "--overwrite",
+        "--labels",
+        "none",
+    ];
     let res = batchscope(&args);
     let err = stderr_of(&res);
     assert_eq!(res.status.code(), Some(1), "{err}");

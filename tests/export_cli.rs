@@ -263,16 +263,21 @@ fn non_empty_output_is_refused_without_overwrite() {
     let data = dir.path().join("data");
     two_class_dataset(&data);
     let out = dir.path().join("out");
-    write(&out, "keep.txt", b"mine");
+    batchscope_ok(&["export", s(&data), "--out", s(&out)]);
     let res = batchscope(&["export", s(&data), "--out", s(&out)]);
     assert_eq!(res.status.code(), Some(1));
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(err.contains("not empty") && err.contains(s(&out)), "{err}");
-    assert!(!out.join("images.npy").exists());
 
     batchscope_ok(&["export", s(&data), "--out", s(&out), "--overwrite"]);
     assert_eq!(read_npy(&out.join("images.npy")).shape[0], 5);
+
+    // A user's file makes the folder not batchscope's own: refused even with --overwrite, kept as is.
+    write(&out, "keep.txt", b"mine");
+    let res = batchscope(&["export", s(&data), "--out", s(&out), "--overwrite"]);
+    assert_eq!(res.status.code(), Some(1));
     assert_eq!(std::fs::read(out.join("keep.txt")).unwrap(), b"mine");
+    std::fs::remove_file(out.join("keep.txt")).unwrap();
 
     // Overwriting with labels off removes the stale labels.npy that would no longer match.
     batchscope_ok(&[

@@ -184,9 +184,14 @@ fn a_non_empty_folder_asks_before_overwriting() {
     h.get_by_label_contains("is not empty. Replace the export in it?");
     h.get_by_label("Replace").click();
     // The click starts the export in the next logic step; until then the first report is on screen.
-    step_until(&mut h, "the replacing export to start", |app| app.export.is_running());
+    step_until(&mut h, "the replacing export to start", |app| {
+        app.export.is_running()
+    });
     step_until(&mut h, "the replacing export", |app| {
-        matches!(app.export.state, ExportState::Finished(_) | ExportState::Failed(_))
+        matches!(
+            app.export.state,
+            ExportState::Finished(_) | ExportState::Failed(_)
+        )
     });
     assert!(matches!(h.state().export.state, ExportState::Finished(_)));
     assert_eq!(common::read_npy(&out.join("images.npy")).shape[0], 11);

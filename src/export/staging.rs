@@ -29,7 +29,6 @@ const STAGING_TAG: &str = ".batchscope-";
 /// Numbers the staging folders of one process.
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-
 /// An export's staging folder and its locks, from the checks before writing to the swap.
 pub(super) struct Staging {
     out: PathBuf,
@@ -59,7 +58,12 @@ pub(super) fn normalise_out(out: &Path) -> Result<PathBuf, ExportError> {
     let named = matches!(parts.last(), Some(Component::Normal(_)));
     let climbs_back = parts
         .iter()
-        .skip_while(|c| matches!(c, Component::CurDir | Component::ParentDir | Component::RootDir))
+        .skip_while(|c| {
+            matches!(
+                c,
+                Component::CurDir | Component::ParentDir | Component::RootDir
+            )
+        })
         .any(|c| matches!(c, Component::ParentDir));
     if !named || climbs_back {
         return Err(ExportError::OutNotNamed(out.to_path_buf()));
