@@ -198,7 +198,9 @@ fn wait_if_held(path: &Path) {
     }
     let _ = File::create(with_suffix(path, ".held"));
     let release = with_suffix(path, ".release");
-    while !release.exists() && !RELEASE_ALL.load(Ordering::Relaxed) {
+    // A test that ends removes its temp folder, release file included, perhaps before this loop saw
+    // it: a held file that is gone ends the hold too, or a rayon worker would wait forever.
+    while !release.exists() && path.exists() && !RELEASE_ALL.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
