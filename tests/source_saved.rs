@@ -91,16 +91,21 @@ fn saved_datasets_read_as_numpy_sees_them() {
             }
         }
     }
-    for (name, files) in [("checkpointed", 5), ("sharded", 3)] {
+    // How many snapshot files a checkpointed save writes depends on TensorFlow's timing (4 or 5 were
+    // seen, 5 on an idle machine): at least two show that a shard of several files is read whole.
+    for (name, at_least, at_most) in [("checkpointed", 2, 5), ("sharded", 3, 3)] {
         checked += 1;
         let case = root.join(name);
         if let Err(e) = check_case(&case, name, Compression::None, false, &["0", "1"]) {
             failures.push(format!("{name}: {e}"));
         }
         let found = SavedDataset::open(&case.join("saved")).map(|d| d.files().len());
-        if found.as_ref().ok() != Some(&files) {
+        if !found
+            .as_ref()
+            .is_ok_and(|&n| (at_least..=at_most).contains(&n))
+        {
             failures.push(format!(
-                "{name}: {found:?} snapshot files, expected {files}"
+                "{name}: {found:?} snapshot files, expected {at_least} to {at_most}"
             ));
         }
     }
