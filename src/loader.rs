@@ -362,11 +362,7 @@ pub struct Chunking {
 impl Chunking {
     /// The chunking of `job` for a queue of `queue_bytes`.
     pub fn of(job: &LoadJob, queue_bytes: usize) -> Self {
-        let element_bytes = match job.element.dtype {
-            Dtype::Uint8 => 1,
-            Dtype::Float32 => 4,
-        };
-        let row_bytes = (job.shape.len() * element_bytes).max(1);
+        let row_bytes = (job.shape.len() * job.element.dtype.size()).max(1);
         // Small images: four batches per pass (progress and cancel stay fine-grained, and the cores
         // wait for the slowest image once per four batches); large ones: as many rows as fit the bytes.
         let rows = (CHUNK_BYTES / row_bytes)

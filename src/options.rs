@@ -139,6 +139,16 @@ pub enum Dtype {
     Float32,
 }
 
+impl Dtype {
+    /// Bytes of one element.
+    pub fn size(self) -> usize {
+        match self {
+            Self::Uint8 => 1,
+            Self::Float32 => 4,
+        }
+    }
+}
+
 /// Value range of float32 images.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Scale {

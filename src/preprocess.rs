@@ -89,10 +89,7 @@ pub fn check_output_size(
     dtype: Dtype,
     limit: u64,
 ) -> Result<(), OutputTooLarge> {
-    let elem = match dtype {
-        Dtype::Uint8 => 1u64,
-        Dtype::Float32 => 4u64,
-    };
+    let elem = dtype.size() as u64;
     let Some(image_bytes) = u64::from(height)
         .checked_mul(u64::from(width))
         .and_then(|n| n.checked_mul(channels as u64))

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use crate::npy::{self, NpyHeader};
 use crate::source::export_folder;
-use crate::source::rows::{ArrayError, RowReader, buffered, data_bytes, open_file};
+use crate::source::rows::{
+    ArrayError, RowReader, buffered, check_stored_len, data_bytes, open_file,
+};
 
 /// Image array names tried in order, each with the label array it pairs with.
 const NAME_PAIRS: [(&str, &str); 4] = [
@@ -122,17 +124,7 @@ fn check_size(path: &Path, header: &NpyHeader, stored_len: u64) -> Result<(), Ar
         npy::shape_repr(&header.shape),
         npy::dtype_name(header.dtype)
     );
-    match stored_len.cmp(&expected) {
-        std::cmp::Ordering::Equal => Ok(()),
-        std::cmp::Ordering::Less => Err(ArrayError::Truncated {
-            path: path.to_path_buf(),
-            detail,
-        }),
-        std::cmp::Ordering::Greater => Err(ArrayError::SizeMismatch {
-            path: path.to_path_buf(),
-            detail,
-        }),
-    }
+    check_stored_len(path, expected, stored_len, detail)
 }
 
 /// Opens every `.npy` member of an `.npz` archive, named without `.npy`, in archive order.

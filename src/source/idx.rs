@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use crate::npy::{ByteOrder, NpyDtype};
 use crate::source::arrays::ArraySet;
-use crate::source::rows::{ArrayError, RowReader, buffered, data_bytes, open_file};
+use crate::source::rows::{
+    ArrayError, RowReader, buffered, check_stored_len, data_bytes, open_file,
+};
 
 /// The element type an IDX type byte stands for.
 fn idx_dtype(code: u8) -> Option<NpyDtype> {
@@ -139,17 +141,7 @@ fn check_size(
         .and_then(|d| d.checked_add(header_len))
         .unwrap_or(u64::MAX);
     let detail = format!("the header describes {expected} bytes, the data has {len}");
-    match len.cmp(&expected) {
-        std::cmp::Ordering::Equal => Ok(()),
-        std::cmp::Ordering::Less => Err(ArrayError::Truncated {
-            path: path.to_path_buf(),
-            detail,
-        }),
-        std::cmp::Ordering::Greater => Err(ArrayError::SizeMismatch {
-            path: path.to_path_buf(),
-            detail,
-        }),
-    }
+    check_stored_len(path, expected, len, detail)
 }
 
 /// The labels file that the MNIST naming convention pairs with an images file, if it exists:

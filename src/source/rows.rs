@@ -152,6 +152,27 @@ impl std::fmt::Debug for RowReader {
     }
 }
 
+/// Compares the bytes stored after a header with the `expected` bytes it describes: fewer is a
+/// truncation, more a size mismatch; `detail` says both for the user.
+pub(crate) fn check_stored_len(
+    path: &Path,
+    expected: u64,
+    stored: u64,
+    detail: String,
+) -> Result<(), ArrayError> {
+    match stored.cmp(&expected) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Less => Err(ArrayError::Truncated {
+            path: path.to_path_buf(),
+            detail,
+        }),
+        std::cmp::Ordering::Greater => Err(ArrayError::SizeMismatch {
+            path: path.to_path_buf(),
+            detail,
+        }),
+    }
+}
+
 impl RowReader {
     /// An uncompressed array whose elements start at `data_offset` in the file at `path`.
     pub(crate) fn seekable(
