@@ -12,11 +12,14 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs;
+use std::ops::Range;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::npy::NpyDtype;
 use crate::options::{IndexOptions, LabelSource};
 
 /// The extensions Keras takes (`ALLOWLIST_FORMATS`), lower case, without the dot.
@@ -42,7 +45,7 @@ pub struct IndexWarning {
     pub reason: String,
 }
 
-/// The result of indexing: every sample in Keras's order, and the class names.
+/// The result of indexing: every sample in the source's order (a folder's in Keras's), and the class names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DatasetIndex {
     /// The dataset folder.
@@ -56,6 +59,103 @@ pub struct DatasetIndex {
     pub warnings: Vec<IndexWarning>,
     /// Whether labels were inferred (samples carry a label) or are off.
     pub labeled: bool,
+    /// Where the samples are stored, which decides how the loader reads them.
+    pub store: Store,
+    /// The stored label value of each class (TFRecord labels keep their int64 values: class `i` is
+    /// the `i`-th smallest value seen); `None` when a class's label is its index.
+    pub label_values: Option<Vec<i64>>,
+}
+
+/// Where a dataset's samples are stored: the one thing that differs between sources once indexed.
+#[derive(Clone, Default)]
+pub enum Store {
+    /// Image files under the root, at [`Sample::rel_path`] (an image folder).
+    #[default]
+    Files,
+    /// Encoded images inside records (TFRecord files): decoded and preprocessed like files.
+    Encoded(Arc<dyn EncodedImages>),
+    /// Stored arrays (a saved tf.data dataset, `.npy`/`.npz`, IDX, CIFAR, a batchscope export): rows
+    /// are copied out with their stored dtypes and shapes, never decoded or resized.
+    Rows(Arc<dyn StoredRows>),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Files => f.write_str("Files"),
+            Self::Encoded(e) => write!(f, "Encoded({})", e.describe()),
+            Self::Rows(r) => write!(f, "Rows({})", r.describe()),
+        }
+    }
+}
+
+impl PartialEq for Store {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Files, Self::Files) => true,
+            (Self::Encoded(a), Self::Encoded(b)) => Arc::ptr_eq(a, b),
+            (Self::Rows(a), Self::Rows(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Store {}
+
+impl Store {
+    /// The sizes of the source's stored batches, if it has its own (see [`StoredRows::batch_rows`]).
+    pub fn batch_rows(&self) -> Option<&[usize]> {
+        match self {
+            Self::Rows(rows) => rows.batch_rows(),
+            Self::Files | Self::Encoded(_) => None,
+        }
+    }
+}
+
+/// A source of encoded images (PNG, JPEG, ... bytes) addressed by sample index.
+pub trait EncodedImages: Send + Sync {
+    /// The encoded bytes of each of `samples` (at most `max_bytes` each), or why they cannot be read,
+    /// in the order given. Increasing samples are cheapest (one pass through a compressed file).
+    fn read(&self, samples: &[usize], max_bytes: u64) -> Vec<Result<Vec<u8>, String>>;
+    /// The image's format and `(width, height)`, read when the source was indexed.
+    fn header(&self, sample: usize) -> Result<(image::ImageFormat, u32, u32), String>;
+    /// What the source is, for messages (`3 TFRecord files, GZIP`).
+    fn describe(&self) -> String;
+}
+
+/// One array of a stored source: what `<name>.npy` of an export holds, one row per sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// Output name without `.npy` (`images`, `labels`, a dict key, `component_2`).
+    pub name: String,
+    /// The stored dtype, kept in the export.
+    pub dtype: NpyDtype,
+    /// The shape of one row (the array's shape without its first axis).
+    pub row_shape: Vec<usize>,
+}
+
+impl Column {
+    /// Bytes of one row.
+    pub fn row_bytes(&self) -> usize {
+        self.row_shape.iter().product::<usize>() * self.dtype.size()
+    }
+}
+
+/// A source of stored rows: the same rows of every [`Column`] describe one sample.
+pub trait StoredRows: Send + Sync {
+    /// The arrays, in output order.
+    fn columns(&self) -> &[Column];
+    /// The column the viewer draws as images, if one has an image's shape.
+    fn image_column(&self) -> Option<usize>;
+    /// The column holding labels, if any.
+    fn label_column(&self) -> Option<usize>;
+    /// The sizes of the stored batches, when the source was saved as batches (the viewer shows those).
+    fn batch_rows(&self) -> Option<&[usize]>;
+    /// Appends rows `rows` of every column to `out` (one buffer per column, little-endian bytes);
+    /// `Err` says which file and why. Rows read in increasing order are cheapest.
+    fn read_rows(&self, rows: Range<usize>, out: &mut [Vec<u8>]) -> Result<(), String>;
+    /// What the source is, for messages (`saved tf.data dataset, 2 files, SNAPPY`).
+    fn describe(&self) -> String;
 }
 
 impl DatasetIndex {

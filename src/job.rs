@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::index::DatasetIndex;
+use crate::index::{DatasetIndex, Store};
 use crate::loader::LoadJob;
 use crate::options::LoadOptions;
 use crate::plan::{self, PlanError};
@@ -48,6 +48,32 @@ pub fn prepare(
     cancel: &AtomicBool,
 ) -> Result<LoadJob, JobError> {
     let plan = plan::plan(&index, &options.plan)?;
+    if let Store::Rows(rows) = &index.store {
+        // Stored rows keep their shape: the shape here is only how the viewer draws the image column.
+        let shape = rows
+            .image_column()
+            .and_then(|c| rows.columns().get(c))
+            .map_or(Shape::default(), |c| match c.row_shape[..] {
+                [height, width] => Shape {
+                    height,
+                    width,
+                    channels: 1,
+                },
+                [height, width, channels] => Shape {
+                    height,
+                    width,
+                    channels,
+                },
+                _ => Shape::default(),
+            });
+        return Ok(LoadJob {
+            index,
+            plan: Arc::new(plan),
+            preprocess: options.preprocess,
+            shape,
+            element,
+        });
+    }
     let channels = options.preprocess.color_mode.channels();
     let (height, width) = if let Some((h, w)) = options.preprocess.image_size {
         (h as usize, w as usize)

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 pub use crate::background::Notify;
 use crate::background::{Job, Outbox, Received};
 use crate::decode::{self, DecodedInto};
-use crate::index::DatasetIndex;
+use crate::index::{Column, DatasetIndex, Store, StoredRows};
 use crate::options::{Dtype, PreprocessOptions};
 use crate::plan::BatchPlan;
 use crate::preprocess::{self, Element, Shape, Slot};
@@ -38,6 +38,16 @@ pub struct LoadJob {
     pub shape: Shape,
     /// uint8 or float32 elements.
     pub element: Element,
+}
+
+impl LoadJob {
+    /// Bytes one sample takes in a batch (every column's row for stored rows).
+    pub fn row_bytes(&self) -> usize {
+        match &self.index.store {
+            Store::Rows(rows) => rows.columns().iter().map(Column::row_bytes).sum(),
+            Store::Files | Store::Encoded(_) => self.shape.len() * self.element.dtype.size(),
+        }
+    }
 }
 
 /// A sample that could not be loaded, and why.
@@ -58,8 +68,8 @@ pub struct Original {
     pub width: u32,
     /// Height before resizing.
     pub height: u32,
-    /// The format its content was decoded as.
-    pub format: ImageFormat,
+    /// The format its content was decoded as (`None` for stored rows, which are not decoded).
+    pub format: Option<ImageFormat>,
 }
 
 /// The elements of a batch, `(n, height, width, channels)` row-major.
@@ -69,6 +79,9 @@ pub enum Pixels {
     U8(Vec<u8>),
     /// float32 elements.
     F32(Vec<f32>),
+    /// Stored rows ([`Store::Rows`]): one buffer per column of the source, little-endian bytes in its
+    /// stored dtype; row `i` of each is sample `i` of the batch.
+    Columns(Vec<Vec<u8>>),
 }
 
 /// One batch of the plan, as loaded.
@@ -93,7 +106,7 @@ impl Batch {
     pub fn images_nhwc_u8(&self) -> Option<Result<ArrayView4<'_, u8>, ShapeError>> {
         match &self.pixels {
             Pixels::U8(v) => Some(ArrayView4::from_shape(self.dims(), v)),
-            Pixels::F32(_) => None,
+            Pixels::F32(_) | Pixels::Columns(_) => None,
         }
     }
 
@@ -101,7 +114,7 @@ impl Batch {
     pub fn images_nhwc_f32(&self) -> Option<Result<ArrayView4<'_, f32>, ShapeError>> {
         match &self.pixels {
             Pixels::F32(v) => Some(ArrayView4::from_shape(self.dims(), v)),
-            Pixels::U8(_) => None,
+            Pixels::U8(_) | Pixels::Columns(_) => None,
         }
     }
 
@@ -164,6 +177,18 @@ fn load_rows_into(
     cancel: Stop<'_>,
     spare: Option<Pixels>,
 ) -> Batch {
+    if let Store::Rows(rows) = &job.index.store {
+        return load_stored(job, rows.as_ref(), number, ids, cancel);
+    }
+    // Records are read in one ordered pass (a compressed file cannot be sought in), then decoded in
+    // parallel; files are read by the decoding threads themselves.
+    let encoded = match &job.index.store {
+        Store::Encoded(images) if !cancel.is_set() => {
+            Some(images.read(ids, job.preprocess.max_file_bytes))
+        }
+        _ => None,
+    };
+    let encoded = encoded.as_deref();
     let (pixels, results) = match (job.element.dtype, spare) {
         (Dtype::Uint8, spare) => {
             let buf = if let Some(Pixels::U8(buf)) = spare {
@@ -171,7 +196,7 @@ fn load_rows_into(
             } else {
                 Vec::new()
             };
-            let (buf, results) = fill(job, ids, cancel, buf, 0u8, |sample, out| {
+            let (buf, results) = fill(job, ids, encoded, cancel, buf, 0u8, |sample, out| {
                 load_u8(job, sample, out, cancel)
             });
             (Pixels::U8(buf), results)
@@ -183,7 +208,7 @@ fn load_rows_into(
             } else {
                 Vec::new()
             };
-            let (buf, results) = fill(job, ids, cancel, buf, 0f32, |sample, out| {
+            let (buf, results) = fill(job, ids, encoded, cancel, buf, 0f32, |sample, out| {
                 load_any(job, sample, Slot::F32(out, scale), cancel)
             });
             (Pixels::F32(buf), results)
@@ -217,8 +242,73 @@ fn load_rows_into(
         match &mut batch.pixels {
             Pixels::U8(v) => compact(v, &kept, len),
             Pixels::F32(v) => compact(v, &kept, len),
+            Pixels::Columns(_) => {}
         }
     }
+    batch
+}
+
+/// Copies the stored rows `ids` of every column into one batch. Runs of consecutive rows are read
+/// together; a run that cannot be read fails each of its samples with the reason.
+fn load_stored(
+    job: &LoadJob,
+    rows: &dyn StoredRows,
+    number: usize,
+    ids: &[usize],
+    cancel: Stop<'_>,
+) -> Batch {
+    let columns = rows.columns();
+    let mut out: Vec<Vec<u8>> = columns
+        .iter()
+        .map(|c| Vec::with_capacity(c.row_bytes() * ids.len()))
+        .collect();
+    let mut batch = Batch {
+        number,
+        samples: Vec::with_capacity(ids.len()),
+        originals: Vec::with_capacity(ids.len()),
+        shape: job.shape,
+        pixels: Pixels::Columns(Vec::new()),
+        failures: Vec::new(),
+    };
+    let original = Original {
+        width: job.shape.width as u32,
+        height: job.shape.height as u32,
+        format: None,
+    };
+    let mut start = 0;
+    while start < ids.len() {
+        let mut end = start + 1;
+        while end < ids.len() && ids[end] == ids[end - 1] + 1 {
+            end += 1;
+        }
+        let run = &ids[start..end];
+        let lens: Vec<usize> = out.iter().map(Vec::len).collect();
+        let read = if cancel.is_set() {
+            Err("cancelled".to_owned())
+        } else {
+            rows.read_rows(run[0]..run[run.len() - 1] + 1, &mut out)
+        };
+        match read {
+            Ok(()) => {
+                batch.samples.extend_from_slice(run);
+                batch.originals.extend(run.iter().map(|_| original));
+            }
+            Err(reason) => {
+                for (buf, len) in out.iter_mut().zip(lens) {
+                    buf.truncate(len);
+                }
+                batch
+                    .failures
+                    .extend(run.iter().map(|&sample| SampleFailure {
+                        sample,
+                        rel_path: job.index.samples[sample].rel_path.clone(),
+                        reason: reason.clone(),
+                    }));
+            }
+        }
+        start = end;
+    }
+    batch.pixels = Pixels::Columns(out);
     batch
 }
 
@@ -226,10 +316,11 @@ fn load_rows_into(
 fn fill<T: Copy + Send + Sync>(
     job: &LoadJob,
     ids: &[usize],
+    encoded: Option<&[Result<Vec<u8>, String>]>,
     cancel: Stop<'_>,
     mut buf: Vec<T>,
     zero: T,
-    load_one: impl Fn(usize, &mut [T]) -> Result<Original, String> + Sync,
+    load_one: impl Fn(Input<'_>, &mut [T]) -> Result<Original, String> + Sync,
 ) -> (Vec<T>, Vec<Result<Original, String>>) {
     let len = job.shape.len();
     if len == 0 {
@@ -237,7 +328,8 @@ fn fill<T: Copy + Send + Sync>(
         // fails, each with the reason its own decode gives.
         let results = ids
             .par_iter()
-            .map(|&sample| Err(unknown_size_reason(job, sample)))
+            .enumerate()
+            .map(|(row, &sample)| Err(unknown_size_reason(job, input(sample, encoded, row))))
             .collect();
         return (Vec::new(), results);
     }
@@ -249,21 +341,51 @@ fn fill<T: Copy + Send + Sync>(
     }
     let results = buf
         .par_chunks_mut(len.max(1))
-        .zip(ids.par_iter())
-        .map(|(out, &sample)| {
+        .zip(ids.par_iter().enumerate())
+        .map(|(out, (row, &sample))| {
             if cancel.is_set() {
                 return Err("cancelled".to_owned());
             }
-            load_one(sample, out)
+            load_one(input(sample, encoded, row), out)
         })
         .collect();
     (buf, results)
 }
 
+/// Where one sample's encoded image comes from: its file, or bytes already read from a record.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    /// Sample `i`'s file, read by the decoding thread.
+    File(usize),
+    /// Sample's record bytes, or why they could not be read.
+    Bytes(&'a Result<Vec<u8>, String>),
+}
+
+fn input<'a>(
+    sample: usize,
+    encoded: Option<&'a [Result<Vec<u8>, String>]>,
+    row: usize,
+) -> Input<'a> {
+    match encoded.and_then(|e| e.get(row)) {
+        Some(bytes) => Input::Bytes(bytes),
+        None => Input::File(sample),
+    }
+}
+
 /// Why `sample` cannot be loaded when the dataset's image size is unknown (no header was readable).
-fn unknown_size_reason(job: &LoadJob, sample: usize) -> String {
-    match decode::decode_file(&job.index.path(sample), job.preprocess.color_mode) {
-        Err(err) => err.to_string(),
+fn unknown_size_reason(job: &LoadJob, input: Input<'_>) -> String {
+    let decoded = match input {
+        Input::File(sample) => {
+            decode::decode_file(&job.index.path(sample), job.preprocess.color_mode)
+                .map_err(|e| e.to_string())
+        }
+        Input::Bytes(Err(reason)) => Err(reason.clone()),
+        Input::Bytes(Ok(bytes)) => {
+            decode::decode_bytes(bytes, job.preprocess.color_mode).map_err(|e| e.to_string())
+        }
+    };
+    match decoded {
+        Err(reason) => reason,
         Ok(_) => "no image size is set and no planned file has a readable size header".to_owned(),
     }
 }
@@ -271,25 +393,30 @@ fn unknown_size_reason(job: &LoadJob, sample: usize) -> String {
 /// Loads one sample into a byte slot; a JPEG already of the batch's size is decoded straight into it.
 fn load_u8(
     job: &LoadJob,
-    sample: usize,
+    input: Input<'_>,
     out: &mut [u8],
     cancel: Stop<'_>,
 ) -> Result<Original, String> {
     let want = (job.shape.width as u32, job.shape.height as u32);
-    match decode::decode_file_into(
-        &job.index.path(sample),
-        job.preprocess.color_mode,
-        job.preprocess.max_file_bytes,
-        want,
-        out,
-    )
-    .map_err(|e| e.to_string())?
-    {
+    let mode = job.preprocess.color_mode;
+    let decoded = match input {
+        Input::File(sample) => decode::decode_file_into(
+            &job.index.path(sample),
+            mode,
+            job.preprocess.max_file_bytes,
+            want,
+            out,
+        ),
+        Input::Bytes(bytes) => {
+            decode::decode_bytes_into(bytes.as_ref().map_err(Clone::clone)?, mode, want, out)
+        }
+    };
+    match decoded.map_err(|e| e.to_string())? {
         // Same size in and out: every geometry option is the identity, so the pixels are final.
         DecodedInto::Written(width, height) => Ok(Original {
             width,
             height,
-            format: ImageFormat::Jpeg,
+            format: Some(ImageFormat::Jpeg),
         }),
         DecodedInto::Decoded(decoded) => finish(job, &decoded, Slot::U8(out), cancel),
     }
@@ -298,13 +425,16 @@ fn load_u8(
 /// Loads one sample into `slot` through the general path: decode, then preprocess.
 fn load_any(
     job: &LoadJob,
-    sample: usize,
+    input: Input<'_>,
     slot: Slot<'_>,
     cancel: Stop<'_>,
 ) -> Result<Original, String> {
     let (mode, max_bytes) = (job.preprocess.color_mode, job.preprocess.max_file_bytes);
-    let decoded = decode::decode_file_capped(&job.index.path(sample), mode, max_bytes)
-        .map_err(|e| e.to_string())?;
+    let decoded = match input {
+        Input::File(sample) => decode::decode_file_capped(&job.index.path(sample), mode, max_bytes),
+        Input::Bytes(bytes) => decode::decode_bytes(bytes.as_ref().map_err(Clone::clone)?, mode),
+    }
+    .map_err(|e| e.to_string())?;
     finish(job, &decoded, slot, cancel)
 }
 
@@ -322,7 +452,7 @@ fn finish(
     Ok(Original {
         width: decoded.width,
         height: decoded.height,
-        format: decoded.format,
+        format: Some(decoded.format),
     })
 }
 
@@ -362,7 +492,7 @@ pub struct Chunking {
 impl Chunking {
     /// The chunking of `job` for a queue of `queue_bytes`.
     pub fn of(job: &LoadJob, queue_bytes: usize) -> Self {
-        let row_bytes = (job.shape.len() * job.element.dtype.size()).max(1);
+        let row_bytes = job.row_bytes().max(1);
         // Small images: four batches per pass (progress and cancel stay fine-grained, and the cores
         // wait for the slowest image once per four batches); large ones: as many rows as fit the bytes.
         let rows = (CHUNK_BYTES / row_bytes)

@@ -171,6 +171,36 @@ pub struct IndexOptions {
     pub follow_links: bool,
     /// Also take `.webp`, `.tif` and `.tiff` files (Keras does not).
     pub extra_formats: bool,
+    /// What kind of dataset the path is; `None` detects it from the content.
+    pub source: Option<SourceKind>,
+    /// Whether a saved tf.data dataset's elements are batches; `None` decides from its spec.
+    pub batched: Option<bool>,
+    /// The TFRecord feature or `.npz` array holding the images; `None` picks it by name and shape.
+    pub image_key: Option<String>,
+    /// The TFRecord feature or `.npz` array holding the labels; `None` picks it by name and shape.
+    pub label_key: Option<String>,
+    /// The labels file of an MNIST IDX images file, when its name does not say.
+    pub labels_file: Option<std::path::PathBuf>,
+}
+
+/// The kinds of dataset batchscope opens (`--source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// A folder of images, one subfolder per class.
+    Folder,
+    /// A folder written by `tf.data.Dataset.save()`.
+    Saved,
+    /// TFRecord files of `tf.train.Example` (one file, a folder of shards, or a pattern).
+    Tfrecord,
+    /// A `.npy` file (the images), or a batchscope export folder.
+    Npy,
+    /// An `.npz` archive.
+    Npz,
+    /// MNIST IDX files (raw or `.gz`).
+    Idx,
+    /// CIFAR-10/100 binary batches.
+    Cifar,
 }
 
 /// Everything that decides the order of samples and the batch boundaries.
@@ -259,6 +289,7 @@ macro_rules! display_as_value_name {
 }
 
 display_as_value_name!(
+    SourceKind,
     LabelSource,
     LabelMode,
     ColorMode,

@@ -16,6 +16,9 @@ pub struct BatchPlan {
     pub batch_size: usize,
     /// The seed the order was shuffled with, if it was.
     pub seed: Option<u32>,
+    /// Where each batch ends (positions into `order`), when the source's own batches are shown
+    /// instead of `batch_size` ones (a saved dataset of batches, in its stored order).
+    pub ends: Option<Vec<usize>>,
 }
 
 /// Options that cannot work together, or values out of range.
@@ -40,11 +43,23 @@ pub enum PlanError {
 impl BatchPlan {
     /// Number of batches.
     pub fn batch_count(&self) -> usize {
-        self.order.len().div_ceil(self.batch_size)
+        match &self.ends {
+            Some(ends) => ends.len(),
+            None => self.order.len().div_ceil(self.batch_size),
+        }
     }
 
     /// Positions (into [`BatchPlan::order`]) of batch `k`.
     pub fn batch_range(&self, k: usize) -> Range<usize> {
+        if let Some(ends) = &self.ends {
+            let end = ends.get(k).copied().unwrap_or(self.order.len());
+            let start = if k == 0 {
+                0
+            } else {
+                ends.get(k - 1).copied().unwrap_or(end)
+            };
+            return start.min(end)..end;
+        }
         let start = (k * self.batch_size).min(self.order.len());
         start..(start + self.batch_size).min(self.order.len())
     }
@@ -153,10 +168,29 @@ pub fn plan(index: &DatasetIndex, options: &PlanOptions) -> Result<BatchPlan, Pl
         let full = order.len() / options.batch_size * options.batch_size;
         order.truncate(full);
     }
+    // A source's own batches are kept when nothing reorders or cuts its rows.
+    let ends = match index.store.batch_rows() {
+        Some(rows)
+            if seed.is_none() && options.validation_split.is_none() && !options.drop_remainder =>
+        {
+            let mut at = 0;
+            Some(
+                rows.iter()
+                    .filter(|&&n| n > 0)
+                    .map(|n| {
+                        at += n;
+                        at
+                    })
+                    .collect(),
+            )
+        }
+        _ => None,
+    };
     Ok(BatchPlan {
         order,
         batch_size: options.batch_size,
         seed,
+        ends,
     })
 }
 

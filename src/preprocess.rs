@@ -8,7 +8,7 @@ use crate::options::{AspectFit, Dtype, PreprocessOptions, Scale};
 use crate::resize::{self, View};
 
 /// `(height, width, channels)` of every sample of a batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shape {
     /// Rows.
     pub height: usize,

@@ -8,7 +8,7 @@ use image::ImageFormat;
 use rayon::prelude::*;
 
 use crate::decode;
-use crate::index::DatasetIndex;
+use crate::index::{DatasetIndex, Store};
 
 /// The header of one sample, or why it could not be read.
 pub type Header = Result<(ImageFormat, u32, u32), String>;
@@ -26,7 +26,7 @@ pub fn headers(
             if cancel.load(Ordering::Relaxed) {
                 return None;
             }
-            Some(decode::probe_file(&index.path(i)).map_err(|e| e.to_string()))
+            Some(header(index, i))
         })
         .collect();
     // A cancel that came while the last headers were being read still counts.
@@ -34,6 +34,15 @@ pub fn headers(
         return None;
     }
     out.into_iter().collect()
+}
+
+/// The header of sample `i`, wherever it is stored.
+pub fn header(index: &DatasetIndex, i: usize) -> Header {
+    match &index.store {
+        Store::Files => decode::probe_file(&index.path(i)).map_err(|e| e.to_string()),
+        Store::Encoded(images) => images.header(i),
+        Store::Rows(_) => Err("a stored array row has no image header".to_owned()),
+    }
 }
 
 /// Images that do not share one size (when no image size is set).

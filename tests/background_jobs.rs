@@ -139,6 +139,7 @@ fn broken_job(root: &Path) -> Arc<LoadJob> {
         order: vec![0, 1, 99],
         batch_size: 2,
         seed: None,
+        ends: None,
     });
     Arc::new(job)
 }

@@ -172,7 +172,7 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
 /// What the export will write: shapes, dtypes, bytes and the free space (or why it cannot be planned).
 fn plan_ui(ui: &mut egui::Ui, panel: &mut ExportPanel, settings: &ExportSettings, job: &LoadJob) {
     match export::plan_export(job, settings.label_mode) {
-        Ok(plan) if plan.images_shape[1..].contains(&0) => {
+        Ok(plan) if plan.size_unknown() => {
             // The viewer reads the first batch's headers only; the export reads them all.
             ui.colored_label(
                 Color32::from_rgb(240, 200, 120),
@@ -180,17 +180,17 @@ fn plan_ui(ui: &mut egui::Ui, panel: &mut ExportPanel, settings: &ExportSettings
             );
         }
         Ok(plan) => {
-            ui.label(format!(
-                "images {} {}",
-                shape_repr(&plan.images_shape),
-                dtype_name(plan.images_dtype)
-            ));
-            match &plan.labels {
-                Some((shape, d)) => {
-                    ui.label(format!("labels {} {}", shape_repr(shape), dtype_name(*d)))
-                }
-                None => ui.label("no labels file"),
-            };
+            for array in &plan.arrays {
+                ui.label(format!(
+                    "{} {} {}",
+                    array.name,
+                    shape_repr(&array.shape),
+                    dtype_name(array.dtype)
+                ));
+            }
+            if plan.array("labels").is_none() && plan.arrays.len() == 1 {
+                ui.label("no labels file");
+            }
             let free = panel.free_space(&settings.out_dir);
             let free_text = free.map_or("unknown".to_owned(), human_bytes);
             let short = free.is_some_and(|f| f < plan.total_bytes);

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::decode::DEFAULT_MAX_FILE_BYTES;
 use crate::options::{
     AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, LabelMode, LabelSource, LoadOptions,
-    PlanOptions, PreprocessOptions, Subset,
+    PlanOptions, PreprocessOptions, SourceKind, Subset,
 };
 use crate::plan;
 use crate::preprocess::{self, DEFAULT_MAX_IMAGE_BYTES, Element};
@@ -21,7 +21,8 @@ pub struct Cli {
     /// What to do; without a command the viewer opens.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Dataset folder to open in the viewer (default: the bundled sample dataset).
+    /// Dataset to open in the viewer: a folder, saved tf.data dataset, TFRecords, .npy/.npz, IDX or
+    /// CIFAR (default: the bundled sample dataset).
     pub dir: Option<PathBuf>,
 }
 
@@ -34,9 +35,34 @@ pub enum Command {
     Inspect(InspectArgs),
 }
 
+/// Yes or no (`--batched`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum YesNo {
+    /// Yes.
+    Yes,
+    /// No.
+    No,
+}
+
 /// Options of the index, the plan and preprocessing, as flags.
 #[derive(Debug, Args)]
 pub struct LoaderArgs {
+    /// What kind of dataset the path is (default: detected from its content).
+    #[arg(long, value_enum)]
+    pub source: Option<SourceKind>,
+    /// Saved tf.data dataset: whether each element is a batch (concatenated) or one sample (stacked);
+    /// default: decided from the element spec.
+    #[arg(long, value_enum)]
+    pub batched: Option<YesNo>,
+    /// TFRecord feature or .npz array holding the images (default: picked by name and shape).
+    #[arg(long)]
+    pub image_key: Option<String>,
+    /// TFRecord feature or .npz array holding the labels, or `none` (default: picked by name and shape).
+    #[arg(long)]
+    pub label_key: Option<String>,
+    /// MNIST IDX labels file, when its name does not follow MNIST's (`…-labels-idx1-ubyte`).
+    #[arg(long)]
+    pub labels_file: Option<PathBuf>,
     /// Where labels come from: `inferred` (one class per subfolder) or `none` (images only).
     #[arg(long, value_enum, default_value = "inferred")]
     pub labels: LabelSource,
@@ -99,7 +125,8 @@ pub struct LoaderArgs {
 /// `batchscope export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The dataset folder.
+    /// The dataset: an image folder, a saved tf.data dataset, TFRecord files (a file, a folder of
+    /// shards or a pattern), a .npy/.npz file, a batchscope export, MNIST IDX or CIFAR batches.
     pub dir: PathBuf,
     /// Output folder.
     #[arg(long)]
@@ -131,7 +158,7 @@ pub struct ExportArgs {
 /// `batchscope inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The dataset folder.
+    /// The dataset (any kind `export` opens).
     pub dir: PathBuf,
     /// Loader options.
     #[command(flatten)]
@@ -235,6 +262,11 @@ impl LoaderArgs {
                 class_names,
                 follow_links: self.follow_links,
                 extra_formats: self.extra_formats,
+                source: self.source,
+                batched: self.batched.map(|b| b == YesNo::Yes),
+                image_key: self.image_key.clone(),
+                label_key: self.label_key.clone(),
+                labels_file: self.labels_file.clone(),
             },
             plan: PlanOptions {
                 shuffle: self.shuffle,

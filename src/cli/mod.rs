@@ -26,6 +26,7 @@ use crate::job::{self, JobError};
 use crate::options::{Dtype, LabelMode, LabelSource, LoadOptions, Scale};
 use crate::plan;
 use crate::preprocess::Element;
+use crate::source::{self, SourceError};
 
 /// How a command ended, for the exit code.
 #[derive(Debug)]
@@ -115,7 +116,7 @@ fn index_dir(
         on_progress: &|_| {},
         cancel,
     };
-    match index::scan_with(dir, &options.index, &control) {
+    match source::open(dir, &options.index, &control) {
         Ok(index) => {
             for w in &index.warnings {
                 say(format_args!(
@@ -125,12 +126,40 @@ fn index_dir(
             }
             Ok(Arc::new(index))
         }
-        Err(
+        Err(SourceError::Folder(
             err @ (index::IndexError::UnknownClass { .. } | index::IndexError::DuplicateClass(_)),
-        ) => Err(Failure::Usage(err.to_string())),
-        Err(index::IndexError::Cancelled) => Err(Failure::Interrupted("interrupted".into())),
+        )) => Err(Failure::Usage(err.to_string())),
+        Err(err @ SourceError::OptionNotApplicable { .. }) => Err(Failure::Usage(err.to_string())),
+        Err(SourceError::Folder(index::IndexError::Cancelled) | SourceError::Cancelled) => {
+            Err(Failure::Interrupted("interrupted".into()))
+        }
         Err(err) => Err(Failure::Failed(err.into())),
     }
+}
+
+/// Refuses decoding options on a source of stored arrays, which keeps its dtypes and shapes.
+fn check_stored(
+    index: &index::DatasetIndex,
+    options: &LoadOptions,
+    dtype: Dtype,
+) -> Result<(), Failure> {
+    let index::Store::Rows(rows) = &index.store else {
+        return Ok(());
+    };
+    let p = &options.preprocess;
+    let option = if p.image_size.is_some() {
+        "--image-size"
+    } else if p.color_mode != crate::options::ColorMode::Rgb {
+        "--color-mode"
+    } else if dtype != Dtype::Uint8 {
+        "--dtype"
+    } else {
+        return Ok(());
+    };
+    Err(Failure::Usage(format!(
+        "{option} applies to decoded images (folders, TFRecords); {} keeps its stored dtypes and shapes",
+        rows.describe()
+    )))
 }
 
 fn warn_about(args: &LoaderArgs) {
@@ -159,11 +188,6 @@ pub fn inspect(args: &InspectArgs, cancel: &AtomicBool) -> Result<(), Failure> {
 /// `batchscope export`.
 pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
     let options = args.loader.to_options()?;
-    let label_mode = match (args.label_mode, options.index.labels) {
-        (Some(mode), _) => mode,
-        (None, LabelSource::Inferred) => LabelMode::Int,
-        (None, LabelSource::None) => LabelMode::None,
-    };
     let scale = if args.scale == "1" {
         Scale::To1
     } else {
@@ -183,6 +207,15 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     check_out_path(&args.out)?;
     warn_about(&args.loader);
     let index = index_dir(&args.dir, &options, cancel)?;
+    check_stored(&index, &options, args.dtype)?;
+    let label_mode = match (args.label_mode, &index.store, options.index.labels) {
+        (Some(mode), _, _) => mode,
+        // Stored arrays are exported as stored, labels included.
+        (None, index::Store::Rows(_), _) => LabelMode::Int,
+        (None, index::Store::Encoded(_), _) if !index.labeled => LabelMode::None,
+        (None, _, LabelSource::Inferred) => LabelMode::Int,
+        (None, _, LabelSource::None) => LabelMode::None,
+    };
     let job = match job::prepare(index, &options, element, job::SizeCheck::AllFiles, cancel) {
         Ok(job) => Arc::new(job),
         Err(JobError::Plan(e)) => return Err(Failure::Usage(e.to_string())),
@@ -276,21 +309,36 @@ fn print_skipped(skipped: &[crate::loader::SampleFailure]) {
 fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, args: &ExportArgs) {
     print_skipped(&report.skipped);
     let shape = &job.shape;
-    say(format_args!(
-        "batchscope: exported {} images ({}x{}x{}, {}) in {:.1} s to {:?}{}",
-        report.exported,
-        shape.height,
-        shape.width,
-        shape.channels,
-        args.dtype,
-        report.elapsed.as_secs_f64(),
-        args.out,
-        if report.skipped.is_empty() {
-            String::new()
-        } else {
-            format!("; {} skipped (see skipped.csv)", report.skipped.len())
-        },
-    ));
+    if let index::Store::Rows(rows) = &job.index.store {
+        say(format_args!(
+            "batchscope: exported {} samples of {} in {:.1} s to {:?}{}",
+            report.exported,
+            rows.describe(),
+            report.elapsed.as_secs_f64(),
+            args.out,
+            if report.skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; {} skipped (see skipped.csv)", report.skipped.len())
+            },
+        ));
+    } else {
+        say(format_args!(
+            "batchscope: exported {} images ({}x{}x{}, {}) in {:.1} s to {:?}{}",
+            report.exported,
+            shape.height,
+            shape.width,
+            shape.channels,
+            args.dtype,
+            report.elapsed.as_secs_f64(),
+            args.out,
+            if report.skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; {} skipped (see skipped.csv)", report.skipped.len())
+            },
+        ));
+    }
     for (path, len) in &report.files {
         say(format_args!(
             "  {:>10}  {}",

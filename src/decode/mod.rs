@@ -241,14 +241,38 @@ pub fn decode_file_into(
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
     let (bytes, format) = read_image_file(path, max_file_bytes)?;
+    decode_format_into(&bytes, format, mode, want, out)
+}
+
+/// [`decode_file_into`] for an image already in memory (a record's bytes).
+pub fn decode_bytes_into(
+    bytes: &[u8],
+    mode: ColorMode,
+    want: (u32, u32),
+    out: &mut [u8],
+) -> Result<DecodedInto, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let format = image::guess_format(bytes).map_err(|_| DecodeError::UnknownFormat)?;
+    decode_format_into(bytes, format, mode, want, out)
+}
+
+fn decode_format_into(
+    bytes: &[u8],
+    format: ImageFormat,
+    mode: ColorMode,
+    want: (u32, u32),
+    out: &mut [u8],
+) -> Result<DecodedInto, DecodeError> {
     if format == ImageFormat::Jpeg {
-        let mut jpeg = jpeg::open(&bytes, mode)?;
+        let mut jpeg = jpeg::open(bytes, mode)?;
         if (jpeg.width, jpeg.height) == want && jpeg.decode_into(out)? {
             return Ok(DecodedInto::Written(jpeg.width, jpeg.height));
         }
         return jpeg.decode().map(DecodedInto::Decoded);
     }
-    decode_format(&bytes, format, mode).map(DecodedInto::Decoded)
+    decode_format(bytes, format, mode).map(DecodedInto::Decoded)
 }
 
 /// Decoder messages may span lines; reports and CSV rows want one.
@@ -317,10 +341,21 @@ fn convert(image: DynamicImage, mode: ColorMode) -> Vec<u8> {
 /// that cannot tell; either way at most [`PROBE_MAX_READ_BYTES`] are read. Refuses what
 /// [`decode_file`] refuses from the file alone (not a regular file, empty, not an image, zero size).
 pub fn probe_file(path: &Path) -> Result<(ImageFormat, u32, u32), DecodeError> {
-    use std::io::{BufRead as _, Seek as _};
     let (file, _) = open_regular(path)?;
-    let mut reader =
-        std::io::BufReader::with_capacity(4096, ReadBudget::new(file, PROBE_MAX_READ_BYTES));
+    probe_reader(std::io::BufReader::with_capacity(
+        4096,
+        ReadBudget::new(file, PROBE_MAX_READ_BYTES),
+    ))
+}
+
+/// [`probe_file`] for an image already in memory (a record's bytes).
+pub fn probe_bytes(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), DecodeError> {
+    probe_reader(Cursor::new(bytes))
+}
+
+fn probe_reader(
+    mut reader: impl std::io::BufRead + std::io::Seek,
+) -> Result<(ImageFormat, u32, u32), DecodeError> {
     let head = reader.fill_buf()?;
     if head.is_empty() {
         return Err(DecodeError::Empty);

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::index::{Store, StoredRows};
 use crate::loader::{LoadJob, Loader, LoaderStopped, SampleFailure};
 use crate::npy::NpyDtype;
 use crate::options::{Dtype, LabelMode};
@@ -215,23 +216,49 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// One `.npy` file an export will write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedArray {
+    /// File name without `.npy` (`images`, `labels`, a dict key of a saved dataset).
+    pub name: String,
+    /// The array's shape, rows first.
+    pub shape: Vec<usize>,
+    /// Its numpy dtype.
+    pub dtype: NpyDtype,
+    /// The stored column it copies (stored sources), or `None` for images and labels made by the loader.
+    pub column: Option<usize>,
+}
+
 /// The shapes and sizes an export of `job` will write, for showing before it starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportPlan {
-    /// Shape of `images.npy`.
-    pub images_shape: Vec<usize>,
-    /// numpy dtype of `images.npy`.
-    pub images_dtype: NpyDtype,
-    /// Shape and dtype of `labels.npy`, if written.
-    pub labels: Option<(Vec<usize>, NpyDtype)>,
+    /// The arrays, in writing order (`images` first when there is one).
+    pub arrays: Vec<PlannedArray>,
     /// Bytes of the arrays plus an estimate for the CSV files.
     pub total_bytes: u64,
+}
+
+impl ExportPlan {
+    /// The array named `name`, if written.
+    pub fn array(&self, name: &str) -> Option<&PlannedArray> {
+        self.arrays.iter().find(|a| a.name == name)
+    }
+
+    /// Whether the image size is still unknown (no header of the planned files was readable).
+    pub fn size_unknown(&self) -> bool {
+        self.array("images")
+            .is_some_and(|a| a.column.is_none() && a.shape[1..].contains(&0))
+    }
 }
 
 /// Checks the label mode against the dataset and computes what will be written.
 pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, ExportError> {
     let index = &job.index;
     let classes = index.class_names.len();
+    let n = job.plan.len();
+    if let Store::Rows(rows) = &index.store {
+        return plan_stored(job, rows.as_ref(), label_mode);
+    }
     match label_mode {
         LabelMode::None => {}
         _ if !index.labeled => {
@@ -247,40 +274,87 @@ pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, E
         }
         _ => {}
     }
-    let n = job.plan.len();
     let s = job.shape;
-    let images_dtype = match job.element.dtype {
-        Dtype::Uint8 => NpyDtype::U8,
-        Dtype::Float32 => NpyDtype::F32,
+    let mut arrays = vec![PlannedArray {
+        name: "images".to_owned(),
+        shape: vec![n, s.height, s.width, s.channels],
+        dtype: match job.element.dtype {
+            Dtype::Uint8 => NpyDtype::U8,
+            Dtype::Float32 => NpyDtype::F32,
+        },
+        column: None,
+    }];
+    // Stored label values (TFRecord's int64) are kept as they are; class indices are Keras's int32.
+    let int_dtype = if index.label_values.is_some() {
+        NpyDtype::I64
+    } else {
+        NpyDtype::I32
     };
     let labels = match label_mode {
-        LabelMode::Int => Some((vec![n], NpyDtype::I32)),
+        LabelMode::Int => Some((vec![n], int_dtype)),
         LabelMode::Categorical => Some((vec![n, classes], NpyDtype::F32)),
         LabelMode::Binary => Some((vec![n, 1], NpyDtype::F32)),
         LabelMode::None => None,
     };
-    let bytes = |shape: &[usize], dtype: NpyDtype| {
-        (shape.iter().product::<usize>() * dtype.size()) as u64 + 128
-    };
-    let images_shape = vec![n, s.height, s.width, s.channels];
-    let mut total_bytes = bytes(&images_shape, images_dtype);
-    if let Some((shape, dtype)) = &labels {
-        total_bytes += bytes(shape, *dtype);
+    if let Some((shape, dtype)) = labels {
+        arrays.push(PlannedArray {
+            name: "labels".to_owned(),
+            shape,
+            dtype,
+            column: None,
+        });
     }
+    Ok(with_total_bytes(job, arrays))
+}
+
+/// The plan of a stored source: every column as stored (the label column left out with label mode
+/// `none`); any other label mode is refused, since stored labels are kept as they are.
+fn plan_stored(
+    job: &LoadJob,
+    rows: &dyn StoredRows,
+    label_mode: LabelMode,
+) -> Result<ExportPlan, ExportError> {
+    if matches!(label_mode, LabelMode::Categorical | LabelMode::Binary) {
+        return Err(ExportError::LabelMode(format!(
+            "label mode {label_mode} re-encodes labels, but {} keeps its arrays as stored; use label mode int (as stored) or none",
+            rows.describe()
+        )));
+    }
+    let n = job.plan.len();
+    let arrays = rows
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(label_mode == LabelMode::None && rows.label_column() == Some(*i)))
+        .map(|(i, column)| PlannedArray {
+            name: column.name.clone(),
+            shape: std::iter::once(n)
+                .chain(column.row_shape.iter().copied())
+                .collect(),
+            dtype: column.dtype,
+            column: Some(i),
+        })
+        .collect();
+    Ok(with_total_bytes(job, arrays))
+}
+
+/// The plan of `arrays`, with the bytes they and the CSV files will take.
+fn with_total_bytes(job: &LoadJob, arrays: Vec<PlannedArray>) -> ExportPlan {
+    let arrays_bytes: u64 = arrays
+        .iter()
+        .map(|a| (a.shape.iter().product::<usize>() * a.dtype.size()) as u64 + 128)
+        .sum();
     let manifest: u64 = job
         .plan
         .order
         .iter()
-        .filter_map(|&i| index.samples.get(i))
+        .filter_map(|&i| job.index.samples.get(i))
         .map(|sample| sample.rel_path.as_os_str().len() as u64 + 40)
         .sum();
-    total_bytes += manifest + 4096;
-    Ok(ExportPlan {
-        images_shape,
-        images_dtype,
-        labels,
-        total_bytes,
-    })
+    ExportPlan {
+        arrays,
+        total_bytes: arrays_bytes + manifest + 4096,
+    }
 }
 
 /// Refuses an output folder inside the dataset folder (it would be indexed as data next time).
@@ -390,7 +464,7 @@ pub fn export(
         let skipped_csv = !staging.had_export();
         if skipped_csv {
             writer.abandon(&staging)?;
-            writer::write_skipped(&staging.path("skipped.csv"), &skipped)?;
+            writer::write_skipped(&staging.path("skipped.csv"), &job.index.warnings, &skipped)?;
             staging.commit()?;
         }
         return Err(ExportError::NothingExported {

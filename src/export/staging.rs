@@ -44,9 +44,19 @@ pub(super) struct Staging {
     committed: bool,
 }
 
-/// Whether `name` is a file an export writes into its output folder.
-pub(super) fn is_export_file(name: &str) -> bool {
+/// Whether `name` is a file an export writes into a folder whose entries are `names`: the fixed
+/// names, and any `<array>.npy` beside a `manifest.csv` (an array source's export names its arrays
+/// after the source's components).
+pub(super) fn is_export_file(name: &str, names: &[String]) -> bool {
     OUTPUT_FILES.contains(&name)
+        || (name.ends_with(".npy") && names.iter().any(|n| n == "manifest.csv"))
+}
+
+/// The names of the entries of `dir`, lossy UTF-8.
+fn entry_names(dir: &Path) -> io::Result<Vec<String>> {
+    fs::read_dir(dir)?
+        .map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect()
 }
 
 /// The output path as the export uses it: a trailing `/` or `/.` dropped, and refused when it does not
@@ -98,17 +108,14 @@ impl Staging {
         let prefix = format!(".{name}{STAGING_TAG}");
         remove_leftovers(&parent, &prefix);
 
-        let mut had_export = false;
-        for entry in fs::read_dir(out).map_err(io_err("reading the output folder", out))? {
-            let entry = entry.map_err(io_err("reading the output folder", out))?;
-            if !is_export_file(&entry.file_name().to_string_lossy()) {
-                return Err(ExportError::OutHasOtherFiles {
-                    file: entry.path(),
-                    path: out.to_path_buf(),
-                });
-            }
-            had_export = true;
+        let names = entry_names(out).map_err(io_err("reading the output folder", out))?;
+        if let Some(other) = names.iter().find(|name| !is_export_file(name, &names)) {
+            return Err(ExportError::OutHasOtherFiles {
+                file: out.join(other),
+                path: out.to_path_buf(),
+            });
         }
+        let had_export = !names.is_empty();
         if had_export && !overwrite {
             return Err(ExportError::OutNotEmpty(out.to_path_buf()));
         }
@@ -188,7 +195,9 @@ impl Staging {
         // the next export removes.
         remove_staged(&dir);
         let mut files = Vec::new();
-        for name in OUTPUT_FILES {
+        let mut names = entry_names(&out).unwrap_or_default();
+        names.sort();
+        for name in names {
             let path = out.join(name);
             if let Ok(meta) = fs::metadata(&path) {
                 files.push((path, meta.len()));
@@ -331,14 +340,16 @@ fn remove_leftovers(parent: &Path, prefix: &str) {
 /// Removes a staging folder (or an old export swapped out to its name): batchscope's files only. Anything
 /// else is left, and with it the folder: nothing a user might need is deleted.
 fn remove_staged(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
+    let Ok(names) = entry_names(dir) else {
         return;
     };
-    for entry in entries.flatten() {
-        if is_export_file(&entry.file_name().to_string_lossy())
-            && entry.file_type().is_ok_and(|t| t.is_file())
+    for name in &names {
+        let path = dir.join(name);
+        // A staging folder (named by us) may be cut off before its manifest: its arrays are ours too.
+        if (is_export_file(name, &names) || name.ends_with(".npy"))
+            && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file())
         {
-            let _ = fs::remove_file(entry.path());
+            let _ = fs::remove_file(path);
         }
     }
     let _ = fs::remove_dir(dir);

@@ -8,16 +8,16 @@ use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::staging::Staging;
-use super::{ExportError, ExportPlan, io_err, manifest_path_bytes};
-use crate::index::DatasetIndex;
+use super::{ExportError, ExportPlan, PlannedArray, io_err, manifest_path_bytes};
+use crate::index::{DatasetIndex, IndexWarning};
 use crate::loader::{Batch, LoadJob, Pixels, SampleFailure};
 use crate::npy::NpyWriter;
 use crate::options::LabelMode;
 
 /// The open files of a running export.
 pub(super) struct Writer {
-    images: NpyWriter,
-    labels: Option<NpyWriter>,
+    /// Every `.npy` file, with what it holds.
+    arrays: Vec<(PlannedArray, NpyWriter)>,
     label_mode: LabelMode,
     classes: usize,
     manifest: csv::Writer<BufWriter<File>>,
@@ -32,24 +32,13 @@ impl Writer {
         plan: &ExportPlan,
         label_mode: LabelMode,
     ) -> Result<Self, ExportError> {
-        let images_path = staging.path("images.npy");
-        let images = NpyWriter::create(
-            &images_path,
-            plan.images_dtype,
-            job.plan.len(),
-            &plan.images_shape[1..],
-        )
-        .map_err(io_err("creating", &images_path))?;
-        let labels = match &plan.labels {
-            Some((shape, dtype)) => {
-                let path = staging.path("labels.npy");
-                Some(
-                    NpyWriter::create(&path, *dtype, job.plan.len(), &shape[1..])
-                        .map_err(io_err("creating", &path))?,
-                )
-            }
-            None => None,
-        };
+        let mut arrays = Vec::with_capacity(plan.arrays.len());
+        for array in &plan.arrays {
+            let path = staging.path(&format!("{}.npy", array.name));
+            let writer = NpyWriter::create(&path, array.dtype, job.plan.len(), &array.shape[1..])
+                .map_err(io_err("creating", &path))?;
+            arrays.push((array.clone(), writer));
+        }
         let manifest_path = staging.path("manifest.csv");
         let file = File::create(&manifest_path).map_err(io_err("creating", &manifest_path))?;
         let mut manifest = csv::Writer::from_writer(BufWriter::new(file));
@@ -57,8 +46,7 @@ impl Writer {
             .write_record(["index", "path", "label", "class_name"])
             .map_err(|e| csv_err(e, &manifest_path))?;
         Ok(Self {
-            images,
-            labels,
+            arrays,
             label_mode,
             classes: job.index.class_names.len(),
             manifest,
@@ -77,40 +65,32 @@ impl Writer {
         if batch.samples.is_empty() {
             return Ok(());
         }
-        let images_bytes: Cow<'_, [u8]> = match &batch.pixels {
-            Pixels::U8(v) => Cow::Borrowed(v),
-            Pixels::F32(v) => f32_le_bytes(v),
-        };
-        match self.images.write_rows_until(&images_bytes, stop) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(ExportError::Cancelled),
-            Err(e) => return Err(self.io("writing images.npy", e)),
-        }
-        if let Some(labels) = &mut self.labels {
-            let mut bytes = Vec::new();
-            for &i in &batch.samples {
-                let label = index.samples[i].label.unwrap_or(0);
-                match self.label_mode {
-                    LabelMode::Int => bytes
-                        .extend_from_slice(&i32::try_from(label).unwrap_or(i32::MAX).to_le_bytes()),
-                    LabelMode::Categorical => {
-                        for c in 0..self.classes {
-                            let hot = if c == label as usize { 1.0f32 } else { 0.0 };
-                            bytes.extend_from_slice(&hot.to_le_bytes());
-                        }
-                    }
-                    #[allow(clippy::cast_precision_loss)]
-                    LabelMode::Binary => bytes.extend_from_slice(&(label as f32).to_le_bytes()),
-                    LabelMode::None => {}
+        let (label_mode, classes) = (self.label_mode, self.classes);
+        for (array, writer) in &mut self.arrays {
+            let bytes: Cow<'_, [u8]> = match (&batch.pixels, array.column, array.name.as_str()) {
+                (Pixels::Columns(columns), Some(c), _) => {
+                    Cow::Borrowed(columns.get(c).map_or(&[][..], Vec::as_slice))
+                }
+                (Pixels::U8(v), None, "images") => Cow::Borrowed(v),
+                (Pixels::F32(v), None, "images") => f32_le_bytes(v),
+                _ => Cow::Owned(label_bytes(batch, index, label_mode, classes)),
+            };
+            let path = self
+                .manifest_path
+                .with_file_name(format!("{}.npy", array.name));
+            match writer.write_rows_until(&bytes, stop) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    return Err(ExportError::Cancelled);
+                }
+                Err(source) => {
+                    return Err(ExportError::Io {
+                        action: "writing",
+                        path,
+                        source,
+                    });
                 }
             }
-            labels
-                .write_rows(&bytes)
-                .map_err(|source| ExportError::Io {
-                    action: "writing labels.npy",
-                    path: self.manifest_path.with_file_name("labels.npy"),
-                    source,
-                })?;
         }
         for &i in &batch.samples {
             let sample = &index.samples[i];
@@ -118,7 +98,7 @@ impl Writer {
             let path = manifest_path_bytes(&sample.rel_path);
             let (label, class) = match sample.label {
                 Some(l) => (
-                    l.to_string(),
+                    label_value(index, l).to_string(),
                     index
                         .class_names
                         .get(l as usize)
@@ -135,27 +115,15 @@ impl Writer {
         Ok(())
     }
 
-    fn io(&self, action: &'static str, source: io::Error) -> ExportError {
-        ExportError::Io {
-            action,
-            path: self.manifest_path.with_file_name("images.npy"),
-            source,
-        }
-    }
-
     pub(super) fn finish(
         self,
         staging: &Staging,
         skipped: &[SampleFailure],
         index: &DatasetIndex,
     ) -> Result<(), ExportError> {
-        let images_path = staging.path("images.npy");
-        self.images
-            .finish()
-            .map_err(io_err("finishing", &images_path))?;
-        if let Some(labels) = self.labels {
-            let path = staging.path("labels.npy");
-            labels.finish().map_err(io_err("finishing", &path))?;
+        for (array, writer) in self.arrays {
+            let path = staging.path(&format!("{}.npy", array.name));
+            writer.finish().map_err(io_err("finishing", &path))?;
         }
         let manifest = self.manifest.into_inner().map_err(|e| ExportError::Io {
             action: "finishing",
@@ -176,14 +144,20 @@ impl Writer {
             .map_err(io_err("writing", &names_path))?;
         names.sync_all().map_err(io_err("syncing", &names_path))?;
 
-        write_skipped(&staging.path("skipped.csv"), skipped)
+        write_skipped(&staging.path("skipped.csv"), &index.warnings, skipped)
     }
 
     /// Closes and removes the files written so far (an export that will not keep its arrays).
     pub(super) fn abandon(self, staging: &Staging) -> Result<(), ExportError> {
+        let mut names: Vec<String> = self
+            .arrays
+            .iter()
+            .map(|(a, _)| format!("{}.npy", a.name))
+            .collect();
+        names.push("manifest.csv".to_owned());
         drop(self);
-        for name in ["images.npy", "labels.npy", "manifest.csv"] {
-            let path = staging.path(name);
+        for name in names {
+            let path = staging.path(&name);
             match fs::remove_file(&path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => {
                     return Err(io_err("removing", &path)(e));
@@ -195,12 +169,24 @@ impl Writer {
     }
 }
 
-/// Writes `skipped.csv` (`path,reason`, one row per failure in plan order) and syncs it.
-pub(super) fn write_skipped(path: &Path, skipped: &[SampleFailure]) -> Result<(), ExportError> {
+/// Writes `skipped.csv` (`path,reason`: what indexing could not read — folders, bad records — then
+/// one row per sample that failed, in plan order) and syncs it.
+pub(super) fn write_skipped(
+    path: &Path,
+    warnings: &[IndexWarning],
+    skipped: &[SampleFailure],
+) -> Result<(), ExportError> {
     let file = File::create(path).map_err(io_err("creating", path))?;
     let mut csv = csv::Writer::from_writer(BufWriter::new(file));
     csv.write_record(["path", "reason"])
         .map_err(|e| csv_err(e, path))?;
+    for warning in warnings {
+        csv.write_record([
+            warning.path.as_os_str().as_encoded_bytes(),
+            warning.reason.as_bytes(),
+        ])
+        .map_err(|e| csv_err(e, path))?;
+    }
     for failure in skipped {
         csv.write_record([
             manifest_path_bytes(&failure.rel_path).as_slice(),
@@ -234,6 +220,41 @@ fn csv_err(err: csv::Error, path: &Path) -> ExportError {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// The label of class `label` as stored: its value for sources that keep label values, else the index.
+fn label_value(index: &DatasetIndex, label: u32) -> i64 {
+    index
+        .label_values
+        .as_ref()
+        .and_then(|values| values.get(label as usize).copied())
+        .unwrap_or(i64::from(label))
+}
+
+/// The label rows of `batch`'s good samples in `mode`'s encoding.
+fn label_bytes(batch: &Batch, index: &DatasetIndex, mode: LabelMode, classes: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for &i in &batch.samples {
+        let label = index.samples[i].label.unwrap_or(0);
+        match mode {
+            LabelMode::Int if index.label_values.is_some() => {
+                bytes.extend_from_slice(&label_value(index, label).to_le_bytes());
+            }
+            LabelMode::Int => {
+                bytes.extend_from_slice(&i32::try_from(label).unwrap_or(i32::MAX).to_le_bytes());
+            }
+            LabelMode::Categorical => {
+                for c in 0..classes {
+                    let hot = if c == label as usize { 1.0f32 } else { 0.0 };
+                    bytes.extend_from_slice(&hot.to_le_bytes());
+                }
+            }
+            #[allow(clippy::cast_precision_loss)]
+            LabelMode::Binary => bytes.extend_from_slice(&(label as f32).to_le_bytes()),
+            LabelMode::None => {}
+        }
+    }
+    bytes
 }
 
 fn f32_le_bytes(values: &[f32]) -> Cow<'_, [u8]> {

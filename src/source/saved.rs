@@ -14,6 +14,7 @@ mod join;
 mod proto;
 mod records;
 mod spec;
+pub mod stored;
 mod tensor;
 
 use std::io::Read;

@@ -14,10 +14,11 @@
 //! - An input is one file, a folder, or a file-name pattern (`dir/train-*`); shards named
 //!   `NAME-0000i-of-0000N` whose siblings are missing are reported with their index.
 //!
-//! Not wired into the loader, the command line or the GUI yet.
+//! [`images`] turns an index into a dataset source (encoded images and labels).
 
 mod example;
 pub(crate) mod framing;
+pub mod images;
 mod shards;
 
 use std::fmt;
@@ -308,4 +309,25 @@ impl<'a> RecordReader<'a> {
         self.open = Some(open);
         Ok(data)
     }
+}
+
+/// Whether `path` starts like a TFRecord file: a first record whose length passes its CRC, or a
+/// gzip/zlib stream whose name says TFRecord (`.tfrecord`, `.tfrecords`, `.tfrec`, `-of-`).
+pub fn looks_like_tfrecord(path: &Path) -> bool {
+    let mut head = [0u8; 12];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let n = framing::read_full(&mut file, &mut head).unwrap_or(0);
+    if n == 12
+        && masked_crc(&head[..8]) == u32::from_le_bytes([head[8], head[9], head[10], head[11]])
+    {
+        return true;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let named = name.contains(".tfrec") || name.contains("-of-");
+    named && framing::detect(&head[..n]) != Compression::None
 }

@@ -80,7 +80,7 @@ fn length_crc_matches(head: &[u8]) -> bool {
 }
 
 /// Opens a shard file as a stream of its uncompressed bytes.
-pub fn open(path: &Path, compression: Compression) -> io::Result<Box<dyn Read>> {
+pub fn open(path: &Path, compression: Compression) -> io::Result<Box<dyn Read + Send>> {
     let file = BufReader::new(File::open(path)?);
     Ok(match compression {
         Compression::None => Box::new(file),

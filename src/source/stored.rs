@@ -1,0 +1,544 @@
+//! Array sources (`.npy`, `.npz`, a batchscope export folder, MNIST IDX, CIFAR binaries, a saved
+//! tf.data dataset) opened as [`Store::Rows`]: a [`StoredRows`] that copies rows out with their stored
+//! dtypes and shapes, and an index whose samples are those rows, labelled from the label column.
+//!
+//! Labels: an integer (or bool) label column `(N,)` gives each row the class of its value (classes
+//! `0..=max` when the values are small non-negative integers, so empty classes keep their index as
+//! in Keras; otherwise one class per distinct value, in increasing order); a one-hot `(N, K)` column
+//! gives the class of its largest entry. Class names come from the source when it has them
+//! (`class_names.json`, CIFAR's `batches.meta.txt`), else they are the values. Anything else (float
+//! targets, several label dims) is exported as stored and not shown as classes.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::SourceError;
+use super::arrays::{self, ArrayPick, ArraySet, LabelsPick};
+use super::cifar::{self, CifarFile, CifarKind};
+use super::idx;
+use super::rows::{ArrayError, RowReader};
+use crate::index::{Column, DatasetIndex, Sample, Store, StoredRows};
+use crate::npy::NpyDtype;
+use crate::options::IndexOptions;
+
+pub use super::saved::stored::open_saved;
+
+/// Rows of one or more arrays read with [`RowReader`]s (one per column).
+pub struct ArrayRows {
+    what: String,
+    columns: Vec<Column>,
+    readers: Vec<Mutex<RowReader>>,
+    image: Option<usize>,
+    label: Option<usize>,
+}
+
+impl StoredRows for ArrayRows {
+    fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    fn image_column(&self) -> Option<usize> {
+        self.image
+    }
+
+    fn label_column(&self) -> Option<usize> {
+        self.label
+    }
+
+    fn batch_rows(&self) -> Option<&[usize]> {
+        None
+    }
+
+    fn read_rows(&self, rows: Range<usize>, out: &mut [Vec<u8>]) -> Result<(), String> {
+        for (reader, buf) in self.readers.iter().zip(out) {
+            let mut reader = reader.lock().unwrap_or_else(PoisonError::into_inner);
+            let bytes = reader.read_rows(rows.clone()).map_err(|e| e.to_string())?;
+            buf.extend_from_slice(&bytes);
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        self.what.clone()
+    }
+}
+
+/// Whether a row shape can be drawn as an image: `(H, W)` or `(H, W, C)` with 1, 3 or 4 channels.
+pub fn is_image_shape(row_shape: &[usize]) -> bool {
+    match row_shape {
+        [h, w] => *h > 0 && *w > 0,
+        [h, w, c] => *h > 0 && *w > 0 && matches!(c, 1 | 3 | 4),
+        _ => false,
+    }
+}
+
+fn column_of(name: &str, reader: &RowReader) -> Column {
+    Column {
+        name: name.to_owned(),
+        dtype: reader.dtype(),
+        row_shape: reader.shape().get(1..).unwrap_or(&[]).to_vec(),
+    }
+}
+
+/// Opens a `.npy` file, an `.npz` archive or a batchscope export folder.
+pub fn open_arrays(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
+    let pick = ArrayPick {
+        images: options.image_key.clone(),
+        labels: match &options.label_key {
+            Some(key) if key == "none" => LabelsPick::Off,
+            Some(key) => LabelsPick::Named(key.clone()),
+            None => LabelsPick::Auto,
+        },
+    };
+    let set = arrays::open_arrays(path, &pick)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let what = if path.is_dir() {
+        format!("the batchscope export {name}")
+    } else {
+        format!("the arrays of {name}")
+    };
+    from_set(path, set, &what, options)
+}
+
+/// Opens an MNIST IDX images file (its labels found by name, or `--labels-file`), or a folder
+/// holding one (`train-images-idx3-ubyte` first, else the first `*-images-*` file by name).
+pub fn open_idx(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
+    let images = if path.is_dir() {
+        idx_images_in(path)?
+    } else {
+        path.to_path_buf()
+    };
+    let set = idx::open_idx_pair(&images, options.labels_file.as_deref())?;
+    let name = images
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    from_set(&images, set, &format!("the IDX file {name}"), options)
+}
+
+fn idx_images_in(dir: &Path) -> Result<PathBuf, SourceError> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| ArrayError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.contains("-images") && n.contains("idx")
+            })
+        })
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .find(|p| p.to_string_lossy().contains("train-images"))
+        .or_else(|| names.first())
+        .cloned()
+        .ok_or_else(|| SourceError::Unusable {
+            reason: "no MNIST images file (*-images-idx3-ubyte) in the folder".into(),
+            path: dir.to_path_buf(),
+        })
+}
+
+/// The index of an [`ArraySet`]: one sample per row, labelled from its label array.
+fn from_set(
+    root: &Path,
+    set: ArraySet,
+    what: &str,
+    _options: &IndexOptions,
+) -> Result<DatasetIndex, SourceError> {
+    let n = set.images.rows();
+    let image_name = if set.images_name.is_empty() {
+        "images".to_owned()
+    } else {
+        set.images_name.clone()
+    };
+    let mut columns = vec![column_of("images", &set.images)];
+    let mut readers = vec![Mutex::new(set.images)];
+    let mut labels = None;
+    if let Some((_, mut reader)) = set.labels {
+        let column = column_of("labels", &reader);
+        let all = reader.read_rows(0..reader.rows())?;
+        labels = classes_of(&column, &all, set.class_names.as_deref());
+        columns.push(column);
+        readers.push(Mutex::new(reader));
+    }
+    let image = is_image_shape(&columns[0].row_shape).then_some(0);
+    let store = ArrayRows {
+        what: what.to_owned(),
+        label: (columns.len() > 1).then_some(1),
+        columns,
+        readers,
+        image,
+    };
+    let file = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let member = if image_name == "images" {
+        file
+    } else {
+        format!("{file}/{image_name}")
+    };
+    Ok(index_of(
+        root,
+        n,
+        |row| PathBuf::from(format!("{member}#{row}")),
+        labels,
+        Store::Rows(Arc::new(store)),
+    ))
+}
+
+/// Labels per row, class names and (when classes are not the values themselves) the value of each class.
+pub type Classes = (Vec<u32>, Vec<String>, Option<Vec<i64>>);
+
+/// The classes of a label column's rows (`bytes` holds all of them), or `None` when they are not
+/// class labels; `names` are the source's own class names, used when they fit.
+pub fn classes_of(column: &Column, bytes: &[u8], names: Option<&[String]>) -> Option<Classes> {
+    let size = column.dtype.size();
+    match column.row_shape.as_slice() {
+        [] | [1] => {
+            let values: Vec<i64> = bytes
+                .chunks_exact(size)
+                .map(|e| integer(column.dtype, e))
+                .collect::<Option<_>>()?;
+            Some(classes_of_values(&values, names))
+        }
+        [k] if *k > 1 => {
+            let labels: Vec<u32> = bytes
+                .chunks_exact(size * k)
+                .map(|row| {
+                    let values: Vec<f64> = row
+                        .chunks_exact(size)
+                        .map(|e| float(column.dtype, e))
+                        .collect::<Option<_>>()?;
+                    let mut best = 0;
+                    for (i, v) in values.iter().enumerate() {
+                        if *v > values[best] {
+                            best = i;
+                        }
+                    }
+                    Some(best as u32)
+                })
+                .collect::<Option<_>>()?;
+            let names = match names {
+                Some(n) if n.len() == *k => n.to_vec(),
+                _ => (0..*k).map(|i| i.to_string()).collect(),
+            };
+            Some((labels, names, None))
+        }
+        _ => None,
+    }
+}
+
+/// The classes of integer label values (see the module docs).
+pub fn classes_of_values(values: &[i64], names: Option<&[String]>) -> Classes {
+    let max = values.iter().copied().max().unwrap_or(-1);
+    let min = values.iter().copied().min().unwrap_or(0);
+    let small = min >= 0 && max < 65_536;
+    if let Some(names) = names
+        && small
+        && (max as usize) < names.len().max(1)
+        && !names.is_empty()
+    {
+        let labels = values.iter().map(|&v| v as u32).collect();
+        return (labels, names.to_vec(), None);
+    }
+    if small {
+        let labels = values.iter().map(|&v| v as u32).collect();
+        let names = (0..=max).map(|v| v.to_string()).collect();
+        return (labels, names, None);
+    }
+    let mut distinct = values.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let labels = values
+        .iter()
+        .map(|v| distinct.binary_search(v).unwrap_or(0) as u32)
+        .collect();
+    let names = distinct.iter().map(i64::to_string).collect();
+    (labels, names, Some(distinct))
+}
+
+/// A little-endian integer (or bool) element as `i64`; `None` for float dtypes and unsigned values
+/// past `i64::MAX`.
+fn integer(dtype: NpyDtype, e: &[u8]) -> Option<i64> {
+    Some(match dtype {
+        NpyDtype::Bool | NpyDtype::U8 => i64::from(e[0]),
+        NpyDtype::I8 => i64::from(e[0] as i8),
+        NpyDtype::U16 => i64::from(u16::from_le_bytes([e[0], e[1]])),
+        NpyDtype::I16 => i64::from(i16::from_le_bytes([e[0], e[1]])),
+        NpyDtype::U32 => i64::from(u32::from_le_bytes(e.try_into().ok()?)),
+        NpyDtype::I32 => i64::from(i32::from_le_bytes(e.try_into().ok()?)),
+        NpyDtype::U64 => i64::try_from(u64::from_le_bytes(e.try_into().ok()?)).ok()?,
+        NpyDtype::I64 => i64::from_le_bytes(e.try_into().ok()?),
+        NpyDtype::F16 | NpyDtype::F32 | NpyDtype::F64 => return None,
+    })
+}
+
+/// A little-endian element of any dtype as `f64`.
+pub fn float(dtype: NpyDtype, e: &[u8]) -> Option<f64> {
+    Some(match dtype {
+        NpyDtype::F16 => f64::from(f16_to_f32(u16::from_le_bytes([e[0], e[1]]))),
+        NpyDtype::F32 => f64::from(f32::from_le_bytes(e.try_into().ok()?)),
+        NpyDtype::F64 => f64::from_le_bytes(e.try_into().ok()?),
+        NpyDtype::U64 => u64::from_le_bytes(e.try_into().ok()?) as f64,
+        other => integer(other, e)? as f64,
+    })
+}
+
+/// IEEE half to single precision.
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h >> 15) << 31;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let frac = u32::from(h & 0x3ff);
+    let bits = match (exp, frac) {
+        (0, 0) => sign,
+        (0, _) => {
+            // Subnormal: normalise.
+            let mut e = 127 - 15 + 1;
+            let mut f = frac;
+            while f & 0x400 == 0 {
+                f <<= 1;
+                e -= 1;
+            }
+            sign | (e << 23) | ((f & 0x3ff) << 13)
+        }
+        (0x1f, _) => sign | 0x7f80_0000 | (frac << 13),
+        _ => sign | ((exp + 127 - 15) << 23) | (frac << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// A [`DatasetIndex`] of `n` stored rows named by `rel`, labelled by `classes`.
+pub fn index_of(
+    root: &Path,
+    n: usize,
+    rel: impl Fn(usize) -> PathBuf,
+    classes: Option<Classes>,
+    store: Store,
+) -> DatasetIndex {
+    let (labels, class_names, label_values, labeled) = match classes {
+        Some((labels, names, values)) => (Some(labels), names, values, true),
+        None => (None, Vec::new(), None, false),
+    };
+    let samples = (0..n)
+        .map(|row| Sample {
+            rel_path: rel(row),
+            label: labels.as_ref().and_then(|l| l.get(row).copied()),
+        })
+        .collect();
+    DatasetIndex {
+        root: root.to_path_buf(),
+        class_names,
+        samples,
+        warnings: Vec::new(),
+        labeled,
+        store,
+        label_values,
+    }
+}
+
+/// CIFAR rows over one or more batch files, in order.
+pub struct CifarStore {
+    what: String,
+    files: Vec<(Mutex<CifarFile>, usize)>,
+    columns: Vec<Column>,
+}
+
+impl StoredRows for CifarStore {
+    fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    fn image_column(&self) -> Option<usize> {
+        Some(0)
+    }
+
+    fn label_column(&self) -> Option<usize> {
+        Some(1)
+    }
+
+    fn batch_rows(&self) -> Option<&[usize]> {
+        None
+    }
+
+    fn read_rows(&self, rows: Range<usize>, out: &mut [Vec<u8>]) -> Result<(), String> {
+        let mut start = 0;
+        for (file, n) in &self.files {
+            let end = start + n;
+            let (from, to) = (rows.start.max(start), rows.end.min(end));
+            if from < to {
+                let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
+                let got = file
+                    .read_rows(from - start..to - start)
+                    .map_err(|e| e.to_string())?;
+                out[0].extend_from_slice(&got.images_hwc);
+                out[1].extend_from_slice(&got.labels);
+                if let (Some(coarse), Some(buf)) = (&got.coarse_labels, out.get_mut(2)) {
+                    buf.extend_from_slice(coarse);
+                }
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        self.what.clone()
+    }
+}
+
+/// Opens one CIFAR batch file, or a folder of them: its `data_batch_*.bin` (the training set, in
+/// number order), else `train.bin` (CIFAR-100), else its test batch.
+pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
+    let paths = if path.is_dir() {
+        cifar_files_in(path)?
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut files = Vec::new();
+    let mut kind = None;
+    for p in &paths {
+        let file = CifarFile::open(p, None)?;
+        kind.get_or_insert(file.kind());
+        let n = file.rows();
+        files.push((Mutex::new(file), n));
+    }
+    let kind = kind.unwrap_or(CifarKind::Cifar10);
+    let mut columns = vec![
+        Column {
+            name: "images".into(),
+            dtype: NpyDtype::U8,
+            row_shape: vec![32, 32, 3],
+        },
+        Column {
+            name: "labels".into(),
+            dtype: NpyDtype::U8,
+            row_shape: Vec::new(),
+        },
+    ];
+    if kind == CifarKind::Cifar100 {
+        columns.push(Column {
+            name: "coarse_labels".into(),
+            dtype: NpyDtype::U8,
+            row_shape: Vec::new(),
+        });
+    }
+    let n: usize = files.iter().map(|(_, n)| n).sum();
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let store = CifarStore {
+        what: format!("the CIFAR batches {}", names.join(", ")),
+        files,
+        columns,
+    };
+    // Labels: one pass over the label bytes, a few thousand rows at a time.
+    let mut labels = Vec::with_capacity(n);
+    let mut start = 0;
+    while start < n {
+        let end = (start + 4096).min(n);
+        let mut out = vec![Vec::new(); store.columns.len()];
+        store
+            .read_rows(start..end, &mut out)
+            .map_err(|reason| SourceError::Unusable {
+                reason,
+                path: path.to_path_buf(),
+            })?;
+        labels.extend(out[1].iter().map(|&l| i64::from(l)));
+        start = end;
+    }
+    let class_names = cifar::class_names(&paths[0], kind);
+    let classes = classes_of_values(&labels, class_names.as_deref());
+    let starts: Vec<(usize, String)> = {
+        let mut at = 0;
+        store
+            .files
+            .iter()
+            .zip(&names)
+            .map(|((_, n), name)| {
+                let s = (at, name.clone());
+                at += n;
+                s
+            })
+            .collect()
+    };
+    let rel = |row: usize| {
+        let (start, name) = starts
+            .iter()
+            .rev()
+            .find(|(s, _)| *s <= row)
+            .cloned()
+            .unwrap_or((0, String::new()));
+        PathBuf::from(format!("{name}#{}", row - start))
+    };
+    let root = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().unwrap_or(Path::new("")).to_path_buf()
+    };
+    Ok(index_of(
+        &root,
+        n,
+        rel,
+        Some(classes),
+        Store::Rows(Arc::new(store)),
+    ))
+}
+
+fn cifar_files_in(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| ArrayError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| CifarKind::from_name(p).is_some())
+        .collect();
+    all.sort_by_key(|p| {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let number: u64 = name
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or(0);
+        (name.starts_with("test"), name.chars().next(), number)
+    });
+    let data: Vec<PathBuf> = all
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("data_batch") || n == "train.bin")
+        })
+        .cloned()
+        .collect();
+    if !data.is_empty() {
+        return Ok(data);
+    }
+    all.into_iter()
+        .next()
+        .map(|p| vec![p])
+        .ok_or_else(|| SourceError::Unusable {
+            reason: "no CIFAR batch file (data_batch_*.bin, test_batch.bin, train.bin, test.bin)"
+                .into(),
+            path: dir.to_path_buf(),
+        })
+}
