@@ -42,6 +42,24 @@ pub fn export_args(
     if index.follow_links {
         push("--follow-links", None);
     }
+    if let Some(kind) = index.source {
+        push("--source", Some(kind.to_string()));
+    }
+    if let Some(batched) = index.batched {
+        push(
+            "--batched",
+            Some(if batched { "yes" } else { "no" }.to_owned()),
+        );
+    }
+    if let Some(key) = &index.image_key {
+        push("--image-key", Some(key.clone()));
+    }
+    if let Some(key) = &index.label_key {
+        push("--label-key", Some(key.clone()));
+    }
+    if let Some(file) = &index.labels_file {
+        push("--labels-file", Some(file.to_string_lossy().into_owned()));
+    }
     if index.extra_formats {
         push("--extra-formats", None);
     }

@@ -183,7 +183,7 @@ impl DatasetIndex {
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     /// The root is missing or unreadable.
-    #[error("cannot read the dataset folder: {source}: {path:?}")]
+    #[error("cannot read the dataset: {source}: {path:?}")]
     Root {
         /// The root.
         path: PathBuf,

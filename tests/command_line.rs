@@ -8,7 +8,7 @@ use batchscope::cli::{Cli, Command};
 use batchscope::command_line::{export_args, export_command};
 use batchscope::options::{
     AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, LabelMode, LabelSource, LoadOptions,
-    PlanOptions, PreprocessOptions, Scale, Subset,
+    PlanOptions, PreprocessOptions, Scale, SourceKind, Subset,
 };
 use batchscope::preprocess::Element;
 use clap::Parser as _;
@@ -60,6 +60,7 @@ fn every_option_survives_the_round_trip() {
             class_names: Some(vec!["b".into(), "a,c".into()]),
             follow_links: true,
             extra_formats: true,
+            ..IndexOptions::default()
         },
         plan: PlanOptions {
             shuffle: true,
@@ -105,6 +106,18 @@ fn every_option_survives_the_round_trip() {
         ..LoadOptions::default()
     };
     round_trip(&unlabeled, Element::default(), LabelMode::None);
+    let saved = LoadOptions {
+        index: IndexOptions {
+            source: Some(SourceKind::Saved),
+            batched: Some(false),
+            image_key: Some("image/encoded".into()),
+            label_key: Some("it's a label".into()),
+            labels_file: Some("t10k labels".into()),
+            ..IndexOptions::default()
+        },
+        ..LoadOptions::default()
+    };
+    round_trip(&saved, Element::default(), LabelMode::Int);
 }
 
 /// Issue 9: the GUI keeps the class list when labels are switched to none (the index then ignores it),

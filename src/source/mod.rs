@@ -136,6 +136,10 @@ pub fn detect(path: &Path) -> SourceKind {
     if path.is_dir() {
         return detect_folder(path);
     }
+    if !path.exists() {
+        // Opening it as a folder says plainly that it is not there.
+        return SourceKind::Folder;
+    }
     if name == "snapshot.metadata" || name == "dataset_spec.pb" {
         return SourceKind::Saved;
     }
