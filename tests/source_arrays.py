@@ -91,4 +91,13 @@ for name, manifest_rows in [("export_short_manifest", 3), ("export_short_labels"
     open(p(name, "manifest.csv"), "w").write("index,path,label,class_name\n" + "".join(
         "%d,cat/%d.png,0,cat\n" % (i, i) for i in range(manifest_rows)))
 open(p("npz", "garbage.npz"), "wb").write(b"not a zip archive at all")
+
+# What an export of each source must hold, as numpy sees the source (stored dtypes and shapes).
+np.save(p("expected", "npz_images.npy"), x_train)
+np.save(p("expected", "npz_labels.npy"), y_train)
+np.save(p("expected", "mnist_images.npy"), imgs)
+np.save(p("expected", "mnist_labels.npy"), labs)
+raw = np.frombuffer(open(p("cifar", "data_batch_1.bin"), "rb").read(), np.uint8).reshape(3, 3073)
+np.save(p("expected", "cifar_images.npy"), raw[:, 1:].reshape(3, 3, 32, 32).transpose(0, 2, 3, 1))
+np.save(p("expected", "cifar_labels.npy"), raw[:, 0])
 print("ok")

@@ -440,3 +440,94 @@ fn an_npz_that_is_not_a_zip_is_an_error_naming_the_file() {
     assert!(matches!(err, ArrayError::Zip { .. }), "{err}");
     assert!(err.to_string().ends_with(&format!("{path:?}")), "{err}");
 }
+
+/// Asserts that `out/<name>.npy` equals the numpy-written `expected` array: dtype, shape and bytes.
+fn assert_same_array(out: &Path, name: &str, expected: &Path) {
+    let got = common::read_npy(&out.join(format!("{name}.npy")));
+    let want = common::read_npy(expected);
+    assert_eq!(
+        (&got.descr, &got.shape),
+        (&want.descr, &want.shape),
+        "{name}"
+    );
+    assert_eq!(got.data, want.data, "{name}");
+}
+
+/// The classes an export wrote, and the manifest's first row.
+fn classes_and_first_row(out: &Path) -> (Vec<String>, Vec<String>) {
+    let names: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("class_names.json")).unwrap())
+            .unwrap();
+    (names, common::manifest(out).remove(0))
+}
+
+#[test]
+fn exports_of_npz_idx_and_cifar_keep_their_stored_arrays() {
+    let Some(root) = fixtures("exports_of_npz_idx_and_cifar_keep_their_stored_arrays") else {
+        return;
+    };
+    let out_root = tempfile::tempdir().unwrap();
+    let expected = root.join("expected");
+    let options = batchscope::options::IndexOptions::default;
+
+    // Both .npz layouts: x_train/y_train picked by name, stored dtypes (uint8, int64) kept.
+    for npz in ["stored.npz", "deflated.npz"] {
+        let out = out_root.path().join(npz);
+        let report = common::export_source(&root.join("npz").join(npz), &out, options()).unwrap();
+        assert_eq!(report.exported, 10);
+        assert_same_array(&out, "images", &expected.join("npz_images.npy"));
+        assert_same_array(&out, "labels", &expected.join("npz_labels.npy"));
+        let (names, first) = classes_and_first_row(&out);
+        assert_eq!(names, ["0", "1", "2"]);
+        assert_eq!(
+            first,
+            [
+                format!("0"),
+                format!("{npz}/x_train#0"),
+                "0".into(),
+                "0".into()
+            ]
+        );
+    }
+
+    // Gzipped MNIST IDX: (N, 28, 28)-style 3-D images and uint8 labels stay as they are.
+    let out = out_root.path().join("mnist");
+    common::export_source(
+        &root.join("mnist/train-images-idx3-ubyte.gz"),
+        &out,
+        options(),
+    )
+    .unwrap();
+    assert_same_array(&out, "images", &expected.join("mnist_images.npy"));
+    assert_same_array(&out, "labels", &expected.join("mnist_labels.npy"));
+    let (names, first) = classes_and_first_row(&out);
+    assert_eq!(names, ["0", "1", "2", "3", "4", "5"]);
+    assert_eq!(first[1..], ["train-images-idx3-ubyte.gz#0", "3", "3"]);
+
+    // A CIFAR-10 folder: the data batches, planar records turned HWC; class names from batches.meta.txt.
+    let out = out_root.path().join("cifar");
+    let report = common::export_source(&root.join("cifar"), &out, options()).unwrap();
+    assert_eq!(report.exported, 3);
+    assert_same_array(&out, "images", &expected.join("cifar_images.npy"));
+    assert_same_array(&out, "labels", &expected.join("cifar_labels.npy"));
+    let (names, first) = classes_and_first_row(&out);
+    assert_eq!(names.len(), 10);
+    assert_eq!(first[1..], ["data_batch_1.bin#0", "9", "truck"]);
+
+    // A batchscope export reopened: the same arrays and class names come out again.
+    let again = out_root.path().join("cifar-again");
+    common::export_source(&out, &again, options()).unwrap();
+    for name in ["images", "labels"] {
+        assert_same_array(&again, name, &out.join(format!("{name}.npy")));
+    }
+    assert_eq!(classes_and_first_row(&again).0, names);
+
+    // An .npz without an image array: a clear error naming the file and listing its arrays.
+    let err = common::export_source(
+        &root.join("npz/flat.npz"),
+        &out_root.path().join("flat"),
+        options(),
+    )
+    .unwrap_err();
+    assert!(err.contains("flat.npz") && err.contains("weights"), "{err}");
+}

@@ -1,68 +1,84 @@
-//! The saved-dataset reader against TensorFlow itself: one Python process saves small datasets with
+//! Saved tf.data datasets against TensorFlow itself: one Python process saves small datasets with
 //! `tf.data.Dataset.save` (every compression, a single tensor, a tuple, a dict, nesting, batched with
-//! and without `drop_remainder`, unbatched) and writes what numpy makes of them; every array must
-//! match in dtype, shape and bytes. Skipped with a printed reason when TensorFlow is absent, a
+//! and without `drop_remainder`, unbatched) and writes what numpy makes of them (`np.concatenate`
+//! over batches, `np.stack` over elements); batchscope's export of each must match array for array
+//! in name, dtype, shape and bytes. Skipped with a printed reason when TensorFlow is absent, a
 //! failure under `BATCHSCOPE_REQUIRE_PYTHON=1`.
 
 mod common;
 
 use std::path::Path;
 
+use batchscope::options::IndexOptions;
 use batchscope::source::saved::{
     Compression, SavedDataset, SavedError, SpecError, detect_compression,
 };
 
-/// The cases `write_fixtures.py` writes: name, whether it is batched, the component paths.
+/// The cases `write_fixtures.py` writes: name, whether it is batched, the output arrays in
+/// component order (one tensor → images; a pair → images, labels; a dict → its keys; other tuples →
+/// component_i).
 const CASES: &[(&str, bool, &[&str])] = &[
-    ("single", true, &[""]),
-    ("tuple_drop_remainder", true, &["0", "1"]),
+    ("single", true, &["images"]),
+    ("tuple_drop_remainder", true, &["images", "labels"]),
     ("dict", true, &["image", "label", "weight"]),
-    ("unbatched", false, &["0", "1"]),
-    ("nested", true, &["0", "1/d", "1/k"]),
+    ("unbatched", false, &["images", "labels"]),
+    (
+        "nested",
+        true,
+        &["component_0", "component_1", "component_2"],
+    ),
 ];
 
 const COMPRESSIONS: &[Compression] = &[Compression::None, Compression::Gzip, Compression::Snappy];
 
-/// Reads one fixture and compares it with numpy's arrays; `Err` says what differs.
+/// Exports one fixture and compares every array with numpy's; `Err` says what differs.
 fn check_case(
     root: &Path,
     name: &str,
     compression: Compression,
     batched: bool,
-    paths: &[&str],
+    outputs: &[&str],
 ) -> Result<(), String> {
-    let dataset = SavedDataset::open(&root.join("saved")).map_err(|e| e.to_string())?;
+    let saved = root.join("saved");
+    let dataset = SavedDataset::open(&saved).map_err(|e| e.to_string())?;
     for file in dataset.files() {
         let detected = detect_compression(file).map_err(|e| e.to_string())?;
         if detected != compression {
             return Err(format!("detected {detected} compression in {file:?}"));
         }
     }
-    let got_paths: Vec<&str> = dataset
-        .components()
-        .iter()
-        .map(|c| c.path.as_str())
-        .collect();
-    if got_paths != paths {
-        return Err(format!("component paths {got_paths:?}, expected {paths:?}"));
-    }
     if dataset.is_batched(None) != batched {
         return Err(format!("guessed batched = {}", !batched));
     }
-    let arrays = dataset.read_arrays(batched).map_err(|e| e.to_string())?;
-    for (i, array) in arrays.iter().enumerate() {
+    let out = root.join("out");
+    let report = common::export_source(&saved, &out, IndexOptions::default())?;
+    let mut written: Vec<String> = report
+        .files
+        .iter()
+        .filter_map(|(p, _)| {
+            p.file_name()?
+                .to_str()?
+                .strip_suffix(".npy")
+                .map(str::to_owned)
+        })
+        .collect();
+    written.sort();
+    let mut wanted: Vec<String> = outputs.iter().map(|s| (*s).to_owned()).collect();
+    wanted.sort();
+    if written != wanted {
+        return Err(format!("wrote {written:?}, expected {wanted:?}"));
+    }
+    for (i, output) in outputs.iter().enumerate() {
+        let got = common::read_npy(&out.join(format!("{output}.npy")));
         let expected = common::read_npy(&root.join("expected").join(format!("{i}.npy")));
-        let shape: Vec<usize> = array.shape.iter().map(|&d| d as usize).collect();
-        if (array.dtype.descr(), &shape) != (expected.descr.as_str(), &expected.shape) {
+        if (&got.descr, &got.shape) != (&expected.descr, &expected.shape) {
             return Err(format!(
-                "{name} component {i}: {} {shape:?}, numpy has {} {:?}",
-                array.dtype.descr(),
-                expected.descr,
-                expected.shape
+                "{name} {output}: {} {:?}, numpy has {} {:?}",
+                got.descr, got.shape, expected.descr, expected.shape
             ));
         }
-        if array.data != expected.data {
-            return Err(format!("{name} component {i}: bytes differ from numpy's"));
+        if got.data != expected.data {
+            return Err(format!("{name} {output}: bytes differ from numpy's"));
         }
     }
     Ok(())
@@ -96,7 +112,7 @@ fn saved_datasets_read_as_numpy_sees_them() {
     for (name, at_least, at_most) in [("checkpointed", 2, 5), ("sharded", 3, 3)] {
         checked += 1;
         let case = root.join(name);
-        if let Err(e) = check_case(&case, name, Compression::None, false, &["0", "1"]) {
+        if let Err(e) = check_case(&case, name, Compression::None, false, &["images", "labels"]) {
             failures.push(format!("{name}: {e}"));
         }
         let found = SavedDataset::open(&case.join("saved")).map(|d| d.files().len());
@@ -134,19 +150,55 @@ fn saved_datasets_read_as_numpy_sees_them() {
     );
     assert!(err.to_string().contains("version 3"), "{err}");
 
-    // A damaged file: the error names the element being read and the file.
-    let dataset = SavedDataset::open(&root.join("unbatched-NONE/saved")).unwrap();
+    // The same refusals through the source an export opens, as one-line messages.
+    let out = root.join("refused");
+    let err =
+        common::export_source(&root.join("version3"), &out, IndexOptions::default()).unwrap_err();
+    assert!(
+        err.contains("snapshot format version 3 is not supported"),
+        "{err}"
+    );
+    let err =
+        common::export_source(&root.join("strings"), &out, IndexOptions::default()).unwrap_err();
+    assert!(err.contains("\"1\"") && err.contains("string"), "{err}");
+
+    // A damaged file: the good elements are exported, and skipped.csv names the file, the element
+    // and the reason for the rest.
+    let case = root.join("unbatched-NONE");
+    let dataset = SavedDataset::open(&case.join("saved")).unwrap();
     let file = dataset.files()[0].clone();
     let bytes = std::fs::read(&file).unwrap();
     std::fs::write(&file, &bytes[..bytes.len() - 3]).unwrap();
-    let err = dataset.read_arrays(false).unwrap_err();
+    let out = case.join("damaged");
+    let report = common::export_source(&case.join("saved"), &out, IndexOptions::default()).unwrap();
+    assert_eq!(report.exported, 5);
+    let images = common::read_npy(&out.join("images.npy"));
+    let expected = common::read_npy(&case.join("expected/0.npy"));
+    assert_eq!(images.shape, [&[5][..], &expected.shape[1..]].concat());
+    assert_eq!(images.data, expected.data[..images.data.len()]);
+    let skipped = common::skipped(&out);
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0][0], file.to_string_lossy());
     assert!(
-        matches!(&err, SavedError::Record { index: 5, path, .. } if *path == file),
-        "{err}"
+        skipped[0][1].starts_with("element 5 ") && skipped[0][1].contains("file ends inside"),
+        "{skipped:?}"
     );
-    let message = err.to_string();
+
+    // A flipped byte inside a record's data fails its CRC: the elements before it are kept.
+    let case = root.join("single-NONE");
+    let dataset = SavedDataset::open(&case.join("saved")).unwrap();
+    let file = dataset.files()[0].clone();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() - 20;
+    bytes[at] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    let out = case.join("flipped");
+    let report = common::export_source(&case.join("saved"), &out, IndexOptions::default()).unwrap();
+    // Batches of 4, 4 and 2: the last batch's record is the damaged one.
+    assert_eq!(report.exported, 8);
+    let skipped = common::skipped(&out);
     assert!(
-        message.starts_with("element 5: ") && message.ends_with(&format!("{file:?}")),
-        "{message}"
+        skipped[0][1].starts_with("element 2 ") && skipped[0][1].contains("checksum"),
+        "{skipped:?}"
     );
 }

@@ -2,6 +2,7 @@
 //! saved dataset can be exported without TensorFlow. It guarantees that each element comes back as
 //! its flat components, in `tf.nest` order, with the dtypes and shapes TensorFlow stored, values as
 //! raw little-endian bytes; anything it cannot return that way is an error naming the component.
+//! [`stored`] makes it a source of rows.
 //!
 //! Layout: `snapshot.metadata` (a `SnapshotMetadataRecord`: version, run id, dtypes, element count),
 //! `dataset_spec.pb` (the element structure, a `StructuredValue`) and
@@ -10,14 +11,12 @@
 //! serialized `TensorProto`. Shards are read in index order, which is the order TensorFlow wrote
 //! when `save` had no `shard_func` (one shard); with several shards `load()` interleaves them.
 
-mod join;
 mod proto;
 mod records;
 mod spec;
 pub mod stored;
 mod tensor;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use records::{Compression, RecordError, detect as detect_compression};
@@ -80,69 +79,12 @@ pub enum SavedError {
         /// The dataset folder.
         path: PathBuf,
     },
-    /// A record of a snapshot file could not be read.
-    #[error("element {index}: {source}: {path:?}")]
-    Record {
-        /// The index of the element being read, counted over the whole dataset.
-        index: u64,
-        /// The underlying error.
-        source: RecordError,
-        /// The snapshot file.
-        path: PathBuf,
-    },
-    /// A stored tensor does not match the element spec or is malformed.
-    #[error("element {index}, component {component:?}: {problem}: {path:?}")]
-    Element {
-        /// The index of the element, counted over the whole dataset.
-        index: u64,
-        /// The component's path (`element` for a single tensor).
-        component: String,
-        /// What is wrong.
-        problem: String,
-        /// The snapshot file.
-        path: PathBuf,
-    },
-    /// A snapshot file ends between the components of an element.
-    #[error("file ends inside element {index} ({got} of {expected} components): {path:?}")]
-    PartialElement {
-        /// The index of the element, counted over the whole dataset.
-        index: u64,
-        /// Components read.
-        got: usize,
-        /// Components per element.
-        expected: usize,
-        /// The snapshot file.
-        path: PathBuf,
-    },
-    /// The shard files hold another number of elements than the metadata says.
-    #[error("found {found} elements but snapshot.metadata says {expected}: {path:?}")]
-    ElementCount {
-        /// Elements read.
-        found: u64,
-        /// `num_elements` in the metadata.
-        expected: u64,
-        /// The dataset folder.
-        path: PathBuf,
-    },
-    /// Elements cannot be joined into one array per component.
-    #[error("element {index}, component {component:?}: {problem}: {path:?}")]
-    Join {
-        /// The index of the first element that does not fit.
-        index: u64,
-        /// The component's path (`element` for a single tensor).
-        component: String,
-        /// Why.
-        problem: String,
-        /// The dataset folder.
-        path: PathBuf,
-    },
 }
 
-/// An opened saved dataset: its structure and where its records are. Cheap: nothing is decoded
-/// until [`SavedDataset::elements`] runs.
+/// An opened saved dataset: its structure and where its records are. Cheap: nothing is decoded here;
+/// [`stored`] indexes and reads the elements.
 #[derive(Clone, Debug)]
 pub struct SavedDataset {
-    root: PathBuf,
     components: Vec<Component>,
     num_elements: u64,
     files: Vec<PathBuf>,
@@ -176,7 +118,6 @@ impl SavedDataset {
         })?;
         let files = snapshot_files(&root.join(&metadata.run_id))?;
         Ok(Self {
-            root: root.to_owned(),
             components,
             num_elements: u64::try_from(metadata.num_elements).unwrap_or(0),
             files,
@@ -201,44 +142,6 @@ impl SavedDataset {
     /// Whether each element is a batch; see [`is_batched`].
     pub fn is_batched(&self, batched: Option<bool>) -> bool {
         is_batched(&self.components, batched)
-    }
-
-    /// The elements in order, one `Vec` of components each, read lazily (one record in memory at a
-    /// time, plus the element being built). Stops after the first error.
-    pub fn elements(&self) -> Elements<'_> {
-        Elements {
-            dataset: self,
-            next_file: 0,
-            current: None,
-            index: 0,
-            done: false,
-        }
-    }
-
-    /// Reads the whole dataset into one array per component: batches concatenated along their
-    /// first axis when `batched` (`np.concatenate`), elements stacked on a new first axis
-    /// otherwise (`np.stack`). Holds everything in memory; stream [`Self::elements`] for large data.
-    pub fn read_arrays(&self, batched: bool) -> Result<Vec<Tensor>, SavedError> {
-        let mut arrays: Vec<Option<Tensor>> = vec![None; self.components.len()];
-        for (index, element) in self.elements().enumerate() {
-            for ((array, tensor), component) in
-                arrays.iter_mut().zip(element?).zip(&self.components)
-            {
-                join::append(array, tensor, batched).map_err(|problem| SavedError::Join {
-                    index: index as u64,
-                    component: component.display_name().to_owned(),
-                    problem,
-                    path: self.root.clone(),
-                })?;
-            }
-        }
-        Ok(arrays
-            .into_iter()
-            .zip(&self.components)
-            .map(|(array, component)| {
-                array.unwrap_or_else(|| join::empty_array(component, batched))
-            })
-            .collect())
     }
 }
 
@@ -299,100 +202,4 @@ fn snapshot_files(run_dir: &Path) -> Result<Vec<PathBuf>, SavedError> {
         files.extend(numbered_entries(&shard, ".snapshot")?);
     }
     Ok(files)
-}
-
-/// The elements of a [`SavedDataset`], in order.
-pub struct Elements<'a> {
-    dataset: &'a SavedDataset,
-    next_file: usize,
-    current: Option<(PathBuf, Box<dyn Read>)>,
-    index: u64,
-    done: bool,
-}
-
-impl Elements<'_> {
-    fn next_element(&mut self) -> Result<Option<Vec<Tensor>>, SavedError> {
-        let expected = self.dataset.components.len();
-        loop {
-            if self.current.is_none() {
-                let Some(path) = self.dataset.files.get(self.next_file) else {
-                    return self.finish();
-                };
-                self.next_file += 1;
-                let opened = records::detect(path)
-                    .and_then(|compression| records::open(path, compression))
-                    .map_err(|source| SavedError::Io {
-                        source,
-                        path: path.clone(),
-                    })?;
-                self.current = Some((path.clone(), opened));
-            }
-            let Some((path, input)) = self.current.as_mut() else {
-                continue;
-            };
-            let mut element = Vec::with_capacity(expected);
-            while element.len() < expected {
-                let record =
-                    records::next_record(input.as_mut()).map_err(|source| SavedError::Record {
-                        index: self.index,
-                        source,
-                        path: path.clone(),
-                    })?;
-                let Some(record) = record else { break };
-                let component = &self.dataset.components[element.len()];
-                let tensor = tensor::decode_tensor(&record, component).map_err(|problem| {
-                    SavedError::Element {
-                        index: self.index,
-                        component: component.display_name().to_owned(),
-                        problem,
-                        path: path.clone(),
-                    }
-                })?;
-                element.push(tensor);
-            }
-            if element.len() == expected && expected > 0 {
-                self.index += 1;
-                return Ok(Some(element));
-            }
-            if !element.is_empty() {
-                return Err(SavedError::PartialElement {
-                    index: self.index,
-                    got: element.len(),
-                    expected,
-                    path: path.clone(),
-                });
-            }
-            self.current = None;
-            if expected == 0 {
-                return self.finish();
-            }
-        }
-    }
-
-    fn finish(&mut self) -> Result<Option<Vec<Tensor>>, SavedError> {
-        if self.index == self.dataset.num_elements {
-            Ok(None)
-        } else {
-            Err(SavedError::ElementCount {
-                found: self.index,
-                expected: self.dataset.num_elements,
-                path: self.dataset.root.clone(),
-            })
-        }
-    }
-}
-
-impl Iterator for Elements<'_> {
-    type Item = Result<Vec<Tensor>, SavedError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let result = self.next_element().transpose();
-        if !matches!(result, Some(Ok(_))) {
-            self.done = true;
-        }
-        result
-    }
 }

@@ -362,3 +362,60 @@ pub fn leftovers(out: &Path) -> Vec<String> {
     found.sort();
     found
 }
+
+/// Opens `path` as any source with `index` options and exports it into `out` through the library
+/// (the same calls the command line makes, without its process): label mode int, overwrite on, as
+/// stored for array sources. `Err` is the error's message.
+pub fn export_source(
+    path: &Path,
+    out: &Path,
+    index: batchscope::options::IndexOptions,
+) -> Result<batchscope::export::ExportReport, String> {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let control = batchscope::index::WalkControl {
+        on_progress: &|_| {},
+        cancel: &cancel,
+    };
+    let options = batchscope::options::LoadOptions {
+        index,
+        ..Default::default()
+    };
+    let index =
+        batchscope::source::open(path, &options.index, &control).map_err(|e| e.to_string())?;
+    let labeled = index.labeled;
+    let stored = matches!(index.store, batchscope::index::Store::Rows(_));
+    let job = batchscope::job::prepare(
+        Arc::new(index),
+        &options,
+        batchscope::preprocess::Element::default(),
+        batchscope::job::SizeCheck::AllFiles,
+        &cancel,
+    )
+    .map_err(|e| e.to_string())?;
+    let label_mode = if labeled || stored {
+        batchscope::options::LabelMode::Int
+    } else {
+        batchscope::options::LabelMode::None
+    };
+    let export_options = batchscope::export::ExportOptions {
+        out: out.to_path_buf(),
+        label_mode,
+        overwrite: true,
+        strict: false,
+        queue_bytes: 64 << 20,
+    };
+    batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel)
+        .map_err(|e| e.to_string())
+}
+
+/// The rows of `skipped.csv` as `[path, reason]`.
+pub fn skipped(out: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(out.join("skipped.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
