@@ -7,7 +7,8 @@ use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
-use crate::index::DatasetIndex;
+use crate::index::{DatasetIndex, Store};
+use crate::npy::{dtype_name, shape_repr};
 use crate::options::{LabelSource, LoadOptions};
 use crate::plan::BatchPlan;
 use crate::probe;
@@ -35,8 +36,12 @@ pub struct Unreadable {
 /// The summary `batchscope inspect` prints.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
-    /// The dataset folder.
+    /// The dataset folder (or file).
     pub root: String,
+    /// What kind of source it is (`image folder`, or the source's own description).
+    pub source: String,
+    /// A stored source's arrays as `name (shape) dtype`, as an export writes them; empty for images.
+    pub arrays: Vec<String>,
     /// Files indexed before splitting.
     pub indexed: usize,
     /// Samples in the plan (after split and drop-remainder).
@@ -45,6 +50,8 @@ pub struct Summary {
     pub classes: Vec<ClassCount>,
     /// Batch size.
     pub batch_size: usize,
+    /// Whether the batches are the source's own (a saved dataset of batches) rather than `batch_size` ones.
+    pub stored_batches: bool,
     /// Number of batches.
     pub batches: usize,
     /// Samples in the last batch.
@@ -71,7 +78,32 @@ pub fn summarize(
     cancel: &AtomicBool,
 ) -> Option<Summary> {
     let counts = index.class_counts_of(plan.order.iter().copied());
-    let headers = probe::headers(index, &plan.order, cancel)?;
+    let (source, arrays, headers) = match &index.store {
+        Store::Files => (
+            "image folder".to_owned(),
+            Vec::new(),
+            probe::headers(index, &plan.order, cancel)?,
+        ),
+        Store::Encoded(images) => (
+            images.describe(),
+            Vec::new(),
+            probe::headers(index, &plan.order, cancel)?,
+        ),
+        // Stored rows have no image headers: their arrays say it all.
+        Store::Rows(rows) => {
+            let arrays = rows
+                .columns()
+                .iter()
+                .map(|c| {
+                    let shape: Vec<usize> = std::iter::once(plan.len())
+                        .chain(c.row_shape.iter().copied())
+                        .collect();
+                    format!("{} {} {}", c.name, shape_repr(&shape), dtype_name(c.dtype))
+                })
+                .collect();
+            (rows.describe(), arrays, Vec::new())
+        }
+    };
     let mut sizes = BTreeMap::new();
     let mut formats = BTreeMap::new();
     let mut unreadable = Vec::new();
@@ -92,6 +124,8 @@ pub fn summarize(
     let batches = plan.batch_count();
     Some(Summary {
         root: index.root.to_string_lossy().into_owned(),
+        source,
+        arrays,
         indexed: index.samples.len(),
         samples: plan.len(),
         classes: index
@@ -106,6 +140,7 @@ pub fn summarize(
             })
             .collect(),
         batch_size: plan.batch_size,
+        stored_batches: plan.ends.is_some(),
         batches,
         last_batch: if batches == 0 {
             0
@@ -133,6 +168,10 @@ impl Summary {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "dataset    {}", self.root);
+        let _ = writeln!(s, "source     {}", self.source);
+        for array in &self.arrays {
+            let _ = writeln!(s, "array      {array}");
+        }
         if self.samples == self.indexed {
             let _ = writeln!(s, "samples    {}", self.samples);
         } else {
@@ -142,16 +181,26 @@ impl Summary {
                 self.samples, self.indexed
             );
         }
-        let _ = writeln!(
-            s,
-            "batches    {} of {} (last batch {})",
-            self.batches, self.batch_size, self.last_batch
-        );
+        if self.stored_batches {
+            let _ = writeln!(
+                s,
+                "batches    {} as saved (last batch {})",
+                self.batches, self.last_batch
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "batches    {} of {} (last batch {})",
+                self.batches, self.batch_size, self.last_batch
+            );
+        }
         if let Some(seed) = self.seed {
             let _ = writeln!(s, "seed       {seed}");
         }
         if self.options.index.labels == LabelSource::None {
             let _ = writeln!(s, "classes    none (labels off)");
+        } else if self.classes.is_empty() && self.source != "image folder" {
+            let _ = writeln!(s, "classes    none (no labels found)");
         } else if self.classes.is_empty() {
             let _ = writeln!(
                 s,
@@ -177,8 +226,10 @@ impl Summary {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let _ = writeln!(s, "sizes      {}", list(&self.sizes));
-        let _ = writeln!(s, "formats    {}", list(&self.formats));
+        if self.arrays.is_empty() {
+            let _ = writeln!(s, "sizes      {}", list(&self.sizes));
+            let _ = writeln!(s, "formats    {}", list(&self.formats));
+        }
         for u in &self.unreadable {
             let _ = writeln!(s, "unreadable {}: {:?}", u.reason, u.path);
         }
