@@ -1,8 +1,13 @@
 //! The benchmark: batchscope against the TensorFlow route and against the decoder's own ceiling, on a
 //! generated folder of photo-like JPEGs. Prints wall time, images/s and peak RSS with the ratios.
 //!
-//! `cargo build --release && cargo run --release --example bench -- [--dir DIR] [--images 20000] [--no-tf] [--no-gui]`
-//! (`BENCH_FRAMES=1` prints the viewer's frame times one by one).
+//! `cargo build --release && cargo run --release --example bench -- [--dir DIR] [--images 20000] [--no-tf] [--no-gui]
+//! [--saved | --only-saved]` (`BENCH_FRAMES=1` prints the viewer's frame times one by one).
+//!
+//! `--saved` adds a section exporting a saved `tf.data` dataset (`--images` unbatched 96x96x3 uint8
+//! images with int64 labels, written by `bench/saved_fixture.py`, and a tenth as many), against the
+//! seed's route (`bench/saved_route.py`: `Dataset.load`, `.batch(32)`, `.numpy()`, `np.concatenate`,
+//! `np.save`), checking that both write the same arrays; `--only-saved` runs that section alone.
 //!
 //! Everything is measured side by side in one run, because the machines are shared and noisy: each
 //! pair is run alternately twice and the best of each is compared. Peak RSS of child processes is read
@@ -27,6 +32,8 @@ struct Args {
     images: usize,
     tf: bool,
     gui: bool,
+    saved: bool,
+    only_saved: bool,
 }
 
 fn parse() -> Args {
@@ -35,6 +42,8 @@ fn parse() -> Args {
         images: 20_000,
         tf: true,
         gui: true,
+        saved: false,
+        only_saved: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -43,6 +52,8 @@ fn parse() -> Args {
             "--images" => args.images = it.next().unwrap().parse().unwrap(),
             "--no-tf" => args.tf = false,
             "--no-gui" => args.gui = false,
+            "--saved" => args.saved = true,
+            "--only-saved" => (args.saved, args.only_saved) = (true, true),
             other => panic!("unknown option {other}; see the file's doc comment"),
         }
     }
@@ -65,14 +76,19 @@ fn dataset(dir: &Path, spec: &Spec) -> PathBuf {
     dir.to_path_buf()
 }
 
-/// Wall time and peak RSS (KiB) of a child process.
+/// Wall time and peak RSS (KiB) of a child process; a failed run panics with its stderr.
 fn measure(cmd: &mut Command) -> (Duration, u64, String) {
+    try_measure(cmd).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Wall time, peak RSS (KiB) and stdout of a child process, or why it failed (with its stderr).
+fn try_measure(cmd: &mut Command) -> Result<(Duration, u64, String), String> {
     let started = Instant::now();
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .map_err(|e| format!("{cmd:?} did not start: {e}"))?;
     let status_path = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
     loop {
@@ -93,16 +109,18 @@ fn measure(cmd: &mut Command) -> (Duration, u64, String) {
     }
     let elapsed = started.elapsed();
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok((
         elapsed,
         peak,
         String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    ))
 }
 
 fn batchscope_bin() -> PathBuf {
@@ -192,6 +210,16 @@ fn row(what: &str, n: usize, t: Duration, rss_kib: Option<u64>) {
 
 fn main() {
     let args = parse();
+    print_machine();
+    if !args.only_saved {
+        folders(&args);
+    }
+    if args.saved {
+        saved(&args);
+    }
+}
+
+fn print_machine() {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -204,7 +232,10 @@ fn main() {
         "machine: {} cores, {cpu}",
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
+}
 
+/// The folder sections: indexing, JPEG decode and export, the TensorFlow route, the viewer.
+fn folders(args: &Args) {
     let per_class = args.images / 10;
     let n = per_class * 10;
     let big = dataset(
@@ -340,12 +371,7 @@ fn main() {
     let disk_mb_s = disk_write_speed(&args.dir);
 
     let mut tf_row = None;
-    let has_tf = args.tf
-        && Command::new("python3")
-            .args(["-c", "import tensorflow"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
+    let has_tf = args.tf && tf_importable();
     if has_tf {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/tf_route.py");
         let (t, rss, stdout) = measure(
@@ -492,5 +518,302 @@ fn gui(data: &Path) {
     println!(
         "- worst frame while loading and flipping: {:.1} ms (target < 16 ms; BENCH_FRAMES=1 prints every frame)",
         worst.as_secs_f64() * 1e3
+    );
+}
+
+fn tf_importable() -> bool {
+    Command::new("python3")
+        .args(["-c", "import tensorflow"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("bench")
+        .join(name)
+}
+
+/// A saved `tf.data` dataset of `n` elements in `dir/data`, made once by `bench/saved_fixture.py` and
+/// reused (a `dir/.complete` marker, outside the saved folder, says it is whole).
+fn saved_dataset(dir: &Path, n: usize) -> PathBuf {
+    let data = dir.join("data");
+    let marker = dir.join(".complete");
+    if !marker.exists() {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).unwrap();
+        let (t, rss, _) = measure(
+            Command::new("python3")
+                .arg(script("saved_fixture.py"))
+                .arg(&data)
+                .arg(n.to_string()),
+        );
+        std::fs::write(&marker, b"").unwrap();
+        println!(
+            "generated a saved dataset of {n} elements in {data:?} in {:.1} s (peak RSS {:.0} MiB)",
+            t.as_secs_f64(),
+            mib(rss)
+        );
+    }
+    data
+}
+
+/// Bytes of every file under `dir`, read once (warm: the floor for reading them), and the time taken.
+fn read_all(dir: &Path) -> (u64, Duration) {
+    fn walk(dir: &Path, total: &mut u64) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, total);
+            } else {
+                *total += std::hint::black_box(std::fs::read(&path).unwrap()).len() as u64;
+            }
+        }
+    }
+    let started = Instant::now();
+    let mut total = 0;
+    walk(dir, &mut total);
+    (total, started.elapsed())
+}
+
+/// The header text and the data bytes of a `.npy` file (format versions 1 to 3).
+fn npy_parts(bytes: &[u8]) -> Option<(&str, &[u8])> {
+    let rest = bytes.strip_prefix(b"\x93NUMPY")?;
+    let (len, start) = match *rest.first()? {
+        1 => (
+            usize::from(u16::from_le_bytes(rest.get(2..4)?.try_into().ok()?)),
+            10,
+        ),
+        2 | 3 => (
+            usize::try_from(u32::from_le_bytes(rest.get(2..6)?.try_into().ok()?)).ok()?,
+            12,
+        ),
+        _ => return None,
+    };
+    let header = std::str::from_utf8(bytes.get(start..start + len)?).ok()?;
+    Some((header.trim(), bytes.get(start + len..)?))
+}
+
+/// A `.npy` header's `descr` and `shape`, without the formatting (`(20000,)` and `(20000, )` agree).
+fn npy_meta(header: &str) -> (String, String) {
+    let after = |key: &str| {
+        header
+            .find(key)
+            .map_or("", |i| &header[i + key.len()..])
+            .trim_start_matches([':', ' '])
+    };
+    let descr = after("'descr'").split(',').next().unwrap_or("").trim();
+    let shape = after("'shape'");
+    let shape: String = shape[..shape.find(')').map_or(0, |i| i + 1)]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    // numpy writes `(20000,)` and `(20000, 96, 96, 3)`; another writer may put a comma at the end.
+    let shape = shape.replace(",)", ")");
+    let shape = if shape.contains(',') || shape == "()" {
+        shape
+    } else {
+        shape.replace(')', ",)")
+    };
+    (descr.to_owned(), shape)
+}
+
+/// Whether two `.npy` files hold the same array: the same dtype and shape, byte-identical data.
+fn same_npy(a: &Path, b: &Path) -> Result<String, String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {p:?}: {e}"));
+    let (x, y) = (read(a)?, read(b)?);
+    let (hx, dx) = npy_parts(&x).ok_or(format!("{a:?} is not a .npy file"))?;
+    let (hy, dy) = npy_parts(&y).ok_or(format!("{b:?} is not a .npy file"))?;
+    let (mx, my) = (npy_meta(hx), npy_meta(hy));
+    if mx != my {
+        return Err(format!("headers differ: {hx} vs {hy}"));
+    }
+    if dx.len() != dy.len() {
+        return Err(format!("data lengths differ: {} vs {}", dx.len(), dy.len()));
+    }
+    if let Some(i) = dx.iter().zip(dy).position(|(p, q)| p != q) {
+        return Err(format!(
+            "data differ from byte {i} of {} (element {})",
+            dx.len(),
+            i / (dx.len() / usize::max(1, first_dim(&mx.1))).max(1)
+        ));
+    }
+    Ok(format!(
+        "{} {}, {} data bytes identical",
+        mx.0,
+        mx.1,
+        dx.len()
+    ))
+}
+
+fn first_dim(shape: &str) -> usize {
+    shape
+        .trim_start_matches('(')
+        .split([',', ')'])
+        .next()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(1)
+}
+
+/// One size's results: batchscope's best run (or why it failed) and the route's best run.
+struct SavedRun {
+    n: usize,
+    batchscope: Result<(Duration, u64), String>,
+    route: (Duration, u64),
+}
+
+/// Exporting a saved `tf.data` dataset: batchscope against the seed's route, alternately, twice each,
+/// best of each, at `--images` elements and a tenth as many; both outputs are compared byte for byte.
+fn saved(args: &Args) {
+    println!("\n## Saved tf.data dataset: unbatched (96x96x3 uint8, int64) elements, to disk\n");
+    if !(args.tf && tf_importable()) {
+        println!(
+            "skipped: tensorflow not importable by python3 (or --no-tf); it makes the fixture and runs the route"
+        );
+        return;
+    }
+    std::fs::create_dir_all(&args.dir).unwrap();
+    let bin = batchscope_bin();
+    let big_n = args.images;
+    let sizes = [big_n, big_n / 10];
+    let sets: Vec<PathBuf> = sizes
+        .iter()
+        .map(|&n| saved_dataset(&args.dir.join(format!("saved{n}")), n))
+        .collect();
+    let (import_t, import_rss, _) =
+        measure(Command::new("python3").args(["-c", "import tensorflow"]));
+    let bs_out = args.dir.join("saved-out-batchscope");
+    let route_out = args.dir.join("saved-out-route");
+    let mut runs = Vec::new();
+    let mut notes = Vec::new();
+    println!("| what | wall | throughput | peak RSS |\n|---|---:|---:|---:|");
+    for (&n, data) in sizes.iter().zip(&sets) {
+        let mut batchscope: Option<Result<(Duration, u64), String>> = None;
+        let mut route: Option<(Duration, u64, String)> = None;
+        for _ in 0..2 {
+            // The outputs are removed before (not during) each run, so neither pays for deleting.
+            if !matches!(batchscope, Some(Err(_))) {
+                let _ = std::fs::remove_dir_all(&bs_out);
+                let run = try_measure(
+                    Command::new(&bin)
+                        .arg("export")
+                        .arg(data)
+                        .arg("--out")
+                        .arg(&bs_out)
+                        .arg("--overwrite"),
+                )
+                .map(|(t, rss, _)| (t, rss));
+                batchscope = match (batchscope, run) {
+                    (Some(Ok(best)), Ok(new)) => Some(Ok(if new.0 < best.0 { new } else { best })),
+                    (_, run) => Some(run),
+                };
+            }
+            let _ = std::fs::remove_dir_all(&route_out);
+            let (t, rss, stdout) = measure(
+                Command::new("python3")
+                    .arg(script("saved_route.py"))
+                    .arg(data)
+                    .arg(&route_out),
+            );
+            if route.as_ref().is_none_or(|best| t < best.0) {
+                route = Some((t, rss, stdout));
+            }
+        }
+        let batchscope = batchscope.unwrap();
+        let (route_t, route_rss, route_stdout) = route.unwrap();
+        match &batchscope {
+            Ok((t, rss)) => row(
+                &format!("batchscope export, {n} elements"),
+                n,
+                *t,
+                Some(*rss),
+            ),
+            Err(e) => {
+                println!("| batchscope export, {n} elements | FAILED (below) | | |");
+                notes.push(format!("batchscope export of {n} elements FAILED: {e}"));
+            }
+        }
+        row(
+            &format!("seed's route (load, batch, numpy, np.save), {n}"),
+            n,
+            route_t,
+            Some(route_rss),
+        );
+        // The route prints one JSON line; its "seconds" run from the load to the saved files.
+        let own = route_stdout
+            .split("\"seconds\": ")
+            .nth(1)
+            .and_then(|r| r.split([',', '}']).next())
+            .and_then(|v| v.trim().parse::<f64>().ok());
+        println!(
+            "|   (the route's own timing, after importing TensorFlow: {}) | | | |",
+            own.map_or_else(|| route_stdout.trim().to_owned(), |s| format!("{s:.2} s"))
+        );
+        if batchscope.is_ok() {
+            for file in ["images.npy", "labels.npy"] {
+                notes.push(match same_npy(&bs_out.join(file), &route_out.join(file)) {
+                    Ok(same) => format!("{n} elements, {file}: same as the route's ({same})"),
+                    Err(e) => format!("{n} elements, {file}: DIFFERENT from the route's: {e}"),
+                });
+            }
+        }
+        let _ = std::fs::remove_dir_all(&bs_out);
+        let _ = std::fs::remove_dir_all(&route_out);
+        runs.push(SavedRun {
+            n,
+            batchscope,
+            route: (route_t, route_rss),
+        });
+    }
+    println!(
+        "| python3 -c 'import tensorflow' (part of the route's wall) | {:>8.2} s | | {:>6.0} MiB |",
+        import_t.as_secs_f64(),
+        mib(import_rss)
+    );
+    let (bytes, read_t) = read_all(&sets[0]);
+    let disk_mb_s = disk_write_speed(&args.dir);
+
+    println!();
+    for note in &notes {
+        println!("- {note}");
+    }
+    let (big, small) = (&runs[0], &runs[1]);
+    match &big.batchscope {
+        Ok((t, rss)) => println!(
+            "- {} elements: batchscope is {:.1}x faster than the seed's route ({:.2} s vs {:.2} s), with {:.0}x less peak memory ({:.0} MiB vs {:.0} MiB)",
+            big.n,
+            big.route.0.as_secs_f64() / t.as_secs_f64(),
+            t.as_secs_f64(),
+            big.route.0.as_secs_f64(),
+            big.route.1 as f64 / *rss as f64,
+            mib(*rss),
+            mib(big.route.1)
+        ),
+        Err(_) => println!(
+            "- {} elements: no ratio, the batchscope export failed",
+            big.n
+        ),
+    }
+    let rss_of = |r: &SavedRun| {
+        r.batchscope
+            .as_ref()
+            .map_or("failed".to_owned(), |(_, k)| format!("{:.0} MiB", mib(*k)))
+    };
+    println!(
+        "- peak RSS, flat in N?: batchscope {} at {} vs {} at {}; the route {:.0} MiB vs {:.0} MiB",
+        rss_of(big),
+        big.n,
+        rss_of(small),
+        small.n,
+        mib(big.route.1),
+        mib(small.route.1)
+    );
+    println!(
+        "- floor: reading the saved files ({:.0} MB, warm) takes {:.2} s; the disk writes {disk_mb_s:.0} MB/s (1 GiB, fsync), so writing the arrays (~{:.0} MB) cannot take less than {:.2} s (batchscope fsyncs its output, the route's np.save does not)",
+        bytes as f64 / 1e6,
+        read_t.as_secs_f64(),
+        bytes as f64 / 1e6,
+        bytes as f64 / 1e6 / disk_mb_s
     );
 }
