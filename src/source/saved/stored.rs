@@ -50,7 +50,6 @@ pub struct SavedRows {
     starts: Vec<usize>,
     /// Rows per stored batch, for the viewer (batched datasets only).
     batch_rows: Option<Vec<usize>>,
-    batched: bool,
     image: Option<usize>,
     label: Option<usize>,
     cursor: Mutex<Option<Cursor>>,
@@ -288,7 +287,6 @@ pub fn open_saved(
         elements,
         starts,
         batch_rows: batched.then_some(batch_rows),
-        batched,
         image,
         label,
         cursor: Mutex::new(None),
@@ -457,11 +455,18 @@ impl StoredRows for SavedRows {
             let (from, to) = (rows.start.max(start) - start, rows.end.min(end) - start);
             for ((tensor, column), buf) in element.iter().zip(&self.columns).zip(out.iter_mut()) {
                 let row_bytes = column.row_bytes();
-                if self.batched {
-                    buf.extend_from_slice(&tensor.data[from * row_bytes..to * row_bytes]);
-                } else {
-                    buf.extend_from_slice(&tensor.data);
+                // The file may have changed since it was indexed: never trust its shape blindly.
+                if tensor.data.len() != (end - start) * row_bytes {
+                    let (path, _) = &self.files[self.elements[e].file];
+                    return Err(format!(
+                        "element {e}: component {:?} holds {} bytes, its {} rows need {} (the file changed since it was opened?): {path:?}",
+                        column.name,
+                        tensor.data.len(),
+                        end - start,
+                        (end - start) * row_bytes
+                    ));
                 }
+                buf.extend_from_slice(&tensor.data[from * row_bytes..to * row_bytes]);
             }
             e += 1;
         }
