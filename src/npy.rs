@@ -80,6 +80,13 @@ impl NpyDtype {
     }
 }
 
+impl std::fmt::Display for NpyDtype {
+    /// numpy's name (`uint8`, `float32`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(dtype_name(*self))
+    }
+}
+
 /// The byte order of stored elements (one-byte types are stored as `Little`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ByteOrder {

@@ -166,7 +166,7 @@ fn check_dtypes(components: &[Component], metadata: &[i32]) -> Result<(), String
         ));
     }
     for (component, &number) in components.iter().zip(metadata) {
-        if Dtype::from_tf(number) != Some(component.dtype) {
+        if spec::dtype_from_tf(number) != Some(component.dtype) {
             return Err(format!(
                 "component {:?} is {} in the spec, {} in the metadata",
                 component.display_name(),

@@ -4,107 +4,27 @@
 
 use super::proto::{Kind, StructuredValue, TensorShapeProto};
 
-/// A numeric dtype batchscope can return as raw little-endian bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dtype {
-    /// numpy `bool` (one byte, 0 or 1).
-    Bool,
-    /// numpy `uint8`.
-    Uint8,
-    /// numpy `uint16`.
-    Uint16,
-    /// numpy `uint32`.
-    Uint32,
-    /// numpy `uint64`.
-    Uint64,
-    /// numpy `int8`.
-    Int8,
-    /// numpy `int16`.
-    Int16,
-    /// numpy `int32`.
-    Int32,
-    /// numpy `int64`.
-    Int64,
-    /// numpy `float16`.
-    Float16,
-    /// numpy `float32`.
-    Float32,
-    /// numpy `float64`.
-    Float64,
-}
+/// A component's dtype: numpy's, so the bytes go to `.npy` as they are.
+pub use crate::npy::NpyDtype as Dtype;
 
-impl Dtype {
-    /// The dtype of TensorFlow's `DataType` number, or `None` for one batchscope cannot return
-    /// as a plain array (string, variant, complex, quantized, bfloat16, ...).
-    pub fn from_tf(number: i32) -> Option<Self> {
-        Some(match number {
-            1 => Self::Float32,
-            2 => Self::Float64,
-            3 => Self::Int32,
-            4 => Self::Uint8,
-            5 => Self::Int16,
-            6 => Self::Int8,
-            9 => Self::Int64,
-            10 => Self::Bool,
-            17 => Self::Uint16,
-            19 => Self::Float16,
-            22 => Self::Uint32,
-            23 => Self::Uint64,
-            _ => return None,
-        })
-    }
-
-    /// The numpy name (`uint8`, `float32`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Bool => "bool",
-            Self::Uint8 => "uint8",
-            Self::Uint16 => "uint16",
-            Self::Uint32 => "uint32",
-            Self::Uint64 => "uint64",
-            Self::Int8 => "int8",
-            Self::Int16 => "int16",
-            Self::Int32 => "int32",
-            Self::Int64 => "int64",
-            Self::Float16 => "float16",
-            Self::Float32 => "float32",
-            Self::Float64 => "float64",
-        }
-    }
-
-    /// The numpy `descr` of the little-endian layout (`|u1`, `<f4`, ...).
-    pub fn descr(self) -> &'static str {
-        match self {
-            Self::Bool => "|b1",
-            Self::Uint8 => "|u1",
-            Self::Uint16 => "<u2",
-            Self::Uint32 => "<u4",
-            Self::Uint64 => "<u8",
-            Self::Int8 => "|i1",
-            Self::Int16 => "<i2",
-            Self::Int32 => "<i4",
-            Self::Int64 => "<i8",
-            Self::Float16 => "<f2",
-            Self::Float32 => "<f4",
-            Self::Float64 => "<f8",
-        }
-    }
-
-    /// Bytes per value.
-    pub fn size(self) -> usize {
-        match self {
-            Self::Bool | Self::Uint8 | Self::Int8 => 1,
-            Self::Uint16 | Self::Int16 | Self::Float16 => 2,
-            Self::Uint32 | Self::Int32 | Self::Float32 => 4,
-            Self::Uint64 | Self::Int64 | Self::Float64 => 8,
-        }
-    }
-}
-
-impl std::fmt::Display for Dtype {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
+/// The dtype of TensorFlow's `DataType` number, or `None` for one batchscope cannot return as a plain
+/// array (string, variant, complex, quantized, bfloat16, ...).
+pub fn dtype_from_tf(number: i32) -> Option<Dtype> {
+    Some(match number {
+        1 => Dtype::F32,
+        2 => Dtype::F64,
+        3 => Dtype::I32,
+        4 => Dtype::U8,
+        5 => Dtype::I16,
+        6 => Dtype::I8,
+        9 => Dtype::I64,
+        10 => Dtype::Bool,
+        17 => Dtype::U16,
+        19 => Dtype::F16,
+        22 => Dtype::U32,
+        23 => Dtype::U64,
+        _ => return None,
+    })
 }
 
 /// One flat component of an element.
@@ -183,7 +103,7 @@ fn shown(path: &str) -> String {
 fn flatten(value: &StructuredValue, path: &str, out: &mut Vec<Component>) -> Result<(), SpecError> {
     match &value.kind {
         Some(Kind::TensorSpecValue(spec)) => {
-            let dtype = Dtype::from_tf(spec.dtype).ok_or_else(|| SpecError::UnsupportedDtype {
+            let dtype = dtype_from_tf(spec.dtype).ok_or_else(|| SpecError::UnsupportedDtype {
                 path: shown(path),
                 dtype: tf_dtype_name(spec.dtype),
             })?;
@@ -258,8 +178,8 @@ fn static_shape(shape: Option<&TensorShapeProto>) -> Option<Vec<Option<u64>>> {
 
 /// TensorFlow's name of a `DataType` number, for messages.
 pub fn tf_dtype_name(number: i32) -> String {
-    if let Some(dtype) = Dtype::from_tf(number) {
-        return dtype.name().to_owned();
+    if let Some(dtype) = dtype_from_tf(number) {
+        return crate::npy::dtype_name(dtype).to_owned();
     }
     match number {
         7 => "string".to_owned(),
@@ -301,7 +221,7 @@ mod tests {
     fn component(path: &str, shape: &[Option<u64>]) -> Component {
         Component {
             path: path.to_owned(),
-            dtype: Dtype::Uint8,
+            dtype: Dtype::U8,
             shape: shape.to_vec(),
         }
     }

@@ -16,11 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::records::{self, Compression};
-use super::spec::{Component, Dtype};
+use super::spec::Component;
 use super::tensor::{self, Tensor};
 use super::{SavedDataset, SavedError};
 use crate::index::{Column, DatasetIndex, IndexWarning, Store, StoredRows, WalkControl};
-use crate::npy::NpyDtype;
 use crate::options::IndexOptions;
 use crate::source::SourceError;
 use crate::source::stored::{Classes, classes_of, index_of, is_image_shape};
@@ -84,23 +83,6 @@ fn output_names(components: &[Component]) -> Vec<String> {
         ["0", "1"] => vec!["images".to_owned(), "labels".to_owned()],
         _ if top_is_dict => paths.iter().map(|p| p.replace('/', "_")).collect(),
         _ => (0..paths.len()).map(|i| format!("component_{i}")).collect(),
-    }
-}
-
-fn npy_dtype(dtype: Dtype) -> NpyDtype {
-    match dtype {
-        Dtype::Bool => NpyDtype::Bool,
-        Dtype::Uint8 => NpyDtype::U8,
-        Dtype::Int8 => NpyDtype::I8,
-        Dtype::Uint16 => NpyDtype::U16,
-        Dtype::Int16 => NpyDtype::I16,
-        Dtype::Uint32 => NpyDtype::U32,
-        Dtype::Int32 => NpyDtype::I32,
-        Dtype::Uint64 => NpyDtype::U64,
-        Dtype::Int64 => NpyDtype::I64,
-        Dtype::Float16 => NpyDtype::F16,
-        Dtype::Float32 => NpyDtype::F32,
-        Dtype::Float64 => NpyDtype::F64,
     }
 }
 
@@ -170,7 +152,7 @@ pub fn open_saved(
         .zip(&components)
         .map(|(name, c)| Column {
             name: name.clone(),
-            dtype: npy_dtype(c.dtype),
+            dtype: c.dtype,
             row_shape: Vec::new(),
         })
         .collect();
@@ -250,7 +232,7 @@ pub fn open_saved(
         .zip(&row_shapes)
         .map(|((name, c), shape)| Column {
             name: name.clone(),
-            dtype: npy_dtype(c.dtype),
+            dtype: c.dtype,
             row_shape: shape.clone().unwrap_or_default(),
         })
         .collect();

@@ -22,7 +22,7 @@ pub struct Tensor {
 pub fn decode_tensor(record: &[u8], component: &Component) -> Result<Tensor, String> {
     let proto =
         proto::TensorProto::decode(record).map_err(|e| format!("not a TensorProto: {e}"))?;
-    if Dtype::from_tf(proto.dtype) != Some(component.dtype) {
+    if spec::dtype_from_tf(proto.dtype) != Some(component.dtype) {
         return Err(format!(
             "stored dtype {} but the spec says {}",
             spec::tf_dtype_name(proto.dtype),
@@ -82,17 +82,17 @@ fn values(proto: proto::TensorProto, dtype: Dtype, count: usize) -> Result<Vec<u
     }
     let typed: Vec<Vec<u8>> = match dtype {
         Dtype::Bool => le(&proto.bool_val, |&v| vec![u8::from(v)]),
-        Dtype::Uint8 => le(&proto.int_val, |&v| (v as u8).to_le_bytes().to_vec()),
-        Dtype::Int8 => le(&proto.int_val, |&v| (v as i8).to_le_bytes().to_vec()),
-        Dtype::Uint16 => le(&proto.int_val, |&v| (v as u16).to_le_bytes().to_vec()),
-        Dtype::Int16 => le(&proto.int_val, |&v| (v as i16).to_le_bytes().to_vec()),
-        Dtype::Int32 => le(&proto.int_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Float16 => le(&proto.half_val, |&v| (v as u16).to_le_bytes().to_vec()),
-        Dtype::Uint32 => le(&proto.uint32_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Int64 => le(&proto.int64_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Uint64 => le(&proto.uint64_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Float32 => le(&proto.float_val, |&v| v.to_le_bytes().to_vec()),
-        Dtype::Float64 => le(&proto.double_val, |&v| v.to_le_bytes().to_vec()),
+        Dtype::U8 => le(&proto.int_val, |&v| (v as u8).to_le_bytes().to_vec()),
+        Dtype::I8 => le(&proto.int_val, |&v| (v as i8).to_le_bytes().to_vec()),
+        Dtype::U16 => le(&proto.int_val, |&v| (v as u16).to_le_bytes().to_vec()),
+        Dtype::I16 => le(&proto.int_val, |&v| (v as i16).to_le_bytes().to_vec()),
+        Dtype::I32 => le(&proto.int_val, |&v| v.to_le_bytes().to_vec()),
+        Dtype::F16 => le(&proto.half_val, |&v| (v as u16).to_le_bytes().to_vec()),
+        Dtype::U32 => le(&proto.uint32_val, |&v| v.to_le_bytes().to_vec()),
+        Dtype::I64 => le(&proto.int64_val, |&v| v.to_le_bytes().to_vec()),
+        Dtype::U64 => le(&proto.uint64_val, |&v| v.to_le_bytes().to_vec()),
+        Dtype::F32 => le(&proto.float_val, |&v| v.to_le_bytes().to_vec()),
+        Dtype::F64 => le(&proto.double_val, |&v| v.to_le_bytes().to_vec()),
     };
     if typed.len() > count {
         return Err(format!(
@@ -145,7 +145,7 @@ mod tests {
         };
         let tensor = decode_tensor(
             &stored.encode_to_vec(),
-            &component(Dtype::Int32, &[None, Some(2)]),
+            &component(Dtype::I32, &[None, Some(2)]),
         )
         .unwrap();
         assert_eq!(tensor.shape, [2, 2]);
@@ -165,11 +165,8 @@ mod tests {
             half_val: vec![0x3c00],
             ..Default::default()
         };
-        let tensor = decode_tensor(
-            &stored.encode_to_vec(),
-            &component(Dtype::Float16, &[Some(1)]),
-        )
-        .unwrap();
+        let tensor =
+            decode_tensor(&stored.encode_to_vec(), &component(Dtype::F16, &[Some(1)])).unwrap();
         assert_eq!(tensor.data, [0x00, 0x3c]);
     }
 
@@ -182,9 +179,9 @@ mod tests {
             ..Default::default()
         };
         let record = stored.encode_to_vec();
-        let err = decode_tensor(&record, &component(Dtype::Uint8, &[Some(4)])).unwrap_err();
+        let err = decode_tensor(&record, &component(Dtype::U8, &[Some(4)])).unwrap_err();
         assert!(err.contains("does not fit the spec's (4)"), "{err}");
-        let err = decode_tensor(&record, &component(Dtype::Int8, &[None])).unwrap_err();
+        let err = decode_tensor(&record, &component(Dtype::I8, &[None])).unwrap_err();
         assert!(
             err.contains("stored dtype uint8 but the spec says int8"),
             "{err}"
@@ -194,7 +191,7 @@ mod tests {
             ..stored
         };
         let err =
-            decode_tensor(&short.encode_to_vec(), &component(Dtype::Uint8, &[None])).unwrap_err();
+            decode_tensor(&short.encode_to_vec(), &component(Dtype::U8, &[None])).unwrap_err();
         assert!(err.contains("holds 2 bytes, the shape needs 3"), "{err}");
     }
 }
