@@ -531,3 +531,34 @@ fn exports_of_npz_idx_and_cifar_keep_their_stored_arrays() {
     .unwrap_err();
     assert!(err.contains("flat.npz") && err.contains("weights"), "{err}");
 }
+
+#[test]
+fn sources_are_detected_by_content() {
+    use batchscope::options::SourceKind;
+    use batchscope::source::detect;
+    let Some(root) = fixtures("sources_are_detected_by_content") else {
+        return;
+    };
+    let cases = [
+        ("npz/stored.npz", SourceKind::Npz),
+        ("npz/deflated.npz", SourceKind::Npz),
+        ("npy/u1.npy", SourceKind::Npy),
+        ("mnist/train-images-idx3-ubyte.gz", SourceKind::Idx),
+        ("mnist/t10k-images-idx3-ubyte", SourceKind::Idx),
+        ("mnist", SourceKind::Idx),
+        ("cifar/data_batch_1.bin", SourceKind::Cifar),
+        ("cifar", SourceKind::Cifar),
+        ("export", SourceKind::Npy),
+        ("no such thing", SourceKind::Folder),
+    ];
+    for (rel, kind) in cases {
+        assert_eq!(detect(&root.join(rel)), kind, "{rel}");
+    }
+    // A renamed .npz is still a zip archive; an image folder is a folder.
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("data.bin");
+    std::fs::copy(root.join("npz/stored.npz"), &renamed).unwrap();
+    assert_eq!(detect(&renamed), SourceKind::Npz);
+    common::save(dir.path(), "images/cat/a.png", &common::pattern(2, 2, 1));
+    assert_eq!(detect(&dir.path().join("images")), SourceKind::Folder);
+}

@@ -22,7 +22,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use crate::index::{self, DatasetIndex, IndexError, WalkControl};
-use crate::options::{IndexOptions, SourceKind};
+use crate::options::{IndexOptions, LabelSource, SourceKind};
 
 /// Why a dataset could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -73,14 +73,24 @@ pub fn open(
         None => detect(path),
     };
     check_options(path, kind, options)?;
-    match kind {
-        SourceKind::Folder => Ok(index::scan_with(path, options, control)?),
-        SourceKind::Saved => stored::open_saved(path, options, control),
-        SourceKind::Tfrecord => tfrecord::images::open_index(path, options, control),
-        SourceKind::Npy | SourceKind::Npz => stored::open_arrays(path, options),
-        SourceKind::Idx => stored::open_idx(path, options),
-        SourceKind::Cifar => stored::open_cifar(path, options),
+    let mut index = match kind {
+        SourceKind::Folder => return Ok(index::scan_with(path, options, control)?),
+        SourceKind::Saved => stored::open_saved(path, options, control)?,
+        SourceKind::Tfrecord => tfrecord::images::open_index(path, options, control)?,
+        SourceKind::Npy | SourceKind::Npz => stored::open_arrays(path, options)?,
+        SourceKind::Idx => stored::open_idx(path, options)?,
+        SourceKind::Cifar => stored::open_cifar(path, options)?,
+    };
+    if options.labels == LabelSource::None {
+        // `--labels none`: no classes (an export then leaves the label array out).
+        for sample in &mut index.samples {
+            sample.label = None;
+        }
+        index.class_names.clear();
+        index.label_values = None;
+        index.labeled = false;
     }
+    Ok(index)
 }
 
 /// Refuses options that mean nothing for `kind` (a folder option on a saved dataset, say), so a
