@@ -210,9 +210,8 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     check_stored(&index, &options, args.dtype)?;
     let label_mode = match (args.label_mode, &index.store, options.index.labels) {
         (Some(mode), _, _) => mode,
-        // Stored arrays are exported as stored, labels included unless --labels none.
-        (None, index::Store::Rows(_), LabelSource::Inferred) => LabelMode::Int,
-        (None, index::Store::Rows(_), LabelSource::None) => LabelMode::None,
+        // Records without labels have nothing to encode; stored arrays are exported as stored
+        // (label array included unless --labels none), which label mode int means for them.
         (None, index::Store::Encoded(_), _) if !index.labeled => LabelMode::None,
         (None, _, LabelSource::Inferred) => LabelMode::Int,
         (None, _, LabelSource::None) => LabelMode::None,

@@ -48,8 +48,12 @@ pub(super) struct Staging {
 /// names, and any `<array>.npy` beside a `manifest.csv` (an array source's export names its arrays
 /// after the source's components).
 pub(super) fn is_export_file(name: &str, names: &[String]) -> bool {
-    OUTPUT_FILES.contains(&name)
-        || (name.ends_with(".npy") && names.iter().any(|n| n == "manifest.csv"))
+    OUTPUT_FILES.contains(&name) || (is_npy(name) && names.iter().any(|n| n == "manifest.csv"))
+}
+
+/// Whether `name` is an `.npy` file name (as batchscope writes them: lower case).
+fn is_npy(name: &str) -> bool {
+    Path::new(name).extension().is_some_and(|e| e == "npy")
 }
 
 /// The names of the entries of `dir`, lossy UTF-8.
@@ -346,7 +350,7 @@ fn remove_staged(dir: &Path) {
     for name in &names {
         let path = dir.join(name);
         // A staging folder (named by us) may be cut off before its manifest: its arrays are ours too.
-        if (is_export_file(name, &names) || name.ends_with(".npy"))
+        if (is_export_file(name, &names) || is_npy(name))
             && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file())
         {
             let _ = fs::remove_file(path);

@@ -140,11 +140,6 @@ pub fn open_saved(
             dims.iter().map(|d| d.map(|d| d as usize)).collect()
         })
         .collect();
-    let mut elements = Vec::new();
-    let mut starts = vec![0usize];
-    let mut batch_rows = Vec::new();
-    let mut warnings = Vec::new();
-    let mut label_bytes: Vec<u8> = Vec::new();
     let label_wanted = options.label_key.as_deref();
     // Which component is the label is known from the names before any data is read.
     let name_columns: Vec<Column> = names
@@ -162,60 +157,19 @@ pub fn open_saved(
         label_wanted,
         &["labels", "label", "y"],
     );
-    for (file, (path, compression)) in files.iter().enumerate() {
-        let stream = records::open(path, *compression).map_err(|source| SavedError::Io {
-            source,
-            path: path.clone(),
-        })?;
-        let mut input = Counting {
-            inner: stream,
-            count: 0,
-        };
-        loop {
-            if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                return Err(SourceError::Cancelled);
-            }
-            let offset = input.count;
-            let element = match read_element(&mut input, &components) {
-                Ok(Some(element)) => element,
-                Ok(None) => break,
-                Err(reason) => {
-                    warnings.push(IndexWarning {
-                        path: path.clone(),
-                        reason: format!(
-                            "element {} (in this file's order): {reason}; the elements after it in this file are not read",
-                            elements.len()
-                        ),
-                    });
-                    break;
-                }
-            };
-            let rows = if batched {
-                element
-                    .first()
-                    .and_then(|t| t.shape.first())
-                    .map_or(0, |&d| d as usize)
-            } else {
-                1
-            };
-            if let Err(reason) = check_rows(&element, &mut row_shapes, batched, rows, &names) {
-                warnings.push(IndexWarning {
-                    path: path.clone(),
-                    reason: format!("element {}: {reason}; it is left out", elements.len()),
-                });
-                continue;
-            }
-            if let Some(l) = label {
-                label_bytes.extend_from_slice(&element[l].data);
-            }
-            elements.push(ElementRef { file, offset });
-            starts.push(starts[starts.len() - 1] + rows);
-            batch_rows.push(rows);
-            if elements.len() % 256 == 0 {
-                (control.on_progress)(elements.len());
-            }
-        }
-    }
+    let layout = Layout {
+        components: &components,
+        names: &names,
+        batched,
+        label,
+    };
+    let Scan {
+        elements,
+        starts,
+        batch_rows,
+        mut warnings,
+        label_bytes,
+    } = scan(&files, &layout, &mut row_shapes, control)?;
     if (elements.len() as u64) < dataset.num_elements() && warnings.is_empty() {
         warnings.push(IndexWarning {
             path: root.to_path_buf(),
@@ -284,6 +238,101 @@ pub fn open_saved(
     let mut index = index_of(root, n, rel, classes, Store::Rows(Arc::new(rows)));
     index.warnings = warnings;
     Ok(index)
+}
+
+/// What an element holds, as far as the index pass needs it.
+struct Layout<'a> {
+    components: &'a [Component],
+    names: &'a [String],
+    batched: bool,
+    label: Option<usize>,
+}
+
+/// The result of the index pass.
+struct Scan {
+    elements: Vec<ElementRef>,
+    starts: Vec<usize>,
+    batch_rows: Vec<usize>,
+    warnings: Vec<IndexWarning>,
+    label_bytes: Vec<u8>,
+}
+
+/// Reads every element of `files` once: where it starts, how many rows it holds, its labels. A bad
+/// element stops its file (the elements before it are kept) and becomes a warning.
+fn scan(
+    files: &[(PathBuf, Compression)],
+    layout: &Layout<'_>,
+    row_shapes: &mut [Option<Vec<usize>>],
+    control: &WalkControl<'_>,
+) -> Result<Scan, SourceError> {
+    let mut elements = Vec::new();
+    let mut starts = vec![0usize];
+    let mut batch_rows = Vec::new();
+    let mut warnings = Vec::new();
+    let mut label_bytes: Vec<u8> = Vec::new();
+    for (file, (path, compression)) in files.iter().enumerate() {
+        let stream = records::open(path, *compression).map_err(|source| SavedError::Io {
+            source,
+            path: path.clone(),
+        })?;
+        let mut input = Counting {
+            inner: stream,
+            count: 0,
+        };
+        loop {
+            if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(SourceError::Cancelled);
+            }
+            let offset = input.count;
+            let element = match read_element(&mut input, layout.components) {
+                Ok(Some(element)) => element,
+                Ok(None) => break,
+                Err(reason) => {
+                    warnings.push(IndexWarning {
+                        path: path.clone(),
+                        reason: format!(
+                            "element {} (in this file's order): {reason}; the elements after it in this file are not read",
+                            elements.len()
+                        ),
+                    });
+                    break;
+                }
+            };
+            let rows = if layout.batched {
+                element
+                    .first()
+                    .and_then(|t| t.shape.first())
+                    .map_or(0, |&d| d as usize)
+            } else {
+                1
+            };
+            if let Err(reason) =
+                check_rows(&element, row_shapes, layout.batched, rows, layout.names)
+            {
+                warnings.push(IndexWarning {
+                    path: path.clone(),
+                    reason: format!("element {}: {reason}; it is left out", elements.len()),
+                });
+                continue;
+            }
+            if let Some(l) = layout.label {
+                label_bytes.extend_from_slice(&element[l].data);
+            }
+            elements.push(ElementRef { file, offset });
+            starts.push(starts[starts.len() - 1] + rows);
+            batch_rows.push(rows);
+            if elements.len() % 256 == 0 {
+                (control.on_progress)(elements.len());
+            }
+        }
+    }
+    Ok(Scan {
+        elements,
+        starts,
+        batch_rows,
+        warnings,
+        label_bytes,
+    })
 }
 
 /// Reads one element's records; `Ok(None)` at a clean end of the file.
