@@ -156,6 +156,9 @@ pub fn index(path: &Path, compression: Option<Compression>) -> Result<RecordInde
     index_visiting(path, compression, 0, &mut |_, _| ControlFlow::Continue(()))
 }
 
+/// What [`index_visiting`] calls with each good record and its data (if kept); breaking stops it.
+pub type RecordVisitor<'a> = dyn FnMut(&RecordRef, Option<Vec<u8>>) -> ControlFlow<()> + 'a;
+
 /// [`index`], handing each good record to `visit` as it is found, with its data when it is at most
 /// `keep_up_to` bytes (`None` past that), so the records can be parsed in the same pass. When
 /// `visit` breaks, indexing stops and returns what it has indexed so far (the caller knows why).
@@ -163,7 +166,7 @@ pub fn index_visiting(
     path: &Path,
     compression: Option<Compression>,
     keep_up_to: u64,
-    visit: &mut dyn FnMut(&RecordRef, Option<Vec<u8>>) -> ControlFlow<()>,
+    visit: &mut RecordVisitor<'_>,
 ) -> Result<RecordIndex, TfRecordError> {
     let inputs = shards::resolve(path)?;
     let mut index = RecordIndex::default();

@@ -185,13 +185,20 @@ fn sample_name(file: &Path, record_in_file: u64) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Indexes the TFRecords at `path` (a file, a folder of shards, or a pattern) as encoded images with
-/// labels. `control` is told every few hundred records and checked for cancel after each record.
-pub fn open_index(
+/// What the one pass over the records found: the index, the records that hold an image (in
+/// order), and the good records that do not, with why.
+struct Scan {
+    records: RecordIndex,
+    parsed: Vec<Parsed>,
+    unusable: Vec<(usize, String)>,
+}
+
+/// Reads every record once: checks it, parses it, probes its image.
+fn scan(
     path: &Path,
     options: &IndexOptions,
     control: &WalkControl<'_>,
-) -> Result<DatasetIndex, SourceError> {
+) -> Result<Scan, SourceError> {
     let labels_on =
         options.labels != LabelSource::None && options.label_key.as_deref() != Some("none");
     let label_key = options.label_key.as_deref().filter(|_| labels_on);
@@ -212,7 +219,7 @@ pub fn open_index(
             }
             let k = seen;
             seen += 1;
-            if seen % PROGRESS_EVERY == 0 {
+            if seen.is_multiple_of(PROGRESS_EVERY) {
                 (control.on_progress)(seen);
             }
             let result = match data {
@@ -240,7 +247,18 @@ pub fn open_index(
         return Err(SourceError::Cancelled);
     }
     (control.on_progress)(seen);
+    Ok(Scan {
+        records,
+        parsed,
+        unusable,
+    })
+}
 
+/// The index warnings of a scan, in reading order (missing shards first, then by file and record).
+/// Labels are all or nothing: when some records have one, a record without one has no class, so it
+/// is left out here (with a warning) and `true` is returned.
+fn warnings_of(scan: &mut Scan) -> (Vec<IndexWarning>, bool) {
+    let records = &scan.records;
     let record_warning = |k: usize, reason: String| {
         let r = records.records[k];
         Placed {
@@ -258,12 +276,15 @@ pub fn open_index(
         .cloned()
         .map(problem_warning)
         .collect();
-    placed.extend(unusable.into_iter().map(|(k, r)| record_warning(k, r)));
-    // Labels are all or nothing: when some records have one, a record without one has no class.
-    let labeled = parsed.iter().any(|p| p.label.is_some());
+    placed.extend(
+        std::mem::take(&mut scan.unusable)
+            .into_iter()
+            .map(|(k, r)| record_warning(k, r)),
+    );
+    let labeled = scan.parsed.iter().any(|p| p.label.is_some());
     if labeled {
         let looked_for = LABEL_KEYS.map(|k| format!("{k:?}")).join(" or ");
-        parsed.retain(|p| {
+        scan.parsed.retain(|p| {
             if p.label.is_none() {
                 placed.push(record_warning(
                     p.record,
@@ -280,47 +301,35 @@ pub fn open_index(
             b.record,
         ))
     });
-    let warnings: Vec<IndexWarning> = placed.into_iter().map(|p| p.warning).collect();
+    (placed.into_iter().map(|p| p.warning).collect(), labeled)
+}
 
-    if parsed.is_empty() {
-        let reason = match warnings.first() {
-            Some(first) => format!(
-                "no record holds a usable image ({} problems; the first: {}: {:?})",
-                warnings.len(),
-                first.reason,
-                first.path
-            ),
-            None => "the TFRecord files hold no records".to_owned(),
-        };
-        return Err(SourceError::Unusable {
-            reason,
-            path: path.to_path_buf(),
-        });
-    }
-
-    let (labels, class_names, label_values) = if labeled {
-        let values: Vec<i64> = parsed.iter().filter_map(|p| p.label).collect();
-        let (labels, names, values) = classes_of_values(&values, None);
-        // Small values are their own classes (empty ones kept); the values are the indices then.
-        let values = values.unwrap_or_else(|| (0..names.len() as i64).collect());
-        (Some(labels), names, Some(values))
-    } else {
-        (None, Vec::new(), None)
-    };
-    let samples = parsed
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let r = records.records[p.record];
-            Sample {
-                rel_path: sample_name(&records.files[r.file].path, r.record_in_file),
-                label: labels.as_ref().map(|l| l[i]),
+/// The error when no record is usable, naming the first problem.
+fn no_usable_record(path: &Path, warnings: &[IndexWarning]) -> SourceError {
+    let reason = match warnings.first() {
+        Some(first) => format!(
+            "no record holds a usable image ({} problem{}; the first: {}{})",
+            warnings.len(),
+            if warnings.len() == 1 { "" } else { "s" },
+            first.reason,
+            if first.path == path {
+                String::new()
+            } else {
+                format!(" in {:?}", first.path)
             }
-        })
-        .collect();
+        ),
+        None => "the TFRecord files hold no records".to_owned(),
+    };
+    SourceError::Unusable {
+        reason,
+        path: path.to_path_buf(),
+    }
+}
 
+/// The encoded-image store of the usable records.
+fn store_of(records: RecordIndex, parsed: Vec<Parsed>) -> TfRecordImages {
     let mut keys: Vec<String> = Vec::new();
-    let encoded = parsed
+    let samples = parsed
         .into_iter()
         .map(|p| {
             let key = keys.iter().position(|k| *k == p.key).unwrap_or_else(|| {
@@ -348,19 +357,56 @@ pub fn open_index(
         if records.files.len() == 1 { "" } else { "s" },
         compressions.join("/")
     );
-    let images = TfRecordImages {
+    TfRecordImages {
         what,
         keys,
-        samples: encoded,
+        samples,
         reader: Mutex::new(RecordReader::new(Arc::new(records))),
+    }
+}
+
+/// Indexes the TFRecords at `path` (a file, a folder of shards, or a pattern) as encoded images with
+/// labels. `control` is told every few hundred records and checked for cancel after each record.
+pub fn open_index(
+    path: &Path,
+    options: &IndexOptions,
+    control: &WalkControl<'_>,
+) -> Result<DatasetIndex, SourceError> {
+    let mut scan = scan(path, options, control)?;
+    let (warnings, labeled) = warnings_of(&mut scan);
+    let Scan {
+        records, parsed, ..
+    } = scan;
+    if parsed.is_empty() {
+        return Err(no_usable_record(path, &warnings));
+    }
+    let (labels, class_names, label_values) = if labeled {
+        let values: Vec<i64> = parsed.iter().filter_map(|p| p.label).collect();
+        let (labels, names, values) = classes_of_values(&values, None);
+        // Small values are their own classes (empty ones kept); the values are the indices then.
+        let values = values.unwrap_or_else(|| (0i64..).take(names.len()).collect());
+        (Some(labels), names, Some(values))
+    } else {
+        (None, Vec::new(), None)
     };
+    let samples = parsed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let r = records.records[p.record];
+            Sample {
+                rel_path: sample_name(&records.files[r.file].path, r.record_in_file),
+                label: labels.as_ref().map(|l| l[i]),
+            }
+        })
+        .collect();
     Ok(DatasetIndex {
         root: path.to_path_buf(),
         class_names,
         samples,
         warnings,
         labeled,
-        store: Store::Encoded(Arc::new(images)),
+        store: Store::Encoded(Arc::new(store_of(records, parsed))),
         label_values,
     })
 }
