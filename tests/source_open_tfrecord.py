@@ -7,7 +7,8 @@ Usage: python source_open_tfrecord.py OUT
 - broken/train-0000{0,2}-of-00003: shard 1 deleted, record 1 of shard 0 with a flipped data byte.
 - garbage.tfrecord: record 1's image bytes are not an image, record 3 has no image feature.
 Expected arrays (numpy .npy): <case>_images.npy (tf.io.decode_image, stacked), <case>_labels.npy
-(int64), tfds_<k>.img and slim_<k>.png (the encoded bytes), tfds_resized.npy (tf.image.resize to 8x8, bilinear, antialias=False, float32), tfds_is_png.npy.
+(int64), tfds_<k>.img and slim_<k>.png (the encoded bytes), tfds_is_png.npy, and tfds_resized.npy
+(tf.image.resize to 8x8, bilinear, antialias=False, float32).
 """
 import os
 import struct

@@ -160,8 +160,9 @@ pub fn index(path: &Path, compression: Option<Compression>) -> Result<RecordInde
 pub type RecordVisitor<'a> = dyn FnMut(&RecordRef, Option<Vec<u8>>) -> ControlFlow<()> + 'a;
 
 /// [`index`], handing each good record to `visit` as it is found, with its data when it is at most
-/// `keep_up_to` bytes (`None` past that), so the records can be parsed in the same pass. When
-/// `visit` breaks, indexing stops and returns what it has indexed so far (the caller knows why).
+/// `keep_up_to` bytes (`None` past that; 0 keeps none), so the records can be parsed in the same
+/// pass. When `visit` breaks, indexing stops and returns what it has indexed so far (the caller
+/// knows why).
 pub fn index_visiting(
     path: &Path,
     compression: Option<Compression>,
