@@ -21,13 +21,15 @@ pub(crate) mod framing;
 pub mod images;
 mod shards;
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::io::{self, Read as _, Seek as _, SeekFrom};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 pub use example::{
     BytesList, Example, ExampleError, Feature, FeatureKeys, Features, FloatList, IMAGE_KEYS,
-    ImageAndLabel, Int64List, Kind, LABEL_KEYS, image_and_label, parse_example,
+    ImageAndLabel, Int64List, Kind, LABEL_KEYS, image_and_label, image_of, label_of, parse_example,
 };
 pub use framing::{mask, masked_crc};
 pub use shards::MissingShard;
@@ -151,6 +153,22 @@ pub struct RecordIndex {
 /// Indexes the TFRecords at `path` (a file, a folder, or a file-name pattern such as `dir/train-*`),
 /// reading every file once. `compression` overrides detection by content for all files.
 pub fn index(path: &Path, compression: Option<Compression>) -> Result<RecordIndex, TfRecordError> {
+    index_visiting(path, compression, 0, &mut |_, _| ControlFlow::Continue(()))
+}
+
+/// What [`index_visiting`] calls with each good record and its data (if kept); breaking stops it.
+pub type RecordVisitor<'a> = dyn FnMut(&RecordRef, Option<Vec<u8>>) -> ControlFlow<()> + 'a;
+
+/// [`index`], handing each good record to `visit` as it is found, with its data when it is at most
+/// `keep_up_to` bytes (`None` past that; 0 keeps none), so the records can be parsed in the same
+/// pass. When `visit` breaks, indexing stops and returns what it has indexed so far (the caller
+/// knows why).
+pub fn index_visiting(
+    path: &Path,
+    compression: Option<Compression>,
+    keep_up_to: u64,
+    visit: &mut RecordVisitor<'_>,
+) -> Result<RecordIndex, TfRecordError> {
     let inputs = shards::resolve(path)?;
     let mut index = RecordIndex::default();
     index
@@ -186,7 +204,13 @@ pub fn index(path: &Path, compression: Option<Compression>) -> Result<RecordInde
             }
         };
         let file = index.files.len();
-        for (k, scanned) in (0u64..).zip(Scanner::new(stream)) {
+        let scanner = if keep_up_to > 0 {
+            Scanner::keeping_data(stream, keep_up_to)
+        } else {
+            Scanner::new(stream)
+        };
+        let mut stopped = false;
+        for (k, scanned) in (0u64..).zip(scanner) {
             let problem = |offset, reason| RecordProblem {
                 path: path.clone(),
                 record: Some(k),
@@ -194,12 +218,19 @@ pub fn index(path: &Path, compression: Option<Compression>) -> Result<RecordInde
                 reason,
             };
             match scanned {
-                Scanned::Good { offset, len } => index.records.push(RecordRef {
-                    file,
-                    record_in_file: k,
-                    offset,
-                    len,
-                }),
+                Scanned::Good { offset, len, data } => {
+                    let record = RecordRef {
+                        file,
+                        record_in_file: k,
+                        offset,
+                        len,
+                    };
+                    index.records.push(record);
+                    if visit(&record, data).is_break() {
+                        stopped = true;
+                        break;
+                    }
+                }
                 Scanned::BadData { offset, .. } => index
                     .problems
                     .push(problem(offset - HEADER_BYTES, ProblemReason::BadDataCrc)),
@@ -207,6 +238,9 @@ pub fn index(path: &Path, compression: Option<Compression>) -> Result<RecordInde
             }
         }
         index.files.push(RecordFile { path, compression });
+        if stopped {
+            break;
+        }
     }
     Ok(index)
 }
@@ -217,9 +251,10 @@ pub fn read_record(index: &RecordIndex, k: usize) -> Result<Vec<u8>, TfRecordErr
 }
 
 /// Reads records of an index, keeping the current file open: reading in index order decompresses
-/// each compressed file once; going back in a compressed file starts it again.
-pub struct RecordReader<'a> {
-    index: &'a RecordIndex,
+/// each compressed file once; going back in a compressed file starts it again. `I` is `&RecordIndex`,
+/// or an owned handle (`Arc<RecordIndex>`) for a reader kept beside its index.
+pub struct RecordReader<I> {
+    index: I,
     open: Option<OpenFile>,
 }
 
@@ -233,24 +268,29 @@ struct OpenFile {
 /// Plain files are read by seeking; compressed ones only forward.
 enum Stream {
     Plain(std::fs::File),
-    Compressed(Box<dyn io::Read>),
+    Compressed(Box<dyn io::Read + Send>),
 }
 
-impl<'a> RecordReader<'a> {
+impl<I: Borrow<RecordIndex>> RecordReader<I> {
     /// A reader of `index`'s records.
-    pub fn new(index: &'a RecordIndex) -> Self {
+    pub fn new(index: I) -> Self {
         Self { index, open: None }
+    }
+
+    /// The index read.
+    pub fn index(&self) -> &RecordIndex {
+        self.index.borrow()
     }
 
     /// The data of record `k`, its CRC checked again.
     pub fn read(&mut self, k: usize) -> Result<Vec<u8>, TfRecordError> {
-        let count = self.index.records.len();
-        let record = *self
-            .index
+        let index: &RecordIndex = self.index.borrow();
+        let count = index.records.len();
+        let record = *index
             .records
             .get(k)
             .ok_or(TfRecordError::OutOfRange { k, count })?;
-        let file = &self.index.files[record.file];
+        let file = &index.files[record.file];
         let io_error = |source| TfRecordError::Io {
             path: file.path.clone(),
             source,

@@ -216,15 +216,38 @@ pub fn image_and_label<'a>(
     example: &'a Example,
     keys: &FeatureKeys,
 ) -> Result<ImageAndLabel<'a>, ExampleError> {
+    let (image_key, image) = image_of(example, keys.image.as_deref())?;
+    let label = label_of(example, keys.label.as_deref())?;
+    Ok(ImageAndLabel {
+        image,
+        image_key,
+        label: label.map(|(_, value)| value),
+        label_key: label.map(|(key, _)| key),
+    })
+}
+
+fn features_of(example: &Example) -> &BTreeMap<String, Feature> {
     static EMPTY: BTreeMap<String, Feature> = BTreeMap::new();
-    let features = example.features.as_ref().map_or(&EMPTY, |f| &f.feature);
-    let missing = |key: &str| ExampleError::Missing {
+    example.features.as_ref().map_or(&EMPTY, |f| &f.feature)
+}
+
+fn missing(key: &str, features: &BTreeMap<String, Feature>) -> ExampleError {
+    ExampleError::Missing {
         key: key.to_owned(),
         present: present(features),
-    };
+    }
+}
 
-    let (image_key, image) = if let Some(key) = &keys.image {
-        let (key, feature) = features.get_key_value(key).ok_or_else(|| missing(key))?;
+/// The encoded image of `example` and its key: feature `key`, or detected (see [`FeatureKeys::image`]).
+pub fn image_of<'a>(
+    example: &'a Example,
+    key: Option<&str>,
+) -> Result<(&'a str, &'a [u8]), ExampleError> {
+    let features = features_of(example);
+    Ok(if let Some(key) = key {
+        let (key, feature) = features
+            .get_key_value(key)
+            .ok_or_else(|| missing(key, features))?;
         (key.as_str(), one_bytes(key, feature)?)
     } else if let Some((key, feature)) = IMAGE_KEYS.iter().find_map(|k| features.get_key_value(*k))
     {
@@ -245,23 +268,26 @@ pub fn image_and_label<'a>(
                 });
             }
         }
-    };
+    })
+}
 
-    let label = if let Some(key) = &keys.label {
-        let (key, feature) = features.get_key_value(key).ok_or_else(|| missing(key))?;
+/// The int64 label of `example` and its key: feature `key` (an error when absent), or the first of
+/// [`LABEL_KEYS`] present (`None` when there is none: the record has no label).
+pub fn label_of<'a>(
+    example: &'a Example,
+    key: Option<&str>,
+) -> Result<Option<(&'a str, i64)>, ExampleError> {
+    let features = features_of(example);
+    Ok(if let Some(key) = key {
+        let (key, feature) = features
+            .get_key_value(key)
+            .ok_or_else(|| missing(key, features))?;
         Some((key.as_str(), one_int64(key, feature)?))
     } else if let Some((key, feature)) = LABEL_KEYS.iter().find_map(|k| features.get_key_value(*k))
     {
         Some((key.as_str(), one_int64(key, feature)?))
     } else {
         None
-    };
-
-    Ok(ImageAndLabel {
-        image,
-        image_key,
-        label: label.map(|(_, value)| value),
-        label_key: label.map(|(key, _)| key),
     })
 }
 

@@ -51,7 +51,7 @@ pub fn detect_file(path: &Path) -> io::Result<Compression> {
 }
 
 /// Opens `path` as the stream of TFRecord bytes, decompressing it if needed.
-pub fn open(path: &Path, compression: Compression) -> io::Result<Box<dyn Read>> {
+pub fn open(path: &Path, compression: Compression) -> io::Result<Box<dyn Read + Send>> {
     let file = File::open(path)?;
     Ok(match compression {
         Compression::None => Box::new(BufReader::new(file)),
@@ -78,8 +78,13 @@ pub fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// What the scan found at one position of the stream.
 #[derive(Debug)]
 pub enum Scanned {
-    /// A record whose both CRCs check out: its data starts at `offset` and is `len` bytes long.
-    Good { offset: u64, len: u64 },
+    /// A record whose both CRCs check out: its data starts at `offset` and is `len` bytes long. The
+    /// data itself when the scanner keeps it (see [`Scanner::keeping_data`]) and it is not too long.
+    Good {
+        offset: u64,
+        len: u64,
+        data: Option<Vec<u8>>,
+    },
     /// A record whose length is trusted but whose data CRC is wrong: skipped, the scan goes on.
     BadData { offset: u64 },
     /// A problem after which nothing more can be read (truncation, a bad length CRC, an I/O error),
@@ -94,6 +99,9 @@ pub struct Scanner<R> {
     position: u64,
     done: bool,
     chunk: Vec<u8>,
+    /// Records of at most this many bytes keep their data (0 with nothing kept: see `keep`).
+    keep_up_to: u64,
+    keep: bool,
 }
 
 impl<R: Read> Scanner<R> {
@@ -104,6 +112,19 @@ impl<R: Read> Scanner<R> {
             position: 0,
             done: false,
             chunk: vec![0; 64 * 1024],
+            keep_up_to: 0,
+            keep: false,
+        }
+    }
+
+    /// A scanner that also hands out the data of each good record of at most `max_len` bytes, so a
+    /// caller can parse every record in the same pass that checks it. Longer records are still
+    /// checked, chunk by chunk, without being held.
+    pub fn keeping_data(reader: R, max_len: u64) -> Self {
+        Self {
+            keep_up_to: max_len,
+            keep: true,
+            ..Self::new(reader)
         }
     }
 
@@ -133,6 +154,7 @@ impl<R: Read> Scanner<R> {
         // the file, and a huge one must not allocate.
         let mut crc = 0u32;
         let mut remaining = len;
+        let mut data = (self.keep && len <= self.keep_up_to).then(Vec::new);
         while remaining > 0 {
             let want = remaining.min(self.chunk.len() as u64) as usize;
             let got = match read_full(&mut self.reader, &mut self.chunk[..want]) {
@@ -140,6 +162,9 @@ impl<R: Read> Scanner<R> {
                 Err(e) => return stop(ProblemReason::Unreadable(e.to_string())),
             };
             crc = crc32c::crc32c_append(crc, &self.chunk[..got]);
+            if let Some(data) = &mut data {
+                data.extend_from_slice(&self.chunk[..got]);
+            }
             remaining -= got as u64;
             if got < want {
                 return stop(ProblemReason::Truncated {
@@ -162,7 +187,7 @@ impl<R: Read> Scanner<R> {
         self.position = start + HEADER_BYTES + len + FOOTER_BYTES;
         let offset = start + HEADER_BYTES;
         if mask(crc) == u32::from_le_bytes(footer) {
-            Scanned::Good { offset, len }
+            Scanned::Good { offset, len, data }
         } else {
             Scanned::BadData { offset }
         }
@@ -247,9 +272,39 @@ mod tests {
     fn scan_finds_both_records_of_the_tensorflow_bytes() {
         let bytes = hex(TF_EMPTY_THEN_HELLO);
         let found: Vec<_> = Scanner::new(&bytes[..]).collect();
-        assert!(matches!(found[0], Scanned::Good { offset: 12, len: 0 }));
-        assert!(matches!(found[1], Scanned::Good { offset: 28, len: 5 }));
+        assert!(matches!(
+            found[0],
+            Scanned::Good {
+                offset: 12,
+                len: 0,
+                data: None
+            }
+        ));
+        assert!(matches!(
+            found[1],
+            Scanned::Good {
+                offset: 28,
+                len: 5,
+                ..
+            }
+        ));
         assert_eq!(found.len(), 2);
+    }
+
+    #[test]
+    fn a_scan_keeping_data_hands_out_records_up_to_its_limit() {
+        let bytes = hex(TF_EMPTY_THEN_HELLO);
+        let kept: Vec<_> = Scanner::keeping_data(&bytes[..], 5)
+            .map(|s| match s {
+                Scanned::Good { data, .. } => data,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(kept, [Some(Vec::new()), Some(b"hello".to_vec())]);
+        let kept: Vec<_> = Scanner::keeping_data(&bytes[..], 4)
+            .map(|s| matches!(s, Scanned::Good { data: Some(_), .. }))
+            .collect();
+        assert_eq!(kept, [true, false]);
     }
 
     #[test]
@@ -260,7 +315,14 @@ mod tests {
         let found: Vec<_> = Scanner::new(&bytes[..]).collect();
         assert_eq!(found.len(), 4);
         assert!(matches!(found[1], Scanned::BadData { offset: 28 }));
-        assert!(matches!(found[3], Scanned::Good { offset: 65, len: 5 }));
+        assert!(matches!(
+            found[3],
+            Scanned::Good {
+                offset: 65,
+                len: 5,
+                ..
+            }
+        ));
     }
 
     #[test]
