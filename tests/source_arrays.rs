@@ -482,7 +482,7 @@ fn exports_of_npz_idx_and_cifar_keep_their_stored_arrays() {
         assert_eq!(
             first,
             [
-                format!("0"),
+                "0".to_owned(),
                 format!("{npz}/x_train#0"),
                 "0".into(),
                 "0".into()

@@ -5,6 +5,8 @@
 //! in name, dtype, shape and bytes. Skipped with a printed reason when TensorFlow is absent, a
 //! failure under `BATCHSCOPE_REQUIRE_PYTHON=1`.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::Path;
@@ -16,7 +18,7 @@ use batchscope::source::saved::{
 
 /// The cases `write_fixtures.py` writes: name, whether it is batched, the output arrays in
 /// component order (one tensor → images; a pair → images, labels; a dict → its keys; other tuples →
-/// component_i).
+/// `component_i`).
 const CASES: &[(&str, bool, &[&str])] = &[
     ("single", true, &["images"]),
     ("tuple_drop_remainder", true, &["images", "labels"]),
@@ -162,8 +164,12 @@ fn saved_datasets_read_as_numpy_sees_them() {
         common::export_source(&root.join("strings"), &out, IndexOptions::default()).unwrap_err();
     assert!(err.contains("\"1\"") && err.contains("string"), "{err}");
 
-    // A damaged file: the good elements are exported, and skipped.csv names the file, the element
-    // and the reason for the rest.
+    damaged_files_keep_their_good_elements(root);
+}
+
+/// A damaged file: the good elements are exported, and skipped.csv names the file, the element and
+/// the reason for the rest.
+fn damaged_files_keep_their_good_elements(root: &Path) {
     let case = root.join("unbatched-NONE");
     let dataset = SavedDataset::open(&case.join("saved")).unwrap();
     let file = dataset.files()[0].clone();

@@ -120,43 +120,22 @@ pub fn open_saved(
     let batched = dataset.is_batched(options.batched);
     let components = dataset.components().to_vec();
     let names = output_names(&components);
-    let mut files = Vec::new();
-    for path in dataset.files() {
-        let compression = records::detect(path).map_err(|source| SavedError::Io {
-            source,
-            path: path.clone(),
-        })?;
-        files.push((path.clone(), compression));
-    }
+    let files = dataset
+        .files()
+        .iter()
+        .map(|path| {
+            records::detect(path)
+                .map(|compression| (path.clone(), compression))
+                .map_err(|source| SavedError::Io {
+                    source,
+                    path: path.clone(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     // Row shapes from the spec where it knows them; the first element fills in unknown dims.
-    let mut row_shapes: Vec<Option<Vec<usize>>> = components
-        .iter()
-        .map(|c| {
-            let dims = if batched {
-                c.shape.get(1..).unwrap_or(&[])
-            } else {
-                &c.shape[..]
-            };
-            dims.iter().map(|d| d.map(|d| d as usize)).collect()
-        })
-        .collect();
-    let label_wanted = options.label_key.as_deref();
+    let mut row_shapes = spec_row_shapes(&components, batched);
     // Which component is the label is known from the names before any data is read.
-    let name_columns: Vec<Column> = names
-        .iter()
-        .zip(&components)
-        .map(|(name, c)| Column {
-            name: name.clone(),
-            dtype: c.dtype,
-            row_shape: Vec::new(),
-        })
-        .collect();
-    let label = pick(
-        &name_columns,
-        &components,
-        label_wanted,
-        &["labels", "label", "y"],
-    );
+    let label = label_column(&names, &components, options.label_key.as_deref());
     let layout = Layout {
         components: &components,
         names: &names,
@@ -190,23 +169,11 @@ pub fn open_saved(
             row_shape: shape.clone().unwrap_or_default(),
         })
         .collect();
-    let image = match pick(
-        &columns,
-        &components,
-        options.image_key.as_deref(),
-        &["images", "image", "x"],
-    ) {
-        Some(i) if is_image_shape(&columns[i].row_shape) => Some(i),
-        Some(_) if options.image_key.is_some() => None,
-        _ => columns.iter().position(|c| is_image_shape(&c.row_shape)),
-    };
+    let image = image_column(&columns, &components, options.image_key.as_deref());
     let classes: Option<Classes> = label.and_then(|l| classes_of(&columns[l], &label_bytes, None));
     let n = starts[starts.len() - 1];
-    let compressions: Vec<String> = {
-        let mut c: Vec<String> = files.iter().map(|(_, c)| c.to_string()).collect();
-        c.dedup();
-        c
-    };
+    let mut compressions: Vec<String> = files.iter().map(|(_, c)| c.to_string()).collect();
+    compressions.dedup();
     let what = format!(
         "the saved tf.data dataset {:?} ({} elements, {}, {})",
         root.file_name().unwrap_or_default(),
@@ -333,6 +300,45 @@ fn scan(
         warnings,
         label_bytes,
     })
+}
+
+/// The column the viewer draws: the one named (by `--image-key`, else `images`/`image`/`x`) if it
+/// has an image's shape, else the first that has one (none when a named one does not).
+fn image_column(columns: &[Column], components: &[Component], key: Option<&str>) -> Option<usize> {
+    match pick(columns, components, key, &["images", "image", "x"]) {
+        Some(i) if is_image_shape(&columns[i].row_shape) => Some(i),
+        Some(_) if key.is_some() => None,
+        _ => columns.iter().position(|c| is_image_shape(&c.row_shape)),
+    }
+}
+
+/// Each component's row shape as far as the spec knows it (`None` dims left to the data).
+fn spec_row_shapes(components: &[Component], batched: bool) -> Vec<Option<Vec<usize>>> {
+    components
+        .iter()
+        .map(|c| {
+            let dims = if batched {
+                c.shape.get(1..).unwrap_or(&[])
+            } else {
+                &c.shape[..]
+            };
+            dims.iter().map(|d| d.map(|d| d as usize)).collect()
+        })
+        .collect()
+}
+
+/// The component holding labels: the one named by `--label-key`, else `labels`/`label`/`y`.
+fn label_column(names: &[String], components: &[Component], key: Option<&str>) -> Option<usize> {
+    let columns: Vec<Column> = names
+        .iter()
+        .zip(components)
+        .map(|(name, c)| Column {
+            name: name.clone(),
+            dtype: c.dtype,
+            row_shape: Vec::new(),
+        })
+        .collect();
+    pick(&columns, components, key, &["labels", "label", "y"])
 }
 
 /// Reads one element's records; `Ok(None)` at a clean end of the file.
