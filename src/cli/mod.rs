@@ -309,36 +309,24 @@ fn print_skipped(skipped: &[crate::loader::SampleFailure]) {
 fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, args: &ExportArgs) {
     print_skipped(&report.skipped);
     let shape = &job.shape;
-    if let index::Store::Rows(rows) = &job.index.store {
-        say(format_args!(
-            "batchscope: exported {} samples of {} in {:.1} s to {:?}{}",
-            report.exported,
-            rows.describe(),
-            report.elapsed.as_secs_f64(),
-            args.out,
-            if report.skipped.is_empty() {
-                String::new()
-            } else {
-                format!("; {} skipped (see skipped.csv)", report.skipped.len())
-            },
-        ));
+    let what = if let index::Store::Rows(rows) = &job.index.store {
+        format!("{} samples of {}", report.exported, rows.describe())
     } else {
-        say(format_args!(
-            "batchscope: exported {} images ({}x{}x{}, {}) in {:.1} s to {:?}{}",
-            report.exported,
-            shape.height,
-            shape.width,
-            shape.channels,
-            args.dtype,
-            report.elapsed.as_secs_f64(),
-            args.out,
-            if report.skipped.is_empty() {
-                String::new()
-            } else {
-                format!("; {} skipped (see skipped.csv)", report.skipped.len())
-            },
-        ));
-    }
+        format!(
+            "{} images ({}x{}x{}, {})",
+            report.exported, shape.height, shape.width, shape.channels, args.dtype
+        )
+    };
+    say(format_args!(
+        "batchscope: exported {what} in {:.1} s to {:?}{}",
+        report.elapsed.as_secs_f64(),
+        args.out,
+        if report.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; {} skipped (see skipped.csv)", report.skipped.len())
+        },
+    ));
     for (path, len) in &report.files {
         say(format_args!(
             "  {:>10}  {}",

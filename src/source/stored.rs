@@ -120,21 +120,26 @@ pub fn open_idx(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, Sou
     from_set(&images, set, &format!("the IDX file {name}"), options)
 }
 
-fn idx_images_in(dir: &Path) -> Result<PathBuf, SourceError> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| ArrayError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?
+/// The entries of `dir` that `keep` keeps, unsorted.
+fn files_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, SourceError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ArrayError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name().is_some_and(|n| {
-                let n = n.to_string_lossy();
-                n.contains("-images") && n.contains("idx")
-            })
+        .filter(|p| keep(p))
+        .collect())
+}
+
+fn idx_images_in(dir: &Path) -> Result<PathBuf, SourceError> {
+    let mut names = files_in(dir, |p| {
+        p.file_name().is_some_and(|n| {
+            let n = n.to_string_lossy();
+            n.contains("-images") && n.contains("idx")
         })
-        .collect();
+    })?;
     names.sort();
     names
         .iter()
@@ -500,15 +505,7 @@ pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, 
 }
 
 fn cifar_files_in(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
-    let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| ArrayError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| CifarKind::from_name(p).is_some())
-        .collect();
+    let mut all = files_in(dir, |p| CifarKind::from_name(p).is_some())?;
     all.sort_by_key(|p| {
         let name = p
             .file_name()
