@@ -2,19 +2,21 @@
 //! small cache of decoded batches around the one on screen. Nothing here decodes or walks the disk on
 //! the UI thread: [`Session::poll`] only drains channels.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use super::display::{DisplayRange, Stats};
 use crate::background::{Job, Received};
-use crate::index::{self, DatasetIndex, WalkControl};
+use crate::index::{DatasetIndex, WalkControl};
 use crate::job;
 use crate::loader::{Batch, LoadJob, Loader, LoaderStopped, Notify, SampleFailure};
 use crate::options::LoadOptions;
 use crate::preprocess::Element;
 use crate::probe::MixedSizes;
+use crate::source::{self, SourceError};
 
 /// How many batches on each side of the current one are prefetched and kept.
 pub const PREFETCH_RADIUS: usize = 2;
@@ -48,15 +50,22 @@ impl Ready {
 pub struct ViewBatch {
     /// The engine's batch.
     pub batch: Batch,
-    /// One texture per good sample, uploaded the first time the batch is drawn.
-    pub textures: Vec<egui::TextureHandle>,
+    /// Thumbnails by row among the good samples, uploaded when their row of the grid is in view.
+    pub textures: HashMap<usize, egui::TextureHandle>,
+    /// The display range the textures of stored rows were drawn with (`None` for decoded images):
+    /// another range clears them.
+    pub drawn_with: Option<DisplayRange>,
+    /// Statistics of the image column of stored rows, found the first time the batch is drawn.
+    pub stats: Option<Stats>,
 }
 
 impl ViewBatch {
     fn new(batch: Batch) -> Self {
         Self {
             batch,
-            textures: Vec::new(),
+            textures: HashMap::new(),
+            drawn_with: None,
+            stats: None,
         }
     }
 }
@@ -427,12 +436,14 @@ fn prepare_job(
             on_progress: &on_progress,
             cancel,
         };
-        Arc::new(
-            index::scan_with(root, &options.index, &control).map_err(|e| OpenError {
-                kind: OpenErrorKind::Folder,
-                message: e.to_string(),
-            })?,
-        )
+        let index = source::open(root, &options.index, &control).map_err(|e| OpenError {
+            kind: match e {
+                SourceError::Folder(_) => OpenErrorKind::Folder,
+                _ => OpenErrorKind::Other,
+            },
+            message: e.to_string(),
+        })?;
+        Arc::new(index)
     };
     found.store(index.samples.len(), Ordering::Relaxed);
     // The viewer checks the first batch's sizes up front and reports later odd sizes per file, so a
@@ -463,12 +474,12 @@ pub const MAX_VIEWER_BATCH_BYTES: u64 = 512 << 20;
 /// Refuses settings whose batches could not be held in memory, before anything is allocated.
 fn check_batch_fits(job: &LoadJob) -> Result<(), OpenError> {
     let shape = job.shape;
-    let batch = job.plan.batch_size.min(job.plan.len().max(1));
-    let bytes = (shape.len() as u64).checked_mul(batch as u64);
+    let batch = largest_batch(&job.plan);
+    let bytes = (job.row_bytes() as u64).checked_mul(batch as u64);
     match bytes {
         Some(bytes) if bytes <= MAX_VIEWER_BATCH_BYTES => Ok(()),
         _ => Err(OpenError::other(format!(
-            "a batch of {batch} images of {}x{}x{} takes {} to view, over the viewer's limit of {}; lower the batch size or the image size (the export has no such limit: it writes rows as they come)",
+            "a batch of {batch} samples of {}x{}x{} takes {} to view, over the viewer's limit of {}; lower the batch size or the image size (the export has no such limit: it writes rows as they come)",
             shape.height,
             shape.width,
             shape.channels,
@@ -478,5 +489,17 @@ fn check_batch_fits(job: &LoadJob) -> Result<(), OpenError> {
             ),
             crate::export::human_bytes(MAX_VIEWER_BATCH_BYTES),
         ))),
+    }
+}
+
+/// Samples in the plan's largest batch: a stored dataset's own batches may differ in size, and only
+/// the last of `batch_size` ones is smaller.
+pub fn largest_batch(plan: &crate::plan::BatchPlan) -> usize {
+    match &plan.ends {
+        Some(_) => (0..plan.batch_count())
+            .map(|k| plan.batch_range(k).len())
+            .max()
+            .unwrap_or(0),
+        None => plan.batch_size.min(plan.len()),
     }
 }
