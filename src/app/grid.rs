@@ -263,7 +263,10 @@ impl Tile {
             let original = batch.originals[row];
             let response = response.on_hover_ui(|ui| {
                 ui.label(index.samples[sample].rel_path.to_string_lossy());
-                ui.label(format!("original {}", original_text(&original)));
+                ui.label(match original.format {
+                    Some(_) => format!("original {}", original_text(&original)),
+                    None => original_text(&original),
+                });
                 ui.label(label_text(index, caption_label));
             });
             if response.clicked() {
@@ -297,16 +300,15 @@ impl Tile {
     }
 }
 
-/// `"3 cat"`, or the file name's absence of a label.
+/// `"3 cat"`, just `"3"` when the class's name is its value (array and TFRecord labels), or the
+/// absence of a label.
 pub fn label_text(index: &DatasetIndex, label: Option<u32>) -> String {
     match label {
-        Some(l) => format!(
-            "{l} {}",
-            index
-                .class_names
-                .get(l as usize)
-                .map_or("?", String::as_str)
-        ),
+        Some(l) => match index.class_names.get(l as usize) {
+            Some(name) if *name == l.to_string() => name.clone(),
+            Some(name) => format!("{l} {name}"),
+            None => format!("{l} ?"),
+        },
         None => "no label".into(),
     }
 }

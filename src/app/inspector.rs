@@ -68,7 +68,7 @@ impl Inspector {
         let mut open = true;
         egui::Window::new("Inspector")
             .open(&mut open)
-            .default_width(520.0)
+            .default_size([520.0, 640.0])
             .resizable(true)
             .show(ctx, |ui| {
                 egui::Grid::new("inspector_info")

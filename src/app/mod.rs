@@ -184,10 +184,16 @@ impl BatchscopeApp {
             .default_size(260.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    let stored = self
+                        .session
+                        .as_ref()
+                        .and_then(Session::ready)
+                        .is_some_and(|r| matches!(r.index.store, crate::index::Store::Rows(_)));
                     if settings::settings_ui(
                         ui,
                         &mut self.settings.load,
                         &mut self.class_names_text,
+                        stored,
                     ) {
                         self.commands.push(Command::Reconfigure);
                     }

@@ -13,10 +13,11 @@ use crate::background::{Job, Received};
 use crate::index::{DatasetIndex, WalkControl};
 use crate::job;
 use crate::loader::{Batch, LoadJob, Loader, LoaderStopped, Notify, SampleFailure};
-use crate::options::LoadOptions;
+use crate::options::{IndexOptions, LoadOptions, SourceKind};
 use crate::preprocess::Element;
 use crate::probe::MixedSizes;
-use crate::source::{self, SourceError};
+use crate::source::rows::ArrayError;
+use crate::source::{self, SourceError, arrays};
 
 /// How many batches on each side of the current one are prefetched and kept.
 pub const PREFETCH_RADIUS: usize = 2;
@@ -27,8 +28,10 @@ pub struct Ready {
     pub index: Arc<DatasetIndex>,
     /// The plan and the shape of samples.
     pub job: Arc<LoadJob>,
-    /// The options this was prepared with.
+    /// The options this was prepared with (the index options as the source was opened).
     pub options: LoadOptions,
+    /// The index options of the settings that asked for it, to tell whether new settings re-index.
+    requested_index: IndexOptions,
     /// Planned samples per class, in label order.
     pub plan_counts: Vec<usize>,
     /// Set when the images differ in size and no image size was set: the batches are shown (and
@@ -70,8 +73,9 @@ impl ViewBatch {
     }
 }
 
-/// What a preparation job produces: the index, the job, and why the image size fell back (if it did).
-type Prepared = Result<(Arc<DatasetIndex>, LoadJob, Option<MixedSizes>), OpenError>;
+/// What a preparation job produces: the index, the index options it was opened with (which may differ
+/// from the settings: see [`prepare_job`]), the job, and why the image size fell back (if it did).
+type Prepared = Result<(Arc<DatasetIndex>, IndexOptions, LoadJob, Option<MixedSizes>), OpenError>;
 
 /// Background indexing and planning in progress. Dropping it cancels the job without waiting.
 struct Preparing {
@@ -177,8 +181,8 @@ impl Session {
         let reuse = self
             .ready
             .as_ref()
-            .filter(|r| r.options.index == options.index)
-            .map(|r| Arc::clone(&r.index));
+            .filter(|r| r.requested_index == options.index)
+            .map(|r| (Arc::clone(&r.index), r.options.index.clone()));
         if self.first_batch_after.is_none() {
             // Time to first batch counts from the settings that can produce one.
             self.opened_at = Some(Instant::now());
@@ -194,7 +198,7 @@ impl Session {
             .or(self.ready.as_ref().map(|r| &r.options))
     }
 
-    fn prepare(&mut self, options: &LoadOptions, reuse: Option<Arc<DatasetIndex>>) {
+    fn prepare(&mut self, options: &LoadOptions, reuse: Option<(Arc<DatasetIndex>, IndexOptions)>) {
         self.preparing = None; // cancels a previous preparation, which finishes on its own
         let files_found = Arc::new(AtomicUsize::new(0));
         let (root, opts, notify) = (self.root.clone(), options.clone(), Arc::clone(&self.notify));
@@ -368,7 +372,8 @@ impl Session {
         let old_current = self.current;
         self.preparing = None;
         match result {
-            Ok((index, job, size_fallback)) => {
+            Ok((index, opened_with, job, size_fallback)) => {
+                let requested_index = std::mem::replace(&mut options.index, opened_with);
                 if size_fallback.is_some() {
                     options.preprocess.image_size = Some(job::KERAS_DEFAULT_IMAGE_SIZE);
                 }
@@ -394,6 +399,7 @@ impl Session {
                             index,
                             job,
                             options,
+                            requested_index,
                             plan_counts,
                             size_fallback,
                             loader,
@@ -417,16 +423,60 @@ impl Session {
     }
 }
 
+/// Opens `root` with the settings' index options, adjusted for the viewer, and says with which: folder
+/// options are kept in the settings for the next folder but not applied to other sources (which would
+/// refuse them), and arrays without an image's shape are opened with their first array as the rows,
+/// which the viewer shows as values (the command line asks for `--image-key` instead, so that an
+/// export says what it writes).
+fn open_source(
+    root: &Path,
+    requested: &IndexOptions,
+    control: &WalkControl<'_>,
+) -> Result<(DatasetIndex, IndexOptions), OpenError> {
+    let mut options = requested.clone();
+    let kind = options.source.unwrap_or_else(|| source::detect(root));
+    if kind != SourceKind::Folder {
+        options.class_names = None;
+        options.follow_links = false;
+    }
+    let opened = match source::open(root, &options, control) {
+        Err(SourceError::Arrays(ArrayError::NoImageArray { .. }))
+            if options.image_key.is_none() && matches!(kind, SourceKind::Npy | SourceKind::Npz) =>
+        {
+            options.image_key = Some(if kind == SourceKind::Npz {
+                arrays::open_npz(root)
+                    .ok()
+                    .and_then(|members| members.into_iter().next())
+                    .map_or_else(String::new, |(name, _)| name)
+            } else {
+                "images".to_owned()
+            });
+            source::open(root, &options, control)
+        }
+        opened => opened,
+    };
+    match opened {
+        Ok(index) => Ok((index, options)),
+        Err(e) => Err(OpenError {
+            kind: match e {
+                SourceError::Folder(_) => OpenErrorKind::Folder,
+                _ => OpenErrorKind::Other,
+            },
+            message: e.to_string(),
+        }),
+    }
+}
+
 fn prepare_job(
     root: &Path,
     options: &LoadOptions,
-    reuse: Option<Arc<DatasetIndex>>,
+    reuse: Option<(Arc<DatasetIndex>, IndexOptions)>,
     found: &Arc<AtomicUsize>,
     cancel: &AtomicBool,
     notify: &Notify,
 ) -> Prepared {
-    let index = if let Some(index) = reuse {
-        index
+    let (index, opened_with) = if let Some(reused) = reuse {
+        reused
     } else {
         let on_progress = |n: usize| {
             found.store(n, Ordering::Relaxed);
@@ -436,14 +486,8 @@ fn prepare_job(
             on_progress: &on_progress,
             cancel,
         };
-        let index = source::open(root, &options.index, &control).map_err(|e| OpenError {
-            kind: match e {
-                SourceError::Folder(_) => OpenErrorKind::Folder,
-                _ => OpenErrorKind::Other,
-            },
-            message: e.to_string(),
-        })?;
-        Arc::new(index)
+        let (index, opened_with) = open_source(root, &options.index, &control)?;
+        (Arc::new(index), opened_with)
     };
     found.store(index.samples.len(), Ordering::Relaxed);
     // The viewer checks the first batch's sizes up front and reports later odd sizes per file, so a
@@ -464,7 +508,7 @@ fn prepare_job(
         Err(e) => return Err(other(e)),
     };
     check_batch_fits(&job)?;
-    Ok((index, job, fallback))
+    Ok((index, opened_with, job, fallback))
 }
 
 /// The most bytes one batch on screen may take: the viewer holds whole batches (the one on screen and
