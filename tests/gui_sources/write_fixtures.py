@@ -1,7 +1,7 @@
 # Writes the fixtures of tests/gui_sources.rs into sys.argv[1]:
 #   saved_float/  tf.data.Dataset.save of (float32 images (10, 8, 8, 3) in [0,1], int64 labels i % 3),
 #                 batched by 4: stored batches of 4, 4 and 2;
-#   saved_uint8/  the same images as uint8 (value * 255), unbatched, labels i % 2;
+#   saved_uint8/  the same images as uint8 (value * 255), unbatched, labels (i % 3) % 2;
 #   values.npz    one float64 array "x" (6, 10), no labels: rows that are not images.
 # Pixel (i, y, x, c) is ((i * 7 + y * 8 + x) * 3 + c) % 256, divided by 255 for the float dataset.
 import os, sys
