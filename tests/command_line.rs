@@ -8,7 +8,7 @@ use batchscope::cli::{Cli, Command};
 use batchscope::command_line::{export_args, export_command};
 use batchscope::options::{
     AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, LabelMode, LabelSource, LoadOptions,
-    PlanOptions, PreprocessOptions, Scale, Subset,
+    PlanOptions, PreprocessOptions, Scale, SourceKind, Subset,
 };
 use batchscope::preprocess::Element;
 use clap::Parser as _;
@@ -60,6 +60,7 @@ fn every_option_survives_the_round_trip() {
             class_names: Some(vec!["b".into(), "a,c".into()]),
             follow_links: true,
             extra_formats: true,
+            ..IndexOptions::default()
         },
         plan: PlanOptions {
             shuffle: true,
@@ -105,6 +106,20 @@ fn every_option_survives_the_round_trip() {
         ..LoadOptions::default()
     };
     round_trip(&unlabeled, Element::default(), LabelMode::None);
+    // How a source other than a folder was opened: the viewer picks an array by itself where the
+    // command line asks for --image-key, so the command must say which.
+    let stored = LoadOptions {
+        index: IndexOptions {
+            source: Some(SourceKind::Npz),
+            batched: Some(false),
+            image_key: Some("x".into()),
+            label_key: Some("none".into()),
+            labels_file: Some("/data/t10k-labels-idx1-ubyte".into()),
+            ..IndexOptions::default()
+        },
+        ..LoadOptions::default()
+    };
+    round_trip(&stored, Element::default(), LabelMode::Int);
 }
 
 /// Issue 9: the GUI keeps the class list when labels are switched to none (the index then ignores it),

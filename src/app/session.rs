@@ -523,10 +523,15 @@ fn check_batch_fits(job: &LoadJob) -> Result<(), OpenError> {
     match bytes {
         Some(bytes) if bytes <= MAX_VIEWER_BATCH_BYTES => Ok(()),
         _ => Err(OpenError::other(format!(
-            "a batch of {batch} samples of {}x{}x{} takes {} to view, over the viewer's limit of {}; lower the batch size or the image size (the export has no such limit: it writes rows as they come)",
-            shape.height,
-            shape.width,
-            shape.channels,
+            "a batch of {batch} {} takes {} to view, over the viewer's limit of {}; lower the batch size or the image size (the export has no such limit: it writes rows as they come)",
+            if matches!(job.index.store, crate::index::Store::Rows(_)) {
+                format!("rows of {} bytes", job.row_bytes())
+            } else {
+                format!(
+                    "images of {}x{}x{}",
+                    shape.height, shape.width, shape.channels
+                )
+            },
             bytes.map_or_else(
                 || "more than 2^64 bytes".to_owned(),
                 crate::export::human_bytes
