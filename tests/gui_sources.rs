@@ -58,7 +58,10 @@ fn a_saved_float_dataset_shows_its_stored_batches_through_a_unit_display_range()
         return;
     };
     // Batch size 32 in the settings: the stored batches of 4 are shown, with their true sizes.
-    let mut h = harness_with(&dir.join("saved_float"), batchscope::app::Settings::default());
+    let mut h = harness_with(
+        &dir.join("saved_float"),
+        batchscope::app::Settings::default(),
+    );
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     assert_eq!(batch_sizes(h.state()), [4, 4, 2]);
     h.get_by_label("Batch 1 / 3");
@@ -67,7 +70,14 @@ fn a_saved_float_dataset_shows_its_stored_batches_through_a_unit_display_range()
     h.get_by_label_contains("images (8, 8, 3) float32, labels () int64");
     // Labels i % 3; their values name the classes.
     assert_eq!(
-        h.state().session.as_ref().unwrap().ready().unwrap().index.class_names,
+        h.state()
+            .session
+            .as_ref()
+            .unwrap()
+            .ready()
+            .unwrap()
+            .index
+            .class_names,
         ["0", "1", "2"]
     );
     assert_eq!(h.state().batch_histogram(), [2, 1, 1]);
@@ -205,4 +215,21 @@ fn rows_that_are_not_images_show_their_values_in_the_inspector() {
     h.get_by_label("(10,) float64");
     h.get_by_label("2.5, 2.75, 3, 3.25, 3.5, 3.75, 4, 4.25, 4.5, 4.75");
     h.get_by_label_contains("--image-key x");
+}
+
+#[test]
+fn one_hot_labels_count_per_class_in_the_histograms() {
+    let Some(dir) = fixtures("one_hot_labels_count_per_class_in_the_histograms") else {
+        return;
+    };
+    let mut h = common::gui::harness(&dir.join("onehot.npz"));
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    // Classes 2, 0, 2, 1 | 2, 0.
+    assert_eq!(h.state().batch_histogram(), [1, 1, 2]);
+    let ready = h.state().session.as_ref().unwrap().ready().unwrap();
+    assert_eq!(ready.plan_counts, [2, 1, 3]);
+    h.get_by_label_contains("Display range: 0..255 (auto, uint8)");
+    h.key_press(egui::Key::End);
+    step_until(&mut h, "the last batch", |app| current(app) == Some(1));
+    assert_eq!(h.state().batch_histogram(), [1, 0, 1]);
 }

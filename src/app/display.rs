@@ -1,6 +1,7 @@
 //! How stored rows are drawn: the image column of a [`Pixels::Columns`] batch, in any dtype, mapped to
 //! 0..255 through a display range. The range is automatic from the dtype and the batch's values
-//! (uint8 as stored, floats in [0,1] or [0,255] as such, anything else from the batch's min..max) or
+//! (uint8 as stored, values in [0,1] or [0,255] as such, anything else from the batch's min..max, or
+//! mean ± 3σ when a few outliers would grey out the rest) or
 //! set by the user; it only changes what is drawn, never the stored or exported values.
 
 use egui::ColorImage;
@@ -209,6 +210,13 @@ pub fn auto_range(dtype: NpyDtype, stats: &Stats) -> (DisplayRange, String) {
         (range(0.0, 1.0), format!("{name} in [0,1]"))
     } else if within(0.0, 255.0) {
         (range(0.0, 255.0), format!("{name} in [0,255]"))
+    } else if stats.max - stats.min > 12.0 * stats.std {
+        // A few outliers would leave everything else one grey: mean ± 3σ, within min..max.
+        let (low, high) = (
+            (stats.mean - 3.0 * stats.std).max(stats.min),
+            (stats.mean + 3.0 * stats.std).min(stats.max),
+        );
+        (range(low, high), format!("{name}, batch mean ± 3σ"))
     } else {
         // Outside both: the batch's own span, so something is visible whatever the scale.
         let high = if stats.max > stats.min {
@@ -323,6 +331,12 @@ mod tests {
         assert_eq!((r.to_string(), why.as_str()), ("0..255".into(), "uint8"));
         let (r, _) = auto_range(NpyDtype::I16, &stats(&[-9000.0, -9000.0]));
         assert_eq!(r.to_string(), "-9000..-8999");
+        // One outlier among many: mean ± 3σ rather than a range that greys out everything else.
+        let mut values = [-1.0, 1.0].repeat(500);
+        values.push(1000.0);
+        let (r, why) = auto_range(NpyDtype::F32, &stats(&values));
+        assert!(r.high < 100.0 && r.low >= -1.0, "{r}");
+        assert_eq!(why, "float32, batch mean ± 3σ");
     }
 
     #[test]
