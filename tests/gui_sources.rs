@@ -164,6 +164,16 @@ fn clicking_a_stored_row_inspects_its_dtype_shape_and_stats() {
         batchscope::app::display::number(max)
     );
     h.get_by_label_contains(&text);
+    // The value under the cursor is the stored one: the inspector's image is the last image.
+    let images: Vec<_> = h.get_all_by_role(egui::accesskit::Role::Image).collect();
+    images.last().unwrap().hover();
+    h.run_steps(4);
+    // At the centre of the 8x8 image: pixel (4, 4) of row 2, as stored.
+    let values: Vec<String> = (0..3)
+        .map(|c| batchscope::app::display::number(f64::from(f32::from(pixel(2, 4, 4, c)) / 255.0)))
+        .collect();
+    let tooltip = format!("x 4, y 4: [{}] float32", values.join(", "));
+    assert!(h.query_all_by_label(&tooltip).next().is_some(), "{tooltip}");
 }
 
 #[test]

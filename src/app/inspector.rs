@@ -107,7 +107,7 @@ impl Inspector {
                 ));
                 ui.end_row();
                 if Some(c) != rows.image_column() {
-                    ui.label("");
+                    ui.weak("values");
                     ui.monospace(rows::first_values(rows, batch, c, self.row, FIRST_VALUES));
                     ui.end_row();
                 }
