@@ -9,7 +9,8 @@ use egui::{Color32, Key, RichText};
 use super::display::{self, StoredImage};
 use super::session::{self, Status};
 use super::{BatchscopeApp, Command, grid, rows, settings};
-use crate::index::Store;
+use crate::index::{DatasetIndex, Store, StoredRows};
+use crate::plan::BatchPlan;
 
 impl BatchscopeApp {
     pub(super) fn central_ui(&mut self, ui: &mut egui::Ui) {
@@ -75,16 +76,7 @@ impl BatchscopeApp {
             Some((view, stale_options)) => {
                 let described = match rows::stored_rows(&ready_index) {
                     // Stored rows are shown as stored: the folder settings do not apply to them.
-                    Some(stored) => format!(
-                        "{} · {} · {}",
-                        stored.describe(),
-                        rows::describe_columns(stored),
-                        if job.plan.ends.is_some() {
-                            "its stored batches".to_owned()
-                        } else {
-                            format!("batch {}", job.plan.batch_size)
-                        }
-                    ),
+                    Some(stored) => stored_description(stored, &job.plan),
                     None => settings::describe(
                         stale_options
                             .or(planned_options.as_ref())
@@ -107,27 +99,14 @@ impl BatchscopeApp {
                 } else {
                     job.plan.batch(view.batch.number).to_vec()
                 };
-                let stored_rows = matches!(ready_index.store, Store::Rows(_));
-                let image = StoredImage::of(&ready_index, &view.batch);
-                let action = match image {
-                    // Stored rows without an image column: their values, one line per row.
-                    None if stored_rows => rows::rows_ui(ui, &view.batch, &ready_index),
-                    None => grid::grid_ui(ui, view, &planned, &ready_index, thumb, highlight, None),
-                    Some(image) => {
-                        let stats = *view.stats.get_or_insert_with(|| image.batch_stats());
-                        let auto = display::auto_range(image.dtype, &stats);
-                        let range = display::range_ui(ui, &mut self.display_range, auto);
-                        grid::grid_ui(
-                            ui,
-                            view,
-                            &planned,
-                            &ready_index,
-                            thumb,
-                            highlight,
-                            Some(range),
-                        )
-                    }
-                };
+                let action = batch_ui(
+                    ui,
+                    view,
+                    &planned,
+                    &ready_index,
+                    (thumb, highlight),
+                    &mut self.display_range,
+                );
                 if let Some(grid::GridAction::Select(row)) = action {
                     self.commands.push(Command::Inspect(row));
                 }
@@ -269,6 +248,44 @@ impl BatchscopeApp {
             self.inspector = None;
         }
     }
+}
+
+/// The batch on screen: a grid of images (stored rows through a display range, with its control), or
+/// for stored rows without an image column their values, one line per row. `tiles` is the thumbnail
+/// size and the highlighted class.
+fn batch_ui(
+    ui: &mut egui::Ui,
+    view: &mut session::ViewBatch,
+    planned: &[usize],
+    index: &DatasetIndex,
+    tiles: (f32, Option<u32>),
+    range_setting: &mut display::RangeSetting,
+) -> Option<grid::GridAction> {
+    let (thumb, highlight) = tiles;
+    match StoredImage::of(index, &view.batch) {
+        None if matches!(index.store, Store::Rows(_)) => rows::rows_ui(ui, &view.batch, index),
+        None => grid::grid_ui(ui, view, planned, index, thumb, highlight, None),
+        Some(image) => {
+            let stats = *view.stats.get_or_insert_with(|| image.batch_stats());
+            let auto = display::auto_range(image.dtype, &stats);
+            let range = display::range_ui(ui, range_setting, auto);
+            grid::grid_ui(ui, view, planned, index, thumb, highlight, Some(range))
+        }
+    }
+}
+
+/// What the viewer shows of stored rows: the source, its columns, and how it is cut into batches.
+fn stored_description(rows: &dyn StoredRows, plan: &BatchPlan) -> String {
+    format!(
+        "{} · {} · {}",
+        rows.describe(),
+        rows::describe_columns(rows),
+        if plan.ends.is_some() {
+            "its stored batches".to_owned()
+        } else {
+            format!("batch {}", plan.batch_size)
+        }
+    )
 }
 
 /// The note shown while a folder of mixed sizes is viewed at Keras's default size.
