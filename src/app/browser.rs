@@ -83,17 +83,7 @@ impl BatchscopeApp {
                             .unwrap_or(&self.settings.load),
                     ),
                 };
-                if stale_options.is_some() || replanning {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.colored_label(
-                            Color32::from_rgb(240, 200, 120),
-                            format!("Reloading with new settings; showing: {described}"),
-                        );
-                    });
-                } else {
-                    ui.weak(format!("Showing: {described}"));
-                }
+                showing_ui(ui, &described, stale_options.is_some() || replanning);
                 let planned: Vec<usize> = if stale_options.is_some() {
                     view.batch.samples.clone()
                 } else {
@@ -271,6 +261,21 @@ fn batch_ui(
             let range = display::range_ui(ui, range_setting, auto);
             grid::grid_ui(ui, view, planned, index, thumb, highlight, Some(range))
         }
+    }
+}
+
+/// `Showing: <what the batch on screen was made with>`, with a spinner while new settings load.
+fn showing_ui(ui: &mut egui::Ui, described: &str, reloading: bool) {
+    if reloading {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.colored_label(
+                Color32::from_rgb(240, 200, 120),
+                format!("Reloading with new settings; showing: {described}"),
+            );
+        });
+    } else {
+        ui.weak(format!("Showing: {described}"));
     }
 }
 
