@@ -361,11 +361,7 @@ enum Input<'a> {
     Bytes(&'a Result<Vec<u8>, String>),
 }
 
-fn input<'a>(
-    sample: usize,
-    encoded: Option<&'a [Result<Vec<u8>, String>]>,
-    row: usize,
-) -> Input<'a> {
+fn input(sample: usize, encoded: Option<&[Result<Vec<u8>, String>]>, row: usize) -> Input<'_> {
     match encoded.and_then(|e| e.get(row)) {
         Some(bytes) => Input::Bytes(bytes),
         None => Input::File(sample),

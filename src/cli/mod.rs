@@ -211,9 +211,8 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     let label_mode = match (args.label_mode, &index.store, options.index.labels) {
         (Some(mode), _, _) => mode,
         // Stored arrays are exported as stored, labels included.
-        (None, index::Store::Rows(_), _) => LabelMode::Int,
         (None, index::Store::Encoded(_), _) if !index.labeled => LabelMode::None,
-        (None, _, LabelSource::Inferred) => LabelMode::Int,
+        (None, index::Store::Rows(_), _) | (None, _, LabelSource::Inferred) => LabelMode::Int,
         (None, _, LabelSource::None) => LabelMode::None,
     };
     let job = match job::prepare(index, &options, element, job::SizeCheck::AllFiles, cancel) {

@@ -47,6 +47,7 @@ pub(super) struct Staging {
 /// Whether `name` is a file an export writes into a folder whose entries are `names`: the fixed
 /// names, and any `<array>.npy` beside a `manifest.csv` (an array source's export names its arrays
 /// after the source's components).
+#[allow(clippy::case_sensitive_file_extension_comparisons)] // our own names, always lowercase
 pub(super) fn is_export_file(name: &str, names: &[String]) -> bool {
     OUTPUT_FILES.contains(&name)
         || (name.ends_with(".npy") && names.iter().any(|n| n == "manifest.csv"))
@@ -339,6 +340,7 @@ fn remove_leftovers(parent: &Path, prefix: &str) {
 
 /// Removes a staging folder (or an old export swapped out to its name): batchscope's files only. Anything
 /// else is left, and with it the folder: nothing a user might need is deleted.
+#[allow(clippy::case_sensitive_file_extension_comparisons)] // our own names, always lowercase
 fn remove_staged(dir: &Path) {
     let Ok(names) = entry_names(dir) else {
         return;

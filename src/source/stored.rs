@@ -272,7 +272,7 @@ pub fn classes_of_values(values: &[i64], names: Option<&[String]>) -> Classes {
 fn integer(dtype: NpyDtype, e: &[u8]) -> Option<i64> {
     Some(match dtype {
         NpyDtype::Bool | NpyDtype::U8 => i64::from(e[0]),
-        NpyDtype::I8 => i64::from(e[0] as i8),
+        NpyDtype::I8 => i64::from(e[0].cast_signed()),
         NpyDtype::U16 => i64::from(u16::from_le_bytes([e[0], e[1]])),
         NpyDtype::I16 => i64::from(i16::from_le_bytes([e[0], e[1]])),
         NpyDtype::U32 => i64::from(u32::from_le_bytes(e.try_into().ok()?)),

@@ -234,6 +234,7 @@ pub fn index_walk(bytes: &[u8], dir: &Path) -> String {
         class_names: class_names(&mut input, &found),
         follow_links: input.bool(),
         extra_formats: input.bool(),
+        ..IndexOptions::default()
     };
     let result = index::scan(&root, &options);
     let again = index::scan(&root, &options);
