@@ -243,3 +243,53 @@ fn one_hot_labels_count_per_class_in_the_histograms() {
     step_until(&mut h, "the last batch", |app| current(app) == Some(1));
     assert_eq!(h.state().batch_histogram(), [1, 0, 1]);
 }
+
+/// The display range changes only the drawing: an export with a hand-set range writes the stored
+/// float32 values, not what was drawn.
+#[test]
+fn the_display_range_never_changes_exported_values() {
+    let Some(dir) = fixtures("the_display_range_never_changes_exported_values") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().join("export");
+    let mut settings = batchscope::app::Settings::default();
+    settings.export.out_dir = out.to_string_lossy().into_owned();
+    let mut h = harness_with(&dir.join("saved_float"), settings);
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.state_mut().display_range = RangeSetting {
+        auto: false,
+        manual: DisplayRange {
+            low: 0.25,
+            high: 0.5,
+        },
+    };
+    h.run_steps(2);
+    h.get_by_label_contains("Display range: 0.25..0.5 (set;");
+    h.state_mut().request_export(false);
+    step_until(&mut h, "the export", |app| {
+        !matches!(
+            app.export.state,
+            batchscope::app::export_panel::ExportState::Running(_)
+                | batchscope::app::export_panel::ExportState::Idle
+        )
+    });
+    let images = common::read_npy(&out.join("images.npy"));
+    assert_eq!(
+        (images.descr.as_str(), &images.shape[..]),
+        ("<f4", &[10, 8, 8, 3][..])
+    );
+    let expected = (0..10).flat_map(|i| {
+        (0..8).flat_map(move |y| {
+            (0..8).flat_map(move |x| (0..3).map(move |c| f32::from(pixel(i, y, x, c)) / 255.0))
+        })
+    });
+    for (k, (got, want)) in images.f32s().into_iter().zip(expected).enumerate() {
+        assert!((got - want).abs() <= 1e-7, "element {k}: {got} != {want}");
+    }
+    let labels = common::read_npy(&out.join("labels.npy"));
+    assert_eq!(
+        (labels.descr.as_str(), &labels.shape[..]),
+        ("<i8", &[10][..])
+    );
+}
