@@ -367,3 +367,21 @@ pub fn run(dir: Option<PathBuf>) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::dropped_dataset;
+
+    #[test]
+    fn a_dropped_image_opens_its_folder_and_any_other_file_opens_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("cats").join("1.JPG");
+        let arrays = dir.path().join("mnist.npz");
+        std::fs::create_dir_all(image.parent().unwrap()).unwrap();
+        std::fs::write(&image, b"").unwrap();
+        std::fs::write(&arrays, b"").unwrap();
+        assert_eq!(dropped_dataset(image.clone()), dir.path().join("cats"));
+        assert_eq!(dropped_dataset(arrays.clone()), arrays);
+        assert_eq!(dropped_dataset(dir.path().to_path_buf()), dir.path());
+    }
+}
