@@ -115,7 +115,7 @@ fn empty_and_missing_folders_show_what_was_expected() {
             .as_ref()
             .is_some_and(|s| s.ready().is_none() && s.preparing_progress().is_none())
     });
-    h.get_by_label("Cannot open this folder");
+    h.get_by_label("Cannot open this dataset");
     h.get_by_label_contains("does-not-exist");
 }
 

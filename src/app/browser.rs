@@ -6,8 +6,11 @@ use std::time::Instant;
 
 use egui::{Color32, Key, RichText};
 
+use super::display::{self, StoredImage};
 use super::session::{self, Status};
-use super::{BatchscopeApp, Command, grid, settings};
+use super::{BatchscopeApp, Command, grid, rows, settings};
+use crate::index::{DatasetIndex, Store, StoredRows};
+use crate::plan::BatchPlan;
 
 impl BatchscopeApp {
     pub(super) fn central_ui(&mut self, ui: &mut egui::Ui) {
@@ -32,7 +35,7 @@ impl BatchscopeApp {
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.label(format!(
-                        "Indexing {:?}: {files_found} image files found ({:.1} s)",
+                        "Indexing {:?}: {files_found} samples found ({:.1} s)",
                         session.root,
                         elapsed.as_secs_f32()
                     ));
@@ -41,7 +44,7 @@ impl BatchscopeApp {
             }
             Status::Ready(ready) if ready.job.plan.is_empty() => {
                 let detail = format!(
-                    "No image files in {:?} with these settings ({} indexed).",
+                    "No samples in {:?} with these settings ({} indexed).",
                     ready.index.root,
                     ready.index.samples.len()
                 );
@@ -71,30 +74,30 @@ impl BatchscopeApp {
         let highlight = self.highlight;
         match session.shown_mut() {
             Some((view, stale_options)) => {
-                let described = settings::describe(
-                    stale_options
-                        .or(planned_options.as_ref())
-                        .unwrap_or(&self.settings.load),
-                );
-                if stale_options.is_some() || replanning {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.colored_label(
-                            Color32::from_rgb(240, 200, 120),
-                            format!("Reloading with new settings; showing: {described}"),
-                        );
-                    });
-                } else {
-                    ui.weak(format!("Showing: {described}"));
-                }
+                let described = match rows::stored_rows(&ready_index) {
+                    // Stored rows are shown as stored: the folder settings do not apply to them.
+                    Some(stored) => stored_description(stored, &job.plan),
+                    None => settings::describe(
+                        stale_options
+                            .or(planned_options.as_ref())
+                            .unwrap_or(&self.settings.load),
+                    ),
+                };
+                showing_ui(ui, &described, stale_options.is_some() || replanning);
                 let planned: Vec<usize> = if stale_options.is_some() {
                     view.batch.samples.clone()
                 } else {
                     job.plan.batch(view.batch.number).to_vec()
                 };
-                if let Some(grid::GridAction::Select(row)) =
-                    grid::grid_ui(ui, view, &planned, &ready_index, thumb, highlight)
-                {
+                let action = batch_ui(
+                    ui,
+                    view,
+                    &planned,
+                    &ready_index,
+                    (thumb, highlight),
+                    &mut self.display_range,
+                );
+                if let Some(grid::GridAction::Select(row)) = action {
                     self.commands.push(Command::Inspect(row));
                 }
             }
@@ -114,7 +117,7 @@ impl BatchscopeApp {
                 "No dataset open",
                 "Open a folder, drop one on the window, or click Sample.",
             ),
-            Some(error) => empty_state(ui, "Cannot open this folder", &error.message),
+            Some(error) => empty_state(ui, "Cannot open this dataset", &error.message),
         }
     }
 
@@ -124,7 +127,17 @@ impl BatchscopeApp {
         let count = ready.batch_count();
         let current = session.current;
         let size = ready.job.plan.batch(current).len();
-        let full = ready.job.plan.batch_size;
+        // A saved dataset's own batches: the full size is its largest.
+        let full = if ready.job.plan.ends.is_some() {
+            session::largest_batch(&ready.job.plan)
+        } else {
+            ready.job.plan.batch_size
+        };
+        let what = if matches!(ready.index.store, Store::Rows(_)) {
+            "samples"
+        } else {
+            "images"
+        };
         ui.horizontal_wrapped(|ui| {
             if ui
                 .button("« First")
@@ -175,8 +188,10 @@ impl BatchscopeApp {
                 }
                 self.jump_text.clear();
             }
-            let partial = if size < full {
+            let partial = if size < full && current + 1 == count {
                 format!(" (last batch, partial: {size} of {full})")
+            } else if size < full {
+                format!(" (partial: {size} of {full})")
             } else {
                 String::new()
             };
@@ -186,7 +201,7 @@ impl BatchscopeApp {
             } else {
                 String::new()
             };
-            ui.label(format!("{size} images{partial}{failed}"));
+            ui.label(format!("{size} {what}{partial}{failed}"));
             ui.weak(format!(
                 "· {} samples, {} classes",
                 ready.job.plan.len(),
@@ -225,6 +240,59 @@ impl BatchscopeApp {
     }
 }
 
+/// The batch on screen: a grid of images (stored rows through a display range, with its control), or
+/// for stored rows without an image column their values, one line per row. `tiles` is the thumbnail
+/// size and the highlighted class.
+fn batch_ui(
+    ui: &mut egui::Ui,
+    view: &mut session::ViewBatch,
+    planned: &[usize],
+    index: &DatasetIndex,
+    tiles: (f32, Option<u32>),
+    range_setting: &mut display::RangeSetting,
+) -> Option<grid::GridAction> {
+    let (thumb, highlight) = tiles;
+    match StoredImage::of(index, &view.batch) {
+        None if matches!(index.store, Store::Rows(_)) => rows::rows_ui(ui, &view.batch, index),
+        None => grid::grid_ui(ui, view, planned, index, thumb, highlight, None),
+        Some(image) => {
+            let stats = *view.stats.get_or_insert_with(|| image.batch_stats());
+            let auto = display::auto_range(image.dtype, &stats);
+            let range = display::range_ui(ui, range_setting, auto);
+            grid::grid_ui(ui, view, planned, index, thumb, highlight, Some(range))
+        }
+    }
+}
+
+/// `Showing: <what the batch on screen was made with>`, with a spinner while new settings load.
+fn showing_ui(ui: &mut egui::Ui, described: &str, reloading: bool) {
+    if reloading {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.colored_label(
+                Color32::from_rgb(240, 200, 120),
+                format!("Reloading with new settings; showing: {described}"),
+            );
+        });
+    } else {
+        ui.weak(format!("Showing: {described}"));
+    }
+}
+
+/// What the viewer shows of stored rows: the source, its columns, and how it is cut into batches.
+fn stored_description(rows: &dyn StoredRows, plan: &BatchPlan) -> String {
+    format!(
+        "{} · {} · {}",
+        rows.describe(),
+        rows::describe_columns(rows),
+        if plan.ends.is_some() {
+            "its stored batches".to_owned()
+        } else {
+            format!("batch {}", plan.batch_size)
+        }
+    )
+}
+
 /// The note shown while a folder of mixed sizes is viewed at Keras's default size.
 pub(super) fn size_fallback_note(mixed: &crate::probe::MixedSizes) -> String {
     let (h, w) = crate::job::KERAS_DEFAULT_IMAGE_SIZE;
@@ -246,8 +314,10 @@ fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
         ui.add_space(8.0);
         ui.label(detail);
         ui.add_space(16.0);
-        ui.label("batchscope expects a Keras-style dataset folder, one subfolder per class:");
+        ui.label("batchscope opens a Keras-style dataset folder, one subfolder per class:");
         ui.monospace("dataset/cats/001.jpg   dataset/cats/002.png   dataset/dogs/001.jpg   …");
         ui.weak("Images: .jpg .jpeg .png .bmp .gif (any case). Or set Labels: none for a folder of images without classes.");
+        ui.add_space(8.0);
+        ui.label("It also opens a saved tf.data dataset (a folder), TFRecord files, .npy and .npz arrays, MNIST IDX and CIFAR files, and its own exports.");
     });
 }

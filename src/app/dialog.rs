@@ -1,4 +1,4 @@
-//! The native folder dialog (rfd) on its own thread, so the UI never blocks on it. Where no dialog
+//! The native file and folder dialogs (rfd) on its own thread, so the UI never blocks on it. Where no dialog
 //! backend exists (no XDG desktop portal, no zenity) rfd returns at once with nothing: that is reported
 //! as [`Outcome::Unavailable`] so the UI can point to the typed-path field instead of failing silently.
 
@@ -10,11 +10,14 @@ use crate::background::{Job, Notify, Received};
 /// A dialog that closes faster than this was never shown.
 const NEVER_SHOWN: Duration = Duration::from_millis(500);
 
-/// What the folder is for.
+/// What the path is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
-    /// A dataset to open.
+    /// A dataset folder to open (image folder, saved tf.data dataset, TFRecord or IDX folder, export).
     OpenDataset,
+    /// A dataset file to open (`.npy`, `.npz`, a TFRecord file, an IDX or CIFAR file). rfd picks either
+    /// a file or a folder on Linux and Windows (both at once only on macOS), hence two purposes.
+    OpenDatasetFile,
     /// The export's output folder.
     ExportFolder,
 }
@@ -22,7 +25,7 @@ pub enum Purpose {
 /// How a dialog ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// The user chose a folder.
+    /// The user chose a path.
     Picked(Purpose, PathBuf),
     /// The user closed the dialog.
     Cancelled,
@@ -49,6 +52,7 @@ impl FolderDialog {
         }
         let title = match purpose {
             Purpose::OpenDataset => "Open a dataset folder",
+            Purpose::OpenDatasetFile => "Open a dataset file",
             Purpose::ExportFolder => "Choose the export folder",
         };
         let job = Job::spawn("batchscope-dialog", 1, Some(notify), move |out| {
@@ -56,7 +60,10 @@ impl FolderDialog {
             if let Some(dir) = start {
                 dialog = dialog.set_directory(dir);
             }
-            out.send(dialog.pick_folder());
+            out.send(match purpose {
+                Purpose::OpenDatasetFile => dialog.pick_file(),
+                Purpose::OpenDataset | Purpose::ExportFolder => dialog.pick_folder(),
+            });
         })
         .map_err(|err| format!("Cannot show the folder dialog ({err}); type the path instead."))?;
         self.pending = Some((purpose, job, Instant::now()));

@@ -3,12 +3,11 @@
 
 use egui::{Color32, ColorImage, RichText, TextureOptions, Vec2};
 
+use super::display::{DisplayRange, MAX_TEXTURE_EDGE, StoredImage};
 use super::session::ViewBatch;
 use crate::index::DatasetIndex;
-use crate::loader::{Batch, Pixels};
+use crate::loader::{Batch, Original, Pixels};
 
-/// Largest texture edge uploaded for a thumbnail; bigger samples are subsampled for display only.
-const MAX_TEXTURE_EDGE: usize = 512;
 /// Thumbnail pixels converted and uploaded per frame (about 8 images of 256x256, a few ms).
 const UPLOAD_BUDGET_PIXELS: usize = 1 << 19;
 
@@ -59,22 +58,58 @@ pub fn color_image(batch: &Batch, row: usize) -> Option<ColorImage> {
     Some(ColorImage::from_rgba_unmultiplied([w, h], &rgba))
 }
 
-/// Uploads the batch's thumbnails, at most [`UPLOAD_BUDGET_PIXELS`] per frame so that a new batch never
-/// makes one long frame; asks for another frame while some are missing.
-fn ensure_textures(ctx: &egui::Context, view: &mut ViewBatch) {
-    let total = view.batch.samples.len();
-    let mut budget = UPLOAD_BUDGET_PIXELS;
-    while view.textures.len() < total && budget > 0 {
-        let row = view.textures.len();
-        let image = color_image(&view.batch, row)
-            .unwrap_or_else(|| ColorImage::filled([1, 1], Color32::BLACK));
-        budget = budget.saturating_sub(image.width() * image.height());
-        let name = format!("batch{}-{row}", view.batch.number);
-        view.textures
-            .push(ctx.load_texture(name, image, TextureOptions::NEAREST));
+/// Row `row` of the batch as it is drawn: decoded images as they are, stored rows through `range`; a
+/// black pixel if it cannot be drawn.
+pub fn thumbnail(
+    index: &DatasetIndex,
+    batch: &Batch,
+    row: usize,
+    range: Option<DisplayRange>,
+) -> ColorImage {
+    let image = match range {
+        Some(range) => StoredImage::of(index, batch).and_then(|s| s.color_image(row, range)),
+        None => color_image(batch, row),
+    };
+    image.unwrap_or_else(|| ColorImage::filled([1, 1], Color32::BLACK))
+}
+
+/// Uploads the thumbnail of `row` unless it is there or `budget` (pixels this frame) is spent; returns
+/// false when it had to wait for a later frame.
+pub fn upload(
+    ctx: &egui::Context,
+    view: &mut ViewBatch,
+    index: &DatasetIndex,
+    row: usize,
+    budget: &mut usize,
+) -> bool {
+    if view.textures.contains_key(&row) {
+        return true;
     }
-    if view.textures.len() < total {
-        ctx.request_repaint();
+    if *budget == 0 {
+        return false;
+    }
+    let image = thumbnail(index, &view.batch, row, view.drawn_with);
+    *budget = budget.saturating_sub(image.width() * image.height());
+    let name = format!("batch{}-{row}", view.batch.number);
+    view.textures
+        .insert(row, ctx.load_texture(name, image, TextureOptions::NEAREST));
+    true
+}
+
+/// What the tooltip and the inspector say about a sample's origin: `128x96 PNG`, or that it is a
+/// stored row (never decoded, so it has no file format).
+pub fn original_text(original: &Original) -> String {
+    match original.format {
+        Some(format) => format!(
+            "{}x{} {}",
+            original.height,
+            original.width,
+            format
+                .extensions_str()
+                .first()
+                .map_or_else(String::new, |e| e.to_ascii_uppercase())
+        ),
+        None => "stored row (not decoded)".to_owned(),
     }
 }
 
@@ -82,9 +117,11 @@ fn ensure_textures(ctx: &egui::Context, view: &mut ViewBatch) {
 const TILE_SPACING: f32 = 6.0;
 
 /// Draws the batch's samples in plan order; failed samples appear where they would have been.
+/// Stored rows are drawn through `range` (`None` for decoded images).
 ///
-/// A batch may hold 4096 samples, so only the rows of thumbnails in view are laid out, and the work
-/// per frame outside them is one pass over the batch.
+/// A batch may hold 4096 samples, so only the rows of thumbnails in view are laid out and converted
+/// (at most [`UPLOAD_BUDGET_PIXELS`] a frame), and the work per frame outside them is one pass over
+/// the batch.
 pub fn grid_ui(
     ui: &mut egui::Ui,
     view: &mut ViewBatch,
@@ -92,8 +129,15 @@ pub fn grid_ui(
     index: &DatasetIndex,
     thumb: f32,
     highlight: Option<u32>,
+    range: Option<DisplayRange>,
 ) -> Option<GridAction> {
-    ensure_textures(ui.ctx(), view);
+    if view.drawn_with != range {
+        view.textures.clear();
+        view.drawn_with = range;
+    }
+    let ctx = ui.ctx().clone();
+    let mut budget = UPLOAD_BUDGET_PIXELS;
+    let mut waiting = false;
     let rows = batch_rows(planned, &view.batch.samples);
     let tile = Vec2::new(
         thumb,
@@ -118,6 +162,9 @@ pub fn grid_ui(
                             for (&sample, &row) in
                                 planned[first..last].iter().zip(&rows[first..last])
                             {
+                                if let Some(row) = row {
+                                    waiting |= !upload(&ctx, view, index, row, &mut budget);
+                                }
                                 let (rect, _) = ui.allocate_exact_size(tile, egui::Sense::hover());
                                 let tile_ui = egui::UiBuilder::new()
                                     .max_rect(rect)
@@ -139,6 +186,9 @@ pub fn grid_ui(
                 },
             );
     });
+    if waiting {
+        ctx.request_repaint();
+    }
     action
 }
 
@@ -185,7 +235,7 @@ impl Tile {
         let batch = &view.batch;
         let caption_label = index.samples.get(sample).and_then(|s| s.label);
         let mut action = None;
-        if row.is_some_and(|r| r >= view.textures.len()) {
+        if row.is_some_and(|r| !view.textures.contains_key(&r)) {
             // Decoded, its thumbnail not uploaded yet (a frame or two).
             ui.add_sized(Vec2::splat(thumb), egui::Spinner::new());
         } else if let Some(row) = row {
@@ -195,7 +245,7 @@ impl Tile {
             } else {
                 Color32::WHITE
             };
-            let image = egui::Image::new(&view.textures[row])
+            let image = egui::Image::new(&view.textures[&row])
                 .fit_to_exact_size(Vec2::splat(thumb))
                 .maintain_aspect_ratio(true)
                 .tint(tint)
@@ -213,10 +263,10 @@ impl Tile {
             let original = batch.originals[row];
             let response = response.on_hover_ui(|ui| {
                 ui.label(index.samples[sample].rel_path.to_string_lossy());
-                ui.label(format!(
-                    "original {}x{} {:?}",
-                    original.height, original.width, original.format
-                ));
+                ui.label(match original.format {
+                    Some(_) => format!("original {}", original_text(&original)),
+                    None => original_text(&original),
+                });
                 ui.label(label_text(index, caption_label));
             });
             if response.clicked() {
@@ -250,16 +300,15 @@ impl Tile {
     }
 }
 
-/// `"3 cat"`, or the file name's absence of a label.
+/// `"3 cat"`, just `"3"` when the class's name is its value (array and TFRecord labels), or the
+/// absence of a label.
 pub fn label_text(index: &DatasetIndex, label: Option<u32>) -> String {
     match label {
-        Some(l) => format!(
-            "{l} {}",
-            index
-                .class_names
-                .get(l as usize)
-                .map_or("?", String::as_str)
-        ),
+        Some(l) => match index.class_names.get(l as usize) {
+            Some(name) if *name == l.to_string() => name.clone(),
+            Some(name) => format!("{l} {name}"),
+            None => format!("{l} ?"),
+        },
         None => "no label".into(),
     }
 }

@@ -6,6 +6,7 @@
 
 mod browser;
 mod dialog;
+pub mod display;
 pub mod export_panel;
 mod export_view;
 mod grid;
@@ -13,6 +14,7 @@ mod histogram;
 pub mod inspector;
 mod panels;
 mod problems;
+mod rows;
 pub mod session;
 pub mod settings;
 
@@ -37,9 +39,9 @@ pub fn bundled_sample() -> PathBuf {
 /// Something a panel asks for, applied after the frame is drawn.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// Open this folder.
+    /// Open this dataset (a folder or a file).
     Open(PathBuf),
-    /// Show the native folder dialog.
+    /// Show the native folder or file dialog.
     PickFolder(dialog::Purpose),
     /// Show batch `k` (0-based).
     GoTo(usize),
@@ -77,6 +79,8 @@ pub struct BatchscopeApp {
     pub inspector: Option<Inspector>,
     /// The highlighted class.
     pub highlight: Option<u32>,
+    /// How stored rows are drawn (the display range).
+    pub display_range: display::RangeSetting,
     /// Time from a flip to the batch being on screen, last measured.
     pub last_flip: Option<Duration>,
     /// The export panel and its background job.
@@ -107,6 +111,7 @@ impl BatchscopeApp {
             notice: None,
             inspector: None,
             highlight: None,
+            display_range: display::RangeSetting::default(),
             last_flip: None,
             export: export_panel::ExportPanel::default(),
             class_names_text,
@@ -130,6 +135,7 @@ impl BatchscopeApp {
         self.path_field = path.to_string_lossy().into_owned();
         self.inspector = None;
         self.highlight = None;
+        self.display_range = display::RangeSetting::default();
     }
 
     /// Non-drawing work for this frame: drain background results, handle dropped folders and keys.
@@ -144,12 +150,7 @@ impl BatchscopeApp {
                 .collect()
         });
         if let Some(path) = dropped.into_iter().next() {
-            let dir = if path.is_dir() {
-                path
-            } else {
-                path.parent().map(Path::to_path_buf).unwrap_or(path)
-            };
-            self.commands.push(Command::Open(dir));
+            self.commands.push(Command::Open(dropped_dataset(path)));
         }
         if !ctx.egui_wants_keyboard_input() {
             ctx.input(|i| {
@@ -183,10 +184,16 @@ impl BatchscopeApp {
             .default_size(260.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    let stored = self
+                        .session
+                        .as_ref()
+                        .and_then(Session::ready)
+                        .is_some_and(|r| matches!(r.index.store, crate::index::Store::Rows(_)));
                     if settings::settings_ui(
                         ui,
                         &mut self.settings.load,
                         &mut self.class_names_text,
+                        stored,
                     ) {
                         self.commands.push(Command::Reconfigure);
                     }
@@ -255,7 +262,15 @@ impl BatchscopeApp {
 
     fn pick_folder(&mut self, purpose: dialog::Purpose) {
         let start = match purpose {
-            dialog::Purpose::OpenDataset => self.settings.recent.first().cloned(),
+            dialog::Purpose::OpenDataset | dialog::Purpose::OpenDatasetFile => {
+                self.settings.recent.first().map(|p| {
+                    if p.is_dir() {
+                        p.clone()
+                    } else {
+                        p.with_file_name("")
+                    }
+                })
+            }
             dialog::Purpose::ExportFolder => {
                 Some(PathBuf::from(&self.settings.export.out_dir)).filter(|p| p.is_dir())
             }
@@ -267,7 +282,10 @@ impl BatchscopeApp {
 
     fn poll_dialog(&mut self) {
         match self.dialog.poll() {
-            Some(dialog::Outcome::Picked(dialog::Purpose::OpenDataset, path)) => {
+            Some(dialog::Outcome::Picked(
+                dialog::Purpose::OpenDataset | dialog::Purpose::OpenDatasetFile,
+                path,
+            )) => {
                 self.notice = None;
                 self.commands.push(Command::Open(path));
             }
@@ -277,12 +295,26 @@ impl BatchscopeApp {
             }
             Some(dialog::Outcome::Unavailable) => {
                 self.notice = Some(
-                    "No folder dialog is available here (no XDG desktop portal or zenity). Type the folder path in the field instead."
+                    "No file dialog is available here (no XDG desktop portal or zenity). Type the path in the field instead."
                         .to_owned(),
                 );
             }
             Some(dialog::Outcome::Cancelled) | None => {}
         }
+    }
+}
+
+/// What to open for a path dropped on the window: an image file stands for its folder (the dataset
+/// it belongs to); any other file is a dataset itself (`.npy`, `.npz`, TFRecord, IDX, CIFAR).
+fn dropped_dataset(path: PathBuf) -> PathBuf {
+    let is_image = path.is_file()
+        && path.extension().is_some_and(|e| {
+            let e = e.to_string_lossy().to_ascii_lowercase();
+            ["bmp", "gif", "jpeg", "jpg", "png", "webp", "tif", "tiff"].contains(&e.as_str())
+        });
+    match path.parent() {
+        Some(dir) if is_image => dir.to_path_buf(),
+        _ => path,
     }
 }
 
@@ -334,4 +366,22 @@ pub fn run(dir: Option<PathBuf>) -> anyhow::Result<()> {
         }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dropped_dataset;
+
+    #[test]
+    fn a_dropped_image_opens_its_folder_and_any_other_file_opens_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("cats").join("1.JPG");
+        let arrays = dir.path().join("mnist.npz");
+        std::fs::create_dir_all(image.parent().unwrap()).unwrap();
+        std::fs::write(&image, b"").unwrap();
+        std::fs::write(&arrays, b"").unwrap();
+        assert_eq!(dropped_dataset(image.clone()), dir.path().join("cats"));
+        assert_eq!(dropped_dataset(arrays.clone()), arrays);
+        assert_eq!(dropped_dataset(dir.path().to_path_buf()), dir.path());
+    }
 }

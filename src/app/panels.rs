@@ -15,15 +15,23 @@ impl BatchscopeApp {
         ui.horizontal(|ui| {
             if ui
                 .button("Open folder…")
-                .on_hover_text("Choose a dataset folder (or drop one on the window)")
+                .on_hover_text("Choose a dataset folder: images in class folders, a saved tf.data dataset, TFRecord, IDX or CIFAR files, a batchscope export (or drop one on the window)")
                 .clicked()
             {
                 self.commands
                     .push(Command::PickFolder(dialog::Purpose::OpenDataset));
             }
+            if ui
+                .button("Open file…")
+                .on_hover_text("Choose a dataset file: .npy, .npz, a TFRecord file, an MNIST IDX or CIFAR file (or drop one on the window)")
+                .clicked()
+            {
+                self.commands
+                    .push(Command::PickFolder(dialog::Purpose::OpenDatasetFile));
+            }
             let field = ui.add(
                 egui::TextEdit::singleline(&mut self.path_field)
-                    .hint_text("or type a folder path and press Enter")
+                    .hint_text("or type a folder or file path and press Enter")
                     .desired_width(360.0),
             );
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
@@ -35,7 +43,7 @@ impl BatchscopeApp {
             }
             ui.menu_button("Recent", |ui| {
                 if self.settings.recent.is_empty() {
-                    ui.weak("No recent folders");
+                    ui.weak("No recent datasets");
                 }
                 for path in &self.settings.recent {
                     if ui.button(path.to_string_lossy()).clicked() {

@@ -2,19 +2,22 @@
 //! small cache of decoded batches around the one on screen. Nothing here decodes or walks the disk on
 //! the UI thread: [`Session::poll`] only drains channels.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use super::display::{DisplayRange, Stats};
 use crate::background::{Job, Received};
-use crate::index::{self, DatasetIndex, WalkControl};
+use crate::index::{DatasetIndex, WalkControl};
 use crate::job;
 use crate::loader::{Batch, LoadJob, Loader, LoaderStopped, Notify, SampleFailure};
-use crate::options::LoadOptions;
+use crate::options::{IndexOptions, LoadOptions, SourceKind};
 use crate::preprocess::Element;
 use crate::probe::MixedSizes;
+use crate::source::rows::ArrayError;
+use crate::source::{self, SourceError, arrays};
 
 /// How many batches on each side of the current one are prefetched and kept.
 pub const PREFETCH_RADIUS: usize = 2;
@@ -25,8 +28,10 @@ pub struct Ready {
     pub index: Arc<DatasetIndex>,
     /// The plan and the shape of samples.
     pub job: Arc<LoadJob>,
-    /// The options this was prepared with.
+    /// The options this was prepared with (the index options as the source was opened).
     pub options: LoadOptions,
+    /// The index options of the settings that asked for it, to tell whether new settings re-index.
+    requested_index: IndexOptions,
     /// Planned samples per class, in label order.
     pub plan_counts: Vec<usize>,
     /// Set when the images differ in size and no image size was set: the batches are shown (and
@@ -48,21 +53,29 @@ impl Ready {
 pub struct ViewBatch {
     /// The engine's batch.
     pub batch: Batch,
-    /// One texture per good sample, uploaded the first time the batch is drawn.
-    pub textures: Vec<egui::TextureHandle>,
+    /// Thumbnails by row among the good samples, uploaded when their row of the grid is in view.
+    pub textures: HashMap<usize, egui::TextureHandle>,
+    /// The display range the textures of stored rows were drawn with (`None` for decoded images):
+    /// another range clears them.
+    pub drawn_with: Option<DisplayRange>,
+    /// Statistics of the image column of stored rows, found the first time the batch is drawn.
+    pub stats: Option<Stats>,
 }
 
 impl ViewBatch {
     fn new(batch: Batch) -> Self {
         Self {
             batch,
-            textures: Vec::new(),
+            textures: HashMap::new(),
+            drawn_with: None,
+            stats: None,
         }
     }
 }
 
-/// What a preparation job produces: the index, the job, and why the image size fell back (if it did).
-type Prepared = Result<(Arc<DatasetIndex>, LoadJob, Option<MixedSizes>), OpenError>;
+/// What a preparation job produces: the index, the index options it was opened with (which may differ
+/// from the settings: see [`prepare_job`]), the job, and why the image size fell back (if it did).
+type Prepared = Result<(Arc<DatasetIndex>, IndexOptions, LoadJob, Option<MixedSizes>), OpenError>;
 
 /// Background indexing and planning in progress. Dropping it cancels the job without waiting.
 struct Preparing {
@@ -168,8 +181,8 @@ impl Session {
         let reuse = self
             .ready
             .as_ref()
-            .filter(|r| r.options.index == options.index)
-            .map(|r| Arc::clone(&r.index));
+            .filter(|r| r.requested_index == options.index)
+            .map(|r| (Arc::clone(&r.index), r.options.index.clone()));
         if self.first_batch_after.is_none() {
             // Time to first batch counts from the settings that can produce one.
             self.opened_at = Some(Instant::now());
@@ -185,7 +198,7 @@ impl Session {
             .or(self.ready.as_ref().map(|r| &r.options))
     }
 
-    fn prepare(&mut self, options: &LoadOptions, reuse: Option<Arc<DatasetIndex>>) {
+    fn prepare(&mut self, options: &LoadOptions, reuse: Option<(Arc<DatasetIndex>, IndexOptions)>) {
         self.preparing = None; // cancels a previous preparation, which finishes on its own
         let files_found = Arc::new(AtomicUsize::new(0));
         let (root, opts, notify) = (self.root.clone(), options.clone(), Arc::clone(&self.notify));
@@ -359,7 +372,8 @@ impl Session {
         let old_current = self.current;
         self.preparing = None;
         match result {
-            Ok((index, job, size_fallback)) => {
+            Ok((index, opened_with, job, size_fallback)) => {
+                let requested_index = std::mem::replace(&mut options.index, opened_with);
                 if size_fallback.is_some() {
                     options.preprocess.image_size = Some(job::KERAS_DEFAULT_IMAGE_SIZE);
                 }
@@ -385,6 +399,7 @@ impl Session {
                             index,
                             job,
                             options,
+                            requested_index,
                             plan_counts,
                             size_fallback,
                             loader,
@@ -408,16 +423,60 @@ impl Session {
     }
 }
 
+/// Opens `root` with the settings' index options, adjusted for the viewer, and says with which: folder
+/// options are kept in the settings for the next folder but not applied to other sources (which would
+/// refuse them), and arrays without an image's shape are opened with their first array as the rows,
+/// which the viewer shows as values (the command line asks for `--image-key` instead, so that an
+/// export says what it writes).
+fn open_source(
+    root: &Path,
+    requested: &IndexOptions,
+    control: &WalkControl<'_>,
+) -> Result<(DatasetIndex, IndexOptions), OpenError> {
+    let mut options = requested.clone();
+    let kind = options.source.unwrap_or_else(|| source::detect(root));
+    if kind != SourceKind::Folder {
+        options.class_names = None;
+        options.follow_links = false;
+    }
+    let opened = match source::open(root, &options, control) {
+        Err(SourceError::Arrays(ArrayError::NoImageArray { .. }))
+            if options.image_key.is_none() && matches!(kind, SourceKind::Npy | SourceKind::Npz) =>
+        {
+            options.image_key = Some(if kind == SourceKind::Npz {
+                arrays::open_npz(root)
+                    .ok()
+                    .and_then(|members| members.into_iter().next())
+                    .map_or_else(String::new, |(name, _)| name)
+            } else {
+                "images".to_owned()
+            });
+            source::open(root, &options, control)
+        }
+        opened => opened,
+    };
+    match opened {
+        Ok(index) => Ok((index, options)),
+        Err(e) => Err(OpenError {
+            kind: match e {
+                SourceError::Folder(_) => OpenErrorKind::Folder,
+                _ => OpenErrorKind::Other,
+            },
+            message: e.to_string(),
+        }),
+    }
+}
+
 fn prepare_job(
     root: &Path,
     options: &LoadOptions,
-    reuse: Option<Arc<DatasetIndex>>,
+    reuse: Option<(Arc<DatasetIndex>, IndexOptions)>,
     found: &Arc<AtomicUsize>,
     cancel: &AtomicBool,
     notify: &Notify,
 ) -> Prepared {
-    let index = if let Some(index) = reuse {
-        index
+    let (index, opened_with) = if let Some(reused) = reuse {
+        reused
     } else {
         let on_progress = |n: usize| {
             found.store(n, Ordering::Relaxed);
@@ -427,12 +486,8 @@ fn prepare_job(
             on_progress: &on_progress,
             cancel,
         };
-        Arc::new(
-            index::scan_with(root, &options.index, &control).map_err(|e| OpenError {
-                kind: OpenErrorKind::Folder,
-                message: e.to_string(),
-            })?,
-        )
+        let (index, opened_with) = open_source(root, &options.index, &control)?;
+        (Arc::new(index), opened_with)
     };
     found.store(index.samples.len(), Ordering::Relaxed);
     // The viewer checks the first batch's sizes up front and reports later odd sizes per file, so a
@@ -453,7 +508,7 @@ fn prepare_job(
         Err(e) => return Err(other(e)),
     };
     check_batch_fits(&job)?;
-    Ok((index, job, fallback))
+    Ok((index, opened_with, job, fallback))
 }
 
 /// The most bytes one batch on screen may take: the viewer holds whole batches (the one on screen and
@@ -463,20 +518,37 @@ pub const MAX_VIEWER_BATCH_BYTES: u64 = 512 << 20;
 /// Refuses settings whose batches could not be held in memory, before anything is allocated.
 fn check_batch_fits(job: &LoadJob) -> Result<(), OpenError> {
     let shape = job.shape;
-    let batch = job.plan.batch_size.min(job.plan.len().max(1));
-    let bytes = (shape.len() as u64).checked_mul(batch as u64);
+    let batch = largest_batch(&job.plan);
+    let bytes = (job.row_bytes() as u64).checked_mul(batch as u64);
     match bytes {
         Some(bytes) if bytes <= MAX_VIEWER_BATCH_BYTES => Ok(()),
         _ => Err(OpenError::other(format!(
-            "a batch of {batch} images of {}x{}x{} takes {} to view, over the viewer's limit of {}; lower the batch size or the image size (the export has no such limit: it writes rows as they come)",
-            shape.height,
-            shape.width,
-            shape.channels,
+            "a batch of {batch} {} takes {} to view, over the viewer's limit of {}; lower the batch size or the image size (the export has no such limit: it writes rows as they come)",
+            if matches!(job.index.store, crate::index::Store::Rows(_)) {
+                format!("rows of {} bytes", job.row_bytes())
+            } else {
+                format!(
+                    "images of {}x{}x{}",
+                    shape.height, shape.width, shape.channels
+                )
+            },
             bytes.map_or_else(
                 || "more than 2^64 bytes".to_owned(),
                 crate::export::human_bytes
             ),
             crate::export::human_bytes(MAX_VIEWER_BATCH_BYTES),
         ))),
+    }
+}
+
+/// Samples in the plan's largest batch: a stored dataset's own batches may differ in size, and only
+/// the last of `batch_size` ones is smaller.
+pub fn largest_batch(plan: &crate::plan::BatchPlan) -> usize {
+    match &plan.ends {
+        Some(_) => (0..plan.batch_count())
+            .map(|k| plan.batch_range(k).len())
+            .max()
+            .unwrap_or(0),
+        None => plan.batch_size.min(plan.len()),
     }
 }

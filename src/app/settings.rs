@@ -77,22 +77,38 @@ pub fn describe(options: &LoadOptions) -> String {
     )
 }
 
-/// Draws the loader settings; returns true when an option changed.
+/// Draws the loader settings; returns true when an option changed. With `stored` (the open dataset
+/// is stored rows: a saved dataset, arrays, IDX, CIFAR) the folder and image settings are shown
+/// disabled, since rows keep their stored dtype and shape.
 pub fn settings_ui(
     ui: &mut egui::Ui,
     options: &mut LoadOptions,
     class_names_text: &mut String,
+    stored: bool,
 ) -> bool {
     let before = options.clone();
     ui.heading("Loader settings");
-    egui::Grid::new("settings_grid")
+    if stored {
+        ui.weak("Stored rows keep their dtype and shape: the folder and image settings do not apply to this dataset.");
+    }
+    ui.scope(|ui| {
+        if stored {
+            ui.disable();
+        }
+        egui::Grid::new("settings_grid")
+            .num_columns(2)
+            .spacing([8.0, 6.0])
+            .min_col_width(72.0)
+            .show(ui, |ui| {
+                index_rows(ui, options, class_names_text);
+                preprocess_rows(ui, options);
+            });
+    });
+    egui::Grid::new("settings_plan_grid")
         .num_columns(2)
         .spacing([8.0, 6.0])
-        .show(ui, |ui| {
-            index_rows(ui, options, class_names_text);
-            preprocess_rows(ui, options);
-            plan_rows(ui, options);
-        });
+        .min_col_width(72.0)
+        .show(ui, |ui| plan_rows(ui, options));
     if ui.button("Reset to defaults").clicked() {
         *options = LoadOptions::default();
         class_names_text.clear();
