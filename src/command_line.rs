@@ -7,7 +7,6 @@ use crate::options::{
     AspectFit, ColorMode, Dtype, Interpolation, LabelMode, LabelSource, LoadOptions, Scale,
 };
 use crate::preprocess::Element;
-use clap::ValueEnum as _;
 
 /// The arguments (after the program name) of the equivalent `batchscope export`.
 pub fn export_args(
@@ -43,6 +42,8 @@ pub fn export_args(
     if index.follow_links {
         push("--follow-links", None);
     }
+    // How a non-folder source was opened (the viewer picks an array itself where the command line
+    // would ask for one, so the command says which).
     if let Some(kind) = index.source {
         push("--source", Some(kind.to_string()));
     }
@@ -63,26 +64,6 @@ pub fn export_args(
     }
     if index.extra_formats {
         push("--extra-formats", None);
-    }
-    // How a non-folder source was opened (the viewer picks an array itself where the command line
-    // would ask for one, so the command says which).
-    if let Some(kind) = index.source.and_then(|k| k.to_possible_value()) {
-        push("--source", Some(kind.get_name().to_owned()));
-    }
-    if let Some(batched) = index.batched {
-        push(
-            "--batched",
-            Some(if batched { "yes" } else { "no" }.to_owned()),
-        );
-    }
-    if let Some(key) = &index.image_key {
-        push("--image-key", Some(key.clone()));
-    }
-    if let Some(key) = &index.label_key {
-        push("--label-key", Some(key.clone()));
-    }
-    if let Some(file) = &index.labels_file {
-        push("--labels-file", Some(file.to_string_lossy().into_owned()));
     }
     let p = &load.preprocess;
     if p.color_mode != ColorMode::default() {
