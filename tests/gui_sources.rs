@@ -293,3 +293,63 @@ fn the_display_range_never_changes_exported_values() {
         ("<i8", &[10][..])
     );
 }
+
+#[test]
+fn a_tfrecord_folder_is_browsed_like_images_with_its_bad_record_listed() {
+    let Some(dir) = fixtures("a_tfrecord_folder_is_browsed_like_images") else {
+        return;
+    };
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.plan.batch_size = 4;
+    let mut h = harness_with(&dir.join("tfrecords"), settings);
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    // Nine good records (the tenth fails its CRC), in record order, labels i % 3 as their values.
+    let session = h.state().session.as_ref().unwrap();
+    let ready = session.ready().unwrap();
+    let paths: Vec<String> = ready
+        .index
+        .samples
+        .iter()
+        .map(|s| s.rel_path.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        paths[..6],
+        [
+            "train-00000-of-00002#0",
+            "train-00000-of-00002#1",
+            "train-00000-of-00002#2",
+            "train-00000-of-00002#3",
+            "train-00000-of-00002#4",
+            "train-00001-of-00002#0",
+        ]
+    );
+    assert_eq!(paths[6], "train-00001-of-00002#2");
+    assert_eq!(ready.index.class_names, ["0", "1", "2"]);
+    assert_eq!(batch_sizes(h.state()), [4, 4, 1]);
+    // The bad record is a problem naming its file, record and reason.
+    assert!(
+        session
+            .problems
+            .iter()
+            .any(|p| p.path.ends_with("train-00001-of-00002")
+                && p.reason.contains("record 1")
+                && p.reason.contains("CRC")),
+        "{:?}",
+        session.problems
+    );
+    // Decoded like image files: the grid shows the PNG's pixels, uint8 RGB, 8x8.
+    let batch = session.current_batch().unwrap();
+    let pixels = batch.images_nhwc_u8().unwrap().unwrap();
+    assert_eq!(pixels.shape(), [4, 8, 8, 3]);
+    assert_eq!(pixels[[3, 2, 5, 1]], pixel(3, 2, 5, 1));
+    assert_eq!(h.state().batch_histogram(), [2, 1, 1]);
+    h.get_by_label("Batch 1 / 3");
+
+    h.get_by_label("Next ›").click();
+    step_until(&mut h, "batch 2", |app| current(app) == Some(1));
+    // Samples 4, 5, 7, 8: labels 1, 2, 1, 2.
+    assert_eq!(h.state().batch_histogram(), [0, 2, 2]);
+    h.key_press(egui::Key::End);
+    step_until(&mut h, "the last batch", |app| current(app) == Some(2));
+    assert_eq!(h.state().batch_histogram(), [1, 0, 0]);
+}

@@ -20,3 +20,23 @@ tf.data.Dataset.from_tensor_slices((pixels.astype(np.uint8), labels % 2)).save(o
 np.savez(os.path.join(root, "values.npz"), x=np.arange(60, dtype=np.float64).reshape(6, 10) / 4)
 np.savez(os.path.join(root, "onehot.npz"), x_train=np.zeros((6, 28, 28), np.uint8),
          y_train=np.eye(3, dtype=np.float32)[[2, 0, 2, 1, 2, 0]])
+
+# tfrecords/  train-0000{0,1}-of-00002: tf.train.Examples with tfds keys, image = tf.io.encode_png of
+#             the uint8 pixels of sample i (i = 0..9 in record order, 5 a shard), label = i % 3; then
+#             record 1 of shard 1 (sample 6) gets a flipped data byte: a bad CRC.
+os.makedirs(os.path.join(root, "tfrecords"))
+for shard in range(2):
+    path = os.path.join(root, "tfrecords", "train-%05d-of-00002" % shard)
+    with tf.io.TFRecordWriter(path) as writer:
+        for k in range(5 * shard, 5 * shard + 5):
+            png = tf.io.encode_png(pixels[k].astype(np.uint8)).numpy()
+            feature = {
+                "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png])),
+                "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[k % 3])),
+            }
+            writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+path = os.path.join(root, "tfrecords", "train-00001-of-00002")
+data = bytearray(open(path, "rb").read())
+first_len = int.from_bytes(data[:8], "little")
+data[12 + first_len + 4 + 12 + 40] ^= 0xFF  # inside record 1's data
+open(path, "wb").write(bytes(data))
