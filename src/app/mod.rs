@@ -184,16 +184,20 @@ impl BatchscopeApp {
             .default_size(260.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    let stored = self
+                    let store = self
                         .session
                         .as_ref()
                         .and_then(Session::ready)
-                        .is_some_and(|r| matches!(r.index.store, crate::index::Store::Rows(_)));
+                        .map(|r| &r.index.store);
+                    let applies = settings::Applies {
+                        folder: matches!(store, None | Some(crate::index::Store::Files)),
+                        decoded: !matches!(store, Some(crate::index::Store::Rows(_))),
+                    };
                     if settings::settings_ui(
                         ui,
                         &mut self.settings.load,
                         &mut self.class_names_text,
-                        stored,
+                        applies,
                     ) {
                         self.commands.push(Command::Reconfigure);
                     }

@@ -77,22 +77,34 @@ pub fn describe(options: &LoadOptions) -> String {
     )
 }
 
-/// Draws the loader settings; returns true when an option changed. With `stored` (the open dataset
-/// is stored rows: a saved dataset, arrays, IDX, CIFAR) the folder and image settings are shown
-/// disabled, since rows keep their stored dtype and shape.
+/// Which settings apply to the open dataset: folder settings (classes, links, formats) to image
+/// folders only, image settings (colour, size, interpolation) to decoded images (folders and TFRecords),
+/// not to stored rows, which keep their dtype and shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Applies {
+    /// The dataset is an image folder (or none is open yet).
+    pub folder: bool,
+    /// Its images are decoded (a folder or TFRecords), not stored rows.
+    pub decoded: bool,
+}
+
+/// Draws the loader settings; returns true when an option changed. Settings that do not apply to
+/// the open dataset (see [`Applies`]) are shown disabled, with a note saying why.
 pub fn settings_ui(
     ui: &mut egui::Ui,
     options: &mut LoadOptions,
     class_names_text: &mut String,
-    stored: bool,
+    applies: Applies,
 ) -> bool {
     let before = options.clone();
     ui.heading("Loader settings");
-    if stored {
+    if !applies.decoded {
         ui.weak("Stored rows keep their dtype and shape: the folder and image settings do not apply to this dataset.");
+    } else if !applies.folder {
+        ui.weak("Records, not a folder: the class, link and format settings do not apply.");
     }
     ui.scope(|ui| {
-        if stored {
+        if !applies.decoded {
             ui.disable();
         }
         egui::Grid::new("settings_grid")
@@ -100,7 +112,7 @@ pub fn settings_ui(
             .spacing([8.0, 6.0])
             .min_col_width(72.0)
             .show(ui, |ui| {
-                index_rows(ui, options, class_names_text);
+                index_rows(ui, options, class_names_text, applies.folder);
                 preprocess_rows(ui, options);
             });
     });
@@ -116,7 +128,12 @@ pub fn settings_ui(
     *options != before
 }
 
-fn index_rows(ui: &mut egui::Ui, options: &mut LoadOptions, class_names_text: &mut String) {
+fn index_rows(
+    ui: &mut egui::Ui,
+    options: &mut LoadOptions,
+    class_names_text: &mut String,
+    folder: bool,
+) {
     combo(
         ui,
         "Labels",
@@ -129,7 +146,8 @@ fn index_rows(ui: &mut egui::Ui, options: &mut LoadOptions, class_names_text: &m
 
     ui.label("Classes");
     let response = ui
-        .add(
+        .add_enabled(
+            folder,
             egui::TextEdit::singleline(class_names_text)
                 .hint_text("all (or a,b,c)")
                 .desired_width(140.0),
@@ -149,11 +167,17 @@ fn index_rows(ui: &mut egui::Ui, options: &mut LoadOptions, class_names_text: &m
     ui.end_row();
 
     ui.label("Links");
-    ui.checkbox(&mut options.index.follow_links, "follow symlinked folders");
+    ui.add_enabled(
+        folder,
+        egui::Checkbox::new(&mut options.index.follow_links, "follow symlinked folders"),
+    );
     ui.end_row();
 
     ui.label("Formats");
-    ui.checkbox(&mut options.index.extra_formats, "also .webp .tif .tiff");
+    ui.add_enabled(
+        folder,
+        egui::Checkbox::new(&mut options.index.extra_formats, "also .webp .tif .tiff"),
+    );
     ui.end_row();
 }
 

@@ -174,11 +174,14 @@ pub fn open_saved(
     let n = starts[starts.len() - 1];
     let mut compressions: Vec<String> = files.iter().map(|(_, c)| c.to_string()).collect();
     compressions.dedup();
+    let count = if batched {
+        format!("{} batches, {n} rows", elements.len())
+    } else {
+        format!("{} elements, unbatched", elements.len())
+    };
     let what = format!(
-        "the saved tf.data dataset {:?} ({} elements, {}, {})",
+        "the saved tf.data dataset {:?} ({count}, {})",
         root.file_name().unwrap_or_default(),
-        elements.len(),
-        if batched { "batched" } else { "unbatched" },
         compressions.join("/")
     );
     let element_starts = starts.clone();
