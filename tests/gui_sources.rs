@@ -255,8 +255,19 @@ fn the_display_range_never_changes_exported_values() {
     let out = out.path().join("export");
     let mut settings = batchscope::app::Settings::default();
     settings.export.out_dir = out.to_string_lossy().into_owned();
+    // Choices made for image folders do not apply to stored rows: the export and the command it
+    // shows write them as stored.
+    settings.export.dtype = batchscope::options::Dtype::Float32;
+    settings.export.label_mode = batchscope::options::LabelMode::Categorical;
     let mut h = harness_with(&dir.join("saved_float"), settings);
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label_contains("Stored rows are written as stored");
+    let command = format!(
+        "batchscope export {} --out {}",
+        dir.join("saved_float").display(),
+        out.display()
+    );
+    h.get_by_label(&command);
     h.state_mut().display_range = RangeSetting {
         auto: false,
         manual: DisplayRange {

@@ -32,6 +32,22 @@ pub struct ExportSettings {
 }
 
 impl ExportSettings {
+    /// The element type and label mode an export of `store` uses: stored rows are written as stored
+    /// (their dtype; labels as stored or left out), whatever was chosen for image folders.
+    pub fn for_store(&self, store: &crate::index::Store) -> (Element, LabelMode) {
+        match store {
+            crate::index::Store::Rows(_) => {
+                let mode = if self.label_mode == LabelMode::None {
+                    LabelMode::None
+                } else {
+                    LabelMode::Int
+                };
+                (Element::default(), mode)
+            }
+            _ => (self.element(), self.label_mode),
+        }
+    }
+
     /// The element type these settings ask for.
     pub fn element(&self) -> Element {
         let scale = if self.dtype == Dtype::Float32 {
@@ -170,10 +186,10 @@ impl ExportPanel {
         );
         let index = Arc::clone(source.index);
         let load = source.load.clone();
-        let element = settings.element();
+        let (element, label_mode) = settings.for_store(&source.index.store);
         let options = ExportOptions {
             out: out.clone(),
-            label_mode: settings.label_mode,
+            label_mode,
             overwrite,
             strict: false,
             queue_bytes: crate::loader::DEFAULT_QUEUE_BYTES,

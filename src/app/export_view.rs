@@ -33,14 +33,15 @@ pub fn export_ui(
     source: Option<&Source<'_>>,
 ) -> Option<Action> {
     let mut start = None;
-    if output_choice_ui(ui, settings) {
+    let stored = source.is_some_and(|s| matches!(s.job.index.store, crate::index::Store::Rows(_)));
+    if output_choice_ui(ui, settings, stored) {
         start = Some(Action::ChooseFolder);
     }
     let Some(source) = source else {
         ui.weak("Open a dataset to export it.");
         return None;
     };
-    let element = settings.element();
+    let (element, label_mode) = settings.for_store(&source.job.index.store);
     let job = LoadJob {
         element,
         ..source.job.clone()
@@ -51,7 +52,7 @@ pub fn export_ui(
             super::browser::size_fallback_note(mixed),
         );
     }
-    plan_ui(ui, panel, settings, &job);
+    plan_ui(ui, panel, &settings.out_dir, label_mode, &job);
     let out = PathBuf::from(settings.out_dir.trim());
     // Until a folder is chosen, the command shows where it goes.
     let shown_out = if out.as_os_str().is_empty() {
@@ -59,13 +60,8 @@ pub fn export_ui(
     } else {
         out.as_path()
     };
-    let command = command_line::export_command(
-        source.root,
-        shown_out,
-        source.load,
-        element,
-        settings.label_mode,
-    );
+    let command =
+        command_line::export_command(source.root, shown_out, source.load, element, label_mode);
     ui.horizontal(|ui| {
         ui.label("Same as:");
         if ui.small_button("Copy").clicked() {
@@ -108,7 +104,7 @@ pub fn export_ui(
 }
 
 /// Returns true when the user asked for the folder dialog.
-fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
+fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings, stored: bool) -> bool {
     let mut choose = false;
     let label = ui.horizontal(|ui| {
         let label = ui.label("Output folder");
@@ -122,7 +118,15 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
             .desired_width(f32::INFINITY),
     )
     .labelled_by(label.id);
+    if stored {
+        ui.weak(
+            "Stored rows are written as stored: their dtypes and shapes, labels as stored or none.",
+        );
+    }
     ui.horizontal(|ui| {
+        if stored {
+            return;
+        }
         let label = ui.label("dtype");
         egui::ComboBox::from_id_salt("export_dtype")
             .selected_text(settings.dtype.to_string())
@@ -154,12 +158,17 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
         egui::ComboBox::from_id_salt("export_label_mode")
             .selected_text(settings.label_mode.to_string())
             .show_ui(ui, |ui| {
-                for mode in [
-                    LabelMode::Int,
-                    LabelMode::Categorical,
-                    LabelMode::Binary,
-                    LabelMode::None,
-                ] {
+                let modes: &[LabelMode] = if stored {
+                    &[LabelMode::Int, LabelMode::None]
+                } else {
+                    &[
+                        LabelMode::Int,
+                        LabelMode::Categorical,
+                        LabelMode::Binary,
+                        LabelMode::None,
+                    ]
+                };
+                for &mode in modes {
                     ui.selectable_value(&mut settings.label_mode, mode, mode.to_string());
                 }
             })
@@ -170,8 +179,14 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) -> bool {
 }
 
 /// What the export will write: shapes, dtypes, bytes and the free space (or why it cannot be planned).
-fn plan_ui(ui: &mut egui::Ui, panel: &mut ExportPanel, settings: &ExportSettings, job: &LoadJob) {
-    match export::plan_export(job, settings.label_mode) {
+fn plan_ui(
+    ui: &mut egui::Ui,
+    panel: &mut ExportPanel,
+    out_dir: &str,
+    label_mode: LabelMode,
+    job: &LoadJob,
+) {
+    match export::plan_export(job, label_mode) {
         Ok(plan) if plan.size_unknown() => {
             // The viewer reads the first batch's headers only; the export reads them all.
             ui.colored_label(
@@ -191,7 +206,7 @@ fn plan_ui(ui: &mut egui::Ui, panel: &mut ExportPanel, settings: &ExportSettings
             if plan.array("labels").is_none() && plan.arrays.len() == 1 {
                 ui.label("no labels file");
             }
-            let free = panel.free_space(&settings.out_dir);
+            let free = panel.free_space(out_dir);
             let free_text = free.map_or("unknown".to_owned(), human_bytes);
             let short = free.is_some_and(|f| f < plan.total_bytes);
             let text = format!(
