@@ -103,6 +103,16 @@ impl PartialEq for Store {
 impl Eq for Store {}
 
 impl Store {
+    /// Why the samples cannot be read in a shuffled order at a reasonable cost: `Some(source)` for a
+    /// compressed source, which can only be read forward (each jump back decompresses it again).
+    pub fn sequential_only(&self) -> Option<String> {
+        match self {
+            Self::Files => None,
+            Self::Encoded(e) => (!e.is_random_access()).then(|| e.describe()),
+            Self::Rows(r) => (!r.is_random_access()).then(|| r.describe()),
+        }
+    }
+
     /// The sizes of the source's stored batches, if it has its own (see [`StoredRows::batch_rows`]).
     pub fn batch_rows(&self) -> Option<&[usize]> {
         match self {
@@ -121,6 +131,8 @@ pub trait EncodedImages: Send + Sync {
     fn header(&self, sample: usize) -> Result<(image::ImageFormat, u32, u32), String>;
     /// What the source is, for messages (`3 TFRecord files, GZIP`).
     fn describe(&self) -> String;
+    /// Whether any sample can be read without reading the ones before it (no compressed file).
+    fn is_random_access(&self) -> bool;
 }
 
 /// One array of a stored source: what `<name>.npy` of an export holds, one row per sample.
@@ -156,6 +168,8 @@ pub trait StoredRows: Send + Sync {
     fn read_rows(&self, rows: Range<usize>, out: &mut [Vec<u8>]) -> Result<(), String>;
     /// What the source is, for messages (`saved tf.data dataset, 2 files, SNAPPY`).
     fn describe(&self) -> String;
+    /// Whether any row can be read without reading the ones before it (no compressed file).
+    fn is_random_access(&self) -> bool;
 }
 
 impl DatasetIndex {

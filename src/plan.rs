@@ -38,6 +38,12 @@ pub enum PlanError {
         "shuffling a validation split needs --seed, or training and validation files would differ between runs"
     )]
     ShuffledSplitWithoutSeed,
+    /// Shuffling a compressed source, which can only be read forward: every row would decompress
+    /// the file again from its start.
+    #[error(
+        "--shuffle needs rows read at random, but {0} is compressed and can only be read in order; export it once without --shuffle (the export's .npy files are read at random), then shuffle that export"
+    )]
+    SequentialOnly(String),
 }
 
 impl BatchPlan {
@@ -141,6 +147,11 @@ pub fn empty_reason(indexed: usize, options: &PlanOptions) -> Option<String> {
 /// [`BatchPlan::seed`], so the order is still fixed for the plan's lifetime.
 pub fn plan(index: &DatasetIndex, options: &PlanOptions) -> Result<BatchPlan, PlanError> {
     validate(options)?;
+    if options.shuffle
+        && let Some(source) = index.store.sequential_only()
+    {
+        return Err(PlanError::SequentialOnly(source));
+    }
     let mut order: Vec<usize> = (0..index.samples.len()).collect();
     let seed = options
         .shuffle

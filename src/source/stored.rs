@@ -62,6 +62,14 @@ impl StoredRows for ArrayRows {
     fn describe(&self) -> String {
         self.what.clone()
     }
+
+    fn is_random_access(&self) -> bool {
+        self.readers.iter().all(|r| {
+            r.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_random_access()
+        })
+    }
 }
 
 /// Whether a row shape can be drawn as an image: `(H, W)` or `(H, W, C)` with 1, 3 or 4 channels.
@@ -398,6 +406,10 @@ impl StoredRows for CifarStore {
 
     fn describe(&self) -> String {
         self.what.clone()
+    }
+
+    fn is_random_access(&self) -> bool {
+        true
     }
 }
 

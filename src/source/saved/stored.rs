@@ -516,4 +516,8 @@ impl StoredRows for SavedRows {
     fn describe(&self) -> String {
         self.what.clone()
     }
+
+    fn is_random_access(&self) -> bool {
+        self.files.iter().all(|(_, c)| *c == Compression::None)
+    }
 }

@@ -113,6 +113,15 @@ impl EncodedImages for TfRecordImages {
     fn describe(&self) -> String {
         self.what.clone()
     }
+
+    fn is_random_access(&self) -> bool {
+        let reader = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        reader
+            .index()
+            .files
+            .iter()
+            .all(|f| f.compression == super::Compression::None)
+    }
 }
 
 /// What one record gave when it was parsed.
