@@ -165,6 +165,53 @@ fn saved_datasets_read_as_numpy_sees_them() {
     assert!(err.contains("\"1\"") && err.contains("string"), "{err}");
 
     damaged_files_keep_their_good_elements(root);
+    keys_and_shapes_are_checked(root);
+}
+
+/// Named components must exist; elements np.stack could not join are refused, naming the element.
+fn keys_and_shapes_are_checked(root: &Path) {
+    let saved = root.join("dict-NONE/saved");
+    let out = root.join("keys");
+    let misspelt = IndexOptions {
+        image_key: Some("imgae".into()),
+        ..IndexOptions::default()
+    };
+    let err = common::export_source(&saved, &out, misspelt).unwrap_err();
+    assert!(
+        err.contains("no component named \"imgae\"") && err.contains("image (image, uint8)"),
+        "{err}"
+    );
+    let not_image = IndexOptions {
+        image_key: Some("weight".into()),
+        ..IndexOptions::default()
+    };
+    let err = common::export_source(&saved, &out, not_image).unwrap_err();
+    assert!(err.contains("\"weight\" is not an image"), "{err}");
+    // --label-key none: no classes (the arrays are still all exported, as stored).
+    let no_labels = IndexOptions {
+        label_key: Some("none".into()),
+        ..IndexOptions::default()
+    };
+    common::export_source(&saved, &out, no_labels).unwrap();
+    let names: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("class_names.json")).unwrap())
+            .unwrap();
+    assert!(names.is_empty(), "{names:?}");
+
+    // (None, 5, 3) elements look like batches (an unknown leading dim) and concatenate fine; as
+    // samples (--batched no) they cannot be stacked.
+    let report =
+        common::export_source(&root.join("varying"), &out, IndexOptions::default()).unwrap();
+    assert_eq!(report.exported, 4 + 5 + 6);
+    let samples = IndexOptions {
+        batched: Some(false),
+        ..IndexOptions::default()
+    };
+    let err = common::export_source(&root.join("varying"), &out, samples).unwrap_err();
+    assert!(
+        err.starts_with("element 1: component \"images\" has rows of shape [5, 5, 3] but earlier elements [4, 5, 3], so np.stack cannot join them"),
+        "{err}"
+    );
 }
 
 /// A damaged file: the good elements are exported, and skipped.csv names the file, the element and
@@ -186,7 +233,26 @@ fn damaged_files_keep_their_good_elements(root: &Path) {
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert_eq!(skipped[0][0], file.to_string_lossy());
     assert!(
-        skipped[0][1].starts_with("element 5 ") && skipped[0][1].contains("file ends inside"),
+        skipped[0][1].starts_with("element 5: ") && skipped[0][1].contains("file ends inside"),
+        "{skipped:?}"
+    );
+
+    // A flipped byte in a middle element's record: only that element is lost, the rest exported.
+    let case = root.join("crc_middle");
+    let out = case.join("out");
+    let report = common::export_source(&case.join("saved"), &out, IndexOptions::default()).unwrap();
+    assert_eq!(report.exported, 5);
+    let labels = common::read_npy(&out.join("labels.npy"));
+    let expected = common::read_npy(&case.join("expected/1.npy"));
+    assert_eq!(
+        labels.data,
+        [&expected.data[..2], &expected.data[3..]].concat()
+    );
+    let skipped = common::skipped(&out);
+    assert!(
+        skipped[0][1].starts_with(
+            "element 2: component \"0\": the record's data fails its CRC; it is left out"
+        ),
         "{skipped:?}"
     );
 
@@ -204,7 +270,8 @@ fn damaged_files_keep_their_good_elements(root: &Path) {
     assert_eq!(report.exported, 8);
     let skipped = common::skipped(&out);
     assert!(
-        skipped[0][1].starts_with("element 2 ") && skipped[0][1].contains("checksum"),
+        skipped[0][1].starts_with("element 2: ")
+            && skipped[0][1].contains("fails its CRC; it is left out"),
         "{skipped:?}"
     );
 }

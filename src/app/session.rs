@@ -438,6 +438,7 @@ fn open_source(
     if kind != SourceKind::Folder {
         options.class_names = None;
         options.follow_links = false;
+        options.extra_formats = false;
     }
     let opened = match source::open(root, &options, control) {
         Err(SourceError::Arrays(ArrayError::NoImageArray { .. }))

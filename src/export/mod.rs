@@ -83,6 +83,14 @@ pub enum ExportError {
         "no images to export in {0:?} (expected <folder>/<class>/<image>.jpg, or images anywhere with labels off)"
     )]
     Empty(PathBuf),
+    /// A source other than a folder holds no sample (zero elements, zero rows, no good record).
+    #[error("nothing to export: {what} holds no samples: {path:?}")]
+    EmptySource {
+        /// The source, described.
+        what: String,
+        /// Its path.
+        path: PathBuf,
+    },
     /// The output path is a file.
     #[error("the output path is a file, not a folder: {0:?}")]
     OutIsFile(PathBuf),
@@ -390,7 +398,18 @@ pub fn export(
     let started = Instant::now();
     let export_plan = plan_export(job, options.label_mode)?;
     if job.plan.is_empty() {
-        return Err(ExportError::Empty(job.index.root.clone()));
+        let path = job.index.root.clone();
+        return Err(match &job.index.store {
+            Store::Files => ExportError::Empty(path),
+            Store::Encoded(images) => ExportError::EmptySource {
+                what: images.describe(),
+                path,
+            },
+            Store::Rows(rows) => ExportError::EmptySource {
+                what: rows.describe(),
+                path,
+            },
+        });
     }
     let out = &staging::normalise_out(&options.out)?;
     check_out_outside(out, &job.index.root)?;

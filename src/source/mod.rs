@@ -81,6 +81,9 @@ pub fn open(
         SourceKind::Idx => stored::open_idx(path, options)?,
         SourceKind::Cifar => stored::open_cifar(path, options)?,
     };
+    if kind == SourceKind::Tfrecord && path.is_dir() {
+        warn_about_subfolders(path, &mut index);
+    }
     if options.labels == LabelSource::None {
         // `--labels none`: no classes (an export then leaves the label array out).
         for sample in &mut index.samples {
@@ -91,6 +94,32 @@ pub fn open(
         index.labeled = false;
     }
     Ok(index)
+}
+
+/// A folder read as TFRecords may also hold an image dataset's class folders: say they are not read.
+fn warn_about_subfolders(dir: &Path, index: &mut DatasetIndex) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut folders: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if folders.is_empty() {
+        return;
+    }
+    folders.sort();
+    let shown: Vec<&str> = folders.iter().take(3).map(String::as_str).collect();
+    index.warnings.push(crate::index::IndexWarning {
+        path: dir.to_path_buf(),
+        reason: format!(
+            "read as TFRecord files; the {} folder(s) in it ({}{}) are not read (--source folder reads it as an image folder instead)",
+            folders.len(),
+            shown.join(", "),
+            if folders.len() > 3 { ", ..." } else { "" }
+        ),
+    });
 }
 
 /// Refuses options that mean nothing for `kind` (a folder option on a saved dataset, say), so a
@@ -109,6 +138,9 @@ fn check_options(path: &Path, kind: SourceKind, options: &IndexOptions) -> Resul
     }
     if !folder && options.follow_links {
         return refuse("--follow-links");
+    }
+    if !folder && options.extra_formats {
+        return refuse("--extra-formats");
     }
     if kind != SourceKind::Saved && options.batched.is_some() {
         return refuse("--batched");

@@ -57,4 +57,22 @@ path = os.path.join(root, "version3", "snapshot.metadata")
 meta.ParseFromString(open(path, "rb").read())
 meta.version = 3
 open(path, "wb").write(meta.SerializeToString())
+# Elements whose shapes differ (None dims): np.stack cannot join them, so neither can batchscope.
+def varying():
+    for i in range(3):
+        yield np.full((4 + i, 5, 3), i, np.uint8)
+tf.data.Dataset.from_generator(varying, output_signature=tf.TensorSpec((None, 5, 3), tf.uint8)).save(
+    os.path.join(root, "varying"))
+
+# A flipped data byte in element 2's first record of an unbatched dataset (two records an element):
+# the record's CRC fails, its neighbours are intact.
+shutil.copytree(os.path.join(root, "unbatched-NONE"), os.path.join(root, "crc_middle"))
+snap = [os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(root, "crc_middle", "saved"))
+        for f in fs if f.endswith(".snapshot")][0]
+data = bytearray(open(snap, "rb").read())
+at = 0
+for record in range(4):
+    at += 12 + int.from_bytes(data[at:at + 8], "little") + 4
+data[at + 12 + 5] ^= 0xFF
+open(snap, "wb").write(bytes(data))
 print(json.dumps(index))

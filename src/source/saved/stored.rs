@@ -20,6 +20,7 @@ use super::spec::Component;
 use super::tensor::{self, Tensor};
 use super::{SavedDataset, SavedError};
 use crate::index::{Column, DatasetIndex, IndexWarning, Store, StoredRows, WalkControl};
+use crate::npy::shape_repr;
 use crate::options::IndexOptions;
 use crate::source::SourceError;
 use crate::source::stored::{Classes, classes_of, index_of, is_image_shape};
@@ -134,8 +135,35 @@ pub fn open_saved(
         .collect::<Result<Vec<_>, _>>()?;
     // Row shapes from the spec where it knows them; the first element fills in unknown dims.
     let mut row_shapes = spec_row_shapes(&components, batched);
+    // Named components must exist: a misspelt key is an error, not the default pick.
+    for key in [&options.image_key, &options.label_key]
+        .into_iter()
+        .flatten()
+    {
+        let known = names
+            .iter()
+            .zip(&components)
+            .any(|(name, c)| name == key || c.path == *key);
+        if !known && key != "none" {
+            let listing: Vec<String> = names
+                .iter()
+                .zip(&components)
+                .map(|(name, c)| format!("{name} ({}, {})", c.display_name(), c.dtype))
+                .collect();
+            return Err(SourceError::Unusable {
+                reason: format!(
+                    "no component named {key:?}; the components are: {}",
+                    listing.join(", ")
+                ),
+                path: root.to_path_buf(),
+            });
+        }
+    }
     // Which component is the label is known from the names before any data is read.
-    let label = label_column(&names, &components, options.label_key.as_deref());
+    let label = match options.label_key.as_deref() {
+        Some("none") => None,
+        key => label_column(&names, &components, key),
+    };
     let layout = Layout {
         components: &components,
         names: &names,
@@ -170,6 +198,16 @@ pub fn open_saved(
         })
         .collect();
     let image = image_column(&columns, &components, options.image_key.as_deref());
+    if let (Some(key), None) = (&options.image_key, image) {
+        return Err(SourceError::Unusable {
+            reason: format!(
+                "component {key:?} is not an image: its rows are {} (an image is (H, W) or (H, W, C) with 1, 3 or 4 channels)",
+                pick(&columns, &components, Some(key), &[])
+                    .map_or_else(String::new, |i| shape_repr(&columns[i].row_shape))
+            ),
+            path: root.to_path_buf(),
+        });
+    }
     let classes: Option<Classes> = label.and_then(|l| classes_of(&columns[l], &label_bytes, None));
     let n = starts[starts.len() - 1];
     let mut compressions: Vec<String> = files.iter().map(|(_, c)| c.to_string()).collect();
@@ -240,6 +278,8 @@ fn scan(
     let mut batch_rows = Vec::new();
     let mut warnings = Vec::new();
     let mut label_bytes: Vec<u8> = Vec::new();
+    // Elements read so far, good or bad, in reading order: what messages call "element k".
+    let mut seen = 0usize;
     for (file, (path, compression)) in files.iter().enumerate() {
         let stream = records::open(path, *compression).map_err(|source| SavedError::Io {
             source,
@@ -254,15 +294,28 @@ fn scan(
                 return Err(SourceError::Cancelled);
             }
             let offset = input.count;
+            let position = seen;
+            seen += 1;
             let element = match read_element(&mut input, layout.components) {
                 Ok(Some(element)) => element,
                 Ok(None) => break,
-                Err(reason) => {
+                // A record that fails its data CRC (or is not a tensor) was read whole: the stream
+                // is at the next record, so only this element is lost.
+                Err(ElementError {
+                    reason,
+                    realigned: true,
+                }) => {
+                    warnings.push(IndexWarning {
+                        path: path.clone(),
+                        reason: format!("element {position}: {reason}; it is left out"),
+                    });
+                    continue;
+                }
+                Err(ElementError { reason, .. }) => {
                     warnings.push(IndexWarning {
                         path: path.clone(),
                         reason: format!(
-                            "element {} (in this file's order): {reason}; the elements after it in this file are not read",
-                            elements.len()
+                            "element {position}: {reason}; the elements after it in this file are not read"
                         ),
                     });
                     break;
@@ -276,15 +329,13 @@ fn scan(
             } else {
                 1
             };
-            if let Err(reason) =
-                check_rows(&element, row_shapes, layout.batched, rows, layout.names)
-            {
-                warnings.push(IndexWarning {
+            // Elements that np.stack / np.concatenate could not join make no array at all.
+            check_rows(&element, row_shapes, layout, rows).map_err(|reason| {
+                SourceError::Unusable {
+                    reason: format!("element {position}: {reason}"),
                     path: path.clone(),
-                    reason: format!("element {}: {reason}; it is left out", elements.len()),
-                });
-                continue;
-            }
+                }
+            })?;
             if let Some(l) = layout.label {
                 label_bytes.extend_from_slice(&element[l].data);
             }
@@ -344,29 +395,67 @@ fn label_column(names: &[String], components: &[Component], key: Option<&str>) -
     pick(&columns, components, key, &["labels", "label", "y"])
 }
 
-/// Reads one element's records; `Ok(None)` at a clean end of the file.
+/// Why an element could not be read, and whether the stream is still at a record boundary (the
+/// next element can be read).
+struct ElementError {
+    reason: String,
+    realigned: bool,
+}
+
+/// Reads one element's records; `Ok(None)` at a clean end of the file. A record whose data fails
+/// its CRC, or is not a tensor of its component, still leaves the stream at the next record: the
+/// element's other records are read too, so the next element starts where it should.
 fn read_element(
     input: &mut dyn Read,
     components: &[Component],
-) -> Result<Option<Vec<Tensor>>, String> {
+) -> Result<Option<Vec<Tensor>>, ElementError> {
     let mut element = Vec::with_capacity(components.len());
-    for component in components {
-        let record = records::next_record(input).map_err(|e| e.to_string())?;
-        let Some(record) = record else {
-            if element.is_empty() {
-                return Ok(None);
+    let mut bad: Option<String> = None;
+    for (k, component) in components.iter().enumerate() {
+        let record = match records::next_record(input) {
+            Ok(Some(record)) => record,
+            Ok(None) if k == 0 => return Ok(None),
+            Ok(None) => {
+                return Err(ElementError {
+                    reason: format!(
+                        "the file ends inside the element ({k} of {} components)",
+                        components.len()
+                    ),
+                    realigned: false,
+                });
             }
-            return Err(format!(
-                "the file ends inside the element ({} of {} components)",
-                element.len(),
-                components.len()
-            ));
+            Err(records::RecordError::Checksum { what: "data", .. }) => {
+                bad.get_or_insert_with(|| {
+                    format!(
+                        "component {:?}: the record's data fails its CRC",
+                        component.display_name()
+                    )
+                });
+                continue;
+            }
+            Err(e) => {
+                return Err(ElementError {
+                    reason: e.to_string(),
+                    realigned: false,
+                });
+            }
         };
-        let tensor = tensor::decode_tensor(&record, component)
-            .map_err(|problem| format!("component {:?}: {problem}", component.display_name()))?;
-        element.push(tensor);
+        match tensor::decode_tensor(&record, component) {
+            Ok(tensor) => element.push(tensor),
+            Err(problem) => {
+                bad.get_or_insert_with(|| {
+                    format!("component {:?}: {problem}", component.display_name())
+                });
+            }
+        }
     }
-    Ok(Some(element))
+    match bad {
+        Some(reason) => Err(ElementError {
+            reason,
+            realigned: true,
+        }),
+        None => Ok(Some(element)),
+    }
 }
 
 /// Checks that every component of `element` holds `rows` rows of its column's row shape (fixing the
@@ -374,13 +463,17 @@ fn read_element(
 fn check_rows(
     element: &[Tensor],
     row_shapes: &mut [Option<Vec<usize>>],
-    batched: bool,
+    layout: &Layout<'_>,
     rows: usize,
-    names: &[String],
 ) -> Result<(), String> {
-    for ((tensor, shape), name) in element.iter().zip(row_shapes.iter_mut()).zip(names) {
+    let join = if layout.batched {
+        "np.concatenate"
+    } else {
+        "np.stack"
+    };
+    for ((tensor, shape), name) in element.iter().zip(row_shapes.iter_mut()).zip(layout.names) {
         let dims: Vec<usize> = tensor.shape.iter().map(|&d| d as usize).collect();
-        let (lead, row) = if batched {
+        let (lead, row) = if layout.batched {
             (
                 dims.first().copied().unwrap_or(0),
                 dims.get(1..).unwrap_or(&[]).to_vec(),
@@ -390,13 +483,13 @@ fn check_rows(
         };
         if lead != rows {
             return Err(format!(
-                "component {name:?} has {lead} rows where the first has {rows}"
+                "component {name:?} has {lead} rows where the first component has {rows}"
             ));
         }
         match shape {
             Some(known) if *known != row => {
                 return Err(format!(
-                    "component {name:?} has rows of shape {row:?}, earlier ones {known:?} (np.concatenate would fail too)"
+                    "component {name:?} has rows of shape {row:?} but earlier elements {known:?}, so {join} cannot join them into one array (nor can batchscope); save the dataset with one shape (e.g. resized, or padded_batch to a fixed size)"
                 ));
             }
             Some(_) => {}
@@ -448,9 +541,11 @@ impl SavedRows {
         let result = if skipped < skip {
             Err("the file is shorter than when it was indexed".to_owned())
         } else {
-            read_element(&mut counting, &self.components).and_then(|element| {
-                element.ok_or_else(|| "the file is shorter than when it was indexed".to_owned())
-            })
+            match read_element(&mut counting, &self.components) {
+                Ok(Some(element)) => Ok(element),
+                Ok(None) => Err("the file is shorter than when it was indexed".to_owned()),
+                Err(e) => Err(e.reason),
+            }
         };
         let read = counting.count;
         match result {
