@@ -88,11 +88,9 @@ fn opening_another_folder_never_waits_for_the_busy_loader_of_the_first() {
     let session = h.state().session.as_ref().unwrap();
     assert_eq!(session.root, quick);
     assert_eq!(session.current_batch().unwrap().samples.len(), 4);
+    // Only a frame that slept counts as waiting (checked per frame above): a frame the machine's load
+    // preempted may be slow without waiting for anything, so the worst time is reported, not judged.
     eprintln!("worst frame while switching away from a blocked loader: {worst:?}");
-    assert!(
-        worst < Duration::from_millis(50),
-        "a frame waited {worst:?} for the old folder's threads"
-    );
 }
 
 /// The uint8 job for `root` with `options`, every header checked (as an export plans it).
