@@ -562,3 +562,50 @@ fn sources_are_detected_by_content() {
     common::save(dir.path(), "images/cat/a.png", &common::pattern(2, 2, 1));
     assert_eq!(detect(&dir.path().join("images")), SourceKind::Folder);
 }
+
+/// A TFRecord record `len | masked_crc(len) | data | masked_crc(data)`.
+fn tfrecord_record(data: &[u8]) -> Vec<u8> {
+    use batchscope::source::tfrecord::masked_crc;
+    let len = (data.len() as u64).to_le_bytes();
+    let mut out = len.to_vec();
+    out.extend(masked_crc(&len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend(masked_crc(data).to_le_bytes());
+    out
+}
+
+#[test]
+fn tfrecord_length_near_u64_max_with_a_valid_crc_is_a_truncation_not_an_overflow_panic() {
+    use batchscope::source::tfrecord::{self, ProblemReason, masked_crc};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.tfrecord");
+    let mut bytes = tfrecord_record(b"first");
+    bytes.extend(tfrecord_record(b"second"));
+    let good_len = bytes.len() as u64;
+    for huge in [u64::MAX, u64::MAX - 15, u64::MAX - 16] {
+        let mut file = bytes.clone();
+        let lb = huge.to_le_bytes();
+        file.extend(lb);
+        file.extend(masked_crc(&lb).to_le_bytes());
+        file.extend([b'x'; 100]);
+        std::fs::write(&path, &file).unwrap();
+        let index = tfrecord::index(&path, None).unwrap();
+        assert_eq!(index.records.len(), 2, "{huge}");
+        assert_eq!(
+            (index.records[1].offset, index.records[1].len),
+            (21 + 12, 6)
+        );
+        assert_eq!(index.problems.len(), 1, "{huge}: {:?}", index.problems);
+        let problem = &index.problems[0];
+        assert_eq!((problem.record, problem.offset), (Some(2), Some(good_len)));
+        assert_eq!(
+            problem.reason,
+            ProblemReason::Truncated {
+                expected_bytes: u64::MAX,
+                found_bytes: 112
+            },
+            "{huge}"
+        );
+        assert_eq!(tfrecord::read_record(&index, 1).unwrap(), b"second");
+    }
+}
