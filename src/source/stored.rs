@@ -18,7 +18,7 @@ use super::arrays::{self, ArrayPick, ArraySet, LabelsPick};
 use super::cifar::{self, CifarFile, CifarKind};
 use super::idx;
 use super::rows::{ArrayError, RowReader};
-use crate::index::{Column, DatasetIndex, Sample, Store, StoredRows};
+use crate::index::{Column, DatasetIndex, IndexWarning, Sample, Store, StoredRows};
 use crate::npy::NpyDtype;
 use crate::options::IndexOptions;
 
@@ -414,17 +414,28 @@ impl StoredRows for CifarStore {
 }
 
 /// Opens one CIFAR batch file, or a folder of them: its `data_batch_*.bin` (the training set, in
-/// number order), else `train.bin` (CIFAR-100), else its test batch.
+/// number order), else `train.bin` (CIFAR-100), else its test batch. A truncated file keeps its whole
+/// records, and a data batch missing among `data_batch_1.bin` to `data_batch_5.bin` is not fatal:
+/// both are warnings of the index.
 pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
+    let mut warnings = Vec::new();
     let paths = if path.is_dir() {
-        cifar_files_in(path)?
+        let paths = cifar_files_in(path)?;
+        warnings.extend(missing_data_batches(path, &paths));
+        paths
     } else {
         vec![path.to_path_buf()]
     };
     let mut files = Vec::new();
     let mut kind = None;
     for p in &paths {
-        let file = CifarFile::open(p, None)?;
+        let (file, cut) = CifarFile::open_keeping_whole_records(p, None)?;
+        if cut.bytes > 0 || file.rows() == 0 {
+            warnings.push(IndexWarning {
+                path: p.clone(),
+                reason: format!("truncated: {}", cut.describe(file.kind())),
+            });
+        }
         kind.get_or_insert(file.kind());
         let n = file.rows();
         files.push((Mutex::new(file), n));
@@ -507,13 +518,36 @@ pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, 
     } else {
         path.parent().unwrap_or(Path::new("")).to_path_buf()
     };
-    Ok(index_of(
+    let mut index = index_of(
         &root,
         n,
         rel,
         Some(classes),
         Store::Rows(Arc::new(store)),
-    ))
+    );
+    index.warnings = warnings;
+    Ok(index)
+}
+
+/// CIFAR-10's training set is `data_batch_1.bin` to `data_batch_5.bin`: when some are in the folder,
+/// a warning for each of the others, naming the file expected.
+fn missing_data_batches(dir: &Path, found: &[PathBuf]) -> Vec<IndexWarning> {
+    let is_data_batch = |p: &PathBuf| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("data_batch_"))
+    };
+    if !found.iter().any(is_data_batch) {
+        return Vec::new();
+    }
+    (1..=5)
+        .map(|k| dir.join(format!("data_batch_{k}.bin")))
+        .filter(|p| !found.contains(p))
+        .map(|path| IndexWarning {
+            path,
+            reason: "missing: CIFAR-10's training set has data_batch_1.bin to data_batch_5.bin"
+                .to_owned(),
+        })
+        .collect()
 }
 
 fn cifar_files_in(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
