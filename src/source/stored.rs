@@ -160,7 +160,8 @@ fn idx_images_in(dir: &Path) -> Result<PathBuf, SourceError> {
         })
 }
 
-/// The index of an [`ArraySet`]: one sample per row, labelled from its label array.
+/// The index of an [`ArraySet`]: one sample per row, labelled from its label array; its other
+/// arrays are further columns.
 fn from_set(
     root: &Path,
     set: ArraySet,
@@ -173,20 +174,38 @@ fn from_set(
     } else {
         set.images_name.clone()
     };
-    let mut columns = vec![column_of("images", &set.images)];
-    let mut readers = vec![Mutex::new(set.images)];
+    let column_name = |name: &str, fixed: &str| {
+        if set.keep_names {
+            name.to_owned()
+        } else {
+            fixed.to_owned()
+        }
+    };
+    let mut named = vec![(column_name(&image_name, "images"), set.images)];
+    let label = set.labels.map(|(name, reader)| {
+        named.push((column_name(&name, "labels"), reader));
+        named.len() - 1
+    });
+    named.extend(set.others);
+    for (name, reader) in &named {
+        check_row_len(name, reader)?;
+    }
+    let mut columns = Vec::with_capacity(named.len());
+    let mut readers = Vec::with_capacity(named.len());
     let mut labels = None;
-    if let Some((_, mut reader)) = set.labels {
-        let column = column_of("labels", &reader);
-        let all = reader.read_rows(0..reader.rows())?;
-        labels = classes_of(&column, &all, set.class_names.as_deref());
+    for (i, (name, mut reader)) in named.into_iter().enumerate() {
+        let column = column_of(&name, &reader);
+        if Some(i) == label {
+            let all = reader.read_rows(0..reader.rows())?;
+            labels = classes_of(&column, &all, set.class_names.as_deref());
+        }
         columns.push(column);
         readers.push(Mutex::new(reader));
     }
     let image = is_image_shape(&columns[0].row_shape).then_some(0);
     let store = ArrayRows {
         what: what.to_owned(),
-        label: (columns.len() > 1).then_some(1),
+        label,
         columns,
         readers,
         image,
@@ -207,6 +226,21 @@ fn from_set(
         labels,
         Store::Rows(Arc::new(store)),
     ))
+}
+
+/// Refuses an array whose rows hold no elements (a zero in its row shape, such as `(5, 0, 3)`): its
+/// rows cannot be told apart in an export, so it is named at open rather than failing mid-export.
+fn check_row_len(name: &str, reader: &RowReader) -> Result<(), ArrayError> {
+    if reader.shape().get(1..).is_some_and(|row| row.contains(&0)) {
+        return Err(ArrayError::Unsupported {
+            path: reader.path().to_path_buf(),
+            reason: format!(
+                "{} has a zero-size row dimension, so its rows hold no data",
+                reader.describe(name)
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Labels per row, class names and (when classes are not the values themselves) the value of each class.
