@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use batchscope::npy::NpyDtype;
+use batchscope::options::IndexOptions;
 use batchscope::source::arrays::{ArrayPick, LabelsPick, open_arrays, open_npy, open_npz};
 use batchscope::source::cifar::{CifarFile, CifarKind, class_names};
 use batchscope::source::export_folder::is_export_folder;
@@ -228,7 +229,10 @@ fn npz_overrides_pick_other_arrays_or_no_labels() {
         labels: LabelsPick::Named("y_test".to_owned()),
     };
     let err = open_arrays(&path, &wrong).unwrap_err().to_string();
-    assert!(err.contains("have 3 rows, the images x_train ((10, 4, 4, 3) uint8) have 10"), "{err}");
+    assert!(
+        err.contains("have 3 rows, the images x_train ((10, 4, 4, 3) uint8) have 10"),
+        "{err}"
+    );
 
     // Without known names, shapes decide: numpy's arr_0 (4,) labels arr_1 (4, 2, 2) images.
     let set = open_arrays(&dir.join("npz/unnamed.npz"), &ArrayPick::default()).unwrap();
@@ -613,7 +617,7 @@ fn tfrecord_length_near_u64_max_with_a_valid_crc_is_a_truncation_not_an_overflow
 /// Opens `path` as the command line does (detection included).
 fn open_source(
     path: &Path,
-    options: &batchscope::options::IndexOptions,
+    options: &IndexOptions,
 ) -> Result<batchscope::index::DatasetIndex, String> {
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let control = batchscope::index::WalkControl {
@@ -628,7 +632,7 @@ fn npy_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".npy"))
+        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "npy"))
         .collect();
     names.sort();
     names
@@ -643,13 +647,13 @@ fn a_single_npy_that_is_not_3d_or_4d_exports_as_stored_instead_of_no_image_array
     // None of them has an image's row shape ((H, W) or (H, W, C)), so the viewer draws none.
     for name in ["flat", "vector", "five_d"] {
         let path = root.join(format!("npy_any/{name}.npy"));
-        let index = open_source(&path, &batchscope::options::IndexOptions::default()).unwrap();
+        let index = open_source(&path, &IndexOptions::default()).unwrap();
         let batchscope::index::Store::Rows(rows) = &index.store else {
             panic!("{name}: not stored rows");
         };
         assert_eq!(rows.image_column(), None, "{name}");
         let out = out_root.path().join(name);
-        let report = common::export_source(&path, &out, Default::default()).unwrap();
+        let report = common::export_source(&path, &out, IndexOptions::default()).unwrap();
         assert_eq!(report.exported, if name == "five_d" { 2 } else { 10 });
         assert_eq!(npy_names(&out), ["images.npy"], "{name}");
         assert_same_array(&out, "images", &path);
@@ -675,9 +679,12 @@ fn a_zero_size_row_dimension_is_refused_at_open_naming_the_file_and_shape() {
         ("zero_row.npz", root.join("zero_row/zero_row.npz/x.npy")),
     ] {
         let out = out_root.path().join(name);
-        let err =
-            common::export_source(&root.join("zero_row").join(name), &out, Default::default())
-                .unwrap_err();
+        let err = common::export_source(
+            &root.join("zero_row").join(name),
+            &out,
+            IndexOptions::default(),
+        )
+        .unwrap_err();
         assert!(
             err.contains("((5, 0, 3) uint8) has a zero-size row dimension"),
             "{name}: {err}"
@@ -695,8 +702,8 @@ fn npz_conventional_labels_of_another_row_count_are_an_error_not_dropped_silentl
     };
     let out = tempfile::tempdir().unwrap();
     let path = root.join("npz/short_y.npz");
-    let err = common::export_source(&path, &out.path().join("a"), Default::default())
-        .unwrap_err();
+    let err =
+        common::export_source(&path, &out.path().join("a"), IndexOptions::default()).unwrap_err();
     assert_eq!(
         err,
         format!(
@@ -725,8 +732,8 @@ fn npz_conventional_labels_of_another_row_count_are_an_error_not_dropped_silentl
 fn export_twice(folder: &Path, out_root: &Path, name: &str) -> PathBuf {
     let once = out_root.join(format!("{name}-once"));
     let twice = out_root.join(format!("{name}-twice"));
-    common::export_source(folder, &once, Default::default()).unwrap();
-    common::export_source(&once, &twice, Default::default()).unwrap();
+    common::export_source(folder, &once, IndexOptions::default()).unwrap();
+    common::export_source(&once, &twice, IndexOptions::default()).unwrap();
     assert_eq!(npy_names(&twice), npy_names(&once), "{name}");
     for file in npy_names(&once) {
         assert_eq!(
@@ -760,7 +767,7 @@ fn reexporting_an_export_of_a_dict_or_nested_saved_dataset_or_cifar100_keeps_eve
         assert_same_array(&once, name, &dict.join(format!("{name}.npy")));
     }
     assert_eq!(classes_and_first_row(&once).0, ["a", "b", "c"]);
-    let index = open_source(&dict, &Default::default()).unwrap();
+    let index = open_source(&dict, &IndexOptions::default()).unwrap();
     let labels: Vec<_> = index.samples.iter().map(|s| s.label).collect();
     assert_eq!(labels, [Some(2), Some(0), Some(1), Some(2)]);
 
@@ -777,7 +784,7 @@ fn reexporting_an_export_of_a_dict_or_nested_saved_dataset_or_cifar100_keeps_eve
     let component_1 = common::read_npy(&once.join("component_1.npy"));
     assert_eq!(component_1.shape, [4]);
     assert_eq!(i64s(&component_1.data), [7, 8, 9, 10]);
-    let index = open_source(&nested, &Default::default()).unwrap();
+    let index = open_source(&nested, &IndexOptions::default()).unwrap();
     let batchscope::index::Store::Rows(rows) = &index.store else {
         panic!("not stored rows");
     };
@@ -818,7 +825,7 @@ fn a_truncated_cifar_batch_keeps_its_whole_records_and_missing_batches_are_warni
         return;
     };
     let dir = root.join("cifar_cut");
-    let index = open_source(&dir, &Default::default()).unwrap();
+    let index = open_source(&dir, &IndexOptions::default()).unwrap();
     assert_eq!(index.samples.len(), 3 + 2 + 1);
     let rel: Vec<String> = index
         .samples
@@ -858,11 +865,12 @@ fn a_truncated_cifar_batch_keeps_its_whole_records_and_missing_batches_are_warni
     // The kept records export with their pixels: record 1 of batch 2 is planes(21).
     let out = tempfile::tempdir().unwrap();
     let out = out.path().join("cut");
-    let report = common::export_source(&dir, &out, Default::default()).unwrap();
+    let report = common::export_source(&dir, &out, IndexOptions::default()).unwrap();
     assert_eq!(report.exported, 6);
     let images = common::read_npy(&out.join("images.npy"));
     assert_eq!(images.shape, [6, 32, 32, 3]);
-    let at = |row: usize, y: usize, x: usize, c: usize| images.data[((row * 32 + y) * 32 + x) * 3 + c];
+    let at =
+        |row: usize, y: usize, x: usize, c: usize| images.data[((row * 32 + y) * 32 + x) * 3 + c];
     assert_eq!(at(4, 5, 7, 2), cifar_pixel(21, 5, 7, 2));
     assert_eq!(at(5, 31, 31, 0), cifar_pixel(40, 31, 31, 0));
 }
@@ -872,9 +880,9 @@ fn an_image_key_naming_no_column_of_an_export_folder_or_npy_is_refused_listing_t
     let Some(root) = fixtures("image_key") else {
         return;
     };
-    let with_key = |key: &str| batchscope::options::IndexOptions {
+    let with_key = |key: &str| IndexOptions {
         image_key: Some(key.to_owned()),
-        ..Default::default()
+        ..IndexOptions::default()
     };
     let dict = root.join("export_dict");
     let err = open_source(&dict, &with_key("x")).unwrap_err();
@@ -890,12 +898,15 @@ fn an_image_key_naming_no_column_of_an_export_folder_or_npy_is_refused_listing_t
         err,
         format!("no array named \"x\" among images ((5, 4, 3, 2) uint8): {npy:?}")
     );
-    let labels = batchscope::options::IndexOptions {
+    let labels = IndexOptions {
         label_key: Some("y".to_owned()),
-        ..Default::default()
+        ..IndexOptions::default()
     };
     let err = open_source(&npy, &labels).unwrap_err();
-    assert!(err.starts_with("no array named \"y\" among images"), "{err}");
+    assert!(
+        err.starts_with("no array named \"y\" among images"),
+        "{err}"
+    );
     // Naming a column that is there picks it.
     assert!(open_source(&npy, &with_key("images")).is_ok());
     let index = open_source(&dict, &with_key("image")).unwrap();

@@ -20,7 +20,8 @@ const LABEL_NAMES: [&str; 2] = ["labels", "label"];
 
 /// Whether `dir` looks like a batchscope export: `manifest.csv`, `class_names.json` and at least one `.npy`.
 pub fn is_export_folder(dir: &Path) -> bool {
-    EXPORT_FILES.iter().all(|f| dir.join(f).is_file()) && npy_files(dir).is_ok_and(|f| !f.is_empty())
+    EXPORT_FILES.iter().all(|f| dir.join(f).is_file())
+        && npy_files(dir).is_ok_and(|f| !f.is_empty())
 }
 
 /// The `.npy` files of `dir` with their names (without `.npy`), in name order.
@@ -87,7 +88,11 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
     let rows = columns[images_at].1.rows();
     for (i, (name, reader)) in columns.iter().enumerate() {
         if reader.rows() != rows {
-            let what = if Some(i) == labels_at { "labels" } else { "rows" };
+            let what = if Some(i) == labels_at {
+                "labels"
+            } else {
+                "rows"
+            };
             return Err(ArrayError::Mismatch {
                 path: dir.join(format!("{name}.npy")),
                 detail: format!("{} {what} for {rows} images", reader.rows()),

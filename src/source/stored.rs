@@ -393,10 +393,13 @@ pub fn index_of(
     }
 }
 
+/// One batch file of a [`CifarStore`] and its row count.
+type CifarBatch = (Mutex<CifarFile>, usize);
+
 /// CIFAR rows over one or more batch files, in order.
 pub struct CifarStore {
     what: String,
-    files: Vec<(Mutex<CifarFile>, usize)>,
+    files: Vec<CifarBatch>,
     columns: Vec<Column>,
 }
 
@@ -460,21 +463,7 @@ pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, 
     } else {
         vec![path.to_path_buf()]
     };
-    let mut files = Vec::new();
-    let mut kind = None;
-    for p in &paths {
-        let (file, cut) = CifarFile::open_keeping_whole_records(p, None)?;
-        if cut.bytes > 0 || file.rows() == 0 {
-            warnings.push(IndexWarning {
-                path: p.clone(),
-                reason: format!("truncated: {}", cut.describe(file.kind())),
-            });
-        }
-        kind.get_or_insert(file.kind());
-        let n = file.rows();
-        files.push((Mutex::new(file), n));
-    }
-    let kind = kind.unwrap_or(CifarKind::Cifar10);
+    let (files, kind) = open_cifar_files(&paths, &mut warnings)?;
     let mut columns = vec![
         Column {
             name: "images".into(),
@@ -552,15 +541,32 @@ pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, 
     } else {
         path.parent().unwrap_or(Path::new("")).to_path_buf()
     };
-    let mut index = index_of(
-        &root,
-        n,
-        rel,
-        Some(classes),
-        Store::Rows(Arc::new(store)),
-    );
+    let mut index = index_of(&root, n, rel, Some(classes), Store::Rows(Arc::new(store)));
     index.warnings = warnings;
     Ok(index)
+}
+
+/// Opens the CIFAR files `paths` with their row counts, and the kind of the first; a truncated file
+/// keeps its whole records, with a warning saying what was cut.
+fn open_cifar_files(
+    paths: &[PathBuf],
+    warnings: &mut Vec<IndexWarning>,
+) -> Result<(Vec<CifarBatch>, CifarKind), SourceError> {
+    let mut files = Vec::new();
+    let mut kind = None;
+    for p in paths {
+        let (file, cut) = CifarFile::open_keeping_whole_records(p, None)?;
+        if cut.bytes > 0 || file.rows() == 0 {
+            warnings.push(IndexWarning {
+                path: p.clone(),
+                reason: format!("truncated: {}", cut.describe(file.kind())),
+            });
+        }
+        kind.get_or_insert(file.kind());
+        let n = file.rows();
+        files.push((Mutex::new(file), n));
+    }
+    Ok((files, kind.unwrap_or(CifarKind::Cifar10)))
 }
 
 /// CIFAR-10's training set is `data_batch_1.bin` to `data_batch_5.bin`: when some are in the folder,

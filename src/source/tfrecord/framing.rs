@@ -16,7 +16,9 @@ pub(super) const FOOTER_BYTES: u64 = 4;
 /// Bytes of a whole record of `len` data bytes, saturating: a length field is only as trustworthy as
 /// the file, and one near `u64::MAX` (with a valid CRC) must be reported as a truncation, not overflow.
 pub(super) fn record_bytes(len: u64) -> u64 {
-    HEADER_BYTES.saturating_add(len).saturating_add(FOOTER_BYTES)
+    HEADER_BYTES
+        .saturating_add(len)
+        .saturating_add(FOOTER_BYTES)
 }
 
 /// TensorFlow's CRC mask (`tensorflow/core/lib/hash/crc32c.h`): rotate right by 15, add a constant.
