@@ -92,6 +92,49 @@ for name, manifest_rows in [("export_short_manifest", 3), ("export_short_labels"
         "%d,cat/%d.png,0,cat\n" % (i, i) for i in range(manifest_rows)))
 open(p("npz", "garbage.npz"), "wb").write(b"not a zip archive at all")
 
+# A single .npy of any ndim is the images column (not refused for not being 3-D/4-D).
+np.save(p("npy_any", "flat.npy"), (np.arange(10 * 784) % 253).reshape(10, 784).astype(np.uint8))
+np.save(p("npy_any", "vector.npy"), np.arange(10, dtype=np.int32) * -7)
+np.save(p("npy_any", "five_d.npy"), (np.arange(32) / 4).reshape(2, 2, 2, 2, 2).astype(np.float32))
+# A zero-size row dimension, alone and as an .npz member.
+np.save(p("zero_row", "zero_row.npy"), np.zeros((5, 0, 3), np.uint8))
+np.savez(p("zero_row", "zero_row.npz"), x=np.zeros((5, 0, 3), np.uint8), y=np.arange(5))
+# Conventionally named labels whose row count differs from the images'.
+np.savez(p("npz", "short_y.npz"), x=np.zeros((30, 2, 2), np.uint8), y=np.arange(20))
+np.savez(p("npz", "short_labels.npz"), data=np.zeros((30, 2, 2), np.uint8), labels=np.arange(20))
+
+# Exports of saved datasets: a dict dataset (image, label, meta_w) and a nested one (component_i).
+def export_folder(name, arrays, class_names):
+    for key, arr in arrays.items():
+        np.save(p(name, key + ".npy"), arr)
+    json.dump(class_names, open(p(name, "class_names.json"), "w"))
+    rows = len(next(iter(arrays.values())))
+    open(p(name, "manifest.csv"), "w").write("index,path,label,class_name\n" + "".join(
+        "%d,saved#%d,,\n" % (i, i) for i in range(rows)))
+export_folder("export_dict", {
+    "image": (np.arange(4 * 2 * 2 * 3) * 5 % 256).reshape(4, 2, 2, 3).astype(np.uint8),
+    "label": np.array([2, 0, 1, 2], np.int64),
+    "meta_w": (np.arange(4 * 2) / 8).reshape(4, 2).astype(np.float32),
+}, ["a", "b", "c"])
+export_folder("export_nested", {
+    "component_0": (np.arange(4 * 3 * 3) % 256).reshape(4, 3, 3).astype(np.uint8),
+    "component_1": np.array([7, 8, 9, 10], ">i8"),
+    "component_2": np.arange(4, dtype=np.float64) - 0.5,
+}, [])
+export_folder("export_dict_short_meta", {
+    "image": np.zeros((4, 2, 2, 3), np.uint8),
+    "label": np.zeros(4, np.int64),
+    "meta_w": np.zeros((3, 2), np.float32),
+}, ["a"])
+
+# CIFAR-10 batches: 2 is truncated (2 whole records and 1000 bytes), 3 and 5 are missing.
+for k, records in [(1, 3), (2, 2), (4, 1)]:
+    with open(p("cifar_cut", "data_batch_%d.bin" % k), "wb") as f:
+        for i in range(records):
+            f.write(bytes([(k + i) % 10]) + planes(10 * k + i))
+        if k == 2:
+            f.write(bytes([9]) + planes(99)[:999])
+
 # What an export of each source must hold, as numpy sees the source (stored dtypes and shapes).
 np.save(p("expected", "npz_images.npy"), x_train)
 np.save(p("expected", "npz_labels.npy"), y_train)

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use batchscope::npy::NpyDtype;
+use batchscope::options::IndexOptions;
 use batchscope::source::arrays::{ArrayPick, LabelsPick, open_arrays, open_npy, open_npz};
 use batchscope::source::cifar::{CifarFile, CifarKind, class_names};
 use batchscope::source::export_folder::is_export_folder;
@@ -228,7 +229,10 @@ fn npz_overrides_pick_other_arrays_or_no_labels() {
         labels: LabelsPick::Named("y_test".to_owned()),
     };
     let err = open_arrays(&path, &wrong).unwrap_err().to_string();
-    assert!(err.contains("3 rows, the images 10"), "{err}");
+    assert!(
+        err.contains("have 3 rows, the images x_train ((10, 4, 4, 3) uint8) have 10"),
+        "{err}"
+    );
 
     // Without known names, shapes decide: numpy's arr_0 (4,) labels arr_1 (4, 2, 2) images.
     let set = open_arrays(&dir.join("npz/unnamed.npz"), &ArrayPick::default()).unwrap();
@@ -561,4 +565,350 @@ fn sources_are_detected_by_content() {
     assert_eq!(detect(&renamed), SourceKind::Npz);
     common::save(dir.path(), "images/cat/a.png", &common::pattern(2, 2, 1));
     assert_eq!(detect(&dir.path().join("images")), SourceKind::Folder);
+}
+
+/// A TFRecord record `len | masked_crc(len) | data | masked_crc(data)`.
+fn tfrecord_record(data: &[u8]) -> Vec<u8> {
+    use batchscope::source::tfrecord::masked_crc;
+    let len = (data.len() as u64).to_le_bytes();
+    let mut out = len.to_vec();
+    out.extend(masked_crc(&len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend(masked_crc(data).to_le_bytes());
+    out
+}
+
+#[test]
+fn tfrecord_length_near_u64_max_with_a_valid_crc_is_a_truncation_not_an_overflow_panic() {
+    use batchscope::source::tfrecord::{self, ProblemReason, masked_crc};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.tfrecord");
+    let mut bytes = tfrecord_record(b"first");
+    bytes.extend(tfrecord_record(b"second"));
+    let good_len = bytes.len() as u64;
+    for huge in [u64::MAX, u64::MAX - 15, u64::MAX - 16] {
+        let mut file = bytes.clone();
+        let lb = huge.to_le_bytes();
+        file.extend(lb);
+        file.extend(masked_crc(&lb).to_le_bytes());
+        file.extend([b'x'; 100]);
+        std::fs::write(&path, &file).unwrap();
+        let index = tfrecord::index(&path, None).unwrap();
+        assert_eq!(index.records.len(), 2, "{huge}");
+        assert_eq!(
+            (index.records[1].offset, index.records[1].len),
+            (21 + 12, 6)
+        );
+        assert_eq!(index.problems.len(), 1, "{huge}: {:?}", index.problems);
+        let problem = &index.problems[0];
+        assert_eq!((problem.record, problem.offset), (Some(2), Some(good_len)));
+        assert_eq!(
+            problem.reason,
+            ProblemReason::Truncated {
+                expected_bytes: u64::MAX,
+                found_bytes: 112
+            },
+            "{huge}"
+        );
+        assert_eq!(tfrecord::read_record(&index, 1).unwrap(), b"second");
+    }
+}
+
+/// Opens `path` as the command line does (detection included).
+fn open_source(
+    path: &Path,
+    options: &IndexOptions,
+) -> Result<batchscope::index::DatasetIndex, String> {
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let control = batchscope::index::WalkControl {
+        on_progress: &|_| {},
+        cancel: &cancel,
+    };
+    batchscope::source::open(path, options, &control).map_err(|e| e.to_string())
+}
+
+/// The `.npy` files of an export folder, by name.
+fn npy_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "npy"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_single_npy_that_is_not_3d_or_4d_exports_as_stored_instead_of_no_image_array() {
+    let Some(root) = fixtures("npy_any") else {
+        return;
+    };
+    let out_root = tempfile::tempdir().unwrap();
+    // None of them has an image's row shape ((H, W) or (H, W, C)), so the viewer draws none.
+    for name in ["flat", "vector", "five_d"] {
+        let path = root.join(format!("npy_any/{name}.npy"));
+        let index = open_source(&path, &IndexOptions::default()).unwrap();
+        let batchscope::index::Store::Rows(rows) = &index.store else {
+            panic!("{name}: not stored rows");
+        };
+        assert_eq!(rows.image_column(), None, "{name}");
+        let out = out_root.path().join(name);
+        let report = common::export_source(&path, &out, IndexOptions::default()).unwrap();
+        assert_eq!(report.exported, if name == "five_d" { 2 } else { 10 });
+        assert_eq!(npy_names(&out), ["images.npy"], "{name}");
+        assert_same_array(&out, "images", &path);
+    }
+    let vector = common::read_npy(&out_root.path().join("vector/images.npy"));
+    assert_eq!(vector.shape, [10]);
+    assert_eq!(vector.descr, "<i4");
+    assert_eq!(
+        vector.data[4..8],
+        (-7i32).to_le_bytes(),
+        "row 1 of np.arange(10) * -7"
+    );
+}
+
+#[test]
+fn a_zero_size_row_dimension_is_refused_at_open_naming_the_file_and_shape() {
+    let Some(root) = fixtures("zero_row") else {
+        return;
+    };
+    let out_root = tempfile::tempdir().unwrap();
+    for (name, file) in [
+        ("zero_row.npy", root.join("zero_row/zero_row.npy")),
+        ("zero_row.npz", root.join("zero_row/zero_row.npz/x.npy")),
+    ] {
+        let out = out_root.path().join(name);
+        let err = common::export_source(
+            &root.join("zero_row").join(name),
+            &out,
+            IndexOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("((5, 0, 3) uint8) has a zero-size row dimension"),
+            "{name}: {err}"
+        );
+        assert!(err.ends_with(&format!("{file:?}")), "{name}: {err}");
+        assert!(!err.contains("write_rows"), "{name}: {err}");
+        assert!(!out.exists(), "{name}: nothing is written");
+    }
+}
+
+#[test]
+fn npz_conventional_labels_of_another_row_count_are_an_error_not_dropped_silently() {
+    let Some(root) = fixtures("npz_short_labels") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let path = root.join("npz/short_y.npz");
+    let err =
+        common::export_source(&path, &out.path().join("a"), IndexOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        format!(
+            "the labels y ((20,) int64) have 20 rows, the images x ((30, 2, 2) uint8) have 30: {path:?}"
+        )
+    );
+    // Images found by shape, labels by their conventional name.
+    let path = root.join("npz/short_labels.npz");
+    let err = open_arrays(&path, &ArrayPick::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("the labels labels ((20,) int64) have 20 rows, the images data ((30, 2, 2) uint8) have 30"),
+        "{err}"
+    );
+    // Saying there are no labels exports the images alone.
+    let off = ArrayPick {
+        images: None,
+        labels: LabelsPick::Off,
+    };
+    assert!(open_arrays(&path, &off).unwrap().labels.is_none());
+}
+
+/// Exports `folder`, re-exports the export, and checks the two exports hold the same `.npy` files
+/// byte for byte and the same class names; returns the first export.
+fn export_twice(folder: &Path, out_root: &Path, name: &str) -> PathBuf {
+    let once = out_root.join(format!("{name}-once"));
+    let twice = out_root.join(format!("{name}-twice"));
+    common::export_source(folder, &once, IndexOptions::default()).unwrap();
+    common::export_source(&once, &twice, IndexOptions::default()).unwrap();
+    assert_eq!(npy_names(&twice), npy_names(&once), "{name}");
+    for file in npy_names(&once) {
+        assert_eq!(
+            std::fs::read(twice.join(&file)).unwrap(),
+            std::fs::read(once.join(&file)).unwrap(),
+            "{name}: {file}"
+        );
+    }
+    assert_eq!(
+        classes_and_first_row(&twice).0,
+        classes_and_first_row(&once).0,
+        "{name}"
+    );
+    once
+}
+
+#[test]
+fn reexporting_an_export_of_a_dict_or_nested_saved_dataset_or_cifar100_keeps_every_array() {
+    let Some(root) = fixtures("reexport") else {
+        return;
+    };
+    let out_root = tempfile::tempdir().unwrap();
+    let out = out_root.path();
+
+    // A dict dataset's export: image, label and meta_w, named as they were.
+    let dict = root.join("export_dict");
+    assert!(is_export_folder(&dict));
+    let once = export_twice(&dict, out, "dict");
+    assert_eq!(npy_names(&once), ["image.npy", "label.npy", "meta_w.npy"]);
+    for name in ["image", "label", "meta_w"] {
+        assert_same_array(&once, name, &dict.join(format!("{name}.npy")));
+    }
+    assert_eq!(classes_and_first_row(&once).0, ["a", "b", "c"]);
+    let index = open_source(&dict, &IndexOptions::default()).unwrap();
+    let labels: Vec<_> = index.samples.iter().map(|s| s.label).collect();
+    assert_eq!(labels, [Some(2), Some(0), Some(1), Some(2)]);
+
+    // A nested dataset's export: component_0 (image-shaped) and two more columns.
+    let nested = root.join("export_nested");
+    assert!(is_export_folder(&nested));
+    let once = export_twice(&nested, out, "nested");
+    assert_eq!(
+        npy_names(&once),
+        ["component_0.npy", "component_1.npy", "component_2.npy"]
+    );
+    assert_same_array(&once, "component_0", &nested.join("component_0.npy"));
+    assert_same_array(&once, "component_2", &nested.join("component_2.npy"));
+    let component_1 = common::read_npy(&once.join("component_1.npy"));
+    assert_eq!(component_1.shape, [4]);
+    assert_eq!(i64s(&component_1.data), [7, 8, 9, 10]);
+    let index = open_source(&nested, &IndexOptions::default()).unwrap();
+    let batchscope::index::Store::Rows(rows) = &index.store else {
+        panic!("not stored rows");
+    };
+    assert_eq!(rows.image_column(), Some(0));
+    assert_eq!(rows.columns()[0].name, "component_0");
+
+    // A CIFAR-100 export keeps coarse_labels.npy when re-exported.
+    let once = export_twice(&root.join("cifar100/train.bin"), out, "cifar100");
+    assert_eq!(
+        npy_names(&once),
+        ["coarse_labels.npy", "images.npy", "labels.npy"]
+    );
+    assert_eq!(
+        common::read_npy(&once.join("coarse_labels.npy")).data,
+        [10, 11]
+    );
+
+    // Every column must have the manifest's rows.
+    let short = root.join("export_dict_short_meta");
+    let err = open_arrays(&short, &ArrayPick::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!("3 rows for 4 images: {:?}", short.join("meta_w.npy"))
+    );
+    // A folder with the export's text files but no .npy is not an export.
+    let empty = tempfile::tempdir().unwrap();
+    for file in ["class_names.json", "manifest.csv"] {
+        std::fs::copy(dict.join(file), empty.path().join(file)).unwrap();
+    }
+    assert!(!is_export_folder(empty.path()));
+}
+
+#[test]
+fn a_truncated_cifar_batch_keeps_its_whole_records_and_missing_batches_are_warnings() {
+    let Some(root) = fixtures("cifar_cut") else {
+        return;
+    };
+    let dir = root.join("cifar_cut");
+    let index = open_source(&dir, &IndexOptions::default()).unwrap();
+    assert_eq!(index.samples.len(), 3 + 2 + 1);
+    let rel: Vec<String> = index
+        .samples
+        .iter()
+        .map(|s| s.rel_path.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        rel,
+        [
+            "data_batch_1.bin#0",
+            "data_batch_1.bin#1",
+            "data_batch_1.bin#2",
+            "data_batch_2.bin#0",
+            "data_batch_2.bin#1",
+            "data_batch_4.bin#0"
+        ]
+    );
+    let labels: Vec<_> = index.samples.iter().map(|s| s.label.unwrap()).collect();
+    assert_eq!(labels, [1, 2, 3, 2, 3, 4]);
+    let warnings: Vec<(PathBuf, String)> = index
+        .warnings
+        .iter()
+        .map(|w| (w.path.clone(), w.reason.clone()))
+        .collect();
+    let missing = "missing: CIFAR-10's training set has data_batch_1.bin to data_batch_5.bin";
+    assert_eq!(
+        warnings,
+        [
+            (dir.join("data_batch_3.bin"), missing.to_owned()),
+            (dir.join("data_batch_5.bin"), missing.to_owned()),
+            (
+                dir.join("data_batch_2.bin"),
+                "truncated: 7146 bytes is not a whole number of 3073-byte Cifar10 records: 2 whole records kept, the last 1000 bytes (part of record 3) left out".to_owned()
+            ),
+        ]
+    );
+    // The kept records export with their pixels: record 1 of batch 2 is planes(21).
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().join("cut");
+    let report = common::export_source(&dir, &out, IndexOptions::default()).unwrap();
+    assert_eq!(report.exported, 6);
+    let images = common::read_npy(&out.join("images.npy"));
+    assert_eq!(images.shape, [6, 32, 32, 3]);
+    let at =
+        |row: usize, y: usize, x: usize, c: usize| images.data[((row * 32 + y) * 32 + x) * 3 + c];
+    assert_eq!(at(4, 5, 7, 2), cifar_pixel(21, 5, 7, 2));
+    assert_eq!(at(5, 31, 31, 0), cifar_pixel(40, 31, 31, 0));
+}
+
+#[test]
+fn an_image_key_naming_no_column_of_an_export_folder_or_npy_is_refused_listing_them() {
+    let Some(root) = fixtures("image_key") else {
+        return;
+    };
+    let with_key = |key: &str| IndexOptions {
+        image_key: Some(key.to_owned()),
+        ..IndexOptions::default()
+    };
+    let dict = root.join("export_dict");
+    let err = open_source(&dict, &with_key("x")).unwrap_err();
+    assert_eq!(
+        err,
+        format!(
+            "no array named \"x\" among image ((4, 2, 2, 3) uint8), label ((4,) int64), meta_w ((4, 2) float32): {dict:?}"
+        )
+    );
+    let npy = root.join("npy/u1.npy");
+    let err = open_source(&npy, &with_key("x")).unwrap_err();
+    assert_eq!(
+        err,
+        format!("no array named \"x\" among images ((5, 4, 3, 2) uint8): {npy:?}")
+    );
+    let labels = IndexOptions {
+        label_key: Some("y".to_owned()),
+        ..IndexOptions::default()
+    };
+    let err = open_source(&npy, &labels).unwrap_err();
+    assert!(
+        err.starts_with("no array named \"y\" among images"),
+        "{err}"
+    );
+    // Naming a column that is there picks it.
+    assert!(open_source(&npy, &with_key("images")).is_ok());
+    let index = open_source(&dict, &with_key("image")).unwrap();
+    assert_eq!(index.samples.len(), 4);
 }

@@ -1,11 +1,16 @@
 //! Array sources: a `.npy` file, an `.npz` archive, or a batchscope export folder, opened as an image
-//! array and an optional label array that keep their stored dtypes and shapes.
+//! array, an optional label array and (an export folder) its other arrays, all keeping their stored
+//! dtypes and shapes.
 //!
 //! Nothing is loaded at open: a `.npy` file and a stored (`np.savez`) member are read by seeking to the
 //! rows asked for; a deflated (`np.savez_compressed`) member is decompressed as a stream, so its rows are
-//! cheapest read in order (see [`RowReader`]). Which arrays are the images and the labels is decided by
-//! name first (`x`/`y`, `x_train`/`y_train`, `images`/`labels`, `image`/`label`), then by shape (images
-//! `(N, H, W)` or `(N, H, W, C)`, labels `(N,)` or `(N, K)` with the same `N`), unless [`ArrayPick`] names them.
+//! cheapest read in order (see [`RowReader`]). A single `.npy` file is the image array whatever its
+//! number of dimensions (the viewer draws it only when it has an image's shape). In an `.npz`, which
+//! arrays are the images and the labels is decided by name first (`x`/`y`, `x_train`/`y_train`,
+//! `images`/`labels`, `image`/`label`, `x_test`/`y_test`), then by shape (images `(N, H, W)` or
+//! `(N, H, W, C)`, labels `(N,)` or `(N, K)` with the same `N`), unless [`ArrayPick`] names them. A label
+//! array found by its name must have one row per image: a different count is an error, not a silent
+//! export without labels.
 
 use std::io::{self, BufReader, Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -17,11 +22,12 @@ use crate::source::rows::{
 };
 
 /// Image array names tried in order, each with the label array it pairs with.
-const NAME_PAIRS: [(&str, &str); 4] = [
+const NAME_PAIRS: [(&str, &str); 5] = [
     ("x", "y"),
     ("x_train", "y_train"),
     ("images", "labels"),
     ("image", "label"),
+    ("x_test", "y_test"),
 ];
 
 /// Which label array to use.
@@ -48,12 +54,19 @@ pub struct ArrayPick {
 /// The arrays of one source.
 #[derive(Debug)]
 pub struct ArraySet {
-    /// The image array, `(N, H, W)` or `(N, H, W, C)`.
+    /// The image array: `(N, H, W)` or `(N, H, W, C)` when found by shape; any shape when named or
+    /// when it is a single `.npy` file.
     pub images: RowReader,
     /// Its name in the source (`images` for a `.npy` file).
     pub images_name: String,
     /// The label array, `(N,)` or `(N, K)`, with its name.
     pub labels: Option<(String, RowReader)>,
+    /// The source's other arrays with their names, exported as they are (a batchscope export
+    /// folder's further `.npy` files, in name order); empty for other sources.
+    pub others: Vec<(String, RowReader)>,
+    /// Whether an export names its arrays as the source does (a batchscope export folder, so that
+    /// re-exporting it gives back the same files) rather than `images` and `labels`.
+    pub keep_names: bool,
     /// Class names, when the source has them (a batchscope export folder).
     pub class_names: Option<Vec<String>>,
 }
@@ -61,7 +74,7 @@ pub struct ArraySet {
 /// Opens `path` as an array source: a batchscope export folder, an `.npz` or a `.npy` file.
 pub fn open_arrays(path: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError> {
     if path.is_dir() {
-        return export_folder::open_export_folder(path);
+        return export_folder::open_export_folder(path, pick);
     }
     let is_npz = path
         .extension()
@@ -70,9 +83,43 @@ pub fn open_arrays(path: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError
         let members = open_npz(path)?;
         pick_arrays(path, members, pick)
     } else {
-        let images = open_npy(path)?;
-        pick_arrays(path, vec![("images".to_owned(), images)], pick)
+        open_single_npy(path, pick)
     }
+}
+
+/// A single `.npy` file: the `images` column whatever its number of dimensions (at least one, for
+/// rows); naming any other array (`--image-key`, `--label-key`) is an error listing the one there is.
+fn open_single_npy(path: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError> {
+    let images = open_npy(path)?;
+    let named = match (&pick.images, &pick.labels) {
+        (Some(name), _) if name != "images" => Some(name),
+        (_, LabelsPick::Named(name)) => Some(name),
+        _ => None,
+    };
+    if let Some(name) = named {
+        return Err(ArrayError::NoSuchArray {
+            path: path.to_path_buf(),
+            name: name.clone(),
+            arrays: vec![images.describe("images")],
+        });
+    }
+    if images.shape().is_empty() {
+        return Err(ArrayError::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{} is a 0-D array (a scalar), which has no rows",
+                images.describe("images")
+            ),
+        });
+    }
+    Ok(ArraySet {
+        images,
+        images_name: "images".to_owned(),
+        labels: None,
+        others: Vec::new(),
+        keep_names: false,
+        class_names: None,
+    })
 }
 
 /// Opens one `.npy` file for row access (versions 1.0 to 3.0, C order).
@@ -244,6 +291,19 @@ pub fn pick_arrays(
     };
     let rows = arrays[images_at].1.rows();
     let fits = |i: usize| i != images_at && matches!(arrays[i].1.shape().len(), 1 | 2);
+    let mismatch = |at: usize| {
+        let (images_name, images) = &arrays[images_at];
+        let (name, labels) = &arrays[at];
+        ArrayError::Mismatch {
+            path: path.to_path_buf(),
+            detail: format!(
+                "the labels {} have {} rows, the images {} have {rows}",
+                labels.describe(name),
+                labels.rows(),
+                images.describe(images_name),
+            ),
+        }
+    };
     let labels_at = match &pick.labels {
         LabelsPick::Off => None,
         LabelsPick::Named(name) => {
@@ -253,26 +313,37 @@ pub fn pick_arrays(
                 arrays: listing(),
             })?;
             if arrays[at].1.rows() != rows {
-                return Err(ArrayError::Mismatch {
-                    path: path.to_path_buf(),
-                    detail: format!(
-                        "{} has {} rows, the images {rows}",
-                        arrays[at].1.describe(name),
-                        arrays[at].1.rows()
-                    ),
-                });
+                return Err(mismatch(at));
             }
             Some(at)
         }
         LabelsPick::Auto => {
+            // The images' partner (`y` for `x`) is meant when it has a label's shape; else any
+            // conventionally named label array; only when there is none, any array of a label's
+            // shape and the images' row count.
             let images_name = &arrays[images_at].0;
-            let partner = NAME_PAIRS.iter().find(|(x, _)| x == images_name);
-            partner
+            let partner = NAME_PAIRS
+                .iter()
+                .find(|(x, _)| x == images_name)
                 .and_then(|(_, y)| find(y))
-                .into_iter()
-                .chain(NAME_PAIRS.iter().filter_map(|(_, y)| find(y)))
-                .chain(0..arrays.len())
-                .find(|&i| fits(i) && arrays[i].1.rows() == rows)
+                .filter(|&i| fits(i));
+            let named: Vec<usize> = NAME_PAIRS
+                .iter()
+                .filter_map(|(_, y)| find(y))
+                .filter(|&i| fits(i))
+                .collect();
+            match (partner, named.first()) {
+                (Some(at), _) if arrays[at].1.rows() != rows => return Err(mismatch(at)),
+                (Some(at), _) => Some(at),
+                (None, Some(&first)) => Some(
+                    named
+                        .iter()
+                        .copied()
+                        .find(|&i| arrays[i].1.rows() == rows)
+                        .ok_or_else(|| mismatch(first))?,
+                ),
+                (None, None) => (0..arrays.len()).find(|&i| fits(i) && arrays[i].1.rows() == rows),
+            }
         }
     };
     // Take the two readers out, the later index first so the earlier one does not move.
@@ -297,11 +368,14 @@ pub fn pick_arrays(
         images,
         images_name,
         labels,
+        others: Vec::new(),
+        keep_names: false,
         class_names: None,
     })
 }
 
-fn arrays_listing(arrays: &[(String, RowReader)]) -> Vec<String> {
+/// The arrays as error messages list them: `name (shape dtype)`.
+pub fn arrays_listing(arrays: &[(String, RowReader)]) -> Vec<String> {
     arrays.iter().map(|(n, r)| r.describe(n)).collect()
 }
 
@@ -341,16 +415,16 @@ mod tests {
     }
 
     #[test]
-    fn a_single_npy_is_the_image_array_when_it_has_image_shape() {
+    fn a_single_npy_is_the_image_array_whatever_its_ndim() {
         let images = npy_file("images3.npy", &[2, 1, 2], &[1, 2, 3, 4]);
         let mut set = open_arrays(&images, &ArrayPick::default()).unwrap();
         assert_eq!(set.images.read_rows(1..2).unwrap(), [3, 4]);
         assert!(set.labels.is_none());
         let flat = npy_file("flat.npy", &[4], &[1, 2, 3, 4]);
-        let err = open_arrays(&flat, &ArrayPick::default()).unwrap_err();
-        assert!(
-            err.to_string().contains("among images ((4,) uint8)"),
-            "{err}"
-        );
+        let mut set = open_arrays(&flat, &ArrayPick::default()).unwrap();
+        assert_eq!(set.images.read_rows(1..3).unwrap(), [2, 3]);
+        let scalar = npy_file("scalar.npy", &[], &[7]);
+        let err = open_arrays(&scalar, &ArrayPick::default()).unwrap_err();
+        assert!(err.to_string().contains("0-D array"), "{err}");
     }
 }

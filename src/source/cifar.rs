@@ -67,6 +67,36 @@ pub struct CifarRows {
     pub coarse_labels: Option<Vec<u8>>,
 }
 
+/// The size of a CIFAR file against its records: how many bytes at its end are not a whole record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// The file's size.
+    pub file_bytes: u64,
+    /// Bytes after the last whole record (left out).
+    pub bytes: u64,
+}
+
+impl Cut {
+    /// What the file holds, for a warning or an error: `60960 bytes is not a whole number of
+    /// 3073-byte Cifar10 records: 19 whole records kept, the last 2573 bytes (part of record 20) left out`.
+    pub fn describe(&self, kind: CifarKind) -> String {
+        let record = kind.record_bytes() as u64;
+        let whole = self.file_bytes / record;
+        if self.file_bytes == 0 {
+            return "the file is empty".to_owned();
+        }
+        if self.bytes == 0 {
+            return format!("{whole} whole {record}-byte {kind:?} records");
+        }
+        format!(
+            "{} bytes is not a whole number of {record}-byte {kind:?} records: {whole} whole records kept, the last {} bytes (part of record {}) left out",
+            self.file_bytes,
+            self.bytes,
+            whole + 1
+        )
+    }
+}
+
 /// One CIFAR binary batch file.
 #[derive(Debug)]
 pub struct CifarFile {
@@ -77,8 +107,25 @@ pub struct CifarFile {
 }
 
 impl CifarFile {
-    /// Opens `path`, of `kind` if given, else the kind its name says, else the one its size fits.
+    /// Opens `path`, of `kind` if given, else the kind its name says, else the one its size fits; a
+    /// file that is not a whole number of records is an error (see [`Self::open_keeping_whole_records`]).
     pub fn open(path: &Path, kind: Option<CifarKind>) -> Result<Self, ArrayError> {
+        let (file, cut) = Self::open_keeping_whole_records(path, kind)?;
+        if cut.bytes > 0 || file.rows == 0 {
+            return Err(ArrayError::SizeMismatch {
+                path: path.to_path_buf(),
+                detail: cut.describe(file.kind),
+            });
+        }
+        Ok(file)
+    }
+
+    /// Like [`Self::open`], but a truncated file (the tail of a download cut short) keeps its whole
+    /// records: the file and what was cut from its end, for the caller to report.
+    pub fn open_keeping_whole_records(
+        path: &Path,
+        kind: Option<CifarKind>,
+    ) -> Result<(Self, Cut), ArrayError> {
         let file = open_file(path)?;
         let len = file
             .metadata()
@@ -103,21 +150,19 @@ impl CifarFile {
                 }
             },
         };
-        if !fits(kind) {
-            return Err(ArrayError::SizeMismatch {
+        let cut = Cut {
+            file_bytes: len as u64,
+            bytes: (len % kind.record_bytes()) as u64,
+        };
+        Ok((
+            Self {
                 path: path.to_path_buf(),
-                detail: format!(
-                    "{len} bytes is not a whole number of {}-byte {kind:?} records",
-                    kind.record_bytes()
-                ),
-            });
-        }
-        Ok(Self {
-            path: path.to_path_buf(),
-            file,
-            kind,
-            rows: len / kind.record_bytes(),
-        })
+                file,
+                kind,
+                rows: len / kind.record_bytes(),
+            },
+            cut,
+        ))
     }
 
     /// The layout.

@@ -1,48 +1,104 @@
-//! A batchscope export folder (`images.npy`, `labels.npy`, `class_names.json`, `manifest.csv`) opened
-//! as an array source, class names included, after checking that its files describe the same samples.
+//! A batchscope export folder (`manifest.csv`, `class_names.json` and one `.npy` per column: `images.npy`
+//! and `labels.npy`, or a saved dataset's `image.npy`, `label.npy`, `meta_w.npy`, `component_0.npy`, a
+//! CIFAR-100 export's `coarse_labels.npy`, ...) opened as an array source. Every `.npy` is a column, so
+//! that re-exporting the folder gives back the same files; the class names are kept; every column and
+//! the manifest must describe the same samples.
 
 use std::fs::File;
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::source::arrays::{ArraySet, open_npy};
-use crate::source::rows::{ArrayError, open_file};
+use crate::source::arrays::{ArrayPick, ArraySet, LabelsPick, arrays_listing, open_npy};
+use crate::source::rows::{ArrayError, RowReader, open_file};
+use crate::source::stored::is_image_shape;
 
-/// The files a batchscope export folder holds.
-const EXPORT_FILES: [&str; 3] = ["images.npy", "class_names.json", "manifest.csv"];
+/// The files every batchscope export folder holds, besides its `.npy` columns.
+const EXPORT_FILES: [&str; 2] = ["class_names.json", "manifest.csv"];
 
-/// Whether `dir` looks like a batchscope export (`images.npy`, `class_names.json`, `manifest.csv`).
+/// Label column file names, in order of preference.
+const LABEL_NAMES: [&str; 2] = ["labels", "label"];
+
+/// Whether `dir` looks like a batchscope export: `manifest.csv`, `class_names.json` and at least one `.npy`.
 pub fn is_export_folder(dir: &Path) -> bool {
     EXPORT_FILES.iter().all(|f| dir.join(f).is_file())
+        && npy_files(dir).is_ok_and(|f| !f.is_empty())
 }
 
-/// Opens a batchscope export folder: `images.npy`, `labels.npy` when labels were exported, and the
-/// class names; checks that the labels and `manifest.csv` have one row per image.
-pub fn open_export_folder(dir: &Path) -> Result<ArraySet, ArrayError> {
+/// The `.npy` files of `dir` with their names (without `.npy`), in name order.
+fn npy_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ArrayError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ArrayError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files: Vec<(String, PathBuf)> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.strip_suffix(".npy")?.to_owned();
+            Some((name, p))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Opens a batchscope export folder: every `.npy` as a column (the images: `images.npy`, else the
+/// one named by `pick`, else the first of an image's shape, else the first by name; the labels:
+/// `labels.npy` or `label.npy` unless `pick` says otherwise; the rest in name order) and the class
+/// names; checks that every column and `manifest.csv` have one row per image.
+pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError> {
     if !is_export_folder(dir) {
         return Err(ArrayError::Unsupported {
             path: dir.to_path_buf(),
             reason: format!(
-                "a folder is read as arrays only when it is a batchscope export ({})",
+                "a folder is read as arrays only when it is a batchscope export ({} and .npy files)",
                 EXPORT_FILES.join(", ")
             ),
         });
     }
-    let images = open_npy(&dir.join("images.npy"))?;
-    let rows = images.rows();
-    let labels_path = dir.join("labels.npy");
-    let labels = if labels_path.is_file() {
-        let labels = open_npy(&labels_path)?;
-        if labels.rows() != rows {
+    let mut columns: Vec<(String, RowReader)> = Vec::new();
+    for (name, path) in npy_files(dir)? {
+        columns.push((name, open_npy(&path)?));
+    }
+    let find = |name: &str| columns.iter().position(|(n, _)| n == name);
+    let no_such = |name: &String| ArrayError::NoSuchArray {
+        path: dir.to_path_buf(),
+        name: name.clone(),
+        arrays: arrays_listing(&columns),
+    };
+    let labels_at = match &pick.labels {
+        LabelsPick::Off => None,
+        LabelsPick::Named(name) => Some(find(name).ok_or_else(|| no_such(name))?),
+        LabelsPick::Auto => LABEL_NAMES.iter().find_map(|n| find(n)),
+    };
+    let images_at = match &pick.images {
+        Some(name) => find(name).ok_or_else(|| no_such(name))?,
+        None => find("images")
+            .or_else(|| {
+                (0..columns.len()).find(|&i| {
+                    Some(i) != labels_at
+                        && is_image_shape(columns[i].1.shape().get(1..).unwrap_or(&[]))
+                })
+            })
+            .or_else(|| (0..columns.len()).find(|&i| Some(i) != labels_at))
+            .unwrap_or(0),
+    };
+    let labels_at = labels_at.filter(|&at| at != images_at);
+    let rows = columns[images_at].1.rows();
+    for (i, (name, reader)) in columns.iter().enumerate() {
+        if reader.rows() != rows {
+            let what = if Some(i) == labels_at {
+                "labels"
+            } else {
+                "rows"
+            };
             return Err(ArrayError::Mismatch {
-                path: labels_path,
-                detail: format!("{} labels for {rows} images", labels.rows()),
+                path: dir.join(format!("{name}.npy")),
+                detail: format!("{} {what} for {rows} images", reader.rows()),
             });
         }
-        Some(("labels".to_owned(), labels))
-    } else {
-        None
-    };
+    }
     let names_path = dir.join("class_names.json");
     let text = std::fs::read_to_string(&names_path).map_err(|source| ArrayError::Io {
         path: names_path.clone(),
@@ -61,10 +117,29 @@ pub fn open_export_folder(dir: &Path) -> Result<ArraySet, ArrayError> {
             detail: format!("{manifest_rows} manifest rows for {rows} images"),
         });
     }
+    // Take the images and labels out, keeping the others in name order.
+    let mut images = None;
+    let mut labels = None;
+    let mut others = Vec::new();
+    for (i, column) in columns.into_iter().enumerate() {
+        if i == images_at {
+            images = Some(column);
+        } else if Some(i) == labels_at {
+            labels = Some(column);
+        } else {
+            others.push(column);
+        }
+    }
+    let (images_name, images) = images.ok_or_else(|| ArrayError::Unsupported {
+        path: dir.to_path_buf(),
+        reason: "no .npy file".to_owned(),
+    })?;
     Ok(ArraySet {
         images,
-        images_name: "images".to_owned(),
+        images_name,
         labels,
+        others,
+        keep_names: true,
         class_names: Some(class_names),
     })
 }

@@ -206,6 +206,8 @@ pub fn open_idx_pair(images: &Path, labels: Option<&Path>) -> Result<ArraySet, A
         images: image_reader,
         images_name: "images".to_owned(),
         labels,
+        others: Vec::new(),
+        keep_names: false,
         class_names: None,
     })
 }

@@ -18,7 +18,7 @@ use super::arrays::{self, ArrayPick, ArraySet, LabelsPick};
 use super::cifar::{self, CifarFile, CifarKind};
 use super::idx;
 use super::rows::{ArrayError, RowReader};
-use crate::index::{Column, DatasetIndex, Sample, Store, StoredRows};
+use crate::index::{Column, DatasetIndex, IndexWarning, Sample, Store, StoredRows};
 use crate::npy::NpyDtype;
 use crate::options::IndexOptions;
 
@@ -160,7 +160,8 @@ fn idx_images_in(dir: &Path) -> Result<PathBuf, SourceError> {
         })
 }
 
-/// The index of an [`ArraySet`]: one sample per row, labelled from its label array.
+/// The index of an [`ArraySet`]: one sample per row, labelled from its label array; its other
+/// arrays are further columns.
 fn from_set(
     root: &Path,
     set: ArraySet,
@@ -173,20 +174,38 @@ fn from_set(
     } else {
         set.images_name.clone()
     };
-    let mut columns = vec![column_of("images", &set.images)];
-    let mut readers = vec![Mutex::new(set.images)];
+    let column_name = |name: &str, fixed: &str| {
+        if set.keep_names {
+            name.to_owned()
+        } else {
+            fixed.to_owned()
+        }
+    };
+    let mut named = vec![(column_name(&image_name, "images"), set.images)];
+    let label = set.labels.map(|(name, reader)| {
+        named.push((column_name(&name, "labels"), reader));
+        named.len() - 1
+    });
+    named.extend(set.others);
+    for (name, reader) in &named {
+        check_row_len(name, reader)?;
+    }
+    let mut columns = Vec::with_capacity(named.len());
+    let mut readers = Vec::with_capacity(named.len());
     let mut labels = None;
-    if let Some((_, mut reader)) = set.labels {
-        let column = column_of("labels", &reader);
-        let all = reader.read_rows(0..reader.rows())?;
-        labels = classes_of(&column, &all, set.class_names.as_deref());
+    for (i, (name, mut reader)) in named.into_iter().enumerate() {
+        let column = column_of(&name, &reader);
+        if Some(i) == label {
+            let all = reader.read_rows(0..reader.rows())?;
+            labels = classes_of(&column, &all, set.class_names.as_deref());
+        }
         columns.push(column);
         readers.push(Mutex::new(reader));
     }
     let image = is_image_shape(&columns[0].row_shape).then_some(0);
     let store = ArrayRows {
         what: what.to_owned(),
-        label: (columns.len() > 1).then_some(1),
+        label,
         columns,
         readers,
         image,
@@ -207,6 +226,21 @@ fn from_set(
         labels,
         Store::Rows(Arc::new(store)),
     ))
+}
+
+/// Refuses an array whose rows hold no elements (a zero in its row shape, such as `(5, 0, 3)`): its
+/// rows cannot be told apart in an export, so it is named at open rather than failing mid-export.
+fn check_row_len(name: &str, reader: &RowReader) -> Result<(), ArrayError> {
+    if reader.shape().get(1..).is_some_and(|row| row.contains(&0)) {
+        return Err(ArrayError::Unsupported {
+            path: reader.path().to_path_buf(),
+            reason: format!(
+                "{} has a zero-size row dimension, so its rows hold no data",
+                reader.describe(name)
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Labels per row, class names and (when classes are not the values themselves) the value of each class.
@@ -359,10 +393,13 @@ pub fn index_of(
     }
 }
 
+/// One batch file of a [`CifarStore`] and its row count.
+type CifarBatch = (Mutex<CifarFile>, usize);
+
 /// CIFAR rows over one or more batch files, in order.
 pub struct CifarStore {
     what: String,
-    files: Vec<(Mutex<CifarFile>, usize)>,
+    files: Vec<CifarBatch>,
     columns: Vec<Column>,
 }
 
@@ -414,22 +451,19 @@ impl StoredRows for CifarStore {
 }
 
 /// Opens one CIFAR batch file, or a folder of them: its `data_batch_*.bin` (the training set, in
-/// number order), else `train.bin` (CIFAR-100), else its test batch.
+/// number order), else `train.bin` (CIFAR-100), else its test batch. A truncated file keeps its whole
+/// records, and a data batch missing among `data_batch_1.bin` to `data_batch_5.bin` is not fatal:
+/// both are warnings of the index.
 pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
+    let mut warnings = Vec::new();
     let paths = if path.is_dir() {
-        cifar_files_in(path)?
+        let paths = cifar_files_in(path)?;
+        warnings.extend(missing_data_batches(path, &paths));
+        paths
     } else {
         vec![path.to_path_buf()]
     };
-    let mut files = Vec::new();
-    let mut kind = None;
-    for p in &paths {
-        let file = CifarFile::open(p, None)?;
-        kind.get_or_insert(file.kind());
-        let n = file.rows();
-        files.push((Mutex::new(file), n));
-    }
-    let kind = kind.unwrap_or(CifarKind::Cifar10);
+    let (files, kind) = open_cifar_files(&paths, &mut warnings)?;
     let mut columns = vec![
         Column {
             name: "images".into(),
@@ -507,13 +541,53 @@ pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, 
     } else {
         path.parent().unwrap_or(Path::new("")).to_path_buf()
     };
-    Ok(index_of(
-        &root,
-        n,
-        rel,
-        Some(classes),
-        Store::Rows(Arc::new(store)),
-    ))
+    let mut index = index_of(&root, n, rel, Some(classes), Store::Rows(Arc::new(store)));
+    index.warnings = warnings;
+    Ok(index)
+}
+
+/// Opens the CIFAR files `paths` with their row counts, and the kind of the first; a truncated file
+/// keeps its whole records, with a warning saying what was cut.
+fn open_cifar_files(
+    paths: &[PathBuf],
+    warnings: &mut Vec<IndexWarning>,
+) -> Result<(Vec<CifarBatch>, CifarKind), SourceError> {
+    let mut files = Vec::new();
+    let mut kind = None;
+    for p in paths {
+        let (file, cut) = CifarFile::open_keeping_whole_records(p, None)?;
+        if cut.bytes > 0 || file.rows() == 0 {
+            warnings.push(IndexWarning {
+                path: p.clone(),
+                reason: format!("truncated: {}", cut.describe(file.kind())),
+            });
+        }
+        kind.get_or_insert(file.kind());
+        let n = file.rows();
+        files.push((Mutex::new(file), n));
+    }
+    Ok((files, kind.unwrap_or(CifarKind::Cifar10)))
+}
+
+/// CIFAR-10's training set is `data_batch_1.bin` to `data_batch_5.bin`: when some are in the folder,
+/// a warning for each of the others, naming the file expected.
+fn missing_data_batches(dir: &Path, found: &[PathBuf]) -> Vec<IndexWarning> {
+    let is_data_batch = |p: &PathBuf| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("data_batch_"))
+    };
+    if !found.iter().any(is_data_batch) {
+        return Vec::new();
+    }
+    (1..=5)
+        .map(|k| dir.join(format!("data_batch_{k}.bin")))
+        .filter(|p| !found.contains(p))
+        .map(|path| IndexWarning {
+            path,
+            reason: "missing: CIFAR-10's training set has data_batch_1.bin to data_batch_5.bin"
+                .to_owned(),
+        })
+        .collect()
 }
 
 fn cifar_files_in(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {

@@ -13,6 +13,14 @@ pub(super) const HEADER_BYTES: u64 = 12;
 /// Bytes after a record's data: its masked CRC.
 pub(super) const FOOTER_BYTES: u64 = 4;
 
+/// Bytes of a whole record of `len` data bytes, saturating: a length field is only as trustworthy as
+/// the file, and one near `u64::MAX` (with a valid CRC) must be reported as a truncation, not overflow.
+pub(super) fn record_bytes(len: u64) -> u64 {
+    HEADER_BYTES
+        .saturating_add(len)
+        .saturating_add(FOOTER_BYTES)
+}
+
 /// TensorFlow's CRC mask (`tensorflow/core/lib/hash/crc32c.h`): rotate right by 15, add a constant.
 pub fn mask(crc: u32) -> u32 {
     crc.rotate_right(15).wrapping_add(0xa282_ead8)
@@ -168,8 +176,8 @@ impl<R: Read> Scanner<R> {
             remaining -= got as u64;
             if got < want {
                 return stop(ProblemReason::Truncated {
-                    expected_bytes: HEADER_BYTES + len + FOOTER_BYTES,
-                    found_bytes: HEADER_BYTES + len - remaining,
+                    expected_bytes: record_bytes(len),
+                    found_bytes: HEADER_BYTES + (len - remaining),
                 });
             }
         }
@@ -180,11 +188,11 @@ impl<R: Read> Scanner<R> {
         };
         if n < footer.len() {
             return stop(ProblemReason::Truncated {
-                expected_bytes: HEADER_BYTES + len + FOOTER_BYTES,
-                found_bytes: HEADER_BYTES + len + n as u64,
+                expected_bytes: record_bytes(len),
+                found_bytes: HEADER_BYTES.saturating_add(len).saturating_add(n as u64),
             });
         }
-        self.position = start + HEADER_BYTES + len + FOOTER_BYTES;
+        self.position = start.saturating_add(record_bytes(len));
         let offset = start + HEADER_BYTES;
         if mask(crc) == u32::from_le_bytes(footer) {
             Scanned::Good { offset, len, data }
@@ -229,7 +237,7 @@ pub fn read_data(reader: &mut impl Read, len: u64) -> Result<Vec<u8>, ProblemRea
     let n = read_full(reader, &mut footer).map_err(|e| ProblemReason::Unreadable(e.to_string()))?;
     if got < len || n < footer.len() {
         return Err(ProblemReason::Truncated {
-            expected_bytes: len + FOOTER_BYTES,
+            expected_bytes: len.saturating_add(FOOTER_BYTES),
             found_bytes: got + n as u64,
         });
     }
