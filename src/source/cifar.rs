@@ -5,6 +5,8 @@
 //! images `(32, 32, 3)` in HWC order, as Keras's `cifar10.load_data` gives them, and `uint8` labels.
 //! Records are read by seeking, only those asked for.
 
+pub mod store;
+
 use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::ops::Range;
