@@ -387,6 +387,22 @@ fn check_out_outside(out: &Path, dataset: &Path) -> Result<(), ExportError> {
     Ok(())
 }
 
+/// The error for a plan with no samples, in the words of its source.
+fn nothing_to_export(job: &LoadJob) -> ExportError {
+    let path = job.index.root.clone();
+    match &job.index.store {
+        Store::Files => ExportError::Empty(path),
+        Store::Encoded(images) => ExportError::EmptySource {
+            what: images.describe(),
+            path,
+        },
+        Store::Rows(rows) => ExportError::EmptySource {
+            what: rows.describe(),
+            path,
+        },
+    }
+}
+
 /// Exports every batch of `job`. `on_progress` is called after each batch; setting `cancel` stops the
 /// export (and its loader, within a sample) and keeps nothing of it.
 pub fn export(
@@ -398,18 +414,7 @@ pub fn export(
     let started = Instant::now();
     let export_plan = plan_export(job, options.label_mode)?;
     if job.plan.is_empty() {
-        let path = job.index.root.clone();
-        return Err(match &job.index.store {
-            Store::Files => ExportError::Empty(path),
-            Store::Encoded(images) => ExportError::EmptySource {
-                what: images.describe(),
-                path,
-            },
-            Store::Rows(rows) => ExportError::EmptySource {
-                what: rows.describe(),
-                path,
-            },
-        });
+        return Err(nothing_to_export(job));
     }
     let out = &staging::normalise_out(&options.out)?;
     check_out_outside(out, &job.index.root)?;

@@ -13,6 +13,7 @@
 
 mod proto;
 mod records;
+mod scan;
 mod spec;
 pub mod stored;
 mod tensor;

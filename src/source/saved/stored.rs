@@ -6,8 +6,8 @@
 //! Output names follow the element's structure: one tensor is `images`; an `(x, y)` pair is `images`
 //! and `labels`; a dict is one array per key (`/` becomes `_`); any other tuple is `component_<i>`.
 //!
-//! A bad record stops its file's scan (a compressed stream cannot be resynchronised): the elements
-//! before it are kept and the problem is an index warning, naming the file, the element and the reason.
+//! The index pass is [`super::scan`]; bad records become index warnings naming the file, the element
+//! and the reason, and the good elements are kept.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek as _, SeekFrom};
@@ -16,21 +16,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::records::{self, Compression};
+use super::scan::{Counting, ElementRef, Layout, Scan, read_element, scan};
 use super::spec::Component;
-use super::tensor::{self, Tensor};
+use super::tensor::Tensor;
 use super::{SavedDataset, SavedError};
 use crate::index::{Column, DatasetIndex, IndexWarning, Store, StoredRows, WalkControl};
 use crate::npy::shape_repr;
 use crate::options::IndexOptions;
 use crate::source::SourceError;
 use crate::source::stored::{Classes, classes_of, index_of, is_image_shape};
-
-/// Where one element is: its file, and the offset of its first record in the file's decompressed bytes.
-#[derive(Clone, Copy, Debug)]
-struct ElementRef {
-    file: usize,
-    offset: u64,
-}
 
 /// The open stream of the last read, kept so reading on in the same file does not start it again.
 struct Cursor {
@@ -53,20 +47,6 @@ pub struct SavedRows {
     image: Option<usize>,
     label: Option<usize>,
     cursor: Mutex<Option<Cursor>>,
-}
-
-/// Counts the bytes read through it.
-struct Counting<R> {
-    inner: R,
-    count: u64,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count += n as u64;
-        Ok(n)
-    }
 }
 
 /// The output names of an element's components (see the module docs).
@@ -121,44 +101,10 @@ pub fn open_saved(
     let batched = dataset.is_batched(options.batched);
     let components = dataset.components().to_vec();
     let names = output_names(&components);
-    let files = dataset
-        .files()
-        .iter()
-        .map(|path| {
-            records::detect(path)
-                .map(|compression| (path.clone(), compression))
-                .map_err(|source| SavedError::Io {
-                    source,
-                    path: path.clone(),
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let files = with_compression(dataset.files())?;
     // Row shapes from the spec where it knows them; the first element fills in unknown dims.
     let mut row_shapes = spec_row_shapes(&components, batched);
-    // Named components must exist: a misspelt key is an error, not the default pick.
-    for key in [&options.image_key, &options.label_key]
-        .into_iter()
-        .flatten()
-    {
-        let known = names
-            .iter()
-            .zip(&components)
-            .any(|(name, c)| name == key || c.path == *key);
-        if !known && key != "none" {
-            let listing: Vec<String> = names
-                .iter()
-                .zip(&components)
-                .map(|(name, c)| format!("{name} ({}, {})", c.display_name(), c.dtype))
-                .collect();
-            return Err(SourceError::Unusable {
-                reason: format!(
-                    "no component named {key:?}; the components are: {}",
-                    listing.join(", ")
-                ),
-                path: root.to_path_buf(),
-            });
-        }
-    }
+    check_keys(&names, &components, options, root)?;
     // Which component is the label is known from the names before any data is read.
     let label = match options.label_key.as_deref() {
         Some("none") => None,
@@ -197,31 +143,16 @@ pub fn open_saved(
             row_shape: shape.clone().unwrap_or_default(),
         })
         .collect();
-    let image = image_column(&columns, &components, options.image_key.as_deref());
-    if let (Some(key), None) = (&options.image_key, image) {
-        return Err(SourceError::Unusable {
-            reason: format!(
-                "component {key:?} is not an image: its rows are {} (an image is (H, W) or (H, W, C) with 1, 3 or 4 channels)",
-                pick(&columns, &components, Some(key), &[])
-                    .map_or_else(String::new, |i| shape_repr(&columns[i].row_shape))
-            ),
-            path: root.to_path_buf(),
-        });
-    }
+    let image =
+        image_column(&columns, &components, options.image_key.as_deref()).map_err(|reason| {
+            SourceError::Unusable {
+                reason,
+                path: root.to_path_buf(),
+            }
+        })?;
     let classes: Option<Classes> = label.and_then(|l| classes_of(&columns[l], &label_bytes, None));
     let n = starts[starts.len() - 1];
-    let mut compressions: Vec<String> = files.iter().map(|(_, c)| c.to_string()).collect();
-    compressions.dedup();
-    let count = if batched {
-        format!("{} batches, {n} rows", elements.len())
-    } else {
-        format!("{} elements, unbatched", elements.len())
-    };
-    let what = format!(
-        "the saved tf.data dataset {:?} ({count}, {})",
-        root.file_name().unwrap_or_default(),
-        compressions.join("/")
-    );
+    let what = describe(root, &files, elements.len(), batched.then_some(n));
     let element_starts = starts.clone();
     let rows = SavedRows {
         what,
@@ -248,121 +179,93 @@ pub fn open_saved(
     Ok(index)
 }
 
-/// What an element holds, as far as the index pass needs it.
-struct Layout<'a> {
-    components: &'a [Component],
-    names: &'a [String],
-    batched: bool,
-    label: Option<usize>,
-}
-
-/// The result of the index pass.
-struct Scan {
-    elements: Vec<ElementRef>,
-    starts: Vec<usize>,
-    batch_rows: Vec<usize>,
-    warnings: Vec<IndexWarning>,
-    label_bytes: Vec<u8>,
-}
-
-/// Reads every element of `files` once: where it starts, how many rows it holds, its labels. A bad
-/// element stops its file (the elements before it are kept) and becomes a warning.
-fn scan(
-    files: &[(PathBuf, Compression)],
-    layout: &Layout<'_>,
-    row_shapes: &mut [Option<Vec<usize>>],
-    control: &WalkControl<'_>,
-) -> Result<Scan, SourceError> {
-    let mut elements = Vec::new();
-    let mut starts = vec![0usize];
-    let mut batch_rows = Vec::new();
-    let mut warnings = Vec::new();
-    let mut label_bytes: Vec<u8> = Vec::new();
-    // Elements read so far, good or bad, in reading order: what messages call "element k".
-    let mut seen = 0usize;
-    for (file, (path, compression)) in files.iter().enumerate() {
-        let stream = records::open(path, *compression).map_err(|source| SavedError::Io {
-            source,
-            path: path.clone(),
-        })?;
-        let mut input = Counting {
-            inner: stream,
-            count: 0,
-        };
-        loop {
-            if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                return Err(SourceError::Cancelled);
-            }
-            let offset = input.count;
-            let position = seen;
-            seen += 1;
-            let element = match read_element(&mut input, layout.components) {
-                Ok(Some(element)) => element,
-                Ok(None) => break,
-                // A record that fails its data CRC (or is not a tensor) was read whole: the stream
-                // is at the next record, so only this element is lost.
-                Err(ElementError {
-                    reason,
-                    realigned: true,
-                }) => {
-                    warnings.push(IndexWarning {
-                        path: path.clone(),
-                        reason: format!("element {position}: {reason}; it is left out"),
-                    });
-                    continue;
-                }
-                Err(ElementError { reason, .. }) => {
-                    warnings.push(IndexWarning {
-                        path: path.clone(),
-                        reason: format!(
-                            "element {position}: {reason}; the elements after it in this file are not read"
-                        ),
-                    });
-                    break;
-                }
-            };
-            let rows = if layout.batched {
-                element
-                    .first()
-                    .and_then(|t| t.shape.first())
-                    .map_or(0, |&d| d as usize)
-            } else {
-                1
-            };
-            // Elements that np.stack / np.concatenate could not join make no array at all.
-            check_rows(&element, row_shapes, layout, rows).map_err(|reason| {
-                SourceError::Unusable {
-                    reason: format!("element {position}: {reason}"),
+/// Each snapshot file with its compression, detected from its first bytes.
+fn with_compression(files: &[PathBuf]) -> Result<Vec<(PathBuf, Compression)>, SavedError> {
+    files
+        .iter()
+        .map(|path| {
+            records::detect(path)
+                .map(|compression| (path.clone(), compression))
+                .map_err(|source| SavedError::Io {
+                    source,
                     path: path.clone(),
-                }
-            })?;
-            if let Some(l) = layout.label {
-                label_bytes.extend_from_slice(&element[l].data);
-            }
-            elements.push(ElementRef { file, offset });
-            starts.push(starts[starts.len() - 1] + rows);
-            batch_rows.push(rows);
-            if elements.len() % 256 == 0 {
-                (control.on_progress)(elements.len());
-            }
+                })
+        })
+        .collect()
+}
+
+/// `the saved tf.data dataset "train" (4 batches, 64 rows, GZIP)`; `rows` for batched datasets.
+fn describe(
+    root: &Path,
+    files: &[(PathBuf, Compression)],
+    elements: usize,
+    rows: Option<usize>,
+) -> String {
+    let mut compressions: Vec<String> = files.iter().map(|(_, c)| c.to_string()).collect();
+    compressions.dedup();
+    let count = match rows {
+        Some(n) => format!("{elements} batches, {n} rows"),
+        None => format!("{elements} elements, unbatched"),
+    };
+    format!(
+        "the saved tf.data dataset {:?} ({count}, {})",
+        root.file_name().unwrap_or_default(),
+        compressions.join("/")
+    )
+}
+
+/// Refuses a `--image-key`/`--label-key` that names no component (a misspelt key is an error, not
+/// the default pick), listing the components.
+fn check_keys(
+    names: &[String],
+    components: &[Component],
+    options: &IndexOptions,
+    root: &Path,
+) -> Result<(), SourceError> {
+    for key in [&options.image_key, &options.label_key]
+        .into_iter()
+        .flatten()
+    {
+        let known = names
+            .iter()
+            .zip(components)
+            .any(|(name, c)| name == key || c.path == *key);
+        if !known && key != "none" {
+            let listing: Vec<String> = names
+                .iter()
+                .zip(components)
+                .map(|(name, c)| format!("{name} ({}, {})", c.display_name(), c.dtype))
+                .collect();
+            return Err(SourceError::Unusable {
+                reason: format!(
+                    "no component named {key:?}; the components are: {}",
+                    listing.join(", ")
+                ),
+                path: root.to_path_buf(),
+            });
         }
     }
-    Ok(Scan {
-        elements,
-        starts,
-        batch_rows,
-        warnings,
-        label_bytes,
-    })
+    Ok(())
 }
 
 /// The column the viewer draws: the one named (by `--image-key`, else `images`/`image`/`x`) if it
-/// has an image's shape, else the first that has one (none when a named one does not).
-fn image_column(columns: &[Column], components: &[Component], key: Option<&str>) -> Option<usize> {
-    match pick(columns, components, key, &["images", "image", "x"]) {
-        Some(i) if is_image_shape(&columns[i].row_shape) => Some(i),
-        Some(_) if key.is_some() => None,
-        _ => columns.iter().position(|c| is_image_shape(&c.row_shape)),
+/// has an image's shape, else the first that has one; a key naming a column that is not an image is
+/// an error.
+fn image_column(
+    columns: &[Column],
+    components: &[Component],
+    key: Option<&str>,
+) -> Result<Option<usize>, String> {
+    match (
+        pick(columns, components, key, &["images", "image", "x"]),
+        key,
+    ) {
+        (Some(i), _) if is_image_shape(&columns[i].row_shape) => Ok(Some(i)),
+        (Some(i), Some(key)) => Err(format!(
+            "component {key:?} is not an image: its rows are {} (an image is (H, W) or (H, W, C) with 1, 3 or 4 channels)",
+            shape_repr(&columns[i].row_shape)
+        )),
+        _ => Ok(columns.iter().position(|c| is_image_shape(&c.row_shape))),
     }
 }
 
@@ -393,110 +296,6 @@ fn label_column(names: &[String], components: &[Component], key: Option<&str>) -
         })
         .collect();
     pick(&columns, components, key, &["labels", "label", "y"])
-}
-
-/// Why an element could not be read, and whether the stream is still at a record boundary (the
-/// next element can be read).
-struct ElementError {
-    reason: String,
-    realigned: bool,
-}
-
-/// Reads one element's records; `Ok(None)` at a clean end of the file. A record whose data fails
-/// its CRC, or is not a tensor of its component, still leaves the stream at the next record: the
-/// element's other records are read too, so the next element starts where it should.
-fn read_element(
-    input: &mut dyn Read,
-    components: &[Component],
-) -> Result<Option<Vec<Tensor>>, ElementError> {
-    let mut element = Vec::with_capacity(components.len());
-    let mut bad: Option<String> = None;
-    for (k, component) in components.iter().enumerate() {
-        let record = match records::next_record(input) {
-            Ok(Some(record)) => record,
-            Ok(None) if k == 0 => return Ok(None),
-            Ok(None) => {
-                return Err(ElementError {
-                    reason: format!(
-                        "the file ends inside the element ({k} of {} components)",
-                        components.len()
-                    ),
-                    realigned: false,
-                });
-            }
-            Err(records::RecordError::Checksum { what: "data", .. }) => {
-                bad.get_or_insert_with(|| {
-                    format!(
-                        "component {:?}: the record's data fails its CRC",
-                        component.display_name()
-                    )
-                });
-                continue;
-            }
-            Err(e) => {
-                return Err(ElementError {
-                    reason: e.to_string(),
-                    realigned: false,
-                });
-            }
-        };
-        match tensor::decode_tensor(&record, component) {
-            Ok(tensor) => element.push(tensor),
-            Err(problem) => {
-                bad.get_or_insert_with(|| {
-                    format!("component {:?}: {problem}", component.display_name())
-                });
-            }
-        }
-    }
-    match bad {
-        Some(reason) => Err(ElementError {
-            reason,
-            realigned: true,
-        }),
-        None => Ok(Some(element)),
-    }
-}
-
-/// Checks that every component of `element` holds `rows` rows of its column's row shape (fixing the
-/// shape from the first element where the spec left dims unknown).
-fn check_rows(
-    element: &[Tensor],
-    row_shapes: &mut [Option<Vec<usize>>],
-    layout: &Layout<'_>,
-    rows: usize,
-) -> Result<(), String> {
-    let join = if layout.batched {
-        "np.concatenate"
-    } else {
-        "np.stack"
-    };
-    for ((tensor, shape), name) in element.iter().zip(row_shapes.iter_mut()).zip(layout.names) {
-        let dims: Vec<usize> = tensor.shape.iter().map(|&d| d as usize).collect();
-        let (lead, row) = if layout.batched {
-            (
-                dims.first().copied().unwrap_or(0),
-                dims.get(1..).unwrap_or(&[]).to_vec(),
-            )
-        } else {
-            (1, dims)
-        };
-        if lead != rows {
-            return Err(format!(
-                "component {name:?} has {lead} rows where the first component has {rows}"
-            ));
-        }
-        match shape {
-            Some(known) if *known != row => {
-                return Err(format!(
-                    "component {name:?} has rows of shape {row:?} but earlier elements {known:?}, so {join} cannot join them into one array (nor can batchscope); save the dataset with one shape (e.g. resized, or padded_batch to a fixed size)"
-                ));
-            }
-            Some(_) => {}
-            None => *shape = Some(row),
-        }
-    }
-    Ok(())
 }
 
 impl SavedRows {
