@@ -38,6 +38,14 @@ pub enum SavedError {
         /// The file or folder.
         path: PathBuf,
     },
+    /// The folder has no `snapshot.metadata` or `dataset_spec.pb`.
+    #[error("not a saved tf.data dataset (it has no {missing}): {path:?}")]
+    NotSaved {
+        /// The file that is missing.
+        missing: &'static str,
+        /// The folder.
+        path: PathBuf,
+    },
     /// `snapshot.metadata` or `dataset_spec.pb` is not the protobuf it should be.
     #[error("not a valid {what}: {source}: {path:?}")]
     Decode {
@@ -147,9 +155,18 @@ impl SavedDataset {
 }
 
 fn decode<M: prost::Message + Default>(path: &Path, what: &'static str) -> Result<M, SavedError> {
-    let bytes = std::fs::read(path).map_err(|source| SavedError::Io {
-        source,
-        path: path.to_owned(),
+    let bytes = std::fs::read(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            SavedError::NotSaved {
+                missing: what,
+                path: path.parent().unwrap_or(path).to_owned(),
+            }
+        } else {
+            SavedError::Io {
+                source,
+                path: path.to_owned(),
+            }
+        }
     })?;
     M::decode(bytes.as_slice()).map_err(|source| SavedError::Decode {
         what,
