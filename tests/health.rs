@@ -337,7 +337,8 @@ fn health_finds_planted_duplicates_and_flags() {
     assert_eq!(total, truth.family.len());
     let ratio = findings.imbalance_ratio.unwrap();
     assert!((ratio - counts["cat"] as f64 / counts["emu"] as f64).abs() < 1e-12);
-    common::say_skipped(&format!("(not skipped) health recall: {}", report.join(", ")));
+    // Shown with `--nocapture`.
+    eprintln!("health recall: {}", report.join(", "));
 }
 
 #[test]
@@ -549,4 +550,39 @@ fn health_mean_and_std_equal_the_exported_float32_arrays() {
             assert!((channels.std[c] - std[c]).abs() < 1e-7 * std[c], "numpy std {c}: {} vs {}", channels.std[c], std[c]);
         }
     }
+}
+
+
+#[test]
+fn health_command_line_writes_the_json_and_refuses_bad_flags() {
+    use clap::Parser as _;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    for i in 0..6 {
+        save_png(&root.join(format!("k{}/{i}.png", i % 2)), &scene(40, 40, i), image::codecs::png::CompressionType::Fast);
+    }
+    std::fs::copy(root.join("k0/0.png"), root.join("k1/copy.png")).unwrap();
+    let json = dir.path().join("health.json");
+    let parse = |extra: &[&str]| {
+        let mut args = vec!["batchscope", "health", root.to_str().unwrap(), "--no-cache"];
+        args.extend_from_slice(extra);
+        batchscope::cli::Cli::try_parse_from(args)
+    };
+    let cli = parse(&["--json", json.to_str().unwrap(), "--validation-split", "0.5", "--shuffle", "--seed", "1"]).unwrap();
+    assert!(matches!(batchscope::cli::run(&cli), Some(Ok(()))));
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let exact: Vec<&serde_json::Value> = written["duplicates"].as_array().unwrap().iter().filter(|g| g["kind"] == "exact").collect();
+    assert_eq!(exact.len(), 1);
+    // Members are in pass order (shuffled here).
+    let mut paths: Vec<&str> = exact[0]["paths"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["k0/0.png", "k1/copy.png"]);
+    assert_eq!(written["classes"], serde_json::json!({"k0": 3, "k1": 4}));
+    // A threshold past 64 bits, or a subset without a split, is a usage error (exit 2).
+    assert!(parse(&["--near-threshold", "65"]).is_err());
+    let cli = parse(&["--subset", "training"]).unwrap();
+    assert!(matches!(batchscope::cli::run(&cli), Some(Err(batchscope::cli::Failure::Usage(_)))));
+    // A shuffled split needs a seed here too.
+    let cli = parse(&["--validation-split", "0.5", "--shuffle"]).unwrap();
+    assert!(matches!(batchscope::cli::run(&cli), Some(Err(batchscope::cli::Failure::Usage(_)))));
 }

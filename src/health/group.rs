@@ -2,13 +2,15 @@
 //!
 //! - **Exact** duplicates: samples with identical file bytes or identical decoded pixels (the scan's
 //!   `exact_key`, confirmed on the original pixels when the loader resized) form one group, score 1.
-//! - **Near** duplicates: samples whose perceptual hashes are within `near_distance` bits are linked
-//!   (a BK-tree query per distinct hash, not all pairs) and the connected components that hold more than
-//!   one exact class are near groups; the score is the lowest similarity `1 - d/64` of the links that
-//!   joined it.
-//! - **Leaks**: components (exact or near) with members in both training and validation.
+//! - **Near** duplicates: neighbours are found with a BK-tree query per sample (not all pairs). Groups
+//!   are formed by leaders in pass order: the first sample not yet in a group leads one holding every
+//!   ungrouped sample within `near_distance` bits of it, so a group never chains through a long run of
+//!   slightly different pictures (every member is close to its leader). A group that holds more than
+//!   one exact class is a near group; its score is the lowest similarity `1 - d/64` to the leader.
+//! - **Leaks**: one per validation sample that has a duplicate (exact, or within the threshold) in
+//!   training: the training copies, then the validation sample.
 //!
-//! Groups list samples in pass order and are sorted largest first, then by score.
+//! Groups list samples in pass order; exact groups come first, each kind largest first.
 
 use std::collections::HashMap;
 
@@ -47,17 +49,15 @@ pub struct Leak {
     pub subsets: Vec<Subset>,
 }
 
-/// Union-find with the lowest link similarity per component.
+/// Union-find over positions (exact classes: identical bytes or pixels are transitive).
 struct Components {
     parent: Vec<usize>,
-    score: Vec<f64>,
 }
 
 impl Components {
     fn new(n: usize) -> Self {
         Self {
             parent: (0..n).collect(),
-            score: vec![1.0; n],
         }
     }
 
@@ -69,27 +69,9 @@ impl Components {
         i
     }
 
-    fn join(&mut self, a: usize, b: usize, score: f64) {
+    fn join(&mut self, a: usize, b: usize) {
         let (ra, rb) = (self.root(a), self.root(b));
-        let s = self.score[ra].min(self.score[rb]).min(score);
-        if ra != rb {
-            self.parent[rb.max(ra)] = ra.min(rb);
-        }
-        let r = ra.min(rb);
-        self.score[r] = s;
-    }
-
-    /// Members (positions) of each component of two or more, in position order.
-    fn groups(&mut self) -> Vec<(usize, Vec<usize>)> {
-        let mut by_root: HashMap<usize, Vec<usize>> = HashMap::new();
-        for i in 0..self.parent.len() {
-            let r = self.root(i);
-            by_root.entry(r).or_default().push(i);
-        }
-        let mut out: Vec<(usize, Vec<usize>)> =
-            by_root.into_iter().filter(|(_, m)| m.len() > 1).collect();
-        out.sort_by_key(|(_, m)| m[0]);
-        out
+        self.parent[ra.max(rb)] = ra.min(rb);
     }
 }
 
@@ -97,82 +79,158 @@ impl Components {
 pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>, Vec<Leak>) {
     let loaded: Vec<&Entry> = entries.iter().filter(|e| e.health.is_some()).collect();
     let n = loaded.len();
+    let phash = |i: usize| loaded[i].health.as_ref().map_or(0, |h| h.phash);
     let mut exact = Components::new(n);
     let mut first_file: HashMap<u64, usize> = HashMap::new();
     let mut first_pixels: HashMap<u64, usize> = HashMap::new();
     for (i, e) in loaded.iter().enumerate() {
         if let Some(h) = e.health.as_ref().and_then(|h| h.file_hash) {
             let j = *first_file.entry(h).or_insert(i);
-            exact.join(j, i, 1.0);
+            exact.join(j, i);
         }
         let j = *first_pixels.entry(e.exact_key).or_insert(i);
-        exact.join(j, i, 1.0);
+        exact.join(j, i);
     }
     let exact_root: Vec<usize> = (0..n).map(|i| exact.root(i)).collect();
-    let mut near = Components::new(n);
-    for i in 0..n {
-        if exact_root[i] != i {
-            near.join(exact_root[i], i, 1.0);
-        }
+    let mut exact_members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, &r) in exact_root.iter().enumerate() {
+        exact_members.entry(r).or_default().push(i);
     }
+    // One tree node per distinct hash; `same_hash[node item]` lists every position with that hash.
     let mut tree = BkTree::default();
-    let mut same_hash: Vec<(usize, usize)> = Vec::new();
-    for (i, e) in loaded.iter().enumerate() {
-        let h = e.health.as_ref().map_or(0, |h| h.phash);
-        if let Some(j) = tree.insert(h, i) {
-            same_hash.push((j, i));
-        }
+    let mut same_hash: HashMap<usize, Vec<usize>> = HashMap::new();
+    for i in 0..n {
+        let first = tree.insert(phash(i), i).unwrap_or(i);
+        same_hash.entry(first).or_default().push(i);
     }
-    for (j, i) in same_hash {
-        near.join(j, i, 1.0);
-    }
-    for (i, e) in loaded.iter().enumerate() {
-        let h = e.health.as_ref().map_or(0, |h| h.phash);
-        tree.within(h, near_distance, &mut |j, d| {
-            if j != i && exact_root[i] != exact_root[j] {
-                near.join(i, j, phash::similarity(d));
-            }
+    // Everything within the threshold of `i`, or identical to it, with the distance.
+    let neighbours = |i: usize| {
+        let mut found: Vec<(usize, u32)> = Vec::new();
+        tree.within(phash(i), near_distance, &mut |node, d| {
+            found.extend(same_hash[&node].iter().map(|&j| (j, d)));
         });
-    }
+        found.extend(exact_members[&exact_root[i]].iter().map(|&j| (j, 0)));
+        found.retain(|&(j, _)| j != i);
+        found.sort_unstable();
+        found.dedup_by_key(|p| p.0);
+        found
+    };
     let mut groups = Vec::new();
-    for (_, members) in exact.groups() {
+    for members in exact_members.values().filter(|m| m.len() > 1) {
         groups.push(DuplicateGroup {
             kind: DuplicateKind::Exact,
             samples: members.iter().map(|&i| loaded[i].sample).collect(),
             score: 1.0,
         });
     }
-    let mut leaks = Vec::new();
-    for (root, members) in near.groups() {
+    // Near groups by leaders, in pass order: a sample not yet grouped leads a group of every
+    // ungrouped sample within the threshold of it. Members are all close to their leader, so groups
+    // do not chain through long runs of slightly different pictures.
+    let mut grouped = vec![false; n];
+    for leader in 0..n {
+        if grouped[leader] {
+            continue;
+        }
+        let mut members = vec![leader];
+        let mut score = 1.0f64;
+        for (j, d) in neighbours(leader) {
+            if !grouped[j] {
+                grouped[j] = true;
+                members.push(j);
+                score = score.min(phash::similarity(d));
+            }
+        }
+        grouped[leader] = true;
+        members.sort_unstable();
         let classes: std::collections::HashSet<usize> =
             members.iter().map(|&i| exact_root[i]).collect();
         if classes.len() > 1 {
             groups.push(DuplicateGroup {
                 kind: DuplicateKind::Near,
                 samples: members.iter().map(|&i| loaded[i].sample).collect(),
-                score: near.score[root],
-            });
-        }
-        let subsets: Vec<Option<Subset>> = members.iter().map(|&i| loaded[i].subset).collect();
-        if subsets.contains(&Some(Subset::Training)) && subsets.contains(&Some(Subset::Validation))
-        {
-            let mut pairs: Vec<(usize, Subset)> = members
-                .iter()
-                .filter_map(|&i| loaded[i].subset.map(|s| (loaded[i].sample, s)))
-                .collect();
-            pairs.sort_by_key(|&(_, s)| s == Subset::Validation);
-            leaks.push(Leak {
-                samples: pairs.iter().map(|p| p.0).collect(),
-                subsets: pairs.iter().map(|p| p.1).collect(),
+                score,
             });
         }
     }
+    // A leak per validation sample with a duplicate (exact or near) in training.
+    let mut leaks = Vec::new();
+    for (i, e) in loaded.iter().enumerate() {
+        if e.subset != Some(Subset::Validation) {
+            continue;
+        }
+        let mut samples: Vec<usize> = neighbours(i)
+            .into_iter()
+            .filter(|&(j, _)| loaded[j].subset == Some(Subset::Training))
+            .map(|(j, _)| loaded[j].sample)
+            .collect();
+        if samples.is_empty() {
+            continue;
+        }
+        let mut subsets = vec![Subset::Training; samples.len()];
+        samples.push(e.sample);
+        subsets.push(Subset::Validation);
+        leaks.push(Leak { samples, subsets });
+    }
     groups.sort_by(|a, b| {
-        b.samples
-            .len()
-            .cmp(&a.samples.len())
+        (a.kind == DuplicateKind::Near)
+            .cmp(&(b.kind == DuplicateKind::Near))
+            .then(b.samples.len().cmp(&a.samples.len()))
             .then(b.score.total_cmp(&a.score))
+            .then(a.samples.cmp(&b.samples))
     });
-    leaks.sort_by_key(|l| std::cmp::Reverse(l.samples.len()));
     (groups, leaks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::measure::{self, Row};
+
+    /// A loaded entry whose perceptual hash is `phash` and whose pixels are unique to `id`.
+    fn entry(sample: usize, phash: u64, id: u8, subset: Option<Subset>) -> Entry {
+        let mut health = measure::measure(Row::U8(&[id; 12]), (2, 2, 3), (2, 2, None), None);
+        health.phash = phash;
+        Entry {
+            sample,
+            subset,
+            exact_key: health.pixel_hash,
+            health: Some(health),
+        }
+    }
+
+    #[test]
+    fn health_near_groups_do_not_chain_and_leaks_name_each_validation_copy() {
+        // A run of hashes 6 bits apart step by step: 0-1 and 1-2 are near, 0-2 (12 bits) is not.
+        let step = |k: u32| if k == 0 { 0 } else { (1u64 << (6 * k)) - 1 };
+        let entries = vec![
+            entry(0, step(0), 0, Some(Subset::Training)),
+            entry(1, step(1), 1, Some(Subset::Training)),
+            entry(2, step(2), 2, Some(Subset::Validation)),
+            entry(3, step(3), 3, Some(Subset::Validation)),
+            // An exact copy of sample 0 in validation, and a picture far from all.
+            entry(4, step(0), 0, Some(Subset::Validation)),
+            entry(5, !0, 9, Some(Subset::Training)),
+        ];
+        let (groups, leaks) = duplicates(&entries, 10);
+        let summary: Vec<(DuplicateKind, Vec<usize>)> =
+            groups.iter().map(|g| (g.kind, g.samples.clone())).collect();
+        assert_eq!(
+            summary,
+            [
+                (DuplicateKind::Exact, vec![0, 4]),
+                (DuplicateKind::Near, vec![0, 1, 4]),
+                (DuplicateKind::Near, vec![2, 3]),
+            ]
+        );
+        assert!((groups[1].score - (1.0 - 6.0 / 64.0)).abs() < 1e-12);
+        let leaks: Vec<(Vec<usize>, Vec<Subset>)> =
+            leaks.into_iter().map(|l| (l.samples, l.subsets)).collect();
+        assert_eq!(
+            leaks,
+            [
+                (vec![1, 2], vec![Subset::Training, Subset::Validation]),
+                (vec![0, 1, 4], vec![Subset::Training, Subset::Training, Subset::Validation]),
+            ]
+        );
+    }
 }

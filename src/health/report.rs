@@ -175,7 +175,7 @@ pub fn text(scan: &Scan, findings: &Findings, near_distance: u32, top: usize) ->
             .zip(&leak.subsets)
             .map(|(&i, subset)| format!("{} ({subset})", rel_path(scan, i)))
             .collect();
-        let _ = writeln!(s, "  leak: {}", members.join("  "));
+        let _ = writeln!(s, "  leak: {}", shortened(&members));
     }
     for group in findings.duplicates.iter().take(top) {
         let members: Vec<String> = group.samples.iter().map(|&i| rel_path(scan, i)).collect();
@@ -183,12 +183,7 @@ pub fn text(scan: &Scan, findings: &Findings, near_distance: u32, top: usize) ->
             super::DuplicateKind::Exact => "exact",
             super::DuplicateKind::Near => "near",
         };
-        let _ = writeln!(
-            s,
-            "  {kind} {:.3}: {}",
-            group.score,
-            members.join("  ")
-        );
+        let _ = writeln!(s, "  {kind} {:.3}: {}", group.score, shortened(&members));
     }
     for flag in findings.flags.iter().take(top) {
         let _ = writeln!(
@@ -200,4 +195,14 @@ pub fn text(scan: &Scan, findings: &Findings, near_distance: u32, top: usize) ->
         );
     }
     s
+}
+
+/// At most six members, then how many more.
+fn shortened(members: &[String]) -> String {
+    const SHOWN: usize = 6;
+    let mut line = members[..members.len().min(SHOWN)].join("  ");
+    if members.len() > SHOWN {
+        let _ = write!(line, "  … and {} more", members.len() - SHOWN);
+    }
+    line
 }
