@@ -31,7 +31,11 @@ impl Rng {
         (self.next() >> 40) as f32 / (1u64 << 24) as f32
     }
     fn color(&mut self) -> [f32; 3] {
-        [self.unit() * 255.0, self.unit() * 255.0, self.unit() * 255.0]
+        [
+            self.unit() * 255.0,
+            self.unit() * 255.0,
+            self.unit() * 255.0,
+        ]
     }
 }
 
@@ -84,7 +88,10 @@ fn box_blur(img: &RgbImage, r: i64) -> RgbImage {
         let mut n = 0;
         for dy in -r..=r {
             for dx in -r..=r {
-                let (sx, sy) = ((i64::from(x) + dx).clamp(0, w - 1), (i64::from(y) + dy).clamp(0, h - 1));
+                let (sx, sy) = (
+                    (i64::from(x) + dx).clamp(0, w - 1),
+                    (i64::from(y) + dy).clamp(0, h - 1),
+                );
                 let p = img.get_pixel(sx as u32, sy as u32).0;
                 for c in 0..3 {
                     sum[c] += u32::from(p[c]);
@@ -108,9 +115,18 @@ fn save_png(path: &Path, img: &RgbImage, compression: image::codecs::png::Compre
     use image::ImageEncoder as _;
     common::parent(path);
     let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    image::codecs::png::PngEncoder::new_with_quality(file, compression, image::codecs::png::FilterType::Adaptive)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
-        .unwrap();
+    image::codecs::png::PngEncoder::new_with_quality(
+        file,
+        compression,
+        image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
 }
 
 const SIDE: u32 = 96;
@@ -183,18 +199,34 @@ fn planted(root: &Path) -> Truth {
                 CompressionType::Fast,
             ),
             "recompressed" => save_jpeg(&path, &img, 60),
-            "brightened" => save_png(&path, &map(&img, |v| v.saturating_add(10)), CompressionType::Fast),
+            "brightened" => save_png(
+                &path,
+                &map(&img, |v| v.saturating_add(10)),
+                CompressionType::Fast,
+            ),
             "cropped" => {
                 let (w, h) = (img.width(), img.height());
                 let (cw, ch) = (w * 95 / 100, h * 95 / 100);
-                let crop = image::imageops::crop_imm(&img, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
+                let crop =
+                    image::imageops::crop_imm(&img, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
                 save_png(&path, &crop, CompressionType::Fast);
             }
             _ => unreachable!(),
         }
-        truth.pairs.entry(kind).or_default().push((from.clone(), copy));
+        truth
+            .pairs
+            .entry(kind)
+            .or_default()
+            .push((from.clone(), copy));
     };
-    let kinds = ["byte_copy", "reencoded_png", "resized", "recompressed", "brightened", "cropped"];
+    let kinds = [
+        "byte_copy",
+        "reencoded_png",
+        "resized",
+        "recompressed",
+        "brightened",
+        "cropped",
+    ];
     for (k, kind) in kinds.iter().enumerate() {
         for j in 0..PER_KIND {
             plant(&mut truth, kind, k as u64 * PER_KIND + j);
@@ -202,13 +234,23 @@ fn planted(root: &Path) -> Truth {
     }
     // Problem images: pictures of their own (seeds 1000+), one problem each.
     let mut seed = 1000;
-    let flag_kinds = ["dark", "light", "blurry", "low_information", "grayscale", "odd_aspect_ratio", "odd_size"];
+    let flag_kinds = [
+        "dark",
+        "light",
+        "blurry",
+        "low_information",
+        "grayscale",
+        "odd_aspect_ratio",
+        "odd_size",
+    ];
     for kind in flag_kinds {
         for j in 0..PER_KIND {
             seed += 1;
             let img = match kind {
                 "dark" => map(&scene(SIDE, SIDE, seed), |v| (f32::from(v) * 0.12) as u8),
-                "light" => map(&scene(SIDE, SIDE, seed), |v| 255 - ((255.0 - f32::from(v)) * 0.12) as u8),
+                "light" => map(&scene(SIDE, SIDE, seed), |v| {
+                    255 - ((255.0 - f32::from(v)) * 0.12) as u8
+                }),
                 "blurry" => box_blur(&scene(SIDE, SIDE, seed), 3),
                 "low_information" => {
                     let mut rng = Rng(seed);
@@ -262,7 +304,14 @@ fn run(root: &Path, options: &LoadOptions, cache: &Path) -> Scan {
         cache_dir: Some(cache.to_path_buf()),
         ..ScanOptions::default()
     };
-    health::scan(open(root, options), options, &scan_options, &mut |_| {}, &cancel).unwrap()
+    health::scan(
+        open(root, options),
+        options,
+        &scan_options,
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap()
 }
 
 fn path_of(scan: &Scan, sample: usize) -> String {
@@ -281,7 +330,12 @@ fn health_finds_planted_duplicates_and_flags() {
     let groups: Vec<(DuplicateKind, HashSet<String>)> = findings
         .duplicates
         .iter()
-        .map(|g| (g.kind, g.samples.iter().map(|&s| path_of(&scan, s)).collect()))
+        .map(|g| {
+            (
+                g.kind,
+                g.samples.iter().map(|&s| path_of(&scan, s)).collect(),
+            )
+        })
         .collect();
     let together = |a: &str, b: &str, kind: Option<DuplicateKind>| {
         groups
@@ -291,17 +345,31 @@ fn health_finds_planted_duplicates_and_flags() {
     // Every exact duplicate, as an exact group.
     for kind in ["byte_copy", "reencoded_png"] {
         for (a, b) in &truth.pairs[kind] {
-            assert!(together(a, b, Some(DuplicateKind::Exact)), "{kind}: {a} and {b} not found as exact duplicates");
+            assert!(
+                together(a, b, Some(DuplicateKind::Exact)),
+                "{kind}: {a} and {b} not found as exact duplicates"
+            );
         }
     }
     // Near duplicates of each kind: at least 90%, never as exact.
     let mut report = Vec::new();
     for kind in ["resized", "recompressed", "brightened", "cropped"] {
         let pairs = &truth.pairs[kind];
-        let found = pairs.iter().filter(|(a, b)| together(a, b, Some(DuplicateKind::Near))).count();
+        let found = pairs
+            .iter()
+            .filter(|(a, b)| together(a, b, Some(DuplicateKind::Near)))
+            .count();
         report.push(format!("{kind} {found}/{}", pairs.len()));
-        assert!(found * 10 >= pairs.len() * 9, "{kind}: only {found} of {} near duplicates found", pairs.len());
-        assert!(!pairs.iter().any(|(a, b)| together(a, b, Some(DuplicateKind::Exact))));
+        assert!(
+            found * 10 >= pairs.len() * 9,
+            "{kind}: only {found} of {} near duplicates found",
+            pairs.len()
+        );
+        assert!(
+            !pairs
+                .iter()
+                .any(|(a, b)| together(a, b, Some(DuplicateKind::Exact)))
+        );
     }
     // False duplicates: pairs of different pictures grouped together.
     let mut false_pairs = 0;
@@ -313,8 +381,14 @@ fn health_finds_planted_duplicates_and_flags() {
             }
         }
     }
-    report.push(format!("false duplicate pairs {false_pairs} among {} pictures", truth.family.len()));
-    assert!(false_pairs <= 2, "{false_pairs} false duplicate pairs: {groups:?}");
+    report.push(format!(
+        "false duplicate pairs {false_pairs} among {} pictures",
+        truth.family.len()
+    ));
+    assert!(
+        false_pairs <= 2,
+        "{false_pairs} false duplicate pairs: {groups:?}"
+    );
     // Flags: at least 90% of each planted kind, and few on the distinct pictures.
     let flagged: HashSet<(FlagKind, String)> = findings
         .flags
@@ -323,16 +397,34 @@ fn health_finds_planted_duplicates_and_flags() {
         .collect();
     for kind in FlagKind::ALL {
         let planted = &truth.flagged[kind.name()];
-        let found = planted.iter().filter(|p| flagged.contains(&(kind, (*p).clone()))).count();
+        let found = planted
+            .iter()
+            .filter(|p| flagged.contains(&(kind, (*p).clone())))
+            .count();
         report.push(format!("{kind} {found}/{}", planted.len()));
-        assert!(found * 10 >= planted.len() * 9, "{kind}: only {found} of {} flagged", planted.len());
+        assert!(
+            found * 10 >= planted.len() * 9,
+            "{kind}: only {found} of {} flagged",
+            planted.len()
+        );
     }
     let distinct: HashSet<&String> = truth.distinct.iter().collect();
-    let false_flags: Vec<&(FlagKind, String)> = flagged.iter().filter(|(_, p)| distinct.contains(p)).collect();
-    report.push(format!("false flags on the {} distinct pictures: {}", distinct.len(), false_flags.len()));
+    let false_flags: Vec<&(FlagKind, String)> = flagged
+        .iter()
+        .filter(|(_, p)| distinct.contains(p))
+        .collect();
+    report.push(format!(
+        "false flags on the {} distinct pictures: {}",
+        distinct.len(),
+        false_flags.len()
+    ));
     assert!(false_flags.len() <= 2, "{false_flags:?}");
     // Classes: by position 60/30/10 of files.
-    let counts: HashMap<&str, usize> = findings.classes.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    let counts: HashMap<&str, usize> = findings
+        .classes
+        .iter()
+        .map(|(n, c)| (n.as_str(), *c))
+        .collect();
     let total: usize = counts.values().sum();
     assert_eq!(total, truth.family.len());
     let ratio = findings.imbalance_ratio.unwrap();
@@ -359,31 +451,50 @@ fn health_reports_leaks_across_a_seeded_split() {
         let mut plan_options = options.plan.clone();
         plan_options.subset = Some(subset);
         for s in batchscope::plan::plan(&index, &plan_options).unwrap().order {
-            subset_of.insert(index.samples[s].rel_path.to_str().unwrap().to_owned(), subset);
+            subset_of.insert(
+                index.samples[s].rel_path.to_str().unwrap().to_owned(),
+                subset,
+            );
         }
     }
     for entry in &scan.entries {
-        assert_eq!(Some(&entry.subset.unwrap()), subset_of.get(&path_of(&scan, entry.sample)));
+        assert_eq!(
+            Some(&entry.subset.unwrap()),
+            subset_of.get(&path_of(&scan, entry.sample))
+        );
     }
     let findings = health::analyze(&scan, &Thresholds::default());
     let leaks: Vec<HashMap<String, Subset>> = findings
         .leaks
         .iter()
-        .map(|l| l.samples.iter().map(|&s| path_of(&scan, s)).zip(l.subsets.iter().copied()).collect())
+        .map(|l| {
+            l.samples
+                .iter()
+                .map(|&s| path_of(&scan, s))
+                .zip(l.subsets.iter().copied())
+                .collect()
+        })
         .collect();
     let mut crossing = 0;
     for (kind, pairs) in &truth.pairs {
         for (a, b) in pairs {
             if subset_of[a] != subset_of[b] {
                 crossing += 1;
-                let leak = leaks.iter().find(|l| l.contains_key(a) && l.contains_key(b));
-                let leak = leak.unwrap_or_else(|| panic!("{kind} pair {a} / {b} across the split not reported as a leak"));
+                let leak = leaks
+                    .iter()
+                    .find(|l| l.contains_key(a) && l.contains_key(b));
+                let leak = leak.unwrap_or_else(|| {
+                    panic!("{kind} pair {a} / {b} across the split not reported as a leak")
+                });
                 assert_eq!(leak[a], subset_of[a]);
                 assert_eq!(leak[b], subset_of[b]);
             }
         }
     }
-    assert!(crossing >= 5, "only {crossing} planted pairs cross the split: pick another seed");
+    assert!(
+        crossing >= 5,
+        "only {crossing} planted pairs cross the split: pick another seed"
+    );
     for leak in &leaks {
         let sides: HashSet<String> = leak.values().map(Subset::to_string).collect();
         assert_eq!(sides.len(), 2);
@@ -392,7 +503,11 @@ fn health_reports_leaks_across_a_seeded_split() {
     options.plan.subset = Some(Subset::Training);
     let one_side = run(&root, &options, &cache);
     assert!(!one_side.split);
-    assert!(health::analyze(&one_side, &Thresholds::default()).leaks.is_empty());
+    assert!(
+        health::analyze(&one_side, &Thresholds::default())
+            .leaks
+            .is_empty()
+    );
 }
 
 #[test]
@@ -400,32 +515,80 @@ fn health_json_has_exactly_the_documented_keys() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("data");
     let a = scene(64, 64, 1);
-    save_png(&root.join("a/x.png"), &a, image::codecs::png::CompressionType::Default);
-    save_png(&root.join("b/sub/y.png"), &a, image::codecs::png::CompressionType::Best);
-    save_png(&root.join("b/z.png"), &map(&scene(64, 64, 2), |v| v / 10), image::codecs::png::CompressionType::Default);
+    save_png(
+        &root.join("a/x.png"),
+        &a,
+        image::codecs::png::CompressionType::Default,
+    );
+    save_png(
+        &root.join("b/sub/y.png"),
+        &a,
+        image::codecs::png::CompressionType::Best,
+    );
+    save_png(
+        &root.join("b/z.png"),
+        &map(&scene(64, 64, 2), |v| v / 10),
+        image::codecs::png::CompressionType::Default,
+    );
     let mut options = LoadOptions::default();
     options.plan.validation_split = Some(0.5);
     let scan = run(&root, &options, &dir.path().join("cache"));
     let findings = health::analyze(&scan, &Thresholds::default());
     let json = serde_json::to_value(health::report::json(&scan, &findings)).unwrap();
-    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut want = vec!["duplicates", "leaks", "flags", "channels", "classes", "imbalance_ratio"];
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut want = vec![
+        "duplicates",
+        "leaks",
+        "flags",
+        "channels",
+        "classes",
+        "imbalance_ratio",
+    ];
     let mut got = keys.clone();
     want.sort_unstable();
     got.sort_unstable();
     assert_eq!(got, want);
     let dup = &json["duplicates"][0];
-    assert_eq!(dup.as_object().unwrap().keys().collect::<Vec<_>>(), ["kind", "paths", "score"]);
+    assert_eq!(
+        dup.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["kind", "paths", "score"]
+    );
     assert_eq!(dup["kind"], "exact");
     assert_eq!(dup["paths"], serde_json::json!(["a/x.png", "b/sub/y.png"]));
     assert_eq!(dup["score"], 1.0);
     let leak = &json["leaks"][0];
-    assert_eq!(leak.as_object().unwrap().keys().collect::<Vec<_>>(), ["paths", "subsets"]);
-    assert_eq!(leak["subsets"], serde_json::json!(["training", "validation"]));
-    let flag = json["flags"].as_array().unwrap().iter().find(|f| f["kind"] == "dark").unwrap();
-    assert_eq!(flag.as_object().unwrap().keys().collect::<Vec<_>>(), ["kind", "path", "score"]);
+    assert_eq!(
+        leak.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["paths", "subsets"]
+    );
+    assert_eq!(
+        leak["subsets"],
+        serde_json::json!(["training", "validation"])
+    );
+    let flag = json["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "dark")
+        .unwrap();
+    assert_eq!(
+        flag.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["kind", "path", "score"]
+    );
     assert_eq!(flag["path"], "b/z.png");
-    assert_eq!(json["channels"].as_object().unwrap().keys().collect::<Vec<_>>(), ["mean", "std"]);
+    assert_eq!(
+        json["channels"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["mean", "std"]
+    );
     assert_eq!(json["channels"]["mean"].as_array().unwrap().len(), 3);
     assert_eq!(json["classes"], serde_json::json!({"a": 1, "b": 2}));
     assert_eq!(json["imbalance_ratio"], 2.0);
@@ -436,19 +599,32 @@ fn health_second_pass_comes_from_the_cache_and_sees_a_changed_file() {
     let dir = tempfile::tempdir().unwrap();
     let (root, cache) = (dir.path().join("data"), dir.path().join("cache"));
     for i in 0..12 {
-        save_png(&root.join(format!("c/{i:02}.png")), &scene(48, 48, i), image::codecs::png::CompressionType::Fast);
+        save_png(
+            &root.join(format!("c/{i:02}.png")),
+            &scene(48, 48, i),
+            image::codecs::png::CompressionType::Fast,
+        );
     }
     let options = LoadOptions::default();
     let first = run(&root, &options, &cache);
     assert_eq!(first.cached, 0);
     let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
     assert_eq!(files.len(), 1, "one cache file, in the cache folder");
-    assert!(!std::fs::read_dir(root.join("c")).unwrap().flatten().any(|e| !e.file_name().to_string_lossy().ends_with(".png")));
+    assert!(
+        !std::fs::read_dir(root.join("c"))
+            .unwrap()
+            .flatten()
+            .any(|e| !e.file_name().to_string_lossy().ends_with(".png"))
+    );
     let second = run(&root, &options, &cache);
     assert_eq!(second.cached, 12);
     assert_eq!(second.entries, first.entries);
     // A changed file is measured again (another size), the others still come from the cache.
-    save_png(&root.join("c/03.png"), &scene(48, 48, 99), image::codecs::png::CompressionType::Best);
+    save_png(
+        &root.join("c/03.png"),
+        &scene(48, 48, 99),
+        image::codecs::png::CompressionType::Best,
+    );
     let third = run(&root, &options, &cache);
     assert_eq!(third.cached, 11);
     assert_ne!(third.entries[3].health, first.entries[3].health);
@@ -468,7 +644,11 @@ fn health_pass_stops_when_cancelled_during_the_pass() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("data");
     for i in 0..300 {
-        save_png(&root.join(format!("c/{i:03}.png")), &scene(32, 32, i), image::codecs::png::CompressionType::Fast);
+        save_png(
+            &root.join(format!("c/{i:03}.png")),
+            &scene(32, 32, i),
+            image::codecs::png::CompressionType::Fast,
+        );
     }
     let mut options = LoadOptions::default();
     options.plan.batch_size = 8;
@@ -478,7 +658,10 @@ fn health_pass_stops_when_cancelled_during_the_pass() {
     let result = health::scan(
         open(&root, &options),
         &options,
-        &ScanOptions { cache_dir: None, queue_bytes: 1 },
+        &ScanOptions {
+            cache_dir: None,
+            queue_bytes: 1,
+        },
         &mut |p| {
             calls += 1;
             if p.done > 0 {
@@ -487,7 +670,11 @@ fn health_pass_stops_when_cancelled_during_the_pass() {
         },
         &cancel,
     );
-    assert!(matches!(result, Err(ScanError::Cancelled)), "{:?}", result.map(|s| s.entries.len()));
+    assert!(
+        matches!(result, Err(ScanError::Cancelled)),
+        "{:?}",
+        result.map(|s| s.entries.len())
+    );
     assert!(calls < 300 / 8);
 }
 
@@ -498,7 +685,14 @@ fn export_f32(root: &Path, options: &LoadOptions, out: &Path) {
         dtype: batchscope::options::Dtype::Float32,
         scale: batchscope::options::Scale::To255,
     };
-    let job = batchscope::job::prepare(open(root, options), options, element, batchscope::job::SizeCheck::AllFiles, &cancel).unwrap();
+    let job = batchscope::job::prepare(
+        open(root, options),
+        options,
+        element,
+        batchscope::job::SizeCheck::AllFiles,
+        &cancel,
+    )
+    .unwrap();
     let export_options = batchscope::export::ExportOptions {
         out: out.to_path_buf(),
         label_mode: batchscope::options::LabelMode::Int,
@@ -519,7 +713,11 @@ fn health_mean_and_std_equal_the_exported_float32_arrays() {
         if i % 2 == 0 {
             save_jpeg(&root.join(format!("k{}/{i:02}.jpg", i % 2)), &img, 85);
         } else {
-            save_png(&root.join(format!("k{}/{i:02}.png", i % 2)), &img, image::codecs::png::CompressionType::Fast);
+            save_png(
+                &root.join(format!("k{}/{i:02}.png", i % 2)),
+                &img,
+                image::codecs::png::CompressionType::Fast,
+            );
         }
     }
     let mut options = LoadOptions::default();
@@ -530,28 +728,57 @@ fn health_mean_and_std_equal_the_exported_float32_arrays() {
     let npy = common::read_npy(&out.join("images.npy"));
     assert_eq!(npy.descr, "<f4");
     assert_eq!(npy.shape, vec![20, 40, 56, 3]);
-    let values: Vec<f32> = npy.data.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+    let values: Vec<f32> = npy
+        .data
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
     for c in 0..3 {
-        let channel: Vec<f64> = values.iter().skip(c).step_by(3).map(|&v| f64::from(v)).collect();
+        let channel: Vec<f64> = values
+            .iter()
+            .skip(c)
+            .step_by(3)
+            .map(|&v| f64::from(v))
+            .collect();
         let n = channel.len() as f64;
         let mean = channel.iter().sum::<f64>() / n;
         let std = (channel.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-        assert!((channels.mean[c] - mean).abs() < 1e-9 * mean, "channel {c}: {} vs {mean}", channels.mean[c]);
-        assert!((channels.std[c] - std).abs() < 1e-7 * std, "channel {c}: {} vs {std}", channels.std[c]);
+        assert!(
+            (channels.mean[c] - mean).abs() < 1e-9 * mean,
+            "channel {c}: {} vs {mean}",
+            channels.mean[c]
+        );
+        assert!(
+            (channels.std[c] - std).abs() < 1e-7 * std,
+            "channel {c}: {} vs {std}",
+            channels.std[c]
+        );
     }
-    if common::has_python_module("numpy", "health_mean_and_std_equal_the_exported_float32_arrays") {
+    if common::has_python_module(
+        "numpy",
+        "health_mean_and_std_equal_the_exported_float32_arrays",
+    ) {
         let printed = common::run_python(
             "import sys, json, numpy as np\na = np.load(sys.argv[1]).astype(np.float64)\nprint(json.dumps([a.mean(axis=(0,1,2)).tolist(), a.std(axis=(0,1,2)).tolist()]))",
             &[out.join("images.npy").to_str().unwrap()],
         );
         let [mean, std]: [Vec<f64>; 2] = serde_json::from_str(printed.trim()).unwrap();
         for c in 0..3 {
-            assert!((channels.mean[c] - mean[c]).abs() < 1e-9 * mean[c], "numpy mean {c}: {} vs {}", channels.mean[c], mean[c]);
-            assert!((channels.std[c] - std[c]).abs() < 1e-7 * std[c], "numpy std {c}: {} vs {}", channels.std[c], std[c]);
+            assert!(
+                (channels.mean[c] - mean[c]).abs() < 1e-9 * mean[c],
+                "numpy mean {c}: {} vs {}",
+                channels.mean[c],
+                mean[c]
+            );
+            assert!(
+                (channels.std[c] - std[c]).abs() < 1e-7 * std[c],
+                "numpy std {c}: {} vs {}",
+                channels.std[c],
+                std[c]
+            );
         }
     }
 }
-
 
 #[test]
 fn health_command_line_writes_the_json_and_refuses_bad_flags() {
@@ -559,7 +786,11 @@ fn health_command_line_writes_the_json_and_refuses_bad_flags() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("data");
     for i in 0..6 {
-        save_png(&root.join(format!("k{}/{i}.png", i % 2)), &scene(40, 40, i), image::codecs::png::CompressionType::Fast);
+        save_png(
+            &root.join(format!("k{}/{i}.png", i % 2)),
+            &scene(40, 40, i),
+            image::codecs::png::CompressionType::Fast,
+        );
     }
     std::fs::copy(root.join("k0/0.png"), root.join("k1/copy.png")).unwrap();
     let json = dir.path().join("health.json");
@@ -568,21 +799,47 @@ fn health_command_line_writes_the_json_and_refuses_bad_flags() {
         args.extend_from_slice(extra);
         batchscope::cli::Cli::try_parse_from(args)
     };
-    let cli = parse(&["--json", json.to_str().unwrap(), "--validation-split", "0.5", "--shuffle", "--seed", "1"]).unwrap();
+    let cli = parse(&[
+        "--json",
+        json.to_str().unwrap(),
+        "--validation-split",
+        "0.5",
+        "--shuffle",
+        "--seed",
+        "1",
+    ])
+    .unwrap();
     assert!(matches!(batchscope::cli::run(&cli), Some(Ok(()))));
-    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let exact: Vec<&serde_json::Value> = written["duplicates"].as_array().unwrap().iter().filter(|g| g["kind"] == "exact").collect();
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let exact: Vec<&serde_json::Value> = written["duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["kind"] == "exact")
+        .collect();
     assert_eq!(exact.len(), 1);
     // Members are in pass order (shuffled here).
-    let mut paths: Vec<&str> = exact[0]["paths"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    let mut paths: Vec<&str> = exact[0]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
     paths.sort_unstable();
     assert_eq!(paths, ["k0/0.png", "k1/copy.png"]);
     assert_eq!(written["classes"], serde_json::json!({"k0": 3, "k1": 4}));
     // A threshold past 64 bits, or a subset without a split, is a usage error (exit 2).
     assert!(parse(&["--near-threshold", "65"]).is_err());
     let cli = parse(&["--subset", "training"]).unwrap();
-    assert!(matches!(batchscope::cli::run(&cli), Some(Err(batchscope::cli::Failure::Usage(_)))));
+    assert!(matches!(
+        batchscope::cli::run(&cli),
+        Some(Err(batchscope::cli::Failure::Usage(_)))
+    ));
     // A shuffled split needs a seed here too.
     let cli = parse(&["--validation-split", "0.5", "--shuffle"]).unwrap();
-    assert!(matches!(batchscope::cli::run(&cli), Some(Err(batchscope::cli::Failure::Usage(_)))));
+    assert!(matches!(
+        batchscope::cli::run(&cli),
+        Some(Err(batchscope::cli::Failure::Usage(_)))
+    ));
 }

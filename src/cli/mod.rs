@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 
 pub use args::{
-    Cli, Command, ExportArgs, HealthArgs, InspectArgs, LoaderArgs, UsageError, parse_bytes, parse_image_size,
+    Cli, Command, ExportArgs, HealthArgs, InspectArgs, LoaderArgs, UsageError, parse_bytes,
+    parse_image_size,
 };
 
 use crate::export::{self, ExportError, ExportOptions, human_bytes};
@@ -338,7 +339,9 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         Err(crate::health::ScanError::Cancelled) => {
             return Err(Failure::Interrupted("interrupted".into()));
         }
-        Err(err @ (crate::health::ScanError::Plan(_) | crate::health::ScanError::StoredRows(_))) => {
+        Err(
+            err @ (crate::health::ScanError::Plan(_) | crate::health::ScanError::StoredRows(_)),
+        ) => {
             return Err(Failure::Usage(err.to_string()));
         }
         Err(err) => return Err(Failure::Failed(err.into())),

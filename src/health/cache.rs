@@ -33,7 +33,11 @@ impl Stamp {
     /// The stamp of the file at `path`, if it can be read.
     pub fn of(path: &Path) -> Option<Self> {
         let meta = std::fs::metadata(path).ok()?;
-        let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        let mtime = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
         Some(Self {
             len: meta.len(),
             mtime_ns: u64::try_from(mtime.as_nanos()).ok()?,
@@ -66,7 +70,10 @@ impl HashCache {
         let mut id = root.as_os_str().as_encoded_bytes().to_vec();
         id.push(0);
         id.extend_from_slice(key.as_bytes());
-        let path = dir.join(format!("{:016x}.bin", hash::hash64(u64::from(VERSION), &id)));
+        let path = dir.join(format!(
+            "{:016x}.bin",
+            hash::hash64(u64::from(VERSION), &id)
+        ));
         let entries = std::fs::read(&path)
             .ok()
             .and_then(|bytes| parse(&bytes))
@@ -300,7 +307,10 @@ mod tests {
         assert_eq!(again.len(), 5);
         assert_eq!(again.get(Path::new("a/3.png"), stamp), Some(&sample(3)));
         // Another size or time is another file; other options are another cache.
-        assert_eq!(again.get(Path::new("a/3.png"), Stamp { len: 11, ..stamp }), None);
+        assert_eq!(
+            again.get(Path::new("a/3.png"), Stamp { len: 11, ..stamp }),
+            None
+        );
         assert!(HashCache::open(dir.path(), Path::new("/data/x"), "rgb 32x32").is_empty());
         // Truncated or garbled: ignored, not fatal.
         let path = again.path().expect("path").to_path_buf();

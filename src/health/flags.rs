@@ -147,8 +147,9 @@ pub fn flags(entries: &[Entry], t: &FlagThresholds) -> Vec<Flag> {
                     .colorfulness
                     .filter(|&c| c < t.grayscale_below)
                     .map(f64::from),
-                FlagKind::OddAspectRatio => Some(factor(aspect(h), median_aspect))
-                    .filter(|&f| f >= t.odd_aspect_factor),
+                FlagKind::OddAspectRatio => {
+                    Some(factor(aspect(h), median_aspect)).filter(|&f| f >= t.odd_aspect_factor)
+                }
                 FlagKind::OddSize => {
                     Some(factor(size(h), median_size)).filter(|&f| f >= t.odd_size_factor)
                 }

@@ -229,7 +229,10 @@ mod tests {
             leaks,
             [
                 (vec![1, 2], vec![Subset::Training, Subset::Validation]),
-                (vec![0, 1, 4], vec![Subset::Training, Subset::Training, Subset::Validation]),
+                (
+                    vec![0, 1, 4],
+                    vec![Subset::Training, Subset::Training, Subset::Validation]
+                ),
             ]
         );
     }

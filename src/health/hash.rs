@@ -13,7 +13,9 @@ pub fn hash64(seed: u64, bytes: &[u8]) -> u64 {
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(K).rotate_left(29);
+        h = (h ^ u64::from_le_bytes(word))
+            .wrapping_mul(K)
+            .rotate_left(29);
     }
     let mut tail = [0u8; 8];
     tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
@@ -34,8 +36,8 @@ mod tests {
 
     #[test]
     fn health_hash_is_stable_and_sees_every_byte_and_the_length() {
-        // Pinned: a change would silently invalidate every cache file.
-        assert_eq!(hash64(0, b"batchscope"), hash64(0, b"batchscope"));
+        // Pinned: a change must bump the cache's VERSION, or old cache files would mix with new hashes.
+        assert_eq!(hash64(0, b"batchscope"), 16_507_709_071_789_866_185);
         let base = hash64(0, &[0u8; 17]);
         for i in 0..17 {
             let mut v = [0u8; 17];

@@ -51,13 +51,6 @@ pub enum Row<'a> {
 }
 
 impl Row<'_> {
-    fn value(&self, i: usize) -> f32 {
-        match self {
-            Self::U8(v) => f32::from(v[i]),
-            Self::F32(v) => v[i],
-        }
-    }
-
     fn bytes(&self) -> &[u8] {
         match self {
             Self::U8(v) => v,
@@ -75,34 +68,19 @@ pub fn measure(
 ) -> SampleHealth {
     let n = height * width;
     let mut luma = vec![0f32; n];
-    let mut sum = [0f64; 4];
-    let mut sum_sq = [0f64; 4];
-    let mut spread = 0f64;
     let mut hist = [0u32; 256];
-    for (p, l) in luma.iter_mut().enumerate() {
-        let base = p * channels;
-        let mut px = [0f32; 4];
-        for (c, v) in px.iter_mut().enumerate().take(channels.min(4)) {
-            *v = row.value(base + c);
-            sum[c] += f64::from(*v);
-            sum_sq[c] += f64::from(*v) * f64::from(*v);
-        }
-        *l = if channels >= 3 {
-            let [r, g, b, _] = px;
-            spread += f64::from(r.max(g).max(b) - r.min(g).min(b));
-            0.299 * r + 0.587 * g + 0.114 * b
-        } else {
-            px[0]
-        };
-        hist[l.round().clamp(0.0, 255.0) as usize] += 1;
-    }
+    let spread = match row {
+        Row::U8(v) => luma_pass_u8(v, channels, &mut luma, &mut hist),
+        Row::F32(v) => luma_pass_f32(v, channels, &mut luma, &mut hist),
+    };
+    let (sum, sum_sq) = channel_sums(row, channels);
     let count = n.max(1) as f64;
-    let mean = luma.iter().map(|&v| f64::from(v)).sum::<f64>() / count;
-    let variance = luma
-        .iter()
-        .map(|&v| (f64::from(v) - mean).powi(2))
-        .sum::<f64>()
-        / count;
+    let (luma_sum, luma_sq) = luma.iter().fold((0f64, 0f64), |(s, q), &v| {
+        let v = f64::from(v);
+        (s + v, q + v * v)
+    });
+    let mean = luma_sum / count;
+    let variance = (luma_sq / count - mean * mean).max(0.0);
     let entropy = hist
         .iter()
         .filter(|&&c| c > 0)
@@ -135,23 +113,99 @@ pub fn measure(
     }
 }
 
+/// Fills the luma plane (BT.601 for three or more channels, the first channel otherwise) and its
+/// histogram; returns the sum over pixels of `max(r, g, b) - min(r, g, b)`. Bytes go through integer
+/// weights (16-bit fixed point), the hot loop of the whole pass.
+fn luma_pass_u8(row: &[u8], channels: usize, luma: &mut [f32], hist: &mut [u32; 256]) -> f64 {
+    const SCALE: f32 = 1.0 / 65536.0;
+    let mut spread = 0u64;
+    if channels >= 3 {
+        for (px, l) in row.chunks_exact(channels).zip(luma.iter_mut()) {
+            let (r, g, b) = (u32::from(px[0]), u32::from(px[1]), u32::from(px[2]));
+            spread += u64::from(r.max(g).max(b) - r.min(g).min(b));
+            let weighted = 19_595 * r + 38_470 * g + 7_471 * b;
+            *l = weighted as f32 * SCALE;
+            hist[((weighted + 32_768) >> 16).min(255) as usize] += 1;
+        }
+    } else {
+        for (px, l) in row.chunks_exact(channels.max(1)).zip(luma.iter_mut()) {
+            *l = f32::from(px[0]);
+            hist[usize::from(px[0])] += 1;
+        }
+    }
+    spread as f64
+}
+
+/// [`luma_pass_u8`] for float32 values (0..255).
+fn luma_pass_f32(row: &[f32], channels: usize, luma: &mut [f32], hist: &mut [u32; 256]) -> f64 {
+    let mut spread = 0f64;
+    for (px, l) in row.chunks_exact(channels.max(1)).zip(luma.iter_mut()) {
+        let v = if channels >= 3 {
+            let (r, g, b) = (px[0], px[1], px[2]);
+            spread += f64::from(r.max(g).max(b) - r.min(g).min(b));
+            0.299 * r + 0.587 * g + 0.114 * b
+        } else {
+            px[0]
+        };
+        *l = v;
+        // `as` saturates: negative values count as 0, values past 255 as 255.
+        hist[(v + 0.5) as u8 as usize] += 1;
+    }
+    spread
+}
+
+/// Per-channel sums and sums of squares (up to four channels): exact integers for bytes, float64 for
+/// float32 values.
+fn channel_sums(row: Row<'_>, channels: usize) -> ([f64; 4], [f64; 4]) {
+    let channels = channels.clamp(1, 4);
+    let (mut sum, mut sum_sq) = ([0f64; 4], [0f64; 4]);
+    match row {
+        Row::U8(v) => {
+            let (mut s, mut q) = ([0u64; 4], [0u64; 4]);
+            for px in v.chunks_exact(channels) {
+                for (c, &x) in px.iter().enumerate() {
+                    s[c] += u64::from(x);
+                    q[c] += u64::from(x) * u64::from(x);
+                }
+            }
+            for c in 0..4 {
+                sum[c] = s[c] as f64;
+                sum_sq[c] = q[c] as f64;
+            }
+        }
+        Row::F32(v) => {
+            for px in v.chunks_exact(channels) {
+                for (c, &x) in px.iter().enumerate() {
+                    sum[c] += f64::from(x);
+                    sum_sq[c] += f64::from(x) * f64::from(x);
+                }
+            }
+        }
+    }
+    (sum, sum_sq)
+}
+
 /// Variance of the 4-neighbour Laplacian over the interior pixels (0 for planes under 3x3).
 fn laplacian_variance(luma: &[f32], height: usize, width: usize) -> f64 {
     if height < 3 || width < 3 {
         return 0.0;
     }
-    let (mut sum, mut sum_sq, mut n) = (0f64, 0f64, 0f64);
+    let (mut sum, mut sum_sq) = (0f64, 0f64);
     for y in 1..height - 1 {
+        let up = &luma[(y - 1) * width..y * width];
+        let mid = &luma[y * width..(y + 1) * width];
+        let down = &luma[(y + 1) * width..(y + 2) * width];
+        // Per row in float32 (at most a few thousand terms), then float64 across rows.
+        let (mut row_sum, mut row_sq) = (0f32, 0f32);
         for x in 1..width - 1 {
-            let i = y * width + x;
-            let lap = f64::from(
-                luma[i - width] + luma[i + width] + luma[i - 1] + luma[i + 1] - 4.0 * luma[i],
-            );
-            sum += lap;
-            sum_sq += lap * lap;
-            n += 1.0;
+            let lap = up[x] + down[x] + mid[x - 1] + mid[x + 1] - 4.0 * mid[x];
+            row_sum += lap;
+            row_sq += lap * lap;
         }
+        sum += f64::from(row_sum);
+        sum_sq += f64::from(row_sq);
     }
+    let n = ((height - 2) * (width - 2)) as f64;
     let mean = sum / n;
     (sum_sq / n - mean * mean).max(0.0)
 }
@@ -192,7 +246,12 @@ mod tests {
             .collect();
         let a = measure(Row::U8(&sharp), shape(), (16, 16, None), None);
         let b = measure(Row::U8(&smooth), shape(), (16, 16, None), None);
-        assert!(a.sharpness > 10.0 * b.sharpness, "{} vs {}", a.sharpness, b.sharpness);
+        assert!(
+            a.sharpness > 10.0 * b.sharpness,
+            "{} vs {}",
+            a.sharpness,
+            b.sharpness
+        );
         assert!(a.colorfulness.unwrap_or(0.0) > 50.0);
         let mut changed = sharp.clone();
         changed[100] ^= 1;

@@ -95,7 +95,9 @@ mod tests {
     }
 
     fn scene(x: f32, y: f32, seed: f32) -> f32 {
-        128.0 + 60.0 * (x * 0.07 + seed).sin() * (y * 0.05 - seed).cos() + 40.0 * ((x + y) * 0.02 * seed).sin()
+        128.0
+            + 60.0 * (x * 0.07 + seed).sin() * (y * 0.05 - seed).cos()
+            + 40.0 * ((x + y) * 0.02 * seed).sin()
     }
 
     #[test]

@@ -164,7 +164,11 @@ pub fn scan(
     };
     let resized = preprocess.image_size.is_some();
     let element = Element {
-        dtype: if resized { Dtype::Float32 } else { Dtype::Uint8 },
+        dtype: if resized {
+            Dtype::Float32
+        } else {
+            Dtype::Uint8
+        },
         scale: Scale::To255,
     };
     let shape = Shape {
@@ -216,8 +220,11 @@ pub fn scan(
         failed: 0,
     };
     on_progress(progress);
-    let position: HashMap<usize, usize> =
-        entries.iter().enumerate().map(|(i, e)| (e.sample, i)).collect();
+    let position: HashMap<usize, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.sample, i))
+        .collect();
     let mut failures = Vec::new();
     if !misses.is_empty() {
         let job = Arc::new(LoadJob {
@@ -327,7 +334,10 @@ fn subset_plans(
             };
             plan::plan(index, &options).map(|p| (Some(subset), p))
         };
-        return Ok((vec![side(Subset::Training)?, side(Subset::Validation)?], true));
+        return Ok((
+            vec![side(Subset::Training)?, side(Subset::Validation)?],
+            true,
+        ));
     }
     Ok((vec![(options.subset, plan::plan(index, options)?)], false))
 }
@@ -349,11 +359,14 @@ fn confirm_exact(
     let suspects: Vec<usize> = by_key
         .into_values()
         .filter(|members| {
-            let first = entries[members[0]].health.as_ref().and_then(|h| h.file_hash);
+            let first = entries[members[0]]
+                .health
+                .as_ref()
+                .and_then(|h| h.file_hash);
             members.len() > 1
-                && members
-                    .iter()
-                    .any(|&i| entries[i].health.as_ref().and_then(|h| h.file_hash) != first || first.is_none())
+                && members.iter().any(|&i| {
+                    entries[i].health.as_ref().and_then(|h| h.file_hash) != first || first.is_none()
+                })
         })
         .flatten()
         .collect();
