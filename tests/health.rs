@@ -699,6 +699,7 @@ fn export_f32(root: &Path, options: &LoadOptions, out: &Path) {
         overwrite: true,
         strict: false,
         queue_bytes: 64 << 20,
+        excluded: Vec::new(),
     };
     batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel).unwrap();
 }
@@ -842,4 +843,110 @@ fn health_command_line_writes_the_json_and_refuses_bad_flags() {
         batchscope::cli::run(&cli),
         Some(Err(batchscope::cli::Failure::Usage(_)))
     ));
+}
+
+#[test]
+fn health_exclude_out_feeds_export_exclude_list() {
+    use clap::Parser as _;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    for i in 0..8 {
+        save_png(
+            &root.join(format!("k{}/{i}.png", i % 2)),
+            &scene(40, 40, i),
+            image::codecs::png::CompressionType::Fast,
+        );
+    }
+    std::fs::copy(root.join("k0/0.png"), root.join("k1/copy.png")).unwrap();
+    save_png(
+        &root.join("k1/night.png"),
+        &map(&scene(40, 40, 50), |v| v / 12),
+        image::codecs::png::CompressionType::Fast,
+    );
+    let list = dir.path().join("exclude.txt");
+    let run = |args: &[&str]| {
+        let cli = batchscope::cli::Cli::try_parse_from(args).unwrap();
+        batchscope::cli::run(&cli).unwrap()
+    };
+    let root_arg = root.to_str().unwrap();
+    run(&[
+        "batchscope",
+        "health",
+        root_arg,
+        "--no-cache",
+        "--exclude",
+        "exact,dark",
+        "--exclude-out",
+        list.to_str().unwrap(),
+    ])
+    .unwrap();
+    let text = std::fs::read_to_string(&list).unwrap();
+    let lines: Vec<(&str, &str)> = text.lines().map(|l| l.split_once('\t').unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    // The copy after its original (pass order: k0 before k1), then the dark image.
+    assert_eq!(lines[0].0, "k1/copy.png");
+    assert!(
+        lines[0].1.starts_with("exact duplicate of k0/0.png"),
+        "{text}"
+    );
+    assert_eq!(lines[1].0, "k1/night.png");
+    assert!(lines[1].1.starts_with("dark "), "{text}");
+    // Export without them: the manifest lacks them, excluded.csv says why.
+    let out = dir.path().join("out");
+    run(&[
+        "batchscope",
+        "export",
+        root_arg,
+        "--out",
+        out.to_str().unwrap(),
+        "--exclude-list",
+        list.to_str().unwrap(),
+    ])
+    .unwrap();
+    let manifest: Vec<String> = common::manifest(&out)
+        .into_iter()
+        .map(|r| r[1].clone())
+        .collect();
+    assert_eq!(manifest.len(), 8);
+    assert!(
+        !manifest
+            .iter()
+            .any(|p| p == "k1/copy.png" || p == "k1/night.png")
+    );
+    let excluded = std::fs::read_to_string(out.join("excluded.csv")).unwrap();
+    let rows: Vec<&str> = excluded.lines().collect();
+    assert_eq!(rows[0], "path,reason");
+    assert!(
+        rows[1].starts_with("k1/copy.png,exact duplicate of k0/0.png"),
+        "{excluded}"
+    );
+    assert!(rows[2].starts_with("k1/night.png,dark "), "{excluded}");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        common::read_npy(&out.join("images.npy")).shape,
+        vec![8, 40, 40, 3]
+    );
+    // Without --exclude-out, --exclude is refused (and the reverse).
+    assert!(
+        batchscope::cli::Cli::try_parse_from([
+            "batchscope",
+            "health",
+            root_arg,
+            "--exclude",
+            "dark"
+        ])
+        .is_err()
+    );
+    assert!(
+        batchscope::cli::Cli::try_parse_from([
+            "batchscope",
+            "health",
+            root_arg,
+            "--exclude",
+            "blue",
+            "--exclude-out",
+            "x"
+        ])
+        .is_err()
+    );
 }

@@ -149,6 +149,11 @@ pub struct ExportArgs {
     /// Replace batchscope's files in a non-empty output folder.
     #[arg(long)]
     pub overwrite: bool,
+    /// Leave out the samples this file lists (one path per line, relative to the dataset root with
+    /// `/`, as in manifest.csv; optionally a tab and a reason), after the split is made; they are
+    /// listed in excluded.csv.
+    #[arg(long, value_name = "FILE")]
+    pub exclude_list: Option<PathBuf>,
     /// Fail (exit 1, no output) if any file cannot be loaded, instead of skipping it.
     #[arg(long)]
     pub strict: bool,
@@ -193,6 +198,20 @@ pub struct HealthArgs {
     /// Measure every image again instead of reusing the hash cache (which is then not written).
     #[arg(long)]
     pub no_cache: bool,
+    /// What to list in --exclude-out (comma-separated): exact and near (every member of a duplicate
+    /// group but the first), leaks (every leak's validation copy), or a flag (dark, light, blurry,
+    /// `low_information`, grayscale, `odd_aspect_ratio`, `odd_size`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "KINDS",
+        requires = "exclude_out"
+    )]
+    pub exclude: Vec<crate::health::exclude::ExcludeKind>,
+    /// Write the images --exclude selects to this file, one path per line (with a tab and the
+    /// reason), for `batchscope export --exclude-list`.
+    #[arg(long, value_name = "FILE", requires = "exclude")]
+    pub exclude_out: Option<PathBuf>,
 }
 
 /// Parses `HxW`, `H,W` or `N` (square).

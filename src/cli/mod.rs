@@ -231,6 +231,27 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     // A native size is known only now.
     let size = (job.shape.height as u32, job.shape.width as u32);
     args.loader.check_shape(size, element)?;
+    let (job, excluded) = match &args.exclude_list {
+        Some(path) => {
+            let list = export::exclude::ExcludeList::read(path)
+                .with_context(|| format!("reading the exclude list {path:?}"))?;
+            let applied = export::exclude::apply(&job, &list);
+            if !applied.unmatched.is_empty() {
+                say(format_args!(
+                    "batchscope: warning: {} of {} lines of the exclude list name no planned sample (first: {:?}): {path:?}",
+                    applied.unmatched.len(),
+                    list.len(),
+                    applied.unmatched[0]
+                ));
+            }
+            say(format_args!(
+                "batchscope: leaving out {} images listed in {path:?} (see excluded.csv)",
+                applied.excluded.len()
+            ));
+            (Arc::new(applied.job), applied.excluded)
+        }
+        None => (job, Vec::new()),
+    };
     if let Some(seed) = job.plan.seed
         && options.plan.seed.is_none()
     {
@@ -244,6 +265,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         overwrite: args.overwrite,
         strict: args.strict,
         queue_bytes: (args.memory_budget as usize) << 20,
+        excluded,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(job.plan.len() as u64);
@@ -352,6 +374,15 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         ..crate::health::Thresholds::default()
     };
     let findings = crate::health::analyze(&scan, &thresholds);
+    if let Some(path) = &args.exclude_out {
+        let selected = crate::health::exclude::select(&scan, &findings, &args.exclude);
+        std::fs::write(path, crate::health::exclude::list_bytes(&scan, &selected))
+            .with_context(|| format!("writing the exclude list {path:?}"))?;
+        say(format_args!(
+            "batchscope: listed {} images to exclude in {path:?}",
+            selected.len()
+        ));
+    }
     let summary = crate::health::report::text(&scan, &findings, args.near_threshold, args.top);
     match &args.json {
         Some(path) => {

@@ -8,6 +8,7 @@
 
 pub mod bktree;
 pub mod cache;
+pub mod exclude;
 pub mod flags;
 pub mod group;
 pub mod hash;
