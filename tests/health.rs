@@ -146,6 +146,65 @@ struct Truth {
     distinct: Vec<String>,
 }
 
+/// Writes at `path` a copy of `img` (stored at `from`) of duplicate kind `kind`.
+fn write_copy(kind: &str, from: &Path, img: &RgbImage, path: &Path) {
+    use image::codecs::png::CompressionType;
+    match kind {
+        "byte_copy" => {
+            common::parent(path);
+            std::fs::copy(from, path).unwrap();
+        }
+        "reencoded_png" => save_png(path, img, CompressionType::Best),
+        "resized" => save_png(
+            path,
+            &image::imageops::resize(img, 128, 128, image::imageops::FilterType::Triangle),
+            CompressionType::Fast,
+        ),
+        "recompressed" => save_jpeg(path, img, 60),
+        "brightened" => save_png(
+            path,
+            &map(img, |v| v.saturating_add(10)),
+            CompressionType::Fast,
+        ),
+        "cropped" => {
+            let (w, h) = (img.width(), img.height());
+            let (cw, ch) = (w * 95 / 100, h * 95 / 100);
+            let crop =
+                image::imageops::crop_imm(img, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
+            save_png(path, &crop, CompressionType::Fast);
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// A picture of its own (`seed`) with one problem of flag kind `kind`.
+fn problem(kind: &str, seed: u64) -> RgbImage {
+    match kind {
+        "dark" => map(&scene(SIDE, SIDE, seed), |v| (f32::from(v) * 0.12) as u8),
+        "light" => map(&scene(SIDE, SIDE, seed), |v| {
+            255 - ((255.0 - f32::from(v)) * 0.12) as u8
+        }),
+        "blurry" => box_blur(&scene(SIDE, SIDE, seed), 3),
+        "low_information" => {
+            let mut rng = Rng(seed);
+            let base = rng.color();
+            RgbImage::from_fn(SIDE, SIDE, |_, _| {
+                Rgb(std::array::from_fn(|c| (base[c] + rng.unit() * 2.0) as u8))
+            })
+        }
+        "grayscale" => {
+            let gray = image::DynamicImage::ImageRgb8(scene(SIDE, SIDE, seed)).to_luma8();
+            RgbImage::from_fn(SIDE, SIDE, |x, y| {
+                let v = gray.get_pixel(x, y).0[0];
+                Rgb([v, v, v])
+            })
+        }
+        "odd_aspect_ratio" => scene(SIDE * 2, SIDE / 2, seed),
+        "odd_size" => scene(SIDE * 4, SIDE * 4, seed),
+        _ => unreachable!(),
+    }
+}
+
 /// ~100 distinct pictures in three classes, plus planted duplicates and problems.
 fn planted(root: &Path) -> Truth {
     use image::codecs::png::CompressionType;
@@ -186,33 +245,7 @@ fn planted(root: &Path) -> Truth {
             _ => "png",
         };
         let copy = add(truth, i, ext);
-        let path = root.join(&copy);
-        match kind {
-            "byte_copy" => {
-                common::parent(&path);
-                std::fs::copy(root.join(from), &path).unwrap();
-            }
-            "reencoded_png" => save_png(&path, &img, CompressionType::Best),
-            "resized" => save_png(
-                &path,
-                &image::imageops::resize(&img, 128, 128, image::imageops::FilterType::Triangle),
-                CompressionType::Fast,
-            ),
-            "recompressed" => save_jpeg(&path, &img, 60),
-            "brightened" => save_png(
-                &path,
-                &map(&img, |v| v.saturating_add(10)),
-                CompressionType::Fast,
-            ),
-            "cropped" => {
-                let (w, h) = (img.width(), img.height());
-                let (cw, ch) = (w * 95 / 100, h * 95 / 100);
-                let crop =
-                    image::imageops::crop_imm(&img, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
-                save_png(&path, &crop, CompressionType::Fast);
-            }
-            _ => unreachable!(),
-        }
+        write_copy(kind, &root.join(from), &img, &root.join(&copy));
         truth
             .pairs
             .entry(kind)
@@ -246,30 +279,7 @@ fn planted(root: &Path) -> Truth {
     for kind in flag_kinds {
         for j in 0..PER_KIND {
             seed += 1;
-            let img = match kind {
-                "dark" => map(&scene(SIDE, SIDE, seed), |v| (f32::from(v) * 0.12) as u8),
-                "light" => map(&scene(SIDE, SIDE, seed), |v| {
-                    255 - ((255.0 - f32::from(v)) * 0.12) as u8
-                }),
-                "blurry" => box_blur(&scene(SIDE, SIDE, seed), 3),
-                "low_information" => {
-                    let mut rng = Rng(seed);
-                    let base = rng.color();
-                    RgbImage::from_fn(SIDE, SIDE, |_, _| {
-                        Rgb(std::array::from_fn(|c| (base[c] + rng.unit() * 2.0) as u8))
-                    })
-                }
-                "grayscale" => {
-                    let gray = image::DynamicImage::ImageRgb8(scene(SIDE, SIDE, seed)).to_luma8();
-                    RgbImage::from_fn(SIDE, SIDE, |x, y| {
-                        let v = gray.get_pixel(x, y).0[0];
-                        Rgb([v, v, v])
-                    })
-                }
-                "odd_aspect_ratio" => scene(SIDE * 2, SIDE / 2, seed),
-                "odd_size" => scene(SIDE * 4, SIDE * 4, seed),
-                _ => unreachable!(),
-            };
+            let img = problem(kind, seed);
             let jpeg = kind == "grayscale" && j % 2 == 0;
             let rel = add(&mut truth, seed, if jpeg { "jpg" } else { "png" });
             if jpeg {
@@ -316,6 +326,40 @@ fn run(root: &Path, options: &LoadOptions, cache: &Path) -> Scan {
 
 fn path_of(scan: &Scan, sample: usize) -> String {
     health::report::rel_path(scan, sample)
+}
+
+/// At least 90% of each planted flag kind flagged, and few flags on the distinct pictures.
+fn check_flags(scan: &Scan, findings: &health::Findings, truth: &Truth, report: &mut Vec<String>) {
+    // Flags: at least 90% of each planted kind, and few on the distinct pictures.
+    let flagged: HashSet<(FlagKind, String)> = findings
+        .flags
+        .iter()
+        .map(|f| (f.kind, path_of(scan, f.sample)))
+        .collect();
+    for kind in FlagKind::ALL {
+        let planted = &truth.flagged[kind.name()];
+        let found = planted
+            .iter()
+            .filter(|p| flagged.contains(&(kind, (*p).clone())))
+            .count();
+        report.push(format!("{kind} {found}/{}", planted.len()));
+        assert!(
+            found * 10 >= planted.len() * 9,
+            "{kind}: only {found} of {} flagged",
+            planted.len()
+        );
+    }
+    let distinct: HashSet<&String> = truth.distinct.iter().collect();
+    let false_flags: Vec<&(FlagKind, String)> = flagged
+        .iter()
+        .filter(|(_, p)| distinct.contains(p))
+        .collect();
+    report.push(format!(
+        "false flags on the {} distinct pictures: {}",
+        distinct.len(),
+        false_flags.len()
+    ));
+    assert!(false_flags.len() <= 2, "{false_flags:?}");
 }
 
 #[test]
@@ -389,36 +433,7 @@ fn health_finds_planted_duplicates_and_flags() {
         false_pairs <= 2,
         "{false_pairs} false duplicate pairs: {groups:?}"
     );
-    // Flags: at least 90% of each planted kind, and few on the distinct pictures.
-    let flagged: HashSet<(FlagKind, String)> = findings
-        .flags
-        .iter()
-        .map(|f| (f.kind, path_of(&scan, f.sample)))
-        .collect();
-    for kind in FlagKind::ALL {
-        let planted = &truth.flagged[kind.name()];
-        let found = planted
-            .iter()
-            .filter(|p| flagged.contains(&(kind, (*p).clone())))
-            .count();
-        report.push(format!("{kind} {found}/{}", planted.len()));
-        assert!(
-            found * 10 >= planted.len() * 9,
-            "{kind}: only {found} of {} flagged",
-            planted.len()
-        );
-    }
-    let distinct: HashSet<&String> = truth.distinct.iter().collect();
-    let false_flags: Vec<&(FlagKind, String)> = flagged
-        .iter()
-        .filter(|(_, p)| distinct.contains(p))
-        .collect();
-    report.push(format!(
-        "false flags on the {} distinct pictures: {}",
-        distinct.len(),
-        false_flags.len()
-    ));
-    assert!(false_flags.len() <= 2, "{false_flags:?}");
+    check_flags(&scan, &findings, &truth, &mut report);
     // Classes: by position 60/30/10 of files.
     let counts: HashMap<&str, usize> = findings
         .classes

@@ -232,24 +232,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     let size = (job.shape.height as u32, job.shape.width as u32);
     args.loader.check_shape(size, element)?;
     let (job, excluded) = match &args.exclude_list {
-        Some(path) => {
-            let list = export::exclude::ExcludeList::read(path)
-                .with_context(|| format!("reading the exclude list {path:?}"))?;
-            let applied = export::exclude::apply(&job, &list);
-            if !applied.unmatched.is_empty() {
-                say(format_args!(
-                    "batchscope: warning: {} of {} lines of the exclude list name no planned sample (first: {:?}): {path:?}",
-                    applied.unmatched.len(),
-                    list.len(),
-                    applied.unmatched[0]
-                ));
-            }
-            say(format_args!(
-                "batchscope: leaving out {} images listed in {path:?} (see excluded.csv)",
-                applied.excluded.len()
-            ));
-            (Arc::new(applied.job), applied.excluded)
-        }
+        Some(path) => exclude_listed(&job, path)?,
         None => (job, Vec::new()),
     };
     if let Some(seed) = job.plan.seed
@@ -399,6 +382,28 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         }
         None => out(&summary),
     }
+}
+
+/// Leaves the samples the exclude list at `path` names out of `job`'s plan, saying how many.
+fn exclude_listed(
+    job: &crate::loader::LoadJob,
+    path: &Path,
+) -> Result<(Arc<crate::loader::LoadJob>, Vec<export::exclude::Excluded>), Failure> {
+    let list = export::exclude::ExcludeList::read(path)
+        .with_context(|| format!("reading the exclude list {path:?}"))?;
+    let applied = export::exclude::apply(job, &list);
+    if let Some(first) = applied.unmatched.first() {
+        say(format_args!(
+            "batchscope: warning: {} of {} lines of the exclude list name no planned sample (first: {first:?}): {path:?}",
+            applied.unmatched.len(),
+            list.len(),
+        ));
+    }
+    say(format_args!(
+        "batchscope: leaving out {} images listed in {path:?} (see excluded.csv)",
+        applied.excluded.len()
+    ));
+    Ok((Arc::new(applied.job), applied.excluded))
 }
 
 /// An `--out` that is a symlink to nothing cannot become a folder; say so rather than "File exists".

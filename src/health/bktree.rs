@@ -36,18 +36,17 @@ impl BkTree {
             if d == 0 {
                 return Some(self.nodes[at].item);
             }
-            match self.nodes[at].children.iter().find(|(cd, _)| *cd == d) {
-                Some(&(_, child)) => at = child,
-                None => {
-                    let new = self.nodes.len();
-                    self.nodes.push(Node {
-                        hash,
-                        item,
-                        children: Vec::new(),
-                    });
-                    self.nodes[at].children.push((d, new));
-                    return None;
-                }
+            if let Some(&(_, child)) = self.nodes[at].children.iter().find(|(cd, _)| *cd == d) {
+                at = child;
+            } else {
+                let new = self.nodes.len();
+                self.nodes.push(Node {
+                    hash,
+                    item,
+                    children: Vec::new(),
+                });
+                self.nodes[at].children.push((d, new));
+                return None;
             }
         }
     }

@@ -276,7 +276,7 @@ mod tests {
         SampleHealth {
             phash: u64::from(i) * 77,
             pixel_hash: 5,
-            file_hash: (i % 2 == 0).then_some(9),
+            file_hash: i.is_multiple_of(2).then_some(9),
             width: i,
             height: 2 * i,
             format: Some(ImageFormat::Jpeg),

@@ -27,8 +27,8 @@ use super::measure::{self, Row, SampleHealth};
 use crate::decode;
 use crate::index::{DatasetIndex, Store};
 use crate::job::KERAS_DEFAULT_IMAGE_SIZE;
-use crate::loader::{LoadJob, Loader, LoaderStopped, Pixels, SampleFailure};
-use crate::options::{Dtype, LoadOptions, PlanOptions, Scale, Subset};
+use crate::loader::{Batch, LoadJob, Loader, LoaderStopped, Pixels, SampleFailure};
+use crate::options::{Dtype, LoadOptions, PlanOptions, PreprocessOptions, Scale, Subset};
 use crate::plan::{self, BatchPlan, PlanError};
 use crate::preprocess::{Element, Shape};
 use crate::probe;
@@ -144,24 +144,7 @@ pub fn scan(
         .collect();
     let order: Vec<usize> = entries.iter().map(|e| e.sample).collect();
     let mut notes = Vec::new();
-    let mut preprocess = options.preprocess;
-    let (height, width) = match preprocess.image_size {
-        Some((h, w)) => (h, w),
-        None => {
-            let headers = probe::headers(&index, &order, cancel).ok_or(ScanError::Cancelled)?;
-            match probe::common_size(&index, &order, &headers) {
-                Ok(size) => size.unwrap_or((0, 0)),
-                Err(mixed) => {
-                    notes.push(format!(
-                        "{mixed}; measured at {}x{} (Keras's default image size)",
-                        KERAS_DEFAULT_IMAGE_SIZE.0, KERAS_DEFAULT_IMAGE_SIZE.1
-                    ));
-                    preprocess.image_size = Some(KERAS_DEFAULT_IMAGE_SIZE);
-                    KERAS_DEFAULT_IMAGE_SIZE
-                }
-            }
-        }
-    };
+    let (preprocess, shape) = geometry(&index, &order, options, &mut notes, cancel)?;
     let resized = preprocess.image_size.is_some();
     let element = Element {
         dtype: if resized {
@@ -171,66 +154,24 @@ pub fn scan(
         },
         scale: Scale::To255,
     };
-    let shape = Shape {
-        height: height as usize,
-        width: width as usize,
-        channels: preprocess.color_mode.channels(),
-    };
-    let files = matches!(index.store, Store::Files);
-    let mut cache = match (&scan_options.cache_dir, files) {
-        (Some(dir), true) => {
-            let key = format!(
-                "{} {}x{}x{} {} {} {} resized={resized}",
-                preprocess.color_mode,
-                shape.height,
-                shape.width,
-                shape.channels,
-                preprocess.interpolation,
-                preprocess.fit,
-                element.dtype,
-            );
-            HashCache::open(dir, &index.root, &key)
-        }
-        _ => HashCache::default(),
-    };
-    let stamps: Vec<Option<Stamp>> = if files && !cache.is_empty() {
-        order
-            .par_iter()
-            .map(|&s| Stamp::of(&index.path(s)))
-            .collect()
-    } else {
-        vec![None; order.len()]
-    };
-    let mut misses = Vec::new();
-    let mut cached = 0;
-    for (entry, stamp) in entries.iter_mut().zip(&stamps) {
-        match stamp.and_then(|st| cache.get(&index.samples[entry.sample].rel_path, st)) {
-            Some(h) => {
-                entry.health = Some(h.clone());
-                cached += 1;
-            }
-            None => misses.push(entry.sample),
-        }
-    }
-    let total = entries.len();
+    // Stamps are taken before anything is read: a file that changes during the pass is measured
+    // again next time.
+    let mut cache = open_cache(scan_options, &index, &preprocess, shape, element);
+    let (stamps, misses) = from_cache(cache.as_ref(), &index, &mut entries);
+    let cached = entries.len() - misses.len();
     let mut progress = ScanProgress {
         done: cached,
-        total,
+        total: entries.len(),
         cached,
         failed: 0,
     };
     on_progress(progress);
-    let position: HashMap<usize, usize> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.sample, i))
-        .collect();
     let mut failures = Vec::new();
     if !misses.is_empty() {
         let job = Arc::new(LoadJob {
             index: Arc::clone(&index),
             plan: Arc::new(BatchPlan {
-                order: misses,
+                order: misses.iter().map(|&i| entries[i].sample).collect(),
                 batch_size: options.plan.batch_size.max(1),
                 seed: None,
                 ends: None,
@@ -239,6 +180,8 @@ pub fn scan(
             shape,
             element,
         });
+        let position: HashMap<usize, usize> =
+            misses.iter().map(|&i| (entries[i].sample, i)).collect();
         let loader = Loader::sequential(
             Arc::clone(&job),
             scan_options.queue_bytes,
@@ -246,62 +189,25 @@ pub fn scan(
             None,
         )
         .map_err(ScanError::Spawn)?;
-        loop {
-            let batch = match loader.recv() {
-                Ok(Some(batch)) => batch,
-                Ok(None) => break,
-                Err(LoaderStopped::Cancelled) => return Err(ScanError::Cancelled),
-                Err(LoaderStopped::Died(why)) => return Err(ScanError::Loader(why)),
-            };
-            if cancel.load(Ordering::Relaxed) {
-                return Err(ScanError::Cancelled);
-            }
-            let len = shape.len();
-            let measured: Vec<SampleHealth> = batch
-                .samples
-                .par_iter()
-                .zip(&batch.originals)
-                .enumerate()
-                .map(|(row, (&sample, original))| {
-                    let pixels = match &batch.pixels {
-                        Pixels::U8(v) => Row::U8(&v[row * len..(row + 1) * len]),
-                        Pixels::F32(v) => Row::F32(&v[row * len..(row + 1) * len]),
-                        Pixels::Columns(_) => Row::U8(&[]),
-                    };
-                    let file_hash = files
-                        .then(|| {
-                            decode::read_image_file(&index.path(sample), preprocess.max_file_bytes)
-                                .ok()
-                                .map(|(bytes, _)| hash::hash64(0, &bytes))
-                        })
-                        .flatten();
-                    measure::measure(
-                        pixels,
-                        (shape.height, shape.width, shape.channels),
-                        (original.width, original.height, original.format),
-                        file_hash,
-                    )
-                })
-                .collect();
+        while let Some(batch) = next_batch(&loader, cancel)? {
+            let measured = measure_batch(&job, &batch);
             progress.done += batch.samples.len() + batch.failures.len();
             progress.failed += batch.failures.len();
             for (&sample, health) in batch.samples.iter().zip(measured) {
-                if files && let Some(stamp) = Stamp::of(&index.path(sample)) {
+                let Some(&at) = position.get(&sample) else {
+                    continue;
+                };
+                if let (Some(cache), Some(stamp)) = (cache.as_mut(), stamps[at]) {
                     cache.insert(&index.samples[sample].rel_path, stamp, health.clone());
                 }
-                if let Some(&at) = position.get(&sample) {
-                    entries[at].health = Some(health);
-                }
+                entries[at].health = Some(health);
             }
             failures.extend(batch.failures);
             loader.recycle(batch.pixels);
             on_progress(progress);
         }
-        if let Err(err) = cache.save() {
-            notes.push(format!(
-                "the hash cache could not be written ({err}): {:?}",
-                cache.path().unwrap_or(std::path::Path::new(""))
-            ));
+        if let Some(cache) = cache.as_mut() {
+            save_cache(cache, &mut notes);
         }
     }
     for entry in &mut entries {
@@ -321,11 +227,153 @@ pub fn scan(
     })
 }
 
+/// The preprocessing and the shape the pass measures at: the options' image size, else the
+/// dataset's common native size, else (mixed sizes) Keras's default size, with a note saying so.
+fn geometry(
+    index: &DatasetIndex,
+    order: &[usize],
+    options: &LoadOptions,
+    notes: &mut Vec<String>,
+    cancel: &AtomicBool,
+) -> Result<(PreprocessOptions, Shape), ScanError> {
+    let mut preprocess = options.preprocess;
+    let (height, width) = if let Some(size) = preprocess.image_size {
+        size
+    } else {
+        let headers = probe::headers(index, order, cancel).ok_or(ScanError::Cancelled)?;
+        match probe::common_size(index, order, &headers) {
+            Ok(size) => size.unwrap_or((0, 0)),
+            Err(mixed) => {
+                notes.push(format!(
+                    "{mixed}; measured at {}x{} (Keras's default image size)",
+                    KERAS_DEFAULT_IMAGE_SIZE.0, KERAS_DEFAULT_IMAGE_SIZE.1
+                ));
+                preprocess.image_size = Some(KERAS_DEFAULT_IMAGE_SIZE);
+                KERAS_DEFAULT_IMAGE_SIZE
+            }
+        }
+    };
+    let shape = Shape {
+        height: height as usize,
+        width: width as usize,
+        channels: preprocess.color_mode.channels(),
+    };
+    Ok((preprocess, shape))
+}
+
+/// The hash cache for this dataset and these pixel options (files only, and only when enabled).
+fn open_cache(
+    scan_options: &ScanOptions,
+    index: &DatasetIndex,
+    preprocess: &PreprocessOptions,
+    shape: Shape,
+    element: Element,
+) -> Option<HashCache> {
+    let dir = scan_options.cache_dir.as_ref()?;
+    if !matches!(index.store, Store::Files) {
+        return None;
+    }
+    let key = format!(
+        "{} {}x{}x{} {} {} {} resized={}",
+        preprocess.color_mode,
+        shape.height,
+        shape.width,
+        shape.channels,
+        preprocess.interpolation,
+        preprocess.fit,
+        element.dtype,
+        preprocess.image_size.is_some(),
+    );
+    Some(HashCache::open(dir, &index.root, &key))
+}
+
+/// Fills the entries the cache knows (by their stamps, taken now); returns every entry's stamp and the
+/// positions of the entries left to measure.
+fn from_cache(
+    cache: Option<&HashCache>,
+    index: &DatasetIndex,
+    entries: &mut [Entry],
+) -> (Vec<Option<Stamp>>, Vec<usize>) {
+    let Some(cache) = cache else {
+        return (vec![None; entries.len()], (0..entries.len()).collect());
+    };
+    let stamps: Vec<Option<Stamp>> = entries
+        .par_iter()
+        .map(|e| Stamp::of(&index.path(e.sample)))
+        .collect();
+    let mut misses = Vec::new();
+    for (i, (entry, stamp)) in entries.iter_mut().zip(&stamps).enumerate() {
+        match stamp.and_then(|st| cache.get(&index.samples[entry.sample].rel_path, st)) {
+            Some(h) => entry.health = Some(h.clone()),
+            None => misses.push(i),
+        }
+    }
+    (stamps, misses)
+}
+
+/// Writes the cache; a failure is a note (the pass itself is complete).
+fn save_cache(cache: &mut HashCache, notes: &mut Vec<String>) {
+    if let Err(err) = cache.save() {
+        notes.push(format!(
+            "the hash cache could not be written ({err}): {:?}",
+            cache.path().unwrap_or(std::path::Path::new(""))
+        ));
+    }
+}
+
+/// The loader's next chunk; `Ok(None)` at the end.
+fn next_batch(loader: &Loader, cancel: &AtomicBool) -> Result<Option<Batch>, ScanError> {
+    let batch = match loader.recv() {
+        Ok(batch) => batch,
+        Err(LoaderStopped::Cancelled) => return Err(ScanError::Cancelled),
+        Err(LoaderStopped::Died(why)) => return Err(ScanError::Loader(why)),
+    };
+    if cancel.load(Ordering::Relaxed) {
+        return Err(ScanError::Cancelled);
+    }
+    Ok(batch)
+}
+
+/// Measures every loaded row of `batch` in parallel; files are also hashed whole.
+fn measure_batch(job: &LoadJob, batch: &Batch) -> Vec<SampleHealth> {
+    let (shape, len) = (job.shape, job.shape.len());
+    let files = matches!(job.index.store, Store::Files);
+    batch
+        .samples
+        .par_iter()
+        .zip(&batch.originals)
+        .enumerate()
+        .map(|(row, (&sample, original))| {
+            let pixels = match &batch.pixels {
+                Pixels::U8(v) => Row::U8(&v[row * len..(row + 1) * len]),
+                Pixels::F32(v) => Row::F32(&v[row * len..(row + 1) * len]),
+                Pixels::Columns(_) => Row::U8(&[]),
+            };
+            let file_hash = files
+                .then(|| {
+                    decode::read_image_file(&job.index.path(sample), job.preprocess.max_file_bytes)
+                        .ok()
+                        .map(|(bytes, _)| hash::hash64(0, &bytes))
+                })
+                .flatten();
+            measure::measure(
+                pixels,
+                (shape.height, shape.width, shape.channels),
+                (original.width, original.height, original.format),
+                file_hash,
+            )
+        })
+        .collect()
+}
+
+/// The plans of a pass, each with the subset it holds (`None` without a split).
+type SubsetPlans = Vec<(Option<Subset>, BatchPlan)>;
+
 /// The plans the pass covers: both subsets of a split given without a subset, else the options' own.
 fn subset_plans(
     index: &DatasetIndex,
     options: &PlanOptions,
-) -> Result<(Vec<(Option<Subset>, BatchPlan)>, bool), PlanError> {
+) -> Result<(SubsetPlans, bool), PlanError> {
     if options.validation_split.is_some() && options.subset.is_none() {
         let side = |subset| {
             let options = PlanOptions {
@@ -347,7 +395,7 @@ fn subset_plans(
 fn confirm_exact(
     index: &DatasetIndex,
     entries: &mut [Entry],
-    preprocess: crate::options::PreprocessOptions,
+    preprocess: PreprocessOptions,
     cancel: &AtomicBool,
 ) -> Result<(), ScanError> {
     let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
