@@ -7,8 +7,9 @@
 //!   ungrouped sample within `near_distance` bits of it, so a group never chains through a long run of
 //!   slightly different pictures (every member is close to its leader). A group that holds more than
 //!   one exact class is a near group; its score is the lowest similarity `1 - d/64` to the leader.
-//! - **Leaks**: one per validation sample that has a duplicate (exact, or within the threshold) in
-//!   training: the training copies, then the validation sample.
+//! - **Leaks**: one per validation image (identical validation copies count once) that has a
+//!   duplicate in training, exact or within the threshold: the training copies, then the validation
+//!   copies.
 //!
 //! Groups list samples in pass order; exact groups come first, each kind largest first.
 
@@ -152,10 +153,12 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
             });
         }
     }
-    // A leak per validation sample with a duplicate (exact or near) in training.
+    // A leak per validation exact class with a duplicate (exact or near) in training: identical
+    // validation copies share one leak, so a thousand copies of one blank image are one entry.
     let mut leaks = Vec::new();
+    let mut seen_classes = std::collections::HashSet::new();
     for (i, e) in loaded.iter().enumerate() {
-        if e.subset != Some(Subset::Validation) {
+        if e.subset != Some(Subset::Validation) || !seen_classes.insert(exact_root[i]) {
             continue;
         }
         let mut samples: Vec<usize> = neighbours(i)
@@ -167,8 +170,12 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
             continue;
         }
         let mut subsets = vec![Subset::Training; samples.len()];
-        samples.push(e.sample);
-        subsets.push(Subset::Validation);
+        for &j in &exact_members[&exact_root[i]] {
+            if loaded[j].subset == Some(Subset::Validation) {
+                samples.push(loaded[j].sample);
+                subsets.push(Subset::Validation);
+            }
+        }
         leaks.push(Leak { samples, subsets });
     }
     groups.sort_by(|a, b| {
@@ -210,6 +217,8 @@ mod tests {
             // An exact copy of sample 0 in validation, and a picture far from all.
             entry(4, step(0), 0, Some(Subset::Validation)),
             entry(5, !0, 9, Some(Subset::Training)),
+            // A second validation copy of 0: the same leak, not another.
+            entry(6, step(0), 0, Some(Subset::Validation)),
         ];
         let (groups, leaks) = duplicates(&entries, 10);
         let summary: Vec<(DuplicateKind, Vec<usize>)> =
@@ -217,8 +226,8 @@ mod tests {
         assert_eq!(
             summary,
             [
-                (DuplicateKind::Exact, vec![0, 4]),
-                (DuplicateKind::Near, vec![0, 1, 4]),
+                (DuplicateKind::Exact, vec![0, 4, 6]),
+                (DuplicateKind::Near, vec![0, 1, 4, 6]),
                 (DuplicateKind::Near, vec![2, 3]),
             ]
         );
@@ -230,8 +239,13 @@ mod tests {
             [
                 (vec![1, 2], vec![Subset::Training, Subset::Validation]),
                 (
-                    vec![0, 1, 4],
-                    vec![Subset::Training, Subset::Training, Subset::Validation]
+                    vec![0, 1, 4, 6],
+                    vec![
+                        Subset::Training,
+                        Subset::Training,
+                        Subset::Validation,
+                        Subset::Validation
+                    ]
                 ),
             ]
         );

@@ -157,7 +157,7 @@ pub fn scan(
     // Stamps are taken before anything is read: a file that changes during the pass is measured
     // again next time.
     let mut cache = open_cache(scan_options, &index, &preprocess, shape, element);
-    let (stamps, misses) = from_cache(cache.as_ref(), &index, &mut entries);
+    let (stamps, misses) = from_cache(cache.as_ref(), &index, &mut entries, cancel)?;
     let cached = entries.len() - misses.len();
     let mut progress = ScanProgress {
         done: cached,
@@ -293,14 +293,24 @@ fn from_cache(
     cache: Option<&HashCache>,
     index: &DatasetIndex,
     entries: &mut [Entry],
-) -> (Vec<Option<Stamp>>, Vec<usize>) {
+    cancel: &AtomicBool,
+) -> Result<(Vec<Option<Stamp>>, Vec<usize>), ScanError> {
     let Some(cache) = cache else {
-        return (vec![None; entries.len()], (0..entries.len()).collect());
+        return Ok((vec![None; entries.len()], (0..entries.len()).collect()));
     };
     let stamps: Vec<Option<Stamp>> = entries
         .par_iter()
-        .map(|e| Stamp::of(&index.path(e.sample)))
+        .map(|e| {
+            if cancel.load(Ordering::Relaxed) {
+                None
+            } else {
+                Stamp::of(&index.path(e.sample))
+            }
+        })
         .collect();
+    if cancel.load(Ordering::Relaxed) {
+        return Err(ScanError::Cancelled);
+    }
     let mut misses = Vec::new();
     for (i, (entry, stamp)) in entries.iter_mut().zip(&stamps).enumerate() {
         match stamp.and_then(|st| cache.get(&index.samples[entry.sample].rel_path, st)) {
@@ -308,7 +318,7 @@ fn from_cache(
             None => misses.push(i),
         }
     }
-    (stamps, misses)
+    Ok((stamps, misses))
 }
 
 /// Writes the cache; a failure is a note (the pass itself is complete).
