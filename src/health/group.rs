@@ -76,12 +76,9 @@ impl Components {
     }
 }
 
-/// The duplicate groups and leaks among `entries` (samples that failed to load are left out).
-pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>, Vec<Leak>) {
-    let loaded: Vec<&Entry> = entries.iter().filter(|e| e.health.is_some()).collect();
-    let n = loaded.len();
-    let phash = |i: usize| loaded[i].health.as_ref().map_or(0, |h| h.phash);
-    let mut exact = Components::new(n);
+/// The exact class of each entry (the lowest position with the same file bytes or pixels).
+fn exact_classes(loaded: &[&Entry]) -> Vec<usize> {
+    let mut exact = Components::new(loaded.len());
     let mut first_file: HashMap<u64, usize> = HashMap::new();
     let mut first_pixels: HashMap<u64, usize> = HashMap::new();
     for (i, e) in loaded.iter().enumerate() {
@@ -92,7 +89,15 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
         let j = *first_pixels.entry(e.exact_key).or_insert(i);
         exact.join(j, i);
     }
-    let exact_root: Vec<usize> = (0..n).map(|i| exact.root(i)).collect();
+    (0..loaded.len()).map(|i| exact.root(i)).collect()
+}
+
+/// The duplicate groups and leaks among `entries` (samples that failed to load are left out).
+pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>, Vec<Leak>) {
+    let loaded: Vec<&Entry> = entries.iter().filter(|e| e.health.is_some()).collect();
+    let n = loaded.len();
+    let phash = |i: usize| loaded[i].health.as_ref().map_or(0, |h| h.phash);
+    let exact_root = exact_classes(&loaded);
     let mut exact_members: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, &r) in exact_root.iter().enumerate() {
         exact_members.entry(r).or_default().push(i);
