@@ -2,7 +2,7 @@
 //!
 //! - **Exact** duplicates: samples with identical file bytes or identical decoded pixels (the scan's
 //!   `exact_key`, confirmed on the original pixels when the loader resized) form one group, score 1.
-//! - **Near** duplicates: neighbours are found with a BK-tree query per sample (not all pairs). Groups
+//! - **Near** duplicates: neighbours are found with a multi-index hash query per sample (not all pairs). Groups
 //!   are formed by leaders in pass order: the first sample not yet in a group leads one holding every
 //!   ungrouped sample within `near_distance` bits of it, so a group never chains through a long run of
 //!   slightly different pictures (every member is close to its leader). A group that holds more than
@@ -15,7 +15,9 @@
 
 use std::collections::HashMap;
 
-use super::bktree::BkTree;
+use rayon::prelude::*;
+
+use super::mih::HashIndex;
 use super::phash;
 use super::scan::Entry;
 use crate::options::Subset;
@@ -102,25 +104,23 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
     for (i, &r) in exact_root.iter().enumerate() {
         exact_members.entry(r).or_default().push(i);
     }
-    // One tree node per distinct hash; `same_hash[node item]` lists every position with that hash.
-    let mut tree = BkTree::default();
-    let mut same_hash: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..n {
-        let first = tree.insert(phash(i), i).unwrap_or(i);
-        same_hash.entry(first).or_default().push(i);
-    }
-    // Everything within the threshold of `i`, or identical to it, with the distance.
-    let neighbours = |i: usize| {
-        let mut found: Vec<(usize, u32)> = Vec::new();
-        tree.within(phash(i), near_distance, &mut |node, d| {
-            found.extend(same_hash[&node].iter().map(|&j| (j, d)));
-        });
-        found.extend(exact_members[&exact_root[i]].iter().map(|&j| (j, 0)));
-        found.retain(|&(j, _)| j != i);
-        found.sort_unstable();
-        found.dedup_by_key(|p| p.0);
-        found
-    };
+    let hashes: Vec<u64> = (0..n).map(phash).collect();
+    let index = HashIndex::new(&hashes);
+    // Everything within the threshold of each entry, or identical to it, with the distance: found
+    // once, in parallel.
+    let near: Vec<Vec<(usize, u32)>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut found: Vec<(usize, u32)> = Vec::new();
+            index.within(hashes[i], near_distance, &mut |j, d| found.push((j, d)));
+            found.extend(exact_members[&exact_root[i]].iter().map(|&j| (j, 0)));
+            found.retain(|&(j, _)| j != i);
+            found.sort_unstable();
+            found.dedup_by_key(|p| p.0);
+            found
+        })
+        .collect();
+    let neighbours = |i: usize| near[i].iter().copied();
     let mut groups = Vec::new();
     for members in exact_members.values().filter(|m| m.len() > 1) {
         groups.push(DuplicateGroup {
@@ -167,7 +167,6 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
             continue;
         }
         let mut samples: Vec<usize> = neighbours(i)
-            .into_iter()
             .filter(|&(j, _)| loaded[j].subset == Some(Subset::Training))
             .map(|(j, _)| loaded[j].sample)
             .collect();

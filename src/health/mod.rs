@@ -6,13 +6,13 @@
 //!
 //! Plain Rust: the command line (`batchscope health`) and the GUI's Health view use the same calls.
 
-pub mod bktree;
 pub mod cache;
 pub mod exclude;
 pub mod flags;
 pub mod group;
 pub mod hash;
 pub mod measure;
+pub mod mih;
 pub mod phash;
 pub mod report;
 pub mod scan;
