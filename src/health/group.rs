@@ -94,6 +94,22 @@ fn exact_classes(loaded: &[&Entry]) -> Vec<usize> {
     (0..loaded.len()).map(|i| exact.root(i)).collect()
 }
 
+/// Positions with equal hashes, in order of first appearance, and the bucket of each position.
+fn buckets_of(hashes: impl Iterator<Item = u64>) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let mut bucket_of_hash: HashMap<u64, usize> = HashMap::new();
+    let mut buckets: Vec<Vec<usize>> = Vec::new();
+    let mut bucket = Vec::new();
+    for (i, h) in hashes.enumerate() {
+        let b = *bucket_of_hash.entry(h).or_insert_with(|| {
+            buckets.push(Vec::new());
+            buckets.len() - 1
+        });
+        buckets[b].push(i);
+        bucket.push(b);
+    }
+    (buckets, bucket)
+}
+
 /// The duplicate groups and leaks among `entries` (samples that failed to load are left out).
 pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>, Vec<Leak>) {
     let loaded: Vec<&Entry> = entries.iter().filter(|e| e.health.is_some()).collect();
@@ -104,23 +120,27 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
     for (i, &r) in exact_root.iter().enumerate() {
         exact_members.entry(r).or_default().push(i);
     }
-    let hashes: Vec<u64> = (0..n).map(phash).collect();
+    // Identical hashes share one bucket (exact copies always do), so the index holds each hash once
+    // and a thousand copies of one image cost one query, not a million pairs.
+    let (buckets, bucket) = buckets_of((0..n).map(phash));
+    let hashes: Vec<u64> = buckets.iter().map(|m| phash(m[0])).collect();
     let index = HashIndex::new(&hashes);
-    // Everything within the threshold of each entry, or identical to it, with the distance: found
-    // once, in parallel.
-    let near: Vec<Vec<(usize, u32)>> = (0..n)
+    // The other buckets within the threshold of each bucket, with the distance, in parallel.
+    let near: Vec<Vec<(usize, u32)>> = (0..buckets.len())
         .into_par_iter()
-        .map(|i| {
+        .map(|b| {
             let mut found: Vec<(usize, u32)> = Vec::new();
-            index.within(hashes[i], near_distance, &mut |j, d| found.push((j, d)));
-            found.extend(exact_members[&exact_root[i]].iter().map(|&j| (j, 0)));
-            found.retain(|&(j, _)| j != i);
+            index.within(hashes[b], near_distance, &mut |c, d| {
+                if c != b {
+                    found.push((c, d));
+                }
+            });
             found.sort_unstable();
-            found.dedup_by_key(|p| p.0);
             found
         })
         .collect();
-    let neighbours = |i: usize| near[i].iter().copied();
+    // A bucket with its near buckets: (bucket, distance), its own first.
+    let around = |b: usize| std::iter::once((b, 0)).chain(near[b].iter().copied());
     let mut groups = Vec::new();
     for members in exact_members.values().filter(|m| m.len() > 1) {
         groups.push(DuplicateGroup {
@@ -131,22 +151,26 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
     }
     // Near groups by leaders, in pass order: a sample not yet grouped leads a group of every
     // ungrouped sample within the threshold of it. Members are all close to their leader, so groups
-    // do not chain through long runs of slightly different pictures.
+    // do not chain through long runs of slightly different pictures. A leader takes whole buckets.
     let mut grouped = vec![false; n];
+    let mut taken = vec![false; buckets.len()];
     for leader in 0..n {
         if grouped[leader] {
             continue;
         }
-        let mut members = vec![leader];
+        let mut members = Vec::new();
         let mut score = 1.0f64;
-        for (j, d) in neighbours(leader) {
-            if !grouped[j] {
-                grouped[j] = true;
-                members.push(j);
-                score = score.min(phash::similarity(d));
+        for (b, d) in around(bucket[leader]) {
+            if std::mem::replace(&mut taken[b], true) {
+                continue;
+            }
+            for &j in &buckets[b] {
+                if !std::mem::replace(&mut grouped[j], true) {
+                    members.push(j);
+                    score = score.min(phash::similarity(d));
+                }
             }
         }
-        grouped[leader] = true;
         members.sort_unstable();
         let classes: std::collections::HashSet<usize> =
             members.iter().map(|&i| exact_root[i]).collect();
@@ -166,13 +190,15 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
         if e.subset != Some(Subset::Validation) || !seen_classes.insert(exact_root[i]) {
             continue;
         }
-        let mut samples: Vec<usize> = neighbours(i)
-            .filter(|&(j, _)| loaded[j].subset == Some(Subset::Training))
-            .map(|(j, _)| loaded[j].sample)
+        let mut training: Vec<usize> = around(bucket[i])
+            .flat_map(|(b, _)| buckets[b].iter().copied())
+            .filter(|&j| loaded[j].subset == Some(Subset::Training))
             .collect();
-        if samples.is_empty() {
+        if training.is_empty() {
             continue;
         }
+        training.sort_unstable();
+        let mut samples: Vec<usize> = training.iter().map(|&j| loaded[j].sample).collect();
         let mut subsets = vec![Subset::Training; samples.len()];
         for &j in &exact_members[&exact_root[i]] {
             if loaded[j].subset == Some(Subset::Validation) {
@@ -253,5 +279,27 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn health_thousands_of_identical_images_are_one_group_and_one_leak() {
+        let entries: Vec<Entry> = (0..3000)
+            .map(|i| {
+                let subset = if i < 2000 {
+                    Subset::Training
+                } else {
+                    Subset::Validation
+                };
+                entry(i, 0xf0f0, 7, Some(subset))
+            })
+            .collect();
+        let (groups, leaks) = duplicates(&entries, 10);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].kind, DuplicateKind::Exact);
+        assert_eq!(groups[0].samples.len(), 3000);
+        assert_eq!(leaks.len(), 1);
+        assert_eq!(leaks[0].samples.len(), 3000);
+        assert_eq!(leaks[0].subsets[1999], Subset::Training);
+        assert_eq!(leaks[0].subsets[2000], Subset::Validation);
     }
 }
