@@ -16,7 +16,7 @@ use batchscope::index::{DatasetIndex, WalkControl};
 use batchscope::options::{LoadOptions, Subset};
 use image::{Rgb, RgbImage};
 
-/// splitmix64: a tiny deterministic generator for scenes.
+/// splitmix64: a tiny deterministic generator for planted problems.
 struct Rng(u64);
 
 impl Rng {
@@ -39,41 +39,7 @@ impl Rng {
     }
 }
 
-/// A photo-like picture, different for every seed and the same picture at every size: a two-colour
-/// gradient in a random direction, hard-edged ellipses, a sinusoidal texture, and per-pixel noise.
-fn scene(w: u32, h: u32, seed: u64) -> RgbImage {
-    let mut rng = Rng(seed.wrapping_mul(7919).wrapping_add(17));
-    let (c0, c1) = (rng.color(), rng.color());
-    let angle = rng.unit() * std::f32::consts::TAU;
-    let blobs: Vec<(f32, f32, f32, f32, [f32; 3])> = (0..4)
-        .map(|_| {
-            (
-                rng.unit(),
-                rng.unit(),
-                0.08 + rng.unit() * 0.25,
-                0.08 + rng.unit() * 0.25,
-                rng.color(),
-            )
-        })
-        .collect();
-    let (freq, tex_angle) = (6.0 + rng.unit() * 20.0, rng.unit() * std::f32::consts::PI);
-    let noise_seed = rng.next();
-    RgbImage::from_fn(w, h, |x, y| {
-        let (u, v) = (x as f32 / w as f32, y as f32 / h as f32);
-        let t = ((u - 0.5) * angle.cos() + (v - 0.5) * angle.sin() + 0.7) / 1.4;
-        let mut px: [f32; 3] = std::array::from_fn(|c| c0[c] * (1.0 - t) + c1[c] * t);
-        for &(bx, by, rx, ry, color) in &blobs {
-            if ((u - bx) / rx).powi(2) + ((v - by) / ry).powi(2) < 1.0 {
-                px = color;
-            }
-        }
-        let tex = 25.0 * ((u * tex_angle.cos() + v * tex_angle.sin()) * freq).sin();
-        let mut n = Rng(noise_seed ^ (u64::from(x) << 32 | u64::from(y)));
-        Rgb(std::array::from_fn(|c| {
-            (px[c] + tex + (n.unit() - 0.5) * 24.0).clamp(0.0, 255.0) as u8
-        }))
-    })
-}
+use batchscope::synth::scene;
 
 fn map(img: &RgbImage, f: impl Fn(u8) -> u8) -> RgbImage {
     RgbImage::from_fn(img.width(), img.height(), |x, y| {
