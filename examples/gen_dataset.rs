@@ -33,6 +33,7 @@ fn parse() -> Result<(PathBuf, Spec), String> {
                     "png" => Kind::Png,
                     "mixed" => Kind::Mixed,
                     "tiny" => Kind::Tiny,
+                    "scenes" => Kind::Scenes,
                     other => return Err(format!("unknown format {other}")),
                 }
             }

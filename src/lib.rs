@@ -12,6 +12,7 @@ pub mod cli;
 pub mod command_line;
 pub mod decode;
 pub mod export;
+pub mod health;
 pub mod index;
 pub mod inspect;
 pub mod job;

@@ -34,6 +34,8 @@ pub enum Kind {
     Mixed,
     /// 1x1 PNGs, for indexing benchmarks of many files.
     Tiny,
+    /// JPEG at quality 90 of [`scene`]s: pictures that differ in layout (for duplicate detection).
+    Scenes,
 }
 
 /// A photo-like `w x h` image, different for every `seed`.
@@ -55,6 +57,68 @@ pub fn photo(w: u32, h: u32, seed: u64) -> RgbImage {
     })
 }
 
+/// splitmix64: a tiny deterministic generator for [`scene`].
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    fn color(&mut self) -> [f32; 3] {
+        [
+            self.unit() * 255.0,
+            self.unit() * 255.0,
+            self.unit() * 255.0,
+        ]
+    }
+}
+
+/// A photo-like picture whose layout differs per seed (unlike [`photo`], whose images share one layout and
+/// so look alike to a perceptual hash), the same picture at every size: a two-colour
+/// gradient in a random direction, hard-edged ellipses, a sinusoidal texture, and per-pixel noise.
+pub fn scene(w: u32, h: u32, seed: u64) -> RgbImage {
+    let mut rng = Rng(seed.wrapping_mul(7919).wrapping_add(17));
+    let (c0, c1) = (rng.color(), rng.color());
+    let angle = rng.unit() * std::f32::consts::TAU;
+    let blobs: Vec<(f32, f32, f32, f32, [f32; 3])> = (0..4)
+        .map(|_| {
+            (
+                rng.unit(),
+                rng.unit(),
+                0.08 + rng.unit() * 0.25,
+                0.08 + rng.unit() * 0.25,
+                rng.color(),
+            )
+        })
+        .collect();
+    let (freq, tex_angle) = (6.0 + rng.unit() * 20.0, rng.unit() * std::f32::consts::PI);
+    let noise_seed = rng.next();
+    RgbImage::from_fn(w, h, |x, y| {
+        let (u, v) = (x as f32 / w as f32, y as f32 / h as f32);
+        let t = ((u - 0.5) * angle.cos() + (v - 0.5) * angle.sin() + 0.7) / 1.4;
+        let mut px: [f32; 3] = std::array::from_fn(|c| c0[c] * (1.0 - t) + c1[c] * t);
+        for &(bx, by, rx, ry, color) in &blobs {
+            if ((u - bx) / rx).powi(2) + ((v - by) / ry).powi(2) < 1.0 {
+                px = color;
+            }
+        }
+        let tex = 25.0 * ((u * tex_angle.cos() + v * tex_angle.sin()) * freq).sin();
+        let mut n = Rng(noise_seed ^ (u64::from(x) << 32 | u64::from(y)));
+        Rgb(std::array::from_fn(|c| {
+            (px[c] + tex + (n.unit() - 0.5) * 24.0).clamp(0.0, 255.0) as u8
+        }))
+    })
+}
+
 /// The name of class folder `c`.
 pub fn class_name(c: usize, long: bool) -> String {
     if long {
@@ -71,6 +135,11 @@ fn write_one(dir: &Path, i: usize, seed: u64, spec: &Spec) -> image::ImageResult
             RgbImage::from_pixel(1, 1, Rgb([i as u8, 0, 0])).save(dir.join(format!("{i:06}.png")))
         }
         Kind::Png => photo(w, h, seed).save(dir.join(format!("{i:06}.png"))),
+        Kind::Scenes => {
+            let file = io::BufWriter::new(std::fs::File::create(dir.join(format!("{i:06}.jpg")))?);
+            image::codecs::jpeg::JpegEncoder::new_with_quality(file, 90)
+                .encode_image(&scene(w, h, seed))
+        }
         Kind::Jpeg => {
             let file = io::BufWriter::new(std::fs::File::create(dir.join(format!("{i:06}.jpg")))?);
             image::codecs::jpeg::JpegEncoder::new_with_quality(file, 90)

@@ -114,6 +114,7 @@ fn export_options(out: &Path) -> ExportOptions {
         overwrite: false,
         strict: false,
         queue_bytes: 1 << 20,
+        excluded: Vec::new(),
     }
 }
 

@@ -73,6 +73,7 @@ fn export_with(
             overwrite: false,
             strict: false,
             queue_bytes: 1 << 20,
+            excluded: Vec::new(),
         },
         &mut |_| {},
         &Arc::new(AtomicBool::new(false)),

@@ -193,6 +193,7 @@ impl ExportPanel {
             overwrite,
             strict: false,
             queue_bytes: crate::loader::DEFAULT_QUEUE_BYTES,
+            excluded: Vec::new(),
         };
         let (d, t, s) = (Arc::clone(&done), Arc::clone(&total), Arc::clone(&skipped));
         let wake = Arc::clone(&notify);

@@ -33,6 +33,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Summarise a dataset folder: classes, counts, batches, image sizes and formats (no decoding).
     Inspect(InspectArgs),
+    /// Find duplicates, train/validation leaks and bad images, and measure per-channel mean/std, in one
+    /// pass over the decoded images.
+    Health(HealthArgs),
 }
 
 /// Yes or no (`--batched`).
@@ -146,6 +149,11 @@ pub struct ExportArgs {
     /// Replace batchscope's files in a non-empty output folder.
     #[arg(long)]
     pub overwrite: bool,
+    /// Leave out the samples this file lists (one path per line, relative to the dataset root with
+    /// `/`, as in manifest.csv; optionally a tab and a reason), after the split is made; they are
+    /// listed in excluded.csv.
+    #[arg(long, value_name = "FILE")]
+    pub exclude_list: Option<PathBuf>,
     /// Fail (exit 1, no output) if any file cannot be loaded, instead of skipping it.
     #[arg(long)]
     pub strict: bool,
@@ -166,6 +174,44 @@ pub struct InspectArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `batchscope health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The dataset: an image folder or TFRecord files (stored arrays are not decoded images).
+    pub dir: PathBuf,
+    /// Loader options. With --validation-split and no --subset, both subsets are checked and
+    /// duplicates across them are reported as leaks.
+    #[command(flatten)]
+    pub loader: LoaderArgs,
+    /// Also write the findings as JSON to this file (`-` for stdout, instead of the summary).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Near duplicates: perceptual hashes at most this many bits apart (of 64).
+    #[arg(long, value_name = "BITS", default_value_t = crate::health::DEFAULT_NEAR_DISTANCE,
+          value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub near_threshold: u32,
+    /// Groups, leaks and flags listed in the summary (all of them are in the JSON).
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Measure every image again instead of reusing the hash cache (which is then not written).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// What to list in --exclude-out (comma-separated): exact and near (every member of a duplicate
+    /// group but the first), leaks (every leak's validation copy), or a flag (dark, light, blurry,
+    /// `low_information`, grayscale, `odd_aspect_ratio`, `odd_size`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "KINDS",
+        requires = "exclude_out"
+    )]
+    pub exclude: Vec<crate::health::exclude::ExcludeKind>,
+    /// Write the images --exclude selects to this file, one path per line (with a tab and the
+    /// reason), for `batchscope export --exclude-list`.
+    #[arg(long, value_name = "FILE", requires = "exclude")]
+    pub exclude_out: Option<PathBuf>,
 }
 
 /// Parses `HxW`, `H,W` or `N` (square).
@@ -223,6 +269,24 @@ pub struct UsageError(pub String);
 impl LoaderArgs {
     /// Validates the flags into loader options.
     pub fn to_options(&self) -> Result<LoadOptions, UsageError> {
+        let options = self.to_unchecked_options()?;
+        plan::validate(&options.plan).map_err(|e| UsageError(e.to_string()))?;
+        Ok(options)
+    }
+
+    /// [`LoaderArgs::to_options`], also accepting a validation split without a subset (the health pass
+    /// then covers both subsets); the split is checked as either subset would be.
+    pub fn to_options_both_subsets(&self) -> Result<LoadOptions, UsageError> {
+        let options = self.to_unchecked_options()?;
+        let mut check = options.plan.clone();
+        if check.validation_split.is_some() && check.subset.is_none() {
+            check.subset = Some(Subset::Training);
+        }
+        plan::validate(&check).map_err(|e| UsageError(e.to_string()))?;
+        Ok(options)
+    }
+
+    fn to_unchecked_options(&self) -> Result<LoadOptions, UsageError> {
         let fit = match (self.crop_to_aspect_ratio, self.pad_to_aspect_ratio) {
             (true, true) => {
                 return Err(UsageError(
@@ -284,7 +348,6 @@ impl LoaderArgs {
                 max_file_bytes: self.max_file_bytes,
             },
         };
-        plan::validate(&options.plan).map_err(|e| UsageError(e.to_string()))?;
         Ok(options)
     }
 

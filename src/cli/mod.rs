@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 
 pub use args::{
-    Cli, Command, ExportArgs, InspectArgs, LoaderArgs, UsageError, parse_bytes, parse_image_size,
+    Cli, Command, ExportArgs, HealthArgs, InspectArgs, LoaderArgs, UsageError, parse_bytes,
+    parse_image_size,
 };
 
 use crate::export::{self, ExportError, ExportOptions, human_bytes};
@@ -230,6 +231,10 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     // A native size is known only now.
     let size = (job.shape.height as u32, job.shape.width as u32);
     args.loader.check_shape(size, element)?;
+    let (job, excluded) = match &args.exclude_list {
+        Some(path) => exclude_listed(&job, path)?,
+        None => (job, Vec::new()),
+    };
     if let Some(seed) = job.plan.seed
         && options.plan.seed.is_none()
     {
@@ -243,6 +248,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         overwrite: args.overwrite,
         strict: args.strict,
         queue_bytes: (args.memory_budget as usize) << 20,
+        excluded,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(job.plan.len() as u64);
@@ -283,6 +289,121 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     };
     print_report(&report, &job, args);
     Ok(())
+}
+
+/// `batchscope health`.
+pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
+    let options = args.loader.to_options_both_subsets()?;
+    warn_about(&args.loader);
+    let index = index_dir(&args.dir, &options, cancel)?;
+    if let index::Store::Rows(rows) = &index.store {
+        return Err(Failure::Usage(
+            crate::health::ScanError::StoredRows(rows.describe()).to_string(),
+        ));
+    }
+    let mut sides = options.plan.clone();
+    if sides.subset.is_none() && sides.validation_split.is_some() {
+        sides.subset = Some(crate::options::Subset::Training);
+    }
+    if let Some(why) = plan::empty_reason(index.samples.len(), &sides) {
+        return Err(Failure::Usage(why));
+    }
+    let scan_options = crate::health::ScanOptions {
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            crate::health::cache::default_dir()
+        },
+        ..crate::health::ScanOptions::default()
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} images  {per_sec}  eta {eta}  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut on_progress = |p: crate::health::ScanProgress| {
+        if let Some(bar) = &bar {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            if p.cached > 0 {
+                bar.set_message(format!("{} from the cache", p.cached));
+            }
+        }
+    };
+    let result = crate::health::scan(index, &options, &scan_options, &mut on_progress, cancel);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let scan = match result {
+        Ok(scan) => scan,
+        Err(crate::health::ScanError::Cancelled) => {
+            return Err(Failure::Interrupted("interrupted".into()));
+        }
+        Err(
+            err @ (crate::health::ScanError::Plan(_) | crate::health::ScanError::StoredRows(_)),
+        ) => {
+            return Err(Failure::Usage(err.to_string()));
+        }
+        Err(err) => return Err(Failure::Failed(err.into())),
+    };
+    print_skipped(&scan.failures);
+    let thresholds = crate::health::Thresholds {
+        near_distance: args.near_threshold,
+        ..crate::health::Thresholds::default()
+    };
+    let findings = crate::health::analyze(&scan, &thresholds);
+    if let Some(path) = &args.exclude_out {
+        let selected = crate::health::exclude::select(&scan, &findings, &args.exclude);
+        std::fs::write(path, crate::health::exclude::list_bytes(&scan, &selected))
+            .with_context(|| format!("writing the exclude list {path:?}"))?;
+        say(format_args!(
+            "batchscope: listed {} images to exclude in {path:?}",
+            selected.len()
+        ));
+    }
+    let summary = crate::health::report::text(&scan, &findings, args.near_threshold, args.top);
+    match &args.json {
+        Some(path) => {
+            let json = serde_json::to_string_pretty(&crate::health::report::json(&scan, &findings))
+                .context("encoding the findings as JSON")?;
+            if path.as_os_str() == "-" {
+                say(format_args!("{}", summary.trim_end()));
+                out(&format!("{json}\n"))
+            } else {
+                std::fs::write(path, format!("{json}\n"))
+                    .with_context(|| format!("writing the JSON report {path:?}"))?;
+                out(&summary)
+            }
+        }
+        None => out(&summary),
+    }
+}
+
+/// Leaves the samples the exclude list at `path` names out of `job`'s plan, saying how many.
+fn exclude_listed(
+    job: &crate::loader::LoadJob,
+    path: &Path,
+) -> Result<(Arc<crate::loader::LoadJob>, Vec<export::exclude::Excluded>), Failure> {
+    let list = export::exclude::ExcludeList::read(path)
+        .with_context(|| format!("reading the exclude list {path:?}"))?;
+    let applied = export::exclude::apply(job, &list);
+    if let Some(first) = applied.unmatched.first() {
+        say(format_args!(
+            "batchscope: warning: {} of {} lines of the exclude list name no planned sample (first: {first:?}): {path:?}",
+            applied.unmatched.len(),
+            list.len(),
+        ));
+    }
+    say(format_args!(
+        "batchscope: leaving out {} images listed in {path:?} (see excluded.csv)",
+        applied.excluded.len()
+    ));
+    Ok((Arc::new(applied.job), applied.excluded))
 }
 
 /// An `--out` that is a symlink to nothing cannot become a folder; say so rather than "File exists".
@@ -351,5 +472,6 @@ pub fn run(cli: &Cli) -> Option<Result<(), Failure>> {
     Some(match command {
         Command::Inspect(args) => inspect(args, &cancel),
         Command::Export(args) => export(args, &cancel),
+        Command::Health(args) => health(args, &cancel),
     })
 }

@@ -8,6 +8,7 @@
 //! space is checked before the first byte is written; an export that could read no image at all is a
 //! failure, not an empty success.
 
+pub mod exclude;
 mod staging;
 mod writer;
 
@@ -25,12 +26,13 @@ use crate::options::{Dtype, LabelMode};
 use writer::Writer;
 
 /// The files an export writes into its output folder.
-pub const OUTPUT_FILES: [&str; 5] = [
+pub const OUTPUT_FILES: [&str; 6] = [
     "images.npy",
     "labels.npy",
     "class_names.json",
     "manifest.csv",
     "skipped.csv",
+    "excluded.csv",
 ];
 
 /// Export choices beyond the loader's.
@@ -46,6 +48,9 @@ pub struct ExportOptions {
     pub strict: bool,
     /// Bytes of decoded rows allowed to wait for the writer (the loader's memory budget).
     pub queue_bytes: usize,
+    /// Samples the user left out of the job's plan ([`exclude::apply`]): written to `excluded.csv`
+    /// when there are any.
+    pub excluded: Vec<exclude::Excluded>,
 }
 
 /// How far an export has got.
@@ -498,6 +503,9 @@ pub fn export(
         });
     }
     writer.finish(&staging, &skipped, &job.index)?;
+    if !options.excluded.is_empty() {
+        writer::write_excluded(&staging.path("excluded.csv"), &options.excluded)?;
+    }
     let files = staging.commit()?;
     Ok(ExportReport {
         exported,

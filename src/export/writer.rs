@@ -202,6 +202,31 @@ pub(super) fn write_skipped(
     sync(file, path)
 }
 
+/// Writes `excluded.csv` (`path,reason`: the samples the user's exclude list left out, in plan order)
+/// and syncs it.
+pub(super) fn write_excluded(
+    path: &Path,
+    excluded: &[super::exclude::Excluded],
+) -> Result<(), ExportError> {
+    let file = File::create(path).map_err(io_err("creating", path))?;
+    let mut csv = csv::Writer::from_writer(BufWriter::new(file));
+    csv.write_record(["path", "reason"])
+        .map_err(|e| csv_err(e, path))?;
+    for e in excluded {
+        csv.write_record([
+            manifest_path_bytes(&e.rel_path).as_slice(),
+            e.reason.as_bytes(),
+        ])
+        .map_err(|e| csv_err(e, path))?;
+    }
+    let file = csv.into_inner().map_err(|e| ExportError::Io {
+        action: "finishing",
+        path: path.to_path_buf(),
+        source: io::Error::other(e.to_string()),
+    })?;
+    sync(file, path)
+}
+
 /// Flushes a buffered file and syncs it to disk.
 fn sync(file: BufWriter<File>, path: &Path) -> Result<(), ExportError> {
     let file = file

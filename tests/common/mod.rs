@@ -405,6 +405,7 @@ pub fn export_source(
         overwrite: true,
         strict: false,
         queue_bytes: 64 << 20,
+        excluded: Vec::new(),
     };
     batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel)
         .map_err(|e| e.to_string())

@@ -1,0 +1,933 @@
+//! The health pass on generated folders with planted problems: every exact duplicate found, recall of
+//! each near-duplicate kind and each flag kind, false duplicates among distinct pictures, leaks across
+//! a seeded split, the JSON schema, the cache, cancelling, and mean/std against the exported float32
+//! array (computed here from the `.npy`, and by numpy when it is installed).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use batchscope::health::{self, DuplicateKind, FlagKind, Scan, ScanError, ScanOptions, Thresholds};
+use batchscope::index::{DatasetIndex, WalkControl};
+use batchscope::options::{LoadOptions, Subset};
+use image::{Rgb, RgbImage};
+
+/// splitmix64: a tiny deterministic generator for planted problems.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn color(&mut self) -> [f32; 3] {
+        [
+            self.unit() * 255.0,
+            self.unit() * 255.0,
+            self.unit() * 255.0,
+        ]
+    }
+}
+
+use batchscope::synth::scene;
+
+fn map(img: &RgbImage, f: impl Fn(u8) -> u8) -> RgbImage {
+    RgbImage::from_fn(img.width(), img.height(), |x, y| {
+        Rgb(img.get_pixel(x, y).0.map(&f))
+    })
+}
+
+fn box_blur(img: &RgbImage, r: i64) -> RgbImage {
+    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
+    RgbImage::from_fn(img.width(), img.height(), |x, y| {
+        let mut sum = [0u32; 3];
+        let mut n = 0;
+        for dy in -r..=r {
+            for dx in -r..=r {
+                let (sx, sy) = (
+                    (i64::from(x) + dx).clamp(0, w - 1),
+                    (i64::from(y) + dy).clamp(0, h - 1),
+                );
+                let p = img.get_pixel(sx as u32, sy as u32).0;
+                for c in 0..3 {
+                    sum[c] += u32::from(p[c]);
+                }
+                n += 1;
+            }
+        }
+        Rgb(sum.map(|s| (s / n) as u8))
+    })
+}
+
+fn save_jpeg(path: &Path, img: &RgbImage, quality: u8) {
+    common::parent(path);
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(file, quality)
+        .encode_image(img)
+        .unwrap();
+}
+
+fn save_png(path: &Path, img: &RgbImage, compression: image::codecs::png::CompressionType) {
+    use image::ImageEncoder as _;
+    common::parent(path);
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    image::codecs::png::PngEncoder::new_with_quality(
+        file,
+        compression,
+        image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+}
+
+const SIDE: u32 = 96;
+const DISTINCT: u64 = 100;
+const PER_KIND: u64 = 10;
+
+/// The planted truth of a generated folder.
+#[derive(Default)]
+struct Truth {
+    /// Picture family of each file (copies share their original's).
+    family: HashMap<String, u64>,
+    /// `(original, copy)` per duplicate kind.
+    pairs: BTreeMap<&'static str, Vec<(String, String)>>,
+    /// Files planted for each flag kind.
+    flagged: BTreeMap<&'static str, Vec<String>>,
+    /// The distinct pictures (no planted problem).
+    distinct: Vec<String>,
+}
+
+/// Writes at `path` a copy of `img` (stored at `from`) of duplicate kind `kind`.
+fn write_copy(kind: &str, from: &Path, img: &RgbImage, path: &Path) {
+    use image::codecs::png::CompressionType;
+    match kind {
+        "byte_copy" => {
+            common::parent(path);
+            std::fs::copy(from, path).unwrap();
+        }
+        "reencoded_png" => save_png(path, img, CompressionType::Best),
+        "resized" => save_png(
+            path,
+            &image::imageops::resize(img, 128, 128, image::imageops::FilterType::Triangle),
+            CompressionType::Fast,
+        ),
+        "recompressed" => save_jpeg(path, img, 60),
+        "brightened" => save_png(
+            path,
+            &map(img, |v| v.saturating_add(10)),
+            CompressionType::Fast,
+        ),
+        "cropped" => {
+            let (w, h) = (img.width(), img.height());
+            let (cw, ch) = (w * 95 / 100, h * 95 / 100);
+            let crop =
+                image::imageops::crop_imm(img, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
+            save_png(path, &crop, CompressionType::Fast);
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// A picture of its own (`seed`) with one problem of flag kind `kind`.
+fn problem(kind: &str, seed: u64) -> RgbImage {
+    match kind {
+        "dark" => map(&scene(SIDE, SIDE, seed), |v| (f32::from(v) * 0.12) as u8),
+        "light" => map(&scene(SIDE, SIDE, seed), |v| {
+            255 - ((255.0 - f32::from(v)) * 0.12) as u8
+        }),
+        "blurry" => box_blur(&scene(SIDE, SIDE, seed), 3),
+        "low_information" => {
+            let mut rng = Rng(seed);
+            let base = rng.color();
+            RgbImage::from_fn(SIDE, SIDE, |_, _| {
+                Rgb(std::array::from_fn(|c| (base[c] + rng.unit() * 2.0) as u8))
+            })
+        }
+        "grayscale" => {
+            let gray = image::DynamicImage::ImageRgb8(scene(SIDE, SIDE, seed)).to_luma8();
+            RgbImage::from_fn(SIDE, SIDE, |x, y| {
+                let v = gray.get_pixel(x, y).0[0];
+                Rgb([v, v, v])
+            })
+        }
+        "odd_aspect_ratio" => scene(SIDE * 2, SIDE / 2, seed),
+        "odd_size" => scene(SIDE * 4, SIDE * 4, seed),
+        _ => unreachable!(),
+    }
+}
+
+/// ~100 distinct pictures in three classes, plus planted duplicates and problems.
+fn planted(root: &Path) -> Truth {
+    use image::codecs::png::CompressionType;
+    let mut truth = Truth::default();
+    let classes = ["cat", "dog", "emu"];
+    let mut n = 0u64;
+    let mut add = |truth: &mut Truth, family: u64, ext: &str| {
+        // Classes 60% / 30% / 10% of files, by position.
+        let class = match n % 10 {
+            0..=5 => classes[0],
+            6..=8 => classes[1],
+            _ => classes[2],
+        };
+        let rel = format!("{class}/{n:04}.{ext}");
+        n += 1;
+        truth.family.insert(rel.clone(), family);
+        rel
+    };
+    for seed in 0..DISTINCT {
+        let img = scene(SIDE, SIDE, seed);
+        let rel = add(&mut truth, seed, if seed % 3 == 0 { "jpg" } else { "png" });
+        if rel.ends_with("jpg") {
+            save_jpeg(&root.join(&rel), &img, 92);
+        } else {
+            save_png(&root.join(&rel), &img, CompressionType::Default);
+        }
+        truth.distinct.push(rel);
+    }
+    // Duplicates of the first 60 distinct pictures, ten of each kind.
+    let originals: Vec<String> = truth.distinct.clone();
+    let mut plant = |truth: &mut Truth, kind: &'static str, i: u64| {
+        let from = &originals[i as usize];
+        let img = image::open(root.join(from)).unwrap().to_rgb8();
+        let ext = match kind {
+            // Same bytes under another name of the same extension.
+            "byte_copy" => Path::new(from).extension().unwrap().to_str().unwrap(),
+            "recompressed" => "jpg",
+            _ => "png",
+        };
+        let copy = add(truth, i, ext);
+        write_copy(kind, &root.join(from), &img, &root.join(&copy));
+        truth
+            .pairs
+            .entry(kind)
+            .or_default()
+            .push((from.clone(), copy));
+    };
+    let kinds = [
+        "byte_copy",
+        "reencoded_png",
+        "resized",
+        "recompressed",
+        "brightened",
+        "cropped",
+    ];
+    for (k, kind) in kinds.iter().enumerate() {
+        for j in 0..PER_KIND {
+            plant(&mut truth, kind, k as u64 * PER_KIND + j);
+        }
+    }
+    // Problem images: pictures of their own (seeds 1000+), one problem each.
+    let mut seed = 1000;
+    let flag_kinds = [
+        "dark",
+        "light",
+        "blurry",
+        "low_information",
+        "grayscale",
+        "odd_aspect_ratio",
+        "odd_size",
+    ];
+    for kind in flag_kinds {
+        for j in 0..PER_KIND {
+            seed += 1;
+            let img = problem(kind, seed);
+            let jpeg = kind == "grayscale" && j % 2 == 0;
+            let rel = add(&mut truth, seed, if jpeg { "jpg" } else { "png" });
+            if jpeg {
+                save_jpeg(&root.join(&rel), &img, 90);
+            } else {
+                save_png(&root.join(&rel), &img, CompressionType::Fast);
+            }
+            truth.flagged.entry(kind).or_default().push(rel);
+        }
+    }
+    truth
+}
+
+fn open(root: &Path, options: &LoadOptions) -> Arc<DatasetIndex> {
+    let cancel = AtomicBool::new(false);
+    let control = WalkControl {
+        on_progress: &|_| {},
+        cancel: &cancel,
+    };
+    Arc::new(batchscope::source::open(root, &options.index, &control).unwrap())
+}
+
+fn options() -> LoadOptions {
+    let mut options = LoadOptions::default();
+    options.preprocess.image_size = Some((SIDE, SIDE));
+    options
+}
+
+fn run(root: &Path, options: &LoadOptions, cache: &Path) -> Scan {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let scan_options = ScanOptions {
+        cache_dir: Some(cache.to_path_buf()),
+        ..ScanOptions::default()
+    };
+    health::scan(
+        open(root, options),
+        options,
+        &scan_options,
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap()
+}
+
+fn path_of(scan: &Scan, sample: usize) -> String {
+    health::report::rel_path(scan, sample)
+}
+
+/// At least 90% of each planted flag kind flagged, and few flags on the distinct pictures.
+fn check_flags(scan: &Scan, findings: &health::Findings, truth: &Truth, report: &mut Vec<String>) {
+    // Flags: at least 90% of each planted kind, and few on the distinct pictures.
+    let flagged: HashSet<(FlagKind, String)> = findings
+        .flags
+        .iter()
+        .map(|f| (f.kind, path_of(scan, f.sample)))
+        .collect();
+    for kind in FlagKind::ALL {
+        let planted = &truth.flagged[kind.name()];
+        let found = planted
+            .iter()
+            .filter(|p| flagged.contains(&(kind, (*p).clone())))
+            .count();
+        report.push(format!("{kind} {found}/{}", planted.len()));
+        assert!(
+            found * 10 >= planted.len() * 9,
+            "{kind}: only {found} of {} flagged",
+            planted.len()
+        );
+    }
+    let distinct: HashSet<&String> = truth.distinct.iter().collect();
+    let false_flags: Vec<&(FlagKind, String)> = flagged
+        .iter()
+        .filter(|(_, p)| distinct.contains(p))
+        .collect();
+    report.push(format!(
+        "false flags on the {} distinct pictures: {}",
+        distinct.len(),
+        false_flags.len()
+    ));
+    assert!(false_flags.len() <= 2, "{false_flags:?}");
+}
+
+#[test]
+fn health_finds_planted_duplicates_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("data"), dir.path().join("cache"));
+    let truth = planted(&root);
+    let scan = run(&root, &options(), &cache);
+    assert!(scan.failures.is_empty(), "{:?}", scan.failures);
+    assert_eq!(scan.entries.len(), truth.family.len());
+    let findings = health::analyze(&scan, &Thresholds::default());
+    let groups: Vec<(DuplicateKind, HashSet<String>)> = findings
+        .duplicates
+        .iter()
+        .map(|g| {
+            (
+                g.kind,
+                g.samples.iter().map(|&s| path_of(&scan, s)).collect(),
+            )
+        })
+        .collect();
+    let together = |a: &str, b: &str, kind: Option<DuplicateKind>| {
+        groups
+            .iter()
+            .any(|(k, g)| kind.is_none_or(|want| *k == want) && g.contains(a) && g.contains(b))
+    };
+    // Every exact duplicate, as an exact group.
+    for kind in ["byte_copy", "reencoded_png"] {
+        for (a, b) in &truth.pairs[kind] {
+            assert!(
+                together(a, b, Some(DuplicateKind::Exact)),
+                "{kind}: {a} and {b} not found as exact duplicates"
+            );
+        }
+    }
+    // Near duplicates of each kind: at least 90%, never as exact.
+    let mut report = Vec::new();
+    for kind in ["resized", "recompressed", "brightened", "cropped"] {
+        let pairs = &truth.pairs[kind];
+        let found = pairs
+            .iter()
+            .filter(|(a, b)| together(a, b, Some(DuplicateKind::Near)))
+            .count();
+        report.push(format!("{kind} {found}/{}", pairs.len()));
+        assert!(
+            found * 10 >= pairs.len() * 9,
+            "{kind}: only {found} of {} near duplicates found",
+            pairs.len()
+        );
+        assert!(
+            !pairs
+                .iter()
+                .any(|(a, b)| together(a, b, Some(DuplicateKind::Exact)))
+        );
+    }
+    // False duplicates: pairs of different pictures grouped together.
+    let mut false_pairs = 0;
+    for (_, g) in &groups {
+        let families: Vec<u64> = g.iter().map(|p| truth.family[p]).collect();
+        for i in 0..families.len() {
+            for j in i + 1..families.len() {
+                false_pairs += usize::from(families[i] != families[j]);
+            }
+        }
+    }
+    report.push(format!(
+        "false duplicate pairs {false_pairs} among {} pictures",
+        truth.family.len()
+    ));
+    assert!(
+        false_pairs <= 2,
+        "{false_pairs} false duplicate pairs: {groups:?}"
+    );
+    check_flags(&scan, &findings, &truth, &mut report);
+    // Classes: by position 60/30/10 of files.
+    let counts: HashMap<&str, usize> = findings
+        .classes
+        .iter()
+        .map(|(n, c)| (n.as_str(), *c))
+        .collect();
+    let total: usize = counts.values().sum();
+    assert_eq!(total, truth.family.len());
+    let ratio = findings.imbalance_ratio.unwrap();
+    assert!((ratio - counts["cat"] as f64 / counts["emu"] as f64).abs() < 1e-12);
+    // Shown with `--nocapture`.
+    eprintln!("health recall: {}", report.join(", "));
+}
+
+#[test]
+fn health_reports_leaks_across_a_seeded_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("data"), dir.path().join("cache"));
+    let truth = planted(&root);
+    let mut options = options();
+    options.plan.shuffle = true;
+    options.plan.seed = Some(7);
+    options.plan.validation_split = Some(0.3);
+    let scan = run(&root, &options, &cache);
+    assert!(scan.split);
+    // The split the user trains on: each subset planned on its own, as Keras would.
+    let index = open(&root, &options);
+    let mut subset_of = HashMap::new();
+    for subset in [Subset::Training, Subset::Validation] {
+        let mut plan_options = options.plan.clone();
+        plan_options.subset = Some(subset);
+        for s in batchscope::plan::plan(&index, &plan_options).unwrap().order {
+            subset_of.insert(
+                index.samples[s].rel_path.to_str().unwrap().to_owned(),
+                subset,
+            );
+        }
+    }
+    for entry in &scan.entries {
+        assert_eq!(
+            Some(&entry.subset.unwrap()),
+            subset_of.get(&path_of(&scan, entry.sample))
+        );
+    }
+    let findings = health::analyze(&scan, &Thresholds::default());
+    let leaks: Vec<HashMap<String, Subset>> = findings
+        .leaks
+        .iter()
+        .map(|l| {
+            l.samples
+                .iter()
+                .map(|&s| path_of(&scan, s))
+                .zip(l.subsets.iter().copied())
+                .collect()
+        })
+        .collect();
+    let mut crossing = 0;
+    for (kind, pairs) in &truth.pairs {
+        for (a, b) in pairs {
+            if subset_of[a] != subset_of[b] {
+                crossing += 1;
+                let leak = leaks
+                    .iter()
+                    .find(|l| l.contains_key(a) && l.contains_key(b));
+                let leak = leak.unwrap_or_else(|| {
+                    panic!("{kind} pair {a} / {b} across the split not reported as a leak")
+                });
+                assert_eq!(leak[a], subset_of[a]);
+                assert_eq!(leak[b], subset_of[b]);
+            }
+        }
+    }
+    assert!(
+        crossing >= 5,
+        "only {crossing} planted pairs cross the split: pick another seed"
+    );
+    for leak in &leaks {
+        let sides: HashSet<String> = leak.values().map(Subset::to_string).collect();
+        assert_eq!(sides.len(), 2);
+    }
+    // Without a split (or with a subset) nothing is a leak.
+    options.plan.subset = Some(Subset::Training);
+    let one_side = run(&root, &options, &cache);
+    assert!(!one_side.split);
+    assert!(
+        health::analyze(&one_side, &Thresholds::default())
+            .leaks
+            .is_empty()
+    );
+}
+
+#[test]
+fn health_json_has_exactly_the_documented_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    let a = scene(64, 64, 1);
+    save_png(
+        &root.join("a/x.png"),
+        &a,
+        image::codecs::png::CompressionType::Default,
+    );
+    save_png(
+        &root.join("b/sub/y.png"),
+        &a,
+        image::codecs::png::CompressionType::Best,
+    );
+    save_png(
+        &root.join("b/z.png"),
+        &map(&scene(64, 64, 2), |v| v / 10),
+        image::codecs::png::CompressionType::Default,
+    );
+    let mut options = LoadOptions::default();
+    options.plan.validation_split = Some(0.5);
+    let scan = run(&root, &options, &dir.path().join("cache"));
+    let findings = health::analyze(&scan, &Thresholds::default());
+    let json = serde_json::to_value(health::report::json(&scan, &findings)).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut want = vec![
+        "duplicates",
+        "leaks",
+        "flags",
+        "channels",
+        "classes",
+        "imbalance_ratio",
+    ];
+    let mut got = keys.clone();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, want);
+    let dup = &json["duplicates"][0];
+    assert_eq!(
+        dup.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["kind", "paths", "score"]
+    );
+    assert_eq!(dup["kind"], "exact");
+    assert_eq!(dup["paths"], serde_json::json!(["a/x.png", "b/sub/y.png"]));
+    assert_eq!(dup["score"], 1.0);
+    let leak = &json["leaks"][0];
+    assert_eq!(
+        leak.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["paths", "subsets"]
+    );
+    assert_eq!(
+        leak["subsets"],
+        serde_json::json!(["training", "validation"])
+    );
+    let flag = json["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "dark")
+        .unwrap();
+    assert_eq!(
+        flag.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["kind", "path", "score"]
+    );
+    assert_eq!(flag["path"], "b/z.png");
+    assert_eq!(
+        json["channels"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["mean", "std"]
+    );
+    assert_eq!(json["channels"]["mean"].as_array().unwrap().len(), 3);
+    assert_eq!(json["classes"], serde_json::json!({"a": 1, "b": 2}));
+    assert_eq!(json["imbalance_ratio"], 2.0);
+}
+
+#[test]
+fn health_second_pass_comes_from_the_cache_and_sees_a_changed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("data"), dir.path().join("cache"));
+    for i in 0..12 {
+        save_png(
+            &root.join(format!("c/{i:02}.png")),
+            &scene(48, 48, i),
+            image::codecs::png::CompressionType::Fast,
+        );
+    }
+    let options = LoadOptions::default();
+    let first = run(&root, &options, &cache);
+    assert_eq!(first.cached, 0);
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "one cache file, in the cache folder");
+    assert!(
+        !std::fs::read_dir(root.join("c"))
+            .unwrap()
+            .flatten()
+            .any(|e| !e.file_name().to_string_lossy().ends_with(".png"))
+    );
+    let second = run(&root, &options, &cache);
+    assert_eq!(second.cached, 12);
+    assert_eq!(second.entries, first.entries);
+    // A changed file is measured again (another size), the others still come from the cache.
+    save_png(
+        &root.join("c/03.png"),
+        &scene(48, 48, 99),
+        image::codecs::png::CompressionType::Best,
+    );
+    let third = run(&root, &options, &cache);
+    assert_eq!(third.cached, 11);
+    assert_ne!(third.entries[3].health, first.entries[3].health);
+    // A corrupt cache is ignored.
+    std::fs::write(files[0].path(), b"BSHEALTH garbage").unwrap();
+    let fourth = run(&root, &options, &cache);
+    assert_eq!(fourth.cached, 0);
+    assert_eq!(fourth.entries, third.entries);
+    // Other pixel options are another cache.
+    let mut gray = LoadOptions::default();
+    gray.preprocess.color_mode = batchscope::options::ColorMode::Grayscale;
+    assert_eq!(run(&root, &gray, &cache).cached, 0);
+}
+
+#[test]
+fn health_pass_stops_when_cancelled_during_the_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    for i in 0..300 {
+        save_png(
+            &root.join(format!("c/{i:03}.png")),
+            &scene(32, 32, i),
+            image::codecs::png::CompressionType::Fast,
+        );
+    }
+    let mut options = LoadOptions::default();
+    options.plan.batch_size = 8;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    let mut calls = 0;
+    let result = health::scan(
+        open(&root, &options),
+        &options,
+        &ScanOptions {
+            cache_dir: None,
+            queue_bytes: 1,
+        },
+        &mut |p| {
+            calls += 1;
+            if p.done > 0 {
+                flag.store(true, Ordering::Relaxed);
+            }
+        },
+        &cancel,
+    );
+    assert!(
+        matches!(result, Err(ScanError::Cancelled)),
+        "{:?}",
+        result.map(|s| s.entries.len())
+    );
+    assert!(calls < 300 / 8);
+}
+
+/// Exports `root` with `options` as float32 (0..255) through the library, as the command line does.
+fn export_f32(root: &Path, options: &LoadOptions, out: &Path) {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let element = batchscope::preprocess::Element {
+        dtype: batchscope::options::Dtype::Float32,
+        scale: batchscope::options::Scale::To255,
+    };
+    let job = batchscope::job::prepare(
+        open(root, options),
+        options,
+        element,
+        batchscope::job::SizeCheck::AllFiles,
+        &cancel,
+    )
+    .unwrap();
+    let export_options = batchscope::export::ExportOptions {
+        out: out.to_path_buf(),
+        label_mode: batchscope::options::LabelMode::Int,
+        overwrite: true,
+        strict: false,
+        queue_bytes: 64 << 20,
+        excluded: Vec::new(),
+    };
+    batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel).unwrap();
+}
+
+#[test]
+fn health_mean_and_std_equal_the_exported_float32_arrays() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, out) = (dir.path().join("data"), dir.path().join("out"));
+    for i in 0..20u64 {
+        // Mixed sizes and formats, resized to 40x56 (bilinear values are not integers).
+        let img = scene(50 + (i as u32 % 5) * 13, 70 - (i as u32 % 3) * 9, i);
+        if i % 2 == 0 {
+            save_jpeg(&root.join(format!("k{}/{i:02}.jpg", i % 2)), &img, 85);
+        } else {
+            save_png(
+                &root.join(format!("k{}/{i:02}.png", i % 2)),
+                &img,
+                image::codecs::png::CompressionType::Fast,
+            );
+        }
+    }
+    let mut options = LoadOptions::default();
+    options.preprocess.image_size = Some((40, 56));
+    let scan = run(&root, &options, &dir.path().join("cache"));
+    let channels = health::analyze(&scan, &Thresholds::default()).channels;
+    export_f32(&root, &options, &out);
+    let npy = common::read_npy(&out.join("images.npy"));
+    assert_eq!(npy.descr, "<f4");
+    assert_eq!(npy.shape, vec![20, 40, 56, 3]);
+    let values: Vec<f32> = npy
+        .data
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    for c in 0..3 {
+        let channel: Vec<f64> = values
+            .iter()
+            .skip(c)
+            .step_by(3)
+            .map(|&v| f64::from(v))
+            .collect();
+        let n = channel.len() as f64;
+        let mean = channel.iter().sum::<f64>() / n;
+        let std = (channel.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        assert!(
+            (channels.mean[c] - mean).abs() < 1e-9 * mean,
+            "channel {c}: {} vs {mean}",
+            channels.mean[c]
+        );
+        assert!(
+            (channels.std[c] - std).abs() < 1e-7 * std,
+            "channel {c}: {} vs {std}",
+            channels.std[c]
+        );
+    }
+    if common::has_python_module(
+        "numpy",
+        "health_mean_and_std_equal_the_exported_float32_arrays",
+    ) {
+        let printed = common::run_python(
+            "import sys, json, numpy as np\na = np.load(sys.argv[1]).astype(np.float64)\nprint(json.dumps([a.mean(axis=(0,1,2)).tolist(), a.std(axis=(0,1,2)).tolist()]))",
+            &[out.join("images.npy").to_str().unwrap()],
+        );
+        let [mean, std]: [Vec<f64>; 2] = serde_json::from_str(printed.trim()).unwrap();
+        for c in 0..3 {
+            assert!(
+                (channels.mean[c] - mean[c]).abs() < 1e-9 * mean[c],
+                "numpy mean {c}: {} vs {}",
+                channels.mean[c],
+                mean[c]
+            );
+            assert!(
+                (channels.std[c] - std[c]).abs() < 1e-7 * std[c],
+                "numpy std {c}: {} vs {}",
+                channels.std[c],
+                std[c]
+            );
+        }
+    }
+}
+
+#[test]
+fn health_command_line_writes_the_json_and_refuses_bad_flags() {
+    use clap::Parser as _;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    for i in 0..6 {
+        save_png(
+            &root.join(format!("k{}/{i}.png", i % 2)),
+            &scene(40, 40, i),
+            image::codecs::png::CompressionType::Fast,
+        );
+    }
+    std::fs::copy(root.join("k0/0.png"), root.join("k1/copy.png")).unwrap();
+    let json = dir.path().join("health.json");
+    let parse = |extra: &[&str]| {
+        let mut args = vec!["batchscope", "health", root.to_str().unwrap(), "--no-cache"];
+        args.extend_from_slice(extra);
+        batchscope::cli::Cli::try_parse_from(args)
+    };
+    let cli = parse(&[
+        "--json",
+        json.to_str().unwrap(),
+        "--validation-split",
+        "0.5",
+        "--shuffle",
+        "--seed",
+        "1",
+    ])
+    .unwrap();
+    assert!(matches!(batchscope::cli::run(&cli), Some(Ok(()))));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let exact: Vec<&serde_json::Value> = written["duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["kind"] == "exact")
+        .collect();
+    assert_eq!(exact.len(), 1);
+    // Members are in pass order (shuffled here).
+    let mut paths: Vec<&str> = exact[0]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["k0/0.png", "k1/copy.png"]);
+    assert_eq!(written["classes"], serde_json::json!({"k0": 3, "k1": 4}));
+    // A threshold past 64 bits, or a subset without a split, is a usage error (exit 2).
+    assert!(parse(&["--near-threshold", "65"]).is_err());
+    let cli = parse(&["--subset", "training"]).unwrap();
+    assert!(matches!(
+        batchscope::cli::run(&cli),
+        Some(Err(batchscope::cli::Failure::Usage(_)))
+    ));
+    // A shuffled split needs a seed here too.
+    let cli = parse(&["--validation-split", "0.5", "--shuffle"]).unwrap();
+    assert!(matches!(
+        batchscope::cli::run(&cli),
+        Some(Err(batchscope::cli::Failure::Usage(_)))
+    ));
+}
+
+#[test]
+fn health_exclude_out_feeds_export_exclude_list() {
+    use clap::Parser as _;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    for i in 0..8 {
+        save_png(
+            &root.join(format!("k{}/{i}.png", i % 2)),
+            &scene(40, 40, i),
+            image::codecs::png::CompressionType::Fast,
+        );
+    }
+    std::fs::copy(root.join("k0/0.png"), root.join("k1/copy.png")).unwrap();
+    save_png(
+        &root.join("k1/night.png"),
+        &map(&scene(40, 40, 50), |v| v / 12),
+        image::codecs::png::CompressionType::Fast,
+    );
+    let list = dir.path().join("exclude.txt");
+    let run = |args: &[&str]| {
+        let cli = batchscope::cli::Cli::try_parse_from(args).unwrap();
+        batchscope::cli::run(&cli).unwrap()
+    };
+    let root_arg = root.to_str().unwrap();
+    run(&[
+        "batchscope",
+        "health",
+        root_arg,
+        "--no-cache",
+        "--exclude",
+        "exact,dark",
+        "--exclude-out",
+        list.to_str().unwrap(),
+    ])
+    .unwrap();
+    let text = std::fs::read_to_string(&list).unwrap();
+    let lines: Vec<(&str, &str)> = text.lines().map(|l| l.split_once('\t').unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    // The copy after its original (pass order: k0 before k1), then the dark image.
+    assert_eq!(lines[0].0, "k1/copy.png");
+    assert!(
+        lines[0].1.starts_with("exact duplicate of k0/0.png"),
+        "{text}"
+    );
+    assert_eq!(lines[1].0, "k1/night.png");
+    assert!(lines[1].1.starts_with("dark "), "{text}");
+    // Export without them: the manifest lacks them, excluded.csv says why.
+    let out = dir.path().join("out");
+    run(&[
+        "batchscope",
+        "export",
+        root_arg,
+        "--out",
+        out.to_str().unwrap(),
+        "--exclude-list",
+        list.to_str().unwrap(),
+    ])
+    .unwrap();
+    let manifest: Vec<String> = common::manifest(&out)
+        .into_iter()
+        .map(|r| r[1].clone())
+        .collect();
+    assert_eq!(manifest.len(), 8);
+    assert!(
+        !manifest
+            .iter()
+            .any(|p| p == "k1/copy.png" || p == "k1/night.png")
+    );
+    let excluded = std::fs::read_to_string(out.join("excluded.csv")).unwrap();
+    let rows: Vec<&str> = excluded.lines().collect();
+    assert_eq!(rows[0], "path,reason");
+    assert!(
+        rows[1].starts_with("k1/copy.png,exact duplicate of k0/0.png"),
+        "{excluded}"
+    );
+    assert!(rows[2].starts_with("k1/night.png,dark "), "{excluded}");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        common::read_npy(&out.join("images.npy")).shape,
+        vec![8, 40, 40, 3]
+    );
+    // Without --exclude-out, --exclude is refused (and the reverse).
+    assert!(
+        batchscope::cli::Cli::try_parse_from([
+            "batchscope",
+            "health",
+            root_arg,
+            "--exclude",
+            "dark"
+        ])
+        .is_err()
+    );
+    assert!(
+        batchscope::cli::Cli::try_parse_from([
+            "batchscope",
+            "health",
+            root_arg,
+            "--exclude",
+            "blue",
+            "--exclude-out",
+            "x"
+        ])
+        .is_err()
+    );
+}
