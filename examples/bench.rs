@@ -123,7 +123,11 @@ fn try_measure(cmd: &mut Command) -> Result<(Duration, u64, String), String> {
     ))
 }
 
+/// The `batchscope` binary to measure: `$BATCHSCOPE_BIN`, else the one built beside this example.
 fn batchscope_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("BATCHSCOPE_BIN") {
+        return PathBuf::from(bin);
+    }
     let exe = std::env::current_exe().unwrap();
     let bin = exe.parent().unwrap().parent().unwrap().join("batchscope");
     assert!(
@@ -810,7 +814,7 @@ fn saved(args: &Args) {
         mib(small.route.1)
     );
     println!(
-        "- floor: reading the saved files ({:.0} MB, warm) takes {:.2} s; the disk writes {disk_mb_s:.0} MB/s (1 GiB, fsync), so writing the arrays (~{:.0} MB) cannot take less than {:.2} s (batchscope fsyncs its output, the route's np.save does not)",
+        "- reference: reading the saved files ({:.0} MB, warm) takes {:.2} s; one 1 GiB write + fsync ran at {disk_mb_s:.0} MB/s, which for the arrays (~{:.0} MB) would be {:.2} s (the export writes while it reads, so the kernel writes back before its final fsync; batchscope fsyncs its output, the route's np.save does not)",
         bytes as f64 / 1e6,
         read_t.as_secs_f64(),
         bytes as f64 / 1e6,
