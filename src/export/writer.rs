@@ -176,30 +176,15 @@ pub(super) fn write_skipped(
     warnings: &[IndexWarning],
     skipped: &[SampleFailure],
 ) -> Result<(), ExportError> {
-    let file = File::create(path).map_err(io_err("creating", path))?;
-    let mut csv = csv::Writer::from_writer(BufWriter::new(file));
-    csv.write_record(["path", "reason"])
-        .map_err(|e| csv_err(e, path))?;
-    for warning in warnings {
-        csv.write_record([
-            warning.path.as_os_str().as_encoded_bytes(),
-            warning.reason.as_bytes(),
-        ])
-        .map_err(|e| csv_err(e, path))?;
-    }
-    for failure in skipped {
-        csv.write_record([
-            manifest_path_bytes(&failure.rel_path).as_slice(),
-            failure.reason.as_bytes(),
-        ])
-        .map_err(|e| csv_err(e, path))?;
-    }
-    let file = csv.into_inner().map_err(|e| ExportError::Io {
-        action: "finishing",
-        path: path.to_path_buf(),
-        source: io::Error::other(e.to_string()),
-    })?;
-    sync(file, path)
+    let rows = warnings
+        .iter()
+        .map(|w| (w.path.as_os_str().as_encoded_bytes().to_vec(), &w.reason))
+        .chain(
+            skipped
+                .iter()
+                .map(|f| (manifest_path_bytes(&f.rel_path), &f.reason)),
+        );
+    write_reasons(path, rows)
 }
 
 /// Writes `excluded.csv` (`path,reason`: the samples the user's exclude list left out, in plan order)
@@ -208,16 +193,26 @@ pub(super) fn write_excluded(
     path: &Path,
     excluded: &[super::exclude::Excluded],
 ) -> Result<(), ExportError> {
+    write_reasons(
+        path,
+        excluded
+            .iter()
+            .map(|e| (manifest_path_bytes(&e.rel_path), &e.reason)),
+    )
+}
+
+/// Writes a `path,reason` CSV file and syncs it.
+fn write_reasons<'a>(
+    path: &Path,
+    rows: impl Iterator<Item = (Vec<u8>, &'a String)>,
+) -> Result<(), ExportError> {
     let file = File::create(path).map_err(io_err("creating", path))?;
     let mut csv = csv::Writer::from_writer(BufWriter::new(file));
     csv.write_record(["path", "reason"])
         .map_err(|e| csv_err(e, path))?;
-    for e in excluded {
-        csv.write_record([
-            manifest_path_bytes(&e.rel_path).as_slice(),
-            e.reason.as_bytes(),
-        ])
-        .map_err(|e| csv_err(e, path))?;
+    for (row_path, reason) in rows {
+        csv.write_record([row_path.as_slice(), reason.as_bytes()])
+            .map_err(|e| csv_err(e, path))?;
     }
     let file = csv.into_inner().map_err(|e| ExportError::Io {
         action: "finishing",
