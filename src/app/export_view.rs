@@ -53,6 +53,19 @@ pub fn export_ui(
         );
     }
     plan_ui(ui, panel, &settings.out_dir, label_mode, &job);
+    if let Some((path, n)) = &panel.exclusion_list {
+        let name = path.file_name().map_or_else(
+            || path.to_string_lossy().into_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        ui.checkbox(
+            &mut panel.use_exclusions,
+            format!("Leave out the {n} images of the health exclusion list {name}"),
+        )
+        .on_hover_text(format!(
+            "{path:?}; the export lists them in excluded.csv (same as --exclude-list)"
+        ));
+    }
     let out = PathBuf::from(settings.out_dir.trim());
     // Until a folder is chosen, the command shows where it goes.
     let shown_out = if out.as_os_str().is_empty() {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use egui::{Color32, Key, RichText};
 
 use super::{
-    BatchscopeApp, Command, bundled_sample, dialog, export_panel, export_view, histogram, problems,
+    BatchscopeApp, Command, View, bundled_sample, dialog, export_panel, export_view, health_view,
+    histogram, problems,
 };
 
 impl BatchscopeApp {
@@ -57,6 +58,26 @@ impl BatchscopeApp {
                 .clicked()
             {
                 self.commands.push(Command::Open(bundled_sample()));
+            }
+            ui.separator();
+            for (view, name, hover) in [
+                (View::Batches, "Batches", "Browse the batches"),
+                (
+                    View::Health,
+                    "Health",
+                    "Duplicates, train/validation leaks, dark, blurry or odd images, class balance and mean/std",
+                ),
+            ] {
+                if ui
+                    .selectable_label(self.view == view, name)
+                    .on_hover_text(hover)
+                    .clicked()
+                {
+                    self.commands.push(Command::Show(view));
+                }
+            }
+            if let Some((done, total, _)) = self.health.progress() {
+                ui.weak(format!("health {done}/{total}"));
             }
         });
         if let Some(notice) = &self.notice {
@@ -116,6 +137,27 @@ impl BatchscopeApp {
             overwrite,
             Arc::clone(&self.notify),
         );
+    }
+
+    pub(super) fn health_ui(&mut self, ui: &mut egui::Ui) {
+        let store = self
+            .session
+            .as_ref()
+            .and_then(|s| s.ready())
+            .map(|r| &r.index.store);
+        let dataset = store.map(|store| health_view::Dataset { store });
+        let ctx = ui.ctx().clone();
+        self.health.upload_thumbnails(&ctx);
+        for action in health_view::health_ui(ui, &mut self.health, dataset.as_ref()) {
+            self.commands.push(match action {
+                health_view::Action::Run => Command::RunHealth,
+                health_view::Action::Cancel => Command::CancelHealth,
+                health_view::Action::Regroup => Command::RegroupHealth,
+                health_view::Action::Inspect(sample) => Command::InspectSample(sample),
+                health_view::Action::Mark(kind, on) => Command::MarkExclusion(kind, on),
+                health_view::Action::SaveList => Command::SaveExclusionList,
+            });
+        }
     }
 
     pub(super) fn problems_ui(&mut self, ui: &mut egui::Ui) {
