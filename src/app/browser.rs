@@ -307,7 +307,7 @@ pub(super) fn size_fallback_note(mixed: &crate::probe::MixedSizes) -> String {
     )
 }
 
-pub(super) fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
+fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
     ui.vertical_centered(|ui| {
         ui.add_space(60.0);
         ui.heading(title);

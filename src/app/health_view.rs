@@ -51,7 +51,7 @@ pub fn health_ui(
     let mut actions = Vec::new();
     ui.heading("Dataset health");
     let Some(dataset) = dataset else {
-        super::browser::empty_state(
+        empty_state(
             ui,
             "No dataset open",
             "Open a dataset, then run the health pass to find duplicates, leaks and bad images.",
@@ -59,7 +59,7 @@ pub fn health_ui(
         return actions;
     };
     if let Store::Rows(rows) = dataset.store {
-        super::browser::empty_state(
+        empty_state(
             ui,
             "Not available for stored arrays",
             &format!(
@@ -72,7 +72,7 @@ pub fn health_ui(
     run_bar_ui(ui, panel, &mut actions);
     let Some(result) = &panel.result else {
         if !panel.is_running() {
-            super::browser::empty_state(
+            empty_state(
                 ui,
                 "Health pass not run yet",
                 "Run it to find exact and near duplicates, training/validation leaks, dark, light, blurry, flat, grayscale and oddly sized images, and the mean/std to normalise with.",
@@ -227,10 +227,42 @@ fn threshold_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, actions: &mut Vec<Ac
     });
 }
 
+/// Width of one tile with its caption, in points.
+const TILE_WIDTH: f32 = TILE + 24.0;
+/// Members of a group shown (the rest are counted).
+const SHOWN_MEMBERS: usize = 6;
+
+/// Lays out `count` boxes of the given widths in rows that fit the available width, their tops
+/// aligned (wrapped layouts centre boxes of different heights on the row instead).
+fn packed_rows(ui: &mut egui::Ui, widths: &[f32], mut item: impl FnMut(&mut egui::Ui, usize)) {
+    let available = ui.available_width();
+    let gap = ui.spacing().item_spacing.x + 16.0; // frame margins and stroke
+    let mut start = 0;
+    while start < widths.len() {
+        let mut end = start;
+        let mut used = 0.0;
+        while end < widths.len() && (end == start || used + widths[end] + gap <= available) {
+            used += widths[end] + gap;
+            end += 1;
+        }
+        ui.horizontal_top(|ui| {
+            for i in start..end {
+                item(ui, i);
+            }
+        });
+        start = end;
+    }
+}
+
+/// Width of `n` tiles side by side.
+fn tiles_width(ui: &egui::Ui, n: usize) -> f32 {
+    n as f32 * (TILE_WIDTH + ui.spacing().item_spacing.x)
+}
+
 fn leaks_ui(ui: &mut egui::Ui, textures: &Textures, result: &Measured, actions: &mut Vec<Action>) {
     let leaks = &result.findings.leaks;
     let title = RichText::new(format!(
-        "Leaks: {} images in both training and validation",
+        "Leaks: {} groups with copies in both training and validation",
         leaks.len()
     ))
     .strong()
@@ -239,24 +271,31 @@ fn leaks_ui(ui: &mut egui::Ui, textures: &Textures, result: &Measured, actions: 
         .id_salt("health_leaks")
         .default_open(true)
         .show(ui, |ui| {
-            for leak in leaks.iter().take(LISTED) {
+            let shown: Vec<_> = leaks.iter().take(LISTED).collect();
+            let widths: Vec<f32> = shown
+                .iter()
+                .map(|l| tiles_width(ui, l.samples.len().min(SHOWN_MEMBERS)))
+                .collect();
+            packed_rows(ui, &widths, |ui, i| {
+                let leak = shown[i];
                 egui::Frame::group(ui.style())
                     .stroke((1.5, LEAK))
                     .show(ui, |ui| {
-                        ui.horizontal(|ui| {
-                            for (&sample, &subset) in leak.samples.iter().zip(&leak.subsets) {
-                                let caption = RichText::new(subset.to_string()).small().color(
-                                    if subset == Subset::Validation {
-                                        LEAK
-                                    } else {
-                                        ui.visuals().text_color()
-                                    },
-                                );
+                        ui.horizontal_top(|ui| {
+                            let members = leak.samples.iter().zip(&leak.subsets);
+                            for (&sample, &subset) in members.take(SHOWN_MEMBERS) {
+                                let color = if subset == Subset::Validation {
+                                    LEAK
+                                } else {
+                                    ui.visuals().text_color()
+                                };
+                                let caption =
+                                    RichText::new(subset.to_string()).small().color(color);
                                 tile_ui(ui, textures, result, sample, caption, actions);
                             }
                         });
                     });
-            }
+            });
             more_ui(ui, leaks.len());
         });
 }
@@ -268,78 +307,120 @@ fn duplicates_ui(
     actions: &mut Vec<Action>,
 ) {
     let groups = &result.findings.duplicates;
-    egui::CollapsingHeader::new(
-        RichText::new(format!("Duplicates: {} groups", groups.len())).strong(),
-    )
-    .id_salt("health_duplicates")
-    .default_open(true)
-    .show(ui, |ui| {
-        for group in groups.iter().take(LISTED) {
-            let leaked = result
-                .findings
-                .leaks
+    let title = RichText::new(format!("Duplicates: {} groups", groups.len())).strong();
+    egui::CollapsingHeader::new(title)
+        .id_salt("health_duplicates")
+        .default_open(true)
+        .show(ui, |ui| {
+            let shown: Vec<_> = groups.iter().take(LISTED).collect();
+            let widths: Vec<f32> = shown
                 .iter()
-                .any(|l| l.samples.iter().any(|s| group.samples.contains(s)));
-            let stroke = if leaked {
-                (1.5, LEAK)
-            } else {
-                (1.0, ui.visuals().widgets.noninteractive.bg_stroke.color)
-            };
-            egui::Frame::group(ui.style())
-                .stroke(stroke)
-                .show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        let kind = match group.kind {
-                            DuplicateKind::Exact => "exact",
-                            DuplicateKind::Near => "near",
-                        };
-                        ui.vertical(|ui| {
-                            ui.set_width(90.0);
-                            ui.label(RichText::new(kind).strong());
-                            ui.label(format!("score {:.3}", group.score));
-                            ui.weak(format!("{} images", group.samples.len()));
-                            if leaked {
-                                ui.colored_label(LEAK, "leak");
+                .map(|g| 80.0 + tiles_width(ui, g.samples.len().min(SHOWN_MEMBERS)))
+                .collect();
+            packed_rows(ui, &widths, |ui, i| {
+                let group = shown[i];
+                let leaked = result
+                    .findings
+                    .leaks
+                    .iter()
+                    .any(|l| l.samples.iter().any(|s| group.samples.contains(s)));
+                let stroke = if leaked {
+                    (1.5, LEAK)
+                } else {
+                    (1.0, ui.visuals().widgets.noninteractive.bg_stroke.color)
+                };
+                egui::Frame::group(ui.style())
+                    .stroke(stroke)
+                    .show(ui, |ui| {
+                        ui.horizontal_top(|ui| {
+                            group_info_ui(ui, group, leaked);
+                            for (i, &sample) in group.samples.iter().take(SHOWN_MEMBERS).enumerate()
+                            {
+                                let caption = RichText::new(if i == 0 { "first" } else { "copy" })
+                                    .small()
+                                    .weak();
+                                tile_ui(ui, textures, result, sample, caption, actions);
                             }
                         });
-                        for (i, &sample) in group.samples.iter().take(8).enumerate() {
-                            let caption = RichText::new(if i == 0 { "first" } else { "copy" })
-                                .small()
-                                .weak();
-                            tile_ui(ui, textures, result, sample, caption, actions);
-                        }
-                        if group.samples.len() > 8 {
-                            ui.weak(format!("… and {} more", group.samples.len() - 8));
-                        }
                     });
-                });
+            });
+            more_ui(ui, groups.len());
+        });
+}
+
+/// A group's kind, score and size.
+fn group_info_ui(ui: &mut egui::Ui, group: &crate::health::DuplicateGroup, leaked: bool) {
+    ui.vertical(|ui| {
+        ui.set_width(72.0);
+        let kind = match group.kind {
+            DuplicateKind::Exact => "exact",
+            DuplicateKind::Near => "near",
+        };
+        ui.label(RichText::new(kind).strong());
+        ui.label(format!("{:.3}", group.score))
+            .on_hover_text("1 for identical pixels; for near groups the lowest hash similarity 1 − d/64 of its links");
+        ui.weak(format!("{} images", group.samples.len()));
+        if group.samples.len() > SHOWN_MEMBERS {
+            ui.weak(format!("{} not shown", group.samples.len() - SHOWN_MEMBERS));
         }
-        more_ui(ui, groups.len());
+        if leaked {
+            ui.colored_label(LEAK, "leak");
+        }
     });
 }
 
 fn flags_ui(ui: &mut egui::Ui, textures: &Textures, result: &Measured, actions: &mut Vec<Action>) {
     let flags = &result.findings.flags;
-    egui::CollapsingHeader::new(RichText::new(format!("Flagged images: {}", flags.len())).strong())
+    let title = RichText::new(format!("Flagged images: {}", flags.len())).strong();
+    egui::CollapsingHeader::new(title)
         .id_salt("health_flags")
         .default_open(true)
         .show(ui, |ui| {
-            for kind in FlagKind::ALL {
-                let of_kind: Vec<_> = flags.iter().filter(|f| f.kind == kind).collect();
-                if of_kind.is_empty() {
-                    continue;
-                }
-                ui.label(RichText::new(format!("{kind} ({})", of_kind.len())).strong())
-                    .on_hover_text(flag_meaning(kind));
-                ui.horizontal_wrapped(|ui| {
-                    for flag in of_kind.iter().take(LISTED) {
-                        let caption = RichText::new(format!("{:.3}", flag.score)).small();
-                        tile_ui(ui, textures, result, flag.sample, caption, actions);
-                    }
+            let kinds: Vec<(FlagKind, Vec<&crate::health::Flag>)> = FlagKind::ALL
+                .into_iter()
+                .map(|kind| (kind, flags.iter().filter(|f| f.kind == kind).collect()))
+                .filter(|(_, of_kind): &(FlagKind, Vec<_>)| !of_kind.is_empty())
+                .collect();
+            // A kind with many images wraps inside its box, at most this many tiles a row.
+            let per_row = ((ui.available_width() - 24.0)
+                / (TILE_WIDTH + ui.spacing().item_spacing.x))
+                .floor()
+                .max(1.0) as usize;
+            let widths: Vec<f32> = kinds
+                .iter()
+                .map(|(_, of_kind)| tiles_width(ui, of_kind.len().min(per_row).max(2)))
+                .collect();
+            packed_rows(ui, &widths, |ui, i| {
+                let (kind, of_kind) = &kinds[i];
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    ui.vertical(|ui| {
+                        ui.label(RichText::new(format!("{kind} ({})", of_kind.len())).strong())
+                            .on_hover_text(flag_meaning(*kind));
+                        let shown = &of_kind[..of_kind.len().min(LISTED)];
+                        for row in shown.chunks(per_row) {
+                            ui.horizontal_top(|ui| {
+                                for flag in row {
+                                    let caption =
+                                        RichText::new(format!("{:.3}", flag.score)).small();
+                                    tile_ui(ui, textures, result, flag.sample, caption, actions);
+                                }
+                            });
+                        }
+                        more_ui(ui, of_kind.len());
+                    });
                 });
-                more_ui(ui, of_kind.len());
-            }
+            });
         });
+}
+
+/// A centred title and explanation where there is nothing to list.
+fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(60.0);
+        ui.heading(title);
+        ui.add_space(8.0);
+        ui.label(detail);
+    });
 }
 
 /// What a flag means, for its tooltip.
@@ -385,7 +466,7 @@ fn tile_ui(
 ) {
     let path = crate::health::report::rel_path(&result.scan, sample);
     ui.vertical(|ui| {
-        ui.set_width(TILE + 24.0);
+        ui.set_width(TILE_WIDTH);
         let response = match textures.get(&sample) {
             Some(texture) => ui.add(
                 egui::Image::new(texture)

@@ -263,10 +263,13 @@ impl BatchscopeApp {
         egui::Panel::bottom("problems")
             .resizable(true)
             .show(ui, |ui| self.problems_ui(ui));
-        egui::Panel::right("histograms")
-            .resizable(true)
-            .default_size(320.0)
-            .show(ui, |ui| self.histograms_ui(ui));
+        if self.view == View::Batches {
+            // The Health view has its own class plot and needs the width for duplicate groups.
+            egui::Panel::right("histograms")
+                .resizable(true)
+                .default_size(320.0)
+                .show(ui, |ui| self.histograms_ui(ui));
+        }
         egui::CentralPanel::default().show(ui, |ui| match self.view {
             View::Batches => self.central_ui(ui),
             View::Health => self.health_ui(ui),
