@@ -97,7 +97,7 @@ fn health_view_shows_planted_problems_regroups_and_clicks_into_the_inspector() {
         "{:?}",
         h.state().health.message
     );
-    h.get_by_label_contains("0 leaks · 1 exact and 1 near duplicate groups");
+    h.get_by_label_contains("0 leak groups · 1 exact and 1 near duplicate groups");
     h.get_by_label("exact");
     h.get_by_label("near");
     h.get_by_label("dark (1)");
@@ -257,7 +257,38 @@ fn health_view_says_a_clean_folder_is_clean() {
         app.health.result.is_some() && !app.health.is_running()
     });
     h.get_by_label("Clean: no duplicates, no leaks, no flags.");
+    assert!(h.query_by_label("Save exclusion list").is_none());
     h.get_by_label_contains("mean (0–255)");
     h.get_by_label_contains("keras.layers.Normalization(mean=[");
     h.get_by_label_contains("transforms.Normalize(mean=[");
+}
+
+#[test]
+fn health_view_explains_that_stored_arrays_are_not_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("images.npy");
+    let mut bytes = batchscope::npy::header(batchscope::npy::NpyDtype::U8, &[4, 8, 8, 3]);
+    bytes.extend(std::iter::repeat_n(7u8, 4 * 8 * 8 * 3));
+    std::fs::write(&path, bytes).unwrap();
+    let mut h = harness_with(&path, settings());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Health").click();
+    step_until(&mut h, "the Health view", |app| app.view == View::Health);
+    h.get_by_label("Not available for stored arrays");
+    assert!(h.query_by_label("Run health pass").is_none());
+}
+
+#[test]
+fn health_view_without_a_dataset_says_to_open_one() {
+    let mut app = BatchscopeApp::new(settings(), std::sync::Arc::new(|| {}));
+    app.view = View::Health;
+    let mut h = Harness::new_ui_state(
+        |ui, app: &mut BatchscopeApp| {
+            app.logic_step(ui.ctx());
+            app.ui_inner(ui);
+        },
+        app,
+    );
+    h.run();
+    h.get_by_label("No dataset open");
 }

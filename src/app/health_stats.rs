@@ -131,7 +131,6 @@ fn size_plot(ui: &mut egui::Ui, measured: &[&SampleHealth]) {
         .collect();
     Plot::new("health_sizes")
         .height(PLOT_HEIGHT)
-        .data_aspect(1.0)
         .include_x(0.0)
         .include_y(0.0)
         .x_axis_label("width")
@@ -165,7 +164,9 @@ pub fn histogram_bars(values: &[f64], bins: usize) -> Vec<Bar> {
     }
     let span = max - min;
     if span <= f64::EPSILON {
-        return vec![Bar::new(min, values.len() as f64).width(1.0)];
+        // A narrow bar: a wide one would read as a spread of values.
+        let width = (min.abs() * 0.05).max(0.01);
+        return vec![Bar::new(min, values.len() as f64).width(width)];
     }
     let bins = bins.max(1);
     let width = span / bins as f64;

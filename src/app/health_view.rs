@@ -29,9 +29,15 @@ pub enum Action {
 }
 
 /// What the view knows about the dataset on screen.
-pub struct Dataset<'a> {
-    /// How its samples are stored.
-    pub store: &'a Store,
+pub enum Dataset<'a> {
+    /// None is open.
+    None,
+    /// Being indexed or planned.
+    Opening,
+    /// It could not be opened (the batches view says why).
+    Failed,
+    /// Ready; its samples are stored like this.
+    Ready(&'a Store),
 }
 
 type Textures = std::collections::HashMap<usize, egui::TextureHandle>;
@@ -43,22 +49,37 @@ const GOOD: Color32 = Color32::from_rgb(140, 220, 140);
 const TILE: f32 = 72.0;
 
 /// Draws the view; returns what the user asked for.
-pub fn health_ui(
-    ui: &mut egui::Ui,
-    panel: &mut HealthPanel,
-    dataset: Option<&Dataset<'_>>,
-) -> Vec<Action> {
+pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'_>) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.heading("Dataset health");
-    let Some(dataset) = dataset else {
-        empty_state(
-            ui,
-            "No dataset open",
-            "Open a dataset, then run the health pass to find duplicates, leaks and bad images.",
-        );
-        return actions;
+    let store = match dataset {
+        Dataset::Ready(store) => *store,
+        Dataset::Opening => {
+            empty_state(
+                ui,
+                "Opening the dataset",
+                "The health pass can run once the batches view shows the first batch.",
+            );
+            return actions;
+        }
+        Dataset::Failed => {
+            empty_state(
+                ui,
+                "The dataset could not be opened",
+                "The Batches view says why.",
+            );
+            return actions;
+        }
+        Dataset::None => {
+            empty_state(
+                ui,
+                "No dataset open",
+                "Open a dataset, then run the health pass to find duplicates, leaks and bad images.",
+            );
+            return actions;
+        }
     };
-    if let Store::Rows(rows) = dataset.store {
+    if let Store::Rows(rows) = store {
         empty_state(
             ui,
             "Not available for stored arrays",
@@ -71,7 +92,9 @@ pub fn health_ui(
     }
     run_bar_ui(ui, panel, &mut actions);
     let Some(result) = &panel.result else {
-        if !panel.is_running() {
+        if panel.is_running() {
+            ui.weak("Measuring every planned image once: hashes, brightness, sharpness, sizes and channel sums.");
+        } else {
             empty_state(
                 ui,
                 "Health pass not run yet",
@@ -98,10 +121,10 @@ pub fn health_ui(
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            if findings.duplicates.is_empty()
+            let clean = findings.duplicates.is_empty()
                 && findings.leaks.is_empty()
-                && findings.flags.is_empty()
-            {
+                && findings.flags.is_empty();
+            if clean {
                 ui.add_space(8.0);
                 ui.label(
                     RichText::new("Clean: no duplicates, no leaks, no flags.")
@@ -121,15 +144,17 @@ pub fn health_ui(
             egui::CollapsingHeader::new(RichText::new("Statistics").strong())
                 .default_open(true)
                 .show(ui, |ui| super::health_stats::stats_ui(ui, result));
-            egui::CollapsingHeader::new(RichText::new("Exclude from the export").strong())
-                .default_open(true)
-                .show(ui, |ui| {
-                    let list = ListFile {
-                        path: list_path,
-                        notice: save_notice.as_deref(),
-                    };
-                    exclude_ui(ui, result, marked, marked_count, list, &mut actions);
-                });
+            if !clean {
+                egui::CollapsingHeader::new(RichText::new("Exclude from the export").strong())
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        let list = ListFile {
+                            path: list_path,
+                            notice: save_notice.as_deref(),
+                        };
+                        exclude_ui(ui, result, marked, marked_count, list, &mut actions);
+                    });
+            }
         });
     actions
 }
@@ -200,7 +225,7 @@ fn summary_ui(ui: &mut egui::Ui, result: &Measured) {
         },
     ));
     ui.label(format!(
-        "{} leaks · {exact} exact and {} near duplicate groups · {} flagged images",
+        "{} leak groups · {exact} exact and {} near duplicate groups · {} flagged images",
         f.leaks.len(),
         f.duplicates.len() - exact,
         f.flags.len()

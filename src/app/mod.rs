@@ -357,6 +357,7 @@ impl BatchscopeApp {
         };
         self.flip(&Command::GoTo(batch));
         self.inspector = None;
+        self.health.message = None;
         self.pending_inspect = Some((batch, sample));
     }
 

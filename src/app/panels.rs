@@ -140,15 +140,15 @@ impl BatchscopeApp {
     }
 
     pub(super) fn health_ui(&mut self, ui: &mut egui::Ui) {
-        let store = self
-            .session
-            .as_ref()
-            .and_then(|s| s.ready())
-            .map(|r| &r.index.store);
-        let dataset = store.map(|store| health_view::Dataset { store });
+        let dataset = match &self.session {
+            None => health_view::Dataset::None,
+            Some(session) => session.ready().map_or(health_view::Dataset::Opening, |r| {
+                health_view::Dataset::Ready(&r.index.store)
+            }),
+        };
         let ctx = ui.ctx().clone();
         self.health.upload_thumbnails(&ctx);
-        for action in health_view::health_ui(ui, &mut self.health, dataset.as_ref()) {
+        for action in health_view::health_ui(ui, &mut self.health, &dataset) {
             self.commands.push(match action {
                 health_view::Action::Run => Command::RunHealth,
                 health_view::Action::Cancel => Command::CancelHealth,
