@@ -142,9 +142,11 @@ impl BatchscopeApp {
     pub(super) fn health_ui(&mut self, ui: &mut egui::Ui) {
         let dataset = match &self.session {
             None => health_view::Dataset::None,
-            Some(session) => session.ready().map_or(health_view::Dataset::Opening, |r| {
-                health_view::Dataset::Ready(&r.index.store)
-            }),
+            Some(session) => match session.status() {
+                super::session::Status::Ready(r) => health_view::Dataset::Ready(&r.index.store),
+                super::session::Status::Preparing { .. } => health_view::Dataset::Opening,
+                super::session::Status::Failed(_) => health_view::Dataset::Failed,
+            },
         };
         let ctx = ui.ctx().clone();
         self.health.upload_thumbnails(&ctx);
