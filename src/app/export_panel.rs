@@ -210,8 +210,7 @@ impl ExportPanel {
             let cancel = job_out.cancel_flag();
             let result = run_export(
                 index,
-                &load,
-                element,
+                (&load, element),
                 &options,
                 exclude_list.as_deref(),
                 (&d, &t, &s),
@@ -281,8 +280,7 @@ pub fn nearest_existing(path: &Path) -> &Path {
 /// Runs on the export thread: plan with every header checked, then the engine's export.
 fn run_export(
     index: Arc<DatasetIndex>,
-    load: &LoadOptions,
-    element: Element,
+    (load, element): (&LoadOptions, Element),
     options: &ExportOptions,
     exclude_list: Option<&Path>,
     (done, total, skipped): (&AtomicUsize, &AtomicUsize, &AtomicUsize),

@@ -235,8 +235,10 @@ impl HealthPanel {
             return;
         }
         let scan = &result.scan;
-        let mut preprocess = crate::options::PreprocessOptions::default();
-        preprocess.image_size = Some((THUMB_PX as u32, THUMB_PX as u32));
+        let preprocess = crate::options::PreprocessOptions {
+            image_size: Some((THUMB_PX as u32, THUMB_PX as u32)),
+            ..Default::default()
+        };
         let job = LoadJob {
             index: Arc::clone(&scan.index),
             plan: Arc::new(BatchPlan {

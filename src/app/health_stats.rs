@@ -120,7 +120,7 @@ fn class_plot(ui: &mut egui::Ui, classes: &[(String, usize)]) {
             }
         })
         .show(ui, |plot_ui| {
-            plot_ui.bar_chart(BarChart::new("classes", bars))
+            plot_ui.bar_chart(BarChart::new("classes", bars));
         });
 }
 
@@ -149,7 +149,9 @@ fn histogram_plot(ui: &mut egui::Ui, id: &str, values: &[f64], bins: usize) {
         .allow_drag(false)
         .allow_scroll(false)
         .include_y(0.0)
-        .show(ui, |plot_ui| plot_ui.bar_chart(BarChart::new(id, bars)));
+        .show(ui, |plot_ui| {
+            plot_ui.bar_chart(BarChart::new(id, bars));
+        });
 }
 
 /// The bars of a histogram: `bins` bins over `[min, max]` (one bin when all values are equal).

@@ -52,42 +52,7 @@ const TILE: f32 = 72.0;
 pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'_>) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.heading("Dataset health");
-    let store = match dataset {
-        Dataset::Ready(store) => *store,
-        Dataset::Opening => {
-            empty_state(
-                ui,
-                "Opening the dataset",
-                "The health pass can run once the batches view shows the first batch.",
-            );
-            return actions;
-        }
-        Dataset::Failed => {
-            empty_state(
-                ui,
-                "The dataset could not be opened",
-                "The Batches view says why.",
-            );
-            return actions;
-        }
-        Dataset::None => {
-            empty_state(
-                ui,
-                "No dataset open",
-                "Open a dataset, then run the health pass to find duplicates, leaks and bad images.",
-            );
-            return actions;
-        }
-    };
-    if let Store::Rows(rows) = store {
-        empty_state(
-            ui,
-            "Not available for stored arrays",
-            &format!(
-                "The health pass measures decoded images (folders, TFRecords); {} holds stored arrays.",
-                rows.describe()
-            ),
-        );
+    if !dataset_ui(ui, dataset) {
         return actions;
     }
     run_bar_ui(ui, panel, &mut actions);
@@ -148,15 +113,59 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
                 egui::CollapsingHeader::new(RichText::new("Exclude from the export").strong())
                     .default_open(true)
                     .show(ui, |ui| {
-                        let list = ListFile {
+                        let mut list = ListFile {
                             path: list_path,
                             notice: save_notice.as_deref(),
                         };
-                        exclude_ui(ui, result, marked, marked_count, list, &mut actions);
+                        exclude_ui(ui, result, marked, marked_count, &mut list, &mut actions);
                     });
             }
         });
     actions
+}
+
+/// Draws why the pass cannot run on `dataset` (none open, opening, failed, stored arrays); true when
+/// it can.
+fn dataset_ui(ui: &mut egui::Ui, dataset: &Dataset<'_>) -> bool {
+    let store = match dataset {
+        Dataset::Ready(store) => *store,
+        Dataset::Opening => {
+            empty_state(
+                ui,
+                "Opening the dataset",
+                "The health pass can run once the batches view shows the first batch.",
+            );
+            return false;
+        }
+        Dataset::Failed => {
+            empty_state(
+                ui,
+                "The dataset could not be opened",
+                "The Batches view says why.",
+            );
+            return false;
+        }
+        Dataset::None => {
+            empty_state(
+                ui,
+                "No dataset open",
+                "Open a dataset, then run the health pass to find duplicates, leaks and bad images.",
+            );
+            return false;
+        }
+    };
+    if let Store::Rows(rows) = store {
+        empty_state(
+            ui,
+            "Not available for stored arrays",
+            &format!(
+                "The health pass measures decoded images (folders, TFRecords); {} holds stored arrays.",
+                rows.describe()
+            ),
+        );
+        return false;
+    }
+    true
 }
 
 fn run_bar_ui(ui: &mut egui::Ui, panel: &HealthPanel, actions: &mut Vec<Action>) {
@@ -492,20 +501,18 @@ fn tile_ui(
     let path = crate::health::report::rel_path(&result.scan, sample);
     ui.vertical(|ui| {
         ui.set_width(TILE_WIDTH);
-        let response = match textures.get(&sample) {
-            Some(texture) => ui.add(
+        let response = if let Some(texture) = textures.get(&sample) {
+            ui.add(
                 egui::Image::new(texture)
                     .fit_to_exact_size(Vec2::splat(TILE))
                     .maintain_aspect_ratio(true)
                     .sense(egui::Sense::click()),
-            ),
-            None => {
-                let (rect, response) =
-                    ui.allocate_exact_size(Vec2::splat(TILE), egui::Sense::click());
-                ui.painter()
-                    .rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
-                response
-            }
+            )
+        } else {
+            let (rect, response) = ui.allocate_exact_size(Vec2::splat(TILE), egui::Sense::click());
+            ui.painter()
+                .rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
+            response
         };
         let label = format!("thumbnail {path}");
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
@@ -529,7 +536,7 @@ fn exclude_ui(
     result: &Measured,
     marked: &[ExcludeKind],
     marked_count: usize,
-    list: ListFile<'_>,
+    list: &mut ListFile<'_>,
     actions: &mut Vec<Action>,
 ) {
     let f = &result.findings;
@@ -578,7 +585,7 @@ fn exclude_ui(
     ));
     ui.horizontal(|ui| {
         let label = ui.label("List file");
-        ui.add(egui::TextEdit::singleline(list.path).desired_width(320.0))
+        ui.add(egui::TextEdit::singleline(&mut *list.path).desired_width(320.0))
             .labelled_by(label.id);
         if ui
             .add_enabled(marked > 0, egui::Button::new("Save exclusion list"))
