@@ -8,6 +8,7 @@ mod common;
 
 use std::path::Path;
 
+use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, View};
 use batchscope::health::DuplicateKind;
 use batchscope::options::Subset;
@@ -170,6 +171,47 @@ fn health_view_shows_planted_problems_regroups_and_clicks_into_the_inspector() {
         h.query_all_by_label("dog/7_cropped.png").count() >= 2,
         "the inspector shows the path"
     );
+
+    // Leave out all but the first of the exact group, save the list, and export without it.
+    h.get_by_label("All but the first of each exact duplicate group (1)")
+        .click_accesskit();
+    step_until(&mut h, "the exact group marked", |app| {
+        !app.health.marked.is_empty()
+    });
+    // Outside the dataset folder, which the export refuses to write into.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let list = elsewhere.path().join("drop.txt");
+    let out = elsewhere.path().join("out");
+    h.state_mut().health.list_path = list.to_string_lossy().into_owned();
+    h.state_mut().settings.export.out_dir = out.to_string_lossy().into_owned();
+    h.get_by_label("Save exclusion list").click_accesskit();
+    step_until(&mut h, "the list saved", |app| {
+        app.health.saved_list.is_some()
+    });
+    assert_eq!(
+        std::fs::read_to_string(&list).unwrap(),
+        "cat/0_copy.png\texact duplicate of cat/0.png (1.000)\n"
+    );
+    h.get_by_label_contains("Leave out the 1 images of the health exclusion list drop.txt")
+        .click_accesskit();
+    step_until(&mut h, "the list used", |app| app.export.use_exclusions);
+    h.get_by_label_contains("--exclude-list");
+    h.state_mut().request_export(false);
+    step_until(&mut h, "the export", |app| {
+        !matches!(
+            app.export.state,
+            ExportState::Running(_) | ExportState::Idle
+        )
+    });
+    let ExportState::Finished(done) = &h.state().export.state else {
+        match &h.state().export.state {
+            ExportState::Failed(message) => panic!("export failed: {message}"),
+            _ => panic!("export did not finish"),
+        }
+    };
+    assert_eq!(done.report.exported, 12, "13 planned, one left out");
+    let excluded = std::fs::read_to_string(out.join("excluded.csv")).unwrap();
+    assert!(excluded.contains("cat/0_copy.png"), "{excluded}");
 }
 
 #[test]

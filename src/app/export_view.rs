@@ -73,8 +73,16 @@ pub fn export_ui(
     } else {
         out.as_path()
     };
-    let command =
+    let mut command =
         command_line::export_command(source.root, shown_out, source.load, element, label_mode);
+    if let Some((path, _)) = panel
+        .exclusion_list
+        .as_ref()
+        .filter(|_| panel.use_exclusions)
+    {
+        command.push_str(" --exclude-list ");
+        command.push_str(&command_line::shell_quote(&path.to_string_lossy()));
+    }
     ui.horizontal(|ui| {
         ui.label("Same as:");
         if ui.small_button("Copy").clicked() {
