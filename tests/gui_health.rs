@@ -171,7 +171,14 @@ fn health_view_shows_planted_problems_regroups_and_clicks_into_the_inspector() {
         h.query_all_by_label("dog/7_cropped.png").count() >= 2,
         "the inspector shows the path"
     );
+}
 
+#[test]
+fn health_view_exclusion_list_feeds_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    planted(dir.path());
+    let mut h = harness_with(dir.path(), settings());
+    run_health(&mut h);
     // Leave out all but the first of the exact group, save the list, and export without it.
     h.get_by_label("All but the first of each exact duplicate group (1)")
         .click_accesskit();

@@ -10,6 +10,7 @@ pub mod display;
 pub mod export_panel;
 mod export_view;
 mod grid;
+mod health_groups;
 pub mod health_panel;
 mod health_stats;
 mod health_view;
