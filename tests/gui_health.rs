@@ -15,7 +15,7 @@ use batchscope::options::Subset;
 use batchscope::synth::scene;
 use common::gui::{current, harness_with, step_until};
 use egui_kittest::Harness;
-use egui_kittest::kittest::{Queryable as _, by};
+use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
 use image::{Rgb, RgbImage};
 
 const SIDE: u32 = 64;
@@ -340,4 +340,37 @@ fn health_view_without_a_dataset_says_to_open_one() {
     );
     h.run();
     h.get_by_label("No dataset open");
+}
+
+#[test]
+fn health_pass_shows_progress_and_cancels_while_held_at_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    planted(dir.path());
+    // The 13th file in plan order: batches of 4 put it in batch 3, beyond what the viewer prefetches
+    // around batch 0, so only the health pass opens it and is held there.
+    let held = dir.path().join("dog/dark.png");
+    batchscope::decode::hold_file_for_tests(&held);
+    let mut h = harness_with(dir.path(), settings());
+    // Declared after the harness, so dropped before it: the hold ends even if the test fails.
+    let _release = common::ReleaseOnDrop(held.clone());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Health").click();
+    step_until(&mut h, "the Health view", |app| app.view == View::Health);
+    h.get_by_label("Run health pass").click();
+    step_until(&mut h, "the pass held", |_| {
+        common::with_suffix(&held, ".held").exists()
+    });
+    assert!(h.state().health.is_running());
+    h.get_by_label_contains("/ 13 images,");
+    h.get_by_label_contains("images/s");
+    assert!(
+        h.get_by_label("Run health pass")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.get_by_label("Cancel").click();
+    step_until(&mut h, "the cancel", |app| !app.health.is_running());
+    h.get_by_label("Health pass cancelled.");
+    h.get_by_label("Health pass not run yet");
+    assert!(h.state().health.result.is_none());
 }
