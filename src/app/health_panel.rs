@@ -47,6 +47,8 @@ pub struct Measured {
     pub findings: Findings,
     /// How long the pass took.
     pub elapsed: Duration,
+    /// Which pass this is (1 for the first of the session), so a new result opens scrolled to its top.
+    pub number: u64,
 }
 
 /// The Health view's state.
@@ -194,12 +196,14 @@ impl HealthPanel {
             Ok(scan) => {
                 let scan = Arc::new(scan);
                 let findings = health::analyze(&scan, &self.thresholds());
+                let number = self.result.as_ref().map_or(1, |r| r.number + 1);
                 self.textures.clear();
                 self.pending.clear();
                 self.result = Some(Measured {
                     scan,
                     findings,
                     elapsed,
+                    number,
                 });
                 self.load_thumbnails(notify);
             }

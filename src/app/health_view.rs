@@ -82,6 +82,7 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
     };
     let findings = &result.findings;
     egui::ScrollArea::vertical()
+        .id_salt(("health_scroll", result.number))
         .auto_shrink([false, false])
         .show(ui, |ui| {
             let clean = findings.duplicates.is_empty()
