@@ -129,10 +129,14 @@ fn size_plot(ui: &mut egui::Ui, measured: &[&SampleHealth]) {
         .iter()
         .map(|h| [f64::from(h.width), f64::from(h.height)])
         .collect();
+    // Room beyond the largest size, so that one size is not drawn in the corner.
+    let largest = points.iter().fold(1.0f64, |m, p| m.max(p[0]).max(p[1]));
     Plot::new("health_sizes")
         .height(PLOT_HEIGHT)
         .include_x(0.0)
         .include_y(0.0)
+        .include_x(largest * 1.1)
+        .include_y(largest * 1.1)
         .x_axis_label("width")
         .y_axis_label("height")
         .show(ui, |plot_ui| {
@@ -143,12 +147,25 @@ fn size_plot(ui: &mut egui::Ui, measured: &[&SampleHealth]) {
 /// A histogram of `values` in `bins` equal bins between their min and max.
 fn histogram_plot(ui: &mut egui::Ui, id: &str, values: &[f64], bins: usize) {
     let bars = histogram_bars(values, bins);
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    // One value is one thin bar in a range around it, not a bar filling the plot.
+    let (lo, hi) = if min.is_finite() && max - min <= f64::EPSILON {
+        (min * 0.5, max * 1.5 + 1.0)
+    } else {
+        (min, max)
+    };
     Plot::new(id)
         .height(PLOT_HEIGHT)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)
         .include_y(0.0)
+        .include_x(if lo.is_finite() { lo } else { 0.0 })
+        .include_x(if hi.is_finite() { hi } else { 1.0 })
         .show(ui, |plot_ui| {
             plot_ui.bar_chart(BarChart::new(id, bars));
         });
