@@ -114,6 +114,10 @@ pub struct ExportPanel {
     pub notice: Option<String>,
     /// Waiting for the user to confirm writing into a non-empty folder.
     pub confirm_overwrite: bool,
+    /// The exclusion list the Health view saved last, and how many images it names.
+    pub exclusion_list: Option<(PathBuf, usize)>,
+    /// Whether the export leaves out the images of [`ExportPanel::exclusion_list`].
+    pub use_exclusions: bool,
     free_space: Option<(String, Option<u64>)>,
 }
 
@@ -186,6 +190,11 @@ impl ExportPanel {
         );
         let index = Arc::clone(source.index);
         let load = source.load.clone();
+        let exclude_list = self
+            .exclusion_list
+            .as_ref()
+            .filter(|_| self.use_exclusions)
+            .map(|(path, _)| path.clone());
         let (element, label_mode) = settings.for_store(&source.index.store);
         let options = ExportOptions {
             out: out.clone(),
@@ -201,9 +210,9 @@ impl ExportPanel {
             let cancel = job_out.cancel_flag();
             let result = run_export(
                 index,
-                &load,
-                element,
+                (&load, element),
                 &options,
+                exclude_list.as_deref(),
                 (&d, &t, &s),
                 cancel,
                 &notify,
@@ -271,22 +280,29 @@ pub fn nearest_existing(path: &Path) -> &Path {
 /// Runs on the export thread: plan with every header checked, then the engine's export.
 fn run_export(
     index: Arc<DatasetIndex>,
-    load: &LoadOptions,
-    element: Element,
+    (load, element): (&LoadOptions, Element),
     options: &ExportOptions,
+    exclude_list: Option<&Path>,
     (done, total, skipped): (&AtomicUsize, &AtomicUsize, &AtomicUsize),
     cancel: &Arc<AtomicBool>,
     notify: &Notify,
 ) -> Result<ExportReport, String> {
-    let job = Arc::new(
-        job::prepare(index, load, element, SizeCheck::AllFiles, cancel)
-            .map_err(|e| e.to_string())?,
-    );
+    let mut job = job::prepare(index, load, element, SizeCheck::AllFiles, cancel)
+        .map_err(|e| e.to_string())?;
+    let mut options = options.clone();
+    if let Some(path) = exclude_list {
+        let list = export::exclude::ExcludeList::read(path)
+            .map_err(|e| format!("cannot read the exclusion list: {e}: {path:?}"))?;
+        let applied = export::exclude::apply(&job, &list);
+        job = applied.job;
+        options.excluded = applied.excluded;
+    }
+    let job = Arc::new(job);
     total.store(job.plan.len(), Ordering::Relaxed);
     let mut on_progress = |p: export::ExportProgress| {
         done.store(p.done, Ordering::Relaxed);
         skipped.store(p.skipped, Ordering::Relaxed);
         notify();
     };
-    export::export(&job, options, &mut on_progress, cancel).map_err(|e| e.to_string())
+    export::export(&job, &options, &mut on_progress, cancel).map_err(|e| e.to_string())
 }

@@ -53,6 +53,19 @@ pub fn export_ui(
         );
     }
     plan_ui(ui, panel, &settings.out_dir, label_mode, &job);
+    if let Some((path, n)) = &panel.exclusion_list {
+        let name = path.file_name().map_or_else(
+            || path.to_string_lossy().into_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        ui.checkbox(
+            &mut panel.use_exclusions,
+            format!("Leave out the {n} images of the health exclusion list {name}"),
+        )
+        .on_hover_text(format!(
+            "{path:?}; the export lists them in excluded.csv (same as --exclude-list)"
+        ));
+    }
     let out = PathBuf::from(settings.out_dir.trim());
     // Until a folder is chosen, the command shows where it goes.
     let shown_out = if out.as_os_str().is_empty() {
@@ -60,8 +73,16 @@ pub fn export_ui(
     } else {
         out.as_path()
     };
-    let command =
+    let mut command =
         command_line::export_command(source.root, shown_out, source.load, element, label_mode);
+    if let Some((path, _)) = panel
+        .exclusion_list
+        .as_ref()
+        .filter(|_| panel.use_exclusions)
+    {
+        command.push_str(" --exclude-list ");
+        command.push_str(&command_line::shell_quote(&path.to_string_lossy()));
+    }
     ui.horizontal(|ui| {
         ui.label("Same as:");
         if ui.small_button("Copy").clicked() {

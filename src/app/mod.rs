@@ -10,6 +10,10 @@ pub mod display;
 pub mod export_panel;
 mod export_view;
 mod grid;
+mod health_groups;
+pub mod health_panel;
+mod health_stats;
+mod health_view;
 mod histogram;
 pub mod inspector;
 mod panels;
@@ -63,6 +67,30 @@ pub enum Command {
     Export(bool),
     /// Cancel the running export.
     CancelExport,
+    /// Show the batches or the Health view.
+    Show(View),
+    /// Run the health pass on the dataset on screen.
+    RunHealth,
+    /// Cancel the running health pass.
+    CancelHealth,
+    /// The near-duplicate threshold changed: regroup (no pixel is read).
+    RegroupHealth,
+    /// Open the inspector on this sample (an index into the dataset's samples) and show its batch.
+    InspectSample(usize),
+    /// Mark (`true`) or unmark images for exclusion.
+    MarkExclusion(crate::health::exclude::ExcludeKind, bool),
+    /// Write the images marked for exclusion to the Health view's list file.
+    SaveExclusionList,
+}
+
+/// What the central panel shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum View {
+    /// The batches, as a grid.
+    #[default]
+    Batches,
+    /// The Health view.
+    Health,
 }
 
 /// The viewer's state.
@@ -85,6 +113,12 @@ pub struct BatchscopeApp {
     pub last_flip: Option<Duration>,
     /// The export panel and its background job.
     pub export: export_panel::ExportPanel,
+    /// What the central panel shows.
+    pub view: View,
+    /// The Health view's state and its background pass.
+    pub health: health_panel::HealthPanel,
+    /// A sample to inspect once its batch `(batch, sample)` is loaded.
+    pending_inspect: Option<(usize, usize)>,
     class_names_text: String,
     jump_text: String,
     dialog: dialog::FolderDialog,
@@ -114,6 +148,9 @@ impl BatchscopeApp {
             display_range: display::RangeSetting::default(),
             last_flip: None,
             export: export_panel::ExportPanel::default(),
+            view: View::default(),
+            health: health_panel::HealthPanel::new(),
+            pending_inspect: None,
             class_names_text,
             jump_text: String::new(),
             dialog: dialog::FolderDialog::default(),
@@ -136,12 +173,19 @@ impl BatchscopeApp {
         self.inspector = None;
         self.highlight = None;
         self.display_range = display::RangeSetting::default();
+        self.health.clear();
+        self.health.list_path = health_panel::default_list_path(path);
+        self.pending_inspect = None;
     }
 
     /// Non-drawing work for this frame: drain background results, handle dropped folders and keys.
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         self.poll_dialog();
         self.export.poll();
+        self.health.poll(&self.notify);
+        self.export
+            .exclusion_list
+            .clone_from(&self.health.saved_list);
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
@@ -174,6 +218,7 @@ impl BatchscopeApp {
                 self.flip_started = None;
             }
         }
+        self.resolve_pending_inspect();
     }
 
     /// Draws every panel, then applies what they asked for.
@@ -219,11 +264,17 @@ impl BatchscopeApp {
         egui::Panel::bottom("problems")
             .resizable(true)
             .show(ui, |ui| self.problems_ui(ui));
-        egui::Panel::right("histograms")
-            .resizable(true)
-            .default_size(320.0)
-            .show(ui, |ui| self.histograms_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+        if self.view == View::Batches {
+            // The Health view has its own class plot and needs the width for duplicate groups.
+            egui::Panel::right("histograms")
+                .resizable(true)
+                .default_size(320.0)
+                .show(ui, |ui| self.histograms_ui(ui));
+        }
+        egui::CentralPanel::default().show(ui, |ui| match self.view {
+            View::Batches => self.central_ui(ui),
+            View::Health => self.health_ui(ui),
+        });
         self.inspector_ui(ui.ctx());
         self.apply_commands();
     }
@@ -241,25 +292,99 @@ impl BatchscopeApp {
                 Command::Highlight(class) => self.highlight = class,
                 Command::Export(overwrite) => self.start_export(overwrite),
                 Command::CancelExport => self.export.cancel(),
-                Command::Inspect(row) => {
-                    if let Some(session) = &self.session {
-                        // Start at a zoom that shows the sample about 384 points across.
-                        let edge = session
-                            .current_batch()
-                            .map_or(1, |b| b.shape.height.max(b.shape.width).max(1));
-                        let zoom = (384.0 / edge as f32).clamp(0.25, 32.0);
-                        self.inspector = Some(Inspector {
-                            batch: session.current,
-                            row,
-                            zoom,
-                        });
+                Command::Inspect(row) => self.inspect(row),
+                Command::Show(view) => self.view = view,
+                Command::RunHealth => {
+                    if let Some(ready) = self.session.as_ref().and_then(Session::ready) {
+                        self.health.start(
+                            Arc::clone(&ready.index),
+                            &ready.options,
+                            Arc::clone(&self.notify),
+                        );
                     }
+                }
+                Command::CancelHealth => self.health.cancel(),
+                Command::RegroupHealth => self.health.reanalyze(&self.notify),
+                Command::InspectSample(sample) => self.inspect_sample(sample),
+                Command::MarkExclusion(kind, on) => self.health.mark(kind, on),
+                Command::SaveExclusionList => {
+                    let path = PathBuf::from(self.health.list_path.trim());
+                    self.health.save_list(&path);
                 }
                 Command::GoTo(_)
                 | Command::Next
                 | Command::Prev
                 | Command::First
                 | Command::Last => self.flip(&command),
+            }
+        }
+    }
+
+    /// Opens the inspector on row `row` of the batch on screen.
+    fn inspect(&mut self, row: usize) {
+        if let Some(session) = &self.session {
+            // Start at a zoom that shows the sample about 384 points across.
+            let edge = session
+                .current_batch()
+                .map_or(1, |b| b.shape.height.max(b.shape.width).max(1));
+            let zoom = (384.0 / edge as f32).clamp(0.25, 32.0);
+            self.inspector = Some(Inspector {
+                batch: session.current,
+                row,
+                zoom,
+            });
+        }
+    }
+
+    /// Shows the batch that holds `sample` and inspects it once that batch is loaded.
+    fn inspect_sample(&mut self, sample: usize) {
+        let Some(ready) = self.session.as_ref().and_then(Session::ready) else {
+            return;
+        };
+        let plan = &ready.job.plan;
+        let Some(position) = plan.order.iter().position(|&s| s == sample) else {
+            let path = ready.index.samples[sample].rel_path.clone();
+            self.health.message = Some(format!(
+                "{path:?} is not among the batches on screen (it is on the other side of the validation split: choose that subset to see it)"
+            ));
+            return;
+        };
+        let batch = if plan.ends.is_none() {
+            position / plan.batch_size.max(1)
+        } else {
+            (0..plan.batch_count())
+                .find(|&k| plan.batch_range(k).contains(&position))
+                .unwrap_or(0)
+        };
+        self.flip(&Command::GoTo(batch));
+        self.inspector = None;
+        self.health.message = None;
+        self.pending_inspect = Some((batch, sample));
+    }
+
+    /// Opens the inspector asked for by [`Command::InspectSample`] once its batch is on screen.
+    fn resolve_pending_inspect(&mut self) {
+        let Some((batch, sample)) = self.pending_inspect else {
+            return;
+        };
+        let Some(session) = &self.session else {
+            self.pending_inspect = None;
+            return;
+        };
+        if session.current != batch {
+            // The user moved on.
+            self.pending_inspect = None;
+            return;
+        }
+        let Some(loaded) = session.current_batch() else {
+            return;
+        };
+        self.pending_inspect = None;
+        match loaded.samples.iter().position(|&s| s == sample) {
+            Some(row) => self.inspect(row),
+            None => {
+                self.health.message =
+                    Some("That image failed to load in the viewer (see Problems).".into());
             }
         }
     }

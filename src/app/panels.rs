@@ -7,7 +7,8 @@ use std::sync::Arc;
 use egui::{Color32, Key, RichText};
 
 use super::{
-    BatchscopeApp, Command, bundled_sample, dialog, export_panel, export_view, histogram, problems,
+    BatchscopeApp, Command, View, bundled_sample, dialog, export_panel, export_view, health_view,
+    histogram, problems,
 };
 
 impl BatchscopeApp {
@@ -57,6 +58,26 @@ impl BatchscopeApp {
                 .clicked()
             {
                 self.commands.push(Command::Open(bundled_sample()));
+            }
+            ui.separator();
+            for (view, name, hover) in [
+                (View::Batches, "Batches", "Browse the batches"),
+                (
+                    View::Health,
+                    "Health",
+                    "Duplicates, train/validation leaks, dark, blurry or odd images, class balance and mean/std",
+                ),
+            ] {
+                if ui
+                    .selectable_label(self.view == view, name)
+                    .on_hover_text(hover)
+                    .clicked()
+                {
+                    self.commands.push(Command::Show(view));
+                }
+            }
+            if let Some((done, total, _)) = self.health.progress() {
+                ui.weak(format!("health {done}/{total}"));
             }
         });
         if let Some(notice) = &self.notice {
@@ -116,6 +137,29 @@ impl BatchscopeApp {
             overwrite,
             Arc::clone(&self.notify),
         );
+    }
+
+    pub(super) fn health_ui(&mut self, ui: &mut egui::Ui) {
+        let dataset = match &self.session {
+            None => health_view::Dataset::None,
+            Some(session) => match session.status() {
+                super::session::Status::Ready(r) => health_view::Dataset::Ready(&r.index.store),
+                super::session::Status::Preparing { .. } => health_view::Dataset::Opening,
+                super::session::Status::Failed(_) => health_view::Dataset::Failed,
+            },
+        };
+        let ctx = ui.ctx().clone();
+        self.health.upload_thumbnails(&ctx);
+        for action in health_view::health_ui(ui, &mut self.health, &dataset) {
+            self.commands.push(match action {
+                health_view::Action::Run => Command::RunHealth,
+                health_view::Action::Cancel => Command::CancelHealth,
+                health_view::Action::Regroup => Command::RegroupHealth,
+                health_view::Action::Inspect(sample) => Command::InspectSample(sample),
+                health_view::Action::Mark(kind, on) => Command::MarkExclusion(kind, on),
+                health_view::Action::SaveList => Command::SaveExclusionList,
+            });
+        }
     }
 
     pub(super) fn problems_ui(&mut self, ui: &mut egui::Ui) {

@@ -1,0 +1,371 @@
+//! The Health view's state and its background work: the health pass runs as one [`Job`] (progress in
+//! atomics, cancel through the job's flag) while the previous findings stay on screen; a finished pass
+//! is kept as a [`Scan`], so moving the near-duplicate threshold only re-runs [`health::analyze`] (no
+//! pixel is read again). Thumbnails of the images the view lists are loaded by a second, sequential
+//! loader at a small size. Saving an exclusion list happens here, in the logic step, never in drawing.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use egui::ColorImage;
+
+use crate::background::{Job, Received};
+use crate::health::exclude::{self, ExcludeKind};
+use crate::health::{self, Findings, Scan, ScanOptions, ScanProgress, Thresholds};
+use crate::index::DatasetIndex;
+use crate::loader::{LoadJob, Loader, Notify};
+use crate::options::{Dtype, LoadOptions, Scale};
+use crate::plan::BatchPlan;
+use crate::preprocess::{Element, Shape};
+
+/// Edge of a health thumbnail in pixels.
+pub const THUMB_PX: usize = 64;
+/// At most this many images get a thumbnail (the first groups, leaks and flags of each kind).
+const MAX_THUMBS: usize = 600;
+/// Groups and flags of each kind listed (the rest are counted).
+pub const LISTED: usize = 60;
+
+/// A health pass in progress.
+pub struct Running {
+    /// Samples done, of `total`.
+    pub done: Arc<AtomicUsize>,
+    /// Planned samples (0 until the pass knows).
+    pub total: Arc<AtomicUsize>,
+    /// When it started.
+    pub started: Instant,
+    job: Job<Result<Scan, String>>,
+}
+
+/// A finished pass and what it found at the current thresholds.
+pub struct Measured {
+    /// The measures (kept to regroup without reading pixels).
+    pub scan: Arc<Scan>,
+    /// The findings at `thresholds`.
+    pub findings: Findings,
+    /// How long the pass took.
+    pub elapsed: Duration,
+    /// Which pass this is (1 for the first of the session), so a new result opens scrolled to its top.
+    pub number: u64,
+}
+
+/// The Health view's state.
+#[derive(Default)]
+pub struct HealthPanel {
+    /// The pass running now, if any.
+    pub running: Option<Running>,
+    /// The last finished pass (kept on screen while a new one runs).
+    pub result: Option<Measured>,
+    /// Why the last pass failed or was refused (stored arrays, a bad plan), or that it was cancelled.
+    pub message: Option<String>,
+    /// Near-duplicate threshold in differing hash bits (0..=64).
+    pub near_distance: u32,
+    /// What is marked for exclusion, in the order marked (an image's reason is its first).
+    pub marked: Vec<ExcludeKind>,
+    /// Where the exclusion list is saved.
+    pub list_path: String,
+    /// The exclusion list last saved (the export panel offers it).
+    pub saved_list: Option<(PathBuf, usize)>,
+    /// A note about the last save.
+    pub save_notice: Option<String>,
+    /// Uploaded thumbnails by sample.
+    pub textures: HashMap<usize, egui::TextureHandle>,
+    /// Thumbnails decoded, not yet uploaded.
+    pub pending: HashMap<usize, ColorImage>,
+    thumbs: Option<Loader>,
+}
+
+impl HealthPanel {
+    /// A panel with the default threshold.
+    pub fn new() -> Self {
+        Self {
+            near_distance: health::DEFAULT_NEAR_DISTANCE,
+            ..Self::default()
+        }
+    }
+
+    /// Whether a pass is running.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Progress of the running pass: `(done, total, images per second)`.
+    pub fn progress(&self) -> Option<(usize, usize, f64)> {
+        let r = self.running.as_ref()?;
+        let done = r.done.load(Ordering::Relaxed);
+        let secs = r.started.elapsed().as_secs_f64();
+        let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+        Some((done, r.total.load(Ordering::Relaxed), rate))
+    }
+
+    /// Starts a pass over `index` with the viewer's `options`. With a validation split the pass covers
+    /// both subsets (the subset is dropped), so that leaks across the split are found. A running pass
+    /// is replaced (it is cancelled and finishes on its own).
+    pub fn start(&mut self, index: Arc<DatasetIndex>, options: &LoadOptions, notify: Notify) {
+        let mut options = options.clone();
+        if options.plan.validation_split.is_some() {
+            options.plan.subset = None;
+        }
+        let (done, total) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (d, t) = (Arc::clone(&done), Arc::clone(&total));
+        let wake = Arc::clone(&notify);
+        let spawned = Job::spawn("batchscope-health", 1, Some(wake), move |out| {
+            let mut on_progress = |p: ScanProgress| {
+                d.store(p.done, Ordering::Relaxed);
+                t.store(p.total, Ordering::Relaxed);
+                notify();
+            };
+            let result = health::scan(
+                index,
+                &options,
+                &ScanOptions::default(),
+                &mut on_progress,
+                out.cancel_flag(),
+            )
+            .map_err(|e| e.to_string());
+            out.send(result);
+        });
+        self.message = None;
+        match spawned {
+            Ok(job) => {
+                self.running = Some(Running {
+                    done,
+                    total,
+                    started: Instant::now(),
+                    job,
+                });
+            }
+            Err(err) => self.message = Some(format!("cannot start the health thread: {err}")),
+        }
+    }
+
+    /// Cancels the running pass; the previous findings stay.
+    pub fn cancel(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.job.cancel();
+            self.message = Some("Health pass cancelled.".into());
+        }
+    }
+
+    /// Forgets everything (another dataset was opened).
+    pub fn clear(&mut self) {
+        let near_distance = self.near_distance;
+        *self = Self::new();
+        self.near_distance = near_distance;
+    }
+
+    /// Collects a finished pass and decoded thumbnails (logic step only).
+    pub fn poll(&mut self, notify: &Notify) {
+        self.poll_pass(notify);
+        if let Some(loader) = &self.thumbs {
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_millis(5) {
+                match loader.try_recv() {
+                    Ok(Some(batch)) => {
+                        for row in 0..batch.samples.len() {
+                            if let Some(image) = super::grid::color_image(&batch, row) {
+                                self.pending.insert(batch.samples[row], image);
+                            }
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        self.thumbs = None;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn poll_pass(&mut self, notify: &Notify) {
+        let Some(running) = &self.running else { return };
+        let result = match running.job.try_recv() {
+            Received::Item(result) => result,
+            Received::Empty => return,
+            Received::Died(message) => {
+                Err(format!("the health pass stopped unexpectedly: {message}"))
+            }
+            Received::Finished => Err("the health pass stopped without a result".into()),
+        };
+        let elapsed = running.started.elapsed();
+        self.running = None;
+        match result {
+            Ok(scan) => {
+                let scan = Arc::new(scan);
+                let findings = health::analyze(&scan, &self.thresholds());
+                let number = self.result.as_ref().map_or(1, |r| r.number + 1);
+                self.textures.clear();
+                self.pending.clear();
+                self.result = Some(Measured {
+                    scan,
+                    findings,
+                    elapsed,
+                    number,
+                });
+                self.load_thumbnails(notify);
+            }
+            Err(message) => self.message = Some(message),
+        }
+    }
+
+    fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            near_distance: self.near_distance.min(64),
+            ..Thresholds::default()
+        }
+    }
+
+    /// Regroups at the current threshold: no pixel is read.
+    pub fn reanalyze(&mut self, notify: &Notify) {
+        let thresholds = self.thresholds();
+        if let Some(result) = &mut self.result {
+            result.findings = health::analyze(&result.scan, &thresholds);
+            self.load_thumbnails(notify);
+        }
+    }
+
+    /// Starts loading thumbnails of the listed images that have none yet.
+    fn load_thumbnails(&mut self, notify: &Notify) {
+        let Some(result) = &self.result else { return };
+        let wanted: Vec<usize> = listed_samples(&result.findings)
+            .into_iter()
+            .filter(|s| !self.textures.contains_key(s) && !self.pending.contains_key(s))
+            .take(MAX_THUMBS)
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let scan = &result.scan;
+        let preprocess = crate::options::PreprocessOptions {
+            image_size: Some((THUMB_PX as u32, THUMB_PX as u32)),
+            ..Default::default()
+        };
+        let job = LoadJob {
+            index: Arc::clone(&scan.index),
+            plan: Arc::new(BatchPlan {
+                batch_size: 32,
+                order: wanted,
+                seed: None,
+                ends: None,
+            }),
+            preprocess,
+            shape: Shape {
+                height: THUMB_PX,
+                width: THUMB_PX,
+                channels: 3,
+            },
+            element: Element {
+                dtype: Dtype::Uint8,
+                scale: Scale::To255,
+            },
+        };
+        // Replacing the loader drops the old one, which cancels it.
+        self.thumbs = Loader::sequential(
+            Arc::new(job),
+            16 << 20,
+            Arc::default(),
+            Some(Arc::clone(notify)),
+        )
+        .ok();
+    }
+
+    /// Uploads decoded thumbnails to the GPU, a budget of them per frame.
+    pub fn upload_thumbnails(&mut self, ctx: &egui::Context) {
+        const PER_FRAME: usize = 64;
+        let ready: Vec<usize> = self.pending.keys().copied().take(PER_FRAME).collect();
+        for sample in ready {
+            if let Some(image) = self.pending.remove(&sample) {
+                let texture = ctx.load_texture(
+                    format!("health-{sample}"),
+                    image,
+                    egui::TextureOptions::LINEAR,
+                );
+                self.textures.insert(sample, texture);
+            }
+        }
+        if !self.pending.is_empty() {
+            ctx.request_repaint();
+        }
+    }
+
+    /// Marks or unmarks `kind` for exclusion.
+    pub fn mark(&mut self, kind: ExcludeKind, on: bool) {
+        self.marked.retain(|&k| k != kind);
+        if on {
+            self.marked.push(kind);
+        }
+    }
+
+    /// The images marked for exclusion, with their reasons.
+    pub fn selected(&self) -> Vec<(usize, String)> {
+        let Some(result) = &self.result else {
+            return Vec::new();
+        };
+        exclude::select(&result.scan, &result.findings, &self.marked)
+    }
+
+    /// Writes the marked images to `path` in the format `batchscope export --exclude-list` reads.
+    pub fn save_list(&mut self, path: &Path) {
+        let Some(result) = &self.result else { return };
+        let selected = self.selected();
+        let bytes = exclude::list_bytes(&result.scan, &selected);
+        match std::fs::write(path, bytes) {
+            Ok(()) => {
+                self.saved_list = Some((path.to_path_buf(), selected.len()));
+                self.save_notice = Some(format!(
+                    "Saved {} paths to {path:?}; the export panel can leave them out.",
+                    selected.len()
+                ));
+            }
+            Err(err) => {
+                self.save_notice =
+                    Some(format!("Cannot write the exclusion list: {err}: {path:?}"));
+            }
+        }
+    }
+}
+
+/// The samples the view lists (and shows thumbnails of), in the order it lists them.
+pub fn listed_samples(findings: &Findings) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let groups = findings
+        .leaks
+        .iter()
+        .take(LISTED)
+        .map(|l| &l.samples)
+        .chain(findings.duplicates.iter().take(LISTED).map(|g| &g.samples));
+    for samples in groups {
+        for &s in samples.iter().take(8) {
+            if seen.insert(s) {
+                out.push(s);
+            }
+        }
+    }
+    for kind in health::FlagKind::ALL {
+        for f in findings
+            .flags
+            .iter()
+            .filter(|f| f.kind == kind)
+            .take(LISTED)
+        {
+            if seen.insert(f.sample) {
+                out.push(f.sample);
+            }
+        }
+    }
+    out
+}
+
+/// A default place for the exclusion list: beside the dataset, named after it.
+pub fn default_list_path(root: &Path) -> String {
+    let name = root
+        .file_name()
+        .map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
+    root.with_file_name(format!("{name}-excluded.txt"))
+        .to_string_lossy()
+        .into_owned()
+}

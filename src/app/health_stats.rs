@@ -1,0 +1,234 @@
+//! The Health view's statistics: per-channel mean and std with copyable normalisation snippets for
+//! Keras and torchvision (0–1 scale, as models see `x / 255`), and plots of class counts, original
+//! image sizes, aspect ratios and brightness, all from the pass's measures (no pixel is read).
+
+use egui::RichText;
+use egui_plot::{Bar, BarChart, Plot, Points};
+
+use super::grid::class_color;
+use super::health_panel::Measured;
+use crate::health::SampleHealth;
+
+/// Height of each plot in points.
+const PLOT_HEIGHT: f32 = 150.0;
+
+/// `[a, b, c]` with four decimals.
+fn list(values: impl Iterator<Item = f64>) -> String {
+    let items: Vec<String> = values.map(|v| format!("{v:.4}")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The Keras layer that normalises with `mean`/`std` given on the 0..255 scale, for inputs on 0..1.
+pub fn keras_snippet(mean: &[f64], std: &[f64]) -> String {
+    format!(
+        "keras.layers.Normalization(mean={}, variance={})",
+        list(mean.iter().map(|m| m / 255.0)),
+        list(std.iter().map(|s| (s / 255.0).powi(2)))
+    )
+}
+
+/// The torchvision transform that normalises with `mean`/`std` given on the 0..255 scale, for
+/// tensors on 0..1 (as `ToTensor` makes them).
+pub fn torchvision_snippet(mean: &[f64], std: &[f64]) -> String {
+    format!(
+        "transforms.Normalize(mean={}, std={})",
+        list(mean.iter().map(|m| m / 255.0)),
+        list(std.iter().map(|s| s / 255.0))
+    )
+}
+
+/// Draws the statistics and plots.
+pub fn stats_ui(ui: &mut egui::Ui, result: &Measured) {
+    let findings = &result.findings;
+    let channels = &findings.channels;
+    if channels.mean.is_empty() {
+        ui.weak("No image could be measured.");
+    } else {
+        ui.monospace(format!(
+            "mean (0–255) {}   std {}",
+            list(channels.mean.iter().copied()),
+            list(channels.std.iter().copied())
+        ));
+        for snippet in [
+            keras_snippet(&channels.mean, &channels.std),
+            torchvision_snippet(&channels.mean, &channels.std),
+        ] {
+            ui.horizontal(|ui| {
+                if ui.small_button("Copy").clicked() {
+                    ui.ctx().copy_text(snippet.clone());
+                }
+                ui.add(egui::Label::new(RichText::new(&snippet).monospace()).wrap());
+            });
+        }
+    }
+    if let Some(ratio) = findings.imbalance_ratio {
+        ui.label(format!("Class imbalance (largest / smallest): {ratio:.2}"));
+    }
+    let measured: Vec<&SampleHealth> = result
+        .scan
+        .entries
+        .iter()
+        .filter_map(|e| e.health.as_ref())
+        .collect();
+    ui.columns(2, |cols| {
+        cols[0].label("Images per class");
+        class_plot(&mut cols[0], &findings.classes);
+        cols[1].label("Original sizes (width × height)");
+        size_plot(&mut cols[1], &measured);
+    });
+    ui.columns(2, |cols| {
+        cols[0].label("Aspect ratio (width / height)");
+        let aspects: Vec<f64> = measured
+            .iter()
+            .map(|h| f64::from(h.width) / f64::from(h.height.max(1)))
+            .collect();
+        histogram_plot(&mut cols[0], "health_aspect", &aspects, 24);
+        cols[1].label("Brightness (mean luma, 0–255)");
+        let brightness: Vec<f64> = measured.iter().map(|h| f64::from(h.brightness)).collect();
+        histogram_plot(&mut cols[1], "health_brightness", &brightness, 32);
+    });
+}
+
+fn class_plot(ui: &mut egui::Ui, classes: &[(String, usize)]) {
+    if classes.is_empty() {
+        ui.weak("No classes (labels off, or no class folders).");
+        return;
+    }
+    let bars: Vec<Bar> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, (name, n))| {
+            Bar::new(i as f64, *n as f64)
+                .width(0.8)
+                .fill(class_color(i as u32))
+                .name(format!("{name}: {n}"))
+        })
+        .collect();
+    let names: Vec<String> = classes.iter().map(|(n, _)| n.clone()).collect();
+    Plot::new("health_classes")
+        .height(PLOT_HEIGHT)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .include_y(0.0)
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value;
+            if i >= 0.0 && i.fract().abs() < 1e-6 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |plot_ui| {
+            plot_ui.bar_chart(BarChart::new("classes", bars));
+        });
+}
+
+fn size_plot(ui: &mut egui::Ui, measured: &[&SampleHealth]) {
+    let points: Vec<[f64; 2]> = measured
+        .iter()
+        .map(|h| [f64::from(h.width), f64::from(h.height)])
+        .collect();
+    // Room beyond the largest size, so that one size is not drawn in the corner.
+    let largest = points.iter().fold(1.0f64, |m, p| m.max(p[0]).max(p[1]));
+    Plot::new("health_sizes")
+        .height(PLOT_HEIGHT)
+        .include_x(0.0)
+        .include_y(0.0)
+        .include_x(largest * 1.1)
+        .include_y(largest * 1.1)
+        .x_axis_label("width")
+        .y_axis_label("height")
+        .show(ui, |plot_ui| {
+            plot_ui.points(Points::new("sizes", points).radius(3.0));
+        });
+}
+
+/// A histogram of `values` in `bins` equal bins between their min and max.
+fn histogram_plot(ui: &mut egui::Ui, id: &str, values: &[f64], bins: usize) {
+    let bars = histogram_bars(values, bins);
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    // One value is one thin bar in a range around it, not a bar filling the plot.
+    let (lo, hi) = if min.is_finite() && max - min <= f64::EPSILON {
+        (min * 0.5, max * 1.5 + 1.0)
+    } else {
+        (min, max)
+    };
+    Plot::new(id)
+        .height(PLOT_HEIGHT)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .include_y(0.0)
+        .include_x(if lo.is_finite() { lo } else { 0.0 })
+        .include_x(if hi.is_finite() { hi } else { 1.0 })
+        .show(ui, |plot_ui| {
+            plot_ui.bar_chart(BarChart::new(id, bars));
+        });
+}
+
+/// The bars of a histogram: `bins` bins over `[min, max]` (one bin when all values are equal).
+pub fn histogram_bars(values: &[f64], bins: usize) -> Vec<Bar> {
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    if values.is_empty() || !min.is_finite() || !max.is_finite() {
+        return Vec::new();
+    }
+    let span = max - min;
+    if span <= f64::EPSILON {
+        // A narrow bar: a wide one would read as a spread of values.
+        let width = (min.abs() * 0.05).max(0.01);
+        return vec![Bar::new(min, values.len() as f64).width(width)];
+    }
+    let bins = bins.max(1);
+    let width = span / bins as f64;
+    let mut counts = vec![0usize; bins];
+    for &v in values {
+        let bin = (((v - min) / width) as usize).min(bins - 1);
+        counts[bin] += 1;
+    }
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let lo = min + width * i as f64;
+            Bar::new(lo + width / 2.0, n as f64)
+                .width(width)
+                .name(format!("{lo:.2}–{:.2}: {n}", lo + width))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_on_the_zero_to_one_scale() {
+        let (mean, std) = ([127.5, 51.0, 0.0], [51.0, 25.5, 255.0]);
+        assert_eq!(
+            keras_snippet(&mean, &std),
+            "keras.layers.Normalization(mean=[0.5000, 0.2000, 0.0000], variance=[0.0400, 0.0100, 1.0000])"
+        );
+        assert_eq!(
+            torchvision_snippet(&mean, &std),
+            "transforms.Normalize(mean=[0.5000, 0.2000, 0.0000], std=[0.2000, 0.1000, 1.0000])"
+        );
+    }
+
+    #[test]
+    fn histogram_counts_every_value_once() {
+        let bars = histogram_bars(&[0.0, 1.0, 2.0, 3.0, 4.0], 2);
+        let counts: Vec<f64> = bars.iter().map(|b| b.value).collect();
+        assert_eq!(counts, [2.0, 3.0]);
+        assert_eq!(histogram_bars(&[5.0, 5.0], 4).len(), 1);
+        assert!(histogram_bars(&[], 4).is_empty());
+    }
+}

@@ -1,0 +1,346 @@
+//! The Health view's drawing: why it cannot run (no dataset, stored arrays), the pass's progress and
+//! Cancel, a summary, the near-duplicate threshold, and what to mark for exclusion. The lists of leaks,
+//! duplicates and flags are in [`super::health_groups`], statistics and plots in
+//! [`super::health_stats`]. It draws
+//! [`HealthPanel`]'s state and returns [`Action`]s; the app applies them after drawing.
+
+use egui::{Color32, RichText};
+
+use super::health_groups;
+use super::health_panel::{HealthPanel, Measured};
+use crate::health::exclude::ExcludeKind;
+use crate::health::{DuplicateKind, FlagKind};
+use crate::index::Store;
+
+/// What the user asked of the Health view.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Run the health pass (again).
+    Run,
+    /// Cancel the running pass.
+    Cancel,
+    /// The near-duplicate threshold moved: regroup.
+    Regroup,
+    /// Open the inspector on this sample and show its batch.
+    Inspect(usize),
+    /// Mark (`true`) or unmark a kind of image for exclusion.
+    Mark(ExcludeKind, bool),
+    /// Write the exclusion list to the panel's path.
+    SaveList,
+}
+
+/// What the view knows about the dataset on screen.
+pub enum Dataset<'a> {
+    /// None is open.
+    None,
+    /// Being indexed or planned.
+    Opening,
+    /// It could not be opened (the batches view says why).
+    Failed,
+    /// Ready; its samples are stored like this.
+    Ready(&'a Store),
+}
+
+/// The colour of leaks.
+pub(super) const LEAK: Color32 = Color32::from_rgb(255, 120, 120);
+const WARN: Color32 = Color32::from_rgb(240, 200, 120);
+const GOOD: Color32 = Color32::from_rgb(140, 220, 140);
+
+/// Draws the view; returns what the user asked for.
+pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'_>) -> Vec<Action> {
+    let mut actions = Vec::new();
+    ui.heading("Dataset health");
+    if !dataset_ui(ui, dataset) {
+        return actions;
+    }
+    run_bar_ui(ui, panel, &mut actions);
+    let Some(result) = &panel.result else {
+        if panel.is_running() {
+            ui.weak("Measuring every planned image once: hashes, brightness, sharpness, sizes and channel sums.");
+        } else {
+            empty_state(
+                ui,
+                "Health pass not run yet",
+                "Run it to find exact and near duplicates, training/validation leaks, dark, light, blurry, flat, grayscale and oddly sized images, and the mean/std to normalise with.",
+            );
+        }
+        return actions;
+    };
+    summary_ui(ui, result);
+    threshold_ui(ui, panel, &mut actions);
+    let marked_count = panel.selected().len();
+    let HealthPanel {
+        result: Some(result),
+        textures,
+        marked,
+        list_path,
+        save_notice,
+        ..
+    } = panel
+    else {
+        return actions;
+    };
+    let findings = &result.findings;
+    egui::ScrollArea::vertical()
+        .id_salt(("health_scroll", result.number))
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            let clean = findings.duplicates.is_empty()
+                && findings.leaks.is_empty()
+                && findings.flags.is_empty();
+            if clean {
+                ui.add_space(8.0);
+                ui.label(
+                    RichText::new("Clean: no duplicates, no leaks, no flags.")
+                        .heading()
+                        .color(GOOD),
+                );
+            }
+            if !findings.leaks.is_empty() {
+                health_groups::leaks_ui(ui, textures, result, &mut actions);
+            }
+            if !findings.duplicates.is_empty() {
+                health_groups::duplicates_ui(ui, textures, result, &mut actions);
+            }
+            if !findings.flags.is_empty() {
+                health_groups::flags_ui(ui, textures, result, &mut actions);
+            }
+            egui::CollapsingHeader::new(RichText::new("Statistics").strong())
+                .default_open(true)
+                .show(ui, |ui| super::health_stats::stats_ui(ui, result));
+            if !clean {
+                egui::CollapsingHeader::new(RichText::new("Exclude from the export").strong())
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        let mut list = ListFile {
+                            path: list_path,
+                            notice: save_notice.as_deref(),
+                        };
+                        exclude_ui(ui, result, marked, marked_count, &mut list, &mut actions);
+                    });
+            }
+        });
+    actions
+}
+
+/// Draws why the pass cannot run on `dataset` (none open, opening, failed, stored arrays); true when
+/// it can.
+fn dataset_ui(ui: &mut egui::Ui, dataset: &Dataset<'_>) -> bool {
+    let store = match dataset {
+        Dataset::Ready(store) => *store,
+        Dataset::Opening => {
+            empty_state(
+                ui,
+                "Opening the dataset",
+                "The health pass can run once the batches view shows the first batch.",
+            );
+            return false;
+        }
+        Dataset::Failed => {
+            empty_state(
+                ui,
+                "The dataset could not be opened",
+                "The Batches view says why.",
+            );
+            return false;
+        }
+        Dataset::None => {
+            empty_state(
+                ui,
+                "No dataset open",
+                "Open a dataset, then run the health pass to find duplicates, leaks and bad images.",
+            );
+            return false;
+        }
+    };
+    if let Store::Rows(rows) = store {
+        empty_state(
+            ui,
+            "Not available for stored arrays",
+            &format!(
+                "The health pass measures decoded images (folders, TFRecords); {} holds stored arrays.",
+                rows.describe()
+            ),
+        );
+        return false;
+    }
+    true
+}
+
+fn run_bar_ui(ui: &mut egui::Ui, panel: &HealthPanel, actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        let label = if panel.result.is_some() {
+            "Run again"
+        } else {
+            "Run health pass"
+        };
+        if ui
+            .add_enabled(!panel.is_running(), egui::Button::new(label))
+            .on_hover_text("Measure every planned image once with the loader settings on screen (both sides of a validation split)")
+            .clicked()
+        {
+            actions.push(Action::Run);
+        }
+        if let Some((done, total, rate)) = panel.progress() {
+            let fraction = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(280.0)
+                    .text(format!("{done} / {total} images, {rate:.0} images/s")),
+            );
+            if ui.button("Cancel").clicked() {
+                actions.push(Action::Cancel);
+            }
+        }
+    });
+    if panel.is_running() && panel.result.is_some() {
+        ui.weak("Showing the previous result until this pass finishes.");
+    }
+    if let Some(message) = &panel.message {
+        ui.colored_label(WARN, message);
+    }
+}
+
+fn summary_ui(ui: &mut egui::Ui, result: &Measured) {
+    let scan = &result.scan;
+    let f = &result.findings;
+    let loaded = scan.entries.iter().filter(|e| e.health.is_some()).count();
+    let exact = f
+        .duplicates
+        .iter()
+        .filter(|g| g.kind == DuplicateKind::Exact)
+        .count();
+    ui.label(format!(
+        "{loaded} images measured at {}x{}x{} in {:.1} s ({} from the cache){}{}",
+        scan.shape.height,
+        scan.shape.width,
+        scan.shape.channels,
+        result.elapsed.as_secs_f64(),
+        scan.cached,
+        if scan.failures.is_empty() {
+            String::new()
+        } else {
+            format!(", {} failed to load", scan.failures.len())
+        },
+        if scan.split {
+            ", training and validation"
+        } else {
+            ""
+        },
+    ));
+    ui.label(format!(
+        "{} leak groups · {exact} exact and {} near duplicate groups · {} flagged images",
+        f.leaks.len(),
+        f.duplicates.len() - exact,
+        f.flags.len()
+    ));
+    for note in &scan.notes {
+        ui.weak(note);
+    }
+}
+
+fn threshold_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Near-duplicate threshold");
+        let response = ui
+            .add(egui::Slider::new(&mut panel.near_distance, 0..=24).suffix(" bits"))
+            .labelled_by(label.id)
+            .on_hover_text("Hashes at most this many bits apart (of 64) are near duplicates; 0 keeps only identical hashes. Regrouping reads no pixels.");
+        ui.weak(format!(
+            "similarity ≥ {:.3}",
+            1.0 - f64::from(panel.near_distance) / 64.0
+        ));
+        if response.changed() {
+            actions.push(Action::Regroup);
+        }
+    });
+}
+
+/// A centred title and explanation where there is nothing to list.
+fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(60.0);
+        ui.heading(title);
+        ui.add_space(8.0);
+        ui.label(detail);
+    });
+}
+
+/// The exclusion list's file field and the note about its last save.
+struct ListFile<'a> {
+    path: &'a mut String,
+    notice: Option<&'a str>,
+}
+
+fn exclude_ui(
+    ui: &mut egui::Ui,
+    result: &Measured,
+    marked: &[ExcludeKind],
+    marked_count: usize,
+    list: &mut ListFile<'_>,
+    actions: &mut Vec<Action>,
+) {
+    let f = &result.findings;
+    let count = |kind: DuplicateKind| {
+        f.duplicates
+            .iter()
+            .filter(|g| g.kind == kind)
+            .map(|g| g.samples.len() - 1)
+            .sum::<usize>()
+    };
+    let mut options: Vec<(ExcludeKind, String)> = vec![
+        (
+            ExcludeKind::Exact,
+            format!(
+                "All but the first of each exact duplicate group ({})",
+                count(DuplicateKind::Exact)
+            ),
+        ),
+        (
+            ExcludeKind::Near,
+            format!(
+                "All but the first of each near duplicate group ({})",
+                count(DuplicateKind::Near)
+            ),
+        ),
+        (
+            ExcludeKind::Leaks,
+            format!("Leaks' validation copies ({} leaks)", f.leaks.len()),
+        ),
+    ];
+    for kind in FlagKind::ALL {
+        let n = f.flags.iter().filter(|x| x.kind == kind).count();
+        if n > 0 {
+            options.push((ExcludeKind::Flag(kind), format!("Every {kind} image ({n})")));
+        }
+    }
+    for (kind, text) in options {
+        let mut on = marked.contains(&kind);
+        if ui.checkbox(&mut on, text).changed() {
+            actions.push(Action::Mark(kind, on));
+        }
+    }
+    let marked = marked_count;
+    ui.label(format!(
+        "{marked} images marked; nothing is deleted from the dataset."
+    ));
+    ui.horizontal(|ui| {
+        let label = ui.label("List file");
+        ui.add(egui::TextEdit::singleline(&mut *list.path).desired_width(320.0))
+            .labelled_by(label.id);
+        if ui
+            .add_enabled(marked > 0, egui::Button::new("Save exclusion list"))
+            .on_hover_text("One `path<TAB>reason` line per image, as `batchscope health --exclude-out` writes; `batchscope export --exclude-list FILE` and the export panel leave them out")
+            .clicked()
+        {
+            actions.push(Action::SaveList);
+        }
+    });
+    if let Some(notice) = list.notice {
+        ui.label(notice);
+    }
+}

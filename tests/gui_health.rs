@@ -1,0 +1,376 @@
+//! The Health view driven headlessly: a generated folder with a planted exact duplicate, a cropped
+//! near duplicate and a dark image shows them by label; the threshold slider regroups without a new
+//! pass; clicking a duplicate's thumbnail opens the inspector on it in its batch; a seeded split shows
+//! the leak; a clean folder says it is clean; saving an exclusion list writes `path<TAB>reason`.
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+
+mod common;
+
+use std::path::Path;
+
+use batchscope::app::export_panel::ExportState;
+use batchscope::app::{BatchscopeApp, View};
+use batchscope::health::DuplicateKind;
+use batchscope::options::Subset;
+use batchscope::synth::scene;
+use common::gui::{current, harness_with, step_until};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
+use image::{Rgb, RgbImage};
+
+const SIDE: u32 = 64;
+
+fn save_png(root: &Path, rel: &str, img: &RgbImage) {
+    common::save(root, rel, img);
+}
+
+/// Ten distinct pictures in two classes (`cat/0..4`, `dog/5..9`).
+fn distinct(root: &Path) {
+    for i in 0..10u64 {
+        let class = if i < 5 { "cat" } else { "dog" };
+        save_png(
+            root,
+            &format!("{class}/{i}.png"),
+            &scene(SIDE, SIDE, 100 + i),
+        );
+    }
+}
+
+/// `distinct` plus an exact copy of `cat/0.png`, a 5%-cropped copy of `dog/7.png` and a dark picture.
+fn planted(root: &Path) {
+    distinct(root);
+    std::fs::copy(root.join("cat/0.png"), root.join("cat/0_copy.png")).unwrap();
+    let original = scene(SIDE, SIDE, 107);
+    let crop = image::imageops::crop_imm(&original, 2, 2, SIDE - 4, SIDE - 4).to_image();
+    save_png(root, "dog/7_cropped.png", &crop);
+    let dark = scene(SIDE, SIDE, 999);
+    let dark = RgbImage::from_fn(SIDE, SIDE, |x, y| {
+        Rgb(dark.get_pixel(x, y).0.map(|v| (f32::from(v) * 0.1) as u8))
+    });
+    save_png(root, "dog/dark.png", &dark);
+}
+
+/// Batches of 4 at 64x64 (the cropped copy is smaller than the rest).
+fn settings() -> batchscope::app::Settings {
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.plan.batch_size = 4;
+    settings.load.preprocess.image_size = Some((SIDE, SIDE));
+    settings
+}
+
+/// Opens the Health view and runs the pass until its result is on screen.
+fn run_health(h: &mut Harness<'static, BatchscopeApp>) {
+    step_until(h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Health").click();
+    step_until(h, "the Health view", |app| app.view == View::Health);
+    h.get_by_label("Run health pass").click();
+    step_until(h, "the health result", |app| {
+        app.health.result.is_some() && !app.health.is_running()
+    });
+}
+
+/// The slider (its value field has the same label).
+fn threshold_slider<'h>(h: &'h Harness<'static, BatchscopeApp>) -> egui_kittest::Node<'h> {
+    h.get(
+        by().role(egui::accesskit::Role::Slider)
+            .label("Near-duplicate threshold"),
+    )
+}
+
+fn near_groups(app: &BatchscopeApp) -> usize {
+    app.health.result.as_ref().map_or(0, |r| {
+        r.findings
+            .duplicates
+            .iter()
+            .filter(|g| g.kind == DuplicateKind::Near)
+            .count()
+    })
+}
+
+#[test]
+fn health_view_shows_planted_problems_regroups_and_clicks_into_the_inspector() {
+    let dir = tempfile::tempdir().unwrap();
+    planted(dir.path());
+    let mut h = harness_with(dir.path(), settings());
+    run_health(&mut h);
+    assert!(
+        h.state().health.message.is_none(),
+        "{:?}",
+        h.state().health.message
+    );
+    h.get_by_label_contains("0 leak groups · 1 exact and 1 near duplicate groups");
+    h.get_by_label("exact");
+    h.get_by_label("near");
+    h.get_by_label("dark (1)");
+    h.get_by_label("thumbnail dog/dark.png");
+    for path in [
+        "cat/0.png",
+        "cat/0_copy.png",
+        "dog/7.png",
+        "dog/7_cropped.png",
+    ] {
+        assert!(
+            h.query_by_label(&format!("thumbnail {path}")).is_some(),
+            "{path} listed"
+        );
+    }
+    // The cropped copy differs in a few hash bits: threshold 0 keeps only identical hashes.
+    let score = h
+        .state()
+        .health
+        .result
+        .as_ref()
+        .unwrap()
+        .findings
+        .duplicates
+        .iter()
+        .find(|g| g.kind == DuplicateKind::Near)
+        .unwrap()
+        .score;
+    assert!(score < 1.0, "the crop kept the same hash: plant another");
+    threshold_slider(&h).set_value_accesskit(0.0);
+    step_until(&mut h, "regrouped at threshold 0", |app| {
+        app.health.near_distance == 0 && near_groups(app) == 0
+    });
+    assert!(h.query_by_label("near").is_none());
+    assert!(h.query_by_label("thumbnail dog/7_cropped.png").is_none());
+    h.get_by_label("exact");
+
+    // Back at the default threshold, click the cropped copy's thumbnail: it is not in the first
+    // batch, so the viewer has to find its batch and go there.
+    threshold_slider(&h).set_value_accesskit(10.0);
+    step_until(&mut h, "regrouped at threshold 10", |app| {
+        near_groups(app) == 1
+    });
+    h.get_by_label("thumbnail dog/7_cropped.png").click();
+    step_until(&mut h, "the inspector on the cropped copy", |app| {
+        app.inspector.is_some()
+    });
+    let app = h.state();
+    let session = app.session.as_ref().unwrap();
+    let plan = &session.ready().unwrap().job.plan;
+    let sample = session
+        .ready()
+        .unwrap()
+        .index
+        .samples
+        .iter()
+        .position(|s| s.rel_path == Path::new("dog/7_cropped.png"))
+        .unwrap();
+    let position = plan.order.iter().position(|&s| s == sample).unwrap();
+    let batch = position / 4;
+    assert_eq!(current(app), Some(batch));
+    let inspector = app.inspector.as_ref().unwrap();
+    assert_eq!(inspector.batch, batch);
+    assert_eq!(
+        session.current_batch().unwrap().samples[inspector.row],
+        sample
+    );
+    // The inspector window names the path.
+    assert!(
+        h.query_all_by_label("dog/7_cropped.png").count() >= 2,
+        "the inspector shows the path"
+    );
+}
+
+#[test]
+fn health_view_exclusion_list_feeds_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    planted(dir.path());
+    let mut h = harness_with(dir.path(), settings());
+    run_health(&mut h);
+    // Leave out all but the first of the exact group, save the list, and export without it.
+    h.get_by_label("All but the first of each exact duplicate group (1)")
+        .click_accesskit();
+    step_until(&mut h, "the exact group marked", |app| {
+        !app.health.marked.is_empty()
+    });
+    // Outside the dataset folder, which the export refuses to write into.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let list = elsewhere.path().join("drop.txt");
+    let out = elsewhere.path().join("out");
+    h.state_mut().health.list_path = list.to_string_lossy().into_owned();
+    h.state_mut().settings.export.out_dir = out.to_string_lossy().into_owned();
+    h.get_by_label("Save exclusion list").click_accesskit();
+    step_until(&mut h, "the list saved", |app| {
+        app.health.saved_list.is_some()
+    });
+    assert_eq!(
+        std::fs::read_to_string(&list).unwrap(),
+        "cat/0_copy.png\texact duplicate of cat/0.png (1.000)\n"
+    );
+    h.get_by_label_contains("Leave out the 1 images of the health exclusion list drop.txt")
+        .click_accesskit();
+    step_until(&mut h, "the list used", |app| app.export.use_exclusions);
+    h.get_by_label_contains("--exclude-list");
+    h.state_mut().request_export(false);
+    step_until(&mut h, "the export", |app| {
+        !matches!(
+            app.export.state,
+            ExportState::Running(_) | ExportState::Idle
+        )
+    });
+    let ExportState::Finished(done) = &h.state().export.state else {
+        match &h.state().export.state {
+            ExportState::Failed(message) => panic!("export failed: {message}"),
+            _ => panic!("export did not finish"),
+        }
+    };
+    assert_eq!(done.report.exported, 12, "13 planned, one left out");
+    let excluded = std::fs::read_to_string(out.join("excluded.csv")).unwrap();
+    assert!(excluded.contains("cat/0_copy.png"), "{excluded}");
+}
+
+#[test]
+fn health_view_shows_a_leak_across_a_seeded_split_and_saves_an_exclusion_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    planted(&root);
+    let index =
+        batchscope::index::scan(&root, &batchscope::options::IndexOptions::default()).unwrap();
+    let [a, b] = ["cat/0.png", "cat/0_copy.png"].map(|p| {
+        index
+            .samples
+            .iter()
+            .position(|s| s.rel_path == Path::new(p))
+            .unwrap()
+    });
+    // A seed that puts the exact pair on both sides of the split.
+    let seed = (1..200u32)
+        .find(|&seed| {
+            let plan = batchscope::options::PlanOptions {
+                shuffle: true,
+                seed: Some(seed),
+                validation_split: Some(0.3),
+                subset: Some(Subset::Validation),
+                ..Default::default()
+            };
+            let validation = batchscope::plan::plan(&index, &plan).unwrap().order;
+            validation.contains(&a) != validation.contains(&b)
+        })
+        .unwrap();
+    let mut settings = settings();
+    settings.load.plan.shuffle = true;
+    settings.load.plan.seed = Some(seed);
+    settings.load.plan.validation_split = Some(0.3);
+    settings.load.plan.subset = Some(Subset::Training);
+    let mut h = harness_with(&root, settings);
+    run_health(&mut h);
+    h.get_by_label_contains("Leaks: 1 groups with copies in both training and validation");
+    assert!(h.query_all_by_label("validation").count() >= 1);
+    assert_eq!(
+        h.state()
+            .health
+            .result
+            .as_ref()
+            .unwrap()
+            .findings
+            .leaks
+            .len(),
+        1
+    );
+
+    h.get_by_label("Leaks' validation copies (1 leaks)")
+        .click_accesskit();
+    step_until(&mut h, "the leak marked", |app| {
+        !app.health.marked.is_empty()
+    });
+    h.get_by_label_contains("1 images marked");
+    let list = dir.path().join("excluded.txt");
+    h.state_mut().health.list_path = list.to_string_lossy().into_owned();
+    h.get_by_label("Save exclusion list").click_accesskit();
+    step_until(&mut h, "the list saved", |app| {
+        app.health.saved_list.is_some()
+    });
+    let text = std::fs::read_to_string(&list).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let (path, reason) = lines[0].split_once('\t').unwrap();
+    assert!(["cat/0.png", "cat/0_copy.png"].contains(&path), "{path}");
+    assert!(reason.starts_with("leak: copy of training "), "{reason}");
+    // The export panel offers the list.
+    h.get_by_label_contains("Leave out the 1 images of the health exclusion list excluded.txt");
+}
+
+#[test]
+fn health_view_says_a_clean_folder_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    distinct(dir.path());
+    let mut h = harness_with(dir.path(), settings());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Health").click();
+    step_until(&mut h, "the Health view", |app| app.view == View::Health);
+    h.get_by_label("Health pass not run yet");
+    h.get_by_label("Run health pass").click();
+    step_until(&mut h, "the health result", |app| {
+        app.health.result.is_some() && !app.health.is_running()
+    });
+    h.get_by_label("Clean: no duplicates, no leaks, no flags.");
+    assert!(h.query_by_label("Save exclusion list").is_none());
+    h.get_by_label_contains("mean (0–255)");
+    h.get_by_label_contains("keras.layers.Normalization(mean=[");
+    h.get_by_label_contains("transforms.Normalize(mean=[");
+}
+
+#[test]
+fn health_view_explains_that_stored_arrays_are_not_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("images.npy");
+    let mut bytes = batchscope::npy::header(batchscope::npy::NpyDtype::U8, &[4, 8, 8, 3]);
+    bytes.extend(std::iter::repeat_n(7u8, 4 * 8 * 8 * 3));
+    std::fs::write(&path, bytes).unwrap();
+    let mut h = harness_with(&path, settings());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Health").click();
+    step_until(&mut h, "the Health view", |app| app.view == View::Health);
+    h.get_by_label("Not available for stored arrays");
+    assert!(h.query_by_label("Run health pass").is_none());
+}
+
+#[test]
+fn health_view_without_a_dataset_says_to_open_one() {
+    let mut app = BatchscopeApp::new(settings(), std::sync::Arc::new(|| {}));
+    app.view = View::Health;
+    let mut h = Harness::new_ui_state(
+        |ui, app: &mut BatchscopeApp| {
+            app.logic_step(ui.ctx());
+            app.ui_inner(ui);
+        },
+        app,
+    );
+    h.run();
+    h.get_by_label("No dataset open");
+}
+
+#[test]
+fn health_pass_shows_progress_and_cancels_while_held_at_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    planted(dir.path());
+    // The 13th file in plan order: batches of 4 put it in batch 3, beyond what the viewer prefetches
+    // around batch 0, so only the health pass opens it and is held there.
+    let held = dir.path().join("dog/dark.png");
+    batchscope::decode::hold_file_for_tests(&held);
+    let mut h = harness_with(dir.path(), settings());
+    // Declared after the harness, so dropped before it: the hold ends even if the test fails.
+    let _release = common::ReleaseOnDrop(held.clone());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Health").click();
+    step_until(&mut h, "the Health view", |app| app.view == View::Health);
+    h.get_by_label("Run health pass").click();
+    step_until(&mut h, "the pass held", |_| {
+        common::with_suffix(&held, ".held").exists()
+    });
+    assert!(h.state().health.is_running());
+    h.get_by_label_contains("/ 13 images,");
+    h.get_by_label_contains("images/s");
+    assert!(
+        h.get_by_label("Run health pass")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.get_by_label("Cancel").click();
+    step_until(&mut h, "the cancel", |app| !app.health.is_running());
+    h.get_by_label("Health pass cancelled.");
+    h.get_by_label("Health pass not run yet");
+    assert!(h.state().health.result.is_none());
+}
