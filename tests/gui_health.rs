@@ -256,7 +256,7 @@ fn health_view_shows_a_leak_across_a_seeded_split_and_saves_an_exclusion_list() 
     settings.load.plan.subset = Some(Subset::Training);
     let mut h = harness_with(&root, settings);
     run_health(&mut h);
-    h.get_by_label_contains("Leaks: 1 groups with copies in both training and validation");
+    h.get_by_label_contains("Leaks: 1 group with copies in both training and validation");
     assert!(h.query_all_by_label("validation").count() >= 1);
     assert_eq!(
         h.state()

@@ -55,8 +55,8 @@ pub(super) fn leaks_ui(
 ) {
     let leaks = &result.findings.leaks;
     let title = RichText::new(format!(
-        "Leaks: {} groups with copies in both training and validation",
-        leaks.len()
+        "Leaks: {} with copies in both training and validation",
+        super::health_view::count(leaks.len(), "group")
     ))
     .strong()
     .color(LEAK);

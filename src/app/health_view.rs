@@ -233,10 +233,15 @@ fn summary_ui(ui: &mut egui::Ui, result: &Measured) {
         },
     ));
     ui.label(format!(
-        "{} leak groups · {exact} exact and {} near duplicate groups · {} flagged images",
-        f.leaks.len(),
+        "{} · {exact} exact and {} near duplicate {} · {}",
+        count(f.leaks.len(), "leak group"),
         f.duplicates.len() - exact,
-        f.flags.len()
+        if f.duplicates.len() == 1 {
+            "group"
+        } else {
+            "groups"
+        },
+        count(f.flags.len(), "flagged image")
     ));
     for note in &scan.notes {
         ui.weak(note);
@@ -342,5 +347,14 @@ fn exclude_ui(
     });
     if let Some(notice) = list.notice {
         ui.label(notice);
+    }
+}
+
+/// `1 group`, `2 groups`: a count with its noun in the right number.
+pub(super) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
