@@ -1,4 +1,4 @@
-//! The health-pass benchmark (issue 12): `batchscope health` against CleanVision and against the
+//! The health-pass benchmark (issue 12): `batchscope health` against `CleanVision` and against the
 //! decode-only rate, on one generated folder of ~2,500 varied pictures (`synth::scene`) with planted
 //! problems of every kind, scored against the planted truth.
 //!
@@ -12,7 +12,7 @@
 //!
 //! Measured side by side, alternately, twice; the best of each is reported (the machines are shared
 //! and noisy): `health --no-cache` (cold), `health` with a filled cache, decode-only (every file
-//! decoded on all cores with batchscope's decoder, as `examples/bench.rs` does) and CleanVision
+//! decoded on all cores with batchscope's decoder, as `examples/bench.rs` does) and `CleanVision`
 //! (`bench/health_cleanvision.py`: `Imagelab(data_path=...).find_issues()`, including its import).
 //! Peak RSS of the child processes is read from `/proc/PID/status` (`VmHWM`).
 //!
