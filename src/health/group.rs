@@ -15,8 +15,6 @@
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
-
 use super::mih::HashIndex;
 use super::phash;
 use super::scan::Entry;
@@ -126,19 +124,10 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
     let hashes: Vec<u64> = buckets.iter().map(|m| phash(m[0])).collect();
     let index = HashIndex::new(&hashes);
     // The other buckets within the threshold of each bucket, with the distance, in parallel.
-    let near: Vec<Vec<(usize, u32)>> = (0..buckets.len())
-        .into_par_iter()
-        .map(|b| {
-            let mut found: Vec<(usize, u32)> = Vec::new();
-            index.within(hashes[b], near_distance, &mut |c, d| {
-                if c != b {
-                    found.push((c, d));
-                }
-            });
-            found.sort_unstable();
-            found
-        })
-        .collect();
+    let mut near = index.neighbours(&hashes, near_distance);
+    for (b, list) in near.iter_mut().enumerate() {
+        list.retain(|&(c, _)| c != b);
+    }
     // A bucket with its near buckets: (bucket, distance), its own first.
     let around = |b: usize| std::iter::once((b, 0)).chain(near[b].iter().copied());
     let mut groups = Vec::new();
