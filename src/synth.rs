@@ -57,11 +57,12 @@ pub fn photo(w: u32, h: u32, seed: u64) -> RgbImage {
     })
 }
 
-/// splitmix64: a tiny deterministic generator for [`scene`].
-struct Rng(u64);
+/// splitmix64: a tiny deterministic generator for [`scene`] (and tests' planted images).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -69,11 +70,13 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    /// A float in `[0, 1)`.
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
 
-    fn color(&mut self) -> [f32; 3] {
+    /// An RGB colour, each channel in `[0, 255)`.
+    pub fn color(&mut self) -> [f32; 3] {
         [
             self.unit() * 255.0,
             self.unit() * 255.0,
@@ -101,7 +104,7 @@ pub fn scene(w: u32, h: u32, seed: u64) -> RgbImage {
         })
         .collect();
     let (freq, tex_angle) = (6.0 + rng.unit() * 20.0, rng.unit() * std::f32::consts::PI);
-    let noise_seed = rng.next();
+    let noise_seed = rng.next_u64();
     RgbImage::from_fn(w, h, |x, y| {
         let (u, v) = (x as f32 / w as f32, y as f32 / h as f32);
         let t = ((u - 0.5) * angle.cos() + (v - 0.5) * angle.sin() + 0.7) / 1.4;

@@ -16,30 +16,7 @@ use batchscope::index::{DatasetIndex, WalkControl};
 use batchscope::options::{LoadOptions, Subset};
 use image::{Rgb, RgbImage};
 
-/// splitmix64: a tiny deterministic generator for planted problems.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    fn color(&mut self) -> [f32; 3] {
-        [
-            self.unit() * 255.0,
-            self.unit() * 255.0,
-            self.unit() * 255.0,
-        ]
-    }
-}
-
-use batchscope::synth::scene;
+use batchscope::synth::{Rng, scene};
 
 fn map(img: &RgbImage, f: impl Fn(u8) -> u8) -> RgbImage {
     RgbImage::from_fn(img.width(), img.height(), |x, y| {
