@@ -153,23 +153,49 @@ impl Column {
     }
 }
 
+/// What a stored source holds: its description, its columns, and which of them the viewer draws as
+/// images and counts as labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RowsLayout {
+    /// What the source is, for messages (`the saved tf.data dataset "train" (…)`).
+    pub what: String,
+    /// The arrays, in output order.
+    pub columns: Vec<Column>,
+    /// The column drawn as images, if one has an image's shape.
+    pub image: Option<usize>,
+    /// The column holding labels, if any.
+    pub label: Option<usize>,
+}
+
 /// A source of stored rows: the same rows of every [`Column`] describe one sample.
 pub trait StoredRows: Send + Sync {
-    /// The arrays, in output order.
-    fn columns(&self) -> &[Column];
-    /// The column the viewer draws as images, if one has an image's shape.
-    fn image_column(&self) -> Option<usize>;
-    /// The column holding labels, if any.
-    fn label_column(&self) -> Option<usize>;
-    /// The sizes of the stored batches, when the source was saved as batches (the viewer shows those).
-    fn batch_rows(&self) -> Option<&[usize]>;
+    /// Its description and columns.
+    fn layout(&self) -> &RowsLayout;
     /// Appends rows `rows` of every column to `out` (one buffer per column, little-endian bytes);
     /// `Err` says which file and why. Rows read in increasing order are cheapest.
     fn read_rows(&self, rows: Range<usize>, out: &mut [Vec<u8>]) -> Result<(), String>;
-    /// What the source is, for messages (`saved tf.data dataset, 2 files, SNAPPY`).
-    fn describe(&self) -> String;
     /// Whether any row can be read without reading the ones before it (no compressed file).
     fn is_random_access(&self) -> bool;
+    /// The sizes of the stored batches, when the source was saved as batches (the viewer shows those).
+    fn batch_rows(&self) -> Option<&[usize]> {
+        None
+    }
+    /// The arrays, in output order.
+    fn columns(&self) -> &[Column] {
+        &self.layout().columns
+    }
+    /// The column the viewer draws as images, if one has an image's shape.
+    fn image_column(&self) -> Option<usize> {
+        self.layout().image
+    }
+    /// The column holding labels, if any.
+    fn label_column(&self) -> Option<usize> {
+        self.layout().label
+    }
+    /// What the source is, for messages.
+    fn describe(&self) -> String {
+        self.layout().what.clone()
+    }
 }
 
 impl DatasetIndex {

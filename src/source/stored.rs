@@ -17,7 +17,7 @@ use super::SourceError;
 use super::arrays::{self, ArrayPick, ArraySet, LabelsPick};
 use super::idx;
 use super::rows::{ArrayError, RowReader};
-use crate::index::{Column, DatasetIndex, Sample, Store, StoredRows};
+use crate::index::{Column, DatasetIndex, RowsLayout, Sample, Store, StoredRows};
 use crate::npy::NpyDtype;
 use crate::options::IndexOptions;
 
@@ -26,28 +26,13 @@ pub use super::saved::stored::open_saved;
 
 /// Rows of one or more arrays read with [`RowReader`]s (one per column).
 pub struct ArrayRows {
-    what: String,
-    columns: Vec<Column>,
+    layout: RowsLayout,
     readers: Vec<Mutex<RowReader>>,
-    image: Option<usize>,
-    label: Option<usize>,
 }
 
 impl StoredRows for ArrayRows {
-    fn columns(&self) -> &[Column] {
-        &self.columns
-    }
-
-    fn image_column(&self) -> Option<usize> {
-        self.image
-    }
-
-    fn label_column(&self) -> Option<usize> {
-        self.label
-    }
-
-    fn batch_rows(&self) -> Option<&[usize]> {
-        None
+    fn layout(&self) -> &RowsLayout {
+        &self.layout
     }
 
     fn read_rows(&self, rows: Range<usize>, out: &mut [Vec<u8>]) -> Result<(), String> {
@@ -57,10 +42,6 @@ impl StoredRows for ArrayRows {
             buf.extend_from_slice(&bytes);
         }
         Ok(())
-    }
-
-    fn describe(&self) -> String {
-        self.what.clone()
     }
 
     fn is_random_access(&self) -> bool {
@@ -207,11 +188,13 @@ fn from_set(
     }
     let image = is_image_shape(&columns[0].row_shape).then_some(0);
     let store = ArrayRows {
-        what: what.to_owned(),
-        label,
-        columns,
+        layout: RowsLayout {
+            what: what.to_owned(),
+            label,
+            columns,
+            image,
+        },
         readers,
-        image,
     };
     let file = root
         .file_name()

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{CifarFile, CifarKind, class_names};
-use crate::index::{Column, DatasetIndex, IndexWarning, Store, StoredRows};
+use crate::index::{Column, DatasetIndex, IndexWarning, RowsLayout, Store, StoredRows};
 use crate::npy::NpyDtype;
 use crate::options::IndexOptions;
 use crate::source::SourceError;
@@ -18,26 +18,13 @@ type CifarBatch = (Mutex<CifarFile>, usize);
 
 /// CIFAR rows over one or more batch files, in order.
 pub struct CifarStore {
-    what: String,
+    layout: RowsLayout,
     files: Vec<CifarBatch>,
-    columns: Vec<Column>,
 }
 
 impl StoredRows for CifarStore {
-    fn columns(&self) -> &[Column] {
-        &self.columns
-    }
-
-    fn image_column(&self) -> Option<usize> {
-        Some(0)
-    }
-
-    fn label_column(&self) -> Option<usize> {
-        Some(1)
-    }
-
-    fn batch_rows(&self) -> Option<&[usize]> {
-        None
+    fn layout(&self) -> &RowsLayout {
+        &self.layout
     }
 
     fn read_rows(&self, rows: Range<usize>, out: &mut [Vec<u8>]) -> Result<(), String> {
@@ -59,10 +46,6 @@ impl StoredRows for CifarStore {
             start = end;
         }
         Ok(())
-    }
-
-    fn describe(&self) -> String {
-        self.what.clone()
     }
 
     fn is_random_access(&self) -> bool {
@@ -113,16 +96,20 @@ pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, 
         })
         .collect();
     let store = CifarStore {
-        what: format!("the CIFAR batches {}", names.join(", ")),
+        layout: RowsLayout {
+            what: format!("the CIFAR batches {}", names.join(", ")),
+            columns,
+            image: Some(0),
+            label: Some(1),
+        },
         files,
-        columns,
     };
     // Labels: one pass over the label bytes, a few thousand rows at a time.
     let mut labels = Vec::with_capacity(n);
     let mut start = 0;
     while start < n {
         let end = (start + 4096).min(n);
-        let mut out = vec![Vec::new(); store.columns.len()];
+        let mut out = vec![Vec::new(); store.layout.columns.len()];
         store
             .read_rows(start..end, &mut out)
             .map_err(|reason| SourceError::Unusable {

@@ -20,7 +20,9 @@ use super::scan::{Counting, ElementRef, Layout, Scan, read_element, scan};
 use super::spec::Component;
 use super::tensor::Tensor;
 use super::{SavedDataset, SavedError};
-use crate::index::{Column, DatasetIndex, IndexWarning, Store, StoredRows, WalkControl};
+use crate::index::{
+    Column, DatasetIndex, IndexWarning, RowsLayout, Store, StoredRows, WalkControl,
+};
 use crate::npy::shape_repr;
 use crate::options::IndexOptions;
 use crate::source::SourceError;
@@ -35,17 +37,14 @@ struct Cursor {
 
 /// A saved dataset's rows.
 pub struct SavedRows {
-    what: String,
+    layout: RowsLayout,
     components: Vec<Component>,
     files: Vec<(PathBuf, Compression)>,
-    columns: Vec<Column>,
     elements: Vec<ElementRef>,
     /// `starts[e]` is the first row of element `e`; one more entry holds the row count.
     starts: Vec<usize>,
     /// Rows per stored batch, for the viewer (batched datasets only).
     batch_rows: Option<Vec<usize>>,
-    image: Option<usize>,
-    label: Option<usize>,
     cursor: Mutex<Option<Cursor>>,
 }
 
@@ -155,15 +154,17 @@ pub fn open_saved(
     let what = describe(root, &files, elements.len(), batched.then_some(n));
     let element_starts = starts.clone();
     let rows = SavedRows {
-        what,
+        layout: RowsLayout {
+            what,
+            columns,
+            image,
+            label,
+        },
         components,
         files,
-        columns,
         elements,
         starts,
         batch_rows: batched.then_some(batch_rows),
-        image,
-        label,
         cursor: Mutex::new(None),
     };
     let rel = |row: usize| {
@@ -361,16 +362,8 @@ impl SavedRows {
 }
 
 impl StoredRows for SavedRows {
-    fn columns(&self) -> &[Column] {
-        &self.columns
-    }
-
-    fn image_column(&self) -> Option<usize> {
-        self.image
-    }
-
-    fn label_column(&self) -> Option<usize> {
-        self.label
+    fn layout(&self) -> &RowsLayout {
+        &self.layout
     }
 
     fn batch_rows(&self) -> Option<&[usize]> {
@@ -387,7 +380,9 @@ impl StoredRows for SavedRows {
             let element = self.read_element_at(e)?;
             let (start, end) = (self.starts[e], self.starts[e + 1]);
             let (from, to) = (rows.start.max(start) - start, rows.end.min(end) - start);
-            for ((tensor, column), buf) in element.iter().zip(&self.columns).zip(out.iter_mut()) {
+            for ((tensor, column), buf) in
+                element.iter().zip(&self.layout.columns).zip(out.iter_mut())
+            {
                 let row_bytes = column.row_bytes();
                 // The file may have changed since it was indexed: never trust its shape blindly.
                 if tensor.data.len() != (end - start) * row_bytes {
@@ -405,10 +400,6 @@ impl StoredRows for SavedRows {
             e += 1;
         }
         Ok(())
-    }
-
-    fn describe(&self) -> String {
-        self.what.clone()
     }
 
     fn is_random_access(&self) -> bool {
