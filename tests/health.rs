@@ -908,3 +908,36 @@ fn health_exclude_out_feeds_export_exclude_list() {
         .is_err()
     );
 }
+
+#[test]
+fn health_counts_the_colour_modes_files_store_from_their_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    let rgb = scene(16, 16, 1);
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    rgb.save(root.join("a/rgb1.png")).unwrap();
+    scene(16, 16, 2).save(root.join("a/rgb2.png")).unwrap();
+    image::DynamicImage::ImageRgb8(rgb.clone())
+        .to_luma8()
+        .save(root.join("a/gray.png"))
+        .unwrap();
+    image::DynamicImage::ImageRgb8(rgb)
+        .to_rgba8()
+        .save(root.join("a/rgba.png"))
+        .unwrap();
+    let scan = run(&root, &options(), &dir.path().join("cache"));
+    assert_eq!(
+        scan.color_modes,
+        [
+            ("Rgb8".to_owned(), 2),
+            ("L8".to_owned(), 1),
+            ("Rgba8".to_owned(), 1)
+        ]
+    );
+    let findings = health::analyze(&scan, &health::Thresholds::default());
+    let text = health::report::text(&scan, &findings, 10, 5);
+    assert!(
+        text.contains("stored colour modes (headers): Rgb8 2, L8 1, Rgba8 1"),
+        "{text}"
+    );
+}

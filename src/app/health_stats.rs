@@ -64,6 +64,18 @@ pub fn stats_ui(ui: &mut egui::Ui, result: &Measured) {
     if let Some(ratio) = findings.imbalance_ratio {
         ui.label(format!("Class imbalance (largest / smallest): {ratio:.2}"));
     }
+    if !result.scan.color_modes.is_empty() {
+        let modes: Vec<String> = result
+            .scan
+            .color_modes
+            .iter()
+            .map(|(mode, n)| format!("{mode} {n}"))
+            .collect();
+        ui.label(format!(
+            "Stored colour modes (from headers): {}",
+            modes.join(", ")
+        ));
+    }
     let measured: Vec<&SampleHealth> = result
         .scan
         .entries

@@ -7,6 +7,7 @@
 //! Plain Rust: the command line (`batchscope health`) and the GUI's Health view use the same calls.
 
 pub mod cache;
+pub mod colors;
 pub mod exclude;
 pub mod flags;
 pub mod group;

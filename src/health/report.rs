@@ -119,6 +119,14 @@ pub fn text(scan: &Scan, findings: &Findings, near_distance: u32, top: usize) ->
     for note in &scan.notes {
         let _ = writeln!(s, "note: {note}");
     }
+    if !scan.color_modes.is_empty() {
+        let modes: Vec<String> = scan
+            .color_modes
+            .iter()
+            .map(|(mode, n)| format!("{mode} {n}"))
+            .collect();
+        let _ = writeln!(s, "stored colour modes (headers): {}", modes.join(", "));
+    }
     let exact: Vec<_> = findings
         .duplicates
         .iter()

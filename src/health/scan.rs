@@ -64,6 +64,8 @@ pub struct Scan {
     pub cached: usize,
     /// Things the user should know about how the pass was made (a fallback size, a cache not written).
     pub notes: Vec<String>,
+    /// The colour modes the files store, from their headers, most common first.
+    pub color_modes: Vec<(String, usize)>,
 }
 
 /// How to run the pass (what to load is the [`LoadOptions`]).
@@ -216,6 +218,9 @@ pub fn scan(
     if resized {
         confirm_exact(&index, &mut entries, preprocess, cancel)?;
     }
+    let samples: Vec<usize> = entries.iter().map(|e| e.sample).collect();
+    let color_modes =
+        super::colors::color_modes(&index, &samples, cancel).ok_or(ScanError::Cancelled)?;
     Ok(Scan {
         index,
         entries,
@@ -224,6 +229,7 @@ pub fn scan(
         split,
         cached,
         notes,
+        color_modes,
     })
 }
 
