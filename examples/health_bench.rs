@@ -24,12 +24,16 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+#[path = "common/child.rs"]
+mod child;
 
 use batchscope::options::{ColorMode, IndexOptions};
 use batchscope::synth::scene;
 use batchscope::{decode, index};
+use child::try_measure;
 use image::codecs::png::CompressionType;
 use image::{Rgb, RgbImage};
 use rayon::prelude::*;
@@ -323,48 +327,6 @@ fn truth_from_json(json: &serde_json::Value) -> Truth {
             .map(|(k, v)| (k.clone(), strings(v)))
             .collect(),
     }
-}
-
-/// Wall time, peak RSS (KiB) and stdout of a child process (as in `examples/bench.rs`).
-fn try_measure(cmd: &mut Command) -> Result<(Duration, u64, String), String> {
-    let started = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{cmd:?} did not start: {e}"))?;
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0u64;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(&status_path)
-            && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
-        {
-            peak = peak.max(
-                line.split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0),
-            );
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let elapsed = started.elapsed();
-    let out = child.wait_with_output().unwrap();
-    if !out.status.success() {
-        return Err(format!(
-            "{cmd:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok((
-        elapsed,
-        peak,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    ))
 }
 
 /// Decodes every file on all cores with the decoder batchscope uses.
