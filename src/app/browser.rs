@@ -307,12 +307,25 @@ pub(super) fn size_fallback_note(mixed: &crate::probe::MixedSizes) -> String {
     )
 }
 
-fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
+/// A centred title and explanation where there is nothing to show, then `more` below them.
+pub(super) fn centered_note(
+    ui: &mut egui::Ui,
+    title: &str,
+    detail: &str,
+    more: impl FnOnce(&mut egui::Ui),
+) {
     ui.vertical_centered(|ui| {
         ui.add_space(60.0);
         ui.heading(title);
         ui.add_space(8.0);
         ui.label(detail);
+        more(ui);
+    });
+}
+
+/// [`centered_note`] with what batchscope opens, for the batch view's empty states.
+fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
+    centered_note(ui, title, detail, |ui| {
         ui.add_space(16.0);
         ui.label("batchscope opens a Keras-style dataset folder, one subfolder per class:");
         ui.monospace("dataset/cats/001.jpg   dataset/cats/002.png   dataset/dogs/001.jpg   …");

@@ -267,12 +267,7 @@ fn threshold_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, actions: &mut Vec<Ac
 
 /// A centred title and explanation where there is nothing to list.
 fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
-    ui.vertical_centered(|ui| {
-        ui.add_space(60.0);
-        ui.heading(title);
-        ui.add_space(8.0);
-        ui.label(detail);
-    });
+    super::browser::centered_note(ui, title, detail, |_| {});
 }
 
 /// The exclusion list's file field and the note about its last save.
