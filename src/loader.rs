@@ -21,7 +21,7 @@ pub use crate::background::Notify;
 use crate::background::{Job, Outbox, Received};
 use crate::decode::{self, DecodedInto};
 use crate::index::{Column, DatasetIndex, Store, StoredRows};
-use crate::options::{Dtype, PreprocessOptions};
+use crate::options::{Dtype, PreprocessOptions, Scale};
 use crate::plan::BatchPlan;
 use crate::preprocess::{self, Element, Shape, Slot};
 
@@ -246,6 +246,126 @@ fn load_rows_into(
         }
     }
     batch
+}
+
+/// One loaded image row, `height x width x channels` values on the 0..255 scale.
+#[derive(Clone, Copy, Debug)]
+pub enum Row<'a> {
+    /// uint8 values (an image already of the loaded size: preprocessing is the identity).
+    U8(&'a [u8]),
+    /// float32 values (a resized image, as a float32 batch holds it).
+    F32(&'a [f32]),
+}
+
+/// A loaded sample as [`visit_rows`] hands it over.
+#[derive(Clone, Copy, Debug)]
+pub struct Visited<'a> {
+    /// Index into [`DatasetIndex::samples`].
+    pub sample: usize,
+    /// Its loaded values.
+    pub row: Row<'a>,
+    /// Size and format before preprocessing.
+    pub original: Original,
+    /// The file's bytes, for samples read from files.
+    pub file_bytes: Option<&'a [u8]>,
+    /// The decoded image before preprocessing.
+    pub decoded: &'a decode::Decoded,
+}
+
+/// Loads `ids` in parallel as a batch would, but hands each loaded row to `visit` on the thread that
+/// decoded it, while it is in cache, and keeps only what `visit` returns. The values are those a
+/// float32 batch (0..255) holds; an image already of the loaded size is handed over as its decoded
+/// bytes (the same values, exactly), without a float copy. Results are in `ids` order.
+pub fn visit_rows<R: Send>(
+    job: &LoadJob,
+    ids: &[usize],
+    cancel: Stop<'_>,
+    visit: impl Fn(Visited<'_>) -> R + Sync,
+) -> Vec<Result<R, SampleFailure>> {
+    let encoded = match &job.index.store {
+        Store::Encoded(images) if !cancel.is_set() => {
+            Some(images.read(ids, job.preprocess.max_file_bytes))
+        }
+        _ => None,
+    };
+    let encoded = encoded.as_deref();
+    ids.par_iter()
+        .enumerate()
+        .map_init(Vec::new, |scratch, (row, &sample)| {
+            let fail = |reason: String| SampleFailure {
+                sample,
+                rel_path: job.index.samples[sample].rel_path.clone(),
+                reason,
+            };
+            if cancel.is_set() {
+                return Err(fail("cancelled".to_owned()));
+            }
+            let input = input(sample, encoded, row);
+            if job.shape.is_empty() {
+                return Err(fail(unknown_size_reason(job, input)));
+            }
+            visit_one(job, sample, input, scratch, cancel, &visit).map_err(fail)
+        })
+        .collect()
+}
+
+/// [`visit_rows`] for one sample, with a float buffer of the thread's own for resized rows.
+fn visit_one<R>(
+    job: &LoadJob,
+    sample: usize,
+    input: Input<'_>,
+    scratch: &mut Vec<f32>,
+    cancel: Stop<'_>,
+    visit: &impl Fn(Visited<'_>) -> R,
+) -> Result<R, String> {
+    let mode = job.preprocess.color_mode;
+    let (file, decoded) = match input {
+        Input::File(sample) => {
+            let (bytes, format) =
+                decode::read_image_file(&job.index.path(sample), job.preprocess.max_file_bytes)
+                    .map_err(|e| e.to_string())?;
+            let decoded = decode::decode_format(&bytes, format, mode).map_err(|e| e.to_string())?;
+            (Some(bytes), decoded)
+        }
+        Input::Bytes(bytes) => {
+            let bytes = bytes.as_ref().map_err(Clone::clone)?;
+            (
+                None,
+                decode::decode_bytes(bytes, mode).map_err(|e| e.to_string())?,
+            )
+        }
+    };
+    let shape = job.shape;
+    let native = (
+        decoded.height as usize,
+        decoded.width as usize,
+        decoded.channels,
+    ) == (shape.height, shape.width, shape.channels);
+    let row = if native {
+        Row::U8(&decoded.pixels)
+    } else {
+        scratch.resize(shape.len(), 0.0);
+        preprocess::preprocess_into(
+            &decoded,
+            &job.preprocess,
+            shape,
+            Slot::F32(scratch, Scale::To255),
+            &|| cancel.is_set(),
+        )
+        .map_err(|e| e.to_string())?;
+        Row::F32(scratch)
+    };
+    Ok(visit(Visited {
+        sample,
+        row,
+        original: Original {
+            width: decoded.width,
+            height: decoded.height,
+            format: Some(decoded.format),
+        },
+        file_bytes: file.as_deref(),
+        decoded: &decoded,
+    }))
 }
 
 /// Copies the stored rows `ids` of every column into one batch. Runs of consecutive rows are read

@@ -178,6 +178,12 @@ pub fn preprocess_into(
         resize::resize_until(view, out_h, out_w, options.interpolation, stop)
             .ok_or(PreprocessError::Cancelled)
     };
+    if (src.height, src.width) == (h, w) {
+        // Every kernel is the identity at the same size, and every fit keeps the whole image: the
+        // bytes go straight into the slot, without a float copy of the image in between.
+        write_exact(src.pixels, slot);
+        return Ok(());
+    }
     match options.fit {
         AspectFit::Stretch => write_floats(&resized(src, h, w)?, slot),
         AspectFit::Crop => {

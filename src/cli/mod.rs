@@ -314,7 +314,6 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         } else {
             crate::health::cache::default_dir()
         },
-        ..crate::health::ScanOptions::default()
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -349,7 +348,6 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         ) => {
             return Err(Failure::Usage(err.to_string()));
         }
-        Err(err) => return Err(Failure::Failed(err.into())),
     };
     print_skipped(&scan.failures);
     let thresholds = crate::health::Thresholds {

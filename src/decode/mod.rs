@@ -139,7 +139,8 @@ pub fn decode_bytes(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeErro
     decode_format(bytes, format, mode)
 }
 
-fn decode_format(
+/// Decodes `bytes`, known to hold `format`.
+pub(crate) fn decode_format(
     bytes: &[u8],
     format: ImageFormat,
     mode: ColorMode,

@@ -18,7 +18,7 @@ use super::measure::SampleHealth;
 
 const MAGIC: &[u8; 8] = b"BSHEALTH";
 /// Bumped whenever a measure or the file layout changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// When a file was last seen: its length and modification time (nanoseconds since the epoch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,18 +1,19 @@
-//! The health pass: streams every planned sample through the loader (decode and preprocess in
-//! parallel on rayon, in chunks bounded in bytes, as the export does) and measures each loaded image
-//! ([`measure`](super::measure)) on rayon too. Memory stays bounded by the loader's queue plus one
-//! [`SampleHealth`] (about 150 bytes) per sample.
+//! The health pass: decodes and preprocesses every planned sample as the loader does, in parallel on
+//! rayon, and measures each loaded image ([`measure`](super::measure)) on the thread that decoded it,
+//! while its pixels are in cache ([`loader::visit_rows`]); no batch is kept. Memory stays bounded by
+//! one image per thread plus one [`SampleHealth`] (about 150 bytes) per sample.
 //!
 //! - With a validation split and no subset, both subsets are planned (same options, same seed) and
 //!   scanned in one pass; each entry records which plan holds it. Otherwise the pass covers the plan
 //!   the options describe.
 //! - Without an image size, the dataset's common size is used; a folder of mixed sizes is measured at
 //!   Keras's default 256x256 instead (and a note says so), so that any folder can be checked.
-//! - Resized images are loaded as float32 (the values a float32 export holds), native ones as uint8
-//!   (the same values, exactly): the channel statistics are those of the exported array.
+//! - Resized images are measured as float32 (the values a float32 export holds), images already of
+//!   the measured size as their decoded bytes (the same values, exactly): the channel statistics are
+//!   those of the exported array.
 //! - Files measured before with the same size and mtime come from the [`HashCache`] and are not read.
-//! - Progress is reported after each chunk; the cancel flag is checked by the loader between samples
-//!   and here between chunks.
+//! - Progress is reported after each chunk of [`CHUNK_SAMPLES`]; the cancel flag is checked between
+//!   samples and between chunks.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,11 +28,15 @@ use super::measure::{self, Row, SampleHealth};
 use crate::decode;
 use crate::index::{DatasetIndex, Store};
 use crate::job::KERAS_DEFAULT_IMAGE_SIZE;
-use crate::loader::{Batch, LoadJob, Loader, LoaderStopped, Pixels, SampleFailure};
+use crate::loader::{self, LoadJob, SampleFailure, Stop, Visited};
 use crate::options::{Dtype, LoadOptions, PlanOptions, PreprocessOptions, Scale, Subset};
 use crate::plan::{self, BatchPlan, PlanError};
 use crate::preprocess::{Element, Shape};
 use crate::probe;
+
+/// Samples measured between two progress reports and looks at the cancel flag (about 0.1 s of
+/// work for photos on two cores).
+const CHUNK_SAMPLES: usize = 128;
 
 /// One planned sample of the pass.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,15 +78,12 @@ pub struct Scan {
 pub struct ScanOptions {
     /// Folder of hash cache files; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
-    /// The loader's queue budget in bytes.
-    pub queue_bytes: usize,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
         Self {
             cache_dir: super::cache::default_dir(),
-            queue_bytes: crate::loader::DEFAULT_QUEUE_BYTES,
         }
     }
 }
@@ -110,12 +112,6 @@ pub enum ScanError {
         "the health pass measures decoded images (folders, TFRecords); {0} holds stored arrays"
     )]
     StoredRows(String),
-    /// The loader thread could not start.
-    #[error("could not start the loader thread")]
-    Spawn(#[source] std::io::Error),
-    /// The loader thread died (a bug).
-    #[error("the loader stopped: {0}")]
-    Loader(String),
     /// Cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -170,42 +166,33 @@ pub fn scan(
     on_progress(progress);
     let mut failures = Vec::new();
     if !misses.is_empty() {
-        let job = Arc::new(LoadJob {
-            index: Arc::clone(&index),
-            plan: Arc::new(BatchPlan {
-                order: misses.iter().map(|&i| entries[i].sample).collect(),
-                batch_size: options.plan.batch_size.max(1),
-                seed: None,
-                ends: None,
-            }),
-            preprocess,
-            shape,
-            element,
-        });
-        let position: HashMap<usize, usize> =
-            misses.iter().map(|&i| (entries[i].sample, i)).collect();
-        let loader = Loader::sequential(
-            Arc::clone(&job),
-            scan_options.queue_bytes,
-            Arc::clone(cancel),
-            None,
-        )
-        .map_err(ScanError::Spawn)?;
-        while let Some(batch) = next_batch(&loader, cancel)? {
-            let measured = measure_batch(&job, &batch);
-            progress.done += batch.samples.len() + batch.failures.len();
-            progress.failed += batch.failures.len();
-            for (&sample, health) in batch.samples.iter().zip(measured) {
-                let Some(&at) = position.get(&sample) else {
-                    continue;
-                };
-                if let (Some(cache), Some(stamp)) = (cache.as_mut(), stamps[at]) {
-                    cache.insert(&index.samples[sample].rel_path, stamp, health.clone());
-                }
-                entries[at].health = Some(health);
+        let job = pass_job(&index, preprocess, shape, element);
+        for chunk in misses.chunks(CHUNK_SAMPLES) {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(ScanError::Cancelled);
             }
-            failures.extend(batch.failures);
-            loader.recycle(batch.pixels);
+            let ids: Vec<usize> = chunk.iter().map(|&i| entries[i].sample).collect();
+            let measured =
+                loader::visit_rows(&job, &ids, Stop::on(cancel), |v| measure_visited(&v, shape));
+            if cancel.load(Ordering::Relaxed) {
+                return Err(ScanError::Cancelled);
+            }
+            for (&at, result) in chunk.iter().zip(measured) {
+                progress.done += 1;
+                match result {
+                    Ok(health) => {
+                        if let (Some(cache), Some(stamp)) = (cache.as_mut(), stamps[at]) {
+                            let rel_path = &index.samples[entries[at].sample].rel_path;
+                            cache.insert(rel_path, stamp, health.clone());
+                        }
+                        entries[at].health = Some(health);
+                    }
+                    Err(failure) => {
+                        progress.failed += 1;
+                        failures.push(failure);
+                    }
+                }
+            }
             on_progress(progress);
         }
         if let Some(cache) = cache.as_mut() {
@@ -216,7 +203,7 @@ pub fn scan(
         entry.exact_key = entry.health.as_ref().map_or(0, |h| h.pixel_hash);
     }
     if resized {
-        confirm_exact(&index, &mut entries, preprocess, cancel)?;
+        confirm_exact(&index, &mut entries, shape, preprocess, cancel)?;
     }
     let samples: Vec<usize> = entries.iter().map(|e| e.sample).collect();
     let color_modes =
@@ -231,6 +218,44 @@ pub fn scan(
         notes,
         color_modes,
     })
+}
+
+/// The loading the pass does: `visit_rows` takes its samples from the pass, not from a plan.
+fn pass_job(
+    index: &Arc<DatasetIndex>,
+    preprocess: PreprocessOptions,
+    shape: Shape,
+    element: Element,
+) -> LoadJob {
+    LoadJob {
+        index: Arc::clone(index),
+        plan: Arc::new(BatchPlan {
+            order: Vec::new(),
+            batch_size: 1,
+            seed: None,
+            ends: None,
+        }),
+        preprocess,
+        shape,
+        element,
+    }
+}
+
+/// Measures one loaded sample. An image the loader scales up has its sharpness measured on its
+/// decoded pixels: upscaling smooths every picture, sharp or not.
+fn measure_visited(v: &Visited<'_>, shape: Shape) -> SampleHealth {
+    let mut health = measure::measure(
+        v.row,
+        (shape.height, shape.width, shape.channels),
+        (v.original.width, v.original.height, v.original.format),
+        v.file_bytes.map(|bytes| hash::hash64(0, bytes)),
+    );
+    let d = v.decoded;
+    if (d.height as usize) < shape.height || (d.width as usize) < shape.width {
+        let native = (d.height as usize, d.width as usize, d.channels);
+        health.sharpness = measure::sharpness(Row::U8(&d.pixels), native);
+    }
+    health
 }
 
 /// The preprocessing and the shape the pass measures at: the options' image size, else the
@@ -337,51 +362,6 @@ fn save_cache(cache: &mut HashCache, notes: &mut Vec<String>) {
     }
 }
 
-/// The loader's next chunk; `Ok(None)` at the end.
-fn next_batch(loader: &Loader, cancel: &AtomicBool) -> Result<Option<Batch>, ScanError> {
-    let batch = match loader.recv() {
-        Ok(batch) => batch,
-        Err(LoaderStopped::Cancelled) => return Err(ScanError::Cancelled),
-        Err(LoaderStopped::Died(why)) => return Err(ScanError::Loader(why)),
-    };
-    if cancel.load(Ordering::Relaxed) {
-        return Err(ScanError::Cancelled);
-    }
-    Ok(batch)
-}
-
-/// Measures every loaded row of `batch` in parallel; files are also hashed whole.
-fn measure_batch(job: &LoadJob, batch: &Batch) -> Vec<SampleHealth> {
-    let (shape, len) = (job.shape, job.shape.len());
-    let files = matches!(job.index.store, Store::Files);
-    batch
-        .samples
-        .par_iter()
-        .zip(&batch.originals)
-        .enumerate()
-        .map(|(row, (&sample, original))| {
-            let pixels = match &batch.pixels {
-                Pixels::U8(v) => Row::U8(&v[row * len..(row + 1) * len]),
-                Pixels::F32(v) => Row::F32(&v[row * len..(row + 1) * len]),
-                Pixels::Columns(_) => Row::U8(&[]),
-            };
-            let file_hash = files
-                .then(|| {
-                    decode::read_image_file(&job.index.path(sample), job.preprocess.max_file_bytes)
-                        .ok()
-                        .map(|(bytes, _)| hash::hash64(0, &bytes))
-                })
-                .flatten();
-            measure::measure(
-                pixels,
-                (shape.height, shape.width, shape.channels),
-                (original.width, original.height, original.format),
-                file_hash,
-            )
-        })
-        .collect()
-}
-
 /// The plans of a pass, each with the subset it holds (`None` without a split).
 type SubsetPlans = Vec<(Option<Subset>, BatchPlan)>;
 
@@ -411,12 +391,16 @@ fn subset_plans(
 fn confirm_exact(
     index: &DatasetIndex,
     entries: &mut [Entry],
+    shape: Shape,
     preprocess: PreprocessOptions,
     cancel: &AtomicBool,
 ) -> Result<(), ScanError> {
+    // Images already of the measured size were hashed as their decoded pixels: their keys are exact.
     let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
-        if e.health.is_some() {
+        if let Some(h) = &e.health
+            && (h.height as usize, h.width as usize) != (shape.height, shape.width)
+        {
             by_key.entry(e.exact_key).or_default().push(i);
         }
     }
