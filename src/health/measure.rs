@@ -462,13 +462,13 @@ mod tests {
             );
             // The byte sums are those of the values, exactly.
             let red: u64 = bytes.iter().step_by(channels).map(|&v| u64::from(v)).sum();
-            assert_eq!(a.channel_sum[0], red as f64);
+            assert_eq!(a.channel_sum[0] as u64, red);
             let red_sq: u64 = bytes
                 .iter()
                 .step_by(channels)
                 .map(|&v| u64::from(v) * u64::from(v))
                 .sum();
-            assert_eq!(a.channel_sum_sq[0], red_sq as f64);
+            assert_eq!(a.channel_sum_sq[0] as u64, red_sq);
         }
     }
 }
