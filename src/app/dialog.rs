@@ -20,6 +20,8 @@ pub enum Purpose {
     OpenDatasetFile,
     /// The export's output folder.
     ExportFolder,
+    /// Where to save the Health view's exclusion list (a file to write).
+    ExclusionList,
 }
 
 /// How a dialog ended.
@@ -54,13 +56,23 @@ impl FolderDialog {
             Purpose::OpenDataset => "Open a dataset folder",
             Purpose::OpenDatasetFile => "Open a dataset file",
             Purpose::ExportFolder => "Choose the export folder",
+            Purpose::ExclusionList => "Save the exclusion list",
         };
         let job = Job::spawn("batchscope-dialog", 1, Some(notify), move |out| {
             let mut dialog = rfd::FileDialog::new().set_title(title);
-            if let Some(dir) = start {
+            if purpose == Purpose::ExclusionList {
+                // `start` is the file the list would be saved to: open in its folder, with its name.
+                if let Some(name) = start.as_ref().and_then(|p| p.file_name()) {
+                    dialog = dialog.set_file_name(name.to_string_lossy());
+                }
+                if let Some(dir) = start.as_ref().and_then(|p| p.parent()) {
+                    dialog = dialog.set_directory(dir);
+                }
+            } else if let Some(dir) = start {
                 dialog = dialog.set_directory(dir);
             }
             out.send(match purpose {
+                Purpose::ExclusionList => dialog.save_file(),
                 Purpose::OpenDatasetFile => dialog.pick_file(),
                 Purpose::OpenDataset | Purpose::ExportFolder => dialog.pick_folder(),
             });

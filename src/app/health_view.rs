@@ -27,6 +27,8 @@ pub enum Action {
     Mark(ExcludeKind, bool),
     /// Write the exclusion list to the panel's path.
     SaveList,
+    /// Choose where to write the exclusion list (a save dialog), then write it.
+    SaveListAs,
 }
 
 /// What the view knows about the dataset on screen.
@@ -338,6 +340,13 @@ fn exclude_ui(
             .clicked()
         {
             actions.push(Action::SaveList);
+        }
+        if ui
+            .add_enabled(marked > 0, egui::Button::new("Save as…"))
+            .on_hover_text("Choose the list file in a save dialog, then save it there")
+            .clicked()
+        {
+            actions.push(Action::SaveListAs);
         }
     });
     if let Some(notice) = list.notice {

@@ -403,6 +403,7 @@ impl BatchscopeApp {
             dialog::Purpose::ExportFolder => {
                 Some(PathBuf::from(&self.settings.export.out_dir)).filter(|p| p.is_dir())
             }
+            dialog::Purpose::ExclusionList => Some(PathBuf::from(self.health.list_path.trim())),
         };
         if let Err(message) = self.dialog.show(purpose, start, Arc::clone(&self.notify)) {
             self.notice = Some(message);
@@ -421,6 +422,11 @@ impl BatchscopeApp {
             Some(dialog::Outcome::Picked(dialog::Purpose::ExportFolder, path)) => {
                 self.notice = None;
                 self.settings.export.out_dir = path.to_string_lossy().into_owned();
+            }
+            Some(dialog::Outcome::Picked(dialog::Purpose::ExclusionList, path)) => {
+                self.notice = None;
+                self.health.list_path = path.to_string_lossy().into_owned();
+                self.commands.push(Command::SaveExclusionList);
             }
             Some(dialog::Outcome::Unavailable) => {
                 self.notice = Some(

@@ -158,6 +158,9 @@ impl BatchscopeApp {
                 health_view::Action::Inspect(sample) => Command::InspectSample(sample),
                 health_view::Action::Mark(kind, on) => Command::MarkExclusion(kind, on),
                 health_view::Action::SaveList => Command::SaveExclusionList,
+                health_view::Action::SaveListAs => {
+                    Command::PickFolder(dialog::Purpose::ExclusionList)
+                }
             });
         }
     }
