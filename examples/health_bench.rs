@@ -31,100 +31,23 @@ use std::time::{Duration, Instant};
 mod child;
 
 use batchscope::options::{ColorMode, IndexOptions};
+use batchscope::synth::plant::{self, DUPLICATE_KINDS, FLAG_KINDS};
 use batchscope::synth::scene;
 use batchscope::{decode, index};
 use child::{own_cpu, try_measure_cpu};
+use image::RgbImage;
 use image::codecs::png::CompressionType;
-use image::{Rgb, RgbImage};
 use rayon::prelude::*;
 
 const SIDE: u32 = 256;
 const DISTINCT: u64 = 1850;
 const PER_KIND: u64 = 50;
-const DUPLICATE_KINDS: [&str; 6] = [
-    "byte_copy",
-    "reencoded_png",
-    "resized",
-    "recompressed",
-    "brightened",
-    "cropped",
-];
-const FLAG_KINDS: [&str; 7] = [
-    "dark",
-    "light",
-    "blurry",
-    "low_information",
-    "grayscale",
-    "odd_aspect_ratio",
-    "odd_size",
-];
-
-/// splitmix64, as in `tests/health.rs`.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
-
-fn map(img: &RgbImage, f: impl Fn(u8) -> u8) -> RgbImage {
-    RgbImage::from_fn(img.width(), img.height(), |x, y| {
-        Rgb(img.get_pixel(x, y).0.map(&f))
-    })
-}
-
-fn box_blur(img: &RgbImage, r: i64) -> RgbImage {
-    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
-    RgbImage::from_fn(img.width(), img.height(), |x, y| {
-        let mut sum = [0u32; 3];
-        let mut n = 0;
-        for dy in -r..=r {
-            for dx in -r..=r {
-                let sx = (i64::from(x) + dx).clamp(0, w - 1);
-                let sy = (i64::from(y) + dy).clamp(0, h - 1);
-                let p = img.get_pixel(sx as u32, sy as u32).0;
-                for c in 0..3 {
-                    sum[c] += u32::from(p[c]);
-                }
-                n += 1;
-            }
-        }
-        Rgb(sum.map(|s| (s / n) as u8))
-    })
-}
-
 fn save_jpeg(path: &Path, img: &RgbImage, quality: u8) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(file, quality)
-        .encode_image(img)
-        .unwrap();
+    plant::save_jpeg(path, img, quality).unwrap();
 }
 
 fn save_png(path: &Path, img: &RgbImage, compression: CompressionType) {
-    use image::ImageEncoder as _;
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    image::codecs::png::PngEncoder::new_with_quality(
-        file,
-        compression,
-        image::codecs::png::FilterType::Adaptive,
-    )
-    .write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )
-    .unwrap();
+    plant::save_png(path, img, compression).unwrap();
 }
 
 /// The planted truth, written as `truth.json`.
@@ -145,33 +68,6 @@ fn rel_of(n: u64, ext: &str) -> String {
         _ => "emu",
     };
     format!("{class}/{n:05}.{ext}")
-}
-
-fn problem(kind: &str, seed: u64) -> RgbImage {
-    match kind {
-        "dark" => map(&scene(SIDE, SIDE, seed), |v| (f32::from(v) * 0.12) as u8),
-        "light" => map(&scene(SIDE, SIDE, seed), |v| {
-            255 - ((255.0 - f32::from(v)) * 0.12) as u8
-        }),
-        "blurry" => box_blur(&scene(SIDE, SIDE, seed), 4),
-        "low_information" => {
-            let mut rng = Rng(seed);
-            let base = [rng.unit() * 255.0, rng.unit() * 255.0, rng.unit() * 255.0];
-            RgbImage::from_fn(SIDE, SIDE, |_, _| {
-                Rgb(std::array::from_fn(|c| (base[c] + rng.unit() * 2.0) as u8))
-            })
-        }
-        "grayscale" => {
-            let gray = image::DynamicImage::ImageRgb8(scene(SIDE, SIDE, seed)).to_luma8();
-            RgbImage::from_fn(SIDE, SIDE, |x, y| {
-                let v = gray.get_pixel(x, y).0[0];
-                Rgb([v, v, v])
-            })
-        }
-        "odd_aspect_ratio" => scene(SIDE * 2, SIDE / 2, seed),
-        "odd_size" => scene(SIDE * 4, SIDE * 4, seed),
-        _ => unreachable!(),
-    }
 }
 
 /// Generates the folder under `dir/data` and its truth, once.
@@ -228,31 +124,7 @@ fn generate(dir: &Path) -> (PathBuf, Truth) {
     jobs.par_iter().for_each(|(kind, from, copy)| {
         let (from, path) = (data.join(from), data.join(copy));
         let img = image::open(&from).unwrap().to_rgb8();
-        match *kind {
-            "byte_copy" => {
-                std::fs::copy(&from, &path).unwrap();
-            }
-            "reencoded_png" => save_png(&path, &img, CompressionType::Best),
-            "resized" => save_png(
-                &path,
-                &image::imageops::resize(&img, 160, 160, image::imageops::FilterType::Triangle),
-                CompressionType::Fast,
-            ),
-            "recompressed" => save_jpeg(&path, &img, 60),
-            "brightened" => save_png(
-                &path,
-                &map(&img, |v| v.saturating_add(10)),
-                CompressionType::Fast,
-            ),
-            "cropped" => {
-                let (w, h) = (img.width(), img.height());
-                let (cw, ch) = (w * 95 / 100, h * 95 / 100);
-                let crop =
-                    image::imageops::crop_imm(&img, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
-                save_png(&path, &crop, CompressionType::Fast);
-            }
-            _ => unreachable!(),
-        }
+        assert!(plant::write_copy(kind, &from, &img, &path).unwrap());
     });
     let mut problems = Vec::new();
     let mut seed = 100_000;
@@ -272,7 +144,7 @@ fn generate(dir: &Path) -> (PathBuf, Truth) {
         }
     }
     problems.par_iter().for_each(|(kind, seed, rel, jpeg)| {
-        let img = problem(kind, *seed);
+        let img = plant::problem(kind, SIDE, *seed).unwrap();
         if *jpeg {
             save_jpeg(&data.join(rel), &img, 90);
         } else {

@@ -2,6 +2,8 @@
 //! an edge, a soft blob and per-pixel noise), since decode cost and JPEG behaviour depend on content and
 //! flat colours would flatter every decoder.
 
+pub mod plant;
+
 use std::io;
 use std::path::Path;
 

@@ -14,62 +14,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use batchscope::health::{self, DuplicateKind, FlagKind, Scan, ScanError, ScanOptions, Thresholds};
 use batchscope::index::{DatasetIndex, WalkControl};
 use batchscope::options::{LoadOptions, Subset};
-use image::{Rgb, RgbImage};
+use image::RgbImage;
 
-use batchscope::synth::{Rng, scene};
-
-fn map(img: &RgbImage, f: impl Fn(u8) -> u8) -> RgbImage {
-    RgbImage::from_fn(img.width(), img.height(), |x, y| {
-        Rgb(img.get_pixel(x, y).0.map(&f))
-    })
-}
-
-fn box_blur(img: &RgbImage, r: i64) -> RgbImage {
-    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
-    RgbImage::from_fn(img.width(), img.height(), |x, y| {
-        let mut sum = [0u32; 3];
-        let mut n = 0;
-        for dy in -r..=r {
-            for dx in -r..=r {
-                let (sx, sy) = (
-                    (i64::from(x) + dx).clamp(0, w - 1),
-                    (i64::from(y) + dy).clamp(0, h - 1),
-                );
-                let p = img.get_pixel(sx as u32, sy as u32).0;
-                for c in 0..3 {
-                    sum[c] += u32::from(p[c]);
-                }
-                n += 1;
-            }
-        }
-        Rgb(sum.map(|s| (s / n) as u8))
-    })
-}
+use batchscope::synth::plant;
+use batchscope::synth::scene;
 
 fn save_jpeg(path: &Path, img: &RgbImage, quality: u8) {
-    common::parent(path);
-    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(file, quality)
-        .encode_image(img)
-        .unwrap();
+    plant::save_jpeg(path, img, quality).unwrap();
 }
 
 fn save_png(path: &Path, img: &RgbImage, compression: image::codecs::png::CompressionType) {
-    use image::ImageEncoder as _;
-    common::parent(path);
-    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    image::codecs::png::PngEncoder::new_with_quality(
-        file,
-        compression,
-        image::codecs::png::FilterType::Adaptive,
-    )
-    .write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )
-    .unwrap();
+    plant::save_png(path, img, compression).unwrap();
 }
 
 const SIDE: u32 = 96;
@@ -87,67 +42,6 @@ struct Truth {
     flagged: BTreeMap<&'static str, Vec<String>>,
     /// The distinct pictures (no planted problem).
     distinct: Vec<String>,
-}
-
-/// Writes at `path` a copy of `img` (stored at `from`) of duplicate kind `kind`.
-fn write_copy(kind: &str, from: &Path, img: &RgbImage, path: &Path) {
-    use image::codecs::png::CompressionType;
-    match kind {
-        "byte_copy" => {
-            common::parent(path);
-            std::fs::copy(from, path).unwrap();
-        }
-        "reencoded_png" => save_png(path, img, CompressionType::Best),
-        // Smaller than the loaded size: the loader scales it back up, which smooths it (and must
-        // not make it `blurry`).
-        "resized" => save_png(
-            path,
-            &image::imageops::resize(img, 64, 64, image::imageops::FilterType::Triangle),
-            CompressionType::Fast,
-        ),
-        "recompressed" => save_jpeg(path, img, 60),
-        "brightened" => save_png(
-            path,
-            &map(img, |v| v.saturating_add(10)),
-            CompressionType::Fast,
-        ),
-        "cropped" => {
-            let (w, h) = (img.width(), img.height());
-            let (cw, ch) = (w * 95 / 100, h * 95 / 100);
-            let crop =
-                image::imageops::crop_imm(img, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
-            save_png(path, &crop, CompressionType::Fast);
-        }
-        _ => unreachable!(),
-    }
-}
-
-/// A picture of its own (`seed`) with one problem of flag kind `kind`.
-fn problem(kind: &str, seed: u64) -> RgbImage {
-    match kind {
-        "dark" => map(&scene(SIDE, SIDE, seed), |v| (f32::from(v) * 0.12) as u8),
-        "light" => map(&scene(SIDE, SIDE, seed), |v| {
-            255 - ((255.0 - f32::from(v)) * 0.12) as u8
-        }),
-        "blurry" => box_blur(&scene(SIDE, SIDE, seed), 3),
-        "low_information" => {
-            let mut rng = Rng(seed);
-            let base = rng.color();
-            RgbImage::from_fn(SIDE, SIDE, |_, _| {
-                Rgb(std::array::from_fn(|c| (base[c] + rng.unit() * 2.0) as u8))
-            })
-        }
-        "grayscale" => {
-            let gray = image::DynamicImage::ImageRgb8(scene(SIDE, SIDE, seed)).to_luma8();
-            RgbImage::from_fn(SIDE, SIDE, |x, y| {
-                let v = gray.get_pixel(x, y).0[0];
-                Rgb([v, v, v])
-            })
-        }
-        "odd_aspect_ratio" => scene(SIDE * 2, SIDE / 2, seed),
-        "odd_size" => scene(SIDE * 4, SIDE * 4, seed),
-        _ => unreachable!(),
-    }
 }
 
 /// ~100 distinct pictures in three classes, plus planted duplicates and problems.
@@ -190,41 +84,24 @@ fn planted(root: &Path) -> Truth {
             _ => "png",
         };
         let copy = add(truth, i, ext);
-        write_copy(kind, &root.join(from), &img, &root.join(&copy));
+        assert!(plant::write_copy(kind, &root.join(from), &img, &root.join(&copy)).unwrap());
         truth
             .pairs
             .entry(kind)
             .or_default()
             .push((from.clone(), copy));
     };
-    let kinds = [
-        "byte_copy",
-        "reencoded_png",
-        "resized",
-        "recompressed",
-        "brightened",
-        "cropped",
-    ];
-    for (k, kind) in kinds.iter().enumerate() {
+    for (k, kind) in plant::DUPLICATE_KINDS.iter().enumerate() {
         for j in 0..PER_KIND {
             plant(&mut truth, kind, k as u64 * PER_KIND + j);
         }
     }
     // Problem images: pictures of their own (seeds 1000+), one problem each.
     let mut seed = 1000;
-    let flag_kinds = [
-        "dark",
-        "light",
-        "blurry",
-        "low_information",
-        "grayscale",
-        "odd_aspect_ratio",
-        "odd_size",
-    ];
-    for kind in flag_kinds {
+    for kind in plant::FLAG_KINDS {
         for j in 0..PER_KIND {
             seed += 1;
-            let img = problem(kind, seed);
+            let img = plant::problem(kind, SIDE, seed).unwrap();
             let jpeg = kind == "grayscale" && j % 2 == 0;
             let rel = add(&mut truth, seed, if jpeg { "jpg" } else { "png" });
             if jpeg {
@@ -492,7 +369,7 @@ fn health_json_has_exactly_the_documented_keys() {
     );
     save_png(
         &root.join("b/z.png"),
-        &map(&scene(64, 64, 2), |v| v / 10),
+        &plant::map(&scene(64, 64, 2), |v| v / 10),
         image::codecs::png::CompressionType::Default,
     );
     let mut options = LoadOptions::default();
@@ -822,7 +699,7 @@ fn health_exclude_out_feeds_export_exclude_list() {
     std::fs::copy(root.join("k0/0.png"), root.join("k1/copy.png")).unwrap();
     save_png(
         &root.join("k1/night.png"),
-        &map(&scene(40, 40, 50), |v| v / 12),
+        &plant::map(&scene(40, 40, 50), |v| v / 12),
         image::codecs::png::CompressionType::Fast,
     );
     let list = dir.path().join("exclude.txt");
