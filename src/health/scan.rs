@@ -444,7 +444,7 @@ fn confirm_exact(
                 match &index.store {
                     Store::Files => decode::decode_file_capped(
                         &index.path(sample),
-                        preprocess.color_mode,
+                        preprocess.decoding(),
                         preprocess.max_file_bytes,
                     )
                     .ok(),
@@ -452,7 +452,7 @@ fn confirm_exact(
                         .read(&[sample], preprocess.max_file_bytes)
                         .pop()
                         .and_then(Result::ok)
-                        .and_then(|b| decode::decode_bytes(&b, preprocess.color_mode).ok()),
+                        .and_then(|b| decode::decode_bytes(&b, preprocess.decoding()).ok()),
                     Store::Rows(_) => None,
                 }
             };
