@@ -189,3 +189,147 @@ fn from_cmyk(cmyk: &[u8], adobe: bool, mode: ColorMode) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
+
+    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+
+    use super::*;
+
+    /// A `w x h` RGB gradient with an edge and some noise.
+    fn pixels(w: usize, h: usize) -> Vec<u8> {
+        (0..w * h)
+            .flat_map(|i| {
+                let (x, y) = (i % w, i / w);
+                let noise = ((x * 7919) ^ (y * 104_729)) % 23;
+                [
+                    (x * 255 / w + noise) as u8,
+                    (y * 255 / h) as u8,
+                    if x > y { 200 } else { 40 },
+                ]
+            })
+            .collect()
+    }
+
+    fn jpeg(w: u16, h: u16, progressive: bool, sampling: SamplingFactor) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut encoder = Encoder::new(&mut bytes, 85);
+        encoder.set_progressive(progressive);
+        encoder.set_sampling_factor(sampling);
+        encoder
+            .encode(&pixels(w.into(), h.into()), w, h, ColorType::Rgb)
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn truncated_jpegs_are_refused_not_padded_as_libjpeg_would() {
+        for progressive in [false, true] {
+            let full = jpeg(64, 48, progressive, SamplingFactor::R_4_2_0);
+            assert!(decode(&full, ColorMode::Rgb).is_ok());
+            // Cut in the middle, and only the end marker missing: TensorFlow refuses both.
+            for cut in [full.len() / 2, full.len() * 9 / 10, full.len() - 2] {
+                let err = decode(&full[..cut], ColorMode::Rgb)
+                    .unwrap_err()
+                    .to_string();
+                assert_eq!(
+                    err,
+                    "Jpeg decode failed: truncated JPEG: the data ends before the image does",
+                    "progressive {progressive}, {cut} of {} bytes",
+                    full.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_after_the_end_marker_are_ignored_as_tensorflow_ignores_them() {
+        let full = jpeg(40, 30, true, SamplingFactor::R_4_2_2);
+        let mut padded = full.clone();
+        padded.extend_from_slice(&[0; 100]);
+        assert_eq!(
+            decode(&padded, ColorMode::Rgb).unwrap(),
+            decode(&full, ColorMode::Rgb).unwrap()
+        );
+    }
+
+    #[test]
+    fn corrupt_headers_are_errors_with_libjpegs_message() {
+        let mut bad = jpeg(40, 30, false, SamplingFactor::R_4_4_4);
+        bad.truncate(20);
+        assert!(matches!(
+            decode(&bad, ColorMode::Rgb),
+            Err(DecodeError::Decoder { .. })
+        ));
+        let err = decode(b"\xff\xd8\xff\xd9", ColorMode::Rgb)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("Jpeg decode failed: "), "{err}");
+    }
+
+    #[test]
+    fn decode_into_writes_exactly_what_decode_returns_in_every_mode() {
+        let bytes = jpeg(37, 29, false, SamplingFactor::R_4_2_0);
+        for mode in [ColorMode::Rgb, ColorMode::Grayscale, ColorMode::Rgba] {
+            let decoded = decode(&bytes, mode).unwrap();
+            assert_eq!((decoded.width, decoded.height), (37, 29));
+            let mut out = vec![0; 37 * 29 * mode.channels()];
+            let written = decode_into(&bytes, mode, (37, 29), &mut out).unwrap();
+            assert!(matches!(written, DecodedInto::Written(37, 29)), "{mode:?}");
+            assert_eq!(out, decoded.pixels, "{mode:?}");
+            // Another size: handed back decoded.
+            let other = decode_into(&bytes, mode, (36, 29), &mut out).unwrap();
+            assert!(matches!(other, DecodedInto::Decoded(d) if d == decoded));
+        }
+    }
+
+    #[test]
+    fn rgba_is_libjpegs_rgb_with_alpha_255() {
+        let bytes = jpeg(33, 17, true, SamplingFactor::R_4_2_0);
+        let rgb = decode(&bytes, ColorMode::Rgb).unwrap().pixels;
+        let rgba = decode(&bytes, ColorMode::Rgba).unwrap().pixels;
+        let expanded: Vec<u8> = rgb
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
+        assert_eq!(rgba, expanded);
+    }
+
+    #[test]
+    fn exact_and_fast_decoders_differ_by_a_few_levels_at_most() {
+        let bytes = jpeg(64, 48, false, SamplingFactor::R_4_2_0);
+        let exact = decode(&bytes, ColorMode::Rgb).unwrap().pixels;
+        let fast = super::super::jpeg::open(&bytes, ColorMode::Rgb)
+            .unwrap()
+            .decode()
+            .unwrap()
+            .pixels;
+        let max = exact.iter().zip(&fast).map(|(a, b)| a.abs_diff(*b)).max();
+        assert!(max.is_some_and(|m| (1..=6).contains(&m)), "{max:?}");
+    }
+
+    #[test]
+    fn cmyk_becomes_rgb_by_tensorflows_formula_with_and_without_an_adobe_marker() {
+        let cmyk = [200, 100, 0, 255, 10, 20, 30, 128];
+        // Adobe (inverted) ink: k * c / 255.
+        assert_eq!(
+            from_cmyk(&cmyk, true, ColorMode::Rgb),
+            [200, 100, 0, 5, 10, 15]
+        );
+        // Plain ink: (255 - k) * (255 - c) / 255.
+        assert_eq!(
+            from_cmyk(&cmyk, false, ColorMode::Rgb),
+            [0, 0, 0, 122, 117, 112]
+        );
+        assert_eq!(
+            from_cmyk(&cmyk, true, ColorMode::Rgba),
+            [200, 100, 0, 255, 5, 10, 15, 255]
+        );
+        assert_eq!(
+            from_cmyk(&cmyk, true, ColorMode::Grayscale),
+            [rgb_to_gray(200, 100, 0), rgb_to_gray(5, 10, 15)]
+        );
+    }
+}
