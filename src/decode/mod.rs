@@ -4,6 +4,10 @@
 //! `(9797 r + 19234 g + 3737 b) >> 15` (libpng's integer formula, used for every non-JPEG format); JPEG →
 //! gray is the decoder's luma plane; 16-bit samples become 8-bit by `v >> 8`. The content decides the
 //! decoder, not the extension. Limits refuse decompression bombs before their pixels are allocated.
+//!
+//! JPEG has two decoders (`Decoding::jpeg`): `fast` (zune-jpeg, `jpeg.rs`), within a few levels of
+//! TensorFlow's pixels, and `exact` (libjpeg-turbo under TensorFlow's settings, `jpeg_exact.rs`), equal
+//! to them; both refuse a file whose data ends early.
 
 use std::io::Cursor;
 use std::path::Path;
