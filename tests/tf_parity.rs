@@ -1,8 +1,9 @@
 //! Parity with the real peer: TensorFlow's `image_dataset_from_directory` on generated folders.
-//! PNG must match exactly; JPEG exactly with `--jpeg exact` (libjpeg-turbo as TensorFlow runs it), on
-//! every kind of JPEG (baseline and progressive, 4:4:4 to 4:2:0, gray, CMYK, YCCK, restart markers),
-//! and within a few levels with the default fast decoder (zune-jpeg). Needs `tensorflow` importable by `python3` (or `$PYTHON`): skipped
-//! with a printed reason otherwise, a failure under `BATCHSCOPE_REQUIRE_PYTHON=1` (as `.ci/run` sets).
+//! PNG must match exactly; JPEG exactly with `--jpeg exact` (libjpeg-turbo as TensorFlow runs it) on
+//! every kind of JPEG (baseline and progressive; 4:4:4, 4:2:2, 4:2:0, 4:4:0 and 4:1:1; gray, CMYK and
+//! YCCK sources; restart markers; optimized Huffman tables), and within a few levels with the default
+//! fast decoder (zune-jpeg). Needs `tensorflow` importable by `python3` (or `$PYTHON`): skipped with a
+//! printed reason otherwise, a failure under `BATCHSCOPE_REQUIRE_PYTHON=1` (as `.ci/run` sets).
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 #![allow(clippy::too_many_lines, clippy::type_complexity)] // One flat table of cases reads best.
@@ -65,9 +66,9 @@ fn jpeg_dataset(root: &Path) {
     }
 }
 
-/// One JPEG of `rgb` pixels (`w x h`) per kind the exact decoder must match TensorFlow on, written by
-/// jpeg-encoder into `root/<class>/`; CMYK and YCCK too `with_cmyk` (TensorFlow refuses
-/// them in grayscale). The kinds alternate between two classes.
+/// One `w x h` photo-like JPEG per kind the exact decoder must match TensorFlow on, written by
+/// jpeg-encoder into `root/a/` and `root/b/` (alternating); CMYK and YCCK ones only `with_cmyk`, since
+/// TensorFlow refuses those in grayscale.
 fn jpeg_kinds(root: &Path, w: u16, h: u16, with_cmyk: bool) {
     use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
     let img = photo(u32::from(w), u32::from(h), 5);
@@ -121,6 +122,24 @@ fn jpeg_kinds(root: &Path, w: u16, h: u16, with_cmyk: bool) {
             SamplingFactor::R_4_2_0,
             false,
             2,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "b420_optimized_huffman",
+            80,
+            SamplingFactor::R_4_2_0,
+            false,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "b411",
+            85,
+            SamplingFactor::R_4_1_1,
+            false,
+            0,
             rgb,
             ColorType::Rgb,
         ),
@@ -198,6 +217,7 @@ fn jpeg_kinds(root: &Path, w: u16, h: u16, with_cmyk: bool) {
         let mut encoder = Encoder::new_file(&path, quality).unwrap();
         encoder.set_sampling_factor(sampling);
         encoder.set_progressive(progressive);
+        encoder.set_optimized_huffman_tables(name.ends_with("optimized_huffman"));
         if restart > 0 {
             encoder.set_restart_interval(restart);
         }
