@@ -97,7 +97,12 @@ fn choosing_the_exact_jpeg_decoder_reloads_and_says_so() {
     h.get_by_label_contains("exact (TensorFlow's pixels exactly")
         .click();
     step_until(&mut h, "the reload with the exact decoder", |app| {
-        app.settings.load.preprocess.jpeg == JpegDecoder::Exact && current(app) == Some(0)
+        app.session
+            .as_ref()
+            .and_then(|s| s.ready())
+            .is_some_and(|r| r.options.preprocess.jpeg == JpegDecoder::Exact)
+            && app.settings.load.preprocess.jpeg == JpegDecoder::Exact
+            && current(app) == Some(0)
     });
     h.get_by_label_contains("Showing: rgb, exact JPEG, native size");
 }
