@@ -2,7 +2,11 @@
 //! generated folder of photo-like JPEGs. Prints wall time, images/s and peak RSS with the ratios.
 //!
 //! `cargo build --release && cargo run --release --example bench -- [--dir DIR] [--images 20000] [--no-tf] [--no-gui]
-//! [--saved | --only-saved]` (`BENCH_FRAMES=1` prints the viewer's frame times one by one).
+//! [--saved | --only-saved] [--only-decoders]` (`BENCH_FRAMES=1` prints the viewer's frame times one by one).
+//!
+//! The JPEG decoders section compares `--jpeg fast` (zune-jpeg) with `--jpeg exact` (libjpeg-turbo as
+//! TensorFlow runs it): decode only on all cores and on one, and the native export to RAM;
+//! `--only-decoders` runs that section alone.
 //!
 //! `--saved` adds a section exporting a saved `tf.data` dataset (`--images` unbatched 96x96x3 uint8
 //! images with int64 labels, written by `bench/saved_fixture.py`, and a tenth as many), against the
@@ -24,7 +28,7 @@ use std::time::{Duration, Instant};
 mod child;
 
 use batchscope::app::{BatchscopeApp, Settings};
-use batchscope::options::{ColorMode, IndexOptions, Interpolation};
+use batchscope::options::{ColorMode, Decoding, IndexOptions, Interpolation, JpegDecoder};
 use batchscope::resize::{self, View};
 use batchscope::synth::{self, Kind, Spec};
 use batchscope::{decode, index};
@@ -38,6 +42,7 @@ struct Args {
     gui: bool,
     saved: bool,
     only_saved: bool,
+    only_decoders: bool,
 }
 
 fn parse() -> Args {
@@ -48,6 +53,7 @@ fn parse() -> Args {
         gui: true,
         saved: false,
         only_saved: false,
+        only_decoders: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,6 +64,7 @@ fn parse() -> Args {
             "--no-gui" => args.gui = false,
             "--saved" => args.saved = true,
             "--only-saved" => (args.saved, args.only_saved) = (true, true),
+            "--only-decoders" => args.only_decoders = true,
             other => panic!("unknown option {other}; see the file's doc comment"),
         }
     }
@@ -118,15 +125,95 @@ fn jpeg_paths(data: &Path) -> Vec<PathBuf> {
     (0..index.samples.len()).map(|i| index.path(i)).collect()
 }
 
-/// Decodes every file on all cores with the decoder batchscope uses (zune-jpeg, strict).
+/// Decodes every file on all cores with the decoder batchscope uses by default (zune-jpeg, strict).
 fn decode_all(paths: &[PathBuf]) -> Duration {
+    decode_all_with(paths, JpegDecoder::Fast)
+}
+
+/// Decodes every file to RGB on all cores with `jpeg`.
+fn decode_all_with(paths: &[PathBuf], jpeg: JpegDecoder) -> Duration {
+    let how = Decoding {
+        color_mode: ColorMode::Rgb,
+        jpeg,
+    };
     let started = Instant::now();
     let bytes: usize = paths
         .par_iter()
-        .map(|p| decode::decode_file(p, ColorMode::Rgb).unwrap().pixels.len())
+        .map(|p| decode::decode_file(p, how).unwrap().pixels.len())
         .sum();
     assert!(bytes > 0);
     started.elapsed()
+}
+
+/// Decodes every file to RGB on this thread alone with `jpeg`.
+fn decode_one_core(paths: &[PathBuf], jpeg: JpegDecoder) -> Duration {
+    let how = Decoding {
+        color_mode: ColorMode::Rgb,
+        jpeg,
+    };
+    let started = Instant::now();
+    let bytes: usize = paths
+        .iter()
+        .map(|p| decode::decode_file(p, how).unwrap().pixels.len())
+        .sum();
+    assert!(bytes > 0);
+    started.elapsed()
+}
+
+/// The JPEG decoders side by side on `paths` (the `n` files of `data`): decode only on all cores and on
+/// one (the first 2,000 files), and the native export to RAM; alternating, best of 3 each.
+fn decoders(data: &Path, paths: &[PathBuf], ram_out: &Path) {
+    let n = paths.len();
+    let one = &paths[..n.min(2000)];
+    println!(
+        "\n## JPEG decoders: fast (zune-jpeg) and exact (libjpeg-turbo as TensorFlow runs it)\n"
+    );
+    println!("| what | wall | throughput | peak RSS |\n|---|---:|---:|---:|");
+    let mut best = [[Duration::MAX; 3]; 2];
+    let mut rss = [0; 2];
+    for _ in 0..3 {
+        for (i, (jpeg, flag)) in [(JpegDecoder::Fast, "fast"), (JpegDecoder::Exact, "exact")]
+            .into_iter()
+            .enumerate()
+        {
+            best[i][0] = best[i][0].min(decode_all_with(paths, jpeg));
+            best[i][1] = best[i][1].min(decode_one_core(one, jpeg));
+            let (t, r) = export(data, ram_out, &["--jpeg", flag]);
+            if t < best[i][2] {
+                (best[i][2], rss[i]) = (t, r);
+            }
+        }
+    }
+    for (i, name) in ["fast", "exact"].iter().enumerate() {
+        row(
+            &format!("decode only, all cores, --jpeg {name}"),
+            n,
+            best[i][0],
+            None,
+        );
+    }
+    for (i, name) in ["fast", "exact"].iter().enumerate() {
+        row(
+            &format!("decode only, one core, --jpeg {name} ({} files)", one.len()),
+            one.len(),
+            best[i][1],
+            None,
+        );
+    }
+    for (i, name) in ["fast", "exact"].iter().enumerate() {
+        row(
+            &format!("export to RAM, native uint8, --jpeg {name}"),
+            n,
+            best[i][2],
+            Some(rss[i]),
+        );
+    }
+    println!(
+        "\n- exact / fast throughput: decode all cores {:.0}%, one core {:.0}%, export {:.0}%",
+        100.0 * best[0][0].as_secs_f64() / best[1][0].as_secs_f64(),
+        100.0 * best[0][1].as_secs_f64() / best[1][1].as_secs_f64(),
+        100.0 * best[0][2].as_secs_f64() / best[1][2].as_secs_f64(),
+    );
 }
 
 /// Decodes every file on all cores through the image crate's generic path (`image::open`).
@@ -214,6 +301,19 @@ fn folders(args: &Args) {
             long_names: false,
         },
     );
+    // The decoder ceiling is compared with an export into RAM (tmpfs), where the disk cannot be the
+    // limit; the export to disk is reported too, next to the disk's own write speed.
+    let ram = Path::new("/dev/shm");
+    let out = args.dir.join("out");
+    let ram_out = if ram.is_dir() {
+        ram.join("batchscope-bench-out")
+    } else {
+        out.clone()
+    };
+    if args.only_decoders {
+        decoders(&big, &jpeg_paths(&big), &ram_out);
+        return;
+    }
     let small_n = n / 10;
     let small = dataset(
         &args.dir.join(format!("jpeg{small_n}")),
@@ -235,15 +335,6 @@ fn folders(args: &Args) {
             long_names: false,
         },
     );
-    let out = args.dir.join("out");
-    // The decoder ceiling is compared with an export into RAM (tmpfs), where the disk cannot be the
-    // limit; the export to disk is reported too, next to the disk's own write speed.
-    let ram = Path::new("/dev/shm");
-    let ram_out = if ram.is_dir() {
-        ram.join("batchscope-bench-out")
-    } else {
-        out.clone()
-    };
 
     // Indexing: 100,000 files, cold (page cache dropped, where allowed) and warm.
     println!("\n## Indexing 100,000 files\n");
@@ -359,6 +450,8 @@ fn folders(args: &Args) {
             "| TensorFlow route | skipped: tensorflow not importable by python3 (or --no-tf) | | |"
         );
     }
+
+    decoders(&big, &paths, &ram_out);
 
     println!("\n## Ratios\n");
     println!(

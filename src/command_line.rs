@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use crate::options::{
-    AspectFit, ColorMode, Dtype, Interpolation, LabelMode, LabelSource, LoadOptions, Scale,
+    AspectFit, ColorMode, Dtype, Interpolation, JpegDecoder, LabelMode, LabelSource, LoadOptions,
+    Scale,
 };
 use crate::preprocess::Element;
 
@@ -68,6 +69,9 @@ pub fn export_args(
     let p = &load.preprocess;
     if p.color_mode != ColorMode::default() {
         push("--color-mode", Some(p.color_mode.to_string()));
+    }
+    if p.jpeg != JpegDecoder::default() {
+        push("--jpeg", Some(p.jpeg.to_string()));
     }
     if let Some((h, w)) = p.image_size {
         push("--image-size", Some(format!("{h}x{w}")));

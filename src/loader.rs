@@ -318,7 +318,7 @@ fn visit_one<R>(
     cancel: Stop<'_>,
     visit: &impl Fn(Visited<'_>) -> R,
 ) -> Result<R, String> {
-    let mode = job.preprocess.color_mode;
+    let mode = job.preprocess.decoding();
     let (file, decoded) = match input {
         Input::File(sample) => {
             let (bytes, format) =
@@ -492,12 +492,12 @@ fn input(sample: usize, encoded: Option<&[Result<Vec<u8>, String>]>, row: usize)
 fn unknown_size_reason(job: &LoadJob, input: Input<'_>) -> String {
     let decoded = match input {
         Input::File(sample) => {
-            decode::decode_file(&job.index.path(sample), job.preprocess.color_mode)
+            decode::decode_file(&job.index.path(sample), job.preprocess.decoding())
                 .map_err(|e| e.to_string())
         }
         Input::Bytes(Err(reason)) => Err(reason.clone()),
         Input::Bytes(Ok(bytes)) => {
-            decode::decode_bytes(bytes, job.preprocess.color_mode).map_err(|e| e.to_string())
+            decode::decode_bytes(bytes, job.preprocess.decoding()).map_err(|e| e.to_string())
         }
     };
     match decoded {
@@ -514,7 +514,7 @@ fn load_u8(
     cancel: Stop<'_>,
 ) -> Result<Original, String> {
     let want = (job.shape.width as u32, job.shape.height as u32);
-    let mode = job.preprocess.color_mode;
+    let mode = job.preprocess.decoding();
     let decoded = match input {
         Input::File(sample) => decode::decode_file_into(
             &job.index.path(sample),
@@ -545,7 +545,7 @@ fn load_any(
     slot: Slot<'_>,
     cancel: Stop<'_>,
 ) -> Result<Original, String> {
-    let (mode, max_bytes) = (job.preprocess.color_mode, job.preprocess.max_file_bytes);
+    let (mode, max_bytes) = (job.preprocess.decoding(), job.preprocess.max_file_bytes);
     let decoded = match input {
         Input::File(sample) => decode::decode_file_capped(&job.index.path(sample), mode, max_bytes),
         Input::Bytes(bytes) => decode::decode_bytes(bytes.as_ref().map_err(Clone::clone)?, mode),

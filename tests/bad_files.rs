@@ -109,6 +109,29 @@ fn bad_files_are_skipped_listed_and_the_rest_exported_in_order() {
 }
 
 #[test]
+fn exact_jpeg_decoder_skips_the_same_bad_files_and_says_a_truncated_jpeg_ends_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    let good = messy_dataset(&data);
+    let stderr = batchscope_ok(&["export", s(&data), "--out", s(&out), "--jpeg", "exact"]);
+    assert!(stderr.contains("5 skipped"), "{stderr}");
+    assert_eq!(read_npy(&out.join("images.npy")).data, good.concat());
+    let reasons: Vec<(String, String)> = csv::Reader::from_path(out.join("skipped.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].to_owned(), r[1].to_owned()))
+        .collect();
+    let truncated = reasons.iter().find(|(path, _)| path == "b/0_truncated.jpg");
+    assert_eq!(
+        truncated.map(|(_, reason)| reason.as_str()),
+        Some("Jpeg decode failed: truncated JPEG: the data ends before the image does"),
+        "{reasons:?}"
+    );
+}
+
+#[test]
 fn strict_mode_fails_on_the_first_bad_file_and_leaves_no_arrays() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

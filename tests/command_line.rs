@@ -7,8 +7,8 @@ use std::path::Path;
 use batchscope::cli::{Cli, Command};
 use batchscope::command_line::{export_args, export_command};
 use batchscope::options::{
-    AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, LabelMode, LabelSource, LoadOptions,
-    PlanOptions, PreprocessOptions, Scale, SourceKind, Subset,
+    AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, JpegDecoder, LabelMode, LabelSource,
+    LoadOptions, PlanOptions, PreprocessOptions, Scale, SourceKind, Subset,
 };
 use batchscope::preprocess::Element;
 use clap::Parser as _;
@@ -76,6 +76,7 @@ fn every_option_survives_the_round_trip() {
             interpolation: Interpolation::Area,
             fit: AspectFit::Pad,
             max_file_bytes: 123_456_789,
+            jpeg: JpegDecoder::Exact,
         },
     };
     round_trip(

@@ -19,10 +19,12 @@ mod fuzz;
 
 use std::fmt::Write as _;
 
+use batchscope::options::JpegDecoder;
 use fuzz::{Budget, seeds, targets, tree};
 
 /// Mutated inputs per target in CI (debug build); decoding targets cost more per input.
 const DECODE_RUNS: u64 = 5_000;
+const EXACT_JPEG_RUNS: u64 = 2_000;
 const PROBE_RUNS: u64 = 2_000;
 const INDEX_RUNS: u64 = 1_500;
 const PLAN_RUNS: u64 = 20_000;
@@ -38,6 +40,25 @@ fn decode_never_panics_and_returns_whole_images_or_a_reason() {
         |bytes| targets::decode(bytes, dir.path()),
     );
     // The seeds alone decode in every format; mutations must reach errors of several kinds.
+    assert!(summary.outcomes > 10, "only {} outcomes", summary.outcomes);
+}
+
+/// The same properties with `--jpeg exact`: libjpeg-turbo's C code on mutated files, its errors
+/// coming back as values (by unwinding out of the C code), never a panic, an abort or padding.
+#[test]
+fn exact_jpeg_decode_never_panics_and_returns_whole_images_or_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpegs: Vec<_> = seeds::images()
+        .into_iter()
+        .filter(|seed| image::guess_format(seed).ok() == Some(image::ImageFormat::Jpeg))
+        .collect();
+    assert!(jpegs.len() >= 2, "{} JPEG seeds", jpegs.len());
+    let summary = fuzz::run(
+        "decode-exact-jpeg",
+        jpegs,
+        Budget::from_env(EXACT_JPEG_RUNS),
+        |bytes| targets::decode_with(bytes, dir.path(), JpegDecoder::Exact),
+    );
     assert!(summary.outcomes > 10, "only {} outcomes", summary.outcomes);
 }
 

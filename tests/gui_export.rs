@@ -133,6 +133,10 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     h.get_by_label("An export is already running: wait for it or cancel it first.");
     assert!(h.state().export.is_running());
 
+    // The settings panel scrolls, and at 800 px the button sits at its bottom edge: bring it into
+    // view (the scroll animates over a few frames) so that the click lands.
+    h.get_by_label("Cancel export").scroll_to_me();
+    h.run_steps(30);
     h.get_by_label("Cancel export").click();
     h.run_steps(2);
     // Let the held loader go on; the export then sees the cancel and cleans up.

@@ -890,3 +890,49 @@ fn health_visit_rows_hands_over_the_values_a_float32_batch_holds() {
     }
     assert_eq!(as_bytes, 3);
 }
+
+#[test]
+fn health_pass_decodes_jpegs_with_the_chosen_decoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    for i in 0..6u64 {
+        save_jpeg(&root.join(format!("k/{i}.jpg")), &scene(48, 32, i), 85);
+    }
+    let scan_with = |jpeg| {
+        let mut options = LoadOptions::default();
+        options.preprocess.jpeg = jpeg;
+        let scan = health::scan(
+            open(&root, &options),
+            &options,
+            &ScanOptions { cache_dir: None },
+            &mut |_| {},
+            &Arc::new(AtomicBool::new(false)),
+        )
+        .unwrap();
+        let channels = health::analyze(&scan, &Thresholds::default()).channels;
+        (scan, channels, options)
+    };
+    let (fast, _, _) = scan_with(batchscope::options::JpegDecoder::Fast);
+    let (exact, channels, options) = scan_with(batchscope::options::JpegDecoder::Exact);
+    // The two decoders differ by a few levels: every image's pixels hash differently.
+    for (a, b) in fast.entries.iter().zip(&exact.entries) {
+        let (a, b) = (a.health.as_ref().unwrap(), b.health.as_ref().unwrap());
+        assert_ne!(a.pixel_hash, b.pixel_hash);
+    }
+    // The exact pass measures what the exact export holds.
+    let out = dir.path().join("out");
+    export_f32(&root, &options, &out);
+    let npy = common::read_npy(&out.join("images.npy"));
+    let red: Vec<f64> = npy
+        .data
+        .chunks_exact(4)
+        .map(|b| f64::from(f32::from_le_bytes(b.try_into().unwrap())))
+        .step_by(3)
+        .collect();
+    let mean = red.iter().sum::<f64>() / red.len() as f64;
+    assert!(
+        (channels.mean[0] - mean).abs() < 1e-9 * mean,
+        "{} vs {mean}",
+        channels.mean[0]
+    );
+}

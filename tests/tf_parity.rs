@@ -1,7 +1,9 @@
 //! Parity with the real peer: TensorFlow's `image_dataset_from_directory` on generated folders.
-//! PNG must match exactly; JPEG within a few levels (TensorFlow decodes with libjpeg-turbo's fast
-//! integer IDCT, we with zune-jpeg). Needs `tensorflow` importable by `python3` (or `$PYTHON`): skipped
-//! with a printed reason otherwise, a failure under `BATCHSCOPE_REQUIRE_PYTHON=1` (as `.ci/run` sets).
+//! PNG must match exactly; JPEG exactly with `--jpeg exact` (libjpeg-turbo as TensorFlow runs it) on
+//! every kind of JPEG (baseline and progressive; 4:4:4, 4:2:2, 4:2:0, 4:4:0 and 4:1:1; gray, CMYK and
+//! YCCK sources; restart markers; optimized Huffman tables), and within a few levels with the default
+//! fast decoder (zune-jpeg). Needs `tensorflow` importable by `python3` (or `$PYTHON`): skipped with a
+//! printed reason otherwise, a failure under `BATCHSCOPE_REQUIRE_PYTHON=1` (as `.ci/run` sets).
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 #![allow(clippy::too_many_lines, clippy::type_complexity)] // One flat table of cases reads best.
@@ -64,6 +66,165 @@ fn jpeg_dataset(root: &Path) {
     }
 }
 
+/// One `w x h` photo-like JPEG per kind the exact decoder must match TensorFlow on, written by
+/// jpeg-encoder into `root/a/` and `root/b/` (alternating); CMYK and YCCK ones only `with_cmyk`, since
+/// TensorFlow refuses those in grayscale.
+fn jpeg_kinds(root: &Path, w: u16, h: u16, with_cmyk: bool) {
+    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+    let img = photo(u32::from(w), u32::from(h), 5);
+    let rgb = img.as_raw();
+    let luma: Vec<u8> = rgb.chunks(3).map(|p| p[0] / 2 + p[1] / 3).collect();
+    let cmyk: Vec<u8> = rgb
+        .chunks(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255 - p[0] / 3])
+        .collect();
+    // (name, quality, sampling, progressive, restart interval, pixels, colour type)
+    let mut kinds: Vec<(&str, u8, SamplingFactor, bool, u16, &[u8], ColorType)> = vec![
+        (
+            "b444",
+            95,
+            SamplingFactor::R_4_4_4,
+            false,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "b422",
+            90,
+            SamplingFactor::R_4_2_2,
+            false,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "b420",
+            85,
+            SamplingFactor::R_4_2_0,
+            false,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "b440",
+            85,
+            SamplingFactor::R_4_4_0,
+            false,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "b420_restart",
+            75,
+            SamplingFactor::R_4_2_0,
+            false,
+            2,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "b420_optimized_huffman",
+            80,
+            SamplingFactor::R_4_2_0,
+            false,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "b411",
+            85,
+            SamplingFactor::R_4_1_1,
+            false,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "p444",
+            90,
+            SamplingFactor::R_4_4_4,
+            true,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "p422",
+            80,
+            SamplingFactor::R_4_2_2,
+            true,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "p420",
+            70,
+            SamplingFactor::R_4_2_0,
+            true,
+            0,
+            rgb,
+            ColorType::Rgb,
+        ),
+        (
+            "gray_baseline",
+            90,
+            SamplingFactor::R_4_4_4,
+            false,
+            0,
+            &luma,
+            ColorType::Luma,
+        ),
+        (
+            "gray_progressive",
+            60,
+            SamplingFactor::R_4_4_4,
+            true,
+            0,
+            &luma,
+            ColorType::Luma,
+        ),
+    ];
+    if with_cmyk {
+        kinds.push((
+            "cmyk",
+            90,
+            SamplingFactor::R_4_4_4,
+            false,
+            0,
+            &cmyk,
+            ColorType::Cmyk,
+        ));
+        kinds.push((
+            "ycck",
+            90,
+            SamplingFactor::R_4_2_0,
+            false,
+            0,
+            &cmyk,
+            ColorType::CmykAsYcck,
+        ));
+    }
+    for (i, (name, quality, sampling, progressive, restart, pixels, color)) in
+        kinds.into_iter().enumerate()
+    {
+        let path = root.join(["a", "b"][i % 2]).join(format!("{name}.jpg"));
+        common::parent(&path);
+        let mut encoder = Encoder::new_file(&path, quality).unwrap();
+        encoder.set_sampling_factor(sampling);
+        encoder.set_progressive(progressive);
+        encoder.set_optimized_huffman_tables(name.ends_with("optimized_huffman"));
+        if restart > 0 {
+            encoder.set_restart_interval(restart);
+        }
+        encoder.encode(pixels, w, h, color).unwrap();
+    }
+}
+
 #[test]
 fn exports_match_tensorflow_image_dataset_from_directory() {
     if !common::has_python_module(
@@ -76,8 +237,13 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
     let png = dir.path().join("png");
     let jpeg = dir.path().join("jpeg");
     let dots = dir.path().join("dots");
+    let kinds = dir.path().join("jpeg_kinds");
+    let kinds_gray = dir.path().join("jpeg_kinds_gray");
     png_dataset(&png);
     jpeg_dataset(&jpeg);
+    // Odd sizes, so that MCUs are cut at the right and bottom edges.
+    jpeg_kinds(&kinds, 37, 29, true);
+    jpeg_kinds(&kinds_gray, 37, 29, false);
     // Names Keras's `endswith` takes although `Path::extension` sees no extension (issue 9).
     for (i, rel) in [
         "c/.png",
@@ -197,6 +363,174 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
             vec!["--color-mode", "grayscale"],
             with(json!({"image_size": [24, 32], "color_mode": "grayscale"})),
             5.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_image_crate",
+            &jpeg,
+            vec!["--jpeg", "exact"],
+            with(json!({"image_size": [24, 32]})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_rgb_native",
+            &kinds,
+            vec!["--jpeg", "exact"],
+            with(json!({"image_size": [29, 37]})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_rgb_bilinear",
+            &kinds,
+            vec!["--jpeg", "exact", "--image-size", "16x20"],
+            with(json!({"image_size": [16, 20]})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_rgb_bilinear_up",
+            &kinds,
+            vec!["--jpeg", "exact", "--image-size", "45x50"],
+            with(json!({"image_size": [45, 50]})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_rgb_area",
+            &kinds,
+            vec![
+                "--jpeg",
+                "exact",
+                "--image-size",
+                "11x9",
+                "--interpolation",
+                "area",
+            ],
+            with(json!({"image_size": [11, 9], "interpolation": "area"})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_rgb_crop",
+            &kinds,
+            vec![
+                "--jpeg",
+                "exact",
+                "--image-size",
+                "16x20",
+                "--crop-to-aspect-ratio",
+            ],
+            with(json!({"image_size": [16, 20], "crop_to_aspect_ratio": true})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_rgb_pad",
+            &kinds,
+            vec![
+                "--jpeg",
+                "exact",
+                "--image-size",
+                "16x20",
+                "--pad-to-aspect-ratio",
+            ],
+            with(json!({"image_size": [16, 20], "pad_to_aspect_ratio": true})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_gray_native",
+            &kinds_gray,
+            vec!["--jpeg", "exact", "--color-mode", "grayscale"],
+            with(json!({"image_size": [29, 37], "color_mode": "grayscale"})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_gray_bilinear",
+            &kinds_gray,
+            vec![
+                "--jpeg",
+                "exact",
+                "--color-mode",
+                "grayscale",
+                "--image-size",
+                "16x20",
+            ],
+            with(json!({"image_size": [16, 20], "color_mode": "grayscale"})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_gray_bilinear_up",
+            &kinds_gray,
+            vec![
+                "--jpeg",
+                "exact",
+                "--color-mode",
+                "grayscale",
+                "--image-size",
+                "45x50",
+            ],
+            with(json!({"image_size": [45, 50], "color_mode": "grayscale"})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_gray_area",
+            &kinds_gray,
+            vec![
+                "--jpeg",
+                "exact",
+                "--color-mode",
+                "grayscale",
+                "--image-size",
+                "11x9",
+                "--interpolation",
+                "area",
+            ],
+            with(
+                json!({"image_size": [11, 9], "interpolation": "area", "color_mode": "grayscale"}),
+            ),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_gray_crop",
+            &kinds_gray,
+            vec![
+                "--jpeg",
+                "exact",
+                "--color-mode",
+                "grayscale",
+                "--image-size",
+                "16x20",
+                "--crop-to-aspect-ratio",
+            ],
+            with(
+                json!({"image_size": [16, 20], "crop_to_aspect_ratio": true, "color_mode": "grayscale"}),
+            ),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_exact_gray_pad",
+            &kinds_gray,
+            vec![
+                "--jpeg",
+                "exact",
+                "--color-mode",
+                "grayscale",
+                "--image-size",
+                "16x20",
+                "--pad-to-aspect-ratio",
+            ],
+            with(
+                json!({"image_size": [16, 20], "pad_to_aspect_ratio": true, "color_mode": "grayscale"}),
+            ),
+            0.0,
             "images",
         ),
         (

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::options::{AspectFit, ColorMode, Interpolation, LabelSource, LoadOptions, Subset};
+use crate::options::{
+    AspectFit, ColorMode, Interpolation, JpegDecoder, LabelSource, LoadOptions, Subset,
+};
 
 /// How many recent folders are remembered.
 const MAX_RECENT: usize = 10;
@@ -65,8 +67,12 @@ pub fn describe(options: &LoadOptions) -> String {
         (Some(v), Some(s)) => format!(", {s} of split {v}"),
         _ => String::new(),
     };
+    let jpeg = match p.jpeg {
+        JpegDecoder::Fast => "",
+        JpegDecoder::Exact => ", exact JPEG",
+    };
     format!(
-        "{}, {size}{fit}, batch {}{}, {order}{split}",
+        "{}{jpeg}, {size}{fit}, batch {}{}, {order}{split}",
         p.color_mode,
         plan.batch_size,
         if plan.drop_remainder {
@@ -190,6 +196,19 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
             (ColorMode::Rgb, "3 channels"),
             (ColorMode::Grayscale, "1 channel"),
             (ColorMode::Rgba, "4 channels"),
+        ],
+    );
+
+    combo(
+        ui,
+        "JPEG decoder",
+        &mut options.preprocess.jpeg,
+        &[
+            (
+                JpegDecoder::Fast,
+                "zune-jpeg, within a few levels of TensorFlow",
+            ),
+            (JpegDecoder::Exact, "TensorFlow's pixels exactly, slower"),
         ],
     );
 

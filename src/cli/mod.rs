@@ -152,6 +152,8 @@ fn check_stored(
         "--image-size"
     } else if p.color_mode != crate::options::ColorMode::Rgb {
         "--color-mode"
+    } else if p.jpeg != crate::options::JpegDecoder::Fast {
+        "--jpeg"
     } else if dtype != Dtype::Uint8 {
         "--dtype"
     } else {

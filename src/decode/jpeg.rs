@@ -60,25 +60,7 @@ fn headers(bytes: &[u8], out: ColorSpace) -> Result<Zune<'_>, DecodeError> {
 pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
     let mut decoder = headers(bytes, out_space(mode))?;
     let (w, h) = decoder.dimensions().unwrap_or((0, 0));
-    // JPEG dimensions are 16-bit, so these conversions cannot fail.
-    let (width, height) = (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0));
-    if width == 0 || height == 0 {
-        return Err(DecodeError::ZeroSize { width, height });
-    }
-    let channels = mode.channels() as u64;
-    if w as u64 * h as u64 * channels > MAX_DECODED_BYTES {
-        return Err(too_large(w as u64, h as u64, channels, "JPEG"));
-    }
-    // Every MCU (at most 32x32 pixels) holds at least one Huffman code of at least one bit, so a file
-    // with fewer bits than MCUs ends before its image does; zune-jpeg would pad the rest silently.
-    let min_bits = (w as u64).div_ceil(32) * (h as u64).div_ceil(32);
-    if (bytes.len() as u64) * 8 < min_bits {
-        return Err(DecodeError::TruncatedJpeg {
-            bytes: bytes.len() as u64,
-            width,
-            height,
-        });
-    }
+    let (width, height) = check_size(bytes, w, h, mode.channels())?;
     let via_rgb = !matches!(
         decoder.input_colorspace(),
         Some(ColorSpace::Luma | ColorSpace::YCbCr | ColorSpace::RGB)
@@ -94,6 +76,35 @@ pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
         mode,
         via_rgb,
     })
+}
+
+/// Refuses, before anything is allocated, a zero or oversized `w x h` image (of `channels` bytes per
+/// pixel decoded) and a file too short to hold the size it declares; returns the size as `u32`s.
+pub(super) fn check_size(
+    bytes: &[u8],
+    w: usize,
+    h: usize,
+    channels: usize,
+) -> Result<(u32, u32), DecodeError> {
+    // JPEG dimensions are 16-bit, so these conversions cannot fail.
+    let (width, height) = (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0));
+    if width == 0 || height == 0 {
+        return Err(DecodeError::ZeroSize { width, height });
+    }
+    if w as u64 * h as u64 * channels as u64 > MAX_DECODED_BYTES {
+        return Err(too_large(w as u64, h as u64, channels as u64, "JPEG"));
+    }
+    // Every MCU (at most 32x32 pixels) holds at least one Huffman code of at least one bit, so a file
+    // with fewer bits than MCUs ends before its image does; the decoders would pad the rest.
+    let min_bits = (w as u64).div_ceil(32) * (h as u64).div_ceil(32);
+    if (bytes.len() as u64) * 8 < min_bits {
+        return Err(DecodeError::TruncatedJpeg {
+            bytes: bytes.len() as u64,
+            width,
+            height,
+        });
+    }
+    Ok((width, height))
 }
 
 impl Jpeg<'_> {

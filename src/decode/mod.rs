@@ -4,15 +4,20 @@
 //! `(9797 r + 19234 g + 3737 b) >> 15` (libpng's integer formula, used for every non-JPEG format); JPEG →
 //! gray is the decoder's luma plane; 16-bit samples become 8-bit by `v >> 8`. The content decides the
 //! decoder, not the extension. Limits refuse decompression bombs before their pixels are allocated.
+//!
+//! JPEG has two decoders (`Decoding::jpeg`): `fast` (zune-jpeg, `jpeg.rs`), within a few levels of
+//! TensorFlow's pixels, and `exact` (libjpeg-turbo under TensorFlow's settings, `jpeg_exact.rs`), equal
+//! to them; both refuse a file whose data ends early.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use image::{DynamicImage, ImageDecoder as _, ImageFormat, ImageReader, Limits};
 
-use crate::options::ColorMode;
+use crate::options::{ColorMode, Decoding, JpegDecoder};
 
 mod jpeg;
+mod jpeg_exact;
 mod read;
 
 use read::ReadBudget;
@@ -115,38 +120,43 @@ pub enum DecodeError {
     },
 }
 
-/// Reads `path` (up to [`DEFAULT_MAX_FILE_BYTES`]) and decodes it into `mode`'s channels.
-pub fn decode_file(path: &Path, mode: ColorMode) -> Result<Decoded, DecodeError> {
-    decode_file_capped(path, mode, DEFAULT_MAX_FILE_BYTES)
+/// Reads `path` (up to [`DEFAULT_MAX_FILE_BYTES`]) and decodes it into the asked channels (a
+/// [`ColorMode`] alone decodes JPEG with the fast decoder).
+pub fn decode_file(path: &Path, how: impl Into<Decoding>) -> Result<Decoded, DecodeError> {
+    decode_file_capped(path, how, DEFAULT_MAX_FILE_BYTES)
 }
 
-/// Reads (at most `max_file_bytes` of) `path` and decodes it into `mode`'s channels.
+/// Reads (at most `max_file_bytes` of) `path` and decodes it into the asked channels.
 pub fn decode_file_capped(
     path: &Path,
-    mode: ColorMode,
+    how: impl Into<Decoding>,
     max_file_bytes: u64,
 ) -> Result<Decoded, DecodeError> {
     let (bytes, format) = read_image_file(path, max_file_bytes)?;
-    decode_format(&bytes, format, mode)
+    decode_format(&bytes, format, how.into())
 }
 
-/// Decodes an in-memory file into `mode`'s channels.
-pub fn decode_bytes(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
+/// Decodes an in-memory file into the asked channels.
+pub fn decode_bytes(bytes: &[u8], how: impl Into<Decoding>) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
     let format = image::guess_format(bytes).map_err(|_| DecodeError::UnknownFormat)?;
-    decode_format(bytes, format, mode)
+    decode_format(bytes, format, how.into())
 }
 
 /// Decodes `bytes`, known to hold `format`.
 pub(crate) fn decode_format(
     bytes: &[u8],
     format: ImageFormat,
-    mode: ColorMode,
+    how: Decoding,
 ) -> Result<Decoded, DecodeError> {
+    let mode = how.color_mode;
     if format == ImageFormat::Jpeg {
-        return jpeg::open(bytes, mode)?.decode();
+        return match how.jpeg {
+            JpegDecoder::Fast => jpeg::open(bytes, mode)?.decode(),
+            JpegDecoder::Exact => jpeg_exact::decode(bytes, mode),
+        };
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
@@ -236,19 +246,19 @@ pub enum DecodedInto {
 /// export's hot path). Otherwise decodes it as [`decode_file`] does and hands it back.
 pub fn decode_file_into(
     path: &Path,
-    mode: ColorMode,
+    how: impl Into<Decoding>,
     max_file_bytes: u64,
     want: (u32, u32),
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
     let (bytes, format) = read_image_file(path, max_file_bytes)?;
-    decode_format_into(&bytes, format, mode, want, out)
+    decode_format_into(&bytes, format, how.into(), want, out)
 }
 
 /// [`decode_file_into`] for an image already in memory (a record's bytes).
 pub fn decode_bytes_into(
     bytes: &[u8],
-    mode: ColorMode,
+    how: impl Into<Decoding>,
     want: (u32, u32),
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
@@ -256,24 +266,29 @@ pub fn decode_bytes_into(
         return Err(DecodeError::Empty);
     }
     let format = image::guess_format(bytes).map_err(|_| DecodeError::UnknownFormat)?;
-    decode_format_into(bytes, format, mode, want, out)
+    decode_format_into(bytes, format, how.into(), want, out)
 }
 
 fn decode_format_into(
     bytes: &[u8],
     format: ImageFormat,
-    mode: ColorMode,
+    how: Decoding,
     want: (u32, u32),
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
-    if format == ImageFormat::Jpeg {
-        let mut jpeg = jpeg::open(bytes, mode)?;
-        if (jpeg.width, jpeg.height) == want && jpeg.decode_into(out)? {
-            return Ok(DecodedInto::Written(jpeg.width, jpeg.height));
+    match (format, how.jpeg) {
+        (ImageFormat::Jpeg, JpegDecoder::Fast) => {
+            let mut jpeg = jpeg::open(bytes, how.color_mode)?;
+            if (jpeg.width, jpeg.height) == want && jpeg.decode_into(out)? {
+                return Ok(DecodedInto::Written(jpeg.width, jpeg.height));
+            }
+            jpeg.decode().map(DecodedInto::Decoded)
         }
-        return jpeg.decode().map(DecodedInto::Decoded);
+        (ImageFormat::Jpeg, JpegDecoder::Exact) => {
+            jpeg_exact::decode_into(bytes, how.color_mode, want, out)
+        }
+        _ => decode_format(bytes, format, how).map(DecodedInto::Decoded),
     }
-    decode_format(bytes, format, mode).map(DecodedInto::Decoded)
 }
 
 /// Decoder messages may span lines; reports and CSV rows want one.

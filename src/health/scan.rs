@@ -305,7 +305,7 @@ fn open_cache(
         return None;
     }
     let key = format!(
-        "{} {}x{}x{} {} {} {} resized={}",
+        "{} {}x{}x{} {} {} {} resized={} jpeg={}",
         preprocess.color_mode,
         shape.height,
         shape.width,
@@ -314,6 +314,7 @@ fn open_cache(
         preprocess.fit,
         element.dtype,
         preprocess.image_size.is_some(),
+        preprocess.jpeg,
     );
     Some(HashCache::open(dir, &index.root, &key))
 }
@@ -428,7 +429,7 @@ fn confirm_exact(
                 match &index.store {
                     Store::Files => decode::decode_file_capped(
                         &index.path(sample),
-                        preprocess.color_mode,
+                        preprocess.decoding(),
                         preprocess.max_file_bytes,
                     )
                     .ok(),
@@ -436,7 +437,7 @@ fn confirm_exact(
                         .read(&[sample], preprocess.max_file_bytes)
                         .pop()
                         .and_then(Result::ok)
-                        .and_then(|b| decode::decode_bytes(&b, preprocess.color_mode).ok()),
+                        .and_then(|b| decode::decode_bytes(&b, preprocess.decoding()).ok()),
                     Store::Rows(_) => None,
                 }
             };

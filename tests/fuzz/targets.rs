@@ -9,7 +9,7 @@ use std::path::Path;
 use batchscope::decode::{self, DecodeError, Decoded, DecodedInto};
 use batchscope::index::{DatasetIndex, Sample};
 use batchscope::npy::{self, NpyDtype, NpyWriter};
-use batchscope::options::{ColorMode, PlanOptions, Subset};
+use batchscope::options::{ColorMode, Decoding, JpegDecoder, PlanOptions, Subset};
 use batchscope::plan;
 use image::ImageFormat;
 
@@ -58,7 +58,13 @@ fn libpng_gray(p: &[u8]) -> u8 {
 /// - `decode_file_into` (the export's fast path, straight into the output) gives the same pixels as
 ///   `decode_bytes`, and fails where it fails; `decode_file_capped` below the file's length refuses it.
 pub fn decode(bytes: &[u8], dir: &Path) -> String {
-    let results = MODES.map(|mode| decode::decode_bytes(bytes, mode));
+    decode_with(bytes, dir, JpegDecoder::Fast)
+}
+
+/// [`decode`] with the JPEG decoder `jpeg` (`exact` runs libjpeg-turbo's C code on the mutations).
+pub fn decode_with(bytes: &[u8], dir: &Path, jpeg: JpegDecoder) -> String {
+    let how = |color_mode| Decoding { color_mode, jpeg };
+    let results = MODES.map(|mode| decode::decode_bytes(bytes, how(mode)));
     let sniffed = image::guess_format(bytes).ok();
     for (mode, result) in MODES.iter().zip(&results) {
         match result {
@@ -79,7 +85,7 @@ pub fn decode(bytes: &[u8], dir: &Path) -> String {
         }
     }
     check_modes_agree(&results);
-    check_file_entry_points(bytes, dir, &results);
+    check_file_entry_points(bytes, dir, &results, jpeg);
     results.iter().map(outcome).collect::<Vec<_>>().join(" | ")
 }
 
@@ -119,14 +125,23 @@ fn check_modes_agree(results: &[Result<Decoded, DecodeError>; 3]) {
     }
 }
 
-fn check_file_entry_points(bytes: &[u8], dir: &Path, results: &[Result<Decoded, DecodeError>; 3]) {
+fn check_file_entry_points(
+    bytes: &[u8],
+    dir: &Path,
+    results: &[Result<Decoded, DecodeError>; 3],
+    jpeg: JpegDecoder,
+) {
     let path = dir.join("input.img");
     std::fs::write(&path, bytes).unwrap();
     let len = bytes.len() as u64;
     for (mode, result) in MODES.iter().zip(results) {
         let want = result.as_ref().map_or((1, 1), |d| (d.width, d.height));
         let mut out = vec![0xa5; want.0 as usize * want.1 as usize * mode.channels()];
-        let into = decode::decode_file_into(&path, *mode, len, want, &mut out);
+        let how = Decoding {
+            color_mode: *mode,
+            jpeg,
+        };
+        let into = decode::decode_file_into(&path, how, len, want, &mut out);
         match (result, into) {
             (Ok(d), Ok(DecodedInto::Written(w, h))) => {
                 assert_eq!((w, h), (d.width, d.height));

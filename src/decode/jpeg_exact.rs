@@ -1,0 +1,335 @@
+//! JPEG exactly as TensorFlow's `tf.io.decode_image` decodes it, pixel for pixel: libjpeg-turbo's
+//! decoder (mozjpeg's, built from its bundled C source) with TensorFlow's settings, the fast integer
+//! IDCT (`JDCT_IFAST`) and fancy upsampling, block smoothing left on as libjpeg defaults it.
+//!
+//! - `rgb` is libjpeg's RGB output and `grayscale` its grayscale output (the luma plane), as TensorFlow
+//!   asks with `channels=3` and `channels=1`; `rgba` is its RGBA output (alpha 255), where Keras errors.
+//! - CMYK and YCCK JPEGs decode to CMYK and become RGB by TensorFlow's own formula (`k * c / 255` when the
+//!   file has an Adobe marker, `(255 - k) * (255 - c) / 255` otherwise). TensorFlow refuses them with
+//!   `channels=1`; here they become gray from that RGB by libpng's formula, as in the fast path.
+//! - A file whose data ends before the image does is an error, as with TensorFlow's
+//!   `try_recover_truncated=False`: libjpeg would pad it with a fake end marker, so the reader notes when
+//!   the decoder asked for bytes past the end, and the image is refused then.
+//!
+//! The library reports errors by unwinding out of its C code (the `unwinding` feature builds it with
+//! `-fexceptions`); they are caught here and come back as [`DecodeError`]s.
+
+use std::io::{self, BufRead, Read};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use image::ImageFormat;
+use mozjpeg::{ColorSpace, DctMethod, Decompress, Marker};
+
+use super::jpeg::check_size;
+use super::{DecodeError, Decoded, DecodedInto, one_line, rgb_to_gray};
+use crate::options::ColorMode;
+
+/// Decodes a JPEG into `mode`'s channels.
+pub fn decode(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
+    match run(bytes, mode, None)? {
+        DecodedInto::Decoded(decoded) => Ok(decoded),
+        // Only asked for with an output slice.
+        DecodedInto::Written(..) => Err(decoder_error("decoded into no buffer".to_owned())),
+    }
+}
+
+/// Decodes a JPEG straight into `out` when it is `want` `(width, height)` in `mode` and needs no
+/// conversion after libjpeg's; hands the decoded image back otherwise.
+pub fn decode_into(
+    bytes: &[u8],
+    mode: ColorMode,
+    want: (u32, u32),
+    out: &mut [u8],
+) -> Result<DecodedInto, DecodeError> {
+    run(bytes, mode, Some((want, out)))
+}
+
+/// The bytes of a file, handed to libjpeg as one buffer, remembering whether it asked for more.
+struct Source<'a> {
+    rest: &'a [u8],
+    ran_out: bool,
+}
+
+impl Read for Source<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.rest[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Source<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.rest.is_empty() {
+            self.ran_out = true;
+        }
+        Ok(self.rest)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.rest = &self.rest[n.min(self.rest.len())..];
+    }
+}
+
+fn decoder_error(message: String) -> DecodeError {
+    DecodeError::Decoder {
+        format: ImageFormat::Jpeg,
+        message,
+    }
+}
+
+fn run(
+    bytes: &[u8],
+    mode: ColorMode,
+    into: Option<((u32, u32), &mut [u8])>,
+) -> Result<DecodedInto, DecodeError> {
+    let mut source = Source {
+        rest: bytes,
+        ran_out: false,
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| libjpeg(&mut source, mode, into)));
+    if source.ran_out {
+        return Err(decoder_error(
+            "truncated JPEG: the data ends before the image does".to_owned(),
+        ));
+    }
+    match result {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .map_or("libjpeg failed", String::as_str);
+            let message = message
+                .strip_prefix("libjpeg fatal error: ")
+                .unwrap_or(message);
+            Err(decoder_error(one_line(message)))
+        }
+    }
+}
+
+/// What libjpeg is asked to output for `mode` from a file in `space`, and its channels.
+fn out_space(space: ColorSpace, mode: ColorMode) -> (ColorSpace, usize) {
+    match (space, mode) {
+        (ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK, _) => (ColorSpace::JCS_CMYK, 4),
+        (_, ColorMode::Grayscale) => (ColorSpace::JCS_GRAYSCALE, 1),
+        (_, ColorMode::Rgb) => (ColorSpace::JCS_RGB, 3),
+        (_, ColorMode::Rgba) => (ColorSpace::JCS_EXT_RGBA, 4),
+    }
+}
+
+fn libjpeg(
+    source: &mut Source<'_>,
+    mode: ColorMode,
+    into: Option<((u32, u32), &mut [u8])>,
+) -> Result<DecodedInto, DecodeError> {
+    let io_error = |e: io::Error| decoder_error(one_line(&e.to_string()));
+    let bytes = source.rest;
+    let mut jpeg = Decompress::with_markers(&[Marker::APP(14)])
+        .from_reader(source)
+        .map_err(io_error)?;
+    let (w, h) = jpeg.size();
+    let (space, channels) = out_space(jpeg.color_space(), mode);
+    let (width, height) = check_size(bytes, w, h, channels)?;
+    // libjpeg sets `saw_Adobe_marker` from an APP14 segment that starts with "Adobe".
+    let adobe = jpeg
+        .markers()
+        .any(|m| m.marker == Marker::APP(14) && m.data.starts_with(b"Adobe"));
+    jpeg.dct_method(DctMethod::IntegerFast);
+    jpeg.do_fancy_upsampling(true);
+    let mut started = jpeg.to_colorspace(space).map_err(io_error)?;
+    let direct = space != ColorSpace::JCS_CMYK;
+    let result = match into {
+        Some((want, out)) if direct && want == (width, height) && out.len() == w * h * channels => {
+            started.read_scanlines_into(out).map_err(io_error)?;
+            DecodedInto::Written(width, height)
+        }
+        _ => {
+            let pixels: Vec<u8> = started.read_scanlines().map_err(io_error)?;
+            let pixels = if direct {
+                pixels
+            } else {
+                from_cmyk(&pixels, adobe, mode)
+            };
+            DecodedInto::Decoded(Decoded {
+                width,
+                height,
+                channels: mode.channels(),
+                pixels,
+                format: ImageFormat::Jpeg,
+            })
+        }
+    };
+    // Reads to the end marker, as TensorFlow's decode does: a file without one has run out.
+    started.finish().map_err(io_error)?;
+    Ok(result)
+}
+
+/// libjpeg's CMYK output to `mode`, through TensorFlow's CMYK → RGB (`jpeg_mem.cc`).
+fn from_cmyk(cmyk: &[u8], adobe: bool, mode: ColorMode) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cmyk.len() / 4 * mode.channels());
+    for p in cmyk.chunks_exact(4) {
+        let [c, m, y, k] = [p[0], p[1], p[2], p[3]].map(u32::from);
+        let [r, g, b] = if adobe {
+            [k * c / 255, k * m / 255, k * y / 255]
+        } else {
+            [
+                (255 - k) * (255 - c) / 255,
+                (255 - k) * (255 - m) / 255,
+                (255 - k) * (255 - y) / 255,
+            ]
+        }
+        // Each is at most 255 * 255 / 255.
+        .map(|v| v as u8);
+        match mode {
+            ColorMode::Grayscale => out.push(rgb_to_gray(r, g, b)),
+            ColorMode::Rgb => out.extend_from_slice(&[r, g, b]),
+            ColorMode::Rgba => out.extend_from_slice(&[r, g, b, 255]),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
+
+    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+
+    use super::*;
+
+    /// A `w x h` RGB gradient with an edge and some noise.
+    fn pixels(w: usize, h: usize) -> Vec<u8> {
+        (0..w * h)
+            .flat_map(|i| {
+                let (x, y) = (i % w, i / w);
+                let noise = ((x * 7919) ^ (y * 104_729)) % 23;
+                [
+                    (x * 255 / w + noise) as u8,
+                    (y * 255 / h) as u8,
+                    if x > y { 200 } else { 40 },
+                ]
+            })
+            .collect()
+    }
+
+    fn jpeg(w: u16, h: u16, progressive: bool, sampling: SamplingFactor) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut encoder = Encoder::new(&mut bytes, 85);
+        encoder.set_progressive(progressive);
+        encoder.set_sampling_factor(sampling);
+        encoder
+            .encode(&pixels(w.into(), h.into()), w, h, ColorType::Rgb)
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn truncated_jpegs_are_refused_not_padded_as_libjpeg_would() {
+        for progressive in [false, true] {
+            let full = jpeg(64, 48, progressive, SamplingFactor::R_4_2_0);
+            assert!(decode(&full, ColorMode::Rgb).is_ok());
+            // Cut in the middle, and only the end marker missing: TensorFlow refuses both.
+            for cut in [full.len() / 2, full.len() * 9 / 10, full.len() - 2] {
+                let err = decode(&full[..cut], ColorMode::Rgb)
+                    .unwrap_err()
+                    .to_string();
+                assert_eq!(
+                    err,
+                    "Jpeg decode failed: truncated JPEG: the data ends before the image does",
+                    "progressive {progressive}, {cut} of {} bytes",
+                    full.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_after_the_end_marker_are_ignored_as_tensorflow_ignores_them() {
+        let full = jpeg(40, 30, true, SamplingFactor::R_4_2_2);
+        let mut padded = full.clone();
+        padded.extend_from_slice(&[0; 100]);
+        assert_eq!(
+            decode(&padded, ColorMode::Rgb).unwrap(),
+            decode(&full, ColorMode::Rgb).unwrap()
+        );
+    }
+
+    #[test]
+    fn corrupt_headers_are_errors_with_libjpegs_message() {
+        let mut bad = jpeg(40, 30, false, SamplingFactor::R_4_4_4);
+        bad.truncate(20);
+        assert!(matches!(
+            decode(&bad, ColorMode::Rgb),
+            Err(DecodeError::Decoder { .. })
+        ));
+        let err = decode(b"\xff\xd8\xff\xd9", ColorMode::Rgb)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("Jpeg decode failed: "), "{err}");
+    }
+
+    #[test]
+    fn decode_into_writes_exactly_what_decode_returns_in_every_mode() {
+        let bytes = jpeg(37, 29, false, SamplingFactor::R_4_2_0);
+        for mode in [ColorMode::Rgb, ColorMode::Grayscale, ColorMode::Rgba] {
+            let decoded = decode(&bytes, mode).unwrap();
+            assert_eq!((decoded.width, decoded.height), (37, 29));
+            let mut out = vec![0; 37 * 29 * mode.channels()];
+            let written = decode_into(&bytes, mode, (37, 29), &mut out).unwrap();
+            assert!(matches!(written, DecodedInto::Written(37, 29)), "{mode:?}");
+            assert_eq!(out, decoded.pixels, "{mode:?}");
+            // Another size: handed back decoded.
+            let other = decode_into(&bytes, mode, (36, 29), &mut out).unwrap();
+            assert!(matches!(other, DecodedInto::Decoded(d) if d == decoded));
+        }
+    }
+
+    #[test]
+    fn rgba_is_libjpegs_rgb_with_alpha_255() {
+        let bytes = jpeg(33, 17, true, SamplingFactor::R_4_2_0);
+        let rgb = decode(&bytes, ColorMode::Rgb).unwrap().pixels;
+        let rgba = decode(&bytes, ColorMode::Rgba).unwrap().pixels;
+        let expanded: Vec<u8> = rgb
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
+        assert_eq!(rgba, expanded);
+    }
+
+    #[test]
+    fn exact_and_fast_decoders_differ_by_a_few_levels_at_most() {
+        let bytes = jpeg(64, 48, false, SamplingFactor::R_4_2_0);
+        let exact = decode(&bytes, ColorMode::Rgb).unwrap().pixels;
+        let fast = super::super::jpeg::open(&bytes, ColorMode::Rgb)
+            .unwrap()
+            .decode()
+            .unwrap()
+            .pixels;
+        let max = exact.iter().zip(&fast).map(|(a, b)| a.abs_diff(*b)).max();
+        assert!(max.is_some_and(|m| (1..=6).contains(&m)), "{max:?}");
+    }
+
+    #[test]
+    fn cmyk_becomes_rgb_by_tensorflows_formula_with_and_without_an_adobe_marker() {
+        let cmyk = [200, 100, 0, 255, 10, 20, 30, 128];
+        // Adobe (inverted) ink: k * c / 255.
+        assert_eq!(
+            from_cmyk(&cmyk, true, ColorMode::Rgb),
+            [200, 100, 0, 5, 10, 15]
+        );
+        // Plain ink: (255 - k) * (255 - c) / 255.
+        assert_eq!(
+            from_cmyk(&cmyk, false, ColorMode::Rgb),
+            [0, 0, 0, 122, 117, 112]
+        );
+        assert_eq!(
+            from_cmyk(&cmyk, true, ColorMode::Rgba),
+            [200, 100, 0, 255, 5, 10, 15, 255]
+        );
+        assert_eq!(
+            from_cmyk(&cmyk, true, ColorMode::Grayscale),
+            [rgb_to_gray(200, 100, 0), rgb_to_gray(5, 10, 15)]
+        );
+    }
+}
