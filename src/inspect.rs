@@ -182,13 +182,13 @@ impl Summary {
             );
         }
         // "2 of 32" read as "one batch of 32": say which number is which.
-        let last = if self.batches == 1 {
+        let last_holds = if self.batches == 1 {
             format!("it holds {}", self.last_batch)
         } else {
             format!("the last holds {}", self.last_batch)
         };
         if self.stored_batches {
-            let _ = writeln!(s, "batches    {} as saved ({last})", self.batches);
+            let _ = writeln!(s, "batches    {} as saved ({last_holds})", self.batches);
         } else if self.last_batch == self.batch_size {
             let _ = writeln!(
                 s,
@@ -198,7 +198,7 @@ impl Summary {
         } else {
             let _ = writeln!(
                 s,
-                "batches    {} (batch size {}; {last})",
+                "batches    {} (batch size {}; {last_holds})",
                 self.batches, self.batch_size
             );
         }

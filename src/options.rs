@@ -184,6 +184,8 @@ pub struct IndexOptions {
 }
 
 /// The kinds of dataset batchscope opens (`--source`).
+// The variants' docs are --help text, which clap prints as written: no backticks.
+#[allow(clippy::doc_markdown)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceKind {

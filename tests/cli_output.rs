@@ -18,7 +18,7 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Three images of 3x4 (HxW) in `a`, two in `b`: five samples.
+/// Three images 3 high and 4 wide in `a`, two in `b`: five samples.
 fn small_folder(root: &Path) {
     for i in 0..3 {
         save(root, &format!("a/{i}.png"), &pattern(4, 3, i));

@@ -1,6 +1,10 @@
 //! The command line's flags (clap) and their validation into [`LoadOptions`]: everything that can be
 //! refused before a folder is read is refused here, as a [`UsageError`] (exit 2).
 
+// The doc comments of the flags are their --help text, which clap prints as written: backticks showed
+// literally (issue 14), so names are written bare in this file.
+#![allow(clippy::doc_markdown)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};

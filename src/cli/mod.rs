@@ -459,7 +459,7 @@ fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, arg
     for (name, (path, len)) in names.iter().zip(&report.files) {
         let array = std::fs::File::open(path)
             .ok()
-            .filter(|_| name.ends_with(".npy"))
+            .filter(|_| path.extension().is_some_and(|e| e == "npy"))
             .and_then(|mut f| crate::npy::read_header(&mut f).ok())
             .map(|h| {
                 format!(

@@ -410,7 +410,7 @@ fn decimal_len(n: usize) -> u64 {
 /// Bytes the csv crate writes for `field` (quoted, with doubled quotes, when it holds a delimiter, a
 /// quote or a line break).
 fn csv_field_len(field: &[u8]) -> u64 {
-    let quotes = field.iter().filter(|&&b| b == b'"').count() as u64;
+    let quotes: u64 = field.iter().map(|&b| u64::from(b == b'"')).sum();
     if quotes > 0 || field.iter().any(|&b| matches!(b, b',' | b'\n' | b'\r')) {
         field.len() as u64 + quotes + 2
     } else {
