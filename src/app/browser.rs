@@ -126,18 +126,6 @@ impl BatchscopeApp {
         let Some(ready) = session.ready() else { return };
         let count = ready.batch_count();
         let current = session.current;
-        let size = ready.job.plan.batch(current).len();
-        // A saved dataset's own batches: the full size is its largest.
-        let full = if ready.job.plan.ends.is_some() {
-            session::largest_batch(&ready.job.plan)
-        } else {
-            ready.job.plan.batch_size
-        };
-        let what = if matches!(ready.index.store, Store::Rows(_)) {
-            "samples"
-        } else {
-            "images"
-        };
         ui.horizontal_wrapped(|ui| {
             if ui
                 .button("« First")
@@ -187,31 +175,6 @@ impl BatchscopeApp {
                     self.commands.push(Command::GoTo(k.saturating_sub(1)));
                 }
                 self.jump_text.clear();
-            }
-            let partial = if size < full && current + 1 == count {
-                format!(" (last batch, partial: {size} of {full})")
-            } else if size < full {
-                format!(" (partial: {size} of {full})")
-            } else {
-                String::new()
-            };
-            let failed = session.current_batch().map_or(0, |b| b.failures.len());
-            let failed = if failed > 0 {
-                format!(", {failed} failed")
-            } else {
-                String::new()
-            };
-            ui.label(format!("{size} {what}{partial}{failed}"));
-            ui.weak(format!(
-                "· {} samples, {} classes",
-                ready.job.plan.len(),
-                ready.index.class_names.len()
-            ));
-            if let Some(t) = session.first_batch_after {
-                ui.weak(format!("· first batch {} ms", t.as_millis()));
-            }
-            if let Some(t) = self.last_flip {
-                ui.weak(format!("· last flip {} ms", t.as_millis()));
             }
         });
     }
