@@ -298,8 +298,14 @@ fn every_label_uses_keras_and_numpy_spellings() {
     assert_readable(&h, "the export panel");
     h.get_by_label("Export").click();
     step_until(&mut h, "the export", |app| {
-        matches!(app.export.state, ExportState::Finished(_))
+        !matches!(
+            app.export.state,
+            ExportState::Running(_) | ExportState::Idle
+        )
     });
+    if let ExportState::Failed(message) = &h.state().export.state {
+        panic!("{message}");
+    }
     assert_readable(&h, "the finished export");
 
     let thumbnails: Vec<_> = h.get_all_by_role(egui::accesskit::Role::Image).collect();
@@ -335,9 +341,11 @@ fn the_inspector_is_docked_counts_from_one_and_reads_pixels_in_its_status_line()
         "{rect:?}"
     );
     h.get_by_label_contains("Hover the image for pixel values");
-    image.hover();
+    // Inside pixel (4, 3) of the 8x6 image, not on its edge.
+    let at = rect.min + egui::vec2(4.5, 3.5) * (rect.width() / 8.0);
+    h.event(egui::Event::PointerMoved(at));
     h.run_steps(3);
-    // Centre of the 8x6 image: pixel (4, 3) of pattern(8, 6, 10).
+    // pattern(8, 6, 10) at x 4, y 3.
     let [r, g, b] = pattern(8, 6, 10).get_pixel(4, 3).0;
     h.get_by_label(&format!("x 4, y 3: [{r}, {g}, {b}]"));
     // Esc closes it and gives the panel back to the histograms.

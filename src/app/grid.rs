@@ -139,12 +139,14 @@ pub fn grid_ui(
     let mut budget = UPLOAD_BUDGET_PIXELS;
     let mut waiting = false;
     let rows = batch_rows(planned, &view.batch.samples);
+    let width = ui.available_width() - ui.spacing().scroll.allocated_width();
+    let columns = (((width + TILE_SPACING) / (thumb + TILE_SPACING)).floor() as usize).max(1);
+    // The thumbnail size is the smallest: tiles grow to fill the row, leaving no dead column.
+    let thumb = ((width + TILE_SPACING) / columns as f32 - TILE_SPACING).max(thumb);
     let tile = Vec2::new(
         thumb,
         thumb + TILE_SPACING + ui.text_style_height(&egui::TextStyle::Small),
     );
-    let width = ui.available_width() - ui.spacing().scroll.allocated_width();
-    let columns = (((width + TILE_SPACING) / (thumb + TILE_SPACING)).floor() as usize).max(1);
     let mut action = None;
     ui.scope(|ui| {
         ui.spacing_mut().item_spacing = Vec2::splat(TILE_SPACING);

@@ -118,6 +118,21 @@ const KEYS: &[(Modifiers, Key, &str, Action, &str)] = &[
     ),
 ];
 
+/// The order of the help's rows (the table's order is the order keys are matched in).
+const HELP_ORDER: [Action; 11] = [
+    Action::Next,
+    Action::Prev,
+    Action::First,
+    Action::Last,
+    Action::Open,
+    Action::Export,
+    Action::NextClass,
+    Action::PrevClass,
+    Action::Inspector,
+    Action::Close,
+    Action::Help,
+];
+
 /// The state the keys act on.
 pub struct Context {
     /// The highlighted class.
@@ -181,13 +196,11 @@ pub fn help_ui(ctx: &egui::Context) -> bool {
             .spacing([24.0, 6.0])
             .striped(true)
             .show(ui, |ui| {
-                let mut last = None;
-                for &(_, _, _, action, what) in KEYS {
-                    // Keys doing the same thing share a row.
-                    if last == Some(action) {
+                for action in HELP_ORDER {
+                    let Some(&(.., what)) = KEYS.iter().find(|k| k.3 == action) else {
                         continue;
-                    }
-                    last = Some(action);
+                    };
+                    // Keys doing the same thing share a row.
                     let names: Vec<&str> = KEYS
                         .iter()
                         .filter(|k| k.3 == action)

@@ -334,6 +334,13 @@ impl BatchscopeApp {
         // Scroll bars take their own room and are always drawn: floating ones covered the end of
         // text fields and hid until hovered.
         ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        // Side panels start at a share of the window, so that at 960 points (1920 pixels at scale 2)
+        // the grid keeps half the width; the user may resize them.
+        let width = ui.available_width();
+        let (left, right) = (
+            (width * 0.21).clamp(200.0, 280.0),
+            (width * 0.3).clamp(300.0, 420.0),
+        );
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::bottom("status_line").show(ui, |ui| self.status_line_ui(ui));
         egui::Panel::bottom("problems")
@@ -341,15 +348,16 @@ impl BatchscopeApp {
             .show(ui, |ui| self.problems_ui(ui));
         egui::Panel::left("settings")
             .resizable(true)
-            .default_size(270.0)
+            .default_size(left)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.settings_panel_ui(ui));
             });
         if self.side_panel_shown() {
             egui::Panel::right("side")
                 .resizable(true)
-                .default_size(380.0)
-                .min_size(260.0)
+                .default_size(right)
+                // The export's widest row (dtype and scale) fits in 300 points.
+                .min_size(300.0)
                 .show(ui, |ui| self.side_ui(ui));
         }
         egui::CentralPanel::default().show(ui, |ui| match self.view {

@@ -35,7 +35,7 @@ impl BatchscopeApp {
             let field = ui.add(
                 egui::TextEdit::singleline(&mut self.path_field)
                     .hint_text("or type a folder or file path and press Enter")
-                    .desired_width(360.0),
+                    .desired_width((ui.available_width() - 620.0).clamp(140.0, 420.0)),
             );
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
             // Drawn every frame: `entered || ui.button(..)` would skip it in the frame of Enter.
