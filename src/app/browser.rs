@@ -158,8 +158,18 @@ impl BatchscopeApp {
                 self.commands.push(Command::Last);
             }
             let mut slider_value = current + 1;
+            // As wide as the row has room for, or on the next row: a wider slider overflowed the
+            // panel at 960 points.
+            if ui.available_size_before_wrap().x < 96.0 {
+                ui.end_row();
+            }
+            ui.spacing_mut().slider_width =
+                (ui.available_size_before_wrap().x - 24.0).clamp(60.0, 240.0);
             if ui
-                .add(egui::Slider::new(&mut slider_value, 1..=count.max(1)).show_value(false))
+                .add_enabled(
+                    count > 1,
+                    egui::Slider::new(&mut slider_value, 1..=count.max(1)).show_value(false),
+                )
                 .labelled_by(batch_label.id)
                 .changed()
             {

@@ -139,13 +139,16 @@ pub fn grid_ui(
     let mut budget = UPLOAD_BUDGET_PIXELS;
     let mut waiting = false;
     let rows = batch_rows(planned, &view.batch.samples);
-    let width = ui.available_width() - ui.spacing().scroll.allocated_width();
+    // The visible width: content that overflowed earlier in the panel widens `available_width`
+    // past the panel's edge (a third column was cut off at 960 points).
+    let visible = (ui.clip_rect().right() - ui.cursor().left()).min(ui.available_width());
+    let width = visible - ui.spacing().scroll.allocated_width();
     let columns = (((width + TILE_SPACING) / (thumb + TILE_SPACING)).floor() as usize).max(1);
     // The thumbnail size is the smallest: tiles grow to fill the row, leaving no dead column.
     let thumb = ((width + TILE_SPACING) / columns as f32 - TILE_SPACING).max(thumb);
     let tile = Vec2::new(
         thumb,
-        thumb + TILE_SPACING + ui.text_style_height(&egui::TextStyle::Small),
+        thumb + TILE_SPACING + ui.text_style_height(&egui::TextStyle::Body),
     );
     let mut action = None;
     ui.scope(|ui| {
@@ -297,7 +300,7 @@ impl Tile {
         }
         let text = label_text(index, caption_label);
         let color = caption_label.map_or(ui.visuals().text_color(), class_color);
-        ui.add(egui::Label::new(RichText::new(text).color(color).small()).truncate());
+        ui.add(egui::Label::new(RichText::new(text).color(color)).truncate());
         action
     }
 }

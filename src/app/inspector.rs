@@ -3,7 +3,7 @@
 //! its path, label, shape, dtype and per-channel statistics; for stored rows every column with its
 //! shape and dtype, and the first values of the columns that are not drawn.
 
-use egui::{Color32, Vec2};
+use egui::{Color32, RichText, Vec2};
 
 use super::display::{StoredImage, number};
 use super::grid::{self, class_color, label_text};
@@ -180,7 +180,10 @@ impl Inspector {
         let (w, h) = (s.width.max(1) as f32, s.height.max(1) as f32);
         // Fit: the whole image in the room left under the zoom row, above the status line.
         let room = ui.available_size() - Vec2::new(0.0, STATUS_LINE + ui.spacing().interact_size.y);
-        let fit = (room.x / w).min(room.y / h).clamp(0.05, 32.0);
+        // A few points short of the room: rounding must not bring in a scroll bar.
+        let fit = ((room.x - 4.0) / w)
+            .min((room.y - 8.0) / h)
+            .clamp(0.05, 32.0);
         let mut zoom = self.zoom.unwrap_or(fit);
         ui.horizontal(|ui| {
             let label = ui.label("Zoom");
@@ -247,9 +250,10 @@ impl Inspector {
             ui.set_min_height(STATUS_LINE - ui.spacing().item_spacing.y);
             match &self.hovered {
                 Some(text) => ui.monospace(text),
-                None => {
-                    ui.weak("Hover the image for pixel values (x from the left, y from the top)")
-                }
+                None => ui.add(
+                    egui::Label::new(RichText::new("Hover the image for pixel values").weak())
+                        .truncate(),
+                ),
             };
         });
     }

@@ -349,6 +349,7 @@ impl BatchscopeApp {
         egui::Panel::left("settings")
             .resizable(true)
             .default_size(left)
+            .max_size((width * 0.3).max(200.0))
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.settings_panel_ui(ui));
             });
@@ -356,6 +357,7 @@ impl BatchscopeApp {
             egui::Panel::right("side")
                 .resizable(true)
                 .default_size(right)
+                .max_size((width * 0.4).max(300.0))
                 // The export's widest row (dtype and scale) fits in 300 points.
                 .min_size(300.0)
                 .show(ui, |ui| self.side_ui(ui));
@@ -599,6 +601,8 @@ impl eframe::App for BatchscopeApp {
 pub fn run(dir: Option<PathBuf>) -> anyhow::Result<()> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_inner_size([1280.0, 800.0])
+        // A smaller screen (1920x1080 at scale 2 is 960x540 points) gets a window that fits it.
+        .with_clamp_size_to_monitor_size(true)
         .with_title("batchscope");
     if let Ok(icon) = image::load_from_memory(include_bytes!("../../assets/icon.png")) {
         let icon = icon.into_rgba8();
