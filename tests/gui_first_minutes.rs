@@ -395,3 +395,22 @@ fn the_keys_the_help_lists_work() {
     h.run_steps(2);
     assert_eq!(h.state().side, SideTab::Export);
 }
+
+/// Issue 14: the "no folder dialog" banner never went away.
+#[test]
+fn the_no_dialog_notice_goes_once_a_path_is_opened_or_dismissed() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path());
+    let mut h = harness_with(dir.path(), Settings::default());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.state_mut().notice = Some("No file dialog is available here.".into());
+    h.run_steps(2);
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert_eq!(h.state().notice, None);
+    h.state_mut().notice = Some("No file dialog is available here.".into());
+    h.state_mut().open(dir.path());
+    h.run_steps(2);
+    assert_eq!(h.state().notice, None);
+    assert!(h.query_by_label("Dismiss").is_none());
+}

@@ -227,6 +227,8 @@ impl BatchscopeApp {
             Arc::clone(&self.notify),
         ));
         self.pending_recent = Some(path.to_path_buf());
+        // The "no folder dialog" notice has done its job once a path is opened.
+        self.notice = None;
         self.path_field = path.to_string_lossy().into_owned();
         self.inspector = None;
         self.highlight = None;
