@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use egui::{Color32, Key, RichText};
+use egui::{Key, RichText};
 
 use super::display::{self, StoredImage};
 use super::session::{self, Status};
@@ -68,7 +68,7 @@ impl BatchscopeApp {
         // for mixed sizes), not the settings as typed.
         let planned_options = session.ready().map(|r| r.options.clone());
         if let Some(mixed) = session.ready().and_then(|r| r.size_fallback.as_ref()) {
-            ui.colored_label(Color32::from_rgb(240, 200, 120), size_fallback_note(mixed));
+            ui.colored_label(ui.visuals().warn_fg_color, size_fallback_note(mixed));
         }
         let thumb = self.settings.thumb_size;
         let highlight = self.highlight;
@@ -243,7 +243,7 @@ fn showing_ui(ui: &mut egui::Ui, described: &str, reloading: bool) {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.colored_label(
-                Color32::from_rgb(240, 200, 120),
+                ui.visuals().warn_fg_color,
                 format!("Reloading with new settings; showing: {described}"),
             );
         });

@@ -25,6 +25,16 @@ pub fn class_color(label: u32) -> Color32 {
     egui::ecolor::Hsva::new(hue, 0.75, 0.95, 1.0).into()
 }
 
+/// Class `label`'s colour for text: [`class_color`] on a dark background, a darker shade of the same
+/// hue on a light one (the pastel colours were hard to read on white).
+pub fn class_text_color(label: u32, dark_mode: bool) -> Color32 {
+    if dark_mode {
+        return class_color(label);
+    }
+    let hue = (label as f32 * 0.618_034).fract();
+    egui::ecolor::Hsva::new(hue, 0.85, 0.55, 1.0).into()
+}
+
 /// Sample `row` of `batch` as an image for the GPU (subsampled if very large).
 pub fn color_image(batch: &Batch, row: usize) -> Option<ColorImage> {
     let s = batch.shape;
@@ -295,11 +305,12 @@ impl Tile {
             );
             response.on_hover_ui(|ui| {
                 ui.label(index.samples[sample].rel_path.to_string_lossy());
-                ui.colored_label(Color32::from_rgb(255, 140, 140), reason);
+                ui.colored_label(ui.visuals().error_fg_color, reason);
             });
         }
         let text = label_text(index, caption_label);
-        let color = caption_label.map_or(ui.visuals().text_color(), class_color);
+        let dark = ui.visuals().dark_mode;
+        let color = caption_label.map_or(ui.visuals().text_color(), |l| class_text_color(l, dark));
         ui.add(egui::Label::new(RichText::new(text).color(color)).truncate());
         action
     }

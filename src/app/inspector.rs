@@ -6,7 +6,7 @@
 use egui::{Color32, RichText, Vec2};
 
 use super::display::{StoredImage, number};
-use super::grid::{self, class_color, label_text};
+use super::grid::{self, label_text};
 use super::rows;
 use super::session::ViewBatch;
 use crate::index::DatasetIndex;
@@ -104,7 +104,9 @@ impl Inspector {
         ui.end_row();
         ui.label("Label");
         ui.colored_label(
-            label.map_or(Color32::GRAY, class_color),
+            label.map_or(Color32::GRAY, |l| {
+                grid::class_text_color(l, ui.visuals().dark_mode)
+            }),
             label_text(index, label),
         );
         ui.end_row();

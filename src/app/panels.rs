@@ -90,7 +90,7 @@ impl BatchscopeApp {
                     self.commands.push(Command::ToggleHelp);
                 }
                 // Dark and light follow the system until the user picks one.
-                ui.menu_button("Theme", egui::widgets::global_theme_preference_buttons);
+                ui.menu_button("Theme", theme_menu_ui);
             });
         });
         if let Some(notice) = &self.notice {
@@ -447,6 +447,19 @@ impl BatchscopeApp {
             self.commands.push(Command::CloseInspector);
         }
     }
+}
+
+/// Follow the system's dark or light mode (the default), or choose one.
+fn theme_menu_ui(ui: &mut egui::Ui) {
+    let mut preference = ui.options(|o| o.theme_preference);
+    for (choice, name) in [
+        (egui::ThemePreference::System, "Follow the system"),
+        (egui::ThemePreference::Dark, "Dark"),
+        (egui::ThemePreference::Light, "Light"),
+    ] {
+        ui.radio_value(&mut preference, choice, name);
+    }
+    ui.ctx().set_theme(preference);
 }
 
 /// Which tab the right-hand panel shows.
