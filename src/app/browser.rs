@@ -71,6 +71,7 @@ impl BatchscopeApp {
             ui.colored_label(ui.visuals().warn_fg_color, size_fallback_note(mixed));
         }
         let thumb = self.settings.thumb_size;
+        let inspected = self.inspector.as_ref().map(|i| (i.batch, i.row));
         let highlight = self.highlight;
         match session.shown_mut() {
             Some((view, stale_options)) => {
@@ -94,7 +95,15 @@ impl BatchscopeApp {
                     view,
                     &planned,
                     &ready_index,
-                    (thumb, highlight),
+                    (
+                        thumb,
+                        grid::Marks {
+                            highlight,
+                            inspected: inspected
+                                .filter(|&(batch, _)| batch == view.batch.number)
+                                .map(|(_, row)| row),
+                        },
+                    ),
                     &mut self.display_range,
                 );
                 if let Some(grid::GridAction::Select(row)) = action {
@@ -215,24 +224,24 @@ impl BatchscopeApp {
 
 /// The batch on screen: a grid of images (stored rows through a display range, with its control), or
 /// for stored rows without an image column their values, one line per row. `tiles` is the thumbnail
-/// size and the highlighted class.
+/// size and what to mark (the highlighted class, the inspected row).
 fn batch_ui(
     ui: &mut egui::Ui,
     view: &mut session::ViewBatch,
     planned: &[usize],
     index: &DatasetIndex,
-    tiles: (f32, Option<u32>),
+    tiles: (f32, grid::Marks),
     range_setting: &mut display::RangeSetting,
 ) -> Option<grid::GridAction> {
-    let (thumb, highlight) = tiles;
+    let (thumb, marks) = tiles;
     match StoredImage::of(index, &view.batch) {
         None if matches!(index.store, Store::Rows(_)) => rows::rows_ui(ui, &view.batch, index),
-        None => grid::grid_ui(ui, view, planned, index, thumb, highlight, None),
+        None => grid::grid_ui(ui, view, planned, index, thumb, marks, None),
         Some(image) => {
             let stats = *view.stats.get_or_insert_with(|| image.batch_stats());
             let auto = display::auto_range(image.dtype, &stats);
             let range = display::range_ui(ui, range_setting, auto);
-            grid::grid_ui(ui, view, planned, index, thumb, highlight, Some(range))
+            grid::grid_ui(ui, view, planned, index, thumb, marks, Some(range))
         }
     }
 }

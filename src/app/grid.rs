@@ -126,6 +126,15 @@ pub fn original_text(original: &Original) -> String {
 /// Space between thumbnails, both ways.
 const TILE_SPACING: f32 = 6.0;
 
+/// What the grid marks: the highlighted class (others are dimmed) and the inspected row (outlined).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// The highlighted class.
+    pub highlight: Option<u32>,
+    /// The row of the batch open in the inspector.
+    pub inspected: Option<usize>,
+}
+
 /// Draws the batch's samples in plan order; failed samples appear where they would have been.
 /// Stored rows are drawn through `range` (`None` for decoded images).
 ///
@@ -138,7 +147,7 @@ pub fn grid_ui(
     planned: &[usize],
     index: &DatasetIndex,
     thumb: f32,
-    highlight: Option<u32>,
+    marks: Marks,
     range: Option<DisplayRange>,
 ) -> Option<GridAction> {
     if view.drawn_with != range {
@@ -189,7 +198,8 @@ pub fn grid_ui(
                                         sample,
                                         row,
                                         thumb,
-                                        highlight,
+                                        highlight: marks.highlight,
+                                        inspected: row.is_some() && row == marks.inspected,
                                     };
                                     if let Some(clicked) = tile.ui(ui, view, index) {
                                         action = Some(clicked);
@@ -237,6 +247,7 @@ struct Tile {
     row: Option<usize>,
     thumb: f32,
     highlight: Option<u32>,
+    inspected: bool,
 }
 
 impl Tile {
@@ -246,6 +257,7 @@ impl Tile {
             row,
             thumb,
             highlight,
+            inspected,
         } = *self;
         let batch = &view.batch;
         let caption_label = index.samples.get(sample).and_then(|s| s.label);
@@ -266,7 +278,15 @@ impl Tile {
                 .tint(tint)
                 .sense(egui::Sense::click());
             let response = ui.add(image);
-            if highlight.is_some() && !dim {
+            if inspected {
+                // The image open in the inspector.
+                ui.painter().rect_stroke(
+                    response.rect,
+                    2.0,
+                    (3.0, ui.visuals().selection.stroke.color),
+                    egui::StrokeKind::Outside,
+                );
+            } else if highlight.is_some() && !dim {
                 let color = caption_label.map_or(Color32::WHITE, class_color);
                 ui.painter().rect_stroke(
                     response.rect,
