@@ -181,17 +181,25 @@ impl Summary {
                 self.samples, self.indexed
             );
         }
+        // "2 of 32" read as "one batch of 32": say which number is which.
+        let last_holds = if self.batches == 1 {
+            format!("it holds {}", self.last_batch)
+        } else {
+            format!("the last holds {}", self.last_batch)
+        };
         if self.stored_batches {
+            let _ = writeln!(s, "batches    {} as saved ({last_holds})", self.batches);
+        } else if self.last_batch == self.batch_size {
             let _ = writeln!(
                 s,
-                "batches    {} as saved (last batch {})",
-                self.batches, self.last_batch
+                "batches    {} (batch size {})",
+                self.batches, self.batch_size
             );
         } else {
             let _ = writeln!(
                 s,
-                "batches    {} of {} (last batch {})",
-                self.batches, self.batch_size, self.last_batch
+                "batches    {} (batch size {}; {last_holds})",
+                self.batches, self.batch_size
             );
         }
         if let Some(seed) = self.seed {
@@ -227,8 +235,16 @@ impl Summary {
                 .join(", ")
         };
         if self.arrays.is_empty() {
-            let _ = writeln!(s, "sizes      {}", list(&self.sizes));
+            // Height first, as Keras's image_size: "300x451" is 451 pixels wide.
+            let _ = writeln!(s, "sizes HxW  {}", list(&self.sizes));
             let _ = writeln!(s, "formats    {}", list(&self.formats));
+            if self.sizes.len() > 1 && self.options.preprocess.image_size.is_none() {
+                let (h, w) = crate::job::KERAS_DEFAULT_IMAGE_SIZE;
+                let _ = writeln!(
+                    s,
+                    "warning    the images differ in size, so an export at native size fails: choose one with --image-size HxW (Keras's default is {h}x{w})"
+                );
+            }
         }
         for u in &self.unreadable {
             let _ = writeln!(s, "unreadable {}: {:?}", u.reason, u.path);
@@ -239,7 +255,7 @@ impl Summary {
         let _ = writeln!(
             s,
             "options    {}",
-            serde_json::to_string(&self.options).unwrap_or_default()
+            crate::describe::describe_with_labels(&self.options)
         );
         s
     }

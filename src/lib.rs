@@ -11,6 +11,7 @@ pub mod background;
 pub mod cli;
 pub mod command_line;
 pub mod decode;
+pub mod describe;
 pub mod export;
 pub mod health;
 pub mod index;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum LabelSource {
-    /// `root/<class>/.../<image>`: one class per immediate subdirectory of the root.
+    /// root/<class>/.../<image>: one class per immediate subdirectory of the root.
     #[default]
     #[serde(alias = "Inferred")]
     Inferred,
@@ -29,14 +29,14 @@ pub enum LabelSource {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum LabelMode {
-    /// int32 `(N,)`, the class index.
+    /// int32 (N,), the class index.
     #[default]
     #[serde(alias = "Int")]
     Int,
-    /// float32 one-hot `(N, C)`.
+    /// float32 one-hot (N, C).
     #[serde(alias = "Categorical")]
     Categorical,
-    /// float32 `(N, 1)`, 0.0 or 1.0; exactly two classes required.
+    /// float32 (N, 1), 0.0 or 1.0; exactly two classes required.
     #[serde(alias = "Binary")]
     Binary,
     /// No labels file.
@@ -72,14 +72,16 @@ impl ColorMode {
 }
 
 /// Which JPEG decoder gives the pixels. Not a Keras argument: TensorFlow always decodes with
-/// libjpeg-turbo's fast integer IDCT and fancy upsampling, which `exact` reproduces.
+/// libjpeg-turbo's fast integer IDCT and fancy upsampling, which `exact` reproduces. (`--help` shows
+/// the variants' docs as written: no markdown in them.)
+#[allow(clippy::doc_markdown)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum JpegDecoder {
     /// zune-jpeg: about 1.5x faster; pixels within a few levels of TensorFlow's.
     #[default]
     Fast,
-    /// libjpeg-turbo's decoder with TensorFlow's settings: every pixel equal to `tf.io.decode_image`'s.
+    /// libjpeg-turbo's decoder with TensorFlow's settings: every pixel equal to tf.io.decode_image's.
     Exact,
 }
 
@@ -94,7 +96,7 @@ pub enum Interpolation {
     /// Half-pixel-centre nearest neighbour.
     #[serde(alias = "Nearest")]
     Nearest,
-    /// Box average over the covered source area (`tf.image.resize` `area`).
+    /// Box average over the covered source area (tf.image.resize area).
     #[serde(alias = "Area")]
     Area,
 }
@@ -130,10 +132,10 @@ impl fmt::Display for AspectFit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Subset {
-    /// The first `N - int(v*N)` samples of the (shuffled) order.
+    /// The first N - int(v*N) samples of the (shuffled) order.
     #[serde(alias = "Training")]
     Training,
-    /// The last `int(v*N)` samples of the (shuffled) order.
+    /// The last int(v*N) samples of the (shuffled) order.
     #[serde(alias = "Validation")]
     Validation,
 }
@@ -196,20 +198,22 @@ pub struct IndexOptions {
 }
 
 /// The kinds of dataset batchscope opens (`--source`).
+// The variants' docs are --help text, which clap prints as written: no backticks.
+#[allow(clippy::doc_markdown)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceKind {
     /// A folder of images, one subfolder per class.
     Folder,
-    /// A folder written by `tf.data.Dataset.save()`.
+    /// A folder written by tf.data.Dataset.save().
     Saved,
-    /// TFRecord files of `tf.train.Example` (one file, a folder of shards, or a pattern).
+    /// TFRecord files of tf.train.Example (one file, a folder of shards, or a pattern).
     Tfrecord,
-    /// A `.npy` file (the images), or a batchscope export folder.
+    /// A .npy file (the images), or a batchscope export folder.
     Npy,
-    /// An `.npz` archive.
+    /// An .npz archive.
     Npz,
-    /// MNIST IDX files (raw or `.gz`).
+    /// MNIST IDX files (raw or .gz).
     Idx,
     /// CIFAR-10/100 binary batches.
     Cifar,

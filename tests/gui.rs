@@ -61,6 +61,7 @@ fn settings_show_option_values_as_keras_spells_them() {
     settings.load.preprocess.image_size = Some((6, 8));
     let mut h = common::gui::harness_with(dir.path(), settings);
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    common::gui::show_export(&mut h);
     // A combo box's label is its row's name; what it shows is its value.
     for (combo, shown) in [
         ("Color mode", "rgb"),
@@ -187,6 +188,7 @@ fn mixed_sizes_open_straight_onto_a_grid_at_kerass_default_size_with_a_note() {
         (256, 256, 2)
     );
     // The note is on the grid and in the export panel (which exports at that size).
+    common::gui::show_export(&mut h);
     let note = "(\"a/small.png\" is 6x8 HxW, \"a/wide.png\" is 6x16), so they are shown and exported resized to 256x256";
     assert_eq!(h.query_all_by_label_contains(note).count(), 2);
     // The line under the navigator says what the batch was made with, not the native setting.

@@ -11,7 +11,7 @@ use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, Settings};
 use batchscope::command_line::export_args;
 use batchscope::options::{Dtype, LabelMode};
-use common::gui::{current, harness_with, step_until};
+use common::gui::{current, harness_with, show_export, step_until};
 use common::{batchscope_ok, pattern, save, write};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
@@ -60,6 +60,7 @@ fn gui_export_is_byte_identical_to_the_cli_with_the_shown_command() {
     let out_gui = dir.path().join("gui");
     let mut h = harness_with(&data, settings(&out_gui));
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    show_export(&mut h);
     // What will be written, before it is written.
     // 12 planned files (one will fail to decode).
     h.get_by_label("images (12, 8, 9, 3) float32");
@@ -120,6 +121,7 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     // Declared after the harness, so dropped before it: the hold ends before the export is joined.
     let _release = common::ReleaseOnDrop(held.clone());
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    show_export(&mut h);
     h.get_by_label("Export").click();
     step_until(&mut h, "the images before the held one written", |app| {
         app.export.progress().is_some_and(|(done, _)| done >= 32)
@@ -158,6 +160,7 @@ fn an_unwritable_target_fails_with_the_path_and_the_reason() {
     let out = blocker.join("out");
     let mut h = harness_with(&data, settings(&out));
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    show_export(&mut h);
     h.get_by_label("Export").click();
     step_until(&mut h, "the failure", finished);
     let ExportState::Failed(message) = &h.state().export.state else {
@@ -178,6 +181,7 @@ fn a_non_empty_folder_asks_before_overwriting() {
     let out = dir.path().join("out");
     let mut h = harness_with(&data, settings(&out));
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    show_export(&mut h);
     h.get_by_label("Export").click();
     step_until(&mut h, "the first export", finished);
     assert!(matches!(h.state().export.state, ExportState::Finished(_)));

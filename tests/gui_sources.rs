@@ -164,9 +164,8 @@ fn clicking_a_stored_row_inspects_its_dtype_shape_and_stats() {
         batchscope::app::display::number(max)
     );
     h.get_by_label_contains(&text);
-    // The value under the cursor is the stored one: the inspector's image is the last image.
-    let images: Vec<_> = h.get_all_by_role(egui::accesskit::Role::Image).collect();
-    images.last().unwrap().hover();
+    // The value under the cursor is the stored one.
+    h.get_by_label("inspected image").hover();
     h.run_steps(4);
     // At the centre of the 8x8 image: pixel (4, 4) of row 2, as stored.
     let values: Vec<String> = (0..3)
@@ -224,6 +223,7 @@ fn rows_that_are_not_images_show_their_values_in_the_inspector() {
     assert_eq!(h.state().inspector.as_ref().map(|i| i.row), Some(1));
     h.get_by_label("(10,) float64");
     h.get_by_label("2.5, 2.75, 3, 3.25, 3.5, 3.75, 4, 4.25, 4.5, 4.75");
+    common::gui::show_export(&mut h);
     h.get_by_label_contains("--image-key x");
 }
 
@@ -261,6 +261,7 @@ fn the_display_range_never_changes_exported_values() {
     settings.export.label_mode = batchscope::options::LabelMode::Categorical;
     let mut h = harness_with(&dir.join("saved_float"), settings);
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    common::gui::show_export(&mut h);
     h.get_by_label_contains("Stored rows are written as stored");
     let command = format!(
         "batchscope export {} --out {}",

@@ -35,7 +35,9 @@ fn a_folder_of_only_unreadable_files_lists_every_file_as_a_problem() {
     h.get_by_label_contains("a/text.jpg");
     h.get_by_label_contains("empty file (0 bytes)");
     // The export panel says the size is unknown instead of showing a shape of zeros.
+    common::gui::show_export(&mut h);
     h.get_by_label_contains("Image size unknown: no image of the first batch could be read");
+    let session = h.state().session.as_ref().unwrap();
     let batch = session.current_batch().unwrap();
     assert_eq!((batch.samples.len(), batch.failures.len()), (0, 3));
 }

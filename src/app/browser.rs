@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use egui::{Color32, Key, RichText};
+use egui::{Key, RichText};
 
 use super::display::{self, StoredImage};
 use super::session::{self, Status};
@@ -68,9 +68,10 @@ impl BatchscopeApp {
         // for mixed sizes), not the settings as typed.
         let planned_options = session.ready().map(|r| r.options.clone());
         if let Some(mixed) = session.ready().and_then(|r| r.size_fallback.as_ref()) {
-            ui.colored_label(Color32::from_rgb(240, 200, 120), size_fallback_note(mixed));
+            ui.colored_label(ui.visuals().warn_fg_color, size_fallback_note(mixed));
         }
         let thumb = self.settings.thumb_size;
+        let inspected = self.inspector.as_ref().map(|i| (i.batch, i.row));
         let highlight = self.highlight;
         match session.shown_mut() {
             Some((view, stale_options)) => {
@@ -94,7 +95,15 @@ impl BatchscopeApp {
                     view,
                     &planned,
                     &ready_index,
-                    (thumb, highlight),
+                    (
+                        thumb,
+                        grid::Marks {
+                            highlight,
+                            inspected: inspected
+                                .filter(|&(batch, _)| batch == view.batch.number)
+                                .map(|(_, row)| row),
+                        },
+                    ),
                     &mut self.display_range,
                 );
                 if let Some(grid::GridAction::Select(row)) = action {
@@ -126,18 +135,6 @@ impl BatchscopeApp {
         let Some(ready) = session.ready() else { return };
         let count = ready.batch_count();
         let current = session.current;
-        let size = ready.job.plan.batch(current).len();
-        // A saved dataset's own batches: the full size is its largest.
-        let full = if ready.job.plan.ends.is_some() {
-            session::largest_batch(&ready.job.plan)
-        } else {
-            ready.job.plan.batch_size
-        };
-        let what = if matches!(ready.index.store, Store::Rows(_)) {
-            "samples"
-        } else {
-            "images"
-        };
         ui.horizontal_wrapped(|ui| {
             if ui
                 .button("« First")
@@ -170,8 +167,18 @@ impl BatchscopeApp {
                 self.commands.push(Command::Last);
             }
             let mut slider_value = current + 1;
+            // As wide as the row has room for, or on the next row: a wider slider overflowed the
+            // panel at 960 points.
+            if ui.available_size_before_wrap().x < 96.0 {
+                ui.end_row();
+            }
+            ui.spacing_mut().slider_width =
+                (ui.available_size_before_wrap().x - 24.0).clamp(60.0, 240.0);
             if ui
-                .add(egui::Slider::new(&mut slider_value, 1..=count.max(1)).show_value(false))
+                .add_enabled(
+                    count > 1,
+                    egui::Slider::new(&mut slider_value, 1..=count.max(1)).show_value(false),
+                )
                 .labelled_by(batch_label.id)
                 .changed()
             {
@@ -187,31 +194,6 @@ impl BatchscopeApp {
                     self.commands.push(Command::GoTo(k.saturating_sub(1)));
                 }
                 self.jump_text.clear();
-            }
-            let partial = if size < full && current + 1 == count {
-                format!(" (last batch, partial: {size} of {full})")
-            } else if size < full {
-                format!(" (partial: {size} of {full})")
-            } else {
-                String::new()
-            };
-            let failed = session.current_batch().map_or(0, |b| b.failures.len());
-            let failed = if failed > 0 {
-                format!(", {failed} failed")
-            } else {
-                String::new()
-            };
-            ui.label(format!("{size} {what}{partial}{failed}"));
-            ui.weak(format!(
-                "· {} samples, {} classes",
-                ready.job.plan.len(),
-                ready.index.class_names.len()
-            ));
-            if let Some(t) = session.first_batch_after {
-                ui.weak(format!("· first batch {} ms", t.as_millis()));
-            }
-            if let Some(t) = self.last_flip {
-                ui.weak(format!("· last flip {} ms", t.as_millis()));
             }
         });
     }
@@ -242,24 +224,24 @@ impl BatchscopeApp {
 
 /// The batch on screen: a grid of images (stored rows through a display range, with its control), or
 /// for stored rows without an image column their values, one line per row. `tiles` is the thumbnail
-/// size and the highlighted class.
+/// size and what to mark (the highlighted class, the inspected row).
 fn batch_ui(
     ui: &mut egui::Ui,
     view: &mut session::ViewBatch,
     planned: &[usize],
     index: &DatasetIndex,
-    tiles: (f32, Option<u32>),
+    tiles: (f32, grid::Marks),
     range_setting: &mut display::RangeSetting,
 ) -> Option<grid::GridAction> {
-    let (thumb, highlight) = tiles;
+    let (thumb, marks) = tiles;
     match StoredImage::of(index, &view.batch) {
         None if matches!(index.store, Store::Rows(_)) => rows::rows_ui(ui, &view.batch, index),
-        None => grid::grid_ui(ui, view, planned, index, thumb, highlight, None),
+        None => grid::grid_ui(ui, view, planned, index, thumb, marks, None),
         Some(image) => {
             let stats = *view.stats.get_or_insert_with(|| image.batch_stats());
             let auto = display::auto_range(image.dtype, &stats);
             let range = display::range_ui(ui, range_setting, auto);
-            grid::grid_ui(ui, view, planned, index, thumb, highlight, Some(range))
+            grid::grid_ui(ui, view, planned, index, thumb, marks, Some(range))
         }
     }
 }
@@ -270,7 +252,7 @@ fn showing_ui(ui: &mut egui::Ui, described: &str, reloading: bool) {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.colored_label(
-                Color32::from_rgb(240, 200, 120),
+                ui.visuals().warn_fg_color,
                 format!("Reloading with new settings; showing: {described}"),
             );
         });

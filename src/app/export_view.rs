@@ -89,7 +89,7 @@ pub fn export_ui(
             ui.ctx().copy_text(command.clone());
         }
     });
-    ui.add(egui::Label::new(RichText::new(&command).monospace().small()).wrap());
+    ui.add(egui::Label::new(RichText::new(&command).monospace()).wrap());
 
     if panel.confirm_overwrite {
         ui.colored_label(
@@ -350,7 +350,7 @@ fn finished_ui(ui: &mut egui::Ui, finished: &Finished) {
             ui.ctx().copy_text(snippet.clone());
         }
     });
-    ui.add(egui::Label::new(RichText::new(snippet).monospace().small()).wrap());
+    ui.add(egui::Label::new(RichText::new(snippet).monospace()).wrap());
 }
 
 /// Python that loads an export folder.

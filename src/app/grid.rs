@@ -25,6 +25,16 @@ pub fn class_color(label: u32) -> Color32 {
     egui::ecolor::Hsva::new(hue, 0.75, 0.95, 1.0).into()
 }
 
+/// Class `label`'s colour for text: [`class_color`] on a dark background, a darker shade of the same
+/// hue on a light one (the pastel colours were hard to read on white).
+pub fn class_text_color(label: u32, dark_mode: bool) -> Color32 {
+    if dark_mode {
+        return class_color(label);
+    }
+    let hue = (label as f32 * 0.618_034).fract();
+    egui::ecolor::Hsva::new(hue, 0.85, 0.55, 1.0).into()
+}
+
 /// Sample `row` of `batch` as an image for the GPU (subsampled if very large).
 pub fn color_image(batch: &Batch, row: usize) -> Option<ColorImage> {
     let s = batch.shape;
@@ -116,6 +126,15 @@ pub fn original_text(original: &Original) -> String {
 /// Space between thumbnails, both ways.
 const TILE_SPACING: f32 = 6.0;
 
+/// What the grid marks: the highlighted class (others are dimmed) and the inspected row (outlined).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// The highlighted class.
+    pub highlight: Option<u32>,
+    /// The row of the batch open in the inspector.
+    pub inspected: Option<usize>,
+}
+
 /// Draws the batch's samples in plan order; failed samples appear where they would have been.
 /// Stored rows are drawn through `range` (`None` for decoded images).
 ///
@@ -128,7 +147,7 @@ pub fn grid_ui(
     planned: &[usize],
     index: &DatasetIndex,
     thumb: f32,
-    highlight: Option<u32>,
+    marks: Marks,
     range: Option<DisplayRange>,
 ) -> Option<GridAction> {
     if view.drawn_with != range {
@@ -139,12 +158,17 @@ pub fn grid_ui(
     let mut budget = UPLOAD_BUDGET_PIXELS;
     let mut waiting = false;
     let rows = batch_rows(planned, &view.batch.samples);
+    // The visible width: content that overflowed earlier in the panel widens `available_width`
+    // past the panel's edge (a third column was cut off at 960 points).
+    let visible = (ui.clip_rect().right() - ui.cursor().left()).min(ui.available_width());
+    let width = visible - ui.spacing().scroll.allocated_width();
+    let columns = (((width + TILE_SPACING) / (thumb + TILE_SPACING)).floor() as usize).max(1);
+    // The thumbnail size is the smallest: tiles grow to fill the row, leaving no dead column.
+    let thumb = ((width + TILE_SPACING) / columns as f32 - TILE_SPACING).max(thumb);
     let tile = Vec2::new(
         thumb,
-        thumb + TILE_SPACING + ui.text_style_height(&egui::TextStyle::Small),
+        thumb + TILE_SPACING + ui.text_style_height(&egui::TextStyle::Body),
     );
-    let width = ui.available_width() - ui.spacing().scroll.allocated_width();
-    let columns = (((width + TILE_SPACING) / (thumb + TILE_SPACING)).floor() as usize).max(1);
     let mut action = None;
     ui.scope(|ui| {
         ui.spacing_mut().item_spacing = Vec2::splat(TILE_SPACING);
@@ -174,7 +198,8 @@ pub fn grid_ui(
                                         sample,
                                         row,
                                         thumb,
-                                        highlight,
+                                        highlight: marks.highlight,
+                                        inspected: row.is_some() && row == marks.inspected,
                                     };
                                     if let Some(clicked) = tile.ui(ui, view, index) {
                                         action = Some(clicked);
@@ -222,6 +247,7 @@ struct Tile {
     row: Option<usize>,
     thumb: f32,
     highlight: Option<u32>,
+    inspected: bool,
 }
 
 impl Tile {
@@ -231,6 +257,7 @@ impl Tile {
             row,
             thumb,
             highlight,
+            inspected,
         } = *self;
         let batch = &view.batch;
         let caption_label = index.samples.get(sample).and_then(|s| s.label);
@@ -251,7 +278,15 @@ impl Tile {
                 .tint(tint)
                 .sense(egui::Sense::click());
             let response = ui.add(image);
-            if highlight.is_some() && !dim {
+            if inspected {
+                // The image open in the inspector.
+                ui.painter().rect_stroke(
+                    response.rect,
+                    2.0,
+                    (3.0, ui.visuals().selection.stroke.color),
+                    egui::StrokeKind::Outside,
+                );
+            } else if highlight.is_some() && !dim {
                 let color = caption_label.map_or(Color32::WHITE, class_color);
                 ui.painter().rect_stroke(
                     response.rect,
@@ -290,12 +325,13 @@ impl Tile {
             );
             response.on_hover_ui(|ui| {
                 ui.label(index.samples[sample].rel_path.to_string_lossy());
-                ui.colored_label(Color32::from_rgb(255, 140, 140), reason);
+                ui.colored_label(ui.visuals().error_fg_color, reason);
             });
         }
         let text = label_text(index, caption_label);
-        let color = caption_label.map_or(ui.visuals().text_color(), class_color);
-        ui.add(egui::Label::new(RichText::new(text).color(color).small()).truncate());
+        let dark = ui.visuals().dark_mode;
+        let color = caption_label.map_or(ui.visuals().text_color(), |l| class_text_color(l, dark));
+        ui.add(egui::Label::new(RichText::new(text).color(color)).truncate());
         action
     }
 }

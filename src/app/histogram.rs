@@ -3,6 +3,8 @@
 //! stands out. Horizontal bars with class names on the axis, readable from 2 to hundreds of classes
 //! (the plot grows and scrolls; long names are shortened on the axis and shown whole on hover).
 //! Clicking a class row highlights that class in the grid; clicking it again clears the highlight.
+//! The share axis ends a little past the largest share, so that ten classes of 10% fill the plot
+//! instead of a tenth of it; hovering a bar gives its count.
 
 use egui_plot::{Bar, BarChart, Plot};
 
@@ -28,6 +30,35 @@ fn percent(count: usize, total: usize) -> f64 {
     } else {
         100.0 * count as f64 / total as f64
     }
+}
+
+/// Where the share axis ends: 10% past the largest share, at least 1%, at most 105% (room for the
+/// "100" label).
+fn axis_end(batch: &[usize], dataset: &[usize]) -> f64 {
+    let (batch_total, all_total) = (batch.iter().sum(), dataset.iter().sum());
+    let largest = batch
+        .iter()
+        .map(|&c| percent(c, batch_total))
+        .chain(dataset.iter().map(|&c| percent(c, all_total)))
+        .fold(0.0, f64::max);
+    (largest * 1.1).clamp(1.0, 105.0)
+}
+
+/// Marks of the share axis at least 80 points apart (`egui_plot` hides x labels closer than 60), on a
+/// round step: its own spacing left only "0" under the axis in a narrow panel. `base_step_size` is
+/// the value of 8 points.
+fn share_marks(input: &egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let (_, hi) = input.bounds;
+    let step = [1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 50.0]
+        .into_iter()
+        .find(|&s| s >= input.base_step_size * 10.0)
+        .unwrap_or(100.0);
+    (0..=(hi / step).floor() as i64)
+        .map(|k| egui_plot::GridMark {
+            value: k as f64 * step,
+            step_size: step,
+        })
+        .collect()
 }
 
 /// Draws the histogram; returns the class whose row was clicked.
@@ -92,8 +123,9 @@ pub fn histograms_ui(
                 .set_margin_fraction(egui::Vec2::ZERO)
                 .include_y(0.6)
                 .include_y(-(n as f64) + 0.4)
-                .include_x(105.0)
+                .include_x(axis_end(batch, dataset))
                 .x_axis_label("% of samples")
+                .x_grid_spacer(|input| share_marks(&input))
                 .y_axis_min_width(90.0)
                 .y_grid_spacer(|input| {
                     // One mark per class row, so every visible class is named on the axis.

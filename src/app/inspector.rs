@@ -1,11 +1,12 @@
-//! The inspector: one sample of the batch on screen, large, with zoom, the pixel value under the
-//! cursor, and its path, label, shape, dtype and per-channel statistics; for stored rows every column
-//! with its shape and dtype, and the first values of the columns that are not drawn.
+//! The inspector, docked beside the grid: one sample of the batch on screen, fitted to the panel (or
+//! zoomed, with scroll bars), the pixel value under the cursor in a status line under the image, and
+//! its path, label, shape, dtype and per-channel statistics; for stored rows every column with its
+//! shape and dtype, and the first values of the columns that are not drawn.
 
-use egui::{Color32, Vec2};
+use egui::{Color32, RichText, Vec2};
 
 use super::display::{StoredImage, number};
-use super::grid::{self, class_color, label_text};
+use super::grid::{self, label_text};
 use super::rows;
 use super::session::ViewBatch;
 use crate::index::DatasetIndex;
@@ -19,9 +20,14 @@ pub struct Inspector {
     pub batch: usize,
     /// Row among the batch's good samples.
     pub row: usize,
-    /// Screen points per image pixel.
-    pub zoom: f32,
+    /// Screen points per image pixel; `None` fits the image to the panel.
+    pub zoom: Option<f32>,
+    /// The pixel under the cursor and its value, as the status line shows it.
+    pub hovered: Option<String>,
 }
+
+/// Height kept under the image for the pixel status line.
+const STATUS_LINE: f32 = 28.0;
 
 /// Per-channel `(min, max, mean)` of sample `row`.
 pub fn channel_stats(batch: &Batch, row: usize) -> Vec<(u8, u8, f64)> {
@@ -49,9 +55,9 @@ pub fn channel_stats(batch: &Batch, row: usize) -> Vec<(u8, u8, f64)> {
 }
 
 impl Inspector {
-    /// Draws the inspector window; returns false when the user closed it. Stored rows are drawn
-    /// with the display range the grid drew them with.
-    pub fn ui(&mut self, ctx: &egui::Context, view: &mut ViewBatch, index: &DatasetIndex) -> bool {
+    /// Draws the inspector into `ui` (a side panel); returns false when the user closed it. Stored
+    /// rows are drawn with the display range the grid drew them with.
+    pub fn ui(&mut self, ui: &mut egui::Ui, view: &mut ViewBatch, index: &DatasetIndex) -> bool {
         let Some(&sample) = view.batch.samples.get(self.row) else {
             return false;
         };
@@ -60,26 +66,34 @@ impl Inspector {
         if has_image {
             // Its grid tile may be scrolled out of view: one image, uploaded now.
             let mut budget = usize::MAX;
-            grid::upload(ctx, view, index, self.row, &mut budget);
+            grid::upload(ui.ctx(), view, index, self.row, &mut budget);
         }
         let view = &*view;
         let batch = &view.batch;
         let texture = view.textures.get(&self.row).filter(|_| has_image);
         let mut open = true;
-        egui::Window::new("Inspector")
-            .open(&mut open)
-            .default_size([520.0, 640.0])
-            .resizable(true)
-            .show(ctx, |ui| {
-                egui::Grid::new("inspector_info")
-                    .num_columns(2)
-                    .show(ui, |ui| {
-                        self.info_ui(ui, batch, index, sample);
-                    });
-                if let Some(texture) = texture {
-                    self.image_ui(ui, batch, index, texture);
+        ui.horizontal(|ui| {
+            ui.heading("Inspector");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .button("×")
+                    .on_hover_text("Close the inspector (Esc)")
+                    .clicked()
+                {
+                    open = false;
                 }
             });
+        });
+        egui::Grid::new("inspector_info")
+            .num_columns(2)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| {
+                self.info_ui(ui, batch, index, sample);
+            });
+        if let Some(texture) = texture {
+            ui.separator();
+            self.image_ui(ui, batch, index, texture);
+        }
         open
     }
 
@@ -90,7 +104,9 @@ impl Inspector {
         ui.end_row();
         ui.label("Label");
         ui.colored_label(
-            label.map_or(Color32::GRAY, class_color),
+            label.map_or(Color32::GRAY, |l| {
+                grid::class_text_color(l, ui.visuals().dark_mode)
+            }),
             label_text(index, label),
         );
         ui.end_row();
@@ -121,8 +137,14 @@ impl Inspector {
             ui.label(grid::original_text(&batch.originals[self.row]));
             ui.end_row();
         }
-        ui.label("Batch / row");
-        ui.label(format!("{} / {}", self.batch + 1, self.row));
+        // Both counted from 1, as the navigator counts batches.
+        ui.label("Position");
+        ui.label(format!(
+            "batch {}, image {} of {}",
+            self.batch + 1,
+            self.row + 1,
+            batch.samples.len()
+        ));
         ui.end_row();
         let names: &[&str] = match batch.shape.channels {
             1 => &["gray"],
@@ -157,45 +179,84 @@ impl Inspector {
         texture: &egui::TextureHandle,
     ) {
         let s = batch.shape;
+        let (w, h) = (s.width.max(1) as f32, s.height.max(1) as f32);
+        // Fit: the whole image in the room left under the zoom row, above the status line.
+        let room = ui.available_size() - Vec2::new(0.0, STATUS_LINE + ui.spacing().interact_size.y);
+        // A few points short of the room: rounding must not bring in a scroll bar.
+        let fit = ((room.x - 4.0) / w)
+            .min((room.y - 8.0) / h)
+            .clamp(0.05, 32.0);
+        let mut zoom = self.zoom.unwrap_or(fit);
         ui.horizontal(|ui| {
             let label = ui.label("Zoom");
-            ui.add(
-                egui::Slider::new(&mut self.zoom, 0.25..=32.0)
-                    .logarithmic(true)
-                    .suffix("x"),
-            )
-            .labelled_by(label.id);
-        });
-        let size = Vec2::new(s.width as f32, s.height as f32) * self.zoom;
-        egui::ScrollArea::both().max_height(520.0).show(ui, |ui| {
-            let response = ui.add(
-                egui::Image::new(texture)
-                    .fit_to_exact_size(size)
-                    .sense(egui::Sense::hover()),
-            );
-            let Some(pos) = response.hover_pos() else {
-                return;
-            };
-            let x = ((pos.x - response.rect.left()) / self.zoom) as usize;
-            let y = ((pos.y - response.rect.top()) / self.zoom) as usize;
-            if x >= s.width || y >= s.height {
-                return;
+            if ui
+                .add(
+                    egui::Slider::new(&mut zoom, 0.05..=32.0)
+                        .logarithmic(true)
+                        .suffix("x")
+                        .fixed_decimals(2),
+                )
+                .labelled_by(label.id)
+                .changed()
+            {
+                self.zoom = Some(zoom);
             }
-            let at = (y * s.width + x) * s.channels;
-            let value = match (&batch.pixels, StoredImage::of(index, batch)) {
-                (Pixels::U8(pixels), _) => {
-                    let at = self.row * s.len() + at;
-                    format!("{:?}", &pixels[at..at + s.channels])
+            if ui
+                .add_enabled(self.zoom.is_some(), egui::Button::new("Fit"))
+                .on_hover_text("Fit the image to the panel")
+                .clicked()
+            {
+                self.zoom = None;
+                zoom = fit;
+            }
+        });
+        let size = Vec2::new(w, h) * zoom;
+        self.hovered = None;
+        egui::ScrollArea::both()
+            .max_height((ui.available_height() - STATUS_LINE).max(32.0))
+            .auto_shrink([true, true])
+            .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::VisibleWhenNeeded)
+            .show(ui, |ui| {
+                let response = ui.add(
+                    egui::Image::new(texture)
+                        .fit_to_exact_size(size)
+                        .alt_text("inspected image")
+                        .sense(egui::Sense::hover()),
+                );
+                let Some(pos) = response.hover_pos() else {
+                    return;
+                };
+                let x = ((pos.x - response.rect.left()) / zoom) as usize;
+                let y = ((pos.y - response.rect.top()) / zoom) as usize;
+                if x >= s.width || y >= s.height {
+                    return;
                 }
-                (_, Some(image)) => {
-                    let values: Vec<String> = (at..at + s.channels)
-                        .map(|i| image.value(self.row, i).map_or_else(|| "?".into(), number))
-                        .collect();
-                    format!("[{}] {}", values.join(", "), dtype_name(image.dtype))
-                }
-                _ => return,
+                let at = (y * s.width + x) * s.channels;
+                let value = match (&batch.pixels, StoredImage::of(index, batch)) {
+                    (Pixels::U8(pixels), _) => {
+                        let at = self.row * s.len() + at;
+                        format!("{:?}", &pixels[at..at + s.channels])
+                    }
+                    (_, Some(image)) => {
+                        let values: Vec<String> = (at..at + s.channels)
+                            .map(|i| image.value(self.row, i).map_or_else(|| "?".into(), number))
+                            .collect();
+                        format!("[{}] {}", values.join(", "), dtype_name(image.dtype))
+                    }
+                    _ => return,
+                };
+                self.hovered = Some(format!("x {x}, y {y}: {value}"));
+            });
+        // The status line: always there, so the layout does not jump when the cursor enters.
+        ui.horizontal(|ui| {
+            ui.set_min_height(STATUS_LINE - ui.spacing().item_spacing.y);
+            match &self.hovered {
+                Some(text) => ui.monospace(text),
+                None => ui.add(
+                    egui::Label::new(RichText::new("Hover the image for pixel values").weak())
+                        .truncate(),
+                ),
             };
-            response.on_hover_text(format!("x {x}, y {y}: {value}"));
         });
     }
 }

@@ -16,6 +16,7 @@ mod health_stats;
 mod health_view;
 mod histogram;
 pub mod inspector;
+mod keys;
 mod panels;
 mod problems;
 mod rows;
@@ -26,9 +27,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui::{Key, RichText};
-
 use self::inspector::Inspector;
+pub use self::panels::SideTab;
 use self::session::Session;
 pub use self::settings::Settings;
 use crate::loader::Notify;
@@ -81,6 +81,29 @@ pub enum Command {
     MarkExclusion(crate::health::exclude::ExcludeKind, bool),
     /// Write the images marked for exclusion to the Health view's list file.
     SaveExclusionList,
+    /// Export as the Export button does (asking first before writing into a non-empty folder).
+    ExportAsked,
+    /// Show or hide the keyboard help.
+    ToggleHelp,
+    /// Open the inspector on the first image of the batch, or close it.
+    InspectCurrent,
+    /// Close the inspector.
+    CloseInspector,
+    /// Put the loader settings back to the defaults.
+    ResetSettings,
+    /// Hide the note about restored or carried-over settings (keeping them).
+    DismissSettingsNote,
+    /// Hide the folder-dialog notice.
+    DismissNotice,
+}
+
+/// Why the loader settings differ from the defaults though the user did not set them in this session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingsNote {
+    /// Saved by the last run and restored at start.
+    Restored,
+    /// Chosen while another dataset was open and kept for this one.
+    KeptFromPrevious,
 }
 
 /// What the central panel shows.
@@ -119,6 +142,17 @@ pub struct BatchscopeApp {
     pub health: health_panel::HealthPanel,
     /// A sample to inspect once its batch `(batch, sample)` is loaded.
     pending_inspect: Option<(usize, usize)>,
+    /// Why the loader settings are not the defaults, when the user did not set them in this session:
+    /// shown above the settings with Reset until dismissed or reset.
+    pub settings_note: Option<SettingsNote>,
+    /// Whether the keyboard help overlay is shown.
+    pub show_help: bool,
+    /// The tab of the right-hand panel.
+    pub side: panels::SideTab,
+    /// The dataset opened last, until it opens (then it joins Recent) or fails (then it leaves it).
+    pending_recent: Option<PathBuf>,
+    /// The dataset the running or last export read, to report its skips in that dataset's Problems.
+    export_root: Option<PathBuf>,
     class_names_text: String,
     jump_text: String,
     dialog: dialog::FolderDialog,
@@ -151,6 +185,11 @@ impl BatchscopeApp {
             view: View::default(),
             health: health_panel::HealthPanel::new(),
             pending_inspect: None,
+            settings_note: None,
+            show_help: false,
+            side: panels::SideTab::default(),
+            pending_recent: None,
+            export_root: None,
             class_names_text,
             jump_text: String::new(),
             dialog: dialog::FolderDialog::default(),
@@ -161,14 +200,35 @@ impl BatchscopeApp {
         }
     }
 
-    /// Opens `path` (indexing starts in the background).
+    /// A viewer with the settings saved by the last run (`None` on a first run), saying so above the
+    /// settings when they differ from the defaults.
+    pub fn from_saved(saved: Option<Settings>, notify: Notify) -> Self {
+        let restored = saved.is_some();
+        let mut app = Self::new(saved.unwrap_or_default(), notify);
+        if restored && app.settings.load != crate::options::LoadOptions::default() {
+            app.settings_note = Some(SettingsNote::Restored);
+        }
+        app
+    }
+
+    /// Opens `path` (indexing starts in the background). It joins the recent datasets once it opens.
     pub fn open(&mut self, path: &Path) {
+        let another = self.session.as_ref().is_some_and(|s| s.root != path);
+        if another
+            && self.settings_note.is_none()
+            && self.settings.load != crate::options::LoadOptions::default()
+        {
+            // Settings chosen for one dataset (a resize for its mixed sizes) carry over: say so.
+            self.settings_note = Some(SettingsNote::KeptFromPrevious);
+        }
         self.session = Some(Session::open(
             path,
             &self.settings.load,
             Arc::clone(&self.notify),
         ));
-        self.settings.remember(path.to_path_buf());
+        self.pending_recent = Some(path.to_path_buf());
+        // The "no folder dialog" notice has done its job once a path is opened.
+        self.notice = None;
         self.path_field = path.to_string_lossy().into_owned();
         self.inspector = None;
         self.highlight = None;
@@ -181,7 +241,11 @@ impl BatchscopeApp {
     /// Non-drawing work for this frame: drain background results, handle dropped folders and keys.
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         self.poll_dialog();
+        let was_running = self.export.is_running();
         self.export.poll();
+        if was_running {
+            self.report_export_skips();
+        }
         self.health.poll(&self.notify);
         self.export
             .exclusion_list
@@ -197,18 +261,18 @@ impl BatchscopeApp {
             self.commands.push(Command::Open(dropped_dataset(path)));
         }
         if !ctx.egui_wants_keyboard_input() {
-            ctx.input(|i| {
-                for (key, command) in [
-                    (Key::ArrowRight, Command::Next),
-                    (Key::ArrowLeft, Command::Prev),
-                    (Key::Home, Command::First),
-                    (Key::End, Command::Last),
-                ] {
-                    if i.key_pressed(key) {
-                        self.commands.push(command);
-                    }
-                }
-            });
+            let state = keys::Context {
+                highlight: self.highlight,
+                classes: self
+                    .session
+                    .as_ref()
+                    .and_then(Session::ready)
+                    .map_or(0, |r| r.index.class_names.len()),
+                inspector_open: self.inspector.is_some(),
+                help_open: self.show_help,
+            };
+            let keys = keys::pressed(ctx, &state);
+            self.commands.extend(keys);
         }
         self.apply_commands();
         if let Some(session) = &mut self.session {
@@ -218,64 +282,95 @@ impl BatchscopeApp {
                 self.flip_started = None;
             }
         }
+        self.settle_recent();
         self.resolve_pending_inspect();
+    }
+
+    /// Puts the dataset opened last into Recent once it has opened, and takes it out if it failed:
+    /// Recent lists what can be opened again.
+    fn settle_recent(&mut self) {
+        let (Some(path), Some(session)) = (&self.pending_recent, &self.session) else {
+            return;
+        };
+        if &session.root != path {
+            self.pending_recent = None;
+            return;
+        }
+        match session.status() {
+            session::Status::Ready(_) => {
+                self.settings.remember(path.clone());
+                self.pending_recent = None;
+            }
+            session::Status::Failed(_) => {
+                self.settings.recent.retain(|p| p != path);
+                self.pending_recent = None;
+            }
+            session::Status::Preparing { .. } => {}
+        }
+    }
+
+    /// Adds the files a just-finished export skipped to the Problems panel of the dataset it read.
+    fn report_export_skips(&mut self) {
+        let export_panel::ExportState::Finished(finished) = &self.export.state else {
+            return;
+        };
+        let Some(session) = self
+            .session
+            .as_mut()
+            .filter(|s| Some(&s.root) == self.export_root.as_ref())
+        else {
+            return;
+        };
+        for failure in &finished.report.skipped {
+            if !session.problems.iter().any(|p| p.path == failure.rel_path) {
+                session.problems.push(session::Problem {
+                    path: failure.rel_path.clone(),
+                    reason: failure.reason.clone(),
+                });
+            }
+        }
     }
 
     /// Draws every panel, then applies what they asked for.
     pub fn ui_inner(&mut self, ui: &mut egui::Ui) {
+        // Scroll bars take their own room and are always drawn: floating ones covered the end of
+        // text fields and hid until hovered.
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        // Side panels start at a share of the window, so that at 960 points (1920 pixels at scale 2)
+        // the grid keeps half the width; the user may resize them.
+        let width = ui.available_width();
+        let (left, right) = (
+            (width * 0.21).clamp(200.0, 280.0),
+            (width * 0.3).clamp(300.0, 420.0),
+        );
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
-        egui::Panel::left("settings")
-            .resizable(true)
-            .default_size(260.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    let store = self
-                        .session
-                        .as_ref()
-                        .and_then(Session::ready)
-                        .map(|r| &r.index.store);
-                    let applies = settings::Applies {
-                        folder: matches!(store, None | Some(crate::index::Store::Files)),
-                        decoded: !matches!(store, Some(crate::index::Store::Rows(_))),
-                    };
-                    if settings::settings_ui(
-                        ui,
-                        &mut self.settings.load,
-                        &mut self.class_names_text,
-                        applies,
-                    ) {
-                        self.commands.push(Command::Reconfigure);
-                    }
-                    ui.separator();
-                    ui.horizontal(|ui| {
-                        let label = ui.label("Thumbnails");
-                        ui.add(
-                            egui::Slider::new(&mut self.settings.thumb_size, 32.0..=256.0)
-                                .suffix(" pt"),
-                        )
-                        .labelled_by(label.id);
-                    });
-                    ui.separator();
-                    egui::CollapsingHeader::new(RichText::new("Export to .npy").heading())
-                        .default_open(true)
-                        .show(ui, |ui| self.export_ui(ui));
-                });
-            });
+        egui::Panel::bottom("status_line").show(ui, |ui| self.status_line_ui(ui));
         egui::Panel::bottom("problems")
             .resizable(true)
             .show(ui, |ui| self.problems_ui(ui));
-        if self.view == View::Batches {
-            // The Health view has its own class plot and needs the width for duplicate groups.
-            egui::Panel::right("histograms")
+        egui::Panel::left("settings")
+            .resizable(true)
+            .default_size(left)
+            .max_size((width * 0.3).max(200.0))
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.settings_panel_ui(ui));
+            });
+        if self.side_panel_shown() {
+            egui::Panel::right("side")
                 .resizable(true)
-                .default_size(320.0)
-                .show(ui, |ui| self.histograms_ui(ui));
+                .default_size(right)
+                .max_size((width * 0.4).max(300.0))
+                // The export's widest row (dtype and scale) fits in 300 points.
+                .min_size(300.0)
+                .show(ui, |ui| self.side_ui(ui));
         }
         egui::CentralPanel::default().show(ui, |ui| match self.view {
             View::Batches => self.central_ui(ui),
             View::Health => self.health_ui(ui),
         });
-        self.inspector_ui(ui.ctx());
+        if self.show_help && keys::help_ui(ui.ctx()) {
+            self.commands.push(Command::ToggleHelp);
+        }
         self.apply_commands();
     }
 
@@ -291,6 +386,43 @@ impl BatchscopeApp {
                 }
                 Command::Highlight(class) => self.highlight = class,
                 Command::Export(overwrite) => self.start_export(overwrite),
+                Command::ToggleHelp => self.show_help = !self.show_help,
+                Command::ExportAsked if self.side_tab() != panels::SideTab::Export => {
+                    self.side = panels::SideTab::Export;
+                }
+                Command::ExportAsked => {
+                    let out = PathBuf::from(self.settings.export.out_dir.trim());
+                    let non_empty = !out.as_os_str().is_empty()
+                        && std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some());
+                    if non_empty {
+                        self.export.confirm_overwrite = true;
+                    } else {
+                        self.start_export(false);
+                    }
+                }
+                Command::CloseInspector => {
+                    self.inspector = None;
+                    if self.side == panels::SideTab::Inspector {
+                        self.side = panels::SideTab::Labels;
+                    }
+                }
+                Command::ResetSettings => {
+                    self.settings.load = crate::options::LoadOptions::default();
+                    self.class_names_text.clear();
+                    self.settings_note = None;
+                    if let Some(session) = &mut self.session {
+                        session.reconfigure(&self.settings.load);
+                    }
+                }
+                Command::DismissSettingsNote => self.settings_note = None,
+                Command::DismissNotice => self.notice = None,
+                Command::InspectCurrent => {
+                    if self.inspector.is_some() {
+                        self.inspector = None;
+                    } else {
+                        self.inspect(0);
+                    }
+                }
                 Command::CancelExport => self.export.cancel(),
                 Command::Inspect(row) => self.inspect(row),
                 Command::Show(view) => self.view = view,
@@ -310,6 +442,8 @@ impl BatchscopeApp {
                 Command::SaveExclusionList => {
                     let path = PathBuf::from(self.health.list_path.trim());
                     self.health.save_list(&path);
+                    // The export panel offers the list next: show it.
+                    self.side = panels::SideTab::Export;
                 }
                 Command::GoTo(_)
                 | Command::Next
@@ -323,16 +457,20 @@ impl BatchscopeApp {
     /// Opens the inspector on row `row` of the batch on screen.
     fn inspect(&mut self, row: usize) {
         if let Some(session) = &self.session {
-            // Start at a zoom that shows the sample about 384 points across.
-            let edge = session
+            if session
                 .current_batch()
-                .map_or(1, |b| b.shape.height.max(b.shape.width).max(1));
-            let zoom = (384.0 / edge as f32).clamp(0.25, 32.0);
+                .is_none_or(|b| row >= b.samples.len())
+            {
+                return;
+            }
+            // Fit to the panel until the user zooms.
             self.inspector = Some(Inspector {
                 batch: session.current,
                 row,
-                zoom,
+                zoom: None,
+                hovered: None,
             });
+            self.side = panels::SideTab::Inspector;
         }
     }
 
@@ -471,6 +609,8 @@ impl eframe::App for BatchscopeApp {
 pub fn run(dir: Option<PathBuf>) -> anyhow::Result<()> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_inner_size([1280.0, 800.0])
+        // A smaller screen (1920x1080 at scale 2 is 960x540 points) gets a window that fits it.
+        .with_clamp_size_to_monitor_size(true)
         .with_title("batchscope");
     if let Ok(icon) = image::load_from_memory(include_bytes!("../../assets/icon.png")) {
         let icon = icon.into_rgba8();
@@ -490,12 +630,12 @@ pub fn run(dir: Option<PathBuf>) -> anyhow::Result<()> {
         "batchscope",
         options,
         Box::new(move |cc| {
-            let settings: Settings = cc
+            let settings: Option<Settings> = cc
                 .storage
-                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
-                .unwrap_or_default();
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY));
             let ctx = cc.egui_ctx.clone();
-            let mut app = BatchscopeApp::new(settings, Arc::new(move || ctx.request_repaint()));
+            let mut app =
+                BatchscopeApp::from_saved(settings, Arc::new(move || ctx.request_repaint()));
             app.open(&dir.unwrap_or_else(bundled_sample));
             Ok(Box::new(app))
         }),

@@ -1,14 +1,16 @@
-//! The side and edge panels of the window: the top bar (open, recent, sample), the export section, the
-//! problems list, the label histograms, and the inspector window.
+//! The side and edge panels of the window: the top bar (open, recent, sample), the settings panel with
+//! its note about settings carried over, the right-hand panel (label histograms, the inspector or the
+//! export, one at a time), the problems list and the status line.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use egui::{Color32, Key, RichText};
+use egui::{Key, RichText};
 
+use super::session::Session;
 use super::{
     BatchscopeApp, Command, View, bundled_sample, dialog, export_panel, export_view, health_view,
-    histogram, problems,
+    histogram, problems, settings,
 };
 
 impl BatchscopeApp {
@@ -33,7 +35,7 @@ impl BatchscopeApp {
             let field = ui.add(
                 egui::TextEdit::singleline(&mut self.path_field)
                     .hint_text("or type a folder or file path and press Enter")
-                    .desired_width(360.0),
+                    .desired_width((ui.available_width() - 620.0).clamp(140.0, 420.0)),
             );
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
             // Drawn every frame: `entered || ui.button(..)` would skip it in the frame of Enter.
@@ -79,10 +81,204 @@ impl BatchscopeApp {
             if let Some((done, total, _)) = self.health.progress() {
                 ui.weak(format!("health {done}/{total}"));
             }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .button("?")
+                    .on_hover_text("Keyboard help (?)")
+                    .clicked()
+                {
+                    self.commands.push(Command::ToggleHelp);
+                }
+                // Dark and light follow the system until the user picks one.
+                ui.menu_button("Theme", theme_menu_ui);
+            });
         });
         if let Some(notice) = &self.notice {
-            ui.colored_label(Color32::from_rgb(240, 200, 120), notice);
+            ui.horizontal(|ui| {
+                ui.colored_label(ui.visuals().warn_fg_color, notice);
+                if ui.small_button("Dismiss").clicked() {
+                    self.commands.push(Command::DismissNotice);
+                }
+            });
         }
+    }
+
+    /// The left panel: the note about settings not set in this session, the loader settings and the
+    /// thumbnail size.
+    pub(super) fn settings_panel_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(note) = self.settings_note {
+            let changes = crate::describe::changes_from_default(&self.settings.load);
+            if !changes.is_empty() {
+                settings_note_ui(ui, note, &changes, &mut self.commands);
+                ui.add_space(4.0);
+            }
+        }
+        let store = self
+            .session
+            .as_ref()
+            .and_then(Session::ready)
+            .map(|r| &r.index.store);
+        let applies = settings::Applies {
+            folder: matches!(store, None | Some(crate::index::Store::Files)),
+            decoded: !matches!(store, Some(crate::index::Store::Rows(_))),
+        };
+        if settings::settings_ui(
+            ui,
+            &mut self.settings.load,
+            &mut self.class_names_text,
+            applies,
+        ) {
+            self.commands.push(Command::Reconfigure);
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            let label = ui.label("Thumbnails");
+            ui.add(egui::Slider::new(&mut self.settings.thumb_size, 32.0..=256.0).suffix(" pt"))
+                .labelled_by(label.id);
+        });
+    }
+
+    /// Whether the right-hand panel is shown: always beside the batches; beside the Health view (which
+    /// needs the width) only for the inspector or the export.
+    pub(super) fn side_panel_shown(&self) -> bool {
+        self.view == View::Batches || self.side_tab() != SideTab::Labels
+    }
+
+    /// The tab of the right-hand panel on screen (the inspector's only while it is open).
+    pub(super) fn side_tab(&self) -> SideTab {
+        match self.side {
+            SideTab::Inspector if self.inspector.is_none() => SideTab::Labels,
+            tab => tab,
+        }
+    }
+
+    /// The right-hand panel: tabs for the label histograms, the inspector and the export.
+    pub(super) fn side_ui(&mut self, ui: &mut egui::Ui) {
+        // Fill the panel, so that its width does not follow its (sometimes tiny) content.
+        ui.set_min_width(ui.available_width());
+        let shown = self.side_tab();
+        ui.horizontal(|ui| {
+            for (tab, name, hover) in [
+                (
+                    SideTab::Labels,
+                    "Labels",
+                    "Class shares of this batch and of the dataset",
+                ),
+                (
+                    SideTab::Inspector,
+                    "Inspector",
+                    "One image, large, with its pixel values (click a thumbnail, or I)",
+                ),
+                (
+                    SideTab::Export,
+                    "Export .npy",
+                    "Write the dataset to .npy (Ctrl+E)",
+                ),
+            ] {
+                let enabled = tab != SideTab::Inspector || self.inspector.is_some();
+                let response = ui
+                    .add_enabled(enabled, egui::Button::selectable(shown == tab, name))
+                    .on_hover_text(hover);
+                if response.clicked() {
+                    self.side = tab;
+                }
+            }
+        });
+        ui.separator();
+        match shown {
+            SideTab::Labels => self.histograms_ui(ui),
+            SideTab::Inspector => self.inspector_ui(ui),
+            SideTab::Export => {
+                egui::ScrollArea::vertical()
+                    .id_salt("export_scroll")
+                    .show(ui, |ui| {
+                        ui.set_min_width(ui.available_width());
+                        self.export_ui(ui);
+                    });
+            }
+        }
+    }
+
+    /// One line at the bottom of the window: the batch on screen, the dataset, timings. Each part is
+    /// one label that never wraps; the line is cut at the window's edge rather than wrapped.
+    pub(super) fn status_line_ui(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+            let Some(session) = &self.session else {
+                ui.weak("Ctrl+O opens a folder");
+                return;
+            };
+            let Some(ready) = session.ready() else {
+                // The central area names the folder and what happened to it.
+                ui.weak(if session.preparing_progress().is_some() {
+                    "Opening…"
+                } else {
+                    "Not opened"
+                });
+                return;
+            };
+            let count = ready.batch_count();
+            let current = session.current;
+            let size = ready.job.plan.batch(current).len();
+            // A saved dataset's own batches: the full size is its largest.
+            let full = if ready.job.plan.ends.is_some() {
+                super::session::largest_batch(&ready.job.plan)
+            } else {
+                ready.job.plan.batch_size
+            };
+            let what = if matches!(ready.index.store, crate::index::Store::Rows(_)) {
+                "samples"
+            } else {
+                "images"
+            };
+            let partial = if size < full && current + 1 == count {
+                format!(" (last batch, partial: {size} of {full})")
+            } else if size < full {
+                format!(" (partial: {size} of {full})")
+            } else {
+                String::new()
+            };
+            let failed = session.current_batch().map_or(0, |b| b.failures.len());
+            let failed = if failed > 0 {
+                format!(", {failed} failed")
+            } else {
+                String::new()
+            };
+            let mut parts = vec![
+                format!("{size} {what}{partial}{failed}"),
+                format!(
+                    "{} samples, {} classes",
+                    ready.job.plan.len(),
+                    ready.index.class_names.len()
+                ),
+            ];
+            if let Some(t) = session.first_batch_after {
+                parts.push(format!("first batch {} ms", t.as_millis()));
+            }
+            if let Some(t) = self.last_flip {
+                parts.push(format!("last flip {} ms", t.as_millis()));
+            }
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    ui.weak("·");
+                }
+                ui.add(egui::Label::new(part).wrap_mode(egui::TextWrapMode::Extend));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.weak("? for keys");
+                if let Some((done, total)) = self.export.progress() {
+                    ui.add(
+                        egui::ProgressBar::new(if total == 0 {
+                            0.0
+                        } else {
+                            done as f32 / total as f32
+                        })
+                        .desired_width(140.0)
+                        .text(format!("export {done} / {total}")),
+                    );
+                }
+            });
+        });
     }
 
     pub(super) fn export_ui(&mut self, ui: &mut egui::Ui) {
@@ -124,6 +320,7 @@ impl BatchscopeApp {
     pub(super) fn start_export(&mut self, overwrite: bool) {
         let Some(session) = &self.session else { return };
         let Some(ready) = session.ready() else { return };
+        let was_running = self.export.is_running();
         let source = export_panel::Source {
             root: &session.root,
             index: &ready.index,
@@ -137,6 +334,9 @@ impl BatchscopeApp {
             overwrite,
             Arc::clone(&self.notify),
         );
+        if !was_running && self.export.is_running() {
+            self.export_root = Some(session.root.clone());
+        }
     }
 
     pub(super) fn health_ui(&mut self, ui: &mut egui::Ui) {
@@ -199,9 +399,6 @@ impl BatchscopeApp {
     }
 
     pub(super) fn histograms_ui(&mut self, ui: &mut egui::Ui) {
-        // Fill the panel, so that its width does not follow its (sometimes tiny) content.
-        ui.set_min_width(ui.available_width());
-        ui.heading("Labels");
         let batch_counts = self.batch_histogram();
         let Some(session) = &self.session else { return };
         let Some(ready) = session.ready() else { return };
@@ -236,7 +433,7 @@ impl BatchscopeApp {
         }
     }
 
-    pub(super) fn inspector_ui(&mut self, ctx: &egui::Context) {
+    pub(super) fn inspector_ui(&mut self, ui: &mut egui::Ui) {
         let (Some(inspector), Some(session)) = (&mut self.inspector, &mut self.session) else {
             return;
         };
@@ -245,12 +442,74 @@ impl BatchscopeApp {
         };
         let keep = match session.shown_mut() {
             Some((view, _)) if view.batch.number == inspector.batch => {
-                inspector.ui(ctx, view, &index)
+                inspector.ui(ui, view, &index)
             }
             _ => false,
         };
         if !keep {
-            self.inspector = None;
+            self.commands.push(Command::CloseInspector);
         }
     }
+}
+
+/// Follow the system's dark or light mode (the default), or choose one.
+fn theme_menu_ui(ui: &mut egui::Ui) {
+    let mut preference = ui.options(|o| o.theme_preference);
+    for (choice, name) in [
+        (egui::ThemePreference::System, "Follow the system"),
+        (egui::ThemePreference::Dark, "Dark"),
+        (egui::ThemePreference::Light, "Light"),
+    ] {
+        ui.radio_value(&mut preference, choice, name);
+    }
+    ui.ctx().set_theme(preference);
+}
+
+/// Which tab the right-hand panel shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SideTab {
+    /// The label histograms.
+    #[default]
+    Labels,
+    /// The inspector (while one image is inspected).
+    Inspector,
+    /// The export.
+    Export,
+}
+
+/// "Settings restored from last time: batch size 4, resize 256x256  [Reset] [Keep]".
+fn settings_note_ui(
+    ui: &mut egui::Ui,
+    note: super::SettingsNote,
+    changes: &[String],
+    commands: &mut Vec<Command>,
+) {
+    let why = match note {
+        super::SettingsNote::Restored => "Settings restored from last time",
+        super::SettingsNote::KeptFromPrevious => "Settings kept from the previous dataset",
+    };
+    egui::Frame::group(ui.style())
+        .fill(ui.visuals().faint_bg_color)
+        .stroke((1.0, ui.visuals().warn_fg_color))
+        .show(ui, |ui| {
+            ui.set_min_width(ui.available_width());
+            ui.colored_label(ui.visuals().warn_fg_color, format!("{why}:"));
+            ui.label(changes.join(", "));
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Reset")
+                    .on_hover_text("Back to Keras's defaults")
+                    .clicked()
+                {
+                    commands.push(Command::ResetSettings);
+                }
+                if ui
+                    .button("Keep")
+                    .on_hover_text("Keep these settings and hide this note")
+                    .clicked()
+                {
+                    commands.push(Command::DismissSettingsNote);
+                }
+            });
+        });
 }

@@ -1,8 +1,6 @@
 //! The problems panel: files skipped so far and folders that could not be walked, each with its path
 //! and reason.
 
-use egui::Color32;
-
 use super::session::Problem;
 
 /// Draws the list (most recent last).
@@ -21,7 +19,7 @@ pub fn problems_ui(ui: &mut egui::Ui, problems: &[Problem]) {
                 .show(ui, |ui| {
                     for problem in problems {
                         ui.label(problem.path.to_string_lossy());
-                        ui.colored_label(Color32::from_rgb(255, 140, 140), &problem.reason);
+                        ui.colored_label(ui.visuals().error_fg_color, &problem.reason);
                         ui.end_row();
                     }
                 });

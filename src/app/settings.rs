@@ -47,40 +47,7 @@ impl Settings {
 
 /// One line naming the options that produce the batches, shown above the grid.
 pub fn describe(options: &LoadOptions) -> String {
-    let p = &options.preprocess;
-    let size = match p.image_size {
-        Some((h, w)) => format!("{h}x{w} {}", p.interpolation),
-        None => "native size".into(),
-    };
-    let fit = match p.fit {
-        AspectFit::Stretch => "",
-        AspectFit::Crop => ", crop to ratio",
-        AspectFit::Pad => ", pad to ratio",
-    };
-    let plan = &options.plan;
-    let order = match (plan.shuffle, plan.seed) {
-        (false, _) => "sorted".to_owned(),
-        (true, Some(seed)) => format!("shuffled (seed {seed})"),
-        (true, None) => "shuffled".to_owned(),
-    };
-    let split = match (plan.validation_split, plan.subset) {
-        (Some(v), Some(s)) => format!(", {s} of split {v}"),
-        _ => String::new(),
-    };
-    let jpeg = match p.jpeg {
-        JpegDecoder::Fast => "",
-        JpegDecoder::Exact => ", exact JPEG",
-    };
-    format!(
-        "{}{jpeg}, {size}{fit}, batch {}{}, {order}{split}",
-        p.color_mode,
-        plan.batch_size,
-        if plan.drop_remainder {
-            " (drop remainder)"
-        } else {
-            ""
-        }
-    )
+    crate::describe::describe(options)
 }
 
 /// Which settings apply to the open dataset: folder settings (classes, links, formats) to image

@@ -1,6 +1,10 @@
 //! The command line's flags (clap) and their validation into [`LoadOptions`]: everything that can be
 //! refused before a folder is read is refused here, as a [`UsageError`] (exit 2).
 
+// The doc comments of the flags are their --help text, which clap prints as written: backticks showed
+// literally (issue 14), so names are written bare in this file.
+#![allow(clippy::doc_markdown)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -14,7 +18,7 @@ use crate::plan;
 use crate::preprocess::{self, DEFAULT_MAX_IMAGE_BYTES, Element};
 
 /// Browse image-folder datasets batch by batch and export them to .npy arrays, with the semantics of
-/// Keras's `image_dataset_from_directory`.
+/// Keras's image_dataset_from_directory.
 #[derive(Debug, Parser)]
 #[command(name = "batchscope", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -29,7 +33,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the whole dataset to images.npy, labels.npy, `class_names.json`, manifest.csv, skipped.csv.
+    /// Write the whole dataset to images.npy, labels.npy, class_names.json, manifest.csv, skipped.csv.
     Export(ExportArgs),
     /// Summarise a dataset folder: classes, counts, batches, image sizes and formats (no decoding).
     Inspect(InspectArgs),
@@ -38,7 +42,7 @@ pub enum Command {
     Health(HealthArgs),
 }
 
-/// Yes or no (`--batched`).
+/// Yes or no (--batched).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum YesNo {
     /// Yes.
@@ -60,13 +64,13 @@ pub struct LoaderArgs {
     /// TFRecord feature or .npz array holding the images (default: picked by name and shape).
     #[arg(long)]
     pub image_key: Option<String>,
-    /// TFRecord feature or .npz array holding the labels, or `none` (default: picked by name and shape).
+    /// TFRecord feature or .npz array holding the labels, or none (default: picked by name and shape).
     #[arg(long)]
     pub label_key: Option<String>,
-    /// MNIST IDX labels file, when its name does not follow MNIST's (`…-labels-idx1-ubyte`).
+    /// MNIST IDX labels file, when its name does not follow MNIST's (…-labels-idx1-ubyte).
     #[arg(long)]
     pub labels_file: Option<PathBuf>,
-    /// Where labels come from: `inferred` (one class per subfolder) or `none` (images only).
+    /// Where labels come from: inferred (one class per subfolder) or none (images only).
     #[arg(long, value_enum, default_value = "inferred")]
     pub labels: LabelSource,
     /// Use only these classes, in this order (comma-separated subfolder names; for a name holding a
@@ -89,7 +93,7 @@ pub struct LoaderArgs {
     /// as TensorFlow runs it: every pixel equal to Keras's, about a third slower to decode).
     #[arg(long, value_enum, default_value = "fast")]
     pub jpeg: JpegDecoder,
-    /// Resize every image to `HEIGHTxWIDTH` (e.g. 128x128, or 128 for a square); default: native size.
+    /// Resize every image to HEIGHTxWIDTH (e.g. 128x128, or 128 for a square); default: native size.
     #[arg(long, value_parser = parse_image_size)]
     pub image_size: Option<(u32, u32)>,
     /// Resize kernel (TensorFlow's, without antialiasing).
@@ -129,7 +133,7 @@ pub struct LoaderArgs {
     pub max_image_bytes: u64,
 }
 
-/// `batchscope export`.
+/// batchscope export.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The dataset: an image folder, a saved tf.data dataset, TFRecord files (a file, a folder of
@@ -154,7 +158,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub overwrite: bool,
     /// Leave out the samples this file lists (one path per line, relative to the dataset root with
-    /// `/`, as in manifest.csv; optionally a tab and a reason), after the split is made; they are
+    /// /, as in manifest.csv; optionally a tab and a reason), after the split is made; they are
     /// listed in excluded.csv.
     #[arg(long, value_name = "FILE")]
     pub exclude_list: Option<PathBuf>,
@@ -167,10 +171,10 @@ pub struct ExportArgs {
     pub memory_budget: u32,
 }
 
-/// `batchscope inspect`.
+/// batchscope inspect.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The dataset (any kind `export` opens).
+    /// The dataset (any kind export opens).
     pub dir: PathBuf,
     /// Loader options.
     #[command(flatten)]
@@ -180,7 +184,7 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
-/// `batchscope health`.
+/// batchscope health.
 #[derive(Debug, Args)]
 pub struct HealthArgs {
     /// The dataset: an image folder or TFRecord files (stored arrays are not decoded images).
@@ -189,7 +193,7 @@ pub struct HealthArgs {
     /// duplicates across them are reported as leaks.
     #[command(flatten)]
     pub loader: LoaderArgs,
-    /// Also write the findings as JSON to this file (`-` for stdout, instead of the summary).
+    /// Also write the findings as JSON to this file (- for stdout, instead of the summary).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Near duplicates: perceptual hashes at most this many bits apart (of 64).
@@ -204,7 +208,7 @@ pub struct HealthArgs {
     pub no_cache: bool,
     /// What to list in --exclude-out (comma-separated): exact and near (every member of a duplicate
     /// group but the first), leaks (every leak's validation copy), or a flag (dark, light, blurry,
-    /// `low_information`, grayscale, `odd_aspect_ratio`, `odd_size`).
+    /// low_information, grayscale, odd_aspect_ratio, odd_size).
     #[arg(
         long,
         value_delimiter = ',',
@@ -213,12 +217,12 @@ pub struct HealthArgs {
     )]
     pub exclude: Vec<crate::health::exclude::ExcludeKind>,
     /// Write the images --exclude selects to this file, one path per line (with a tab and the
-    /// reason), for `batchscope export --exclude-list`.
+    /// reason), for batchscope export --exclude-list.
     #[arg(long, value_name = "FILE", requires = "exclude")]
     pub exclude_out: Option<PathBuf>,
 }
 
-/// Parses `HxW`, `H,W` or `N` (square).
+/// Parses HxW, H,W or N (square).
 pub fn parse_image_size(s: &str) -> Result<(u32, u32), String> {
     let parts: Vec<&str> = s.split(['x', 'X', ',']).map(str::trim).collect();
     let num = |p: &str| {
@@ -236,7 +240,7 @@ pub fn parse_image_size(s: &str) -> Result<(u32, u32), String> {
     }
 }
 
-/// Parses a byte count: a positive integer, optionally followed by `K`, `M` or `G` (powers of 1024).
+/// Parses a byte count: a positive integer, optionally followed by K, M or G (powers of 1024).
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
@@ -278,7 +282,7 @@ impl LoaderArgs {
         Ok(options)
     }
 
-    /// [`LoaderArgs::to_options`], also accepting a validation split without a subset (the health pass
+    /// [LoaderArgs::to_options], also accepting a validation split without a subset (the health pass
     /// then covers both subsets); the split is checked as either subset would be.
     pub fn to_options_both_subsets(&self) -> Result<LoadOptions, UsageError> {
         let options = self.to_unchecked_options()?;
@@ -356,8 +360,8 @@ impl LoaderArgs {
         Ok(options)
     }
 
-    /// Refuses an `--image-size` of which one image would not fit `--max-image-bytes` (or would
-    /// overflow), before the folder is read. A native size is checked with [`LoaderArgs::check_shape`]
+    /// Refuses an --image-size of which one image would not fit --max-image-bytes (or would
+    /// overflow), before the folder is read. A native size is checked with [LoaderArgs::check_shape]
     /// once the headers are read.
     pub fn check_image_size(&self, element: Element) -> Result<(), UsageError> {
         match self.image_size {
@@ -366,7 +370,7 @@ impl LoaderArgs {
         }
     }
 
-    /// Refuses a `(height, width)` output of which one image would not fit `--max-image-bytes`.
+    /// Refuses a (height, width) output of which one image would not fit --max-image-bytes.
     pub fn check_shape(&self, size: (u32, u32), element: Element) -> Result<(), UsageError> {
         let channels = self.color_mode.channels();
         preprocess::check_output_size(size, channels, element.dtype, self.max_image_bytes)

@@ -429,14 +429,10 @@ fn print_skipped(skipped: &[crate::loader::SampleFailure]) {
 
 fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, args: &ExportArgs) {
     print_skipped(&report.skipped);
-    let shape = &job.shape;
     let what = if let index::Store::Rows(rows) = &job.index.store {
         format!("{} samples of {}", report.exported, rows.describe())
     } else {
-        format!(
-            "{} images ({}x{}x{}, {})",
-            report.exported, shape.height, shape.width, shape.channels, args.dtype
-        )
+        format!("{} images", report.exported)
     };
     say(format_args!(
         "batchscope: exported {what} in {:.1} s to {:?}{}",
@@ -448,11 +444,34 @@ fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, arg
             format!("; {} skipped (see skipped.csv)", report.skipped.len())
         },
     ));
-    for (path, len) in &report.files {
+    // The folder is on the line above: each file by its name, with the shape and dtype numpy will load.
+    let names: Vec<String> = report
+        .files
+        .iter()
+        .map(|(path, _)| {
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    for (name, (path, len)) in names.iter().zip(&report.files) {
+        let array = std::fs::File::open(path)
+            .ok()
+            .filter(|_| path.extension().is_some_and(|e| e == "npy"))
+            .and_then(|mut f| crate::npy::read_header(&mut f).ok())
+            .map(|h| {
+                format!(
+                    "  {} {}",
+                    crate::npy::shape_repr(&h.shape),
+                    crate::npy::dtype_name(h.dtype)
+                )
+            })
+            .unwrap_or_default();
         say(format_args!(
-            "  {:>10}  {}",
-            human_bytes(*len),
-            path.display()
+            "  {name:<width$}  {:>9}{array}",
+            human_bytes(*len)
         ));
     }
 }

@@ -243,7 +243,7 @@ fn csv_err(err: csv::Error, path: &Path) -> ExportError {
 }
 
 /// The label of class `label` as stored: its value for sources that keep label values, else the index.
-fn label_value(index: &DatasetIndex, label: u32) -> i64 {
+pub(super) fn label_value(index: &DatasetIndex, label: u32) -> i64 {
     index
         .label_values
         .as_ref()

@@ -53,3 +53,11 @@ pub fn step_until(
 pub fn current(app: &BatchscopeApp) -> Option<usize> {
     app.session.as_ref()?.current_batch().map(|b| b.number)
 }
+
+/// Shows the export panel (the right-hand panel's "Export .npy" tab), as a user clicks it.
+pub fn show_export(h: &mut Harness<'static, BatchscopeApp>) {
+    use egui_kittest::kittest::Queryable as _;
+    h.get_by_label("Export .npy").click();
+    h.run_steps(2);
+    assert_eq!(h.state().side, batchscope::app::SideTab::Export);
+}
