@@ -28,7 +28,7 @@ fn round_trip(load: &LoadOptions, element: Element, label_mode: LabelMode) {
     };
     assert_eq!(&export.loader.to_options().unwrap(), load, "{args:?}");
     assert_eq!(export.dir, Path::new("/data/my set"));
-    assert_eq!(export.dtype, element.dtype);
+    assert_eq!(export.dtype, element.dtype.into());
     assert_eq!(export.scale == "1", element.scale == Scale::To1);
     let default_mode = if load.index.labels == LabelSource::None {
         LabelMode::None

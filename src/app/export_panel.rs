@@ -203,6 +203,11 @@ impl ExportPanel {
             strict: false,
             queue_bytes: crate::loader::DEFAULT_QUEUE_BYTES,
             excluded: Vec::new(),
+            arrays: crate::export::ArrayOptions {
+                dtype: element.dtype.into(),
+                ..crate::export::ArrayOptions::default()
+            },
+            shard: None,
         };
         let (d, t, s) = (Arc::clone(&done), Arc::clone(&total), Arc::clone(&skipped));
         let wake = Arc::clone(&notify);
