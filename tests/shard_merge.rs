@@ -378,3 +378,25 @@ print([p.shape[0] for p in parts], whole.dtype, whole.shape)
     );
     assert_eq!(printed.trim(), "[6, 5, 4] uint8 (15, 3, 5, 3)");
 }
+
+#[test]
+fn the_scheduler_recipes_in_docs_agree_with_the_flags() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let k8s = std::fs::read_to_string(docs.join("k8s_indexed_job.yaml")).unwrap();
+    // The Job's completions and --num-shards must agree, or shards would be missing or overlap.
+    assert!(k8s.contains("completionMode: Indexed") && k8s.contains("completions: 16"));
+    assert!(
+        k8s.contains("- --num-shards\n            - \"16\""),
+        "{k8s}"
+    );
+    assert!(k8s.contains("- --shard\n            - auto"));
+    let slurm = docs.join("slurm_export.sh");
+    let text = std::fs::read_to_string(&slurm).unwrap();
+    assert!(text.contains("#SBATCH --array=0-15") && text.contains("--shard auto"));
+    let syntax = Command::new("bash").arg("-n").arg(&slurm).output().unwrap();
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+}
