@@ -156,10 +156,13 @@ impl Dtype {
 pub enum ArrayDtype {
     /// Exact pixels; resized values are rounded to nearest.
     #[default]
+    // The export panel's settings stored a `Dtype` here before float16 (Rust names before the rename).
+    #[serde(alias = "Uint8")]
     Uint8,
     /// Half the size of float32: the float32 value rounded to nearest-even (numpy's cast).
     Float16,
     /// Keras's dtype: resized values as TensorFlow computes them.
+    #[serde(alias = "Float32")]
     Float32,
 }
 
