@@ -101,14 +101,25 @@ fn shards_of_any_count_merge_into_the_single_export_byte_for_byte() {
         .copied()
         .chain(["--dtype", "float32"])
         .collect();
+    // An exclude list (excluded.csv is shared by the shards) and a symlink loop, which indexing
+    // reports at the top of every shard's skipped file (merge takes those rows once).
+    let drop = dir.path().join("drop.txt");
+    std::fs::write(&drop, "a/03.png\tdark\nc/02.png\n").unwrap();
+    std::os::unix::fs::symlink("..", data.join("b/loop")).unwrap();
+    let excluded = ["--exclude-list", s(&drop), "--follow-links"];
     // 24 files, 23 readable; the split keeps 16 of them (4 batches of 4), 15 readable.
-    for options in [&["--batch-size", "5"][..], &float_split] {
+    for options in [&["--batch-size", "5"][..], &float_split, &excluded] {
         let single = dir.path().join("single");
         let mut args = vec!["export", s(&data), "--out", s(&single), "--overwrite"];
         args.extend_from_slice(options);
         batchscope_ok(&args);
         let expected = files(&single);
         assert!(expected.contains_key("skipped.csv") && expected.contains_key("images.npy"));
+        if options == excluded.as_slice() {
+            assert!(expected.contains_key("excluded.csv"));
+            let skipped = String::from_utf8_lossy(&expected["skipped.csv"]).into_owned();
+            assert_eq!(skipped.matches("symlink loop").count(), 1, "{skipped}");
+        }
         // 7 is more than the batches, 30 more than the samples (some shards are empty).
         for count in [1, 2, 3, 7, 30] {
             let out = dir
