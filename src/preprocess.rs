@@ -178,9 +178,19 @@ pub fn preprocess_into(
         resize::resize_until(view, out_h, out_w, options.interpolation, stop)
             .ok_or(PreprocessError::Cancelled)
     };
-    match options.fit {
-        AspectFit::Stretch => write_floats(&resized(src, h, w)?, slot),
-        AspectFit::Crop => {
+    match (options.fit, slot) {
+        // The common case writes straight into the batch: no copy, no second pass (unless scaled).
+        (AspectFit::Stretch, Slot::F32(out, scale)) => {
+            resize::resize_into_until(src, out, (h, w), options.interpolation, stop)
+                .ok_or(PreprocessError::Cancelled)?;
+            if scale == Scale::To1 {
+                for v in out.iter_mut() {
+                    *v = scaled(*v, scale);
+                }
+            }
+        }
+        (AspectFit::Stretch, slot) => write_floats(&resized(src, h, w)?, slot),
+        (AspectFit::Crop, slot) => {
             let (top, left, ch, cw) = resize::crop_box(src.height, src.width, h, w);
             let cropped = resize::crop(src, top, left, ch, cw);
             let view = View {
@@ -191,7 +201,7 @@ pub fn preprocess_into(
             };
             write_floats(&resized(view, h, w)?, slot);
         }
-        AspectFit::Pad => {
+        (AspectFit::Pad, slot) => {
             let (top, left, ih, iw) = resize::pad_box(src.height, src.width, h, w);
             let inner = resized(src, ih, iw)?;
             let mut padded = vec![0f32; h * w * c];
