@@ -219,6 +219,32 @@ fn a_missing_or_foreign_shard_is_refused_by_name_and_nothing_changes() {
 }
 
 #[test]
+fn a_cancelled_merge_keeps_nothing_and_leaves_the_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    dataset(&data);
+    let out = dir.path().join("out");
+    export_shards(&data, &out, 2, &[]);
+    let before = files(&out);
+    let options = batchscope::export::merge::MergeOptions {
+        out: out.clone(),
+        keep_shards: false,
+    };
+    let cancelled = std::sync::atomic::AtomicBool::new(true);
+    let result = batchscope::export::merge::merge(&options, &cancelled);
+    assert!(
+        matches!(
+            result,
+            Err(batchscope::export::merge::MergeError::Cancelled)
+        ),
+        "{result:?}"
+    );
+    assert_eq!(files(&out), before);
+    let beside = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(beside, 2, "no staging folder is left");
+}
+
+#[test]
 fn a_truncated_shard_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -332,12 +332,18 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
 }
 
 /// `batchscope merge`.
-pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
+pub fn merge(args: &MergeArgs, cancel: &AtomicBool) -> Result<(), Failure> {
     let options = export::merge::MergeOptions {
         out: args.out.clone(),
         keep_shards: args.keep_shards,
     };
-    let report = export::merge::merge(&options).map_err(|e| Failure::Failed(e.into()))?;
+    let report = match export::merge::merge(&options, cancel) {
+        Ok(report) => report,
+        Err(err @ export::merge::MergeError::Cancelled) => {
+            return Err(Failure::Interrupted(err.to_string()));
+        }
+        Err(err) => return Err(Failure::Failed(err.into())),
+    };
     let secs = report.elapsed.as_secs_f64();
     say(format_args!(
         "batchscope: merged {} shards into {} rows ({} of arrays, {}/s){} in {secs:.1} s in {:?}",
@@ -548,7 +554,7 @@ pub fn run(cli: &Cli) -> Option<Result<(), Failure>> {
     Some(match command {
         Command::Inspect(args) => inspect(args, &cancel),
         Command::Export(args) => export(args, &cancel),
-        Command::Merge(args) => merge(args),
+        Command::Merge(args) => merge(args, &cancel),
         Command::Health(args) => health(args, &cancel),
     })
 }

@@ -10,11 +10,13 @@
 //! - the merged files are written into a staging folder and swapped into place in one atomic step as
 //!   an export's are (see `staging`), so a failed or killed merge leaves the shards as they were; the
 //!   shards are removed by the swap, unless kept (`--keep-shards`: hard links into the new folder);
-//! - a merge needs the folder alone: while a shard is still writing into it, the merge is refused.
+//! - a merge needs the folder alone: while a shard is still writing into it, the merge is refused;
+//! - a cancel (Ctrl-C) is seen between pieces of at most 64 MiB and keeps nothing of the merge.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::record::{ShardRecord, read};
@@ -98,13 +100,19 @@ pub enum MergeError {
         /// Shards.
         count: usize,
     },
+    /// Cancelled (Ctrl-C): the shards are as they were.
+    #[error("merge cancelled; the shards are as they were")]
+    Cancelled,
     /// Writing or swapping the merged files failed.
     #[error(transparent)]
     Export(#[from] ExportError),
 }
 
-/// Joins the shards in `options.out` (see the module doc).
-pub fn merge(options: &MergeOptions) -> Result<MergeReport, MergeError> {
+/// Bytes copied between two looks at the cancel flag.
+const PIECE: u64 = 64 << 20;
+
+/// Joins the shards in `options.out` (see the module doc); setting `cancel` stops it, keeping nothing.
+pub fn merge(options: &MergeOptions, cancel: &AtomicBool) -> Result<MergeReport, MergeError> {
     let started = Instant::now();
     let out = &staging::normalise_out(&options.out)?;
     let shards = check_shards(out)?;
@@ -123,7 +131,7 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport, MergeError> {
     let mut members = Vec::new();
     for (a, array) in first.arrays.iter().enumerate() {
         let path = dir.join(format!("{}.npy", array.name));
-        array_bytes += merge_array(out, &shards, a, rows, &path)?;
+        array_bytes += merge_array(out, &shards, (a, rows), &path, cancel)?;
         members.push((format!("{}.npy", array.name), path));
     }
     if first.format == ArrayFormat::Npz {
@@ -157,6 +165,9 @@ pub fn merge(options: &MergeOptions) -> Result<MergeReport, MergeError> {
                 fs::hard_link(&from, &to).map_err(io_err("keeping (hard-linking)", &from))?;
             }
         }
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Err(MergeError::Cancelled);
     }
     let files = staging.commit()?;
     Ok(MergeReport {
@@ -328,9 +339,9 @@ fn foreign_why(record: &ShardRecord, reference: &ShardRecord, reference_path: &P
 fn merge_array(
     out: &Path,
     shards: &[(ShardSpec, ShardRecord)],
-    a: usize,
-    rows: usize,
+    (a, rows): (usize, usize),
     path: &Path,
+    cancel: &AtomicBool,
 ) -> Result<u64, MergeError> {
     let array = &shards[0].1.arrays[a];
     let (dtype, _) = npy::parse_descr(&array.descr).ok_or_else(|| MergeError::Incomplete {
@@ -364,22 +375,20 @@ fn merge_array(
             })?;
             copy_rows(
                 &mut reader,
-                record,
-                dtype,
-                &array.row_shape,
+                (record, dtype, &array.row_shape),
                 &archive,
                 &mut file,
+                cancel,
             )?
         } else {
             let source = out.join(names.array(&array.name));
             let mut reader = File::open(&source).map_err(io_err("opening", &source))?;
             copy_rows(
                 &mut reader,
-                record,
-                dtype,
-                &array.row_shape,
+                (record, dtype, &array.row_shape),
                 &source,
                 &mut file,
+                cancel,
             )?
         };
         if copied != expected {
@@ -396,14 +405,13 @@ fn merge_array(
 }
 
 /// Checks the `.npy` header at the start of `reader` against the record, then copies its rows into
-/// `to`; returns the bytes copied.
+/// `to` in pieces, looking at `cancel` between them; returns the bytes copied.
 fn copy_rows(
     reader: &mut impl Read,
-    record: &ShardRecord,
-    dtype: NpyDtype,
-    row_shape: &[usize],
+    (record, dtype, row_shape): (&ShardRecord, NpyDtype, &[usize]),
     source: &Path,
     to: &mut File,
+    cancel: &AtomicBool,
 ) -> Result<u64, MergeError> {
     let header = npy::read_header(reader).map_err(|e| MergeError::Incomplete {
         why: e.to_string(),
@@ -424,7 +432,18 @@ fn copy_rows(
             file: source.to_path_buf(),
         });
     }
-    io::copy(reader, to).map_err(|e| MergeError::Export(io_err("copying", source)(e)))
+    let mut copied = 0;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(MergeError::Cancelled);
+        }
+        let piece = io::copy(&mut reader.by_ref().take(PIECE), to)
+            .map_err(|e| MergeError::Export(io_err("copying", source)(e)))?;
+        if piece == 0 {
+            return Ok(copied);
+        }
+        copied += piece;
+    }
 }
 
 /// Joins the shards' `stem` CSV files into `to`: one header row; the manifest's row numbers counted
