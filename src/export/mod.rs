@@ -530,8 +530,14 @@ pub fn export(
         shard: options.shard,
     };
     // The whole plan's fingerprint, before the job is cut to the shard's slice.
-    let description = record::describe(job, options, &whole_plan);
-    let fingerprint = record::fingerprint(job, &description);
+    let (description, fingerprint) = match options.shard {
+        Some(_) => {
+            let description = record::describe(job, options, &whole_plan);
+            let fingerprint = record::fingerprint(job, &description);
+            (description, fingerprint)
+        }
+        None => (String::new(), String::new()),
+    };
     let plan_samples = job.plan.len();
     let (job, target) = match options.shard {
         Some(spec) => (

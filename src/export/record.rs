@@ -153,8 +153,13 @@ pub(super) fn fingerprint(job: &LoadJob, description: &str) -> String {
         hash.write(&[0xff]);
     }
     hash.write(&(job.plan.len() as u64).to_le_bytes());
-    for &i in &job.plan.order {
-        let sample = &job.index.samples[i];
+    // A plan index with no sample (a bug elsewhere) is the loader's to report, not a panic here.
+    for sample in job
+        .plan
+        .order
+        .iter()
+        .filter_map(|&i| job.index.samples.get(i))
+    {
         hash.write(&manifest_path_bytes(&sample.rel_path));
         hash.write(&[0]);
         hash.write(&sample.label.map_or(-1, i64::from).to_le_bytes());
