@@ -145,6 +145,24 @@ fn forms_that_do_not_apply_are_usage_errors() {
     ]);
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("--layout applies to decoded images"));
+    // --format npz applies to stored arrays too: the member is the stored array, byte for byte.
+    let npz = dir.path().join("stored-npz");
+    batchscope_ok(&[
+        "export",
+        s(&arrays.join("images.npy")),
+        "--out",
+        s(&npz),
+        "--format",
+        "npz",
+    ]);
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(npz.join("arrays.npz")).unwrap()).unwrap();
+    let mut member = Vec::new();
+    zip.by_name("images.npy")
+        .unwrap()
+        .read_to_end(&mut member)
+        .unwrap();
+    assert_eq!(member, std::fs::read(arrays.join("images.npy")).unwrap());
 }
 
 #[test]
