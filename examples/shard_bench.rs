@@ -10,6 +10,8 @@
 //! `--resize` instead compares the resized export with decoding alone (every file on all cores with
 //! batchscope's decoder, in process), alternating three times, best of each; with
 //! `BATCHSCOPE_BIN_BEFORE=path` it runs that binary's export beside, for a before/after.
+//! `--decode-only` decodes every file once and exits, for measuring its CPU time from outside
+//! (`/usr/bin/time`), which a loaded machine disturbs less than the wall time.
 
 #![allow(clippy::unwrap_used)] // A measuring script: a failure is a failed run.
 
@@ -141,7 +143,7 @@ fn resize_vs_decode(data: &Path, out: &Path, n: usize) {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let mut resize = false;
+    let (mut resize, mut decode_only) = (false, false);
     let (mut dir, mut n, mut out_dir) = (
         std::env::temp_dir().join("batchscope-bench"),
         20_000,
@@ -153,10 +155,21 @@ fn main() {
             "--images" => n = args.next().unwrap().parse().unwrap(),
             "--out-dir" => out_dir = PathBuf::from(args.next().unwrap()),
             "--resize" => resize = true,
+            "--decode-only" => decode_only = true,
             other => panic!("unknown option {other}; see the file's doc comment"),
         }
     }
     let data = dataset(&dir, n);
+    if decode_only {
+        let index = index::scan(&data, &IndexOptions::default()).unwrap();
+        let paths: Vec<PathBuf> = (0..index.samples.len()).map(|i| index.path(i)).collect();
+        println!(
+            "decoded {} files in {:.2} s",
+            paths.len(),
+            decode_all(&paths).as_secs_f64()
+        );
+        return;
+    }
     if resize {
         resize_vs_decode(&data, &out_dir.join("batchscope-resize-bench"), n);
         return;
