@@ -3,18 +3,35 @@
 
 use std::path::Path;
 
+use crate::export::ArrayOptions;
 use crate::options::{
-    AspectFit, ColorMode, Dtype, Interpolation, JpegDecoder, LabelMode, LabelSource, LoadOptions,
-    Scale,
+    ArrayDtype, ArrayFormat, AspectFit, ColorMode, Interpolation, JpegDecoder, LabelMode,
+    LabelSource, Layout, LoadOptions, Scale,
 };
 use crate::preprocess::Element;
 
-/// The arguments (after the program name) of the equivalent `batchscope export`.
+/// The arguments (after the program name) of the equivalent `batchscope export`, NHWC `.npy` arrays.
 pub fn export_args(
     dir: &Path,
     out: &Path,
     load: &LoadOptions,
     element: Element,
+    label_mode: LabelMode,
+) -> Vec<String> {
+    let arrays = ArrayOptions {
+        dtype: element.dtype.into(),
+        ..ArrayOptions::default()
+    };
+    export_args_with(dir, out, load, (element, arrays), label_mode)
+}
+
+/// [`export_args`] with the arrays' dtype, layout and format (`arrays.dtype` says the dtype written,
+/// `element` the loader's and the scale).
+pub fn export_args_with(
+    dir: &Path,
+    out: &Path,
+    load: &LoadOptions,
+    (element, arrays): (Element, ArrayOptions),
     label_mode: LabelMode,
 ) -> Vec<String> {
     let mut args: Vec<String> = vec![
@@ -104,13 +121,37 @@ pub fn export_args(
     if plan.drop_remainder {
         push("--drop-remainder", None);
     }
-    if element.dtype != Dtype::default() {
-        push("--dtype", Some(element.dtype.to_string()));
+    args.extend(output_flags((element, arrays), label_mode, index.labels));
+    args
+}
+
+/// The flags of the written files' form: dtype, scale, layout, format, label mode.
+fn output_flags(
+    (element, arrays): (Element, ArrayOptions),
+    label_mode: LabelMode,
+    labels: LabelSource,
+) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut push = |flag: &str, value: Option<String>| {
+        args.push(flag.to_owned());
+        args.extend(value);
+    };
+    if arrays.dtype != ArrayDtype::default() {
+        push("--dtype", Some(arrays.dtype.to_string()));
         if element.scale == Scale::To1 {
             push("--scale", Some("1".into()));
         }
     }
-    let default_mode = if index.labels == LabelSource::None {
+    if arrays.layout != Layout::default() {
+        push("--layout", Some(arrays.layout.to_string()));
+    }
+    if arrays.format != ArrayFormat::default() {
+        push("--format", Some(arrays.format.to_string()));
+        if arrays.compress {
+            push("--compress", None);
+        }
+    }
+    let default_mode = if labels == LabelSource::None {
         LabelMode::None
     } else {
         LabelMode::Int
@@ -142,12 +183,24 @@ pub fn export_command(
     element: Element,
     label_mode: LabelMode,
 ) -> String {
+    quoted(&export_args(dir, out, load, element, label_mode))
+}
+
+/// [`export_command`] with the arrays' dtype, layout and format.
+pub fn export_command_with(
+    dir: &Path,
+    out: &Path,
+    load: &LoadOptions,
+    form: (Element, ArrayOptions),
+    label_mode: LabelMode,
+) -> String {
+    quoted(&export_args_with(dir, out, load, form, label_mode))
+}
+
+/// `batchscope` and `args`, each quoted for a shell.
+fn quoted(args: &[String]) -> String {
     std::iter::once("batchscope".to_owned())
-        .chain(
-            export_args(dir, out, load, element, label_mode)
-                .iter()
-                .map(|a| shell_quote(a)),
-        )
+        .chain(args.iter().map(|a| shell_quote(a)))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -25,5 +25,6 @@ pub mod plan;
 pub mod preprocess;
 pub mod probe;
 pub mod resize;
+pub mod shard;
 pub mod source;
 pub mod synth;

@@ -163,6 +163,64 @@ impl Dtype {
     }
 }
 
+/// Element type of the exported `images.npy` (`--dtype`): the loader's [`Dtype`], plus float16, which is
+/// the loader's float32 value rounded to nearest-even as numpy's `astype(np.float16)` does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArrayDtype {
+    /// Exact pixels; resized values are rounded to nearest.
+    #[default]
+    // The export panel's settings stored a `Dtype` here before float16 (Rust names before the rename).
+    #[serde(alias = "Uint8")]
+    Uint8,
+    /// Half the size of float32: the float32 value rounded to nearest-even (numpy's cast).
+    Float16,
+    /// Keras's dtype: resized values as TensorFlow computes them.
+    #[serde(alias = "Float32")]
+    Float32,
+}
+
+impl ArrayDtype {
+    /// What the loader produces for it (float16 is cast from float32 when written).
+    pub fn loader_dtype(self) -> Dtype {
+        match self {
+            Self::Uint8 => Dtype::Uint8,
+            Self::Float16 | Self::Float32 => Dtype::Float32,
+        }
+    }
+}
+
+impl From<Dtype> for ArrayDtype {
+    fn from(dtype: Dtype) -> Self {
+        match dtype {
+            Dtype::Uint8 => Self::Uint8,
+            Dtype::Float32 => Self::Float32,
+        }
+    }
+}
+
+/// Axis order of the exported images (`--layout`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// `(N, H, W, C)`, Keras's and TensorFlow's.
+    #[default]
+    Nhwc,
+    /// `(N, C, H, W)`, PyTorch's.
+    Nchw,
+}
+
+/// File format of the exported arrays (`--format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArrayFormat {
+    /// One `.npy` file per array.
+    #[default]
+    Npy,
+    /// One `.npz` archive (`arrays.npz`) holding the same `.npy` members, as `np.savez` writes.
+    Npz,
+}
+
 /// Value range of float32 images.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Scale {
@@ -344,7 +402,10 @@ display_as_value_name!(
     JpegDecoder,
     Interpolation,
     Subset,
-    Dtype
+    Dtype,
+    ArrayDtype,
+    Layout,
+    ArrayFormat
 );
 
 #[cfg(test)]
@@ -375,6 +436,27 @@ mod tests {
         }
     }
 
+    /// [`check`] for options added after the rename, which no saved settings spell the old way.
+    fn check_new<T>(spellings: &[(T, &str)])
+    where
+        T: clap::ValueEnum
+            + fmt::Display
+            + Serialize
+            + for<'de> Deserialize<'de>
+            + PartialEq
+            + fmt::Debug,
+    {
+        assert_eq!(T::value_variants().len(), spellings.len());
+        for (value, name) in spellings {
+            assert_eq!(value.to_string(), *name);
+            assert_eq!(T::from_str(name, false).as_ref(), Ok(value));
+            assert_eq!(
+                serde_json::to_string(value).unwrap_or_default(),
+                format!("{name:?}")
+            );
+        }
+    }
+
     #[test]
     fn every_value_is_spelled_as_keras_and_numpy_spell_it_everywhere() {
         check(&[
@@ -402,6 +484,13 @@ mod tests {
             (Subset::Validation, "validation"),
         ]);
         check(&[(Dtype::Uint8, "uint8"), (Dtype::Float32, "float32")]);
+        check_new(&[
+            (ArrayDtype::Uint8, "uint8"),
+            (ArrayDtype::Float16, "float16"),
+            (ArrayDtype::Float32, "float32"),
+        ]);
+        check_new(&[(Layout::Nhwc, "nhwc"), (Layout::Nchw, "nchw")]);
+        check_new(&[(ArrayFormat::Npy, "npy"), (ArrayFormat::Npz, "npz")]);
     }
 
     #[test]

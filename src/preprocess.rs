@@ -180,13 +180,23 @@ pub fn preprocess_into(
     };
     if (src.height, src.width) == (h, w) {
         // Every kernel is the identity at the same size, and every fit keeps the whole image: the
-        // bytes go straight into the slot, without a float copy of the image in between.
+        // bytes go straight into the slot.
         write_exact(src.pixels, slot);
         return Ok(());
     }
-    match options.fit {
-        AspectFit::Stretch => write_floats(&resized(src, h, w)?, slot),
-        AspectFit::Crop => {
+    match (options.fit, slot) {
+        // The common case writes straight into the batch: no copy, no second pass (unless scaled).
+        (AspectFit::Stretch, Slot::F32(out, scale)) => {
+            resize::resize_into_until(src, out, (h, w), options.interpolation, stop)
+                .ok_or(PreprocessError::Cancelled)?;
+            if scale == Scale::To1 {
+                for v in out.iter_mut() {
+                    *v = scaled(*v, scale);
+                }
+            }
+        }
+        (AspectFit::Stretch, slot) => write_floats(&resized(src, h, w)?, slot),
+        (AspectFit::Crop, slot) => {
             let (top, left, ch, cw) = resize::crop_box(src.height, src.width, h, w);
             let cropped = resize::crop(src, top, left, ch, cw);
             let view = View {
@@ -197,7 +207,7 @@ pub fn preprocess_into(
             };
             write_floats(&resized(view, h, w)?, slot);
         }
-        AspectFit::Pad => {
+        (AspectFit::Pad, slot) => {
             let (top, left, ih, iw) = resize::pad_box(src.height, src.width, h, w);
             let inner = resized(src, ih, iw)?;
             let mut padded = vec![0f32; h * w * c];

@@ -115,6 +115,8 @@ fn export_options(out: &Path) -> ExportOptions {
         strict: false,
         queue_bytes: 1 << 20,
         excluded: Vec::new(),
+        arrays: batchscope::export::ArrayOptions::default(),
+        shard: None,
     }
 }
 

@@ -5,10 +5,14 @@
 use std::path::Path;
 
 use batchscope::cli::{Cli, Command};
-use batchscope::command_line::{export_args, export_command};
+use batchscope::command_line::{
+    export_args, export_args_with, export_command, export_command_with,
+};
+use batchscope::export::ArrayOptions;
 use batchscope::options::{
-    AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, JpegDecoder, LabelMode, LabelSource,
-    LoadOptions, PlanOptions, PreprocessOptions, Scale, SourceKind, Subset,
+    ArrayDtype, ArrayFormat, AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, JpegDecoder,
+    LabelMode, LabelSource, Layout, LoadOptions, PlanOptions, PreprocessOptions, Scale, SourceKind,
+    Subset,
 };
 use batchscope::preprocess::Element;
 use clap::Parser as _;
@@ -28,7 +32,7 @@ fn round_trip(load: &LoadOptions, element: Element, label_mode: LabelMode) {
     };
     assert_eq!(&export.loader.to_options().unwrap(), load, "{args:?}");
     assert_eq!(export.dir, Path::new("/data/my set"));
-    assert_eq!(export.dtype, element.dtype);
+    assert_eq!(export.dtype, element.dtype.into());
     assert_eq!(export.scale == "1", element.scale == Scale::To1);
     let default_mode = if load.index.labels == LabelSource::None {
         LabelMode::None
@@ -119,6 +123,74 @@ fn every_option_survives_the_round_trip() {
         ..LoadOptions::default()
     };
     round_trip(&saved, Element::default(), LabelMode::Int);
+}
+
+/// Issue 13: the arrays' dtype (float16 too), layout and format are in the command, and parse back.
+#[test]
+fn the_arrays_form_survives_the_round_trip() {
+    let load = LoadOptions::default();
+    for (element, arrays) in [
+        (
+            Element {
+                dtype: Dtype::Float32,
+                scale: Scale::To1,
+            },
+            ArrayOptions {
+                layout: Layout::Nchw,
+                dtype: ArrayDtype::Float16,
+                format: ArrayFormat::Npz,
+                compress: true,
+            },
+        ),
+        (
+            Element::default(),
+            ArrayOptions {
+                layout: Layout::Nchw,
+                format: ArrayFormat::Npz,
+                ..ArrayOptions::default()
+            },
+        ),
+    ] {
+        let args = export_args_with(
+            Path::new("/d"),
+            Path::new("/o"),
+            &load,
+            (element, arrays),
+            LabelMode::Int,
+        );
+        let cli = Cli::try_parse_from(std::iter::once("batchscope".to_owned()).chain(args.clone()))
+            .unwrap();
+        let Some(Command::Export(export)) = cli.command else {
+            panic!("not an export: {args:?}")
+        };
+        assert_eq!(
+            (export.dtype, export.layout, export.format, export.compress),
+            (arrays.dtype, arrays.layout, arrays.format, arrays.compress),
+            "{args:?}"
+        );
+        assert_eq!(export.scale == "1", element.scale == Scale::To1);
+    }
+    assert_eq!(
+        export_command_with(
+            Path::new("/d"),
+            Path::new("/o"),
+            &load,
+            (
+                Element {
+                    dtype: Dtype::Float32,
+                    scale: Scale::To255,
+                },
+                ArrayOptions {
+                    layout: Layout::Nchw,
+                    dtype: ArrayDtype::Float16,
+                    format: ArrayFormat::Npz,
+                    compress: false,
+                },
+            ),
+            LabelMode::Int,
+        ),
+        "batchscope export /d --out /o --dtype float16 --layout nchw --format npz"
+    );
 }
 
 /// Issue 9: the GUI keeps the class list when labels are switched to none (the index then ignores it),

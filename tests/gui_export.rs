@@ -9,8 +9,8 @@ use std::path::Path;
 
 use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, Settings};
-use batchscope::command_line::export_args;
-use batchscope::options::{Dtype, LabelMode};
+use batchscope::command_line::{export_args, export_args_with};
+use batchscope::options::{ArrayDtype, ArrayFormat, LabelMode, Layout};
 use common::gui::{current, harness_with, show_export, step_until};
 use common::{batchscope_ok, pattern, save, write};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
@@ -31,7 +31,7 @@ fn settings(out: &Path) -> Settings {
     settings.load.plan.seed = Some(11);
     settings.load.preprocess.image_size = Some((8, 9));
     settings.export.out_dir = out.to_string_lossy().into_owned();
-    settings.export.dtype = Dtype::Float32;
+    settings.export.dtype = ArrayDtype::Float32;
     settings.export.label_mode = LabelMode::Categorical;
     settings
 }
@@ -101,6 +101,58 @@ fn gui_export_is_byte_identical_to_the_cli_with_the_shown_command() {
         (images.descr.as_str(), images.shape.as_slice()),
         ("<f4", &[11, 8, 9, 3][..])
     );
+}
+
+#[test]
+fn gui_export_in_nchw_float16_npz_matches_the_cli_and_the_shown_command_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    dataset(&data);
+    let out_gui = dir.path().join("gui");
+    let mut settings = settings(&out_gui);
+    settings.export.dtype = ArrayDtype::Float16;
+    settings.export.layout = Layout::Nchw;
+    settings.export.format = ArrayFormat::Npz;
+    settings.export.compress = true;
+    let mut h = harness_with(&data, settings);
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("images (12, 3, 8, 9) float16");
+    h.get_by_label_contains("--dtype float16 --layout nchw --format npz --compress");
+    h.get_by_label("Export").click();
+    step_until(&mut h, "the export", finished);
+    assert!(matches!(h.state().export.state, ExportState::Finished(_)));
+
+    let app = h.state();
+    let ready = app.session.as_ref().unwrap().ready().unwrap();
+    let out_cli = dir.path().join("cli");
+    let store = &ready.index.store;
+    let args = export_args_with(
+        &data,
+        &out_cli,
+        &ready.options,
+        (
+            app.settings.export.element(),
+            app.settings.export.arrays_for_store(store),
+        ),
+        LabelMode::Categorical,
+    );
+    batchscope_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        files_in(&out_gui),
+        [
+            "arrays.npz",
+            "class_names.json",
+            "manifest.csv",
+            "skipped.csv"
+        ]
+    );
+    for name in files_in(&out_gui) {
+        assert!(
+            std::fs::read(out_gui.join(&name)).unwrap()
+                == std::fs::read(out_cli.join(&name)).unwrap(),
+            "{name} differs between the GUI and the CLI"
+        );
+    }
 }
 
 #[test]

@@ -285,7 +285,7 @@ fn every_label_uses_keras_and_numpy_spellings() {
     settings.load.plan.batch_size = 4;
     settings.load.preprocess.image_size = Some((6, 8));
     settings.load.preprocess.color_mode = batchscope::options::ColorMode::Rgba;
-    settings.export.dtype = batchscope::options::Dtype::Float32;
+    settings.export.dtype = batchscope::options::ArrayDtype::Float32;
     settings.export.label_mode = batchscope::options::LabelMode::Categorical;
     settings.export.out_dir = dir.path().join("out").to_string_lossy().into_owned();
     let mut h = restored_harness(&data, Some(settings));

@@ -257,7 +257,7 @@ fn the_display_range_never_changes_exported_values() {
     settings.export.out_dir = out.to_string_lossy().into_owned();
     // Choices made for image folders do not apply to stored rows: the export and the command it
     // shows write them as stored.
-    settings.export.dtype = batchscope::options::Dtype::Float32;
+    settings.export.dtype = batchscope::options::ArrayDtype::Float32;
     settings.export.label_mode = batchscope::options::LabelMode::Categorical;
     let mut h = harness_with(&dir.join("saved_float"), settings);
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));

@@ -539,6 +539,8 @@ fn export_f32(root: &Path, options: &LoadOptions, out: &Path) {
         strict: false,
         queue_bytes: 64 << 20,
         excluded: Vec::new(),
+        arrays: batchscope::export::ArrayOptions::default(),
+        shard: None,
     };
     batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel).unwrap();
 }

@@ -74,6 +74,8 @@ fn export_with(
             strict: false,
             queue_bytes: 1 << 20,
             excluded: Vec::new(),
+            arrays: batchscope::export::ArrayOptions::default(),
+            shard: None,
         },
         &mut |_| {},
         &Arc::new(AtomicBool::new(false)),

@@ -14,7 +14,7 @@ use crate::export::{self, ExportOptions, ExportReport};
 use crate::index::DatasetIndex;
 use crate::job::{self, SizeCheck};
 use crate::loader::{LoadJob, Notify};
-use crate::options::{Dtype, LabelMode, LoadOptions, Scale};
+use crate::options::{ArrayDtype, ArrayFormat, LabelMode, Layout, LoadOptions, Scale};
 use crate::preprocess::Element;
 
 /// The export choices remembered between runs.
@@ -24,11 +24,17 @@ pub struct ExportSettings {
     /// Output folder as typed.
     pub out_dir: String,
     /// Element type of `images.npy`.
-    pub dtype: Dtype,
-    /// Value range of float32 images.
+    pub dtype: ArrayDtype,
+    /// Value range of float images.
     pub scale: Scale,
     /// Label encoding.
     pub label_mode: LabelMode,
+    /// Axis order of `images.npy`.
+    pub layout: Layout,
+    /// `.npy` files or one `.npz`.
+    pub format: ArrayFormat,
+    /// Deflate the `.npz` members.
+    pub compress: bool,
 }
 
 impl ExportSettings {
@@ -50,14 +56,36 @@ impl ExportSettings {
 
     /// The element type these settings ask for.
     pub fn element(&self) -> Element {
-        let scale = if self.dtype == Dtype::Float32 {
-            self.scale
-        } else {
+        let scale = if self.dtype == ArrayDtype::Uint8 {
             Scale::To255
+        } else {
+            self.scale
         };
         Element {
-            dtype: self.dtype,
+            dtype: self.dtype.loader_dtype(),
             scale,
+        }
+    }
+
+    /// The arrays' form an export of `store` uses: stored rows keep their dtype and layout, only the
+    /// file format applies to them.
+    pub fn arrays_for_store(&self, store: &crate::index::Store) -> export::ArrayOptions {
+        let (format, compress) = (
+            self.format,
+            self.compress && self.format == ArrayFormat::Npz,
+        );
+        match store {
+            crate::index::Store::Rows(_) => export::ArrayOptions {
+                format,
+                compress,
+                ..export::ArrayOptions::default()
+            },
+            _ => export::ArrayOptions {
+                layout: self.layout,
+                dtype: self.dtype,
+                format,
+                compress,
+            },
         }
     }
 }
@@ -203,6 +231,8 @@ impl ExportPanel {
             strict: false,
             queue_bytes: crate::loader::DEFAULT_QUEUE_BYTES,
             excluded: Vec::new(),
+            arrays: settings.arrays_for_store(&source.index.store),
+            shard: None,
         };
         let (d, t, s) = (Arc::clone(&done), Arc::clone(&total), Arc::clone(&skipped));
         let wake = Arc::clone(&notify);

@@ -12,7 +12,7 @@ use crate::command_line;
 use crate::export::{self, human_bytes};
 use crate::loader::LoadJob;
 use crate::npy::{dtype_name, shape_repr};
-use crate::options::{Dtype, LabelMode, Scale};
+use crate::options::{ArrayDtype, ArrayFormat, LabelMode, Layout, Scale};
 
 /// What the user asked of the export panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +52,8 @@ pub fn export_ui(
             super::browser::size_fallback_note(mixed),
         );
     }
-    plan_ui(ui, panel, &settings.out_dir, label_mode, &job);
+    let arrays = settings.arrays_for_store(&source.job.index.store);
+    plan_ui(ui, panel, &settings.out_dir, (label_mode, arrays), &job);
     if let Some((path, n)) = &panel.exclusion_list {
         let name = path.file_name().map_or_else(
             || path.to_string_lossy().into_owned(),
@@ -73,8 +74,13 @@ pub fn export_ui(
     } else {
         out.as_path()
     };
-    let mut command =
-        command_line::export_command(source.root, shown_out, source.load, element, label_mode);
+    let mut command = command_line::export_command_with(
+        source.root,
+        shown_out,
+        source.load,
+        (element, arrays),
+        label_mode,
+    );
     if let Some((path, _)) = panel
         .exclusion_list
         .as_ref()
@@ -152,13 +158,13 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings, stored: bo
         egui::ComboBox::from_id_salt("export_dtype")
             .selected_text(settings.dtype.to_string())
             .show_ui(ui, |ui| {
-                for dtype in [Dtype::Uint8, Dtype::Float32] {
+                for dtype in [ArrayDtype::Uint8, ArrayDtype::Float16, ArrayDtype::Float32] {
                     ui.selectable_value(&mut settings.dtype, dtype, dtype.to_string());
                 }
             })
             .response
             .labelled_by(label.id);
-        if settings.dtype == Dtype::Float32 {
+        if settings.dtype != ArrayDtype::Uint8 {
             let label = ui.label("scale");
             egui::ComboBox::from_id_salt("export_scale")
                 .selected_text(if settings.scale == Scale::To255 {
@@ -173,6 +179,12 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings, stored: bo
                 .response
                 .labelled_by(label.id);
         }
+    });
+    ui.horizontal(|ui| {
+        if !stored {
+            layout_ui(ui, settings);
+        }
+        format_ui(ui, settings);
     });
     ui.horizontal(|ui| {
         let label = ui.label("labels");
@@ -199,15 +211,48 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings, stored: bo
     choose
 }
 
+/// The axis order of the images (decoded images only).
+fn layout_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
+    let label = ui.label("layout");
+    egui::ComboBox::from_id_salt("export_layout")
+        .selected_text(settings.layout.to_string())
+        .show_ui(ui, |ui| {
+            for layout in [Layout::Nhwc, Layout::Nchw] {
+                ui.selectable_value(&mut settings.layout, layout, layout.to_string());
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text("nhwc: Keras and TensorFlow; nchw: PyTorch");
+}
+
+/// The file format of the arrays.
+fn format_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
+    let label = ui.label("format");
+    egui::ComboBox::from_id_salt("export_format")
+        .selected_text(settings.format.to_string())
+        .show_ui(ui, |ui| {
+            for format in [ArrayFormat::Npy, ArrayFormat::Npz] {
+                ui.selectable_value(&mut settings.format, format, format.to_string());
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text("npz: one arrays.npz holding the .npy files, as np.savez writes");
+    if settings.format == ArrayFormat::Npz {
+        ui.checkbox(&mut settings.compress, "compress");
+    }
+}
+
 /// What the export will write: shapes, dtypes, bytes and the free space (or why it cannot be planned).
 fn plan_ui(
     ui: &mut egui::Ui,
     panel: &mut ExportPanel,
     out_dir: &str,
-    label_mode: LabelMode,
+    (label_mode, arrays): (LabelMode, export::ArrayOptions),
     job: &LoadJob,
 ) {
-    match export::plan_export(job, label_mode) {
+    match export::plan_export_with(job, label_mode, arrays) {
         Ok(plan) if plan.size_unknown() => {
             // The viewer reads the first batch's headers only; the export reads them all.
             ui.colored_label(

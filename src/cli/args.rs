@@ -11,8 +11,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::decode::DEFAULT_MAX_FILE_BYTES;
 use crate::options::{
-    AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, JpegDecoder, LabelMode, LabelSource,
-    LoadOptions, PlanOptions, PreprocessOptions, SourceKind, Subset,
+    ArrayDtype, ArrayFormat, AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, JpegDecoder,
+    LabelMode, LabelSource, Layout, LoadOptions, PlanOptions, PreprocessOptions, SourceKind,
+    Subset,
 };
 use crate::plan;
 use crate::preprocess::{self, DEFAULT_MAX_IMAGE_BYTES, Element};
@@ -35,6 +36,9 @@ pub struct Cli {
 pub enum Command {
     /// Write the whole dataset to images.npy, labels.npy, class_names.json, manifest.csv, skipped.csv.
     Export(ExportArgs),
+    /// Join the shards that export --shard I/N wrote into one folder into the files a single export
+    /// writes (byte for byte), and remove the shards.
+    Merge(MergeArgs),
     /// Summarise a dataset folder: classes, counts, batches, image sizes and formats (no decoding).
     Inspect(InspectArgs),
     /// Find duplicates, train/validation leaks and bad images, and measure per-channel mean/std, in one
@@ -145,12 +149,31 @@ pub struct ExportArgs {
     /// Loader options.
     #[command(flatten)]
     pub loader: LoaderArgs,
-    /// Element type of images.npy.
+    /// Element type of images.npy (float16: the float32 value rounded to nearest-even, as numpy's cast).
     #[arg(long, value_enum, default_value = "uint8")]
-    pub dtype: Dtype,
-    /// Value range of float32 images: 255 (0..255, like Keras) or 1 (0..1).
+    pub dtype: ArrayDtype,
+    /// Value range of float images: 255 (0..255, like Keras) or 1 (0..1).
     #[arg(long, default_value = "255", value_parser = ["255", "1"])]
     pub scale: String,
+    /// Axis order of images.npy: nhwc (Keras, TensorFlow) or nchw (PyTorch).
+    #[arg(long, value_enum, default_value = "nhwc")]
+    pub layout: Layout,
+    /// One .npy per array, or one arrays.npz holding them (as np.savez writes).
+    #[arg(long, value_enum, default_value = "npy")]
+    pub format: ArrayFormat,
+    /// Deflate the members of arrays.npz (as np.savez_compressed); needs --format npz.
+    #[arg(long)]
+    pub compress: bool,
+    /// Write only shard I of N (0-based): a contiguous, balanced slice of the final order, as
+    /// images-0000I-of-0000N.npy etc. beside the other shards; batchscope merge joins them. auto
+    /// takes I and N from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (a SLURM job array) or from
+    /// JOB_COMPLETION_INDEX and --num-shards (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
+    /// The shard count for --shard auto where the scheduler does not say it (Kubernetes: the Job's
+    /// completions).
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub num_shards: Option<usize>,
     /// Label encoding: int, categorical, binary or none (default: int, or none with --labels none).
     #[arg(long, value_enum)]
     pub label_mode: Option<LabelMode>,
@@ -169,6 +192,16 @@ pub struct ExportArgs {
     /// about this plus 32 MiB whatever the batch size.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub memory_budget: u32,
+}
+
+/// batchscope merge.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The folder the shards were exported into (--out of export --shard).
+    pub out: PathBuf,
+    /// Keep the shard files beside the merged files (by default they are removed once merged).
+    #[arg(long)]
+    pub keep_shards: bool,
 }
 
 /// batchscope inspect.
@@ -267,6 +300,61 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         .ok_or_else(|| {
             format!("{s:?} is not a byte count: expected a positive number, e.g. 512M or 2G")
         })
+}
+
+/// The shard `--shard` names: `I/N`, or with `auto` the scheduler's environment (`env`):
+/// `SLURM_ARRAY_TASK_ID` less `SLURM_ARRAY_TASK_MIN` (an array may start at 1) of
+/// `SLURM_ARRAY_TASK_COUNT`, else `JOB_COMPLETION_INDEX` of `--num-shards`.
+pub fn resolve_shard(
+    given: &str,
+    num_shards: Option<usize>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<crate::shard::ShardSpec, UsageError> {
+    use crate::shard::ShardSpec;
+    let number = |name: &str| -> Result<Option<usize>, UsageError> {
+        env(name)
+            .map(|v| {
+                v.trim().parse::<usize>().map_err(|_| {
+                    UsageError(format!("--shard auto: {name}={v:?} is not a shard number"))
+                })
+            })
+            .transpose()
+    };
+    let spec = if given == "auto" {
+        if let (Some(id), Some(count)) = (
+            number("SLURM_ARRAY_TASK_ID")?,
+            number("SLURM_ARRAY_TASK_COUNT")?,
+        ) {
+            let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            if let Some(n) = num_shards
+                && n != count
+            {
+                return Err(UsageError(format!(
+                    "--num-shards {n} disagrees with SLURM_ARRAY_TASK_COUNT={count}"
+                )));
+            }
+            ShardSpec::new(id.saturating_sub(min), count)
+        } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
+            let count = num_shards.ok_or_else(|| {
+                UsageError(
+                    "--shard auto with JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) needs --num-shards N (the Job's completions)".into(),
+                )
+            })?;
+            ShardSpec::new(index, count)
+        } else {
+            return Err(UsageError(
+                "--shard auto found neither SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a SLURM job array) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); give --shard I/N".into(),
+            ));
+        }
+    } else {
+        if num_shards.is_some() {
+            return Err(UsageError(
+                "--num-shards goes with --shard auto; --shard I/N says N itself".into(),
+            ));
+        }
+        ShardSpec::parse(given)
+    };
+    spec.map_err(|e| UsageError(e.to_string()))
 }
 
 /// A mistake in how the command was called (exit code 2).

@@ -16,15 +16,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 
 pub use args::{
-    Cli, Command, ExportArgs, HealthArgs, InspectArgs, LoaderArgs, UsageError, parse_bytes,
-    parse_image_size,
+    Cli, Command, ExportArgs, HealthArgs, InspectArgs, LoaderArgs, MergeArgs, UsageError,
+    parse_bytes, parse_image_size, resolve_shard,
 };
 
 use crate::export::{self, ExportError, ExportOptions, human_bytes};
 use crate::index::{self, WalkControl};
 use crate::inspect;
 use crate::job::{self, JobError};
-use crate::options::{Dtype, LabelMode, LabelSource, LoadOptions, Scale};
+use crate::options::{ArrayFormat, Dtype, LabelMode, LabelSource, Layout, LoadOptions, Scale};
 use crate::plan;
 use crate::preprocess::Element;
 use crate::source::{self, SourceError};
@@ -143,6 +143,7 @@ fn check_stored(
     index: &index::DatasetIndex,
     options: &LoadOptions,
     dtype: Dtype,
+    layout: Layout,
 ) -> Result<(), Failure> {
     let index::Store::Rows(rows) = &index.store else {
         return Ok(());
@@ -156,6 +157,8 @@ fn check_stored(
         "--jpeg"
     } else if dtype != Dtype::Uint8 {
         "--dtype"
+    } else if layout != Layout::Nhwc {
+        "--layout"
     } else {
         return Ok(());
     };
@@ -188,29 +191,64 @@ pub fn inspect(args: &InspectArgs, cancel: &AtomicBool) -> Result<(), Failure> {
     }
 }
 
-/// `batchscope export`.
-pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
-    let options = args.loader.to_options()?;
+/// The element the loader makes, the form of the arrays and the shard an export's flags ask for.
+fn output_form(
+    args: &ExportArgs,
+) -> Result<
+    (
+        Element,
+        export::ArrayOptions,
+        Option<crate::shard::ShardSpec>,
+    ),
+    Failure,
+> {
     let scale = if args.scale == "1" {
         Scale::To1
     } else {
         Scale::To255
     };
-    if scale == Scale::To1 && args.dtype == Dtype::Uint8 {
+    let dtype = args.dtype.loader_dtype();
+    if scale == Scale::To1 && dtype == Dtype::Uint8 {
         return Err(Failure::Usage(
-            "--scale 1 needs --dtype float32 (uint8 cannot hold 0..1)".into(),
+            "--scale 1 needs --dtype float32 or float16 (uint8 cannot hold 0..1)".into(),
         ));
     }
-    let element = Element {
-        dtype: args.dtype,
-        scale,
+    if args.compress && args.format != ArrayFormat::Npz {
+        return Err(Failure::Usage(
+            "--compress deflates the members of arrays.npz; it needs --format npz".into(),
+        ));
+    }
+    let shard = match &args.shard {
+        Some(given) => Some(resolve_shard(given, args.num_shards, &|name| {
+            std::env::var(name).ok()
+        })?),
+        None => None,
     };
+    if shard.is_some() && args.overwrite {
+        return Err(Failure::Usage(
+            "--overwrite does not apply to --shard: a shard always replaces its own earlier files, and only those".into(),
+        ));
+    }
+    let arrays = export::ArrayOptions {
+        layout: args.layout,
+        dtype: args.dtype,
+        format: args.format,
+        compress: args.compress,
+    };
+    Ok((Element { dtype, scale }, arrays, shard))
+}
+
+/// `batchscope export`.
+pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
+    let options = args.loader.to_options()?;
+    let (element, arrays, shard) = output_form(args)?;
+    let dtype = element.dtype;
     // One image must fit before anything else is done.
     args.loader.check_image_size(element)?;
     check_out_path(&args.out)?;
     warn_about(&args.loader);
     let index = index_dir(&args.dir, &options, cancel)?;
-    check_stored(&index, &options, args.dtype)?;
+    check_stored(&index, &options, dtype, args.layout)?;
     let label_mode = match (args.label_mode, &index.store, options.index.labels) {
         (Some(mode), _, _) => mode,
         // Records without labels have nothing to encode; stored arrays are exported as stored
@@ -251,6 +289,8 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         strict: args.strict,
         queue_bytes: (args.memory_budget as usize) << 20,
         excluded,
+        arrays,
+        shard,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(job.plan.len() as u64);
@@ -290,6 +330,43 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         }
     };
     print_report(&report, &job, args);
+    Ok(())
+}
+
+/// `batchscope merge`.
+pub fn merge(args: &MergeArgs, cancel: &AtomicBool) -> Result<(), Failure> {
+    let options = export::merge::MergeOptions {
+        out: args.out.clone(),
+        keep_shards: args.keep_shards,
+    };
+    let report = match export::merge::merge(&options, cancel) {
+        Ok(report) => report,
+        Err(err @ export::merge::MergeError::Cancelled) => {
+            return Err(Failure::Interrupted(err.to_string()));
+        }
+        Err(err) => return Err(Failure::Failed(err.into())),
+    };
+    let secs = report.elapsed.as_secs_f64();
+    say(format_args!(
+        "batchscope: merged {} shards into {} rows ({} of arrays, {}/s){} in {secs:.1} s in {:?}",
+        report.shards,
+        report.rows,
+        human_bytes(report.array_bytes),
+        human_bytes((report.array_bytes as f64 / secs.max(1e-9)) as u64),
+        if report.skipped > 0 {
+            format!("; {} skipped (see skipped.csv)", report.skipped)
+        } else {
+            String::new()
+        },
+        args.out,
+    ));
+    for (path, len) in &report.files {
+        say(format_args!(
+            "  {:>10}  {}",
+            human_bytes(*len),
+            path.display()
+        ));
+    }
     Ok(())
 }
 
@@ -434,8 +511,13 @@ fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, arg
     } else {
         format!("{} images", report.exported)
     };
+    let shard = args
+        .shard
+        .as_ref()
+        .map(|_| " (one shard: `batchscope merge` joins them)")
+        .unwrap_or_default();
     say(format_args!(
-        "batchscope: exported {what} in {:.1} s to {:?}{}",
+        "batchscope: exported {what}{shard} in {:.1} s to {:?}{}",
         report.elapsed.as_secs_f64(),
         args.out,
         if report.skipped.is_empty() {
@@ -491,6 +573,7 @@ pub fn run(cli: &Cli) -> Option<Result<(), Failure>> {
     Some(match command {
         Command::Inspect(args) => inspect(args, &cancel),
         Command::Export(args) => export(args, &cancel),
+        Command::Merge(args) => merge(args, &cancel),
         Command::Health(args) => health(args, &cancel),
     })
 }

@@ -8,7 +8,11 @@
 //! space is checked before the first byte is written; an export that could read no image at all is a
 //! failure, not an empty success.
 
+mod arrays;
 pub mod exclude;
+pub mod merge;
+pub mod record;
+mod shard_out;
 mod staging;
 mod writer;
 
@@ -22,12 +26,15 @@ use std::time::{Duration, Instant};
 use crate::index::{Store, StoredRows};
 use crate::loader::{LoadJob, Loader, LoaderStopped, SampleFailure};
 use crate::npy::NpyDtype;
-use crate::options::{Dtype, LabelMode};
+use crate::options::{ArrayDtype, ArrayFormat, Dtype, LabelMode, Layout};
+use crate::plan::BatchPlan;
+use crate::shard::ShardSpec;
 use writer::Writer;
 
 /// The files an export writes into its output folder.
-pub const OUTPUT_FILES: [&str; 6] = [
+pub const OUTPUT_FILES: [&str; 7] = [
     "images.npy",
+    "arrays.npz",
     "labels.npy",
     "class_names.json",
     "manifest.csv",
@@ -51,6 +58,52 @@ pub struct ExportOptions {
     /// Samples the user left out of the job's plan ([`exclude::apply`]): written to `excluded.csv`
     /// when there are any.
     pub excluded: Vec<exclude::Excluded>,
+    /// Axis order, element type and file format of the arrays.
+    pub arrays: ArrayOptions,
+    /// Write only this shard of the plan, beside the other shards' files in the output folder.
+    pub shard: Option<ShardSpec>,
+}
+
+/// The form of the exported arrays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArrayOptions {
+    /// `nhwc` (Keras) or `nchw` (PyTorch).
+    pub layout: Layout,
+    /// Element type of the images; float16 is cast from the loader's float32 (so the job's element
+    /// must be float32 for it).
+    pub dtype: ArrayDtype,
+    /// One `.npy` per array, or one `.npz` of them.
+    pub format: ArrayFormat,
+    /// Deflate the `.npz` members (stored otherwise, as `np.savez`).
+    pub compress: bool,
+}
+
+/// How the files of one export are named: `images.npy`, or `images-00002-of-00004.npy` for a shard.
+/// `class_names.json` and `excluded.csv` are shared by the shards and keep their names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    /// The shard whose files these are.
+    pub shard: Option<ShardSpec>,
+}
+
+impl Names {
+    /// The name of file `stem` with extension `ext`.
+    pub fn file(self, stem: &str, ext: &str) -> String {
+        match self.shard {
+            Some(spec) => spec.file_name(stem, ext),
+            None => format!("{stem}.{ext}"),
+        }
+    }
+
+    /// The name of array `name`'s `.npy` file.
+    pub fn array(self, name: &str) -> String {
+        self.file(name, "npy")
+    }
+
+    /// The shard's record, `shard-00002-of-00004.json` (`None` for a whole export).
+    pub fn record(self) -> Option<String> {
+        self.shard.map(|spec| spec.file_name("shard", "json"))
+    }
 }
 
 /// How far an export has got.
@@ -264,8 +317,22 @@ impl ExportPlan {
     }
 }
 
-/// Checks the label mode against the dataset and computes what will be written.
+/// Checks the label mode against the dataset and computes what will be written (NHWC arrays of the
+/// job's element type).
 pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, ExportError> {
+    let arrays = ArrayOptions {
+        dtype: job.element.dtype.into(),
+        ..ArrayOptions::default()
+    };
+    plan_export_with(job, label_mode, arrays)
+}
+
+/// [`plan_export`] with the arrays' layout and dtype.
+pub fn plan_export_with(
+    job: &LoadJob,
+    label_mode: LabelMode,
+    form: ArrayOptions,
+) -> Result<ExportPlan, ExportError> {
     let index = &job.index;
     let classes = index.class_names.len();
     let n = job.plan.len();
@@ -290,10 +357,14 @@ pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, E
     let s = job.shape;
     let mut arrays = vec![PlannedArray {
         name: "images".to_owned(),
-        shape: vec![n, s.height, s.width, s.channels],
-        dtype: match job.element.dtype {
-            Dtype::Uint8 => NpyDtype::U8,
-            Dtype::Float32 => NpyDtype::F32,
+        shape: match form.layout {
+            Layout::Nhwc => vec![n, s.height, s.width, s.channels],
+            Layout::Nchw => vec![n, s.channels, s.height, s.width],
+        },
+        dtype: match (job.element.dtype, form.dtype) {
+            (Dtype::Uint8, _) => NpyDtype::U8,
+            (Dtype::Float32, ArrayDtype::Float16) => NpyDtype::F16,
+            (Dtype::Float32, _) => NpyDtype::F32,
         },
         column: None,
     }];
@@ -456,8 +527,40 @@ fn nothing_to_export(job: &LoadJob) -> ExportError {
     }
 }
 
-/// Exports every batch of `job`. `on_progress` is called after each batch; setting `cancel` stops the
-/// export (and its loader, within a sample) and keeps nothing of it.
+/// Where an export's files go: a staging folder swapped with the output folder, or a shard's staging
+/// folder whose files are moved in beside the other shards'.
+enum Target {
+    Folder(staging::Staging),
+    Shard(shard_out::ShardStaging),
+}
+
+impl Target {
+    fn dir(&self) -> &Path {
+        match self {
+            Self::Folder(s) => s.dir(),
+            Self::Shard(s) => s.dir(),
+        }
+    }
+}
+
+/// `job` with only `spec`'s slice of its plan (batch bounds of the slice no longer matter: the
+/// exporter reads rows in order).
+fn shard_job(job: &LoadJob, spec: ShardSpec) -> LoadJob {
+    let range = spec.range(job.plan.len());
+    LoadJob {
+        plan: Arc::new(BatchPlan {
+            order: job.plan.order[range].to_vec(),
+            batch_size: job.plan.batch_size,
+            seed: job.plan.seed,
+            ends: None,
+        }),
+        ..job.clone()
+    }
+}
+
+/// Exports every batch of `job` (with [`ExportOptions::shard`], its shard's slice only). `on_progress`
+/// is called after each batch; setting `cancel` stops the export (and its loader, within a sample) and
+/// keeps nothing of it.
 pub fn export(
     job: &Arc<LoadJob>,
     options: &ExportOptions,
@@ -465,13 +568,36 @@ pub fn export(
     cancel: &Arc<AtomicBool>,
 ) -> Result<ExportReport, ExportError> {
     let started = Instant::now();
-    let export_plan = plan_export(job, options.label_mode)?;
+    let whole_plan = plan_export_with(job, options.label_mode, options.arrays)?;
     if job.plan.is_empty() {
         return Err(nothing_to_export(job));
     }
     let out = &staging::normalise_out(&options.out)?;
     check_out_outside(out, &job.index.root)?;
-    let staging = staging::Staging::begin(out, options.overwrite)?;
+    let names = Names {
+        shard: options.shard,
+    };
+    // The whole plan's fingerprint, before the job is cut to the shard's slice.
+    let (description, fingerprint) = match options.shard {
+        Some(_) => {
+            let description = record::describe(job, options, &whole_plan);
+            let fingerprint = record::fingerprint(job, &description);
+            (description, fingerprint)
+        }
+        None => (String::new(), String::new()),
+    };
+    let plan_samples = job.plan.len();
+    let (job, target) = match options.shard {
+        Some(spec) => (
+            Arc::new(shard_job(job, spec)),
+            Target::Shard(shard_out::ShardStaging::begin(out, spec)?),
+        ),
+        None => (
+            Arc::clone(job),
+            Target::Folder(staging::Staging::begin(out, options.overwrite)?),
+        ),
+    };
+    let export_plan = plan_export_with(&job, options.label_mode, options.arrays)?;
     let available = fs4::available_space(out).map_err(io_err("reading the free space of", out))?;
     if available < export_plan.total_bytes {
         return Err(ExportError::NoSpace {
@@ -483,7 +609,71 @@ pub fn export(
         });
     }
 
-    let mut writer = Writer::create(&staging, job, &export_plan, options.label_mode)?;
+    let mut writer = Writer::create(
+        target.dir(),
+        names,
+        &job,
+        &export_plan,
+        options.label_mode,
+        options.arrays,
+    )?;
+    let skipped = write_all(&job, options, &mut writer, on_progress, cancel)?;
+    let exported = writer.rows;
+    let target = match target {
+        Target::Folder(staging) if exported == 0 => {
+            // Nothing to train on is a failure. The reasons go to skipped.csv, unless that would
+            // replace an earlier export: a failed run never destroys a good one.
+            let skipped_csv = !staging.had_export();
+            if skipped_csv {
+                writer.abandon()?;
+                writer::write_skipped(&staging.path("skipped.csv"), &job.index.warnings, &skipped)?;
+                staging.commit()?;
+            }
+            return Err(ExportError::NothingExported {
+                count: skipped.len(),
+                skipped,
+                skipped_csv,
+            });
+        }
+        // A shard may hold no row (more shards than samples, or every file of its slice bad):
+        // merge decides whether the whole export is empty.
+        target => target,
+    };
+    writer.finish(&skipped, &job.index)?;
+    if !options.excluded.is_empty() {
+        writer::write_excluded(&target.dir().join("excluded.csv"), &options.excluded)?;
+    }
+    let files = match target {
+        Target::Folder(staging) => staging.commit()?,
+        Target::Shard(staging) => {
+            let name = names.record().unwrap_or_default();
+            let record = record::ShardRecord {
+                fingerprint,
+                options: description,
+                plan_samples,
+                ..record::ShardRecord::of(&job, options, &export_plan, exported)
+            };
+            record::write(staging.dir(), &name, record)?;
+            staging.commit(&name)?
+        }
+    };
+    Ok(ExportReport {
+        exported,
+        skipped,
+        files,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Streams every chunk of rows the loader makes for `job` into `writer`; returns the samples that
+/// failed, in plan order.
+fn write_all(
+    job: &Arc<LoadJob>,
+    options: &ExportOptions,
+    writer: &mut Writer,
+    on_progress: &mut dyn FnMut(ExportProgress),
+    cancel: &Arc<AtomicBool>,
+) -> Result<Vec<SampleFailure>, ExportError> {
     let loader = Loader::sequential(
         Arc::clone(job),
         options.queue_bytes,
@@ -534,33 +724,7 @@ pub fn export(
             progress.done, progress.total
         )));
     }
-    let exported = writer.rows;
-    if exported == 0 {
-        // Nothing to train on is a failure. The reasons go to skipped.csv, unless that would replace
-        // an earlier export: a failed run never destroys a good one.
-        let skipped_csv = !staging.had_export();
-        if skipped_csv {
-            writer.abandon(&staging)?;
-            writer::write_skipped(&staging.path("skipped.csv"), &job.index.warnings, &skipped)?;
-            staging.commit()?;
-        }
-        return Err(ExportError::NothingExported {
-            count: skipped.len(),
-            skipped,
-            skipped_csv,
-        });
-    }
-    writer.finish(&staging, &skipped, &job.index)?;
-    if !options.excluded.is_empty() {
-        writer::write_excluded(&staging.path("excluded.csv"), &options.excluded)?;
-    }
-    let files = staging.commit()?;
-    Ok(ExportReport {
-        exported,
-        skipped,
-        files,
-        elapsed: started.elapsed(),
-    })
+    Ok(skipped)
 }
 
 /// The path as written in the CSV files: relative to the dataset root, `/`-separated, with the file

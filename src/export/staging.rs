@@ -24,10 +24,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::{ExportError, OUTPUT_FILES, io_err};
 
 /// Marks the staging folders of an output folder `out`: `.<out's name>.batchscope-<pid>-<n>`.
-const STAGING_TAG: &str = ".batchscope-";
+pub(super) const STAGING_TAG: &str = ".batchscope-";
 
 /// Numbers the staging folders of one process.
-static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
+pub(super) static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// An export's staging folder and its locks, from the checks before writing to the swap.
 pub(super) struct Staging {
@@ -48,7 +48,9 @@ pub(super) struct Staging {
 /// names, and any `<array>.npy` beside a `manifest.csv` (an array source's export names its arrays
 /// after the source's components).
 pub(super) fn is_export_file(name: &str, names: &[String]) -> bool {
-    OUTPUT_FILES.contains(&name) || (is_npy(name) && names.iter().any(|n| n == "manifest.csv"))
+    OUTPUT_FILES.contains(&name)
+        || crate::shard::is_shard_file_name(name)
+        || (is_npy(name) && names.iter().any(|n| n == "manifest.csv"))
 }
 
 /// Whether `name` is an `.npy` file name (as batchscope writes them: lower case).
@@ -57,7 +59,7 @@ fn is_npy(name: &str) -> bool {
 }
 
 /// The names of the entries of `dir`, lossy UTF-8.
-fn entry_names(dir: &Path) -> io::Result<Vec<String>> {
+pub(super) fn entry_names(dir: &Path) -> io::Result<Vec<String>> {
     fs::read_dir(dir)?
         .map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect()
@@ -158,6 +160,11 @@ impl Staging {
         })
     }
 
+    /// The staging folder.
+    pub(super) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Where the export writes file `name` before the swap.
     pub(super) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
@@ -247,7 +254,7 @@ fn keep_looks(dir: &Path, out_meta: &fs::Metadata) {
 }
 
 /// The folder holding `out` (`.` for a bare name).
-fn parent_of(out: &Path) -> PathBuf {
+pub(super) fn parent_of(out: &Path) -> PathBuf {
     match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -255,7 +262,7 @@ fn parent_of(out: &Path) -> PathBuf {
 }
 
 /// Creates `out` and any missing parents; returns the folders created, deepest first.
-fn create_out(out: &Path) -> Result<Vec<PathBuf>, ExportError> {
+pub(super) fn create_out(out: &Path) -> Result<Vec<PathBuf>, ExportError> {
     match fs::symlink_metadata(out) {
         Ok(meta) if meta.is_dir() => return Ok(Vec::new()),
         Ok(meta) if meta.file_type().is_symlink() => {
@@ -282,7 +289,7 @@ fn create_out(out: &Path) -> Result<Vec<PathBuf>, ExportError> {
 }
 
 /// Removes the folders in `created` (deepest first) that are empty.
-fn remove_created(created: &[PathBuf]) {
+pub(super) fn remove_created(created: &[PathBuf]) {
     for dir in created {
         if fs::remove_dir(dir).is_err() {
             break;
@@ -293,9 +300,20 @@ fn remove_created(created: &[PathBuf]) {
 /// Opens `dir` and takes an exclusive lock on it, refusing if another process holds it. Retries
 /// when the path was swapped between opening and locking, so the lock is on the folder now there.
 fn lock_folder(dir: &Path) -> Result<File, ExportError> {
+    lock_folder_as(dir, false)
+}
+
+/// [`lock_folder`], with a shared lock when `shared`: the shards of one export share their output
+/// folder, while an export or a merge into it needs it alone.
+pub(super) fn lock_folder_as(dir: &Path, shared: bool) -> Result<File, ExportError> {
     loop {
         let file = File::open(dir).map_err(io_err("opening the output folder", dir))?;
-        match file.try_lock() {
+        let locked = if shared {
+            file.try_lock_shared()
+        } else {
+            file.try_lock()
+        };
+        match locked {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 return Err(ExportError::Busy(dir.to_path_buf()));
@@ -316,7 +334,7 @@ fn lock_folder(dir: &Path) -> Result<File, ExportError> {
 }
 
 /// Removes staging folders named `<prefix>…` in `parent` whose owner is gone (their lock is free).
-fn remove_leftovers(parent: &Path, prefix: &str) {
+pub(super) fn remove_leftovers(parent: &Path, prefix: &str) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };
@@ -343,7 +361,7 @@ fn remove_leftovers(parent: &Path, prefix: &str) {
 
 /// Removes a staging folder (or an old export swapped out to its name): batchscope's files only. Anything
 /// else is left, and with it the folder: nothing a user might need is deleted.
-fn remove_staged(dir: &Path) {
+pub(super) fn remove_staged(dir: &Path) {
     let Ok(names) = entry_names(dir) else {
         return;
     };

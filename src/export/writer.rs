@@ -7,17 +7,26 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
-use super::staging::Staging;
-use super::{ExportError, ExportPlan, PlannedArray, io_err, manifest_path_bytes};
+use super::arrays::{ImageConvert, pack_npz};
+use super::{
+    ArrayOptions, ExportError, ExportPlan, Names, PlannedArray, io_err, manifest_path_bytes,
+};
 use crate::index::{DatasetIndex, IndexWarning};
 use crate::loader::{Batch, LoadJob, Pixels, SampleFailure};
 use crate::npy::NpyWriter;
-use crate::options::LabelMode;
+use crate::options::{ArrayFormat, LabelMode};
 
 /// The open files of a running export.
 pub(super) struct Writer {
+    /// The folder the files are written into (the staging folder).
+    dir: PathBuf,
+    /// How the files are named (a shard's carry its number).
+    names: Names,
     /// Every `.npy` file, with what it holds.
     arrays: Vec<(PlannedArray, NpyWriter)>,
+    /// Layout and dtype of the images as written.
+    convert: ImageConvert,
+    arrays_options: ArrayOptions,
     label_mode: LabelMode,
     classes: usize,
     manifest: csv::Writer<BufWriter<File>>,
@@ -27,26 +36,32 @@ pub(super) struct Writer {
 
 impl Writer {
     pub(super) fn create(
-        staging: &Staging,
+        dir: &Path,
+        names: Names,
         job: &LoadJob,
         plan: &ExportPlan,
         label_mode: LabelMode,
+        arrays_options: ArrayOptions,
     ) -> Result<Self, ExportError> {
         let mut arrays = Vec::with_capacity(plan.arrays.len());
         for array in &plan.arrays {
-            let path = staging.path(&format!("{}.npy", array.name));
+            let path = dir.join(names.array(&array.name));
             let writer = NpyWriter::create(&path, array.dtype, job.plan.len(), &array.shape[1..])
                 .map_err(io_err("creating", &path))?;
             arrays.push((array.clone(), writer));
         }
-        let manifest_path = staging.path("manifest.csv");
+        let manifest_path = dir.join(names.file("manifest", "csv"));
         let file = File::create(&manifest_path).map_err(io_err("creating", &manifest_path))?;
         let mut manifest = csv::Writer::from_writer(BufWriter::new(file));
         manifest
             .write_record(["index", "path", "label", "class_name"])
             .map_err(|e| csv_err(e, &manifest_path))?;
         Ok(Self {
+            dir: dir.to_path_buf(),
+            names,
             arrays,
+            convert: ImageConvert::new(job.shape, arrays_options),
+            arrays_options,
             label_mode,
             classes: job.index.class_names.len(),
             manifest,
@@ -71,13 +86,11 @@ impl Writer {
                 (Pixels::Columns(columns), Some(c), _) => {
                     Cow::Borrowed(columns.get(c).map_or(&[][..], Vec::as_slice))
                 }
-                (Pixels::U8(v), None, "images") => Cow::Borrowed(v),
-                (Pixels::F32(v), None, "images") => f32_le_bytes(v),
+                (Pixels::U8(v), None, "images") => self.convert.u8_rows(v),
+                (Pixels::F32(v), None, "images") => self.convert.f32_rows(v),
                 _ => Cow::Owned(label_bytes(batch, index, label_mode, classes)),
             };
-            let path = self
-                .manifest_path
-                .with_file_name(format!("{}.npy", array.name));
+            let path = self.dir.join(self.names.array(&array.name));
             match writer.write_rows_until(&bytes, stop) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
@@ -115,15 +128,25 @@ impl Writer {
         Ok(())
     }
 
+    /// Finishes and syncs every file: the arrays (packed into one `.npz` with that format), the
+    /// manifest, the class names and `skipped.csv`.
     pub(super) fn finish(
         self,
-        staging: &Staging,
         skipped: &[SampleFailure],
         index: &DatasetIndex,
     ) -> Result<(), ExportError> {
+        let mut members = Vec::new();
         for (array, writer) in self.arrays {
-            let path = staging.path(&format!("{}.npy", array.name));
+            let path = self.dir.join(self.names.array(&array.name));
             writer.finish().map_err(io_err("finishing", &path))?;
+            members.push((format!("{}.npy", array.name), path));
+        }
+        if self.arrays_options.format == ArrayFormat::Npz {
+            let archive = self.dir.join(self.names.file("arrays", "npz"));
+            pack_npz(&archive, &members, self.arrays_options.compress)?;
+            for (_, path) in &members {
+                fs::remove_file(path).map_err(io_err("removing", path))?;
+            }
         }
         let manifest = self.manifest.into_inner().map_err(|e| ExportError::Io {
             action: "finishing",
@@ -132,7 +155,7 @@ impl Writer {
         })?;
         sync(manifest, &self.manifest_path)?;
 
-        let names_path = staging.path("class_names.json");
+        let names_path = self.dir.join("class_names.json");
         let json = serde_json::to_vec(&index.class_names).map_err(|e| ExportError::Io {
             action: "encoding",
             path: names_path.clone(),
@@ -144,20 +167,25 @@ impl Writer {
             .map_err(io_err("writing", &names_path))?;
         names.sync_all().map_err(io_err("syncing", &names_path))?;
 
-        write_skipped(&staging.path("skipped.csv"), &index.warnings, skipped)
+        write_skipped(
+            &self.dir.join(self.names.file("skipped", "csv")),
+            &index.warnings,
+            skipped,
+        )
     }
 
     /// Closes and removes the files written so far (an export that will not keep its arrays).
-    pub(super) fn abandon(self, staging: &Staging) -> Result<(), ExportError> {
+    pub(super) fn abandon(self) -> Result<(), ExportError> {
         let mut names: Vec<String> = self
             .arrays
             .iter()
-            .map(|(a, _)| format!("{}.npy", a.name))
+            .map(|(a, _)| self.names.array(&a.name))
             .collect();
-        names.push("manifest.csv".to_owned());
+        names.push(self.names.file("manifest", "csv"));
+        let dir = self.dir.clone();
         drop(self);
         for name in names {
-            let path = staging.path(&name);
+            let path = dir.join(&name);
             match fs::remove_file(&path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => {
                     return Err(io_err("removing", &path)(e));
@@ -275,12 +303,4 @@ fn label_bytes(batch: &Batch, index: &DatasetIndex, mode: LabelMode, classes: us
         }
     }
     bytes
-}
-
-fn f32_le_bytes(values: &[f32]) -> Cow<'_, [u8]> {
-    if cfg!(target_endian = "little") {
-        Cow::Borrowed(bytemuck::cast_slice(values))
-    } else {
-        Cow::Owned(values.iter().flat_map(|v| v.to_le_bytes()).collect())
-    }
 }

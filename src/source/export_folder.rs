@@ -24,7 +24,8 @@ pub fn is_export_folder(dir: &Path) -> bool {
         && npy_files(dir).is_ok_and(|f| !f.is_empty())
 }
 
-/// The `.npy` files of `dir` with their names (without `.npy`), in name order.
+/// The `.npy` files of `dir` with their names (without `.npy`), in name order; shard files
+/// (`images-00000-of-00004.npy`, kept beside a merged export by `merge --keep-shards`) are not columns.
 fn npy_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ArrayError> {
     let entries = std::fs::read_dir(dir).map_err(|source| ArrayError::Io {
         path: dir.to_path_buf(),
@@ -35,7 +36,11 @@ fn npy_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ArrayError> {
         .map(|e| e.path())
         .filter(|p| p.is_file())
         .filter_map(|p| {
-            let name = p.file_name()?.to_str()?.strip_suffix(".npy")?.to_owned();
+            let file_name = p.file_name()?.to_str()?;
+            if crate::shard::is_shard_file_name(file_name) {
+                return None;
+            }
+            let name = file_name.strip_suffix(".npy")?.to_owned();
             Some((name, p))
         })
         .collect();

@@ -406,6 +406,8 @@ pub fn export_source(
         strict: false,
         queue_bytes: 64 << 20,
         excluded: Vec::new(),
+        arrays: batchscope::export::ArrayOptions::default(),
+        shard: None,
     };
     batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel)
         .map_err(|e| e.to_string())
