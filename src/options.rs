@@ -200,24 +200,28 @@ impl From<Dtype> for ArrayDtype {
 }
 
 /// Axis order of the exported images (`--layout`).
+// The variants' docs are --help text, which clap prints as written: no backticks.
+#[allow(clippy::doc_markdown)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
-    /// `(N, H, W, C)`, Keras's and TensorFlow's.
+    /// (N, H, W, C), Keras's and TensorFlow's.
     #[default]
     Nhwc,
-    /// `(N, C, H, W)`, PyTorch's.
+    /// (N, C, H, W), PyTorch's.
     Nchw,
 }
 
 /// File format of the exported arrays (`--format`).
+// The variants' docs are --help text, which clap prints as written: no backticks.
+#[allow(clippy::doc_markdown)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ArrayFormat {
-    /// One `.npy` file per array.
+    /// One .npy file per array.
     #[default]
     Npy,
-    /// One `.npz` archive (`arrays.npz`) holding the same `.npy` members, as `np.savez` writes.
+    /// One .npz archive (arrays.npz) holding the same .npy members, as np.savez writes.
     Npz,
 }
 
