@@ -372,4 +372,47 @@ fn tfrecords_written_by_tensorflow_index_and_read_back() {
     truncated_tail_reported_good_records_kept(&fx);
     truncated_gzip_keeps_what_decompresses(&fx);
     inputs_naming_nothing_or_several_sets_are_errors(&fx);
+    health_pass_measures_the_records(&fx, &images);
+}
+
+/// The health pass reads records as the loader does: every image measured from its record's bytes
+/// (no file bytes to hash), with channel sums equal to TensorFlow's pixels.
+fn health_pass_measures_the_records(fx: &Fixtures, images: &[Vec<u8>]) {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use batchscope::health::{self, ScanOptions};
+    use batchscope::options::LoadOptions;
+
+    let options = LoadOptions::default();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let control = batchscope::index::WalkControl {
+        on_progress: &|_| {},
+        cancel: &cancel,
+    };
+    let index = Arc::new(
+        batchscope::source::open(&fx.path("tfds.tfrecord"), &options.index, &control).unwrap(),
+    );
+    let scan = health::scan(
+        index,
+        &options,
+        &ScanOptions { cache_dir: None },
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap();
+    assert!(scan.failures.is_empty(), "{:?}", scan.failures);
+    assert_eq!(scan.entries.len(), 5);
+    let mut red = 0u64;
+    for entry in &scan.entries {
+        let h = entry.health.as_ref().unwrap();
+        assert_eq!((h.width, h.height, h.file_hash), (7, 6, None));
+        red += h.channel_sum[0] as u64;
+    }
+    let expected: u64 = images
+        .iter()
+        .flat_map(|im| im.iter().step_by(3))
+        .map(|&v| u64::from(v))
+        .sum();
+    assert_eq!(red, expected);
 }
