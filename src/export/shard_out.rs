@@ -16,13 +16,11 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 
 use super::staging::{
-    STAGING_COUNTER, STAGING_TAG, create_out, entry_names, is_export_file, lock_folder_as,
-    parent_of, remove_created, remove_leftovers, remove_staged,
+    create_out, create_staging_dir, entry_names, lock_folder_as, only_export_files, parent_of,
+    remove_created, remove_leftovers, remove_staged, same_filesystem, staging_prefix,
 };
 use super::{ExportError, io_err};
 use crate::shard::{ShardSpec, parse_file_name};
@@ -61,43 +59,12 @@ impl ShardStaging {
     ) -> Result<Self, ExportError> {
         let out_lock = lock_folder_as(out, true)?;
         let parent = parent_of(out);
-        let name = out
-            .file_name()
-            .ok_or_else(|| ExportError::OutIsFile(out.to_path_buf()))?
-            .to_string_lossy()
-            .into_owned();
-        let prefix = format!(".{name}{STAGING_TAG}");
+        let prefix = staging_prefix(out)?;
         remove_leftovers(&parent, &prefix);
-        let names = entry_names(out).map_err(io_err("reading the output folder", out))?;
-        if let Some(other) = names.iter().find(|name| !is_export_file(name, &names)) {
-            return Err(ExportError::OutHasOtherFiles {
-                file: out.join(other),
-                path: out.to_path_buf(),
-            });
-        }
-        let (out_meta, parent_meta) = (
-            fs::metadata(out).map_err(io_err("reading the output folder", out))?,
-            fs::metadata(&parent).map_err(io_err("reading the folder holding", out))?,
-        );
-        if out_meta.dev() != parent_meta.dev() {
-            return Err(ExportError::OutIsMountPoint(out.to_path_buf()));
-        }
-        let dir = parent.join(format!(
-            "{prefix}{}-{}",
-            std::process::id(),
-            STAGING_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir(&dir).map_err(io_err(
-            "creating the staging folder beside the output folder",
-            &dir,
-        ))?;
-        let dir_lock = match lock_folder_as(&dir, false) {
-            Ok(lock) => lock,
-            Err(err) => {
-                let _ = fs::remove_dir(&dir);
-                return Err(err);
-            }
-        };
+        only_export_files(out)?;
+        same_filesystem(out, &parent)?;
+        let (dir, dir_lock) = create_staging_dir(&parent, &prefix)?;
+        remove_leftovers(&parent, &prefix);
         Ok(Self {
             out: out.to_path_buf(),
             dir,

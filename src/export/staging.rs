@@ -24,10 +24,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::{ExportError, OUTPUT_FILES, io_err};
 
 /// Marks the staging folders of an output folder `out`: `.<out's name>.batchscope-<pid>-<n>`.
-pub(super) const STAGING_TAG: &str = ".batchscope-";
+const STAGING_TAG: &str = ".batchscope-";
 
 /// Numbers the staging folders of one process.
-pub(super) static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
+static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// An export's staging folder and its locks, from the checks before writing to the swap.
 pub(super) struct Staging {
@@ -106,49 +106,15 @@ impl Staging {
     ) -> Result<Self, ExportError> {
         let out_lock = lock_folder(out)?;
         let parent = parent_of(out);
-        let name = out
-            .file_name()
-            .ok_or_else(|| ExportError::OutIsFile(out.to_path_buf()))?
-            .to_string_lossy()
-            .into_owned();
-        let prefix = format!(".{name}{STAGING_TAG}");
+        let prefix = staging_prefix(out)?;
         remove_leftovers(&parent, &prefix);
-
-        let names = entry_names(out).map_err(io_err("reading the output folder", out))?;
-        if let Some(other) = names.iter().find(|name| !is_export_file(name, &names)) {
-            return Err(ExportError::OutHasOtherFiles {
-                file: out.join(other),
-                path: out.to_path_buf(),
-            });
-        }
+        let names = only_export_files(out)?;
         let had_export = !names.is_empty();
         if had_export && !overwrite {
             return Err(ExportError::OutNotEmpty(out.to_path_buf()));
         }
-        let (out_meta, parent_meta) = (
-            fs::metadata(out).map_err(io_err("reading the output folder", out))?,
-            fs::metadata(&parent).map_err(io_err("reading the folder holding", out))?,
-        );
-        if out_meta.dev() != parent_meta.dev() {
-            return Err(ExportError::OutIsMountPoint(out.to_path_buf()));
-        }
-
-        let dir = parent.join(format!(
-            "{prefix}{}-{}",
-            std::process::id(),
-            STAGING_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir(&dir).map_err(io_err(
-            "creating the staging folder beside the output folder",
-            &dir,
-        ))?;
-        let dir_lock = match lock_folder(&dir) {
-            Ok(lock) => lock,
-            Err(err) => {
-                let _ = fs::remove_dir(&dir);
-                return Err(err);
-            }
-        };
+        same_filesystem(out, &parent)?;
+        let (dir, dir_lock) = create_staging_dir(&parent, &prefix)?;
         Ok(Self {
             out: out.to_path_buf(),
             dir,
@@ -293,6 +259,65 @@ pub(super) fn remove_created(created: &[PathBuf]) {
     for dir in created {
         if fs::remove_dir(dir).is_err() {
             break;
+        }
+    }
+}
+
+/// The name prefix of `out`'s staging folders beside it: `.<name>.batchscope-`.
+pub(super) fn staging_prefix(out: &Path) -> Result<String, ExportError> {
+    let name = out
+        .file_name()
+        .ok_or_else(|| ExportError::OutIsFile(out.to_path_buf()))?
+        .to_string_lossy()
+        .into_owned();
+    Ok(format!(".{name}{STAGING_TAG}"))
+}
+
+/// The entries of `out`, refused if any is not batchscope's (an export's or a shard's file).
+pub(super) fn only_export_files(out: &Path) -> Result<Vec<String>, ExportError> {
+    let names = entry_names(out).map_err(io_err("reading the output folder", out))?;
+    if let Some(other) = names.iter().find(|name| !is_export_file(name, &names)) {
+        return Err(ExportError::OutHasOtherFiles {
+            file: out.join(other),
+            path: out.to_path_buf(),
+        });
+    }
+    Ok(names)
+}
+
+/// Refuses an output folder on another filesystem than its parent (a mount point), where the staging
+/// folder beside it could not be renamed into it.
+pub(super) fn same_filesystem(out: &Path, parent: &Path) -> Result<(), ExportError> {
+    let (out_meta, parent_meta) = (
+        fs::metadata(out).map_err(io_err("reading the output folder", out))?,
+        fs::metadata(parent).map_err(io_err("reading the folder holding", out))?,
+    );
+    if out_meta.dev() != parent_meta.dev() {
+        return Err(ExportError::OutIsMountPoint(out.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// Creates a staging folder `<prefix><pid>-<n>` in `parent` and locks it (a live owner: other runs
+/// leave it alone); removed again if it cannot be locked.
+pub(super) fn create_staging_dir(
+    parent: &Path,
+    prefix: &str,
+) -> Result<(PathBuf, File), ExportError> {
+    let dir = parent.join(format!(
+        "{prefix}{}-{}",
+        std::process::id(),
+        STAGING_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    fs::create_dir(&dir).map_err(io_err(
+        "creating the staging folder beside the output folder",
+        &dir,
+    ))?;
+    match lock_folder(&dir) {
+        Ok(lock) => Ok((dir, lock)),
+        Err(err) => {
+            let _ = fs::remove_dir(&dir);
+            Err(err)
         }
     }
 }
