@@ -263,28 +263,13 @@ fn row(what: &str, n: usize, t: Duration, rss_kib: Option<u64>) {
 
 fn main() {
     let args = parse();
-    print_machine();
+    child::print_machine();
     if !args.only_saved {
         folders(&args);
     }
     if args.saved {
         saved(&args);
     }
-}
-
-fn print_machine() {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_default();
-    println!(
-        "machine: {} cores, {cpu}",
-        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
-    );
 }
 
 /// The folder sections: indexing, JPEG decode and export, the TensorFlow route, the viewer.

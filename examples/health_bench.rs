@@ -330,18 +330,7 @@ fn main() {
         exe.parent().unwrap().parent().unwrap().join("batchscope")
     });
     assert!(bin.exists(), "build the binary first ({bin:?} is missing)");
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_default();
-    println!(
-        "machine: {} cores, {cpu}",
-        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
-    );
+    child::print_machine();
     let (data, truth) = generate(&dir);
     let index = index::scan(&data, &IndexOptions::default()).unwrap();
     let paths: Vec<PathBuf> = (0..index.samples.len()).map(|i| index.path(i)).collect();

@@ -1,5 +1,6 @@
-//! Running a benchmark's child process while watching its peak memory, shared by the benchmark
-//! examples (each includes this file as a module).
+//! Running a benchmark's child process while watching its peak memory and CPU time, and the machine
+//! line each benchmark prints first; shared by the benchmark examples (each includes this file as a
+//! module).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -72,4 +73,21 @@ fn cpu_of_stat(path: &str) -> Option<Duration> {
     let mut fields = rest.split_whitespace().skip(11);
     let ticks: u64 = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
     Some(Duration::from_millis(ticks * 10))
+}
+
+/// Prints the core count and CPU model (`machine: 2 cores, AMD EPYC ...`).
+#[allow(dead_code)]
+pub fn print_machine() {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    println!(
+        "machine: {} cores, {cpu}",
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
+    );
 }
