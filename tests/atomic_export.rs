@@ -39,20 +39,6 @@ fn two_datasets(root: &Path) -> (PathBuf, PathBuf) {
     (old, new)
 }
 
-/// The output folder's files and their bytes.
-fn contents(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn export_cmd(data: &Path, out: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_batchscope"));
     cmd.args([
@@ -98,7 +84,7 @@ fn a_kill_at_any_point_of_a_replacing_export_leaves_the_old_export_or_the_new_on
         "--batch-size",
         "2",
     ]);
-    let new_files = contents(&reference_new);
+    let new_files = common::files(&reference_new);
 
     for (point, expect_new) in [
         ("after-first-rows", false),
@@ -107,7 +93,7 @@ fn a_kill_at_any_point_of_a_replacing_export_leaves_the_old_export_or_the_new_on
     ] {
         let out = dir.path().join(format!("out-{point}"));
         batchscope_ok(&["export", s(&old), "--out", s(&out), "--batch-size", "2"]);
-        let old_files = contents(&out);
+        let old_files = common::files(&out);
         assert_ne!(old_files, new_files);
 
         let status = export_cmd(&new, &out)
@@ -120,7 +106,7 @@ fn a_kill_at_any_point_of_a_replacing_export_leaves_the_old_export_or_the_new_on
             Some(9),
             "{point}: killed by SIGKILL"
         );
-        let after = contents(&out);
+        let after = common::files(&out);
         if expect_new {
             assert_eq!(after, new_files, "{point}: every file is the new export's");
         } else {
@@ -139,7 +125,7 @@ fn a_kill_at_any_point_of_a_replacing_export_leaves_the_old_export_or_the_new_on
             "--batch-size",
             "2",
         ]);
-        assert_eq!(contents(&out), new_files, "{point}");
+        assert_eq!(common::files(&out), new_files, "{point}");
         assert_eq!(leftovers(&out), Vec::<String>::new(), "{point}");
     }
 }
@@ -189,7 +175,7 @@ fn an_output_folder_replaced_mid_export_fails_the_export_and_keeps_the_new_folde
     assert!(err.contains("deleted or replaced while exporting"), "{err}");
     assert!(!err.contains("exported"), "no success message: {err}");
     assert_eq!(
-        contents(&out),
+        common::files(&out),
         BTreeMap::from([("someone_elses.txt".to_owned(), b"keep me".to_vec())])
     );
     assert_eq!(leftovers(&out), Vec::<String>::new());
@@ -203,7 +189,7 @@ fn a_stray_partial_file_from_a_killed_run_is_never_promoted() {
     let (old, _) = two_datasets(dir.path());
     let out = dir.path().join("out");
     write(&out, "labels.npy.partial", b"\x93NUMPY from a killed run");
-    let before = contents(&out);
+    let before = common::files(&out);
     let args = [
         "export",
         s(&old),
@@ -220,7 +206,7 @@ fn a_stray_partial_file_from_a_killed_run_is_never_promoted() {
         err.contains("labels.npy.partial") && err.contains("which batchscope did not write"),
         "{err}"
     );
-    assert_eq!(contents(&out), before);
+    assert_eq!(common::files(&out), before);
     assert_eq!(leftovers(&out), Vec::<String>::new());
 }
 
@@ -313,7 +299,7 @@ fn a_folder_swapped_in_just_before_the_swap_is_put_back() {
     assert_eq!(output.status.code(), Some(1), "{err}");
     assert!(err.contains("deleted or replaced while exporting"), "{err}");
     assert_eq!(
-        contents(&out),
+        common::files(&out),
         BTreeMap::from([("other.txt".to_owned(), b"someone else's".to_vec())])
     );
     assert_eq!(leftovers(&out), Vec::<String>::new());

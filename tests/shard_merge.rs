@@ -37,20 +37,6 @@ fn dataset(root: &Path) {
     write(root, "c/99-empty.png", b"");
 }
 
-/// Every file of `dir` (no subfolders) with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_batchscope"));
     command.args(args);
@@ -113,7 +99,7 @@ fn shards_of_any_count_merge_into_the_single_export_byte_for_byte() {
         let mut args = vec!["export", s(&data), "--out", s(&single), "--overwrite"];
         args.extend_from_slice(options);
         batchscope_ok(&args);
-        let expected = files(&single);
+        let expected = common::files(&single);
         assert!(expected.contains_key("skipped.csv") && expected.contains_key("images.npy"));
         if options == excluded.as_slice() {
             assert!(expected.contains_key("excluded.csv"));
@@ -126,11 +112,11 @@ fn shards_of_any_count_merge_into_the_single_export_byte_for_byte() {
                 .path()
                 .join(format!("sharded-{count}-{}", options.len()));
             export_shards(&data, &out, count, options);
-            let shards = files(&out);
+            let shards = common::files(&out);
             assert!(shards.contains_key(&format!("images-00000-of-{count:05}.npy")));
             assert!(shards.contains_key(&format!("shard-{:05}-of-{count:05}.json", count - 1)));
             batchscope_ok(&["merge", s(&out)]);
-            let merged = files(&out);
+            let merged = common::files(&out);
             assert_eq!(
                 merged.keys().collect::<Vec<_>>(),
                 expected.keys().collect::<Vec<_>>(),
@@ -155,7 +141,7 @@ fn a_missing_or_foreign_shard_is_refused_by_name_and_nothing_changes() {
     for shard in ["0/3", "2/3"] {
         batchscope_ok(&["export", s(&data), "--out", s(&out), "--shard", shard]);
     }
-    let before = files(&out);
+    let before = common::files(&out);
     let missing = batchscope(&["merge", s(&out)]);
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert_eq!(missing.status.code(), Some(1), "{stderr}");
@@ -163,7 +149,7 @@ fn a_missing_or_foreign_shard_is_refused_by_name_and_nothing_changes() {
         stderr.contains("shard 1/3 is missing") && stderr.contains("shard-00001-of-00003.json"),
         "{stderr}"
     );
-    assert_eq!(files(&out), before);
+    assert_eq!(common::files(&out), before);
 
     // Shard 1 from other options: refused, naming it and what differs.
     batchscope_ok(&[
@@ -211,7 +197,10 @@ fn a_missing_or_foreign_shard_is_refused_by_name_and_nothing_changes() {
         stderr.contains("in 2 shards") && stderr.contains("of-00002"),
         "{stderr}"
     );
-    for name in files(&out).keys().filter(|n| n.contains("-of-00002")) {
+    for name in common::files(&out)
+        .keys()
+        .filter(|n| n.contains("-of-00002"))
+    {
         std::fs::remove_file(out.join(name)).unwrap();
     }
     batchscope_ok(&["merge", s(&out)]);
@@ -225,7 +214,7 @@ fn a_cancelled_merge_keeps_nothing_and_leaves_the_shards() {
     dataset(&data);
     let out = dir.path().join("out");
     export_shards(&data, &out, 2, &[]);
-    let before = files(&out);
+    let before = common::files(&out);
     let options = batchscope::export::merge::MergeOptions {
         out: out.clone(),
         keep_shards: false,
@@ -239,7 +228,7 @@ fn a_cancelled_merge_keeps_nothing_and_leaves_the_shards() {
         ),
         "{result:?}"
     );
-    assert_eq!(files(&out), before);
+    assert_eq!(common::files(&out), before);
     let beside = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(beside, 2, "no staging folder is left");
 }
@@ -281,7 +270,7 @@ fn a_rerun_shard_replaces_only_its_own_files() {
             })
             .collect()
     };
-    let (before, bytes_before) = (inodes(&out), files(&out));
+    let (before, bytes_before) = (inodes(&out), common::files(&out));
     batchscope_ok(&["export", s(&data), "--out", s(&out), "--shard", "1/3"]);
     let after = inodes(&out);
     assert_eq!(
@@ -293,7 +282,7 @@ fn a_rerun_shard_replaces_only_its_own_files() {
         assert_eq!(ours, *ino != before[name], "{name}");
     }
     assert_eq!(
-        files(&out),
+        common::files(&out),
         bytes_before,
         "the same shard gives the same bytes"
     );
@@ -312,9 +301,9 @@ fn merge_keep_shards_leaves_them_and_the_folder_still_opens_as_an_export() {
     dataset(&data);
     let out = dir.path().join("out");
     export_shards(&data, &out, 2, &[]);
-    let shards = files(&out);
+    let shards = common::files(&out);
     batchscope_ok(&["merge", s(&out), "--keep-shards"]);
-    let merged = files(&out);
+    let merged = common::files(&out);
     for (name, bytes) in &shards {
         assert_eq!(&merged[name], bytes, "{name}");
     }
@@ -322,7 +311,7 @@ fn merge_keep_shards_leaves_them_and_the_folder_still_opens_as_an_export() {
     // The kept shards are not read as columns of the merged export.
     let again = dir.path().join("again");
     batchscope_ok(&["export", s(&out), "--out", s(&again)]);
-    assert_eq!(files(&again)["images.npy"], merged["images.npy"]);
+    assert_eq!(common::files(&again)["images.npy"], merged["images.npy"]);
     // Merging a folder without shards says so.
     let stderr = String::from_utf8_lossy(&batchscope(&["merge", s(&again)]).stderr).into_owned();
     assert!(stderr.contains("no shards to merge"), "{stderr}");

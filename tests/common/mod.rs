@@ -210,6 +210,20 @@ pub fn run_python(code: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Every file of `dir` (no subfolders) with its bytes, by name.
+pub fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// The manifest's rows as `[index, path, label, class_name]`.
 pub fn manifest(out: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
