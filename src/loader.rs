@@ -182,12 +182,7 @@ fn load_rows_into(
     }
     // Records are read in one ordered pass (a compressed file cannot be sought in), then decoded in
     // parallel; files are read by the decoding threads themselves.
-    let encoded = match &job.index.store {
-        Store::Encoded(images) if !cancel.is_set() => {
-            Some(images.read(ids, job.preprocess.max_file_bytes))
-        }
-        _ => None,
-    };
+    let encoded = read_encoded(job, ids, cancel);
     let encoded = encoded.as_deref();
     let (pixels, results) = match (job.element.dtype, spare) {
         (Dtype::Uint8, spare) => {
@@ -282,12 +277,7 @@ pub fn visit_rows<R: Send>(
     cancel: Stop<'_>,
     visit: impl Fn(Visited<'_>) -> R + Sync,
 ) -> Vec<Result<R, SampleFailure>> {
-    let encoded = match &job.index.store {
-        Store::Encoded(images) if !cancel.is_set() => {
-            Some(images.read(ids, job.preprocess.max_file_bytes))
-        }
-        _ => None,
-    };
+    let encoded = read_encoded(job, ids, cancel);
     let encoded = encoded.as_deref();
     ids.par_iter()
         .enumerate()
@@ -430,6 +420,21 @@ fn load_stored(
     }
     batch.pixels = Pixels::Columns(out);
     batch
+}
+
+/// The encoded images of `ids` from a record store, read in one ordered pass (a compressed file cannot
+/// be sought in); `None` for files, which the decoding threads read themselves, or once cancelled.
+fn read_encoded(
+    job: &LoadJob,
+    ids: &[usize],
+    cancel: Stop<'_>,
+) -> Option<Vec<Result<Vec<u8>, String>>> {
+    match &job.index.store {
+        Store::Encoded(images) if !cancel.is_set() => {
+            Some(images.read(ids, job.preprocess.max_file_bytes))
+        }
+        _ => None,
+    }
 }
 
 /// Decodes `ids` in parallel into one buffer of `ids.len()` slots, `load_one(sample, slot)` each.

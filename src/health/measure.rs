@@ -76,9 +76,7 @@ fn measure_with(
     let mut hist = [0u32; 256];
     let sums = pixel_pass(row, channels, luma, &mut hist);
     let count = n.max(1) as f64;
-    let (luma_sum, luma_sq) = sum_and_squares(luma);
-    let mean = luma_sum / count;
-    let variance = (luma_sq / count - mean * mean).max(0.0);
+    let (mean, variance) = luma_moments(luma);
     let entropy = hist
         .iter()
         .filter(|&&c| c > 0)
@@ -102,7 +100,7 @@ fn measure_with(
         height: original.1,
         format: original.2,
         brightness: mean as f32,
-        sharpness: (laplacian_variance(luma, height, width) / variance.max(1.0)) as f32,
+        sharpness: normalised_sharpness(luma, height, width, variance),
         entropy: entropy as f32,
         colorfulness: (channels >= 3).then_some((sums.spread / count) as f32),
         channel_sum: sums.sum,
@@ -118,12 +116,22 @@ pub fn sharpness(row: Row<'_>, (height, width, channels): (usize, usize, usize))
         luma.resize(height * width, 0.0);
         let mut hist = [0u32; 256];
         pixel_pass(row, channels, luma, &mut hist);
-        let count = (height * width).max(1) as f64;
-        let (sum, sum_sq) = sum_and_squares(luma);
-        let mean = sum / count;
-        let variance = (sum_sq / count - mean * mean).max(0.0);
-        (laplacian_variance(luma, height, width) / variance.max(1.0)) as f32
+        let (_, variance) = luma_moments(luma);
+        normalised_sharpness(luma, height, width, variance)
     })
+}
+
+/// The mean and the (population) variance of the luma plane.
+fn luma_moments(luma: &[f32]) -> (f64, f64) {
+    let count = luma.len().max(1) as f64;
+    let (sum, sum_sq) = sum_and_squares(luma);
+    let mean = sum / count;
+    (mean, (sum_sq / count - mean * mean).max(0.0))
+}
+
+/// The variance of the Laplacian over the luma's variance (at least 1, so flat planes do not blow up).
+fn normalised_sharpness(luma: &[f32], height: usize, width: usize, variance: f64) -> f32 {
+    (laplacian_variance(luma, height, width) / variance.max(1.0)) as f32
 }
 
 /// The sum and the sum of squares of `values`, in eight f32 lanes over runs of 1,024 values (added
