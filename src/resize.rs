@@ -4,6 +4,8 @@
 //!
 //! Images are row-major `height x width x channels`; inputs are bytes, outputs float32.
 
+use wide::f32x4;
+
 use crate::options::Interpolation;
 
 /// A borrowed 8-bit image.
@@ -80,6 +82,8 @@ struct Lerp {
     lo: usize,
     hi: usize,
     t: f32,
+    /// `floor + 1`: the left pixel's place in a row padded with one pixel on each side.
+    padded: usize,
 }
 
 #[allow(
@@ -97,6 +101,7 @@ fn lerps(in_size: usize, out_size: usize) -> Vec<Lerp> {
                 lo: floor.max(0.0) as usize,
                 hi: (src.ceil() as usize).min(in_size - 1),
                 t: src - floor,
+                padded: (floor + 1.0) as usize,
             }
         })
         .collect()
@@ -113,9 +118,11 @@ fn bilinear(
     Some(out)
 }
 
-/// Bilinear into `out` (`out_h * out_w * channels` floats). The usual channel counts get their own
-/// copy of the loops (a constant stride the compiler unrolls and vectorises); every output value is
-/// still `a + (b - a) * t` along x, then along y, in TensorFlow's order, so the bits do not change.
+/// Bilinear into `out` (`out_h * out_w * channels` floats). 1, 3 and 4 channels go a pixel at a
+/// time in SIMD lanes, and even whole-number downscales take an exact shortcut; other channel
+/// counts get their own copy of the loops (a constant stride the compiler unrolls). Every output
+/// value is `a + (b - a) * t` along x, then along y, in TensorFlow's order, or provably equal to
+/// it, so the bits do not change (tests compare every path with the plain formula).
 fn bilinear_into(
     src: View<'_>,
     out: &mut [f32],
@@ -126,10 +133,179 @@ fn bilinear_into(
     let ys = lerps(src.height, out_h);
     let xs = lerps(src.width, out_w);
     match src.channels {
-        1 => bilinear_rows(src, 1, out, (&ys, &xs), stop),
-        3 => bilinear_rows(src, 3, out, (&ys, &xs), stop),
-        4 => bilinear_rows(src, 4, out, (&ys, &xs), stop),
+        1 if midpoints(&ys) && midpoints(&xs) => midpoint_pixels::<1>(src, out, (&ys, &xs), stop),
+        1 => bilinear_pixels::<1>(src, out, (&ys, &xs), stop),
+        3 if midpoints(&ys) && midpoints(&xs) => midpoint_pixels::<3>(src, out, (&ys, &xs), stop),
+        4 if midpoints(&ys) && midpoints(&xs) => midpoint_pixels::<4>(src, out, (&ys, &xs), stop),
+        3 => bilinear_pixels::<3>(src, out, (&ys, &xs), stop),
+        4 => bilinear_pixels::<4>(src, out, (&ys, &xs), stop),
         c => bilinear_rows(src, c, out, (&ys, &xs), stop),
+    }
+}
+
+/// Bilinear for 1, 3 or 4 channels, a pixel at a time in four lanes: each pixel's channels are loaded,
+/// blended and stored as one `f32x4` (for fewer channels the spare lanes carry the next pixels'
+/// values, computed and then overwritten).
+/// Source rows are converted to float32 once, into two rows kept for the next output row. Each lane
+/// computes exactly the scalar formula, so the bits are TensorFlow's.
+fn bilinear_pixels<const C: usize>(
+    src: View<'_>,
+    out: &mut [f32],
+    (ys, xs): (&[Lerp], &[Lerp]),
+    stop: &dyn Fn() -> bool,
+) -> Option<()> {
+    let mut rows = FloatRows::new(src);
+    // Per output pixel: where its left source pixel starts in a padded row, and its weight in
+    // every lane. The right source pixel follows it (the padding stands in at the edges).
+    let xs: Vec<(usize, f32x4)> = xs
+        .iter()
+        .map(|l| (l.padded * C, f32x4::splat(l.t)))
+        .collect();
+    for (y, (ly, dst)) in ys
+        .iter()
+        .zip(out.chunks_exact_mut(xs.len() * C))
+        .enumerate()
+    {
+        if stopped(y, stop) {
+            return None;
+        }
+        let (top, bottom) = rows.pair(ly.lo, ly.hi);
+        let ty = f32x4::splat(ly.t);
+        store_pixels::<C, _>(dst, &xs, |&(at, t)| {
+            let (top, bottom) = (&top[at..at + C + 4], &bottom[at..at + C + 4]);
+            let upper = lerp4(lanes(top, 0), lanes(top, C), t);
+            let lower = lerp4(lanes(bottom, 0), lanes(bottom, C), t);
+            lerp4(upper, lower, ty).to_array()
+        });
+    }
+    Some(())
+}
+
+/// Whether every output index falls exactly midway between two neighbouring source indices, as
+/// in a downscale by an even whole number (256 to 128, 448 to 224).
+#[allow(clippy::float_cmp)] // exactly one half: the shortcut is exact only then
+fn midpoints(lerps: &[Lerp]) -> bool {
+    lerps.iter().all(|l| l.t == 0.5 && l.hi == l.lo + 1)
+}
+
+/// Bilinear when every output pixel lies midway between four source pixels `a b / c d`. Then
+/// TensorFlow's `u = a + (b - a) * 0.5`, `l = c + (d - c) * 0.5`, `u + (l - u) * 0.5` are all
+/// exact in float32 (whole numbers up to 255, halved twice), so the result is exactly
+/// `(a + b + c + d) / 4`, which this computes as `((a + c) + (b + d)) * 0.25`, also exactly: the
+/// same bits with a third of the arithmetic. The column sums of the two source rows are made
+/// once per output row.
+fn midpoint_pixels<const C: usize>(
+    src: View<'_>,
+    out: &mut [f32],
+    (ys, xs): (&[Lerp], &[Lerp]),
+    stop: &dyn Fn() -> bool,
+) -> Option<()> {
+    let len = src.width * C;
+    // Plus four values, so a four-value load at the last pixel stays in bounds.
+    let mut sums = vec![0f32; len + 4];
+    let quarter = f32x4::splat(0.25);
+    let xs: Vec<usize> = xs.iter().map(|l| l.lo * C).collect();
+    for (y, (ly, dst)) in ys
+        .iter()
+        .zip(out.chunks_exact_mut(xs.len() * C))
+        .enumerate()
+    {
+        if stopped(y, stop) {
+            return None;
+        }
+        let top = &src.pixels[ly.lo * len..][..len];
+        let bottom = &src.pixels[ly.hi * len..][..len];
+        for ((sum, &a), &c) in sums.iter_mut().zip(top).zip(bottom) {
+            *sum = f32::from(u16::from(a) + u16::from(c));
+        }
+        store_pixels::<C, _>(dst, &xs, |&at| {
+            let pair = &sums[at..at + C + 4];
+            ((lanes(pair, 0) + lanes(pair, C)) * quarter).to_array()
+        });
+    }
+    Some(())
+}
+
+/// Writes one output row of `C`-channel pixels, each made by `blend` as four lanes: a pixel whose
+/// four values fit in the row is stored as all four (for fewer than 4 channels the rest belong to
+/// the next pixels, which are written after it), the last ones as their own channels.
+#[inline(always)]
+#[allow(clippy::inline_always)] // the pixel loop of both callers; a call would cost a store per pixel
+fn store_pixels<const C: usize, T>(dst: &mut [f32], xs: &[T], blend: impl Fn(&T) -> [f32; 4]) {
+    let wide = dst.len().checked_sub(4).map_or(0, |room| room / C + 1);
+    let (body, tail) = xs.split_at(wide.min(xs.len()));
+    for (x, lerp) in body.iter().enumerate() {
+        let value = blend(lerp);
+        // A fixed-size store (a slice copy of variable length would be a call to memcpy).
+        if let Ok(d) = <&mut [f32; 4]>::try_from(&mut dst[x * C..x * C + 4]) {
+            *d = value;
+        }
+    }
+    for (x, lerp) in tail.iter().enumerate() {
+        let at = (body.len() + x) * C;
+        dst[at..at + C].copy_from_slice(&blend(lerp)[..C]);
+    }
+}
+
+/// Four values of `row` from `at`.
+#[inline(always)]
+#[allow(clippy::inline_always)] // one SIMD load in the pixel loop, never a call
+fn lanes(row: &[f32], at: usize) -> f32x4 {
+    f32x4::new(<[f32; 4]>::try_from(&row[at..at + 4]).unwrap_or_default())
+}
+
+/// `a + (b - a) * t` in each lane.
+#[inline(always)]
+#[allow(clippy::inline_always)] // three SIMD operations in the pixel loop, never a call
+fn lerp4(a: f32x4, b: f32x4, t: f32x4) -> f32x4 {
+    a + (b - a) * t
+}
+
+/// The two source rows an output row blends, as float32, each padded with a copy of its first
+/// pixel before it, a copy of its last pixel after it and four zeros, so that pixel `floor + 1`
+/// and the one after it are TensorFlow's clamped left and right pixels for every output pixel,
+/// and a four-value load at the last stays in bounds. A row converted for one output row is kept
+/// for the next (upscaling reuses each row).
+struct FloatRows<'a> {
+    src: View<'a>,
+    held: [Option<usize>; 2],
+    rows: [Vec<f32>; 2],
+}
+
+impl<'a> FloatRows<'a> {
+    fn new(src: View<'a>) -> Self {
+        let len = (src.width + 2) * src.channels + 4;
+        Self {
+            src,
+            held: [None, None],
+            rows: [vec![0.0; len], vec![0.0; len]],
+        }
+    }
+
+    /// Source rows `a` and `b` as padded float32 rows.
+    fn pair(&mut self, a: usize, b: usize) -> (&[f32], &[f32]) {
+        let slot_a = self.slot(a, b);
+        let slot_b = self.slot(b, a);
+        (&self.rows[slot_a], &self.rows[slot_b])
+    }
+
+    /// The slot holding row `y`, converting it into the slot that does not hold `keep` if needed.
+    fn slot(&mut self, y: usize, keep: usize) -> usize {
+        if let Some(slot) = self.held.iter().position(|&h| h == Some(y)) {
+            return slot;
+        }
+        let slot = usize::from(self.held[0] == Some(keep));
+        let c = self.src.channels;
+        let len = self.src.width * c;
+        let row = &self.src.pixels[y * len..][..len];
+        let padded = &mut self.rows[slot];
+        for (f, &v) in padded[c..c + len].iter_mut().zip(row) {
+            *f = f32::from(v);
+        }
+        padded.copy_within(c..2 * c, 0);
+        padded.copy_within(len..len + c, len + c);
+        self.held[slot] = Some(y);
+        slot
     }
 }
 
@@ -409,6 +585,13 @@ mod tests {
                 (7, 5, 3, 11),
                 (1, 9, 4, 2),
                 (33, 17, 33, 16),
+                (2, 3, 5, 7),
+                (5, 1, 2, 3),
+                (3, 8, 9, 1),
+                (8, 12, 4, 6),
+                (8, 8, 2, 2),
+                (6, 9, 2, 3),
+                (250, 250, 128, 128),
             ] {
                 let pixels: Vec<u8> = (0..h * w * c)
                     .map(|_| {
@@ -436,6 +619,16 @@ mod tests {
                 .unwrap();
                 assert_eq!(bits(&into), bits(&expected));
             }
+        }
+    }
+
+    #[test]
+    fn midpoints_are_exactly_the_even_whole_number_downscales() {
+        for (from, to) in [(256, 128), (448, 224), (8, 2), (64, 8)] {
+            assert!(midpoints(&lerps(from, to)), "{from} -> {to}");
+        }
+        for (from, to) in [(6, 2), (250, 128), (128, 256), (375, 224), (7, 7)] {
+            assert!(!midpoints(&lerps(from, to)), "{from} -> {to}");
         }
     }
 
