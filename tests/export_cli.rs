@@ -348,6 +348,10 @@ fn usage_errors_exit_2_with_one_line() {
             "needs --seed",
         ),
         (vec!["--validation-split", "0.2"], "go together"),
+        (
+            vec!["--interpolation", "area"],
+            "--interpolation needs --image-size",
+        ),
         (vec!["--color-mode", "cmyk"], "invalid value"),
         (
             vec!["--class-names", "a,zebra"],

@@ -100,9 +100,9 @@ pub struct LoaderArgs {
     /// Resize every image to HEIGHTxWIDTH (e.g. 128x128, or 128 for a square); default: native size.
     #[arg(long, value_parser = parse_image_size)]
     pub image_size: Option<(u32, u32)>,
-    /// Resize kernel (TensorFlow's, without antialiasing).
-    #[arg(long, value_enum, default_value = "bilinear")]
-    pub interpolation: Interpolation,
+    /// Resize kernel (TensorFlow's, without antialiasing; default bilinear); needs --image-size.
+    #[arg(long, value_enum)]
+    pub interpolation: Option<Interpolation>,
     /// Centre-crop to the target aspect ratio before resizing.
     #[arg(long)]
     pub crop_to_aspect_ratio: bool,
@@ -399,6 +399,15 @@ impl LoaderArgs {
                 "cropping or padding to an aspect ratio needs --image-size".into(),
             ));
         }
+        // Without a size nothing is resized here (Keras would resize to 256x256), so a kernel alone
+        // would be silently ignored.
+        if self.interpolation.is_some() && self.image_size.is_none() {
+            return Err(UsageError(
+                "--interpolation needs --image-size: without it images keep their native size \
+                 (Keras would resize them to 256x256)"
+                    .into(),
+            ));
+        }
         let class_names = match (&self.class_names, self.class_name.is_empty()) {
             (None, true) => None,
             (names, _) => Some(
@@ -439,7 +448,7 @@ impl LoaderArgs {
             preprocess: PreprocessOptions {
                 color_mode: self.color_mode,
                 image_size: self.image_size,
-                interpolation: self.interpolation,
+                interpolation: self.interpolation.unwrap_or_default(),
                 fit,
                 max_file_bytes: self.max_file_bytes,
                 jpeg: self.jpeg,
