@@ -417,7 +417,9 @@ fn detect_picks_tfrecord_for_a_folder_a_file_and_a_pattern() {
 // Records written here, without TensorFlow (the framing is checked against TensorFlow's bytes in
 // the unit tests of `framing`).
 
-use batchscope::source::tfrecord::{BytesList, Example, Feature, Features, Int64List, Kind};
+use batchscope::source::tfrecord::{
+    BytesList, Example, Feature, Features, FloatList, Int64List, Kind,
+};
 
 fn record(data: &[u8]) -> Vec<u8> {
     use batchscope::source::tfrecord::masked_crc;
@@ -541,8 +543,31 @@ fn labels_off_and_a_file_without_images_is_an_error_naming_it() {
     let err = open(&empty, &IndexOptions::default()).unwrap_err();
     let message = err.to_string();
     assert!(
-        message.starts_with("no record holds a usable image (2 problems; the first: record 0: no encoded-image feature")
-            && message.ends_with(&format!("{empty:?}")),
+        message.starts_with(
+            "no usable record (2 problems; the first: record 0: no encoded-image feature"
+        ) && message.ends_with(&format!("{empty:?}")),
+        "{message}"
+    );
+
+    // A good image with a float label: the message names the label, not the image.
+    let float_labels = dir.path().join("float-labels.tfrecord");
+    let scored = example(vec![
+        (
+            "image",
+            Kind::BytesList(BytesList {
+                value: vec![png(1)],
+            }),
+        ),
+        ("label", Kind::FloatList(FloatList { value: vec![0.5] })),
+    ]);
+    std::fs::write(&float_labels, record(&scored)).unwrap();
+    let message = open(&float_labels, &IndexOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with(
+            "no usable record (1 problem; the first: record 0: feature \"label\" is float_list, expected int64_list"
+        ) && message.ends_with(&format!("{float_labels:?}")),
         "{message}"
     );
 }

@@ -317,7 +317,7 @@ fn warnings_of(scan: &mut Scan) -> (Vec<IndexWarning>, bool) {
 fn no_usable_record(path: &Path, warnings: &[IndexWarning]) -> SourceError {
     let reason = match warnings.first() {
         Some(first) => format!(
-            "no record holds a usable image ({} problem{}; the first: {}{})",
+            "no usable record ({} problem{}; the first: {}{})",
             warnings.len(),
             if warnings.len() == 1 { "" } else { "s" },
             first.reason,
