@@ -193,7 +193,7 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
                     .labelled_by(size_label.id);
             });
         } else {
-            ui.weak("native (all images one size)");
+            ui.weak("native (needs every image the same size)");
         }
     });
     ui.end_row();
