@@ -145,6 +145,19 @@ fn forms_that_do_not_apply_are_usage_errors() {
     ]);
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("--layout applies to decoded images"));
+    // The per-file read cap is for image files; a stored array is read as stored (it was ignored).
+    let run = batchscope(&[
+        "export",
+        s(&arrays.join("images.npy")),
+        "--out",
+        s(&out),
+        "--max-file-bytes",
+        "1K",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("--max-file-bytes applies to decoded images")
+    );
     // --format npz applies to stored arrays too: the member is the stored array, byte for byte.
     let npz = dir.path().join("stored-npz");
     batchscope_ok(&[

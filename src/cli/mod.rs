@@ -159,6 +159,8 @@ fn check_stored(
         "--dtype"
     } else if layout != Layout::Nhwc {
         "--layout"
+    } else if p.max_file_bytes != crate::decode::DEFAULT_MAX_FILE_BYTES {
+        "--max-file-bytes"
     } else {
         return Ok(());
     };
