@@ -12,15 +12,15 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::ops::Range;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::npy::NpyDtype;
 use crate::options::{IndexOptions, LabelSource};
+pub use crate::source::contract::{
+    Access, Capabilities, Column, EncodedImages, ImageHeader, RowsLayout, Store, StoredRows,
+};
 
 /// The extensions Keras takes (`ALLOWLIST_FORMATS`), lower case, without the dot.
 pub const KERAS_EXTENSIONS: &[&str] = &["bmp", "gif", "jpeg", "jpg", "png"];
@@ -64,138 +64,6 @@ pub struct DatasetIndex {
     /// The stored label value of each class (TFRecord labels keep their int64 values: class `i` is
     /// the `i`-th smallest value seen); `None` when a class's label is its index.
     pub label_values: Option<Vec<i64>>,
-}
-
-/// Where a dataset's samples are stored: the one thing that differs between sources once indexed.
-#[derive(Clone, Default)]
-pub enum Store {
-    /// Image files under the root, at [`Sample::rel_path`] (an image folder).
-    #[default]
-    Files,
-    /// Encoded images inside records (TFRecord files): decoded and preprocessed like files.
-    Encoded(Arc<dyn EncodedImages>),
-    /// Stored arrays (a saved tf.data dataset, `.npy`/`.npz`, IDX, CIFAR, a batchscope export): rows
-    /// are copied out with their stored dtypes and shapes, never decoded or resized.
-    Rows(Arc<dyn StoredRows>),
-}
-
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Files => f.write_str("Files"),
-            Self::Encoded(e) => write!(f, "Encoded({})", e.describe()),
-            Self::Rows(r) => write!(f, "Rows({})", r.describe()),
-        }
-    }
-}
-
-impl PartialEq for Store {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Self::Files, Self::Files) => true,
-            (Self::Encoded(a), Self::Encoded(b)) => Arc::ptr_eq(a, b),
-            (Self::Rows(a), Self::Rows(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
-    }
-}
-
-impl Eq for Store {}
-
-impl Store {
-    /// Why the samples cannot be read in a shuffled order at a reasonable cost: `Some(source)` for a
-    /// compressed source, which can only be read forward (each jump back decompresses it again).
-    pub fn sequential_only(&self) -> Option<String> {
-        match self {
-            Self::Files => None,
-            Self::Encoded(e) => (!e.is_random_access()).then(|| e.describe()),
-            Self::Rows(r) => (!r.is_random_access()).then(|| r.describe()),
-        }
-    }
-
-    /// The sizes of the source's stored batches, if it has its own (see [`StoredRows::batch_rows`]).
-    pub fn batch_rows(&self) -> Option<&[usize]> {
-        match self {
-            Self::Rows(rows) => rows.batch_rows(),
-            Self::Files | Self::Encoded(_) => None,
-        }
-    }
-}
-
-/// A source of encoded images (PNG, JPEG, ... bytes) addressed by sample index.
-pub trait EncodedImages: Send + Sync {
-    /// The encoded bytes of each of `samples` (at most `max_bytes` each), or why they cannot be read,
-    /// in the order given. Increasing samples are cheapest (one pass through a compressed file).
-    fn read(&self, samples: &[usize], max_bytes: u64) -> Vec<Result<Vec<u8>, String>>;
-    /// The image's format and `(width, height)`, read when the source was indexed.
-    fn header(&self, sample: usize) -> Result<(image::ImageFormat, u32, u32), String>;
-    /// What the source is, for messages (`3 TFRecord files, GZIP`).
-    fn describe(&self) -> String;
-    /// Whether any sample can be read without reading the ones before it (no compressed file).
-    fn is_random_access(&self) -> bool;
-}
-
-/// One array of a stored source: what `<name>.npy` of an export holds, one row per sample.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Column {
-    /// Output name without `.npy` (`images`, `labels`, a dict key, `component_2`).
-    pub name: String,
-    /// The stored dtype, kept in the export.
-    pub dtype: NpyDtype,
-    /// The shape of one row (the array's shape without its first axis).
-    pub row_shape: Vec<usize>,
-}
-
-impl Column {
-    /// Bytes of one row.
-    pub fn row_bytes(&self) -> usize {
-        self.row_shape.iter().product::<usize>() * self.dtype.size()
-    }
-}
-
-/// What a stored source holds: its description, its columns, and which of them the viewer draws as
-/// images and counts as labels.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RowsLayout {
-    /// What the source is, for messages (`the saved tf.data dataset "train" (…)`).
-    pub what: String,
-    /// The arrays, in output order.
-    pub columns: Vec<Column>,
-    /// The column drawn as images, if one has an image's shape.
-    pub image: Option<usize>,
-    /// The column holding labels, if any.
-    pub label: Option<usize>,
-}
-
-/// A source of stored rows: the same rows of every [`Column`] describe one sample.
-pub trait StoredRows: Send + Sync {
-    /// Its description and columns.
-    fn layout(&self) -> &RowsLayout;
-    /// Appends rows `rows` of every column to `out` (one buffer per column, little-endian bytes);
-    /// `Err` says which file and why. Rows read in increasing order are cheapest.
-    fn read_rows(&self, rows: Range<usize>, out: &mut [Vec<u8>]) -> Result<(), String>;
-    /// Whether any row can be read without reading the ones before it (no compressed file).
-    fn is_random_access(&self) -> bool;
-    /// The sizes of the stored batches, when the source was saved as batches (the viewer shows those).
-    fn batch_rows(&self) -> Option<&[usize]> {
-        None
-    }
-    /// The arrays, in output order.
-    fn columns(&self) -> &[Column] {
-        &self.layout().columns
-    }
-    /// The column the viewer draws as images, if one has an image's shape.
-    fn image_column(&self) -> Option<usize> {
-        self.layout().image
-    }
-    /// The column holding labels, if any.
-    fn label_column(&self) -> Option<usize> {
-        self.layout().label
-    }
-    /// What the source is, for messages.
-    fn describe(&self) -> String {
-        self.layout().what.clone()
-    }
 }
 
 impl DatasetIndex {

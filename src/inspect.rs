@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
-use crate::index::{DatasetIndex, Store};
+use crate::index::DatasetIndex;
 use crate::npy::{dtype_name, shape_repr};
 use crate::options::{LabelSource, LoadOptions};
 use crate::plan::BatchPlan;
@@ -78,19 +78,14 @@ pub fn summarize(
     cancel: &AtomicBool,
 ) -> Option<Summary> {
     let counts = index.class_counts_of(plan.order.iter().copied());
-    let (source, arrays, headers) = match &index.store {
-        Store::Files => (
-            "image folder".to_owned(),
-            Vec::new(),
-            probe::headers(index, &plan.order, cancel)?,
-        ),
-        Store::Encoded(images) => (
-            images.describe(),
+    let (source, arrays, headers) = match index.store.rows() {
+        None => (
+            index.store.describe(),
             Vec::new(),
             probe::headers(index, &plan.order, cancel)?,
         ),
         // Stored rows have no image headers: their arrays say it all.
-        Store::Rows(rows) => {
+        Some(rows) => {
             let arrays = rows
                 .columns()
                 .iter()

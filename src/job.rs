@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::index::{DatasetIndex, Store};
+use crate::index::DatasetIndex;
 use crate::loader::LoadJob;
 use crate::options::LoadOptions;
 use crate::plan::{self, PlanError};
@@ -48,7 +48,7 @@ pub fn prepare(
     cancel: &AtomicBool,
 ) -> Result<LoadJob, JobError> {
     let plan = plan::plan(&index, &options.plan)?;
-    if let Store::Rows(rows) = &index.store {
+    if let Some(rows) = index.store.rows() {
         // Stored rows keep their shape: the shape here is only how the viewer draws the image column.
         let shape = rows
             .image_column()

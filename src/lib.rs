@@ -28,3 +28,4 @@ pub mod resize;
 pub mod shard;
 pub mod source;
 pub mod synth;
+pub mod validate;

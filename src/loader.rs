@@ -20,7 +20,7 @@ use rayon::prelude::*;
 pub use crate::background::Notify;
 use crate::background::{Job, Outbox, Received};
 use crate::decode::{self, DecodedInto};
-use crate::index::{Column, DatasetIndex, Store, StoredRows};
+use crate::index::{Access, Column, DatasetIndex, StoredRows};
 use crate::options::{Dtype, PreprocessOptions, Scale};
 use crate::plan::BatchPlan;
 use crate::preprocess::{self, Element, Shape, Slot};
@@ -43,9 +43,9 @@ pub struct LoadJob {
 impl LoadJob {
     /// Bytes one sample takes in a batch (every column's row for stored rows).
     pub fn row_bytes(&self) -> usize {
-        match &self.index.store {
-            Store::Rows(rows) => rows.columns().iter().map(Column::row_bytes).sum(),
-            Store::Files | Store::Encoded(_) => self.shape.len() * self.element.dtype.size(),
+        match self.index.store.rows() {
+            Some(rows) => rows.columns().iter().map(Column::row_bytes).sum(),
+            None => self.shape.len() * self.element.dtype.size(),
         }
     }
 }
@@ -79,7 +79,7 @@ pub enum Pixels {
     U8(Vec<u8>),
     /// float32 elements.
     F32(Vec<f32>),
-    /// Stored rows ([`Store::Rows`]): one buffer per column of the source, little-endian bytes in its
+    /// Stored rows ([`StoredRows`]): one buffer per column of the source, little-endian bytes in its
     /// stored dtype; row `i` of each is sample `i` of the batch.
     Columns(Vec<Vec<u8>>),
 }
@@ -177,11 +177,11 @@ fn load_rows_into(
     cancel: Stop<'_>,
     spare: Option<Pixels>,
 ) -> Batch {
-    if let Store::Rows(rows) = &job.index.store {
-        return load_stored(job, rows.as_ref(), number, ids, cancel);
+    if let Some(rows) = job.index.store.rows() {
+        return load_stored(job, rows, number, ids, cancel);
     }
     // Records are read in one ordered pass (a compressed file cannot be sought in), then decoded in
-    // parallel; files are read by the decoding threads themselves.
+    // parallel; a folder's files are read by the decoding threads themselves.
     let encoded = read_encoded(job, ids, cancel);
     let encoded = encoded.as_deref();
     let (pixels, results) = match (job.element.dtype, spare) {
@@ -310,12 +310,11 @@ fn visit_one<R>(
 ) -> Result<R, String> {
     let mode = job.preprocess.decoding();
     let (file, decoded) = match input {
-        Input::File(sample) => {
-            let (bytes, format) =
-                decode::read_image_file(&job.index.path(sample), job.preprocess.max_file_bytes)
-                    .map_err(|e| e.to_string())?;
-            let decoded = decode::decode_format(&bytes, format, mode).map_err(|e| e.to_string())?;
-            (Some(bytes), decoded)
+        Input::Own(sample) => {
+            let bytes = read_own(job, sample)?;
+            let decoded = decode::decode_bytes(&bytes, mode).map_err(|e| e.to_string())?;
+            let whole_file = job.index.store.capabilities().samples_are_files;
+            (whole_file.then_some(bytes), decoded)
         }
         Input::Bytes(bytes) => {
             let bytes = bytes.as_ref().map_err(Clone::clone)?;
@@ -422,19 +421,32 @@ fn load_stored(
     batch
 }
 
-/// The encoded images of `ids` from a record store, read in one ordered pass (a compressed file cannot
-/// be sought in); `None` for files, which the decoding threads read themselves, or once cancelled.
+/// The encoded images of `ids` from a source read all together ([`Access::Together`]), in one
+/// ordered pass (a compressed file cannot be sought in); `None` for a source whose samples the
+/// decoding threads read one by one, or once cancelled.
 fn read_encoded(
     job: &LoadJob,
     ids: &[usize],
     cancel: Stop<'_>,
 ) -> Option<Vec<Result<Vec<u8>, String>>> {
-    match &job.index.store {
-        Store::Encoded(images) if !cancel.is_set() => {
-            Some(images.read(ids, job.preprocess.max_file_bytes))
-        }
-        _ => None,
-    }
+    let images = job.index.store.images()?;
+    (images.access() == Access::Together && !cancel.is_set())
+        .then(|| images.read(ids, job.preprocess.max_file_bytes))
+}
+
+/// Sample `sample`'s encoded bytes, read by its source on this thread (a folder's file, through the
+/// hardened reader, at most the file size limit).
+fn read_own(job: &LoadJob, sample: usize) -> Result<Vec<u8>, String> {
+    let images = job
+        .index
+        .store
+        .images()
+        .ok_or_else(|| "a stored row is not an encoded image".to_owned())?;
+    images.read_one(
+        sample,
+        &job.index.path(sample),
+        job.preprocess.max_file_bytes,
+    )
 }
 
 /// Decodes `ids` in parallel into one buffer of `ids.len()` slots, `load_one(sample, slot)` each.
@@ -477,11 +489,12 @@ fn fill<T: Copy + Send + Sync>(
     (buf, results)
 }
 
-/// Where one sample's encoded image comes from: its file, or bytes already read from a record.
+/// Where one sample's encoded image comes from: read now by the decoding thread, or bytes already
+/// read from a record.
 #[derive(Clone, Copy)]
 enum Input<'a> {
-    /// Sample `i`'s file, read by the decoding thread.
-    File(usize),
+    /// Sample `i`, read by the decoding thread ([`Access::PerSample`]).
+    Own(usize),
     /// Sample's record bytes, or why they could not be read.
     Bytes(&'a Result<Vec<u8>, String>),
 }
@@ -489,17 +502,16 @@ enum Input<'a> {
 fn input(sample: usize, encoded: Option<&[Result<Vec<u8>, String>]>, row: usize) -> Input<'_> {
     match encoded.and_then(|e| e.get(row)) {
         Some(bytes) => Input::Bytes(bytes),
-        None => Input::File(sample),
+        None => Input::Own(sample),
     }
 }
 
 /// Why `sample` cannot be loaded when the dataset's image size is unknown (no header was readable).
 fn unknown_size_reason(job: &LoadJob, input: Input<'_>) -> String {
     let decoded = match input {
-        Input::File(sample) => {
-            decode::decode_file(&job.index.path(sample), job.preprocess.decoding())
-                .map_err(|e| e.to_string())
-        }
+        Input::Own(sample) => read_own(job, sample).and_then(|bytes| {
+            decode::decode_bytes(&bytes, job.preprocess.decoding()).map_err(|e| e.to_string())
+        }),
         Input::Bytes(Err(reason)) => Err(reason.clone()),
         Input::Bytes(Ok(bytes)) => {
             decode::decode_bytes(bytes, job.preprocess.decoding()).map_err(|e| e.to_string())
@@ -521,13 +533,7 @@ fn load_u8(
     let want = (job.shape.width as u32, job.shape.height as u32);
     let mode = job.preprocess.decoding();
     let decoded = match input {
-        Input::File(sample) => decode::decode_file_into(
-            &job.index.path(sample),
-            mode,
-            job.preprocess.max_file_bytes,
-            want,
-            out,
-        ),
+        Input::Own(sample) => decode::decode_bytes_into(&read_own(job, sample)?, mode, want, out),
         Input::Bytes(bytes) => {
             decode::decode_bytes_into(bytes.as_ref().map_err(Clone::clone)?, mode, want, out)
         }
@@ -550,9 +556,9 @@ fn load_any(
     slot: Slot<'_>,
     cancel: Stop<'_>,
 ) -> Result<Original, String> {
-    let (mode, max_bytes) = (job.preprocess.decoding(), job.preprocess.max_file_bytes);
+    let mode = job.preprocess.decoding();
     let decoded = match input {
-        Input::File(sample) => decode::decode_file_capped(&job.index.path(sample), mode, max_bytes),
+        Input::Own(sample) => decode::decode_bytes(&read_own(job, sample)?, mode),
         Input::Bytes(bytes) => decode::decode_bytes(bytes.as_ref().map_err(Clone::clone)?, mode),
     }
     .map_err(|e| e.to_string())?;

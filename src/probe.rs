@@ -8,7 +8,7 @@ use image::ImageFormat;
 use rayon::prelude::*;
 
 use crate::decode;
-use crate::index::{DatasetIndex, Store};
+use crate::index::DatasetIndex;
 
 /// The header of one sample, or why it could not be read.
 pub type Header = Result<(ImageFormat, u32, u32), String>;
@@ -38,10 +38,9 @@ pub fn headers(
 
 /// The header of sample `i`, wherever it is stored.
 pub fn header(index: &DatasetIndex, i: usize) -> Header {
-    match &index.store {
-        Store::Files => decode::probe_file(&index.path(i)).map_err(|e| e.to_string()),
-        Store::Encoded(images) => images.header(i),
-        Store::Rows(_) => Err("a stored array row has no image header".to_owned()),
+    match index.store.images() {
+        Some(images) => images.header(i, &index.path(i)),
+        None => Err("a stored array row has no image header".to_owned()),
     }
 }
 

@@ -17,6 +17,18 @@ use batchscope::options::{
 use batchscope::preprocess::Element;
 use clap::Parser as _;
 
+/// The one validation accepts the parsed flags, for a source that would take every option (the
+/// round trip carries options of several kinds at once).
+fn accepted(loader: &batchscope::cli::LoaderArgs, args: &[String]) {
+    let takes = batchscope::validate::Takes {
+        decodes_images: true,
+        accepts: batchscope::validate::SourceOption::ALL,
+        what: "any source",
+    };
+    batchscope::validate::validate(&loader.given(false), &takes)
+        .unwrap_or_else(|e| panic!("{args:?} is refused: {e:?}"));
+}
+
 fn round_trip(load: &LoadOptions, element: Element, label_mode: LabelMode) {
     let args = export_args(
         Path::new("/data/my set"),
@@ -30,9 +42,10 @@ fn round_trip(load: &LoadOptions, element: Element, label_mode: LabelMode) {
     let Some(Command::Export(export)) = cli.command else {
         panic!("not an export: {args:?}")
     };
-    assert_eq!(&export.loader.to_options().unwrap(), load, "{args:?}");
+    accepted(&export.loader, &args);
+    assert_eq!(&export.loader.to_options(), load, "{args:?}");
     assert_eq!(export.dir, Path::new("/data/my set"));
-    assert_eq!(export.dtype, element.dtype.into());
+    assert_eq!(export.dtype.unwrap_or_default(), element.dtype.into());
     assert_eq!(export.scale == "1", element.scale == Scale::To1);
     let default_mode = if load.index.labels == LabelSource::None {
         LabelMode::None
@@ -164,7 +177,12 @@ fn the_arrays_form_survives_the_round_trip() {
             panic!("not an export: {args:?}")
         };
         assert_eq!(
-            (export.dtype, export.layout, export.format, export.compress),
+            (
+                export.dtype.unwrap_or_default(),
+                export.layout.unwrap_or_default(),
+                export.format,
+                export.compress
+            ),
             (arrays.dtype, arrays.layout, arrays.format, arrays.compress),
             "{args:?}"
         );
@@ -224,10 +242,8 @@ fn labels_none_with_a_remembered_class_list_gives_a_command_that_parses_and_mean
     let Some(Command::Export(export)) = cli.command else {
         panic!("not an export: {args:?}")
     };
-    let parsed = export
-        .loader
-        .to_options()
-        .unwrap_or_else(|e| panic!("{args:?} is refused: {e}"));
+    accepted(&export.loader, &args);
+    let parsed = export.loader.to_options();
     let files = |options: &LoadOptions| {
         let index = batchscope::index::scan(dir.path(), &options.index).unwrap();
         index

@@ -20,13 +20,7 @@ fn a_folder_of_only_unreadable_files_lists_every_file_as_a_problem() {
     step_until(&mut h, "the problems of the first batch", |app| {
         app.session.as_ref().is_some_and(|s| s.problems.len() == 3)
     });
-    let session = h.state().session.as_ref().unwrap();
-    let mut problems: Vec<(String, String)> = session
-        .problems
-        .iter()
-        .map(|p| (p.path.to_string_lossy().into_owned(), p.reason.clone()))
-        .collect();
-    problems.sort();
+    let problems = common::gui::problems(h.state());
     assert_eq!(problems[0].0, "a/empty.png");
     assert_eq!(problems[0].1, "empty file (0 bytes)");
     assert_eq!(problems[1].0, "a/text.jpg");

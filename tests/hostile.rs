@@ -5,70 +5,15 @@
 
 mod common;
 
-use std::io::Read as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use batchscope::decode::{DecodeError, decode_file};
 use batchscope::options::ColorMode;
 use common::{
-    ReleaseOnDrop, crc32, hold_env, mkfifo, pattern, read_npy, release, save, wait_held, write,
+    ReleaseOnDrop, batchscope_watched as run, crc32, hold_env, mkfifo, pattern, read_npy, release,
+    save, wait_held, write,
 };
-
-/// Runs batchscope with `args`; a run that has not ended in 60 s is killed and fails the test (the
-/// inputs here used to hang it).
-fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_batchscope"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let id = child.id();
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = std::sync::Arc::clone(&done);
-    let watchdog = std::thread::Builder::new()
-        .name("watchdog".into())
-        .spawn(move || {
-            let start = std::time::Instant::now();
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                if start.elapsed() > std::time::Duration::from_mins(1) {
-                    let _ = Command::new("kill")
-                        .args(["-KILL", &id.to_string()])
-                        .status();
-                    return true;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            false
-        })
-        .unwrap();
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    done.store(true, std::sync::atomic::Ordering::Relaxed);
-    assert!(
-        !watchdog.join().unwrap(),
-        "batchscope {args:?} hung (killed after 60 s)"
-    );
-    Output {
-        status,
-        stdout,
-        stderr,
-    }
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -648,7 +648,7 @@ fn a_single_npy_that_is_not_3d_or_4d_exports_as_stored_instead_of_no_image_array
     for name in ["flat", "vector", "five_d"] {
         let path = root.join(format!("npy_any/{name}.npy"));
         let index = open_source(&path, &IndexOptions::default()).unwrap();
-        let batchscope::index::Store::Rows(rows) = &index.store else {
+        let Some(rows) = index.store.rows() else {
             panic!("{name}: not stored rows");
         };
         assert_eq!(rows.image_column(), None, "{name}");
@@ -785,7 +785,7 @@ fn reexporting_an_export_of_a_dict_or_nested_saved_dataset_or_cifar100_keeps_eve
     assert_eq!(component_1.shape, [4]);
     assert_eq!(i64s(&component_1.data), [7, 8, 9, 10]);
     let index = open_source(&nested, &IndexOptions::default()).unwrap();
-    let batchscope::index::Store::Rows(rows) = &index.store else {
+    let Some(rows) = index.store.rows() else {
         panic!("not stored rows");
     };
     assert_eq!(rows.image_column(), Some(0));

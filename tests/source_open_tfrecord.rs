@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use batchscope::decode::decode_bytes;
 use batchscope::export::{self, ExportOptions, ExportReport};
-use batchscope::index::{DatasetIndex, Store, WalkControl};
+use batchscope::index::{DatasetIndex, WalkControl};
 use batchscope::job::{self, SizeCheck};
 use batchscope::options::{ColorMode, Dtype, IndexOptions, LabelMode, LoadOptions, SourceKind};
 use batchscope::preprocess::Element;
@@ -43,15 +43,7 @@ fn fixtures(test: &str) -> Option<&'static Path> {
 }
 
 fn open(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
-    let never = AtomicBool::new(false);
-    source::open(
-        path,
-        options,
-        &WalkControl {
-            on_progress: &|_| {},
-            cancel: &never,
-        },
-    )
+    common::open_dataset(path, options)
 }
 
 /// Exports `path` with `options` into a fresh folder; returns the folder (kept alive) and the report.
@@ -162,7 +154,12 @@ fn tfds_shards_export_what_tensorflow_decodes_in_record_order() {
         .collect();
     assert_eq!(names, want);
     assert_eq!(index.label_values, Some((0..=9).collect()));
-    assert!(matches!(&index.store, Store::Encoded(e) if e.describe() == "2 TFRecord files, none"));
+    assert!(
+        index
+            .store
+            .images()
+            .is_some_and(|e| e.describe() == "2 TFRecord files, none")
+    );
 
     let (_dir, out, report) = export_default(&tfds);
     assert_eq!((report.exported, report.skipped.len()), (6, 0));
@@ -248,11 +245,14 @@ fn slim_gzip_keeps_int64_label_values_and_reads_any_order_in_one_pass() {
     let labels: Vec<_> = index.samples.iter().map(|s| s.label).collect();
     assert_eq!(labels, [2, 0, 1, 0, 2].map(Some));
     assert_eq!(index.samples[4].rel_path, Path::new("slim.tfrecord#4"));
-    let Store::Encoded(images) = &index.store else {
+    let Some(images) = index.store.images() else {
         panic!("{:?}", index.store)
     };
     assert_eq!(images.describe(), "1 TFRecord file, gzip");
-    assert_eq!(images.header(3).unwrap(), (image::ImageFormat::Png, 24, 16));
+    assert_eq!(
+        images.header(3, Path::new("")).unwrap(),
+        (image::ImageFormat::Png, 24, 16)
+    );
     let png = |k: usize| std::fs::read(fx.join(format!("slim_{k}.png"))).unwrap();
     let got = images.read(&[4, 0, 3, 0], u64::MAX);
     let got: Vec<Vec<u8>> = got.into_iter().map(Result::unwrap).collect();

@@ -9,7 +9,7 @@ use egui::{Key, RichText};
 use super::display::{self, StoredImage};
 use super::session::{self, Status};
 use super::{BatchscopeApp, Command, grid, rows, settings};
-use crate::index::{DatasetIndex, Store, StoredRows};
+use crate::index::{DatasetIndex, StoredRows};
 use crate::plan::BatchPlan;
 
 impl BatchscopeApp {
@@ -235,7 +235,7 @@ fn batch_ui(
 ) -> Option<grid::GridAction> {
     let (thumb, marks) = tiles;
     match StoredImage::of(index, &view.batch) {
-        None if matches!(index.store, Store::Rows(_)) => rows::rows_ui(ui, &view.batch, index),
+        None if index.store.rows().is_some() => rows::rows_ui(ui, &view.batch, index),
         None => grid::grid_ui(ui, view, planned, index, thumb, marks, None),
         Some(image) => {
             let stats = *view.stats.get_or_insert_with(|| image.batch_stats());

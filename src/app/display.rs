@@ -6,11 +6,10 @@
 
 use egui::ColorImage;
 
-use crate::index::{DatasetIndex, Store};
+use crate::index::DatasetIndex;
 use crate::loader::{Batch, Pixels};
 use crate::npy::{NpyDtype, dtype_name};
 use crate::preprocess::Shape;
-use crate::source::stored;
 
 /// Largest texture edge uploaded for a thumbnail; bigger samples are subsampled for display only.
 pub const MAX_TEXTURE_EDGE: usize = 512;
@@ -32,7 +31,7 @@ pub struct StoredImage<'a> {
 impl<'a> StoredImage<'a> {
     /// The image column of `batch`, if its source has one that the viewer can draw.
     pub fn of(index: &DatasetIndex, batch: &'a Batch) -> Option<Self> {
-        let (Store::Rows(rows), Pixels::Columns(buffers)) = (&index.store, &batch.pixels) else {
+        let (Some(rows), Pixels::Columns(buffers)) = (index.store.rows(), &batch.pixels) else {
             return None;
         };
         let column = rows.image_column()?;
@@ -52,7 +51,7 @@ impl<'a> StoredImage<'a> {
     pub fn value(&self, row: usize, i: usize) -> Option<f64> {
         let size = self.dtype.size();
         let at = (row * self.shape.len() + i) * size;
-        stored::float(self.dtype, self.bytes.get(at..at + size)?)
+        crate::npy::element_f64(self.dtype, self.bytes.get(at..at + size)?)
     }
 
     /// Per-channel `(min, max, mean)` of row `row` (NaN and infinities left out).
@@ -74,11 +73,9 @@ impl<'a> StoredImage<'a> {
         let size = self.dtype.size();
         let n = self.bytes.len() / size;
         let step = n.div_ceil(STATS_SAMPLE).max(1);
-        Stats::of(
-            (0..n)
-                .step_by(step)
-                .filter_map(|i| stored::float(self.dtype, &self.bytes[i * size..(i + 1) * size])),
-        )
+        Stats::of((0..n).step_by(step).filter_map(|i| {
+            crate::npy::element_f64(self.dtype, &self.bytes[i * size..(i + 1) * size])
+        }))
     }
 
     /// Row `row` as an RGBA image through `range` (subsampled if an edge is over

@@ -41,8 +41,10 @@ impl ExportSettings {
     /// The element type and label mode an export of `store` uses: stored rows are written as stored
     /// (their dtype; labels as stored or left out), whatever was chosen for image folders.
     pub fn for_store(&self, store: &crate::index::Store) -> (Element, LabelMode) {
-        match store {
-            crate::index::Store::Rows(_) => {
+        if store.capabilities().decodes_images {
+            (self.element(), self.label_mode)
+        } else {
+            {
                 let mode = if self.label_mode == LabelMode::None {
                     LabelMode::None
                 } else {
@@ -50,7 +52,6 @@ impl ExportSettings {
                 };
                 (Element::default(), mode)
             }
-            _ => (self.element(), self.label_mode),
         }
     }
 
@@ -74,18 +75,19 @@ impl ExportSettings {
             self.format,
             self.compress && self.format == ArrayFormat::Npz,
         );
-        match store {
-            crate::index::Store::Rows(_) => export::ArrayOptions {
-                format,
-                compress,
-                ..export::ArrayOptions::default()
-            },
-            _ => export::ArrayOptions {
+        if store.capabilities().decodes_images {
+            export::ArrayOptions {
                 layout: self.layout,
                 dtype: self.dtype,
                 format,
                 compress,
-            },
+            }
+        } else {
+            export::ArrayOptions {
+                format,
+                compress,
+                ..export::ArrayOptions::default()
+            }
         }
     }
 }

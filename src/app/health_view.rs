@@ -155,13 +155,13 @@ fn dataset_ui(ui: &mut egui::Ui, dataset: &Dataset<'_>) -> bool {
             return false;
         }
     };
-    if let Store::Rows(rows) = store {
+    if !store.capabilities().decodes_images {
         empty_state(
             ui,
             "Not available for stored arrays",
             &format!(
                 "The health pass measures decoded images (folders, TFRecords); {} holds stored arrays.",
-                rows.describe()
+                store.describe()
             ),
         );
         return false;

@@ -113,14 +113,13 @@ impl BatchscopeApp {
                 ui.add_space(4.0);
             }
         }
-        let store = self
+        let capabilities = self
             .session
             .as_ref()
             .and_then(Session::ready)
-            .map(|r| &r.index.store);
+            .map(|r| r.index.store.capabilities());
         let applies = settings::Applies {
-            folder: matches!(store, None | Some(crate::index::Store::Files)),
-            decoded: !matches!(store, Some(crate::index::Store::Rows(_))),
+            takes: capabilities.map(|c| c.takes),
         };
         if settings::settings_ui(
             ui,
@@ -226,10 +225,10 @@ impl BatchscopeApp {
             } else {
                 ready.job.plan.batch_size
             };
-            let what = if matches!(ready.index.store, crate::index::Store::Rows(_)) {
-                "samples"
-            } else {
+            let what = if ready.index.store.capabilities().decodes_images {
                 "images"
+            } else {
+                "samples"
             };
             let partial = if size < full && current + 1 == count {
                 format!(" (last batch, partial: {size} of {full})")

@@ -6,20 +6,16 @@ use egui::RichText;
 
 use super::display::number;
 use super::grid::{GridAction, class_color, label_text};
-use crate::index::{DatasetIndex, Store, StoredRows};
+use crate::index::{DatasetIndex, StoredRows};
 use crate::loader::{Batch, Pixels};
 use crate::npy::{dtype_name, shape_repr};
-use crate::source::stored;
 
 /// Values shown per column in a row of the list.
 const LIST_VALUES: usize = 8;
 
 /// The stored rows behind `index`, if it has them.
 pub fn stored_rows(index: &DatasetIndex) -> Option<&dyn StoredRows> {
-    match &index.store {
-        Store::Rows(rows) => Some(rows.as_ref()),
-        Store::Files | Store::Encoded(_) => None,
-    }
+    index.store.rows()
 }
 
 /// `images (8, 8, 3) float32, labels () int64`: every column with the shape of one row.
@@ -60,7 +56,7 @@ pub fn first_values(
     let mut text: Vec<String> = bytes
         .chunks_exact(size)
         .take(n)
-        .map(|e| stored::float(c.dtype, e).map_or_else(|| "?".to_owned(), number))
+        .map(|e| crate::npy::element_f64(c.dtype, e).map_or_else(|| "?".to_owned(), number))
         .collect();
     if total > n {
         text.push(format!("… ({total} values)"));

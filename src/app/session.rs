@@ -13,11 +13,10 @@ use crate::background::{Job, Received};
 use crate::index::{DatasetIndex, WalkControl};
 use crate::job;
 use crate::loader::{Batch, LoadJob, Loader, LoaderStopped, Notify, SampleFailure};
-use crate::options::{IndexOptions, LoadOptions, SourceKind};
+use crate::options::{IndexOptions, LoadOptions};
 use crate::preprocess::Element;
 use crate::probe::MixedSizes;
-use crate::source::rows::ArrayError;
-use crate::source::{self, SourceError, arrays};
+use crate::source;
 
 /// How many batches on each side of the current one are prefetched and kept.
 pub const PREFETCH_RADIUS: usize = 2;
@@ -423,49 +422,20 @@ impl Session {
     }
 }
 
-/// Opens `root` with the settings' index options, adjusted for the viewer, and says with which: folder
-/// options are kept in the settings for the next folder but not applied to other sources (which would
-/// refuse them), and arrays without an image's shape are opened with their first array as the rows,
-/// which the viewer shows as values (the command line asks for `--image-key` instead, so that an
-/// export says what it writes).
+/// Opens `root` with the settings' index options, as [`source::open_for_viewing`] adjusts them.
 fn open_source(
     root: &Path,
     requested: &IndexOptions,
     control: &WalkControl<'_>,
 ) -> Result<(DatasetIndex, IndexOptions), OpenError> {
-    let mut options = requested.clone();
-    let kind = options.source.unwrap_or_else(|| source::detect(root));
-    if kind != SourceKind::Folder {
-        options.class_names = None;
-        options.follow_links = false;
-        options.extra_formats = false;
-    }
-    let opened = match source::open(root, &options, control) {
-        Err(SourceError::Arrays(ArrayError::NoImageArray { .. }))
-            if options.image_key.is_none() && matches!(kind, SourceKind::Npy | SourceKind::Npz) =>
-        {
-            options.image_key = Some(if kind == SourceKind::Npz {
-                arrays::open_npz(root)
-                    .ok()
-                    .and_then(|members| members.into_iter().next())
-                    .map_or_else(String::new, |(name, _)| name)
-            } else {
-                "images".to_owned()
-            });
-            source::open(root, &options, control)
-        }
-        opened => opened,
-    };
-    match opened {
-        Ok(index) => Ok((index, options)),
-        Err(e) => Err(OpenError {
-            kind: match e {
-                SourceError::Folder(_) => OpenErrorKind::Folder,
-                _ => OpenErrorKind::Other,
-            },
-            message: e.to_string(),
-        }),
-    }
+    source::open_for_viewing(root, requested, control).map_err(|e| OpenError {
+        kind: if e.is_folder_walk() {
+            OpenErrorKind::Folder
+        } else {
+            OpenErrorKind::Other
+        },
+        message: e.to_string(),
+    })
 }
 
 fn prepare_job(
@@ -525,13 +495,13 @@ fn check_batch_fits(job: &LoadJob) -> Result<(), OpenError> {
         Some(bytes) if bytes <= MAX_VIEWER_BATCH_BYTES => Ok(()),
         _ => Err(OpenError::other(format!(
             "a batch of {batch} {} takes {} to view, over the viewer's limit of {}; lower the batch size or the image size (the export has no such limit: it writes rows as they come)",
-            if matches!(job.index.store, crate::index::Store::Rows(_)) {
-                format!("rows of {} bytes", job.row_bytes())
-            } else {
+            if job.index.store.capabilities().decodes_images {
                 format!(
                     "images of {}x{}x{}",
                     shape.height, shape.width, shape.channels
                 )
+            } else {
+                format!("rows of {} bytes", job.row_bytes())
             },
             bytes.map_or_else(
                 || "more than 2^64 bytes".to_owned(),

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::options::{
     AspectFit, ColorMode, Interpolation, JpegDecoder, LabelSource, LoadOptions, Subset,
 };
+use crate::source::SourceOption;
+use crate::validate::{Opt, Takes};
 
 /// How many recent folders are remembered.
 const MAX_RECENT: usize = 10;
@@ -50,15 +52,33 @@ pub fn describe(options: &LoadOptions) -> String {
     crate::describe::describe(options)
 }
 
-/// Which settings apply to the open dataset: folder settings (classes, links, formats) to image
-/// folders only, image settings (colour, size, interpolation) to decoded images (folders and TFRecords),
-/// not to stored rows, which keep their dtype and shape.
+/// Which settings apply to the open dataset, from what its kind takes: folder settings (classes,
+/// links, formats) to image folders only, image settings (colour, size, interpolation) to decoded
+/// images (folders and TFRecords), not to stored rows, which keep their dtype and shape. A setting
+/// that does not apply is drawn disabled, keeps its value, and says why on hover: the reason is
+/// [`crate::validate::why_not`]'s, the same check the command line makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Applies {
-    /// The dataset is an image folder (or none is open yet).
-    pub folder: bool,
-    /// Its images are decoded (a folder or TFRecords), not stored rows.
-    pub decoded: bool,
+    /// What the open dataset takes; `None` before one is open (everything applies).
+    pub takes: Option<Takes>,
+}
+
+impl Applies {
+    /// Why `option` does not apply to the open dataset, in the viewer's words.
+    pub fn why_not(&self, option: Opt) -> Option<String> {
+        crate::validate::why_not(option, self.takes.as_ref()?).map(|i| i.for_viewer())
+    }
+
+    /// Whether the folder settings apply.
+    fn folder(&self) -> bool {
+        self.why_not(Opt::Source(SourceOption::ClassNames))
+            .is_none()
+    }
+
+    /// Whether the image settings apply.
+    fn decoded(&self) -> bool {
+        self.why_not(Opt::ColorMode).is_none()
+    }
 }
 
 /// Draws the loader settings; returns true when an option changed. Settings that do not apply to
@@ -71,13 +91,13 @@ pub fn settings_ui(
 ) -> bool {
     let before = options.clone();
     ui.heading("Loader settings");
-    if !applies.decoded {
+    if !applies.decoded() {
         ui.weak("Stored rows keep their dtype and shape: the folder and image settings do not apply to this dataset.");
-    } else if !applies.folder {
+    } else if !applies.folder() {
         ui.weak("Records, not a folder: the class, link and format settings do not apply.");
     }
     ui.scope(|ui| {
-        if !applies.decoded {
+        if !applies.decoded() {
             ui.disable();
         }
         egui::Grid::new("settings_grid")
@@ -85,7 +105,7 @@ pub fn settings_ui(
             .spacing([8.0, 6.0])
             .min_col_width(72.0)
             .show(ui, |ui| {
-                index_rows(ui, options, class_names_text, applies.folder);
+                index_rows(ui, options, class_names_text, applies);
                 preprocess_rows(ui, options);
             });
     });
@@ -105,8 +125,9 @@ fn index_rows(
     ui: &mut egui::Ui,
     options: &mut LoadOptions,
     class_names_text: &mut String,
-    folder: bool,
+    applies: Applies,
 ) {
+    let why_not = |option| applies.why_not(Opt::Source(option)).unwrap_or_default();
     combo(
         ui,
         "Labels",
@@ -120,14 +141,17 @@ fn index_rows(
     ui.label("Classes");
     let response = ui
         .add_enabled(
-            folder,
+            applies
+                .why_not(Opt::Source(SourceOption::ClassNames))
+                .is_none(),
             egui::TextEdit::singleline(class_names_text)
                 .hint_text("all (or a,b,c)")
                 .desired_width(140.0),
         )
         .on_hover_text(
             "Comma-separated subfolder names: restrict and reorder the classes. Enter to apply.",
-        );
+        )
+        .on_disabled_hover_text(why_not(SourceOption::ClassNames));
     if response.lost_focus() {
         let names: Vec<String> = class_names_text
             .split(',')
@@ -141,16 +165,22 @@ fn index_rows(
 
     ui.label("Links");
     ui.add_enabled(
-        folder,
+        applies
+            .why_not(Opt::Source(SourceOption::FollowLinks))
+            .is_none(),
         egui::Checkbox::new(&mut options.index.follow_links, "follow symlinked folders"),
-    );
+    )
+    .on_disabled_hover_text(why_not(SourceOption::FollowLinks));
     ui.end_row();
 
     ui.label("Formats");
     ui.add_enabled(
-        folder,
+        applies
+            .why_not(Opt::Source(SourceOption::ExtraFormats))
+            .is_none(),
         egui::Checkbox::new(&mut options.index.extra_formats, "also .webp .tif .tiff"),
-    );
+    )
+    .on_disabled_hover_text(why_not(SourceOption::ExtraFormats));
     ui.end_row();
 }
 

@@ -15,8 +15,8 @@ use crate::options::{
     LabelMode, LabelSource, Layout, LoadOptions, PlanOptions, PreprocessOptions, SourceKind,
     Subset,
 };
-use crate::plan;
 use crate::preprocess::{self, DEFAULT_MAX_IMAGE_BYTES, Element};
+use crate::validate::Given;
 
 /// Browse image-folder datasets batch by batch and export them to .npy arrays, with the semantics of
 /// Keras's image_dataset_from_directory.
@@ -90,13 +90,13 @@ pub struct LoaderArgs {
     /// Also take .webp, .tif and .tiff files (Keras does not).
     #[arg(long)]
     pub extra_formats: bool,
-    /// Channels: rgb (3), grayscale (1) or rgba (4).
-    #[arg(long, value_enum, default_value = "rgb")]
-    pub color_mode: ColorMode,
+    /// Channels: rgb (3, the default), grayscale (1) or rgba (4).
+    #[arg(long, value_enum)]
+    pub color_mode: Option<ColorMode>,
     /// JPEG decoder: fast (zune-jpeg; within a few levels of TensorFlow's pixels) or exact (libjpeg-turbo
-    /// as TensorFlow runs it: every pixel equal to Keras's, about a third slower to decode).
-    #[arg(long, value_enum, default_value = "fast")]
-    pub jpeg: JpegDecoder,
+    /// as TensorFlow runs it: every pixel equal to Keras's, about a third slower to decode); default: fast.
+    #[arg(long, value_enum)]
+    pub jpeg: Option<JpegDecoder>,
     /// Resize every image to HEIGHTxWIDTH (e.g. 128x128, or 128 for a square); default: native size.
     #[arg(long, value_parser = parse_image_size)]
     pub image_size: Option<(u32, u32)>,
@@ -127,9 +127,10 @@ pub struct LoaderArgs {
     /// Drop the last batch if it is partial.
     #[arg(long)]
     pub drop_remainder: bool,
-    /// The most bytes read from one file (e.g. 1073741824, 512M, 2G); a larger file is skipped.
-    #[arg(long, value_parser = parse_bytes, default_value_t = DEFAULT_MAX_FILE_BYTES)]
-    pub max_file_bytes: u64,
+    /// The most bytes read from one file (e.g. 1073741824, 512M, 2G; default: 1G); a larger file is
+    /// skipped.
+    #[arg(long, value_parser = parse_bytes)]
+    pub max_file_bytes: Option<u64>,
     /// The most bytes one output image may take in memory (e.g. 2G); a larger output shape is refused
     /// before anything is allocated. The batch size does not count: exports hold chunks of rows, not
     /// batches.
@@ -149,15 +150,16 @@ pub struct ExportArgs {
     /// Loader options.
     #[command(flatten)]
     pub loader: LoaderArgs,
-    /// Element type of images.npy (float16: the float32 value rounded to nearest-even, as numpy's cast).
-    #[arg(long, value_enum, default_value = "uint8")]
-    pub dtype: ArrayDtype,
+    /// Element type of images.npy (default uint8; float16: the float32 value rounded to nearest-even,
+    /// as numpy's cast).
+    #[arg(long, value_enum)]
+    pub dtype: Option<ArrayDtype>,
     /// Value range of float images: 255 (0..255, like Keras) or 1 (0..1).
     #[arg(long, default_value = "255", value_parser = ["255", "1"])]
     pub scale: String,
-    /// Axis order of images.npy: nhwc (Keras, TensorFlow) or nchw (PyTorch).
-    #[arg(long, value_enum, default_value = "nhwc")]
-    pub layout: Layout,
+    /// Axis order of images.npy: nhwc (Keras, TensorFlow; the default) or nchw (PyTorch).
+    #[arg(long, value_enum)]
+    pub layout: Option<Layout>,
     /// One .npy per array, or one arrays.npz holding them (as np.savez writes).
     #[arg(long, value_enum, default_value = "npy")]
     pub format: ArrayFormat,
@@ -363,51 +365,15 @@ pub fn resolve_shard(
 pub struct UsageError(pub String);
 
 impl LoaderArgs {
-    /// Validates the flags into loader options.
-    pub fn to_options(&self) -> Result<LoadOptions, UsageError> {
-        let options = self.to_unchecked_options()?;
-        plan::validate(&options.plan).map_err(|e| UsageError(e.to_string()))?;
-        Ok(options)
-    }
-
-    /// [LoaderArgs::to_options], also accepting a validation split without a subset (the health pass
-    /// then covers both subsets); the split is checked as either subset would be.
-    pub fn to_options_both_subsets(&self) -> Result<LoadOptions, UsageError> {
-        let options = self.to_unchecked_options()?;
-        let mut check = options.plan.clone();
-        if check.validation_split.is_some() && check.subset.is_none() {
-            check.subset = Some(Subset::Training);
-        }
-        plan::validate(&check).map_err(|e| UsageError(e.to_string()))?;
-        Ok(options)
-    }
-
-    fn to_unchecked_options(&self) -> Result<LoadOptions, UsageError> {
+    /// The loader options the flags ask for (defaults where a flag is not given). They are checked
+    /// with [`crate::validate::validate`] against the source, once its kind is known
+    /// ([`LoaderArgs::given`]).
+    pub fn to_options(&self) -> LoadOptions {
         let fit = match (self.crop_to_aspect_ratio, self.pad_to_aspect_ratio) {
-            (true, true) => {
-                return Err(UsageError(
-                    "--crop-to-aspect-ratio and --pad-to-aspect-ratio cannot be used together"
-                        .into(),
-                ));
-            }
-            (true, false) => AspectFit::Crop,
+            (true, _) => AspectFit::Crop,
             (false, true) => AspectFit::Pad,
             (false, false) => AspectFit::Stretch,
         };
-        if fit != AspectFit::Stretch && self.image_size.is_none() {
-            return Err(UsageError(
-                "cropping or padding to an aspect ratio needs --image-size".into(),
-            ));
-        }
-        // Without a size nothing is resized here (Keras would resize to 256x256), so a kernel alone
-        // would be silently ignored.
-        if self.interpolation.is_some() && self.image_size.is_none() {
-            return Err(UsageError(
-                "--interpolation needs --image-size: without it images keep their native size \
-                 (Keras would resize them to 256x256)"
-                    .into(),
-            ));
-        }
         let class_names = match (&self.class_names, self.class_name.is_empty()) {
             (None, true) => None,
             (names, _) => Some(
@@ -419,13 +385,7 @@ impl LoaderArgs {
                     .collect(),
             ),
         };
-        if class_names.is_some() && self.labels == LabelSource::None {
-            return Err(UsageError(
-                "--class-names/--class-name need labels inferred from subfolders, not --labels none"
-                    .into(),
-            ));
-        }
-        let options = LoadOptions {
+        LoadOptions {
             index: IndexOptions {
                 labels: self.labels,
                 class_names,
@@ -446,15 +406,38 @@ impl LoaderArgs {
                 drop_remainder: self.drop_remainder,
             },
             preprocess: PreprocessOptions {
-                color_mode: self.color_mode,
+                color_mode: self.color_mode.unwrap_or_default(),
                 image_size: self.image_size,
                 interpolation: self.interpolation.unwrap_or_default(),
                 fit,
-                max_file_bytes: self.max_file_bytes,
-                jpeg: self.jpeg,
+                max_file_bytes: self.max_file_bytes.unwrap_or(DEFAULT_MAX_FILE_BYTES),
+                jpeg: self.jpeg.unwrap_or_default(),
             },
-        };
-        Ok(options)
+        }
+    }
+
+    /// The options these flags give, as given or not, for [`crate::validate::validate`]. With
+    /// `both_subsets`, a validation split without a subset is accepted (the health pass then covers
+    /// both subsets): the split is checked as either subset would be.
+    pub fn given(&self, both_subsets: bool) -> Given {
+        let options = self.to_options();
+        let mut plan = options.plan.clone();
+        if both_subsets && plan.validation_split.is_some() && plan.subset.is_none() {
+            plan.subset = Some(Subset::Training);
+        }
+        Given {
+            source_options: crate::source::given_options(&options.index),
+            labels: Some(self.labels),
+            color_mode: self.color_mode,
+            jpeg: self.jpeg,
+            image_size: self.image_size,
+            interpolation: self.interpolation,
+            crop_to_aspect_ratio: self.crop_to_aspect_ratio,
+            pad_to_aspect_ratio: self.pad_to_aspect_ratio,
+            max_file_bytes: self.max_file_bytes,
+            plan: Some(plan),
+            ..Given::default()
+        }
     }
 
     /// Refuses an --image-size of which one image would not fit --max-image-bytes (or would
@@ -469,7 +452,7 @@ impl LoaderArgs {
 
     /// Refuses a (height, width) output of which one image would not fit --max-image-bytes.
     pub fn check_shape(&self, size: (u32, u32), element: Element) -> Result<(), UsageError> {
-        let channels = self.color_mode.channels();
+        let channels = self.color_mode.unwrap_or_default().channels();
         preprocess::check_output_size(size, channels, element.dtype, self.max_image_bytes)
             .map_err(|e| UsageError(e.to_string()))?;
         if self.image_size.is_some() && element.dtype == Dtype::Uint8 {

@@ -24,10 +24,11 @@ use crate::export::{self, ExportError, ExportOptions, human_bytes};
 use crate::index::{self, WalkControl};
 use crate::inspect;
 use crate::job::{self, JobError};
-use crate::options::{ArrayFormat, Dtype, LabelMode, LabelSource, Layout, LoadOptions, Scale};
+use crate::options::{ArrayFormat, Dtype, LabelMode, LabelSource, LoadOptions, Scale};
 use crate::plan;
 use crate::preprocess::Element;
-use crate::source::{self, SourceError};
+use crate::source;
+use crate::validate::{self, Given, Invalid};
 
 /// How a command ended, for the exit code.
 #[derive(Debug)]
@@ -108,11 +109,19 @@ pub fn report(result: Result<(), Failure>) -> ExitCode {
     }
 }
 
+/// Checks the options `given` against the kind of source at `dir` (every problem at once, before
+/// anything is read), then opens it.
 fn index_dir(
     dir: &Path,
     options: &LoadOptions,
+    given: &Given,
     cancel: &AtomicBool,
 ) -> Result<Arc<index::DatasetIndex>, Failure> {
+    let kind = options.index.source.unwrap_or_else(|| source::detect(dir));
+    if let Err(invalid) = validate::validate(given, &source::takes(kind)) {
+        let messages: Vec<String> = invalid.iter().map(Invalid::for_command_line).collect();
+        return Err(Failure::Usage(messages.join("\nbatchscope: error: ")));
+    }
     let control = WalkControl {
         on_progress: &|_| {},
         cancel,
@@ -127,47 +136,10 @@ fn index_dir(
             }
             Ok(Arc::new(index))
         }
-        Err(SourceError::Folder(
-            err @ (index::IndexError::UnknownClass { .. } | index::IndexError::DuplicateClass(_)),
-        )) => Err(Failure::Usage(err.to_string())),
-        Err(err @ SourceError::OptionNotApplicable { .. }) => Err(Failure::Usage(err.to_string())),
-        Err(SourceError::Folder(index::IndexError::Cancelled) | SourceError::Cancelled) => {
-            Err(Failure::Interrupted("interrupted".into()))
-        }
+        Err(err) if err.is_usage() => Err(Failure::Usage(err.to_string())),
+        Err(err) if err.is_cancelled() => Err(Failure::Interrupted("interrupted".into())),
         Err(err) => Err(Failure::Failed(err.into())),
     }
-}
-
-/// Refuses decoding options on a source of stored arrays, which keeps its dtypes and shapes.
-fn check_stored(
-    index: &index::DatasetIndex,
-    options: &LoadOptions,
-    dtype: Dtype,
-    layout: Layout,
-) -> Result<(), Failure> {
-    let index::Store::Rows(rows) = &index.store else {
-        return Ok(());
-    };
-    let p = &options.preprocess;
-    let option = if p.image_size.is_some() {
-        "--image-size"
-    } else if p.color_mode != crate::options::ColorMode::Rgb {
-        "--color-mode"
-    } else if p.jpeg != crate::options::JpegDecoder::Fast {
-        "--jpeg"
-    } else if dtype != Dtype::Uint8 {
-        "--dtype"
-    } else if layout != Layout::Nhwc {
-        "--layout"
-    } else if p.max_file_bytes != crate::decode::DEFAULT_MAX_FILE_BYTES {
-        "--max-file-bytes"
-    } else {
-        return Ok(());
-    };
-    Err(Failure::Usage(format!(
-        "{option} applies to decoded images (folders, TFRecords); {} keeps its stored dtypes and shapes",
-        rows.describe()
-    )))
 }
 
 fn warn_about(args: &LoaderArgs) {
@@ -178,9 +150,9 @@ fn warn_about(args: &LoaderArgs) {
 
 /// `batchscope inspect`.
 pub fn inspect(args: &InspectArgs, cancel: &AtomicBool) -> Result<(), Failure> {
-    let options = args.loader.to_options()?;
+    let options = args.loader.to_options();
     warn_about(&args.loader);
-    let index = index_dir(&args.dir, &options, cancel)?;
+    let index = index_dir(&args.dir, &options, &args.loader.given(false), cancel)?;
     let plan = plan::plan(&index, &options.plan).map_err(|e| Failure::Usage(e.to_string()))?;
     let summary = inspect::summarize(&index, &plan, &options, cancel)
         .ok_or_else(|| Failure::Interrupted("interrupted".into()))?;
@@ -209,7 +181,7 @@ fn output_form(
     } else {
         Scale::To255
     };
-    let dtype = args.dtype.loader_dtype();
+    let dtype = args.dtype.unwrap_or_default().loader_dtype();
     if scale == Scale::To1 && dtype == Dtype::Uint8 {
         return Err(Failure::Usage(
             "--scale 1 needs --dtype float32 or float16 (uint8 cannot hold 0..1)".into(),
@@ -232,8 +204,8 @@ fn output_form(
         ));
     }
     let arrays = export::ArrayOptions {
-        layout: args.layout,
-        dtype: args.dtype,
+        layout: args.layout.unwrap_or_default(),
+        dtype: args.dtype.unwrap_or_default(),
         format: args.format,
         compress: args.compress,
     };
@@ -242,20 +214,25 @@ fn output_form(
 
 /// `batchscope export`.
 pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
-    let options = args.loader.to_options()?;
+    let options = args.loader.to_options();
     let (element, arrays, shard) = output_form(args)?;
-    let dtype = element.dtype;
     // One image must fit before anything else is done.
     args.loader.check_image_size(element)?;
     check_out_path(&args.out)?;
     warn_about(&args.loader);
-    let index = index_dir(&args.dir, &options, cancel)?;
-    check_stored(&index, &options, dtype, args.layout)?;
-    let label_mode = match (args.label_mode, &index.store, options.index.labels) {
+    let given = Given {
+        dtype: args.dtype,
+        layout: args.layout,
+        ..args.loader.given(false)
+    };
+    let index = index_dir(&args.dir, &options, &given, cancel)?;
+    let decoded = index.store.capabilities().decodes_images;
+    let label_mode = match (args.label_mode, decoded, options.index.labels) {
         (Some(mode), _, _) => mode,
-        // Records without labels have nothing to encode; stored arrays are exported as stored
-        // (label array included unless --labels none), which label mode int means for them.
-        (None, index::Store::Encoded(_), _) if !index.labeled => LabelMode::None,
+        // Decoded images without labels (records that carry none) have nothing to encode; stored
+        // arrays are exported as stored (label array included unless --labels none), which label
+        // mode int means for them.
+        (None, true, _) if !index.labeled => LabelMode::None,
         (None, _, LabelSource::Inferred) => LabelMode::Int,
         (None, _, LabelSource::None) => LabelMode::None,
     };
@@ -374,12 +351,12 @@ pub fn merge(args: &MergeArgs, cancel: &AtomicBool) -> Result<(), Failure> {
 
 /// `batchscope health`.
 pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
-    let options = args.loader.to_options_both_subsets()?;
+    let options = args.loader.to_options();
     warn_about(&args.loader);
-    let index = index_dir(&args.dir, &options, cancel)?;
-    if let index::Store::Rows(rows) = &index.store {
+    let index = index_dir(&args.dir, &options, &args.loader.given(true), cancel)?;
+    if !index.store.capabilities().decodes_images {
         return Err(Failure::Usage(
-            crate::health::ScanError::StoredRows(rows.describe()).to_string(),
+            crate::health::ScanError::StoredRows(index.store.describe()).to_string(),
         ));
     }
     let mut sides = options.plan.clone();
@@ -508,10 +485,14 @@ fn print_skipped(skipped: &[crate::loader::SampleFailure]) {
 
 fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, args: &ExportArgs) {
     print_skipped(&report.skipped);
-    let what = if let index::Store::Rows(rows) = &job.index.store {
-        format!("{} samples of {}", report.exported, rows.describe())
-    } else {
+    let what = if job.index.store.capabilities().decodes_images {
         format!("{} images", report.exported)
+    } else {
+        format!(
+            "{} samples of {}",
+            report.exported,
+            job.index.store.describe()
+        )
     };
     let shard = args
         .shard

@@ -364,6 +364,22 @@ pub fn probe_file(path: &Path) -> Result<(ImageFormat, u32, u32), DecodeError> {
     ))
 }
 
+/// The colour type `path`'s header declares (`Rgb8`, `L16`, ...), as the `image` crate names it,
+/// through the same hardened open as [`probe_file`] (regular files only, at most
+/// [`PROBE_MAX_READ_BYTES`] read): no pixels are decoded.
+pub fn color_type_of_file(path: &Path) -> Result<String, DecodeError> {
+    let (file, _) = open_regular(path)?;
+    let reader = image::ImageReader::new(std::io::BufReader::with_capacity(
+        4096,
+        ReadBudget::new(file, PROBE_MAX_READ_BYTES),
+    ))
+    .with_guessed_format()?;
+    let decoder = reader
+        .into_decoder()
+        .map_err(|e| DecodeError::Io(std::io::Error::other(e.to_string())))?;
+    Ok(format!("{:?}", image::ImageDecoder::color_type(&decoder)))
+}
+
 /// [`probe_file`] for an image already in memory (a record's bytes).
 pub fn probe_bytes(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), DecodeError> {
     probe_reader(Cursor::new(bytes))

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::index::{Store, StoredRows};
+use crate::index::StoredRows;
 use crate::loader::{LoadJob, Loader, LoaderStopped, SampleFailure};
 use crate::npy::NpyDtype;
 use crate::options::{ArrayDtype, ArrayFormat, Dtype, LabelMode, Layout};
@@ -137,10 +137,13 @@ pub enum ExportError {
     #[error("{0}")]
     LabelMode(String),
     /// The plan holds no samples.
-    #[error(
-        "no images to export in {0:?} (expected <folder>/<class>/<image>.jpg, or images anywhere with labels off)"
-    )]
-    Empty(PathBuf),
+    #[error("no images to export in {path:?} ({layout})")]
+    Empty {
+        /// The dataset.
+        path: PathBuf,
+        /// The layout its kind of source expects ([`crate::index::EncodedImages::expected_layout`]).
+        layout: &'static str,
+    },
     /// A source other than a folder holds no sample (zero elements, zero rows, no good record).
     #[error("nothing to export: {what} holds no samples: {path:?}")]
     EmptySource {
@@ -336,8 +339,8 @@ pub fn plan_export_with(
     let index = &job.index;
     let classes = index.class_names.len();
     let n = job.plan.len();
-    if let Store::Rows(rows) = &index.store {
-        return plan_stored(job, rows.as_ref(), label_mode);
+    if let Some(rows) = index.store.rows() {
+        return plan_stored(job, rows, label_mode);
     }
     match label_mode {
         LabelMode::None => {}
@@ -514,14 +517,14 @@ fn check_out_outside(out: &Path, dataset: &Path) -> Result<(), ExportError> {
 /// The error for a plan with no samples, in the words of its source.
 fn nothing_to_export(job: &LoadJob) -> ExportError {
     let path = job.index.root.clone();
-    match &job.index.store {
-        Store::Files => ExportError::Empty(path),
-        Store::Encoded(images) => ExportError::EmptySource {
-            what: images.describe(),
-            path,
-        },
-        Store::Rows(rows) => ExportError::EmptySource {
-            what: rows.describe(),
+    let store = &job.index.store;
+    match store
+        .images()
+        .and_then(crate::index::EncodedImages::expected_layout)
+    {
+        Some(layout) => ExportError::Empty { path, layout },
+        None => ExportError::EmptySource {
+            what: store.describe(),
             path,
         },
     }

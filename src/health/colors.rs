@@ -1,15 +1,15 @@
 //! The colour modes the planned files store (`Rgb8`, `L8`, `Rgba8`, `L16`, ...), read from their
 //! headers only: no pixels are decoded. This is what the files hold, not what the loader turns them
-//! into (the colour mode option decides that). Only image files have headers to read; records and
-//! stored arrays give no counts.
+//! into (the colour mode option decides that). Only a source whose images can tell their colour
+//! type from a header (a folder's files, read through the hardened reader) gives counts; the others
+//! give none.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::index::{DatasetIndex, Store};
+use crate::index::DatasetIndex;
 
 /// How many of `samples` store each colour mode, most common first (then by name); files whose header
 /// cannot be read count as `unreadable`. `None` if cancelled.
@@ -18,7 +18,10 @@ pub fn color_modes(
     samples: &[usize],
     cancel: &AtomicBool,
 ) -> Option<Vec<(String, usize)>> {
-    if !matches!(index.store, Store::Files) {
+    let Some(images) = index.store.images() else {
+        return Some(Vec::new());
+    };
+    if !index.store.capabilities().samples_are_files {
         return Some(Vec::new());
     }
     let modes: Vec<Option<String>> = samples
@@ -27,7 +30,11 @@ pub fn color_modes(
             if cancel.load(Ordering::Relaxed) {
                 return None;
             }
-            Some(color_mode(&index.path(i)).unwrap_or_else(|| "unreadable".to_owned()))
+            Some(
+                images
+                    .color_type(i, &index.path(i))
+                    .unwrap_or_else(|| "unreadable".to_owned()),
+            )
         })
         .collect();
     if cancel.load(Ordering::Relaxed) {
@@ -40,14 +47,4 @@ pub fn color_modes(
     let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Some(counts)
-}
-
-/// The colour type `path`'s header declares, as the `image` crate names it.
-fn color_mode(path: &Path) -> Option<String> {
-    let reader = image::ImageReader::open(path)
-        .ok()?
-        .with_guessed_format()
-        .ok()?;
-    let decoder = reader.into_decoder().ok()?;
-    Some(format!("{:?}", image::ImageDecoder::color_type(&decoder)))
 }

@@ -26,7 +26,7 @@ use super::cache::{HashCache, Stamp};
 use super::hash;
 use super::measure::{self, Row, SampleHealth};
 use crate::decode;
-use crate::index::{DatasetIndex, Store};
+use crate::index::DatasetIndex;
 use crate::job::KERAS_DEFAULT_IMAGE_SIZE;
 use crate::loader::{self, LoadJob, SampleFailure, Stop, Visited};
 use crate::options::{Dtype, LoadOptions, PlanOptions, PreprocessOptions, Scale, Subset};
@@ -125,8 +125,8 @@ pub fn scan(
     on_progress: &mut dyn FnMut(ScanProgress),
     cancel: &Arc<AtomicBool>,
 ) -> Result<Scan, ScanError> {
-    if let Store::Rows(rows) = &index.store {
-        return Err(ScanError::StoredRows(rows.describe()));
+    if !index.store.capabilities().decodes_images {
+        return Err(ScanError::StoredRows(index.store.describe()));
     }
     let (plans, split) = subset_plans(&index, &options.plan)?;
     let mut entries: Vec<Entry> = plans
@@ -301,7 +301,7 @@ fn open_cache(
     element: Element,
 ) -> Option<HashCache> {
     let dir = scan_options.cache_dir.as_ref()?;
-    if !matches!(index.store, Store::Files) {
+    if !index.store.capabilities().samples_are_files {
         return None;
     }
     let key = format!(
@@ -426,20 +426,12 @@ fn confirm_exact(
             let decoded = if cancel.load(Ordering::Relaxed) {
                 None
             } else {
-                match &index.store {
-                    Store::Files => decode::decode_file_capped(
-                        &index.path(sample),
-                        preprocess.decoding(),
-                        preprocess.max_file_bytes,
-                    )
-                    .ok(),
-                    Store::Encoded(images) => images
-                        .read(&[sample], preprocess.max_file_bytes)
-                        .pop()
-                        .and_then(Result::ok)
-                        .and_then(|b| decode::decode_bytes(&b, preprocess.decoding()).ok()),
-                    Store::Rows(_) => None,
-                }
+                index.store.images().and_then(|images| {
+                    images
+                        .read_one(sample, &index.path(sample), preprocess.max_file_bytes)
+                        .ok()
+                        .and_then(|b| decode::decode_bytes(&b, preprocess.decoding()).ok())
+                })
             };
             // A sample that cannot be decoded again keeps a key of its own: not claimed as a copy.
             let key = decoded.map_or(hash::mix(i as u64 ^ 0x5eed), |d| {

@@ -1,17 +1,22 @@
 //! Dataset sources: one module per kind of stored dataset, each indexing its kind cheaply (paths or
-//! record offsets and labels, no decoding) into one [`DatasetIndex`]. After that the plan, the loader
-//! and every consumer treat all sources alike; the only difference left is the index's
-//! [`Store`](crate::index::Store): image files (a folder), encoded images inside records (TFRecord),
-//! or stored rows that keep their dtypes and shapes (a saved tf.data dataset, `.npy`/`.npz`, MNIST
-//! IDX, CIFAR binaries, a batchscope export).
+//! record offsets and labels, no decoding) into one [`DatasetIndex`]. Every kind meets one contract
+//! ([`contract`]): once indexed, the loader, export, health, inspect, the command line and the viewer
+//! reach its samples through the index's [`Store`](crate::index::Store) (encoded images to decode,
+//! or stored rows kept with their dtypes and shapes) and ask its
+//! [`Capabilities`](contract::Capabilities); none of them matches on which kind it is.
 //!
-//! [`open`] detects the kind from the content (names only where the format has no magic bytes:
-//! CIFAR's), unless [`IndexOptions::source`] says which it is.
+//! Each kind is registered once ([`registry::SOURCES`]): how it is detected from the content (names
+//! only where the format has no magic bytes: CIFAR's), what it takes, how it opens. [`open`] detects
+//! the kind unless [`IndexOptions::source`] says which it is, and refuses options the kind does not
+//! take ([`crate::validate`]).
 
 pub mod arrays;
 pub mod cifar;
+pub mod contract;
 pub mod export_folder;
+pub mod folder;
 pub mod idx;
+pub mod registry;
 pub mod rows;
 pub mod saved;
 pub mod stored;
@@ -21,8 +26,92 @@ use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use crate::index::{self, DatasetIndex, IndexError, WalkControl};
+use crate::index::{DatasetIndex, IndexError, WalkControl};
 use crate::options::{IndexOptions, LabelSource, SourceKind};
+use crate::validate::{self, Given, Invalid, Takes};
+pub use contract::{FOLDER_OPTIONS, SourceOption};
+
+/// What each kind of source takes: whether it decodes images, the source-specific options it takes,
+/// and what it is called in messages, from its registration ([`registry::SOURCES`]): the one table
+/// every option check reads ([`crate::validate`]).
+pub fn takes(kind: SourceKind) -> Takes {
+    registry::registration(kind).takes
+}
+
+/// The source-specific options each kind of source takes.
+pub fn accepted_options(kind: SourceKind) -> &'static [SourceOption] {
+    takes(kind).accepts
+}
+
+/// `options` without the source-specific `option` (as if it had not been given).
+pub fn clear_option(options: &mut IndexOptions, option: SourceOption) {
+    match option {
+        SourceOption::ClassNames => options.class_names = None,
+        SourceOption::FollowLinks => options.follow_links = false,
+        SourceOption::ExtraFormats => options.extra_formats = false,
+        SourceOption::Batched => options.batched = None,
+        SourceOption::ImageKey => options.image_key = None,
+        SourceOption::LabelKey => options.label_key = None,
+        SourceOption::LabelsFile => options.labels_file = None,
+    }
+}
+
+/// Opens `path` for the viewer, which differs from [`open`] in two ways. Options this kind does not
+/// take are left out (the viewer keeps them in its settings for the next source that takes them,
+/// and shows them disabled with [`validate::why_not`]'s reason) instead of refused. And arrays
+/// without an image's shape open with their first array as the rows, which the viewer shows as
+/// values (the command line asks for `--image-key` instead, so that an export says what it writes).
+/// Returns the index and the options it was opened with.
+pub fn open_for_viewing(
+    path: &Path,
+    requested: &IndexOptions,
+    control: &WalkControl<'_>,
+) -> Result<(DatasetIndex, IndexOptions), SourceError> {
+    let mut options = requested.clone();
+    let kind = options.source.unwrap_or_else(|| detect(path));
+    if let Err(SourceError::OptionNotApplicable { invalid, .. }) =
+        check_options(path, kind, &options)
+    {
+        for refused in invalid {
+            if let validate::Opt::Source(option) = refused.option {
+                clear_option(&mut options, option);
+            }
+        }
+    }
+    let opened = match open(path, &options, control) {
+        Err(SourceError::Arrays(rows::ArrayError::NoImageArray { .. }))
+            if options.image_key.is_none() && matches!(kind, SourceKind::Npy | SourceKind::Npz) =>
+        {
+            options.image_key = Some(if kind == SourceKind::Npz {
+                arrays::open_npz(path)
+                    .ok()
+                    .and_then(|members| members.into_iter().next())
+                    .map_or_else(String::new, |(name, _)| name)
+            } else {
+                "images".to_owned()
+            });
+            open(path, &options, control)
+        }
+        opened => opened,
+    };
+    opened.map(|index| (index, options))
+}
+
+/// The source-specific options `options` gives (set, or switched on), in the order they are checked.
+pub fn given_options(options: &IndexOptions) -> Vec<SourceOption> {
+    [
+        (SourceOption::ClassNames, options.class_names.is_some()),
+        (SourceOption::FollowLinks, options.follow_links),
+        (SourceOption::ExtraFormats, options.extra_formats),
+        (SourceOption::Batched, options.batched.is_some()),
+        (SourceOption::ImageKey, options.image_key.is_some()),
+        (SourceOption::LabelKey, options.label_key.is_some()),
+        (SourceOption::LabelsFile, options.labels_file.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(option, given)| given.then_some(option))
+    .collect()
+}
 
 /// Why a dataset could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -39,13 +128,11 @@ pub enum SourceError {
     /// TFRecord files could not be opened.
     #[error(transparent)]
     TfRecord(#[from] tfrecord::TfRecordError),
-    /// An option does not apply to this kind of source.
-    #[error("{option} does not apply to {kind} sources: {path:?}")]
+    /// Options that this kind of source does not take (each spelled as its flag in the message).
+    #[error("{}: {path:?}", invalid.iter().map(Invalid::for_command_line).collect::<Vec<_>>().join("; "))]
     OptionNotApplicable {
-        /// The option, as spelled on the command line.
-        option: &'static str,
-        /// The kind the path was opened as.
-        kind: SourceKind,
+        /// Every option refused, and why.
+        invalid: Vec<Invalid>,
         /// The path.
         path: PathBuf,
     },
@@ -73,17 +160,8 @@ pub fn open(
         None => detect(path),
     };
     check_options(path, kind, options)?;
-    let mut index = match kind {
-        SourceKind::Folder => return Ok(index::scan_with(path, options, control)?),
-        SourceKind::Saved => stored::open_saved(path, options, control)?,
-        SourceKind::Tfrecord => tfrecord::images::open_index(path, options, control)?,
-        SourceKind::Npy | SourceKind::Npz => stored::open_arrays(path, options)?,
-        SourceKind::Idx => stored::open_idx(path, options)?,
-        SourceKind::Cifar => stored::open_cifar(path, options)?,
-    };
-    if kind == SourceKind::Tfrecord && path.is_dir() {
-        warn_about_subfolders(path, &mut index);
-    }
+    let mut index = (registry::registration(kind).open)(path, options, control)?;
+    index.store = index.store.taking(takes(kind));
     if options.labels == LabelSource::None {
         // `--labels none`: no classes (an export then leaves the label array out).
         for sample in &mut index.samples {
@@ -123,128 +201,66 @@ fn warn_about_subfolders(dir: &Path, index: &mut DatasetIndex) {
 }
 
 /// Refuses options that mean nothing for `kind` (a folder option on a saved dataset, say), so a
-/// typo'd command does not silently do something else.
+/// typo'd command does not silently do something else: [`validate::validate`] on the index options.
 fn check_options(path: &Path, kind: SourceKind, options: &IndexOptions) -> Result<(), SourceError> {
-    let refuse = |option| {
-        Err(SourceError::OptionNotApplicable {
-            option,
-            kind,
-            path: path.to_path_buf(),
-        })
+    let given = Given {
+        source_options: given_options(options),
+        labels: Some(options.labels),
+        ..Given::default()
     };
-    let folder = kind == SourceKind::Folder;
-    if !folder && options.class_names.is_some() {
-        return refuse("--class-names");
+    validate::validate(&given, &takes(kind)).map_err(|invalid| SourceError::OptionNotApplicable {
+        invalid,
+        path: path.to_path_buf(),
+    })
+}
+
+impl SourceError {
+    /// Whether the error is in how the source was asked for (an option it does not take, a class
+    /// that is not there): a usage error, not a failure to read.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Self::OptionNotApplicable { .. }
+                | Self::Folder(IndexError::UnknownClass { .. } | IndexError::DuplicateClass(_))
+        )
     }
-    if !folder && options.follow_links {
-        return refuse("--follow-links");
+
+    /// Whether the error comes from walking an image folder (the viewer then offers to choose another
+    /// folder).
+    pub fn is_folder_walk(&self) -> bool {
+        matches!(self, Self::Folder(_))
     }
-    if !folder && options.extra_formats {
-        return refuse("--extra-formats");
+
+    /// Whether opening was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Self::Cancelled | Self::Folder(IndexError::Cancelled))
     }
-    if kind != SourceKind::Saved && options.batched.is_some() {
-        return refuse("--batched");
-    }
-    if !matches!(
-        kind,
-        SourceKind::Tfrecord | SourceKind::Npz | SourceKind::Npy | SourceKind::Saved
-    ) && (options.image_key.is_some() || options.label_key.is_some())
-    {
-        return refuse(if options.image_key.is_some() {
-            "--image-key"
-        } else {
-            "--label-key"
-        });
-    }
-    if kind != SourceKind::Idx && options.labels_file.is_some() {
-        return refuse("--labels-file");
-    }
-    Ok(())
 }
 
 /// The kind of dataset at `path`, from its content: a folder is a saved dataset (it holds
 /// `snapshot.metadata`), a batchscope export, CIFAR batches, TFRecord shards or IDX files when it
 /// holds those, else an image folder; a file is `.npy`/`.npz` by its magic bytes, IDX by its header,
 /// CIFAR by its name, TFRecord by a valid first record (or a compressed stream named like one). A
-/// path with `*` or `?` in its last part is a pattern of TFRecord files.
+/// path with `*` or `?` in its last part is a pattern of TFRecord files. The claims are the
+/// registered kinds' own ([`registry::SOURCES`]), tried in order.
 pub fn detect(path: &Path) -> SourceKind {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if name.contains(['*', '?']) {
-        return SourceKind::Tfrecord;
-    }
-    if path.is_dir() {
-        return detect_folder(path);
-    }
-    if !path.exists() {
-        // Opening it as a folder says plainly that it is not there.
-        return SourceKind::Folder;
-    }
-    if name == "snapshot.metadata" || name == "dataset_spec.pb" {
-        return SourceKind::Saved;
-    }
-    let head = read_head(path, 16);
-    if head.starts_with(b"\x93NUMPY") {
-        return SourceKind::Npy;
-    }
-    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return SourceKind::Npz;
-    }
-    if cifar::CifarKind::from_name(path).is_some() {
-        return SourceKind::Cifar;
-    }
-    if is_idx_head(&head) || is_idx_name(&name) {
-        return SourceKind::Idx;
-    }
-    SourceKind::Tfrecord
-}
-
-fn detect_folder(dir: &Path) -> SourceKind {
-    if dir.join("snapshot.metadata").is_file() {
-        return SourceKind::Saved;
-    }
-    if export_folder::is_export_folder(dir) {
-        return SourceKind::Npy;
-    }
-    let Ok(entries) = fs::read_dir(dir) else {
-        return SourceKind::Folder;
-    };
-    let mut files = Vec::new();
-    for entry in entries.flatten() {
-        if entry.file_type().is_ok_and(|t| t.is_file()) {
-            files.push(entry.path());
-        }
-    }
-    if files
+    let probe = registry::Probe::of(path);
+    registry::SOURCES
         .iter()
-        .any(|f| cifar::CifarKind::from_name(f).is_some())
-    {
-        return SourceKind::Cifar;
-    }
-    if files.iter().any(|f| {
-        f.file_name().is_some_and(|n| {
-            is_idx_name(&n.to_string_lossy()) && n.to_string_lossy().contains("images")
-        })
-    }) {
-        return SourceKind::Idx;
-    }
-    if files.iter().any(|f| tfrecord::looks_like_tfrecord(f)) {
-        return SourceKind::Tfrecord;
-    }
-    SourceKind::Folder
+        .find(|r| (r.claims)(&probe))
+        .map_or(SourceKind::Folder, |r| r.kind)
 }
 
 /// The first `n` bytes of `path` (fewer if it is shorter or unreadable); gzip is looked through.
 fn read_head(path: &Path, n: usize) -> Vec<u8> {
     let mut head = Vec::new();
-    let Ok(file) = fs::File::open(path) else {
+    // Through the hardened open: a named pipe given as the dataset must not block detection.
+    let Ok((file, _)) = crate::decode::open_regular(path) else {
         return head;
     };
     let _ = file.take(n as u64).read_to_end(&mut head);
     if head.starts_with(&[0x1f, 0x8b])
-        && let Ok(file) = fs::File::open(path)
+        && let Ok((file, _)) = crate::decode::open_regular(path)
     {
         let mut inner = Vec::new();
         let _ = flate2::read::GzDecoder::new(file)

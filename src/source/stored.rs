@@ -1,5 +1,5 @@
 //! Array sources (`.npy`, `.npz`, a batchscope export folder, MNIST IDX, CIFAR binaries, a saved
-//! tf.data dataset) opened as [`Store::Rows`]: a [`StoredRows`] that copies rows out with their stored
+//! tf.data dataset) opened as a store of rows: a [`StoredRows`] that copies rows out with their stored
 //! dtypes and shapes, and an index whose samples are those rows, labelled from the label column.
 //!
 //! Labels: an integer (or bool) label column `(N,)` gives each row the class of its value (classes
@@ -18,7 +18,6 @@ use super::arrays::{self, ArrayPick, ArraySet, LabelsPick};
 use super::idx;
 use super::rows::{ArrayError, RowReader};
 use crate::index::{Column, DatasetIndex, RowsLayout, Sample, Store, StoredRows};
-use crate::npy::NpyDtype;
 use crate::options::IndexOptions;
 
 pub use super::cifar::store::open_cifar;
@@ -210,7 +209,7 @@ fn from_set(
         n,
         |row| PathBuf::from(format!("{member}#{row}")),
         labels,
-        Store::Rows(Arc::new(store)),
+        Store::of_rows(Arc::new(store)),
     ))
 }
 
@@ -300,55 +299,7 @@ pub fn classes_of_values(values: &[i64], names: Option<&[String]>) -> Classes {
     (labels, names, Some(distinct))
 }
 
-/// A little-endian integer (or bool) element as `i64`; `None` for float dtypes and unsigned values
-/// past `i64::MAX`.
-fn integer(dtype: NpyDtype, e: &[u8]) -> Option<i64> {
-    Some(match dtype {
-        NpyDtype::Bool | NpyDtype::U8 => i64::from(e[0]),
-        NpyDtype::I8 => i64::from(e[0].cast_signed()),
-        NpyDtype::U16 => i64::from(u16::from_le_bytes([e[0], e[1]])),
-        NpyDtype::I16 => i64::from(i16::from_le_bytes([e[0], e[1]])),
-        NpyDtype::U32 => i64::from(u32::from_le_bytes(e.try_into().ok()?)),
-        NpyDtype::I32 => i64::from(i32::from_le_bytes(e.try_into().ok()?)),
-        NpyDtype::U64 => i64::try_from(u64::from_le_bytes(e.try_into().ok()?)).ok()?,
-        NpyDtype::I64 => i64::from_le_bytes(e.try_into().ok()?),
-        NpyDtype::F16 | NpyDtype::F32 | NpyDtype::F64 => return None,
-    })
-}
-
-/// A little-endian element of any dtype as `f64`.
-pub fn float(dtype: NpyDtype, e: &[u8]) -> Option<f64> {
-    Some(match dtype {
-        NpyDtype::F16 => f64::from(f16_to_f32(u16::from_le_bytes([e[0], e[1]]))),
-        NpyDtype::F32 => f64::from(f32::from_le_bytes(e.try_into().ok()?)),
-        NpyDtype::F64 => f64::from_le_bytes(e.try_into().ok()?),
-        NpyDtype::U64 => u64::from_le_bytes(e.try_into().ok()?) as f64,
-        other => integer(other, e)? as f64,
-    })
-}
-
-/// IEEE half to single precision.
-pub fn f16_to_f32(h: u16) -> f32 {
-    let sign = u32::from(h >> 15) << 31;
-    let exp = u32::from((h >> 10) & 0x1f);
-    let frac = u32::from(h & 0x3ff);
-    let bits = match (exp, frac) {
-        (0, 0) => sign,
-        (0, _) => {
-            // Subnormal: normalise.
-            let mut e = 127 - 15 + 1;
-            let mut f = frac;
-            while f & 0x400 == 0 {
-                f <<= 1;
-                e -= 1;
-            }
-            sign | (e << 23) | ((f & 0x3ff) << 13)
-        }
-        (0x1f, _) => sign | 0x7f80_0000 | (frac << 13),
-        _ => sign | ((exp + 127 - 15) << 23) | (frac << 13),
-    };
-    f32::from_bits(bits)
-}
+pub use crate::npy::{element_f64 as float, element_i64 as integer, f16_to_f32};
 
 /// A [`DatasetIndex`] of `n` stored rows named by `rel`, labelled by `classes`.
 pub fn index_of(

@@ -49,6 +49,22 @@ pub fn step_until(
     h.step();
 }
 
+/// The problems the open session lists, as (relative path, reason), sorted.
+pub fn problems(app: &BatchscopeApp) -> Vec<(String, String)> {
+    let mut problems: Vec<(String, String)> = app
+        .session
+        .as_ref()
+        .map(|s| {
+            s.problems
+                .iter()
+                .map(|p| (p.path.to_string_lossy().into_owned(), p.reason.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    problems.sort();
+    problems
+}
+
 /// The number of the batch on screen, once loaded.
 pub fn current(app: &BatchscopeApp) -> Option<usize> {
     app.session.as_ref()?.current_batch().map(|b| b.number)

@@ -91,6 +91,80 @@ pub fn batchscope(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs batchscope with `args`; a run that has not ended in 60 s is killed and fails the test (the
+/// inputs here used to hang it).
+pub fn batchscope_watched(args: &[&str]) -> Output {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_batchscope"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = child.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&done);
+    let watchdog = std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            let start = std::time::Instant::now();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if start.elapsed() > std::time::Duration::from_mins(1) {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &id.to_string()])
+                        .status();
+                    return true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            false
+        })
+        .unwrap();
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        !watchdog.join().unwrap(),
+        "batchscope {args:?} hung (killed after 60 s)"
+    );
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Opens `path` as a dataset with `options`, as the command line and the viewer do (no progress, no
+/// cancel).
+pub fn open_dataset(
+    path: &Path,
+    options: &batchscope::options::IndexOptions,
+) -> Result<batchscope::index::DatasetIndex, batchscope::source::SourceError> {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    batchscope::source::open(
+        path,
+        options,
+        &batchscope::index::WalkControl {
+            on_progress: &|_| {},
+            cancel: &never,
+        },
+    )
+}
+
 /// Runs batchscope and asserts it exits 0, returning its stderr.
 pub fn batchscope_ok(args: &[&str]) -> String {
     let out = batchscope(args);
@@ -399,7 +473,7 @@ pub fn export_source(
     let index =
         batchscope::source::open(path, &options.index, &control).map_err(|e| e.to_string())?;
     let labeled = index.labeled;
-    let stored = matches!(index.store, batchscope::index::Store::Rows(_));
+    let stored = index.store.rows().is_some();
     let job = batchscope::job::prepare(
         Arc::new(index),
         &options,

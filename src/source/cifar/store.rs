@@ -148,7 +148,13 @@ pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, 
     } else {
         path.parent().unwrap_or(Path::new("")).to_path_buf()
     };
-    let mut index = index_of(&root, n, rel, Some(classes), Store::Rows(Arc::new(store)));
+    let mut index = index_of(
+        &root,
+        n,
+        rel,
+        Some(classes),
+        Store::of_rows(Arc::new(store)),
+    );
     index.warnings = warnings;
     Ok(index)
 }

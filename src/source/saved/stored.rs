@@ -175,7 +175,7 @@ pub fn open_saved(
             PathBuf::from(format!("element {e}"))
         }
     };
-    let mut index = index_of(root, n, rel, classes, Store::Rows(Arc::new(rows)));
+    let mut index = index_of(root, n, rel, classes, Store::of_rows(Arc::new(rows)));
     index.warnings = warnings;
     Ok(index)
 }

@@ -1,5 +1,5 @@
 //! TFRecord files of `tf.train.Example` as a dataset source: encoded images (PNG, JPEG, ...) with
-//! int64 labels, handed to the loader as [`Store::Encoded`] so they are decoded and preprocessed
+//! int64 labels, handed to the loader as an [`EncodedImages`] store so they are decoded and preprocessed
 //! exactly like image files.
 //!
 //! Guarantees:
@@ -28,7 +28,7 @@ use super::{
     label_of, parse_example,
 };
 use crate::decode;
-use crate::index::{DatasetIndex, EncodedImages, IndexWarning, Sample, Store, WalkControl};
+use crate::index::{Access, DatasetIndex, EncodedImages, IndexWarning, Sample, Store, WalkControl};
 use crate::options::{IndexOptions, LabelSource};
 use crate::source::SourceError;
 use crate::source::stored::classes_of_values;
@@ -92,6 +92,10 @@ impl TfRecordImages {
 }
 
 impl EncodedImages for TfRecordImages {
+    fn access(&self) -> Access {
+        Access::Together
+    }
+
     fn read(&self, samples: &[usize], max_bytes: u64) -> Vec<Result<Vec<u8>, String>> {
         let mut order: Vec<usize> = (0..samples.len()).collect();
         order.sort_by_key(|&i| self.samples.get(samples[i]).map(|s| s.record));
@@ -103,7 +107,7 @@ impl EncodedImages for TfRecordImages {
         out
     }
 
-    fn header(&self, sample: usize) -> Header {
+    fn header(&self, sample: usize, _path: &Path) -> Header {
         self.samples.get(sample).map_or_else(
             || Err(format!("sample {sample} is out of range")),
             |s| s.header.clone(),
@@ -415,7 +419,7 @@ pub fn open_index(
         samples,
         warnings,
         labeled,
-        store: Store::Encoded(Arc::new(store_of(records, parsed))),
+        store: Store::of_images(Arc::new(store_of(records, parsed))),
         label_values,
     })
 }

@@ -1,0 +1,219 @@
+//! Every kind of source, registered in one table: how it recognises a path from the content, what it
+//! takes (whether it decodes images, which source-specific options apply, its name in messages), and
+//! how it opens. Detection tries the claims in table order; opening looks the kind up here. A new
+//! kind of source is a module beside this one plus one line in [`SOURCES`] (and its `--source`
+//! name in [`SourceKind`]): nothing outside `src/source/` changes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::contract::{FOLDER_OPTIONS, FOLDER_WHAT};
+use super::{SourceError, cifar, export_folder, stored, tfrecord};
+use crate::index::{self, DatasetIndex, WalkControl};
+use crate::options::{IndexOptions, SourceKind};
+use crate::validate::{SourceOption, Takes};
+
+/// How a kind of source opens a path.
+pub type Open = fn(&Path, &IndexOptions, &WalkControl<'_>) -> Result<DatasetIndex, SourceError>;
+
+/// One kind of source, as registered.
+pub struct Registration {
+    /// Its `--source` name.
+    pub kind: SourceKind,
+    /// What it takes.
+    pub takes: Takes,
+    /// Whether a path is of this kind, from what [`Probe`] saw (tried in table order).
+    pub claims: fn(&Probe) -> bool,
+    /// Opens a path of this kind.
+    pub open: Open,
+}
+
+/// Every kind of source, in the order their claims are tried: the more specific first, the image
+/// folder (any folder, or a path that does not exist, which it reports plainly) last.
+pub static SOURCES: &[Registration] = &[SAVED, EXPORT_OR_NPY, NPZ, CIFAR, IDX, TFRECORD, FOLDER];
+
+/// The registration of `kind`.
+pub fn registration(kind: SourceKind) -> &'static Registration {
+    SOURCES.iter().find(|r| r.kind == kind).unwrap_or(&FOLDER)
+}
+
+/// What detection looks at, gathered once for every claim: the name, whether it is a folder, the
+/// first bytes of a file (read through the hardened open; gzip looked through for IDX), the regular
+/// files of a folder.
+pub struct Probe {
+    /// The path.
+    pub path: PathBuf,
+    /// Its last part, lossily as text.
+    pub name: String,
+    /// The last part holds `*` or `?`: a pattern of files, not a path.
+    pub pattern: bool,
+    /// It is a folder (following links).
+    pub is_dir: bool,
+    /// It exists.
+    pub exists: bool,
+    /// A file's first 16 bytes (empty for a folder or an unreadable file).
+    pub head: Vec<u8>,
+    /// A folder's regular files (empty for a file).
+    pub files: Vec<PathBuf>,
+}
+
+impl Probe {
+    /// Looks at `path`.
+    pub fn of(path: &Path) -> Self {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let pattern = name.contains(['*', '?']);
+        let is_dir = !pattern && path.is_dir();
+        let exists = !pattern && path.exists();
+        let head = if exists && !is_dir {
+            super::read_head(path, 16)
+        } else {
+            Vec::new()
+        };
+        let files = if is_dir {
+            fs::read_dir(path)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                        .map(|e| e.path())
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Self {
+            path: path.to_path_buf(),
+            name,
+            pattern,
+            is_dir,
+            exists,
+            head,
+            files,
+        }
+    }
+
+    /// A file (not a folder, not a pattern) that exists.
+    fn is_file(&self) -> bool {
+        self.exists && !self.is_dir
+    }
+}
+
+const SAVED: Registration = Registration {
+    kind: SourceKind::Saved,
+    takes: Takes {
+        decodes_images: false,
+        accepts: &[
+            SourceOption::Batched,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
+        what: "saved tf.data datasets",
+    },
+    claims: |p| {
+        (p.is_dir && p.path.join("snapshot.metadata").is_file())
+            || (p.is_file() && (p.name == "snapshot.metadata" || p.name == "dataset_spec.pb"))
+    },
+    open: |path, options, control| stored::open_saved(path, options, control),
+};
+
+const EXPORT_OR_NPY: Registration = Registration {
+    kind: SourceKind::Npy,
+    takes: Takes {
+        decodes_images: false,
+        accepts: &[SourceOption::ImageKey, SourceOption::LabelKey],
+        what: ".npy arrays",
+    },
+    claims: |p| {
+        (p.is_dir && export_folder::is_export_folder(&p.path))
+            || (p.is_file() && p.head.starts_with(b"\x93NUMPY"))
+    },
+    open: |path, options, _| stored::open_arrays(path, options),
+};
+
+const NPZ: Registration = Registration {
+    kind: SourceKind::Npz,
+    takes: Takes {
+        decodes_images: false,
+        accepts: &[SourceOption::ImageKey, SourceOption::LabelKey],
+        what: ".npz archives",
+    },
+    claims: |p| {
+        p.is_file() && (p.head.starts_with(b"PK\x03\x04") || p.head.starts_with(b"PK\x05\x06"))
+    },
+    open: |path, options, _| stored::open_arrays(path, options),
+};
+
+const CIFAR: Registration = Registration {
+    kind: SourceKind::Cifar,
+    takes: Takes {
+        decodes_images: false,
+        accepts: &[],
+        what: "CIFAR batches",
+    },
+    claims: |p| {
+        (p.is_file() && cifar::CifarKind::from_name(&p.path).is_some())
+            || (p.is_dir
+                && p.files
+                    .iter()
+                    .any(|f| cifar::CifarKind::from_name(f).is_some()))
+    },
+    open: |path, options, _| stored::open_cifar(path, options),
+};
+
+const IDX: Registration = Registration {
+    kind: SourceKind::Idx,
+    takes: Takes {
+        decodes_images: false,
+        accepts: &[SourceOption::LabelsFile],
+        what: "MNIST IDX files",
+    },
+    claims: |p| {
+        (p.is_file() && (super::is_idx_head(&p.head) || super::is_idx_name(&p.name)))
+            || (p.is_dir
+                && p.files.iter().any(|f| {
+                    f.file_name().is_some_and(|n| {
+                        let n = n.to_string_lossy();
+                        super::is_idx_name(&n) && n.contains("images")
+                    })
+                }))
+    },
+    open: |path, options, _| stored::open_idx(path, options),
+};
+
+const TFRECORD: Registration = Registration {
+    kind: SourceKind::Tfrecord,
+    takes: Takes {
+        decodes_images: true,
+        accepts: &[SourceOption::ImageKey, SourceOption::LabelKey],
+        what: "TFRecord files",
+    },
+    // Any other file is read as TFRecords (their first record says whether it is one).
+    claims: |p| {
+        p.pattern
+            || p.is_file()
+            || (p.is_dir && p.files.iter().any(|f| tfrecord::looks_like_tfrecord(f)))
+    },
+    open: |path, options, control| {
+        let mut index = tfrecord::images::open_index(path, options, control)?;
+        if path.is_dir() {
+            super::warn_about_subfolders(path, &mut index);
+        }
+        Ok(index)
+    },
+};
+
+const FOLDER: Registration = Registration {
+    kind: SourceKind::Folder,
+    takes: Takes {
+        decodes_images: true,
+        accepts: FOLDER_OPTIONS,
+        what: FOLDER_WHAT,
+    },
+    // Any folder; and a path that is not there, which opening as a folder reports plainly.
+    claims: |_| true,
+    open: |path, options, control| Ok(index::scan_with(path, options, control)?),
+};
