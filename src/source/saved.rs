@@ -151,12 +151,12 @@ impl SavedDataset {
     }
 
     /// How each element is read (a batch, or one sample) and why; `batched` (`--batched`)
-    /// overrides the rules. See [`batching`].
+    /// overrides the rules. See [`batching()`].
     pub fn batching(&self, batched: Option<bool>) -> Batching {
         batching(&self.components, batched)
     }
 
-    /// Whether each element is a batch; see [`batching`].
+    /// Whether each element is a batch; see [`batching()`].
     pub fn is_batched(&self, batched: Option<bool>) -> bool {
         self.batching(batched).batched
     }

@@ -79,7 +79,7 @@ impl fmt::Display for Ambiguous {
             f,
             "each element is read as one sample (np.stack), a guess: component {:?} has shape {}, \
              which is neither an image ((H, W), or (H, W, C) with 1, 3 or 4 channels) nor a batch of \
-             images ((N, H, W, C)), so each element may as well be a batch of {rows} rows; \
+             images ((N, H, W, C)), so each element may also be a batch of {rows} rows; \
              --batched yes reads the elements as batches (np.concatenate), --batched no keeps this \
              reading without this warning",
             self.component,
@@ -395,7 +395,7 @@ mod tests {
             Some(
                 "each element is read as one sample (np.stack), a guess: component \"x\" has shape \
                  (8, 28, None), which is neither an image ((H, W), or (H, W, C) with 1, 3 or 4 \
-                 channels) nor a batch of images ((N, H, W, C)), so each element may as well be a \
+                 channels) nor a batch of images ((N, H, W, C)), so each element may also be a \
                  batch of 8 rows; --batched yes reads the elements as batches (np.concatenate), \
                  --batched no keeps this reading without this warning"
             )

@@ -1,8 +1,8 @@
 //! A saved tf.data dataset as stored rows: one pass at open indexes where each element starts in its
 //! snapshot file (and how many rows it holds, and its labels), so any row range can be read later
 //! without reading the rest. A batched dataset's rows are its batches' rows (`np.concatenate`), an
-//! unbatched one's are its elements (`np.stack`); which one is [`super::batching`]'s decision, and when
-//! that is a guess it is the index's first warning.
+//! unbatched one's are its elements (`np.stack`); which one is [`super::batching()`]'s decision, and
+//! when that is a guess it is the index's first warning.
 //!
 //! Output names follow the element's structure: one tensor is `images`; an `(x, y)` pair is `images`
 //! and `labels`; a dict is one array per key (`/` becomes `_`); any other tuple is `component_<i>`.
