@@ -11,6 +11,7 @@
 //! serialized `TensorProto`. Shards are read in index order, which is the order TensorFlow wrote
 //! when `save` had no `shard_func` (one shard); with several shards `load()` interleaves them.
 
+mod batching;
 mod proto;
 mod records;
 mod scan;
@@ -20,8 +21,9 @@ mod tensor;
 
 use std::path::{Path, PathBuf};
 
+pub use batching::{Ambiguous, Batching, Reason, batching};
 pub use records::{Compression, RecordError, detect as detect_compression};
-pub use spec::{Component, Dtype, SpecError, is_batched};
+pub use spec::{Component, Dtype, SpecError};
 pub use tensor::Tensor;
 
 /// The snapshot file format version this reader understands.
@@ -148,9 +150,15 @@ impl SavedDataset {
         &self.files
     }
 
-    /// Whether each element is a batch; see [`is_batched`].
+    /// How each element is read (a batch, or one sample) and why; `batched` (`--batched`)
+    /// overrides the rules. See [`batching()`].
+    pub fn batching(&self, batched: Option<bool>) -> Batching {
+        batching(&self.components, batched)
+    }
+
+    /// Whether each element is a batch; see [`batching()`].
     pub fn is_batched(&self, batched: Option<bool>) -> bool {
-        is_batched(&self.components, batched)
+        self.batching(batched).batched
     }
 }
 

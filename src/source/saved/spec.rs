@@ -192,59 +192,9 @@ pub fn tf_dtype_name(number: i32) -> String {
     }
 }
 
-/// Whether each element of a dataset with these components is a batch (to concatenate) rather
-/// than a single sample (to stack). `batched` overrides the guess.
-///
-/// The guess: every component has rank 1 or more and either all leading dims are unknown (what
-/// `batch()` gives) or all equal one fixed size (what `batch(drop_remainder=True)` gives). The
-/// second rule cannot tell a batch of `n` from unbatched samples whose components all happen to
-/// have `n` rows (e.g. a single `(28, 28)` image per element): pass `batched` for those.
-pub fn is_batched(components: &[Component], batched: Option<bool>) -> bool {
-    if let Some(batched) = batched {
-        return batched;
-    }
-    // `None` for a scalar component, `Some(None)` for an unknown leading dim.
-    let leading: Vec<Option<Option<u64>>> = components
-        .iter()
-        .map(|c| c.shape.first().copied())
-        .collect();
-    let Some(&Some(first)) = leading.first() else {
-        return false;
-    };
-    leading.iter().all(|&dim| dim == Some(first))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn component(path: &str, shape: &[Option<u64>]) -> Component {
-        Component {
-            path: path.to_owned(),
-            dtype: Dtype::U8,
-            shape: shape.to_vec(),
-        }
-    }
-
-    #[test]
-    fn batched_guess() {
-        let unknown = [component("0", &[None, Some(4)]), component("1", &[None])];
-        assert!(is_batched(&unknown, None));
-        assert!(!is_batched(&unknown, Some(false)));
-        let dropped = [
-            component("0", &[Some(2), Some(4)]),
-            component("1", &[Some(2)]),
-        ];
-        assert!(is_batched(&dropped, None));
-        let scalar_label = [component("0", &[Some(4), Some(4)]), component("1", &[])];
-        assert!(!is_batched(&scalar_label, None));
-        assert!(is_batched(&scalar_label, Some(true)));
-        let mixed = [component("0", &[None]), component("1", &[Some(3)])];
-        assert!(!is_batched(&mixed, None));
-        // The ambiguous case the override exists for: one fixed-size sample per element.
-        assert!(is_batched(&[component("", &[Some(28), Some(28)])], None));
-        assert!(!is_batched(&[], None));
-    }
 
     #[test]
     fn names_an_unsupported_component() {

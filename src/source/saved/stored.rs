@@ -1,7 +1,8 @@
 //! A saved tf.data dataset as stored rows: one pass at open indexes where each element starts in its
 //! snapshot file (and how many rows it holds, and its labels), so any row range can be read later
 //! without reading the rest. A batched dataset's rows are its batches' rows (`np.concatenate`), an
-//! unbatched one's are its elements (`np.stack`).
+//! unbatched one's are its elements (`np.stack`); which one is [`super::batching()`]'s decision, and
+//! when that is a guess it is the index's first warning.
 //!
 //! Output names follow the element's structure: one tensor is `images`; an `(x, y)` pair is `images`
 //! and `labels`; a dict is one array per key (`/` becomes `_`); any other tuple is `component_<i>`.
@@ -97,7 +98,8 @@ pub fn open_saved(
         root
     };
     let dataset = SavedDataset::open(root)?;
-    let batched = dataset.is_batched(options.batched);
+    let batching = dataset.batching(options.batched);
+    let batched = batching.batched;
     let components = dataset.components().to_vec();
     let names = output_names(&components);
     let files = with_compression(dataset.files())?;
@@ -131,6 +133,16 @@ pub fn open_saved(
                 dataset.num_elements()
             ),
         });
+    }
+    // A guessed reading is said first: it concerns every array.
+    if let Some(doubt) = batching.doubt() {
+        warnings.insert(
+            0,
+            IndexWarning {
+                path: root.to_path_buf(),
+                reason: doubt.to_string(),
+            },
+        );
     }
     let columns: Vec<Column> = names
         .iter()
