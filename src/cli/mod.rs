@@ -117,7 +117,11 @@ fn index_dir(
         on_progress: &|_| {},
         cancel,
     };
-    match source::open(dir, &options.index, &control) {
+    // The user's --max-file-bytes holds in the index pass too: no record longer is read into memory.
+    let limits = source::Limits {
+        max_record_bytes: options.preprocess.max_file_bytes,
+    };
+    match source::open_within(dir, &options.index, limits, &control) {
         Ok(index) => {
             for w in &index.warnings {
                 say(format_args!(
@@ -159,7 +163,10 @@ fn check_stored(
         "--dtype"
     } else if layout != Layout::Nhwc {
         "--layout"
-    } else if p.max_file_bytes != crate::decode::DEFAULT_MAX_FILE_BYTES {
+    } else if p.max_file_bytes != crate::decode::DEFAULT_MAX_FILE_BYTES
+        && !is_saved_dataset(&index.root, options)
+    {
+        // A saved dataset's records are read whole, and the cap holds for them (issue 23).
         "--max-file-bytes"
     } else {
         return Ok(());
@@ -168,6 +175,12 @@ fn check_stored(
         "{option} applies to decoded images (folders, TFRecords); {} keeps its stored dtypes and shapes",
         rows.describe()
     )))
+}
+
+/// Whether `root` was opened as a saved tf.data dataset.
+fn is_saved_dataset(root: &Path, options: &LoadOptions) -> bool {
+    options.index.source.unwrap_or_else(|| source::detect(root))
+        == crate::options::SourceKind::Saved
 }
 
 fn warn_about(args: &LoaderArgs) {

@@ -62,10 +62,38 @@ pub enum SourceError {
     Cancelled,
 }
 
-/// Opens `path` as a dataset: the kind from `options.source`, or detected from the content.
+/// The byte limits indexing keeps to: what one record may hold before it is read into memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest record held while indexing or reading (a TFRecord record, a saved dataset's
+    /// record and the tensor decoded from it): a longer one is left out with the limit in its
+    /// reason. The command line's `--max-file-bytes`.
+    pub max_record_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_record_bytes: crate::decode::DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+/// Opens `path` as a dataset: the kind from `options.source`, or detected from the content. Records
+/// are held up to the default [`Limits`]; see [`open_within`].
 pub fn open(
     path: &Path,
     options: &IndexOptions,
+    control: &WalkControl<'_>,
+) -> Result<DatasetIndex, SourceError> {
+    open_within(path, options, Limits::default(), control)
+}
+
+/// [`open`], holding no record longer than `limits` allows.
+pub fn open_within(
+    path: &Path,
+    options: &IndexOptions,
+    limits: Limits,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let kind = match options.source {
@@ -75,8 +103,10 @@ pub fn open(
     check_options(path, kind, options)?;
     let mut index = match kind {
         SourceKind::Folder => return Ok(index::scan_with(path, options, control)?),
-        SourceKind::Saved => stored::open_saved(path, options, control)?,
-        SourceKind::Tfrecord => tfrecord::images::open_index(path, options, control)?,
+        SourceKind::Saved => stored::open_saved(path, options, limits.max_record_bytes, control)?,
+        SourceKind::Tfrecord => {
+            tfrecord::images::open_index(path, options, limits.max_record_bytes, control)?
+        }
         SourceKind::Npy | SourceKind::Npz => stored::open_arrays(path, options)?,
         SourceKind::Idx => stored::open_idx(path, options)?,
         SourceKind::Cifar => stored::open_cifar(path, options)?,

@@ -41,6 +41,16 @@ pub enum RecordError {
     /// Reading or decompressing failed, or the file ended inside a record.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The record is longer than the limit: it was skipped, the stream is at the next record.
+    #[error(
+        "the record is {len} bytes, over the limit of {limit} bytes per record (--max-file-bytes)"
+    )]
+    TooLarge {
+        /// The record's length.
+        len: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A checksum did not match: the file is damaged.
     #[error("TFRecord {what} checksum mismatch (stored {stored:#010x}, computed {computed:#010x})")]
     Checksum {
@@ -89,8 +99,9 @@ pub fn open(path: &Path, compression: Compression) -> io::Result<Box<dyn Read + 
     })
 }
 
-/// Reads the next `TFRecord`, or `None` at a clean end of stream.
-pub fn next_record(input: &mut dyn Read) -> Result<Option<Vec<u8>>, RecordError> {
+/// Reads the next `TFRecord`, or `None` at a clean end of stream. A record longer than `max_len`
+/// is streamed past and is [`RecordError::TooLarge`], with the stream at the next record.
+pub fn next_record(input: &mut dyn Read, max_len: u64) -> Result<Option<Vec<u8>>, RecordError> {
     let mut header = [0u8; 12];
     let got = read_up_to(input, &mut header)?;
     if got == 0 {
@@ -101,6 +112,19 @@ pub fn next_record(input: &mut dyn Read) -> Result<Option<Vec<u8>>, RecordError>
     }
     check("length", &header[..8], &header[8..12])?;
     let len = u64::from_le_bytes(header[..8].try_into().expect("8 bytes"));
+    if len > max_len {
+        // Skipped without being held: the data is read and dropped (a GZIP stream of zeros can
+        // claim gigabytes from a few kilobytes), and only a record that ends is skipped.
+        let skipped = io::copy(&mut input.take(len), &mut io::sink())?;
+        let mut footer = [0u8; 4];
+        if skipped < len || read_up_to(input, &mut footer)? < footer.len() {
+            return Err(truncated("record data").into());
+        }
+        return Err(RecordError::TooLarge {
+            len,
+            limit: max_len,
+        });
+    }
     // `take` bounds the allocation by what the stream really holds, whatever the length claims.
     let mut data = Vec::new();
     input.take(len).read_to_end(&mut data)?;
@@ -244,9 +268,12 @@ mod tests {
         let mut bytes = record(b"abc");
         bytes.extend(record(b""));
         let mut input: &[u8] = &bytes;
-        assert_eq!(next_record(&mut input).unwrap(), Some(b"abc".to_vec()));
-        assert_eq!(next_record(&mut input).unwrap(), Some(Vec::new()));
-        assert_eq!(next_record(&mut input).unwrap(), None);
+        assert_eq!(
+            next_record(&mut input, u64::MAX).unwrap(),
+            Some(b"abc".to_vec())
+        );
+        assert_eq!(next_record(&mut input, u64::MAX).unwrap(), Some(Vec::new()));
+        assert_eq!(next_record(&mut input, u64::MAX).unwrap(), None);
         assert_eq!(detect_bytes(&bytes), Compression::None);
     }
 
@@ -263,7 +290,7 @@ mod tests {
         let block = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
         let mut bytes = (block.len() as u32).to_be_bytes().to_vec();
         bytes.extend_from_slice(&block);
-        let err = next_record(&mut SnappyBlocks::new(&bytes[..])).unwrap_err();
+        let err = next_record(&mut SnappyBlocks::new(&bytes[..]), u64::MAX).unwrap_err();
         assert!(err.to_string().contains("cannot expand"), "{err}");
     }
 
@@ -273,7 +300,7 @@ mod tests {
         bytes[13] ^= 1;
         let mut input: &[u8] = &bytes;
         assert!(matches!(
-            next_record(&mut input),
+            next_record(&mut input, u64::MAX),
             Err(RecordError::Checksum { what: "data", .. })
         ));
     }
@@ -282,7 +309,7 @@ mod tests {
     fn a_truncated_record_is_an_error_not_an_end() {
         let bytes = record(b"abcdef");
         let mut input: &[u8] = &bytes[..bytes.len() - 6];
-        let err = next_record(&mut input).unwrap_err();
+        let err = next_record(&mut input, u64::MAX).unwrap_err();
         assert!(err.to_string().contains("record data"), "{err}");
     }
 
@@ -293,7 +320,7 @@ mod tests {
         bytes.extend_from_slice(&masked_crc32c(&len).to_le_bytes());
         bytes.extend_from_slice(b"xy");
         let mut input: &[u8] = &bytes;
-        assert!(next_record(&mut input).is_err());
+        assert!(next_record(&mut input, u64::MAX).is_err());
     }
 
     #[test]
@@ -307,7 +334,10 @@ mod tests {
         }
         assert_eq!(detect_bytes(&bytes[..12]), Compression::Snappy);
         let mut input = SnappyBlocks::new(&bytes[..]);
-        assert_eq!(next_record(&mut input).unwrap(), Some(vec![7u8; 100]));
-        assert_eq!(next_record(&mut input).unwrap(), None);
+        assert_eq!(
+            next_record(&mut input, u64::MAX).unwrap(),
+            Some(vec![7u8; 100])
+        );
+        assert_eq!(next_record(&mut input, u64::MAX).unwrap(), None);
     }
 }

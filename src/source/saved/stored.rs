@@ -45,6 +45,8 @@ pub struct SavedRows {
     starts: Vec<usize>,
     /// Rows per stored batch, for the viewer (batched datasets only).
     batch_rows: Option<Vec<usize>>,
+    /// The longest record read (the limit the index pass kept to).
+    max_record_bytes: u64,
     cursor: Mutex<Option<Cursor>>,
 }
 
@@ -85,10 +87,12 @@ fn pick(
 }
 
 /// Opens the saved dataset at `root` (reading every record once, in the background thread that
-/// calls this: `control` reports elements read and is checked for cancel between elements).
+/// calls this: `control` reports elements read and is checked for cancel between elements). A record
+/// longer than `max_record_bytes` loses its element, with the limit in the warning.
 pub fn open_saved(
     root: &Path,
     options: &IndexOptions,
+    max_record_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let root = if root.file_name().is_some_and(|n| n == "snapshot.metadata") {
@@ -114,6 +118,7 @@ pub fn open_saved(
         names: &names,
         batched,
         label,
+        max_record_bytes,
     };
     let Scan {
         elements,
@@ -165,6 +170,7 @@ pub fn open_saved(
         elements,
         starts,
         batch_rows: batched.then_some(batch_rows),
+        max_record_bytes,
         cursor: Mutex::new(None),
     };
     let rel = |row: usize| {
@@ -341,7 +347,7 @@ impl SavedRows {
         let result = if skipped < skip {
             Err("the file is shorter than when it was indexed".to_owned())
         } else {
-            match read_element(&mut counting, &self.components) {
+            match read_element(&mut counting, &self.components, self.max_record_bytes) {
                 Ok(Some(element)) => Ok(element),
                 Ok(None) => Err("the file is shorter than when it was indexed".to_owned()),
                 Err(e) => Err(e.reason),

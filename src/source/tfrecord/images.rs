@@ -202,10 +202,12 @@ struct Scan {
     unusable: Vec<(usize, String)>,
 }
 
-/// Reads every record once: checks it, parses it, probes its image.
+/// Reads every record once: checks it, parses it, probes its image. A record longer than
+/// `max_record_bytes` is checked as it streams past, never held, and left out with the limit.
 fn scan(
     path: &Path,
     options: &IndexOptions,
+    max_record_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<Scan, SourceError> {
     let labels_on =
@@ -220,7 +222,8 @@ fn scan(
     let records = super::index_visiting(
         path,
         None,
-        decode::DEFAULT_MAX_FILE_BYTES,
+        // 0 means "keep none" to index_visiting; a record of one byte holds no image either way.
+        max_record_bytes.max(1),
         &mut |record, data| {
             if control.cancel.load(Ordering::Relaxed) {
                 cancelled = true;
@@ -234,9 +237,8 @@ fn scan(
             let result = match data {
                 Some(data) => parse_record(&data, image_key, labels_on, label_key),
                 None => Err(format!(
-                    "the record is {} bytes, over the limit of {} bytes per image",
+                    "the record is {} bytes, over the limit of {max_record_bytes} bytes per image (raise it with --max-file-bytes)",
                     record.len,
-                    decode::DEFAULT_MAX_FILE_BYTES
                 )),
             };
             match result {
@@ -379,9 +381,10 @@ fn store_of(records: RecordIndex, parsed: Vec<Parsed>) -> TfRecordImages {
 pub fn open_index(
     path: &Path,
     options: &IndexOptions,
+    max_record_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
-    let mut scan = scan(path, options, control)?;
+    let mut scan = scan(path, options, max_record_bytes, control)?;
     let (warnings, labeled) = warnings_of(&mut scan);
     let Scan {
         records, parsed, ..

@@ -1,0 +1,329 @@
+//! Hostile input, round three (issue 23): the readers added in round two under attack. Every fixture is
+//! written here in Rust (snapshot files and TFRecords framed by hand, protobufs through `prost`), so
+//! these run without numpy or TensorFlow. Each test is named after the defect it pins and fails on the
+//! code before its fix.
+
+#![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use batchscope::source::tfrecord::{self, BytesList, Example, Feature, Features, Int64List};
+use common::{batchscope, pattern, read_npy, save};
+use prost::Message as _;
+
+// ---- saved tf.data datasets, written by hand ----
+
+/// `SnapshotMetadataRecord`, the fields a reader needs.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Metadata {
+    #[prost(string, tag = "2")]
+    run_id: String,
+    #[prost(int64, tag = "4")]
+    version: i64,
+    #[prost(int32, repeated, tag = "5")]
+    dtype: Vec<i32>,
+    #[prost(int64, tag = "6")]
+    num_elements: i64,
+    #[prost(bool, tag = "1000")]
+    finalized: bool,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Shape {
+    #[prost(message, repeated, tag = "2")]
+    dim: Vec<Dim>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Dim {
+    #[prost(int64, tag = "1")]
+    size: i64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct TensorProto {
+    #[prost(int32, tag = "1")]
+    dtype: i32,
+    #[prost(message, optional, tag = "2")]
+    tensor_shape: Option<Shape>,
+    #[prost(bytes = "vec", tag = "4")]
+    tensor_content: Vec<u8>,
+    #[prost(int32, repeated, tag = "7")]
+    int_val: Vec<i32>,
+}
+
+/// `StructuredValue`: a tensor spec or a dict of them.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Value {
+    #[prost(oneof = "Kind", tags = "33, 53")]
+    kind: Option<Kind>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+enum Kind {
+    #[prost(message, tag = "33")]
+    Spec(Spec),
+    #[prost(message, tag = "53")]
+    Dict(Dict),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Spec {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(message, optional, tag = "2")]
+    shape: Option<Shape>,
+    #[prost(int32, tag = "3")]
+    dtype: i32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Dict {
+    #[prost(btree_map = "string, message", tag = "1")]
+    fields: BTreeMap<String, Value>,
+}
+
+/// TensorFlow's `DataType` number of uint8.
+const UINT8: i32 = 4;
+
+fn shape(dims: &[i64]) -> Shape {
+    Shape {
+        dim: dims.iter().map(|&size| Dim { size }).collect(),
+    }
+}
+
+/// A uint8 `tf.TensorSpec` of `dims` (-1 unknown).
+fn spec(dims: &[i64]) -> Value {
+    Value {
+        kind: Some(Kind::Spec(Spec {
+            name: String::new(),
+            shape: Some(shape(dims)),
+            dtype: UINT8,
+        })),
+    }
+}
+
+fn dict(fields: &[(&str, Value)]) -> Value {
+    Value {
+        kind: Some(Kind::Dict(Dict {
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        })),
+    }
+}
+
+/// A serialized uint8 tensor of `dims` holding `data`.
+fn u8_tensor(dims: &[i64], data: &[u8]) -> Vec<u8> {
+    TensorProto {
+        dtype: UINT8,
+        tensor_shape: Some(shape(dims)),
+        tensor_content: data.to_vec(),
+        int_val: Vec::new(),
+    }
+    .encode_to_vec()
+}
+
+/// One record framed as TensorFlow frames it.
+fn framed(data: &[u8]) -> Vec<u8> {
+    let len = (data.len() as u64).to_le_bytes();
+    let mut out = len.to_vec();
+    out.extend_from_slice(&tfrecord::masked_crc(&len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(&tfrecord::masked_crc(data).to_le_bytes());
+    out
+}
+
+/// Writes a record header claiming `len` bytes (its length CRC valid), `len` zero bytes streamed a
+/// block at a time, and a footer: a record too long to hold, whose bytes are all there.
+fn write_zero_record(out: &mut impl std::io::Write, len: u64) {
+    let len_bytes = len.to_le_bytes();
+    out.write_all(&len_bytes).unwrap();
+    out.write_all(&tfrecord::masked_crc(&len_bytes).to_le_bytes())
+        .unwrap();
+    let zeros = vec![0u8; 1 << 16];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        out.write_all(&zeros[..n]).unwrap();
+        left -= n as u64;
+    }
+    out.write_all(&[0; 4]).unwrap();
+}
+
+/// Writes `snapshot.metadata` and `dataset_spec.pb` of a saved dataset of uint8 components, with
+/// an empty run folder `run/`; returns the snapshot file's path (not yet written).
+fn saved_layout(root: &Path, element: &Value, components: usize, elements: i64) -> PathBuf {
+    std::fs::create_dir_all(root.join("run/00000000.shard")).unwrap();
+    let metadata = Metadata {
+        run_id: "run".to_owned(),
+        version: 2,
+        dtype: vec![UINT8; components],
+        num_elements: elements,
+        finalized: true,
+    };
+    std::fs::write(root.join("snapshot.metadata"), metadata.encode_to_vec()).unwrap();
+    std::fs::write(root.join("dataset_spec.pb"), element.encode_to_vec()).unwrap();
+    root.join("run/00000000.shard/00000000.snapshot")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn export(data: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["export", s(data), "--out", s(out)];
+    args.extend(extra);
+    batchscope(&args)
+}
+
+/// Exit code and stderr of a run that must not have been killed by a signal (an abort is 134).
+fn ended(out: &Output) -> (i32, String) {
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("killed by a signal: {out:?}"));
+    (code, stderr(out))
+}
+
+// ---- item 1: an abort from a tiny file ----
+
+#[test]
+fn tiny_tensor_claiming_a_huge_shape_aborted_the_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("saved");
+    let file = saved_layout(&root, &spec(&[-1]), 1, 3);
+    // Element 0: 1 TiB of uint8 claimed by its shape, one typed value given (TensorFlow's rule
+    // repeats it), in a record of a few bytes. Elements 1 and 2 are good.
+    let bomb = TensorProto {
+        dtype: UINT8,
+        tensor_shape: Some(shape(&[1 << 40])),
+        tensor_content: Vec::new(),
+        int_val: vec![7],
+    }
+    .encode_to_vec();
+    assert!(bomb.len() < 32, "{} bytes", bomb.len());
+    let mut bytes = framed(&bomb);
+    bytes.extend(framed(&u8_tensor(&[2], &[1, 2])));
+    bytes.extend(framed(&u8_tensor(&[2], &[3, 4])));
+    std::fs::write(&file, bytes).unwrap();
+
+    let out = dir.path().join("out");
+    let (code, err) = ended(&export(&root, &out, &["--batched", "no"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "element 0: component \"element\": stored shape [1099511627776] of uint8 needs 1099511627776 bytes, over the limit of 1073741824 bytes per record (--max-file-bytes); it is left out"
+        ),
+        "{err}"
+    );
+    let images = read_npy(&out.join("images.npy"));
+    assert_eq!(
+        (images.descr.as_str(), images.shape.as_slice()),
+        ("|u1", &[2, 2][..])
+    );
+    assert_eq!(images.data, [1, 2, 3, 4]);
+}
+
+// ---- item 2: memory from a small compressed file ----
+
+#[test]
+fn gzip_snapshot_record_claiming_a_vast_length_was_buffered_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("saved");
+    let file = saved_layout(&root, &spec(&[-1]), 1, 3);
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&file).unwrap(),
+        flate2::Compression::fast(),
+    );
+    // Element 0: a 16 MiB record of zeros (its length CRC valid), then two good elements.
+    write_zero_record(&mut gz, 16 << 20);
+    gz.write_all(&framed(&u8_tensor(&[2], &[1, 2]))).unwrap();
+    gz.write_all(&framed(&u8_tensor(&[2], &[3, 4]))).unwrap();
+    gz.finish().unwrap();
+    assert!(std::fs::metadata(&file).unwrap().len() < 1 << 20);
+
+    let out = dir.path().join("out");
+    let (code, err) = ended(&export(
+        &root,
+        &out,
+        &["--batched", "no", "--max-file-bytes", "1M"],
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "element 0: component \"element\": the record is 16777216 bytes, over the limit of 1048576 bytes per record (--max-file-bytes); it is left out"
+        ),
+        "{err}"
+    );
+    // The record was skipped, not the rest of the file: both good elements are there.
+    assert_eq!(read_npy(&out.join("images.npy")).data, [1, 2, 3, 4]);
+}
+
+/// A serialized Example of an image feature and an int64 label.
+fn example(image: Vec<u8>, label: i64) -> Vec<u8> {
+    let feature = |kind| Feature { kind: Some(kind) };
+    let mut map = BTreeMap::new();
+    map.insert(
+        "image".to_owned(),
+        feature(tfrecord::Kind::BytesList(BytesList { value: vec![image] })),
+    );
+    map.insert(
+        "label".to_owned(),
+        feature(tfrecord::Kind::Int64List(Int64List { value: vec![label] })),
+    );
+    Example {
+        features: Some(Features { feature: map }),
+    }
+    .encode_to_vec()
+}
+
+fn png_bytes(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    pattern(w, h, seed)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
+}
+
+#[test]
+fn gzip_tfrecord_index_pass_ignored_max_file_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.tfrecord");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let big = example(vec![0u8; 16 << 20], 0);
+    gz.write_all(&framed(&big)).unwrap();
+    gz.write_all(&framed(&example(png_bytes(5, 4, 1), 1)))
+        .unwrap();
+    gz.finish().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 1 << 20);
+
+    let run = batchscope(&["inspect", s(&path), "--max-file-bytes", "1M", "--json"]);
+    let (code, err) = ended(&run);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "record 0: the record is {} bytes, over the limit of 1048576 bytes per image (raise it with --max-file-bytes); it is left out",
+            big.len()
+        )),
+        "{err}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["indexed"], 1, "{summary}");
+}
