@@ -327,3 +327,98 @@ fn gzip_tfrecord_index_pass_ignored_max_file_bytes() {
     let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(summary["indexed"], 1, "{summary}");
 }
+
+// ---- item 3: silent corruption of an .npz member ----
+
+/// Where the data of the `images.npy` member starts in an (uncompressed) archive's bytes: after its
+/// local header's name, the `.npy` magic, and the header length the `.npy` header gives.
+fn images_data_offset(archive: &[u8]) -> usize {
+    let name = archive
+        .windows(10)
+        .position(|w| w == b"images.npy")
+        .unwrap();
+    let magic = name
+        + archive[name..]
+            .windows(6)
+            .position(|w| w == b"\x93NUMPY")
+            .unwrap();
+    let header_len = u16::from_le_bytes([archive[magic + 8], archive[magic + 9]]);
+    magic + 10 + usize::from(header_len)
+}
+
+/// Exports a folder of three 4x4 PNGs as `arrays.npz` (deflated with `compress`); returns the archive.
+fn npz_export(dir: &Path, name: &str, compress: bool) -> PathBuf {
+    let data = dir.join("data");
+    if !data.exists() {
+        for i in 0..3 {
+            save(&data, &format!("c/{i}.png"), &pattern(4, 4, i));
+        }
+    }
+    let out = dir.join(name);
+    let mut extra = vec!["--format", "npz"];
+    if compress {
+        extra.push("--compress");
+    }
+    let run = export(&data, &out, &extra);
+    assert!(run.status.success(), "{}", stderr(&run));
+    out.join("arrays.npz")
+}
+
+#[test]
+fn npz_member_failing_its_zip_crc_exported_with_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    // A stored member with one data byte flipped: the zip CRC-32 no longer matches.
+    let npz = npz_export(dir.path(), "stored", false);
+    let mut bytes = std::fs::read(&npz).unwrap();
+    let data = images_data_offset(&bytes);
+    bytes[data + 5] ^= 0x40;
+    std::fs::write(&npz, &bytes).unwrap();
+    let out = dir.path().join("out");
+    let (code, err) = ended(&export(&npz, &out, &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the member's bytes fail its zip CRC-32")
+            && err.contains(&format!(
+                "the archive is damaged: {:?}",
+                npz.join("images.npy")
+            )),
+        "{err}"
+    );
+    assert!(!out.join("images.npy").exists());
+
+    // A deflated member whose recorded CRC-32 (local header and central directory) is wrong.
+    let npz = npz_export(dir.path(), "deflated", true);
+    // The member is byte for byte the images.npy a --format npy export writes.
+    let member = {
+        let data = dir.path().join("data");
+        let plain = dir.path().join("plain");
+        let run = export(&data, &plain, &[]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        std::fs::read(plain.join("images.npy")).unwrap()
+    };
+    let crc = common::crc32(&member).to_le_bytes();
+    let mut bytes = std::fs::read(&npz).unwrap();
+    let mut patched = 0;
+    for at in 0..bytes.len() - 4 {
+        if bytes[at..at + 4] == crc {
+            bytes[at] ^= 0xff;
+            patched += 1;
+        }
+    }
+    assert_eq!(
+        patched, 2,
+        "the CRC is in the local header and the central directory"
+    );
+    std::fs::write(&npz, &bytes).unwrap();
+    let out = dir.path().join("out-deflated");
+    let (code, err) = ended(&export(&npz, &out, &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "computed {:#010x}): the archive is damaged: {:?}",
+            u32::from_le_bytes(crc),
+            npz.join("images.npy")
+        )),
+        "{err}"
+    );
+}

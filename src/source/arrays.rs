@@ -2,8 +2,9 @@
 //! array, an optional label array and (an export folder) its other arrays, all keeping their stored
 //! dtypes and shapes.
 //!
-//! Nothing is loaded at open: a `.npy` file and a stored (`np.savez`) member are read by seeking to the
-//! rows asked for; a deflated (`np.savez_compressed`) member is decompressed as a stream, so its rows are
+//! Nothing is kept at open: a `.npy` file and a stored (`np.savez`) member are read by seeking to the
+//! rows asked for (an `.npz` member is streamed once at open, through its zip CRC-32, as numpy checks
+//! it: a damaged member is an error naming it, never exported); a deflated (`np.savez_compressed`) member is decompressed as a stream, so its rows are
 //! cheapest read in order (see [`RowReader`]). A single `.npy` file is the image array whatever its
 //! number of dimensions (the viewer draws it only when it has an image's shape). In an `.npz`, which
 //! arrays are the images and the labels is decided by name first (`x`/`y`, `x_train`/`y_train`,
@@ -204,10 +205,11 @@ pub fn open_npz(path: &Path) -> Result<Vec<(String, RowReader)>, ArrayError> {
             path: member_path.clone(),
             detail: "the member's data offset is unknown".to_owned(),
         })?;
-        let (method, compressed, size) = (
+        let (method, compressed, size, stored_crc) = (
             member.compression(),
             member.compressed_size(),
             member.size(),
+            member.crc32(),
         );
         drop(member);
         let header_err = |source| ArrayError::NpyHeader {
@@ -222,6 +224,8 @@ pub fn open_npz(path: &Path) -> Result<Vec<(String, RowReader)>, ArrayError> {
                     npy::read_header(&mut BufReader::new(&mut file)).map_err(header_err)?;
                 check_order(&member_path, &header)?;
                 check_size(&member_path, &header, size)?;
+                file.seek(SeekFrom::Start(start)).map_err(io_err)?;
+                check_crc(&member_path, (&mut file).take(size), stored_crc)?;
                 RowReader::seekable(
                     &member_path,
                     file,
@@ -243,6 +247,7 @@ pub fn open_npz(path: &Path) -> Result<Vec<(String, RowReader)>, ArrayError> {
                 let header = npy::read_header(&mut open().map_err(io_err)?).map_err(header_err)?;
                 check_order(&member_path, &header)?;
                 check_size(&member_path, &header, size)?;
+                check_crc(&member_path, open().map_err(io_err)?.take(size), stored_crc)?;
                 RowReader::streamed(
                     &member_path,
                     Box::new(open),
@@ -262,6 +267,35 @@ pub fn open_npz(path: &Path) -> Result<Vec<(String, RowReader)>, ArrayError> {
         members.push((name, reader));
     }
     Ok(members)
+}
+
+/// Streams a member's bytes through CRC-32 and compares it with the one its zip entry records.
+fn check_crc(member_path: &Path, mut bytes: impl io::Read, stored: u32) -> Result<(), ArrayError> {
+    let mut crc = flate2::Crc::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match bytes.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(ArrayError::Io {
+                    path: member_path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        crc.update(&buf[..n]);
+    }
+    if crc.sum() == stored {
+        Ok(())
+    } else {
+        Err(ArrayError::Checksum {
+            path: member_path.to_path_buf(),
+            stored,
+            computed: crc.sum(),
+        })
+    }
 }
 
 /// Chooses the image and label arrays among `arrays` (see the module doc), or says which arrays there are.

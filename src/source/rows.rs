@@ -66,6 +66,19 @@ pub enum ArrayError {
         /// The sizes.
         detail: String,
     },
+    /// An `.npz` member's bytes do not match the CRC-32 its zip entry records: the archive is damaged
+    /// (numpy refuses it with `BadZipFile`).
+    #[error(
+        "the member's bytes fail its zip CRC-32 (stored {stored:#010x}, computed {computed:#010x}): the archive is damaged: {path:?}"
+    )]
+    Checksum {
+        /// The member (`archive.npz/member.npy`).
+        path: PathBuf,
+        /// The CRC-32 the zip entry records.
+        stored: u32,
+        /// The CRC-32 of the member's bytes.
+        computed: u32,
+    },
     /// The zip container of an `.npz` file could not be read.
     #[error("not a readable .npz (zip) archive ({source}): {path:?}")]
     Zip {
