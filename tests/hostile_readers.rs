@@ -422,3 +422,31 @@ fn npz_member_failing_its_zip_crc_exported_with_exit_0() {
         "{err}"
     );
 }
+
+// ---- item 4: silent loss of colliding output names ----
+
+#[test]
+fn dict_keys_whose_output_names_collide_wrote_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dict(&[("b", spec(&[-1]))]);
+    for (case, element) in [
+        ("slash", dict(&[("a/b", spec(&[-1])), ("a_b", spec(&[-1]))])),
+        ("nested", dict(&[("a", nested), ("a_b", spec(&[-1]))])),
+    ] {
+        let root = dir.path().join(case);
+        let file = saved_layout(&root, &element, 2, 1);
+        let mut bytes = framed(&u8_tensor(&[2], &[1, 2]));
+        bytes.extend(framed(&u8_tensor(&[2], &[3, 4])));
+        std::fs::write(&file, bytes).unwrap();
+        let out = dir.path().join(format!("out-{case}"));
+        let (code, err) = ended(&export(&root, &out, &[]));
+        assert_eq!(code, 1, "{case}: {err}");
+        assert!(
+            err.contains(
+                "components \"a/b\" and \"a_b\" would both be written as a_b.npy (a dict key's / becomes _), so one would overwrite the other"
+            ),
+            "{case}: {err}"
+        );
+        assert!(!out.exists(), "{case}: nothing is written");
+    }
+}

@@ -4,7 +4,9 @@
 //! unbatched one's are its elements (`np.stack`).
 //!
 //! Output names follow the element's structure: one tensor is `images`; an `(x, y)` pair is `images`
-//! and `labels`; a dict is one array per key (`/` becomes `_`); any other tuple is `component_<i>`.
+//! and `labels`; a dict is one array per key (`/` becomes `_`; keys that would share a name, such as
+//! `a/b` or a nested `a`/`b` beside `a_b`, are refused, naming both); any other tuple is
+//! `component_<i>`.
 //!
 //! The index pass is [`super::scan`]; bad records become index warnings naming the file, the element
 //! and the reason, and the good elements are kept.
@@ -68,6 +70,22 @@ fn output_names(components: &[Component]) -> Vec<String> {
     }
 }
 
+/// Refuses components whose output names collide (a dict key `a/b`, or a nested `{'a': {'b': ..}}`,
+/// beside a key `a_b`): both would be written to one file, and one array would be lost.
+fn check_unique(names: &[String], components: &[Component]) -> Result<(), String> {
+    let mut seen: std::collections::HashMap<&str, &Component> = std::collections::HashMap::new();
+    for (name, component) in names.iter().zip(components) {
+        if let Some(first) = seen.insert(name, component) {
+            return Err(format!(
+                "components {:?} and {:?} would both be written as {name}.npy (a dict key's / becomes _), so one would overwrite the other; rename one of the keys before tf.data.Dataset.save",
+                first.display_name(),
+                component.display_name()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The column the user named (by output name or component path), else the first of `names` present.
 fn pick(
     columns: &[Column],
@@ -104,6 +122,10 @@ pub fn open_saved(
     let batched = dataset.is_batched(options.batched);
     let components = dataset.components().to_vec();
     let names = output_names(&components);
+    check_unique(&names, &components).map_err(|reason| SourceError::Unusable {
+        reason,
+        path: root.to_path_buf(),
+    })?;
     let files = with_compression(dataset.files())?;
     // Row shapes from the spec where it knows them; the first element fills in unknown dims.
     let mut row_shapes = spec_row_shapes(&components, batched);
