@@ -450,3 +450,51 @@ fn dict_keys_whose_output_names_collide_wrote_one_file() {
         assert!(!out.exists(), "{case}: nothing is written");
     }
 }
+
+// ---- item 7: the exclude list ----
+
+#[test]
+fn exclude_list_naming_no_sample_pointed_to_an_excluded_csv_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..2 {
+        save(&data, &format!("c/{i}.png"), &pattern(4, 4, i));
+    }
+    let list = dir.path().join("exclude.txt");
+    std::fs::write(&list, "c/nope.png\n\nc/other.png\tdark\n").unwrap();
+    let out = dir.path().join("out");
+    let run = export(&data, &out, &["--exclude-list", s(&list)]);
+    let (code, err) = ended(&run);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "2 of 2 lines of the exclude list name no planned sample (first: \"c/nope.png\"): {list:?}"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "the exclude list names no planned sample, so no image is left out: {list:?}"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("see excluded.csv"), "{err}");
+    assert!(!out.join("excluded.csv").exists());
+    assert_eq!(read_npy(&out.join("images.npy")).shape, [2, 4, 4, 3]);
+
+    // Naming one: it is left out, and excluded.csv says so.
+    std::fs::write(&list, "c/1.png\tdark\n").unwrap();
+    let out = dir.path().join("out-one");
+    let (code, err) = ended(&export(&data, &out, &["--exclude-list", s(&list)]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "leaving out 1 images listed in {list:?} (see excluded.csv)"
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("excluded.csv")).unwrap(),
+        "path,reason\nc/1.png,dark\n"
+    );
+}
