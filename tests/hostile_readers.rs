@@ -498,3 +498,96 @@ fn exclude_list_naming_no_sample_pointed_to_an_excluded_csv_never_written() {
         "path,reason\nc/1.png,dark\n"
     );
 }
+
+// ---- item 8: misleading messages ----
+
+#[test]
+fn empty_snapshot_metadata_was_called_format_version_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("saved");
+    saved_layout(&root, &spec(&[-1]), 1, 0);
+    std::fs::write(root.join("snapshot.metadata"), b"").unwrap();
+    let (code, err) = ended(&batchscope(&["inspect", s(&root)]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "snapshot.metadata is empty, so it names no snapshot format version (tf.data.Dataset.save writes version 2; the save may not have finished): {:?}",
+            root.join("snapshot.metadata")
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("version 0"), "{err}");
+}
+
+#[test]
+fn random_bytes_in_a_plain_snapshot_file_were_called_a_snappy_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("saved");
+    let file = saved_layout(&root, &spec(&[-1]), 1, 1);
+    // A deterministic stream of noise (xorshift), not any compression's header.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    std::fs::write(&file, noise).unwrap();
+    assert_eq!(
+        batchscope::source::saved::detect_compression(&file).unwrap(),
+        batchscope::source::saved::Compression::None
+    );
+    let (_, err) = ended(&batchscope(&["inspect", s(&root)]));
+    assert!(!err.to_lowercase().contains("snappy"), "{err}");
+    assert!(
+        err.contains("element 0: TFRecord length checksum mismatch"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_saved_dataset_with_every_shard_missing_read_as_an_empty_compression() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("saved");
+    saved_layout(&root, &spec(&[-1]), 1, 3);
+    let run = batchscope(&["inspect", s(&root), "--batched", "no"]);
+    let (_, err) = ended(&run);
+    let all = format!("{}{err}", String::from_utf8_lossy(&run.stdout));
+    assert!(!all.contains(", )"), "{all}");
+    assert!(
+        all.contains("(0 elements, unbatched, no snapshot files)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("found 0 elements but snapshot.metadata says 3"),
+        "{all}"
+    );
+}
+
+#[test]
+fn npy_shape_overflowing_u64_reported_u64_max_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 4611686018427387904, 4611686018427387904), }";
+    let mut header = dict.to_owned();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(&[1, 2, 3]);
+    let path = dir.path().join("huge.npy");
+    std::fs::write(&path, bytes).unwrap();
+    let (code, err) = ended(&batchscope(&["inspect", s(&path)]));
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("18446744073709551615"), "{err}");
+    assert!(
+        err.contains(
+            "the header describes more bytes than a 64-bit size can count (over 2^64) ((2, 4611686018427387904, 4611686018427387904) uint8), the file has 131"
+        ),
+        "{err}"
+    );
+}

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::npy::{self, NpyHeader};
 use crate::source::export_folder;
 use crate::source::rows::{
-    ArrayError, RowReader, buffered, check_stored_len, data_bytes, open_file,
+    ArrayError, RowReader, buffered, bytes_described, check_stored_len, data_bytes, open_file,
 };
 
 /// Image array names tried in order, each with the label array it pairs with.
@@ -165,14 +165,14 @@ fn check_order(path: &Path, header: &NpyHeader) -> Result<(), ArrayError> {
 /// Checks that `stored_len` bytes (after the header) are exactly the array's data.
 fn check_size(path: &Path, header: &NpyHeader, stored_len: u64) -> Result<(), ArrayError> {
     let expected = data_bytes(&header.shape, header.dtype.size())
-        .and_then(|d| d.checked_add(header.data_offset))
-        .unwrap_or(u64::MAX);
+        .and_then(|d| d.checked_add(header.data_offset));
     let detail = format!(
-        "the header describes {expected} bytes ({} {}), the file has {stored_len}",
+        "the header describes {} ({} {}), the file has {stored_len}",
+        bytes_described(expected),
         npy::shape_repr(&header.shape),
         npy::dtype_name(header.dtype)
     );
-    check_stored_len(path, expected, stored_len, detail)
+    check_stored_len(path, expected.unwrap_or(u64::MAX), stored_len, detail)
 }
 
 /// Opens every `.npy` member of an `.npz` archive, named without `.npy`, in archive order.

@@ -367,6 +367,15 @@ pub(crate) fn data_bytes(shape: &[usize], element_bytes: usize) -> Option<u64> {
         .try_fold(element_bytes as u64, |acc, &d| acc.checked_mul(d as u64))
 }
 
+/// `N bytes` for a header's size, or what an overflowing one means (a shape whose byte count does
+/// not fit 64 bits), for messages: never `u64::MAX` as if it were a size.
+pub(crate) fn bytes_described(expected: Option<u64>) -> String {
+    match expected {
+        Some(n) => format!("{n} bytes"),
+        None => "more bytes than a 64-bit size can count (over 2^64)".to_owned(),
+    }
+}
+
 /// Opens `path` buffered, or an [`ArrayError::Io`] naming it.
 pub(crate) fn open_file(path: &Path) -> Result<File, ArrayError> {
     File::open(path).map_err(|source| ArrayError::Io {

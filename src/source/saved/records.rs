@@ -1,13 +1,20 @@
 //! The shard files of a saved dataset: a whole-file compression layer (none, gzip, or TensorFlow's
 //! snappy blocks) around `TFRecord` framing. `snapshot.metadata` does not record the compression (the
-//! reader is expected to be told), so it is detected from each file's first bytes.
+//! reader is expected to be told), so it is detected from each file's first bytes: plain when the first
+//! record's length passes its CRC, gzip by its magic, snappy only when the first block decodes to a
+//! record header (a file that is none of them is read as plain, as `load()` does by default, so its
+//! error names the record framing, not a compression it never had).
+//!
+//! A record's length is only as trustworthy as the file: a record longer than the caller's limit is
+//! skipped (streamed past, never held) and reported with the limit, and the data of a record within
+//! it is buffered as it arrives, never reserved up front from the length.
 //!
 //! `TFRecord` framing: `u64 LE length`, `u32 LE masked CRC-32C of the length`, the data, `u32 LE
 //! masked CRC-32C of the data`. Snappy files (`tsl::io::SnappyOutputBuffer`) are a sequence of
 //! blocks, each a `u32 big-endian` compressed length and a raw snappy block; records may span blocks.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek as _, SeekFrom};
 use std::path::Path;
 
 // The masked CRC-32C of TFRecord framing: the TFRecord reader's, so both readers check alike.
@@ -63,14 +70,39 @@ pub enum RecordError {
     },
 }
 
-/// Detects the compression of a shard file from its first bytes.
+/// The longest first snappy block [`detect`] reads to check it (TensorFlow writes blocks of at most
+/// 16 MiB of input); a longer one is judged by its start, as [`detect_bytes`] does.
+const MAX_SNIFFED_BLOCK: u64 = 32 << 20;
+
+/// Detects the compression of a shard file from its first bytes (and, for snappy, its first block).
 pub fn detect(path: &Path) -> io::Result<Compression> {
     let mut head = Vec::with_capacity(12);
-    File::open(path)?.take(12).read_to_end(&mut head)?;
-    Ok(detect_bytes(&head))
+    let mut file = File::open(path)?;
+    (&mut file).take(12).read_to_end(&mut head)?;
+    let guess = detect_bytes(&head);
+    if guess != Compression::Snappy {
+        return Ok(guess);
+    }
+    // Judge snappy by its whole first block when it is not too long: a file of other bytes would
+    // otherwise be reported as a damaged snappy file, which it never was.
+    let block_len = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
+    if block_len.saturating_add(4) > file.metadata()?.len() {
+        // A block cannot be longer than the file that holds it.
+        return Ok(Compression::None);
+    }
+    if block_len > MAX_SNIFFED_BLOCK {
+        return Ok(guess);
+    }
+    file.seek(SeekFrom::Start(0))?;
+    let mut first = Vec::new();
+    file.take(4 + block_len).read_to_end(&mut first)?;
+    Ok(detect_bytes(&first))
 }
 
-/// Detects the compression from the first (up to 12) bytes of a file.
+/// Detects the compression from the first bytes of a file: a first record header whose length CRC
+/// matches is plain, the gzip magic is gzip, a snappy block that decodes to a record header (or, when
+/// `head` ends inside the block, a block that starts as one can) is snappy; anything else is read as
+/// plain, so the framing's error says what is wrong.
 pub fn detect_bytes(head: &[u8]) -> Compression {
     // The checksum first: a plain file whose first record is 0x8b1f + k * 65536 bytes long also
     // starts with the gzip magic. An empty file holds no records, and a file too short for a
@@ -79,9 +111,39 @@ pub fn detect_bytes(head: &[u8]) -> Compression {
         Compression::None
     } else if head.starts_with(&[0x1f, 0x8b]) {
         Compression::Gzip
-    } else {
+    } else if looks_like_snappy(head) {
         Compression::Snappy
+    } else {
+        Compression::None
     }
+}
+
+/// Whether `head` (at least 12 bytes) starts with a snappy block of a `TFRecord` stream: the whole
+/// block decodes to bytes that start with a record header, or, cut short, its declared sizes fit and
+/// its first element is a literal (the first element of a snappy block always is).
+fn looks_like_snappy(head: &[u8]) -> bool {
+    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let block = &head[4..];
+    if len == 0 {
+        return false;
+    }
+    let Ok(size) = snap::raw::decompress_len(block) else {
+        return false;
+    };
+    if size == 0 || size > len.saturating_mul(22) {
+        return false;
+    }
+    if block.len() >= len {
+        return match snap::raw::Decoder::new().decompress_vec(&block[..len]) {
+            Ok(bytes) => bytes.len() < 12 || length_crc_matches(&bytes),
+            Err(_) => false,
+        };
+    }
+    // The varint of the size, then the first tag, whose low two bits are 0 for a literal.
+    let varint = block.iter().take_while(|&&b| b & 0x80 != 0).count() + 1;
+    block
+        .get(varint)
+        .is_some_and(|tag| tag.trailing_zeros() >= 2)
 }
 
 fn length_crc_matches(head: &[u8]) -> bool {

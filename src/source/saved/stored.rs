@@ -236,10 +236,15 @@ fn describe(
         Some(n) => format!("{elements} batches, {n} rows"),
         None => format!("{elements} elements, unbatched"),
     };
-    format!(
-        "the saved tf.data dataset {:?} ({count}, {})",
-        root.file_name().unwrap_or_default(),
+    // With no snapshot file there is no compression to name.
+    let compression = if compressions.is_empty() {
+        "no snapshot files".to_owned()
+    } else {
         compressions.join("/")
+    };
+    format!(
+        "the saved tf.data dataset {:?} ({count}, {compression})",
+        root.file_name().unwrap_or_default(),
     )
 }
 
