@@ -591,3 +591,60 @@ fn npy_shape_overflowing_u64_reported_u64_max_bytes() {
         "{err}"
     );
 }
+
+// ---- item 9: TFRecord labels in categorical mode ----
+
+/// A plain TFRecord of 5x4 PNGs with these labels.
+fn labeled_tfrecord(path: &Path, labels: &[i64]) {
+    let mut bytes = Vec::new();
+    for (k, &label) in labels.iter().enumerate() {
+        bytes.extend(framed(&example(png_bytes(5, 4, k as u32), label)));
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn class_names(out: &Path) -> Vec<String> {
+    serde_json::from_slice(&std::fs::read(out.join("class_names.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn categorical_tfrecord_labels_were_ranks_or_a_column_per_integer_below_the_max() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.tfrecord");
+    labeled_tfrecord(&path, &[70000, 0, 1, 0]);
+    // One column per value present, in increasing order, named in class_names.json.
+    let out = dir.path().join("categorical");
+    let (code, err) = ended(&export(&path, &out, &["--label-mode", "categorical"]));
+    assert_eq!(code, 0, "{err}");
+    let labels = read_npy(&out.join("labels.npy"));
+    assert_eq!(
+        (labels.descr.as_str(), labels.shape.as_slice()),
+        ("<f4", &[4, 3][..])
+    );
+    let hot = [[0., 0., 1.], [1., 0., 0.], [0., 1., 0.], [1., 0., 0.]].concat();
+    assert_eq!(labels.f32s(), hot);
+    assert_eq!(class_names(&out), ["0", "1", "70000"]);
+    // int keeps the values themselves.
+    let out = dir.path().join("int");
+    let (code, err) = ended(&export(&path, &out, &[]));
+    assert_eq!(code, 0, "{err}");
+    let labels = read_npy(&out.join("labels.npy"));
+    assert_eq!(labels.descr, "<i8");
+    let values: Vec<i64> = labels
+        .data
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(values, [70000, 0, 1, 0]);
+
+    // {0, 65535}: two columns, not 65,536.
+    let path = dir.path().join("wide.tfrecord");
+    labeled_tfrecord(&path, &[65535, 0]);
+    let out = dir.path().join("wide");
+    let (code, err) = ended(&export(&path, &out, &["--label-mode", "categorical"]));
+    assert_eq!(code, 0, "{err}");
+    let labels = read_npy(&out.join("labels.npy"));
+    assert_eq!(labels.shape, [2, 2]);
+    assert_eq!(labels.f32s(), [0., 1., 1., 0.]);
+    assert_eq!(class_names(&out), ["0", "65535"]);
+}

@@ -8,8 +8,10 @@
 //!   `--label-key`; none of them means no labels), and the image's header is probed, so
 //!   [`EncodedImages::header`] needs no I/O.
 //! - Samples are the usable records in reading order (files by name, records in file order), named
-//!   `<file>#<record in file>`. Labels keep their int64 values: class `i` is the `i`-th smallest value
-//!   ([`DatasetIndex::label_values`] is always set), so `labels.npy` holds what the records hold.
+//!   `<file>#<record in file>`. Labels keep their int64 values: class `i` is the `i`-th smallest
+//!   distinct value ([`DatasetIndex::label_values`] is always set), so `labels.npy` holds what the
+//!   records hold, and a categorical `labels.npy` has one column per value present, in increasing
+//!   order, named by `class_names.json` (values absent from the records have no column).
 //! - Nothing bad is dropped silently: a bad CRC, a truncated file, a missing shard, an unreadable file,
 //!   a record with no image (or, when the others have one, no label) is an index warning naming the
 //!   file and the record. A record whose image bytes do not decode stays a sample: the loader reports
@@ -31,7 +33,6 @@ use crate::decode;
 use crate::index::{DatasetIndex, EncodedImages, IndexWarning, Sample, Store, WalkControl};
 use crate::options::{IndexOptions, LabelSource};
 use crate::source::SourceError;
-use crate::source::stored::classes_of_values;
 
 /// A probed image header: format and `(width, height)`, or why it cannot be read.
 type Header = Result<(image::ImageFormat, u32, u32), String>;
@@ -376,8 +377,24 @@ fn store_of(records: RecordIndex, parsed: Vec<Parsed>) -> TfRecordImages {
     }
 }
 
+/// One class per distinct label value, in increasing order, named by its value: the class of each
+/// value, the names, and the values. A categorical export then has one column per value present,
+/// whatever the values (`{0, 70000}` is two columns, not 70,001), and `class_names.json` names them.
+fn classes_of_distinct(values: &[i64]) -> (Vec<u32>, Vec<String>, Vec<i64>) {
+    let mut distinct = values.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let labels = values
+        .iter()
+        .map(|v| distinct.binary_search(v).unwrap_or(0) as u32)
+        .collect();
+    let names = distinct.iter().map(i64::to_string).collect();
+    (labels, names, distinct)
+}
+
 /// Indexes the TFRecords at `path` (a file, a folder of shards, or a pattern) as encoded images with
-/// labels. `control` is told every few hundred records and checked for cancel after each record.
+/// labels. `control` is told every few hundred records and checked for cancel after each record. A
+/// record longer than `max_record_bytes` is left out with a warning naming the limit.
 pub fn open_index(
     path: &Path,
     options: &IndexOptions,
@@ -394,9 +411,7 @@ pub fn open_index(
     }
     let (labels, class_names, label_values) = if labeled {
         let values: Vec<i64> = parsed.iter().filter_map(|p| p.label).collect();
-        let (labels, names, values) = classes_of_values(&values, None);
-        // Small values are their own classes (empty ones kept); the values are the indices then.
-        let values = values.unwrap_or_else(|| (0i64..).take(names.len()).collect());
+        let (labels, names, values) = classes_of_distinct(&values);
         (Some(labels), names, Some(values))
     } else {
         (None, Vec::new(), None)
