@@ -8,10 +8,11 @@
 //!   `--label-key`; none of them means no labels), and the image's header is probed, so
 //!   [`EncodedImages::header`] needs no I/O.
 //! - Samples are the usable records in reading order (files by name, records in file order), named
-//!   `<file>#<record in file>`. Labels keep their int64 values: class `i` is the `i`-th smallest
-//!   distinct value ([`DatasetIndex::label_values`] is always set), so `labels.npy` holds what the
-//!   records hold, and a categorical `labels.npy` has one column per value present, in increasing
-//!   order, named by `class_names.json` (values absent from the records have no column).
+//!   `<file>#<record in file>`. Labels keep their int64 values ([`DatasetIndex::label_values`] is
+//!   always set), so `labels.npy` holds what the records hold. Values that look like class indices
+//!   (none negative, at least half of `0..=max` present) are their own classes; any others give one
+//!   class per distinct value, in increasing order, so a categorical `labels.npy` never has a column
+//!   per integer up to a large value (see `classes_of_labels`).
 //! - Nothing bad is dropped silently: a bad CRC, a truncated file, a missing shard, an unreadable file,
 //!   a record with no image (or, when the others have one, no label) is an index warning naming the
 //!   file and the record. A record whose image bytes do not decode stays a sample: the loader reports
@@ -377,19 +378,33 @@ fn store_of(records: RecordIndex, parsed: Vec<Parsed>) -> TfRecordImages {
     }
 }
 
-/// One class per distinct label value, in increasing order, named by its value: the class of each
-/// value, the names, and the values. A categorical export then has one column per value present,
-/// whatever the values (`{0, 70000}` is two columns, not 70,001), and `class_names.json` names them.
-fn classes_of_distinct(values: &[i64]) -> (Vec<u32>, Vec<String>, Vec<i64>) {
+/// The classes of TFRecord label values: the class of each value, the names, and each class's value.
+///
+/// Values that look like class indices (none negative, and at least half of `0..=max` present) are
+/// their own classes, empty ones kept (as Keras keeps an empty class folder), so `class_names.json`
+/// is indexed by the values. Any other values (`{0, 65535}`, `{-2, 7, 5000000000}`) give one class
+/// per distinct value, in increasing order: a categorical export then has one column per value
+/// present, not a column per integer up to the largest, and `class_names.json` names each column.
+fn classes_of_labels(values: &[i64]) -> (Vec<u32>, Vec<String>, Vec<i64>) {
     let mut distinct = values.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
+    let (min, max) = match (distinct.first(), distinct.last()) {
+        (Some(&min), Some(&max)) => (min, max),
+        _ => return (Vec::new(), Vec::new(), Vec::new()),
+    };
+    let indices = min >= 0 && u64::try_from(max).is_ok_and(|m| m < 2 * distinct.len() as u64);
+    let classes: Vec<i64> = if indices {
+        (0..=max).collect()
+    } else {
+        distinct
+    };
     let labels = values
         .iter()
-        .map(|v| distinct.binary_search(v).unwrap_or(0) as u32)
+        .map(|v| classes.binary_search(v).unwrap_or(0) as u32)
         .collect();
-    let names = distinct.iter().map(i64::to_string).collect();
-    (labels, names, distinct)
+    let names = classes.iter().map(i64::to_string).collect();
+    (labels, names, classes)
 }
 
 /// Indexes the TFRecords at `path` (a file, a folder of shards, or a pattern) as encoded images with
@@ -411,7 +426,7 @@ pub fn open_index(
     }
     let (labels, class_names, label_values) = if labeled {
         let values: Vec<i64> = parsed.iter().filter_map(|p| p.label).collect();
-        let (labels, names, values) = classes_of_distinct(&values);
+        let (labels, names, values) = classes_of_labels(&values);
         (Some(labels), names, Some(values))
     } else {
         (None, Vec::new(), None)
