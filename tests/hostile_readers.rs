@@ -648,3 +648,34 @@ fn categorical_tfrecord_labels_were_ranks_or_a_column_per_integer_below_the_max(
     assert_eq!(labels.f32s(), [0., 1., 1., 0.]);
     assert_eq!(class_names(&out), ["0", "65535"]);
 }
+
+// ---- item 10: small ones ----
+
+#[test]
+fn health_printed_negative_zero_scores_and_flagged_a_one_pixel_tall_image_blurry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..4 {
+        save(&data, &format!("c/{i}.png"), &pattern(16, 16, i));
+    }
+    // One luma value: entropy -(1 * log2 1), which was -0.0.
+    save(&data, "c/flat.png", &common::gray(16, 16, |_, _| 128));
+    // 1 pixel tall: no 3x3 neighbourhood, so no Laplacian, so sharpness 0 (was "blurry 0.000").
+    save(&data, "c/thin.png", &pattern(20000, 1, 9));
+    let run = batchscope(&["health", s(&data), "--no-cache"]);
+    let (code, err) = ended(&run);
+    assert_eq!(code, 0, "{err}");
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        text.contains("  low_information 0.000: c/flat.png"),
+        "{text}"
+    );
+    assert!(!text.contains("-0.000"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("blurry") && l.ends_with("c/thin.png")),
+        "{text}"
+    );
+    assert!(text.contains("odd_aspect_ratio"), "{text}");
+}
