@@ -389,9 +389,8 @@ fn classes_of_labels(values: &[i64]) -> (Vec<u32>, Vec<String>, Vec<i64>) {
     let mut distinct = values.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
-    let (min, max) = match (distinct.first(), distinct.last()) {
-        (Some(&min), Some(&max)) => (min, max),
-        _ => return (Vec::new(), Vec::new(), Vec::new()),
+    let (Some(&min), Some(&max)) = (distinct.first(), distinct.last()) else {
+        return (Vec::new(), Vec::new(), Vec::new());
     };
     let indices = min >= 0 && u64::try_from(max).is_ok_and(|m| m < 2 * distinct.len() as u64);
     let classes: Vec<i64> = if indices {
