@@ -679,3 +679,56 @@ fn health_printed_negative_zero_scores_and_flagged_a_one_pixel_tall_image_blurry
     );
     assert!(text.contains("odd_aspect_ratio"), "{text}");
 }
+
+/// An `.npz` (stored members) of `members`, written with the zip crate.
+fn npz_of(path: &Path, members: &[(&str, &[u8])]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in members {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn npz_with_one_junk_member_failed_though_a_good_images_npy_was_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..3 {
+        save(&data, &format!("c/{i}.png"), &pattern(4, 4, i));
+    }
+    let plain = dir.path().join("plain");
+    let run = export(&data, &plain, &["--labels", "none"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let images = std::fs::read(plain.join("images.npy")).unwrap();
+
+    let npz = dir.path().join("junk.npz");
+    npz_of(
+        &npz,
+        &[("images.npy", &images), ("notes.npy", b"not an array")],
+    );
+    let out = dir.path().join("out");
+    let (code, err) = ended(&export(&npz, &out, &[]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: an array is left out: ")
+            && err.contains(&format!("{:?}", npz.join("notes.npy"))),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(out.join("images.npy")).unwrap(), images);
+
+    // A junk member with a name that would be picked (labels beside images) is the error.
+    let npz = dir.path().join("junk-labels.npz");
+    npz_of(
+        &npz,
+        &[("images.npy", &images), ("labels.npy", b"not an array")],
+    );
+    let (code, err) = ended(&export(&npz, &dir.path().join("out2"), &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("{:?}", npz.join("labels.npy"))),
+        "{err}"
+    );
+}

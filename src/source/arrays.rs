@@ -70,6 +70,9 @@ pub struct ArraySet {
     pub keep_names: bool,
     /// Class names, when the source has them (a batchscope export folder).
     pub class_names: Option<Vec<String>>,
+    /// Members left out and why (an `.npz` member that is not a readable array, beside the ones
+    /// used): each names the member.
+    pub skipped: Vec<ArrayError>,
 }
 
 /// Opens `path` as an array source: a batchscope export folder, an `.npz` or a `.npy` file.
@@ -81,8 +84,15 @@ pub fn open_arrays(path: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
     if is_npz {
-        let members = open_npz(path)?;
-        pick_arrays(path, members, pick)
+        let (members, mut failed) = open_npz_members(path)?;
+        // A member that would be picked by name is never passed over for another array: its
+        // error is the error. Any other unreadable member is left out with its reason.
+        if let Some(i) = failed.iter().position(|(name, _)| is_wanted(name, pick)) {
+            return Err(failed.swap_remove(i).1);
+        }
+        let mut set = pick_arrays(path, members, pick)?;
+        set.skipped = failed.into_iter().map(|(_, err)| err).collect();
+        Ok(set)
     } else {
         open_single_npy(path, pick)
     }
@@ -120,6 +130,7 @@ fn open_single_npy(path: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError
         others: Vec::new(),
         keep_names: false,
         class_names: None,
+        skipped: Vec::new(),
     })
 }
 
@@ -180,16 +191,34 @@ fn check_size(path: &Path, header: &NpyHeader, stored_len: u64) -> Result<(), Ar
 /// A stored member (`np.savez`) is read by seeking into the archive; a deflated one
 /// (`np.savez_compressed`) is decompressed as a stream from the member's start.
 pub fn open_npz(path: &Path) -> Result<Vec<(String, RowReader)>, ArrayError> {
+    let (members, failed) = open_npz_members(path)?;
+    match failed.into_iter().next() {
+        Some((_, err)) => Err(err),
+        None => Ok(members),
+    }
+}
+
+/// Whether `name` is an array [`pick_arrays`] would take by its name: the one `pick` names, or a
+/// conventional image or label name.
+fn is_wanted(name: &str, pick: &ArrayPick) -> bool {
+    pick.images.as_deref() == Some(name)
+        || matches!(&pick.labels, LabelsPick::Named(n) if n == name)
+        || NAME_PAIRS.iter().any(|(x, y)| *x == name || *y == name)
+}
+
+/// An archive's readable members by name, and the unreadable ones with why.
+pub type NpzMembers = (Vec<(String, RowReader)>, Vec<(String, ArrayError)>);
+
+/// [`open_npz`], keeping going past a member that cannot be opened as an array: the members that
+/// can, and each one that cannot with its error (a broken zip directory is still an error).
+pub fn open_npz_members(path: &Path) -> Result<NpzMembers, ArrayError> {
     let zip_err = |source| ArrayError::Zip {
-        path: path.to_path_buf(),
-        source,
-    };
-    let io_err = |source| ArrayError::Io {
         path: path.to_path_buf(),
         source,
     };
     let mut archive = zip::ZipArchive::new(BufReader::new(open_file(path)?)).map_err(zip_err)?;
     let mut members = Vec::new();
+    let mut failed = Vec::new();
     for index in 0..archive.len() {
         let member = archive.by_index_raw(index).map_err(zip_err)?;
         let Some(name) = member
@@ -201,72 +230,104 @@ pub fn open_npz(path: &Path) -> Result<Vec<(String, RowReader)>, ArrayError> {
             continue;
         };
         let member_path = member_path(path, &name);
-        let start = member.data_start().ok_or_else(|| ArrayError::Truncated {
-            path: member_path.clone(),
-            detail: "the member's data offset is unknown".to_owned(),
-        })?;
-        let (method, compressed, size, stored_crc) = (
-            member.compression(),
-            member.compressed_size(),
-            member.size(),
-            member.crc32(),
-        );
-        drop(member);
-        let header_err = |source| ArrayError::NpyHeader {
-            path: member_path.clone(),
-            source,
-        };
-        let reader = match method {
-            zip::CompressionMethod::Stored => {
-                let mut file = open_file(path)?;
-                file.seek(SeekFrom::Start(start)).map_err(io_err)?;
-                let header =
-                    npy::read_header(&mut BufReader::new(&mut file)).map_err(header_err)?;
-                check_order(&member_path, &header)?;
-                check_size(&member_path, &header, size)?;
-                file.seek(SeekFrom::Start(start)).map_err(io_err)?;
-                check_crc(&member_path, (&mut file).take(size), stored_crc)?;
-                RowReader::seekable(
-                    &member_path,
-                    file,
-                    start + header.data_offset,
-                    header.dtype,
-                    header.byte_order,
-                    header.shape,
-                )
-            }
-            zip::CompressionMethod::Deflated => {
-                let archive_path = path.to_path_buf();
-                let open = move || -> io::Result<Box<dyn io::Read + Send>> {
-                    let mut file = buffered(&archive_path)?;
-                    file.seek(SeekFrom::Start(start))?;
-                    Ok(Box::new(flate2::read::DeflateDecoder::new(
-                        file.take(compressed),
-                    )))
-                };
-                let header = npy::read_header(&mut open().map_err(io_err)?).map_err(header_err)?;
-                check_order(&member_path, &header)?;
-                check_size(&member_path, &header, size)?;
-                check_crc(&member_path, open().map_err(io_err)?.take(size), stored_crc)?;
-                RowReader::streamed(
-                    &member_path,
-                    Box::new(open),
-                    header.data_offset,
-                    header.dtype,
-                    header.byte_order,
-                    header.shape,
-                )
-            }
-            other => {
-                return Err(ArrayError::Unsupported {
+        let Some(start) = member.data_start() else {
+            failed.push((
+                name,
+                ArrayError::Truncated {
                     path: member_path,
-                    reason: format!("zip compression {other} (only stored and deflated)"),
-                });
-            }
+                    detail: "the member's data offset is unknown".to_owned(),
+                },
+            ));
+            continue;
         };
-        members.push((name, reader));
+        let entry = Entry {
+            start,
+            method: member.compression(),
+            compressed: member.compressed_size(),
+            size: member.size(),
+            crc: member.crc32(),
+        };
+        drop(member);
+        match open_member(path, &member_path, &entry) {
+            Ok(reader) => members.push((name, reader)),
+            Err(err) => failed.push((name, err)),
+        }
     }
-    Ok(members)
+    Ok((members, failed))
+}
+
+/// Where one `.npy` member's bytes are in its archive, and its zip CRC-32.
+struct Entry {
+    start: u64,
+    method: zip::CompressionMethod,
+    compressed: u64,
+    size: u64,
+    crc: u32,
+}
+
+/// Opens one member for row access, after checking its header, size and CRC-32.
+fn open_member(path: &Path, member_path: &Path, entry: &Entry) -> Result<RowReader, ArrayError> {
+    let io_err = |source| ArrayError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let header_err = |source| ArrayError::NpyHeader {
+        path: member_path.to_path_buf(),
+        source,
+    };
+    let reader = match entry.method {
+        zip::CompressionMethod::Stored => {
+            let mut file = open_file(path)?;
+            file.seek(SeekFrom::Start(entry.start)).map_err(io_err)?;
+            let header = npy::read_header(&mut BufReader::new(&mut file)).map_err(header_err)?;
+            check_order(member_path, &header)?;
+            check_size(member_path, &header, entry.size)?;
+            file.seek(SeekFrom::Start(entry.start)).map_err(io_err)?;
+            check_crc(member_path, (&mut file).take(entry.size), entry.crc)?;
+            RowReader::seekable(
+                member_path,
+                file,
+                entry.start + header.data_offset,
+                header.dtype,
+                header.byte_order,
+                header.shape,
+            )
+        }
+        zip::CompressionMethod::Deflated => {
+            let archive_path = path.to_path_buf();
+            let (start, compressed) = (entry.start, entry.compressed);
+            let open = move || -> io::Result<Box<dyn io::Read + Send>> {
+                let mut file = buffered(&archive_path)?;
+                file.seek(SeekFrom::Start(start))?;
+                Ok(Box::new(flate2::read::DeflateDecoder::new(
+                    file.take(compressed),
+                )))
+            };
+            let header = npy::read_header(&mut open().map_err(io_err)?).map_err(header_err)?;
+            check_order(member_path, &header)?;
+            check_size(member_path, &header, entry.size)?;
+            check_crc(
+                member_path,
+                open().map_err(io_err)?.take(entry.size),
+                entry.crc,
+            )?;
+            RowReader::streamed(
+                member_path,
+                Box::new(open),
+                header.data_offset,
+                header.dtype,
+                header.byte_order,
+                header.shape,
+            )
+        }
+        other => {
+            return Err(ArrayError::Unsupported {
+                path: member_path.to_path_buf(),
+                reason: format!("zip compression {other} (only stored and deflated)"),
+            });
+        }
+    };
+    Ok(reader)
 }
 
 /// Streams a member's bytes through CRC-32 and compares it with the one its zip entry records.
@@ -405,6 +466,7 @@ pub fn pick_arrays(
         others: Vec::new(),
         keep_names: false,
         class_names: None,
+        skipped: Vec::new(),
     })
 }
 

@@ -146,6 +146,7 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
         others,
         keep_names: true,
         class_names: Some(class_names),
+        skipped: Vec::new(),
     })
 }
 

@@ -210,5 +210,6 @@ pub fn open_idx_pair(images: &Path, labels: Option<&Path>) -> Result<ArraySet, A
         others: Vec::new(),
         keep_names: false,
         class_names: None,
+        skipped: Vec::new(),
     })
 }
