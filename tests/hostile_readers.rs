@@ -732,3 +732,33 @@ fn npz_with_one_junk_member_failed_though_a_good_images_npy_was_beside_it() {
         "{err}"
     );
 }
+
+#[test]
+fn an_export_written_with_format_npz_was_not_recognised_as_an_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..3 {
+        save(&data, &format!("c{}/{i}.png", i % 2), &pattern(4, 4, i));
+    }
+    let npy = dir.path().join("npy");
+    let npz = dir.path().join("npz");
+    for (out, extra) in [(&npy, &[][..]), (&npz, &["--format", "npz"][..])] {
+        let run = export(&data, out, extra);
+        assert!(run.status.success(), "{}", stderr(&run));
+    }
+    // The npz export re-exports as the npy export: the same files, byte for byte.
+    let again = dir.path().join("again");
+    let (code, err) = ended(&export(&npz, &again, &[]));
+    assert_eq!(code, 0, "{err}");
+    for file in ["images.npy", "labels.npy", "class_names.json"] {
+        assert_eq!(
+            std::fs::read(again.join(file)).unwrap(),
+            std::fs::read(npy.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let run = batchscope(&["inspect", s(&npz), "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["source"], "the batchscope export npz", "{summary}");
+    assert_eq!(summary["indexed"], 3, "{summary}");
+}
