@@ -141,6 +141,9 @@ impl Opt {
 pub struct Takes {
     /// Its samples are decoded images, so the image options apply.
     pub decodes_images: bool,
+    /// `--max-file-bytes` limits what it reads (an image file, a record), even where it keeps
+    /// stored rows (a saved dataset's records are read whole).
+    pub record_limit: bool,
     /// The source-specific options it takes.
     pub accepts: &'static [SourceOption],
     /// What it is, for messages (`a saved tf.data dataset`).
@@ -328,7 +331,10 @@ pub fn validate(given: &Given, takes: &Takes) -> Result<(), Vec<Invalid>> {
             (Opt::PadToAspectRatio, given.pad_to_aspect_ratio),
             (Opt::Dtype, given.dtype.is_some()),
             (Opt::Layout, given.layout.is_some()),
-            (Opt::MaxFileBytes, given.max_file_bytes.is_some()),
+            (
+                Opt::MaxFileBytes,
+                given.max_file_bytes.is_some() && !takes.record_limit,
+            ),
         ];
         for (option, is_given) in image_options {
             if is_given {

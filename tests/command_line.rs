@@ -22,6 +22,7 @@ use clap::Parser as _;
 fn accepted(loader: &batchscope::cli::LoaderArgs, args: &[String]) {
     let takes = batchscope::validate::Takes {
         decodes_images: true,
+        record_limit: true,
         accepts: batchscope::validate::SourceOption::ALL,
         what: "any source",
     };

@@ -426,9 +426,13 @@ impl Session {
 fn open_source(
     root: &Path,
     requested: &IndexOptions,
+    max_file_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<(DatasetIndex, IndexOptions), OpenError> {
-    source::open_for_viewing(root, requested, control).map_err(|e| OpenError {
+    let limits = source::Limits {
+        max_record_bytes: max_file_bytes,
+    };
+    source::open_for_viewing(root, requested, limits, control).map_err(|e| OpenError {
         kind: if e.is_folder_walk() {
             OpenErrorKind::Folder
         } else {
@@ -457,7 +461,12 @@ fn prepare_job(
             on_progress: &on_progress,
             cancel,
         };
-        let (index, opened_with) = open_source(root, &options.index, &control)?;
+        let (index, opened_with) = open_source(
+            root,
+            &options.index,
+            options.preprocess.max_file_bytes,
+            &control,
+        )?;
         (Arc::new(index), opened_with)
     };
     found.store(index.samples.len(), Ordering::Relaxed);

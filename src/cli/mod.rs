@@ -126,7 +126,11 @@ fn index_dir(
         on_progress: &|_| {},
         cancel,
     };
-    match source::open(dir, &options.index, &control) {
+    // The user's --max-file-bytes holds in the index pass too: no record longer is read into memory.
+    let limits = source::Limits {
+        max_record_bytes: options.preprocess.max_file_bytes,
+    };
+    match source::open_within(dir, &options.index, limits, &control) {
         Ok(index) => {
             for w in &index.warnings {
                 say(format_args!(
@@ -445,20 +449,25 @@ fn exclude_listed(
     job: &crate::loader::LoadJob,
     path: &Path,
 ) -> Result<(Arc<crate::loader::LoadJob>, Vec<export::exclude::Excluded>), Failure> {
-    let list = export::exclude::ExcludeList::read(path)
+    let applied = export::exclude::apply_file(job, path)
         .with_context(|| format!("reading the exclude list {path:?}"))?;
-    let applied = export::exclude::apply(job, &list);
     if let Some(first) = applied.unmatched.first() {
         say(format_args!(
             "batchscope: warning: {} of {} lines of the exclude list name no planned sample (first: {first:?}): {path:?}",
-            applied.unmatched.len(),
-            list.len(),
+            applied.unmatched_count, applied.lines,
         ));
     }
-    say(format_args!(
-        "batchscope: leaving out {} images listed in {path:?} (see excluded.csv)",
-        applied.excluded.len()
-    ));
+    if applied.excluded.is_empty() {
+        // No excluded.csv is written for an empty exclusion: do not point to one.
+        say(format_args!(
+            "batchscope: the exclude list names no planned sample, so no image is left out: {path:?}"
+        ));
+    } else {
+        say(format_args!(
+            "batchscope: leaving out {} images listed in {path:?} (see excluded.csv)",
+            applied.excluded.len()
+        ));
+    }
     Ok((Arc::new(applied.job), applied.excluded))
 }
 

@@ -8,12 +8,16 @@
 //! `excluded.csv` (`path,reason`). Nothing is ever deleted from the dataset.
 
 use std::collections::HashMap;
+use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::manifest_path_bytes;
 use crate::loader::LoadJob;
 use crate::plan::BatchPlan;
+
+/// How many unmatched lines [`Applied::unmatched`] keeps verbatim (the rest are only counted).
+const UNMATCHED_KEPT: usize = 10;
 
 /// A sample left out of the export, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,33 +28,49 @@ pub struct Excluded {
     pub reason: String,
 }
 
-/// The lines of an exclude list.
+/// An exclude list held in memory: its bytes as read (one buffer, no allocation per line).
+/// [`apply_file`] streams a list from disk instead, holding none of it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExcludeList {
-    lines: Vec<Vec<u8>>,
+    bytes: Vec<u8>,
+    /// Non-blank lines.
+    lines: usize,
     /// Reason given to lines without one.
     default_reason: String,
+}
+
+/// The reason given to a line without one: which list named it.
+fn default_reason(path: &Path) -> String {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    format!("listed in {name}")
+}
+
+/// One line without its `\r\n` / `\n` ending; `None` for a blank line.
+fn content(line: &[u8]) -> Option<&[u8]> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    (!line.is_empty()).then_some(line)
 }
 
 impl ExcludeList {
     /// Reads the list at `path`.
     pub fn read(path: &Path) -> std::io::Result<Self> {
         let bytes = std::fs::read(path)?;
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        Ok(Self::parse(&bytes, &format!("listed in {name}")))
+        Ok(Self::parse_owned(bytes, &default_reason(path)))
     }
 
     /// A list from its bytes; lines without a reason get `default_reason`.
     pub fn parse(bytes: &[u8], default_reason: &str) -> Self {
-        let lines = bytes
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
-            .filter(|l| !l.is_empty())
-            .collect();
+        Self::parse_owned(bytes.to_vec(), default_reason)
+    }
+
+    fn parse_owned(bytes: Vec<u8>, default_reason: &str) -> Self {
+        let lines = bytes.split(|&b| b == b'\n').filter_map(content).count();
         Self {
+            bytes,
             lines,
             default_reason: default_reason.to_owned(),
         }
@@ -58,12 +78,12 @@ impl ExcludeList {
 
     /// Number of lines.
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.lines
     }
 
     /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.lines == 0
     }
 }
 
@@ -74,66 +94,132 @@ pub struct Applied {
     pub job: LoadJob,
     /// The planned samples left out, in plan order.
     pub excluded: Vec<Excluded>,
-    /// Lines that named no planned sample (not in the dataset, or not in this subset), as written.
+    /// The first lines (at most 10) that named no planned sample (not in the dataset, or not in
+    /// this subset), as written.
     pub unmatched: Vec<String>,
+    /// How many lines named no planned sample.
+    pub unmatched_count: usize,
+    /// How many non-blank lines the list has.
+    pub lines: usize,
 }
 
-/// Removes the samples `list` names from `job`'s plan.
-pub fn apply(job: &LoadJob, list: &ExcludeList) -> Applied {
-    let planned: HashMap<Vec<u8>, usize> = job
-        .plan
-        .order
-        .iter()
-        .map(|&s| (manifest_path_bytes(&job.index.samples[s].rel_path), s))
-        .collect();
-    let mut reasons: HashMap<usize, String> = HashMap::new();
-    let mut unmatched = Vec::new();
-    for line in &list.lines {
-        let (sample, reason) = match planned.get(line) {
+/// Matches lines against the planned samples as they come: memory is the plan's paths and the
+/// reasons of the samples left out, whatever the list's length.
+struct Matcher<'a> {
+    planned: HashMap<Vec<u8>, usize>,
+    reasons: HashMap<usize, String>,
+    unmatched: Vec<String>,
+    unmatched_count: usize,
+    lines: usize,
+    default_reason: &'a str,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(job: &LoadJob, default_reason: &'a str) -> Self {
+        Self {
+            planned: job
+                .plan
+                .order
+                .iter()
+                .map(|&s| (manifest_path_bytes(&job.index.samples[s].rel_path), s))
+                .collect(),
+            reasons: HashMap::new(),
+            unmatched: Vec::new(),
+            unmatched_count: 0,
+            lines: 0,
+            default_reason,
+        }
+    }
+
+    /// Takes one raw line (its ending included or not).
+    fn line(&mut self, raw: &[u8]) {
+        let Some(line) = content(raw) else {
+            return;
+        };
+        self.lines += 1;
+        let (sample, reason) = match self.planned.get(line) {
             Some(&s) => (Some(s), None),
             None => match line.iter().rposition(|&b| b == b'\t') {
                 Some(tab) => (
-                    planned.get(&line[..tab]).copied(),
-                    Some(String::from_utf8_lossy(&line[tab + 1..]).into_owned()),
+                    self.planned.get(&line[..tab]).copied(),
+                    Some(&line[tab + 1..]),
                 ),
                 None => (None, None),
             },
         };
-        match sample {
-            Some(s) => {
-                reasons
-                    .entry(s)
-                    .or_insert_with(|| reason.unwrap_or_else(|| list.default_reason.clone()));
+        if let Some(s) = sample {
+            let default_reason = self.default_reason;
+            self.reasons.entry(s).or_insert_with(|| {
+                reason.map_or_else(
+                    || default_reason.to_owned(),
+                    |r| String::from_utf8_lossy(r).into_owned(),
+                )
+            });
+        } else {
+            self.unmatched_count += 1;
+            if self.unmatched.len() < UNMATCHED_KEPT {
+                self.unmatched
+                    .push(String::from_utf8_lossy(line).into_owned());
             }
-            None => unmatched.push(String::from_utf8_lossy(line).into_owned()),
         }
     }
-    let mut order = Vec::with_capacity(job.plan.order.len());
-    let mut excluded = Vec::new();
-    for &s in &job.plan.order {
-        match reasons.remove(&s) {
-            Some(reason) => excluded.push(Excluded {
-                rel_path: job.index.samples[s].rel_path.clone(),
-                reason,
-            }),
-            None => order.push(s),
+
+    fn finish(mut self, job: &LoadJob) -> Applied {
+        let mut order = Vec::with_capacity(job.plan.order.len());
+        let mut excluded = Vec::new();
+        for &s in &job.plan.order {
+            match self.reasons.remove(&s) {
+                Some(reason) => excluded.push(Excluded {
+                    rel_path: job.index.samples[s].rel_path.clone(),
+                    reason,
+                }),
+                None => order.push(s),
+            }
+        }
+        let mut job = job.clone();
+        if !excluded.is_empty() {
+            job.plan = Arc::new(BatchPlan {
+                order,
+                batch_size: job.plan.batch_size,
+                seed: job.plan.seed,
+                // A source's own batch bounds no longer hold once rows are left out.
+                ends: None,
+            });
+        }
+        Applied {
+            job,
+            excluded,
+            unmatched: self.unmatched,
+            unmatched_count: self.unmatched_count,
+            lines: self.lines,
         }
     }
-    let mut job = job.clone();
-    if !excluded.is_empty() {
-        job.plan = Arc::new(BatchPlan {
-            order,
-            batch_size: job.plan.batch_size,
-            seed: job.plan.seed,
-            // A source's own batch bounds no longer hold once rows are left out.
-            ends: None,
-        });
+}
+
+/// Removes the samples `list` names from `job`'s plan.
+pub fn apply(job: &LoadJob, list: &ExcludeList) -> Applied {
+    let mut matcher = Matcher::new(job, &list.default_reason);
+    for line in list.bytes.split(|&b| b == b'\n') {
+        matcher.line(line);
     }
-    Applied {
-        job,
-        excluded,
-        unmatched,
+    matcher.finish(job)
+}
+
+/// Removes the samples the list at `path` names from `job`'s plan, reading the list a line at a
+/// time: a list of millions of lines costs the plan's paths in memory, not the list's size.
+pub fn apply_file(job: &LoadJob, path: &Path) -> io::Result<Applied> {
+    let reason = default_reason(path);
+    let mut matcher = Matcher::new(job, &reason);
+    let mut input = io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        matcher.line(&line);
     }
+    Ok(matcher.finish(job))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `dark` | mean luma, 0..255 | `< 40` |
 //! | `light` | mean luma, 0..255 | `> 215` |
-//! | `blurry` | variance of the Laplacian / variance of the luma | `< 0.02` (and not `low_information`) |
+//! | `blurry` | variance of the Laplacian / variance of the luma | `< 0.02` (and not `low_information`, and at least 3x3 pixels: a thinner image has no Laplacian, so no sharpness) |
 //! | `low_information` | entropy of the luma histogram, bits (0..8) | `< 3.0` |
 //! | `grayscale` | mean `max(r,g,b) - min(r,g,b)`, 0..255 (RGB and RGBA only) | `< 2.0` |
 //! | `odd_aspect_ratio` | `max(a/m, m/a)`, a = width/height, m = the dataset's median | `>= 2.0` |
@@ -138,7 +138,8 @@ pub fn flags(entries: &[Entry], t: &FlagThresholds) -> Vec<Flag> {
                 FlagKind::Dark => (h.brightness < t.dark_below).then_some(h.brightness.into()),
                 FlagKind::Light => (h.brightness > t.light_above).then_some(h.brightness.into()),
                 FlagKind::Blurry => (h.sharpness < t.blurry_below
-                    && h.entropy >= t.low_information_below)
+                    && h.entropy >= t.low_information_below
+                    && h.width.min(h.height) >= 3)
                     .then_some(h.sharpness.into()),
                 FlagKind::LowInformation => {
                     (h.entropy < t.low_information_below).then_some(h.entropy.into())

@@ -84,7 +84,9 @@ fn measure_with(
             let p = f64::from(c) / count;
             -p * p.log2()
         })
-        .sum::<f64>();
+        .sum::<f64>()
+        // One luma value gives -(1 * log2 1) = -0.0, printed "-0.000": adding +0.0 makes it 0.
+        + 0.0;
     let seed = hash::mix(
         (height as u64) << 48
             ^ (width as u64) << 32

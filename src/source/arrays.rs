@@ -2,8 +2,9 @@
 //! array, an optional label array and (an export folder) its other arrays, all keeping their stored
 //! dtypes and shapes.
 //!
-//! Nothing is loaded at open: a `.npy` file and a stored (`np.savez`) member are read by seeking to the
-//! rows asked for; a deflated (`np.savez_compressed`) member is decompressed as a stream, so its rows are
+//! Nothing is kept at open: a `.npy` file and a stored (`np.savez`) member are read by seeking to the
+//! rows asked for (an `.npz` member is streamed once at open, through its zip CRC-32, as numpy checks
+//! it: a damaged member is an error naming it, never exported); a deflated (`np.savez_compressed`) member is decompressed as a stream, so its rows are
 //! cheapest read in order (see [`RowReader`]). A single `.npy` file is the image array whatever its
 //! number of dimensions (the viewer draws it only when it has an image's shape). In an `.npz`, which
 //! arrays are the images and the labels is decided by name first (`x`/`y`, `x_train`/`y_train`,
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::npy::{self, NpyHeader};
 use crate::source::export_folder;
 use crate::source::rows::{
-    ArrayError, RowReader, buffered, check_stored_len, data_bytes, open_file,
+    ArrayError, RowReader, buffered, bytes_described, check_stored_len, data_bytes, open_file,
 };
 
 /// Image array names tried in order, each with the label array it pairs with.
@@ -69,6 +70,9 @@ pub struct ArraySet {
     pub keep_names: bool,
     /// Class names, when the source has them (a batchscope export folder).
     pub class_names: Option<Vec<String>>,
+    /// Members left out and why (an `.npz` member that is not a readable array, beside the ones
+    /// used): each names the member.
+    pub skipped: Vec<ArrayError>,
 }
 
 /// Opens `path` as an array source: a batchscope export folder, an `.npz` or a `.npy` file.
@@ -80,8 +84,15 @@ pub fn open_arrays(path: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
     if is_npz {
-        let members = open_npz(path)?;
-        pick_arrays(path, members, pick)
+        let (members, mut failed) = open_npz_members(path)?;
+        // A member that would be picked by name is never passed over for another array: its
+        // error is the error. Any other unreadable member is left out with its reason.
+        if let Some(i) = failed.iter().position(|(name, _)| is_wanted(name, pick)) {
+            return Err(failed.swap_remove(i).1);
+        }
+        let mut set = pick_arrays(path, members, pick)?;
+        set.skipped = failed.into_iter().map(|(_, err)| err).collect();
+        Ok(set)
     } else {
         open_single_npy(path, pick)
     }
@@ -119,6 +130,7 @@ fn open_single_npy(path: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError
         others: Vec::new(),
         keep_names: false,
         class_names: None,
+        skipped: Vec::new(),
     })
 }
 
@@ -164,14 +176,14 @@ fn check_order(path: &Path, header: &NpyHeader) -> Result<(), ArrayError> {
 /// Checks that `stored_len` bytes (after the header) are exactly the array's data.
 fn check_size(path: &Path, header: &NpyHeader, stored_len: u64) -> Result<(), ArrayError> {
     let expected = data_bytes(&header.shape, header.dtype.size())
-        .and_then(|d| d.checked_add(header.data_offset))
-        .unwrap_or(u64::MAX);
+        .and_then(|d| d.checked_add(header.data_offset));
     let detail = format!(
-        "the header describes {expected} bytes ({} {}), the file has {stored_len}",
+        "the header describes {} ({} {}), the file has {stored_len}",
+        bytes_described(expected),
         npy::shape_repr(&header.shape),
         npy::dtype_name(header.dtype)
     );
-    check_stored_len(path, expected, stored_len, detail)
+    check_stored_len(path, expected.unwrap_or(u64::MAX), stored_len, detail)
 }
 
 /// Opens every `.npy` member of an `.npz` archive, named without `.npy`, in archive order.
@@ -179,16 +191,34 @@ fn check_size(path: &Path, header: &NpyHeader, stored_len: u64) -> Result<(), Ar
 /// A stored member (`np.savez`) is read by seeking into the archive; a deflated one
 /// (`np.savez_compressed`) is decompressed as a stream from the member's start.
 pub fn open_npz(path: &Path) -> Result<Vec<(String, RowReader)>, ArrayError> {
+    let (members, failed) = open_npz_members(path)?;
+    match failed.into_iter().next() {
+        Some((_, err)) => Err(err),
+        None => Ok(members),
+    }
+}
+
+/// Whether `name` is an array [`pick_arrays`] would take by its name: the one `pick` names, or a
+/// conventional image or label name.
+fn is_wanted(name: &str, pick: &ArrayPick) -> bool {
+    pick.images.as_deref() == Some(name)
+        || matches!(&pick.labels, LabelsPick::Named(n) if n == name)
+        || NAME_PAIRS.iter().any(|(x, y)| *x == name || *y == name)
+}
+
+/// An archive's readable members by name, and the unreadable ones with why.
+pub type NpzMembers = (Vec<(String, RowReader)>, Vec<(String, ArrayError)>);
+
+/// [`open_npz`], keeping going past a member that cannot be opened as an array: the members that
+/// can, and each one that cannot with its error (a broken zip directory is still an error).
+pub fn open_npz_members(path: &Path) -> Result<NpzMembers, ArrayError> {
     let zip_err = |source| ArrayError::Zip {
-        path: path.to_path_buf(),
-        source,
-    };
-    let io_err = |source| ArrayError::Io {
         path: path.to_path_buf(),
         source,
     };
     let mut archive = zip::ZipArchive::new(BufReader::new(open_file(path)?)).map_err(zip_err)?;
     let mut members = Vec::new();
+    let mut failed = Vec::new();
     for index in 0..archive.len() {
         let member = archive.by_index_raw(index).map_err(zip_err)?;
         let Some(name) = member
@@ -200,68 +230,133 @@ pub fn open_npz(path: &Path) -> Result<Vec<(String, RowReader)>, ArrayError> {
             continue;
         };
         let member_path = member_path(path, &name);
-        let start = member.data_start().ok_or_else(|| ArrayError::Truncated {
-            path: member_path.clone(),
-            detail: "the member's data offset is unknown".to_owned(),
-        })?;
-        let (method, compressed, size) = (
-            member.compression(),
-            member.compressed_size(),
-            member.size(),
-        );
-        drop(member);
-        let header_err = |source| ArrayError::NpyHeader {
-            path: member_path.clone(),
-            source,
-        };
-        let reader = match method {
-            zip::CompressionMethod::Stored => {
-                let mut file = open_file(path)?;
-                file.seek(SeekFrom::Start(start)).map_err(io_err)?;
-                let header =
-                    npy::read_header(&mut BufReader::new(&mut file)).map_err(header_err)?;
-                check_order(&member_path, &header)?;
-                check_size(&member_path, &header, size)?;
-                RowReader::seekable(
-                    &member_path,
-                    file,
-                    start + header.data_offset,
-                    header.dtype,
-                    header.byte_order,
-                    header.shape,
-                )
-            }
-            zip::CompressionMethod::Deflated => {
-                let archive_path = path.to_path_buf();
-                let open = move || -> io::Result<Box<dyn io::Read + Send>> {
-                    let mut file = buffered(&archive_path)?;
-                    file.seek(SeekFrom::Start(start))?;
-                    Ok(Box::new(flate2::read::DeflateDecoder::new(
-                        file.take(compressed),
-                    )))
-                };
-                let header = npy::read_header(&mut open().map_err(io_err)?).map_err(header_err)?;
-                check_order(&member_path, &header)?;
-                check_size(&member_path, &header, size)?;
-                RowReader::streamed(
-                    &member_path,
-                    Box::new(open),
-                    header.data_offset,
-                    header.dtype,
-                    header.byte_order,
-                    header.shape,
-                )
-            }
-            other => {
-                return Err(ArrayError::Unsupported {
+        let Some(start) = member.data_start() else {
+            failed.push((
+                name,
+                ArrayError::Truncated {
                     path: member_path,
-                    reason: format!("zip compression {other} (only stored and deflated)"),
+                    detail: "the member's data offset is unknown".to_owned(),
+                },
+            ));
+            continue;
+        };
+        let entry = Entry {
+            start,
+            method: member.compression(),
+            compressed: member.compressed_size(),
+            size: member.size(),
+            crc: member.crc32(),
+        };
+        drop(member);
+        match open_member(path, &member_path, &entry) {
+            Ok(reader) => members.push((name, reader)),
+            Err(err) => failed.push((name, err)),
+        }
+    }
+    Ok((members, failed))
+}
+
+/// Where one `.npy` member's bytes are in its archive, and its zip CRC-32.
+struct Entry {
+    start: u64,
+    method: zip::CompressionMethod,
+    compressed: u64,
+    size: u64,
+    crc: u32,
+}
+
+/// Opens one member for row access, after checking its header, size and CRC-32.
+fn open_member(path: &Path, member_path: &Path, entry: &Entry) -> Result<RowReader, ArrayError> {
+    let io_err = |source| ArrayError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let header_err = |source| ArrayError::NpyHeader {
+        path: member_path.to_path_buf(),
+        source,
+    };
+    let reader = match entry.method {
+        zip::CompressionMethod::Stored => {
+            let mut file = open_file(path)?;
+            file.seek(SeekFrom::Start(entry.start)).map_err(io_err)?;
+            let header = npy::read_header(&mut BufReader::new(&mut file)).map_err(header_err)?;
+            check_order(member_path, &header)?;
+            check_size(member_path, &header, entry.size)?;
+            file.seek(SeekFrom::Start(entry.start)).map_err(io_err)?;
+            check_crc(member_path, (&mut file).take(entry.size), entry.crc)?;
+            RowReader::seekable(
+                member_path,
+                file,
+                entry.start + header.data_offset,
+                header.dtype,
+                header.byte_order,
+                header.shape,
+            )
+        }
+        zip::CompressionMethod::Deflated => {
+            let archive_path = path.to_path_buf();
+            let (start, compressed) = (entry.start, entry.compressed);
+            let open = move || -> io::Result<Box<dyn io::Read + Send>> {
+                let mut file = buffered(&archive_path)?;
+                file.seek(SeekFrom::Start(start))?;
+                Ok(Box::new(flate2::read::DeflateDecoder::new(
+                    file.take(compressed),
+                )))
+            };
+            let header = npy::read_header(&mut open().map_err(io_err)?).map_err(header_err)?;
+            check_order(member_path, &header)?;
+            check_size(member_path, &header, entry.size)?;
+            check_crc(
+                member_path,
+                open().map_err(io_err)?.take(entry.size),
+                entry.crc,
+            )?;
+            RowReader::streamed(
+                member_path,
+                Box::new(open),
+                header.data_offset,
+                header.dtype,
+                header.byte_order,
+                header.shape,
+            )
+        }
+        other => {
+            return Err(ArrayError::Unsupported {
+                path: member_path.to_path_buf(),
+                reason: format!("zip compression {other} (only stored and deflated)"),
+            });
+        }
+    };
+    Ok(reader)
+}
+
+/// Streams a member's bytes through CRC-32 and compares it with the one its zip entry records.
+fn check_crc(member_path: &Path, mut bytes: impl io::Read, stored: u32) -> Result<(), ArrayError> {
+    let mut crc = flate2::Crc::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match bytes.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(ArrayError::Io {
+                    path: member_path.to_path_buf(),
+                    source,
                 });
             }
         };
-        members.push((name, reader));
+        crc.update(&buf[..n]);
     }
-    Ok(members)
+    if crc.sum() == stored {
+        Ok(())
+    } else {
+        Err(ArrayError::Checksum {
+            path: member_path.to_path_buf(),
+            stored,
+            computed: crc.sum(),
+        })
+    }
 }
 
 /// Chooses the image and label arrays among `arrays` (see the module doc), or says which arrays there are.
@@ -371,6 +466,7 @@ pub fn pick_arrays(
         others: Vec::new(),
         keep_names: false,
         class_names: None,
+        skipped: Vec::new(),
     })
 }
 

@@ -190,6 +190,7 @@ impl Store {
             content: Content::Images(images),
             takes: Takes {
                 decodes_images: true,
+                record_limit: true,
                 accepts: &[],
                 what: "decoded images",
             },
@@ -202,6 +203,7 @@ impl Store {
             content: Content::Rows(rows),
             takes: Takes {
                 decodes_images: false,
+                record_limit: false,
                 accepts: &[],
                 what: "stored rows",
             },

@@ -2,26 +2,31 @@
 //! and `labels.npy`, or a saved dataset's `image.npy`, `label.npy`, `meta_w.npy`, `component_0.npy`, a
 //! CIFAR-100 export's `coarse_labels.npy`, ...) opened as an array source. Every `.npy` is a column, so
 //! that re-exporting the folder gives back the same files; the class names are kept; every column and
-//! the manifest must describe the same samples.
+//! the manifest must describe the same samples. An export written with `--format npz` holds its
+//! columns as the members of one `arrays.npz` instead, read the same way.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use crate::source::arrays::{ArrayPick, ArraySet, LabelsPick, arrays_listing, open_npy};
+use crate::source::arrays::{ArrayPick, ArraySet, LabelsPick, arrays_listing, open_npy, open_npz};
 use crate::source::rows::{ArrayError, RowReader, open_file};
 use crate::source::stored::is_image_shape;
 
 /// The files every batchscope export folder holds, besides its `.npy` columns.
 const EXPORT_FILES: [&str; 2] = ["class_names.json", "manifest.csv"];
 
+/// The archive an export written with `--format npz` holds its columns in.
+const NPZ_NAME: &str = "arrays.npz";
+
 /// Label column file names, in order of preference.
 const LABEL_NAMES: [&str; 2] = ["labels", "label"];
 
-/// Whether `dir` looks like a batchscope export: `manifest.csv`, `class_names.json` and at least one `.npy`.
+/// Whether `dir` looks like a batchscope export: `manifest.csv`, `class_names.json` and at least one
+/// `.npy`, or `arrays.npz`.
 pub fn is_export_folder(dir: &Path) -> bool {
     EXPORT_FILES.iter().all(|f| dir.join(f).is_file())
-        && npy_files(dir).is_ok_and(|f| !f.is_empty())
+        && (npy_files(dir).is_ok_and(|f| !f.is_empty()) || dir.join(NPZ_NAME).is_file())
 }
 
 /// The `.npy` files of `dir` with their names (without `.npy`), in name order; shard files
@@ -57,7 +62,7 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
         return Err(ArrayError::Unsupported {
             path: dir.to_path_buf(),
             reason: format!(
-                "a folder is read as arrays only when it is a batchscope export ({} and .npy files)",
+                "a folder is read as arrays only when it is a batchscope export ({} and .npy files or arrays.npz)",
                 EXPORT_FILES.join(", ")
             ),
         });
@@ -65,6 +70,11 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
     let mut columns: Vec<(String, RowReader)> = Vec::new();
     for (name, path) in npy_files(dir)? {
         columns.push((name, open_npy(&path)?));
+    }
+    if columns.is_empty() {
+        // `--format npz`: the same columns, as members of arrays.npz, in name order too.
+        columns = open_npz(&dir.join(NPZ_NAME))?;
+        columns.sort_by(|a, b| a.0.cmp(&b.0));
     }
     let find = |name: &str| columns.iter().position(|(n, _)| n == name);
     let no_such = |name: &String| ArrayError::NoSuchArray {
@@ -91,7 +101,7 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
     };
     let labels_at = labels_at.filter(|&at| at != images_at);
     let rows = columns[images_at].1.rows();
-    for (i, (name, reader)) in columns.iter().enumerate() {
+    for (i, (_, reader)) in columns.iter().enumerate() {
         if reader.rows() != rows {
             let what = if Some(i) == labels_at {
                 "labels"
@@ -99,7 +109,7 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
                 "rows"
             };
             return Err(ArrayError::Mismatch {
-                path: dir.join(format!("{name}.npy")),
+                path: reader.path().to_path_buf(),
                 detail: format!("{} {what} for {rows} images", reader.rows()),
             });
         }
@@ -146,6 +156,7 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
         others,
         keep_names: true,
         class_names: Some(class_names),
+        skipped: Vec::new(),
     })
 }
 

@@ -66,6 +66,7 @@ impl Default for Store {
     fn default() -> Self {
         Self::of_images(Arc::new(FolderImages)).taking(Takes {
             decodes_images: true,
+            record_limit: true,
             accepts: FOLDER_OPTIONS,
             what: FOLDER_WHAT,
         })

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::npy::{ByteOrder, NpyDtype};
 use crate::source::arrays::ArraySet;
 use crate::source::rows::{
-    ArrayError, RowReader, buffered, check_stored_len, data_bytes, open_file,
+    ArrayError, RowReader, buffered, bytes_described, check_stored_len, data_bytes, open_file,
 };
 
 /// The element type an IDX type byte stands for.
@@ -137,11 +137,12 @@ fn check_size(
     header_len: u64,
     len: u64,
 ) -> Result<(), ArrayError> {
-    let expected = data_bytes(shape, dtype.size())
-        .and_then(|d| d.checked_add(header_len))
-        .unwrap_or(u64::MAX);
-    let detail = format!("the header describes {expected} bytes, the data has {len}");
-    check_stored_len(path, expected, len, detail)
+    let expected = data_bytes(shape, dtype.size()).and_then(|d| d.checked_add(header_len));
+    let detail = format!(
+        "the header describes {}, the data has {len}",
+        bytes_described(expected)
+    );
+    check_stored_len(path, expected.unwrap_or(u64::MAX), len, detail)
 }
 
 /// The labels file that the MNIST naming convention pairs with an images file, if it exists:
@@ -209,5 +210,6 @@ pub fn open_idx_pair(images: &Path, labels: Option<&Path>) -> Result<ArraySet, A
         others: Vec::new(),
         keep_names: false,
         class_names: None,
+        skipped: Vec::new(),
     })
 }

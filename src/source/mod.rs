@@ -65,6 +65,7 @@ pub fn clear_option(options: &mut IndexOptions, option: SourceOption) {
 pub fn open_for_viewing(
     path: &Path,
     requested: &IndexOptions,
+    limits: Limits,
     control: &WalkControl<'_>,
 ) -> Result<(DatasetIndex, IndexOptions), SourceError> {
     let mut options = requested.clone();
@@ -78,7 +79,7 @@ pub fn open_for_viewing(
             }
         }
     }
-    let opened = match open(path, &options, control) {
+    let opened = match open_within(path, &options, limits, control) {
         Err(SourceError::Arrays(rows::ArrayError::NoImageArray { .. }))
             if options.image_key.is_none() && matches!(kind, SourceKind::Npy | SourceKind::Npz) =>
         {
@@ -90,7 +91,7 @@ pub fn open_for_viewing(
             } else {
                 "images".to_owned()
             });
-            open(path, &options, control)
+            open_within(path, &options, limits, control)
         }
         opened => opened,
     };
@@ -149,10 +150,38 @@ pub enum SourceError {
     Cancelled,
 }
 
-/// Opens `path` as a dataset: the kind from `options.source`, or detected from the content.
+/// The byte limits indexing keeps to: what one record may hold before it is read into memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest record held while indexing or reading (a TFRecord record, a saved dataset's
+    /// record and the tensor decoded from it): a longer one is left out with the limit in its
+    /// reason. The command line's `--max-file-bytes`.
+    pub max_record_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_record_bytes: crate::decode::DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+/// Opens `path` as a dataset: the kind from `options.source`, or detected from the content. Records
+/// are held up to the default [`Limits`]; see [`open_within`].
 pub fn open(
     path: &Path,
     options: &IndexOptions,
+    control: &WalkControl<'_>,
+) -> Result<DatasetIndex, SourceError> {
+    open_within(path, options, Limits::default(), control)
+}
+
+/// [`open`], holding no record longer than `limits` allows.
+pub fn open_within(
+    path: &Path,
+    options: &IndexOptions,
+    limits: Limits,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let kind = match options.source {
@@ -160,7 +189,7 @@ pub fn open(
         None => detect(path),
     };
     check_options(path, kind, options)?;
-    let mut index = (registry::registration(kind).open)(path, options, control)?;
+    let mut index = (registry::registration(kind).open)(path, options, limits, control)?;
     index.store = index.store.taking(takes(kind));
     if options.labels == LabelSource::None {
         // `--labels none`: no classes (an export then leaves the label array out).

@@ -8,13 +8,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::contract::{FOLDER_OPTIONS, FOLDER_WHAT};
-use super::{SourceError, cifar, export_folder, stored, tfrecord};
+use super::{Limits, SourceError, cifar, export_folder, stored, tfrecord};
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
 use crate::validate::{SourceOption, Takes};
 
 /// How a kind of source opens a path.
-pub type Open = fn(&Path, &IndexOptions, &WalkControl<'_>) -> Result<DatasetIndex, SourceError>;
+pub type Open =
+    fn(&Path, &IndexOptions, Limits, &WalkControl<'_>) -> Result<DatasetIndex, SourceError>;
 
 /// One kind of source, as registered.
 pub struct Registration {
@@ -106,6 +107,7 @@ const SAVED: Registration = Registration {
     kind: SourceKind::Saved,
     takes: Takes {
         decodes_images: false,
+        record_limit: true,
         accepts: &[
             SourceOption::Batched,
             SourceOption::ImageKey,
@@ -117,13 +119,16 @@ const SAVED: Registration = Registration {
         (p.is_dir && p.path.join("snapshot.metadata").is_file())
             || (p.is_file() && (p.name == "snapshot.metadata" || p.name == "dataset_spec.pb"))
     },
-    open: |path, options, control| stored::open_saved(path, options, control),
+    open: |path, options, limits, control| {
+        stored::open_saved(path, options, limits.max_record_bytes, control)
+    },
 };
 
 const EXPORT_OR_NPY: Registration = Registration {
     kind: SourceKind::Npy,
     takes: Takes {
         decodes_images: false,
+        record_limit: false,
         accepts: &[SourceOption::ImageKey, SourceOption::LabelKey],
         what: ".npy arrays",
     },
@@ -131,26 +136,28 @@ const EXPORT_OR_NPY: Registration = Registration {
         (p.is_dir && export_folder::is_export_folder(&p.path))
             || (p.is_file() && p.head.starts_with(b"\x93NUMPY"))
     },
-    open: |path, options, _| stored::open_arrays(path, options),
+    open: |path, options, _, _| stored::open_arrays(path, options),
 };
 
 const NPZ: Registration = Registration {
     kind: SourceKind::Npz,
     takes: Takes {
         decodes_images: false,
+        record_limit: false,
         accepts: &[SourceOption::ImageKey, SourceOption::LabelKey],
         what: ".npz archives",
     },
     claims: |p| {
         p.is_file() && (p.head.starts_with(b"PK\x03\x04") || p.head.starts_with(b"PK\x05\x06"))
     },
-    open: |path, options, _| stored::open_arrays(path, options),
+    open: |path, options, _, _| stored::open_arrays(path, options),
 };
 
 const CIFAR: Registration = Registration {
     kind: SourceKind::Cifar,
     takes: Takes {
         decodes_images: false,
+        record_limit: false,
         accepts: &[],
         what: "CIFAR batches",
     },
@@ -161,13 +168,14 @@ const CIFAR: Registration = Registration {
                     .iter()
                     .any(|f| cifar::CifarKind::from_name(f).is_some()))
     },
-    open: |path, options, _| stored::open_cifar(path, options),
+    open: |path, options, _, _| stored::open_cifar(path, options),
 };
 
 const IDX: Registration = Registration {
     kind: SourceKind::Idx,
     takes: Takes {
         decodes_images: false,
+        record_limit: false,
         accepts: &[SourceOption::LabelsFile],
         what: "MNIST IDX files",
     },
@@ -181,13 +189,14 @@ const IDX: Registration = Registration {
                     })
                 }))
     },
-    open: |path, options, _| stored::open_idx(path, options),
+    open: |path, options, _, _| stored::open_idx(path, options),
 };
 
 const TFRECORD: Registration = Registration {
     kind: SourceKind::Tfrecord,
     takes: Takes {
         decodes_images: true,
+        record_limit: true,
         accepts: &[SourceOption::ImageKey, SourceOption::LabelKey],
         what: "TFRecord files",
     },
@@ -197,8 +206,9 @@ const TFRECORD: Registration = Registration {
             || p.is_file()
             || (p.is_dir && p.files.iter().any(|f| tfrecord::looks_like_tfrecord(f)))
     },
-    open: |path, options, control| {
-        let mut index = tfrecord::images::open_index(path, options, control)?;
+    open: |path, options, limits, control| {
+        let mut index =
+            tfrecord::images::open_index(path, options, limits.max_record_bytes, control)?;
         if path.is_dir() {
             super::warn_about_subfolders(path, &mut index);
         }
@@ -210,10 +220,11 @@ const FOLDER: Registration = Registration {
     kind: SourceKind::Folder,
     takes: Takes {
         decodes_images: true,
+        record_limit: true,
         accepts: FOLDER_OPTIONS,
         what: FOLDER_WHAT,
     },
     // Any folder; and a path that is not there, which opening as a folder reports plainly.
     claims: |_| true,
-    open: |path, options, control| Ok(index::scan_with(path, options, control)?),
+    open: |path, options, _, control| Ok(index::scan_with(path, options, control)?),
 };

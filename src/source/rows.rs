@@ -66,6 +66,19 @@ pub enum ArrayError {
         /// The sizes.
         detail: String,
     },
+    /// An `.npz` member's bytes do not match the CRC-32 its zip entry records: the archive is damaged
+    /// (numpy refuses it with `BadZipFile`).
+    #[error(
+        "the member's bytes fail its zip CRC-32 (stored {stored:#010x}, computed {computed:#010x}): the archive is damaged: {path:?}"
+    )]
+    Checksum {
+        /// The member (`archive.npz/member.npy`).
+        path: PathBuf,
+        /// The CRC-32 the zip entry records.
+        stored: u32,
+        /// The CRC-32 of the member's bytes.
+        computed: u32,
+    },
     /// The zip container of an `.npz` file could not be read.
     #[error("not a readable .npz (zip) archive ({source}): {path:?}")]
     Zip {
@@ -352,6 +365,15 @@ pub(crate) fn data_bytes(shape: &[usize], element_bytes: usize) -> Option<u64> {
     shape
         .iter()
         .try_fold(element_bytes as u64, |acc, &d| acc.checked_mul(d as u64))
+}
+
+/// `N bytes` for a header's size, or what an overflowing one means (a shape whose byte count does
+/// not fit 64 bits), for messages: never `u64::MAX` as if it were a size.
+pub(crate) fn bytes_described(expected: Option<u64>) -> String {
+    match expected {
+        Some(n) => format!("{n} bytes"),
+        None => "more bytes than a 64-bit size can count (over 2^64)".to_owned(),
+    }
 }
 
 /// Opens `path` buffered, or an [`ArrayError::Io`] naming it.

@@ -68,6 +68,16 @@ pub enum SavedError {
         /// The metadata file.
         path: PathBuf,
     },
+    /// `snapshot.metadata` names no format version: it is empty, or holds some other message.
+    #[error(
+        "snapshot.metadata {detail}, so it names no snapshot format version (tf.data.Dataset.save writes version {SUPPORTED_VERSION}; the save may not have finished): {path:?}"
+    )]
+    NoVersion {
+        /// `is empty` or `holds no version field`.
+        detail: &'static str,
+        /// The metadata file.
+        path: PathBuf,
+    },
     /// The writer did not finish.
     #[error("the save did not finish (snapshot.metadata is not finalized): {path:?}")]
     NotFinalized {
@@ -106,6 +116,18 @@ impl SavedDataset {
     pub fn open(root: &Path) -> Result<Self, SavedError> {
         let metadata_path = root.join("snapshot.metadata");
         let metadata: proto::SnapshotMetadataRecord = decode(&metadata_path, "snapshot.metadata")?;
+        if metadata.version == 0 {
+            // Protobuf's default: the field is absent (an empty file decodes to all defaults).
+            let empty = std::fs::metadata(&metadata_path).is_ok_and(|m| m.len() == 0);
+            return Err(SavedError::NoVersion {
+                detail: if empty {
+                    "is empty"
+                } else {
+                    "holds no version field"
+                },
+                path: metadata_path,
+            });
+        }
         if metadata.version != SUPPORTED_VERSION {
             return Err(SavedError::UnsupportedVersion {
                 version: metadata.version,

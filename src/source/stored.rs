@@ -152,6 +152,7 @@ fn from_set(
     _options: &IndexOptions,
 ) -> Result<DatasetIndex, SourceError> {
     let n = set.images.rows();
+    let skipped = set.skipped;
     let image_name = if set.images_name.is_empty() {
         "images".to_owned()
     } else {
@@ -204,13 +205,23 @@ fn from_set(
     } else {
         format!("{file}/{image_name}")
     };
-    Ok(index_of(
+    let mut index = index_of(
         root,
         n,
         |row| PathBuf::from(format!("{member}#{row}")),
         labels,
         Store::of_rows(Arc::new(store)),
-    ))
+    );
+    // Members that are not readable arrays, beside the ones used: said, not fatal (numpy too
+    // reads one member without the others).
+    index.warnings = skipped
+        .into_iter()
+        .map(|err| crate::index::IndexWarning {
+            path: root.to_path_buf(),
+            reason: format!("an array is left out: {err}"),
+        })
+        .collect();
+    Ok(index)
 }
 
 /// Refuses an array whose rows hold no elements (a zero in its row shape, such as `(5, 0, 3)`): its

@@ -40,6 +40,8 @@ pub(super) struct Layout<'a> {
     pub(super) names: &'a [String],
     pub(super) batched: bool,
     pub(super) label: Option<usize>,
+    /// The longest record (and decoded tensor) read; a longer one loses its element.
+    pub(super) max_record_bytes: u64,
 }
 
 /// The result of the index pass.
@@ -82,7 +84,8 @@ pub(super) fn scan(
             let offset = input.count;
             let position = seen;
             seen += 1;
-            let element = match read_element(&mut input, layout.components) {
+            let element = match read_element(&mut input, layout.components, layout.max_record_bytes)
+            {
                 Ok(Some(element)) => element,
                 Ok(None) => break,
                 // A record that fails its data CRC (or is not a tensor) was read whole: the stream
@@ -150,16 +153,18 @@ pub(super) struct ElementError {
 }
 
 /// Reads one element's records; `Ok(None)` at a clean end of the file. A record whose data fails
-/// its CRC, or is not a tensor of its component, still leaves the stream at the next record: the
-/// element's other records are read too, so the next element starts where it should.
+/// its CRC, is longer than `max_record_bytes`, or is not a tensor of its component (or one of more
+/// than `max_record_bytes`), still leaves the stream at the next record: the element's other records
+/// are read too, so the next element starts where it should.
 pub(super) fn read_element(
     input: &mut dyn Read,
     components: &[Component],
+    max_record_bytes: u64,
 ) -> Result<Option<Vec<Tensor>>, ElementError> {
     let mut element = Vec::with_capacity(components.len());
     let mut bad: Option<String> = None;
     for (k, component) in components.iter().enumerate() {
-        let record = match records::next_record(input) {
+        let record = match records::next_record(input, max_record_bytes) {
             Ok(Some(record)) => record,
             Ok(None) if k == 0 => return Ok(None),
             Ok(None) => {
@@ -180,6 +185,10 @@ pub(super) fn read_element(
                 });
                 continue;
             }
+            Err(e @ records::RecordError::TooLarge { .. }) => {
+                bad.get_or_insert_with(|| format!("component {:?}: {e}", component.display_name()));
+                continue;
+            }
             Err(e) => {
                 return Err(ElementError {
                     reason: e.to_string(),
@@ -187,7 +196,7 @@ pub(super) fn read_element(
                 });
             }
         };
-        match tensor::decode_tensor(&record, component) {
+        match tensor::decode_tensor(&record, component, max_record_bytes) {
             Ok(tensor) => element.push(tensor),
             Err(problem) => {
                 bad.get_or_insert_with(|| {

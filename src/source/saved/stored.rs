@@ -5,7 +5,9 @@
 //! when that is a guess it is the index's first warning.
 //!
 //! Output names follow the element's structure: one tensor is `images`; an `(x, y)` pair is `images`
-//! and `labels`; a dict is one array per key (`/` becomes `_`); any other tuple is `component_<i>`.
+//! and `labels`; a dict is one array per key (`/` becomes `_`; keys that would share a name, such as
+//! `a/b` or a nested `a`/`b` beside `a_b`, are refused, naming both); any other tuple is
+//! `component_<i>`.
 //!
 //! The index pass is [`super::scan`]; bad records become index warnings naming the file, the element
 //! and the reason, and the good elements are kept.
@@ -46,6 +48,8 @@ pub struct SavedRows {
     starts: Vec<usize>,
     /// Rows per stored batch, for the viewer (batched datasets only).
     batch_rows: Option<Vec<usize>>,
+    /// The longest record read (the limit the index pass kept to).
+    max_record_bytes: u64,
     cursor: Mutex<Option<Cursor>>,
 }
 
@@ -67,6 +71,22 @@ fn output_names(components: &[Component]) -> Vec<String> {
     }
 }
 
+/// Refuses components whose output names collide (a dict key `a/b`, or a nested `{'a': {'b': ..}}`,
+/// beside a key `a_b`): both would be written to one file, and one array would be lost.
+fn check_unique(names: &[String], components: &[Component]) -> Result<(), String> {
+    let mut seen: std::collections::HashMap<&str, &Component> = std::collections::HashMap::new();
+    for (name, component) in names.iter().zip(components) {
+        if let Some(first) = seen.insert(name, component) {
+            return Err(format!(
+                "components {:?} and {:?} would both be written as {name}.npy (a dict key's / becomes _), so one would overwrite the other; rename one of the keys before tf.data.Dataset.save",
+                first.display_name(),
+                component.display_name()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The column the user named (by output name or component path), else the first of `names` present.
 fn pick(
     columns: &[Column],
@@ -86,10 +106,12 @@ fn pick(
 }
 
 /// Opens the saved dataset at `root` (reading every record once, in the background thread that
-/// calls this: `control` reports elements read and is checked for cancel between elements).
+/// calls this: `control` reports elements read and is checked for cancel between elements). A record
+/// longer than `max_record_bytes` loses its element, with the limit in the warning.
 pub fn open_saved(
     root: &Path,
     options: &IndexOptions,
+    max_record_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let root = if root.file_name().is_some_and(|n| n == "snapshot.metadata") {
@@ -102,6 +124,10 @@ pub fn open_saved(
     let batched = batching.batched;
     let components = dataset.components().to_vec();
     let names = output_names(&components);
+    check_unique(&names, &components).map_err(|reason| SourceError::Unusable {
+        reason,
+        path: root.to_path_buf(),
+    })?;
     let files = with_compression(dataset.files())?;
     // Row shapes from the spec where it knows them; the first element fills in unknown dims.
     let mut row_shapes = spec_row_shapes(&components, batched);
@@ -116,6 +142,7 @@ pub fn open_saved(
         names: &names,
         batched,
         label,
+        max_record_bytes,
     };
     let Scan {
         elements,
@@ -177,6 +204,7 @@ pub fn open_saved(
         elements,
         starts,
         batch_rows: batched.then_some(batch_rows),
+        max_record_bytes,
         cursor: Mutex::new(None),
     };
     let rel = |row: usize| {
@@ -220,10 +248,15 @@ fn describe(
         Some(n) => format!("{elements} batches, {n} rows"),
         None => format!("{elements} elements, unbatched"),
     };
-    format!(
-        "the saved tf.data dataset {:?} ({count}, {})",
-        root.file_name().unwrap_or_default(),
+    // With no snapshot file there is no compression to name.
+    let compression = if compressions.is_empty() {
+        "no snapshot files".to_owned()
+    } else {
         compressions.join("/")
+    };
+    format!(
+        "the saved tf.data dataset {:?} ({count}, {compression})",
+        root.file_name().unwrap_or_default(),
     )
 }
 
@@ -353,7 +386,7 @@ impl SavedRows {
         let result = if skipped < skip {
             Err("the file is shorter than when it was indexed".to_owned())
         } else {
-            match read_element(&mut counting, &self.components) {
+            match read_element(&mut counting, &self.components, self.max_record_bytes) {
                 Ok(Some(element)) => Ok(element),
                 Ok(None) => Err("the file is shorter than when it was indexed".to_owned()),
                 Err(e) => Err(e.reason),

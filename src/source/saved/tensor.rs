@@ -1,6 +1,10 @@
 //! One stored component: a serialized `TensorProto` checked against its component spec and turned
 //! into raw little-endian bytes, from `tensor_content` (what TensorFlow writes) or the typed value
 //! fields (with TensorFlow's rule for missing values).
+//!
+//! A shape is only as trustworthy as the record: the bytes it needs are checked against the record's
+//! limit before anything is allocated, since a few typed values may stand for a whole tensor (the
+//! last one repeats) and a 30-byte record can claim terabytes.
 
 use prost::Message as _;
 
@@ -18,8 +22,13 @@ pub struct Tensor {
     pub data: Vec<u8>,
 }
 
-/// Decodes one record (a serialized `TensorProto`) as `component`.
-pub fn decode_tensor(record: &[u8], component: &Component) -> Result<Tensor, String> {
+/// Decodes one record (a serialized `TensorProto`) as `component`; a tensor of more than
+/// `max_bytes` bytes is refused before it is allocated.
+pub fn decode_tensor(
+    record: &[u8],
+    component: &Component,
+    max_bytes: u64,
+) -> Result<Tensor, String> {
     let proto =
         proto::TensorProto::decode(record).map_err(|e| format!("not a TensorProto: {e}"))?;
     if spec::dtype_from_tf(proto.dtype) != Some(component.dtype) {
@@ -52,7 +61,7 @@ pub fn decode_tensor(record: &[u8], component: &Component) -> Result<Tensor, Str
         .try_fold(1u64, |acc, &d| acc.checked_mul(d))
         .and_then(|n| usize::try_from(n).ok())
         .ok_or_else(|| format!("stored shape {shape:?} is too large"))?;
-    let data = values(proto, component.dtype, count)?;
+    let data = values(proto, component.dtype, &shape, count, max_bytes)?;
     Ok(Tensor {
         dtype: component.dtype,
         shape,
@@ -69,8 +78,22 @@ fn spec_shape(shape: &[Option<u64>]) -> String {
 }
 
 /// The `count` values of a tensor as little-endian bytes, from `tensor_content` or the typed field.
-fn values(proto: proto::TensorProto, dtype: Dtype, count: usize) -> Result<Vec<u8>, String> {
-    let len = count.checked_mul(dtype.size()).ok_or("tensor too large")?;
+/// `shape` (of `count` values) is for messages.
+fn values(
+    proto: proto::TensorProto,
+    dtype: Dtype,
+    shape: &[u64],
+    count: usize,
+    max_bytes: u64,
+) -> Result<Vec<u8>, String> {
+    let len = count.checked_mul(dtype.size()).ok_or_else(|| {
+        format!("stored shape {shape:?} of {dtype} is too large to count in bytes")
+    })?;
+    if len as u64 > max_bytes {
+        return Err(format!(
+            "stored shape {shape:?} of {dtype} needs {len} bytes, over the limit of {max_bytes} bytes per record (--max-file-bytes)"
+        ));
+    }
     if !proto.tensor_content.is_empty() || count == 0 {
         if proto.tensor_content.len() != len {
             return Err(format!(
@@ -105,7 +128,10 @@ fn values(proto: proto::TensorProto, dtype: Dtype, count: usize) -> Result<Vec<u
         .last()
         .cloned()
         .unwrap_or_else(|| vec![0; dtype.size()]);
-    let mut data = Vec::with_capacity(len);
+    let mut data = Vec::new();
+    data.try_reserve_exact(len).map_err(|_| {
+        format!("stored shape {shape:?} of {dtype} needs {len} bytes, more than can be allocated")
+    })?;
     for i in 0..count {
         data.extend_from_slice(typed.get(i).unwrap_or(&fill));
     }
@@ -146,6 +172,7 @@ mod tests {
         let tensor = decode_tensor(
             &stored.encode_to_vec(),
             &component(Dtype::I32, &[None, Some(2)]),
+            u64::MAX,
         )
         .unwrap();
         assert_eq!(tensor.shape, [2, 2]);
@@ -165,8 +192,12 @@ mod tests {
             half_val: vec![0x3c00],
             ..Default::default()
         };
-        let tensor =
-            decode_tensor(&stored.encode_to_vec(), &component(Dtype::F16, &[Some(1)])).unwrap();
+        let tensor = decode_tensor(
+            &stored.encode_to_vec(),
+            &component(Dtype::F16, &[Some(1)]),
+            2,
+        )
+        .unwrap();
         assert_eq!(tensor.data, [0x00, 0x3c]);
     }
 
@@ -179,9 +210,9 @@ mod tests {
             ..Default::default()
         };
         let record = stored.encode_to_vec();
-        let err = decode_tensor(&record, &component(Dtype::U8, &[Some(4)])).unwrap_err();
+        let err = decode_tensor(&record, &component(Dtype::U8, &[Some(4)]), u64::MAX).unwrap_err();
         assert!(err.contains("does not fit the spec's (4)"), "{err}");
-        let err = decode_tensor(&record, &component(Dtype::I8, &[None])).unwrap_err();
+        let err = decode_tensor(&record, &component(Dtype::I8, &[None]), u64::MAX).unwrap_err();
         assert!(
             err.contains("stored dtype uint8 but the spec says int8"),
             "{err}"
@@ -190,8 +221,12 @@ mod tests {
             tensor_content: vec![1, 2],
             ..stored
         };
-        let err =
-            decode_tensor(&short.encode_to_vec(), &component(Dtype::U8, &[None])).unwrap_err();
+        let err = decode_tensor(
+            &short.encode_to_vec(),
+            &component(Dtype::U8, &[None]),
+            u64::MAX,
+        )
+        .unwrap_err();
         assert!(err.contains("holds 2 bytes, the shape needs 3"), "{err}");
     }
 }

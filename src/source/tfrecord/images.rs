@@ -8,8 +8,11 @@
 //!   `--label-key`; none of them means no labels), and the image's header is probed, so
 //!   [`EncodedImages::header`] needs no I/O.
 //! - Samples are the usable records in reading order (files by name, records in file order), named
-//!   `<file>#<record in file>`. Labels keep their int64 values: class `i` is the `i`-th smallest value
-//!   ([`DatasetIndex::label_values`] is always set), so `labels.npy` holds what the records hold.
+//!   `<file>#<record in file>`. Labels keep their int64 values ([`DatasetIndex::label_values`] is
+//!   always set), so `labels.npy` holds what the records hold. Values that look like class indices
+//!   (none negative, at least half of `0..=max` present) are their own classes; any others give one
+//!   class per distinct value, in increasing order, so a categorical `labels.npy` never has a column
+//!   per integer up to a large value (see `classes_of_labels`).
 //! - Nothing bad is dropped silently: a bad CRC, a truncated file, a missing shard, an unreadable file,
 //!   a record with no image (or, when the others have one, no label) is an index warning naming the
 //!   file and the record. A record whose image bytes do not decode stays a sample: the loader reports
@@ -31,7 +34,6 @@ use crate::decode;
 use crate::index::{Access, DatasetIndex, EncodedImages, IndexWarning, Sample, Store, WalkControl};
 use crate::options::{IndexOptions, LabelSource};
 use crate::source::SourceError;
-use crate::source::stored::classes_of_values;
 
 /// A probed image header: format and `(width, height)`, or why it cannot be read.
 type Header = Result<(image::ImageFormat, u32, u32), String>;
@@ -206,10 +208,12 @@ struct Scan {
     unusable: Vec<(usize, String)>,
 }
 
-/// Reads every record once: checks it, parses it, probes its image.
+/// Reads every record once: checks it, parses it, probes its image. A record longer than
+/// `max_record_bytes` is checked as it streams past, never held, and left out with the limit.
 fn scan(
     path: &Path,
     options: &IndexOptions,
+    max_record_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<Scan, SourceError> {
     let labels_on =
@@ -224,7 +228,8 @@ fn scan(
     let records = super::index_visiting(
         path,
         None,
-        decode::DEFAULT_MAX_FILE_BYTES,
+        // 0 means "keep none" to index_visiting; a record of one byte holds no image either way.
+        max_record_bytes.max(1),
         &mut |record, data| {
             if control.cancel.load(Ordering::Relaxed) {
                 cancelled = true;
@@ -238,9 +243,8 @@ fn scan(
             let result = match data {
                 Some(data) => parse_record(&data, image_key, labels_on, label_key),
                 None => Err(format!(
-                    "the record is {} bytes, over the limit of {} bytes per image",
+                    "the record is {} bytes, over the limit of {max_record_bytes} bytes per image (raise it with --max-file-bytes)",
                     record.len,
-                    decode::DEFAULT_MAX_FILE_BYTES
                 )),
             };
             match result {
@@ -378,14 +382,44 @@ fn store_of(records: RecordIndex, parsed: Vec<Parsed>) -> TfRecordImages {
     }
 }
 
+/// The classes of TFRecord label values: the class of each value, the names, and each class's value.
+///
+/// Values that look like class indices (none negative, and at least half of `0..=max` present) are
+/// their own classes, empty ones kept (as Keras keeps an empty class folder), so `class_names.json`
+/// is indexed by the values. Any other values (`{0, 65535}`, `{-2, 7, 5000000000}`) give one class
+/// per distinct value, in increasing order: a categorical export then has one column per value
+/// present, not a column per integer up to the largest, and `class_names.json` names each column.
+fn classes_of_labels(values: &[i64]) -> (Vec<u32>, Vec<String>, Vec<i64>) {
+    let mut distinct = values.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let (Some(&min), Some(&max)) = (distinct.first(), distinct.last()) else {
+        return (Vec::new(), Vec::new(), Vec::new());
+    };
+    let indices = min >= 0 && u64::try_from(max).is_ok_and(|m| m < 2 * distinct.len() as u64);
+    let classes: Vec<i64> = if indices {
+        (0..=max).collect()
+    } else {
+        distinct
+    };
+    let labels = values
+        .iter()
+        .map(|v| classes.binary_search(v).unwrap_or(0) as u32)
+        .collect();
+    let names = classes.iter().map(i64::to_string).collect();
+    (labels, names, classes)
+}
+
 /// Indexes the TFRecords at `path` (a file, a folder of shards, or a pattern) as encoded images with
-/// labels. `control` is told every few hundred records and checked for cancel after each record.
+/// labels. `control` is told every few hundred records and checked for cancel after each record. A
+/// record longer than `max_record_bytes` is left out with a warning naming the limit.
 pub fn open_index(
     path: &Path,
     options: &IndexOptions,
+    max_record_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
-    let mut scan = scan(path, options, control)?;
+    let mut scan = scan(path, options, max_record_bytes, control)?;
     let (warnings, labeled) = warnings_of(&mut scan);
     let Scan {
         records, parsed, ..
@@ -395,9 +429,7 @@ pub fn open_index(
     }
     let (labels, class_names, label_values) = if labeled {
         let values: Vec<i64> = parsed.iter().filter_map(|p| p.label).collect();
-        let (labels, names, values) = classes_of_values(&values, None);
-        // Small values are their own classes (empty ones kept); the values are the indices then.
-        let values = values.unwrap_or_else(|| (0i64..).take(names.len()).collect());
+        let (labels, names, values) = classes_of_labels(&values);
         (Some(labels), names, Some(values))
     } else {
         (None, Vec::new(), None)

@@ -1,0 +1,197 @@
+//! Writes the hostile inputs of issue 23 at full size, for the memory table in BENCHMARKS.md (the
+//! tests build the same shapes small): each is small on disk and claims far more than it holds.
+//!
+//! ```text
+//! cargo run --example bombs -- OUT
+//! cargo run --example bombs -- --snapshot-stream | gzip -9 > OUT/gzip-snapshot/run/00000000.shard/00000000.snapshot
+//! cargo run --example bombs -- --tfrecord-stream | gzip -9 > OUT/bomb.tfrecord
+//! ```
+//! (the streams go through the system's `gzip`, which compresses gigabytes of zeros in seconds),
+//! then run batchscope on each under `/usr/bin/time -v`:
+//! - `tiny-tensor/`: a saved dataset whose first element, a 30-byte record, claims 1 TiB by its shape;
+//! - `gzip-snapshot/`: a GZIP saved dataset whose first record claims 4 GiB, all zeros, all there;
+//! - `bomb.tfrecord`: a GZIP TFRecord whose one Example holds a 900 MB bytes feature;
+//! - `exclude/`: a folder of 4 images and `exclude.txt`, a 375 MB exclude list.
+
+#![allow(clippy::unwrap_used)] // A generator for benchmarks: a failed write ends it.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use batchscope::source::tfrecord::{mask, masked_crc};
+
+/// A protobuf varint.
+fn varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A length-delimited field `tag` holding `body`.
+fn field(tag: u64, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    varint(tag << 3 | 2, &mut out);
+    varint(body.len() as u64, &mut out);
+    out.extend_from_slice(body);
+    out
+}
+
+/// A varint field `tag`.
+fn int_field(tag: u64, v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    varint(tag << 3, &mut out);
+    varint(v, &mut out);
+    out
+}
+
+/// One framed record.
+fn framed(data: &[u8]) -> Vec<u8> {
+    let len = (data.len() as u64).to_le_bytes();
+    let mut out = len.to_vec();
+    out.extend_from_slice(&masked_crc(&len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(&masked_crc(data).to_le_bytes());
+    out
+}
+
+/// A `TensorShapeProto` of `dims`.
+fn shape(dims: &[i64]) -> Vec<u8> {
+    dims.iter()
+        .flat_map(|&d| field(2, &int_field(1, d as u64)))
+        .collect()
+}
+
+/// A uint8 tensor of `dims`: `content` as `tensor_content`, or one typed value when it is empty.
+fn tensor(dims: &[i64], content: &[u8]) -> Vec<u8> {
+    let mut out = int_field(1, 4);
+    out.extend(field(2, &shape(dims)));
+    if content.is_empty() {
+        out.extend(int_field(7, 7));
+    } else {
+        out.extend(field(4, content));
+    }
+    out
+}
+
+/// `snapshot.metadata` and `dataset_spec.pb` of a one-component uint8 dataset of shape `(None,)`;
+/// returns the snapshot file to write.
+fn saved(root: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(root.join("run/00000000.shard")).unwrap();
+    let mut metadata = field(2, b"run");
+    metadata.extend(int_field(4, 2));
+    metadata.extend(int_field(5, 4));
+    metadata.extend(int_field(6, 2));
+    metadata.extend(int_field(1000, 1));
+    std::fs::write(root.join("snapshot.metadata"), metadata).unwrap();
+    let mut spec = field(2, &shape(&[-1]));
+    spec.extend(int_field(3, 4));
+    std::fs::write(root.join("dataset_spec.pb"), field(33, &spec)).unwrap();
+    root.join("run/00000000.shard/00000000.snapshot")
+}
+
+/// Writes `n` zero bytes, feeding them to `crc` (a CRC-32C state) when given.
+fn zeros(out: &mut impl std::io::Write, n: u64, mut crc: Option<&mut u32>) {
+    let block = vec![0u8; 1 << 20];
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(block.len() as u64) as usize;
+        out.write_all(&block[..k]).unwrap();
+        if let Some(crc) = crc.as_deref_mut() {
+            *crc = crc32c::crc32c_append(*crc, &block[..k]);
+        }
+        left -= k as u64;
+    }
+}
+
+/// The uncompressed snapshot stream: a record claiming 4 GiB (valid length CRC), all zeros, then a
+/// good element.
+fn snapshot_stream(out: &mut impl std::io::Write) {
+    let claimed: u64 = 4 << 30;
+    out.write_all(&claimed.to_le_bytes()).unwrap();
+    out.write_all(&masked_crc(&claimed.to_le_bytes()).to_le_bytes())
+        .unwrap();
+    zeros(out, claimed, None);
+    out.write_all(&[0; 4]).unwrap();
+    out.write_all(&framed(&tensor(&[2], &[1, 2]))).unwrap();
+}
+
+/// The uncompressed TFRecord stream: one Example whose "image" feature is 900 MB of zeros.
+fn tfrecord_stream(out: &mut impl std::io::Write) {
+    let image_len: u64 = 900_000_000;
+    let mut bytes_list = Vec::new();
+    varint(1 << 3 | 2, &mut bytes_list);
+    varint(image_len, &mut bytes_list);
+    let bytes_list_len = bytes_list.len() as u64 + image_len;
+    let mut feature = Vec::new();
+    varint(1 << 3 | 2, &mut feature);
+    varint(bytes_list_len, &mut feature);
+    let feature_len = feature.len() as u64 + bytes_list_len;
+    let mut entry = field(1, b"image");
+    varint(2 << 3 | 2, &mut entry);
+    varint(feature_len, &mut entry);
+    let entry_len = entry.len() as u64 + feature_len;
+    let mut map = Vec::new();
+    varint(1 << 3 | 2, &mut map);
+    varint(entry_len, &mut map);
+    let map_len = map.len() as u64 + entry_len;
+    let mut example = Vec::new();
+    varint(1 << 3 | 2, &mut example);
+    varint(map_len, &mut example);
+    let head: Vec<u8> = [example, map, entry, feature, bytes_list].concat();
+    let record_len = head.len() as u64 + image_len;
+    out.write_all(&record_len.to_le_bytes()).unwrap();
+    out.write_all(&masked_crc(&record_len.to_le_bytes()).to_le_bytes())
+        .unwrap();
+    out.write_all(&head).unwrap();
+    let mut crc = crc32c::crc32c(&head);
+    zeros(out, image_len, Some(&mut crc));
+    out.write_all(&mask(crc).to_le_bytes()).unwrap();
+}
+
+/// A 375 MB exclude list (none of its lines is a sample) beside a folder of 4 images.
+fn exclude(folder: &Path) {
+    for i in 0..4u8 {
+        let dir = folder.join("data/c");
+        std::fs::create_dir_all(&dir).unwrap();
+        image::RgbImage::from_pixel(4, 4, image::Rgb([i, i, i]))
+            .save(dir.join(format!("{i}.png")))
+            .unwrap();
+    }
+    let mut list =
+        std::io::BufWriter::new(std::fs::File::create(folder.join("exclude.txt")).unwrap());
+    let mut written = 0u64;
+    let mut k = 0u64;
+    while written < 375_000_000 {
+        let line =
+            format!("c/some/folder/not_in_the_dataset_{k:012}.png\tnear-duplicate of c/{k}.png\n");
+        list.write_all(line.as_bytes()).unwrap();
+        written += line.len() as u64;
+        k += 1;
+    }
+    list.flush().unwrap();
+}
+
+fn main() {
+    let arg = std::env::args()
+        .nth(1)
+        .expect("usage: bombs OUT | --snapshot-stream | --tfrecord-stream");
+    let stdout = || std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    match arg.as_str() {
+        "--snapshot-stream" => snapshot_stream(&mut stdout()),
+        "--tfrecord-stream" => tfrecord_stream(&mut stdout()),
+        out => {
+            let out = Path::new(out);
+            // 1. A tensor of 2^40 uint8 claimed by a 30-byte record, then a good element.
+            let file = saved(&out.join("tiny-tensor"));
+            let mut bytes = framed(&tensor(&[1 << 40], &[]));
+            bytes.extend(framed(&tensor(&[2], &[1, 2])));
+            std::fs::write(file, bytes).unwrap();
+            // 2a. The GZIP snapshot's dataset; its file is --snapshot-stream through gzip.
+            saved(&out.join("gzip-snapshot"));
+            // 7.
+            exclude(&out.join("exclude"));
+        }
+    }
+}
