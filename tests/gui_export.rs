@@ -289,6 +289,47 @@ fn the_free_space_of_a_relative_new_folder_is_read_where_it_will_be() {
     );
 }
 
+/// Issue 21: what the export will write was planned in drawing, every frame (a manifest row per
+/// sample); it is planned in the logic step when a choice changes.
+#[test]
+fn a_running_export_plans_what_it_writes_once_not_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..32u32 {
+        save(&data, &format!("a/{i:02}.png"), &pattern(8, 8, i));
+    }
+    // The export is held at the 33rd image, so that it runs for as many frames as the test draws.
+    let held = save(&data, "b/hold.png", &pattern(8, 8, 99));
+    batchscope::decode::hold_file_for_tests(&held);
+    let out = dir.path().join("out");
+    let mut settings = settings(&out);
+    settings.load.plan.shuffle = false;
+    let mut h = harness_with(&data, settings);
+    let _release = common::ReleaseOnDrop(held.clone());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    show_export(&mut h);
+    h.get_by_label("images (33, 8, 9, 3) float32");
+    h.get_by_label("Export").click();
+    step_until(&mut h, "the images before the held one written", |app| {
+        app.export.progress().is_some_and(|(done, _)| done >= 32)
+    });
+
+    let before = h.state().export.plans_computed();
+    for _ in 0..100 {
+        h.step();
+        assert!(h.state().export.is_running());
+    }
+    let planned = h.state().export.plans_computed() - before;
+    assert!(planned <= 1, "planned {planned} times in 100 frames");
+    h.get_by_label("images (33, 8, 9, 3) float32");
+
+    // A changed choice is planned again, once, and shown.
+    h.state_mut().settings.export.dtype = ArrayDtype::Uint8;
+    h.run_steps(2);
+    assert_eq!(h.state().export.plans_computed() - before, planned + 1);
+    h.get_by_label("images (33, 8, 9, 3) uint8");
+}
+
 /// Issue 21: the export panel's frame time while an export of 100 000 images runs (measured by hand,
 /// not asserted: tests do not time things). Run it with
 /// `cargo test --test gui_export -- --ignored --nocapture frame_time`.
