@@ -28,4 +28,7 @@ pub mod resize;
 pub mod shard;
 pub mod source;
 pub mod synth;
+#[cfg(feature = "test-hooks")]
+#[doc(hidden)]
+pub mod test_hooks;
 pub mod validate;

@@ -5,7 +5,8 @@
 //! temporaries are never promoted; an output folder inside the dataset is refused.
 //!
 //! The test-only hooks `BATCHSCOPE_TEST_KILL_AT` / `BATCHSCOPE_TEST_HOLD_AT` stop the process at a named
-//! point (see `src/export/staging.rs`); the tests wait for files, never for time.
+//! point (see `src/test_hooks.rs`, built in by `cargo test` only); the tests wait for files, never for
+//! time.
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 

@@ -288,3 +288,107 @@ fn the_free_space_of_a_relative_new_folder_is_read_where_it_will_be() {
         Path::new("/")
     );
 }
+
+/// Issue 21: what the export will write was planned in drawing, every frame (a manifest row per
+/// sample); it is planned in the logic step when a choice changes.
+#[test]
+fn a_running_export_plans_what_it_writes_once_not_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..32u32 {
+        save(&data, &format!("a/{i:02}.png"), &pattern(8, 8, i));
+    }
+    // The export is held at the 33rd image, so that it runs for as many frames as the test draws.
+    let held = save(&data, "b/hold.png", &pattern(8, 8, 99));
+    batchscope::decode::hold_file_for_tests(&held);
+    let out = dir.path().join("out");
+    let mut settings = settings(&out);
+    settings.load.plan.shuffle = false;
+    let mut h = harness_with(&data, settings);
+    let _release = common::ReleaseOnDrop(held.clone());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    show_export(&mut h);
+    h.get_by_label("images (33, 8, 9, 3) float32");
+    h.get_by_label("Export").click();
+    step_until(&mut h, "the images before the held one written", |app| {
+        app.export.progress().is_some_and(|(done, _)| done >= 32)
+    });
+
+    let before = h.state().export.plans_computed();
+    for _ in 0..100 {
+        h.step();
+        assert!(h.state().export.is_running());
+    }
+    let planned = h.state().export.plans_computed() - before;
+    assert!(planned <= 1, "planned {planned} times in 100 frames");
+    h.get_by_label("images (33, 8, 9, 3) float32");
+
+    // A changed choice is planned again, once, and shown.
+    h.state_mut().settings.export.dtype = ArrayDtype::Uint8;
+    h.run_steps(2);
+    assert_eq!(h.state().export.plans_computed() - before, planned + 1);
+    h.get_by_label("images (33, 8, 9, 3) uint8");
+}
+
+/// Issue 21: the export panel's frame time while an export of 100 000 images runs (measured by hand,
+/// not asserted: tests do not time things). Run it with
+/// `cargo test --test gui_export -- --ignored --nocapture frame_time`.
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn frame_time_of_the_export_panel_during_an_export_of_100k_images() {
+    const IMAGES: usize = 100_000;
+    const WARM_UP: usize = 100;
+    const FRAMES: u32 = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // One small PNG's bytes under 100 000 names.
+    let png = std::fs::read(save(&data, "a/000000.png", &pattern(8, 8, 1))).unwrap();
+    std::fs::create_dir_all(data.join("b")).unwrap();
+    for i in 1..IMAGES {
+        let path = data.join(format!("{}/{i:06}.png", ["a", "b"][i % 2]));
+        std::fs::write(&path, &png).unwrap();
+    }
+    // The export stops at the 41st image (in its third chunk of 16 rows), so that the frames are
+    // measured while it runs, with (nearly) no decoding going on beside them.
+    let held = data.join("a/000080.png");
+    batchscope::decode::hold_file_for_tests(&held);
+    let out = dir.path().join("out");
+    let mut settings = settings(&out);
+    settings.load.plan.shuffle = false;
+    let mut h = harness_with(&data, settings);
+    let _release = common::ReleaseOnDrop(held.clone());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    show_export(&mut h);
+    h.get_by_label("Export").click();
+    step_until(&mut h, "the export to reach the held image", |app| {
+        app.export.progress().is_some_and(|(done, _)| done >= 32)
+    });
+    h.get_by_label_contains(&format!("/ {IMAGES} images"));
+    // The first frames after the start share the machine with the loaders filling their queues.
+    h.run_steps(WARM_UP);
+    // Wall time, and the UI thread's CPU time (what the frame costs, whatever else the machine runs).
+    let thread_cpu_ms = || {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
+    };
+    let (mut wall_ms, mut cpu_ms): (Vec<f64>, Vec<f64>) = (0..FRAMES)
+        .map(|_| {
+            let (started, cpu_started) = (std::time::Instant::now(), thread_cpu_ms());
+            h.step();
+            (
+                started.elapsed().as_secs_f64() * 1e3,
+                thread_cpu_ms() - cpu_started,
+            )
+        })
+        .unzip();
+    assert!(h.state().export.is_running());
+    for (what, ms) in [("wall", &mut wall_ms), ("UI thread CPU", &mut cpu_ms)] {
+        ms.sort_by(f64::total_cmp);
+        println!(
+            "export panel, {IMAGES} images, export running, {FRAMES} frames, {what}: mean {:.2} ms, median {:.2} ms, max {:.2} ms per frame",
+            ms.iter().sum::<f64>() / f64::from(FRAMES),
+            ms[ms.len() / 2],
+            ms[ms.len() - 1]
+        );
+    }
+}

@@ -1,6 +1,9 @@
 //! The export panel: what will be written (shapes, dtypes, bytes, free space), the equivalent command
 //! line, and the export itself as one background job with progress, cancel and a final report. It calls
 //! the same engine function as `batchscope export`, so the files are the same bytes.
+//!
+//! What will be written is planned in the logic step, when what it depends on changes: planning sizes
+//! one manifest row per sample and the free space is a `statvfs`, so drawing only reads the result.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,12 +13,13 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::background::{Job, Received};
-use crate::export::{self, ExportOptions, ExportReport};
+use crate::export::{self, ExportError, ExportOptions, ExportPlan, ExportReport};
 use crate::index::DatasetIndex;
 use crate::job::{self, SizeCheck};
 use crate::loader::{LoadJob, Notify};
 use crate::options::{ArrayDtype, ArrayFormat, LabelMode, Layout, LoadOptions, Scale};
-use crate::preprocess::Element;
+use crate::plan::BatchPlan;
+use crate::preprocess::{Element, Shape};
 
 /// The export choices remembered between runs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -148,7 +152,32 @@ pub struct ExportPanel {
     pub exclusion_list: Option<(PathBuf, usize)>,
     /// Whether the export leaves out the images of [`ExportPanel::exclusion_list`].
     pub use_exclusions: bool,
+    /// What an export of the dataset on screen would write, and what that was planned from.
+    plan: Option<(PlanInputs, Result<ExportPlan, ExportError>)>,
+    /// How many times [`ExportPanel::plan`] was computed.
+    plans_computed: usize,
+    /// The output folder as typed and the free space where it goes (`None`: unknown).
     free_space: Option<(String, Option<u64>)>,
+}
+
+/// What an export's plan depends on. The index and the batch plan are compared by identity: the
+/// session makes a new one whenever one changes (and holding them here keeps the pointers unique).
+struct PlanInputs {
+    index: Arc<DatasetIndex>,
+    batch_plan: Arc<BatchPlan>,
+    shape: Shape,
+    element: Element,
+    label_mode: LabelMode,
+    arrays: export::ArrayOptions,
+}
+
+impl PlanInputs {
+    fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.index, &other.index)
+            && Arc::ptr_eq(&self.batch_plan, &other.batch_plan)
+            && (self.shape, self.element, self.label_mode, self.arrays)
+                == (other.shape, other.element, other.label_mode, other.arrays)
+    }
 }
 
 /// What the dataset on screen offers the export panel.
@@ -286,12 +315,62 @@ impl ExportPanel {
         }
     }
 
-    pub(super) fn free_space(&mut self, out: &str) -> Option<u64> {
+    /// Brings what the panel shows before an export up to date with `source` and `settings` (logic
+    /// step only; drawing reads [`ExportPanel::plan`] and [`ExportPanel::free_space`]). The plan is
+    /// computed again only when its inputs changed, the free space only when the output folder did or
+    /// an export ended. Returns whether anything changed.
+    pub fn refresh_preview(
+        &mut self,
+        source: Option<&Source<'_>>,
+        settings: &ExportSettings,
+    ) -> bool {
+        let mut changed = false;
+        let out = settings.out_dir.as_str();
         if self.free_space.as_ref().is_none_or(|(path, _)| path != out) {
             // The nearest existing folder: the output folder may not exist yet.
             let dir = nearest_existing(Path::new(out));
             self.free_space = Some((out.to_owned(), fs4::available_space(dir).ok()));
+            changed = true;
         }
+        let Some(source) = source else {
+            changed |= self.plan.take().is_some();
+            return changed;
+        };
+        let (element, label_mode) = settings.for_store(&source.job.index.store);
+        let inputs = PlanInputs {
+            index: Arc::clone(&source.job.index),
+            batch_plan: Arc::clone(&source.job.plan),
+            shape: source.job.shape,
+            element,
+            label_mode,
+            arrays: settings.arrays_for_store(&source.job.index.store),
+        };
+        if self.plan.as_ref().is_some_and(|(old, _)| old.same(&inputs)) {
+            return changed;
+        }
+        let job = LoadJob {
+            element,
+            ..source.job.clone()
+        };
+        let plan = export::plan_export_with(&job, label_mode, inputs.arrays);
+        self.plans_computed += 1;
+        self.plan = Some((inputs, plan));
+        true
+    }
+
+    /// What an export of the dataset on screen would write, or why it cannot be planned (`None`
+    /// until [`ExportPanel::refresh_preview`] has seen a dataset).
+    pub fn plan(&self) -> Option<&Result<ExportPlan, ExportError>> {
+        self.plan.as_ref().map(|(_, plan)| plan)
+    }
+
+    /// How many times the plan was computed: once per change of what it depends on, not per frame.
+    pub fn plans_computed(&self) -> usize {
+        self.plans_computed
+    }
+
+    /// Bytes free where the output folder goes, as last read (`None`: unknown).
+    pub fn free_space(&self) -> Option<u64> {
         self.free_space.as_ref().and_then(|(_, free)| *free)
     }
 }

@@ -1,6 +1,7 @@
 //! The export panel's drawing: the choices, what will be written, the equivalent command line, the
-//! progress of a running export and the report of a finished one. The job itself is in
-//! [`super::export_panel`].
+//! progress of a running export and the report of a finished one. The job itself, and what will be
+//! written (planned in the logic step, read here), are in [`super::export_panel`]. Drawing touches no
+//! file: the Export button asks the app, which looks into the output folder after drawing.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -9,14 +10,15 @@ use egui::{Color32, RichText};
 
 use super::export_panel::{ExportPanel, ExportSettings, ExportState, Finished, Source};
 use crate::command_line;
-use crate::export::{self, human_bytes};
-use crate::loader::LoadJob;
+use crate::export::human_bytes;
 use crate::npy::{dtype_name, shape_repr};
 use crate::options::{ArrayDtype, ArrayFormat, LabelMode, Layout, Scale};
 
 /// What the user asked of the export panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// The Export button: start the export, asking first if the output folder is not empty.
+    Export,
     /// Start the export (`true`: into a non-empty folder, confirmed).
     Start(bool),
     /// Show the folder dialog for the output folder.
@@ -42,10 +44,6 @@ pub fn export_ui(
         return None;
     };
     let (element, label_mode) = settings.for_store(&source.job.index.store);
-    let job = LoadJob {
-        element,
-        ..source.job.clone()
-    };
     if let Some(mixed) = source.size_fallback {
         ui.colored_label(
             Color32::from_rgb(240, 200, 120),
@@ -53,7 +51,7 @@ pub fn export_ui(
         );
     }
     let arrays = settings.arrays_for_store(&source.job.index.store);
-    plan_ui(ui, panel, &settings.out_dir, (label_mode, arrays), &job);
+    plan_ui(ui, panel);
     if let Some((path, n)) = &panel.exclusion_list {
         let name = path.file_name().map_or_else(
             || path.to_string_lossy().into_owned(),
@@ -114,12 +112,7 @@ pub fn export_ui(
         .add_enabled(!panel.is_running(), egui::Button::new("Export"))
         .clicked()
     {
-        let non_empty = std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some());
-        if non_empty {
-            panel.confirm_overwrite = true;
-        } else {
-            start = Some(Action::Start(false));
-        }
+        start = Some(Action::Export);
     }
     if let Some(notice) = &panel.notice {
         ui.colored_label(Color32::from_rgb(240, 200, 120), notice);
@@ -244,23 +237,19 @@ fn format_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
     }
 }
 
-/// What the export will write: shapes, dtypes, bytes and the free space (or why it cannot be planned).
-fn plan_ui(
-    ui: &mut egui::Ui,
-    panel: &mut ExportPanel,
-    out_dir: &str,
-    (label_mode, arrays): (LabelMode, export::ArrayOptions),
-    job: &LoadJob,
-) {
-    match export::plan_export_with(job, label_mode, arrays) {
-        Ok(plan) if plan.size_unknown() => {
+/// What the export will write: shapes, dtypes, bytes and the free space (or why it cannot be planned),
+/// as the logic step last planned it.
+fn plan_ui(ui: &mut egui::Ui, panel: &ExportPanel) {
+    match panel.plan() {
+        None => {}
+        Some(Ok(plan)) if plan.size_unknown() => {
             // The viewer reads the first batch's headers only; the export reads them all.
             ui.colored_label(
                 Color32::from_rgb(240, 200, 120),
                 "Image size unknown: no image of the first batch could be read (see Problems). The export reads every file and says what it finds.",
             );
         }
-        Ok(plan) => {
+        Some(Ok(plan)) => {
             for array in &plan.arrays {
                 ui.label(format!(
                     "{} {} {}",
@@ -272,7 +261,7 @@ fn plan_ui(
             if plan.array("labels").is_none() && plan.arrays.len() == 1 {
                 ui.label("no labels file");
             }
-            let free = panel.free_space(out_dir);
+            let free = panel.free_space();
             let free_text = free.map_or("unknown".to_owned(), human_bytes);
             let short = free.is_some_and(|f| f < plan.total_bytes);
             let text = format!(
@@ -285,7 +274,7 @@ fn plan_ui(
                 ui.label(text);
             }
         }
-        Err(err) => {
+        Some(Err(err)) => {
             ui.colored_label(Color32::from_rgb(255, 140, 140), err.to_string());
         }
     }

@@ -1,13 +1,78 @@
 //! The Health view's lists: leaks and duplicate groups side by side, flagged images by kind, each image a
 //! thumbnail with its path and a caption that opens the inspector when clicked. Boxes are packed into
-//! rows with their tops aligned.
+//! rows with their tops aligned. What they list and count is sorted out once per regrouping
+//! ([`Listing`]), so that drawing costs what is shown, not what was found.
+
+use std::collections::HashSet;
 
 use egui::{RichText, Vec2};
 
 use super::health_panel::{LISTED, Measured};
 use super::health_view::{Action, LEAK};
-use crate::health::{DuplicateKind, FlagKind};
+use crate::health::{DuplicateKind, Findings, FlagKind};
 use crate::options::Subset;
+
+/// What the view lists and counts of the findings, made when they change (a pass finishes, the
+/// threshold moves) instead of walking every flag and leak each frame.
+#[derive(Default)]
+pub struct Listing {
+    /// Exact duplicate groups.
+    pub exact_groups: usize,
+    /// Images beyond the first of each exact duplicate group.
+    pub exact_extra: usize,
+    /// Images beyond the first of each near duplicate group.
+    pub near_extra: usize,
+    /// The kinds that flag images, in [`FlagKind::ALL`] order: how many, and the first [`LISTED`] of
+    /// them (indices into the findings' flags).
+    pub flags: Vec<(FlagKind, usize, Vec<usize>)>,
+    /// Whether each listed duplicate group holds an image of a leak.
+    leaked: Vec<bool>,
+}
+
+impl Listing {
+    /// The listing of `findings`.
+    pub fn of(findings: &Findings) -> Self {
+        let extra = |kind: DuplicateKind| {
+            findings
+                .duplicates
+                .iter()
+                .filter(|g| g.kind == kind)
+                .map(|g| g.samples.len().saturating_sub(1))
+                .sum()
+        };
+        let in_leaks: HashSet<usize> = findings
+            .leaks
+            .iter()
+            .flat_map(|l| l.samples.iter().copied())
+            .collect();
+        let flags = FlagKind::ALL
+            .into_iter()
+            .filter_map(|kind| {
+                let of_kind: Vec<usize> = (0..findings.flags.len())
+                    .filter(|&i| findings.flags[i].kind == kind)
+                    .collect();
+                let count = of_kind.len();
+                (count > 0).then(|| (kind, count, of_kind.into_iter().take(LISTED).collect()))
+            })
+            .collect();
+        Self {
+            exact_groups: findings
+                .duplicates
+                .iter()
+                .filter(|g| g.kind == DuplicateKind::Exact)
+                .count(),
+            exact_extra: extra(DuplicateKind::Exact),
+            near_extra: extra(DuplicateKind::Near),
+            flags,
+            leaked: findings
+                .duplicates
+                .iter()
+                .take(LISTED)
+                .map(|g| g.samples.iter().any(|s| in_leaks.contains(s)))
+                .collect(),
+        }
+    }
+}
 
 /// Uploaded thumbnails by sample.
 pub type Textures = std::collections::HashMap<usize, egui::TextureHandle>;
@@ -112,11 +177,7 @@ pub(super) fn duplicates_ui(
                 .collect();
             packed_rows(ui, &widths, |ui, i| {
                 let group = shown[i];
-                let leaked = result
-                    .findings
-                    .leaks
-                    .iter()
-                    .any(|l| l.samples.iter().any(|s| group.samples.contains(s)));
+                let leaked = result.listing.leaked.get(i).copied().unwrap_or(false);
                 let stroke = if leaked {
                     (1.5, LEAK)
                 } else {
@@ -174,11 +235,7 @@ pub(super) fn flags_ui(
         .id_salt("health_flags")
         .default_open(true)
         .show(ui, |ui| {
-            let kinds: Vec<(FlagKind, Vec<&crate::health::Flag>)> = FlagKind::ALL
-                .into_iter()
-                .map(|kind| (kind, flags.iter().filter(|f| f.kind == kind).collect()))
-                .filter(|(_, of_kind): &(FlagKind, Vec<_>)| !of_kind.is_empty())
-                .collect();
+            let kinds = &result.listing.flags;
             // A kind with many images wraps inside its box, at most this many tiles a row.
             let per_row = ((ui.available_width() - 24.0)
                 / (TILE_WIDTH + ui.spacing().item_spacing.x))
@@ -186,25 +243,24 @@ pub(super) fn flags_ui(
                 .max(1.0) as usize;
             let widths: Vec<f32> = kinds
                 .iter()
-                .map(|(_, of_kind)| tiles_width(ui, of_kind.len().min(per_row).max(2)))
+                .map(|(_, count, _)| tiles_width(ui, (*count).min(per_row).max(2)))
                 .collect();
             packed_rows(ui, &widths, |ui, i| {
-                let (kind, of_kind) = &kinds[i];
+                let (kind, count, listed) = &kinds[i];
                 egui::Frame::group(ui.style()).show(ui, |ui| {
                     ui.vertical(|ui| {
-                        ui.label(RichText::new(format!("{kind} ({})", of_kind.len())).strong())
+                        ui.label(RichText::new(format!("{kind} ({count})")).strong())
                             .on_hover_text(flag_meaning(*kind));
-                        let shown = &of_kind[..of_kind.len().min(LISTED)];
-                        for row in shown.chunks(per_row) {
+                        for row in listed.chunks(per_row) {
                             ui.horizontal_top(|ui| {
-                                for flag in row {
+                                for flag in row.iter().filter_map(|&f| flags.get(f)) {
                                     let caption =
                                         RichText::new(format!("{:.3}", flag.score)).small();
                                     tile_ui(ui, textures, result, flag.sample, caption, actions);
                                 }
                             });
                         }
-                        more_ui(ui, of_kind.len());
+                        more_ui(ui, *count);
                     });
                 });
             });

@@ -49,6 +49,10 @@ pub struct Measured {
     pub elapsed: Duration,
     /// Which pass this is (1 for the first of the session), so a new result opens scrolled to its top.
     pub number: u64,
+    /// The statistics' plots, made from `scan` once.
+    pub plots: super::health_stats::StatsPlots,
+    /// What the view lists and counts of `findings`, made whenever they change.
+    pub listing: super::health_groups::Listing,
 }
 
 /// The Health view's state.
@@ -66,6 +70,8 @@ pub struct HealthPanel {
     pub marked: Vec<ExcludeKind>,
     /// Where the exclusion list is saved.
     pub list_path: String,
+    /// How many images `marked` selects, counted when either changes.
+    marked_count: usize,
     /// The exclusion list last saved (the export panel offers it).
     pub saved_list: Option<(PathBuf, usize)>,
     /// A note about the last save.
@@ -200,11 +206,14 @@ impl HealthPanel {
                 self.textures.clear();
                 self.pending.clear();
                 self.result = Some(Measured {
+                    plots: super::health_stats::StatsPlots::of(&scan),
+                    listing: super::health_groups::Listing::of(&findings),
                     scan,
                     findings,
                     elapsed,
                     number,
                 });
+                self.marked_count = self.selected().len();
                 self.load_thumbnails(notify);
             }
             Err(message) => self.message = Some(message),
@@ -223,6 +232,8 @@ impl HealthPanel {
         let thresholds = self.thresholds();
         if let Some(result) = &mut self.result {
             result.findings = health::analyze(&result.scan, &thresholds);
+            result.listing = super::health_groups::Listing::of(&result.findings);
+            self.marked_count = self.selected().len();
             self.load_thumbnails(notify);
         }
     }
@@ -297,6 +308,12 @@ impl HealthPanel {
         if on {
             self.marked.push(kind);
         }
+        self.marked_count = self.selected().len();
+    }
+
+    /// How many images are marked for exclusion (counted when the marks or the findings change).
+    pub fn marked_count(&self) -> usize {
+        self.marked_count
     }
 
     /// The images marked for exclusion, with their reasons.

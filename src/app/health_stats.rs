@@ -1,16 +1,109 @@
 //! The Health view's statistics: per-channel mean and std with copyable normalisation snippets for
 //! Keras and torchvision (0–1 scale, as models see `x / 255`), and plots of class counts, original
-//! image sizes, aspect ratios and brightness, all from the pass's measures (no pixel is read).
+//! image sizes, aspect ratios and brightness, all from the pass's measures (no pixel is read). The
+//! plots are made once per pass ([`StatsPlots`]), so that drawing them costs the same for any dataset.
+
+use std::collections::BTreeSet;
 
 use egui::RichText;
-use egui_plot::{Bar, BarChart, Plot, Points};
+use egui_plot::{Bar, BarChart, Plot, PlotPoint, Points};
 
 use super::grid::class_color;
 use super::health_panel::Measured;
-use crate::health::SampleHealth;
+use crate::health::{SampleHealth, Scan};
 
 /// Height of each plot in points.
 const PLOT_HEIGHT: f32 = 150.0;
+/// The sizes plot has at most this many points a side (see [`size_points`]).
+const SIZE_GRID: u32 = 64;
+
+/// The plots of a pass, made once when it finishes (drawing them from the measures made a scatter
+/// point and two histogram entries per image, every frame).
+pub struct StatsPlots {
+    /// Images measured.
+    pub measured: usize,
+    sizes: Vec<PlotPoint>,
+    largest_side: f64,
+    aspect: Histogram,
+    brightness: Histogram,
+}
+
+impl StatsPlots {
+    /// The plots of `scan`'s measures.
+    pub fn of(scan: &Scan) -> Self {
+        let measured: Vec<&SampleHealth> = scan
+            .entries
+            .iter()
+            .filter_map(|e| e.health.as_ref())
+            .collect();
+        let aspects: Vec<f64> = measured
+            .iter()
+            .map(|h| f64::from(h.width) / f64::from(h.height.max(1)))
+            .collect();
+        let brightness: Vec<f64> = measured.iter().map(|h| f64::from(h.brightness)).collect();
+        Self {
+            measured: measured.len(),
+            sizes: size_points(measured.iter().map(|h| (h.width, h.height))),
+            largest_side: measured
+                .iter()
+                .fold(1.0f64, |m, h| m.max(f64::from(h.width.max(h.height)))),
+            aspect: Histogram::of(&aspects, 24),
+            brightness: Histogram::of(&brightness, 32),
+        }
+    }
+}
+
+/// The points of the sizes plot: one per distinct `(width, height)`, or, when there are more than a
+/// [`SIZE_GRID`]-square grid has cells, one per occupied cell (at its centre).
+fn size_points(sizes: impl Iterator<Item = (u32, u32)>) -> Vec<PlotPoint> {
+    let distinct: BTreeSet<(u32, u32)> = sizes.collect();
+    if distinct.len() <= (SIZE_GRID * SIZE_GRID) as usize {
+        return distinct
+            .into_iter()
+            .map(|(w, h)| PlotPoint::new(w, h))
+            .collect();
+    }
+    let largest = distinct.iter().map(|&(w, h)| w.max(h)).max().unwrap_or(0);
+    let cell = largest / SIZE_GRID + 1;
+    let occupied: BTreeSet<(u32, u32)> = distinct
+        .into_iter()
+        .map(|(w, h)| (w / cell, h / cell))
+        .collect();
+    let centre = |i: u32| f64::from(i) * f64::from(cell) + f64::from(cell) / 2.0;
+    occupied
+        .into_iter()
+        .map(|(x, y)| PlotPoint::new(centre(x), centre(y)))
+        .collect()
+}
+
+/// A histogram's bars and the range of values it spans.
+struct Histogram {
+    bars: Vec<Bar>,
+    lo: f64,
+    hi: f64,
+}
+
+impl Histogram {
+    /// `values` in `bins` equal bins between their min and max.
+    fn of(values: &[f64], bins: usize) -> Self {
+        let (min, max) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        // One value is one thin bar in a range around it, not a bar filling the plot.
+        let (lo, hi) = if min.is_finite() && max - min <= f64::EPSILON {
+            (min * 0.5, max * 1.5 + 1.0)
+        } else {
+            (min, max)
+        };
+        Self {
+            bars: histogram_bars(values, bins),
+            lo: if lo.is_finite() { lo } else { 0.0 },
+            hi: if hi.is_finite() { hi } else { 1.0 },
+        }
+    }
+}
 
 /// `[a, b, c]` with four decimals.
 fn list(values: impl Iterator<Item = f64>) -> String {
@@ -76,28 +169,18 @@ pub fn stats_ui(ui: &mut egui::Ui, result: &Measured) {
             modes.join(", ")
         ));
     }
-    let measured: Vec<&SampleHealth> = result
-        .scan
-        .entries
-        .iter()
-        .filter_map(|e| e.health.as_ref())
-        .collect();
+    let plots = &result.plots;
     ui.columns(2, |cols| {
         cols[0].label("Images per class");
         class_plot(&mut cols[0], &findings.classes);
         cols[1].label("Original sizes (width × height)");
-        size_plot(&mut cols[1], &measured);
+        size_plot(&mut cols[1], plots);
     });
     ui.columns(2, |cols| {
         cols[0].label("Aspect ratio (width / height)");
-        let aspects: Vec<f64> = measured
-            .iter()
-            .map(|h| f64::from(h.width) / f64::from(h.height.max(1)))
-            .collect();
-        histogram_plot(&mut cols[0], "health_aspect", &aspects, 24);
+        histogram_plot(&mut cols[0], "health_aspect", &plots.aspect);
         cols[1].label("Brightness (mean luma, 0–255)");
-        let brightness: Vec<f64> = measured.iter().map(|h| f64::from(h.brightness)).collect();
-        histogram_plot(&mut cols[1], "health_brightness", &brightness, 32);
+        histogram_plot(&mut cols[1], "health_brightness", &plots.brightness);
     });
 }
 
@@ -136,13 +219,9 @@ fn class_plot(ui: &mut egui::Ui, classes: &[(String, usize)]) {
         });
 }
 
-fn size_plot(ui: &mut egui::Ui, measured: &[&SampleHealth]) {
-    let points: Vec<[f64; 2]> = measured
-        .iter()
-        .map(|h| [f64::from(h.width), f64::from(h.height)])
-        .collect();
+fn size_plot(ui: &mut egui::Ui, plots: &StatsPlots) {
     // Room beyond the largest size, so that one size is not drawn in the corner.
-    let largest = points.iter().fold(1.0f64, |m, p| m.max(p[0]).max(p[1]));
+    let largest = plots.largest_side;
     Plot::new("health_sizes")
         .height(PLOT_HEIGHT)
         .include_x(0.0)
@@ -152,34 +231,21 @@ fn size_plot(ui: &mut egui::Ui, measured: &[&SampleHealth]) {
         .x_axis_label("width")
         .y_axis_label("height")
         .show(ui, |plot_ui| {
-            plot_ui.points(Points::new("sizes", points).radius(3.0));
+            plot_ui.points(Points::new("sizes", &plots.sizes[..]).radius(3.0));
         });
 }
 
-/// A histogram of `values` in `bins` equal bins between their min and max.
-fn histogram_plot(ui: &mut egui::Ui, id: &str, values: &[f64], bins: usize) {
-    let bars = histogram_bars(values, bins);
-    let (min, max) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    // One value is one thin bar in a range around it, not a bar filling the plot.
-    let (lo, hi) = if min.is_finite() && max - min <= f64::EPSILON {
-        (min * 0.5, max * 1.5 + 1.0)
-    } else {
-        (min, max)
-    };
+fn histogram_plot(ui: &mut egui::Ui, id: &str, histogram: &Histogram) {
     Plot::new(id)
         .height(PLOT_HEIGHT)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)
         .include_y(0.0)
-        .include_x(if lo.is_finite() { lo } else { 0.0 })
-        .include_x(if hi.is_finite() { hi } else { 1.0 })
+        .include_x(histogram.lo)
+        .include_x(histogram.hi)
         .show(ui, |plot_ui| {
-            plot_ui.bar_chart(BarChart::new(id, bars));
+            plot_ui.bar_chart(BarChart::new(id, histogram.bars.clone()));
         });
 }
 
@@ -242,5 +308,26 @@ mod tests {
         assert_eq!(counts, [2.0, 3.0]);
         assert_eq!(histogram_bars(&[5.0, 5.0], 4).len(), 1);
         assert!(histogram_bars(&[], 4).is_empty());
+    }
+
+    #[test]
+    fn the_sizes_plot_has_a_point_per_distinct_size_and_at_most_a_grid_of_them() {
+        let xy = |points: Vec<PlotPoint>| -> Vec<(f64, f64)> {
+            points.iter().map(|p| (p.x, p.y)).collect()
+        };
+        let few = [(640, 480), (32, 32), (640, 480), (32, 32)];
+        assert_eq!(
+            xy(size_points(few.into_iter())),
+            [(32.0, 32.0), (640.0, 480.0)]
+        );
+        // 10 000 distinct sizes up to 100 × 100: cells of 2 (100 / 64 + 1), 51 a side, one point per
+        // cell at its centre.
+        let many = (1..=100u32).flat_map(|w| (1..=100u32).map(move |h| (w, h)));
+        let points = size_points(many);
+        assert_eq!(points.len(), 51 * 51);
+        let centres: BTreeSet<u32> = (0..51).map(|i| 2 * i + 1).collect();
+        let xs: BTreeSet<u32> = points.iter().map(|p| p.x as u32).collect();
+        let ys: BTreeSet<u32> = points.iter().map(|p| p.y as u32).collect();
+        assert_eq!((xs, ys), (centres.clone(), centres));
     }
 }

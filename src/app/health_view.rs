@@ -9,7 +9,6 @@ use egui::{Color32, RichText};
 use super::health_groups;
 use super::health_panel::{HealthPanel, Measured};
 use crate::health::exclude::ExcludeKind;
-use crate::health::{DuplicateKind, FlagKind};
 use crate::index::Store;
 
 /// What the user asked of the Health view.
@@ -70,7 +69,7 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
     };
     summary_ui(ui, result);
     threshold_ui(ui, panel, &mut actions);
-    let marked_count = panel.selected().len();
+    let marked_count = panel.marked_count();
     let HealthPanel {
         result: Some(result),
         textures,
@@ -210,12 +209,8 @@ fn run_bar_ui(ui: &mut egui::Ui, panel: &HealthPanel, actions: &mut Vec<Action>)
 fn summary_ui(ui: &mut egui::Ui, result: &Measured) {
     let scan = &result.scan;
     let f = &result.findings;
-    let loaded = scan.entries.iter().filter(|e| e.health.is_some()).count();
-    let exact = f
-        .duplicates
-        .iter()
-        .filter(|g| g.kind == DuplicateKind::Exact)
-        .count();
+    let loaded = result.plots.measured;
+    let exact = result.listing.exact_groups;
     ui.label(format!(
         "{loaded} images measured at {}x{}x{} in {:.1} s ({} from the cache){}{}",
         scan.shape.height,
@@ -287,26 +282,20 @@ fn exclude_ui(
     actions: &mut Vec<Action>,
 ) {
     let f = &result.findings;
-    let count = |kind: DuplicateKind| {
-        f.duplicates
-            .iter()
-            .filter(|g| g.kind == kind)
-            .map(|g| g.samples.len() - 1)
-            .sum::<usize>()
-    };
+    let listing = &result.listing;
     let mut options: Vec<(ExcludeKind, String)> = vec![
         (
             ExcludeKind::Exact,
             format!(
                 "All but the first of each exact duplicate group ({})",
-                count(DuplicateKind::Exact)
+                listing.exact_extra
             ),
         ),
         (
             ExcludeKind::Near,
             format!(
                 "All but the first of each near duplicate group ({})",
-                count(DuplicateKind::Near)
+                listing.near_extra
             ),
         ),
         (
@@ -314,11 +303,8 @@ fn exclude_ui(
             format!("Leaks' validation copies ({} leaks)", f.leaks.len()),
         ),
     ];
-    for kind in FlagKind::ALL {
-        let n = f.flags.iter().filter(|x| x.kind == kind).count();
-        if n > 0 {
-            options.push((ExcludeKind::Flag(kind), format!("Every {kind} image ({n})")));
-        }
+    for &(kind, n, _) in &listing.flags {
+        options.push((ExcludeKind::Flag(kind), format!("Every {kind} image ({n})")));
     }
     for (kind, text) in options {
         let mut on = marked.contains(&kind);

@@ -284,6 +284,7 @@ impl BatchscopeApp {
         }
         self.settle_recent();
         self.resolve_pending_inspect();
+        self.refresh_export_preview();
     }
 
     /// Puts the dataset opened last into Recent once it has opened, and takes it out if it failed:
@@ -372,6 +373,10 @@ impl BatchscopeApp {
             self.commands.push(Command::ToggleHelp);
         }
         self.apply_commands();
+        // Choices made while drawing (dtype, labels, folder) are planned now, and shown next frame.
+        if self.refresh_export_preview() {
+            ui.ctx().request_repaint();
+        }
     }
 
     fn apply_commands(&mut self) {

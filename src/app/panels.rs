@@ -281,23 +281,14 @@ impl BatchscopeApp {
     }
 
     pub(super) fn export_ui(&mut self, ui: &mut egui::Ui) {
-        let ready = self
-            .session
-            .as_ref()
-            .and_then(|s| s.ready().map(|r| (s.root.as_path(), r)));
-        let source = ready.map(|(root, r)| export_panel::Source {
-            root,
-            index: &r.index,
-            job: &r.job,
-            load: &r.options,
-            size_fallback: r.size_fallback.as_ref(),
-        });
+        let source = self.session.as_ref().and_then(export_source);
         match export_view::export_ui(
             ui,
             &mut self.export,
             &mut self.settings.export,
             source.as_ref(),
         ) {
+            Some(export_view::Action::Export) => self.commands.push(Command::ExportAsked),
             Some(export_view::Action::Start(overwrite)) => {
                 self.commands.push(Command::Export(overwrite));
             }
@@ -310,6 +301,14 @@ impl BatchscopeApp {
         }
     }
 
+    /// Plans what an export of the dataset on screen would write, if that changed (logic step only).
+    /// Returns whether the export panel has something new to show.
+    pub(super) fn refresh_export_preview(&mut self) -> bool {
+        let source = self.session.as_ref().and_then(export_source);
+        self.export
+            .refresh_preview(source.as_ref(), &self.settings.export)
+    }
+
     /// Asks for an export of the dataset on screen, as the Export button does (`overwrite`: the user
     /// agreed to write into a non-empty folder).
     pub fn request_export(&mut self, overwrite: bool) {
@@ -318,15 +317,10 @@ impl BatchscopeApp {
 
     pub(super) fn start_export(&mut self, overwrite: bool) {
         let Some(session) = &self.session else { return };
-        let Some(ready) = session.ready() else { return };
-        let was_running = self.export.is_running();
-        let source = export_panel::Source {
-            root: &session.root,
-            index: &ready.index,
-            job: &ready.job,
-            load: &ready.options,
-            size_fallback: ready.size_fallback.as_ref(),
+        let Some(source) = export_source(session) else {
+            return;
         };
+        let was_running = self.export.is_running();
         self.export.start(
             &source,
             &self.settings.export,
@@ -511,4 +505,16 @@ fn settings_note_ui(
                 }
             });
         });
+}
+
+/// What the dataset on screen offers the export panel, once it is ready.
+fn export_source(session: &Session) -> Option<export_panel::Source<'_>> {
+    let ready = session.ready()?;
+    Some(export_panel::Source {
+        root: &session.root,
+        index: &ready.index,
+        job: &ready.job,
+        load: &ready.options,
+        size_fallback: ready.size_fallback.as_ref(),
+    })
 }

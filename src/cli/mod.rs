@@ -560,7 +560,8 @@ pub fn run(cli: &Cli) -> Option<Result<(), Failure>> {
     // kill the process mid-write. Failing to install one only loses that nicety.
     let _ = ctrlc::set_handler(move || {
         flag.store(true, Ordering::Relaxed);
-        crate::decode::release_held_files();
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::release_held_files();
     });
     Some(match command {
         Command::Inspect(args) => inspect(args, &cancel),

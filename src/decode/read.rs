@@ -5,18 +5,13 @@
 //! hang us), its first bytes must name an image format before the rest is read, and no more than
 //! `max_file_bytes` are ever read.
 //!
-//! It also holds the one test hook of the engine, [`hold_file_for_tests`]: tests use it to stop a
-//! load at a known file until they let it go on (see its docs). It costs one lookup per file opened
-//! when unused.
+//! With the `test-hooks` feature (tests only), a file the tests hold (`crate::test_hooks`) is waited
+//! for before it is opened; without it, nothing is looked up.
 
-use std::ffi::OsString;
 use std::fs::{File, Metadata};
 use std::io::Read as _;
 use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::path::Path;
 
 use image::ImageFormat;
 
@@ -54,7 +49,8 @@ pub fn open_regular(path: &Path) -> Result<(File, u64), DecodeError> {
     if let Some(kind) = kind_of(&std::fs::metadata(path)?) {
         return Err(DecodeError::NotRegular(kind));
     }
-    wait_if_held(path);
+    #[cfg(feature = "test-hooks")]
+    crate::test_hooks::wait_if_held(path);
     // O_NONBLOCK: if the path became a pipe since the check, opening it does not wait for a writer. On
     // a regular file the flag changes nothing.
     let file = std::fs::OpenOptions::new()
@@ -142,65 +138,5 @@ impl<R: std::io::Read> std::io::Read for ReadBudget<R> {
 impl<R: std::io::Seek> std::io::Seek for ReadBudget<R> {
     fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
         self.inner.seek(pos)
-    }
-}
-
-/// Paths held by [`hold_file_for_tests`], besides `$BATCHSCOPE_TEST_HOLD_FILE`.
-static HELD: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-/// Whether [`HELD`] holds anything (so that normal runs never take its lock).
-static ANY_HELD: AtomicBool = AtomicBool::new(false);
-
-/// **Test-only hook.** Before `path` is opened (to decode it or read its header), the opening thread
-/// creates `<path>.held` and then waits until `<path>.release` exists, checking every 5 ms. Tests use
-/// it to hold a load or an export at a known point, deterministically: wait for `.held`, act (cancel,
-/// send a signal, fill the disk), then create `.release`. The environment variable
-/// `BATCHSCOPE_TEST_HOLD_FILE=<path>` does the same for a `batchscope` process. The path must be
-/// spelled as the loader spells it (the dataset root as given, joined with the file's relative path).
-/// A signal to the `batchscope` process also ends the hold, after the cancel flag is set
-/// ([`release_held_files`]).
-#[doc(hidden)]
-pub fn hold_file_for_tests(path: &Path) {
-    if let Ok(mut held) = HELD.lock() {
-        held.push(path.to_path_buf());
-        ANY_HELD.store(true, Ordering::Relaxed);
-    }
-}
-
-/// Whether every hold has ended (see [`release_held_files`]).
-static RELEASE_ALL: AtomicBool = AtomicBool::new(false);
-
-/// Ends every hold of [`hold_file_for_tests`] now and for the rest of the process. The command line's
-/// signal handler calls it after setting its cancel flag, so a held export sees the interruption as
-/// soon as it goes on (a no-op when nothing is held).
-#[doc(hidden)]
-pub fn release_held_files() {
-    RELEASE_ALL.store(true, Ordering::Relaxed);
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = OsString::from(path.as_os_str());
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-fn wait_if_held(path: &Path) {
-    static FROM_ENV: OnceLock<Option<PathBuf>> = OnceLock::new();
-    let from_env = FROM_ENV.get_or_init(|| {
-        std::env::var_os("BATCHSCOPE_TEST_HOLD_FILE")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    let held = from_env.as_deref() == Some(path)
-        || ANY_HELD.load(Ordering::Relaxed)
-            && HELD.lock().is_ok_and(|held| held.iter().any(|p| p == path));
-    if !held {
-        return;
-    }
-    let _ = File::create(with_suffix(path, ".held"));
-    let release = with_suffix(path, ".release");
-    // A test that ends removes its temp folder, release file included, perhaps before this loop saw
-    // it: a held file that is gone ends the hold too, or a rayon worker would wait forever.
-    while !release.exists() && path.exists() && !RELEASE_ALL.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(5));
     }
 }

@@ -714,7 +714,8 @@ fn write_all(
         loader.recycle(batch.pixels);
         on_progress(progress);
         if batch.number == 0 {
-            staging::test_point("after-first-rows");
+            #[cfg(feature = "test-hooks")]
+            crate::test_hooks::point("after-first-rows");
         }
     }
     drop(loader);

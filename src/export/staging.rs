@@ -154,7 +154,8 @@ impl Staging {
             .and_then(|d| d.sync_all())
             .map_err(io_err("syncing the staging folder", &dir))?;
         self.check_out_is_ours()?;
-        test_point("before-swap");
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::point("before-swap");
         swap(&dir, &out).map_err(io_err("swapping the new export into place", &out))?;
         // The folder swapped out must be the one this run locked: if another folder took its place
         // between the check and the swap, swap back and fail rather than hide that folder.
@@ -163,7 +164,8 @@ impl Staging {
             return Err(ExportError::OutReplaced(out));
         }
         self.committed = true;
-        test_point("after-swap");
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::point("after-swap");
         let parent = parent_of(&out);
         File::open(&parent)
             .and_then(|d| d.sync_all())
@@ -429,31 +431,4 @@ fn swap_by_renames(a: &Path, b: &Path) -> io::Result<()> {
     fs::rename(b, &aside)?;
     fs::rename(a, b)?;
     fs::rename(&aside, a)
-}
-
-/// Test-only hooks at named points of an export (`after-first-rows`, `before-swap`, `after-swap`), so
-/// tests can stop a real process exactly there:
-/// - `BATCHSCOPE_TEST_KILL_AT=<point>`: the process sends itself SIGKILL (no destructors, no cleanup);
-/// - `BATCHSCOPE_TEST_HOLD_AT=<point>` with `BATCHSCOPE_TEST_RELEASE_FILE=<path>`: creates `<path>.held`,
-///   then waits until `<path>` exists.
-///
-/// Unset (always, outside tests) each is one environment lookup per point.
-pub(super) fn test_point(point: &str) {
-    if std::env::var_os("BATCHSCOPE_TEST_KILL_AT").is_some_and(|p| p == point) {
-        let pid = std::process::id().to_string();
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status();
-        std::process::abort(); // not reached: SIGKILL cannot be caught
-    }
-    if std::env::var_os("BATCHSCOPE_TEST_HOLD_AT").is_some_and(|p| p == point)
-        && let Some(release) = std::env::var_os("BATCHSCOPE_TEST_RELEASE_FILE").map(PathBuf::from)
-    {
-        let mut held = release.clone().into_os_string();
-        held.push(".held");
-        let _ = File::create(&held);
-        while !release.exists() {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-    }
 }

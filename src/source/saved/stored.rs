@@ -105,6 +105,24 @@ fn pick(
         .find_map(|n| columns.iter().position(|c| c.name == *n))
 }
 
+/// The output arrays: one per component, named, with its dtype and the shape of one row.
+fn columns_of(
+    names: &[String],
+    components: &[Component],
+    row_shapes: &[Option<Vec<usize>>],
+) -> Vec<Column> {
+    names
+        .iter()
+        .zip(components)
+        .zip(row_shapes)
+        .map(|((name, c), shape)| Column {
+            name: name.clone(),
+            dtype: c.dtype,
+            row_shape: shape.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
 /// Opens the saved dataset at `root` (reading every record once, in the background thread that
 /// calls this: `control` reports elements read and is checked for cancel between elements). A record
 /// longer than `max_record_bytes` loses its element, with the limit in the warning.
@@ -171,16 +189,7 @@ pub fn open_saved(
             },
         );
     }
-    let columns: Vec<Column> = names
-        .iter()
-        .zip(&components)
-        .zip(&row_shapes)
-        .map(|((name, c), shape)| Column {
-            name: name.clone(),
-            dtype: c.dtype,
-            row_shape: shape.clone().unwrap_or_default(),
-        })
-        .collect();
+    let columns = columns_of(&names, &components, &row_shapes);
     let image =
         image_column(&columns, &components, options.image_key.as_deref()).map_err(|reason| {
             SourceError::Unusable {
