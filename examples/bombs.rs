@@ -11,6 +11,7 @@
 //! - `tiny-tensor/`: a saved dataset whose first element, a 30-byte record, claims 1 TiB by its shape;
 //! - `gzip-snapshot/`: a GZIP saved dataset whose first record claims 4 GiB, all zeros, all there;
 //! - `bomb.tfrecord`: a GZIP TFRecord whose one Example holds a 900 MB bytes feature;
+//! - `scan-bomb/`: a folder with a progressive JPEG whose last scan repeats 30,000 times;
 //! - `exclude/`: a folder of 4 images and `exclude.txt`, a 375 MB exclude list.
 
 #![allow(clippy::unwrap_used)] // A generator for benchmarks: a failed write ends it.
@@ -150,6 +151,43 @@ fn tfrecord_stream(out: &mut impl std::io::Write) {
     out.write_all(&mask(crc).to_le_bytes()).unwrap();
 }
 
+/// A progressive 512x512 JPEG whose smallest scan repeats 30,000 times (`scan-bomb/data/c/bomb.jpg`),
+/// beside a good image: libjpeg passes over a whole component once per scan.
+fn scan_bomb(folder: &Path) {
+    let dir = folder.join("data/c");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pixels: Vec<u8> = (0..512 * 512 * 3).map(|i| (i * 7 % 251) as u8).collect();
+    let mut jpeg = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut jpeg, 85);
+    encoder.set_progressive(true);
+    encoder
+        .encode(&pixels, 512, 512, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    std::fs::write(dir.join("good.jpg"), &jpeg).unwrap();
+    // Each scan runs from its SOS marker to the next marker that is not inside entropy-coded data.
+    let starts: Vec<usize> = (0..jpeg.len() - 1)
+        .filter(|&i| jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA)
+        .collect();
+    let scan_end = |start: usize| {
+        let header = usize::from(u16::from_be_bytes([jpeg[start + 2], jpeg[start + 3]]));
+        (start + 2 + header..jpeg.len() - 1)
+            .find(|&i| jpeg[i] == 0xFF && !matches!(jpeg[i + 1], 0x00 | 0xFF | 0xD0..=0xD7))
+            .unwrap()
+    };
+    let smallest = starts
+        .iter()
+        .map(|&s| s..scan_end(s))
+        .min_by_key(|r| r.len())
+        .unwrap();
+    let end = jpeg.len() - 2;
+    let mut bomb = jpeg[..end].to_vec();
+    for _ in 0..30_000 {
+        bomb.extend_from_slice(&jpeg[smallest.clone()]);
+    }
+    bomb.extend_from_slice(&[0xFF, 0xD9]);
+    std::fs::write(dir.join("bomb.jpg"), bomb).unwrap();
+}
+
 /// A 375 MB exclude list (none of its lines is a sample) beside a folder of 4 images.
 fn exclude(folder: &Path) {
     for i in 0..4u8 {
@@ -190,6 +228,8 @@ fn main() {
             std::fs::write(file, bytes).unwrap();
             // 2a. The GZIP snapshot's dataset; its file is --snapshot-stream through gzip.
             saved(&out.join("gzip-snapshot"));
+            // 5. A JPEG scan bomb, for --jpeg exact.
+            scan_bomb(&out.join("scan-bomb"));
             // 7.
             exclude(&out.join("exclude"));
         }

@@ -11,6 +11,11 @@
 //!   `try_recover_truncated=False`: libjpeg would pad it with a fake end marker, so the reader notes when
 //!   the decoder asked for bytes past the end, and the image is refused then.
 //!
+//! - A JPEG of more than [`MAX_SCANS`] scans is refused before libjpeg sees it: a progressive file
+//!   whose scan header repeats tens of thousands of times made libjpeg pass over the whole image once
+//!   per scan (85 s for one small file, uninterruptible). libjpeg-turbo caps scans for exactly this
+//!   (TurboJPEG's scan limit, `djpeg -maxscans`); real encoders write about ten.
+//!
 //! The library reports errors by unwinding out of its C code (the `unwinding` feature builds it with
 //! `-fexceptions`); they are caught here and come back as [`DecodeError`]s.
 
@@ -79,11 +84,51 @@ fn decoder_error(message: String) -> DecodeError {
     }
 }
 
+/// The most scans a JPEG may hold (the limit libjpeg-turbo's own fuzzers give TurboJPEG).
+pub const MAX_SCANS: usize = 500;
+
+/// The scans (SOS markers) of a JPEG, counted by walking its segments and skipping entropy-coded
+/// data (stuffed `FF 00` bytes and restart markers); counting stops past `cap`.
+pub fn count_scans(bytes: &[u8], cap: usize) -> usize {
+    let mut scans = 0;
+    let mut i = 2; // past SOI
+    while i + 1 < bytes.len() {
+        if bytes[i] != 0xFF {
+            i += 1; // entropy-coded data
+            continue;
+        }
+        match bytes[i + 1] {
+            // A fill byte, a stuffed zero or a restart marker: still inside the data.
+            0xFF => i += 1,
+            0x00 | 0x01 | 0xD0..=0xD8 => i += 2,
+            0xD9 => break,
+            marker => {
+                if marker == 0xDA {
+                    scans += 1;
+                    if scans > cap {
+                        break;
+                    }
+                }
+                let Some(len) = bytes.get(i + 2..i + 4) else {
+                    break;
+                };
+                i += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+            }
+        }
+    }
+    scans
+}
+
 fn run(
     bytes: &[u8],
     mode: ColorMode,
     into: Option<((u32, u32), &mut [u8])>,
 ) -> Result<DecodedInto, DecodeError> {
+    if count_scans(bytes, MAX_SCANS) > MAX_SCANS {
+        return Err(decoder_error(format!(
+            "JPEG with more than {MAX_SCANS} scans, not decoded (a scan bomb: libjpeg would pass over the whole image once per scan; libjpeg-turbo caps scans for this)"
+        )));
+    }
     let mut source = Source {
         rest: bytes,
         ran_out: false,
@@ -222,6 +267,58 @@ mod tests {
             .encode(&pixels(w.into(), h.into()), w, h, ColorType::Rgb)
             .unwrap();
         bytes
+    }
+
+    /// `jpeg` with its last scan (from its SOS marker to the end marker) repeated `extra` more times.
+    fn with_repeated_last_scan(jpeg: &[u8], extra: usize) -> Vec<u8> {
+        let sos = jpeg.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap();
+        let end = jpeg.len() - 2;
+        assert_eq!(&jpeg[end..], [0xFF, 0xD9]);
+        let mut out = jpeg[..end].to_vec();
+        for _ in 0..extra {
+            out.extend_from_slice(&jpeg[sos..end]);
+        }
+        out.extend_from_slice(&[0xFF, 0xD9]);
+        out
+    }
+
+    #[test]
+    fn scans_are_counted_through_entropy_coded_data() {
+        let baseline = jpeg(64, 48, false, SamplingFactor::R_4_2_0);
+        assert_eq!(count_scans(&baseline, MAX_SCANS), 1);
+        let progressive = jpeg(64, 48, true, SamplingFactor::R_4_2_0);
+        let scans = count_scans(&progressive, MAX_SCANS);
+        assert!(scans > 1, "{scans}");
+        assert_eq!(
+            count_scans(&with_repeated_last_scan(&progressive, 7), MAX_SCANS),
+            scans + 7
+        );
+        // Counting stops just past the cap.
+        let bomb = with_repeated_last_scan(&progressive, 10_000);
+        assert_eq!(count_scans(&bomb, 20), 21);
+    }
+
+    #[test]
+    fn a_progressive_jpeg_repeating_its_scan_header_thousands_of_times_decoded_for_85_s() {
+        let progressive = jpeg(64, 48, true, SamplingFactor::R_4_2_0);
+        let scans = count_scans(&progressive, MAX_SCANS);
+        let bomb = with_repeated_last_scan(&progressive, 20_000);
+        let err = decode(&bomb, ColorMode::Rgb).unwrap_err().to_string();
+        assert!(
+            err.starts_with("Jpeg decode failed: JPEG with more than 500 scans, not decoded"),
+            "{err}"
+        );
+        // At the cap it is still decoded (libjpeg only warns of the repeated scans).
+        let at_cap = with_repeated_last_scan(&progressive, MAX_SCANS - scans);
+        assert_eq!(count_scans(&at_cap, MAX_SCANS), MAX_SCANS);
+        let decoded = decode(&at_cap, ColorMode::Rgb);
+        assert!(
+            decoded
+                .as_ref()
+                .err()
+                .is_none_or(|e| !e.to_string().contains("scans")),
+            "{decoded:?}"
+        );
     }
 
     #[test]
