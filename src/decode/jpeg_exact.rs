@@ -14,7 +14,7 @@
 //! - A JPEG of more than [`MAX_SCANS`] scans is refused before libjpeg sees it: a progressive file
 //!   whose scan header repeats tens of thousands of times made libjpeg pass over the whole image once
 //!   per scan (85 s for one small file, uninterruptible). libjpeg-turbo caps scans for exactly this
-//!   (TurboJPEG's scan limit, `djpeg -maxscans`); real encoders write about ten.
+//!   (the `TurboJPEG` scan limit, `djpeg -maxscans`); real encoders write about ten.
 //!
 //! The library reports errors by unwinding out of its C code (the `unwinding` feature builds it with
 //! `-fexceptions`); they are caught here and come back as [`DecodeError`]s.
@@ -84,7 +84,7 @@ fn decoder_error(message: String) -> DecodeError {
     }
 }
 
-/// The most scans a JPEG may hold (the limit libjpeg-turbo's own fuzzers give TurboJPEG).
+/// The most scans a JPEG may hold (the limit libjpeg-turbo's own fuzzers give `TurboJPEG`).
 pub const MAX_SCANS: usize = 500;
 
 /// The scans (SOS markers) of a JPEG, counted by walking its segments and skipping entropy-coded
