@@ -177,7 +177,7 @@ fn scan_bomb(folder: &Path) {
     let smallest = starts
         .iter()
         .map(|&s| s..scan_end(s))
-        .min_by_key(|r| r.len())
+        .min_by_key(ExactSizeIterator::len)
         .unwrap();
     let end = jpeg.len() - 2;
     let mut bomb = jpeg[..end].to_vec();
