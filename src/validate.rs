@@ -218,7 +218,7 @@ impl Invalid {
         match &self.reason {
             Reason::NotForSource(what) => format!("{option} does not apply to {what}"),
             Reason::StoredRows(what) => format!(
-                "{option} applies to decoded images (folders, TFRecords); {what} keeps its stored dtypes and shapes"
+                "{option} applies to decoded images (folders, TFRecords); {what} keep their stored dtypes and shapes"
             ),
             Reason::Needs(other) => match self.option {
                 Opt::Interpolation => format!(
@@ -351,5 +351,131 @@ pub fn validate(given: &Given, takes: &Takes) -> Result<(), Vec<Invalid>> {
         Ok(())
     } else {
         Err(invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROWS: Takes = Takes {
+        decodes_images: false,
+        record_limit: false,
+        accepts: &[SourceOption::ImageKey],
+        what: ".npz archives",
+    };
+    const FOLDER: Takes = Takes {
+        decodes_images: true,
+        record_limit: true,
+        accepts: &[SourceOption::ClassNames, SourceOption::FollowLinks],
+        what: "image folders",
+    };
+
+    fn messages(given: &Given, takes: &Takes) -> Vec<String> {
+        validate(given, takes)
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(Invalid::for_command_line)
+            .collect()
+    }
+
+    #[test]
+    fn an_explicitly_typed_default_is_an_option_given() {
+        // `--dtype uint8 --color-mode rgb` on stored rows: the values are the defaults, and still
+        // refused, each naming itself (check_stored compared with defaults and let them through).
+        let given = Given {
+            dtype: Some(ArrayDtype::Uint8),
+            color_mode: Some(ColorMode::Rgb),
+            ..Given::default()
+        };
+        assert_eq!(
+            messages(&given, &ROWS),
+            [
+                "--color-mode applies to decoded images (folders, TFRecords); .npz archives keep their stored dtypes and shapes",
+                "--dtype applies to decoded images (folders, TFRecords); .npz archives keep their stored dtypes and shapes",
+            ]
+        );
+        assert_eq!(messages(&given, &FOLDER), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let given = Given {
+            source_options: vec![SourceOption::FollowLinks, SourceOption::ImageKey],
+            interpolation: Some(Interpolation::Area),
+            crop_to_aspect_ratio: true,
+            pad_to_aspect_ratio: true,
+            ..Given::default()
+        };
+        assert_eq!(
+            messages(&given, &FOLDER),
+            [
+                "--image-key does not apply to image folders",
+                "--crop-to-aspect-ratio and --pad-to-aspect-ratio cannot be used together",
+                "cropping or padding to an aspect ratio needs --image-size",
+                "--interpolation needs --image-size: without it images keep their native size (Keras would resize them to 256x256)",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_viewer_spells_the_same_problem_with_its_labels() {
+        let invalid = why_not(Opt::Source(SourceOption::FollowLinks), &ROWS).unwrap();
+        assert_eq!(
+            invalid.for_viewer(),
+            "follow symlinked folders does not apply to .npz archives"
+        );
+        assert_eq!(
+            invalid.for_command_line(),
+            "--follow-links does not apply to .npz archives"
+        );
+        assert!(invalid.is_not_applicable());
+        assert_eq!(
+            why_not(Opt::Source(SourceOption::FollowLinks), &FOLDER),
+            None
+        );
+        assert_eq!(why_not(Opt::ImageSize, &FOLDER), None);
+        assert_eq!(
+            why_not(Opt::ImageSize, &ROWS).map(|i| i.for_viewer()),
+            Some(
+                "image size applies to decoded images (folders, TFRecords); .npz archives keep their stored dtypes and shapes"
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn max_file_bytes_applies_where_records_are_read_under_it() {
+        let given = Given {
+            max_file_bytes: Some(1 << 20),
+            ..Given::default()
+        };
+        assert_eq!(messages(&given, &ROWS).len(), 1);
+        let saved = Takes {
+            record_limit: true,
+            ..ROWS
+        };
+        assert_eq!(messages(&given, &saved), Vec::<String>::new());
+    }
+
+    #[test]
+    fn class_names_need_inferred_labels_and_the_plan_is_checked_whole() {
+        let given = Given {
+            source_options: vec![SourceOption::ClassNames],
+            labels: Some(LabelSource::None),
+            plan: Some(PlanOptions {
+                batch_size: 0,
+                ..PlanOptions::default()
+            }),
+            ..Given::default()
+        };
+        assert_eq!(
+            messages(&given, &FOLDER),
+            [
+                "--class-names needs labels inferred from subfolders, not --labels none",
+                "--batch-size must be at least 1",
+            ]
+        );
     }
 }

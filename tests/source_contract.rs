@@ -14,7 +14,7 @@ use batchscope::options::{IndexOptions, SourceKind};
 use batchscope::source::SourceOption;
 use common::gui::{harness_with, step_until};
 use common::{batchscope_watched, mkfifo, pattern, read_npy, save, write};
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 /// Two good 8x8 PNGs in class `a`, and a pipe, a socket and an empty file named `*.png` in class `b`.
 /// Returns the socket's listener, which must live as long as the folder is read.
@@ -191,4 +191,53 @@ fn each_kind_declares_what_it_can_do_and_which_options_it_takes() {
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("--follow-links does not apply to"), "{err}");
+}
+
+/// The options the open session was opened with.
+fn opened_with(app: &batchscope::app::BatchscopeApp) -> IndexOptions {
+    let ready = app.session.as_ref().unwrap().ready().unwrap();
+    ready.options.index.clone()
+}
+
+#[test]
+fn the_viewer_disables_an_option_its_source_does_not_take_says_why_and_keeps_it_for_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("folder");
+    save(&folder, "a/0.png", &pattern(4, 4, 0));
+    save(&folder, "b/1.png", &pattern(4, 4, 1));
+    let npy = dir.path().join("x.npy");
+    let mut bytes = batchscope::npy::header(batchscope::npy::NpyDtype::U8, &[2, 3, 3]);
+    bytes.extend(0..18u8);
+    std::fs::write(&npy, bytes).unwrap();
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.index.follow_links = true;
+    let mut h = harness_with(&folder, settings);
+    let ready_on = |path: &Path| {
+        let path = path.to_path_buf();
+        move |app: &batchscope::app::BatchscopeApp| {
+            app.session.as_ref().is_some_and(|s| {
+                s.ready().is_some_and(|r| r.index.root == path) && s.current_batch().is_some()
+            })
+        }
+    };
+    step_until(&mut h, "the folder", ready_on(&folder));
+    assert!(opened_with(h.state()).follow_links);
+    let links = "follow symlinked folders";
+    assert!(!h.get_by_label(links).accesskit_node().is_disabled());
+
+    // A .npy takes no folder option: opened without it, drawn disabled with the reason, kept.
+    h.state_mut().open(&npy);
+    step_until(&mut h, "the arrays", ready_on(&npy));
+    assert!(!opened_with(h.state()).follow_links);
+    assert!(h.state().settings.load.index.follow_links);
+    assert!(h.get_by_label(links).accesskit_node().is_disabled());
+    h.get_by_label(links).hover();
+    h.run();
+    h.get_by_label("follow symlinked folders does not apply to .npy arrays");
+
+    // The next folder takes it again.
+    h.state_mut().open(&folder);
+    step_until(&mut h, "the folder again", ready_on(&folder));
+    assert!(opened_with(h.state()).follow_links);
+    assert!(!h.get_by_label(links).accesskit_node().is_disabled());
 }
