@@ -14,7 +14,6 @@ pub mod decode;
 pub mod describe;
 pub mod export;
 pub mod health;
-pub mod index;
 pub mod inspect;
 pub mod job;
 pub mod loader;
@@ -32,3 +31,6 @@ pub mod synth;
 #[doc(hidden)]
 pub mod test_hooks;
 pub mod validate;
+
+/// The index of a dataset (see [`source::index`]), at the crate's top for the paths that name it.
+pub use source::index;

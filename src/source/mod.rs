@@ -16,6 +16,7 @@ pub mod contract;
 pub mod export_folder;
 pub mod folder;
 pub mod idx;
+pub mod index;
 pub mod registry;
 pub mod rows;
 pub mod saved;

@@ -18,74 +18,12 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::options::{IndexOptions, LabelSource};
-pub use crate::source::contract::{
-    Access, Capabilities, Column, EncodedImages, ImageHeader, RowsLayout, Store, StoredRows,
-};
+use crate::source::index::{DatasetIndex, IndexWarning, Sample, WalkControl};
 
 /// The extensions Keras takes (`ALLOWLIST_FORMATS`), lower case, without the dot.
 pub const KERAS_EXTENSIONS: &[&str] = &["bmp", "gif", "jpeg", "jpg", "png"];
 /// The extensions taken in addition with [`IndexOptions::extra_formats`].
 pub const EXTRA_EXTENSIONS: &[&str] = &["webp", "tif", "tiff"];
-
-/// One image file of the dataset.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sample {
-    /// Path relative to the dataset root.
-    pub rel_path: PathBuf,
-    /// Class index into [`DatasetIndex::class_names`]; `None` when labels are off.
-    pub label: Option<u32>,
-}
-
-/// Something that the walk could not read; the rest of the folder is still indexed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndexWarning {
-    /// The directory or link concerned.
-    pub path: PathBuf,
-    /// What went wrong.
-    pub reason: String,
-}
-
-/// The result of indexing: every sample in the source's order (a folder's in Keras's), and the class names.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DatasetIndex {
-    /// The dataset folder.
-    pub root: PathBuf,
-    /// Class names in label order (empty when labels are off). Lossy UTF-8 for display; the directory
-    /// itself is read by its real name.
-    pub class_names: Vec<String>,
-    /// All samples, class by class, each class in Keras's file order.
-    pub samples: Vec<Sample>,
-    /// Directories that could not be read and symlink loops that were not followed.
-    pub warnings: Vec<IndexWarning>,
-    /// Whether labels were inferred (samples carry a label) or are off.
-    pub labeled: bool,
-    /// Where the samples are stored, which decides how the loader reads them.
-    pub store: Store,
-    /// The stored label value of each class (TFRecord labels keep their int64 values: class `i` is
-    /// the `i`-th smallest value seen); `None` when a class's label is its index.
-    pub label_values: Option<Vec<i64>>,
-}
-
-impl DatasetIndex {
-    /// Absolute (root-joined) path of sample `i`.
-    pub fn path(&self, i: usize) -> PathBuf {
-        self.root.join(&self.samples[i].rel_path)
-    }
-
-    /// Number of samples of each class, in label order.
-    pub fn class_counts(&self) -> Vec<usize> {
-        self.class_counts_of(0..self.samples.len())
-    }
-
-    /// Number of the given samples (indices into [`DatasetIndex::samples`]) of each class, in label order.
-    pub fn class_counts_of(&self, samples: impl IntoIterator<Item = usize>) -> Vec<usize> {
-        let mut counts = vec![0; self.class_names.len()];
-        for label in samples.into_iter().filter_map(|i| self.samples[i].label) {
-            counts[label as usize] += 1;
-        }
-        counts
-    }
-}
 
 /// Why a folder could not be indexed at all.
 #[derive(Debug, thiserror::Error)]
@@ -117,14 +55,6 @@ pub enum IndexError {
     /// Indexing was cancelled.
     #[error("indexing was cancelled")]
     Cancelled,
-}
-
-/// Progress and cancellation of a running walk.
-pub struct WalkControl<'a> {
-    /// Called with the number of files found so far, every few hundred files.
-    pub on_progress: &'a (dyn Fn(usize) + Sync),
-    /// Checked between directories.
-    pub cancel: &'a AtomicBool,
 }
 
 /// Indexes `root` with `options`. See the module docs for the order.

@@ -1,10 +1,11 @@
-//! The image folder as a source: Keras's `root/<class>/.../<image>` layout, walked by
-//! [`crate::index`], read one file at a time by the decoding threads. Every read and every header
-//! goes through the hardened reader: a named pipe, socket or device under an image's name is
-//! reported, never opened for reading, and no file is read past the byte limit.
+//! The image folder as a source: Keras's `root/<class>/.../<image>` layout, walked by [`walk`], read
+//! one file at a time by the decoding threads. Every read and every header goes through the hardened
+//! reader: a named pipe, socket or device under an image's name is reported, never opened for
+//! reading, and no file is read past the byte limit.
+
+pub mod walk;
 
 use std::path::Path;
-
 use std::sync::Arc;
 
 use super::contract::{
