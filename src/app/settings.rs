@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::options::{
     AspectFit, ColorMode, Interpolation, JpegDecoder, LabelSource, LoadOptions, Subset,
 };
+use crate::size::Size;
 use crate::source::SourceOption;
 use crate::validate::{Opt, Takes};
 
@@ -213,14 +214,22 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
     ui.vertical(|ui| {
         let mut resize = options.preprocess.image_size.is_some();
         if ui.checkbox(&mut resize, "resize").changed() {
-            options.preprocess.image_size = resize.then_some((256, 256));
+            options.preprocess.image_size = resize.then_some(Size::square(256));
         }
-        if let Some((h, w)) = &mut options.preprocess.image_size {
+        if let Some(size) = &mut options.preprocess.image_size {
             ui.horizontal(|ui| {
-                ui.add(egui::DragValue::new(h).range(1..=8192).prefix("H "))
-                    .labelled_by(size_label.id);
-                ui.add(egui::DragValue::new(w).range(1..=8192).prefix("W "))
-                    .labelled_by(size_label.id);
+                ui.add(
+                    egui::DragValue::new(&mut size.height)
+                        .range(1..=8192)
+                        .prefix("H "),
+                )
+                .labelled_by(size_label.id);
+                ui.add(
+                    egui::DragValue::new(&mut size.width)
+                        .range(1..=8192)
+                        .prefix("W "),
+                )
+                .labelled_by(size_label.id);
             });
         } else {
             ui.weak("native (needs every image the same size)");
