@@ -247,13 +247,13 @@ fn pass_job(
 fn measure_visited(v: &Visited<'_>, shape: Shape) -> SampleHealth {
     let mut health = measure::measure(
         v.row,
-        (shape.height, shape.width, shape.channels),
-        (v.original.width, v.original.height, v.original.format),
+        shape,
+        v.original,
         v.file_bytes.map(|bytes| hash::hash64(0, bytes)),
     );
     let d = v.decoded;
     if (d.height as usize) < shape.height || (d.width as usize) < shape.width {
-        let native = (d.height as usize, d.width as usize, d.channels);
+        let native = Shape::of(d.size(), d.channels);
         health.sharpness = measure::sharpness(Row::U8(&d.pixels), native);
     }
     health
