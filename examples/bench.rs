@@ -30,6 +30,7 @@ mod child;
 use batchscope::app::{BatchscopeApp, Settings};
 use batchscope::options::{ColorMode, Decoding, IndexOptions, Interpolation, JpegDecoder};
 use batchscope::resize::{self, View};
+use batchscope::size::Size;
 use batchscope::synth::{self, Kind, Spec};
 use batchscope::{decode, index};
 use child::try_measure;
@@ -281,7 +282,7 @@ fn folders(args: &Args) {
         &Spec {
             classes: 10,
             per_class,
-            size: (256, 256),
+            size: Size::square(256),
             kind: Kind::Jpeg,
             long_names: false,
         },
@@ -305,7 +306,7 @@ fn folders(args: &Args) {
         &Spec {
             classes: 10,
             per_class: small_n / 10,
-            size: (256, 256),
+            size: Size::square(256),
             kind: Kind::Jpeg,
             long_names: false,
         },
@@ -315,7 +316,7 @@ fn folders(args: &Args) {
         &Spec {
             classes: 100,
             per_class: 1000,
-            size: (1, 1),
+            size: Size::square(1),
             kind: Kind::Tiny,
             long_names: false,
         },

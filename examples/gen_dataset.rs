@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use batchscope::size::Size;
 use batchscope::synth::{self, Kind, Spec};
 
 fn parse() -> Result<(PathBuf, Spec), String> {
@@ -13,7 +14,7 @@ fn parse() -> Result<(PathBuf, Spec), String> {
     let mut spec = Spec {
         classes: 10,
         per_class: 100,
-        size: (256, 256),
+        size: Size::square(256),
         kind: Kind::Jpeg,
         long_names: false,
     };

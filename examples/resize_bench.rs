@@ -45,7 +45,8 @@ fn main() {
                 resize_into_until(
                     black_box(src),
                     &mut out,
-                    (out_h, out_w),
+                    out_h,
+                    out_w,
                     Interpolation::Bilinear,
                     &|| false,
                 );

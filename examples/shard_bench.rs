@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 mod child;
 
 use batchscope::options::{ColorMode, IndexOptions};
+use batchscope::size::Size;
 use batchscope::synth::{self, Kind, Spec};
 use batchscope::{decode, index};
 use child::{own_cpu, try_measure, try_measure_cpu};
@@ -52,7 +53,7 @@ fn dataset(dir: &Path, n: usize, side: u32) -> PathBuf {
         let spec = Spec {
             classes: 10,
             per_class: n / 10,
-            size: (side, side),
+            size: Size::square(side),
             kind: Kind::Jpeg,
             long_names: false,
         };

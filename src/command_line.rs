@@ -90,8 +90,8 @@ pub fn export_args_with(
     if p.jpeg != JpegDecoder::default() {
         push("--jpeg", Some(p.jpeg.to_string()));
     }
-    if let Some((h, w)) = p.image_size {
-        push("--image-size", Some(format!("{h}x{w}")));
+    if let Some(size) = p.image_size {
+        push("--image-size", Some(size.to_string()));
         if p.interpolation != Interpolation::default() {
             push("--interpolation", Some(p.interpolation.to_string()));
         }

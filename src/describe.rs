@@ -11,7 +11,7 @@ use crate::options::{
 pub fn describe(options: &LoadOptions) -> String {
     let p = &options.preprocess;
     let size = match p.image_size {
-        Some((h, w)) => format!("{h}x{w} {}", p.interpolation),
+        Some(size) => format!("{size} {}", p.interpolation),
         None => "native size".into(),
     };
     let fit = match p.fit {
@@ -81,8 +81,8 @@ fn preprocess_changes(p: &PreprocessOptions, changes: &mut Vec<String>) {
     if p.color_mode != default.color_mode {
         changes.push(format!("color mode {}", p.color_mode));
     }
-    if let Some((h, w)) = p.image_size {
-        changes.push(format!("resize {h}x{w}"));
+    if let Some(size) = p.image_size {
+        changes.push(format!("resize {size}"));
         if p.interpolation != default.interpolation {
             changes.push(p.interpolation.to_string());
         }
@@ -129,6 +129,7 @@ fn plan_changes(plan: &PlanOptions, changes: &mut Vec<String>) {
 mod tests {
     use super::*;
     use crate::options::{ColorMode, Interpolation, Subset};
+    use crate::size::Size;
 
     #[test]
     fn defaults_have_no_changes_and_read_as_keras_defaults() {
@@ -145,7 +146,10 @@ mod tests {
         let mut options = LoadOptions::default();
         options.index.class_names = Some(vec!["b".into(), "a".into()]);
         options.preprocess.color_mode = ColorMode::Grayscale;
-        options.preprocess.image_size = Some((256, 128));
+        options.preprocess.image_size = Some(Size {
+            height: 256,
+            width: 128,
+        });
         options.preprocess.interpolation = Interpolation::Nearest;
         options.preprocess.fit = AspectFit::Pad;
         options.plan.batch_size = 4;

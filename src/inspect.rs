@@ -104,8 +104,8 @@ pub fn summarize(
     let mut unreadable = Vec::new();
     for (&i, header) in plan.order.iter().zip(&headers) {
         match header {
-            Ok((format, w, h)) => {
-                *sizes.entry(format!("{h}x{w}")).or_insert(0) += 1;
+            Ok((format, size)) => {
+                *sizes.entry(size.to_string()).or_insert(0) += 1;
                 *formats
                     .entry(format!("{format:?}").to_uppercase())
                     .or_insert(0) += 1;
@@ -234,10 +234,10 @@ impl Summary {
             let _ = writeln!(s, "sizes HxW  {}", list(&self.sizes));
             let _ = writeln!(s, "formats    {}", list(&self.formats));
             if self.sizes.len() > 1 && self.options.preprocess.image_size.is_none() {
-                let (h, w) = crate::job::KERAS_DEFAULT_IMAGE_SIZE;
                 let _ = writeln!(
                     s,
-                    "warning    the images differ in size, so an export at native size fails: choose one with --image-size HxW (Keras's default is {h}x{w})"
+                    "warning    the images differ in size, so an export at native size fails: choose one with --image-size HxW (Keras's default is {})",
+                    crate::job::KERAS_DEFAULT_IMAGE_SIZE
                 );
             }
         }

@@ -10,6 +10,7 @@ use crate::options::LoadOptions;
 use crate::plan::{self, PlanError};
 use crate::preprocess::{Element, Shape};
 use crate::probe::{self, MixedSizes};
+use crate::size::Size;
 
 /// Why the batches of a dataset cannot be planned.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +27,7 @@ pub enum JobError {
 }
 
 /// Keras's default `image_size`: what the viewer shows a folder of mixed sizes at.
-pub const KERAS_DEFAULT_IMAGE_SIZE: (u32, u32) = (256, 256);
+pub const KERAS_DEFAULT_IMAGE_SIZE: Size = Size::square(256);
 
 /// How many headers to read to find the native size when no image size is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,27 +75,21 @@ pub fn prepare(
             element,
         });
     }
-    let channels = options.preprocess.color_mode.channels();
-    let (height, width) = if let Some((h, w)) = options.preprocess.image_size {
-        (h as usize, w as usize)
+    let size = if let Some(size) = options.preprocess.image_size {
+        size
     } else {
         let probed = match check {
             SizeCheck::AllFiles => &plan.order[..],
             SizeCheck::First(n) => &plan.order[..n.min(plan.order.len())],
         };
         let headers = probe::headers(&index, probed, cancel).ok_or(JobError::Cancelled)?;
-        let (h, w) = probe::common_size(&index, probed, &headers)?.unwrap_or((0, 0));
-        (h as usize, w as usize)
+        probe::common_size(&index, probed, &headers)?.unwrap_or(Size::square(0))
     };
     Ok(LoadJob {
         index,
         plan: Arc::new(plan),
         preprocess: options.preprocess,
-        shape: Shape {
-            height,
-            width,
-            channels,
-        },
+        shape: Shape::of(size, options.preprocess.color_mode.channels()),
         element,
     })
 }

@@ -25,6 +25,7 @@ pub mod preprocess;
 pub mod probe;
 pub mod resize;
 pub mod shard;
+pub mod size;
 pub mod source;
 pub mod synth;
 #[cfg(feature = "test-hooks")]

@@ -530,7 +530,7 @@ fn load_u8(
     out: &mut [u8],
     cancel: Stop<'_>,
 ) -> Result<Original, String> {
-    let want = (job.shape.width as u32, job.shape.height as u32);
+    let want = job.shape.size();
     let mode = job.preprocess.decoding();
     let decoded = match input {
         Input::Own(sample) => decode::decode_bytes_into(&read_own(job, sample)?, mode, want, out),
@@ -540,9 +540,9 @@ fn load_u8(
     };
     match decoded.map_err(|e| e.to_string())? {
         // Same size in and out: every geometry option is the identity, so the pixels are final.
-        DecodedInto::Written(width, height) => Ok(Original {
-            width,
-            height,
+        DecodedInto::Written(size) => Ok(Original {
+            width: size.width,
+            height: size.height,
             format: Some(ImageFormat::Jpeg),
         }),
         DecodedInto::Decoded(decoded) => finish(job, &decoded, Slot::U8(out), cancel),

@@ -12,6 +12,8 @@ use std::fmt;
 use clap::ValueEnum as _;
 use serde::{Deserialize, Serialize};
 
+use crate::size::Size;
+
 /// Where labels come from (Keras's `labels=`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -318,8 +320,8 @@ impl Default for PlanOptions {
 pub struct PreprocessOptions {
     /// Output channels.
     pub color_mode: ColorMode,
-    /// `(height, width)`; `None` keeps the native size (all images must then share one size).
-    pub image_size: Option<(u32, u32)>,
+    /// The output size; `None` keeps the native size (all images must then share one size).
+    pub image_size: Option<Size>,
     /// Resize kernel.
     pub interpolation: Interpolation,
     /// Crop or pad to the target aspect ratio, or stretch.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::decode::Decoded;
 use crate::options::{AspectFit, Dtype, PreprocessOptions, Scale};
 use crate::resize::{self, View};
+use crate::size::Size;
 
 /// `(height, width, channels)` of every sample of a batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +20,15 @@ pub struct Shape {
 }
 
 impl Shape {
+    /// The shape of images of `size` with `channels` channels.
+    pub fn of(size: Size, channels: usize) -> Self {
+        Self {
+            height: size.height as usize,
+            width: size.width as usize,
+            channels,
+        }
+    }
+
     /// Elements of one sample.
     pub fn len(&self) -> usize {
         self.height * self.width * self.channels
@@ -27,6 +37,14 @@ impl Shape {
     /// Whether a sample holds no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Its height and width (made from a [`Size`], so they fit a `u32`).
+    pub fn size(&self) -> Size {
+        Size {
+            height: self.height as u32,
+            width: self.width as u32,
+        }
     }
 }
 
@@ -49,13 +67,11 @@ pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 2 << 30;
 pub enum OutputTooLarge {
     /// One image would take more bytes than the limit.
     #[error(
-        "images of {height}x{width}x{channels} {dtype} take {image_bytes} bytes each, over the limit of {limit} bytes per image; use a smaller --image-size (or raise --max-image-bytes)"
+        "images of {size}x{channels} {dtype} take {image_bytes} bytes each, over the limit of {limit} bytes per image; use a smaller --image-size (or raise --max-image-bytes)"
     )]
     OverLimit {
-        /// Rows.
-        height: u32,
-        /// Columns.
-        width: u32,
+        /// Height and width.
+        size: Size,
         /// Channels.
         channels: usize,
         /// `uint8` or `float32`.
@@ -67,13 +83,11 @@ pub enum OutputTooLarge {
     },
     /// The byte count itself overflows 64 bits (or the address space).
     #[error(
-        "images of {height}x{width}x{channels} {dtype} are too large to count in memory; use a smaller --image-size"
+        "images of {size}x{channels} {dtype} are too large to count in memory; use a smaller --image-size"
     )]
     Overflow {
-        /// Rows.
-        height: u32,
-        /// Columns.
-        width: u32,
+        /// Height and width.
+        size: Size,
         /// Channels.
         channels: usize,
         /// `uint8` or `float32`.
@@ -81,33 +95,31 @@ pub enum OutputTooLarge {
     },
 }
 
-/// Checks, with checked arithmetic and before anything is allocated, that one image of `(height, width)`
-/// with `channels` channels of `dtype` fits in `limit` bytes.
+/// Checks, with checked arithmetic and before anything is allocated, that one image of `size` with
+/// `channels` channels of `dtype` fits in `limit` bytes.
 pub fn check_output_size(
-    (height, width): (u32, u32),
+    size: Size,
     channels: usize,
     dtype: Dtype,
     limit: u64,
 ) -> Result<(), OutputTooLarge> {
     let elem = dtype.size() as u64;
-    let Some(image_bytes) = u64::from(height)
-        .checked_mul(u64::from(width))
-        .and_then(|n| n.checked_mul(channels as u64))
+    let Some(image_bytes) = size
+        .pixels()
+        .checked_mul(channels as u64)
         .and_then(|n| n.checked_mul(elem))
         // Every size must also be addressable in memory.
         .filter(|&n| usize::try_from(n).is_ok())
     else {
         return Err(OutputTooLarge::Overflow {
-            height,
-            width,
+            size,
             channels,
             dtype,
         });
     };
     if image_bytes > limit {
         return Err(OutputTooLarge::OverLimit {
-            height,
-            width,
+            size,
             channels,
             dtype,
             image_bytes,
@@ -132,18 +144,12 @@ pub enum PreprocessError {
     #[error("cancelled")]
     Cancelled,
     /// Native size was asked for and this image's size differs from the dataset's.
-    #[error(
-        "image is {got_h}x{got_w} but the dataset's images are {want_h}x{want_w}; set an image size to resize"
-    )]
+    #[error("image is {got} but the dataset's images are {want}; set an image size to resize")]
     SizeMismatch {
-        /// This image's height.
-        got_h: usize,
-        /// This image's width.
-        got_w: usize,
-        /// The dataset's height.
-        want_h: usize,
-        /// The dataset's width.
-        want_w: usize,
+        /// This image's size.
+        got: Size,
+        /// The dataset's size.
+        want: Size,
     },
 }
 
@@ -164,10 +170,8 @@ pub fn preprocess_into(
     let Some(_) = options.image_size else {
         if (src.height, src.width) != (shape.height, shape.width) {
             return Err(PreprocessError::SizeMismatch {
-                got_h: src.height,
-                got_w: src.width,
-                want_h: shape.height,
-                want_w: shape.width,
+                got: decoded.size(),
+                want: shape.size(),
             });
         }
         write_exact(src.pixels, slot);
@@ -187,7 +191,7 @@ pub fn preprocess_into(
     match (options.fit, slot) {
         // The common case writes straight into the batch: no copy, no second pass (unless scaled).
         (AspectFit::Stretch, Slot::F32(out, scale)) => {
-            resize::resize_into_until(src, out, (h, w), options.interpolation, stop)
+            resize::resize_into_until(src, out, h, w, options.interpolation, stop)
                 .ok_or(PreprocessError::Cancelled)?;
             if scale == Scale::To1 {
                 for v in out.iter_mut() {

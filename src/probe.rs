@@ -9,9 +9,10 @@ use rayon::prelude::*;
 
 use crate::decode;
 use crate::index::DatasetIndex;
+use crate::size::Size;
 
-/// The header of one sample, or why it could not be read.
-pub type Header = Result<(ImageFormat, u32, u32), String>;
+/// The header of one sample (its format and size), or why it could not be read.
+pub type Header = Result<(ImageFormat, Size), String>;
 
 /// Reads the headers of `samples` (indices into `index.samples`), in their order.
 /// Returns `None` if cancelled.
@@ -47,57 +48,51 @@ pub fn header(index: &DatasetIndex, i: usize) -> Header {
 /// Images that do not share one size (when no image size is set).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error(
-    "images differ in size and no image size is set: {first_path:?} is {first_h}x{first_w} but {second_path:?} is {second_h}x{second_w}; pass an image size (e.g. --image-size 256x256) to resize them"
+    "images differ in size and no image size is set: {first_path:?} is {first_size} but {second_path:?} is {second_size}; pass an image size (e.g. --image-size 256x256) to resize them"
 )]
 pub struct MixedSizes {
     /// A file of the first size seen.
     pub first_path: PathBuf,
-    /// Its height.
-    pub first_h: u32,
-    /// Its width.
-    pub first_w: u32,
+    /// Its size.
+    pub first_size: Size,
     /// The first file of another size.
     pub second_path: PathBuf,
-    /// Its height.
-    pub second_h: u32,
-    /// Its width.
-    pub second_w: u32,
+    /// Its size.
+    pub second_size: Size,
 }
 
 /// Whether a header declares more pixels than the decoder would ever allocate (a decompression bomb):
 /// such a file is a bad file for the loader to report, not a size the others must share.
-fn over_decode_limit(width: u32, height: u32) -> bool {
-    u64::from(width) * u64::from(height) > decode::MAX_DECODED_BYTES
+fn over_decode_limit(size: Size) -> bool {
+    size.pixels() > decode::MAX_DECODED_BYTES
 }
 
-/// The `(height, width)` every readable header shares, `Ok(None)` if no header is readable, or the first
+/// The size every readable header shares, `Ok(None)` if no header is readable, or the first
 /// two files whose sizes differ. Unreadable headers, and headers over the decode limit, are left for
 /// the loader to report.
 pub fn common_size(
     index: &DatasetIndex,
     samples: &[usize],
     headers: &[Header],
-) -> Result<Option<(u32, u32)>, MixedSizes> {
-    let mut first: Option<(usize, u32, u32)> = None;
+) -> Result<Option<Size>, MixedSizes> {
+    let mut first: Option<(usize, Size)> = None;
     for (&i, header) in samples.iter().zip(headers) {
-        let Ok((_, w, h)) = header else { continue };
-        if over_decode_limit(*w, *h) {
+        let Ok((_, size)) = *header else { continue };
+        if over_decode_limit(size) {
             continue;
         }
         match first {
-            None => first = Some((i, *h, *w)),
-            Some((fi, fh, fw)) if (fh, fw) != (*h, *w) => {
+            None => first = Some((i, size)),
+            Some((fi, first_size)) if first_size != size => {
                 return Err(MixedSizes {
                     first_path: index.samples[fi].rel_path.clone(),
-                    first_h: fh,
-                    first_w: fw,
+                    first_size,
                     second_path: index.samples[i].rel_path.clone(),
-                    second_h: *h,
-                    second_w: *w,
+                    second_size: size,
                 });
             }
             Some(_) => {}
         }
     }
-    Ok(first.map(|(_, h, w)| (h, w)))
+    Ok(first.map(|(_, size)| size))
 }

@@ -31,7 +31,8 @@ pub fn resize(src: View<'_>, out_h: usize, out_w: usize, kernel: Interpolation) 
 pub fn resize_into_until(
     src: View<'_>,
     out: &mut [f32],
-    (out_h, out_w): (usize, usize),
+    out_h: usize,
+    out_w: usize,
     kernel: Interpolation,
     stop: &dyn Fn() -> bool,
 ) -> Option<()> {
@@ -612,7 +613,8 @@ mod tests {
                 resize_into_until(
                     src,
                     &mut into,
-                    (out_h, out_w),
+                    out_h,
+                    out_w,
                     Interpolation::Bilinear,
                     &|| false,
                 )

@@ -10,6 +10,8 @@ use std::path::Path;
 use image::{DynamicImage, ImageBuffer, Rgb, RgbImage};
 use rayon::prelude::*;
 
+use crate::size::Size;
+
 /// What to write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
@@ -17,8 +19,8 @@ pub struct Spec {
     pub classes: usize,
     /// Images per class.
     pub per_class: usize,
-    /// `(height, width)`.
-    pub size: (u32, u32),
+    /// Size of each image (the mixed kind varies it around this).
+    pub size: Size,
     /// How files are encoded.
     pub kind: Kind,
     /// Long class names (for UI checks).
@@ -134,7 +136,10 @@ pub fn class_name(c: usize, long: bool) -> String {
 }
 
 fn write_one(dir: &Path, i: usize, seed: u64, spec: &Spec) -> image::ImageResult<()> {
-    let (h, w) = spec.size;
+    let Size {
+        height: h,
+        width: w,
+    } = spec.size;
     match spec.kind {
         Kind::Tiny => {
             RgbImage::from_pixel(1, 1, Rgb([i as u8, 0, 0])).save(dir.join(format!("{i:06}.png")))

@@ -10,6 +10,7 @@ use crate::options::{
     ArrayDtype, ColorMode, Interpolation, JpegDecoder, LabelSource, Layout, PlanOptions,
 };
 use crate::plan;
+use crate::size::Size;
 
 /// An option that only some kinds of source take (each kind says which in its registration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +163,7 @@ pub struct Given {
     /// `--jpeg`.
     pub jpeg: Option<JpegDecoder>,
     /// `--image-size`.
-    pub image_size: Option<(u32, u32)>,
+    pub image_size: Option<Size>,
     /// `--interpolation`.
     pub interpolation: Option<Interpolation>,
     /// `--crop-to-aspect-ratio`.
@@ -261,18 +262,18 @@ pub fn why_not(option: Opt, takes: &Takes) -> Option<Invalid> {
         Opt::Source(option) => given.source_options.push(option),
         Opt::ColorMode => given.color_mode = Some(ColorMode::default()),
         Opt::Jpeg => given.jpeg = Some(JpegDecoder::default()),
-        Opt::ImageSize => given.image_size = Some((1, 1)),
+        Opt::ImageSize => given.image_size = Some(Size::square(1)),
         Opt::Interpolation => {
             given.interpolation = Some(Interpolation::default());
-            given.image_size = Some((1, 1));
+            given.image_size = Some(Size::square(1));
         }
         Opt::CropToAspectRatio => {
             given.crop_to_aspect_ratio = true;
-            given.image_size = Some((1, 1));
+            given.image_size = Some(Size::square(1));
         }
         Opt::PadToAspectRatio => {
             given.pad_to_aspect_ratio = true;
-            given.image_size = Some((1, 1));
+            given.image_size = Some(Size::square(1));
         }
         Opt::MaxFileBytes => given.max_file_bytes = Some(0),
         Opt::Dtype => given.dtype = Some(ArrayDtype::default()),

@@ -19,6 +19,7 @@ use batchscope::loader::{LoadJob, Loader, LoaderStopped};
 use batchscope::options::{Interpolation, LabelMode, LoadOptions};
 use batchscope::plan::BatchPlan;
 use batchscope::preprocess::Element;
+use batchscope::size::Size;
 use common::gui::{current, harness_with, step_until};
 use common::{pattern, save};
 
@@ -51,7 +52,7 @@ fn opening_another_folder_never_waits_for_the_busy_loader_of_the_first() {
     small_dataset(&quick);
     let mut settings = Settings::default();
     settings.load.plan.batch_size = 4;
-    settings.load.preprocess.image_size = Some((8, 8));
+    settings.load.preprocess.image_size = Some(Size::square(8));
     let mut h = harness_with(&slow, settings);
     step_until(&mut h, "the slow folder's plan", |app| {
         app.session.as_ref().is_some_and(|s| s.ready().is_some())
@@ -182,7 +183,7 @@ fn the_exports_cancel_flag_stops_its_loader_within_a_sample() {
     slow_dataset(&data, 6, 64);
     let mut options = LoadOptions::default();
     options.plan.batch_size = 6;
-    options.preprocess.image_size = Some((16, 16));
+    options.preprocess.image_size = Some(Size::square(16));
     options.preprocess.interpolation = Interpolation::Area;
     let job = Arc::new(prepared(&data, &options));
     let cancel = Arc::new(AtomicBool::new(false));
@@ -247,7 +248,7 @@ fn the_sequential_loader_cuts_the_plan_by_bytes_not_batches() {
     for i in 0..300 {
         save(dir.path(), &format!("a/{i:03}.png"), &pattern(4, 4, i));
     }
-    let chunking = |size: Option<(u32, u32)>, batch_size: usize| {
+    let chunking = |size: Option<Size>, batch_size: usize| {
         let mut options = LoadOptions::default();
         options.plan.batch_size = batch_size;
         options.preprocess.image_size = size;
@@ -255,7 +256,7 @@ fn the_sequential_loader_cuts_the_plan_by_bytes_not_batches() {
     };
     // 1024x1024x3 uint8 rows are 3 MiB: 10 rows a chunk (4 for batches of 1), 2 chunks queued.
     for batch_size in [1, 32, 300, 4096] {
-        let c = chunking(Some((1024, 1024)), batch_size);
+        let c = chunking(Some(Size::square(1024)), batch_size);
         let expected_rows = if batch_size == 1 { 4 } else { 10 };
         assert_eq!(c.rows, expected_rows, "batch {batch_size}");
         assert!(c.rows * (3 << 20) <= CHUNK_BYTES);

@@ -15,6 +15,7 @@ use batchscope::options::{
     Subset,
 };
 use batchscope::preprocess::Element;
+use batchscope::size::Size;
 use clap::Parser as _;
 
 /// The one validation accepts the parsed flags, for a source that would take every option (the
@@ -90,7 +91,10 @@ fn every_option_survives_the_round_trip() {
         },
         preprocess: PreprocessOptions {
             color_mode: ColorMode::Rgba,
-            image_size: Some((96, 128)),
+            image_size: Some(Size {
+                height: 96,
+                width: 128,
+            }),
             interpolation: Interpolation::Area,
             fit: AspectFit::Pad,
             max_file_bytes: 123_456_789,

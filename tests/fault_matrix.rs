@@ -17,6 +17,7 @@ use batchscope::job::{self, SizeCheck};
 use batchscope::loader::load_batch;
 use batchscope::options::{ColorMode, IndexOptions, LoadOptions};
 use batchscope::preprocess::Element;
+use batchscope::size::Size;
 use common::{Tmpfs, batchscope_ok, crc32, pattern, png_claiming, read_npy, save, save_as, write};
 
 #[test]
@@ -106,7 +107,10 @@ fn a_file_deleted_after_indexing_is_a_skipped_sample_with_the_os_reason() {
     }
     let index = Arc::new(index::scan(dir.path(), &IndexOptions::default()).unwrap());
     let mut options = LoadOptions::default();
-    options.preprocess.image_size = Some((3, 4));
+    options.preprocess.image_size = Some(Size {
+        height: 3,
+        width: 4,
+    });
     let never = AtomicBool::new(false);
     let job = job::prepare(
         Arc::clone(&index),

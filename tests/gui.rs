@@ -5,6 +5,7 @@
 mod common;
 
 use batchscope::options::JpegDecoder;
+use batchscope::size::Size;
 use common::gui::{current, harness, step_until};
 use common::{pattern, save, write};
 use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
@@ -58,7 +59,10 @@ fn settings_show_option_values_as_keras_spells_them() {
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path());
     let mut settings = batchscope::app::Settings::default();
-    settings.load.preprocess.image_size = Some((6, 8));
+    settings.load.preprocess.image_size = Some(Size {
+        height: 6,
+        width: 8,
+    });
     let mut h = common::gui::harness_with(dir.path(), settings);
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     common::gui::show_export(&mut h);
@@ -194,7 +198,7 @@ fn mixed_sizes_open_straight_onto_a_grid_at_kerass_default_size_with_a_note() {
     // The line under the navigator says what the batch was made with, not the native setting.
     h.get_by_label_contains("Showing: rgb, 256x256 bilinear");
     let ready = h.state().session.as_ref().unwrap().ready().unwrap();
-    assert_eq!(ready.options.preprocess.image_size, Some((256, 256)));
+    assert_eq!(ready.options.preprocess.image_size, Some(Size::square(256)));
     // The user's own setting stays "native": the fallback belongs to this folder only.
     assert_eq!(h.state().settings.load.preprocess.image_size, None);
 }
@@ -258,7 +262,10 @@ fn the_viewer_lists_every_kind_of_bad_file_and_keeps_running() {
     // With a native size the bomb's header would count as a second size; resizing skips that check.
     let mut settings = batchscope::app::Settings::default();
     settings.load.plan.batch_size = 4;
-    settings.load.preprocess.image_size = Some((6, 8));
+    settings.load.preprocess.image_size = Some(Size {
+        height: 6,
+        width: 8,
+    });
     let mut h = common::gui::harness_with(dir.path(), settings);
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     h.get_by_label("Problems (3)");

@@ -11,6 +11,7 @@ use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, Settings};
 use batchscope::command_line::{export_args, export_args_with};
 use batchscope::options::{ArrayDtype, ArrayFormat, LabelMode, Layout};
+use batchscope::size::Size;
 use common::gui::{current, harness_with, show_export, step_until};
 use common::{batchscope_ok, pattern, save, write};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
@@ -29,7 +30,10 @@ fn settings(out: &Path) -> Settings {
     settings.load.plan.batch_size = 4;
     settings.load.plan.shuffle = true;
     settings.load.plan.seed = Some(11);
-    settings.load.preprocess.image_size = Some((8, 9));
+    settings.load.preprocess.image_size = Some(Size {
+        height: 8,
+        width: 9,
+    });
     settings.export.out_dir = out.to_string_lossy().into_owned();
     settings.export.dtype = ArrayDtype::Float32;
     settings.export.label_mode = LabelMode::Categorical;

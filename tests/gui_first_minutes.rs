@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, Settings, SettingsNote, SideTab};
+use batchscope::size::Size;
 use common::gui::{current, harness_with, show_export, step_until};
 use common::{pattern, save, write};
 use egui_kittest::Harness;
@@ -57,7 +58,7 @@ fn settings_restored_from_the_last_run_are_named_and_reset_in_one_click() {
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path());
     let mut saved = Settings::default();
-    saved.load.preprocess.image_size = Some((256, 256));
+    saved.load.preprocess.image_size = Some(Size::square(256));
     saved.load.plan.batch_size = 4;
     let mut h = restored_harness(dir.path(), Some(saved));
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
@@ -126,7 +127,7 @@ fn settings_chosen_for_one_folder_are_named_when_the_next_one_opens() {
     // The user turns "resize" on for this folder, then opens another one.
     h.get_by_label("resize").click();
     step_until(&mut h, "the resize", |app| {
-        app.settings.load.preprocess.image_size == Some((256, 256))
+        app.settings.load.preprocess.image_size == Some(Size::square(256))
     });
     h.state_mut().open(&small);
     step_until(&mut h, "the next folder", |app| {
@@ -283,7 +284,10 @@ fn every_label_uses_keras_and_numpy_spellings() {
     dataset(&data);
     let mut settings = Settings::default();
     settings.load.plan.batch_size = 4;
-    settings.load.preprocess.image_size = Some((6, 8));
+    settings.load.preprocess.image_size = Some(Size {
+        height: 6,
+        width: 8,
+    });
     settings.load.preprocess.color_mode = batchscope::options::ColorMode::Rgba;
     settings.export.dtype = batchscope::options::ArrayDtype::Float32;
     settings.export.label_mode = batchscope::options::LabelMode::Categorical;

@@ -12,6 +12,7 @@ use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, View};
 use batchscope::health::DuplicateKind;
 use batchscope::options::Subset;
+use batchscope::size::Size;
 use batchscope::synth::scene;
 use common::gui::{current, harness_with, step_until};
 use egui_kittest::Harness;
@@ -54,7 +55,7 @@ fn planted(root: &Path) {
 fn settings() -> batchscope::app::Settings {
     let mut settings = batchscope::app::Settings::default();
     settings.load.plan.batch_size = 4;
-    settings.load.preprocess.image_size = Some((SIDE, SIDE));
+    settings.load.preprocess.image_size = Some(Size::square(SIDE));
     settings
 }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+use batchscope::size::Size;
 use common::gui::{harness, step_until};
 use common::write;
 use egui_kittest::kittest::Queryable as _;
@@ -50,7 +51,7 @@ fn a_batch_too_large_to_view_is_refused_with_the_sizes() {
     }
     let mut settings = batchscope::app::Settings::default();
     settings.load.plan.batch_size = 64;
-    settings.load.preprocess.image_size = Some((8192, 8192));
+    settings.load.preprocess.image_size = Some(Size::square(8192));
     let mut h = common::gui::harness_with(dir.path(), settings);
     step_until(&mut h, "the refusal", |app| {
         app.session

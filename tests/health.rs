@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use batchscope::health::{self, DuplicateKind, FlagKind, Scan, ScanError, ScanOptions, Thresholds};
 use batchscope::index::{DatasetIndex, WalkControl};
 use batchscope::options::{LoadOptions, Subset};
+use batchscope::size::Size;
 use image::RgbImage;
 
 use batchscope::synth::plant;
@@ -126,7 +127,7 @@ fn open(root: &Path, options: &LoadOptions) -> Arc<DatasetIndex> {
 
 fn options() -> LoadOptions {
     let mut options = LoadOptions::default();
-    options.preprocess.image_size = Some((SIDE, SIDE));
+    options.preprocess.image_size = Some(Size::square(SIDE));
     options
 }
 
@@ -563,7 +564,10 @@ fn health_mean_and_std_equal_the_exported_float32_arrays() {
         }
     }
     let mut options = LoadOptions::default();
-    options.preprocess.image_size = Some((40, 56));
+    options.preprocess.image_size = Some(Size {
+        height: 40,
+        width: 56,
+    });
     let scan = run(&root, &options, &dir.path().join("cache"));
     let channels = health::analyze(&scan, &Thresholds::default()).channels;
     export_f32(&root, &options, &out);
@@ -848,7 +852,10 @@ fn health_visit_rows_hands_over_the_values_a_float32_batch_holds() {
         }
     }
     let mut options = LoadOptions::default();
-    options.preprocess.image_size = Some((40, 56));
+    options.preprocess.image_size = Some(Size {
+        height: 40,
+        width: 56,
+    });
     options.plan.batch_size = 8;
     let cancel = AtomicBool::new(false);
     let element = batchscope::preprocess::Element {

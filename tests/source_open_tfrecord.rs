@@ -19,6 +19,7 @@ use batchscope::index::{DatasetIndex, WalkControl};
 use batchscope::job::{self, SizeCheck};
 use batchscope::options::{ColorMode, Dtype, IndexOptions, LabelMode, LoadOptions, SourceKind};
 use batchscope::preprocess::Element;
+use batchscope::size::Size;
 use batchscope::source::{self, SourceError};
 use prost::Message as _;
 
@@ -208,7 +209,7 @@ fn tfds_resized_to_8x8_equals_tf_image_resize_bilinear() {
         .map(|&b| b == 1)
         .collect();
     let mut options = LoadOptions::default();
-    options.preprocess.image_size = Some((8, 8));
+    options.preprocess.image_size = Some(Size::square(8));
     // float32: TensorFlow's values themselves.
     let element = Element {
         dtype: Dtype::Float32,
@@ -251,7 +252,13 @@ fn slim_gzip_keeps_int64_label_values_and_reads_any_order_in_one_pass() {
     assert_eq!(images.describe(), "1 TFRecord file, gzip");
     assert_eq!(
         images.header(3, Path::new("")).unwrap(),
-        (image::ImageFormat::Png, 24, 16)
+        (
+            image::ImageFormat::Png,
+            Size {
+                height: 16,
+                width: 24
+            }
+        )
     );
     let png = |k: usize| std::fs::read(fx.join(format!("slim_{k}.png"))).unwrap();
     let got = images.read(&[4, 0, 3, 0], u64::MAX);

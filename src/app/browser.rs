@@ -277,15 +277,13 @@ fn stored_description(rows: &dyn StoredRows, plan: &BatchPlan) -> String {
 
 /// The note shown while a folder of mixed sizes is viewed at Keras's default size.
 pub(super) fn size_fallback_note(mixed: &crate::probe::MixedSizes) -> String {
-    let (h, w) = crate::job::KERAS_DEFAULT_IMAGE_SIZE;
     format!(
-        "The images differ in size ({:?} is {}x{} HxW, {:?} is {}x{}), so they are shown and exported resized to {h}x{w}, Keras's default image_size. Set an image size in the settings to choose another.",
+        "The images differ in size ({:?} is {} HxW, {:?} is {}), so they are shown and exported resized to {}, Keras's default image_size. Set an image size in the settings to choose another.",
         mixed.first_path,
-        mixed.first_h,
-        mixed.first_w,
+        mixed.first_size,
         mixed.second_path,
-        mixed.second_h,
-        mixed.second_w,
+        mixed.second_size,
+        crate::job::KERAS_DEFAULT_IMAGE_SIZE,
     )
 }
 

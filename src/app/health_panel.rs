@@ -251,7 +251,7 @@ impl HealthPanel {
         }
         let scan = &result.scan;
         let preprocess = crate::options::PreprocessOptions {
-            image_size: Some((THUMB_PX as u32, THUMB_PX as u32)),
+            image_size: Some(crate::size::Size::square(THUMB_PX as u32)),
             ..Default::default()
         };
         let job = LoadJob {

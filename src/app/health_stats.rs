@@ -11,6 +11,7 @@ use egui_plot::{Bar, BarChart, Plot, PlotPoint, Points};
 use super::grid::class_color;
 use super::health_panel::Measured;
 use crate::health::{SampleHealth, Scan};
+use crate::size::Size;
 
 /// Height of each plot in points.
 const PLOT_HEIGHT: f32 = 150.0;
@@ -43,7 +44,10 @@ impl StatsPlots {
         let brightness: Vec<f64> = measured.iter().map(|h| f64::from(h.brightness)).collect();
         Self {
             measured: measured.len(),
-            sizes: size_points(measured.iter().map(|h| (h.width, h.height))),
+            sizes: size_points(measured.iter().map(|h| Size {
+                height: h.height,
+                width: h.width,
+            })),
             largest_side: measured
                 .iter()
                 .fold(1.0f64, |m, h| m.max(f64::from(h.width.max(h.height)))),
@@ -53,10 +57,11 @@ impl StatsPlots {
     }
 }
 
-/// The points of the sizes plot: one per distinct `(width, height)`, or, when there are more than a
-/// [`SIZE_GRID`]-square grid has cells, one per occupied cell (at its centre).
-fn size_points(sizes: impl Iterator<Item = (u32, u32)>) -> Vec<PlotPoint> {
-    let distinct: BTreeSet<(u32, u32)> = sizes.collect();
+/// The points of the sizes plot (width across, height up): one per distinct size, or, when there are
+/// more than a [`SIZE_GRID`]-square grid has cells, one per occupied cell (at its centre).
+fn size_points(sizes: impl Iterator<Item = Size>) -> Vec<PlotPoint> {
+    // Plot coordinates `(x, y)`, in the order the points are drawn.
+    let distinct: BTreeSet<(u32, u32)> = sizes.map(|s| (s.width, s.height)).collect();
     if distinct.len() <= (SIZE_GRID * SIZE_GRID) as usize {
         return distinct
             .into_iter()
@@ -315,14 +320,15 @@ mod tests {
         let xy = |points: Vec<PlotPoint>| -> Vec<(f64, f64)> {
             points.iter().map(|p| (p.x, p.y)).collect()
         };
-        let few = [(640, 480), (32, 32), (640, 480), (32, 32)];
+        let wh = |width, height| Size { height, width };
+        let few = [wh(640, 480), wh(32, 32), wh(640, 480), wh(32, 32)];
         assert_eq!(
             xy(size_points(few.into_iter())),
             [(32.0, 32.0), (640.0, 480.0)]
         );
         // 10 000 distinct sizes up to 100 × 100: cells of 2 (100 / 64 + 1), 51 a side, one point per
         // cell at its centre.
-        let many = (1..=100u32).flat_map(|w| (1..=100u32).map(move |h| (w, h)));
+        let many = (1..=100u32).flat_map(|w| (1..=100u32).map(move |h| wh(w, h)));
         let points = size_points(many);
         assert_eq!(points.len(), 51 * 51);
         let centres: BTreeSet<u32> = (0..51).map(|i| 2 * i + 1).collect();

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::options::{
     AspectFit, ColorMode, Interpolation, JpegDecoder, LabelSource, LoadOptions, Subset,
 };
+use crate::size::Size;
 use crate::source::SourceOption;
 use crate::validate::{Opt, Takes};
 
@@ -213,14 +214,22 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
     ui.vertical(|ui| {
         let mut resize = options.preprocess.image_size.is_some();
         if ui.checkbox(&mut resize, "resize").changed() {
-            options.preprocess.image_size = resize.then_some((256, 256));
+            options.preprocess.image_size = resize.then_some(Size::square(256));
         }
-        if let Some((h, w)) = &mut options.preprocess.image_size {
+        if let Some(size) = &mut options.preprocess.image_size {
             ui.horizontal(|ui| {
-                ui.add(egui::DragValue::new(h).range(1..=8192).prefix("H "))
-                    .labelled_by(size_label.id);
-                ui.add(egui::DragValue::new(w).range(1..=8192).prefix("W "))
-                    .labelled_by(size_label.id);
+                ui.add(
+                    egui::DragValue::new(&mut size.height)
+                        .range(1..=8192)
+                        .prefix("H "),
+                )
+                .labelled_by(size_label.id);
+                ui.add(
+                    egui::DragValue::new(&mut size.width)
+                        .range(1..=8192)
+                        .prefix("W "),
+                )
+                .labelled_by(size_label.id);
             });
         } else {
             ui.weak("native (needs every image the same size)");
@@ -329,4 +338,67 @@ fn combo<T: PartialEq + Copy + std::fmt::Display>(
         .response
         .labelled_by(label_response.id);
     ui.end_row();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// The viewer's storage, in memory: eframe keeps settings as RON text under a key.
+    #[derive(Default)]
+    struct Memory(HashMap<String, String>);
+
+    impl eframe::Storage for Memory {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_owned(), value);
+        }
+
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+
+        fn flush(&mut self) {}
+    }
+
+    fn resized_to_96x128() -> Settings {
+        let mut settings = Settings::default();
+        settings.load.preprocess.image_size = Some(Size {
+            height: 96,
+            width: 128,
+        });
+        settings
+    }
+
+    #[test]
+    fn settings_saved_with_an_image_size_tuple_still_load() {
+        // As saved before `Size` existed: `image_size` was the tuple `(height, width)`.
+        let json = r#"{"load":{"preprocess":{"image_size":[96,128]}}}"#;
+        let loaded: Settings = serde_json::from_str(json).unwrap();
+        assert_eq!(loaded, resized_to_96x128());
+
+        let mut storage = Memory::default();
+        let ron = "(load:(preprocess:(image_size:Some((96,128)))))";
+        eframe::Storage::set_string(&mut storage, eframe::APP_KEY, ron.to_owned());
+        let loaded: Option<Settings> = eframe::get_value(&storage, eframe::APP_KEY);
+        assert_eq!(loaded, Some(resized_to_96x128()));
+    }
+
+    #[test]
+    fn an_image_size_is_saved_as_the_tuple_it_was() {
+        let json = serde_json::to_string(&resized_to_96x128()).unwrap();
+        assert!(json.contains(r#""image_size":[96,128]"#), "{json}");
+
+        let mut storage = Memory::default();
+        eframe::set_value(&mut storage, eframe::APP_KEY, &resized_to_96x128());
+        let ron = eframe::Storage::get_string(&storage, eframe::APP_KEY).unwrap();
+        assert!(ron.contains("image_size:Some((96,128))"), "{ron}");
+        let loaded: Option<Settings> = eframe::get_value(&storage, eframe::APP_KEY);
+        assert_eq!(loaded, Some(resized_to_96x128()));
+    }
 }

@@ -16,6 +16,7 @@ use crate::options::{
     Subset,
 };
 use crate::preprocess::{self, DEFAULT_MAX_IMAGE_BYTES, Element};
+use crate::size::Size;
 use crate::validate::Given;
 
 /// Browse image-folder datasets batch by batch and export them to .npy arrays, with the semantics of
@@ -99,7 +100,7 @@ pub struct LoaderArgs {
     pub jpeg: Option<JpegDecoder>,
     /// Resize every image to HEIGHTxWIDTH (e.g. 128x128, or 128 for a square); default: native size.
     #[arg(long, value_parser = parse_image_size)]
-    pub image_size: Option<(u32, u32)>,
+    pub image_size: Option<Size>,
     /// Resize kernel (TensorFlow's, without antialiasing; default bilinear); needs --image-size.
     #[arg(long, value_enum)]
     pub interpolation: Option<Interpolation>,
@@ -258,7 +259,7 @@ pub struct HealthArgs {
 }
 
 /// Parses HxW, H,W or N (square).
-pub fn parse_image_size(s: &str) -> Result<(u32, u32), String> {
+pub fn parse_image_size(s: &str) -> Result<Size, String> {
     let parts: Vec<&str> = s.split(['x', 'X', ',']).map(str::trim).collect();
     let num = |p: &str| {
         p.parse::<u32>()
@@ -267,8 +268,11 @@ pub fn parse_image_size(s: &str) -> Result<(u32, u32), String> {
             .ok_or_else(|| format!("{s:?} is not an image size: expected HEIGHTxWIDTH with positive integers, e.g. 128x128"))
     };
     match parts.as_slice() {
-        [n] => num(n).map(|n| (n, n)),
-        [h, w] => Ok((num(h)?, num(w)?)),
+        [n] => num(n).map(Size::square),
+        [h, w] => Ok(Size {
+            height: num(h)?,
+            width: num(w)?,
+        }),
         _ => Err(format!(
             "{s:?} is not an image size: expected HEIGHTxWIDTH, e.g. 128x128"
         )),
@@ -450,8 +454,8 @@ impl LoaderArgs {
         }
     }
 
-    /// Refuses a (height, width) output of which one image would not fit --max-image-bytes.
-    pub fn check_shape(&self, size: (u32, u32), element: Element) -> Result<(), UsageError> {
+    /// Refuses an output of `size` of which one image would not fit --max-image-bytes.
+    pub fn check_shape(&self, size: Size, element: Element) -> Result<(), UsageError> {
         let channels = self.color_mode.unwrap_or_default().channels();
         preprocess::check_output_size(size, channels, element.dtype, self.max_image_bytes)
             .map_err(|e| UsageError(e.to_string()))?;

@@ -252,8 +252,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         return Err(Failure::Usage(why));
     }
     // A native size is known only now.
-    let size = (job.shape.height as u32, job.shape.width as u32);
-    args.loader.check_shape(size, element)?;
+    args.loader.check_shape(job.shape.size(), element)?;
     let (job, excluded) = match &args.exclude_list {
         Some(path) => exclude_listed(&job, path)?,
         None => (job, Vec::new()),

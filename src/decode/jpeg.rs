@@ -13,16 +13,15 @@ use zune_core::options::DecoderOptions;
 
 use super::{DecodeError, Decoded, MAX_DECODED_BYTES, one_line, rgb_to_gray, too_large};
 use crate::options::ColorMode;
+use crate::size::Size;
 
 type Zune<'a> = zune_jpeg::JpegDecoder<ZCursor<&'a [u8]>>;
 
 /// A JPEG with its headers read, ready to decode.
 pub struct Jpeg<'a> {
     decoder: Zune<'a>,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
+    /// Its size in pixels.
+    pub size: Size,
     /// The mode asked for.
     mode: ColorMode,
     /// Whether the decoder gives RGB that [`Jpeg::decode`] converts to `mode` (CMYK and YCCK).
@@ -60,7 +59,7 @@ fn headers(bytes: &[u8], out: ColorSpace) -> Result<Zune<'_>, DecodeError> {
 pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
     let mut decoder = headers(bytes, out_space(mode))?;
     let (w, h) = decoder.dimensions().unwrap_or((0, 0));
-    let (width, height) = check_size(bytes, w, h, mode.channels())?;
+    let size = check_size(bytes, w, h, mode.channels())?;
     let via_rgb = !matches!(
         decoder.input_colorspace(),
         Some(ColorSpace::Luma | ColorSpace::YCbCr | ColorSpace::RGB)
@@ -71,21 +70,20 @@ pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
     }
     Ok(Jpeg {
         decoder,
-        width,
-        height,
+        size,
         mode,
         via_rgb,
     })
 }
 
 /// Refuses, before anything is allocated, a zero or oversized `w x h` image (of `channels` bytes per
-/// pixel decoded) and a file too short to hold the size it declares; returns the size as `u32`s.
+/// pixel decoded) and a file too short to hold the size it declares; returns the size.
 pub(super) fn check_size(
     bytes: &[u8],
     w: usize,
     h: usize,
     channels: usize,
-) -> Result<(u32, u32), DecodeError> {
+) -> Result<Size, DecodeError> {
     // JPEG dimensions are 16-bit, so these conversions cannot fail.
     let (width, height) = (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0));
     if width == 0 || height == 0 {
@@ -104,13 +102,13 @@ pub(super) fn check_size(
             height,
         });
     }
-    Ok((width, height))
+    Ok(Size { height, width })
 }
 
 impl Jpeg<'_> {
     /// Bytes of the decoded image in the asked mode.
     fn len(&self) -> usize {
-        self.width as usize * self.height as usize * self.mode.channels()
+        self.size.width as usize * self.size.height as usize * self.mode.channels()
     }
 
     /// Decodes straight into `out` when it is exactly the image's size in the asked mode and no
@@ -131,15 +129,15 @@ impl Jpeg<'_> {
         } else {
             self.mode.channels()
         };
-        let expected = self.width as usize * self.height as usize * channels;
+        let expected = self.size.width as usize * self.size.height as usize * channels;
         if pixels.len() != expected {
             return Err(DecodeError::Decoder {
                 format: ImageFormat::Jpeg,
                 message: format!(
                     "decoder returned {} bytes for {}x{}x{channels}",
                     pixels.len(),
-                    self.width,
-                    self.height,
+                    self.size.width,
+                    self.size.height,
                 ),
             });
         }
@@ -149,8 +147,8 @@ impl Jpeg<'_> {
             pixels
         };
         Ok(Decoded {
-            width: self.width,
-            height: self.height,
+            width: self.size.width,
+            height: self.size.height,
             channels: self.mode.channels(),
             pixels,
             format: ImageFormat::Jpeg,

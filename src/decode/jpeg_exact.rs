@@ -28,6 +28,7 @@ use mozjpeg::{ColorSpace, DctMethod, Decompress, Marker};
 use super::jpeg::check_size;
 use super::{DecodeError, Decoded, DecodedInto, one_line, rgb_to_gray};
 use crate::options::ColorMode;
+use crate::size::Size;
 
 /// Decodes a JPEG into `mode`'s channels.
 pub fn decode(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
@@ -38,12 +39,12 @@ pub fn decode(bytes: &[u8], mode: ColorMode) -> Result<Decoded, DecodeError> {
     }
 }
 
-/// Decodes a JPEG straight into `out` when it is `want` `(width, height)` in `mode` and needs no
+/// Decodes a JPEG straight into `out` when it is of size `want` in `mode` and needs no
 /// conversion after libjpeg's; hands the decoded image back otherwise.
 pub fn decode_into(
     bytes: &[u8],
     mode: ColorMode,
-    want: (u32, u32),
+    want: Size,
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
     run(bytes, mode, Some((want, out)))
@@ -122,7 +123,7 @@ pub fn count_scans(bytes: &[u8], cap: usize) -> usize {
 fn run(
     bytes: &[u8],
     mode: ColorMode,
-    into: Option<((u32, u32), &mut [u8])>,
+    into: Option<(Size, &mut [u8])>,
 ) -> Result<DecodedInto, DecodeError> {
     if count_scans(bytes, MAX_SCANS) > MAX_SCANS {
         return Err(decoder_error(format!(
@@ -166,7 +167,7 @@ fn out_space(space: ColorSpace, mode: ColorMode) -> (ColorSpace, usize) {
 fn libjpeg(
     source: &mut Source<'_>,
     mode: ColorMode,
-    into: Option<((u32, u32), &mut [u8])>,
+    into: Option<(Size, &mut [u8])>,
 ) -> Result<DecodedInto, DecodeError> {
     let io_error = |e: io::Error| decoder_error(one_line(&e.to_string()));
     let bytes = source.rest;
@@ -175,7 +176,7 @@ fn libjpeg(
         .map_err(io_error)?;
     let (w, h) = jpeg.size();
     let (space, channels) = out_space(jpeg.color_space(), mode);
-    let (width, height) = check_size(bytes, w, h, channels)?;
+    let size = check_size(bytes, w, h, channels)?;
     // libjpeg sets `saw_Adobe_marker` from an APP14 segment that starts with "Adobe".
     let adobe = jpeg
         .markers()
@@ -185,9 +186,9 @@ fn libjpeg(
     let mut started = jpeg.to_colorspace(space).map_err(io_error)?;
     let direct = space != ColorSpace::JCS_CMYK;
     let result = match into {
-        Some((want, out)) if direct && want == (width, height) && out.len() == w * h * channels => {
+        Some((want, out)) if direct && want == size && out.len() == w * h * channels => {
             started.read_scanlines_into(out).map_err(io_error)?;
-            DecodedInto::Written(width, height)
+            DecodedInto::Written(size)
         }
         _ => {
             let pixels: Vec<u8> = started.read_scanlines().map_err(io_error)?;
@@ -197,8 +198,8 @@ fn libjpeg(
                 from_cmyk(&pixels, adobe, mode)
             };
             DecodedInto::Decoded(Decoded {
-                width,
-                height,
+                width: size.width,
+                height: size.height,
                 channels: mode.channels(),
                 pixels,
                 format: ImageFormat::Jpeg,
@@ -373,11 +374,27 @@ mod tests {
             let decoded = decode(&bytes, mode).unwrap();
             assert_eq!((decoded.width, decoded.height), (37, 29));
             let mut out = vec![0; 37 * 29 * mode.channels()];
-            let written = decode_into(&bytes, mode, (37, 29), &mut out).unwrap();
-            assert!(matches!(written, DecodedInto::Written(37, 29)), "{mode:?}");
+            let size = Size {
+                height: 29,
+                width: 37,
+            };
+            let written = decode_into(&bytes, mode, size, &mut out).unwrap();
+            assert!(
+                matches!(written, DecodedInto::Written(s) if s == size),
+                "{mode:?}"
+            );
             assert_eq!(out, decoded.pixels, "{mode:?}");
             // Another size: handed back decoded.
-            let other = decode_into(&bytes, mode, (36, 29), &mut out).unwrap();
+            let other = decode_into(
+                &bytes,
+                mode,
+                Size {
+                    height: 29,
+                    width: 36,
+                },
+                &mut out,
+            )
+            .unwrap();
             assert!(matches!(other, DecodedInto::Decoded(d) if d == decoded));
         }
     }

@@ -15,6 +15,7 @@ use std::path::Path;
 use image::{DynamicImage, ImageDecoder as _, ImageFormat, ImageReader, Limits};
 
 use crate::options::{ColorMode, Decoding, JpegDecoder};
+use crate::size::Size;
 
 mod jpeg;
 mod jpeg_exact;
@@ -46,6 +47,16 @@ pub struct Decoded {
     pub pixels: Vec<u8>,
     /// The format the content was decoded as.
     pub format: ImageFormat,
+}
+
+impl Decoded {
+    /// Its height and width.
+    pub fn size(&self) -> Size {
+        Size {
+            height: self.height,
+            width: self.width,
+        }
+    }
 }
 
 /// Why a file could not be decoded. The message is shown to the user beside the path.
@@ -236,20 +247,20 @@ fn too_large(width: u64, height: u64, bytes_per_pixel: u64, pixel: &str) -> Deco
 /// The result of [`decode_file_into`].
 #[derive(Debug)]
 pub enum DecodedInto {
-    /// The pixels were written straight into the output: `(width, height)`.
-    Written(u32, u32),
+    /// The pixels were written straight into the output, an image of this size.
+    Written(Size),
     /// The image needs preprocessing (another size, or not a JPEG): here it is, decoded.
     Decoded(Decoded),
 }
 
-/// Reads `path` (at most `max_file_bytes`) and, when it is a JPEG of exactly `want` `(width, height)`,
-/// decodes it straight into `out` (`width * height * channels` bytes, no intermediate copy: the
+/// Reads `path` (at most `max_file_bytes`) and, when it is a JPEG of exactly the size `want`, decodes
+/// it straight into `out` (`height * width * channels` bytes, no intermediate copy: the
 /// export's hot path). Otherwise decodes it as [`decode_file`] does and hands it back.
 pub fn decode_file_into(
     path: &Path,
     how: impl Into<Decoding>,
     max_file_bytes: u64,
-    want: (u32, u32),
+    want: Size,
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
     let (bytes, format) = read_image_file(path, max_file_bytes)?;
@@ -260,7 +271,7 @@ pub fn decode_file_into(
 pub fn decode_bytes_into(
     bytes: &[u8],
     how: impl Into<Decoding>,
-    want: (u32, u32),
+    want: Size,
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
     if bytes.is_empty() {
@@ -274,14 +285,14 @@ fn decode_format_into(
     bytes: &[u8],
     format: ImageFormat,
     how: Decoding,
-    want: (u32, u32),
+    want: Size,
     out: &mut [u8],
 ) -> Result<DecodedInto, DecodeError> {
     match (format, how.jpeg) {
         (ImageFormat::Jpeg, JpegDecoder::Fast) => {
             let mut jpeg = jpeg::open(bytes, how.color_mode)?;
-            if (jpeg.width, jpeg.height) == want && jpeg.decode_into(out)? {
-                return Ok(DecodedInto::Written(jpeg.width, jpeg.height));
+            if jpeg.size == want && jpeg.decode_into(out)? {
+                return Ok(DecodedInto::Written(jpeg.size));
             }
             jpeg.decode().map(DecodedInto::Decoded)
         }
@@ -353,11 +364,11 @@ fn convert(image: DynamicImage, mode: ColorMode) -> Vec<u8> {
     out
 }
 
-/// Reads only the header of `path`: its format and `(width, height)`. Reads a few hundred bytes with
+/// Reads only the header of `path`: its format and size. Reads a few hundred bytes with
 /// `imagesize` (the file is never loaded whole), falling back to the decoder's own header parsing when
 /// that cannot tell; either way at most [`PROBE_MAX_READ_BYTES`] are read. Refuses what
 /// [`decode_file`] refuses from the file alone (not a regular file, empty, not an image, zero size).
-pub fn probe_file(path: &Path) -> Result<(ImageFormat, u32, u32), DecodeError> {
+pub fn probe_file(path: &Path) -> Result<(ImageFormat, Size), DecodeError> {
     let (file, _) = open_regular(path)?;
     probe_reader(std::io::BufReader::with_capacity(
         4096,
@@ -382,13 +393,13 @@ pub fn color_type_of_file(path: &Path) -> Result<String, DecodeError> {
 }
 
 /// [`probe_file`] for an image already in memory (a record's bytes).
-pub fn probe_bytes(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), DecodeError> {
+pub fn probe_bytes(bytes: &[u8]) -> Result<(ImageFormat, Size), DecodeError> {
     probe_reader(Cursor::new(bytes))
 }
 
 fn probe_reader(
     mut reader: impl std::io::BufRead + std::io::Seek,
-) -> Result<(ImageFormat, u32, u32), DecodeError> {
+) -> Result<(ImageFormat, Size), DecodeError> {
     let head = reader.fill_buf()?;
     if head.is_empty() {
         return Err(DecodeError::Empty);
@@ -416,7 +427,13 @@ fn probe_reader(
             height: h,
         });
     }
-    Ok((format, w, h))
+    Ok((
+        format,
+        Size {
+            height: h,
+            width: w,
+        },
+    ))
 }
 
 #[cfg(test)]

@@ -116,7 +116,7 @@ pub(super) fn describe(job: &LoadJob, options: &ExportOptions, plan: &ExportPlan
     let p = &job.preprocess;
     let size = p
         .image_size
-        .map_or_else(|| "native".to_owned(), |(h, w)| format!("{h}x{w}"));
+        .map_or_else(|| "native".to_owned(), |size| size.to_string());
     let arrays: Vec<String> = plan
         .arrays
         .iter()

@@ -211,10 +211,22 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
 mod tests {
     use super::*;
     use crate::health::measure::{self, Row};
+    use crate::loader::Original;
+    use crate::preprocess::Shape;
 
     /// A loaded entry whose perceptual hash is `phash` and whose pixels are unique to `id`.
     fn entry(sample: usize, phash: u64, id: u8, subset: Option<Subset>) -> Entry {
-        let mut health = measure::measure(Row::U8(&[id; 12]), (2, 2, 3), (2, 2, None), None);
+        let shape = Shape {
+            height: 2,
+            width: 2,
+            channels: 3,
+        };
+        let original = Original {
+            width: 2,
+            height: 2,
+            format: None,
+        };
+        let mut health = measure::measure(Row::U8(&[id; 12]), shape, original, None);
         health.phash = phash;
         Entry {
             sample,

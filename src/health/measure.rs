@@ -41,20 +41,21 @@ pub struct SampleHealth {
     pub pixels: u64,
 }
 
+use crate::loader::Original;
 pub use crate::loader::Row;
+use crate::preprocess::Shape;
 
-/// Measures one loaded image of `height x width x channels`, originally `width0 x height0`.
+/// Measures one loaded image of `shape`, `original` before preprocessing.
 pub fn measure(
     row: Row<'_>,
-    (height, width, channels): (usize, usize, usize),
-    original: (u32, u32, Option<ImageFormat>),
+    shape: Shape,
+    original: Original,
     file_hash: Option<u64>,
 ) -> SampleHealth {
-    let n = height * width;
     LUMA.with_borrow_mut(|luma| {
         // Every value is written by the pixel pass: no need to clear what an earlier image left.
-        luma.resize(n, 0.0);
-        measure_with(row, (height, width, channels), original, file_hash, luma)
+        luma.resize(shape.height * shape.width, 0.0);
+        measure_with(row, shape, original, file_hash, luma)
     })
 }
 
@@ -67,11 +68,16 @@ thread_local! {
 /// [`measure`] with a luma plane of `height * width` values to fill.
 fn measure_with(
     row: Row<'_>,
-    (height, width, channels): (usize, usize, usize),
-    original: (u32, u32, Option<ImageFormat>),
+    shape: Shape,
+    original: Original,
     file_hash: Option<u64>,
     luma: &mut [f32],
 ) -> SampleHealth {
+    let Shape {
+        height,
+        width,
+        channels,
+    } = shape;
     let n = height * width;
     let mut hist = [0u32; 256];
     let sums = pixel_pass(row, channels, luma, &mut hist);
@@ -91,16 +97,16 @@ fn measure_with(
         (height as u64) << 48
             ^ (width as u64) << 32
             ^ (channels as u64) << 24
-            ^ u64::from(original.0) << 12
-            ^ u64::from(original.1),
+            ^ u64::from(original.width) << 12
+            ^ u64::from(original.height),
     );
     SampleHealth {
         phash: phash::phash(luma, height, width),
         pixel_hash: hash::hash64(seed, bytes_of(row)),
         file_hash,
-        width: original.0,
-        height: original.1,
-        format: original.2,
+        width: original.width,
+        height: original.height,
+        format: original.format,
         brightness: mean as f32,
         sharpness: normalised_sharpness(luma, height, width, variance),
         entropy: entropy as f32,
@@ -111,15 +117,15 @@ fn measure_with(
     }
 }
 
-/// The sharpness [`measure`] gives `row` (`height x width x channels`): for an image the loader
-/// scales up, measured on its decoded pixels instead, because upscaling smooths every picture.
-pub fn sharpness(row: Row<'_>, (height, width, channels): (usize, usize, usize)) -> f32 {
+/// The sharpness [`measure`] gives `row` (of `shape`): for an image the loader scales up, measured
+/// on its decoded pixels instead, because upscaling smooths every picture.
+pub fn sharpness(row: Row<'_>, shape: Shape) -> f32 {
     LUMA.with_borrow_mut(|luma| {
-        luma.resize(height * width, 0.0);
+        luma.resize(shape.height * shape.width, 0.0);
         let mut hist = [0u32; 256];
-        pixel_pass(row, channels, luma, &mut hist);
+        pixel_pass(row, shape.channels, luma, &mut hist);
         let (_, variance) = luma_moments(luma);
-        normalised_sharpness(luma, height, width, variance)
+        normalised_sharpness(luma, shape.height, shape.width, variance)
     })
 }
 
@@ -402,14 +408,27 @@ fn laplacian_variance(luma: &[f32], height: usize, width: usize) -> f64 {
 mod tests {
     use super::*;
 
-    fn shape() -> (usize, usize, usize) {
-        (16, 16, 3)
+    fn shape() -> Shape {
+        Shape {
+            height: 16,
+            width: 16,
+            channels: 3,
+        }
+    }
+
+    /// An original image of `side x side`, its format unknown.
+    fn square(side: u32) -> Original {
+        Original {
+            width: side,
+            height: side,
+            format: None,
+        }
     }
 
     #[test]
     fn health_measure_flat_gray_image() {
         let px = vec![7u8; 16 * 16 * 3];
-        let m = measure(Row::U8(&px), shape(), (16, 16, None), None);
+        let m = measure(Row::U8(&px), shape(), square(16), None);
         assert!((m.brightness - 7.0).abs() < 1e-3);
         assert!(m.entropy.abs() < 1e-9);
         assert_eq!(m.colorfulness, Some(0.0));
@@ -436,8 +455,8 @@ mod tests {
                 [v, v / 2, 255 - v]
             })
             .collect();
-        let a = measure(Row::U8(&sharp), shape(), (16, 16, None), None);
-        let b = measure(Row::U8(&smooth), shape(), (16, 16, None), None);
+        let a = measure(Row::U8(&sharp), shape(), square(16), None);
+        let b = measure(Row::U8(&smooth), shape(), square(16), None);
         assert!(
             a.sharpness > 10.0 * b.sharpness,
             "{} vs {}",
@@ -447,12 +466,12 @@ mod tests {
         assert!(a.colorfulness.unwrap_or(0.0) > 50.0);
         let mut changed = sharp.clone();
         changed[100] ^= 1;
-        let c = measure(Row::U8(&changed), shape(), (16, 16, None), None);
+        let c = measure(Row::U8(&changed), shape(), square(16), None);
         assert_ne!(a.pixel_hash, c.pixel_hash);
-        let same = measure(Row::U8(&sharp), shape(), (16, 16, None), None);
+        let same = measure(Row::U8(&sharp), shape(), square(16), None);
         assert_eq!(a.pixel_hash, same.pixel_hash);
         // The same loaded pixels from a different original size are not the same image.
-        let other = measure(Row::U8(&sharp), shape(), (32, 32, None), None);
+        let other = measure(Row::U8(&sharp), shape(), square(32), None);
         assert_ne!(a.pixel_hash, other.pixel_hash);
     }
 
@@ -465,8 +484,18 @@ mod tests {
                 .map(|i| ((i * 2_654_435_761usize) >> 11) as u8)
                 .collect();
             let floats: Vec<f32> = bytes.iter().map(|&v| f32::from(v)).collect();
-            let a = measure(Row::U8(&bytes), (h, w, channels), (53, 37, None), None);
-            let b = measure(Row::F32(&floats), (h, w, channels), (53, 37, None), None);
+            let shape = Shape {
+                height: h,
+                width: w,
+                channels,
+            };
+            let original = Original {
+                width: 53,
+                height: 37,
+                format: None,
+            };
+            let a = measure(Row::U8(&bytes), shape, original, None);
+            let b = measure(Row::F32(&floats), shape, original, None);
             // The same values measure the same; only the hash of the stored bytes differs.
             assert_eq!(
                 SampleHealth {

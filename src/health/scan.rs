@@ -33,6 +33,7 @@ use crate::options::{Dtype, LoadOptions, PlanOptions, PreprocessOptions, Scale, 
 use crate::plan::{self, BatchPlan, PlanError};
 use crate::preprocess::{Element, Shape};
 use crate::probe;
+use crate::size::Size;
 
 /// Samples measured between two progress reports and looks at the cancel flag (about 0.1 s of
 /// work for photos on two cores).
@@ -246,13 +247,13 @@ fn pass_job(
 fn measure_visited(v: &Visited<'_>, shape: Shape) -> SampleHealth {
     let mut health = measure::measure(
         v.row,
-        (shape.height, shape.width, shape.channels),
-        (v.original.width, v.original.height, v.original.format),
+        shape,
+        v.original,
         v.file_bytes.map(|bytes| hash::hash64(0, bytes)),
     );
     let d = v.decoded;
     if (d.height as usize) < shape.height || (d.width as usize) < shape.width {
-        let native = (d.height as usize, d.width as usize, d.channels);
+        let native = Shape::of(d.size(), d.channels);
         health.sharpness = measure::sharpness(Row::U8(&d.pixels), native);
     }
     health
@@ -268,27 +269,22 @@ fn geometry(
     cancel: &AtomicBool,
 ) -> Result<(PreprocessOptions, Shape), ScanError> {
     let mut preprocess = options.preprocess;
-    let (height, width) = if let Some(size) = preprocess.image_size {
+    let size = if let Some(size) = preprocess.image_size {
         size
     } else {
         let headers = probe::headers(index, order, cancel).ok_or(ScanError::Cancelled)?;
         match probe::common_size(index, order, &headers) {
-            Ok(size) => size.unwrap_or((0, 0)),
+            Ok(size) => size.unwrap_or(Size::square(0)),
             Err(mixed) => {
                 notes.push(format!(
-                    "{mixed}; measured at {}x{} (Keras's default image size)",
-                    KERAS_DEFAULT_IMAGE_SIZE.0, KERAS_DEFAULT_IMAGE_SIZE.1
+                    "{mixed}; measured at {KERAS_DEFAULT_IMAGE_SIZE} (Keras's default image size)"
                 ));
                 preprocess.image_size = Some(KERAS_DEFAULT_IMAGE_SIZE);
                 KERAS_DEFAULT_IMAGE_SIZE
             }
         }
     };
-    let shape = Shape {
-        height: height as usize,
-        width: width as usize,
-        channels: preprocess.color_mode.channels(),
-    };
+    let shape = Shape::of(size, preprocess.color_mode.channels());
     Ok((preprocess, shape))
 }
 

@@ -13,10 +13,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::npy::NpyDtype;
+use crate::size::Size;
 pub use crate::validate::{SourceOption, Takes};
 
-/// The format and size of one encoded image, from its header: `(format, width, height)`.
-pub type ImageHeader = Result<(image::ImageFormat, u32, u32), String>;
+/// The format and size of one encoded image, from its header, or why it cannot be read.
+pub type ImageHeader = Result<(image::ImageFormat, Size), String>;
 
 /// How a source's encoded images are best read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub trait EncodedImages: Send + Sync {
             .pop()
             .unwrap_or_else(|| Err(format!("sample {sample} was not read")))
     }
-    /// The image's format and `(width, height)`, from its header (read when the source was indexed,
+    /// The image's format and size, from its header (read when the source was indexed,
     /// or now).
     fn header(&self, sample: usize, path: &Path) -> ImageHeader;
     /// The colour type the image's header declares, as the `image` crate names it (`Rgb8`, `L16`),

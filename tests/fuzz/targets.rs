@@ -11,6 +11,7 @@ use batchscope::index::{DatasetIndex, Sample};
 use batchscope::npy::{self, NpyDtype, NpyWriter};
 use batchscope::options::{ColorMode, Decoding, JpegDecoder, PlanOptions, Subset};
 use batchscope::plan;
+use batchscope::size::Size;
 use image::ImageFormat;
 
 use super::Bytes;
@@ -135,16 +136,16 @@ fn check_file_entry_points(
     std::fs::write(&path, bytes).unwrap();
     let len = bytes.len() as u64;
     for (mode, result) in MODES.iter().zip(results) {
-        let want = result.as_ref().map_or((1, 1), |d| (d.width, d.height));
-        let mut out = vec![0xa5; want.0 as usize * want.1 as usize * mode.channels()];
+        let want = result.as_ref().map_or(Size::square(1), Decoded::size);
+        let mut out = vec![0xa5; want.height as usize * want.width as usize * mode.channels()];
         let how = Decoding {
             color_mode: *mode,
             jpeg,
         };
         let into = decode::decode_file_into(&path, how, len, want, &mut out);
         match (result, into) {
-            (Ok(d), Ok(DecodedInto::Written(w, h))) => {
-                assert_eq!((w, h), (d.width, d.height));
+            (Ok(d), Ok(DecodedInto::Written(size))) => {
+                assert_eq!(size, d.size());
                 assert!(
                     out == d.pixels,
                     "{mode:?}: the fast path wrote other pixels"
@@ -191,8 +192,8 @@ pub fn probe(bytes: &[u8], dir: &Path) -> String {
     std::fs::write(&path, bytes).unwrap();
     let short = decode::probe_file(&path);
     match &short {
-        Ok((format, w, h)) => {
-            assert!(*w > 0 && *h > 0);
+        Ok((format, size)) => {
+            assert!(size.width > 0 && size.height > 0);
             assert_eq!(Some(*format), image::guess_format(bytes).ok());
         }
         Err(err) => assert_message(err),
@@ -201,7 +202,7 @@ pub fn probe(bytes: &[u8], dir: &Path) -> String {
         // A libFuzzer finding: a TIFF with conflicting size tags was sized 3x4608000 by `imagesize`
         // and decoded 3x3; the probe now sizes TIFFs through the decoder, so sizes always agree.
         assert!(
-            matches!(short, Ok((f, w, h)) if (f, w, h) == (d.format, d.width, d.height)),
+            matches!(short, Ok((f, size)) if (f, size) == (d.format, d.size())),
             "decoded as {:?} {}x{} but probed as {short:?}",
             d.format,
             d.width,

@@ -31,12 +31,12 @@ use super::{
     label_of, parse_example,
 };
 use crate::decode;
-use crate::index::{Access, DatasetIndex, EncodedImages, IndexWarning, Sample, Store, WalkControl};
+use crate::index::{
+    Access, DatasetIndex, EncodedImages, ImageHeader as Header, IndexWarning, Sample, Store,
+    WalkControl,
+};
 use crate::options::{IndexOptions, LabelSource};
 use crate::source::SourceError;
-
-/// A probed image header: format and `(width, height)`, or why it cannot be read.
-type Header = Result<(image::ImageFormat, u32, u32), String>;
 
 /// Records are reported every this many.
 const PROGRESS_EVERY: usize = 256;
