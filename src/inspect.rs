@@ -13,6 +13,50 @@ use crate::options::{LabelSource, LoadOptions};
 use crate::plan::BatchPlan;
 use crate::probe;
 
+/// Sizes listed one by one in the text summary; past this many, the most common and the ranges.
+const SIZES_SHOWN: usize = 5;
+
+/// The text summary's sizes: every size when there are few, else the most common ones and the
+/// ranges of height and width (`--json` has them all). Most common first; equal counts by height,
+/// then width, as numbers (`72x120` before `581x419`).
+fn sizes_line(sizes: &BTreeMap<String, usize>) -> String {
+    let mut parsed: Vec<((u32, u32), &str, usize)> = sizes
+        .iter()
+        .map(|(key, &n)| {
+            let hw = key
+                .split_once('x')
+                .and_then(|(h, w)| Some((h.parse().ok()?, w.parse().ok()?)))
+                .unwrap_or((u32::MAX, u32::MAX));
+            (hw, key.as_str(), n)
+        })
+        .collect();
+    parsed.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    let listed = |v: &[((u32, u32), &str, usize)]| {
+        v.iter()
+            .map(|(_, key, n)| format!("{key} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if parsed.len() <= SIZES_SHOWN {
+        return listed(&parsed);
+    }
+    let range = |pick: fn(&(u32, u32)) -> u32| {
+        let values = parsed
+            .iter()
+            .map(|(hw, ..)| pick(hw))
+            .filter(|&v| v != u32::MAX);
+        let (low, high) = values.fold((u32::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        format!("{low}..{high}")
+    };
+    format!(
+        "{} sizes; most common {}; heights {}, widths {} (--json lists every size)",
+        parsed.len(),
+        listed(&parsed[..SIZES_SHOWN]),
+        range(|hw| hw.0),
+        range(|hw| hw.1),
+    )
+}
+
 /// One class and how many of the planned samples it has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClassCount {
@@ -231,7 +275,7 @@ impl Summary {
         };
         if self.arrays.is_empty() {
             // Height first, as Keras's image_size: "300x451" is 451 pixels wide.
-            let _ = writeln!(s, "sizes HxW  {}", list(&self.sizes));
+            let _ = writeln!(s, "sizes HxW  {}", sizes_line(&self.sizes));
             let _ = writeln!(s, "formats    {}", list(&self.formats));
             if self.sizes.len() > 1 && self.options.preprocess.image_size.is_none() {
                 let _ = writeln!(

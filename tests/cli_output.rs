@@ -95,6 +95,44 @@ fn inspect_warns_that_a_native_export_of_mixed_sizes_fails() {
     );
 }
 
+/// Issue 22: a real photo folder printed one 37,882-character `sizes` line, sorted as strings
+/// (`72x120` after `581x419`). Past five sizes the text gives the most common ones, equal counts in
+/// numeric order, and the ranges; `--json` keeps every size.
+#[test]
+fn inspect_on_a_folder_of_300_sizes_printed_every_size_on_one_line_sorted_as_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for h in 1..=20u32 {
+        for w in 1..=15u32 {
+            save(
+                &data,
+                &format!("c/{h}x{w}.png"),
+                &pattern(w, h, h * 100 + w),
+            );
+        }
+    }
+    let extra = [((20, 15), 4), ((9, 12), 2), ((10, 3), 1), ((2, 12), 1)];
+    for ((h, w), copies) in extra {
+        for k in 0..copies {
+            save(&data, &format!("c/{h}x{w}_{k}.png"), &pattern(w, h, k));
+        }
+    }
+    let text = stdout_of(&["inspect", s(&data)]);
+    let line = text.lines().find(|l| l.starts_with("sizes HxW")).unwrap();
+    assert_eq!(
+        line,
+        "sizes HxW  300 sizes; most common 20x15 (5), 9x12 (3), 2x12 (2), 10x3 (2), 1x1 (1); heights 1..20, widths 1..15 (--json lists every size)"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["inspect", s(&data), "--json"])).unwrap();
+    let sizes = json["sizes"].as_object().unwrap();
+    assert_eq!(sizes.len(), 300);
+    assert_eq!(
+        (sizes["10x3"].as_u64(), sizes["1x1"].as_u64()),
+        (Some(2), Some(1))
+    );
+}
+
 /// The export summary with the elapsed time and the output folder replaced by fixed words.
 fn normalized_summary(stderr: &str, out: &Path) -> String {
     let out = format!("{:?}", out.display().to_string());
