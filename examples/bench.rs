@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 mod child;
 
 use batchscope::app::{BatchscopeApp, Settings};
+use batchscope::load::resize::{self, View};
 use batchscope::options::{ColorMode, Decoding, IndexOptions, Interpolation, JpegDecoder};
-use batchscope::resize::{self, View};
 use batchscope::size::Size;
 use batchscope::synth::{self, Kind, Spec};
 use batchscope::{decode, index};

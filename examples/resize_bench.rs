@@ -9,8 +9,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use batchscope::load::resize::{View, resize_into_until};
 use batchscope::options::Interpolation;
-use batchscope::resize::{View, resize_into_until};
 
 fn main() {
     println!("| input | output | µs per image | ns per output value |");

@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use crate::export::ArrayOptions;
+use crate::load::preprocess::Element;
 use crate::options::{
     ArrayDtype, ArrayFormat, AspectFit, ColorMode, Interpolation, JpegDecoder, LabelMode,
     LabelSource, Layout, LoadOptions, Scale,
 };
-use crate::preprocess::Element;
 
 /// The arguments (after the program name) of the equivalent `batchscope export`, NHWC `.npy` arrays.
 pub fn export_args(

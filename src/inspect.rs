@@ -8,10 +8,10 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 use crate::index::DatasetIndex;
+use crate::load::probe;
 use crate::npy::{dtype_name, shape_repr};
 use crate::options::{LabelSource, LoadOptions};
 use crate::plan::BatchPlan;
-use crate::probe;
 
 /// Sizes listed one by one in the text summary; past this many, the most common and the ranges.
 const SIZES_SHOWN: usize = 5;
@@ -281,7 +281,7 @@ impl Summary {
                 let _ = writeln!(
                     s,
                     "warning    the images differ in size, so an export at native size fails: choose one with --image-size HxW (Keras's default is {})",
-                    crate::job::KERAS_DEFAULT_IMAGE_SIZE
+                    crate::load::spec::KERAS_DEFAULT_IMAGE_SIZE
                 );
             }
         }

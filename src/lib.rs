@@ -1,10 +1,13 @@
 //! batchscope: turn an image-folder dataset into batches and `.npy` arrays with the exact semantics of
 //! Keras's `image_dataset_from_directory`, in bounded memory, with every bad file reported instead of fatal.
 //!
-//! The data flows one way (see `DESIGN.md` in the project's shared notes):
-//! [`index`] (walk the folder) → [`plan`] (order, split, batch bounds) → [`loader`] (decode and
-//! preprocess on a background thread) → consumers: [`export`] (`.npy` files), [`inspect`] (a summary)
-//! and the GUI in `app`. Only `app` knows about egui.
+//! The data flows one way (see `DESIGN.md` in the project's shared notes), and the folders name the
+//! stages: [`source`] (detect and index a dataset into a [`source::index::DatasetIndex`], through
+//! one contract) → [`plan`] (order, split, batch bounds, shards) → [`load`] (decode and preprocess
+//! on a background thread) → consumers: [`export`] (`.npy` files), [`health`] (duplicates, leaks,
+//! flags), [`inspect`] (a summary) and the GUI in `app`. [`options`] and [`validate`] are what a user
+//! asks, checked once; [`decode`] is the hardened reader and the decoders. Only `app` knows about
+//! egui.
 
 pub mod app;
 pub mod background;
@@ -15,16 +18,10 @@ pub mod describe;
 pub mod export;
 pub mod health;
 pub mod inspect;
-pub mod job;
-pub mod loader;
-pub mod mt19937;
+pub mod load;
 pub mod npy;
 pub mod options;
 pub mod plan;
-pub mod preprocess;
-pub mod probe;
-pub mod resize;
-pub mod shard;
 pub mod size;
 pub mod source;
 pub mod synth;

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use batchscope::app::Settings;
 use batchscope::export::{self, ExportError, ExportOptions};
 use batchscope::index;
-use batchscope::job::{self, SizeCheck};
-use batchscope::loader::{LoadJob, Loader, LoaderStopped};
+use batchscope::load::loader::{LoadSpec, Loader, LoaderStopped};
+use batchscope::load::preprocess::Element;
+use batchscope::load::spec::{self, SizeCheck};
 use batchscope::options::{Interpolation, LabelMode, LoadOptions};
 use batchscope::plan::BatchPlan;
-use batchscope::preprocess::Element;
 use batchscope::size::Size;
 use common::gui::{current, harness_with, step_until};
 use common::{pattern, save};
@@ -95,9 +95,9 @@ fn opening_another_folder_never_waits_for_the_busy_loader_of_the_first() {
 }
 
 /// The uint8 job for `root` with `options`, every header checked (as an export plans it).
-fn prepared(root: &Path, options: &LoadOptions) -> LoadJob {
+fn prepared(root: &Path, options: &LoadOptions) -> LoadSpec {
     let index = Arc::new(index::scan(root, &options.index).unwrap());
-    job::prepare(
+    spec::prepare(
         index,
         options,
         Element::default(),
@@ -134,7 +134,7 @@ fn voluntary_switches() -> u64 {
 }
 
 /// A job whose plan names a sample the index does not have: loading it panics in the loader thread.
-fn broken_job(root: &Path) -> Arc<LoadJob> {
+fn broken_job(root: &Path) -> Arc<LoadSpec> {
     small_dataset(root);
     let mut job = prepared(root, &LoadOptions::default());
     job.plan = Arc::new(BatchPlan {
@@ -243,7 +243,7 @@ fn the_on_demand_loader_loads_the_newest_wish_first_and_drops_stale_ones() {
 /// within the budget whatever the batch size, and tiny images do not make millions of queue slots.
 #[test]
 fn the_sequential_loader_cuts_the_plan_by_bytes_not_batches() {
-    use batchscope::loader::{CHUNK_BYTES, Chunking};
+    use batchscope::load::loader::{CHUNK_BYTES, Chunking};
     let dir = tempfile::tempdir().unwrap();
     for i in 0..300 {
         save(dir.path(), &format!("a/{i:03}.png"), &pattern(4, 4, i));

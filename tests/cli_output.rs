@@ -206,11 +206,11 @@ fn the_export_estimate_is_the_bytes_written() {
     };
     let options = batchscope::options::LoadOptions::default();
     let index = batchscope::source::open(&data, &options.index, &control).unwrap();
-    let job = batchscope::job::prepare(
+    let job = batchscope::load::spec::prepare(
         Arc::new(index),
         &options,
-        batchscope::preprocess::Element::default(),
-        batchscope::job::SizeCheck::AllFiles,
+        batchscope::load::preprocess::Element::default(),
+        batchscope::load::spec::SizeCheck::AllFiles,
         &cancel,
     )
     .unwrap();

@@ -9,12 +9,12 @@ use batchscope::command_line::{
     export_args, export_args_with, export_command, export_command_with,
 };
 use batchscope::export::ArrayOptions;
+use batchscope::load::preprocess::Element;
 use batchscope::options::{
     ArrayDtype, ArrayFormat, AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, JpegDecoder,
     LabelMode, LabelSource, Layout, LoadOptions, PlanOptions, PreprocessOptions, Scale, SourceKind,
     Subset,
 };
-use batchscope::preprocess::Element;
 use batchscope::size::Size;
 use clap::Parser as _;
 

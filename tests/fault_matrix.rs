@@ -13,10 +13,10 @@ use std::sync::atomic::AtomicBool;
 
 use batchscope::decode::{DecodeError, decode_file};
 use batchscope::index;
-use batchscope::job::{self, SizeCheck};
-use batchscope::loader::load_batch;
+use batchscope::load::loader::load_batch;
+use batchscope::load::preprocess::Element;
+use batchscope::load::spec::{self, SizeCheck};
 use batchscope::options::{ColorMode, IndexOptions, LoadOptions};
-use batchscope::preprocess::Element;
 use batchscope::size::Size;
 use common::{Tmpfs, batchscope_ok, crc32, pattern, png_claiming, read_npy, save, save_as, write};
 
@@ -112,7 +112,7 @@ fn a_file_deleted_after_indexing_is_a_skipped_sample_with_the_os_reason() {
         width: 4,
     });
     let never = AtomicBool::new(false);
-    let job = job::prepare(
+    let job = spec::prepare(
         Arc::clone(&index),
         &options,
         Element::default(),

@@ -521,15 +521,15 @@ fn health_pass_stops_when_cancelled_during_the_pass() {
 /// Exports `root` with `options` as float32 (0..255) through the library, as the command line does.
 fn export_f32(root: &Path, options: &LoadOptions, out: &Path) {
     let cancel = Arc::new(AtomicBool::new(false));
-    let element = batchscope::preprocess::Element {
+    let element = batchscope::load::preprocess::Element {
         dtype: batchscope::options::Dtype::Float32,
         scale: batchscope::options::Scale::To255,
     };
-    let job = batchscope::job::prepare(
+    let job = batchscope::load::spec::prepare(
         open(root, options),
         options,
         element,
-        batchscope::job::SizeCheck::AllFiles,
+        batchscope::load::spec::SizeCheck::AllFiles,
         &cancel,
     )
     .unwrap();
@@ -858,35 +858,39 @@ fn health_visit_rows_hands_over_the_values_a_float32_batch_holds() {
     });
     options.plan.batch_size = 8;
     let cancel = AtomicBool::new(false);
-    let element = batchscope::preprocess::Element {
+    let element = batchscope::load::preprocess::Element {
         dtype: batchscope::options::Dtype::Float32,
         scale: batchscope::options::Scale::To255,
     };
-    let job = batchscope::job::prepare(
+    let job = batchscope::load::spec::prepare(
         open(&root, &options),
         &options,
         element,
-        batchscope::job::SizeCheck::AllFiles,
+        batchscope::load::spec::SizeCheck::AllFiles,
         &cancel,
     )
     .unwrap();
-    let batch = batchscope::loader::load_batch(&job, 0, &cancel);
-    let batchscope::loader::Pixels::F32(expected) = &batch.pixels else {
+    let batch = batchscope::load::loader::load_batch(&job, 0, &cancel);
+    let batchscope::load::loader::Pixels::F32(expected) = &batch.pixels else {
         panic!("float32 batch expected");
     };
     let len = job.shape.len();
     let ids = job.plan.batch(0).to_vec();
-    let visited =
-        batchscope::loader::visit_rows(&job, &ids, batchscope::loader::Stop::on(&cancel), |v| {
+    let visited = batchscope::load::loader::visit_rows(
+        &job,
+        &ids,
+        batchscope::load::loader::Stop::on(&cancel),
+        |v| {
             let values: Vec<f32> = match v.row {
-                batchscope::loader::Row::U8(b) => b.iter().map(|&x| f32::from(x)).collect(),
-                batchscope::loader::Row::F32(f) => f.to_vec(),
+                batchscope::load::loader::Row::U8(b) => b.iter().map(|&x| f32::from(x)).collect(),
+                batchscope::load::loader::Row::F32(f) => f.to_vec(),
             };
-            let as_bytes = matches!(v.row, batchscope::loader::Row::U8(_));
+            let as_bytes = matches!(v.row, batchscope::load::loader::Row::U8(_));
             let file = std::fs::read(job.index.path(v.sample)).unwrap();
             assert_eq!(v.file_bytes, Some(file.as_slice()));
             (v.sample, v.original, as_bytes, values)
-        });
+        },
+    );
     assert_eq!(visited.len(), 8);
     let mut as_bytes = 0;
     for (row, result) in visited.into_iter().enumerate() {

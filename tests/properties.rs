@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 
 use batchscope::index::{DatasetIndex, Sample};
+use batchscope::load::resize::{self, View};
 use batchscope::npy::{self, NpyDtype};
 use batchscope::options::{Interpolation, PlanOptions, Subset};
 use batchscope::plan;
-use batchscope::resize::{self, View};
 use proptest::prelude::*;
 
 fn index_of(n: usize) -> DatasetIndex {

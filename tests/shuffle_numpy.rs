@@ -4,9 +4,9 @@
 mod common;
 
 use batchscope::index::{DatasetIndex, Sample};
-use batchscope::mt19937;
 use batchscope::options::{PlanOptions, Subset};
 use batchscope::plan;
+use batchscope::plan::mt19937;
 
 const SEEDS: [u32; 6] = [0, 1, 42, 1337, 123_456, u32::MAX];
 const SIZES: [usize; 5] = [1, 2, 10, 257, 5000];

@@ -241,3 +241,19 @@ fn the_viewer_disables_an_option_its_source_does_not_take_says_why_and_keeps_it_
     assert!(opened_with(h.state()).follow_links);
     assert!(!h.get_by_label(links).accesskit_node().is_disabled());
 }
+
+#[test]
+fn a_named_pipe_given_as_a_tfrecord_or_npy_file_blocked_its_reader_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["x.tfrecord", "y.npy", "snapshot.metadata"] {
+        let path = dir.path().join(name);
+        mkfifo(&path);
+        let res = batchscope_watched(&["inspect", path.to_str().unwrap()]);
+        let err = text(&res.stderr);
+        assert_eq!(res.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains("not a regular file but a named pipe: not read"),
+            "{name}: {err}"
+        );
+    }
+}

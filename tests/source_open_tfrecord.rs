@@ -16,9 +16,9 @@ use std::sync::{Arc, OnceLock};
 use batchscope::decode::decode_bytes;
 use batchscope::export::{self, ExportOptions, ExportReport};
 use batchscope::index::{DatasetIndex, WalkControl};
-use batchscope::job::{self, SizeCheck};
+use batchscope::load::preprocess::Element;
+use batchscope::load::spec::{self, SizeCheck};
 use batchscope::options::{ColorMode, Dtype, IndexOptions, LabelMode, LoadOptions, SourceKind};
-use batchscope::preprocess::Element;
 use batchscope::size::Size;
 use batchscope::source::{self, SourceError};
 use prost::Message as _;
@@ -55,7 +55,7 @@ fn export_with(
 ) -> (tempfile::TempDir, PathBuf, ExportReport) {
     let index = Arc::new(open(path, &options.index).unwrap());
     let never = AtomicBool::new(false);
-    let job = job::prepare(index, options, element, SizeCheck::AllFiles, &never).unwrap();
+    let job = spec::prepare(index, options, element, SizeCheck::AllFiles, &never).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let report = export::export(
@@ -293,7 +293,7 @@ fn slim_gzip_keeps_int64_label_values_and_reads_any_order_in_one_pass() {
     options.plan.seed = Some(5);
     let index = Arc::new(open(&slim, &options.index).unwrap());
     let never = AtomicBool::new(false);
-    let err = job::prepare(
+    let err = spec::prepare(
         index,
         &options,
         Element::default(),

@@ -276,14 +276,14 @@ fn stored_description(rows: &dyn StoredRows, plan: &BatchPlan) -> String {
 }
 
 /// The note shown while a folder of mixed sizes is viewed at Keras's default size.
-pub(super) fn size_fallback_note(mixed: &crate::probe::MixedSizes) -> String {
+pub(super) fn size_fallback_note(mixed: &crate::load::probe::MixedSizes) -> String {
     format!(
         "The images differ in size ({:?} is {} HxW, {:?} is {}), so they are shown and exported resized to {}, Keras's default image_size. Set an image size in the settings to choose another.",
         mixed.first_path,
         mixed.first_size,
         mixed.second_path,
         mixed.second_size,
-        crate::job::KERAS_DEFAULT_IMAGE_SIZE,
+        crate::load::spec::KERAS_DEFAULT_IMAGE_SIZE,
     )
 }
 

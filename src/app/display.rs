@@ -7,9 +7,9 @@
 use egui::ColorImage;
 
 use crate::index::DatasetIndex;
-use crate::loader::{Batch, Pixels};
+use crate::load::loader::{Batch, Pixels};
+use crate::load::preprocess::Shape;
 use crate::npy::{NpyDtype, dtype_name};
-use crate::preprocess::Shape;
 
 /// Largest texture edge uploaded for a thumbnail; bigger samples are subsampled for display only.
 pub const MAX_TEXTURE_EDGE: usize = 512;

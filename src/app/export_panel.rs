@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use crate::background::{Job, Received};
 use crate::export::{self, ExportError, ExportOptions, ExportPlan, ExportReport};
 use crate::index::DatasetIndex;
-use crate::job::{self, SizeCheck};
-use crate::loader::{LoadJob, Notify};
+use crate::load::loader::{LoadSpec, Notify};
+use crate::load::preprocess::{Element, Shape};
+use crate::load::spec::{self, SizeCheck};
 use crate::options::{ArrayDtype, ArrayFormat, LabelMode, Layout, LoadOptions, Scale};
 use crate::plan::BatchPlan;
-use crate::preprocess::{Element, Shape};
 
 /// The export choices remembered between runs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -187,11 +187,11 @@ pub struct Source<'a> {
     /// Its index (reused when the index options are unchanged).
     pub index: &'a Arc<DatasetIndex>,
     /// The viewer's job (plan and shape).
-    pub job: &'a LoadJob,
+    pub job: &'a LoadSpec,
     /// The loader options on screen.
     pub load: &'a LoadOptions,
     /// Why the images are resized to Keras's default size though no size was set.
-    pub size_fallback: Option<&'a crate::probe::MixedSizes>,
+    pub size_fallback: Option<&'a crate::load::probe::MixedSizes>,
 }
 
 impl ExportPanel {
@@ -260,7 +260,7 @@ impl ExportPanel {
             label_mode,
             overwrite,
             strict: false,
-            queue_bytes: crate::loader::DEFAULT_QUEUE_BYTES,
+            queue_bytes: crate::load::loader::DEFAULT_QUEUE_BYTES,
             excluded: Vec::new(),
             arrays: settings.arrays_for_store(&source.index.store),
             shard: None,
@@ -348,7 +348,7 @@ impl ExportPanel {
         if self.plan.as_ref().is_some_and(|(old, _)| old.same(&inputs)) {
             return changed;
         }
-        let job = LoadJob {
+        let job = LoadSpec {
             element,
             ..source.job.clone()
         };
@@ -398,13 +398,13 @@ fn run_export(
     cancel: &Arc<AtomicBool>,
     notify: &Notify,
 ) -> Result<ExportReport, String> {
-    let mut job = job::prepare(index, load, element, SizeCheck::AllFiles, cancel)
+    let mut job = spec::prepare(index, load, element, SizeCheck::AllFiles, cancel)
         .map_err(|e| e.to_string())?;
     let mut options = options.clone();
     if let Some(path) = exclude_list {
-        let list = export::exclude::ExcludeList::read(path)
+        let list = export::exclude_list::ExcludeList::read(path)
             .map_err(|e| format!("cannot read the exclusion list: {e}: {path:?}"))?;
-        let applied = export::exclude::apply(&job, &list);
+        let applied = export::exclude_list::apply(&job, &list);
         job = applied.job;
         options.excluded = applied.excluded;
     }

@@ -6,7 +6,7 @@ use egui::{Color32, ColorImage, RichText, TextureOptions, Vec2};
 use super::display::{DisplayRange, MAX_TEXTURE_EDGE, StoredImage};
 use super::session::ViewBatch;
 use crate::index::DatasetIndex;
-use crate::loader::{Batch, Original, Pixels};
+use crate::load::loader::{Batch, Original, Pixels};
 
 /// Thumbnail pixels converted and uploaded per frame (about 8 images of 256x256, a few ms).
 const UPLOAD_BUDGET_PIXELS: usize = 1 << 19;

@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use egui::ColorImage;
 
 use crate::background::{Job, Received};
-use crate::health::exclude::{self, ExcludeKind};
+use crate::health::exclusion_list::{self, ExcludeKind};
 use crate::health::{self, Findings, Scan, ScanOptions, ScanProgress, Thresholds};
 use crate::index::DatasetIndex;
-use crate::loader::{LoadJob, Loader, Notify};
+use crate::load::loader::{LoadSpec, Loader, Notify};
+use crate::load::preprocess::{Element, Shape};
 use crate::options::{Dtype, LoadOptions, Scale};
 use crate::plan::BatchPlan;
-use crate::preprocess::{Element, Shape};
 
 /// Edge of a health thumbnail in pixels.
 pub const THUMB_PX: usize = 64;
@@ -254,7 +254,7 @@ impl HealthPanel {
             image_size: Some(crate::size::Size::square(THUMB_PX as u32)),
             ..Default::default()
         };
-        let job = LoadJob {
+        let job = LoadSpec {
             index: Arc::clone(&scan.index),
             plan: Arc::new(BatchPlan {
                 batch_size: 32,
@@ -321,14 +321,14 @@ impl HealthPanel {
         let Some(result) = &self.result else {
             return Vec::new();
         };
-        exclude::select(&result.scan, &result.findings, &self.marked)
+        exclusion_list::select(&result.scan, &result.findings, &self.marked)
     }
 
     /// Writes the marked images to `path` in the format `batchscope export --exclude-list` reads.
     pub fn save_list(&mut self, path: &Path) {
         let Some(result) = &self.result else { return };
         let selected = self.selected();
-        let bytes = exclude::list_bytes(&result.scan, &selected);
+        let bytes = exclusion_list::list_bytes(&result.scan, &selected);
         match std::fs::write(path, bytes) {
             Ok(()) => {
                 self.saved_list = Some((path.to_path_buf(), selected.len()));

@@ -8,7 +8,7 @@ use egui::{Color32, RichText};
 
 use super::health_groups;
 use super::health_panel::{HealthPanel, Measured};
-use crate::health::exclude::ExcludeKind;
+use crate::health::exclusion_list::ExcludeKind;
 use crate::index::Store;
 
 /// What the user asked of the Health view.

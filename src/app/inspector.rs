@@ -10,7 +10,7 @@ use super::grid::{self, label_text};
 use super::rows;
 use super::session::ViewBatch;
 use crate::index::DatasetIndex;
-use crate::loader::{Batch, Pixels};
+use crate::load::loader::{Batch, Pixels};
 use crate::npy::{dtype_name, shape_repr};
 
 /// Which sample is inspected, and how.

@@ -31,7 +31,7 @@ use self::inspector::Inspector;
 pub use self::panels::SideTab;
 use self::session::Session;
 pub use self::settings::Settings;
-use crate::loader::Notify;
+use crate::load::loader::Notify;
 
 /// The sample dataset bundled with the source.
 pub fn bundled_sample() -> PathBuf {
@@ -78,7 +78,7 @@ pub enum Command {
     /// Open the inspector on this sample (an index into the dataset's samples) and show its batch.
     InspectSample(usize),
     /// Mark (`true`) or unmark images for exclusion.
-    MarkExclusion(crate::health::exclude::ExcludeKind, bool),
+    MarkExclusion(crate::health::exclusion_list::ExcludeKind, bool),
     /// Write the images marked for exclusion to the Health view's list file.
     SaveExclusionList,
     /// Export as the Export button does (asking first before writing into a non-empty folder).

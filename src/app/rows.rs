@@ -7,7 +7,7 @@ use egui::RichText;
 use super::display::number;
 use super::grid::{GridAction, class_color, label_text};
 use crate::index::{DatasetIndex, StoredRows};
-use crate::loader::{Batch, Pixels};
+use crate::load::loader::{Batch, Pixels};
 use crate::npy::{dtype_name, shape_repr};
 
 /// Values shown per column in a row of the list.

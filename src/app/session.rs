@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use super::display::{DisplayRange, Stats};
 use crate::background::{Job, Received};
 use crate::index::{DatasetIndex, WalkControl};
-use crate::job;
-use crate::loader::{Batch, LoadJob, Loader, LoaderStopped, Notify, SampleFailure};
+use crate::load::loader::{Batch, LoadSpec, Loader, LoaderStopped, Notify, SampleFailure};
+use crate::load::preprocess::Element;
+use crate::load::probe::MixedSizes;
+use crate::load::spec;
 use crate::options::{IndexOptions, LoadOptions};
-use crate::preprocess::Element;
-use crate::probe::MixedSizes;
 use crate::source;
 
 /// How many batches on each side of the current one are prefetched and kept.
@@ -26,7 +26,7 @@ pub struct Ready {
     /// The samples.
     pub index: Arc<DatasetIndex>,
     /// The plan and the shape of samples.
-    pub job: Arc<LoadJob>,
+    pub job: Arc<LoadSpec>,
     /// The options this was prepared with (the index options as the source was opened).
     pub options: LoadOptions,
     /// The index options of the settings that asked for it, to tell whether new settings re-index.
@@ -74,7 +74,15 @@ impl ViewBatch {
 
 /// What a preparation job produces: the index, the index options it was opened with (which may differ
 /// from the settings: see [`prepare_job`]), the job, and why the image size fell back (if it did).
-type Prepared = Result<(Arc<DatasetIndex>, IndexOptions, LoadJob, Option<MixedSizes>), OpenError>;
+type Prepared = Result<
+    (
+        Arc<DatasetIndex>,
+        IndexOptions,
+        LoadSpec,
+        Option<MixedSizes>,
+    ),
+    OpenError,
+>;
 
 /// Background indexing and planning in progress. Dropping it cancels the job without waiting.
 struct Preparing {
@@ -374,7 +382,7 @@ impl Session {
             Ok((index, opened_with, job, size_fallback)) => {
                 let requested_index = std::mem::replace(&mut options.index, opened_with);
                 if size_fallback.is_some() {
-                    options.preprocess.image_size = Some(job::KERAS_DEFAULT_IMAGE_SIZE);
+                    options.preprocess.image_size = Some(spec::KERAS_DEFAULT_IMAGE_SIZE);
                 }
                 let job = Arc::new(job);
                 match Loader::on_demand(Arc::clone(&job), Some(Arc::clone(&self.notify))) {
@@ -472,16 +480,16 @@ fn prepare_job(
     found.store(index.samples.len(), Ordering::Relaxed);
     // The viewer checks the first batch's sizes up front and reports later odd sizes per file, so a
     // huge folder shows its first batch without reading every header first.
-    let check = job::SizeCheck::First(options.plan.batch_size);
+    let check = spec::SizeCheck::First(options.plan.batch_size);
     let element = Element::default();
-    let other = |e: job::JobError| OpenError::other(e.to_string());
-    let (job, fallback) = match job::prepare(Arc::clone(&index), options, element, check, cancel) {
+    let other = |e: spec::PrepareError| OpenError::other(e.to_string());
+    let (job, fallback) = match spec::prepare(Arc::clone(&index), options, element, check, cancel) {
         Ok(job) => (job, None),
         // Mixed sizes without an image size: show them at Keras's default size, and say so.
-        Err(job::JobError::MixedSizes(mixed)) if options.preprocess.image_size.is_none() => {
+        Err(spec::PrepareError::MixedSizes(mixed)) if options.preprocess.image_size.is_none() => {
             let mut resized = options.clone();
-            resized.preprocess.image_size = Some(job::KERAS_DEFAULT_IMAGE_SIZE);
-            let job = job::prepare(Arc::clone(&index), &resized, element, check, cancel)
+            resized.preprocess.image_size = Some(spec::KERAS_DEFAULT_IMAGE_SIZE);
+            let job = spec::prepare(Arc::clone(&index), &resized, element, check, cancel)
                 .map_err(other)?;
             (job, Some(mixed))
         }
@@ -496,7 +504,7 @@ fn prepare_job(
 pub const MAX_VIEWER_BATCH_BYTES: u64 = 512 << 20;
 
 /// Refuses settings whose batches could not be held in memory, before anything is allocated.
-fn check_batch_fits(job: &LoadJob) -> Result<(), OpenError> {
+fn check_batch_fits(job: &LoadSpec) -> Result<(), OpenError> {
     let shape = job.shape;
     let batch = largest_batch(&job.plan);
     let bytes = (job.row_bytes() as u64).checked_mul(batch as u64);

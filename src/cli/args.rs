@@ -10,12 +10,12 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::decode::DEFAULT_MAX_FILE_BYTES;
+use crate::load::preprocess::{self, DEFAULT_MAX_IMAGE_BYTES, Element};
 use crate::options::{
     ArrayDtype, ArrayFormat, AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, JpegDecoder,
     LabelMode, LabelSource, Layout, LoadOptions, PlanOptions, PreprocessOptions, SourceKind,
     Subset,
 };
-use crate::preprocess::{self, DEFAULT_MAX_IMAGE_BYTES, Element};
 use crate::size::Size;
 use crate::validate::Given;
 
@@ -251,7 +251,7 @@ pub struct HealthArgs {
         value_name = "KINDS",
         requires = "exclude_out"
     )]
-    pub exclude: Vec<crate::health::exclude::ExcludeKind>,
+    pub exclude: Vec<crate::health::exclusion_list::ExcludeKind>,
     /// Write the images --exclude selects to this file, one path per line (with a tab and the
     /// reason), for batchscope export --exclude-list.
     #[arg(long, value_name = "FILE", requires = "exclude")]
@@ -315,8 +315,8 @@ pub fn resolve_shard(
     given: &str,
     num_shards: Option<usize>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<crate::shard::ShardSpec, UsageError> {
-    use crate::shard::ShardSpec;
+) -> Result<crate::plan::shard::ShardSpec, UsageError> {
+    use crate::plan::shard::ShardSpec;
     let number = |name: &str| -> Result<Option<usize>, UsageError> {
         env(name)
             .map(|v| {

@@ -23,10 +23,10 @@ pub use args::{
 use crate::export::{self, ExportError, ExportOptions, human_bytes};
 use crate::index::{self, WalkControl};
 use crate::inspect;
-use crate::job::{self, JobError};
+use crate::load::preprocess::Element;
+use crate::load::spec::{self, PrepareError};
 use crate::options::{ArrayFormat, Dtype, LabelMode, LabelSource, LoadOptions, Scale};
 use crate::plan;
-use crate::preprocess::Element;
 use crate::source;
 use crate::validate::{self, Given, Invalid};
 
@@ -176,7 +176,7 @@ fn output_form(
     (
         Element,
         export::ArrayOptions,
-        Option<crate::shard::ShardSpec>,
+        Option<crate::plan::shard::ShardSpec>,
     ),
     Failure,
 > {
@@ -240,10 +240,10 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         (None, _, LabelSource::Inferred) => LabelMode::Int,
         (None, _, LabelSource::None) => LabelMode::None,
     };
-    let job = match job::prepare(index, &options, element, job::SizeCheck::AllFiles, cancel) {
+    let job = match spec::prepare(index, &options, element, spec::SizeCheck::AllFiles, cancel) {
         Ok(job) => Arc::new(job),
-        Err(JobError::Plan(e)) => return Err(Failure::Usage(e.to_string())),
-        Err(JobError::Cancelled) => return Err(Failure::Interrupted("interrupted".into())),
+        Err(PrepareError::Plan(e)) => return Err(Failure::Usage(e.to_string())),
+        Err(PrepareError::Cancelled) => return Err(Failure::Interrupted("interrupted".into())),
         Err(e) => return Err(Failure::Failed(e.into())),
     };
     if job.plan.is_empty()
@@ -417,9 +417,12 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     };
     let findings = crate::health::analyze(&scan, &thresholds);
     if let Some(path) = &args.exclude_out {
-        let selected = crate::health::exclude::select(&scan, &findings, &args.exclude);
-        std::fs::write(path, crate::health::exclude::list_bytes(&scan, &selected))
-            .with_context(|| format!("writing the exclude list {path:?}"))?;
+        let selected = crate::health::exclusion_list::select(&scan, &findings, &args.exclude);
+        std::fs::write(
+            path,
+            crate::health::exclusion_list::list_bytes(&scan, &selected),
+        )
+        .with_context(|| format!("writing the exclude list {path:?}"))?;
         say(format_args!(
             "batchscope: listed {} images to exclude in {path:?}",
             selected.len()
@@ -445,10 +448,16 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
 
 /// Leaves the samples the exclude list at `path` names out of `job`'s plan, saying how many.
 fn exclude_listed(
-    job: &crate::loader::LoadJob,
+    job: &crate::load::loader::LoadSpec,
     path: &Path,
-) -> Result<(Arc<crate::loader::LoadJob>, Vec<export::exclude::Excluded>), Failure> {
-    let applied = export::exclude::apply_file(job, path)
+) -> Result<
+    (
+        Arc<crate::load::loader::LoadSpec>,
+        Vec<export::exclude_list::Excluded>,
+    ),
+    Failure,
+> {
+    let applied = export::exclude_list::apply_file(job, path)
         .with_context(|| format!("reading the exclude list {path:?}"))?;
     if let Some(first) = applied.unmatched.first() {
         say(format_args!(
@@ -482,7 +491,7 @@ fn check_out_path(out: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn print_skipped(skipped: &[crate::loader::SampleFailure]) {
+fn print_skipped(skipped: &[crate::load::loader::SampleFailure]) {
     for failure in skipped {
         say(format_args!(
             "batchscope: skipped {:?}: {}",
@@ -491,7 +500,11 @@ fn print_skipped(skipped: &[crate::loader::SampleFailure]) {
     }
 }
 
-fn print_report(report: &export::ExportReport, job: &crate::loader::LoadJob, args: &ExportArgs) {
+fn print_report(
+    report: &export::ExportReport,
+    job: &crate::load::loader::LoadSpec,
+    args: &ExportArgs,
+) {
     print_skipped(&report.skipped);
     let what = if job.index.store.capabilities().decodes_images {
         format!("{} images", report.exported)

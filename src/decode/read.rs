@@ -64,6 +64,25 @@ pub fn open_regular(path: &Path) -> Result<(File, u64), DecodeError> {
     Ok((file, meta.len()))
 }
 
+/// Opens a dataset file for reading, through [`open_regular`]: a named pipe, socket or device is an
+/// error saying what it is (never a blocking open). For the readers of records and arrays, which
+/// speak `io::Error`.
+pub fn open_file(path: &Path) -> std::io::Result<File> {
+    open_regular(path)
+        .map(|(file, _)| file)
+        .map_err(|e| match e {
+            DecodeError::Io(io) => io,
+            other => std::io::Error::other(other.to_string()),
+        })
+}
+
+/// Reads a whole (small) dataset file, such as a metadata or spec file, through [`open_file`].
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open_file(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Reads a whole image file: a regular file whose first bytes are an image format's, of at most
 /// `max_file_bytes` bytes. Returns the bytes and the format the content names.
 pub fn read_image_file(

@@ -13,8 +13,8 @@ use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::{ArrayOptions, ExportError, io_err};
+use crate::load::preprocess::Shape;
 use crate::options::{ArrayDtype, Layout};
-use crate::preprocess::Shape;
 
 /// Turns the loader's NHWC rows into the rows the export writes, as little-endian bytes.
 #[derive(Clone, Copy, Debug)]

@@ -24,7 +24,7 @@ use super::staging::{self, Staging, entry_names};
 use super::{ExportError, Names, io_err};
 use crate::npy::{self, NpyDtype};
 use crate::options::ArrayFormat;
-use crate::shard::{ShardSpec, parse_file_name};
+use crate::plan::shard::{ShardSpec, parse_file_name};
 
 /// What `merge` does.
 #[derive(Clone, Debug)]

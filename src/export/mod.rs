@@ -9,10 +9,10 @@
 //! failure, not an empty success.
 
 mod arrays;
-pub mod exclude;
+pub mod exclude_list;
 pub mod merge;
 pub mod record;
-mod shard_out;
+mod shard_files;
 mod staging;
 mod writer;
 
@@ -24,11 +24,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::index::StoredRows;
-use crate::loader::{LoadJob, Loader, LoaderStopped, SampleFailure};
+use crate::load::loader::{LoadSpec, Loader, LoaderStopped, SampleFailure};
 use crate::npy::NpyDtype;
 use crate::options::{ArrayDtype, ArrayFormat, Dtype, LabelMode, Layout};
 use crate::plan::BatchPlan;
-use crate::shard::ShardSpec;
+use crate::plan::shard::ShardSpec;
 use writer::Writer;
 
 /// The files an export writes into its output folder.
@@ -55,9 +55,9 @@ pub struct ExportOptions {
     pub strict: bool,
     /// Bytes of decoded rows allowed to wait for the writer (the loader's memory budget).
     pub queue_bytes: usize,
-    /// Samples the user left out of the job's plan ([`exclude::apply`]): written to `excluded.csv`
+    /// Samples the user left out of the job's plan ([`exclude_list::apply`]): written to `excluded.csv`
     /// when there are any.
-    pub excluded: Vec<exclude::Excluded>,
+    pub excluded: Vec<exclude_list::Excluded>,
     /// Axis order, element type and file format of the arrays.
     pub arrays: ArrayOptions,
     /// Write only this shard of the plan, beside the other shards' files in the output folder.
@@ -322,7 +322,7 @@ impl ExportPlan {
 
 /// Checks the label mode against the dataset and computes what will be written (NHWC arrays of the
 /// job's element type).
-pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, ExportError> {
+pub fn plan_export(job: &LoadSpec, label_mode: LabelMode) -> Result<ExportPlan, ExportError> {
     let arrays = ArrayOptions {
         dtype: job.element.dtype.into(),
         ..ArrayOptions::default()
@@ -332,7 +332,7 @@ pub fn plan_export(job: &LoadJob, label_mode: LabelMode) -> Result<ExportPlan, E
 
 /// [`plan_export`] with the arrays' layout and dtype.
 pub fn plan_export_with(
-    job: &LoadJob,
+    job: &LoadSpec,
     label_mode: LabelMode,
     form: ArrayOptions,
 ) -> Result<ExportPlan, ExportError> {
@@ -397,7 +397,7 @@ pub fn plan_export_with(
 /// The plan of a stored source: every column as stored (the label column left out with label mode
 /// `none`); any other label mode is refused, since stored labels are kept as they are.
 fn plan_stored(
-    job: &LoadJob,
+    job: &LoadSpec,
     rows: &dyn StoredRows,
     label_mode: LabelMode,
 ) -> Result<ExportPlan, ExportError> {
@@ -428,7 +428,7 @@ fn plan_stored(
 /// The plan of `arrays`, with the bytes they and the other files will take: exact when no file is
 /// skipped (an estimate 15% high read as a bug), and an upper bound otherwise, since a skipped sample
 /// only removes an array row and a manifest line (its `skipped.csv` line is shorter than both).
-fn with_total_bytes(job: &LoadJob, arrays: Vec<PlannedArray>) -> ExportPlan {
+fn with_total_bytes(job: &LoadSpec, arrays: Vec<PlannedArray>) -> ExportPlan {
     let arrays_bytes: u64 = arrays
         .iter()
         .map(|a| {
@@ -515,7 +515,7 @@ fn check_out_outside(out: &Path, dataset: &Path) -> Result<(), ExportError> {
 }
 
 /// The error for a plan with no samples, in the words of its source.
-fn nothing_to_export(job: &LoadJob) -> ExportError {
+fn nothing_to_export(job: &LoadSpec) -> ExportError {
     let path = job.index.root.clone();
     let store = &job.index.store;
     match store
@@ -534,7 +534,7 @@ fn nothing_to_export(job: &LoadJob) -> ExportError {
 /// folder whose files are moved in beside the other shards'.
 enum Target {
     Folder(staging::Staging),
-    Shard(shard_out::ShardStaging),
+    Shard(shard_files::ShardStaging),
 }
 
 impl Target {
@@ -548,9 +548,9 @@ impl Target {
 
 /// `job` with only `spec`'s slice of its plan (batch bounds of the slice no longer matter: the
 /// exporter reads rows in order).
-fn shard_job(job: &LoadJob, spec: ShardSpec) -> LoadJob {
+fn shard_job(job: &LoadSpec, spec: ShardSpec) -> LoadSpec {
     let range = spec.range(job.plan.len());
-    LoadJob {
+    LoadSpec {
         plan: Arc::new(BatchPlan {
             order: job.plan.order[range].to_vec(),
             batch_size: job.plan.batch_size,
@@ -565,7 +565,7 @@ fn shard_job(job: &LoadJob, spec: ShardSpec) -> LoadJob {
 /// is called after each batch; setting `cancel` stops the export (and its loader, within a sample) and
 /// keeps nothing of it.
 pub fn export(
-    job: &Arc<LoadJob>,
+    job: &Arc<LoadSpec>,
     options: &ExportOptions,
     on_progress: &mut dyn FnMut(ExportProgress),
     cancel: &Arc<AtomicBool>,
@@ -593,7 +593,7 @@ pub fn export(
     let (job, target) = match options.shard {
         Some(spec) => (
             Arc::new(shard_job(job, spec)),
-            Target::Shard(shard_out::ShardStaging::begin(out, spec)?),
+            Target::Shard(shard_files::ShardStaging::begin(out, spec)?),
         ),
         None => (
             Arc::clone(job),
@@ -671,7 +671,7 @@ pub fn export(
 /// Streams every chunk of rows the loader makes for `job` into `writer`; returns the samples that
 /// failed, in plan order.
 fn write_all(
-    job: &Arc<LoadJob>,
+    job: &Arc<LoadSpec>,
     options: &ExportOptions,
     writer: &mut Writer,
     on_progress: &mut dyn FnMut(ExportProgress),

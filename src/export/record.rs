@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{ExportError, ExportOptions, ExportPlan, manifest_path_bytes};
-use crate::loader::LoadJob;
+use crate::load::loader::LoadSpec;
 use crate::options::{ArrayFormat, Scale};
 
 /// The record's format version.
@@ -58,7 +58,7 @@ impl ShardRecord {
     /// The record of the shard `options` name, exported from `job` (its slice) by `plan`, with `rows`
     /// rows written; the fingerprint, options and whole plan's size are left for the caller.
     pub(super) fn of(
-        job: &LoadJob,
+        job: &LoadSpec,
         options: &ExportOptions,
         plan: &ExportPlan,
         rows: usize,
@@ -112,7 +112,7 @@ pub struct RecordFile {
 }
 
 /// The options of `job` and `options` that decide the output bytes, as `name=value` words.
-pub(super) fn describe(job: &LoadJob, options: &ExportOptions, plan: &ExportPlan) -> String {
+pub(super) fn describe(job: &LoadSpec, options: &ExportOptions, plan: &ExportPlan) -> String {
     let p = &job.preprocess;
     let size = p
         .image_size
@@ -145,7 +145,7 @@ pub(super) fn describe(job: &LoadJob, options: &ExportOptions, plan: &ExportPlan
 }
 
 /// The fingerprint of the whole plan of `job` under `description` (see the module doc).
-pub(super) fn fingerprint(job: &LoadJob, description: &str) -> String {
+pub(super) fn fingerprint(job: &LoadSpec, description: &str) -> String {
     let mut hash = Fnv::default();
     hash.write(description.as_bytes());
     for name in &job.index.class_names {

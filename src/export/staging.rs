@@ -49,7 +49,7 @@ pub(super) struct Staging {
 /// after the source's components).
 pub(super) fn is_export_file(name: &str, names: &[String]) -> bool {
     OUTPUT_FILES.contains(&name)
-        || crate::shard::is_shard_file_name(name)
+        || crate::plan::shard::is_shard_file_name(name)
         || (is_npy(name) && names.iter().any(|n| n == "manifest.csv"))
 }
 

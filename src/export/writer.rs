@@ -12,7 +12,7 @@ use super::{
     ArrayOptions, ExportError, ExportPlan, Names, PlannedArray, io_err, manifest_path_bytes,
 };
 use crate::index::{DatasetIndex, IndexWarning};
-use crate::loader::{Batch, LoadJob, Pixels, SampleFailure};
+use crate::load::loader::{Batch, LoadSpec, Pixels, SampleFailure};
 use crate::npy::NpyWriter;
 use crate::options::{ArrayFormat, LabelMode};
 
@@ -38,7 +38,7 @@ impl Writer {
     pub(super) fn create(
         dir: &Path,
         names: Names,
-        job: &LoadJob,
+        job: &LoadSpec,
         plan: &ExportPlan,
         label_mode: LabelMode,
         arrays_options: ArrayOptions,
@@ -219,7 +219,7 @@ pub(super) fn write_skipped(
 /// and syncs it.
 pub(super) fn write_excluded(
     path: &Path,
-    excluded: &[super::exclude::Excluded],
+    excluded: &[super::exclude_list::Excluded],
 ) -> Result<(), ExportError> {
     write_reasons(
         path,

@@ -211,8 +211,8 @@ pub fn duplicates(entries: &[Entry], near_distance: u32) -> (Vec<DuplicateGroup>
 mod tests {
     use super::*;
     use crate::health::measure::{self, Row};
-    use crate::loader::Original;
-    use crate::preprocess::Shape;
+    use crate::load::loader::Original;
+    use crate::load::preprocess::Shape;
 
     /// A loaded entry whose perceptual hash is `phash` and whose pixels are unique to `id`.
     fn entry(sample: usize, phash: u64, id: u8, subset: Option<Subset>) -> Entry {

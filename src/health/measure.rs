@@ -41,9 +41,9 @@ pub struct SampleHealth {
     pub pixels: u64,
 }
 
-use crate::loader::Original;
-pub use crate::loader::Row;
-use crate::preprocess::Shape;
+use crate::load::loader::Original;
+pub use crate::load::loader::Row;
+use crate::load::preprocess::Shape;
 
 /// Measures one loaded image of `shape`, `original` before preprocessing.
 pub fn measure(

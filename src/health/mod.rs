@@ -8,7 +8,7 @@
 
 pub mod cache;
 pub mod colors;
-pub mod exclude;
+pub mod exclusion_list;
 pub mod flags;
 pub mod group;
 pub mod hash;

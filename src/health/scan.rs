@@ -27,12 +27,12 @@ use super::hash;
 use super::measure::{self, Row, SampleHealth};
 use crate::decode;
 use crate::index::DatasetIndex;
-use crate::job::KERAS_DEFAULT_IMAGE_SIZE;
-use crate::loader::{self, LoadJob, SampleFailure, Stop, Visited};
+use crate::load::loader::{self, LoadSpec, SampleFailure, Stop, Visited};
+use crate::load::preprocess::{Element, Shape};
+use crate::load::probe;
+use crate::load::spec::KERAS_DEFAULT_IMAGE_SIZE;
 use crate::options::{Dtype, LoadOptions, PlanOptions, PreprocessOptions, Scale, Subset};
 use crate::plan::{self, BatchPlan, PlanError};
-use crate::preprocess::{Element, Shape};
-use crate::probe;
 use crate::size::Size;
 
 /// Samples measured between two progress reports and looks at the cancel flag (about 0.1 s of
@@ -227,8 +227,8 @@ fn pass_job(
     preprocess: PreprocessOptions,
     shape: Shape,
     element: Element,
-) -> LoadJob {
-    LoadJob {
+) -> LoadSpec {
+    LoadSpec {
         index: Arc::clone(index),
         plan: Arc::new(BatchPlan {
             order: Vec::new(),

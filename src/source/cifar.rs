@@ -231,7 +231,8 @@ pub fn class_names(batch: &Path, kind: CifarKind) -> Option<Vec<String>> {
         CifarKind::Cifar10 => "batches.meta.txt",
         CifarKind::Cifar100 => "fine_label_names.txt",
     };
-    let text = std::fs::read_to_string(batch.with_file_name(file)).ok()?;
+    let bytes = crate::decode::read_file(&batch.with_file_name(file)).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     Some(
         text.lines()
             .map(str::trim)

@@ -10,8 +10,8 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use crate::source::arrays::{ArrayPick, ArraySet, LabelsPick, arrays_listing, open_npy, open_npz};
+use crate::source::open_stored::is_image_shape;
 use crate::source::rows::{ArrayError, RowReader, open_file};
-use crate::source::stored::is_image_shape;
 
 /// The files every batchscope export folder holds, besides its `.npy` columns.
 const EXPORT_FILES: [&str; 2] = ["class_names.json", "manifest.csv"];
@@ -42,7 +42,7 @@ fn npy_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ArrayError> {
         .filter(|p| p.is_file())
         .filter_map(|p| {
             let file_name = p.file_name()?.to_str()?;
-            if crate::shard::is_shard_file_name(file_name) {
+            if crate::plan::shard::is_shard_file_name(file_name) {
                 return None;
             }
             let name = file_name.strip_suffix(".npy")?.to_owned();
@@ -115,10 +115,12 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
         }
     }
     let names_path = dir.join("class_names.json");
-    let text = std::fs::read_to_string(&names_path).map_err(|source| ArrayError::Io {
-        path: names_path.clone(),
-        source,
-    })?;
+    let text = crate::decode::read_file(&names_path)
+        .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
+        .map_err(|source| ArrayError::Io {
+            path: names_path.clone(),
+            source,
+        })?;
     let class_names: Vec<String> =
         serde_json::from_str(&text).map_err(|e| ArrayError::Unsupported {
             path: names_path.clone(),

@@ -17,10 +17,10 @@ pub mod export_folder;
 pub mod folder;
 pub mod idx;
 pub mod index;
+pub mod open_stored;
 pub mod registry;
 pub mod rows;
 pub mod saved;
-pub mod stored;
 pub mod tfrecord;
 
 use std::fs;

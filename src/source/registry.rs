@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::contract::{FOLDER_OPTIONS, FOLDER_WHAT};
-use super::{Limits, SourceError, cifar, export_folder, stored, tfrecord};
+use super::{Limits, SourceError, cifar, export_folder, open_stored, tfrecord};
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
 use crate::validate::{SourceOption, Takes};
@@ -120,7 +120,7 @@ const SAVED: Registration = Registration {
             || (p.is_file() && (p.name == "snapshot.metadata" || p.name == "dataset_spec.pb"))
     },
     open: |path, options, limits, control| {
-        stored::open_saved(path, options, limits.max_record_bytes, control)
+        open_stored::open_saved(path, options, limits.max_record_bytes, control)
     },
 };
 
@@ -136,7 +136,7 @@ const EXPORT_OR_NPY: Registration = Registration {
         (p.is_dir && export_folder::is_export_folder(&p.path))
             || (p.is_file() && p.head.starts_with(b"\x93NUMPY"))
     },
-    open: |path, options, _, _| stored::open_arrays(path, options),
+    open: |path, options, _, _| open_stored::open_arrays(path, options),
 };
 
 const NPZ: Registration = Registration {
@@ -150,7 +150,7 @@ const NPZ: Registration = Registration {
     claims: |p| {
         p.is_file() && (p.head.starts_with(b"PK\x03\x04") || p.head.starts_with(b"PK\x05\x06"))
     },
-    open: |path, options, _, _| stored::open_arrays(path, options),
+    open: |path, options, _, _| open_stored::open_arrays(path, options),
 };
 
 const CIFAR: Registration = Registration {
@@ -168,7 +168,7 @@ const CIFAR: Registration = Registration {
                     .iter()
                     .any(|f| cifar::CifarKind::from_name(f).is_some()))
     },
-    open: |path, options, _, _| stored::open_cifar(path, options),
+    open: |path, options, _, _| open_stored::open_cifar(path, options),
 };
 
 const IDX: Registration = Registration {
@@ -189,7 +189,7 @@ const IDX: Registration = Registration {
                     })
                 }))
     },
-    open: |path, options, _, _| stored::open_idx(path, options),
+    open: |path, options, _, _| open_stored::open_idx(path, options),
 };
 
 const TFRECORD: Registration = Registration {

@@ -378,7 +378,7 @@ pub(crate) fn bytes_described(expected: Option<u64>) -> String {
 
 /// Opens `path` buffered, or an [`ArrayError::Io`] naming it.
 pub(crate) fn open_file(path: &Path) -> Result<File, ArrayError> {
-    File::open(path).map_err(|source| ArrayError::Io {
+    crate::decode::open_file(path).map_err(|source| ArrayError::Io {
         path: path.to_path_buf(),
         source,
     })
@@ -386,5 +386,5 @@ pub(crate) fn open_file(path: &Path) -> Result<File, ArrayError> {
 
 /// A buffered reader of `path` from its start (for stream decoders).
 pub(crate) fn buffered(path: &Path) -> io::Result<BufReader<File>> {
-    File::open(path).map(|f| BufReader::with_capacity(1 << 16, f))
+    crate::decode::open_file(path).map(|f| BufReader::with_capacity(1 << 16, f))
 }

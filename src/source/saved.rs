@@ -14,9 +14,9 @@
 mod batching;
 mod proto;
 mod records;
+pub mod saved_rows;
 mod scan;
 mod spec;
-pub mod stored;
 mod tensor;
 
 use std::path::{Path, PathBuf};
@@ -185,7 +185,7 @@ impl SavedDataset {
 }
 
 fn decode<M: prost::Message + Default>(path: &Path, what: &'static str) -> Result<M, SavedError> {
-    let bytes = std::fs::read(path).map_err(|source| {
+    let bytes = crate::decode::read_file(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             SavedError::NotSaved {
                 missing: what,

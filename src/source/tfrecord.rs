@@ -17,9 +17,9 @@
 //! [`images`] turns an index into a dataset source (encoded images and labels).
 
 mod example;
+mod file_set;
 pub(crate) mod framing;
 pub mod images;
-mod shards;
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -31,8 +31,8 @@ pub use example::{
     BytesList, Example, ExampleError, Feature, FeatureKeys, Features, FloatList, IMAGE_KEYS,
     ImageAndLabel, Int64List, Kind, LABEL_KEYS, image_and_label, image_of, label_of, parse_example,
 };
+pub use file_set::MissingShard;
 pub use framing::{mask, masked_crc};
-pub use shards::MissingShard;
 
 use framing::{FOOTER_BYTES, HEADER_BYTES, Scanned, Scanner};
 
@@ -169,7 +169,7 @@ pub fn index_visiting(
     keep_up_to: u64,
     visit: &mut RecordVisitor<'_>,
 ) -> Result<RecordIndex, TfRecordError> {
-    let inputs = shards::resolve(path)?;
+    let inputs = file_set::resolve(path)?;
     let mut index = RecordIndex::default();
     index
         .problems
@@ -308,7 +308,7 @@ impl<I: Borrow<RecordIndex>> RecordReader<I> {
                 file: record.file,
                 stream: match file.compression {
                     Compression::None => {
-                        Stream::Plain(std::fs::File::open(&file.path).map_err(io_error)?)
+                        Stream::Plain(crate::decode::open_file(&file.path).map_err(io_error)?)
                     }
                     compression => Stream::Compressed(
                         framing::open(&file.path, compression).map_err(io_error)?,
@@ -355,7 +355,7 @@ impl<I: Borrow<RecordIndex>> RecordReader<I> {
 /// gzip/zlib stream whose name says TFRecord (`.tfrecord`, `.tfrecords`, `.tfrec`, `-of-`).
 pub fn looks_like_tfrecord(path: &Path) -> bool {
     let mut head = [0u8; 12];
-    let Ok(mut file) = std::fs::File::open(path) else {
+    let Ok(mut file) = crate::decode::open_file(path) else {
         return false;
     };
     let n = framing::read_full(&mut file, &mut head).unwrap_or(0);

@@ -474,11 +474,11 @@ pub fn export_source(
         batchscope::source::open(path, &options.index, &control).map_err(|e| e.to_string())?;
     let labeled = index.labeled;
     let stored = index.store.rows().is_some();
-    let job = batchscope::job::prepare(
+    let job = batchscope::load::spec::prepare(
         Arc::new(index),
         &options,
-        batchscope::preprocess::Element::default(),
-        batchscope::job::SizeCheck::AllFiles,
+        batchscope::load::preprocess::Element::default(),
+        batchscope::load::spec::SizeCheck::AllFiles,
         &cancel,
     )
     .map_err(|e| e.to_string())?;

@@ -11,7 +11,7 @@ use crate::index::{Column, DatasetIndex, IndexWarning, RowsLayout, Store, Stored
 use crate::npy::NpyDtype;
 use crate::options::IndexOptions;
 use crate::source::SourceError;
-use crate::source::stored::{classes_of_values, files_in, index_of};
+use crate::source::open_stored::{classes_of_values, files_in, index_of};
 
 /// One batch file of a [`CifarStore`] and its row count.
 type CifarBatch = (Mutex<CifarFile>, usize);

@@ -13,7 +13,6 @@
 //! masked CRC-32C of the data`. Snappy files (`tsl::io::SnappyOutputBuffer`) are a sequence of
 //! blocks, each a `u32 big-endian` compressed length and a raw snappy block; records may span blocks.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read, Seek as _, SeekFrom};
 use std::path::Path;
 
@@ -77,7 +76,7 @@ const MAX_SNIFFED_BLOCK: u64 = 32 << 20;
 /// Detects the compression of a shard file from its first bytes (and, for snappy, its first block).
 pub fn detect(path: &Path) -> io::Result<Compression> {
     let mut head = Vec::with_capacity(12);
-    let mut file = File::open(path)?;
+    let mut file = crate::decode::open_file(path)?;
     (&mut file).take(12).read_to_end(&mut head)?;
     let guess = detect_bytes(&head);
     if guess != Compression::Snappy {
@@ -153,7 +152,7 @@ fn length_crc_matches(head: &[u8]) -> bool {
 
 /// Opens a shard file as a stream of its uncompressed bytes.
 pub fn open(path: &Path, compression: Compression) -> io::Result<Box<dyn Read + Send>> {
-    let file = BufReader::new(File::open(path)?);
+    let file = BufReader::new(crate::decode::open_file(path)?);
     Ok(match compression {
         Compression::None => Box::new(file),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(file)),

@@ -2,7 +2,6 @@
 //! the whole-file compression around it, and a scan that checks both CRCs of every record without
 //! holding more than one buffer of data in memory.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
@@ -54,13 +53,13 @@ pub fn detect(head: &[u8]) -> Compression {
 /// Reads the first bytes of `path` and [`detect`]s its compression.
 pub fn detect_file(path: &Path) -> io::Result<Compression> {
     let mut head = [0u8; 12];
-    let n = read_full(&mut File::open(path)?, &mut head)?;
+    let n = read_full(&mut crate::decode::open_file(path)?, &mut head)?;
     Ok(detect(&head[..n]))
 }
 
 /// Opens `path` as the stream of TFRecord bytes, decompressing it if needed.
 pub fn open(path: &Path, compression: Compression) -> io::Result<Box<dyn Read + Send>> {
-    let file = File::open(path)?;
+    let file = crate::decode::open_file(path)?;
     Ok(match compression {
         Compression::None => Box::new(BufReader::new(file)),
         // TensorFlow writes one gzip member; `MultiGz` also reads files that were concatenated.

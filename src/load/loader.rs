@@ -21,13 +21,13 @@ pub use crate::background::Notify;
 use crate::background::{Job, Outbox, Received};
 use crate::decode::{self, DecodedInto};
 use crate::index::{Access, Column, DatasetIndex, StoredRows};
+use crate::load::preprocess::{self, Element, Shape, Slot};
 use crate::options::{Dtype, PreprocessOptions, Scale};
 use crate::plan::BatchPlan;
-use crate::preprocess::{self, Element, Shape, Slot};
 
 /// Everything the loader needs to produce any batch.
 #[derive(Clone, Debug)]
-pub struct LoadJob {
+pub struct LoadSpec {
     /// The samples and class names.
     pub index: Arc<DatasetIndex>,
     /// Order and batch bounds.
@@ -40,7 +40,7 @@ pub struct LoadJob {
     pub element: Element,
 }
 
-impl LoadJob {
+impl LoadSpec {
     /// Bytes one sample takes in a batch (every column's row for stored rows).
     pub fn row_bytes(&self) -> usize {
         match self.index.store.rows() {
@@ -159,19 +159,19 @@ impl<'a> Stop<'a> {
 }
 
 /// Loads batch `k` of `job` now, on the calling thread plus rayon's pool.
-pub fn load_batch(job: &LoadJob, k: usize, cancel: &AtomicBool) -> Batch {
+pub fn load_batch(job: &LoadSpec, k: usize, cancel: &AtomicBool) -> Batch {
     load_batch_into(job, k, Stop::on(cancel), None)
 }
 
 /// [`load_batch`], reusing the buffer of an earlier batch when one is given (no allocation, no page
 /// faults: the export's hot path).
-pub fn load_batch_into(job: &LoadJob, k: usize, cancel: Stop<'_>, spare: Option<Pixels>) -> Batch {
+pub fn load_batch_into(job: &LoadSpec, k: usize, cancel: Stop<'_>, spare: Option<Pixels>) -> Batch {
     load_rows_into(job, k, job.plan.batch(k), cancel, spare)
 }
 
 /// Loads the samples `ids` (a run of the plan's order) as one [`Batch`] numbered `number`.
 fn load_rows_into(
-    job: &LoadJob,
+    job: &LoadSpec,
     number: usize,
     ids: &[usize],
     cancel: Stop<'_>,
@@ -272,7 +272,7 @@ pub struct Visited<'a> {
 /// float32 batch (0..255) holds; an image already of the loaded size is handed over as its decoded
 /// bytes (the same values, exactly), without a float copy. Results are in `ids` order.
 pub fn visit_rows<R: Send>(
-    job: &LoadJob,
+    job: &LoadSpec,
     ids: &[usize],
     cancel: Stop<'_>,
     visit: impl Fn(Visited<'_>) -> R + Sync,
@@ -301,7 +301,7 @@ pub fn visit_rows<R: Send>(
 
 /// [`visit_rows`] for one sample, with a float buffer of the thread's own for resized rows.
 fn visit_one<R>(
-    job: &LoadJob,
+    job: &LoadSpec,
     sample: usize,
     input: Input<'_>,
     scratch: &mut Vec<f32>,
@@ -360,7 +360,7 @@ fn visit_one<R>(
 /// Copies the stored rows `ids` of every column into one batch. Runs of consecutive rows are read
 /// together; a run that cannot be read fails each of its samples with the reason.
 fn load_stored(
-    job: &LoadJob,
+    job: &LoadSpec,
     rows: &dyn StoredRows,
     number: usize,
     ids: &[usize],
@@ -425,7 +425,7 @@ fn load_stored(
 /// ordered pass (a compressed file cannot be sought in); `None` for a source whose samples the
 /// decoding threads read one by one, or once cancelled.
 fn read_encoded(
-    job: &LoadJob,
+    job: &LoadSpec,
     ids: &[usize],
     cancel: Stop<'_>,
 ) -> Option<Vec<Result<Vec<u8>, String>>> {
@@ -436,7 +436,7 @@ fn read_encoded(
 
 /// Sample `sample`'s encoded bytes, read by its source on this thread (a folder's file, through the
 /// hardened reader, at most the file size limit).
-fn read_own(job: &LoadJob, sample: usize) -> Result<Vec<u8>, String> {
+fn read_own(job: &LoadSpec, sample: usize) -> Result<Vec<u8>, String> {
     let images = job
         .index
         .store
@@ -451,7 +451,7 @@ fn read_own(job: &LoadJob, sample: usize) -> Result<Vec<u8>, String> {
 
 /// Decodes `ids` in parallel into one buffer of `ids.len()` slots, `load_one(sample, slot)` each.
 fn fill<T: Copy + Send + Sync>(
-    job: &LoadJob,
+    job: &LoadSpec,
     ids: &[usize],
     encoded: Option<&[Result<Vec<u8>, String>]>,
     cancel: Stop<'_>,
@@ -507,7 +507,7 @@ fn input(sample: usize, encoded: Option<&[Result<Vec<u8>, String>]>, row: usize)
 }
 
 /// Why `sample` cannot be loaded when the dataset's image size is unknown (no header was readable).
-fn unknown_size_reason(job: &LoadJob, input: Input<'_>) -> String {
+fn unknown_size_reason(job: &LoadSpec, input: Input<'_>) -> String {
     let decoded = match input {
         Input::Own(sample) => read_own(job, sample).and_then(|bytes| {
             decode::decode_bytes(&bytes, job.preprocess.decoding()).map_err(|e| e.to_string())
@@ -525,7 +525,7 @@ fn unknown_size_reason(job: &LoadJob, input: Input<'_>) -> String {
 
 /// Loads one sample into a byte slot; a JPEG already of the batch's size is decoded straight into it.
 fn load_u8(
-    job: &LoadJob,
+    job: &LoadSpec,
     input: Input<'_>,
     out: &mut [u8],
     cancel: Stop<'_>,
@@ -551,7 +551,7 @@ fn load_u8(
 
 /// Loads one sample into `slot` through the general path: decode, then preprocess.
 fn load_any(
-    job: &LoadJob,
+    job: &LoadSpec,
     input: Input<'_>,
     slot: Slot<'_>,
     cancel: Stop<'_>,
@@ -567,7 +567,7 @@ fn load_any(
 
 /// Preprocesses a decoded sample into its slot; a cancel stops a long resize within a few rows.
 fn finish(
-    job: &LoadJob,
+    job: &LoadSpec,
     decoded: &decode::Decoded,
     slot: Slot<'_>,
     cancel: Stop<'_>,
@@ -618,7 +618,7 @@ pub struct Chunking {
 
 impl Chunking {
     /// The chunking of `job` for a queue of `queue_bytes`.
-    pub fn of(job: &LoadJob, queue_bytes: usize) -> Self {
+    pub fn of(job: &LoadSpec, queue_bytes: usize) -> Self {
         let row_bytes = job.row_bytes().max(1);
         // Small images: four batches per pass (progress and cancel stay fine-grained, and the cores
         // wait for the slowest image once per four batches); large ones: as many rows as fit the bytes.
@@ -673,7 +673,7 @@ impl Loader {
     /// plan's batches): decoded rows in flight stay within `queue_bytes` plus two chunks. Setting the
     /// consumer's `cancel` flag stops the loader within one sample; dropping the loader does not set it.
     pub fn sequential(
-        job: Arc<LoadJob>,
+        job: Arc<LoadSpec>,
         queue_bytes: usize,
         cancel: Arc<AtomicBool>,
         notify: Option<Notify>,
@@ -706,7 +706,7 @@ impl Loader {
     }
 
     /// Loads the batches asked for with [`Loader::want`], the most wanted first.
-    pub fn on_demand(job: Arc<LoadJob>, notify: Option<Notify>) -> std::io::Result<Self> {
+    pub fn on_demand(job: Arc<LoadSpec>, notify: Option<Notify>) -> std::io::Result<Self> {
         let wanted: Arc<Wanted> = Arc::default();
         let queue = Arc::clone(&wanted);
         let work = move |out: &Outbox<Batch>| {

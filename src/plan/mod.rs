@@ -1,10 +1,12 @@
 //! The batch plan: a pure function of (index, options) that fixes the sample order, the split and the
 //! batch boundaries once, so every pass (and every consumer) sees the same batches.
 
+pub mod mt19937;
+pub mod shard;
+
 use std::ops::Range;
 
 use crate::index::DatasetIndex;
-use crate::mt19937;
 use crate::options::{PlanOptions, Subset};
 
 /// Which samples, in which order, cut into which batches.

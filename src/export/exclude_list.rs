@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::manifest_path_bytes;
-use crate::loader::LoadJob;
+use crate::load::loader::LoadSpec;
 use crate::plan::BatchPlan;
 
 /// How many unmatched lines [`Applied::unmatched`] keeps verbatim (the rest are only counted).
@@ -91,7 +91,7 @@ impl ExcludeList {
 #[derive(Clone, Debug)]
 pub struct Applied {
     /// The job without the listed samples.
-    pub job: LoadJob,
+    pub job: LoadSpec,
     /// The planned samples left out, in plan order.
     pub excluded: Vec<Excluded>,
     /// The first lines (at most 10) that named no planned sample (not in the dataset, or not in
@@ -115,7 +115,7 @@ struct Matcher<'a> {
 }
 
 impl<'a> Matcher<'a> {
-    fn new(job: &LoadJob, default_reason: &'a str) -> Self {
+    fn new(job: &LoadSpec, default_reason: &'a str) -> Self {
         Self {
             planned: job
                 .plan
@@ -164,7 +164,7 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    fn finish(mut self, job: &LoadJob) -> Applied {
+    fn finish(mut self, job: &LoadSpec) -> Applied {
         let mut order = Vec::with_capacity(job.plan.order.len());
         let mut excluded = Vec::new();
         for &s in &job.plan.order {
@@ -197,7 +197,7 @@ impl<'a> Matcher<'a> {
 }
 
 /// Removes the samples `list` names from `job`'s plan.
-pub fn apply(job: &LoadJob, list: &ExcludeList) -> Applied {
+pub fn apply(job: &LoadSpec, list: &ExcludeList) -> Applied {
     let mut matcher = Matcher::new(job, &list.default_reason);
     for line in list.bytes.split(|&b| b == b'\n') {
         matcher.line(line);
@@ -207,7 +207,7 @@ pub fn apply(job: &LoadJob, list: &ExcludeList) -> Applied {
 
 /// Removes the samples the list at `path` names from `job`'s plan, reading the list a line at a
 /// time: a list of millions of lines costs the plan's paths in memory, not the list's size.
-pub fn apply_file(job: &LoadJob, path: &Path) -> io::Result<Applied> {
+pub fn apply_file(job: &LoadSpec, path: &Path) -> io::Result<Applied> {
     let reason = default_reason(path);
     let mut matcher = Matcher::new(job, &reason);
     let mut input = io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
@@ -226,9 +226,9 @@ pub fn apply_file(job: &LoadJob, path: &Path) -> io::Result<Applied> {
 mod tests {
     use super::*;
     use crate::index::{DatasetIndex, Sample};
-    use crate::preprocess::{Element, Shape};
+    use crate::load::preprocess::{Element, Shape};
 
-    fn job() -> LoadJob {
+    fn job() -> LoadSpec {
         let names = ["a/1.png", "a/2.png", "b/x\ty.png", "b/3.png"];
         let index = DatasetIndex {
             samples: names
@@ -240,7 +240,7 @@ mod tests {
                 .collect(),
             ..DatasetIndex::default()
         };
-        LoadJob {
+        LoadSpec {
             index: Arc::new(index),
             plan: Arc::new(BatchPlan {
                 order: vec![3, 1, 0, 2],

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::decode::Decoded;
+use crate::load::resize::{self, View};
 use crate::options::{AspectFit, Dtype, PreprocessOptions, Scale};
-use crate::resize::{self, View};
 use crate::size::Size;
 
 /// `(height, width, channels)` of every sample of a batch.

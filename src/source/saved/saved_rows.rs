@@ -12,7 +12,6 @@
 //! The index pass is [`super::scan`]; bad records become index warnings naming the file, the element
 //! and the reason, and the good elements are kept.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read, Seek as _, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -29,7 +28,7 @@ use crate::index::{
 use crate::npy::shape_repr;
 use crate::options::IndexOptions;
 use crate::source::SourceError;
-use crate::source::stored::{Classes, classes_of, index_of, is_image_shape};
+use crate::source::open_stored::{Classes, classes_of, index_of, is_image_shape};
 
 /// The open stream of the last read, kept so reading on in the same file does not start it again.
 struct Cursor {
@@ -364,7 +363,8 @@ impl SavedRows {
             .is_some_and(|c| c.file == at.file && c.position <= at.offset);
         if !reuse {
             let stream: Box<dyn Read + Send> = if *compression == Compression::None {
-                let mut file = File::open(path).map_err(|e| format!("{e}: {path:?}"))?;
+                let mut file =
+                    crate::decode::open_file(path).map_err(|e| format!("{e}: {path:?}"))?;
                 file.seek(SeekFrom::Start(at.offset))
                     .map_err(|e| format!("{e}: {path:?}"))?;
                 Box::new(BufReader::with_capacity(1 << 20, file))

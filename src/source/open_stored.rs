@@ -21,7 +21,7 @@ use crate::index::{Column, DatasetIndex, RowsLayout, Sample, Store, StoredRows};
 use crate::options::IndexOptions;
 
 pub use super::cifar::store::open_cifar;
-pub use super::saved::stored::open_saved;
+pub use super::saved::saved_rows::open_saved;
 
 /// Rows of one or more arrays read with [`RowReader`]s (one per column).
 pub struct ArrayRows {

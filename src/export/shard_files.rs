@@ -23,7 +23,7 @@ use super::staging::{
     remove_created, remove_leftovers, remove_staged, same_filesystem, staging_prefix,
 };
 use super::{ExportError, io_err};
-use crate::shard::{ShardSpec, parse_file_name};
+use crate::plan::shard::{ShardSpec, parse_file_name};
 
 /// The staging folder of one shard, and the locks it holds.
 pub(super) struct ShardStaging {

@@ -1,20 +1,20 @@
-//! Composes the stages for a consumer: index + options → plan → resolved sample shape → [`LoadJob`].
+//! Composes the stages for a consumer: index + options → plan → resolved sample shape → [`LoadSpec`].
 //! The command line and the GUI both go through here, so "the same options" give the same batches.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::index::DatasetIndex;
-use crate::loader::LoadJob;
+use crate::load::loader::LoadSpec;
+use crate::load::preprocess::{Element, Shape};
+use crate::load::probe::{self, MixedSizes};
 use crate::options::LoadOptions;
 use crate::plan::{self, PlanError};
-use crate::preprocess::{Element, Shape};
-use crate::probe::{self, MixedSizes};
 use crate::size::Size;
 
 /// Why the batches of a dataset cannot be planned.
 #[derive(Debug, thiserror::Error)]
-pub enum JobError {
+pub enum PrepareError {
     /// The plan options are invalid.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -47,7 +47,7 @@ pub fn prepare(
     element: Element,
     check: SizeCheck,
     cancel: &AtomicBool,
-) -> Result<LoadJob, JobError> {
+) -> Result<LoadSpec, PrepareError> {
     let plan = plan::plan(&index, &options.plan)?;
     if let Some(rows) = index.store.rows() {
         // Stored rows keep their shape: the shape here is only how the viewer draws the image column.
@@ -67,7 +67,7 @@ pub fn prepare(
                 },
                 _ => Shape::default(),
             });
-        return Ok(LoadJob {
+        return Ok(LoadSpec {
             index,
             plan: Arc::new(plan),
             preprocess: options.preprocess,
@@ -82,10 +82,10 @@ pub fn prepare(
             SizeCheck::AllFiles => &plan.order[..],
             SizeCheck::First(n) => &plan.order[..n.min(plan.order.len())],
         };
-        let headers = probe::headers(&index, probed, cancel).ok_or(JobError::Cancelled)?;
+        let headers = probe::headers(&index, probed, cancel).ok_or(PrepareError::Cancelled)?;
         probe::common_size(&index, probed, &headers)?.unwrap_or(Size::square(0))
     };
-    Ok(LoadJob {
+    Ok(LoadSpec {
         index,
         plan: Arc::new(plan),
         preprocess: options.preprocess,
