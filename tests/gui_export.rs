@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, Settings};
@@ -162,25 +162,39 @@ fn gui_export_in_nchw_float16_npz_matches_the_cli_and_the_shown_command_says_so(
     }
 }
 
-#[test]
-fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+/// 32 images in `a` and a 33rd, `b/hold.png`, that the loaders are held at (the test hold hook):
+/// an export started in the returned harness stops mid-way deterministically, the 32 images before
+/// it written and the batch holding it waiting. The first batch is shown and the export panel open.
+/// Returns the harness, the output folder and the guard that ends the hold; bound as
+/// `let (h, out, _release)`, the guard drops before the harness, so the hold ends before the export
+/// is joined.
+fn held_export(
+    dir: &Path,
+) -> (
+    egui_kittest::Harness<'static, BatchscopeApp>,
+    PathBuf,
+    common::ReleaseOnDrop,
+) {
+    let data = dir.join("data");
     for i in 0..32u32 {
         save(&data, &format!("a/{i:02}.png"), &pattern(8, 8, i));
     }
-    // A 33rd image the loaders are held at (the test hold hook): the export stops mid-way
-    // deterministically: the 32 images before it are written, the batch holding it waits.
     let held = save(&data, "b/hold.png", &pattern(8, 8, 99));
     batchscope::decode::hold_file_for_tests(&held);
-    let out = dir.path().join("out");
+    let out = dir.join("out");
     let mut settings = settings(&out);
     settings.load.plan.shuffle = false;
     let mut h = harness_with(&data, settings);
-    // Declared after the harness, so dropped before it: the hold ends before the export is joined.
-    let _release = common::ReleaseOnDrop(held.clone());
+    let release = common::ReleaseOnDrop(held);
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     show_export(&mut h);
+    (h, out, release)
+}
+
+#[test]
+fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, out, release) = held_export(dir.path());
     h.get_by_label("Export").click();
     step_until(&mut h, "the images before the held one written", |app| {
         app.export.progress().is_some_and(|(done, _)| done >= 32)
@@ -201,7 +215,7 @@ fn cancel_mid_export_leaves_no_arrays_and_a_second_export_is_refused() {
     h.get_by_label("Cancel export").click();
     h.run_steps(2);
     // Let the held loader go on; the export then sees the cancel and cleans up.
-    common::release(&held);
+    common::release(&release.0);
     step_until(&mut h, "the cancellation", finished);
     assert!(matches!(h.state().export.state, ExportState::Cancelled));
     h.get_by_label("Export cancelled; nothing was written.");
@@ -298,20 +312,7 @@ fn the_free_space_of_a_relative_new_folder_is_read_where_it_will_be() {
 #[test]
 fn a_running_export_plans_what_it_writes_once_not_every_frame() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    for i in 0..32u32 {
-        save(&data, &format!("a/{i:02}.png"), &pattern(8, 8, i));
-    }
-    // The export is held at the 33rd image, so that it runs for as many frames as the test draws.
-    let held = save(&data, "b/hold.png", &pattern(8, 8, 99));
-    batchscope::decode::hold_file_for_tests(&held);
-    let out = dir.path().join("out");
-    let mut settings = settings(&out);
-    settings.load.plan.shuffle = false;
-    let mut h = harness_with(&data, settings);
-    let _release = common::ReleaseOnDrop(held.clone());
-    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
-    show_export(&mut h);
+    let (mut h, _out, _release) = held_export(dir.path());
     h.get_by_label("images (33, 8, 9, 3) float32");
     h.get_by_label("Export").click();
     step_until(&mut h, "the images before the held one written", |app| {

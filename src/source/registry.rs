@@ -103,17 +103,38 @@ impl Probe {
     }
 }
 
+/// What a kind of decoded images takes: the image options, and `--max-file-bytes` for what it reads.
+const fn decoded(accepts: &'static [SourceOption], what: &'static str) -> Takes {
+    Takes {
+        decodes_images: true,
+        record_limit: true,
+        accepts,
+        what,
+    }
+}
+
+/// What a kind of stored rows takes: none of the image options.
+const fn stored(accepts: &'static [SourceOption], what: &'static str) -> Takes {
+    Takes {
+        decodes_images: false,
+        record_limit: false,
+        accepts,
+        what,
+    }
+}
+
 const SAVED: Registration = Registration {
     kind: SourceKind::Saved,
     takes: Takes {
-        decodes_images: false,
         record_limit: true,
-        accepts: &[
-            SourceOption::Batched,
-            SourceOption::ImageKey,
-            SourceOption::LabelKey,
-        ],
-        what: "saved tf.data datasets",
+        ..stored(
+            &[
+                SourceOption::Batched,
+                SourceOption::ImageKey,
+                SourceOption::LabelKey,
+            ],
+            "saved tf.data datasets",
+        )
     },
     claims: |p| {
         (p.is_dir && p.path.join("snapshot.metadata").is_file())
@@ -126,12 +147,10 @@ const SAVED: Registration = Registration {
 
 const EXPORT_OR_NPY: Registration = Registration {
     kind: SourceKind::Npy,
-    takes: Takes {
-        decodes_images: false,
-        record_limit: false,
-        accepts: &[SourceOption::ImageKey, SourceOption::LabelKey],
-        what: ".npy arrays",
-    },
+    takes: stored(
+        &[SourceOption::ImageKey, SourceOption::LabelKey],
+        ".npy arrays",
+    ),
     claims: |p| {
         (p.is_dir && export_folder::is_export_folder(&p.path))
             || (p.is_file() && p.head.starts_with(b"\x93NUMPY"))
@@ -141,12 +160,10 @@ const EXPORT_OR_NPY: Registration = Registration {
 
 const NPZ: Registration = Registration {
     kind: SourceKind::Npz,
-    takes: Takes {
-        decodes_images: false,
-        record_limit: false,
-        accepts: &[SourceOption::ImageKey, SourceOption::LabelKey],
-        what: ".npz archives",
-    },
+    takes: stored(
+        &[SourceOption::ImageKey, SourceOption::LabelKey],
+        ".npz archives",
+    ),
     claims: |p| {
         p.is_file() && (p.head.starts_with(b"PK\x03\x04") || p.head.starts_with(b"PK\x05\x06"))
     },
@@ -155,12 +172,7 @@ const NPZ: Registration = Registration {
 
 const CIFAR: Registration = Registration {
     kind: SourceKind::Cifar,
-    takes: Takes {
-        decodes_images: false,
-        record_limit: false,
-        accepts: &[],
-        what: "CIFAR batches",
-    },
+    takes: stored(&[], "CIFAR batches"),
     claims: |p| {
         (p.is_file() && cifar::CifarKind::from_name(&p.path).is_some())
             || (p.is_dir
@@ -173,12 +185,7 @@ const CIFAR: Registration = Registration {
 
 const IDX: Registration = Registration {
     kind: SourceKind::Idx,
-    takes: Takes {
-        decodes_images: false,
-        record_limit: false,
-        accepts: &[SourceOption::LabelsFile],
-        what: "MNIST IDX files",
-    },
+    takes: stored(&[SourceOption::LabelsFile], "MNIST IDX files"),
     claims: |p| {
         (p.is_file() && (super::is_idx_head(&p.head) || super::is_idx_name(&p.name)))
             || (p.is_dir
@@ -194,12 +201,10 @@ const IDX: Registration = Registration {
 
 const TFRECORD: Registration = Registration {
     kind: SourceKind::Tfrecord,
-    takes: Takes {
-        decodes_images: true,
-        record_limit: true,
-        accepts: &[SourceOption::ImageKey, SourceOption::LabelKey],
-        what: "TFRecord files",
-    },
+    takes: decoded(
+        &[SourceOption::ImageKey, SourceOption::LabelKey],
+        "TFRecord files",
+    ),
     // Any other file is read as TFRecords (their first record says whether it is one).
     claims: |p| {
         p.pattern
@@ -216,14 +221,10 @@ const TFRECORD: Registration = Registration {
     },
 };
 
-const FOLDER: Registration = Registration {
+/// The image folder's registration (also what a default [`crate::index::Store`] takes).
+pub(super) const FOLDER: Registration = Registration {
     kind: SourceKind::Folder,
-    takes: Takes {
-        decodes_images: true,
-        record_limit: true,
-        accepts: FOLDER_OPTIONS,
-        what: FOLDER_WHAT,
-    },
+    takes: decoded(FOLDER_OPTIONS, FOLDER_WHAT),
     // Any folder; and a path that is not there, which opening as a folder reports plainly.
     claims: |_| true,
     open: |path, options, _, control| Ok(index::scan_with(path, options, control)?),

@@ -8,9 +8,7 @@ pub mod walk;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::contract::{
-    Access, EncodedImages, FOLDER_OPTIONS, FOLDER_WHAT, ImageHeader, Store, Takes,
-};
+use super::contract::{Access, EncodedImages, ImageHeader, Store};
 use crate::decode;
 
 /// The files of an image folder, at the paths the index gives its samples.
@@ -65,11 +63,6 @@ impl EncodedImages for FolderImages {
 /// An image folder's store: the files at the samples' paths.
 impl Default for Store {
     fn default() -> Self {
-        Self::of_images(Arc::new(FolderImages)).taking(Takes {
-            decodes_images: true,
-            record_limit: true,
-            accepts: FOLDER_OPTIONS,
-            what: FOLDER_WHAT,
-        })
+        Self::of_images(Arc::new(FolderImages)).taking(super::registry::FOLDER.takes)
     }
 }
