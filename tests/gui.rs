@@ -352,3 +352,16 @@ fn a_4096_batch_lays_out_only_the_visible_thumbnails() {
         "{tiles} thumbnails laid out at the end"
     );
 }
+
+/// Issue 22: the status line said "1 classes".
+#[test]
+fn the_status_line_says_1_class_not_1_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        save(dir.path(), &format!("only/{i}.png"), &pattern(4, 4, i));
+    }
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label_contains("3 samples, 1 class");
+    assert!(h.query_by_label_contains("1 classes").is_none());
+}

@@ -169,11 +169,13 @@ impl BatchscopeApp {
             let mut slider_value = current + 1;
             // As wide as the row has room for, or on the next row: a wider slider overflowed the
             // panel at 960 points.
-            if ui.available_size_before_wrap().x < 96.0 {
+            // The "go to #" field after it (60 points and a gap) stays on the same row.
+            let after = 60.0 + 2.0 * ui.spacing().item_spacing.x;
+            if ui.available_size_before_wrap().x < 96.0 + after {
                 ui.end_row();
             }
             ui.spacing_mut().slider_width =
-                (ui.available_size_before_wrap().x - 24.0).clamp(60.0, 240.0);
+                (ui.available_size_before_wrap().x - 24.0 - after).clamp(60.0, 240.0);
             if ui
                 .add_enabled(
                     count > 1,
@@ -184,14 +186,24 @@ impl BatchscopeApp {
             {
                 self.commands.push(Command::GoTo(slider_value - 1));
             }
-            let jump = ui.add(
-                egui::TextEdit::singleline(&mut self.jump_text)
-                    .hint_text("go to #")
-                    .desired_width(60.0),
-            );
-            if jump.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
-                if let Ok(k) = self.jump_text.trim().parse::<usize>() {
-                    self.commands.push(Command::GoTo(k.saturating_sub(1)));
+            // Text that is not a batch number stays, in the error colour, and says why on hover.
+            let number = self.jump_text.trim().parse::<usize>().ok();
+            let wrong =
+                !self.jump_text.trim().is_empty() && number.is_none_or(|k| k == 0 || k > count);
+            let mut field = egui::TextEdit::singleline(&mut self.jump_text)
+                .hint_text("go to #")
+                .desired_width(60.0);
+            if wrong {
+                field = field.text_color(ui.visuals().error_fg_color);
+            }
+            let jump = ui.add(field).on_hover_text(if wrong {
+                format!("not a batch number: type one from 1 to {count}, then Enter")
+            } else {
+                format!("Go to batch 1 to {count}: type its number, then Enter")
+            });
+            if jump.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) && !wrong {
+                if let Some(k) = number {
+                    self.commands.push(Command::GoTo(k - 1));
                 }
                 self.jump_text.clear();
             }

@@ -243,14 +243,14 @@ impl BatchscopeApp {
             } else {
                 String::new()
             };
-            let mut parts = vec![
-                format!("{size} {what}{partial}{failed}"),
+            let mut parts = vec![format!("{size} {what}{partial}{failed}"), {
+                let (samples, classes) = (ready.job.plan.len(), ready.index.class_names.len());
                 format!(
-                    "{} samples, {} classes",
-                    ready.job.plan.len(),
-                    ready.index.class_names.len()
-                ),
-            ];
+                    "{samples} sample{}, {classes} class{}",
+                    if samples == 1 { "" } else { "s" },
+                    if classes == 1 { "" } else { "es" }
+                )
+            }];
             if let Some(t) = session.first_batch_after {
                 parts.push(format!("first batch {} ms", t.as_millis()));
             }
