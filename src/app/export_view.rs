@@ -44,10 +44,14 @@ pub fn export_ui(
         return None;
     };
     let (element, label_mode) = settings.for_store(&source.job.index.store);
-    if let Some(mixed) = source.size_fallback {
+    // The whole note is above the grid; here only what it means for the export.
+    if source.size_fallback.is_some() {
         ui.colored_label(
-            Color32::from_rgb(240, 200, 120),
-            super::browser::size_fallback_note(mixed),
+            ui.visuals().warn_fg_color,
+            format!(
+                "Exported resized to {} (the images differ in size).",
+                crate::load::spec::KERAS_DEFAULT_IMAGE_SIZE
+            ),
         );
     }
     let arrays = settings.arrays_for_store(&source.job.index.store);

@@ -118,8 +118,15 @@ impl BatchscopeApp {
             .as_ref()
             .and_then(Session::ready)
             .map(|r| r.index.store.capabilities());
+        let size_fallback = self
+            .session
+            .as_ref()
+            .and_then(Session::ready)
+            .filter(|r| r.size_fallback.is_some())
+            .map(|_| crate::load::spec::KERAS_DEFAULT_IMAGE_SIZE);
         let applies = settings::Applies {
             takes: capabilities.map(|c| c.takes),
+            size_fallback,
         };
         if settings::settings_ui(
             ui,

@@ -62,6 +62,9 @@ pub fn describe(options: &LoadOptions) -> String {
 pub struct Applies {
     /// What the open dataset takes; `None` before one is open (everything applies).
     pub takes: Option<Takes>,
+    /// The size the open dataset is shown at when no image size is set and its images differ in
+    /// size (Keras's default), so that "native" is not claimed.
+    pub size_fallback: Option<crate::size::Size>,
 }
 
 impl Applies {
@@ -107,7 +110,7 @@ pub fn settings_ui(
             .min_col_width(72.0)
             .show(ui, |ui| {
                 index_rows(ui, options, class_names_text, applies);
-                preprocess_rows(ui, options);
+                preprocess_rows(ui, options, applies.size_fallback);
             });
     });
     egui::Grid::new("settings_plan_grid")
@@ -185,7 +188,11 @@ fn index_rows(
     ui.end_row();
 }
 
-fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
+fn preprocess_rows(
+    ui: &mut egui::Ui,
+    options: &mut LoadOptions,
+    fallback: Option<crate::size::Size>,
+) {
     combo(
         ui,
         "Color mode",
@@ -231,6 +238,11 @@ fn preprocess_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
                 )
                 .labelled_by(size_label.id);
             });
+        } else if let Some(size) = fallback {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("native: the images differ in size, so shown at {size} (Keras's default)"),
+            );
         } else {
             ui.weak("native (needs every image the same size)");
         }
