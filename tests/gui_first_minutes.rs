@@ -418,3 +418,42 @@ fn the_no_dialog_notice_goes_once_a_path_is_opened_or_dismissed() {
     assert_eq!(h.state().notice, None);
     assert!(h.query_by_label("Dismiss").is_none());
 }
+
+/// Issue 22: on a stored source with a long "Source" line, the inspector's grid was wider than its
+/// panel: the tab bar, the field names and the left of the image went behind the grid.
+#[test]
+fn the_inspector_on_a_source_with_a_long_source_line_keeps_every_field_inside_its_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("{}.npy", "a_rather_long_array_file_name_".repeat(6));
+    let npy = dir.path().join(&name);
+    let mut bytes = batchscope::npy::header(batchscope::npy::NpyDtype::U8, &[3, 8, 8, 3]);
+    bytes.extend((0..3 * 8 * 8 * 3).map(|i| (i % 251) as u8));
+    std::fs::write(&npy, bytes).unwrap();
+    let mut h = harness_with(&npy, Settings::default());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    let thumbnails: Vec<_> = h.get_all_by_role(egui::accesskit::Role::Image).collect();
+    thumbnails[0].click();
+    h.run_steps(3);
+    assert_eq!(h.state().side, SideTab::Inspector);
+    // The panel's tab bar starts at its left edge (its "Inspector" tab, and the heading below it).
+    let panel_left = h
+        .query_all_by_label("Inspector")
+        .map(|n| n.rect().min.x)
+        .fold(f32::INFINITY, f32::min);
+    let window_right = 1280.0;
+    for field in ["Path", "Source", "images"] {
+        let rect = h.get_by_label(field).rect();
+        assert!(
+            rect.min.x >= panel_left - 1.0 && rect.max.x <= window_right,
+            "{field} at {rect:?}, panel from x = {panel_left}"
+        );
+    }
+    // The source line and the path (both hold the file name) end inside the window.
+    for value in h.query_all_by_label_contains(&name[..40]) {
+        let rect = value.rect();
+        if rect.min.x >= panel_left - 1.0 {
+            assert!(rect.max.x <= window_right, "a value ends at {rect:?}");
+        }
+    }
+    assert!(h.get_by_label("inspected image").rect().min.x >= panel_left - 1.0);
+}

@@ -98,9 +98,12 @@ impl Inspector {
     }
 
     fn info_ui(&self, ui: &mut egui::Ui, batch: &Batch, index: &DatasetIndex, sample: usize) {
+        // The values' column gets what the panel has left, so a long source line or path is cut
+        // (whole on hover) instead of widening the grid past the panel's edge.
+        ui.set_max_width(ui.available_width());
         let label = index.samples[sample].label;
         ui.label("Path");
-        ui.label(index.samples[sample].rel_path.to_string_lossy());
+        fitted_label(ui, &index.samples[sample].rel_path.to_string_lossy());
         ui.end_row();
         ui.label("Label");
         ui.colored_label(
@@ -112,7 +115,7 @@ impl Inspector {
         ui.end_row();
         if let Some(rows) = rows::stored_rows(index) {
             ui.label("Source");
-            ui.label(rows.describe());
+            fitted_label(ui, &rows.describe());
             ui.end_row();
             for (c, column) in rows.columns().iter().enumerate() {
                 ui.label(&column.name);
@@ -263,3 +266,9 @@ impl Inspector {
 
 /// Values of a non-image column shown for one row.
 const FIRST_VALUES: usize = 32;
+
+/// A value that may be longer than the panel is wide: cut to the width left, whole on hover.
+fn fitted_label(ui: &mut egui::Ui, text: &str) {
+    ui.add(egui::Label::new(text).truncate())
+        .on_hover_text(text);
+}
