@@ -20,76 +20,15 @@ use std::io::Write as _;
 use std::path::Path;
 
 use batchscope::source::tfrecord::{mask, masked_crc};
+use records::{field, framed, tensor, varint};
 
-/// A protobuf varint.
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// A length-delimited field `tag` holding `body`.
-fn field(tag: u64, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    varint(tag << 3 | 2, &mut out);
-    varint(body.len() as u64, &mut out);
-    out.extend_from_slice(body);
-    out
-}
-
-/// A varint field `tag`.
-fn int_field(tag: u64, v: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    varint(tag << 3, &mut out);
-    varint(v, &mut out);
-    out
-}
-
-/// One framed record.
-fn framed(data: &[u8]) -> Vec<u8> {
-    let len = (data.len() as u64).to_le_bytes();
-    let mut out = len.to_vec();
-    out.extend_from_slice(&masked_crc(&len).to_le_bytes());
-    out.extend_from_slice(data);
-    out.extend_from_slice(&masked_crc(data).to_le_bytes());
-    out
-}
-
-/// A `TensorShapeProto` of `dims`.
-fn shape(dims: &[i64]) -> Vec<u8> {
-    dims.iter()
-        .flat_map(|&d| field(2, &int_field(1, d as u64)))
-        .collect()
-}
-
-/// A uint8 tensor of `dims`: `content` as `tensor_content`, or one typed value when it is empty.
-fn tensor(dims: &[i64], content: &[u8]) -> Vec<u8> {
-    let mut out = int_field(1, 4);
-    out.extend(field(2, &shape(dims)));
-    if content.is_empty() {
-        out.extend(int_field(7, 7));
-    } else {
-        out.extend(field(4, content));
-    }
-    out
-}
+#[path = "../tests/common/records.rs"]
+mod records;
 
 /// `snapshot.metadata` and `dataset_spec.pb` of a one-component uint8 dataset of shape `(None,)`;
 /// returns the snapshot file to write.
 fn saved(root: &Path) -> std::path::PathBuf {
-    std::fs::create_dir_all(root.join("run/00000000.shard")).unwrap();
-    let mut metadata = field(2, b"run");
-    metadata.extend(int_field(4, 2));
-    metadata.extend(int_field(5, 4));
-    metadata.extend(int_field(6, 2));
-    metadata.extend(int_field(1000, 1));
-    std::fs::write(root.join("snapshot.metadata"), metadata).unwrap();
-    let mut spec = field(2, &shape(&[-1]));
-    spec.extend(int_field(3, 4));
-    std::fs::write(root.join("dataset_spec.pb"), field(33, &spec)).unwrap();
-    root.join("run/00000000.shard/00000000.snapshot")
+    records::saved_layout(root, &[-1], 2)
 }
 
 /// Writes `n` zero bytes, feeding them to `crc` (a CRC-32C state) when given.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use batchscope::source::tfrecord::{self, BytesList, Example, Feature, Features, Int64List};
+use common::records::framed;
 use common::{batchscope, pattern, read_npy, save};
 use prost::Message as _;
 
@@ -128,16 +129,6 @@ fn u8_tensor(dims: &[i64], data: &[u8]) -> Vec<u8> {
         int_val: Vec::new(),
     }
     .encode_to_vec()
-}
-
-/// One record framed as TensorFlow frames it.
-fn framed(data: &[u8]) -> Vec<u8> {
-    let len = (data.len() as u64).to_le_bytes();
-    let mut out = len.to_vec();
-    out.extend_from_slice(&tfrecord::masked_crc(&len).to_le_bytes());
-    out.extend_from_slice(data);
-    out.extend_from_slice(&tfrecord::masked_crc(data).to_le_bytes());
-    out
 }
 
 /// Writes a record header claiming `len` bytes (its length CRC valid), `len` zero bytes streamed a
