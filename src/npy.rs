@@ -8,7 +8,7 @@
 //! would write for the same array.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Seek as _, SeekFrom, Write as _};
+use std::io::{self, BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
 /// numpy's alignment of the data start.
@@ -210,8 +210,19 @@ pub fn read_header(r: &mut impl io::Read) -> Result<NpyHeader, NpyHeaderError> {
     let mut len = [0u8; 4];
     r.read_exact(&mut len[..len_bytes])?;
     let header_len = u32::from_le_bytes(len) as usize;
-    let mut dict = vec![0u8; header_len];
-    r.read_exact(&mut dict)?;
+    // Versions 2 and 3 may claim up to 4 GiB: hold only the bytes that are there.
+    let mut dict = Vec::new();
+    (&mut *r).take(header_len as u64).read_to_end(&mut dict)?;
+    if dict.len() < header_len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "the header claims {header_len} bytes; the file ends after {}",
+                dict.len()
+            ),
+        )
+        .into());
+    }
     let dict = if utf8 {
         String::from_utf8(dict).map_err(|_| malformed("not UTF-8"))?
     } else {

@@ -753,3 +753,32 @@ fn an_export_written_with_format_npz_was_not_recognised_as_an_export() {
     assert_eq!(summary["source"], "the batchscope export npz", "{summary}");
     assert_eq!(summary["indexed"], 3, "{summary}");
 }
+
+// ---- found by the reader fuzz targets (tests/fuzz/readers.rs) ----
+
+/// Found by the `npy` fuzz target: a version-2 `.npy` header's length (a u32) was allocated before a
+/// byte of it was read, so an 80-byte file claiming a 4 GiB header aborted the reader wherever address
+/// space is limited (here by `ulimit -v`; the fuzz binary's allocation budget, in general). The header
+/// is now held as its bytes arrive.
+#[test]
+fn npy_v2_header_length_was_allocated_before_the_header_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+    bytes.extend_from_slice(&0xffff_ff00u32.to_le_bytes());
+    bytes.extend_from_slice(b"{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }\n");
+    let path = dir.path().join("claims.npy");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 2000000 && exec \"$0\" inspect \"$1\""])
+        .arg(env!("CARGO_BIN_EXE_batchscope"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    let (code, err) = ended(&out);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the header claims 4294967040 bytes; the file ends after 58")
+            && err.contains("claims.npy"),
+        "{err}"
+    );
+}
