@@ -1,16 +1,21 @@
 //! Fuzzing of the parts of batchscope that read untrusted input or do arithmetic on it: image
 //! decoding and header probing on mutated files of every format, the index walk on hostile folder
-//! trees, the batch plan under arbitrary options, and the `.npy` header and writer. A stable,
-//! dependency-free mutation fuzzer (`tests/fuzz/mod.rs`) with a fixed seed, so CI runs the same few
-//! thousand inputs each time in a few seconds per target; run it longer by hand with
-//! `BATCHSCOPE_FUZZ_SECS=60 cargo test --release --test fuzz_parsers` (see the README's Development
-//! section). Each target checks properties (see `tests/fuzz/targets.rs` and `tests/fuzz/tree.rs`),
-//! not only that nothing panics.
+//! trees, the batch plan under arbitrary options, the `.npy` header and writer, and every reader:
+//! TFRecord framing and `tf.train.Example`, a saved tf.data dataset (snapshot records, `TensorProto`s,
+//! `snapshot.metadata`, `dataset_spec.pb`), `.npy`, `.npz` (zip and its CRC-32), IDX, CIFAR and the
+//! exclude list. A stable, dependency-free mutation fuzzer (`tests/fuzz/mod.rs`) with a fixed seed, so
+//! CI runs the same few thousand inputs each time in a few seconds per target; run it longer by hand
+//! with `BATCHSCOPE_FUZZ_SECS=60 cargo test --release --test fuzz_parsers` (see the README's Fuzzing
+//! section). Each target checks properties (see `tests/fuzz/targets.rs`, `tests/fuzz/tree.rs` and
+//! `tests/fuzz/readers.rs`), not only that nothing panics.
 //!
-//! Readers to come (`TFRecord`, protobuf, IDX, `.npz`): each gets a `fn(&[u8]) -> String` target in
-//! `tests/fuzz/targets.rs` (round trip: what our writer or the reference library writes reads back;
-//! any mutation reads back or is an error with a message, never a panic or an allocation the file's
-//! length does not justify), seeds written at test time, and one `#[test]` here, as below.
+//! The reader targets open their input through `batchscope::source::open` and read every sample
+//! back, with seeds written at test time (`tests/fuzz/seeds.rs`). Each of their runs is also held to
+//! an allocation budget, [`allocation_budget`] of its input's length: this binary's global allocator
+//! is [`cap::Cap`], whose limit is set for the length of each run (no other target's input runs
+//! meanwhile, see `fuzz::run_alone`). An allocation over the limit fails, which a reader must turn
+//! into an error: one that aborts instead ends this binary with "memory allocation of N bytes
+//! failed", and the input of that run is in `$CARGO_TARGET_TMPDIR/fuzz-failures/<target>-last.bin`.
 
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
@@ -20,7 +25,11 @@ mod fuzz;
 use std::fmt::Write as _;
 
 use batchscope::options::JpegDecoder;
-use fuzz::{Budget, seeds, targets, tree};
+use fuzz::{Budget, readers, seeds, targets, tree};
+
+/// Counts every allocation of this binary, and refuses those over the limit a reader run sets.
+#[global_allocator]
+static ALLOC: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
 
 /// Mutated inputs per target in CI (debug build); decoding targets cost more per input.
 const DECODE_RUNS: u64 = 5_000;
@@ -29,6 +38,66 @@ const PROBE_RUNS: u64 = 2_000;
 const INDEX_RUNS: u64 = 1_500;
 const PLAN_RUNS: u64 = 20_000;
 const NPY_RUNS: u64 = 4_000;
+const TFRECORD_RUNS: u64 = 2_000;
+const SAVED_RUNS: u64 = 2_000;
+const NPY_READER_RUNS: u64 = 2_000;
+const NPZ_RUNS: u64 = 2_000;
+const IDX_RUNS: u64 = 2_000;
+const CIFAR_RUNS: u64 = 2_000;
+const EXCLUDE_RUNS: u64 = 3_000;
+
+/// What one reader run may allocate beyond what the process held when it started: 64 MiB, plus 16
+/// bytes per byte of input (a reader holds a file's bytes a few times over at most, never what a
+/// header claims).
+fn allocation_budget(input_len: usize) -> usize {
+    (64 << 20) + 16 * input_len
+}
+
+/// Lifts the allocation limit when a run ends, however it ends.
+struct Limit;
+
+impl Drop for Limit {
+    fn drop(&mut self) {
+        ALLOC.set_limit(usize::MAX).unwrap();
+    }
+}
+
+/// `check` with each run held to [`allocation_budget`]; the input is first saved as
+/// `fuzz-failures/<target>-last.bin`, since an allocation that aborts leaves no panic to report it.
+fn within_budget(
+    target: &str,
+    dir: &std::path::Path,
+    mut check: impl FnMut(&[u8], &std::path::Path) -> String,
+) -> impl FnMut(&[u8]) -> String {
+    let last = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("fuzz-failures")
+        .join(format!("{target}-last.bin"));
+    std::fs::create_dir_all(last.parent().unwrap()).unwrap();
+    move |bytes| {
+        std::fs::write(&last, bytes).unwrap();
+        ALLOC
+            .set_limit(ALLOC.allocated() + allocation_budget(bytes.len()))
+            .unwrap();
+        let _limit = Limit;
+        check(bytes, dir)
+    }
+}
+
+/// Runs the reader target `check` over `seeds` and `runs` mutations, alone and within budget.
+fn fuzz_reader(
+    target: &str,
+    seeds: Vec<Vec<u8>>,
+    runs: u64,
+    check: impl FnMut(&[u8], &std::path::Path) -> String,
+) -> fuzz::Summary {
+    let dir = tempfile::tempdir().unwrap();
+    fuzz::run_alone(
+        target,
+        seeds,
+        Budget::from_env(runs),
+        within_budget(target, dir.path(), check),
+    )
+}
 
 #[test]
 fn decode_never_panics_and_returns_whole_images_or_a_reason() {
@@ -176,6 +245,58 @@ fn npy_headers_of_any_shape_parse_back_in_our_reader_and_in_numpy() {
     numpy_check(dir.path(), &manifest, NUMPY_HEADERS, "npy_headers");
 }
 
+#[test]
+fn tfrecord_reader_reads_every_sample_or_names_the_file_within_budget() {
+    let summary = fuzz_reader(
+        "tfrecord",
+        seeds::tfrecords(),
+        TFRECORD_RUNS,
+        readers::tfrecord,
+    );
+    assert!(summary.outcomes > 5, "only {} outcomes", summary.outcomes);
+}
+
+#[test]
+fn saved_dataset_reader_reads_every_row_or_names_the_file_within_budget() {
+    let summary = fuzz_reader("saved", seeds::saved(), SAVED_RUNS, readers::saved);
+    assert!(summary.outcomes > 5, "only {} outcomes", summary.outcomes);
+}
+
+#[test]
+fn npy_reader_reads_every_row_or_names_the_file_within_budget() {
+    let summary = fuzz_reader("npy", seeds::npys(), NPY_READER_RUNS, readers::npy);
+    assert!(summary.outcomes > 5, "only {} outcomes", summary.outcomes);
+}
+
+#[test]
+fn npz_reader_reads_every_row_or_names_the_file_within_budget() {
+    let summary = fuzz_reader("npz", seeds::npzs(), NPZ_RUNS, readers::npz);
+    assert!(summary.outcomes > 5, "only {} outcomes", summary.outcomes);
+}
+
+#[test]
+fn idx_reader_reads_every_row_or_names_the_file_within_budget() {
+    let summary = fuzz_reader("idx", seeds::idxs(), IDX_RUNS, readers::idx);
+    assert!(summary.outcomes > 5, "only {} outcomes", summary.outcomes);
+}
+
+#[test]
+fn cifar_reader_reads_every_row_or_names_the_file_within_budget() {
+    let summary = fuzz_reader("cifar", seeds::cifars(), CIFAR_RUNS, readers::cifar);
+    assert!(summary.outcomes > 2, "only {} outcomes", summary.outcomes);
+}
+
+#[test]
+fn exclude_list_leaves_out_exactly_the_listed_samples_within_budget() {
+    let summary = fuzz_reader(
+        "exclude",
+        seeds::exclude_lists(),
+        EXCLUDE_RUNS,
+        readers::exclude_list,
+    );
+    assert!(summary.outcomes > 5, "only {} outcomes", summary.outcomes);
+}
+
 fn join(shape: &[usize]) -> String {
     shape
         .iter()
@@ -243,6 +364,13 @@ fn write_cargo_fuzz_seed_corpus() {
         ("plan", seeds::random(2, 16, 48)),
         ("npy_writer", seeds::random(3, 16, 64)),
         ("npy_header", seeds::random(4, 16, 64)),
+        ("tfrecord", seeds::tfrecords()),
+        ("saved", seeds::saved()),
+        ("npy_reader", seeds::npys()),
+        ("npz", seeds::npzs()),
+        ("idx", seeds::idxs()),
+        ("cifar", seeds::cifars()),
+        ("exclude", seeds::exclude_lists()),
     ];
     for (target, inputs) in corpora {
         let dir = root.join(target);

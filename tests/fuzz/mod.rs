@@ -21,6 +21,10 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod readers;
+#[allow(dead_code)] // Shared with the `bombs` example and `tests/common`; not every builder is used here.
+#[path = "../common/records.rs"]
+pub mod records;
 pub mod seeds;
 pub mod targets;
 pub mod tree;
@@ -29,6 +33,7 @@ use std::collections::HashSet;
 use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 /// `SplitMix64`: tiny, fast, and the same sequence on every machine.
@@ -271,16 +276,53 @@ pub struct Summary {
 /// The largest corpus kept per target (inputs with a new outcome join it).
 const MAX_CORPUS: usize = 512;
 
+/// Taken for reading by each input of [`run`], for writing by each input of [`run_alone`].
+static RUNS: RwLock<()> = RwLock::new(());
+
 /// Fuzzes `check` with `seeds` and mutations of them for `budget`. Panics (after saving the input)
 /// when `check` panics, with the seed, the run number and how to replay the input.
 pub fn run(
     target: &str,
     seeds: Vec<Vec<u8>>,
     budget: Budget,
+    check: impl FnMut(&[u8]) -> String,
+) -> Summary {
+    run_locked(target, seeds, budget, false, check)
+}
+
+/// [`run`], with no input of another target running at the same time as each of this one's: what
+/// the process allocates during a run is then this run's (the allocation budget of the reader
+/// targets counts the whole process).
+pub fn run_alone(
+    target: &str,
+    seeds: Vec<Vec<u8>>,
+    budget: Budget,
+    check: impl FnMut(&[u8]) -> String,
+) -> Summary {
+    run_locked(target, seeds, budget, true, check)
+}
+
+fn run_locked(
+    target: &str,
+    seeds: Vec<Vec<u8>>,
+    budget: Budget,
+    alone: bool,
     mut check: impl FnMut(&[u8]) -> String,
 ) -> Summary {
     let seed = seed_for(target);
     let mut one = |input: &[u8], run: u64| -> String {
+        // A panicking input poisons the lock only for the failing test, which stops anyway.
+        let _shared;
+        let _alone;
+        if alone {
+            _alone = RUNS
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        } else {
+            _shared = RUNS
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
         match panic::catch_unwind(AssertUnwindSafe(|| check(input))) {
             Ok(signature) => signature,
             Err(payload) => {

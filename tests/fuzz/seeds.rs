@@ -1,12 +1,15 @@
 //! Seed inputs, written at test time by real encoders (no committed binaries): small images in every
-//! format and pixel layout the decoders take, and random byte strings for the targets that read their
-//! options out of bytes.
+//! format and pixel layout the decoders take, random byte strings for the targets that read their
+//! options out of bytes, and small files of every reader (TFRecord, saved dataset, `.npy`, `.npz`,
+//! IDX, CIFAR, exclude lists), written byte by byte.
 
-use std::io::Cursor;
+use std::io::{Cursor, Write as _};
 
+use batchscope::npy::{self, NpyDtype};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, Rgba};
 
 use super::Rng;
+use super::records::{self, field};
 
 fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
@@ -147,4 +150,218 @@ fn jpegs() -> Vec<Vec<u8>> {
 pub fn random(seed: u64, n: usize, len: usize) -> Vec<Vec<u8>> {
     let mut rng = Rng::new(seed);
     (0..n).map(|_| rng.bytes(len)).collect()
+}
+
+// ---- reader seeds: files of every reader, written here byte by byte ----
+
+/// A `tf.train.Example` whose `image` feature holds `image` and whose `label` is `labels` (packed).
+fn example(image: &[u8], labels: &[u64]) -> Vec<u8> {
+    let entry = |key: &str, feature: Vec<u8>| {
+        field(1, &[field(1, key.as_bytes()), field(2, &feature)].concat())
+    };
+    let mut packed = Vec::new();
+    for &label in labels {
+        records::varint(label, &mut packed);
+    }
+    let entries = [
+        entry("image", field(1, &field(1, image))),
+        entry("label", field(3, &field(1, &packed))),
+    ]
+    .concat();
+    field(1, &entries)
+}
+
+/// Seeds of the `tfrecord` target: a byte saying whether the target makes the CRCs right (odd), then
+/// a TFRecord file: Examples of PNG and JPEG images with int64 labels, an Example without an image,
+/// an empty file; each both ways.
+pub fn tfrecords() -> Vec<Vec<u8>> {
+    tfrecord_files()
+        .into_iter()
+        .flat_map(|file| [[vec![0], file.clone()].concat(), [vec![1], file].concat()])
+        .collect()
+}
+
+fn tfrecord_files() -> Vec<Vec<u8>> {
+    let png = encode(&rgb(3, 2), ImageFormat::Png);
+    let jpeg = encode(&gray(5, 3), ImageFormat::Jpeg);
+    let file = |records: &[Vec<u8>]| records.iter().flat_map(|r| records::framed(r)).collect();
+    vec![
+        file(&[
+            example(&png, &[0]),
+            example(&png, &[1]),
+            example(&png, &[2]),
+        ]),
+        file(&[example(&jpeg, &[7]), example(&png, &[300])]),
+        file(&[field(
+            1,
+            &field(
+                1,
+                &[field(1, b"label"), field(2, &field(3, &field(1, &[5])))].concat(),
+            ),
+        )]),
+        Vec::new(),
+    ]
+}
+
+/// The saved dataset the `saved` target mutates: 3 uint8 elements of shape (2, 2, 1).
+pub fn saved_dataset() -> [Vec<u8>; 3] {
+    let dims = [2, 2, 1];
+    let snapshot = (0..3u8)
+        .flat_map(|i| records::framed(&records::tensor(&dims, &[i, i + 1, i + 2, 255])))
+        .collect();
+    [
+        records::snapshot_metadata(3),
+        records::dataset_spec(&dims),
+        snapshot,
+    ]
+}
+
+/// Seeds of the `saved` target: a selector byte (modulo 3, which file of [`saved_dataset`] the input
+/// replaces: metadata, spec, snapshot; 5 is the snapshot with its CRCs made right), then that file's
+/// bytes.
+pub fn saved() -> Vec<Vec<u8>> {
+    let mut seeds: Vec<Vec<u8>> = saved_dataset()
+        .into_iter()
+        .enumerate()
+        .map(|(i, file)| [vec![i as u8], file].concat())
+        .collect();
+    seeds.push([vec![5], seeds[2][1..].to_vec()].concat());
+    // A snapshot of one element given as a typed value, and a spec of unknown shape.
+    seeds.push([vec![5], records::framed(&records::tensor(&[2, 2, 1], &[]))].concat());
+    seeds.push([vec![1], records::dataset_spec(&[-1, 2, 1])].concat());
+    seeds
+}
+
+/// An `.npy` file of `dtype` and `shape` holding `data`.
+pub fn npy(dtype: NpyDtype, shape: &[usize], data: &[u8]) -> Vec<u8> {
+    [npy::header(dtype, shape), data.to_vec()].concat()
+}
+
+/// `.npy` files: images, labels, floats, and a big-endian array.
+pub fn npys() -> Vec<Vec<u8>> {
+    let pixels: Vec<u8> = (0..12).collect();
+    let labels: Vec<u8> = [0i64, 1, 2].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let floats: Vec<u8> = (0..6)
+        .flat_map(|v| (v as f32 / 2.0).to_le_bytes())
+        .collect();
+    let mut big_endian = npy(
+        NpyDtype::U16,
+        &[2, 3],
+        &[0, 1, 0, 2, 1, 0, 0, 4, 0, 5, 0, 6],
+    );
+    let at = big_endian.windows(3).position(|w| w == b"<u2").unwrap();
+    big_endian[at] = b'>';
+    vec![
+        npy(NpyDtype::U8, &[3, 2, 2, 1], &pixels),
+        npy(NpyDtype::I64, &[3], &labels),
+        npy(NpyDtype::F32, &[2, 3], &floats),
+        big_endian,
+    ]
+}
+
+/// An `.npz` of `members`, stored or deflated.
+fn npz(members: &[(&str, Vec<u8>)], deflate: bool) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let method = if deflate {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
+    for (name, bytes) in members {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// `.npz` files: images and labels (stored and deflated), `x_train`/`y_train`, and images beside a
+/// member that is not an array.
+pub fn npzs() -> Vec<Vec<u8>> {
+    let arrays = npys();
+    let (images, labels) = (arrays[0].clone(), arrays[1].clone());
+    vec![
+        npz(
+            &[
+                ("images.npy", images.clone()),
+                ("labels.npy", labels.clone()),
+            ],
+            false,
+        ),
+        npz(
+            &[
+                ("images.npy", images.clone()),
+                ("labels.npy", labels.clone()),
+            ],
+            true,
+        ),
+        npz(
+            &[("x_train.npy", images.clone()), ("y_train.npy", labels)],
+            false,
+        ),
+        npz(
+            &[("images.npy", images), ("notes.txt", b"hello".to_vec())],
+            false,
+        ),
+    ]
+}
+
+/// An IDX file: magic (type code, rank), big-endian dimensions, data.
+pub fn idx(type_code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0, 0, type_code, dims.len() as u8];
+    for d in dims {
+        out.extend(d.to_be_bytes());
+    }
+    out.extend_from_slice(data);
+    out
+}
+
+/// IDX image files (uint8, int16, float64, and uint8 gzipped) of 3 rows, which pair with a
+/// labels file of 3 labels.
+pub fn idxs() -> Vec<Vec<u8>> {
+    let pixels: Vec<u8> = (0..48).collect();
+    let images = idx(0x08, &[3, 4, 4], &pixels);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&images).unwrap();
+    vec![
+        images,
+        idx(0x0B, &[3, 2, 2], &(0..24).collect::<Vec<u8>>()),
+        idx(0x0E, &[3, 1], &(0..24).collect::<Vec<u8>>()),
+        gz.finish().unwrap(),
+    ]
+}
+
+/// The IDX labels file beside the images the `idx` target writes.
+pub fn idx_labels() -> Vec<u8> {
+    idx(0x08, &[3], &[0, 1, 2])
+}
+
+/// Seeds of the `cifar` target: a selector byte (0: a CIFAR-10 batch, 1: CIFAR-100), then two
+/// records (label byte(s) and 32x32x3 planar pixels).
+pub fn cifars() -> Vec<Vec<u8>> {
+    let record = |labels: &[u8], seed: u8| {
+        let mut out = labels.to_vec();
+        out.extend((0..3072u32).map(|i| (i as u8).wrapping_mul(seed)));
+        out
+    };
+    vec![
+        [vec![0], record(&[3], 1), record(&[9], 7)].concat(),
+        [vec![1], record(&[1, 42], 3), record(&[19, 99], 5)].concat(),
+    ]
+}
+
+/// The samples of the job the `exclude` target applies lists to.
+pub const EXCLUDE_SAMPLES: [&str; 5] = ["a/1.png", "a/2.png", "b/x\ty.png", "b/3.png", "c/é.png"];
+
+/// Exclude lists: paths alone, with reasons, CRLF endings, blank lines, a name holding a tab,
+/// lines naming no sample, and bytes that are not UTF-8.
+pub fn exclude_lists() -> Vec<Vec<u8>> {
+    vec![
+        b"a/1.png\n".to_vec(),
+        b"a/1.png\tdark 12.5\r\n\nb/x\ty.png\nnot/there.png\na/2.png\na/1.png\n".to_vec(),
+        "c/é.png\tnear-duplicate of a/1.png\r\nb/3.png"
+            .as_bytes()
+            .to_vec(),
+        b"\xff\xfe/a.png\tbad\n\n\n\r\nz\n".to_vec(),
+    ]
 }
