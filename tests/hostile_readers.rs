@@ -6,6 +6,9 @@
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 
 mod common;
+#[allow(dead_code)] // Shared with the fuzz seeds and the `bombs` example; this file frames records.
+#[path = "common/records.rs"]
+mod records;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -13,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use batchscope::source::tfrecord::{self, BytesList, Example, Feature, Features, Int64List};
-use common::records::framed;
 use common::{batchscope, pattern, read_npy, save};
 use prost::Message as _;
+use records::framed;
 
 // ---- saved tf.data datasets, written by hand ----
 
@@ -782,3 +785,4 @@ fn npy_v2_header_length_was_allocated_before_the_header_was_read() {
         "{err}"
     );
 }
+

@@ -1,13 +1,9 @@
 //! libFuzzer driver of the `probe` target in `tests/fuzz/` (the properties are documented there).
 #![no_main]
 
-#[allow(dead_code, clippy::all, clippy::pedantic)]
-#[path = "../../tests/fuzz/mod.rs"]
-mod fuzz;
-
-static DIR: std::sync::LazyLock<tempfile::TempDir> =
-    std::sync::LazyLock::new(|| tempfile::tempdir().expect("a temp dir"));
+#[path = "shared.rs"]
+mod shared;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    fuzz::targets::probe(data, DIR.path());
+    shared::fuzz::targets::probe(data, shared::dir());
 });

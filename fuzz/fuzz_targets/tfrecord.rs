@@ -3,13 +3,9 @@
 //! README's Fuzzing section).
 #![no_main]
 
-#[allow(dead_code, clippy::all, clippy::pedantic)]
-#[path = "../../tests/fuzz/mod.rs"]
-mod fuzz;
-
-static DIR: std::sync::LazyLock<tempfile::TempDir> =
-    std::sync::LazyLock::new(|| tempfile::tempdir().expect("a temp dir"));
+#[path = "shared.rs"]
+mod shared;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    fuzz::readers::tfrecord(data, DIR.path());
+    shared::fuzz::readers::tfrecord(data, shared::dir());
 });

@@ -3,7 +3,6 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod gui;
-pub mod records;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,8 +1,9 @@
 //! Protobuf and record framing written byte by byte, with no schema: the varint writer, TensorFlow's
 //! record framing (length, masked CRC-32C of the length, data, masked CRC-32C of the data),
-//! `TensorProto`s and the two files of a saved tf.data dataset. Shared by the fuzz seeds
-//! (`tests/fuzz/`) and the `bombs` example (which includes this file by path), so a hostile input and
-//! a fuzz seed are built the same way.
+//! `TensorProto`s and the two files of a saved tf.data dataset. Included by path (it is not a module
+//! of `tests/common`, so that no test binary loads it twice) by the fuzz seeds (`tests/fuzz/`, also
+//! built by `fuzz/`), `hostile_readers` and the `bombs` example, so a hostile input and a fuzz seed
+//! are built the same way.
 
 use std::path::{Path, PathBuf};
 

@@ -221,7 +221,7 @@ pub fn tfrecord(bytes: &[u8], dir: &Path) -> String {
         }
         match images.header(i, &path) {
             Ok((_, width, height)) => {
-                assert!(width > 0 && height > 0, "sample {i}: {width}x{height}")
+                assert!(width > 0 && height > 0, "sample {i}: {width}x{height}");
             }
             Err(reason) => assert!(!reason.trim().is_empty(), "empty header reason for {i}"),
         }
