@@ -189,8 +189,12 @@ pub enum NpyHeaderError {
     /// The header dictionary could not be parsed.
     #[error("malformed .npy header ({0})")]
     Malformed(String),
-    /// A dtype batchscope cannot read (objects, strings, structured types).
-    #[error("unsupported dtype {0} (object, string and structured arrays are not supported)")]
+    /// A dtype batchscope cannot read (objects, strings, structured types). It is the file's text,
+    /// shown escaped: a line break or a control character in it must not reach the terminal.
+    #[error(
+        "unsupported dtype {} (object, string and structured arrays are not supported)",
+        .0.escape_debug()
+    )]
     Dtype(String),
 }
 

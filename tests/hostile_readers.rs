@@ -786,3 +786,29 @@ fn npy_v2_header_length_was_allocated_before_the_header_was_read() {
     );
 }
 
+/// Found by the `npy` and `npz` fuzz targets: an unsupported dtype was put in the message as the file
+/// spelled it, so a `descr` holding a line break (or any control character) split the one-line error
+/// in two, or reached the terminal. It is now shown escaped.
+#[test]
+fn npy_dtype_holding_a_line_break_split_the_error_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.npy");
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let header = "{'descr': '<i8\n\x1b[2J', 'fortran_order': False, 'shape': (3,), }\n";
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(&[0; 24]);
+    std::fs::write(&path, bytes).unwrap();
+    let (code, err) = ended(&batchscope(&["inspect", s(&path)]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(r"unsupported dtype <i8\n\u{1b}[2J (object"),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("odd.npy")).count(),
+        1,
+        "{err}"
+    );
+}
