@@ -40,10 +40,10 @@ const PLAN_RUNS: u64 = 20_000;
 const NPY_RUNS: u64 = 4_000;
 const TFRECORD_RUNS: u64 = 2_000;
 const SAVED_RUNS: u64 = 2_000;
-const NPY_READER_RUNS: u64 = 2_000;
-const NPZ_RUNS: u64 = 2_000;
-const IDX_RUNS: u64 = 2_000;
-const CIFAR_RUNS: u64 = 2_000;
+const NPY_READER_RUNS: u64 = 4_000;
+const NPZ_RUNS: u64 = 4_000;
+const IDX_RUNS: u64 = 4_000;
+const CIFAR_RUNS: u64 = 1_500;
 const EXCLUDE_RUNS: u64 = 3_000;
 
 /// What one reader run may allocate beyond what the process held when it started: 64 MiB, plus 16
