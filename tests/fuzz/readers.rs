@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use batchscope::export::exclude;
+use batchscope::export::exclude_list;
 use batchscope::index::{DatasetIndex, Sample, WalkControl};
-use batchscope::loader::LoadJob;
+use batchscope::load::loader::LoadSpec;
 use batchscope::options::{IndexOptions, SourceKind};
 use batchscope::plan::BatchPlan;
 use batchscope::source::{self, contract::StoredRows};
@@ -220,9 +220,7 @@ pub fn tfrecord(bytes: &[u8], dir: &Path) -> String {
             assert_eq!(one, image, "sample {i} read twice");
         }
         match images.header(i, &path) {
-            Ok((_, width, height)) => {
-                assert!(width > 0 && height > 0, "sample {i}: {width}x{height}");
-            }
+            Ok((_, size)) => assert!(size.width > 0 && size.height > 0, "sample {i}: {size:?}"),
             Err(reason) => assert!(!reason.trim().is_empty(), "empty header reason for {i}"),
         }
     }
@@ -295,7 +293,7 @@ pub fn cifar(bytes: &[u8], dir: &Path) -> String {
 }
 
 /// A job over [`seeds::EXCLUDE_SAMPLES`], planned in the order 3, 1, 0, 4, 2.
-fn exclude_job() -> LoadJob {
+fn exclude_job() -> LoadSpec {
     let index = DatasetIndex {
         samples: seeds::EXCLUDE_SAMPLES
             .iter()
@@ -306,7 +304,7 @@ fn exclude_job() -> LoadJob {
             .collect(),
         ..DatasetIndex::default()
     };
-    LoadJob {
+    LoadSpec {
         index: Arc::new(index),
         plan: Arc::new(BatchPlan {
             order: vec![3, 1, 0, 4, 2],
@@ -315,19 +313,19 @@ fn exclude_job() -> LoadJob {
             ends: None,
         }),
         preprocess: batchscope::options::PreprocessOptions::default(),
-        shape: batchscope::preprocess::Shape::default(),
-        element: batchscope::preprocess::Element::default(),
+        shape: batchscope::load::preprocess::Shape::default(),
+        element: batchscope::load::preprocess::Element::default(),
     }
 }
 
-/// The exclude list, read with [`exclude::apply_file`] (as `--exclude-list` is): the plan keeps its
+/// The exclude list, read with [`exclude_list::apply_file`] (as `--exclude-list` is): the plan keeps its
 /// order minus exactly the samples whose paths are lines of the list (whole, or before a tab), each
 /// left out once with a reason; the line counts are the list's.
 pub fn exclude_list(bytes: &[u8], dir: &Path) -> String {
     let path = folder(dir, "exclude").join("exclude.txt");
     std::fs::write(&path, bytes).unwrap();
     let job = exclude_job();
-    let applied = exclude::apply_file(&job, &path).unwrap();
+    let applied = exclude_list::apply_file(&job, &path).unwrap();
     let lines: Vec<&[u8]> = bytes
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
