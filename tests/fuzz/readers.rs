@@ -18,8 +18,10 @@ use std::sync::atomic::AtomicBool;
 use batchscope::export::exclude_list;
 use batchscope::index::{DatasetIndex, Sample, WalkControl};
 use batchscope::load::loader::LoadSpec;
-use batchscope::options::{IndexOptions, SourceKind};
-use batchscope::plan::BatchPlan;
+use batchscope::load::preprocess::Element;
+use batchscope::load::spec;
+use batchscope::options::{IndexOptions, LoadOptions, SourceKind};
+use batchscope::size::Size;
 use batchscope::source::{self, contract::StoredRows};
 
 use super::seeds;
@@ -292,7 +294,8 @@ pub fn cifar(bytes: &[u8], dir: &Path) -> String {
     )
 }
 
-/// A job over [`seeds::EXCLUDE_SAMPLES`], planned in the order 3, 1, 0, 4, 2.
+/// The spec the command line applies an exclude list to: [`seeds::EXCLUDE_SAMPLES`] planned by
+/// `prepare` (shuffled with a fixed seed, batches of 2; an image size set, so no file is probed).
 fn exclude_job() -> LoadSpec {
     let index = DatasetIndex {
         samples: seeds::EXCLUDE_SAMPLES
@@ -304,18 +307,19 @@ fn exclude_job() -> LoadSpec {
             .collect(),
         ..DatasetIndex::default()
     };
-    LoadSpec {
-        index: Arc::new(index),
-        plan: Arc::new(BatchPlan {
-            order: vec![3, 1, 0, 4, 2],
-            batch_size: 2,
-            seed: Some(1),
-            ends: None,
-        }),
-        preprocess: batchscope::options::PreprocessOptions::default(),
-        shape: batchscope::load::preprocess::Shape::default(),
-        element: batchscope::load::preprocess::Element::default(),
-    }
+    let mut options = LoadOptions::default();
+    options.plan.shuffle = true;
+    options.plan.seed = Some(1);
+    options.plan.batch_size = 2;
+    options.preprocess.image_size = Some(Size::square(4));
+    spec::prepare(
+        Arc::new(index),
+        &options,
+        Element::default(),
+        spec::SizeCheck::AllFiles,
+        &AtomicBool::new(false),
+    )
+    .unwrap()
 }
 
 /// The exclude list, read with [`exclude_list::apply_file`] (as `--exclude-list` is): the plan keeps its
