@@ -812,3 +812,29 @@ fn npy_dtype_holding_a_line_break_split_the_error_message() {
         "{err}"
     );
 }
+
+/// Found by the `idx` fuzz target: when an IDX labels file did not fit its images, the message named
+/// only the labels file (and said "labels labels", "images images"), so nothing told which images
+/// file the labels were paired with. It now names both.
+#[test]
+fn idx_labels_that_did_not_fit_their_images_named_only_the_labels_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = |type_and_rank: [u8; 4], dims: &[u32], data: &[u8]| {
+        let mut out = type_and_rank.to_vec();
+        out.extend(dims.iter().flat_map(|d| d.to_be_bytes()));
+        out.extend_from_slice(data);
+        out
+    };
+    let images = dir.path().join("train-images-idx3-ubyte");
+    std::fs::write(&images, idx([0, 0, 8, 3], &[2, 2, 2], &[0; 8])).unwrap();
+    let labels = dir.path().join("train-labels-idx1-ubyte");
+    std::fs::write(&labels, idx([0, 0, 8, 1], &[3], &[0, 1, 2])).unwrap();
+    let (code, err) = ended(&batchscope(&["inspect", s(&images)]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "labels ((3,) uint8) do not fit images ((2, 2, 2) uint8) in {images:?}: {labels:?}"
+        )),
+        "{err}"
+    );
+}

@@ -192,8 +192,9 @@ pub fn open_idx_pair(images: &Path, labels: Option<&Path>) -> Result<ArraySet, A
             if reader.rows() != image_reader.rows() || !matches!(reader.shape().len(), 1 | 2) {
                 return Err(ArrayError::Mismatch {
                     path,
+                    // Both files: the message is about the pair.
                     detail: format!(
-                        "labels {} do not fit images {}",
+                        "{} do not fit {} in {images:?}",
                         reader.describe("labels"),
                         image_reader.describe("images")
                     ),
