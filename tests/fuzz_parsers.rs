@@ -15,7 +15,8 @@
 //! is [`cap::Cap`], whose limit is set for the length of each run (no other target's input runs
 //! meanwhile, see `fuzz::run_alone`). An allocation over the limit fails, which a reader must turn
 //! into an error: one that aborts instead ends this binary with "memory allocation of N bytes
-//! failed", and the input of that run is in `$CARGO_TARGET_TMPDIR/fuzz-failures/<target>-last.bin`.
+//! failed", and the input of that run is in `/dev/shm/batchscope-fuzz-last/<target>.bin` (the temp
+//! dir where there is no `/dev/shm`).
 
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
@@ -62,16 +63,29 @@ impl Drop for Limit {
     }
 }
 
+/// Where the reader targets write their files: a tmpfs (`/dev/shm`) where there is one, since a run
+/// writes two small files and costs little else, so that a busy disk does not set the pace; else the
+/// system's temp dir.
+fn scratch() -> std::path::PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
 /// `check` with each run held to [`allocation_budget`]; the input is first saved as
-/// `fuzz-failures/<target>-last.bin`, since an allocation that aborts leaves no panic to report it.
+/// `<scratch>/batchscope-fuzz-last/<target>.bin` (see [`scratch`]), since an allocation that aborts
+/// leaves no panic to report it.
 fn within_budget(
     target: &str,
     dir: &std::path::Path,
     mut check: impl FnMut(&[u8], &std::path::Path) -> String,
 ) -> impl FnMut(&[u8]) -> String {
-    let last = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("fuzz-failures")
-        .join(format!("{target}-last.bin"));
+    let last = scratch()
+        .join("batchscope-fuzz-last")
+        .join(format!("{target}.bin"));
     std::fs::create_dir_all(last.parent().unwrap()).unwrap();
     move |bytes| {
         std::fs::write(&last, bytes).unwrap();
@@ -93,7 +107,7 @@ fn fuzz_reader(
     min_outcomes: usize,
     check: impl FnMut(&[u8], &std::path::Path) -> String,
 ) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir_in(scratch()).unwrap();
     let summary = fuzz::run_alone(
         target,
         seeds,
