@@ -45,7 +45,7 @@ impl ExportSettings {
     /// The element type and label mode an export of `store` uses: stored rows are written as stored
     /// (their dtype; labels as stored or left out), whatever was chosen for image folders.
     pub fn for_store(&self, store: &crate::index::Store) -> (Element, LabelMode) {
-        if store.capabilities().decodes_images {
+        if store.decodes_images() {
             (self.element(), self.label_mode)
         } else {
             {
@@ -79,7 +79,7 @@ impl ExportSettings {
             self.format,
             self.compress && self.format == ArrayFormat::Npz,
         );
-        if store.capabilities().decodes_images {
+        if store.decodes_images() {
             export::ArrayOptions {
                 layout: self.layout,
                 dtype: self.dtype,

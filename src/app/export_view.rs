@@ -35,7 +35,7 @@ pub fn export_ui(
     source: Option<&Source<'_>>,
 ) -> Option<Action> {
     let mut start = None;
-    let stored = source.is_some_and(|s| !s.job.index.store.capabilities().decodes_images);
+    let stored = source.is_some_and(|s| !s.job.index.store.decodes_images());
     if output_choice_ui(ui, settings, stored) {
         start = Some(Action::ChooseFolder);
     }

@@ -154,7 +154,7 @@ fn dataset_ui(ui: &mut egui::Ui, dataset: &Dataset<'_>) -> bool {
             return false;
         }
     };
-    if !store.capabilities().decodes_images {
+    if !store.decodes_images() {
         empty_state(
             ui,
             "Not available for stored arrays",

@@ -113,19 +113,12 @@ impl BatchscopeApp {
                 ui.add_space(4.0);
             }
         }
-        let capabilities = self
-            .session
-            .as_ref()
-            .and_then(Session::ready)
-            .map(|r| r.index.store.capabilities());
-        let size_fallback = self
-            .session
-            .as_ref()
-            .and_then(Session::ready)
+        let ready = self.session.as_ref().and_then(Session::ready);
+        let size_fallback = ready
             .filter(|r| r.size_fallback.is_some())
             .map(|_| crate::load::spec::KERAS_DEFAULT_IMAGE_SIZE);
         let applies = settings::Applies {
-            takes: capabilities.map(|c| c.takes),
+            takes: ready.map(|r| r.index.store.takes()),
             size_fallback,
         };
         if settings::settings_ui(
@@ -232,7 +225,7 @@ impl BatchscopeApp {
             } else {
                 ready.job.plan.batch_size
             };
-            let what = if ready.index.store.capabilities().decodes_images {
+            let what = if ready.index.store.decodes_images() {
                 "images"
             } else {
                 "samples"

@@ -512,7 +512,7 @@ fn check_batch_fits(job: &LoadSpec) -> Result<(), OpenError> {
         Some(bytes) if bytes <= MAX_VIEWER_BATCH_BYTES => Ok(()),
         _ => Err(OpenError::other(format!(
             "a batch of {batch} {} takes {} to view, over the viewer's limit of {}; lower the batch size or the image size (the export has no such limit: it writes rows as they come)",
-            if job.index.store.capabilities().decodes_images {
+            if job.index.store.decodes_images() {
                 format!(
                     "images of {}x{}x{}",
                     shape.height, shape.width, shape.channels

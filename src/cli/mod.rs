@@ -130,7 +130,7 @@ fn index_dir(
     let limits = source::Limits {
         max_record_bytes: options.preprocess.max_file_bytes,
     };
-    match source::open_within(dir, &options.index, limits, &control) {
+    match source::open_as(dir, kind, &options.index, limits, &control) {
         Ok(index) => {
             for w in &index.warnings {
                 say(format_args!(
@@ -230,7 +230,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         ..args.loader.given(false)
     };
     let index = index_dir(&args.dir, &options, &given, cancel)?;
-    let decoded = index.store.capabilities().decodes_images;
+    let decoded = index.store.decodes_images();
     let label_mode = match (args.label_mode, decoded, options.index.labels) {
         (Some(mode), _, _) => mode,
         // Decoded images without labels (records that carry none) have nothing to encode; stored
@@ -357,7 +357,7 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     let options = args.loader.to_options();
     warn_about(&args.loader);
     let index = index_dir(&args.dir, &options, &args.loader.given(true), cancel)?;
-    if !index.store.capabilities().decodes_images {
+    if !index.store.decodes_images() {
         return Err(Failure::Usage(
             crate::health::ScanError::StoredRows(index.store.describe()).to_string(),
         ));
@@ -506,7 +506,7 @@ fn print_report(
     args: &ExportArgs,
 ) {
     print_skipped(&report.skipped);
-    let what = if job.index.store.capabilities().decodes_images {
+    let what = if job.index.store.decodes_images() {
         format!("{} images", report.exported)
     } else {
         format!(

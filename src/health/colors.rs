@@ -21,7 +21,7 @@ pub fn color_modes(
     let Some(images) = index.store.images() else {
         return Some(Vec::new());
     };
-    if !index.store.capabilities().samples_are_files {
+    if !index.store.samples_are_files() {
         return Some(Vec::new());
     }
     let modes: Vec<Option<String>> = samples

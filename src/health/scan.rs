@@ -126,7 +126,7 @@ pub fn scan(
     on_progress: &mut dyn FnMut(ScanProgress),
     cancel: &Arc<AtomicBool>,
 ) -> Result<Scan, ScanError> {
-    if !index.store.capabilities().decodes_images {
+    if !index.store.decodes_images() {
         return Err(ScanError::StoredRows(index.store.describe()));
     }
     let (plans, split) = subset_plans(&index, &options.plan)?;
@@ -297,7 +297,7 @@ fn open_cache(
     element: Element,
 ) -> Option<HashCache> {
     let dir = scan_options.cache_dir.as_ref()?;
-    if !index.store.capabilities().samples_are_files {
+    if !index.store.samples_are_files() {
         return None;
     }
     let key = format!(

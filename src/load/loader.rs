@@ -313,7 +313,7 @@ fn visit_one<R>(
         Input::Own(sample) => {
             let bytes = read_own(job, sample)?;
             let decoded = decode::decode_bytes(&bytes, mode).map_err(|e| e.to_string())?;
-            let whole_file = job.index.store.capabilities().samples_are_files;
+            let whole_file = job.index.store.samples_are_files();
             (whole_file.then_some(bytes), decoded)
         }
         Input::Bytes(bytes) => {

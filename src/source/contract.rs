@@ -159,16 +159,6 @@ impl Capabilities {
     }
 }
 
-/// What an image folder is called in messages.
-pub const FOLDER_WHAT: &str = "image folders";
-
-/// The options an image folder takes (the default store's).
-pub const FOLDER_OPTIONS: &[SourceOption] = &[
-    SourceOption::ClassNames,
-    SourceOption::FollowLinks,
-    SourceOption::ExtraFormats,
-];
-
 /// Where a dataset's samples are stored, behind the contract: encoded images or stored rows. It
 /// never says which kind of dataset it is; ask [`Store::capabilities`], or for the reading side
 /// [`Store::images`] and [`Store::rows`].
@@ -234,27 +224,35 @@ impl Store {
         }
     }
 
-    /// A shared handle on the stored rows (for a view that outlives this borrow).
-    pub fn rows_shared(&self) -> Option<Arc<dyn StoredRows>> {
-        match &self.content {
-            Content::Rows(rows) => Some(Arc::clone(rows)),
-            Content::Images(_) => None,
-        }
+    /// Whether its samples are encoded images that batchscope decodes (see
+    /// [`Capabilities::decodes_images`]), without asking anything of the source itself.
+    pub fn decodes_images(&self) -> bool {
+        matches!(self.content, Content::Images(_))
+    }
+
+    /// What its kind takes (see [`Capabilities::takes`]).
+    pub fn takes(&self) -> Takes {
+        self.takes
+    }
+
+    /// Whether each sample is a file of its own (see [`Capabilities::samples_are_files`]).
+    pub fn samples_are_files(&self) -> bool {
+        self.images().is_some_and(EncodedImages::samples_are_files)
     }
 
     /// What the source can do.
     pub fn capabilities(&self) -> Capabilities {
         match &self.content {
             Content::Images(images) => Capabilities {
-                decodes_images: true,
+                decodes_images: self.decodes_images(),
                 sequential_only: (!images.is_random_access()).then(|| images.describe()),
-                samples_are_files: images.samples_are_files(),
+                samples_are_files: self.samples_are_files(),
                 takes: self.takes,
             },
             Content::Rows(rows) => Capabilities {
-                decodes_images: false,
+                decodes_images: self.decodes_images(),
                 sequential_only: (!rows.is_random_access()).then(|| rows.describe()),
-                samples_are_files: false,
+                samples_are_files: self.samples_are_files(),
                 takes: self.takes,
             },
         }

@@ -30,18 +30,13 @@ use std::path::{Path, PathBuf};
 use crate::index::{DatasetIndex, IndexError, WalkControl};
 use crate::options::{IndexOptions, LabelSource, SourceKind};
 use crate::validate::{self, Given, Invalid, Takes};
-pub use contract::{FOLDER_OPTIONS, SourceOption};
+pub use contract::SourceOption;
 
 /// What each kind of source takes: whether it decodes images, the source-specific options it takes,
 /// and what it is called in messages, from its registration ([`registry::SOURCES`]): the one table
 /// every option check reads ([`crate::validate`]).
 pub fn takes(kind: SourceKind) -> Takes {
     registry::registration(kind).takes
-}
-
-/// The source-specific options each kind of source takes.
-pub fn accepted_options(kind: SourceKind) -> &'static [SourceOption] {
-    takes(kind).accepts
 }
 
 /// `options` without the source-specific `option` (as if it had not been given).
@@ -80,7 +75,7 @@ pub fn open_for_viewing(
             }
         }
     }
-    let opened = match open_within(path, &options, limits, control) {
+    let opened = match open_as(path, kind, &options, limits, control) {
         Err(SourceError::Arrays(rows::ArrayError::NoImageArray { .. }))
             if options.image_key.is_none() && matches!(kind, SourceKind::Npy | SourceKind::Npz) =>
         {
@@ -92,7 +87,7 @@ pub fn open_for_viewing(
             } else {
                 "images".to_owned()
             });
-            open_within(path, &options, limits, control)
+            open_as(path, kind, &options, limits, control)
         }
         opened => opened,
     };
@@ -185,10 +180,19 @@ pub fn open_within(
     limits: Limits,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
-    let kind = match options.source {
-        Some(kind) => kind,
-        None => detect(path),
-    };
+    let kind = options.source.unwrap_or_else(|| detect(path));
+    open_as(path, kind, options, limits, control)
+}
+
+/// [`open_within`] for a caller that has already detected (or been told) the `kind`, so that the
+/// path is not looked at twice.
+pub fn open_as(
+    path: &Path,
+    kind: SourceKind,
+    options: &IndexOptions,
+    limits: Limits,
+    control: &WalkControl<'_>,
+) -> Result<DatasetIndex, SourceError> {
     check_options(path, kind, options)?;
     let mut index = (registry::registration(kind).open)(path, options, limits, control)?;
     index.store = index.store.taking(takes(kind));

@@ -7,7 +7,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::contract::{FOLDER_OPTIONS, FOLDER_WHAT};
 use super::{Limits, SourceError, cifar, export_folder, open_stored, tfrecord};
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
@@ -224,7 +223,14 @@ const TFRECORD: Registration = Registration {
 /// The image folder's registration (also what a default [`crate::index::Store`] takes).
 pub(super) const FOLDER: Registration = Registration {
     kind: SourceKind::Folder,
-    takes: decoded(FOLDER_OPTIONS, FOLDER_WHAT),
+    takes: decoded(
+        &[
+            SourceOption::ClassNames,
+            SourceOption::FollowLinks,
+            SourceOption::ExtraFormats,
+        ],
+        "image folders",
+    ),
     // Any folder; and a path that is not there, which opening as a folder reports plainly.
     claims: |_| true,
     open: |path, options, _, control| Ok(index::scan_with(path, options, control)?),
