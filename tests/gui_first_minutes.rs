@@ -60,6 +60,7 @@ fn settings_restored_from_the_last_run_are_named_and_reset_in_one_click() {
     let mut saved = Settings::default();
     saved.load.preprocess.image_size = Some(Size::square(256));
     saved.load.plan.batch_size = 4;
+    saved.keep_for(dir.path());
     let mut h = restored_harness(dir.path(), Some(saved));
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     assert_eq!(h.state().settings_note, Some(SettingsNote::Restored));
@@ -110,9 +111,10 @@ fn a_first_run_and_default_settings_say_nothing_about_restoring() {
 }
 
 /// Issue 14: a resize chosen for a folder of mixed sizes stayed on for the next folder (8x8 images
-/// shown and exported at 256x256) without a word.
+/// shown and exported at 256x256) without a word. Issue 22: it no longer carries over at all; the
+/// next folder opens with the defaults, and the previous folder's settings are one click away.
 #[test]
-fn settings_chosen_for_one_folder_are_named_when_the_next_one_opens() {
+fn settings_chosen_for_one_folder_are_offered_not_applied_when_the_next_one_opens() {
     let dir = tempfile::tempdir().unwrap();
     let mixed = dir.path().join("mixed");
     save(&mixed, "a/small.png", &pattern(8, 6, 1));
@@ -123,7 +125,7 @@ fn settings_chosen_for_one_folder_are_named_when_the_next_one_opens() {
     step_until(&mut h, "the mixed folder", |app| current(app) == Some(0));
     // The fallback to 256x256 belongs to the folder: nothing carried, nothing to say.
     assert_eq!(h.state().settings.load.preprocess.image_size, None);
-    assert!(h.query_by_label_contains("Settings kept").is_none());
+    assert!(h.query_by_label_contains("previous dataset").is_none());
     // The user turns "resize" on for this folder, then opens another one.
     h.get_by_label("resize").click();
     step_until(&mut h, "the resize", |app| {
@@ -133,24 +135,21 @@ fn settings_chosen_for_one_folder_are_named_when_the_next_one_opens() {
     step_until(&mut h, "the next folder", |app| {
         current(app) == Some(0) && app.session.as_ref().unwrap().root == small
     });
-    assert_eq!(
-        h.state().settings_note,
-        Some(SettingsNote::KeptFromPrevious)
-    );
-    h.get_by_label("Settings kept from the previous dataset:");
+    assert_eq!(h.state().settings.load.preprocess.image_size, None);
+    assert_eq!(h.state().settings_note, Some(SettingsNote::PreviousDataset));
+    h.get_by_label("Opened with the defaults. The previous dataset used:");
     h.get_by_label("resize 256x256");
-    // The export preview says what it would write at that size, next to the note saying why.
     show_export(&mut h);
-    h.get_by_label("images (5, 256, 256, 3) uint8");
-    h.get_by_label("Reset").click();
-    step_until(&mut h, "native size", |app| {
+    h.get_by_label("images (5, 6, 8, 3) uint8");
+    h.get_by_label("Apply previous dataset's settings").click();
+    step_until(&mut h, "the resize applied", |app| {
         app.session
             .as_ref()
             .and_then(|s| s.ready())
-            .is_some_and(|r| r.options.preprocess.image_size.is_none())
+            .is_some_and(|r| r.options.preprocess.image_size == Some(Size::square(256)))
     });
     h.run_steps(2);
-    h.get_by_label("images (5, 6, 8, 3) uint8");
+    h.get_by_label("images (5, 256, 256, 3) uint8");
 }
 
 /// Issue 14: an export said "3 files skipped" while the panel still said "Problems (1)".
@@ -292,6 +291,7 @@ fn every_label_uses_keras_and_numpy_spellings() {
     settings.export.dtype = batchscope::options::ArrayDtype::Float32;
     settings.export.label_mode = batchscope::options::LabelMode::Categorical;
     settings.export.out_dir = dir.path().join("out").to_string_lossy().into_owned();
+    settings.keep_for(&data);
     let mut h = restored_harness(&data, Some(settings));
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
     h.get_by_label_contains("color mode rgba");

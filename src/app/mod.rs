@@ -91,19 +91,23 @@ pub enum Command {
     CloseInspector,
     /// Put the loader settings back to the defaults.
     ResetSettings,
+    /// Use the settings the previous dataset was open with (offered when a dataset opens for the
+    /// first time, with the defaults).
+    ApplyPreviousSettings,
     /// Hide the note about restored or carried-over settings (keeping them).
     DismissSettingsNote,
     /// Hide the folder-dialog notice.
     DismissNotice,
 }
 
-/// Why the loader settings differ from the defaults though the user did not set them in this session.
+/// A note above the loader settings about where they came from, shown until dismissed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SettingsNote {
-    /// Saved by the last run and restored at start.
+    /// This dataset's own settings, from the last time it was open: they differ from the defaults.
     Restored,
-    /// Chosen while another dataset was open and kept for this one.
-    KeptFromPrevious,
+    /// The dataset opened for the first time, with the defaults; the previous dataset's settings
+    /// differ and can be applied with one click.
+    PreviousDataset,
 }
 
 /// What the central panel shows.
@@ -142,9 +146,16 @@ pub struct BatchscopeApp {
     pub health: health_panel::HealthPanel,
     /// A sample to inspect once its batch `(batch, sample)` is loaded.
     pending_inspect: Option<(usize, usize)>,
-    /// Why the loader settings are not the defaults, when the user did not set them in this session:
-    /// shown above the settings with Reset until dismissed or reset.
+    /// Where the loader settings came from, when the user did not set them in this session: shown
+    /// above the settings until dismissed, reset or applied.
     pub settings_note: Option<SettingsNote>,
+    /// The dataset the loader and export settings belong to; `None` until the first dataset opens
+    /// (it takes the settings the viewer was made with).
+    settings_for: Option<PathBuf>,
+    /// The settings of the dataset open before this one, offered by [`SettingsNote::PreviousDataset`].
+    previous_settings: Option<settings::DatasetSettings>,
+    /// Finished exports of datasets other than the open one, shown again when it is reopened.
+    parked_exports: Vec<(PathBuf, export_panel::ExportState)>,
     /// Whether the keyboard help overlay is shown.
     pub show_help: bool,
     /// The tab of the right-hand panel.
@@ -165,13 +176,7 @@ pub struct BatchscopeApp {
 impl BatchscopeApp {
     /// A viewer with `settings`; `notify` wakes the UI from background threads.
     pub fn new(settings: Settings, notify: Notify) -> Self {
-        let class_names_text = settings
-            .load
-            .index
-            .class_names
-            .as_ref()
-            .map(|n| n.join(","))
-            .unwrap_or_default();
+        let class_names_text = class_names_text(&settings.load);
         Self {
             settings,
             session: None,
@@ -186,6 +191,9 @@ impl BatchscopeApp {
             health: health_panel::HealthPanel::new(),
             pending_inspect: None,
             settings_note: None,
+            settings_for: None,
+            previous_settings: None,
+            parked_exports: Vec::new(),
             show_help: false,
             side: panels::SideTab::default(),
             pending_recent: None,
@@ -200,27 +208,38 @@ impl BatchscopeApp {
         }
     }
 
-    /// A viewer with the settings saved by the last run (`None` on a first run), saying so above the
-    /// settings when they differ from the defaults.
+    /// A viewer with the settings saved by the last run (`None` on a first run). Its loader and
+    /// export settings are the last dataset's: a dataset opens with its own saved settings, or with
+    /// the defaults and an offer to apply the last dataset's.
     pub fn from_saved(saved: Option<Settings>, notify: Notify) -> Self {
-        let restored = saved.is_some();
         let mut app = Self::new(saved.unwrap_or_default(), notify);
-        if restored && app.settings.load != crate::options::LoadOptions::default() {
-            app.settings_note = Some(SettingsNote::Restored);
-        }
+        // Saved before settings were kept per dataset, they belong to no known dataset.
+        app.settings_for = Some(
+            app.settings
+                .datasets
+                .first()
+                .map(|d| d.path.clone())
+                .unwrap_or_default(),
+        );
         app
     }
 
     /// Opens `path` (indexing starts in the background). It joins the recent datasets once it opens.
     pub fn open(&mut self, path: &Path) {
-        let another = self.session.as_ref().is_some_and(|s| s.root != path);
-        if another
-            && self.settings_note.is_none()
-            && self.settings.load != crate::options::LoadOptions::default()
-        {
-            // Settings chosen for one dataset (a resize for its mixed sizes) carry over: say so.
-            self.settings_note = Some(SettingsNote::KeptFromPrevious);
+        match self.settings_for.take() {
+            Some(leaving) if settings::dataset_key(&leaving) != settings::dataset_key(path) => {
+                self.switch_settings(&leaving, path);
+            }
+            // The dataset the last run ended on, opened at start with its settings: say so.
+            Some(_)
+                if self.session.is_none()
+                    && self.settings.load != crate::options::LoadOptions::default() =>
+            {
+                self.settings_note = Some(SettingsNote::Restored);
+            }
+            _ => {}
         }
+        self.settings_for = Some(path.to_path_buf());
         self.session = Some(Session::open(
             path,
             &self.settings.load,
@@ -238,13 +257,81 @@ impl BatchscopeApp {
         self.pending_inspect = None;
     }
 
+    /// Keeps the settings of the dataset being left, and gives `opening` its own: those it was last
+    /// open with, or the defaults (nothing carries over from `leaving`; applying its settings is a
+    /// button). The export panel's folder and result belong to their dataset too.
+    fn switch_settings(&mut self, leaving: &Path, opening: &Path) {
+        let unknown = leaving.as_os_str().is_empty();
+        if !unknown {
+            self.settings.keep_for(leaving);
+        }
+        let previous = settings::DatasetSettings {
+            path: leaving.to_path_buf(),
+            load: self.settings.load.clone(),
+            export: self.settings.export.clone(),
+        };
+        self.settings_note = None;
+        self.previous_settings = None;
+        let defaults = crate::options::LoadOptions::default();
+        if let Some(saved) = self.settings.saved_for(opening).cloned() {
+            self.settings.load = saved.load;
+            self.settings.export = saved.export;
+            if self.settings.load != defaults {
+                self.settings_note = Some(SettingsNote::Restored);
+            }
+        } else {
+            self.settings.load = defaults.clone();
+            self.settings.export = export_panel::ExportSettings::default();
+            if previous.load != defaults {
+                self.settings_note = Some(SettingsNote::PreviousDataset);
+                self.previous_settings = Some(previous);
+            }
+        }
+        self.class_names_text = class_names_text(&self.settings.load);
+        self.switch_export(leaving, opening);
+    }
+
+    /// Parks the export panel's finished result with the dataset it was made for and shows
+    /// `opening`'s, if it has one. A running export keeps running (and stays on screen, naming its
+    /// folder) until it finishes; it is parked then.
+    fn switch_export(&mut self, leaving: &Path, opening: &Path) {
+        self.export.notice = None;
+        self.export.confirm_overwrite = false;
+        if !self.export.is_running() {
+            self.park_export(leaving);
+        }
+        let key = settings::dataset_key(opening);
+        if let Some(at) = self.parked_exports.iter().position(|(p, _)| *p == key)
+            && !self.export.is_running()
+        {
+            self.export.state = self.parked_exports.remove(at).1;
+        }
+    }
+
+    /// Moves the export panel's result, if any, to the parked results of `dataset`.
+    fn park_export(&mut self, dataset: &Path) {
+        let state = std::mem::take(&mut self.export.state);
+        if !matches!(state, export_panel::ExportState::Idle) {
+            let key = settings::dataset_key(dataset);
+            self.parked_exports.retain(|(p, _)| *p != key);
+            self.parked_exports.push((key, state));
+        }
+    }
+
     /// Non-drawing work for this frame: drain background results, handle dropped folders and keys.
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         self.poll_dialog();
         let was_running = self.export.is_running();
         self.export.poll();
-        if was_running {
+        if was_running && !self.export.is_running() {
             self.report_export_skips();
+            // An export of a dataset that is no longer open: its result waits for that dataset.
+            if let Some(root) = self.export_root.clone()
+                && self.settings_for.as_ref().map(|p| settings::dataset_key(p))
+                    != Some(settings::dataset_key(&root))
+            {
+                self.park_export(&root);
+            }
         }
         self.health.poll(&self.notify);
         self.export
@@ -419,7 +506,11 @@ impl BatchscopeApp {
                         session.reconfigure(&self.settings.load);
                     }
                 }
-                Command::DismissSettingsNote => self.settings_note = None,
+                Command::ApplyPreviousSettings => self.apply_previous_settings(),
+                Command::DismissSettingsNote => {
+                    self.settings_note = None;
+                    self.previous_settings = None;
+                }
                 Command::DismissNotice => self.notice = None,
                 Command::InspectCurrent => {
                     if self.inspector.is_some() {
@@ -457,6 +548,30 @@ impl BatchscopeApp {
                 | Command::Last => self.flip(&command),
             }
         }
+    }
+
+    /// Applies the previous dataset's loader settings and export choices (not its output folder,
+    /// which belongs to it).
+    fn apply_previous_settings(&mut self) {
+        let Some(previous) = self.previous_settings.take() else {
+            return;
+        };
+        self.settings_note = None;
+        self.settings.load = previous.load;
+        let out_dir = std::mem::take(&mut self.settings.export.out_dir);
+        self.settings.export = export_panel::ExportSettings {
+            out_dir,
+            ..previous.export
+        };
+        self.class_names_text = class_names_text(&self.settings.load);
+        if let Some(session) = &mut self.session {
+            session.reconfigure(&self.settings.load);
+        }
+    }
+
+    /// The settings the previous dataset was open with, while applying them is offered.
+    pub fn previous_settings(&self) -> Option<&settings::DatasetSettings> {
+        self.previous_settings.as_ref()
     }
 
     /// Opens the inspector on row `row` of the batch on screen.
@@ -582,6 +697,15 @@ impl BatchscopeApp {
     }
 }
 
+/// The class-names field's text for `load`.
+fn class_names_text(load: &crate::options::LoadOptions) -> String {
+    load.index
+        .class_names
+        .as_ref()
+        .map(|n| n.join(","))
+        .unwrap_or_default()
+}
+
 /// What to open for a path dropped on the window: an image file stands for its folder (the dataset
 /// it belongs to); any other file is a dataset itself (`.npy`, `.npz`, TFRecord, IDX, CIFAR).
 fn dropped_dataset(path: PathBuf) -> PathBuf {
@@ -606,6 +730,13 @@ impl eframe::App for BatchscopeApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if let Some(dataset) = self
+            .settings_for
+            .as_ref()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            self.settings.keep_for(dataset);
+        }
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }

@@ -107,7 +107,13 @@ impl BatchscopeApp {
     /// thumbnail size.
     pub(super) fn settings_panel_ui(&mut self, ui: &mut egui::Ui) {
         if let Some(note) = self.settings_note {
-            let changes = crate::describe::changes_from_default(&self.settings.load);
+            let noted = match note {
+                super::SettingsNote::Restored => Some(&self.settings.load),
+                super::SettingsNote::PreviousDataset => self.previous_settings().map(|p| &p.load),
+            };
+            let changes = noted
+                .map(crate::describe::changes_from_default)
+                .unwrap_or_default();
             if !changes.is_empty() {
                 settings_note_ui(ui, note, &changes, &mut self.commands);
                 ui.add_space(4.0);
@@ -470,7 +476,8 @@ pub enum SideTab {
     Export,
 }
 
-/// "Settings restored from last time: batch size 4, resize 256x256  [Reset] [Keep]".
+/// "Settings restored from last time: batch size 4, resize 256x256  [Reset] [Keep]", or "Opened
+/// with the defaults. The previous dataset used: shuffle  [Apply them] [Dismiss]".
 fn settings_note_ui(
     ui: &mut egui::Ui,
     note: super::SettingsNote,
@@ -479,7 +486,9 @@ fn settings_note_ui(
 ) {
     let why = match note {
         super::SettingsNote::Restored => "Settings restored from last time",
-        super::SettingsNote::KeptFromPrevious => "Settings kept from the previous dataset",
+        super::SettingsNote::PreviousDataset => {
+            "Opened with the defaults. The previous dataset used"
+        }
     };
     egui::Frame::group(ui.style())
         .fill(ui.visuals().faint_bg_color)
@@ -488,20 +497,40 @@ fn settings_note_ui(
             ui.set_min_width(ui.available_width());
             ui.colored_label(ui.visuals().warn_fg_color, format!("{why}:"));
             ui.label(changes.join(", "));
-            ui.horizontal(|ui| {
-                if ui
-                    .button("Reset")
-                    .on_hover_text("Back to Keras's defaults")
-                    .clicked()
-                {
-                    commands.push(Command::ResetSettings);
+            ui.horizontal_wrapped(|ui| match note {
+                super::SettingsNote::Restored => {
+                    if ui
+                        .button("Reset")
+                        .on_hover_text("Back to Keras's defaults")
+                        .clicked()
+                    {
+                        commands.push(Command::ResetSettings);
+                    }
+                    if ui
+                        .button("Keep")
+                        .on_hover_text("Keep these settings and hide this note")
+                        .clicked()
+                    {
+                        commands.push(Command::DismissSettingsNote);
+                    }
                 }
-                if ui
-                    .button("Keep")
-                    .on_hover_text("Keep these settings and hide this note")
-                    .clicked()
-                {
-                    commands.push(Command::DismissSettingsNote);
+                super::SettingsNote::PreviousDataset => {
+                    if ui
+                        .button("Apply previous dataset's settings")
+                        .on_hover_text(
+                            "Its loader settings and export choices (not its output folder)",
+                        )
+                        .clicked()
+                    {
+                        commands.push(Command::ApplyPreviousSettings);
+                    }
+                    if ui
+                        .button("Dismiss")
+                        .on_hover_text("Keep the defaults and hide this note")
+                        .clicked()
+                    {
+                        commands.push(Command::DismissSettingsNote);
+                    }
                 }
             });
         });

@@ -1,6 +1,6 @@
 //! The viewer's persisted settings (one serde struct) and the loader-settings panel that edits them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -14,18 +14,43 @@ use crate::validate::{Opt, Takes};
 /// How many recent folders are remembered.
 const MAX_RECENT: usize = 10;
 
+/// How many datasets' settings are remembered.
+const MAX_DATASETS: usize = 100;
+
 /// Everything the viewer remembers between runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// The loader options last used.
+    /// The loader options of the open dataset (of the last one, between runs).
     pub load: LoadOptions,
     /// Thumbnail edge in points.
     pub thumb_size: f32,
     /// Most recent first.
     pub recent: Vec<PathBuf>,
-    /// Export choices.
+    /// Export choices of the open dataset.
     pub export: super::export_panel::ExportSettings,
+    /// The loader and export settings each dataset was last open with, most recent first: a dataset
+    /// opens with its own settings, never with the previous dataset's.
+    pub datasets: Vec<DatasetSettings>,
+}
+
+/// The settings one dataset was last open with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatasetSettings {
+    /// The dataset, as an absolute path (see [`dataset_key`]).
+    pub path: PathBuf,
+    /// Its loader options.
+    pub load: LoadOptions,
+    /// Its export choices, the output folder included.
+    pub export: super::export_panel::ExportSettings,
+}
+
+/// How a dataset is named in [`Settings::datasets`]: its canonical path, so that `data/cats` and
+/// `./data/cats/` are one dataset (the path as given when it cannot be resolved, e.g. it is gone).
+pub fn dataset_key(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
 impl Default for Settings {
@@ -35,6 +60,7 @@ impl Default for Settings {
             thumb_size: 96.0,
             recent: Vec::new(),
             export: super::export_panel::ExportSettings::default(),
+            datasets: Vec::new(),
         }
     }
 }
@@ -45,6 +71,27 @@ impl Settings {
         self.recent.retain(|p| p != &path);
         self.recent.insert(0, path);
         self.recent.truncate(MAX_RECENT);
+    }
+
+    /// Remembers the current loader and export settings as `dataset`'s.
+    pub fn keep_for(&mut self, dataset: &Path) {
+        let path = dataset_key(dataset);
+        self.datasets.retain(|d| d.path != path);
+        self.datasets.insert(
+            0,
+            DatasetSettings {
+                path,
+                load: self.load.clone(),
+                export: self.export.clone(),
+            },
+        );
+        self.datasets.truncate(MAX_DATASETS);
+    }
+
+    /// The settings `dataset` was last open with, if it was.
+    pub fn saved_for(&self, dataset: &Path) -> Option<&DatasetSettings> {
+        let path = dataset_key(dataset);
+        self.datasets.iter().find(|d| d.path == path)
     }
 }
 
@@ -217,40 +264,57 @@ fn preprocess_rows(
         ],
     );
 
+    // Every row is drawn whether resize is on or not (disabled when off), so that ticking it moves
+    // nothing under the cursor; the note below it is one line whatever it says.
     let size_label = ui.label("Image size");
     ui.vertical(|ui| {
         let mut resize = options.preprocess.image_size.is_some();
         if ui.checkbox(&mut resize, "resize").changed() {
             options.preprocess.image_size = resize.then_some(Size::square(256));
         }
-        if let Some(size) = &mut options.preprocess.image_size {
+        let mut shown = options
+            .preprocess
+            .image_size
+            .or(fallback)
+            .unwrap_or(Size::square(256));
+        ui.add_enabled_ui(resize, |ui| {
             ui.horizontal(|ui| {
                 ui.add(
-                    egui::DragValue::new(&mut size.height)
+                    egui::DragValue::new(&mut shown.height)
                         .range(1..=8192)
                         .prefix("H "),
                 )
                 .labelled_by(size_label.id);
                 ui.add(
-                    egui::DragValue::new(&mut size.width)
+                    egui::DragValue::new(&mut shown.width)
                         .range(1..=8192)
                         .prefix("W "),
                 )
                 .labelled_by(size_label.id);
             });
-        } else if let Some(size) = fallback {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!("native: the images differ in size, so shown at {size} (Keras's default)"),
-            );
-        } else {
-            ui.weak("native (needs every image the same size)");
+        });
+        if let Some(size) = &mut options.preprocess.image_size {
+            *size = shown;
         }
+        let note = match (options.preprocess.image_size, fallback) {
+            (Some(size), _) => egui::RichText::new(format!("every image resized to {size}")).weak(),
+            (None, Some(size)) => egui::RichText::new(format!(
+                "native: the images differ in size, so shown at {size} (Keras's default)"
+            ))
+            .color(ui.visuals().warn_fg_color),
+            (None, None) => egui::RichText::new("native (needs every image the same size)").weak(),
+        };
+        let text = note.text().to_owned();
+        ui.add(egui::Label::new(note).truncate())
+            .on_hover_text(text);
     });
     ui.end_row();
 
-    if options.preprocess.image_size.is_some() {
-        combo(
+    let resizing = options.preprocess.image_size.is_some();
+    let why_off = "Applies when resize is on";
+    let label = ui.add_enabled(resizing, egui::Label::new("Interpolation"));
+    ui.add_enabled_ui(resizing, |ui| {
+        choice(
             ui,
             "Interpolation",
             &mut options.preprocess.interpolation,
@@ -259,9 +323,15 @@ fn preprocess_rows(
                 (Interpolation::Nearest, ""),
                 (Interpolation::Area, "box average"),
             ],
-        );
+        )
+        .labelled_by(label.id)
+        .on_disabled_hover_text(why_off);
+    });
+    ui.end_row();
 
-        combo(
+    let label = ui.add_enabled(resizing, egui::Label::new("Aspect ratio"));
+    ui.add_enabled_ui(resizing, |ui| {
+        choice(
             ui,
             "Aspect ratio",
             &mut options.preprocess.fit,
@@ -270,8 +340,11 @@ fn preprocess_rows(
                 (AspectFit::Crop, "crop_to_aspect_ratio"),
                 (AspectFit::Pad, "pad_to_aspect_ratio"),
             ],
-        );
-    }
+        )
+        .labelled_by(label.id)
+        .on_disabled_hover_text(why_off);
+    });
+    ui.end_row();
 }
 
 fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
@@ -284,23 +357,25 @@ fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
     ui.checkbox(&mut options.plan.drop_remainder, "drop last partial batch");
     ui.end_row();
 
+    // As with resize: the seed, split fraction and subset are always drawn (disabled when off).
     ui.label("Order");
     ui.vertical(|ui| {
         ui.checkbox(&mut options.plan.shuffle, "shuffle (numpy/Keras order)");
-        if options.plan.shuffle {
-            let mut seed = options.plan.seed.unwrap_or(0);
+        let shuffle = options.plan.shuffle;
+        let mut seed = options.plan.seed.unwrap_or(0);
+        ui.add_enabled_ui(shuffle, |ui| {
             ui.horizontal(|ui| {
                 let label = ui.label("seed");
-                if ui
+                let changed = ui
                     .add(egui::DragValue::new(&mut seed))
                     .labelled_by(label.id)
-                    .changed()
-                    || options.plan.seed.is_none()
-                {
+                    .on_disabled_hover_text("Applies when shuffle is on")
+                    .changed();
+                if shuffle && (changed || options.plan.seed.is_none()) {
                     options.plan.seed = Some(seed);
                 }
             });
-        }
+        });
     });
     ui.end_row();
 
@@ -311,15 +386,20 @@ fn plan_rows(ui: &mut egui::Ui, options: &mut LoadOptions) {
             options.plan.validation_split = split.then_some(0.2);
             options.plan.subset = split.then_some(Subset::Training);
         }
-        if let Some(v) = &mut options.plan.validation_split {
-            ui.add(egui::Slider::new(v, 0.01..=0.99).fixed_decimals(2))
-                .labelled_by(split_label.id);
-            if let Some(subset) = &mut options.plan.subset {
-                ui.horizontal(|ui| {
-                    ui.radio_value(subset, Subset::Training, "training");
-                    ui.radio_value(subset, Subset::Validation, "validation");
-                });
-            }
+        let mut fraction = options.plan.validation_split.unwrap_or(0.2);
+        let mut subset = options.plan.subset.unwrap_or(Subset::Training);
+        ui.add_enabled_ui(split, |ui| {
+            ui.add(egui::Slider::new(&mut fraction, 0.01..=0.99).fixed_decimals(2))
+                .labelled_by(split_label.id)
+                .on_disabled_hover_text("Applies when split is on");
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut subset, Subset::Training, "training");
+                ui.radio_value(&mut subset, Subset::Validation, "validation");
+            });
+        });
+        if split {
+            options.plan.validation_split = Some(fraction);
+            options.plan.subset = Some(subset);
         }
     });
     ui.end_row();
@@ -335,6 +415,17 @@ fn combo<T: PartialEq + Copy + std::fmt::Display>(
     choices: &[(T, &str)],
 ) {
     let label_response = ui.label(label);
+    choice(ui, label, value, choices).labelled_by(label_response.id);
+    ui.end_row();
+}
+
+/// The combo box of [`combo`], without its label and row.
+fn choice<T: PartialEq + Copy + std::fmt::Display>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut T,
+    choices: &[(T, &str)],
+) -> egui::Response {
     egui::ComboBox::from_id_salt(label)
         .selected_text(value.to_string())
         .show_ui(ui, |ui| {
@@ -348,8 +439,6 @@ fn combo<T: PartialEq + Copy + std::fmt::Display>(
             }
         })
         .response
-        .labelled_by(label_response.id);
-    ui.end_row();
 }
 
 #[cfg(test)]
@@ -385,6 +474,38 @@ mod tests {
             width: 128,
         });
         settings
+    }
+
+    #[test]
+    fn a_dataset_keeps_its_own_settings_under_any_spelling_of_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cats, dogs) = (dir.path().join("cats"), dir.path().join("dogs"));
+        std::fs::create_dir_all(&cats).unwrap();
+        std::fs::create_dir_all(&dogs).unwrap();
+        let mut settings = resized_to_96x128();
+        settings.export.out_dir = "cats_out".into();
+        settings.keep_for(&cats);
+        settings.load = LoadOptions::default();
+        settings.keep_for(&dogs);
+        // `cats/`, `dogs/../cats`: one dataset.
+        let spelled = dogs.join("..").join("cats").join("");
+        let kept = settings.saved_for(&spelled).unwrap();
+        assert_eq!(kept.load, resized_to_96x128().load);
+        assert_eq!(kept.export.out_dir, "cats_out");
+        assert_eq!(
+            settings.saved_for(&dogs).unwrap().load,
+            LoadOptions::default()
+        );
+        assert_eq!(settings.saved_for(&dir.path().join("birds")), None);
+        // Most recent first, each once.
+        settings.keep_for(&cats);
+        let order: Vec<_> = settings.datasets.iter().map(|d| d.path.clone()).collect();
+        assert_eq!(order, [dataset_key(&cats), dataset_key(&dogs)]);
+        // And they survive the viewer's storage.
+        let mut storage = Memory::default();
+        eframe::set_value(&mut storage, eframe::APP_KEY, &settings);
+        let loaded: Option<Settings> = eframe::get_value(&storage, eframe::APP_KEY);
+        assert_eq!(loaded.as_ref(), Some(&settings));
     }
 
     #[test]
