@@ -91,14 +91,8 @@ pub fn export_ui(
         command.push_str(" --exclude-list ");
         command.push_str(&command_line::shell_quote(&path.to_string_lossy()));
     }
-    ui.horizontal(|ui| {
-        ui.label("Same as:");
-        if ui.small_button("Copy").clicked() {
-            ui.ctx().copy_text(command.clone());
-        }
-    });
-    ui.add(egui::Label::new(RichText::new(&command).monospace()).wrap());
-
+    // The button, the progress and the result come before the command line, which wraps as the
+    // folder is typed: the button stays put.
     if panel.confirm_overwrite {
         ui.colored_label(
             Color32::from_rgb(240, 200, 120),
@@ -124,6 +118,13 @@ pub fn export_ui(
     if let Some(action) = state_ui(ui, panel) {
         start = Some(action);
     }
+    ui.horizontal(|ui| {
+        ui.label("Same as:");
+        if ui.small_button("Copy").clicked() {
+            ui.ctx().copy_text(command.clone());
+        }
+    });
+    ui.add(egui::Label::new(RichText::new(&command).monospace()).wrap());
     start
 }
 
