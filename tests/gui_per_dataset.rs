@@ -19,7 +19,7 @@ use batchscope::options::{LoadOptions, Subset};
 use common::gui::{current, harness_with, show_export, step_until};
 use common::{pattern, save};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 /// A folder of 10 PNGs 8 wide and 6 high: `a` 6, `b` 4.
 fn folder(root: &Path) {
@@ -285,4 +285,41 @@ fn the_inspector_on_a_saved_dataset_with_a_long_source_line_keeps_every_label_in
         );
     }
     assert!(h.get_by_label("inspected image").rect().min.x >= panel_left - 1.0);
+}
+
+/// Issue 22: the Export button moved down as the command line above it wrapped while the user typed
+/// the output folder.
+#[test]
+fn the_export_button_stays_put_while_the_command_line_wraps() {
+    let dir = tempfile::tempdir().unwrap();
+    folder(dir.path());
+    let mut h = harness_with(dir.path(), Settings::default());
+    step_until(&mut h, "the folder", |app| current(app) == Some(0));
+    show_export(&mut h);
+    let before = h.get_by_label("Export").rect();
+    let lines_before = h.get_by_label_contains("--out OUT").rect().height();
+    h.state_mut().settings.export.out_dir = dir
+        .path()
+        .join("a_long_output_folder_name_".repeat(12))
+        .to_string_lossy()
+        .into_owned();
+    h.run_steps(3);
+    let command = h.get_by_label_contains("a_long_output_folder_name_").rect();
+    assert!(
+        command.height() > 2.0 * lines_before,
+        "the command line did not wrap: {command:?}"
+    );
+    assert_eq!(h.get_by_label("Export").rect(), before);
+    // And no row of the panel reaches past the window (the layout and format row did).
+    let overflowing: Vec<String> = h
+        .query_all(egui_kittest::kittest::by())
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            let r = node.bounding_box()?;
+            let text_run = node.role() == egui::accesskit::Role::TextRun;
+            (r.x0 >= f64::from(before.min.x) - 1.0 && r.x1 > 1280.0 && !text_run)
+                .then(|| format!("{:?} {:?}", node.role(), node.label()))
+        })
+        .collect();
+    assert!(overflowing.is_empty(), "{overflowing:?}");
 }

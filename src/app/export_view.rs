@@ -128,6 +128,10 @@ pub fn export_ui(
     start
 }
 
+/// The width of the export's combo boxes: two of them and their labels fit on one row of the panel at
+/// its narrowest (300 points, the scroll bar included), so that no row overflows it.
+const COMBO_WIDTH: f32 = 72.0;
+
 /// Returns true when the user asked for the folder dialog.
 fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings, stored: bool) -> bool {
     let mut choose = false;
@@ -154,6 +158,7 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings, stored: bo
         }
         let label = ui.label("dtype");
         egui::ComboBox::from_id_salt("export_dtype")
+            .width(COMBO_WIDTH)
             .selected_text(settings.dtype.to_string())
             .show_ui(ui, |ui| {
                 for dtype in [ArrayDtype::Uint8, ArrayDtype::Float16, ArrayDtype::Float32] {
@@ -165,6 +170,7 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings, stored: bo
         if settings.dtype != ArrayDtype::Uint8 {
             let label = ui.label("scale");
             egui::ComboBox::from_id_salt("export_scale")
+                .width(COMBO_WIDTH)
                 .selected_text(if settings.scale == Scale::To255 {
                     "0–255"
                 } else {
@@ -213,6 +219,7 @@ fn output_choice_ui(ui: &mut egui::Ui, settings: &mut ExportSettings, stored: bo
 fn layout_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
     let label = ui.label("layout");
     egui::ComboBox::from_id_salt("export_layout")
+        .width(COMBO_WIDTH)
         .selected_text(settings.layout.to_string())
         .show_ui(ui, |ui| {
             for layout in [Layout::Nhwc, Layout::Nchw] {
@@ -228,6 +235,7 @@ fn layout_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
 fn format_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
     let label = ui.label("format");
     egui::ComboBox::from_id_salt("export_format")
+        .width(COMBO_WIDTH)
         .selected_text(settings.format.to_string())
         .show_ui(ui, |ui| {
             for format in [ArrayFormat::Npy, ArrayFormat::Npz] {

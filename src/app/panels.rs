@@ -194,8 +194,12 @@ impl BatchscopeApp {
             SideTab::Labels => self.histograms_ui(ui),
             SideTab::Inspector => self.inspector_ui(ui),
             SideTab::Export => {
+                // The bar always takes its room: appearing when the content outgrew the panel
+                // (a long output folder wraps the command line), it widened the panel and moved
+                // the Export button sideways under the cursor.
                 egui::ScrollArea::vertical()
                     .id_salt("export_scroll")
+                    .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
                     .show(ui, |ui| {
                         ui.set_min_width(ui.available_width());
                         self.export_ui(ui);
