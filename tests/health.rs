@@ -949,3 +949,41 @@ fn health_pass_decodes_jpegs_with_the_chosen_decoder() {
         channels.mean[0]
     );
 }
+
+/// Issue 23, item 10: an unwritable cache folder failed silently. The pass completes, and a note
+/// names the cache file and the reason, in the report and on the command line.
+#[test]
+fn an_unwritable_cache_folder_is_named_in_a_note_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    for i in 0..3 {
+        common::save(&root, &format!("a/{i}.png"), &common::pattern(8, 6, i));
+    }
+    // A file where the cache folder should be: no folder can be made under it, root or not.
+    let blocked = dir.path().join("not_a_folder");
+    std::fs::write(&blocked, b"").unwrap();
+    let scan = run(&root, &options(), &blocked.join("health"));
+    assert_eq!(scan.entries.len(), 3);
+    assert_eq!(scan.notes.len(), 1, "{:?}", scan.notes);
+    let note = &scan.notes[0];
+    assert!(
+        note.starts_with("the hash cache could not be written (")
+            && note.contains(&*blocked.to_string_lossy()),
+        "{note}"
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_batchscope"))
+        .args(["health", root.to_str().unwrap()])
+        .env("XDG_CACHE_HOME", &blocked)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("the hash cache could not be written"),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+}

@@ -57,6 +57,13 @@ fn headers(bytes: &[u8], out: ColorSpace) -> Result<Zune<'_>, DecodeError> {
 /// Reads the headers of a JPEG, refusing (before anything is allocated) a zero or oversized image and
 /// a file too short to hold the size it declares.
 pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
+    // What libjpeg (and so TensorFlow and `--jpeg exact`) refuses, this decoder would decode.
+    if let Some(reason) = super::jpeg_exact::sampling_refusal(bytes) {
+        return Err(DecodeError::Decoder {
+            format: image::ImageFormat::Jpeg,
+            message: reason.to_owned(),
+        });
+    }
     let mut decoder = headers(bytes, out_space(mode))?;
     let (w, h) = decoder.dimensions().unwrap_or((0, 0));
     let size = check_size(bytes, w, h, mode.channels())?;

@@ -449,6 +449,54 @@ mod tests {
         assert_eq!(rgb_to_gray(0, 0, 255), 29);
     }
 
+    /// A 16x16 4:2:0 JPEG whose luma sampling factors are patched from 2x2 to `luma` (H<<4 | V).
+    fn jpeg_with_luma_sampling(luma: u8) -> Vec<u8> {
+        let pixels: Vec<u8> = (0..16 * 16 * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let mut bytes = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 90);
+        encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+        encoder
+            .encode(&pixels, 16, 16, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        // SOF0: FF C0, length, precision, height, width, count, then (id, HV, table) per component.
+        let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        assert_eq!(bytes[sof + 11], 0x22, "the luma sampling byte");
+        bytes[sof + 11] = luma;
+        bytes
+    }
+
+    /// Issue 23, item 10: the fast decoder decoded 4x4 luma sampling, which libjpeg (and so
+    /// TensorFlow) refuses: 16 + 1 + 1 blocks do not fit an interleaved MCU of at most 10.
+    #[test]
+    fn sampling_factors_libjpeg_refuses_are_refused_by_both_decoders_with_its_reason() {
+        for (luma, reason) in [
+            (0x44, "Sampling factors too large for interleaved scan"),
+            (0x52, "Bogus sampling factors"),
+        ] {
+            let bomb = jpeg_with_luma_sampling(luma);
+            for jpeg in [JpegDecoder::Exact, JpegDecoder::Fast] {
+                let how = Decoding {
+                    color_mode: ColorMode::Rgb,
+                    jpeg,
+                };
+                let err = match decode_bytes(&bomb, how) {
+                    Ok(d) => panic!("{jpeg:?} decoded it: {}x{}", d.width, d.height),
+                    Err(e) => e.to_string(),
+                };
+                assert!(err.contains(reason), "{jpeg:?}, {luma:#x}: {err}");
+            }
+        }
+        // 2x2, as encoded, decodes with both.
+        let fine = jpeg_with_luma_sampling(0x22);
+        for jpeg in [JpegDecoder::Exact, JpegDecoder::Fast] {
+            let how = Decoding {
+                color_mode: ColorMode::Rgb,
+                jpeg,
+            };
+            assert_eq!(decode_bytes(&fine, how).unwrap().pixels.len(), 16 * 16 * 3);
+        }
+    }
+
     #[test]
     fn zero_bytes_and_text_are_refused_with_a_reason() {
         assert!(matches!(
