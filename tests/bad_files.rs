@@ -218,3 +218,95 @@ fn an_empty_folder_is_an_error_that_says_what_was_expected() {
         "{err}"
     );
 }
+
+/// Issue 23, item 6: on JPEGs with one corrupt byte, which libjpeg decodes with a warning, `--jpeg
+/// exact` gave pixels that differ from TensorFlow's (both recover, differently) without a word. Every
+/// file libjpeg warned on is now listed in `warnings.csv`, said on the command line, and still
+/// exported; clean files are not listed.
+#[test]
+fn corrupt_jpegs_libjpeg_recovers_from_are_listed_in_warnings_csv() {
+    use batchscope::options::{ColorMode, Decoding, JpegDecoder};
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = (dir.path().join("data"), dir.path().join("out"));
+    let mut clean = Vec::new();
+    jpeg_encoder::Encoder::new(&mut clean, 90)
+        .encode(
+            &pattern(64, 48, 3).into_raw(),
+            64,
+            48,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .unwrap();
+    write(&data, "a/clean.jpg", &clean);
+    let sos = clean.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let scan = sos + 2 + usize::from(u16::from_be_bytes([clean[sos + 2], clean[sos + 3]]));
+    let exact = Decoding {
+        color_mode: ColorMode::Rgb,
+        jpeg: JpegDecoder::Exact,
+    };
+    // One flipped byte at 30 places: what libjpeg itself says of each file decides the expectation.
+    let mut expected = Vec::new();
+    for k in 0..30 {
+        let mut bad = clean.clone();
+        bad[scan + 1 + k * (clean.len() - scan - 4) / 30] ^= 0x5A;
+        let name = format!("a/corrupt_{k:02}.jpg");
+        write(&data, &name, &bad);
+        if batchscope::decode::decode_bytes(&bad, exact).is_ok_and(|d| d.warnings > 0) {
+            expected.push(name);
+        }
+    }
+    assert!(expected.len() >= 5, "only {} files warned", expected.len());
+    let stderr = batchscope_ok(&["export", s(&data), "--out", s(&out), "--jpeg", "exact"]);
+    assert!(
+        stderr.contains(&format!(
+            "{} decoded with warnings (see warnings.csv)",
+            expected.len()
+        )),
+        "{stderr}"
+    );
+    let listed: Vec<(String, String)> = csv::Reader::from_path(out.join("warnings.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].to_owned(), r[1].to_owned()))
+        .collect();
+    let paths: Vec<&str> = listed.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, expected);
+    assert!(
+        listed
+            .iter()
+            .all(|(_, reason)| reason.starts_with("libjpeg warned ")
+                && reason.contains("of corrupt data and decoded its recovery")),
+        "{listed:?}"
+    );
+    // Listed and exported: every warned file has its row.
+    let rows: Vec<String> = manifest(&out).into_iter().map(|r| r[1].clone()).collect();
+    assert!(expected.iter().all(|p| rows.contains(p)), "{rows:?}");
+    assert!(rows.contains(&"a/clean.jpg".to_owned()));
+
+    // A clean folder writes no warnings.csv.
+    let (clean_only, clean_out) = (dir.path().join("clean"), dir.path().join("clean_out"));
+    write(&clean_only, "a/clean.jpg", &clean);
+    batchscope_ok(&[
+        "export",
+        s(&clean_only),
+        "--out",
+        s(&clean_out),
+        "--jpeg",
+        "exact",
+    ]);
+    assert!(!clean_out.join("warnings.csv").exists());
+    assert!(clean_out.join("manifest.csv").exists());
+    // Nor does it leave an earlier export's list behind when it replaces that export.
+    batchscope_ok(&[
+        "export",
+        s(&clean_only),
+        "--out",
+        s(&out),
+        "--jpeg",
+        "exact",
+        "--overwrite",
+    ]);
+    assert_eq!(manifest(&out).len(), 1);
+    assert!(!out.join("warnings.csv").exists());
+}

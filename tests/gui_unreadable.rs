@@ -62,3 +62,50 @@ fn a_batch_too_large_to_view_is_refused_with_the_sizes() {
         "a batch of 64 images of 8192x8192x3 takes 12.9 GB to view, over the viewer's limit of 536.9 MB",
     );
 }
+
+/// Issue 23, item 6: an image libjpeg decoded from corrupt data (with a warning) is shown, and the
+/// Problems panel says so: its pixels are libjpeg's recovery, which TensorFlow's may not match.
+#[test]
+fn an_image_decoded_with_libjpeg_warnings_is_shown_and_named_in_problems() {
+    use batchscope::options::{ColorMode, Decoding, JpegDecoder};
+    let dir = tempfile::tempdir().unwrap();
+    let mut clean = Vec::new();
+    jpeg_encoder::Encoder::new(&mut clean, 90)
+        .encode(
+            &common::pattern(64, 48, 3).into_raw(),
+            64,
+            48,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .unwrap();
+    let exact = Decoding {
+        color_mode: ColorMode::Rgb,
+        jpeg: JpegDecoder::Exact,
+    };
+    // The first flipped byte of the scan that libjpeg decodes with a warning.
+    let sos = clean.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let warned = (sos + 20..clean.len() - 4)
+        .map(|at| {
+            let mut bad = clean.clone();
+            bad[at] ^= 0x5A;
+            bad
+        })
+        .find(|bad| batchscope::decode::decode_bytes(bad, exact).is_ok_and(|d| d.warnings > 0))
+        .unwrap();
+    write(dir.path(), "a/clean.jpg", &clean);
+    write(dir.path(), "a/recovered.jpg", &warned);
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.preprocess.jpeg = JpegDecoder::Exact;
+    let mut h = common::gui::harness_with(dir.path(), settings);
+    step_until(&mut h, "the warning", |app| {
+        app.session.as_ref().is_some_and(|s| !s.problems.is_empty())
+    });
+    let problems = common::gui::problems(h.state());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, "a/recovered.jpg");
+    assert!(problems[0].1.starts_with("libjpeg warned "), "{problems:?}");
+    // Shown, not failed: both images are in the batch.
+    let batch = h.state().session.as_ref().unwrap().current_batch().unwrap();
+    assert_eq!(batch.samples.len(), 2);
+    assert!(batch.failures.is_empty());
+}

@@ -327,6 +327,18 @@ impl Session {
                         self.problems.push(problem);
                     }
                 }
+                // Shown, but decoded from corrupt data the decoder recovered from: said too.
+                for (&sample, original) in batch.samples.iter().zip(&batch.originals) {
+                    if let Some(reason) = original.warning() {
+                        let problem = Problem {
+                            path: ready.index.samples[sample].rel_path.clone(),
+                            reason,
+                        };
+                        if !self.problems.contains(&problem) {
+                            self.problems.push(problem);
+                        }
+                    }
+                }
                 if batch.number == self.current {
                     self.stale = None;
                 }

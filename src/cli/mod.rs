@@ -506,6 +506,12 @@ fn print_report(
     args: &ExportArgs,
 ) {
     print_skipped(&report.skipped);
+    for warned in &report.warned {
+        say(format_args!(
+            "batchscope: warning: {:?}: {}",
+            warned.rel_path, warned.reason
+        ));
+    }
     let what = if job.index.store.decodes_images() {
         format!("{} images", report.exported)
     } else {
@@ -524,10 +530,20 @@ fn print_report(
         "batchscope: exported {what}{shard} in {:.1} s to {:?}{}",
         report.elapsed.as_secs_f64(),
         args.out,
-        if report.skipped.is_empty() {
-            String::new()
-        } else {
-            format!("; {} skipped (see skipped.csv)", report.skipped.len())
+        match (
+            report.skipped.len(),
+            report.warned.len(),
+            args.shard.is_some()
+        ) {
+            (0, 0, _) => String::new(),
+            (s, 0, _) => format!("; {s} skipped (see skipped.csv)"),
+            (0, w, false) => format!("; {w} decoded with warnings (see warnings.csv)"),
+            (0, w, true) => format!("; {w} decoded with warnings (listed above)"),
+            (s, w, false) => format!(
+                "; {s} skipped (see skipped.csv), {w} decoded with warnings (see warnings.csv)"
+            ),
+            (s, w, true) =>
+                format!("; {s} skipped (see skipped.csv), {w} decoded with warnings (listed above)"),
         },
     ));
     // The folder is on the line above: each file by its name, with the shape and dtype numpy will load.

@@ -159,6 +159,7 @@ impl Jpeg<'_> {
             channels: self.mode.channels(),
             pixels,
             format: ImageFormat::Jpeg,
+            warnings: 0,
         })
     }
 }

@@ -19,11 +19,15 @@
 //! The library reports errors by unwinding out of its C code (the `unwinding` feature builds it with
 //! `-fexceptions`); they are caught here and come back as [`DecodeError`]s.
 
+use std::cell::Cell;
+use std::ffi::c_int;
 use std::io::{self, BufRead, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::ImageFormat;
+use mozjpeg::decompress::DecompressBuilder;
 use mozjpeg::{ColorSpace, DctMethod, Decompress, Marker};
+use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr};
 
 use super::jpeg::check_size;
 use super::{DecodeError, Decoded, DecodedInto, one_line, rgb_to_gray};
@@ -169,10 +173,87 @@ pub fn sampling_refusal(bytes: &[u8]) -> Option<&'static str> {
     None
 }
 
+thread_local! {
+    /// The warnings libjpeg emitted during the decode running on this thread.
+    static WARNINGS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// libjpeg's message hook: a warning (level -1, corrupt data it recovered from) is counted, trace
+/// messages are ignored, nothing is printed. (The `mozjpeg` crate's own hook drops warnings
+/// uncounted, and reading libjpeg's message text would take `unsafe`: the count is what we keep.)
+extern "C-unwind" fn count_warning(_cinfo: &mut jpeg_common_struct, level: c_int) {
+    if level < 0 {
+        WARNINGS.with(|w| w.set(w.get().saturating_add(1)));
+    }
+}
+
+/// libjpeg's fatal-error hook: unwinds to [`run`]'s `catch_unwind`, which decodes again with the
+/// `mozjpeg` crate's own hook to report libjpeg's message.
+extern "C-unwind" fn unwind(_cinfo: &mut jpeg_common_struct) {
+    std::panic::resume_unwind(Box::new(COUNTING_FAILED.to_owned()));
+}
+
+/// libjpeg's hooks that have nothing to do here (printing, resetting the count it does not keep).
+extern "C-unwind" fn nothing(_cinfo: &mut jpeg_common_struct) {}
+
+/// What [`unwind`] unwinds with.
+const COUNTING_FAILED: &str = "libjpeg failed (decoding again for its message)";
+
+/// An error manager that counts libjpeg's warnings (see [`count_warning`]).
+fn counting_error_mgr() -> jpeg_error_mgr {
+    jpeg_error_mgr {
+        error_exit: Some(unwind),
+        emit_message: Some(count_warning),
+        output_message: Some(nothing),
+        // Only `output_message` and the `mozjpeg` crate's hook format messages: neither runs here.
+        format_message: None,
+        reset_error_mgr: Some(nothing),
+        msg_code: 0,
+        msg_parm: mozjpeg_sys::msg_parm_union::default(),
+        trace_level: 0,
+        num_warnings: 0,
+        jpeg_message_table: std::ptr::null(),
+        last_jpeg_message: 0,
+        addon_message_table: std::ptr::null(),
+        first_addon_message: 0,
+        last_addon_message: 0,
+    }
+}
+
+/// Decodes with libjpeg, counting its warnings. A file libjpeg refuses is decoded once more with the
+/// `mozjpeg` crate's error hook, which carries libjpeg's message (errors are rare; the count needs
+/// the counting hook on every file).
 fn run(
     bytes: &[u8],
     mode: ColorMode,
+    mut into: Option<(Size, &mut [u8])>,
+) -> Result<DecodedInto, DecodeError> {
+    WARNINGS.with(|w| w.set(0));
+    let counted = attempt(
+        bytes,
+        mode,
+        into.as_mut().map(|(s, o)| (*s, &mut **o)),
+        true,
+    );
+    let warnings = WARNINGS.with(Cell::get);
+    match counted {
+        Err(DecodeError::Decoder { message, .. }) if message == COUNTING_FAILED => {
+            attempt(bytes, mode, into, false)
+        }
+        Ok(DecodedInto::Decoded(decoded)) => Ok(DecodedInto::Decoded(Decoded {
+            warnings,
+            ..decoded
+        })),
+        Ok(DecodedInto::Written(size, _)) => Ok(DecodedInto::Written(size, warnings)),
+        Err(e) => Err(e),
+    }
+}
+
+fn attempt(
+    bytes: &[u8],
+    mode: ColorMode,
     into: Option<(Size, &mut [u8])>,
+    counting: bool,
 ) -> Result<DecodedInto, DecodeError> {
     if count_scans(bytes, MAX_SCANS) > MAX_SCANS {
         return Err(decoder_error(format!(
@@ -183,7 +264,9 @@ fn run(
         rest: bytes,
         ran_out: false,
     };
-    let result = catch_unwind(AssertUnwindSafe(|| libjpeg(&mut source, mode, into)));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        libjpeg(&mut source, mode, into, counting)
+    }));
     if source.ran_out {
         return Err(decoder_error(
             "truncated JPEG: the data ends before the image does".to_owned(),
@@ -217,10 +300,17 @@ fn libjpeg(
     source: &mut Source<'_>,
     mode: ColorMode,
     into: Option<(Size, &mut [u8])>,
+    counting: bool,
 ) -> Result<DecodedInto, DecodeError> {
     let io_error = |e: io::Error| decoder_error(one_line(&e.to_string()));
     let bytes = source.rest;
-    let mut jpeg = Decompress::with_markers(&[Marker::APP(14)])
+    let builder = if counting {
+        DecompressBuilder::new().with_err(counting_error_mgr())
+    } else {
+        Decompress::builder()
+    };
+    let mut jpeg = builder
+        .with_markers(&[Marker::APP(14)])
         .from_reader(source)
         .map_err(io_error)?;
     let (w, h) = jpeg.size();
@@ -237,7 +327,7 @@ fn libjpeg(
     let result = match into {
         Some((want, out)) if direct && want == size && out.len() == w * h * channels => {
             started.read_scanlines_into(out).map_err(io_error)?;
-            DecodedInto::Written(size)
+            DecodedInto::Written(size, 0)
         }
         _ => {
             let pixels: Vec<u8> = started.read_scanlines().map_err(io_error)?;
@@ -252,6 +342,7 @@ fn libjpeg(
                 channels: mode.channels(),
                 pixels,
                 format: ImageFormat::Jpeg,
+                warnings: 0,
             })
         }
     };
@@ -371,6 +462,43 @@ mod tests {
         );
     }
 
+    /// Issue 23, item 6: libjpeg recovers from corrupt entropy-coded data with a warning, and its
+    /// recovery may differ from TensorFlow's; the warnings are counted so the file can be named.
+    #[test]
+    fn corrupt_data_libjpeg_recovers_from_is_counted_and_clean_files_have_no_warnings() {
+        let clean = jpeg(64, 48, false, SamplingFactor::R_4_2_0);
+        assert_eq!(decode(&clean, ColorMode::Rgb).unwrap().warnings, 0);
+        let sos = clean.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let data = sos + 2 + usize::from(u16::from_be_bytes([clean[sos + 2], clean[sos + 3]]));
+        // One flipped byte at each of 40 places in the scan: some are errors, most decode.
+        let mut warned = 0;
+        for k in 0..40 {
+            let mut bad = clean.clone();
+            let at = data + 1 + k * (clean.len() - data - 4) / 40;
+            bad[at] ^= 0x5A;
+            match decode(&bad, ColorMode::Rgb) {
+                Ok(d) if d.warnings > 0 => warned += 1,
+                Ok(_) | Err(_) => {}
+            }
+        }
+        assert!(warned >= 5, "only {warned} of 40 corrupt files warned");
+        // And straight into a buffer: the count comes back too.
+        let mut bad = clean.clone();
+        bad[data + (clean.len() - data) / 2] ^= 0x5A;
+        let size = Size {
+            height: 48,
+            width: 64,
+        };
+        let mut out = vec![0; 48 * 64 * 3];
+        if let (Ok(d), Ok(DecodedInto::Written(s, warnings))) = (
+            decode(&bad, ColorMode::Rgb),
+            decode_into(&bad, ColorMode::Rgb, size, &mut out),
+        ) {
+            assert_eq!((s, warnings), (size, d.warnings));
+            assert_eq!(out, d.pixels);
+        }
+    }
+
     #[test]
     fn truncated_jpegs_are_refused_not_padded_as_libjpeg_would() {
         for progressive in [false, true] {
@@ -429,7 +557,7 @@ mod tests {
             };
             let written = decode_into(&bytes, mode, size, &mut out).unwrap();
             assert!(
-                matches!(written, DecodedInto::Written(s) if s == size),
+                matches!(written, DecodedInto::Written(s, 0) if s == size),
                 "{mode:?}"
             );
             assert_eq!(out, decoded.pixels, "{mode:?}");

@@ -47,6 +47,10 @@ pub struct Decoded {
     pub pixels: Vec<u8>,
     /// The format the content was decoded as.
     pub format: ImageFormat,
+    /// How many times libjpeg (`--jpeg exact`) warned of corrupt data it recovered from: its pixels
+    /// are its recovery, which TensorFlow's libjpeg-turbo may make differently. 0 from the other
+    /// decoders, which fail on corrupt data or recover without a word.
+    pub warnings: u32,
 }
 
 impl Decoded {
@@ -192,6 +196,7 @@ pub(crate) fn decode_format(
         channels: mode.channels(),
         pixels,
         format,
+        warnings: 0,
     })
 }
 
@@ -247,8 +252,9 @@ fn too_large(width: u64, height: u64, bytes_per_pixel: u64, pixel: &str) -> Deco
 /// The result of [`decode_file_into`].
 #[derive(Debug)]
 pub enum DecodedInto {
-    /// The pixels were written straight into the output, an image of this size.
-    Written(Size),
+    /// The pixels were written straight into the output, an image of this size, with the warnings
+    /// the decoder emitted (see [`Decoded::warnings`]).
+    Written(Size, u32),
     /// The image needs preprocessing (another size, or not a JPEG): here it is, decoded.
     Decoded(Decoded),
 }
@@ -292,7 +298,7 @@ fn decode_format_into(
         (ImageFormat::Jpeg, JpegDecoder::Fast) => {
             let mut jpeg = jpeg::open(bytes, how.color_mode)?;
             if jpeg.size == want && jpeg.decode_into(out)? {
-                return Ok(DecodedInto::Written(jpeg.size));
+                return Ok(DecodedInto::Written(jpeg.size, 0));
             }
             jpeg.decode().map(DecodedInto::Decoded)
         }

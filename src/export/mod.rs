@@ -32,7 +32,7 @@ use crate::plan::shard::ShardSpec;
 use writer::Writer;
 
 /// The files an export writes into its output folder.
-pub const OUTPUT_FILES: [&str; 7] = [
+pub const OUTPUT_FILES: [&str; 8] = [
     "images.npy",
     "arrays.npz",
     "labels.npy",
@@ -40,6 +40,7 @@ pub const OUTPUT_FILES: [&str; 7] = [
     "manifest.csv",
     "skipped.csv",
     "excluded.csv",
+    "warnings.csv",
 ];
 
 /// Export choices beyond the loader's.
@@ -124,6 +125,9 @@ pub struct ExportReport {
     pub exported: usize,
     /// Files that could not be loaded, with reasons, in plan order.
     pub skipped: Vec<SampleFailure>,
+    /// Files exported whose decoder warned of corrupt data it recovered from (`--jpeg exact`), in plan
+    /// order: written to `warnings.csv` (unsharded exports) when there are any.
+    pub warned: Vec<SampleFailure>,
     /// Files written, with their sizes in bytes.
     pub files: Vec<(PathBuf, u64)>,
     /// Wall time.
@@ -620,7 +624,7 @@ pub fn export(
         options.label_mode,
         options.arrays,
     )?;
-    let skipped = write_all(&job, options, &mut writer, on_progress, cancel)?;
+    let (skipped, warned) = write_all(&job, options, &mut writer, on_progress, cancel)?;
     let exported = writer.rows;
     let target = match target {
         Target::Folder(staging) if exported == 0 => {
@@ -646,6 +650,9 @@ pub fn export(
     if !options.excluded.is_empty() {
         writer::write_excluded(&target.dir().join("excluded.csv"), &options.excluded)?;
     }
+    if !warned.is_empty() && matches!(target, Target::Folder(_)) {
+        writer::write_warned(&target.dir().join("warnings.csv"), &warned)?;
+    }
     let files = match target {
         Target::Folder(staging) => staging.commit()?,
         Target::Shard(staging) => {
@@ -663,20 +670,21 @@ pub fn export(
     Ok(ExportReport {
         exported,
         skipped,
+        warned,
         files,
         elapsed: started.elapsed(),
     })
 }
 
 /// Streams every chunk of rows the loader makes for `job` into `writer`; returns the samples that
-/// failed, in plan order.
+/// failed and those exported with a decoder's warning, in plan order.
 fn write_all(
     job: &Arc<LoadSpec>,
     options: &ExportOptions,
     writer: &mut Writer,
     on_progress: &mut dyn FnMut(ExportProgress),
     cancel: &Arc<AtomicBool>,
-) -> Result<Vec<SampleFailure>, ExportError> {
+) -> Result<(Vec<SampleFailure>, Vec<SampleFailure>), ExportError> {
     let loader = Loader::sequential(
         Arc::clone(job),
         options.queue_bytes,
@@ -689,6 +697,7 @@ fn write_all(
         ..ExportProgress::default()
     };
     let mut skipped = Vec::new();
+    let mut warned = Vec::new();
     loop {
         let batch = match loader.recv() {
             Ok(Some(batch)) => batch,
@@ -711,6 +720,15 @@ fn write_all(
         progress.done += batch.samples.len() + batch.failures.len();
         progress.skipped += batch.failures.len();
         skipped.extend(batch.failures);
+        for (&sample, original) in batch.samples.iter().zip(&batch.originals) {
+            if let Some(reason) = original.warning() {
+                warned.push(SampleFailure {
+                    sample,
+                    rel_path: job.index.samples[sample].rel_path.clone(),
+                    reason,
+                });
+            }
+        }
         loader.recycle(batch.pixels);
         on_progress(progress);
         if batch.number == 0 {
@@ -728,7 +746,7 @@ fn write_all(
             progress.done, progress.total
         )));
     }
-    Ok(skipped)
+    Ok((skipped, warned))
 }
 
 /// The path as written in the CSV files: relative to the dataset root, `/`-separated, with the file

@@ -229,6 +229,17 @@ pub(super) fn write_excluded(
     )
 }
 
+/// Writes `warnings.csv` (`path,reason`: the exported files whose decoder warned of corrupt data it
+/// recovered from, in plan order) and syncs it.
+pub(super) fn write_warned(path: &Path, warned: &[SampleFailure]) -> Result<(), ExportError> {
+    write_reasons(
+        path,
+        warned
+            .iter()
+            .map(|w| (manifest_path_bytes(&w.rel_path), &w.reason)),
+    )
+}
+
 /// Writes a `path,reason` CSV file and syncs it.
 fn write_reasons<'a>(
     path: &Path,

@@ -225,6 +225,7 @@ mod tests {
             width: 2,
             height: 2,
             format: None,
+            warnings: 0,
         };
         let mut health = measure::measure(Row::U8(&[id; 12]), shape, original, None);
         health.phash = phash;

@@ -422,6 +422,7 @@ mod tests {
             width: side,
             height: side,
             format: None,
+            warnings: 0,
         }
     }
 
@@ -493,6 +494,7 @@ mod tests {
                 width: 53,
                 height: 37,
                 format: None,
+                warnings: 0,
             };
             let a = measure(Row::U8(&bytes), shape, original, None);
             let b = measure(Row::F32(&floats), shape, original, None);

@@ -70,6 +70,21 @@ pub struct Original {
     pub height: u32,
     /// The format its content was decoded as (`None` for stored rows, which are not decoded).
     pub format: Option<ImageFormat>,
+    /// How often the decoder warned of corrupt data it recovered from ([`decode::Decoded::warnings`]).
+    pub warnings: u32,
+}
+
+impl Original {
+    /// What the user is told of a sample the decoder recovered from corrupt data, if it did.
+    pub fn warning(&self) -> Option<String> {
+        (self.warnings > 0).then(|| {
+            format!(
+                "libjpeg warned {} time{} of corrupt data and decoded its recovery (TensorFlow's may differ)",
+                self.warnings,
+                if self.warnings == 1 { "" } else { "s" }
+            )
+        })
+    }
 }
 
 /// The elements of a batch, `(n, height, width, channels)` row-major.
@@ -351,6 +366,7 @@ fn visit_one<R>(
             width: decoded.width,
             height: decoded.height,
             format: Some(decoded.format),
+            warnings: decoded.warnings,
         },
         file_bytes: file.as_deref(),
         decoded: &decoded,
@@ -383,6 +399,7 @@ fn load_stored(
         width: job.shape.width as u32,
         height: job.shape.height as u32,
         format: None,
+        warnings: 0,
     };
     let mut start = 0;
     while start < ids.len() {
@@ -540,10 +557,11 @@ fn load_u8(
     };
     match decoded.map_err(|e| e.to_string())? {
         // Same size in and out: every geometry option is the identity, so the pixels are final.
-        DecodedInto::Written(size) => Ok(Original {
+        DecodedInto::Written(size, warnings) => Ok(Original {
             width: size.width,
             height: size.height,
             format: Some(ImageFormat::Jpeg),
+            warnings,
         }),
         DecodedInto::Decoded(decoded) => finish(job, &decoded, Slot::U8(out), cancel),
     }
@@ -580,6 +598,7 @@ fn finish(
         width: decoded.width,
         height: decoded.height,
         format: Some(decoded.format),
+        warnings: decoded.warnings,
     })
 }
 

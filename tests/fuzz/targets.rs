@@ -144,7 +144,7 @@ fn check_file_entry_points(
         };
         let into = decode::decode_file_into(&path, how, len, want, &mut out);
         match (result, into) {
-            (Ok(d), Ok(DecodedInto::Written(size))) => {
+            (Ok(d), Ok(DecodedInto::Written(size, _))) => {
                 assert_eq!(size, d.size());
                 assert!(
                     out == d.pixels,
