@@ -123,7 +123,7 @@ fn generate(dir: &Path) -> (PathBuf, Truth) {
     }
     jobs.par_iter().for_each(|(kind, from, copy)| {
         let (from, path) = (data.join(from), data.join(copy));
-        let img = image::open(&from).unwrap().to_rgb8();
+        let img = plant::decoded(&from).unwrap();
         assert!(plant::write_copy(kind, &from, &img, &path).unwrap());
     });
     let mut problems = Vec::new();

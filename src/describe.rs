@@ -29,9 +29,10 @@ pub fn describe(options: &LoadOptions) -> String {
         (Some(v), Some(s)) => format!(", {s} of split {v}"),
         _ => String::new(),
     };
+    // Only the non-default decoder is named: the default gives TensorFlow's pixels.
     let jpeg = match p.jpeg {
-        JpegDecoder::Fast => "",
-        JpegDecoder::Exact => ", exact JPEG",
+        JpegDecoder::Exact => "",
+        JpegDecoder::Fast => ", fast JPEG",
     };
     format!(
         "{}{jpeg}, {size}{fit}, batch {}{}, {order}{split}",
@@ -152,6 +153,7 @@ mod tests {
         });
         options.preprocess.interpolation = Interpolation::Nearest;
         options.preprocess.fit = AspectFit::Pad;
+        options.preprocess.jpeg = JpegDecoder::Fast;
         options.plan.batch_size = 4;
         options.plan.shuffle = true;
         options.plan.seed = Some(7);
@@ -165,6 +167,7 @@ mod tests {
                 "resize 256x128",
                 "nearest",
                 "pad to ratio",
+                "fast JPEG decoder",
                 "batch size 4",
                 "shuffle (seed 7)",
                 "validation split 0.2 (validation)"
@@ -172,7 +175,7 @@ mod tests {
         );
         assert_eq!(
             describe(&options),
-            "grayscale, 256x128 nearest, pad to ratio, batch 4, shuffled (seed 7), validation of split 0.2"
+            "grayscale, fast JPEG, 256x128 nearest, pad to ratio, batch 4, shuffled (seed 7), validation of split 0.2"
         );
     }
 }

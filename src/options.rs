@@ -80,10 +80,10 @@ impl ColorMode {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum JpegDecoder {
-    /// zune-jpeg: about 1.5x faster; pixels within a few levels of TensorFlow's.
-    #[default]
+    /// zune-jpeg: faster to decode, but pixels off TensorFlow's by several levels on most photos.
     Fast,
     /// libjpeg-turbo's decoder with TensorFlow's settings: every pixel equal to tf.io.decode_image's.
+    #[default]
     Exact,
 }
 
@@ -343,7 +343,7 @@ impl PreprocessOptions {
 }
 
 /// How to decode one image: its output channels and the JPEG decoder. A bare [`ColorMode`] converts
-/// into it with the default (fast) JPEG decoder.
+/// into it with the default (exact) JPEG decoder.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Decoding {
     /// Output channels.
@@ -523,6 +523,8 @@ mod tests {
                 format!("{name:?}")
             );
         }
-        assert_eq!(PreprocessOptions::default().jpeg, JpegDecoder::Fast);
+        // TensorFlow's pixels unless asked otherwise (issue 22): the default is the exact decoder.
+        assert_eq!(PreprocessOptions::default().jpeg, JpegDecoder::Exact);
+        assert_eq!(Decoding::from(ColorMode::Rgb).jpeg, JpegDecoder::Exact);
     }
 }

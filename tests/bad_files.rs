@@ -52,12 +52,23 @@ fn messy_dataset(root: &Path) -> Vec<Vec<u8>> {
 
 #[test]
 fn bad_files_are_skipped_listed_and_the_rest_exported_in_order() {
+    // The default (exact) JPEG decoder, and the opt-in fast one.
+    for jpeg in [None, Some("fast")] {
+        bad_files_are_skipped_with(jpeg);
+    }
+}
+
+fn bad_files_are_skipped_with(jpeg: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let out = dir.path().join("out");
     let good = messy_dataset(&data);
-    let stderr = batchscope_ok(&["export", s(&data), "--out", s(&out), "--batch-size", "3"]);
-    assert!(stderr.contains("5 skipped"), "{stderr}");
+    let mut args = vec!["export", s(&data), "--out", s(&out), "--batch-size", "3"];
+    if let Some(jpeg) = jpeg {
+        args.extend(["--jpeg", jpeg]);
+    }
+    let stderr = batchscope_ok(&args);
+    assert!(stderr.contains("5 skipped"), "{jpeg:?}: {stderr}");
 
     let images = read_npy(&out.join("images.npy"));
     assert_eq!(
@@ -92,7 +103,7 @@ fn bad_files_are_skipped_listed_and_the_rest_exported_in_order() {
         assert_eq!(path, want_path);
         assert!(
             reason.starts_with(want_reason) && !reason.contains('\n'),
-            "{path}: {reason}"
+            "{jpeg:?}: {path}: {reason}"
         );
     }
 

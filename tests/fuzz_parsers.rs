@@ -157,8 +157,10 @@ fn exact_jpeg_decode_never_panics_and_returns_whole_images_or_a_reason() {
 #[test]
 fn probe_reads_only_the_header_and_agrees_with_decode() {
     if targets::thread_bytes_read().is_none() {
-        common::say_skipped(
-            "probe_reads_only_the_header: /proc/thread-self/io is not readable here; the read limit is not checked",
+        common::skip(
+            "probe_reads_only_the_header_and_agrees_with_decode",
+            "/proc/thread-self/io is not readable",
+            "the bytes a probe reads are not counted here",
         );
     }
     let dir = tempfile::tempdir().unwrap();
@@ -177,7 +179,11 @@ fn probe_reads_only_the_header_and_agrees_with_decode() {
 #[test]
 fn probe_of_a_huge_file_that_starts_like_a_jpeg_reads_only_its_head() {
     let Some(before) = targets::thread_bytes_read() else {
-        common::say_skipped("probe_of_a_huge_file: /proc/thread-self/io is not readable here");
+        common::skip(
+            "probe_of_a_huge_file_that_starts_like_a_jpeg_reads_only_its_head",
+            "/proc/thread-self/io is not readable",
+            "the bytes a probe reads are not counted here",
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -20,7 +20,7 @@ use egui_kittest::kittest::Queryable as _;
 fn fixtures(test: &str) -> Option<PathBuf> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        if !common::has_python_module("tensorflow", "gui_sources") {
+        if !common::python_module_importable("tensorflow") {
             return None;
         }
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -34,7 +34,7 @@ fn fixtures(test: &str) -> Option<PathBuf> {
         Some(dir)
     });
     if dir.is_none() {
-        common::say_skipped(&format!("{test}: needs TensorFlow to write its fixtures"));
+        common::skip_without_python("tensorflow", test);
     }
     dir.clone()
 }

@@ -77,7 +77,7 @@ fn planted(root: &Path) -> Truth {
     let originals: Vec<String> = truth.distinct.clone();
     let mut plant = |truth: &mut Truth, kind: &'static str, i: u64| {
         let from = &originals[i as usize];
-        let img = image::open(root.join(from)).unwrap().to_rgb8();
+        let img = plant::decoded(&root.join(from)).unwrap();
         let ext = match kind {
             // Same bytes under another name of the same extension.
             "byte_copy" => Path::new(from).extension().unwrap().to_str().unwrap(),

@@ -1,7 +1,8 @@
 //! The Python peers of the parity tests, one test each, so that `cargo test` says in its own summary
 //! when they are missing: without numpy, `numpy_is_installed_for_the_parity_tests ... ignored, ...`
 //! and "1 ignored" (the cfg comes from `build.rs`). The parity tests that need the module pass as
-//! skipped and print `SKIPPED <test>: <reason>`; these tests name what they need and how to get it.
+//! skipped and print `SKIPPED <test>: <reason>`, and `cargo test` ends with a line counting them
+//! (`tests/zz_skipped_summary.rs`); these tests name what they need and how to get it.
 //! (libtest has no way for a test to mark itself ignored at run time, hence the build-time check.)
 
 mod common;
@@ -9,7 +10,7 @@ mod common;
 #[test]
 #[cfg_attr(
     batchscope_without_numpy,
-    ignore = "numpy is not installed, so the numpy parity checks are SKIPPED (pip install numpy)"
+    ignore = r#"numpy not found in $PYTHON (python3 if unset), so the tests that need it are SKIPPED; $PYTHON -m pip install numpy tensorflow-cpu "dask[distributed]", or set PYTHON=/path/to/venv/bin/python"#
 )]
 fn numpy_is_installed_for_the_parity_tests() {
     // Installed or removed since the build: the run-time check decides, and says so.
@@ -22,7 +23,7 @@ fn numpy_is_installed_for_the_parity_tests() {
 #[test]
 #[cfg_attr(
     batchscope_without_tensorflow,
-    ignore = "TensorFlow is not installed, so the TensorFlow parity checks are SKIPPED (pip install tensorflow-cpu)"
+    ignore = r#"tensorflow not found in $PYTHON (python3 if unset), so the tests that need it are SKIPPED; $PYTHON -m pip install numpy tensorflow-cpu "dask[distributed]", or set PYTHON=/path/to/venv/bin/python"#
 )]
 fn tensorflow_is_installed_for_the_parity_tests() {
     if common::has_python_module("tensorflow", "tensorflow_is_installed_for_the_parity_tests") {

@@ -19,7 +19,7 @@ use batchscope::source::rows::{ArrayError, RowReader};
 fn fixtures(test: &str) -> Option<&'static Path> {
     static DIR: OnceLock<Option<tempfile::TempDir>> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        if !common::has_python_module("numpy", "source_arrays") {
+        if !common::python_module_importable("numpy") {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -30,7 +30,7 @@ fn fixtures(test: &str) -> Option<&'static Path> {
         Some(dir)
     });
     if dir.is_none() {
-        common::say_skipped(&format!("{test}: no numpy, no fixtures"));
+        common::skip_without_python("numpy", test);
     }
     dir.as_ref().map(tempfile::TempDir::path)
 }

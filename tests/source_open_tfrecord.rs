@@ -27,7 +27,7 @@ use prost::Message as _;
 fn fixtures(test: &str) -> Option<&'static Path> {
     static DIR: OnceLock<Option<tempfile::TempDir>> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        if !common::has_python_module("tensorflow", "source_open_tfrecord") {
+        if !common::python_module_importable("tensorflow") {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -38,7 +38,7 @@ fn fixtures(test: &str) -> Option<&'static Path> {
         Some(dir)
     });
     if dir.is_none() {
-        common::say_skipped(&format!("{test}: no TensorFlow, no fixtures"));
+        common::skip_without_python("tensorflow", test);
     }
     dir.as_ref().map(tempfile::TempDir::path)
 }
@@ -181,10 +181,9 @@ fn tfds_shards_export_what_tensorflow_decodes_in_record_order() {
             "row {k}"
         );
     }
-    // TensorFlow decodes JPEG with libjpeg-turbo, we with zune-jpeg: a few levels apart (tf_parity
-    // measures that decoder gap on photos); PNG is exact.
+    // The default JPEG decoder is libjpeg-turbo as TensorFlow runs it: JPEG rows are exact too.
     let as_f32 = |d: &[u8]| d.iter().map(|&v| f32::from(v)).collect::<Vec<_>>();
-    assert_rows_close(&as_f32(&ours.data), &as_f32(&theirs.data), &is_png, 8.0);
+    assert_rows_close(&as_f32(&ours.data), &as_f32(&theirs.data), &is_png, 0.0);
     let labels = common::read_npy(&out.join("labels.npy"));
     assert_eq!(labels.descr, "<i8");
     assert_eq!(i64s(&labels.data), [3, 1, 4, 1, 5, 9]);
@@ -221,7 +220,7 @@ fn tfds_resized_to_8x8_equals_tf_image_resize_bilinear() {
         (ours.descr.as_str(), &ours.shape[..]),
         ("<f4", &[6, 8, 8, 3][..])
     );
-    assert_rows_close(&f32s(&ours.data), &theirs, &is_png, 8.0);
+    assert_rows_close(&f32s(&ours.data), &theirs, &is_png, 0.0);
     // uint8: the same values rounded to nearest, halves up (as the folder path rounds).
     let (_dir, out, _) = export_with(&fx.join("tfds"), &options, Element::default());
     let ours: Vec<f32> = common::read_npy(&out.join("images.npy"))
@@ -230,7 +229,7 @@ fn tfds_resized_to_8x8_equals_tf_image_resize_bilinear() {
         .map(|&v| f32::from(v))
         .collect();
     let rounded: Vec<f32> = theirs.iter().map(|v| (v + 0.5).floor()).collect();
-    assert_rows_close(&ours, &rounded, &is_png, 8.0);
+    assert_rows_close(&ours, &rounded, &is_png, 0.0);
 }
 
 #[test]

@@ -22,7 +22,7 @@ use batchscope::source::saved::{Ambiguous, Batching, Reason, SavedDataset};
 fn fixtures(test: &str) -> Option<&'static Path> {
     static DIR: OnceLock<Option<tempfile::TempDir>> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
-        if !common::has_python_module("tensorflow", "source_saved_batching") {
+        if !common::python_module_importable("tensorflow") {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -33,7 +33,7 @@ fn fixtures(test: &str) -> Option<&'static Path> {
         Some(dir)
     });
     if dir.is_none() {
-        common::say_skipped(&format!("{test}: no TensorFlow, no fixtures"));
+        common::skip_without_python("tensorflow", test);
     }
     dir.as_ref().map(tempfile::TempDir::path)
 }

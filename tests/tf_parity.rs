@@ -1,9 +1,11 @@
 //! Parity with the real peer: TensorFlow's `image_dataset_from_directory` on generated folders.
-//! PNG must match exactly; JPEG exactly with `--jpeg exact` (libjpeg-turbo as TensorFlow runs it) on
-//! every kind of JPEG (baseline and progressive; 4:4:4, 4:2:2, 4:2:0, 4:4:0 and 4:1:1; gray, CMYK and
-//! YCCK sources; restart markers; optimized Huffman tables), and within a few levels with the default
-//! fast decoder (zune-jpeg). Needs `tensorflow` importable by `python3` (or `$PYTHON`): skipped with a
-//! printed reason otherwise, a failure under `BATCHSCOPE_REQUIRE_PYTHON=1` (as `.ci/run` sets).
+//! PNG must match exactly; JPEG exactly with the default options and with `--jpeg exact` (libjpeg-turbo
+//! as TensorFlow runs it) on every kind of JPEG (baseline and progressive; 4:4:4, 4:2:2, 4:2:0, 4:4:0
+//! and 4:1:1; gray, CMYK and YCCK sources; restart markers; optimized Huffman tables), and within a few
+//! levels on these small synthetic images with the opt-in `--jpeg fast` (zune-jpeg). Needs
+//! `tensorflow` importable by `python3` (or `$PYTHON`): skipped with the printed reason otherwise
+//! (counted in the line `cargo test` ends with), a failure under `BATCHSCOPE_REQUIRE_PYTHON=1` (as
+//! `.ci/run` sets).
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 #![allow(clippy::too_many_lines, clippy::type_complexity)] // One flat table of cases reads best.
@@ -349,18 +351,53 @@ fn exports_match_tensorflow_image_dataset_from_directory() {
             0.0,
             "images",
         ),
+        // The default options give TensorFlow's pixels (issue 22): no --jpeg flag, no tolerance.
         (
-            "jpeg_native_rgb",
+            "jpeg_default_native_rgb",
             &jpeg,
             vec![],
+            with(json!({"image_size": [24, 32]})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_default_kinds_native",
+            &kinds,
+            vec![],
+            with(json!({"image_size": [29, 37]})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_default_kinds_bilinear",
+            &kinds,
+            vec!["--image-size", "16x20"],
+            with(json!({"image_size": [16, 20]})),
+            0.0,
+            "images",
+        ),
+        (
+            "jpeg_default_kinds_grayscale",
+            &kinds_gray,
+            vec!["--color-mode", "grayscale"],
+            with(json!({"image_size": [29, 37], "color_mode": "grayscale"})),
+            0.0,
+            "images",
+        ),
+        // The opt-in fast decoder: within a few levels on these small synthetic images (more on
+        // photos: BENCHMARKS.md).
+        (
+            "jpeg_fast_native_rgb",
+            &jpeg,
+            vec!["--jpeg", "fast"],
             with(json!({"image_size": [24, 32]})),
             5.0,
             "images",
         ),
         (
-            "jpeg_grayscale",
+            "jpeg_fast_grayscale",
             &jpeg,
-            vec!["--color-mode", "grayscale"],
+            vec!["--jpeg", "fast", "--color-mode", "grayscale"],
             with(json!({"image_size": [24, 32], "color_mode": "grayscale"})),
             5.0,
             "images",

@@ -94,8 +94,8 @@ pub struct LoaderArgs {
     /// Channels: rgb (3, the default), grayscale (1) or rgba (4).
     #[arg(long, value_enum)]
     pub color_mode: Option<ColorMode>,
-    /// JPEG decoder: fast (zune-jpeg; within a few levels of TensorFlow's pixels) or exact (libjpeg-turbo
-    /// as TensorFlow runs it: every pixel equal to Keras's, about a third slower to decode); default: fast.
+    /// JPEG decoder: exact (libjpeg-turbo as TensorFlow runs it: every pixel equal to Keras's) or fast
+    /// (zune-jpeg: faster to decode, but pixels off TensorFlow's by several levels on photos); default: exact.
     #[arg(long, value_enum)]
     pub jpeg: Option<JpegDecoder>,
     /// Resize every image to HEIGHTxWIDTH (e.g. 128x128, or 128 for a square); default: native size.

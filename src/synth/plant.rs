@@ -88,6 +88,14 @@ pub fn problem(kind: &str, side: u32, seed: u64) -> Option<RgbImage> {
     })
 }
 
+/// The picture stored at `path` as the health pass sees it: decoded by batchscope with the default
+/// options (for a JPEG, TensorFlow's pixels), so that a `reencoded_png` copy of it holds exactly the
+/// pixels the pass decodes from the original. `None` when it does not decode to RGB.
+pub fn decoded(path: &Path) -> Option<RgbImage> {
+    let d = crate::decode::decode_file(path, crate::options::ColorMode::Rgb).ok()?;
+    RgbImage::from_raw(d.width, d.height, d.pixels)
+}
+
 /// Writes at `to` a copy of `img` (stored at `from`) of duplicate kind `kind` (one of
 /// [`DUPLICATE_KINDS`]; another kind writes nothing and returns `Ok(false)`). A `resized` copy is
 /// 5/8 of the original's size, so that a loader scales it back up.

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod gui;
+pub mod skips;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -238,33 +239,67 @@ pub fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-/// Whether `python -c "import <module>"` works. When it does not, prints why the caller skips; with
-/// `BATCHSCOPE_REQUIRE_PYTHON=1` (set by `.ci/run`) a missing module fails the test instead.
-pub fn has_python_module(module: &str, test: &str) -> bool {
-    let ok = Command::new(python())
+/// What the tests need in `$PYTHON`, as pip names them (`.ci/run` installs the same).
+pub const PYTHON_PEERS: &str = r#"numpy tensorflow-cpu "dask[distributed]""#;
+
+/// Whether `python -c "import <module>"` works, without saying anything.
+pub fn python_module_importable(module: &str) -> bool {
+    Command::new(python())
         .args(["-c", &format!("import {module}")])
         .output()
-        .is_ok_and(|o| o.status.success());
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether `python -c "import <module>"` works. When it does not, `test` skips (see
+/// [`skip_without_python`]), or fails under `BATCHSCOPE_REQUIRE_PYTHON=1` (set by `.ci/run`).
+pub fn has_python_module(module: &str, test: &str) -> bool {
+    let ok = python_module_importable(module);
     if !ok {
-        let required = std::env::var("BATCHSCOPE_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "{test}: Python module {module:?} is required (BATCHSCOPE_REQUIRE_PYTHON=1) but not importable"
-        );
-        say_skipped(&format!(
-            "{test}: Python module {module:?} is not installed (pip install {module}; .ci/run does)"
-        ));
+        skip_without_python(module, test);
     }
     ok
 }
 
-/// Prints `SKIPPED <why>` where `cargo test` shows it. libtest captures what `print!`/`eprint!` write
-/// and shows it only for failing tests, so a skipped test that passes would say nothing; a write to the
-/// process's stderr handle goes past that capture (`std::io::stderr()` is not redirected, only the
-/// macros are).
-pub fn say_skipped(why: &str) {
+/// `test` cannot check without the Python module `module`: the one message for every such skip, naming
+/// the interpreter used and what to install into it. Fails the test under
+/// `BATCHSCOPE_REQUIRE_PYTHON=1`.
+pub fn skip_without_python(module: &str, test: &str) {
+    let python = python();
+    let required = std::env::var("BATCHSCOPE_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "{test}: {module} not found in {python}, and BATCHSCOPE_REQUIRE_PYTHON=1 requires it"
+    );
+    skip(
+        test,
+        &format!("{module} not found in {python}"),
+        &format!("{python} -m pip install {PYTHON_PEERS}, or set PYTHON=/path/to/venv/bin/python"),
+    );
+}
+
+/// `test` skips (all of it, or the part that needs what is missing): prints
+/// `SKIPPED <test>: <cause>; <hint>` where `cargo test` shows it, and records the skip for the line
+/// `cargo test` ends with (`tests/zz_skipped_summary.rs`).
+///
+/// libtest captures what `print!`/`eprint!` write and shows it only for failing tests, so a skipped
+/// test that passes would say nothing; a write to the process's stderr handle goes past that capture
+/// (`std::io::stderr()` is not redirected, only the macros are).
+pub fn skip(test: &str, cause: &str, hint: &str) {
     use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "SKIPPED {why}");
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {cause}; {hint}");
+    let record = skips::Skip {
+        binary: skips::this_binary(),
+        test: test.to_owned(),
+        cause: cause.to_owned(),
+        hint: hint.to_owned(),
+    };
+    let dir = skips::run_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), skips::this_run());
+    if let Err(e) = skips::record(&dir, &record) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "(the skip of {test} is not counted: cannot record it in {dir:?}: {e})"
+        );
+    }
 }
 
 /// Runs a Python snippet with `args` in `sys.argv[1:]`, asserting success; returns stdout.
@@ -412,9 +447,11 @@ impl Tmpfs {
             .output()
             .is_ok_and(|o| o.status.success());
         if !ok {
-            say_skipped(&format!(
-                "{test}: cannot mount a tmpfs here (needs root; CI runs as root)"
-            ));
+            skip(
+                test,
+                "cannot mount a tmpfs without root",
+                "run as root to check it (CI does)",
+            );
         }
         ok.then(|| Self(dir.to_path_buf()))
     }
