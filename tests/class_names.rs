@@ -34,8 +34,8 @@ fn int64s(values: &[i64]) -> Vec<u8> {
 fn npz(dir: &Path, labels: Vec<u8>) -> PathBuf {
     let path = dir.join("data.npz");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zip.start_file("images.npy", options).unwrap();
     zip.write_all(&npy_file(NpyDtype::U8, &[6, 4, 4, 3], &pixels(6)))
         .unwrap();
@@ -110,10 +110,7 @@ fn npz_labels_take_the_names_in_inspect_class_names_json_and_the_manifest() {
 
     let out = dir.path().join("out");
     export_ok(&data, &out, "cat,dog,eel,fox,gnu");
-    assert_eq!(
-        class_names_json(&out),
-        r#"["cat","dog","eel","fox","gnu"]"#
-    );
+    assert_eq!(class_names_json(&out), r#"["cat","dog","eel","fox","gnu"]"#);
     assert_eq!(
         manifest_classes(&out),
         pairs(&[
@@ -170,14 +167,11 @@ fn a_count_that_differs_from_the_classes_is_an_error_naming_both_counts() {
 #[test]
 fn labels_that_are_not_integer_classes_are_refused_saying_what_they_are() {
     let dir = tempfile::tempdir().unwrap();
-    let floats: Vec<u8> = (0..6).flat_map(|v| (v as f32 * 0.5).to_le_bytes()).collect();
+    let floats: Vec<u8> = (0..6)
+        .flat_map(|v| (v as f32 * 0.5).to_le_bytes())
+        .collect();
     let data = npz(dir.path(), npy_file(NpyDtype::F32, &[6], &floats));
-    let (ok, code, _, stderr) = run(&[
-        "inspect",
-        data.to_str().unwrap(),
-        "--class-names",
-        "a,b",
-    ]);
+    let (ok, code, _, stderr) = run(&["inspect", data.to_str().unwrap(), "--class-names", "a,b"]);
     assert!(!ok);
     assert_eq!(code, Some(2));
     assert!(
@@ -324,12 +318,7 @@ fn tfrecord_labels_far_apart_are_named_as_labels_0_to_the_largest() {
     ]);
     assert_eq!(class_names_json(&plain), r#"["0","5"]"#);
 
-    let (ok, code, _, stderr) = run(&[
-        "inspect",
-        file.to_str().unwrap(),
-        "--class-names",
-        "a,b",
-    ]);
+    let (ok, code, _, stderr) = run(&["inspect", file.to_str().unwrap(), "--class-names", "a,b"]);
     assert!(!ok);
     assert_eq!(code, Some(2));
     assert!(
@@ -368,7 +357,11 @@ fn idx_and_cifar_labels_take_names() {
         "train-images-idx3-ubyte",
         &idx(0x08, &[3, 4, 4], &[7; 48]),
     );
-    common::write(&mnist, "train-labels-idx1-ubyte", &idx(0x08, &[3], &[1, 0, 1]));
+    common::write(
+        &mnist,
+        "train-labels-idx1-ubyte",
+        &idx(0x08, &[3], &[1, 0, 1]),
+    );
     let out = dir.path().join("mnist-out");
     export_ok(&mnist, &out, "zero,one");
     assert_eq!(class_names_json(&out), r#"["zero","one"]"#);
@@ -380,11 +373,7 @@ fn idx_and_cifar_labels_take_names() {
     // CIFAR-10 records labelled 3 and 9: labels 0..9, ten names.
     let cifar = dir.path().join("cifar");
     let record = |label: u8| [vec![label], vec![label; 3072]].concat();
-    common::write(
-        &cifar,
-        "data_batch_1.bin",
-        &[record(3), record(9)].concat(),
-    );
+    common::write(&cifar, "data_batch_1.bin", &[record(3), record(9)].concat());
     let names = "plane,car,bird,cat,deer,dog,frog,horse,ship,truck";
     let out = dir.path().join("cifar-out");
     export_ok(&cifar, &out, names);
@@ -443,5 +432,97 @@ fn inspect_assets_sample_works_from_outside_the_clone() {
         String::from_utf8_lossy(&out.stderr).contains("\"assets/sampel\""),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---- the viewer: the Classes field names a stored source's labels ----
+
+fn ready_names(app: &batchscope::app::BatchscopeApp) -> Option<Vec<String>> {
+    let ready = app.session.as_ref()?.ready()?;
+    app.session.as_ref()?.current_batch()?;
+    Some(ready.index.class_names.clone())
+}
+
+fn names_of(names: &str) -> Vec<String> {
+    names.split(',').map(str::to_owned).collect()
+}
+
+/// The loader settings' Classes field, found by the text it holds.
+fn classes_field<'t>(
+    h: &'t egui_kittest::Harness<'static, batchscope::app::BatchscopeApp>,
+    text: &str,
+) -> egui_kittest::Node<'t> {
+    use egui_kittest::kittest::Queryable as _;
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .find(|n| n.value().as_deref() == Some(text))
+        .unwrap_or_else(|| panic!("no text field holding {text:?}"))
+}
+
+#[test]
+fn the_viewer_names_npz_labels_and_says_why_a_count_does_not_fit() {
+    use egui_kittest::kittest::Queryable as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = npz(dir.path(), five_classes());
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.index.class_names = Some(names_of("cat,dog,eel"));
+    let mut h = common::gui::harness_with(&data, settings);
+    common::gui::step_until(&mut h, "the batch", |app| ready_names(app).is_some());
+    // Three names for five classes: shown without them, the reason in red beside the field.
+    assert_eq!(
+        ready_names(h.state()).unwrap(),
+        names_of("0,1,2,3,4"),
+        "names that do not fit are left out"
+    );
+    h.get_by_label("class names gives 3 names but the labels run 0..4 (5 classes)");
+    assert_eq!(
+        h.get_all_by_label("0").count(),
+        2,
+        "captions are the values"
+    );
+
+    // Five names typed into the field, then Enter: the captions and the histogram's classes take them.
+    classes_field(&h, "cat,dog,eel").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    classes_field(&h, "cat,dog,eel").type_text("cat,dog,eel,fox,gnu");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    common::gui::step_until(&mut h, "the named batch", |app| {
+        ready_names(app).is_some_and(|n| n == names_of("cat,dog,eel,fox,gnu"))
+    });
+    assert_eq!(h.get_all_by_label("0 cat").count(), 2);
+    assert_eq!(h.get_all_by_label("4 gnu").count(), 1);
+    assert_eq!(h.state().batch_histogram(), [2, 1, 1, 1, 1]);
+    assert!(
+        h.query_by_label_contains("class names gives").is_none(),
+        "the error is gone once the names fit"
+    );
+}
+
+#[test]
+fn the_viewer_names_a_saved_dataset_and_refuses_float_labels_beside_the_field() {
+    use egui_kittest::kittest::Queryable as _;
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved");
+    saved_pairs(&saved, &[2, 0, 1, 2]);
+    let mut settings = batchscope::app::Settings::default();
+    settings.load.index.class_names = Some(names_of("low,mid,high"));
+    let mut h = common::gui::harness_with(&saved, settings.clone());
+    common::gui::step_until(&mut h, "the batch", |app| ready_names(app).is_some());
+    assert_eq!(ready_names(h.state()).unwrap(), names_of("low,mid,high"));
+    assert_eq!(h.get_all_by_label("2 high").count(), 2);
+    assert_eq!(h.get_all_by_label("0 low").count(), 1);
+    assert_eq!(h.state().batch_histogram(), [1, 1, 2]);
+
+    // Float labels: the dataset opens, unnamed, and the field says what its labels are.
+    let floats: Vec<u8> = (0..6)
+        .flat_map(|v| (v as f32 * 0.5).to_le_bytes())
+        .collect();
+    let data = npz(dir.path(), npy_file(NpyDtype::F32, &[6], &floats));
+    let mut h = common::gui::harness_with(&data, settings);
+    common::gui::step_until(&mut h, "the batch", |app| ready_names(app).is_some());
+    h.get_by_label(
+        "class names names integer labels 0..K-1, and the labels \"labels\" of the arrays of data.npz are float32 (N,), not integer classes",
     );
 }

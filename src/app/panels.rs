@@ -120,6 +120,10 @@ impl BatchscopeApp {
         let applies = settings::Applies {
             takes: ready.map(|r| r.index.store.takes()),
             size_fallback,
+            class_names_error: ready.and_then(|r| {
+                let names = self.settings.load.index.class_names.as_deref();
+                crate::source::class_names::why_unnamed(&r.index, names).map(|e| e.for_viewer())
+            }),
         };
         if settings::settings_ui(
             ui,

@@ -58,13 +58,16 @@ pub fn describe(options: &LoadOptions) -> String {
 /// images (folders and TFRecords), not to stored rows, which keep their dtype and shape. A setting
 /// that does not apply is drawn disabled, keeps its value, and says why on hover: the reason is
 /// [`crate::validate::why_not`]'s, the same check the command line makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applies {
     /// What the open dataset takes; `None` before one is open (everything applies).
     pub takes: Option<Takes>,
     /// The size the open dataset is shown at when no image size is set and its images differ in
     /// size (Keras's default), so that "native" is not claimed.
     pub size_fallback: Option<crate::size::Size>,
+    /// Why the class names set do not name the open dataset's labels (their count, or labels that
+    /// are not integers): the dataset is shown without them, and this beside the field.
+    pub class_names_error: Option<String>,
 }
 
 impl Applies {
@@ -75,7 +78,7 @@ impl Applies {
 
     /// Whether the folder settings apply.
     fn folder(&self) -> bool {
-        self.why_not(Opt::Source(SourceOption::ClassNames))
+        self.why_not(Opt::Source(SourceOption::FollowLinks))
             .is_none()
     }
 
@@ -96,23 +99,22 @@ pub fn settings_ui(
     let before = options.clone();
     ui.heading("Loader settings");
     if !applies.decoded() {
-        ui.weak("Stored rows keep their dtype and shape: the folder and image settings do not apply to this dataset.");
+        ui.weak("Stored rows keep their dtype and shape: the folder and image settings do not apply to this dataset; Classes names its integer labels.");
     } else if !applies.folder() {
-        ui.weak("Records, not a folder: the class, link and format settings do not apply.");
+        ui.weak("Records, not a folder: the link and format settings do not apply; Classes names the integer labels.");
     }
-    ui.scope(|ui| {
-        if !applies.decoded() {
-            ui.disable();
-        }
-        egui::Grid::new("settings_grid")
-            .num_columns(2)
-            .spacing([8.0, 6.0])
-            .min_col_width(72.0)
-            .show(ui, |ui| {
-                index_rows(ui, options, class_names_text, applies);
-                preprocess_rows(ui, options, applies.size_fallback);
-            });
-    });
+    egui::Grid::new("settings_grid")
+        .num_columns(2)
+        .spacing([8.0, 6.0])
+        .min_col_width(72.0)
+        .show(ui, |ui| {
+            index_rows(ui, options, class_names_text, &applies);
+            // Every row from here on (a `Ui` stays disabled once told).
+            if !applies.decoded() {
+                ui.disable();
+            }
+            preprocess_rows(ui, options, applies.size_fallback);
+        });
     egui::Grid::new("settings_plan_grid")
         .num_columns(2)
         .spacing([8.0, 6.0])
@@ -129,11 +131,12 @@ fn index_rows(
     ui: &mut egui::Ui,
     options: &mut LoadOptions,
     class_names_text: &mut String,
-    applies: Applies,
+    applies: &Applies,
 ) {
     let why_not = |option| applies.why_not(Opt::Source(option)).unwrap_or_default();
-    combo(
+    combo_enabled(
         ui,
+        applies.decoded(),
         "Labels",
         &mut options.index.labels,
         &[
@@ -142,20 +145,41 @@ fn index_rows(
         ],
     );
 
-    ui.label("Classes");
-    let response = ui
-        .add_enabled(
-            applies
-                .why_not(Opt::Source(SourceOption::ClassNames))
-                .is_none(),
-            egui::TextEdit::singleline(class_names_text)
-                .hint_text("all (or a,b,c)")
-                .desired_width(140.0),
-        )
-        .on_hover_text(
+    // A folder's classes are its subfolders, picked and ordered by name; any other source's
+    // integer labels 0..K-1 are named in order.
+    let (hint, hover) = if applies.folder() {
+        (
+            "all (or a,b,c)",
             "Comma-separated subfolder names: restrict and reorder the classes. Enter to apply.",
         )
-        .on_disabled_hover_text(why_not(SourceOption::ClassNames));
+    } else {
+        (
+            "0,1,… (or a,b,c)",
+            "Comma-separated names of the integer labels 0, 1, …, one per class. Enter to apply.",
+        )
+    };
+    ui.label("Classes");
+    let response = ui.vertical(|ui| {
+        let response = ui
+            .add_enabled(
+                applies
+                    .why_not(Opt::Source(SourceOption::ClassNames))
+                    .is_none(),
+                egui::TextEdit::singleline(class_names_text)
+                    .hint_text(hint)
+                    .desired_width(140.0),
+            )
+            .on_hover_text(hover)
+            .on_disabled_hover_text(why_not(SourceOption::ClassNames));
+        if let Some(error) = &applies.class_names_error {
+            ui.add(
+                egui::Label::new(egui::RichText::new(error).color(ui.visuals().error_fg_color))
+                    .wrap(),
+            );
+        }
+        response
+    });
+    let response = response.inner;
     if response.lost_focus() {
         let names: Vec<String> = class_names_text
             .split(',')
@@ -334,21 +358,34 @@ fn combo<T: PartialEq + Copy + std::fmt::Display>(
     value: &mut T,
     choices: &[(T, &str)],
 ) {
-    let label_response = ui.label(label);
-    egui::ComboBox::from_id_salt(label)
-        .selected_text(value.to_string())
-        .show_ui(ui, |ui| {
-            for (choice, hint) in choices {
-                let text = if hint.is_empty() {
-                    choice.to_string()
-                } else {
-                    format!("{choice} ({hint})")
-                };
-                ui.selectable_value(value, *choice, text);
-            }
-        })
-        .response
-        .labelled_by(label_response.id);
+    combo_enabled(ui, true, label, value, choices);
+}
+
+/// [`combo`], drawn disabled unless `enabled`.
+fn combo_enabled<T: PartialEq + Copy + std::fmt::Display>(
+    ui: &mut egui::Ui,
+    enabled: bool,
+    label: &str,
+    value: &mut T,
+    choices: &[(T, &str)],
+) {
+    let label_response = ui.add_enabled(enabled, egui::Label::new(label));
+    ui.add_enabled_ui(enabled, |ui| {
+        egui::ComboBox::from_id_salt(label)
+            .selected_text(value.to_string())
+            .show_ui(ui, |ui| {
+                for (choice, hint) in choices {
+                    let text = if hint.is_empty() {
+                        choice.to_string()
+                    } else {
+                        format!("{choice} ({hint})")
+                    };
+                    ui.selectable_value(value, *choice, text);
+                }
+            })
+            .response
+            .labelled_by(label_response.id);
+    });
     ui.end_row();
 }
 

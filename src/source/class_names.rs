@@ -53,6 +53,17 @@ pub fn check(index: &DatasetIndex, names: &[String]) -> Result<usize, Invalid> {
     }
 }
 
+/// Why `names` do not name `index`'s classes (`None` when no names are asked for, or when they
+/// do): for the viewer, which opens a source without names that do not fit and says why beside
+/// its field.
+pub fn why_unnamed(index: &DatasetIndex, names: Option<&[String]>) -> Option<Invalid> {
+    let names = names?;
+    if index.class_names == names {
+        return None;
+    }
+    check(index, names).err()
+}
+
 /// How many classes `0..K-1` the labels of `index` have, or what they are instead.
 fn classes_of(index: &DatasetIndex) -> Result<usize, Reason> {
     if !index.labeled {
