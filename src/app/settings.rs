@@ -191,7 +191,8 @@ fn index_rows(
     }
     ui.end_row();
 
-    ui.label("Links");
+    let folder = applies.folder();
+    ui.add_enabled(folder, egui::Label::new("Links"));
     ui.add_enabled(
         applies
             .why_not(Opt::Source(SourceOption::FollowLinks))
@@ -201,7 +202,7 @@ fn index_rows(
     .on_disabled_hover_text(why_not(SourceOption::FollowLinks));
     ui.end_row();
 
-    ui.label("Formats");
+    ui.add_enabled(folder, egui::Label::new("Formats"));
     ui.add_enabled(
         applies
             .why_not(Opt::Source(SourceOption::ExtraFormats))
