@@ -31,7 +31,7 @@ fn int64s(values: &[i64]) -> Vec<u8> {
 }
 
 /// `dir/data.npz` holding `images` (N, 4, 4, 3) uint8 and `labels` as given.
-fn npz(dir: &Path, labels: Vec<u8>) -> PathBuf {
+fn npz(dir: &Path, labels: &[u8]) -> PathBuf {
     let path = dir.join("data.npz");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
     let options =
@@ -40,7 +40,7 @@ fn npz(dir: &Path, labels: Vec<u8>) -> PathBuf {
     zip.write_all(&npy_file(NpyDtype::U8, &[6, 4, 4, 3], &pixels(6)))
         .unwrap();
     zip.start_file("labels.npy", options).unwrap();
-    zip.write_all(&labels).unwrap();
+    zip.write_all(labels).unwrap();
     zip.finish().unwrap();
     path
 }
@@ -93,7 +93,7 @@ fn pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 #[test]
 fn npz_labels_take_the_names_in_inspect_class_names_json_and_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
-    let data = npz(dir.path(), five_classes());
+    let data = npz(dir.path(), &five_classes());
     let (ok, _, stdout, stderr) = run(&[
         "inspect",
         data.to_str().unwrap(),
@@ -141,7 +141,7 @@ fn npz_labels_take_the_names_in_inspect_class_names_json_and_the_manifest() {
 #[test]
 fn a_count_that_differs_from_the_classes_is_an_error_naming_both_counts() {
     let dir = tempfile::tempdir().unwrap();
-    let data = npz(dir.path(), five_classes());
+    let data = npz(dir.path(), &five_classes());
     let out = dir.path().join("out");
     for (names, given) in [("a,b,c", "3 names"), ("a,b,c,d,e,f", "6 names")] {
         let (ok, code, _, stderr) = run(&[
@@ -170,7 +170,7 @@ fn labels_that_are_not_integer_classes_are_refused_saying_what_they_are() {
     let floats: Vec<u8> = (0..6)
         .flat_map(|v| (v as f32 * 0.5).to_le_bytes())
         .collect();
-    let data = npz(dir.path(), npy_file(NpyDtype::F32, &[6], &floats));
+    let data = npz(dir.path(), &npy_file(NpyDtype::F32, &[6], &floats));
     let (ok, code, _, stderr) = run(&["inspect", data.to_str().unwrap(), "--class-names", "a,b"]);
     assert!(!ok);
     assert_eq!(code, Some(2));
@@ -184,7 +184,7 @@ fn labels_that_are_not_integer_classes_are_refused_saying_what_they_are() {
     // `--labels none` leaves nothing to name.
     let ints_dir = dir.path().join("ints");
     std::fs::create_dir(&ints_dir).unwrap();
-    let ints = npz(&ints_dir, five_classes());
+    let ints = npz(&ints_dir, &five_classes());
     let (ok, code, _, stderr) = run(&[
         "inspect",
         ints.to_str().unwrap(),
@@ -462,7 +462,7 @@ fn classes_field<'t>(
 fn the_viewer_names_npz_labels_and_says_why_a_count_does_not_fit() {
     use egui_kittest::kittest::Queryable as _;
     let dir = tempfile::tempdir().unwrap();
-    let data = npz(dir.path(), five_classes());
+    let data = npz(dir.path(), &five_classes());
     let mut settings = batchscope::app::Settings::default();
     settings.load.index.class_names = Some(names_of("cat,dog,eel"));
     let mut h = common::gui::harness_with(&data, settings);
@@ -519,7 +519,7 @@ fn the_viewer_names_a_saved_dataset_and_refuses_float_labels_beside_the_field() 
     let floats: Vec<u8> = (0..6)
         .flat_map(|v| (v as f32 * 0.5).to_le_bytes())
         .collect();
-    let data = npz(dir.path(), npy_file(NpyDtype::F32, &[6], &floats));
+    let data = npz(dir.path(), &npy_file(NpyDtype::F32, &[6], &floats));
     let mut h = common::gui::harness_with(&data, settings);
     common::gui::step_until(&mut h, "the batch", |app| ready_names(app).is_some());
     h.get_by_label(

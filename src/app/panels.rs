@@ -129,7 +129,7 @@ impl BatchscopeApp {
             ui,
             &mut self.settings.load,
             &mut self.class_names_text,
-            applies,
+            &applies,
         ) {
             self.commands.push(Command::Reconfigure);
         }

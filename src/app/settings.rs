@@ -94,7 +94,7 @@ pub fn settings_ui(
     ui: &mut egui::Ui,
     options: &mut LoadOptions,
     class_names_text: &mut String,
-    applies: Applies,
+    applies: &Applies,
 ) -> bool {
     let before = options.clone();
     ui.heading("Loader settings");
@@ -108,7 +108,7 @@ pub fn settings_ui(
         .spacing([8.0, 6.0])
         .min_col_width(72.0)
         .show(ui, |ui| {
-            index_rows(ui, options, class_names_text, &applies);
+            index_rows(ui, options, class_names_text, applies);
             // Every row from here on (a `Ui` stays disabled once told).
             if !applies.decoded() {
                 ui.disable();

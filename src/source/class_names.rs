@@ -29,7 +29,7 @@ pub fn name_classes(index: &mut DatasetIndex, names: &[String]) -> Result<(), In
             });
         }
         // Still the stored values (an export keeps them as int64), now equal to the classes.
-        index.label_values = Some((0..classes as i64).collect());
+        index.label_values = Some((0i64..).take(classes).collect());
     }
     index.class_names = names.to_vec();
     Ok(())
