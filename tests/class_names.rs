@@ -479,6 +479,8 @@ fn the_viewer_names_npz_labels_and_says_why_a_count_does_not_fit() {
         2,
         "captions are the values"
     );
+    // The line under the field is always there: the rows below stay where they were (issue 22, 8).
+    let links = h.get_by_label("follow symlinked folders").rect();
 
     // Five names typed into the field, then Enter: the captions and the histogram's classes take them.
     classes_field(&h, "cat,dog,eel").focus();
@@ -498,11 +500,13 @@ fn the_viewer_names_npz_labels_and_says_why_a_count_does_not_fit() {
         h.query_by_label_contains("class names gives").is_none(),
         "the error is gone once the names fit"
     );
+    h.get_by_label("labels 0..4: 5 names");
+    assert_eq!(h.get_by_label("follow symlinked folders").rect(), links);
 }
 
 #[test]
 fn the_viewer_names_a_saved_dataset_and_refuses_float_labels_beside_the_field() {
-    use egui_kittest::kittest::Queryable as _;
+    use egui_kittest::kittest::{NodeT as _, Queryable as _};
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("saved");
     saved_pairs(&saved, &[2, 0, 1, 2]);
@@ -522,7 +526,18 @@ fn the_viewer_names_a_saved_dataset_and_refuses_float_labels_beside_the_field() 
     let data = npz(dir.path(), &npy_file(NpyDtype::F32, &[6], &floats));
     let mut h = common::gui::harness_with(&data, settings);
     common::gui::step_until(&mut h, "the batch", |app| ready_names(app).is_some());
-    h.get_by_label(
-        "class names names integer labels 0..K-1, and the labels \"labels\" of the arrays of data.npz are float32 (N,), not integer classes",
-    );
+    let why = "class names names integer labels 0..K-1, and the labels \"labels\" of the arrays of data.npz are float32 (N,), not integer classes";
+    h.get_by_label(why);
+    let disabled_fields = |h: &egui_kittest::Harness<'_, batchscope::app::BatchscopeApp>| {
+        h.get_all_by_role(egui::accesskit::Role::TextInput)
+            .filter(|n| n.accesskit_node().is_disabled())
+            .count()
+    };
+    assert_eq!(disabled_fields(&h), 0, "names set can still be cleared");
+
+    // Without names set, the field is disabled there, saying why.
+    let mut h = common::gui::harness_with(&data, batchscope::app::Settings::default());
+    common::gui::step_until(&mut h, "the batch", |app| ready_names(app).is_some());
+    h.get_by_label(why);
+    assert_eq!(disabled_fields(&h), 1);
 }

@@ -120,9 +120,13 @@ impl BatchscopeApp {
         let applies = settings::Applies {
             takes: ready.map(|r| r.index.store.takes()),
             size_fallback,
-            class_names_error: ready.and_then(|r| {
+            class_names_note: ready.map(|r| {
+                use crate::source::class_names;
                 let names = self.settings.load.index.class_names.as_deref();
-                crate::source::class_names::why_unnamed(&r.index, names).map(|e| e.for_viewer())
+                match class_names::why_unnamed(&r.index, names) {
+                    Some(invalid) => Err(invalid.for_viewer()),
+                    None => class_names::classes(&r.index).map_err(|i| i.for_viewer()),
+                }
             }),
         };
         if settings::settings_ui(

@@ -65,9 +65,10 @@ pub struct Applies {
     /// The size the open dataset is shown at when no image size is set and its images differ in
     /// size (Keras's default), so that "native" is not claimed.
     pub size_fallback: Option<crate::size::Size>,
-    /// Why the class names set do not name the open dataset's labels (their count, or labels that
-    /// are not integers): the dataset is shown without them, and this beside the field.
-    pub class_names_error: Option<String>,
+    /// What the Classes field says under it on a dataset whose integer labels it names: how many
+    /// classes the labels have, or why they cannot be named or the names set do not fit (then the
+    /// dataset is shown without them). `None` before a dataset is open.
+    pub class_names_note: Option<Result<usize, String>>,
 }
 
 impl Applies {
@@ -158,24 +159,42 @@ fn index_rows(
             "Comma-separated names of the integer labels 0, 1, …, one per class. Enter to apply.",
         )
     };
+    // Under the field on a dataset whose labels it names, one line that is always there (so that
+    // no row below moves when names are applied): the classes to name, or in red why the names set
+    // do not fit. Labels that are not integer classes disable the field unless names are set.
+    let note = applies
+        .class_names_note
+        .as_ref()
+        .filter(|_| !applies.folder());
+    let names_set = options.index.class_names.is_some();
+    let cannot_name = match note {
+        Some(Err(reason)) if !names_set => Some(reason.clone()),
+        _ => applies.why_not(Opt::Source(SourceOption::ClassNames)),
+    };
     ui.label("Classes");
     let response = ui.vertical(|ui| {
         let response = ui
             .add_enabled(
-                applies
-                    .why_not(Opt::Source(SourceOption::ClassNames))
-                    .is_none(),
+                cannot_name.is_none(),
                 egui::TextEdit::singleline(class_names_text)
                     .hint_text(hint)
                     .desired_width(140.0),
             )
             .on_hover_text(hover)
-            .on_disabled_hover_text(why_not(SourceOption::ClassNames));
-        if let Some(error) = &applies.class_names_error {
-            ui.add(
-                egui::Label::new(egui::RichText::new(error).color(ui.visuals().error_fg_color))
-                    .wrap(),
-            );
+            .on_disabled_hover_text(cannot_name.unwrap_or_default());
+        let line = match note {
+            Some(Ok(0)) => Some(egui::RichText::new("no labelled sample").weak()),
+            Some(Ok(classes)) => Some(
+                egui::RichText::new(format!("labels 0..{}: {classes} names", classes - 1)).weak(),
+            ),
+            Some(Err(reason)) if names_set => {
+                Some(egui::RichText::new(reason).color(ui.visuals().error_fg_color))
+            }
+            Some(Err(reason)) => Some(egui::RichText::new(reason).weak()),
+            None => None,
+        };
+        if let Some(line) = line {
+            note_ui(ui, line);
         }
         response
     });
@@ -211,6 +230,30 @@ fn index_rows(
     )
     .on_disabled_hover_text(why_not(SourceOption::ExtraFormats));
     ui.end_row();
+}
+
+/// `text` in at most two lines of the Classes cell, which always takes two lines (so that the rows
+/// below do not move as the note changes); longer text ends in `…` and shows whole on hover.
+fn note_ui(ui: &mut egui::Ui, text: egui::RichText) {
+    let mut job = egui::WidgetText::from(text).into_layout_job(
+        ui.style(),
+        egui::FontSelection::Default,
+        egui::Align::Min,
+    );
+    let job = std::sync::Arc::make_mut(&mut job);
+    job.wrap.max_rows = 2;
+    job.wrap.overflow_character = Some('…');
+    // The height of any two rows of this font, as the galley of a two-row note is.
+    let font = egui::FontSelection::Default.resolve(ui.style());
+    let two_rows = ui
+        .fonts_mut(|f| f.layout_no_wrap("x\nx".to_owned(), font, egui::Color32::WHITE))
+        .size()
+        .y;
+    ui.scope(|ui| {
+        ui.set_max_width(170.0);
+        ui.set_min_height(two_rows);
+        ui.add(egui::Label::new(job.clone()).wrap());
+    });
 }
 
 fn preprocess_rows(

@@ -38,11 +38,7 @@ pub fn name_classes(index: &mut DatasetIndex, names: &[String]) -> Result<(), In
 /// What [`name_classes`] would say of `names` for `index`, without naming anything: the number of
 /// classes when they fit. The viewer asks it to show the reason beside its field.
 pub fn check(index: &DatasetIndex, names: &[String]) -> Result<usize, Invalid> {
-    let refuse = |reason| Invalid {
-        option: Opt::Source(SourceOption::ClassNames),
-        reason,
-    };
-    let classes = classes_of(index).map_err(refuse)?;
+    let classes = classes(index)?;
     if names.len() == classes {
         Ok(classes)
     } else {
@@ -50,6 +46,19 @@ pub fn check(index: &DatasetIndex, names: &[String]) -> Result<usize, Invalid> {
             names: names.len(),
             classes,
         }))
+    }
+}
+
+/// How many classes `0..K-1` the labels of `index` have (as many names as `--class-names` must
+/// give), or why they cannot be named.
+pub fn classes(index: &DatasetIndex) -> Result<usize, Invalid> {
+    classes_of(index).map_err(refuse)
+}
+
+fn refuse(reason: Reason) -> Invalid {
+    Invalid {
+        option: Opt::Source(SourceOption::ClassNames),
+        reason,
     }
 }
 
