@@ -9,7 +9,8 @@ fn main() -> ExitCode {
     match batchscope::cli::run(&cli) {
         Some(result) => batchscope::cli::report(result),
         None => batchscope::cli::report(
-            batchscope::app::run(cli.dir).map_err(batchscope::cli::Failure::Failed),
+            batchscope::app::run(cli.dir.as_deref().map(batchscope::cli::dataset_path))
+                .map_err(batchscope::cli::Failure::Failed),
         ),
     }
 }

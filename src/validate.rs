@@ -15,7 +15,8 @@ use crate::size::Size;
 /// An option that only some kinds of source take (each kind says which in its registration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceOption {
-    /// An explicit class list (a folder's class subdirectories).
+    /// Class names: an image folder's explicit class list (its subfolders, restricted and
+    /// reordered), or the names of any other source's integer labels `0..K-1`.
     ClassNames,
     /// Following symlinked folders (a folder walk).
     FollowLinks,
@@ -191,8 +192,17 @@ pub enum Reason {
     Needs(Opt),
     /// It cannot be given with another one.
     Conflicts(Opt),
-    /// It needs labels inferred from subfolders.
+    /// It needs labels (inferred from subfolders, or a stored source's label array), and they are off.
     NeedsInferredLabels,
+    /// Class names given for labels `0..classes-1` in another number (known once the source is open).
+    ClassCount {
+        /// How many names were given.
+        names: usize,
+        /// How many classes the labels have.
+        classes: usize,
+    },
+    /// Class names given for a source whose labels are not integer classes: what they are instead.
+    NotIntegerLabels(String),
     /// Its value is wrong (the plan's own check says why, in words that name no flag).
     Value(String),
 }
@@ -236,9 +246,23 @@ impl Invalid {
                 format!("{option} and {} cannot be used together", spell(*other))
             }
             Reason::NeedsInferredLabels => format!(
-                "{option} needs labels inferred from subfolders, not {} none",
+                "{option} needs labels (a folder's subfolders, a source's label array), not {} none",
                 spell(Opt::Labels)
             ),
+            Reason::ClassCount { names, classes } => {
+                let given = plural(*names, "name");
+                match classes {
+                    0 => format!("{option} gives {given} but the dataset has no labelled sample"),
+                    _ => format!(
+                        "{option} gives {given} but the labels run 0..{} ({})",
+                        classes - 1,
+                        plural(*classes, "class")
+                    ),
+                }
+            }
+            Reason::NotIntegerLabels(what) => {
+                format!("{option} names integer labels 0..K-1, and {what}")
+            }
             Reason::Value(why) => why.clone(),
         }
     }
@@ -251,6 +275,15 @@ impl Invalid {
     /// The viewer's message.
     pub fn for_viewer(&self) -> String {
         self.message(Opt::label)
+    }
+}
+
+/// `n` and `noun`, plural unless `n` is 1 (`1 name`, `3 names`, `1 class`, `5 classes`).
+fn plural(n: usize, noun: &str) -> String {
+    match (n, noun.ends_with('s')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        (_, false) => format!("{n} {noun}s"),
     }
 }
 
@@ -474,7 +507,7 @@ mod tests {
         assert_eq!(
             messages(&given, &FOLDER),
             [
-                "--class-names needs labels inferred from subfolders, not --labels none",
+                "--class-names needs labels (a folder's subfolders, a source's label array), not --labels none",
                 "--batch-size must be at least 1",
             ]
         );

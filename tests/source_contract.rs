@@ -179,7 +179,9 @@ fn each_kind_declares_what_it_can_do_and_which_options_it_takes() {
     std::fs::write(&npy, bytes).unwrap();
     let arrays = open(&npy, &IndexOptions::default()).store.capabilities();
     assert!(!arrays.decodes_images && !arrays.samples_are_files);
-    assert!(arrays.accepts(SourceOption::ImageKey) && !arrays.accepts(SourceOption::ClassNames));
+    // Class names name its integer labels (issue 22); the folder walk's options are not for it.
+    assert!(arrays.accepts(SourceOption::ImageKey) && arrays.accepts(SourceOption::ClassNames));
+    assert!(!arrays.accepts(SourceOption::FollowLinks));
 
     // An option the kind does not take is refused before anything is read, naming the option.
     let options = IndexOptions {

@@ -126,12 +126,20 @@ impl BatchscopeApp {
         let applies = settings::Applies {
             takes: ready.map(|r| r.index.store.takes()),
             size_fallback,
+            class_names_note: ready.map(|r| {
+                use crate::source::class_names;
+                let names = self.settings.load.index.class_names.as_deref();
+                match class_names::why_unnamed(&r.index, names) {
+                    Some(invalid) => Err(invalid.for_viewer()),
+                    None => class_names::classes(&r.index).map_err(|i| i.for_viewer()),
+                }
+            }),
         };
         if settings::settings_ui(
             ui,
             &mut self.settings.load,
             &mut self.class_names_text,
-            applies,
+            &applies,
         ) {
             self.commands.push(Command::Reconfigure);
         }

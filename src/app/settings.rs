@@ -105,13 +105,17 @@ pub fn describe(options: &LoadOptions) -> String {
 /// images (folders and TFRecords), not to stored rows, which keep their dtype and shape. A setting
 /// that does not apply is drawn disabled, keeps its value, and says why on hover: the reason is
 /// [`crate::validate::why_not`]'s, the same check the command line makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applies {
     /// What the open dataset takes; `None` before one is open (everything applies).
     pub takes: Option<Takes>,
     /// The size the open dataset is shown at when no image size is set and its images differ in
     /// size (Keras's default), so that "native" is not claimed.
     pub size_fallback: Option<crate::size::Size>,
+    /// What the Classes field says under it on a dataset whose integer labels it names: how many
+    /// classes the labels have, or why they cannot be named or the names set do not fit (then the
+    /// dataset is shown without them). `None` before a dataset is open.
+    pub class_names_note: Option<Result<usize, String>>,
 }
 
 impl Applies {
@@ -122,7 +126,7 @@ impl Applies {
 
     /// Whether the folder settings apply.
     fn folder(&self) -> bool {
-        self.why_not(Opt::Source(SourceOption::ClassNames))
+        self.why_not(Opt::Source(SourceOption::FollowLinks))
             .is_none()
     }
 
@@ -138,28 +142,27 @@ pub fn settings_ui(
     ui: &mut egui::Ui,
     options: &mut LoadOptions,
     class_names_text: &mut String,
-    applies: Applies,
+    applies: &Applies,
 ) -> bool {
     let before = options.clone();
     ui.heading("Loader settings");
     if !applies.decoded() {
-        ui.weak("Stored rows keep their dtype and shape: the folder and image settings do not apply to this dataset.");
+        ui.weak("Stored rows keep their dtype and shape: the folder and image settings do not apply to this dataset; Classes names its integer labels.");
     } else if !applies.folder() {
-        ui.weak("Records, not a folder: the class, link and format settings do not apply.");
+        ui.weak("Records, not a folder: the link and format settings do not apply; Classes names the integer labels.");
     }
-    ui.scope(|ui| {
-        if !applies.decoded() {
-            ui.disable();
-        }
-        egui::Grid::new("settings_grid")
-            .num_columns(2)
-            .spacing([8.0, 6.0])
-            .min_col_width(72.0)
-            .show(ui, |ui| {
-                index_rows(ui, options, class_names_text, applies);
-                preprocess_rows(ui, options, applies.size_fallback);
-            });
-    });
+    egui::Grid::new("settings_grid")
+        .num_columns(2)
+        .spacing([8.0, 6.0])
+        .min_col_width(72.0)
+        .show(ui, |ui| {
+            index_rows(ui, options, class_names_text, applies);
+            // Every row from here on (a `Ui` stays disabled once told).
+            if !applies.decoded() {
+                ui.disable();
+            }
+            preprocess_rows(ui, options, applies.size_fallback);
+        });
     egui::Grid::new("settings_plan_grid")
         .num_columns(2)
         .spacing([8.0, 6.0])
@@ -176,11 +179,12 @@ fn index_rows(
     ui: &mut egui::Ui,
     options: &mut LoadOptions,
     class_names_text: &mut String,
-    applies: Applies,
+    applies: &Applies,
 ) {
     let why_not = |option| applies.why_not(Opt::Source(option)).unwrap_or_default();
-    combo(
+    combo_enabled(
         ui,
+        applies.decoded(),
         "Labels",
         &mut options.index.labels,
         &[
@@ -189,20 +193,59 @@ fn index_rows(
         ],
     );
 
-    ui.label("Classes");
-    let response = ui
-        .add_enabled(
-            applies
-                .why_not(Opt::Source(SourceOption::ClassNames))
-                .is_none(),
-            egui::TextEdit::singleline(class_names_text)
-                .hint_text("all (or a,b,c)")
-                .desired_width(140.0),
-        )
-        .on_hover_text(
+    // A folder's classes are its subfolders, picked and ordered by name; any other source's
+    // integer labels 0..K-1 are named in order.
+    let (hint, hover) = if applies.folder() {
+        (
+            "all (or a,b,c)",
             "Comma-separated subfolder names: restrict and reorder the classes. Enter to apply.",
         )
-        .on_disabled_hover_text(why_not(SourceOption::ClassNames));
+    } else {
+        (
+            "0,1,… (or a,b,c)",
+            "Comma-separated names of the integer labels 0, 1, …, one per class. Enter to apply.",
+        )
+    };
+    // Under the field on a dataset whose labels it names, one line that is always there (so that
+    // no row below moves when names are applied): the classes to name, or in red why the names set
+    // do not fit. Labels that are not integer classes disable the field unless names are set.
+    let note = applies
+        .class_names_note
+        .as_ref()
+        .filter(|_| !applies.folder());
+    let names_set = options.index.class_names.is_some();
+    let cannot_name = match note {
+        Some(Err(reason)) if !names_set => Some(reason.clone()),
+        _ => applies.why_not(Opt::Source(SourceOption::ClassNames)),
+    };
+    ui.label("Classes");
+    let response = ui.vertical(|ui| {
+        let response = ui
+            .add_enabled(
+                cannot_name.is_none(),
+                egui::TextEdit::singleline(class_names_text)
+                    .hint_text(hint)
+                    .desired_width(140.0),
+            )
+            .on_hover_text(hover)
+            .on_disabled_hover_text(cannot_name.unwrap_or_default());
+        let line = match note {
+            Some(Ok(0)) => Some(egui::RichText::new("no labelled sample").weak()),
+            Some(Ok(classes)) => Some(
+                egui::RichText::new(format!("labels 0..{}: {classes} names", classes - 1)).weak(),
+            ),
+            Some(Err(reason)) if names_set => {
+                Some(egui::RichText::new(reason).color(ui.visuals().error_fg_color))
+            }
+            Some(Err(reason)) => Some(egui::RichText::new(reason).weak()),
+            None => None,
+        };
+        if let Some(line) = line {
+            note_ui(ui, line);
+        }
+        response
+    });
+    let response = response.inner;
     if response.lost_focus() {
         let names: Vec<String> = class_names_text
             .split(',')
@@ -214,7 +257,8 @@ fn index_rows(
     }
     ui.end_row();
 
-    ui.label("Links");
+    let folder = applies.folder();
+    ui.add_enabled(folder, egui::Label::new("Links"));
     ui.add_enabled(
         applies
             .why_not(Opt::Source(SourceOption::FollowLinks))
@@ -224,7 +268,7 @@ fn index_rows(
     .on_disabled_hover_text(why_not(SourceOption::FollowLinks));
     ui.end_row();
 
-    ui.label("Formats");
+    ui.add_enabled(folder, egui::Label::new("Formats"));
     ui.add_enabled(
         applies
             .why_not(Opt::Source(SourceOption::ExtraFormats))
@@ -233,6 +277,30 @@ fn index_rows(
     )
     .on_disabled_hover_text(why_not(SourceOption::ExtraFormats));
     ui.end_row();
+}
+
+/// `text` in at most two lines of the Classes cell, which always takes two lines (so that the rows
+/// below do not move as the note changes); longer text ends in `…` and shows whole on hover.
+fn note_ui(ui: &mut egui::Ui, text: egui::RichText) {
+    let mut job = egui::WidgetText::from(text).into_layout_job(
+        ui.style(),
+        egui::FontSelection::Default,
+        egui::Align::Min,
+    );
+    let job = std::sync::Arc::make_mut(&mut job);
+    job.wrap.max_rows = 2;
+    job.wrap.overflow_character = Some('…');
+    // The height of any two rows of this font, as the galley of a two-row note is.
+    let font = egui::FontSelection::Default.resolve(ui.style());
+    let two_rows = ui
+        .fonts_mut(|f| f.layout_no_wrap("x\nx".to_owned(), font, egui::Color32::WHITE))
+        .size()
+        .y;
+    ui.scope(|ui| {
+        ui.set_max_width(170.0);
+        ui.set_min_height(two_rows);
+        ui.add(egui::Label::new(job.clone()).wrap());
+    });
 }
 
 fn preprocess_rows(
@@ -414,8 +482,21 @@ fn combo<T: PartialEq + Copy + std::fmt::Display>(
     value: &mut T,
     choices: &[(T, &str)],
 ) {
-    let label_response = ui.label(label);
-    choice(ui, label, value, choices).labelled_by(label_response.id);
+    combo_enabled(ui, true, label, value, choices);
+}
+
+/// [`combo`], drawn disabled unless `enabled`.
+fn combo_enabled<T: PartialEq + Copy + std::fmt::Display>(
+    ui: &mut egui::Ui,
+    enabled: bool,
+    label: &str,
+    value: &mut T,
+    choices: &[(T, &str)],
+) {
+    let label_response = ui.add_enabled(enabled, egui::Label::new(label));
+    ui.add_enabled_ui(enabled, |ui| {
+        choice(ui, label, value, choices).labelled_by(label_response.id);
+    });
     ui.end_row();
 }
 

@@ -78,11 +78,13 @@ pub struct LoaderArgs {
     /// Where labels come from: inferred (one class per subfolder) or none (images only).
     #[arg(long, value_enum, default_value = "inferred")]
     pub labels: LabelSource,
-    /// Use only these classes, in this order (comma-separated subfolder names; for a name holding a
-    /// comma use --class-name).
+    /// Comma-separated class names (for a name holding a comma use --class-name). An image folder
+    /// uses only these subfolders, in this order; any other source names its integer labels 0..K-1,
+    /// one name per class (a different count is an error naming both).
     #[arg(long, value_delimiter = ',')]
     pub class_names: Option<Vec<String>>,
-    /// Use this class (a subfolder name, taken verbatim); repeat it for several, in label order.
+    /// One class name, taken verbatim (a subfolder, or the name of the next label); repeat it for
+    /// several, in label order.
     #[arg(long = "class-name", value_name = "NAME")]
     pub class_name: Vec<String>,
     /// Follow symlinked folders (each real folder is indexed once; loops are not followed).

@@ -6,6 +6,7 @@
 //! the command quietly, as Unix tools do, and a closed stderr never stops an export.
 
 mod args;
+mod sample;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
@@ -19,6 +20,7 @@ pub use args::{
     Cli, Command, ExportArgs, HealthArgs, InspectArgs, LoaderArgs, MergeArgs, UsageError,
     parse_bytes, parse_image_size, resolve_shard,
 };
+pub use sample::resolve as dataset_path;
 
 use crate::export::{self, ExportError, ExportOptions, human_bytes};
 use crate::index::{self, WalkControl};
@@ -117,6 +119,7 @@ fn index_dir(
     given: &Given,
     cancel: &AtomicBool,
 ) -> Result<Arc<index::DatasetIndex>, Failure> {
+    let dir = &sample::resolve(dir);
     let kind = options.index.source.unwrap_or_else(|| source::detect(dir));
     if let Err(invalid) = validate::validate(given, &source::takes(kind)) {
         let messages: Vec<String> = invalid.iter().map(Invalid::for_command_line).collect();

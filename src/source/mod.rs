@@ -12,6 +12,7 @@
 
 pub mod arrays;
 pub mod cifar;
+pub mod class_names;
 pub mod contract;
 pub mod export_folder;
 pub mod folder;
@@ -75,6 +76,13 @@ pub fn open_for_viewing(
             }
         }
     }
+    // Names for the labels are given once the source is open, and names that do not fit are left
+    // out (the viewer says why beside its field, from `class_names::check`) rather than fatal.
+    let names = if registry::registration(kind).names_labels {
+        options.class_names.take()
+    } else {
+        None
+    };
     let opened = match open_as(path, kind, &options, limits, control) {
         Err(SourceError::Arrays(rows::ArrayError::NoImageArray { .. }))
             if options.image_key.is_none() && matches!(kind, SourceKind::Npy | SourceKind::Npz) =>
@@ -91,7 +99,14 @@ pub fn open_for_viewing(
         }
         opened => opened,
     };
-    opened.map(|index| (index, options))
+    opened.map(|mut index| {
+        if let Some(names) = names
+            && class_names::name_classes(&mut index, &names).is_ok()
+        {
+            options.class_names = Some(names);
+        }
+        (index, options)
+    })
 }
 
 /// The source-specific options `options` gives (set, or switched on), in the order they are checked.
@@ -130,6 +145,15 @@ pub enum SourceError {
     OptionNotApplicable {
         /// Every option refused, and why.
         invalid: Vec<Invalid>,
+        /// The path.
+        path: PathBuf,
+    },
+    /// Class names that do not fit the source's labels (their number, or labels that are not
+    /// integer classes).
+    #[error("{}: {path:?}", invalid.for_command_line())]
+    ClassNames {
+        /// Why they do not fit.
+        invalid: Invalid,
         /// The path.
         path: PathBuf,
     },
@@ -194,7 +218,8 @@ pub fn open_as(
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     check_options(path, kind, options)?;
-    let mut index = (registry::registration(kind).open)(path, options, limits, control)?;
+    let registration = registry::registration(kind);
+    let mut index = (registration.open)(path, options, limits, control)?;
     index.store = index.store.taking(takes(kind));
     if options.labels == LabelSource::None {
         // `--labels none`: no classes (an export then leaves the label array out).
@@ -204,6 +229,16 @@ pub fn open_as(
         index.class_names.clear();
         index.label_values = None;
         index.labeled = false;
+    }
+    if let Some(names) = options.class_names.as_deref()
+        && registration.names_labels
+    {
+        class_names::name_classes(&mut index, names).map_err(|invalid| {
+            SourceError::ClassNames {
+                invalid,
+                path: path.to_path_buf(),
+            }
+        })?;
     }
     Ok(index)
 }
@@ -255,6 +290,7 @@ impl SourceError {
         matches!(
             self,
             Self::OptionNotApplicable { .. }
+                | Self::ClassNames { .. }
                 | Self::Folder(IndexError::UnknownClass { .. } | IndexError::DuplicateClass(_))
         )
     }

@@ -26,6 +26,9 @@ pub struct Registration {
     pub claims: fn(&Probe) -> bool,
     /// Opens a path of this kind.
     pub open: Open,
+    /// Whether `--class-names` names its integer labels once it is open ([`super::class_names`]);
+    /// `false` for the image folder, whose opening picks its class subfolders by those names.
+    pub names_labels: bool,
 }
 
 /// Every kind of source, in the order their claims are tried: the more specific first, the image
@@ -128,6 +131,7 @@ const SAVED: Registration = Registration {
         record_limit: true,
         ..stored(
             &[
+                SourceOption::ClassNames,
                 SourceOption::Batched,
                 SourceOption::ImageKey,
                 SourceOption::LabelKey,
@@ -142,12 +146,17 @@ const SAVED: Registration = Registration {
     open: |path, options, limits, control| {
         open_stored::open_saved(path, options, limits.max_record_bytes, control)
     },
+    names_labels: true,
 };
 
 const EXPORT_OR_NPY: Registration = Registration {
     kind: SourceKind::Npy,
     takes: stored(
-        &[SourceOption::ImageKey, SourceOption::LabelKey],
+        &[
+            SourceOption::ClassNames,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
         ".npy arrays",
     ),
     claims: |p| {
@@ -155,23 +164,29 @@ const EXPORT_OR_NPY: Registration = Registration {
             || (p.is_file() && p.head.starts_with(b"\x93NUMPY"))
     },
     open: |path, options, _, _| open_stored::open_arrays(path, options),
+    names_labels: true,
 };
 
 const NPZ: Registration = Registration {
     kind: SourceKind::Npz,
     takes: stored(
-        &[SourceOption::ImageKey, SourceOption::LabelKey],
+        &[
+            SourceOption::ClassNames,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
         ".npz archives",
     ),
     claims: |p| {
         p.is_file() && (p.head.starts_with(b"PK\x03\x04") || p.head.starts_with(b"PK\x05\x06"))
     },
     open: |path, options, _, _| open_stored::open_arrays(path, options),
+    names_labels: true,
 };
 
 const CIFAR: Registration = Registration {
     kind: SourceKind::Cifar,
-    takes: stored(&[], "CIFAR batches"),
+    takes: stored(&[SourceOption::ClassNames], "CIFAR batches"),
     claims: |p| {
         (p.is_file() && cifar::CifarKind::from_name(&p.path).is_some())
             || (p.is_dir
@@ -180,11 +195,15 @@ const CIFAR: Registration = Registration {
                     .any(|f| cifar::CifarKind::from_name(f).is_some()))
     },
     open: |path, options, _, _| open_stored::open_cifar(path, options),
+    names_labels: true,
 };
 
 const IDX: Registration = Registration {
     kind: SourceKind::Idx,
-    takes: stored(&[SourceOption::LabelsFile], "MNIST IDX files"),
+    takes: stored(
+        &[SourceOption::ClassNames, SourceOption::LabelsFile],
+        "MNIST IDX files",
+    ),
     claims: |p| {
         (p.is_file() && (super::is_idx_head(&p.head) || super::is_idx_name(&p.name)))
             || (p.is_dir
@@ -196,12 +215,17 @@ const IDX: Registration = Registration {
                 }))
     },
     open: |path, options, _, _| open_stored::open_idx(path, options),
+    names_labels: true,
 };
 
 const TFRECORD: Registration = Registration {
     kind: SourceKind::Tfrecord,
     takes: decoded(
-        &[SourceOption::ImageKey, SourceOption::LabelKey],
+        &[
+            SourceOption::ClassNames,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
         "TFRecord files",
     ),
     // Any other file is read as TFRecords (their first record says whether it is one).
@@ -218,6 +242,7 @@ const TFRECORD: Registration = Registration {
         }
         Ok(index)
     },
+    names_labels: true,
 };
 
 /// The image folder's registration (also what a default [`crate::index::Store`] takes).
@@ -234,4 +259,5 @@ pub(super) const FOLDER: Registration = Registration {
     // Any folder; and a path that is not there, which opening as a folder reports plainly.
     claims: |_| true,
     open: |path, options, _, control| Ok(index::scan_with(path, options, control)?),
+    names_labels: false,
 };
