@@ -587,10 +587,13 @@ pub fn run(cli: &Cli) -> Option<Result<(), Failure>> {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
     // SIGINT, SIGTERM and SIGHUP (the `termination` feature) set the flag that indexing, header reading
-    // and the export check; the export then removes its partial files. Without a handler a signal would
+    // and the export check, and abandon the JPEG decodes under way; the export then removes its
+    // partial files. Without a handler a signal would
     // kill the process mid-write. Failing to install one only loses that nicety.
     let _ = ctrlc::set_handler(move || {
         flag.store(true, Ordering::Relaxed);
+        // A JPEG being decoded stops at its next scan or band of rows, not at its end.
+        crate::decode::abandon_all();
         #[cfg(feature = "test-hooks")]
         crate::test_hooks::release_held_files();
     });

@@ -178,14 +178,24 @@ thread_local! {
     static WARNINGS: Cell<u32> = const { Cell::new(0) };
 }
 
-/// libjpeg's message hook: a warning (level -1, corrupt data it recovered from) is counted, trace
-/// messages are ignored, nothing is printed. (The `mozjpeg` crate's own hook drops warnings
-/// uncounted, and reading libjpeg's message text would take `unsafe`: the count is what we keep.)
+/// libjpeg's message hook: a warning (level -1, corrupt data it recovered from) is counted, nothing
+/// is printed. (The `mozjpeg` crate's own hook drops warnings uncounted, and reading libjpeg's message
+/// text would take `unsafe`: the count is what we keep.) Trace messages (levels 0 and up) come at
+/// every marker, each scan's SOS included: there a decode the process abandons
+/// ([`super::abandon_all`]) unwinds, so a file of hundreds of scans stops within one.
 extern "C-unwind" fn count_warning(_cinfo: &mut jpeg_common_struct, level: c_int) {
     if level < 0 {
         WARNINGS.with(|w| w.set(w.get().saturating_add(1)));
+    } else if super::abandoned() {
+        std::panic::resume_unwind(Box::new(ABANDONED.to_owned()));
     }
 }
+
+/// What [`count_warning`] unwinds with, and the reason of a decode the process abandoned.
+const ABANDONED: &str = "not decoded: the process is stopping";
+
+/// Rows read from libjpeg between two checks of [`super::abandoned`].
+const BAND_ROWS: usize = 16;
 
 /// libjpeg's fatal-error hook: unwinds to [`run`]'s `catch_unwind`, which decodes again with the
 /// `mozjpeg` crate's own hook to report libjpeg's message.
@@ -220,6 +230,24 @@ fn counting_error_mgr() -> jpeg_error_mgr {
     }
 }
 
+/// Reads the image's rows into `out` ([`BAND_ROWS`] at a time, stopping between bands when the
+/// process abandons its decodes).
+fn read_bands<R: BufRead>(
+    started: &mut mozjpeg::decompress::DecompressStarted<R>,
+    out: &mut [u8],
+    row_bytes: usize,
+) -> Result<(), DecodeError> {
+    for band in out.chunks_mut(row_bytes.max(1) * BAND_ROWS) {
+        if super::abandoned() {
+            return Err(decoder_error(ABANDONED.to_owned()));
+        }
+        started
+            .read_scanlines_into(band)
+            .map_err(|e| decoder_error(one_line(&e.to_string())))?;
+    }
+    Ok(())
+}
+
 /// Decodes with libjpeg, counting its warnings. A file libjpeg refuses is decoded once more with the
 /// `mozjpeg` crate's error hook, which carries libjpeg's message (errors are rare; the count needs
 /// the counting hook on every file).
@@ -238,6 +266,9 @@ fn run(
     let warnings = WARNINGS.with(Cell::get);
     match counted {
         Err(DecodeError::Decoder { message, .. }) if message == COUNTING_FAILED => {
+            if super::abandoned() {
+                return Err(decoder_error(ABANDONED.to_owned()));
+            }
             attempt(bytes, mode, into, false)
         }
         Ok(DecodedInto::Decoded(decoded)) => Ok(DecodedInto::Decoded(Decoded {
@@ -326,11 +357,13 @@ fn libjpeg(
     let direct = space != ColorSpace::JCS_CMYK;
     let result = match into {
         Some((want, out)) if direct && want == size && out.len() == w * h * channels => {
-            started.read_scanlines_into(out).map_err(io_error)?;
+            read_bands(&mut started, out, w * channels)?;
             DecodedInto::Written(size, 0)
         }
         _ => {
-            let pixels: Vec<u8> = started.read_scanlines().map_err(io_error)?;
+            // `check_size` bounded the bytes by the limit and the file's length.
+            let mut pixels = vec![0u8; w * h * channels];
+            read_bands(&mut started, &mut pixels, w * channels)?;
             let pixels = if direct {
                 pixels
             } else {

@@ -136,6 +136,23 @@ pub enum DecodeError {
     },
 }
 
+/// Set by [`abandon_all`].
+static ABANDONED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes every `--jpeg exact` decode under way in this process, and every one to come, stop at its
+/// next scan or band of 16 rows with an error: for a process that is exiting (the command line on
+/// SIGINT, SIGTERM or SIGHUP), so that one slow file (a progressive image of hundreds of scans, a
+/// huge baseline one) does not hold the exit for seconds. The viewer never calls it: its jobs are
+/// abandoned without waiting for a decode.
+pub fn abandon_all() {
+    ABANDONED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether [`abandon_all`] was called.
+pub fn abandoned() -> bool {
+    ABANDONED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Reads `path` (up to [`DEFAULT_MAX_FILE_BYTES`]) and decodes it into the asked channels (a
 /// [`ColorMode`] alone decodes JPEG with the fast decoder).
 pub fn decode_file(path: &Path, how: impl Into<Decoding>) -> Result<Decoded, DecodeError> {
