@@ -199,7 +199,7 @@ fn mixed_sizes_open_straight_onto_a_grid_at_kerass_default_size_with_a_note() {
     let note = "(\"a/small.png\" is 6x8 HxW, \"a/wide.png\" is 6x16), so they are shown and exported resized to 256x256";
     assert_eq!(h.query_all_by_label_contains(note).count(), 1);
     h.get_by_label("Exported resized to 256x256 (the images differ in size).");
-    h.get_by_label("native: the images differ in size, so shown at 256x256 (Keras's default)");
+    h.get_by_label("sizes differ: shown at 256x256");
     // The line under the navigator says what the batch was made with, not the native setting.
     h.get_by_label_contains("Showing: rgb, 256x256 bilinear");
     let ready = h.state().session.as_ref().unwrap().ready().unwrap();

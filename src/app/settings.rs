@@ -364,17 +364,26 @@ fn preprocess_rows(
         if let Some(size) = &mut options.preprocess.image_size {
             *size = shown;
         }
-        let note = match (options.preprocess.image_size, fallback) {
-            (Some(size), _) => egui::RichText::new(format!("every image resized to {size}")).weak(),
-            (None, Some(size)) => egui::RichText::new(format!(
-                "native: the images differ in size, so shown at {size} (Keras's default)"
-            ))
-            .color(ui.visuals().warn_fg_color),
-            (None, None) => egui::RichText::new("native (needs every image the same size)").weak(),
+        // Short enough for the narrowest panel; the whole sentence on hover.
+        let (note, whole) = match (options.preprocess.image_size, fallback) {
+            (Some(size), _) => (
+                egui::RichText::new(format!("resized to {size}")).weak(),
+                format!("Every image is resized to {size}"),
+            ),
+            (None, Some(size)) => (
+                egui::RichText::new(format!("sizes differ: shown at {size}"))
+                    .color(ui.visuals().warn_fg_color),
+                format!(
+                    "native: the images differ in size, so they are shown at {size} (Keras's default)"
+                ),
+            ),
+            (None, None) => (
+                egui::RichText::new("native size").weak(),
+                "native: needs every image the same size".to_owned(),
+            ),
         };
-        let text = note.text().to_owned();
         ui.add(egui::Label::new(note).truncate())
-            .on_hover_text(text);
+            .on_hover_text(whole);
     });
     ui.end_row();
 
