@@ -227,9 +227,14 @@ fn the_viewer_disables_an_option_its_source_does_not_take_says_why_and_keeps_it_
     let links = "follow symlinked folders";
     assert!(!h.get_by_label(links).accesskit_node().is_disabled());
 
-    // A .npy takes no folder option: opened without it, drawn disabled with the reason, kept.
+    // A .npy takes no folder option: a dataset opens with its own settings (issue 22), so the user
+    // applies the folder's; the option is kept, not used, and drawn disabled with the reason.
     h.state_mut().open(&npy);
     step_until(&mut h, "the arrays", ready_on(&npy));
+    assert!(!h.state().settings.load.index.follow_links);
+    h.get_by_label("Apply previous dataset's settings").click();
+    h.run_steps(3);
+    step_until(&mut h, "the arrays again", ready_on(&npy));
     assert!(!opened_with(h.state()).follow_links);
     assert!(h.state().settings.load.index.follow_links);
     assert!(h.get_by_label(links).accesskit_node().is_disabled());
@@ -237,7 +242,7 @@ fn the_viewer_disables_an_option_its_source_does_not_take_says_why_and_keeps_it_
     h.run();
     h.get_by_label("follow symlinked folders does not apply to .npy arrays");
 
-    // The next folder takes it again.
+    // The folder, reopened, takes it again: its own setting.
     h.state_mut().open(&folder);
     step_until(&mut h, "the folder again", ready_on(&folder));
     assert!(opened_with(h.state()).follow_links);
