@@ -18,7 +18,7 @@ mod histogram;
 pub mod inspector;
 mod keys;
 mod panels;
-mod problems;
+pub mod problems;
 mod rows;
 pub mod session;
 pub mod settings;
@@ -73,6 +73,10 @@ pub enum Command {
     RunHealth,
     /// Cancel the running health pass.
     CancelHealth,
+    /// Decode every file of the dataset on screen in the background, listing what fails in Problems.
+    CheckAllFiles,
+    /// Cancel that pass.
+    CancelFileCheck,
     /// The near-duplicate threshold changed: regroup (no pixel is read).
     RegroupHealth,
     /// Open the inspector on this sample (an index into the dataset's samples) and show its batch.
@@ -140,6 +144,8 @@ pub struct BatchscopeApp {
     pub view: View,
     /// The Health view's state and its background pass.
     pub health: health_panel::HealthPanel,
+    /// The checks that fill the Problems panel (headers at open, every file on request).
+    pub checks: problems::FileChecks,
     /// A sample to inspect once its batch `(batch, sample)` is loaded.
     pending_inspect: Option<(usize, usize)>,
     /// Why the loader settings are not the defaults, when the user did not set them in this session:
@@ -184,6 +190,7 @@ impl BatchscopeApp {
             export: export_panel::ExportPanel::default(),
             view: View::default(),
             health: health_panel::HealthPanel::new(),
+            checks: problems::FileChecks::default(),
             pending_inspect: None,
             settings_note: None,
             show_help: false,
@@ -234,6 +241,7 @@ impl BatchscopeApp {
         self.highlight = None;
         self.display_range = display::RangeSetting::default();
         self.health.clear();
+        self.checks = problems::FileChecks::default();
         self.health.list_path = health_panel::default_list_path(path);
         self.pending_inspect = None;
     }
@@ -277,6 +285,10 @@ impl BatchscopeApp {
         self.apply_commands();
         if let Some(session) = &mut self.session {
             session.poll(Duration::from_millis(10));
+            self.checks.poll(session, &self.notify);
+            if self.view == View::Health {
+                self.health.run_on_first_view(session.ready(), &self.notify);
+            }
             if let (Some(started), Some(_)) = (self.flip_started, session.current_batch()) {
                 self.last_flip = Some(started.elapsed());
                 self.flip_started = None;
@@ -356,15 +368,15 @@ impl BatchscopeApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.settings_panel_ui(ui));
             });
-        if self.side_panel_shown() {
-            egui::Panel::right("side")
-                .resizable(true)
-                .default_size(right)
-                .max_size((width * 0.4).max(300.0))
-                // The export's widest row (dtype and scale) fits in 300 points.
-                .min_size(300.0)
-                .show(ui, |ui| self.side_ui(ui));
-        }
+        // Beside the Health view too: clicking an image there opens the inspector without narrowing
+        // the view (which would reflow its lists).
+        egui::Panel::right("side")
+            .resizable(true)
+            .default_size(right)
+            .max_size((width * 0.4).max(300.0))
+            // The export's widest row (dtype and scale) fits in 300 points.
+            .min_size(300.0)
+            .show(ui, |ui| self.side_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| match self.view {
             View::Batches => self.central_ui(ui),
             View::Health => self.health_ui(ui),
@@ -441,7 +453,9 @@ impl BatchscopeApp {
                     }
                 }
                 Command::CancelHealth => self.health.cancel(),
-                Command::RegroupHealth => self.health.reanalyze(&self.notify),
+                Command::CheckAllFiles => self.checks.check_all(&self.notify),
+                Command::CancelFileCheck => self.checks.cancel(),
+                Command::RegroupHealth => self.health.reanalyze(),
                 Command::InspectSample(sample) => self.inspect_sample(sample),
                 Command::MarkExclusion(kind, on) => self.health.mark(kind, on),
                 Command::SaveExclusionList => {

@@ -97,7 +97,11 @@ fn respec(spec: &LoadSpec, order: Vec<usize>, batch_size: usize) -> LoadSpec {
 /// Every sample of `spec`'s dataset in index order, as the loader would load them, in batches of
 /// `batch_size`: what a pass that decodes every file loads (whichever subset the plan shows).
 pub fn all_samples(spec: &LoadSpec, batch_size: usize) -> LoadSpec {
-    respec(spec, (0..spec.index.samples.len()).collect(), batch_size.max(1))
+    respec(
+        spec,
+        (0..spec.index.samples.len()).collect(),
+        batch_size.max(1),
+    )
 }
 
 /// The samples of `spec`'s dataset (all of them, not only the plan's) that the headers and the ends
@@ -243,10 +247,7 @@ mod tests {
     /// end marker are intact, only a decode finds it bad.
     pub fn bogus_huffman_jpeg(seed: u8) -> Vec<u8> {
         let mut bytes = jpeg_bytes(seed);
-        let dht = bytes
-            .windows(2)
-            .position(|w| w == [0xFF, 0xC4])
-            .unwrap();
+        let dht = bytes.windows(2).position(|w| w == [0xFF, 0xC4]).unwrap();
         // Marker, length (2 bytes), class/id (1 byte), then 16 code counts.
         for count in &mut bytes[dht + 5..dht + 21] {
             *count = 0xFF;
@@ -268,7 +269,9 @@ mod tests {
             let loaded = loader::load_batch(&spec, 0, &AtomicBool::new(false));
             assert_eq!(loaded.failures.len(), 1, "{jpeg}");
             assert!(
-                loaded.failures[0].reason.starts_with("Jpeg decode failed: "),
+                loaded.failures[0]
+                    .reason
+                    .starts_with("Jpeg decode failed: "),
                 "{jpeg}: {}",
                 loaded.failures[0].reason
             );
@@ -286,7 +289,11 @@ mod tests {
             header_failures(&spec, &AtomicBool::new(false), &AtomicUsize::new(0)).unwrap();
         assert_eq!(failures.len(), 1);
         assert_eq!(failures[0].rel_path, Path::new("b.png"));
-        assert!(failures[0].reason.contains("10x10"), "{}", failures[0].reason);
+        assert!(
+            failures[0].reason.contains("10x10"),
+            "{}",
+            failures[0].reason
+        );
         // With an image size, every size loads.
         let mut resized = spec.clone();
         resized.preprocess.image_size = Some(Size::square(16));
