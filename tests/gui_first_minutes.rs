@@ -178,7 +178,7 @@ fn files_an_export_skips_reach_the_problems_panel() {
         current(app) == Some(0)
             && matches!(
                 app.checks.headers,
-                batchscope::app::problems::HeaderCheck::Done { .. }
+                batchscope::app::file_checks::HeaderCheck::Done { .. }
             )
     });
     h.get_by_label("Problems");

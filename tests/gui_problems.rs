@@ -11,7 +11,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use batchscope::app::BatchscopeApp;
-use batchscope::app::problems::{DecodeCheck, HeaderCheck};
+use batchscope::app::file_checks::{DecodeCheck, HeaderCheck};
 use common::gui::{current, harness, problems, step_until};
 use egui_kittest::kittest::Queryable as _;
 

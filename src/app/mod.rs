@@ -9,6 +9,7 @@ mod dialog;
 pub mod display;
 pub mod export_panel;
 mod export_view;
+pub mod file_checks;
 mod grid;
 mod health_groups;
 pub mod health_panel;
@@ -18,7 +19,7 @@ mod histogram;
 pub mod inspector;
 mod keys;
 mod panels;
-pub mod problems;
+mod problems;
 mod rows;
 pub mod session;
 pub mod settings;
@@ -145,7 +146,7 @@ pub struct BatchscopeApp {
     /// The Health view's state and its background pass.
     pub health: health_panel::HealthPanel,
     /// The checks that fill the Problems panel (headers at open, every file on request).
-    pub checks: problems::FileChecks,
+    pub checks: file_checks::FileChecks,
     /// A sample to inspect once its batch `(batch, sample)` is loaded.
     pending_inspect: Option<(usize, usize)>,
     /// Why the loader settings are not the defaults, when the user did not set them in this session:
@@ -190,7 +191,7 @@ impl BatchscopeApp {
             export: export_panel::ExportPanel::default(),
             view: View::default(),
             health: health_panel::HealthPanel::new(),
-            checks: problems::FileChecks::default(),
+            checks: file_checks::FileChecks::default(),
             pending_inspect: None,
             settings_note: None,
             show_help: false,
@@ -241,7 +242,7 @@ impl BatchscopeApp {
         self.highlight = None;
         self.display_range = display::RangeSetting::default();
         self.health.clear();
-        self.checks = problems::FileChecks::default();
+        self.checks = file_checks::FileChecks::default();
         self.health.list_path = health_panel::default_list_path(path);
         self.pending_inspect = None;
     }
