@@ -150,3 +150,25 @@ fn check_every_file_now_shows_progress_cancels_and_finds_a_decode_only_problem()
     h.get_by_label("Problems (1)");
     h.get_by_label_contains("a/zz_bogus.jpg");
 }
+
+#[test]
+fn files_the_health_pass_cannot_load_reach_the_problems_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    good_files(dir.path(), 30);
+    common::write(dir.path(), "a/zz_bogus.jpg", &bogus_huffman_jpeg(3));
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the header check", header_check_done);
+    assert_eq!(problems(h.state()), []);
+    h.get_by_label("Health").click();
+    step_until(&mut h, "the health pass", |app| {
+        app.health.result.is_some() && !app.health.is_running()
+    });
+    let listed = problems(h.state());
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].0, "a/zz_bogus.jpg");
+    assert!(
+        listed[0].1.starts_with("Jpeg decode failed: "),
+        "{listed:?}"
+    );
+    h.get_by_label("Problems (1)");
+}

@@ -105,16 +105,16 @@ impl Default for FileChecks {
     }
 }
 
-/// Adds `failures` to the session's problems, each file once; returns how many were new.
-fn report(session: &mut Session, failures: &[SampleFailure]) -> usize {
+/// Adds `failures` to the session's problems, each file once (a file already listed keeps its first
+/// reason); returns how many were new.
+pub fn report(session: &mut Session, failures: &[SampleFailure]) -> usize {
     let mut added = 0;
     for failure in failures {
-        let problem = Problem {
-            path: failure.rel_path.clone(),
-            reason: failure.reason.clone(),
-        };
-        if !session.problems.contains(&problem) {
-            session.problems.push(problem);
+        if !session.problems.iter().any(|p| p.path == failure.rel_path) {
+            session.problems.push(Problem {
+                path: failure.rel_path.clone(),
+                reason: failure.reason.clone(),
+            });
             added += 1;
         }
     }

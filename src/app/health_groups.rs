@@ -317,7 +317,11 @@ pub(super) fn flags_ui(
                             ui.label(RichText::new(format!("{kind} ({count})")).strong())
                                 .on_hover_text(flag_meaning(*kind));
                         } else {
-                            ui.weak(format!("{kind} {}–{} of {count}", range.start + 1, range.end));
+                            ui.weak(format!(
+                                "{kind} {}–{} of {count}",
+                                range.start + 1,
+                                range.end
+                            ));
                         }
                     });
                     for flag in of_kind[range].iter().filter_map(|&f| flags.get(f)) {

@@ -16,7 +16,7 @@ use crate::background::{Job, Received};
 use crate::health::exclusion_list::{self, ExcludeKind};
 use crate::health::{self, Findings, Scan, ScanOptions, ScanProgress, Thresholds};
 use crate::index::DatasetIndex;
-use crate::load::loader::{LoadSpec, Loader, Notify};
+use crate::load::loader::{LoadSpec, Loader, Notify, SampleFailure};
 use crate::load::preprocess::{Element, Shape};
 use crate::options::{Dtype, LoadOptions, Scale};
 use crate::plan::BatchPlan;
@@ -105,6 +105,8 @@ pub struct HealthPanel {
     thumbs_loading: HashSet<usize>,
     /// Samples whose thumbnail could not be loaded (not asked for again).
     thumbs_failed: HashSet<usize>,
+    /// Files the last pass could not load, until the Problems panel takes them.
+    failures: Vec<SampleFailure>,
 }
 
 impl HealthPanel {
@@ -185,6 +187,11 @@ impl HealthPanel {
         }
     }
 
+    /// The files the last finished pass could not load, once (for the Problems panel).
+    pub fn take_failures(&mut self) -> Vec<SampleFailure> {
+        std::mem::take(&mut self.failures)
+    }
+
     /// Cancels the running pass; the previous findings stay.
     pub fn cancel(&mut self) {
         if let Some(running) = self.running.take() {
@@ -243,6 +250,7 @@ impl HealthPanel {
         self.running = None;
         match result {
             Ok(scan) => {
+                self.failures.clone_from(&scan.failures);
                 let scan = Arc::new(scan);
                 let findings = health::analyze(&scan, &self.thresholds());
                 let number = self.result.as_ref().map_or(1, |r| r.number + 1);

@@ -287,6 +287,8 @@ impl BatchscopeApp {
         if let Some(session) = &mut self.session {
             session.poll(Duration::from_millis(10));
             self.checks.poll(session, &self.notify);
+            // The health pass reads every image too: what it could not load is a problem.
+            file_checks::report(session, &self.health.take_failures());
             if self.view == View::Health {
                 self.health.run_on_first_view(session.ready(), &self.notify);
             }
