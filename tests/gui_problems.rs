@@ -79,6 +79,23 @@ fn a_truncated_and_an_empty_file_are_listed_right_after_open_before_their_batch_
     h.get_by_label_contains("headers of 42 files checked");
     h.get_by_label_contains("a/cut.jpg");
     h.get_by_label("empty file (0 bytes)");
+    // Shuffled, the same files are listed at once, without a second check.
+    h.get_by_label("shuffle (numpy/Keras order)").click();
+    step_until(&mut h, "the shuffled plan", |app| {
+        app.session
+            .as_ref()
+            .and_then(|s| s.ready())
+            .is_some_and(|r| r.options.plan.shuffle)
+    });
+    assert_eq!(problems(h.state()), listed);
+    assert!(header_check_done(h.state()));
+    h.get_by_label("shuffle (numpy/Keras order)").click();
+    step_until(&mut h, "the sorted plan", |app| {
+        app.session
+            .as_ref()
+            .and_then(|s| s.ready())
+            .is_some_and(|r| !r.options.plan.shuffle)
+    });
     // Viewing their batch later finds the same problems: each file is listed once, same reason.
     h.state_mut().session.as_mut().unwrap().go_to(10);
     step_until(&mut h, "batch 10", |app| current(app) == Some(10));

@@ -93,6 +93,9 @@ pub struct FileChecks {
     pub headers: HeaderCheck,
     /// The pass that decodes every file.
     pub decode: DecodeCheck,
+    /// What the checks found, listed again when a new plan of the same files replaces the session's
+    /// problems.
+    found: Vec<SampleFailure>,
 }
 
 impl Default for FileChecks {
@@ -101,6 +104,7 @@ impl Default for FileChecks {
             spec: None,
             headers: HeaderCheck::Idle,
             decode: DecodeCheck::NotStarted,
+            found: Vec::new(),
         }
     }
 }
@@ -129,7 +133,20 @@ impl FileChecks {
             return;
         };
         if !self.spec.as_ref().is_some_and(|s| Arc::ptr_eq(s, &spec)) {
-            self.restart(spec, notify);
+            // A new plan: the session lists only the index's warnings again.
+            let same_files = self.spec.as_ref().is_some_and(|old| {
+                Arc::ptr_eq(&old.index, &spec.index)
+                    && old.preprocess == spec.preprocess
+                    && old.shape == spec.shape
+            });
+            if same_files {
+                // Another order, split or batch size: the same files fail for the same reasons.
+                self.spec = Some(spec);
+                report(session, &self.found);
+            } else {
+                self.found.clear();
+                self.restart(spec, notify);
+            }
         }
         self.poll_headers(session);
         self.poll_decode(session);
@@ -179,9 +196,11 @@ impl FileChecks {
             Received::Empty => return,
             Received::Item(Some(failures)) => {
                 report(session, &failures);
+                let found = failures.len();
+                self.found.extend(failures);
                 HeaderCheck::Done {
                     checked: total,
-                    found: failures.len(),
+                    found,
                 }
             }
             Received::Item(None) | Received::Finished => {
@@ -267,6 +286,7 @@ impl FileChecks {
                     *done += batch.samples.len() + batch.failures.len();
                     *found += batch.failures.len();
                     report(session, &batch.failures);
+                    self.found.extend(batch.failures);
                     loader.recycle(batch.pixels);
                 }
                 Ok(None) => break,
