@@ -160,13 +160,26 @@ fn files_an_export_skips_reach_the_problems_panel() {
     for i in 0..9 {
         save(&data, &format!("a/{i}.png"), &pattern(8, 6, i));
     }
-    // The last of ten batches of one: the viewer loads the first three only.
-    write(&data, "a/9_broken.png", b"not a png");
+    // The last of ten batches of one: the viewer loads the first three only. Its header and end are
+    // intact (the check at open sees nothing wrong); its pixel data is corrupt.
+    let mut broken = std::fs::read(save(&data, "a/9_broken.png", &pattern(8, 6, 9))).unwrap();
+    let idat = broken.windows(4).position(|w| w == b"IDAT").unwrap();
+    for byte in &mut broken[idat + 4..idat + 12] {
+        *byte ^= 0x5A;
+    }
+    assert!(image::load_from_memory(&broken).is_err());
+    write(&data, "a/9_broken.png", &broken);
     let mut settings = Settings::default();
     settings.load.plan.batch_size = 1;
     settings.export.out_dir = dir.path().join("out").to_string_lossy().into_owned();
     let mut h = harness_with(&data, settings);
-    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    step_until(&mut h, "the first batch and the header check", |app| {
+        current(app) == Some(0)
+            && matches!(
+                app.checks.headers,
+                batchscope::app::file_checks::HeaderCheck::Done { .. }
+            )
+    });
     h.get_by_label("Problems");
     show_export(&mut h);
     h.get_by_label("Export").click();

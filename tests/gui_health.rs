@@ -59,15 +59,19 @@ fn settings() -> batchscope::app::Settings {
     settings
 }
 
-/// Opens the Health view and runs the pass until its result is on screen.
+/// Opens the Health view, which runs the pass (one click), until its result is on screen.
 fn run_health(h: &mut Harness<'static, BatchscopeApp>) {
     step_until(h, "the first batch", |app| current(app) == Some(0));
     h.get_by_label("Health").click();
-    step_until(h, "the Health view", |app| app.view == View::Health);
-    h.get_by_label("Run health pass").click();
     step_until(h, "the health result", |app| {
-        app.health.result.is_some() && !app.health.is_running()
+        app.view == View::Health && app.health.result.is_some() && !app.health.is_running()
     });
+}
+
+/// Shows a section of the findings by its tab.
+fn show_section(h: &mut Harness<'static, BatchscopeApp>, tab: &str) {
+    h.get_by_label_contains(tab).click();
+    h.run_steps(2);
 }
 
 /// The slider (its value field has the same label).
@@ -102,8 +106,10 @@ fn health_view_shows_planted_problems_regroups_and_clicks_into_the_inspector() {
     h.get_by_label_contains("0 leak groups · 1 exact and 1 near duplicate groups");
     h.get_by_label("exact");
     h.get_by_label("near");
+    show_section(&mut h, "Flagged images (1)");
     h.get_by_label("dark (1)");
     h.get_by_label("thumbnail dog/dark.png");
+    show_section(&mut h, "Duplicates and leaks (2)");
     for path in [
         "cat/0.png",
         "cat/0_copy.png",
@@ -180,6 +186,7 @@ fn health_view_exclusion_list_feeds_the_export() {
     planted(dir.path());
     let mut h = harness_with(dir.path(), settings());
     run_health(&mut h);
+    show_section(&mut h, "Exclude from the export");
     // Leave out all but the first of the exact group, save the list, and export without it.
     h.get_by_label("All but the first of each exact duplicate group (1)")
         .click_accesskit();
@@ -279,6 +286,7 @@ fn health_view_shows_a_leak_across_a_seeded_split_and_saves_an_exclusion_list() 
         1
     );
 
+    show_section(&mut h, "Exclude from the export");
     h.get_by_label("Leaks' validation copies (1 leaks)")
         .click_accesskit();
     step_until(&mut h, "the leak marked", |app| {
@@ -306,15 +314,9 @@ fn health_view_says_a_clean_folder_is_clean() {
     let dir = tempfile::tempdir().unwrap();
     distinct(dir.path());
     let mut h = harness_with(dir.path(), settings());
-    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
-    h.get_by_label("Health").click();
-    step_until(&mut h, "the Health view", |app| app.view == View::Health);
-    h.get_by_label("Health pass not run yet");
-    h.get_by_label("Run health pass").click();
-    step_until(&mut h, "the health result", |app| {
-        app.health.result.is_some() && !app.health.is_running()
-    });
+    run_health(&mut h);
     h.get_by_label("Clean: no duplicates, no leaks, no flags.");
+    // Nothing to list: the statistics are on screen.
     assert!(h.query_by_label("Save exclusion list").is_none());
     h.get_by_label_contains("mean (0–255)");
     h.get_by_label_contains("keras.layers.Normalization(mean=[");
@@ -363,11 +365,13 @@ fn health_pass_shows_progress_and_cancels_while_held_at_a_file() {
     // Declared after the harness, so dropped before it: the hold ends even if the test fails.
     let _release = common::ReleaseOnDrop(held.clone());
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    // One click: opening the view starts the pass.
     h.get_by_label("Health").click();
-    step_until(&mut h, "the Health view", |app| app.view == View::Health);
-    h.get_by_label("Run health pass").click();
-    step_until(&mut h, "the pass held", |_| {
-        common::with_suffix(&held, ".held").exists()
+    step_until(&mut h, "the pass held", |app| {
+        app.health
+            .progress()
+            .is_some_and(|(_, total, _)| total == 13)
+            && common::with_suffix(&held, ".held").exists()
     });
     assert!(h.state().health.is_running());
     h.get_by_label_contains("/ 13 images,");
@@ -382,4 +386,83 @@ fn health_pass_shows_progress_and_cancels_while_held_at_a_file() {
     h.get_by_label("Health pass cancelled.");
     h.get_by_label("Health pass not run yet");
     assert!(h.state().health.result.is_none());
+}
+
+/// Issue 22, item 7: the lists were capped at 60 ("… and 90 more"), a click on an image reflowed them,
+/// and the view needed a second click to run the pass.
+#[test]
+fn health_lists_show_every_flagged_image_keep_their_place_on_a_click_and_reopen_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..150u64 {
+        let picture = scene(SIDE, SIDE, 1000 + i);
+        let dark = RgbImage::from_fn(SIDE, SIDE, |x, y| {
+            Rgb(picture
+                .get_pixel(x, y)
+                .0
+                .map(|v| (f32::from(v) * 0.1) as u8))
+        });
+        save_png(dir.path(), &format!("a/{i:03}.png"), &dark);
+    }
+    let mut h = harness_with(dir.path(), settings());
+    run_health(&mut h);
+    assert!(h.state().health.message.is_none());
+    show_section(&mut h, "Flagged images (");
+    h.get_by_label("dark (150)");
+    assert!(h.query_by_label_contains("more (batchscope").is_none());
+    let dark_paths: Vec<String> = {
+        let result = h.state().health.result.as_ref().unwrap();
+        result
+            .findings
+            .flags
+            .iter()
+            .filter(|f| f.kind == batchscope::health::FlagKind::Dark)
+            .map(|f| batchscope::health::report::rel_path(&result.scan, f.sample))
+            .collect()
+    };
+    assert_eq!(dark_paths.len(), 150);
+    let last = format!("thumbnail {}", dark_paths[149]);
+    // Only the rows in view are drawn: the last image is not, until the list is scrolled to it.
+    assert!(h.query_by_label(&last).is_none());
+    let mut scrolls = 0;
+    while h.query_by_label(&last).is_none() {
+        assert!(scrolls < 400, "the last flagged image never came into view");
+        h.query_all_by_label_contains("thumbnail ")
+            .next()
+            .unwrap()
+            .scroll_down();
+        h.step();
+        scrolls += 1;
+    }
+    // The list draws a row beyond its view: bring the last one fully in.
+    h.get_by_label(&last).scroll_to_me();
+    h.run_steps(10);
+    let offset = h.state().health.list_offset;
+    assert!(offset > 0.0, "scrolled");
+    let rect = h.get_by_label(&last).rect();
+    // A click opens the inspector on the image, beside the list: the list stays where it was.
+    h.get_by_label(&last).click();
+    step_until(&mut h, "the inspector on the last dark image", |app| {
+        app.inspector.is_some()
+    });
+    // Unchanged: the very same value.
+    assert_eq!(h.state().health.list_offset.to_bits(), offset.to_bits());
+    assert_eq!(h.get_by_label(&last).rect(), rect);
+    let app = h.state();
+    let session = app.session.as_ref().unwrap();
+    let row = app.inspector.as_ref().unwrap().row;
+    let sample = session.current_batch().unwrap().samples[row];
+    assert_eq!(
+        session.ready().unwrap().index.samples[sample].rel_path,
+        Path::new(&dark_paths[149])
+    );
+
+    // Opened again, the view runs the pass by itself, and every measure comes from the cache.
+    let root = dir.path().to_path_buf();
+    h.state_mut().open(&root);
+    step_until(&mut h, "the second pass", |app| {
+        app.health.result.is_some() && !app.health.is_running()
+    });
+    assert_eq!(h.state().view, View::Health);
+    assert_eq!(h.state().health.result.as_ref().unwrap().scan.cached, 150);
+    h.get_by_label_contains("(150 from the cache)");
 }

@@ -1,13 +1,16 @@
-//! The Health view's lists: leaks and duplicate groups side by side, flagged images by kind, each image a
-//! thumbnail with its path and a caption that opens the inspector when clicked. Boxes are packed into
-//! rows with their tops aligned. What they list and count is sorted out once per regrouping
-//! ([`Listing`]), so that drawing costs what is shown, not what was found.
+//! The Health view's lists: leaks and duplicate groups (one group a row), and flagged images by kind
+//! (rows of thumbnails), every one of them, each image a thumbnail with its path and a caption that
+//! opens the inspector when clicked. Rows have one fixed height, so a list is drawn with
+//! [`egui::ScrollArea::show_rows`]: only the rows in view cost anything, however many there are, and a
+//! click (which opens the inspector beside the view, not over it) moves nothing. What the lists hold
+//! and count is sorted out once per regrouping ([`Listing`]), so that drawing costs what is shown,
+//! not what was found. The samples drawn are handed back, for their thumbnails to be loaded.
 
 use std::collections::HashSet;
 
 use egui::{RichText, Vec2};
 
-use super::health_panel::{LISTED, Measured};
+use super::health_panel::Measured;
 use super::health_view::{Action, LEAK};
 use crate::health::{DuplicateKind, Findings, FlagKind};
 use crate::options::Subset;
@@ -22,10 +25,10 @@ pub struct Listing {
     pub exact_extra: usize,
     /// Images beyond the first of each near duplicate group.
     pub near_extra: usize,
-    /// The kinds that flag images, in [`FlagKind::ALL`] order: how many, and the first [`LISTED`] of
-    /// them (indices into the findings' flags).
+    /// The kinds that flag images, in [`FlagKind::ALL`] order: how many, and all of them (indices
+    /// into the findings' flags).
     pub flags: Vec<(FlagKind, usize, Vec<usize>)>,
-    /// Whether each listed duplicate group holds an image of a leak.
+    /// Whether each duplicate group holds an image of a leak.
     leaked: Vec<bool>,
 }
 
@@ -51,8 +54,7 @@ impl Listing {
                 let of_kind: Vec<usize> = (0..findings.flags.len())
                     .filter(|&i| findings.flags[i].kind == kind)
                     .collect();
-                let count = of_kind.len();
-                (count > 0).then(|| (kind, count, of_kind.into_iter().take(LISTED).collect()))
+                (!of_kind.is_empty()).then_some((kind, of_kind.len(), of_kind))
             })
             .collect();
         Self {
@@ -67,10 +69,30 @@ impl Listing {
             leaked: findings
                 .duplicates
                 .iter()
-                .take(LISTED)
                 .map(|g| g.samples.iter().any(|s| in_leaks.contains(s)))
                 .collect(),
         }
+    }
+
+    /// Rows of the flags list at `per_row` tiles a row: each kind starts a row.
+    fn flag_rows(&self, per_row: usize) -> usize {
+        self.flags
+            .iter()
+            .map(|(_, count, _)| count.div_ceil(per_row))
+            .sum()
+    }
+
+    /// The kind (index into `flags`) and the tiles (a range of its flags) of flags row `row`.
+    fn flag_row(&self, per_row: usize, mut row: usize) -> Option<(usize, std::ops::Range<usize>)> {
+        for (k, (_, count, _)) in self.flags.iter().enumerate() {
+            let rows = count.div_ceil(per_row);
+            if row < rows {
+                let start = row * per_row;
+                return Some((k, start..(start + per_row).min(*count)));
+            }
+            row -= rows;
+        }
+        None
     }
 }
 
@@ -79,133 +101,170 @@ pub type Textures = std::collections::HashMap<usize, egui::TextureHandle>;
 
 /// Thumbnail edge on screen, in points.
 const TILE: f32 = 72.0;
-
 /// Width of one tile with its caption, in points.
 const TILE_WIDTH: f32 = TILE + 24.0;
-/// Members of a group shown (the rest are counted).
-const SHOWN_MEMBERS: usize = 6;
+/// Width of the column before a row's tiles (a group's kind and size, a flag kind's name).
+const INFO_WIDTH: f32 = 110.0;
 
-/// Lays out `count` boxes of the given widths in rows that fit the available width, their tops
-/// aligned (wrapped layouts centre boxes of different heights on the row instead).
-fn packed_rows(ui: &mut egui::Ui, widths: &[f32], mut item: impl FnMut(&mut egui::Ui, usize)) {
-    let available = ui.available_width();
-    let gap = ui.spacing().item_spacing.x + 16.0; // frame margins and stroke
-    let mut start = 0;
-    while start < widths.len() {
-        let mut end = start;
-        let mut used = 0.0;
-        while end < widths.len() && (end == start || used + widths[end] + gap <= available) {
-            used += widths[end] + gap;
-            end += 1;
-        }
-        ui.horizontal_top(|ui| {
-            for i in start..end {
-                item(ui, i);
-            }
-        });
-        start = end;
+/// Height of every row of the lists: a tile with its two caption lines, or five lines of text.
+fn row_height(ui: &egui::Ui) -> f32 {
+    let spacing = ui.spacing().item_spacing.y;
+    let small = ui.text_style_height(&egui::TextStyle::Small);
+    let body = ui.text_style_height(&egui::TextStyle::Body);
+    (TILE + 2.0 * (small + spacing)).max(5.0 * (body + spacing)) + 4.0
+}
+
+/// Tiles that fit in a row beside the info column, in a list drawn in `ui` (beside its scroll bar).
+fn tiles_per_row(ui: &egui::Ui) -> usize {
+    let spacing = ui.spacing().item_spacing.x;
+    let width = ui.available_width() - ui.spacing().scroll.allocated_width();
+    ((width - INFO_WIDTH - 2.0 * spacing - 16.0) / (TILE_WIDTH + spacing))
+        .floor()
+        .max(1.0) as usize
+}
+
+/// What a list drew: its scroll offset and the samples in view.
+pub struct Drawn {
+    /// The list's vertical scroll offset, in points.
+    pub offset: f32,
+    /// Samples whose tiles were drawn.
+    pub visible: Vec<usize>,
+}
+
+/// Where the tiles of one frame go and what they ask for.
+struct Tiles<'a> {
+    textures: &'a Textures,
+    result: &'a Measured,
+    actions: &'a mut Vec<Action>,
+    visible: Vec<usize>,
+}
+
+/// Draws one row of fixed height: `row` numbers it (odd rows are striped, behind the tiles), a
+/// stroke frames it, `add` fills it.
+fn row_ui(
+    ui: &mut egui::Ui,
+    height: f32,
+    row: usize,
+    stroke: Option<egui::Stroke>,
+    add: impl FnOnce(&mut egui::Ui),
+) {
+    let width = ui.available_width();
+    let behind = ui.painter().add(egui::Shape::Noop);
+    let response = ui.allocate_ui_with_layout(
+        Vec2::new(width, height),
+        egui::Layout::left_to_right(egui::Align::Min),
+        |ui| {
+            ui.set_min_size(Vec2::new(width, height));
+            ui.set_max_height(height);
+            add(ui);
+        },
+    );
+    let rect = response.response.rect;
+    if let Some(stroke) = stroke {
+        ui.painter()
+            .rect_stroke(rect, 3.0, stroke, egui::StrokeKind::Inside);
+    } else if row % 2 == 1 {
+        let fill = ui.visuals().faint_bg_color;
+        ui.painter()
+            .set(behind, egui::epaint::RectShape::filled(rect, 0.0, fill));
     }
 }
 
-/// Width of `n` tiles side by side.
-fn tiles_width(ui: &egui::Ui, n: usize) -> f32 {
-    n as f32 * (TILE_WIDTH + ui.spacing().item_spacing.x)
-}
-
-pub(super) fn leaks_ui(
+/// Leaks, then duplicate groups: one row each, every one of them.
+pub(super) fn groups_ui(
     ui: &mut egui::Ui,
     textures: &Textures,
     result: &Measured,
+    id: impl std::hash::Hash + std::fmt::Debug,
     actions: &mut Vec<Action>,
-) {
-    let leaks = &result.findings.leaks;
-    let title = RichText::new(format!(
-        "Leaks: {} with copies in both training and validation",
-        super::health_view::count(leaks.len(), "group")
-    ))
-    .strong()
-    .color(LEAK);
-    egui::CollapsingHeader::new(title)
-        .id_salt("health_leaks")
-        .default_open(true)
-        .show(ui, |ui| {
-            let shown: Vec<_> = leaks.iter().take(LISTED).collect();
-            let widths: Vec<f32> = shown
-                .iter()
-                .map(|l| tiles_width(ui, l.samples.len().min(SHOWN_MEMBERS)))
-                .collect();
-            packed_rows(ui, &widths, |ui, i| {
-                let leak = shown[i];
-                egui::Frame::group(ui.style())
-                    .stroke((1.5, LEAK))
-                    .show(ui, |ui| {
-                        ui.horizontal_top(|ui| {
-                            let members = leak.samples.iter().zip(&leak.subsets);
-                            for (&sample, &subset) in members.take(SHOWN_MEMBERS) {
-                                let color = if subset == Subset::Validation {
-                                    LEAK
-                                } else {
-                                    ui.visuals().text_color()
-                                };
-                                let caption =
-                                    RichText::new(subset.to_string()).small().color(color);
-                                tile_ui(ui, textures, result, sample, caption, actions);
-                            }
-                        });
+) -> Drawn {
+    let findings = &result.findings;
+    let (leaks, groups) = (&findings.leaks, &findings.duplicates);
+    if !leaks.is_empty() {
+        ui.label(
+            RichText::new(format!(
+                "Leaks: {} with copies in both training and validation",
+                super::health_view::count(leaks.len(), "group")
+            ))
+            .strong()
+            .color(LEAK),
+        );
+    }
+    ui.label(RichText::new(format!("Duplicates: {} groups", groups.len())).strong());
+    let height = row_height(ui);
+    let per_row = tiles_per_row(ui);
+    let mut tiles = Tiles {
+        textures,
+        result,
+        actions,
+        visible: Vec::new(),
+    };
+    let output = egui::ScrollArea::vertical()
+        .id_salt(id)
+        .auto_shrink([false, false])
+        .show_rows(ui, height, leaks.len() + groups.len(), |ui, rows| {
+            for row in rows {
+                if let Some(leak) = leaks.get(row) {
+                    row_ui(ui, height, row, Some(egui::Stroke::new(1.5, LEAK)), |ui| {
+                        leak_info_ui(ui, leak.samples.len(), per_row);
+                        let members = leak.samples.iter().zip(&leak.subsets);
+                        for (&sample, &subset) in members.take(per_row) {
+                            let color = if subset == Subset::Validation {
+                                LEAK
+                            } else {
+                                ui.visuals().text_color()
+                            };
+                            let caption = RichText::new(subset.to_string()).small().color(color);
+                            tiles.tile_ui(ui, sample, caption);
+                        }
                     });
-            });
-            more_ui(ui, leaks.len());
+                } else if let Some(group) = groups.get(row - leaks.len()) {
+                    let leaked = result
+                        .listing
+                        .leaked
+                        .get(row - leaks.len())
+                        .copied()
+                        .unwrap_or(false);
+                    let stroke = leaked.then(|| egui::Stroke::new(1.5, LEAK));
+                    row_ui(ui, height, row, stroke, |ui| {
+                        group_info_ui(ui, group, leaked, per_row);
+                        for (i, &sample) in group.samples.iter().take(per_row).enumerate() {
+                            let caption = RichText::new(if i == 0 { "first" } else { "copy" })
+                                .small()
+                                .weak();
+                            tiles.tile_ui(ui, sample, caption);
+                        }
+                    });
+                }
+            }
         });
+    Drawn {
+        offset: output.state.clamped_offset().y,
+        visible: tiles.visible,
+    }
 }
 
-pub(super) fn duplicates_ui(
-    ui: &mut egui::Ui,
-    textures: &Textures,
-    result: &Measured,
-    actions: &mut Vec<Action>,
-) {
-    let groups = &result.findings.duplicates;
-    let title = RichText::new(format!("Duplicates: {} groups", groups.len())).strong();
-    egui::CollapsingHeader::new(title)
-        .id_salt("health_duplicates")
-        .default_open(true)
-        .show(ui, |ui| {
-            let shown: Vec<_> = groups.iter().take(LISTED).collect();
-            let widths: Vec<f32> = shown
-                .iter()
-                .map(|g| 80.0 + tiles_width(ui, g.samples.len().min(SHOWN_MEMBERS)))
-                .collect();
-            packed_rows(ui, &widths, |ui, i| {
-                let group = shown[i];
-                let leaked = result.listing.leaked.get(i).copied().unwrap_or(false);
-                let stroke = if leaked {
-                    (1.5, LEAK)
-                } else {
-                    (1.0, ui.visuals().widgets.noninteractive.bg_stroke.color)
-                };
-                egui::Frame::group(ui.style())
-                    .stroke(stroke)
-                    .show(ui, |ui| {
-                        ui.horizontal_top(|ui| {
-                            group_info_ui(ui, group, leaked);
-                            for (i, &sample) in group.samples.iter().take(SHOWN_MEMBERS).enumerate()
-                            {
-                                let caption = RichText::new(if i == 0 { "first" } else { "copy" })
-                                    .small()
-                                    .weak();
-                                tile_ui(ui, textures, result, sample, caption, actions);
-                            }
-                        });
-                    });
-            });
-            more_ui(ui, groups.len());
-        });
+/// A leak's size.
+fn leak_info_ui(ui: &mut egui::Ui, members: usize, shown: usize) {
+    ui.vertical(|ui| {
+        ui.set_width(INFO_WIDTH);
+        ui.colored_label(LEAK, RichText::new("leak").strong());
+        ui.weak(format!("{members} images"));
+        if members > shown {
+            ui.weak(format!("{} not shown", members - shown));
+        }
+    });
 }
 
 /// A group's kind, score and size.
-fn group_info_ui(ui: &mut egui::Ui, group: &crate::health::DuplicateGroup, leaked: bool) {
+fn group_info_ui(
+    ui: &mut egui::Ui,
+    group: &crate::health::DuplicateGroup,
+    leaked: bool,
+    shown: usize,
+) {
     ui.vertical(|ui| {
-        ui.set_width(72.0);
+        ui.set_width(INFO_WIDTH);
         let kind = match group.kind {
             DuplicateKind::Exact => "exact",
             DuplicateKind::Near => "near",
@@ -214,8 +273,8 @@ fn group_info_ui(ui: &mut egui::Ui, group: &crate::health::DuplicateGroup, leake
         ui.label(format!("{:.3}", group.score))
             .on_hover_text("1 for identical pixels; for near groups the lowest hash similarity 1 − d/64 of its links");
         ui.weak(format!("{} images", group.samples.len()));
-        if group.samples.len() > SHOWN_MEMBERS {
-            ui.weak(format!("{} not shown", group.samples.len() - SHOWN_MEMBERS));
+        if group.samples.len() > shown {
+            ui.weak(format!("{} not shown", group.samples.len() - shown));
         }
         if leaked {
             ui.colored_label(LEAK, "leak");
@@ -223,48 +282,59 @@ fn group_info_ui(ui: &mut egui::Ui, group: &crate::health::DuplicateGroup, leake
     });
 }
 
+/// Flagged images, kind by kind, in rows of thumbnails: every one of them.
 pub(super) fn flags_ui(
     ui: &mut egui::Ui,
     textures: &Textures,
     result: &Measured,
+    id: impl std::hash::Hash + std::fmt::Debug,
     actions: &mut Vec<Action>,
-) {
+) -> Drawn {
     let flags = &result.findings.flags;
-    let title = RichText::new(format!("Flagged images: {}", flags.len())).strong();
-    egui::CollapsingHeader::new(title)
-        .id_salt("health_flags")
-        .default_open(true)
-        .show(ui, |ui| {
-            let kinds = &result.listing.flags;
-            // A kind with many images wraps inside its box, at most this many tiles a row.
-            let per_row = ((ui.available_width() - 24.0)
-                / (TILE_WIDTH + ui.spacing().item_spacing.x))
-                .floor()
-                .max(1.0) as usize;
-            let widths: Vec<f32> = kinds
-                .iter()
-                .map(|(_, count, _)| tiles_width(ui, (*count).min(per_row).max(2)))
-                .collect();
-            packed_rows(ui, &widths, |ui, i| {
-                let (kind, count, listed) = &kinds[i];
-                egui::Frame::group(ui.style()).show(ui, |ui| {
+    let listing = &result.listing;
+    ui.label(RichText::new(format!("Flagged images: {}", flags.len())).strong());
+    let height = row_height(ui);
+    let per_row = tiles_per_row(ui);
+    let mut tiles = Tiles {
+        textures,
+        result,
+        actions,
+        visible: Vec::new(),
+    };
+    let output = egui::ScrollArea::vertical()
+        .id_salt(id)
+        .auto_shrink([false, false])
+        .show_rows(ui, height, listing.flag_rows(per_row), |ui, rows| {
+            for row in rows {
+                let Some((k, range)) = listing.flag_row(per_row, row) else {
+                    continue;
+                };
+                let (kind, count, of_kind) = &listing.flags[k];
+                row_ui(ui, height, row, None, |ui| {
                     ui.vertical(|ui| {
-                        ui.label(RichText::new(format!("{kind} ({count})")).strong())
-                            .on_hover_text(flag_meaning(*kind));
-                        for row in listed.chunks(per_row) {
-                            ui.horizontal_top(|ui| {
-                                for flag in row.iter().filter_map(|&f| flags.get(f)) {
-                                    let caption =
-                                        RichText::new(format!("{:.3}", flag.score)).small();
-                                    tile_ui(ui, textures, result, flag.sample, caption, actions);
-                                }
-                            });
+                        ui.set_width(INFO_WIDTH);
+                        if range.start == 0 {
+                            ui.label(RichText::new(format!("{kind} ({count})")).strong())
+                                .on_hover_text(flag_meaning(*kind));
+                        } else {
+                            ui.weak(format!(
+                                "{kind} {}–{} of {count}",
+                                range.start + 1,
+                                range.end
+                            ));
                         }
-                        more_ui(ui, *count);
                     });
+                    for flag in of_kind[range].iter().filter_map(|&f| flags.get(f)) {
+                        let caption = RichText::new(format!("{:.3}", flag.score)).small();
+                        tiles.tile_ui(ui, flag.sample, caption);
+                    }
                 });
-            });
+            }
         });
+    Drawn {
+        offset: output.state.clamped_offset().y,
+        visible: tiles.visible,
+    }
 }
 
 /// What a flag means, for its tooltip.
@@ -290,47 +360,35 @@ pub fn flag_meaning(kind: FlagKind) -> &'static str {
     }
 }
 
-fn more_ui(ui: &mut egui::Ui, n: usize) {
-    if n > LISTED {
-        ui.weak(format!(
-            "… and {} more (batchscope health --json lists them all)",
-            n - LISTED
-        ));
+impl Tiles<'_> {
+    /// One image: its thumbnail (click to inspect), its path and a caption.
+    fn tile_ui(&mut self, ui: &mut egui::Ui, sample: usize, caption: RichText) {
+        self.visible.push(sample);
+        let path = crate::health::report::rel_path(&self.result.scan, sample);
+        ui.vertical(|ui| {
+            ui.set_width(TILE_WIDTH);
+            let response = if let Some(texture) = self.textures.get(&sample) {
+                ui.add(
+                    egui::Image::new(texture)
+                        .fit_to_exact_size(Vec2::splat(TILE))
+                        .maintain_aspect_ratio(true)
+                        .sense(egui::Sense::click()),
+                )
+            } else {
+                let (rect, response) =
+                    ui.allocate_exact_size(Vec2::splat(TILE), egui::Sense::click());
+                ui.painter()
+                    .rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
+                response
+            };
+            let label = format!("thumbnail {path}");
+            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+            let response = response.on_hover_text(format!("{path}\nclick to inspect"));
+            if response.clicked() {
+                self.actions.push(Action::Inspect(sample));
+            }
+            ui.add(egui::Label::new(RichText::new(&path).small()).truncate());
+            ui.label(caption);
+        });
     }
-}
-
-/// One image: its thumbnail (click to inspect), its path and a caption.
-fn tile_ui(
-    ui: &mut egui::Ui,
-    textures: &Textures,
-    result: &Measured,
-    sample: usize,
-    caption: RichText,
-    actions: &mut Vec<Action>,
-) {
-    let path = crate::health::report::rel_path(&result.scan, sample);
-    ui.vertical(|ui| {
-        ui.set_width(TILE_WIDTH);
-        let response = if let Some(texture) = textures.get(&sample) {
-            ui.add(
-                egui::Image::new(texture)
-                    .fit_to_exact_size(Vec2::splat(TILE))
-                    .maintain_aspect_ratio(true)
-                    .sense(egui::Sense::click()),
-            )
-        } else {
-            let (rect, response) = ui.allocate_exact_size(Vec2::splat(TILE), egui::Sense::click());
-            ui.painter()
-                .rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
-            response
-        };
-        let label = format!("thumbnail {path}");
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
-        let response = response.on_hover_text(format!("{path}\nclick to inspect"));
-        if response.clicked() {
-            actions.push(Action::Inspect(sample));
-        }
-        ui.add(egui::Label::new(RichText::new(&path).small()).truncate());
-        ui.label(caption);
-    });
 }

@@ -4,7 +4,7 @@
 //! pixel is read again). Thumbnails of the images the view lists are loaded by a second, sequential
 //! loader at a small size. Saving an exclusion list happens here, in the logic step, never in drawing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,17 +16,29 @@ use crate::background::{Job, Received};
 use crate::health::exclusion_list::{self, ExcludeKind};
 use crate::health::{self, Findings, Scan, ScanOptions, ScanProgress, Thresholds};
 use crate::index::DatasetIndex;
-use crate::load::loader::{LoadSpec, Loader, Notify};
+use crate::load::loader::{LoadSpec, Loader, Notify, SampleFailure};
 use crate::load::preprocess::{Element, Shape};
 use crate::options::{Dtype, LoadOptions, Scale};
 use crate::plan::BatchPlan;
 
 /// Edge of a health thumbnail in pixels.
 pub const THUMB_PX: usize = 64;
-/// At most this many images get a thumbnail (the first groups, leaks and flags of each kind).
-const MAX_THUMBS: usize = 600;
-/// Groups and flags of each kind listed (the rest are counted).
-pub const LISTED: usize = 60;
+/// Thumbnails kept on the GPU beyond those in view: past this, those out of view are freed.
+const KEPT_THUMBS: usize = 1000;
+
+/// Which part of the findings the Health view shows below its summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Section {
+    /// Leaks and duplicate groups.
+    #[default]
+    Groups,
+    /// Flagged images, kind by kind.
+    Flags,
+    /// Mean and std, and the plots.
+    Statistics,
+    /// What to leave out of the export.
+    Exclude,
+}
 
 /// A health pass in progress.
 pub struct Running {
@@ -80,7 +92,21 @@ pub struct HealthPanel {
     pub textures: HashMap<usize, egui::TextureHandle>,
     /// Thumbnails decoded, not yet uploaded.
     pub pending: HashMap<usize, ColorImage>,
+    /// The part of the findings on screen.
+    pub section: Section,
+    /// The scroll offset of the list on screen, in points, as last drawn.
+    pub list_offset: f32,
+    /// The samples whose tiles were drawn last frame: their thumbnails are loaded next.
+    pub visible: Vec<usize>,
+    /// Whether the pass was started for this dataset without a click (the Health view was opened).
+    auto_started: bool,
     thumbs: Option<Loader>,
+    /// Samples the thumbnail loader is loading.
+    thumbs_loading: HashSet<usize>,
+    /// Samples whose thumbnail could not be loaded (not asked for again).
+    thumbs_failed: HashSet<usize>,
+    /// Files the last pass could not load, until the Problems panel takes them.
+    failures: Vec<SampleFailure>,
 }
 
 impl HealthPanel {
@@ -147,6 +173,25 @@ impl HealthPanel {
         }
     }
 
+    /// Runs the pass once per dataset without a click, when the Health view is on screen and the
+    /// dataset `ready` is (a pass from the cache finishes at once). A cancelled or failed pass is not
+    /// started again by itself.
+    pub fn run_on_first_view(&mut self, ready: Option<&super::session::Ready>, notify: &Notify) {
+        let Some(ready) = ready else { return };
+        if self.auto_started || self.result.is_some() || self.is_running() {
+            return;
+        }
+        self.auto_started = true;
+        if ready.index.store.decodes_images() {
+            self.start(Arc::clone(&ready.index), &ready.options, Arc::clone(notify));
+        }
+    }
+
+    /// The files the last finished pass could not load, once (for the Problems panel).
+    pub fn take_failures(&mut self) -> Vec<SampleFailure> {
+        std::mem::take(&mut self.failures)
+    }
+
     /// Cancels the running pass; the previous findings stay.
     pub fn cancel(&mut self) {
         if let Some(running) = self.running.take() {
@@ -162,9 +207,10 @@ impl HealthPanel {
         self.near_distance = near_distance;
     }
 
-    /// Collects a finished pass and decoded thumbnails (logic step only).
+    /// Collects a finished pass and decoded thumbnails, and loads the thumbnails of the tiles in view
+    /// (logic step only).
     pub fn poll(&mut self, notify: &Notify) {
-        self.poll_pass(notify);
+        self.poll_pass();
         if let Some(loader) = &self.thumbs {
             let started = Instant::now();
             while started.elapsed() < Duration::from_millis(5) {
@@ -175,18 +221,22 @@ impl HealthPanel {
                                 self.pending.insert(batch.samples[row], image);
                             }
                         }
+                        self.thumbs_failed
+                            .extend(batch.failures.iter().map(|f| f.sample));
                     }
                     Ok(None) => break,
                     Err(_) => {
                         self.thumbs = None;
+                        self.thumbs_loading.clear();
                         break;
                     }
                 }
             }
         }
+        self.load_visible(notify);
     }
 
-    fn poll_pass(&mut self, notify: &Notify) {
+    fn poll_pass(&mut self) {
         let Some(running) = &self.running else { return };
         let result = match running.job.try_recv() {
             Received::Item(result) => result,
@@ -200,11 +250,17 @@ impl HealthPanel {
         self.running = None;
         match result {
             Ok(scan) => {
+                self.failures.clone_from(&scan.failures);
                 let scan = Arc::new(scan);
                 let findings = health::analyze(&scan, &self.thresholds());
                 let number = self.result.as_ref().map_or(1, |r| r.number + 1);
                 self.textures.clear();
                 self.pending.clear();
+                self.thumbs = None;
+                self.thumbs_loading.clear();
+                self.thumbs_failed.clear();
+                self.visible.clear();
+                self.section = first_section(&findings, self.section);
                 self.result = Some(Measured {
                     plots: super::health_stats::StatsPlots::of(&scan),
                     listing: super::health_groups::Listing::of(&findings),
@@ -214,7 +270,6 @@ impl HealthPanel {
                     number,
                 });
                 self.marked_count = self.selected().len();
-                self.load_thumbnails(notify);
             }
             Err(message) => self.message = Some(message),
         }
@@ -228,27 +283,38 @@ impl HealthPanel {
     }
 
     /// Regroups at the current threshold: no pixel is read.
-    pub fn reanalyze(&mut self, notify: &Notify) {
+    pub fn reanalyze(&mut self) {
         let thresholds = self.thresholds();
         if let Some(result) = &mut self.result {
             result.findings = health::analyze(&result.scan, &thresholds);
             result.listing = super::health_groups::Listing::of(&result.findings);
+            self.section = first_section(&result.findings, self.section);
             self.marked_count = self.selected().len();
-            self.load_thumbnails(notify);
         }
     }
 
-    /// Starts loading thumbnails of the listed images that have none yet.
-    fn load_thumbnails(&mut self, notify: &Notify) {
+    /// Loads the thumbnails of the tiles in view that have none yet, and frees those out of view
+    /// past [`KEPT_THUMBS`].
+    fn load_visible(&mut self, notify: &Notify) {
         let Some(result) = &self.result else { return };
-        let wanted: Vec<usize> = listed_samples(&result.findings)
-            .into_iter()
-            .filter(|s| !self.textures.contains_key(s) && !self.pending.contains_key(s))
-            .take(MAX_THUMBS)
+        if self.textures.len() > KEPT_THUMBS {
+            let visible: HashSet<usize> = self.visible.iter().copied().collect();
+            self.textures.retain(|s, _| visible.contains(s));
+        }
+        let wanted: Vec<usize> = self
+            .visible
+            .iter()
+            .copied()
+            .filter(|s| {
+                !self.textures.contains_key(s)
+                    && !self.pending.contains_key(s)
+                    && !self.thumbs_failed.contains(s)
+            })
             .collect();
-        if wanted.is_empty() {
+        if wanted.iter().all(|s| self.thumbs_loading.contains(s)) {
             return;
         }
+        self.thumbs_loading = wanted.iter().copied().collect();
         let scan = &result.scan;
         let preprocess = crate::options::PreprocessOptions {
             image_size: Some(crate::size::Size::square(THUMB_PX as u32)),
@@ -345,36 +411,19 @@ impl HealthPanel {
     }
 }
 
-/// The samples the view lists (and shows thumbnails of), in the order it lists them.
-pub fn listed_samples(findings: &Findings) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let groups = findings
-        .leaks
-        .iter()
-        .take(LISTED)
-        .map(|l| &l.samples)
-        .chain(findings.duplicates.iter().take(LISTED).map(|g| &g.samples));
-    for samples in groups {
-        for &s in samples.iter().take(8) {
-            if seen.insert(s) {
-                out.push(s);
-            }
-        }
+/// The section to show of `findings`: `current` if it has something, else the first that does.
+fn first_section(findings: &Findings, current: Section) -> Section {
+    let groups = !findings.leaks.is_empty() || !findings.duplicates.is_empty();
+    let flags = !findings.flags.is_empty();
+    match current {
+        Section::Groups if groups => current,
+        Section::Flags if flags => current,
+        Section::Statistics => current,
+        Section::Exclude if groups || flags => current,
+        _ if groups => Section::Groups,
+        _ if flags => Section::Flags,
+        _ => Section::Statistics,
     }
-    for kind in health::FlagKind::ALL {
-        for f in findings
-            .flags
-            .iter()
-            .filter(|f| f.kind == kind)
-            .take(LISTED)
-        {
-            if seen.insert(f.sample) {
-                out.push(f.sample);
-            }
-        }
-    }
-    out
 }
 
 /// A default place for the exclusion list: beside the dataset, named after it.

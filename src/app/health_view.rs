@@ -1,13 +1,14 @@
 //! The Health view's drawing: why it cannot run (no dataset, stored arrays), the pass's progress and
-//! Cancel, a summary, the near-duplicate threshold, and what to mark for exclusion. The lists of leaks,
-//! duplicates and flags are in [`super::health_groups`], statistics and plots in
-//! [`super::health_stats`]. It draws
+//! Cancel, a summary, the near-duplicate threshold, then one section of the findings at a time, each
+//! with the view's full height: the lists of leaks and duplicates or of flagged images (in
+//! [`super::health_groups`]), statistics and plots (in [`super::health_stats`]), or what to mark for
+//! exclusion. It draws
 //! [`HealthPanel`]'s state and returns [`Action`]s; the app applies them after drawing.
 
 use egui::{Color32, RichText};
 
 use super::health_groups;
-use super::health_panel::{HealthPanel, Measured};
+use super::health_panel::{HealthPanel, Measured, Section};
 use crate::health::exclusion_list::ExcludeKind;
 use crate::index::Store;
 
@@ -76,52 +77,88 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
         marked,
         list_path,
         save_notice,
+        section,
+        list_offset,
+        visible,
         ..
     } = panel
     else {
         return actions;
     };
     let findings = &result.findings;
-    egui::ScrollArea::vertical()
-        .id_salt(("health_scroll", result.number))
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            let clean = findings.duplicates.is_empty()
-                && findings.leaks.is_empty()
-                && findings.flags.is_empty();
-            if clean {
-                ui.add_space(8.0);
-                ui.label(
-                    RichText::new("Clean: no duplicates, no leaks, no flags.")
-                        .heading()
-                        .color(GOOD),
-                );
-            }
-            if !findings.leaks.is_empty() {
-                health_groups::leaks_ui(ui, textures, result, &mut actions);
-            }
-            if !findings.duplicates.is_empty() {
-                health_groups::duplicates_ui(ui, textures, result, &mut actions);
-            }
-            if !findings.flags.is_empty() {
-                health_groups::flags_ui(ui, textures, result, &mut actions);
-            }
-            egui::CollapsingHeader::new(RichText::new("Statistics").strong())
-                .default_open(true)
+    let clean =
+        findings.duplicates.is_empty() && findings.leaks.is_empty() && findings.flags.is_empty();
+    if clean {
+        ui.add_space(8.0);
+        ui.label(
+            RichText::new("Clean: no duplicates, no leaks, no flags.")
+                .heading()
+                .color(GOOD),
+        );
+    }
+    sections_ui(ui, section, result);
+    ui.separator();
+    match *section {
+        Section::Groups => {
+            let id = ("health_groups", result.number);
+            let drawn = health_groups::groups_ui(ui, textures, result, id, &mut actions);
+            (*list_offset, *visible) = (drawn.offset, drawn.visible);
+        }
+        Section::Flags => {
+            let id = ("health_flags", result.number);
+            let drawn = health_groups::flags_ui(ui, textures, result, id, &mut actions);
+            (*list_offset, *visible) = (drawn.offset, drawn.visible);
+        }
+        Section::Statistics => {
+            visible.clear();
+            egui::ScrollArea::vertical()
+                .id_salt(("health_stats", result.number))
+                .auto_shrink([false, false])
                 .show(ui, |ui| super::health_stats::stats_ui(ui, result));
-            if !clean {
-                egui::CollapsingHeader::new(RichText::new("Exclude from the export").strong())
-                    .default_open(true)
-                    .show(ui, |ui| {
-                        let mut list = ListFile {
-                            path: list_path,
-                            notice: save_notice.as_deref(),
-                        };
-                        exclude_ui(ui, result, marked, marked_count, &mut list, &mut actions);
-                    });
-            }
-        });
+        }
+        Section::Exclude => {
+            visible.clear();
+            egui::ScrollArea::vertical()
+                .id_salt(("health_exclude", result.number))
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    let mut list = ListFile {
+                        path: list_path,
+                        notice: save_notice.as_deref(),
+                    };
+                    exclude_ui(ui, result, marked, marked_count, &mut list, &mut actions);
+                });
+        }
+    }
     actions
+}
+
+/// The tabs of the findings: leaks and duplicates, flagged images, statistics, exclusion (those with
+/// something to show).
+fn sections_ui(ui: &mut egui::Ui, section: &mut Section, result: &Measured) {
+    let f = &result.findings;
+    let groups = f.leaks.len() + f.duplicates.len();
+    let mut tabs = Vec::new();
+    if groups > 0 {
+        tabs.push((Section::Groups, format!("Duplicates and leaks ({groups})")));
+    }
+    if !f.flags.is_empty() {
+        tabs.push((
+            Section::Flags,
+            format!("Flagged images ({})", f.flags.len()),
+        ));
+    }
+    tabs.push((Section::Statistics, "Statistics".to_owned()));
+    if groups > 0 || !f.flags.is_empty() {
+        tabs.push((Section::Exclude, "Exclude from the export".to_owned()));
+    }
+    ui.horizontal(|ui| {
+        for (tab, name) in tabs {
+            if ui.selectable_label(*section == tab, name).clicked() {
+                *section = tab;
+            }
+        }
+    });
 }
 
 /// Draws why the pass cannot run on `dataset` (none open, opening, failed, stored arrays); true when

@@ -9,6 +9,7 @@ mod dialog;
 pub mod display;
 pub mod export_panel;
 mod export_view;
+pub mod file_checks;
 mod grid;
 mod health_groups;
 pub mod health_panel;
@@ -73,6 +74,10 @@ pub enum Command {
     RunHealth,
     /// Cancel the running health pass.
     CancelHealth,
+    /// Decode every file of the dataset on screen in the background, listing what fails in Problems.
+    CheckAllFiles,
+    /// Cancel that pass.
+    CancelFileCheck,
     /// The near-duplicate threshold changed: regroup (no pixel is read).
     RegroupHealth,
     /// Open the inspector on this sample (an index into the dataset's samples) and show its batch.
@@ -144,6 +149,8 @@ pub struct BatchscopeApp {
     pub view: View,
     /// The Health view's state and its background pass.
     pub health: health_panel::HealthPanel,
+    /// The checks that fill the Problems panel (headers at open, every file on request).
+    pub checks: file_checks::FileChecks,
     /// A sample to inspect once its batch `(batch, sample)` is loaded.
     pending_inspect: Option<(usize, usize)>,
     /// Where the loader settings came from, when the user did not set them in this session: shown
@@ -189,6 +196,7 @@ impl BatchscopeApp {
             export: export_panel::ExportPanel::default(),
             view: View::default(),
             health: health_panel::HealthPanel::new(),
+            checks: file_checks::FileChecks::default(),
             pending_inspect: None,
             settings_note: None,
             settings_for: None,
@@ -253,6 +261,7 @@ impl BatchscopeApp {
         self.highlight = None;
         self.display_range = display::RangeSetting::default();
         self.health.clear();
+        self.checks = file_checks::FileChecks::default();
         self.health.list_path = health_panel::default_list_path(path);
         self.pending_inspect = None;
     }
@@ -364,6 +373,12 @@ impl BatchscopeApp {
         self.apply_commands();
         if let Some(session) = &mut self.session {
             session.poll(Duration::from_millis(10));
+            self.checks.poll(session, &self.notify);
+            // The health pass reads every image too: what it could not load is a problem.
+            file_checks::report(session, &self.health.take_failures());
+            if self.view == View::Health {
+                self.health.run_on_first_view(session.ready(), &self.notify);
+            }
             if let (Some(started), Some(_)) = (self.flip_started, session.current_batch()) {
                 self.last_flip = Some(started.elapsed());
                 self.flip_started = None;
@@ -443,15 +458,15 @@ impl BatchscopeApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.settings_panel_ui(ui));
             });
-        if self.side_panel_shown() {
-            egui::Panel::right("side")
-                .resizable(true)
-                .default_size(right)
-                .max_size((width * 0.4).max(300.0))
-                // The export's widest row (dtype and scale) fits in 300 points.
-                .min_size(300.0)
-                .show(ui, |ui| self.side_ui(ui));
-        }
+        // Beside the Health view too: clicking an image there opens the inspector without narrowing
+        // the view (which would reflow its lists).
+        egui::Panel::right("side")
+            .resizable(true)
+            .default_size(right)
+            .max_size((width * 0.4).max(300.0))
+            // The export's widest row (dtype and scale) fits in 300 points.
+            .min_size(300.0)
+            .show(ui, |ui| self.side_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| match self.view {
             View::Batches => self.central_ui(ui),
             View::Health => self.health_ui(ui),
@@ -532,7 +547,9 @@ impl BatchscopeApp {
                     }
                 }
                 Command::CancelHealth => self.health.cancel(),
-                Command::RegroupHealth => self.health.reanalyze(&self.notify),
+                Command::CheckAllFiles => self.checks.check_all(&self.notify),
+                Command::CancelFileCheck => self.checks.cancel(),
+                Command::RegroupHealth => self.health.reanalyze(),
                 Command::InspectSample(sample) => self.inspect_sample(sample),
                 Command::MarkExclusion(kind, on) => self.health.mark(kind, on),
                 Command::SaveExclusionList => {

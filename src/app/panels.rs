@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use egui::{Key, RichText};
+use egui::Key;
 
 use super::session::Session;
 use super::{
@@ -149,12 +149,6 @@ impl BatchscopeApp {
             ui.add(egui::Slider::new(&mut self.settings.thumb_size, 32.0..=256.0).suffix(" pt"))
                 .labelled_by(label.id);
         });
-    }
-
-    /// Whether the right-hand panel is shown: always beside the batches; beside the Health view (which
-    /// needs the width) only for the inspector or the export.
-    pub(super) fn side_panel_shown(&self) -> bool {
-        self.view == View::Batches || self.side_tab() != SideTab::Labels
     }
 
     /// The tab of the right-hand panel on screen (the inspector's only while it is open).
@@ -381,18 +375,17 @@ impl BatchscopeApp {
             .session
             .as_ref()
             .map_or(&[][..], |s| s.problems.as_slice());
-        let title = if problems.is_empty() {
-            "Problems".to_owned()
-        } else {
-            format!("Problems ({})", problems.len())
-        };
-        // Opens by itself when new problems arrive; the user may close it again.
-        let open = (problems.len() > self.problems_seen).then_some(true);
-        self.problems_seen = problems.len();
-        egui::CollapsingHeader::new(RichText::new(title).strong())
-            .id_salt("problems_header")
-            .open(open)
-            .show(ui, |ui| problems::problems_ui(ui, problems));
+        let decodes = self
+            .session
+            .as_ref()
+            .and_then(Session::ready)
+            .is_some_and(|r| r.index.store.decodes_images());
+        let seen = &mut self.problems_seen;
+        match problems::problems_ui(ui, problems, &self.checks, decodes, seen) {
+            Some(problems::Action::CheckAll) => self.commands.push(Command::CheckAllFiles),
+            Some(problems::Action::CancelCheck) => self.commands.push(Command::CancelFileCheck),
+            None => {}
+        }
     }
 
     /// The class counts the batch histogram shows for the batch on screen (zeros while it loads).
