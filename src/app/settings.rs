@@ -332,8 +332,17 @@ fn preprocess_rows(
         ],
     );
 
-    // Every row is drawn whether resize is on or not (disabled when off), so that ticking it moves
-    // nothing under the cursor; the note below it is one line whatever it says.
+    image_size_rows(ui, options, fallback);
+}
+
+/// The image size (resize, its height and width, a one-line note) and the interpolation and aspect
+/// rows that apply to a resize. Every row is drawn whether resize is on or not (disabled when off),
+/// so that ticking it moves nothing under the cursor; the note is one line whatever it says.
+fn image_size_rows(
+    ui: &mut egui::Ui,
+    options: &mut LoadOptions,
+    fallback: Option<crate::size::Size>,
+) {
     let size_label = ui.label("Image size");
     ui.vertical(|ui| {
         let mut resize = options.preprocess.image_size.is_some();
