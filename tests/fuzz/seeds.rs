@@ -175,9 +175,15 @@ fn example(image: &[u8], labels: &[u64]) -> Vec<u8> {
 /// a TFRecord file: Examples of PNG and JPEG images with int64 labels, an Example without an image,
 /// an empty file; each both ways.
 pub fn tfrecords() -> Vec<Vec<u8>> {
-    tfrecord_files()
+    let files = tfrecord_files();
+    // A GZIP file too (the reader sniffs `1f 8b`), given as is: its CRCs are inside the stream.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&files[0]).unwrap();
+    let gzipped = [vec![0], gz.finish().unwrap()].concat();
+    files
         .into_iter()
         .flat_map(|file| [[vec![0], file.clone()].concat(), [vec![1], file].concat()])
+        .chain([gzipped])
         .collect()
 }
 
