@@ -11,17 +11,14 @@ use batchscope::decode::{self, DecodedInto};
 use batchscope::options::{ColorMode, Decoding, JpegDecoder};
 use batchscope::size::Size;
 
-fn jpeg(progressive: bool) -> Vec<u8> {
+/// A progressive JPEG of [`common::pattern`].
+fn progressive() -> Vec<u8> {
     let mut bytes = Vec::new();
     let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 90);
-    encoder.set_progressive(progressive);
+    encoder.set_progressive(true);
+    let pixels = common::pattern(64, 48, 1).into_raw();
     encoder
-        .encode(
-            &common::pattern(64, 48, 1).into_raw(),
-            64,
-            48,
-            jpeg_encoder::ColorType::Rgb,
-        )
+        .encode(&pixels, 64, 48, jpeg_encoder::ColorType::Rgb)
         .unwrap();
     bytes
 }
@@ -36,7 +33,7 @@ fn abandoned_exact_decodes_stop_with_the_reason_and_fast_ones_are_untouched() {
         height: 48,
         width: 64,
     };
-    let (baseline, progressive) = (jpeg(false), jpeg(true));
+    let (baseline, progressive) = (common::jpeg_bytes(64, 48, 1), progressive());
     let mut out = vec![0; 48 * 64 * 3];
     for file in [&baseline, &progressive] {
         assert_eq!(decode::decode_bytes(file, exact).unwrap().width, 64);

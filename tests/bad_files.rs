@@ -239,15 +239,7 @@ fn corrupt_jpegs_libjpeg_recovers_from_are_listed_in_warnings_csv() {
     use batchscope::options::{ColorMode, Decoding, JpegDecoder};
     let dir = tempfile::tempdir().unwrap();
     let (data, out) = (dir.path().join("data"), dir.path().join("out"));
-    let mut clean = Vec::new();
-    jpeg_encoder::Encoder::new(&mut clean, 90)
-        .encode(
-            &pattern(64, 48, 3).into_raw(),
-            64,
-            48,
-            jpeg_encoder::ColorType::Rgb,
-        )
-        .unwrap();
+    let clean = common::jpeg_bytes(64, 48, 3);
     write(&data, "a/clean.jpg", &clean);
     let sos = clean.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
     let scan = sos + 2 + usize::from(u16::from_be_bytes([clean[sos + 2], clean[sos + 3]]));

@@ -259,14 +259,7 @@ fn example(image: &[u8], label: u64) -> Vec<u8> {
 }
 
 fn png(seed: u32) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    common::pattern(4, 4, seed)
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .unwrap();
-    bytes
+    common::png_bytes(4, 4, seed)
 }
 
 #[test]

@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, Settings, SettingsNote, SideTab};
@@ -28,20 +27,7 @@ fn dataset(root: &Path) {
     }
 }
 
-/// The app as `run` builds it from what the last run saved (`None`: a first run), opened on `root`.
-fn restored_harness(root: &Path, saved: Option<Settings>) -> Harness<'static, BatchscopeApp> {
-    let mut app = BatchscopeApp::from_saved(saved, Arc::new(|| {}));
-    app.open(root);
-    let mut h = Harness::new_ui_state(
-        |ui, app: &mut BatchscopeApp| {
-            app.logic_step(ui.ctx());
-            app.ui_inner(ui);
-        },
-        app,
-    );
-    h.set_size(egui::Vec2::new(1280.0, 800.0));
-    h
-}
+use common::gui::harness_from_saved as restored_harness;
 
 fn ready(app: &BatchscopeApp) -> bool {
     app.session.as_ref().is_some_and(|s| s.ready().is_some())

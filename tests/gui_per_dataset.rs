@@ -11,7 +11,6 @@ mod common;
 mod records;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, Settings, SettingsNote};
@@ -200,15 +199,7 @@ fn a_dataset_opened_at_start_has_its_own_saved_settings_or_the_defaults() {
         (&known, 4, Some(SettingsNote::Restored)),
         (&new, 32, Some(SettingsNote::PreviousDataset)),
     ] {
-        let mut app = BatchscopeApp::from_saved(Some(saved.clone()), Arc::new(|| {}));
-        app.open(path);
-        let mut h = Harness::new_ui_state(
-            |ui, app: &mut BatchscopeApp| {
-                app.logic_step(ui.ctx());
-                app.ui_inner(ui);
-            },
-            app,
-        );
+        let mut h = common::gui::harness_from_saved(path, Some(saved.clone()));
         step_until(&mut h, "the first batch", |app| current(app) == Some(0));
         assert_eq!(
             h.state().settings.load.plan.batch_size,

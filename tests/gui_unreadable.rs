@@ -69,15 +69,7 @@ fn a_batch_too_large_to_view_is_refused_with_the_sizes() {
 fn an_image_decoded_with_libjpeg_warnings_is_shown_and_named_in_problems() {
     use batchscope::options::{ColorMode, Decoding, JpegDecoder};
     let dir = tempfile::tempdir().unwrap();
-    let mut clean = Vec::new();
-    jpeg_encoder::Encoder::new(&mut clean, 90)
-        .encode(
-            &common::pattern(64, 48, 3).into_raw(),
-            64,
-            48,
-            jpeg_encoder::ColorType::Rgb,
-        )
-        .unwrap();
+    let clean = common::jpeg_bytes(64, 48, 3);
     let exact = Decoding {
         color_mode: ColorMode::Rgb,
         jpeg: JpegDecoder::Exact,

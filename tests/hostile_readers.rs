@@ -282,17 +282,6 @@ fn example(image: Vec<u8>, label: i64) -> Vec<u8> {
     .encode_to_vec()
 }
 
-fn png_bytes(w: u32, h: u32, seed: u32) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    pattern(w, h, seed)
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .unwrap();
-    bytes
-}
-
 #[test]
 fn gzip_tfrecord_index_pass_ignored_max_file_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -303,7 +292,7 @@ fn gzip_tfrecord_index_pass_ignored_max_file_bytes() {
     );
     let big = example(vec![0u8; 16 << 20], 0);
     gz.write_all(&framed(&big)).unwrap();
-    gz.write_all(&framed(&example(png_bytes(5, 4, 1), 1)))
+    gz.write_all(&framed(&example(common::png_bytes(5, 4, 1), 1)))
         .unwrap();
     gz.finish().unwrap();
     assert!(std::fs::metadata(&path).unwrap().len() < 1 << 20);
@@ -592,7 +581,7 @@ fn npy_shape_overflowing_u64_reported_u64_max_bytes() {
 fn labeled_tfrecord(path: &Path, labels: &[i64]) {
     let mut bytes = Vec::new();
     for (k, &label) in labels.iter().enumerate() {
-        bytes.extend(framed(&example(png_bytes(5, 4, k as u32), label)));
+        bytes.extend(framed(&example(common::png_bytes(5, 4, k as u32), label)));
     }
     std::fs::write(path, bytes).unwrap();
 }

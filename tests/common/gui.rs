@@ -30,6 +30,21 @@ pub fn harness_with(root: &Path, settings: Settings) -> Harness<'static, Batchsc
     harness
 }
 
+/// The app as `run` builds it from what the last run saved (`None`: a first run), opened on `root`.
+pub fn harness_from_saved(root: &Path, saved: Option<Settings>) -> Harness<'static, BatchscopeApp> {
+    let mut app = BatchscopeApp::from_saved(saved, Arc::new(|| {}));
+    app.open(root);
+    let mut harness = Harness::new_ui_state(
+        |ui, app: &mut BatchscopeApp| {
+            app.logic_step(ui.ctx());
+            app.ui_inner(ui);
+        },
+        app,
+    );
+    harness.set_size(egui::Vec2::new(1280.0, 800.0));
+    harness
+}
+
 /// Steps the UI until `done` holds (background threads are working meanwhile), then draws twice.
 pub fn step_until(
     h: &mut Harness<'_, BatchscopeApp>,

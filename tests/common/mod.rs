@@ -45,6 +45,32 @@ pub fn pattern(w: u32, h: u32, seed: u32) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
     })
 }
 
+/// [`pattern`] encoded as a PNG file's bytes.
+pub fn png_bytes(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    pattern(w, h, seed)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
+}
+
+/// [`pattern`] encoded as a baseline JPEG at quality 90 (4:2:0), by `jpeg-encoder`.
+pub fn jpeg_bytes(w: u16, h: u16, seed: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    jpeg_encoder::Encoder::new(&mut bytes, 90)
+        .encode(
+            &pattern(w.into(), h.into(), seed).into_raw(),
+            w,
+            h,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .unwrap();
+    bytes
+}
+
 /// Saves `img` at `root/rel` (format from the extension, unless `format` is given), creating folders.
 pub fn save<P, C>(root: &Path, rel: &str, img: &ImageBuffer<P, C>) -> PathBuf
 where
