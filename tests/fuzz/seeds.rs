@@ -235,6 +235,10 @@ pub fn saved() -> Vec<Vec<u8>> {
     // A snapshot of one element given as a typed value, and a spec of unknown shape.
     seeds.push([vec![5], records::framed(&records::tensor(&[2, 2, 1], &[]))].concat());
     seeds.push([vec![1], records::dataset_spec(&[-1, 2, 1])].concat());
+    // The snapshot as a GZIP file (the reader tells it by its magic).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&seeds[2][1..]).unwrap();
+    seeds.push([vec![2], gz.finish().unwrap()].concat());
     seeds
 }
 
