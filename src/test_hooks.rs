@@ -75,7 +75,8 @@ pub(crate) fn wait_if_held(path: &Path) {
     }
 }
 
-/// A named point of an export (`after-first-rows`, `before-swap`, `after-swap`), where a test can
+/// A named point of an export (`after-first-rows`, `before-swap`, `after-swap`) or of a skip over a
+/// stream (`skip-bytes`), where a test can
 /// stop a real process:
 /// - `BATCHSCOPE_TEST_KILL_AT=<point>`: the process sends itself SIGKILL (no destructors, no cleanup);
 /// - `BATCHSCOPE_TEST_HOLD_AT=<point>` with `BATCHSCOPE_TEST_RELEASE_FILE=<path>`: creates

@@ -1,11 +1,13 @@
-//! Issue 23, item 5: a signal reaches the exact JPEG decoder. `decode::abandon_all` (what the command
-//! line's SIGINT/SIGTERM/SIGHUP handler calls) stops every `--jpeg exact` decode at its next marker or
-//! band of 16 rows with a reason. It is process-wide, so this test has a binary of its own: no other
+//! Issue 23, item 5: a signal reaches the exact JPEG decoder and the readers' skips. `decode::abandon_all`
+//! (what the command line's SIGINT/SIGTERM/SIGHUP handler calls) stops every `--jpeg exact` decode at
+//! its next marker or band of 16 rows, and every skip over a stream at its next MiB, with a reason. It is process-wide, so this test has a binary of its own: no other
 //! test decodes beside it.
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 
 mod common;
+
+use std::io::Read as _;
 
 use batchscope::decode::{self, DecodedInto};
 use batchscope::options::{ColorMode, Decoding, JpegDecoder};
@@ -42,9 +44,16 @@ fn abandoned_exact_decodes_stop_with_the_reason_and_fast_ones_are_untouched() {
             Ok(DecodedInto::Written(..))
         ));
     }
+    // Skipping (a record over the limit, a stream to its offset) reads in pieces of 1 MiB.
+    let three_mib = 3 << 20;
+    let mut zeros = std::io::repeat(0).take(three_mib);
+    assert_eq!(decode::skip_bytes(&mut zeros, u64::MAX).unwrap(), three_mib);
     assert!(!decode::abandoned());
 
     decode::abandon_all();
+    // An endless stream is not read at all: the skip stops before its first piece.
+    let err = decode::skip_bytes(&mut std::io::repeat(0), 1 << 40).unwrap_err();
+    assert_eq!(err.to_string(), "not read: the process is stopping");
     assert!(decode::abandoned());
     for file in [&baseline, &progressive] {
         let err = decode::decode_bytes(file, exact).unwrap_err().to_string();

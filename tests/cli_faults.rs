@@ -6,6 +6,9 @@
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 
 mod common;
+#[allow(dead_code)] // Shared with the fuzz seeds; this file writes one saved dataset.
+#[path = "common/records.rs"]
+mod records;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -156,4 +159,48 @@ fn disk_full_mid_export_fails_with_the_path_and_reason_and_leaves_no_arrays() {
     // The run created the output folder and kept nothing: neither it nor its staging folder is left.
     assert!(!out.exists());
     assert_eq!(common::leftovers(&out), Vec::<String>::new());
+}
+
+/// Issue 23, item 5: a signal while `inspect` streamed past a record over the limit (a GZIP snapshot
+/// record claiming gigabytes takes seconds) was not seen until the pass ended, and the pass's result
+/// was then printed as the dataset with exit 0. Now the skip stops within a MiB and the command exits
+/// 130 without printing the dataset.
+#[test]
+fn a_signal_while_inspect_skips_an_oversized_record_exits_130_and_prints_nothing() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved");
+    let snapshot = records::saved_layout(&saved, &[-1], 1);
+    // One record claiming 64 MiB (with a valid length CRC), all there, over `--max-file-bytes 1M`.
+    let len: u64 = 64 << 20;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&len.to_le_bytes()).unwrap();
+    let crc = batchscope::source::tfrecord::masked_crc(&len.to_le_bytes());
+    gz.write_all(&crc.to_le_bytes()).unwrap();
+    gz.write_all(&vec![0; 1 << 20].repeat(64)).unwrap();
+    gz.write_all(&[0; 4]).unwrap();
+    std::fs::write(&snapshot, gz.finish().unwrap()).unwrap();
+    // Held as the skip begins (after the pass's own checks of the flag), signalled there, released.
+    let release = dir.path().join("release");
+    let child = Command::new(env!("CARGO_BIN_EXE_batchscope"))
+        .args(["inspect", saved.to_str().unwrap(), "--batched", "no"])
+        .args(["--max-file-bytes", "1M"])
+        .env("BATCHSCOPE_TEST_HOLD_AT", "skip-bytes")
+        .env("BATCHSCOPE_TEST_RELEASE_FILE", &release)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let held = PathBuf::from(format!("{}.held", release.display()));
+    wait_until("the skip to be held", || held.exists());
+    kill(&child, "-TERM");
+    std::fs::write(&release, b"").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "");
+    assert_eq!(stderr, "batchscope: interrupted\n");
 }

@@ -134,6 +134,9 @@ fn index_dir(
         max_record_bytes: options.preprocess.max_file_bytes,
     };
     match source::open_as(dir, kind, &options.index, limits, &control) {
+        // A signal during the pass: what it read may be cut short (a record it was skipping is a
+        // warning, not the dataset's truth), so nothing is reported as the dataset.
+        Ok(_) if cancel.load(Ordering::Relaxed) => Err(Failure::Interrupted("interrupted".into())),
         Ok(index) => {
             for w in &index.warnings {
                 say(format_args!(
@@ -587,9 +590,8 @@ pub fn run(cli: &Cli) -> Option<Result<(), Failure>> {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
     // SIGINT, SIGTERM and SIGHUP (the `termination` feature) set the flag that indexing, header reading
-    // and the export check, and abandon the JPEG decodes under way; the export then removes its
-    // partial files. Without a handler a signal would
-    // kill the process mid-write. Failing to install one only loses that nicety.
+    // and the export check, and abandon the JPEG decodes and stream skips under way; the export then
+    // removes its partial files. Without a handler a signal would kill the process mid-write. Failing to install one only loses that nicety.
     let _ = ctrlc::set_handler(move || {
         flag.store(true, Ordering::Relaxed);
         // A JPEG being decoded stops at its next scan or band of rows, not at its end.

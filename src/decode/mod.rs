@@ -25,7 +25,9 @@ mod read;
 #[doc(hidden)]
 pub use crate::test_hooks::{hold_file_for_tests, release_held_files};
 use read::ReadBudget;
-pub use read::{DEFAULT_MAX_FILE_BYTES, open_file, open_regular, read_file, read_image_file};
+pub use read::{
+    DEFAULT_MAX_FILE_BYTES, open_file, open_regular, read_file, read_image_file, skip_bytes,
+};
 
 /// The largest decoded image accepted, in bytes (8-bit, before channel conversion).
 pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;

@@ -159,3 +159,30 @@ impl<R: std::io::Seek> std::io::Seek for ReadBudget<R> {
         self.inner.seek(pos)
     }
 }
+
+/// Reads and drops up to `n` bytes of `input` (all of it for `u64::MAX`); returns how many there
+/// were. A piece of 1 MiB at a time, so that a process that is stopping ([`super::abandon_all`])
+/// does not first stream past gigabytes (a GZIP record claiming 4 GiB of zeros takes seconds).
+pub fn skip_bytes(input: &mut dyn std::io::Read, n: u64) -> std::io::Result<u64> {
+    const PIECE: u64 = 1 << 20;
+    #[cfg(feature = "test-hooks")]
+    crate::test_hooks::point("skip-bytes");
+    let mut skipped = 0;
+    while skipped < n {
+        if super::abandoned() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "not read: the process is stopping",
+            ));
+        }
+        let piece = std::io::copy(
+            &mut input.take(PIECE.min(n - skipped)),
+            &mut std::io::sink(),
+        )?;
+        if piece == 0 {
+            break;
+        }
+        skipped += piece;
+    }
+    Ok(skipped)
+}

@@ -353,7 +353,7 @@ impl RowReader {
 
 /// Reads and drops `n` bytes, failing with `UnexpectedEof` if the stream ends first.
 fn discard(stream: &mut dyn Read, n: u64) -> io::Result<()> {
-    let copied = io::copy(&mut stream.take(n), &mut io::sink())?;
+    let copied = crate::decode::skip_bytes(stream, n)?;
     if copied < n {
         return Err(io::ErrorKind::UnexpectedEof.into());
     }

@@ -327,8 +327,7 @@ impl<I: Borrow<RecordIndex>> RecordReader<I> {
             }
             Stream::Compressed(s) => {
                 let skip = record.offset - open.position;
-                let skipped =
-                    io::copy(&mut s.by_ref().take(skip), &mut io::sink()).map_err(io_error)?;
+                let skipped = crate::decode::skip_bytes(s, skip).map_err(io_error)?;
                 if skipped < skip {
                     Err(ProblemReason::Truncated {
                         expected_bytes: skip,

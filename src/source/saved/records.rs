@@ -176,7 +176,7 @@ pub fn next_record(input: &mut dyn Read, max_len: u64) -> Result<Option<Vec<u8>>
     if len > max_len {
         // Skipped without being held: the data is read and dropped (a GZIP stream of zeros can
         // claim gigabytes from a few kilobytes), and only a record that ends is skipped.
-        let skipped = io::copy(&mut input.take(len), &mut io::sink())?;
+        let skipped = crate::decode::skip_bytes(input, len)?;
         let mut footer = [0u8; 4];
         if skipped < len || read_up_to(input, &mut footer)? < footer.len() {
             return Err(truncated("record data").into());

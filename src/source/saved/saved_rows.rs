@@ -12,7 +12,7 @@
 //! The index pass is [`super::scan`]; bad records become index warnings naming the file, the element
 //! and the reason, and the good elements are kept.
 
-use std::io::{self, BufReader, Read, Seek as _, SeekFrom};
+use std::io::{BufReader, Read, Seek as _, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -386,7 +386,7 @@ impl SavedRows {
             return Err("no open stream".to_owned());
         };
         let skip = at.offset - open.position;
-        let skipped = io::copy(&mut (&mut open.stream).take(skip), &mut io::sink())
+        let skipped = crate::decode::skip_bytes(&mut open.stream, skip)
             .map_err(|e| format!("{e}: {path:?}"))?;
         let mut counting = Counting {
             inner: &mut open.stream,
