@@ -117,16 +117,31 @@ pub fn header_failures(
         return Some(Vec::new());
     }
     let samples: Vec<usize> = (0..spec.index.samples.len()).collect();
+    // Headers are read on a pool of the check's own, not on the global one the loaders share: a
+    // file that is slow to open (a network disk) stalls this check alone, and the next dataset's
+    // batches still load while it waits.
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("header-check-{i}"))
+        .build();
     let mut suspects = Vec::new();
     for chunk in samples.chunks(CHUNK) {
         if cancel.load(Ordering::Relaxed) {
             return None;
         }
-        let flagged: Vec<usize> = chunk
-            .par_iter()
-            .copied()
-            .filter(|&i| !cancel.load(Ordering::Relaxed) && suspect(spec, i))
-            .collect();
+        let flag = || {
+            chunk
+                .par_iter()
+                .copied()
+                .filter(|&i| !cancel.load(Ordering::Relaxed) && suspect(spec, i))
+                .collect()
+        };
+        // Without threads of its own (the system refused them), on the shared pool.
+        let flagged: Vec<usize> = match &pool {
+            Ok(pool) => pool.install(flag),
+            Err(_) => flag(),
+        };
         suspects.extend(flagged);
         done.fetch_add(chunk.len(), Ordering::Relaxed);
     }
