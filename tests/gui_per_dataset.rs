@@ -90,6 +90,8 @@ fn a_saved_dataset_opened_after_a_split_shuffled_folder_starts_from_the_defaults
     let ready = h.state().session.as_ref().unwrap().ready().unwrap();
     assert_eq!(ready.job.plan.order, (0..10).collect::<Vec<_>>());
     assert_eq!(ready.options.plan.validation_split, None);
+    // Stored rows have no file headers: the Problems line says nothing of checking them.
+    assert!(h.query_by_label_contains("headers of").is_none());
     h.get_by_label_contains("Showing:");
     let split_shown = h
         .query_all_by_label_contains("split")

@@ -64,6 +64,10 @@ fn checks_ui(
     decodes_images: bool,
     action: &mut Option<Action>,
 ) {
+    // Stored rows have no headers and no files to decode: nothing to check, nothing to say.
+    if !decodes_images {
+        return;
+    }
     match &checks.headers {
         HeaderCheck::Idle => {}
         HeaderCheck::Running { done, total, .. } => {
@@ -79,7 +83,7 @@ fn checks_ui(
             ui.colored_label(ui.visuals().warn_fg_color, message);
         }
     }
-    if !decodes_images || checks.spec.is_none() {
+    if checks.spec.is_none() {
         return;
     }
     ui.separator();
