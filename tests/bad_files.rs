@@ -287,6 +287,36 @@ fn corrupt_jpegs_libjpeg_recovers_from_are_listed_in_warnings_csv() {
     assert!(expected.iter().all(|p| rows.contains(p)), "{rows:?}");
     assert!(rows.contains(&"a/clean.jpg".to_owned()));
 
+    // Sharded: each shard lists its own (`warnings-I-of-N.csv`), and merge joins them into the same
+    // warnings.csv, byte for byte.
+    let sharded = dir.path().join("sharded");
+    let mut per_shard = 0;
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let stderr = batchscope_ok(&[
+            "export",
+            s(&data),
+            "--out",
+            s(&sharded),
+            "--jpeg",
+            "exact",
+            "--shard",
+            &shard,
+        ]);
+        let name = format!("warnings-{i:05}-of-00003.csv");
+        if sharded.join(&name).exists() {
+            per_shard += 1;
+            assert!(stderr.contains(&format!("(see {name})")), "{stderr}");
+        }
+    }
+    assert!(per_shard >= 2, "only {per_shard} shards warned");
+    batchscope_ok(&["merge", s(&sharded)]);
+    assert_eq!(
+        std::fs::read(sharded.join("warnings.csv")).unwrap(),
+        std::fs::read(out.join("warnings.csv")).unwrap()
+    );
+    assert!(!sharded.join("warnings-00000-of-00003.csv").exists());
+
     // A clean folder writes no warnings.csv.
     let (clean_only, clean_out) = (dir.path().join("clean"), dir.path().join("clean_out"));
     write(&clean_only, "a/clean.jpg", &clean);

@@ -532,24 +532,25 @@ fn print_report(
         .as_ref()
         .map(|_| " (one shard: `batchscope merge` joins them)")
         .unwrap_or_default();
+    // `warnings.csv`, or a shard's `warnings-I-of-N.csv`.
+    let warnings_csv = report
+        .files
+        .iter()
+        .filter_map(|(path, _)| path.file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .find(|name| name.starts_with("warnings"))
+        .unwrap_or_else(|| "warnings.csv".to_owned());
     say(format_args!(
         "batchscope: exported {what}{shard} in {:.1} s to {:?}{}",
         report.elapsed.as_secs_f64(),
         args.out,
-        match (
-            report.skipped.len(),
-            report.warned.len(),
-            args.shard.is_some()
-        ) {
-            (0, 0, _) => String::new(),
-            (s, 0, _) => format!("; {s} skipped (see skipped.csv)"),
-            (0, w, false) => format!("; {w} decoded with warnings (see warnings.csv)"),
-            (0, w, true) => format!("; {w} decoded with warnings (listed above)"),
-            (s, w, false) => format!(
-                "; {s} skipped (see skipped.csv), {w} decoded with warnings (see warnings.csv)"
+        match (report.skipped.len(), report.warned.len()) {
+            (0, 0) => String::new(),
+            (s, 0) => format!("; {s} skipped (see skipped.csv)"),
+            (0, w) => format!("; {w} decoded with warnings (see {warnings_csv})"),
+            (s, w) => format!(
+                "; {s} skipped (see skipped.csv), {w} decoded with warnings (see {warnings_csv})"
             ),
-            (s, w, true) =>
-                format!("; {s} skipped (see skipped.csv), {w} decoded with warnings (listed above)"),
         },
     ));
     // The folder is on the line above: each file by its name, with the shape and dtype numpy will load.

@@ -142,6 +142,7 @@ pub fn merge(options: &MergeOptions, cancel: &AtomicBool) -> Result<MergeReport,
     }
     merge_csv(out, &shards, "manifest", &dir.join("manifest.csv"), true)?;
     merge_csv(out, &shards, "skipped", &dir.join("skipped.csv"), false)?;
+    merge_warnings(out, &shards, &dir.join("warnings.csv"))?;
     let mut shared = vec!["class_names.json"];
     if first.excluded {
         shared.push("excluded.csv");
@@ -448,6 +449,35 @@ fn copy_rows(
 
 /// Joins the shards' `stem` CSV files into `to`: one header row; the manifest's row numbers counted
 /// on across shards (`renumber`); the indexing warnings at the top of every `skipped` file taken once.
+/// Joins the shards' `warnings` files (a shard has one only when a file it exported was decoded with
+/// a warning) into `to`, in shard order, with one header; writes nothing when no shard has one.
+fn merge_warnings(
+    out: &Path,
+    shards: &[(ShardSpec, ShardRecord)],
+    to: &Path,
+) -> Result<(), MergeError> {
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    for (spec, record) in shards {
+        let name = Names { shard: Some(*spec) }.file("warnings", "csv");
+        if !record.files.iter().any(|f| f.name == name) {
+            continue;
+        }
+        let path = out.join(&name);
+        let bytes = fs::read(&path).map_err(io_err("reading", &path))?;
+        let mut rows = bytes.split_inclusive(|&b| b == b'\n');
+        let header = rows.next().unwrap_or_default();
+        if lines.is_empty() {
+            lines.push(header.to_vec());
+        }
+        lines.extend(rows.map(<[u8]>::to_vec));
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    fs::write(to, lines.concat()).map_err(io_err("writing", to))?;
+    sync_file(to)
+}
+
 fn merge_csv(
     out: &Path,
     shards: &[(ShardSpec, ShardRecord)],

@@ -126,7 +126,7 @@ pub struct ExportReport {
     /// Files that could not be loaded, with reasons, in plan order.
     pub skipped: Vec<SampleFailure>,
     /// Files exported whose decoder warned of corrupt data it recovered from (`--jpeg exact`), in plan
-    /// order: written to `warnings.csv` (unsharded exports) when there are any.
+    /// order: written to `warnings.csv` (a shard's `warnings-I-of-N.csv`) when there are any.
     pub warned: Vec<SampleFailure>,
     /// Files written, with their sizes in bytes.
     pub files: Vec<(PathBuf, u64)>,
@@ -650,8 +650,9 @@ pub fn export(
     if !options.excluded.is_empty() {
         writer::write_excluded(&target.dir().join("excluded.csv"), &options.excluded)?;
     }
-    if !warned.is_empty() && matches!(target, Target::Folder(_)) {
-        writer::write_warned(&target.dir().join("warnings.csv"), &warned)?;
+    if !warned.is_empty() {
+        // A shard's has the shard's name; merge joins them into one `warnings.csv`.
+        writer::write_warned(&target.dir().join(names.file("warnings", "csv")), &warned)?;
     }
     let files = match target {
         Target::Folder(staging) => staging.commit()?,
