@@ -191,51 +191,67 @@ pub(super) fn groups_ui(
         );
     }
     ui.label(RichText::new(format!("Duplicates: {} groups", groups.len())).strong());
-    let height = row_height(ui);
-    let per_row = tiles_per_row(ui);
-    let mut tiles = Tiles {
+    let tiles = Tiles {
         textures,
         result,
         actions,
         visible: Vec::new(),
     };
+    let rows = |_| leaks.len() + groups.len();
+    tile_rows(ui, id, tiles, rows, |ui, tiles, row, height, per_row| {
+        if let Some(leak) = leaks.get(row) {
+            row_ui(ui, height, row, Some(egui::Stroke::new(1.5, LEAK)), |ui| {
+                leak_info_ui(ui, leak.samples.len(), per_row);
+                let members = leak.samples.iter().zip(&leak.subsets);
+                for (&sample, &subset) in members.take(per_row) {
+                    let color = if subset == Subset::Validation {
+                        LEAK
+                    } else {
+                        ui.visuals().text_color()
+                    };
+                    let caption = RichText::new(subset.to_string()).small().color(color);
+                    tiles.tile_ui(ui, sample, caption);
+                }
+            });
+        } else if let Some(group) = groups.get(row - leaks.len()) {
+            let leaked = result
+                .listing
+                .leaked
+                .get(row - leaks.len())
+                .copied()
+                .unwrap_or(false);
+            let stroke = leaked.then(|| egui::Stroke::new(1.5, LEAK));
+            row_ui(ui, height, row, stroke, |ui| {
+                group_info_ui(ui, group, leaked, per_row);
+                for (i, &sample) in group.samples.iter().take(per_row).enumerate() {
+                    let caption = RichText::new(if i == 0 { "first" } else { "copy" })
+                        .small()
+                        .weak();
+                    tiles.tile_ui(ui, sample, caption);
+                }
+            });
+        }
+    })
+}
+
+/// Rows of thumbnails in a scroll area that draws only the rows in view (`id` keeps its offset):
+/// `rows` counts them for a number of tiles per row, `draw` draws row `row` of `height` points with
+/// up to `per_row` tiles into `tiles`.
+fn tile_rows(
+    ui: &mut egui::Ui,
+    id: impl std::hash::Hash + std::fmt::Debug,
+    mut tiles: Tiles<'_>,
+    rows: impl FnOnce(usize) -> usize,
+    mut draw: impl FnMut(&mut egui::Ui, &mut Tiles<'_>, usize, f32, usize),
+) -> Drawn {
+    let height = row_height(ui);
+    let per_row = tiles_per_row(ui);
     let output = egui::ScrollArea::vertical()
         .id_salt(id)
         .auto_shrink([false, false])
-        .show_rows(ui, height, leaks.len() + groups.len(), |ui, rows| {
-            for row in rows {
-                if let Some(leak) = leaks.get(row) {
-                    row_ui(ui, height, row, Some(egui::Stroke::new(1.5, LEAK)), |ui| {
-                        leak_info_ui(ui, leak.samples.len(), per_row);
-                        let members = leak.samples.iter().zip(&leak.subsets);
-                        for (&sample, &subset) in members.take(per_row) {
-                            let color = if subset == Subset::Validation {
-                                LEAK
-                            } else {
-                                ui.visuals().text_color()
-                            };
-                            let caption = RichText::new(subset.to_string()).small().color(color);
-                            tiles.tile_ui(ui, sample, caption);
-                        }
-                    });
-                } else if let Some(group) = groups.get(row - leaks.len()) {
-                    let leaked = result
-                        .listing
-                        .leaked
-                        .get(row - leaks.len())
-                        .copied()
-                        .unwrap_or(false);
-                    let stroke = leaked.then(|| egui::Stroke::new(1.5, LEAK));
-                    row_ui(ui, height, row, stroke, |ui| {
-                        group_info_ui(ui, group, leaked, per_row);
-                        for (i, &sample) in group.samples.iter().take(per_row).enumerate() {
-                            let caption = RichText::new(if i == 0 { "first" } else { "copy" })
-                                .small()
-                                .weak();
-                            tiles.tile_ui(ui, sample, caption);
-                        }
-                    });
-                }
+        .show_rows(ui, height, rows(per_row), |ui, range| {
+            for row in range {
+                draw(ui, &mut tiles, row, height, per_row);
             }
         });
     Drawn {
@@ -293,48 +309,38 @@ pub(super) fn flags_ui(
     let flags = &result.findings.flags;
     let listing = &result.listing;
     ui.label(RichText::new(format!("Flagged images: {}", flags.len())).strong());
-    let height = row_height(ui);
-    let per_row = tiles_per_row(ui);
-    let mut tiles = Tiles {
+    let tiles = Tiles {
         textures,
         result,
         actions,
         visible: Vec::new(),
     };
-    let output = egui::ScrollArea::vertical()
-        .id_salt(id)
-        .auto_shrink([false, false])
-        .show_rows(ui, height, listing.flag_rows(per_row), |ui, rows| {
-            for row in rows {
-                let Some((k, range)) = listing.flag_row(per_row, row) else {
-                    continue;
-                };
-                let (kind, count, of_kind) = &listing.flags[k];
-                row_ui(ui, height, row, None, |ui| {
-                    ui.vertical(|ui| {
-                        ui.set_width(INFO_WIDTH);
-                        if range.start == 0 {
-                            ui.label(RichText::new(format!("{kind} ({count})")).strong())
-                                .on_hover_text(flag_meaning(*kind));
-                        } else {
-                            ui.weak(format!(
-                                "{kind} {}–{} of {count}",
-                                range.start + 1,
-                                range.end
-                            ));
-                        }
-                    });
-                    for flag in of_kind[range].iter().filter_map(|&f| flags.get(f)) {
-                        let caption = RichText::new(format!("{:.3}", flag.score)).small();
-                        tiles.tile_ui(ui, flag.sample, caption);
-                    }
-                });
+    let rows = |per_row| listing.flag_rows(per_row);
+    tile_rows(ui, id, tiles, rows, |ui, tiles, row, height, per_row| {
+        let Some((k, range)) = listing.flag_row(per_row, row) else {
+            return;
+        };
+        let (kind, count, of_kind) = &listing.flags[k];
+        row_ui(ui, height, row, None, |ui| {
+            ui.vertical(|ui| {
+                ui.set_width(INFO_WIDTH);
+                if range.start == 0 {
+                    ui.label(RichText::new(format!("{kind} ({count})")).strong())
+                        .on_hover_text(flag_meaning(*kind));
+                } else {
+                    ui.weak(format!(
+                        "{kind} {}–{} of {count}",
+                        range.start + 1,
+                        range.end
+                    ));
+                }
+            });
+            for flag in of_kind[range].iter().filter_map(|&f| flags.get(f)) {
+                let caption = RichText::new(format!("{:.3}", flag.score)).small();
+                tiles.tile_ui(ui, flag.sample, caption);
             }
         });
-    Drawn {
-        offset: output.state.clamped_offset().y,
-        visible: tiles.visible,
-    }
+    })
 }
 
 /// What a flag means, for its tooltip.
