@@ -17,22 +17,16 @@ pub fn harness(root: &Path) -> Harness<'static, BatchscopeApp> {
 
 /// The app with `settings`, opened on `root`.
 pub fn harness_with(root: &Path, settings: Settings) -> Harness<'static, BatchscopeApp> {
-    let mut app = BatchscopeApp::new(settings, Arc::new(|| {}));
-    app.open(root);
-    let mut harness = Harness::new_ui_state(
-        |ui, app: &mut BatchscopeApp| {
-            app.logic_step(ui.ctx());
-            app.ui_inner(ui);
-        },
-        app,
-    );
-    harness.set_size(egui::Vec2::new(1280.0, 800.0));
-    harness
+    opened(BatchscopeApp::new(settings, Arc::new(|| {})), root)
 }
 
 /// The app as `run` builds it from what the last run saved (`None`: a first run), opened on `root`.
 pub fn harness_from_saved(root: &Path, saved: Option<Settings>) -> Harness<'static, BatchscopeApp> {
-    let mut app = BatchscopeApp::from_saved(saved, Arc::new(|| {}));
+    opened(BatchscopeApp::from_saved(saved, Arc::new(|| {})), root)
+}
+
+/// `app` opened on `root`, in a 1280x800 harness that runs its logic step and draws it each frame.
+fn opened(mut app: BatchscopeApp, root: &Path) -> Harness<'static, BatchscopeApp> {
     app.open(root);
     let mut harness = Harness::new_ui_state(
         |ui, app: &mut BatchscopeApp| {
