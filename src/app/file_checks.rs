@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::session::{Problem, Session};
+use super::session::{Session, add_problem};
 use crate::background::{Job, Received};
 use crate::load::check;
 use crate::load::loader::{LoadSpec, Loader, Notify, SampleFailure};
@@ -112,17 +112,10 @@ impl Default for FileChecks {
 /// Adds `failures` to the session's problems, each file once (a file already listed keeps its first
 /// reason); returns how many were new.
 pub fn report(session: &mut Session, failures: &[SampleFailure]) -> usize {
-    let mut added = 0;
-    for failure in failures {
-        if !session.problems.iter().any(|p| p.path == failure.rel_path) {
-            session.problems.push(Problem {
-                path: failure.rel_path.clone(),
-                reason: failure.reason.clone(),
-            });
-            added += 1;
-        }
-    }
-    added
+    failures
+        .iter()
+        .filter(|f| add_problem(&mut session.problems, &f.rel_path, &f.reason))
+        .count()
 }
 
 impl FileChecks {

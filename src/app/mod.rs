@@ -270,32 +270,28 @@ impl BatchscopeApp {
     /// open with, or the defaults (nothing carries over from `leaving`; applying its settings is a
     /// button). The export panel's folder and result belong to their dataset too.
     fn switch_settings(&mut self, leaving: &Path, opening: &Path) {
-        let unknown = leaving.as_os_str().is_empty();
-        if !unknown {
+        if !leaving.as_os_str().is_empty() {
             self.settings.keep_for(leaving);
         }
+        let saved = self.settings.saved_for(opening).cloned();
+        let restored = saved.is_some();
+        let own = saved.unwrap_or_default();
         let previous = settings::DatasetSettings {
             path: leaving.to_path_buf(),
-            load: self.settings.load.clone(),
-            export: self.settings.export.clone(),
+            load: std::mem::replace(&mut self.settings.load, own.load),
+            export: std::mem::replace(&mut self.settings.export, own.export),
         };
-        self.settings_note = None;
-        self.previous_settings = None;
         let defaults = crate::options::LoadOptions::default();
-        if let Some(saved) = self.settings.saved_for(opening).cloned() {
-            self.settings.load = saved.load;
-            self.settings.export = saved.export;
-            if self.settings.load != defaults {
-                self.settings_note = Some(SettingsNote::Restored);
-            }
+        (self.settings_note, self.previous_settings) = if restored {
+            (
+                (self.settings.load != defaults).then_some(SettingsNote::Restored),
+                None,
+            )
+        } else if previous.load != defaults {
+            (Some(SettingsNote::PreviousDataset), Some(previous))
         } else {
-            self.settings.load = defaults.clone();
-            self.settings.export = export_panel::ExportSettings::default();
-            if previous.load != defaults {
-                self.settings_note = Some(SettingsNote::PreviousDataset);
-                self.previous_settings = Some(previous);
-            }
-        }
+            (None, None)
+        };
         self.class_names_text = class_names_text(&self.settings.load);
         self.switch_export(leaving, opening);
     }
@@ -424,14 +420,7 @@ impl BatchscopeApp {
         else {
             return;
         };
-        for failure in &finished.report.skipped {
-            if !session.problems.iter().any(|p| p.path == failure.rel_path) {
-                session.problems.push(session::Problem {
-                    path: failure.rel_path.clone(),
-                    reason: failure.reason.clone(),
-                });
-            }
-        }
+        file_checks::report(session, &finished.report.skipped);
     }
 
     /// Draws every panel, then applies what they asked for.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::display::{DisplayRange, Stats};
 use crate::background::{Job, Received};
 use crate::index::{DatasetIndex, WalkControl};
-use crate::load::loader::{Batch, LoadSpec, Loader, LoaderStopped, Notify, SampleFailure};
+use crate::load::loader::{Batch, LoadSpec, Loader, LoaderStopped, Notify};
 use crate::load::preprocess::Element;
 use crate::load::probe::MixedSizes;
 use crate::load::spec;
@@ -161,6 +161,19 @@ pub struct Session {
     pub first_batch_after: Option<Duration>,
     /// The batch that was on screen before the settings changed, shown until its successor arrives.
     stale: Option<(ViewBatch, LoadOptions)>,
+}
+
+/// Adds `path` with `reason` to `problems` unless it is listed already (a file is listed once, with
+/// its first reason); returns whether it was added.
+pub fn add_problem(problems: &mut Vec<Problem>, path: &Path, reason: &str) -> bool {
+    let listed = problems.iter().any(|p| p.path == path);
+    if !listed {
+        problems.push(Problem {
+            path: path.to_path_buf(),
+            reason: reason.to_owned(),
+        });
+    }
+    !listed
 }
 
 impl Session {
@@ -315,28 +328,17 @@ impl Session {
                         break;
                     }
                 };
-                for SampleFailure {
-                    rel_path, reason, ..
-                } in &batch.failures
-                {
-                    let problem = Problem {
-                        path: rel_path.clone(),
-                        reason: reason.clone(),
-                    };
-                    if !self.problems.contains(&problem) {
-                        self.problems.push(problem);
-                    }
+                for failure in &batch.failures {
+                    add_problem(&mut self.problems, &failure.rel_path, &failure.reason);
                 }
                 // Shown, but decoded from corrupt data the decoder recovered from: said too.
                 for (&sample, original) in batch.samples.iter().zip(&batch.originals) {
                     if let Some(reason) = original.warning() {
-                        let problem = Problem {
-                            path: ready.index.samples[sample].rel_path.clone(),
-                            reason,
-                        };
-                        if !self.problems.contains(&problem) {
-                            self.problems.push(problem);
-                        }
+                        add_problem(
+                            &mut self.problems,
+                            &ready.index.samples[sample].rel_path,
+                            &reason,
+                        );
                     }
                 }
                 if batch.number == self.current {
