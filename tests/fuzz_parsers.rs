@@ -38,6 +38,7 @@ const EXACT_JPEG_RUNS: u64 = 2_000;
 const PROBE_RUNS: u64 = 2_000;
 const INDEX_RUNS: u64 = 1_500;
 const PLAN_RUNS: u64 = 20_000;
+const EXAMPLE_STREAM_RUNS: u64 = 20_000;
 const NPY_RUNS: u64 = 4_000;
 const TFRECORD_RUNS: u64 = 2_000;
 const SAVED_RUNS: u64 = 2_000;
@@ -275,6 +276,16 @@ fn npy_headers_of_any_shape_parse_back_in_our_reader_and_in_numpy() {
 }
 
 #[test]
+fn example_streamed_from_a_large_record_is_the_whole_decode_cut() {
+    fuzz::run(
+        "example_stream",
+        seeds::examples(),
+        Budget::from_env(EXAMPLE_STREAM_RUNS),
+        targets::example_stream,
+    );
+}
+
+#[test]
 fn tfrecord_reader_reads_every_sample_or_names_the_file_within_budget() {
     fuzz_reader(
         "tfrecord",
@@ -389,6 +400,7 @@ fn write_cargo_fuzz_seed_corpus() {
         ("npy_writer", seeds::random(3, 16, 64)),
         ("npy_header", seeds::random(4, 16, 64)),
         ("tfrecord", seeds::tfrecords()),
+        ("example_stream", seeds::examples()),
         ("saved", seeds::saved()),
         ("npy_reader", seeds::npys()),
         ("npz", seeds::npzs()),

@@ -20,6 +20,7 @@ mod example;
 mod file_set;
 pub(crate) mod framing;
 pub mod images;
+mod large_record;
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -33,8 +34,9 @@ pub use example::{
 };
 pub use file_set::MissingShard;
 pub use framing::{mask, masked_crc};
+pub use large_record::{LargeExample, Sizes, read_large_example};
 
-use framing::{FOOTER_BYTES, HEADER_BYTES, Scanned, Scanner};
+use framing::{FOOTER_BYTES, HEADER_BYTES, Kept, Scanned, Scanner};
 
 /// How a TFRecord file is compressed as a whole (`tf.io.TFRecordOptions(compression_type=..)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -157,11 +159,11 @@ pub fn index(path: &Path, compression: Option<Compression>) -> Result<RecordInde
 }
 
 /// What [`index_visiting`] calls with each good record and its data (if kept); breaking stops it.
-pub type RecordVisitor<'a> = dyn FnMut(&RecordRef, Option<Vec<u8>>) -> ControlFlow<()> + 'a;
+pub type RecordVisitor<'a> = dyn FnMut(&RecordRef, Option<Kept>) -> ControlFlow<()> + 'a;
 
 /// [`index`], handing each good record to `visit` as it is found, with its data when it is at most
 /// `keep_up_to` bytes (`None` past that; 0 keeps none), so the records can be parsed in the same
-/// pass. When `visit` breaks, indexing stops and returns what it has indexed so far (the caller
+/// pass: whole up to [`framing::WHOLE_RECORD_BYTES`], or what [`Kept::Large`] keeps of a longer one. When `visit` breaks, indexing stops and returns what it has indexed so far (the caller
 /// knows why).
 pub fn index_visiting(
     path: &Path,

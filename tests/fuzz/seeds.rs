@@ -209,6 +209,30 @@ fn tfrecord_files() -> Vec<Vec<u8>> {
     ]
 }
 
+/// Seeds of the `example_stream` target: the Examples of the `tfrecord` seeds, one holding three
+/// labels (a list the streamed reading cuts) and a float list, and an empty one.
+pub fn examples() -> Vec<Vec<u8>> {
+    let png = encode(&rgb(3, 2), ImageFormat::Png);
+    let jpeg = encode(&gray(5, 3), ImageFormat::Jpeg);
+    let floats = field(
+        1,
+        &field(
+            1,
+            &[
+                field(1, b"weights"),
+                field(2, &field(2, &field(1, &[0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]))),
+            ]
+            .concat(),
+        ),
+    );
+    vec![
+        example(&png, &[0]),
+        example(&jpeg, &[7, 9, 300]),
+        [example(&png, &[1]), floats].concat(),
+        Vec::new(),
+    ]
+}
+
 /// The saved dataset the `saved` target mutates: 3 uint8 elements of shape (2, 2, 1).
 pub fn saved_dataset() -> [Vec<u8>; 3] {
     let dims = [2, 2, 1];

@@ -599,3 +599,91 @@ fn check_batches(planned: &plan::BatchPlan, len: usize, batch_size: usize) {
     }
     assert_eq!(next, planned.len(), "the batches do not cover the plan");
 }
+
+/// A `tf.train.Example` read as it streams (`tfrecord::read_large_example`: what opening keeps of a
+/// record too large to hold, a head of each bytes value and two values of each list) against the
+/// whole-record decode of the same bytes (`tfrecord::parse_example`, prost):
+/// - no panic; an error is one line;
+/// - each feature's first bytes value lies inside the record, and its bytes are the record's there;
+/// - when both read the bytes, the streamed reading is the whole one cut: the same features and
+///   kinds, each list's count, its first two values, bytes values cut to the head, floats counted
+///   but not kept.
+pub fn example_stream(bytes: &[u8]) -> String {
+    use batchscope::source::tfrecord::{self, Kind};
+    const HEAD: usize = 16;
+    let streamed = tfrecord::read_large_example(&mut &bytes[..], bytes.len() as u64, HEAD);
+    let whole = tfrecord::parse_example(bytes);
+    let large = match streamed {
+        Ok(large) => large,
+        Err(why) => {
+            assert!(!why.trim().is_empty() && !why.contains('\n'), "{why:?}");
+            return format!(
+                "streamed: {}",
+                why.chars()
+                    .filter(|c| !c.is_ascii_digit())
+                    .collect::<String>()
+            );
+        }
+    };
+    for (key, sizes) in &large.sizes {
+        let end = sizes.first_offset + sizes.first_bytes;
+        assert!(
+            end <= bytes.len() as u64,
+            "{key}: {sizes:?} past {}",
+            bytes.len()
+        );
+    }
+    let Ok(whole) = whole else {
+        return "streamed only".to_owned();
+    };
+    let cut = |features: &tfrecord::Features| -> Vec<(String, Option<Kind>)> {
+        features
+            .feature
+            .iter()
+            .map(|(key, feature)| {
+                let kind = feature.kind.clone().map(|kind| match kind {
+                    Kind::BytesList(mut list) => {
+                        list.value.truncate(2);
+                        for value in &mut list.value {
+                            value.truncate(HEAD);
+                        }
+                        Kind::BytesList(list)
+                    }
+                    Kind::FloatList(mut list) => {
+                        list.value.clear();
+                        Kind::FloatList(list)
+                    }
+                    Kind::Int64List(mut list) => {
+                        list.value.truncate(2);
+                        Kind::Int64List(list)
+                    }
+                });
+                (key.clone(), kind)
+            })
+            .collect()
+    };
+    let expected = whole.features.as_ref().map(cut);
+    let found = large.example.features.as_ref().map(cut);
+    assert_eq!(
+        found, expected,
+        "streamed and whole readings differ on {bytes:?}"
+    );
+    for (key, feature) in whole.features.iter().flat_map(|f| &f.feature) {
+        let sizes = large.sizes[key];
+        let count = match &feature.kind {
+            Some(Kind::BytesList(list)) => {
+                if let Some(first) = list.value.first() {
+                    let at = sizes.first_offset as usize;
+                    assert_eq!(&bytes[at..at + first.len()], &first[..], "{key}");
+                    assert_eq!(sizes.first_bytes, first.len() as u64, "{key}");
+                }
+                list.value.len()
+            }
+            Some(Kind::FloatList(list)) => list.value.len(),
+            Some(Kind::Int64List(list)) => list.value.len(),
+            None => 0,
+        };
+        assert_eq!(sizes.values, count as u64, "{key}");
+    }
+    format!("both read {} features", large.sizes.len())
+}

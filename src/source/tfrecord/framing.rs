@@ -5,6 +5,7 @@
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
+use super::large_record::{LargeExample, read_large_example};
 use super::{Compression, ProblemReason};
 
 /// Bytes before a record's data: the length and its masked CRC.
@@ -82,15 +83,30 @@ pub fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// Records of at most this many bytes are held whole while the source is opened; a longer one (up to
+/// the limit per image) is read as it streams, keeping only what [`read_large_example`] keeps.
+pub const WHOLE_RECORD_BYTES: u64 = 16 << 20;
+
+/// What a scanner keeping data hands out with a good record.
+#[derive(Debug)]
+pub enum Kept {
+    /// The record's bytes.
+    Whole(Vec<u8>),
+    /// What was kept of a record longer than the scanner's whole-record size, read as an Example as
+    /// it streamed (or why it is not one).
+    Large(Result<LargeExample, String>),
+}
+
 /// What the scan found at one position of the stream.
 #[derive(Debug)]
 pub enum Scanned {
-    /// A record whose both CRCs check out: its data starts at `offset` and is `len` bytes long. The
-    /// data itself when the scanner keeps it (see [`Scanner::keeping_data`]) and it is not too long.
+    /// A record whose both CRCs check out: its data starts at `offset` and is `len` bytes long. What
+    /// was kept of it when the scanner keeps data (see [`Scanner::keeping_data`]) and it is not too
+    /// long.
     Good {
         offset: u64,
         len: u64,
-        data: Option<Vec<u8>>,
+        data: Option<Kept>,
     },
     /// A record whose length is trusted but whose data CRC is wrong: skipped, the scan goes on.
     BadData { offset: u64 },
@@ -105,10 +121,31 @@ pub struct Scanner<R> {
     /// Offset of the next record's header in the (decompressed) stream.
     position: u64,
     done: bool,
-    chunk: Vec<u8>,
     /// Records of at most this many bytes keep their data (0 with nothing kept: see `keep`).
     keep_up_to: u64,
     keep: bool,
+    /// Kept records of at most this many bytes are held whole; longer ones are read as they stream.
+    whole_up_to: u64,
+}
+
+/// A record's data as it is read: `left` bytes of `reader`, through the CRC.
+struct Body<'a, R> {
+    reader: &'a mut R,
+    left: u64,
+    crc: u32,
+}
+
+impl<R: Read> Read for Body<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = (buf.len() as u64).min(self.left) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.reader.read(&mut buf[..want])?;
+        self.crc = crc32c::crc32c_append(self.crc, &buf[..n]);
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 impl<R: Read> Scanner<R> {
@@ -118,20 +155,31 @@ impl<R: Read> Scanner<R> {
             reader,
             position: 0,
             done: false,
-            chunk: vec![0; 64 * 1024],
             keep_up_to: 0,
             keep: false,
+            whole_up_to: WHOLE_RECORD_BYTES,
         }
     }
 
     /// A scanner that also hands out the data of each good record of at most `max_len` bytes, so a
-    /// caller can parse every record in the same pass that checks it. Longer records are still
-    /// checked, chunk by chunk, without being held.
+    /// caller can parse every record in the same pass that checks it: whole up to
+    /// [`WHOLE_RECORD_BYTES`], read as an Example as it streams past that. Longer records are still
+    /// checked, as they stream, without being held.
     pub fn keeping_data(reader: R, max_len: u64) -> Self {
         Self {
             keep_up_to: max_len,
             keep: true,
             ..Self::new(reader)
+        }
+    }
+
+    /// The same scanner, holding kept records whole up to `bytes` only (tests use a small size to
+    /// read ordinary records as large ones).
+    #[cfg(test)]
+    pub fn holding_whole_up_to(self, bytes: u64) -> Self {
+        Self {
+            whole_up_to: bytes,
+            ..self
         }
     }
 
@@ -157,28 +205,35 @@ impl<R: Read> Scanner<R> {
         if masked_crc(&header[..8]) != len_crc {
             return stop(ProblemReason::BadLengthCrc);
         }
-        // The data is streamed through the CRC a chunk at a time: a length is only as trustworthy as
-        // the file, and a huge one must not allocate.
-        let mut crc = 0u32;
-        let mut remaining = len;
-        let mut data = (self.keep && len <= self.keep_up_to).then(Vec::new);
-        while remaining > 0 {
-            let want = remaining.min(self.chunk.len() as u64) as usize;
-            let got = match read_full(&mut self.reader, &mut self.chunk[..want]) {
-                Ok(n) => n,
-                Err(e) => return stop(ProblemReason::Unreadable(e.to_string())),
-            };
-            crc = crc32c::crc32c_append(crc, &self.chunk[..got]);
-            if let Some(data) = &mut data {
-                data.extend_from_slice(&self.chunk[..got]);
+        // The data goes through the CRC as it is read: a length is only as trustworthy as the file,
+        // so nothing is allocated from it, and what is held grows as bytes arrive.
+        let mut body = Body {
+            reader: &mut self.reader,
+            left: len,
+            crc: 0,
+        };
+        let data = if !self.keep || len > self.keep_up_to {
+            None
+        } else if len <= self.whole_up_to {
+            let mut data = Vec::with_capacity(len.min(64 * 1024) as usize);
+            if let Err(e) = body.read_to_end(&mut data) {
+                return stop(ProblemReason::Unreadable(e.to_string()));
             }
-            remaining -= got as u64;
-            if got < want {
-                return stop(ProblemReason::Truncated {
-                    expected_bytes: record_bytes(len),
-                    found_bytes: HEADER_BYTES + (len - remaining),
-                });
-            }
+            Some(Kept::Whole(data))
+        } else {
+            let head = crate::decode::PROBE_MAX_READ_BYTES as usize;
+            Some(Kept::Large(read_large_example(&mut body, len, head)))
+        };
+        // Streams past what was not read (all of a record not kept), a MiB at a time.
+        if let Err(e) = crate::decode::skip_bytes(&mut body, u64::MAX) {
+            return stop(ProblemReason::Unreadable(e.to_string()));
+        }
+        let (remaining, crc) = (body.left, body.crc);
+        if remaining > 0 {
+            return stop(ProblemReason::Truncated {
+                expected_bytes: record_bytes(len),
+                found_bytes: HEADER_BYTES + (len - remaining),
+            });
         }
         let mut footer = [0u8; FOOTER_BYTES as usize];
         let n = match read_full(&mut self.reader, &mut footer) {
@@ -303,7 +358,10 @@ mod tests {
         let bytes = hex(TF_EMPTY_THEN_HELLO);
         let kept: Vec<_> = Scanner::keeping_data(&bytes[..], 5)
             .map(|s| match s {
-                Scanned::Good { data, .. } => data,
+                Scanned::Good { data, .. } => data.map(|kept| match kept {
+                    Kept::Whole(bytes) => bytes,
+                    Kept::Large(large) => panic!("{large:?}"),
+                }),
                 other => panic!("{other:?}"),
             })
             .collect();
@@ -312,6 +370,93 @@ mod tests {
             .map(|s| matches!(s, Scanned::Good { data: Some(_), .. }))
             .collect();
         assert_eq!(kept, [true, false]);
+    }
+
+    /// A TFRecord stream of `records`, framed as TensorFlow frames them.
+    fn framed(records: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for data in records {
+            let len = (data.len() as u64).to_le_bytes();
+            out.extend_from_slice(&len);
+            out.extend_from_slice(&masked_crc(&len).to_le_bytes());
+            out.extend_from_slice(data);
+            out.extend_from_slice(&masked_crc(data).to_le_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn a_record_over_the_whole_size_is_read_as_an_example_as_it_streams() {
+        use super::super::{BytesList, Example, Feature, Features, Kind};
+        use prost::Message as _;
+        let image: Vec<u8> = (0..3000u32).map(|i| (i % 256) as u8).collect();
+        let example = Example {
+            features: Some(Features {
+                feature: [(
+                    "image".to_owned(),
+                    Feature {
+                        kind: Some(Kind::BytesList(BytesList {
+                            value: vec![image.clone()],
+                        })),
+                    },
+                )]
+                .into(),
+            }),
+        };
+        let data = example.encode_to_vec();
+        let bytes = framed(&[data.clone(), data.clone()]);
+        let scanned: Vec<_> = Scanner::keeping_data(&bytes[..], 1 << 30)
+            .holding_whole_up_to(data.len() as u64 - 1)
+            .collect();
+        assert_eq!(scanned.len(), 2);
+        for s in scanned {
+            let Scanned::Good {
+                data: Some(Kept::Large(Ok(large))),
+                len,
+                ..
+            } = s
+            else {
+                panic!("{s:?}");
+            };
+            assert_eq!(len, data.len() as u64);
+            assert_eq!(large.sizes["image"].first_bytes, 3000);
+            let features = &large.example.features.unwrap().feature;
+            let Some(Kind::BytesList(list)) = &features["image"].kind else {
+                panic!("{features:?}");
+            };
+            assert_eq!(list.value, std::slice::from_ref(&image));
+        }
+
+        // The CRC still covers every byte: one flipped inside the image is a bad record, and a
+        // stream cut inside the image is a truncation at the right count.
+        let mut flipped = bytes.clone();
+        flipped[12 + 2000] ^= 0x10;
+        let first = Scanner::keeping_data(&flipped[..], 1 << 30)
+            .holding_whole_up_to(0)
+            .next();
+        assert!(
+            matches!(first, Some(Scanned::BadData { offset: 12 })),
+            "{first:?}"
+        );
+        let cut = &bytes[..12 + 1500];
+        let first = Scanner::keeping_data(cut, 1 << 30)
+            .holding_whole_up_to(0)
+            .next();
+        let Some(Scanned::Stop {
+            offset: 0,
+            reason:
+                ProblemReason::Truncated {
+                    expected_bytes,
+                    found_bytes,
+                },
+        }) = first
+        else {
+            panic!("{first:?}");
+        };
+        assert_eq!(
+            (expected_bytes, found_bytes),
+            (data.len() as u64 + 16, 12 + 1500)
+        );
     }
 
     #[test]

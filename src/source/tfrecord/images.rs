@@ -20,15 +20,18 @@
 //! - Reads of a chunk of samples go through the files once, in record order, whatever order the
 //!   samples were asked in, so a GZIP or ZLIB file is decompressed once per chunk, not once per sample.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::framing::WHOLE_RECORD_BYTES;
+use super::large_record::{Sizes, read_large_example};
 use super::{
-    LABEL_KEYS, ProblemReason, RecordIndex, RecordProblem, RecordReader, TfRecordError, image_of,
-    label_of, parse_example,
+    Example, ExampleError, Kept, LABEL_KEYS, ProblemReason, RecordIndex, RecordProblem,
+    RecordReader, TfRecordError, image_of, label_of, parse_example,
 };
 use crate::decode;
 use crate::index::{
@@ -82,14 +85,26 @@ impl TfRecordImages {
                 s.image_bytes
             ));
         }
-        let data = reader.read(s.record).map_err(|e| match e {
+        let mut data = reader.read(s.record).map_err(|e| match e {
             // The sample's name already says which file and record.
             TfRecordError::Record(problem) => problem.reason.to_string(),
             other => other.to_string(),
         })?;
-        let example = parse_example(&data).map_err(|e| e.to_string())?;
-        let (_, image) = image_of(&example, Some(&self.keys[s.key])).map_err(|e| e.to_string())?;
-        Ok(image.to_vec())
+        let key = Some(self.keys[s.key].as_str());
+        if data.len() as u64 <= WHOLE_RECORD_BYTES {
+            let example = parse_example(&data).map_err(|e| e.to_string())?;
+            let (_, image) = image_of(&example, key).map_err(|e| e.to_string())?;
+            return Ok(image.to_vec());
+        }
+        // A large record is not copied: its image is found in place and the rest cut away.
+        let large = read_large_example(&mut &data[..], data.len() as u64, 0)
+            .map_err(|why| format!("the record is not a tf.train.Example: {why}"))?;
+        let (key, _) = image_of(&large.example, key).map_err(|e| e.to_string())?;
+        let sizes = large.sizes.get(key).copied().unwrap_or_default();
+        let start = sizes.first_offset as usize;
+        data.truncate(start + sizes.first_bytes as usize);
+        data.drain(..start);
+        Ok(data)
     }
 }
 
@@ -139,24 +154,65 @@ struct Parsed {
     label: Option<i64>,
 }
 
-/// Parses one record's Example: its image (probed) and, when `labels` is on, its label.
+/// What opening takes from one record: the image's feature, length and header, and its label.
+type Picked = (String, u64, Header, Option<i64>);
+
+/// Parses one record's Example as the scan kept it: its image (probed) and, when `labels` is on,
+/// its label.
 fn parse_record(
-    data: &[u8],
+    data: Kept,
     image_key: Option<&str>,
     labels: bool,
     label_key: Option<&str>,
-) -> Result<(String, u64, Header, Option<i64>), String> {
-    let example = parse_example(data).map_err(|e| e.to_string())?;
-    let (key, image) = image_of(&example, image_key).map_err(|e| e.to_string())?;
+) -> Result<Picked, String> {
+    match data {
+        Kept::Whole(bytes) => {
+            let example = parse_example(&bytes).map_err(|e| e.to_string())?;
+            pick(&example, None, image_key, labels, label_key)
+        }
+        Kept::Large(Ok(large)) => pick(
+            &large.example,
+            Some(&large.sizes),
+            image_key,
+            labels,
+            label_key,
+        ),
+        Kept::Large(Err(why)) => Err(format!("the record is not a tf.train.Example: {why}")),
+    }
+}
+
+/// Picks the image (probed) and the label of `example`. `sizes` are the real sizes of a large
+/// record's features, whose kept lists are cut short (see [`super::large_record`]).
+fn pick(
+    example: &Example,
+    sizes: Option<&BTreeMap<String, Sizes>>,
+    image_key: Option<&str>,
+    labels: bool,
+    label_key: Option<&str>,
+) -> Result<Picked, String> {
+    let real_count = |e: ExampleError| {
+        match (e, sizes) {
+            (ExampleError::NotOneValue { key, count }, Some(sizes)) => ExampleError::NotOneValue {
+                count: sizes.get(&key).map_or(count, |s| s.values as usize),
+                key,
+            },
+            (e, _) => e,
+        }
+        .to_string()
+    };
+    let (key, image) = image_of(example, image_key).map_err(real_count)?;
     let label = if labels {
-        label_of(&example, label_key)
-            .map_err(|e| e.to_string())?
+        label_of(example, label_key)
+            .map_err(real_count)?
             .map(|(_, value)| value)
     } else {
         None
     };
     let header = decode::probe_bytes(image).map_err(|e| e.to_string());
-    Ok((key.to_owned(), image.len() as u64, header, label))
+    let image_bytes = sizes
+        .and_then(|sizes| sizes.get(key))
+        .map_or(image.len() as u64, |s| s.first_bytes);
+    Ok((key.to_owned(), image_bytes, header, label))
 }
 
 /// A warning and where it goes among the others: missing shards first, then by file and record.
@@ -241,7 +297,7 @@ fn scan(
                 (control.on_progress)(seen);
             }
             let result = match data {
-                Some(data) => parse_record(&data, image_key, labels_on, label_key),
+                Some(data) => parse_record(data, image_key, labels_on, label_key),
                 None => Err(format!(
                     "the record is {} bytes, over the limit of {max_record_bytes} bytes per image (raise it with --max-file-bytes)",
                     record.len,
