@@ -86,6 +86,9 @@ pub struct Summary {
     pub source: String,
     /// A stored source's arrays as `name (shape) dtype`, as an export writes them; empty for images.
     pub arrays: Vec<String>,
+    /// How the viewer draws a stored source's rows (`4x5 RGB images from "images", stored channels
+    /// first (C, H, W)`), or that it shows them as values; `None` for encoded images.
+    pub drawn_as: Option<String>,
     /// Files indexed before splitting.
     pub indexed: usize,
     /// Samples in the plan (after split and drop-remainder).
@@ -114,6 +117,33 @@ pub struct Summary {
     pub options: LoadOptions,
 }
 
+/// How the viewer draws stored rows (see [`Summary::drawn_as`]).
+fn drawn_as(rows: &dyn crate::index::StoredRows) -> String {
+    let column = rows
+        .image_column()
+        .and_then(|c| rows.columns().get(c))
+        .map(|c| c.name.clone());
+    match (rows.image_shape(), column) {
+        (Some(image), Some(column)) => {
+            let kind = match image.channels {
+                1 => "grayscale",
+                3 => "RGB",
+                _ => "RGBA",
+            };
+            let order = match (image.channels_first, image.channels) {
+                (true, _) => ", stored channels first (C, H, W)",
+                (false, 1) => "",
+                (false, _) => ", stored channels last (H, W, C)",
+            };
+            format!(
+                "{}x{} (HxW) {kind} images from {column:?}{order}",
+                image.height, image.width
+            )
+        }
+        _ => "values: no array has an image's shape (H, W), (H, W, C) or (C, H, W)".to_owned(),
+    }
+}
+
 /// Summarises `index` under `plan`, reading every planned file's header; `None` if cancelled.
 pub fn summarize(
     index: &DatasetIndex,
@@ -122,6 +152,7 @@ pub fn summarize(
     cancel: &AtomicBool,
 ) -> Option<Summary> {
     let counts = index.class_counts_of(plan.order.iter().copied());
+    let drawn_as = index.store.rows().map(drawn_as);
     let (source, arrays, headers) = match index.store.rows() {
         None => (
             index.store.describe(),
@@ -165,6 +196,7 @@ pub fn summarize(
         root: index.root.to_string_lossy().into_owned(),
         source,
         arrays,
+        drawn_as,
         indexed: index.samples.len(),
         samples: plan.len(),
         classes: index
@@ -210,6 +242,9 @@ impl Summary {
         let _ = writeln!(s, "source     {}", self.source);
         for array in &self.arrays {
             let _ = writeln!(s, "array      {array}");
+        }
+        if let Some(drawn_as) = &self.drawn_as {
+            let _ = writeln!(s, "drawn as   {drawn_as}");
         }
         if self.samples == self.indexed {
             let _ = writeln!(s, "samples    {}", self.samples);

@@ -259,6 +259,36 @@ pub struct IndexOptions {
     pub label_key: Option<String>,
     /// The labels file of an MNIST IDX images file, when its name does not say.
     pub labels_file: Option<std::path::PathBuf>,
+    /// How stored image arrays order their axes; detected by default.
+    pub layout: ArrayLayout,
+}
+
+/// How a stored image array orders a sample's axes (`--array-layout`). Only the drawing and the shape
+/// reported follow it: exported arrays keep their stored order.
+// The variants' docs are --help text, which clap prints as written: no backticks.
+#[allow(clippy::doc_markdown)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArrayLayout {
+    /// Channels last (H, W, C), unless the last axis is not a channel count and the first is 1 or 3.
+    #[default]
+    Auto,
+    /// Channels last: (N, H, W, C), as TensorFlow and numpy images.
+    Nhwc,
+    /// Channels first: (N, C, H, W), as PyTorch tensors.
+    Nchw,
+}
+
+impl std::fmt::Display for ArrayLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Nhwc => "NHWC",
+            Self::Nchw => "NCHW",
+        })
+    }
 }
 
 /// The kinds of dataset batchscope opens (`--source`).

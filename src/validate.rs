@@ -30,6 +30,8 @@ pub enum SourceOption {
     LabelKey,
     /// A separate labels file (IDX).
     LabelsFile,
+    /// The axis order of stored image arrays.
+    Layout,
 }
 
 impl SourceOption {
@@ -42,6 +44,7 @@ impl SourceOption {
         Self::ImageKey,
         Self::LabelKey,
         Self::LabelsFile,
+        Self::Layout,
     ];
 
     /// The command line's spelling.
@@ -54,6 +57,7 @@ impl SourceOption {
             Self::ImageKey => "--image-key",
             Self::LabelKey => "--label-key",
             Self::LabelsFile => "--labels-file",
+            Self::Layout => "--array-layout",
         }
     }
 
@@ -67,6 +71,7 @@ impl SourceOption {
             Self::ImageKey => "image key",
             Self::LabelKey => "label key",
             Self::LabelsFile => "labels file",
+            Self::Layout => "array layout",
         }
     }
 }

@@ -89,13 +89,7 @@ fn a_saved_float_dataset_shows_its_stored_batches_through_a_unit_display_range()
         let (view, _) = app.session.as_mut().unwrap().shown_mut().unwrap();
         assert_eq!(view.textures.len(), 4, "every visible thumbnail uploaded");
         let range = view.drawn_with.unwrap();
-        assert_eq!(
-            range,
-            DisplayRange {
-                low: 0.0,
-                high: 1.0
-            }
-        );
+        assert_eq!(range, DisplayRange::new(0.0, 1.0));
         let image = StoredImage::of(&index, &view.batch).unwrap();
         let drawn = image.color_image(1, range).unwrap();
         assert_eq!(drawn.size, [8, 8]);
@@ -121,10 +115,8 @@ fn a_saved_float_dataset_shows_its_stored_batches_through_a_unit_display_range()
     // A range set by hand redraws the thumbnails and says what auto would be.
     h.state_mut().display_range = RangeSetting {
         auto: false,
-        manual: DisplayRange {
-            low: 0.0,
-            high: 0.5,
-        },
+        manual: DisplayRange::new(0.0, 0.5),
+        ..RangeSetting::default()
     };
     h.run_steps(2);
     h.get_by_label_contains("Display range: 0..0.5 (set; auto would be 0..1, float32 in [0,1])");
@@ -271,10 +263,8 @@ fn the_display_range_never_changes_exported_values() {
     h.get_by_label(&command);
     h.state_mut().display_range = RangeSetting {
         auto: false,
-        manual: DisplayRange {
-            low: 0.25,
-            high: 0.5,
-        },
+        manual: DisplayRange::new(0.25, 0.5),
+        ..RangeSetting::default()
     };
     h.run_steps(2);
     h.get_by_label_contains("Display range: 0.25..0.5 (set;");

@@ -211,6 +211,7 @@ fn npz_overrides_pick_other_arrays_or_no_labels() {
     let pick = ArrayPick {
         images: Some("x_test".to_owned()),
         labels: LabelsPick::Named("y_test".to_owned()),
+        ..ArrayPick::default()
     };
     let mut set = open_arrays(&path, &pick).unwrap();
     assert_eq!(set.images_name, "x_test");
@@ -221,12 +222,14 @@ fn npz_overrides_pick_other_arrays_or_no_labels() {
     let off = ArrayPick {
         images: None,
         labels: LabelsPick::Off,
+        ..ArrayPick::default()
     };
     assert!(open_arrays(&path, &off).unwrap().labels.is_none());
 
     let wrong = ArrayPick {
         images: None,
         labels: LabelsPick::Named("y_test".to_owned()),
+        ..ArrayPick::default()
     };
     let err = open_arrays(&path, &wrong).unwrap_err().to_string();
     assert!(
@@ -256,6 +259,7 @@ fn npz_without_an_image_array_lists_the_arrays_it_has() {
     let missing = ArrayPick {
         images: Some("x".to_owned()),
         labels: LabelsPick::Auto,
+        ..ArrayPick::default()
     };
     let err = open_arrays(&path, &missing).unwrap_err().to_string();
     assert!(
@@ -723,6 +727,7 @@ fn npz_conventional_labels_of_another_row_count_are_an_error_not_dropped_silentl
     let off = ArrayPick {
         images: None,
         labels: LabelsPick::Off,
+        ..ArrayPick::default()
     };
     assert!(open_arrays(&path, &off).unwrap().labels.is_none());
 }

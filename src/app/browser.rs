@@ -104,7 +104,7 @@ impl BatchscopeApp {
                                 .map(|(_, row)| row),
                         },
                     ),
-                    &mut self.display_range,
+                    (&mut self.display_range, self.health.measured_denormalise()),
                 );
                 if let Some(grid::GridAction::Select(row)) = action {
                     self.commands.push(Command::Inspect(row));
@@ -243,16 +243,21 @@ fn batch_ui(
     planned: &[usize],
     index: &DatasetIndex,
     tiles: (f32, grid::Marks),
-    range_setting: &mut display::RangeSetting,
+    drawing: (&mut display::RangeSetting, Option<display::Denormalise>),
 ) -> Option<grid::GridAction> {
     let (thumb, marks) = tiles;
+    let (range_setting, measured) = drawing;
     match StoredImage::of(index, &view.batch) {
         None if index.store.rows().is_some() => rows::rows_ui(ui, &view.batch, index),
         None => grid::grid_ui(ui, view, planned, index, thumb, marks, None),
         Some(image) => {
-            let stats = *view.stats.get_or_insert_with(|| image.batch_stats());
-            let auto = display::auto_range(image.dtype, &stats);
-            let range = display::range_ui(ui, range_setting, auto);
+            let denormalise = range_setting.denormalise(measured);
+            if view.stats.is_none_or(|(drawn, _)| drawn != denormalise) {
+                view.stats = Some((denormalise, image.batch_stats(denormalise)));
+            }
+            let stats = view.stats.map(|(_, stats)| stats).unwrap_or_default();
+            let auto = display::auto_range(image.dtype, &stats, denormalise.is_some());
+            let range = display::range_ui(ui, range_setting, auto, measured);
             grid::grid_ui(ui, view, planned, index, thumb, marks, Some(range))
         }
     }

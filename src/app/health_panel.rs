@@ -94,6 +94,9 @@ pub struct HealthPanel {
     pub pending: HashMap<usize, ColorImage>,
     /// The part of the findings on screen.
     pub section: Section,
+    /// The channel mean and std of the last pass that measured them, kept when another dataset
+    /// opens: the viewer de-normalises a dataset's normalised arrays with the image folder's.
+    pub last_measured: Option<crate::health::ChannelStats>,
     /// The scroll offset of the list on screen, in points, as last drawn.
     pub list_offset: f32,
     /// The samples whose tiles were drawn last frame: their thumbnails are loaded next.
@@ -200,11 +203,18 @@ impl HealthPanel {
         }
     }
 
+    /// The last measured channel mean and std as a de-normalisation, if a pass measured them.
+    pub fn measured_denormalise(&self) -> Option<super::display::Denormalise> {
+        super::display::Denormalise::measured(self.last_measured.as_ref()?)
+    }
+
     /// Forgets everything (another dataset was opened).
     pub fn clear(&mut self) {
         let near_distance = self.near_distance;
+        let last_measured = self.last_measured.take();
         *self = Self::new();
         self.near_distance = near_distance;
+        self.last_measured = last_measured;
     }
 
     /// Collects a finished pass and decoded thumbnails, and loads the thumbnails of the tiles in view
@@ -261,6 +271,9 @@ impl HealthPanel {
                 self.thumbs_failed.clear();
                 self.visible.clear();
                 self.section = first_section(&findings, self.section);
+                if !findings.channels.mean.is_empty() {
+                    self.last_measured = Some(findings.channels.clone());
+                }
                 self.result = Some(Measured {
                     plots: super::health_stats::StatsPlots::of(&scan),
                     listing: super::health_groups::Listing::of(&findings),

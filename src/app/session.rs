@@ -58,7 +58,7 @@ pub struct ViewBatch {
     /// another range clears them.
     pub drawn_with: Option<DisplayRange>,
     /// Statistics of the image column of stored rows, found the first time the batch is drawn.
-    pub stats: Option<Stats>,
+    pub stats: Option<(Option<super::display::Denormalise>, Stats)>,
 }
 
 impl ViewBatch {

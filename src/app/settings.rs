@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::options::{
-    AspectFit, ColorMode, Interpolation, JpegDecoder, LabelSource, LoadOptions, Subset,
+    ArrayLayout, AspectFit, ColorMode, Interpolation, JpegDecoder, LabelSource, LoadOptions, Subset,
 };
 use crate::size::Size;
 use crate::source::SourceOption;
@@ -277,6 +277,26 @@ fn index_rows(
     )
     .on_disabled_hover_text(why_not(SourceOption::ExtraFormats));
     ui.end_row();
+
+    layout_row(ui, options, applies);
+}
+
+/// How stored arrays order a sample's axes: only what is drawn follows it.
+fn layout_row(ui: &mut egui::Ui, options: &mut LoadOptions, applies: &Applies) {
+    combo_enabled(
+        ui,
+        applies.why_not(Opt::Source(SourceOption::Layout)).is_none(),
+        "Array layout",
+        &mut options.index.layout,
+        &[
+            (
+                ArrayLayout::Auto,
+                "channels first when only the first axis is 1 or 3",
+            ),
+            (ArrayLayout::Nhwc, "channels last"),
+            (ArrayLayout::Nchw, "channels first, as PyTorch"),
+        ],
+    );
 }
 
 /// `text` in at most two lines of the Classes cell, which always takes two lines (so that the rows

@@ -12,9 +12,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::decode::DEFAULT_MAX_FILE_BYTES;
 use crate::load::preprocess::{self, DEFAULT_MAX_IMAGE_BYTES, Element};
 use crate::options::{
-    ArrayDtype, ArrayFormat, AspectFit, ColorMode, Dtype, IndexOptions, Interpolation, JpegDecoder,
-    LabelMode, LabelSource, Layout, LoadOptions, PlanOptions, PreprocessOptions, SourceKind,
-    Subset,
+    ArrayDtype, ArrayFormat, ArrayLayout, AspectFit, ColorMode, Dtype, IndexOptions, Interpolation,
+    JpegDecoder, LabelMode, LabelSource, Layout, LoadOptions, PlanOptions, PreprocessOptions,
+    SourceKind, Subset,
 };
 use crate::size::Size;
 use crate::validate::Given;
@@ -75,6 +75,10 @@ pub struct LoaderArgs {
     /// MNIST IDX labels file, when its name does not follow MNIST's (…-labels-idx1-ubyte).
     #[arg(long)]
     pub labels_file: Option<PathBuf>,
+    /// Axis order of stored image arrays (.npy, .npz, saved datasets): only how they are drawn and
+    /// described; exported arrays keep their stored order (--layout is the export's output order).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub array_layout: ArrayLayout,
     /// Where labels come from: inferred (one class per subfolder) or none (images only).
     #[arg(long, value_enum, default_value = "inferred")]
     pub labels: LabelSource,
@@ -402,6 +406,7 @@ impl LoaderArgs {
                 image_key: self.image_key.clone(),
                 label_key: self.label_key.clone(),
                 labels_file: self.labels_file.clone(),
+                layout: self.array_layout,
             },
             plan: PlanOptions {
                 shuffle: self.shuffle,

@@ -51,22 +51,12 @@ pub fn prepare(
     let plan = plan::plan(&index, &options.plan)?;
     if let Some(rows) = index.store.rows() {
         // Stored rows keep their shape: the shape here is only how the viewer draws the image column.
-        let shape = rows
-            .image_column()
-            .and_then(|c| rows.columns().get(c))
-            .map_or(Shape::default(), |c| match c.row_shape[..] {
-                [height, width] => Shape {
-                    height,
-                    width,
-                    channels: 1,
-                },
-                [height, width, channels] => Shape {
-                    height,
-                    width,
-                    channels,
-                },
-                _ => Shape::default(),
-            });
+        // A `(C, H, W)` row is drawn as the `(H, W, C)` image it holds.
+        let shape = rows.image_shape().map_or(Shape::default(), |image| Shape {
+            height: image.height,
+            width: image.width,
+            channels: image.channels,
+        });
         return Ok(LoadSpec {
             index,
             plan: Arc::new(plan),

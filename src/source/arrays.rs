@@ -50,6 +50,8 @@ pub struct ArrayPick {
     pub images: Option<String>,
     /// The label array.
     pub labels: LabelsPick,
+    /// How image arrays order their axes (an export folder's images are found by shape).
+    pub layout: crate::options::ArrayLayout,
 }
 
 /// The arrays of one source.

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::npy::NpyDtype;
+use crate::options::ArrayLayout;
 use crate::size::Size;
 pub use crate::validate::{SourceOption, Takes};
 
@@ -102,6 +103,68 @@ pub struct RowsLayout {
     pub image: Option<usize>,
     /// The column holding labels, if any.
     pub label: Option<usize>,
+    /// How the image column orders its axes (`--array-layout`; detected by default).
+    pub array_layout: ArrayLayout,
+}
+
+impl RowsLayout {
+    /// How a row of the image column is drawn, if there is one.
+    pub fn image_shape(&self) -> Option<RowImage> {
+        let column = self.columns.get(self.image?)?;
+        RowImage::of(&column.row_shape, self.array_layout)
+    }
+}
+
+/// A stored row drawn as an image: its height, width and channels, and whether the row stores the
+/// channels first (`(C, H, W)`, as PyTorch) rather than last (`(H, W, C)`). Only the drawing and the
+/// shape described follow it: the stored values are exported as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowImage {
+    /// Rows of pixels.
+    pub height: usize,
+    /// Pixels per row.
+    pub width: usize,
+    /// Channels per pixel: 1, 3 or 4.
+    pub channels: usize,
+    /// The row is `(C, H, W)`.
+    pub channels_first: bool,
+}
+
+impl RowImage {
+    /// How a row of `row_shape` is drawn under `layout`, if it is an image at all: `(H, W)`; or
+    /// `(H, W, C)` with 1, 3 or 4 channels; or `(C, H, W)` with 1, 3 or 4 channels under
+    /// [`ArrayLayout::Nchw`], and with 1 or 3 detected ([`ArrayLayout::Auto`]) when the last axis is
+    /// not a channel count.
+    pub fn of(row_shape: &[usize], layout: ArrayLayout) -> Option<Self> {
+        let channel_count = |c: usize| matches!(c, 1 | 3 | 4);
+        let image = |height, width, channels, channels_first| {
+            (height > 0 && width > 0).then_some(Self {
+                height,
+                width,
+                channels,
+                channels_first,
+            })
+        };
+        match (row_shape, layout) {
+            (&[h, w], _) => image(h, w, 1, false),
+            (&[h, w, c], ArrayLayout::Auto | ArrayLayout::Nhwc) if channel_count(c) => {
+                image(h, w, c, false)
+            }
+            (&[c, h, w], ArrayLayout::Nchw) if channel_count(c) => image(h, w, c, true),
+            (&[c, h, w], ArrayLayout::Auto) if matches!(c, 1 | 3) => image(h, w, c, true),
+            _ => None,
+        }
+    }
+
+    /// Where element `i` of the row drawn as `(H, W, C)` is stored in the row.
+    pub fn stored_index(&self, i: usize) -> usize {
+        if self.channels_first {
+            let (pixel, channel) = (i / self.channels, i % self.channels);
+            channel * self.height * self.width + pixel
+        } else {
+            i
+        }
+    }
 }
 
 /// A source of stored rows: the same rows of every [`Column`] describe one sample.
@@ -124,6 +187,10 @@ pub trait StoredRows: Send + Sync {
     /// The column the viewer draws as images, if one has an image's shape.
     fn image_column(&self) -> Option<usize> {
         self.layout().image
+    }
+    /// How a row of that column is drawn.
+    fn image_shape(&self) -> Option<RowImage> {
+        self.layout().image_shape()
     }
     /// The column holding labels, if any.
     fn label_column(&self) -> Option<usize> {
@@ -301,3 +368,42 @@ impl PartialEq for Store {
 }
 
 impl Eq for Store {}
+
+#[cfg(test)]
+mod row_image_tests {
+    use super::*;
+
+    fn drawn(shape: &[usize], layout: ArrayLayout) -> Option<(usize, usize, usize, bool)> {
+        RowImage::of(shape, layout).map(|r| (r.height, r.width, r.channels, r.channels_first))
+    }
+
+    #[test]
+    fn rows_are_images_by_shape_and_layout() {
+        use ArrayLayout::{Auto, Nchw, Nhwc};
+        assert_eq!(drawn(&[28, 28], Auto), Some((28, 28, 1, false)));
+        assert_eq!(drawn(&[32, 32, 3], Auto), Some((32, 32, 3, false)));
+        // Auto: channels first only when the last axis is no channel count and the first is 1 or 3.
+        assert_eq!(drawn(&[3, 224, 224], Auto), Some((224, 224, 3, true)));
+        assert_eq!(drawn(&[1, 28, 28], Auto), Some((28, 28, 1, true)));
+        assert_eq!(drawn(&[3, 4, 3], Auto), Some((3, 4, 3, false)));
+        assert_eq!(drawn(&[4, 8, 8], Auto), None);
+        assert_eq!(drawn(&[5, 8, 8], Auto), None);
+        // Said: as said.
+        assert_eq!(drawn(&[3, 4, 3], Nchw), Some((4, 3, 3, true)));
+        assert_eq!(drawn(&[4, 8, 8], Nchw), Some((8, 8, 4, true)));
+        assert_eq!(drawn(&[3, 224, 224], Nhwc), None);
+        assert_eq!(drawn(&[0, 4, 3], Auto), None);
+        assert_eq!(drawn(&[3, 4, 5, 6], Auto), None);
+    }
+
+    #[test]
+    fn a_channels_first_row_is_read_where_each_pixel_channel_lies() {
+        let image = RowImage::of(&[3, 2, 5], ArrayLayout::Auto).unwrap();
+        // (y, x, c) drawn at (y * 5 + x) * 3 + c is stored at c * 10 + y * 5 + x.
+        for (y, x, c) in [(0, 0, 0), (1, 4, 2), (0, 3, 1), (1, 0, 0)] {
+            assert_eq!(image.stored_index((y * 5 + x) * 3 + c), c * 10 + y * 5 + x);
+        }
+        let last = RowImage::of(&[2, 5, 3], ArrayLayout::Auto).unwrap();
+        assert!((0..30).all(|i| last.stored_index(i) == i));
+    }
+}

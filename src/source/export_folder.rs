@@ -93,7 +93,7 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
             .or_else(|| {
                 (0..columns.len()).find(|&i| {
                     Some(i) != labels_at
-                        && is_image_shape(columns[i].1.shape().get(1..).unwrap_or(&[]))
+                        && is_image_shape(columns[i].1.shape().get(1..).unwrap_or(&[]), pick.layout)
                 })
             })
             .or_else(|| (0..columns.len()).find(|&i| Some(i) != labels_at))

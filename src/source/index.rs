@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 pub use super::contract::{
-    Access, Capabilities, Column, EncodedImages, ImageHeader, RowsLayout, Store, StoredRows,
+    Access, Capabilities, Column, EncodedImages, ImageHeader, RowImage, RowsLayout, Store,
+    StoredRows,
 };
 pub use super::folder::walk::{EXTRA_EXTENSIONS, IndexError, KERAS_EXTENSIONS, scan, scan_with};
 

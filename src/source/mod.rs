@@ -50,6 +50,7 @@ pub fn clear_option(options: &mut IndexOptions, option: SourceOption) {
         SourceOption::ImageKey => options.image_key = None,
         SourceOption::LabelKey => options.label_key = None,
         SourceOption::LabelsFile => options.labels_file = None,
+        SourceOption::Layout => options.layout = crate::options::ArrayLayout::Auto,
     }
 }
 
@@ -119,6 +120,10 @@ pub fn given_options(options: &IndexOptions) -> Vec<SourceOption> {
         (SourceOption::ImageKey, options.image_key.is_some()),
         (SourceOption::LabelKey, options.label_key.is_some()),
         (SourceOption::LabelsFile, options.labels_file.is_some()),
+        (
+            SourceOption::Layout,
+            options.layout != crate::options::ArrayLayout::Auto,
+        ),
     ]
     .into_iter()
     .filter_map(|(option, given)| given.then_some(option))

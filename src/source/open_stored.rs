@@ -17,8 +17,9 @@ use super::SourceError;
 use super::arrays::{self, ArrayPick, ArraySet, LabelsPick};
 use super::idx;
 use super::rows::{ArrayError, RowReader};
+use crate::index::RowImage;
 use crate::index::{Column, DatasetIndex, RowsLayout, Sample, Store, StoredRows};
-use crate::options::IndexOptions;
+use crate::options::{ArrayLayout, IndexOptions};
 
 pub use super::cifar::store::open_cifar;
 pub use super::saved::saved_rows::open_saved;
@@ -52,13 +53,9 @@ impl StoredRows for ArrayRows {
     }
 }
 
-/// Whether a row shape can be drawn as an image: `(H, W)` or `(H, W, C)` with 1, 3 or 4 channels.
-pub fn is_image_shape(row_shape: &[usize]) -> bool {
-    match row_shape {
-        [h, w] => *h > 0 && *w > 0,
-        [h, w, c] => *h > 0 && *w > 0 && matches!(c, 1 | 3 | 4),
-        _ => false,
-    }
+/// Whether a row shape can be drawn as an image under `layout` (see [`RowImage::of`]).
+pub fn is_image_shape(row_shape: &[usize], layout: ArrayLayout) -> bool {
+    RowImage::of(row_shape, layout).is_some()
 }
 
 fn column_of(name: &str, reader: &RowReader) -> Column {
@@ -72,6 +69,7 @@ fn column_of(name: &str, reader: &RowReader) -> Column {
 /// Opens a `.npy` file, an `.npz` archive or a batchscope export folder.
 pub fn open_arrays(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
     let pick = ArrayPick {
+        layout: options.layout,
         images: options.image_key.clone(),
         labels: match &options.label_key {
             Some(key) if key == "none" => LabelsPick::Off,
@@ -149,7 +147,7 @@ fn from_set(
     root: &Path,
     set: ArraySet,
     what: &str,
-    _options: &IndexOptions,
+    options: &IndexOptions,
 ) -> Result<DatasetIndex, SourceError> {
     let n = set.images.rows();
     let skipped = set.skipped;
@@ -186,13 +184,14 @@ fn from_set(
         columns.push(column);
         readers.push(Mutex::new(reader));
     }
-    let image = is_image_shape(&columns[0].row_shape).then_some(0);
+    let image = is_image_shape(&columns[0].row_shape, options.layout).then_some(0);
     let store = ArrayRows {
         layout: RowsLayout {
             what: what.to_owned(),
             label,
             columns,
             image,
+            array_layout: options.layout,
         },
         readers,
     };

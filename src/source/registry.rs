@@ -135,6 +135,7 @@ const SAVED: Registration = Registration {
                 SourceOption::Batched,
                 SourceOption::ImageKey,
                 SourceOption::LabelKey,
+                SourceOption::Layout,
             ],
             "saved tf.data datasets",
         )
@@ -156,6 +157,7 @@ const EXPORT_OR_NPY: Registration = Registration {
             SourceOption::ClassNames,
             SourceOption::ImageKey,
             SourceOption::LabelKey,
+            SourceOption::Layout,
         ],
         ".npy arrays",
     ),
@@ -174,6 +176,7 @@ const NPZ: Registration = Registration {
             SourceOption::ClassNames,
             SourceOption::ImageKey,
             SourceOption::LabelKey,
+            SourceOption::Layout,
         ],
         ".npz archives",
     ),

@@ -101,6 +101,7 @@ pub fn open_cifar(path: &Path, _options: &IndexOptions) -> Result<DatasetIndex, 
             columns,
             image: Some(0),
             label: Some(1),
+            array_layout: crate::options::ArrayLayout::Nhwc,
         },
         files,
     };

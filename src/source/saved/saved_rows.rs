@@ -26,7 +26,7 @@ use crate::index::{
     Column, DatasetIndex, IndexWarning, RowsLayout, Store, StoredRows, WalkControl,
 };
 use crate::npy::shape_repr;
-use crate::options::IndexOptions;
+use crate::options::{ArrayLayout, IndexOptions};
 use crate::source::SourceError;
 use crate::source::open_stored::{Classes, classes_of, index_of, is_image_shape};
 
@@ -189,13 +189,16 @@ pub fn open_saved(
         );
     }
     let columns = columns_of(&names, &components, &row_shapes);
-    let image =
-        image_column(&columns, &components, options.image_key.as_deref()).map_err(|reason| {
-            SourceError::Unusable {
-                reason,
-                path: root.to_path_buf(),
-            }
-        })?;
+    let image = image_column(
+        &columns,
+        &components,
+        options.image_key.as_deref(),
+        options.layout,
+    )
+    .map_err(|reason| SourceError::Unusable {
+        reason,
+        path: root.to_path_buf(),
+    })?;
     let classes: Option<Classes> = label.and_then(|l| classes_of(&columns[l], &label_bytes, None));
     let n = starts[starts.len() - 1];
     let what = describe(root, &files, elements.len(), batched.then_some(n));
@@ -206,6 +209,7 @@ pub fn open_saved(
             columns,
             image,
             label,
+            array_layout: options.layout,
         },
         components,
         files,
@@ -309,17 +313,20 @@ fn image_column(
     columns: &[Column],
     components: &[Component],
     key: Option<&str>,
+    layout: ArrayLayout,
 ) -> Result<Option<usize>, String> {
     match (
         pick(columns, components, key, &["images", "image", "x"]),
         key,
     ) {
-        (Some(i), _) if is_image_shape(&columns[i].row_shape) => Ok(Some(i)),
+        (Some(i), _) if is_image_shape(&columns[i].row_shape, layout) => Ok(Some(i)),
         (Some(i), Some(key)) => Err(format!(
-            "component {key:?} is not an image: its rows are {} (an image is (H, W) or (H, W, C) with 1, 3 or 4 channels)",
+            "component {key:?} is not an image: its rows are {} (an image is (H, W), (H, W, C) with 1, 3 or 4 channels, or (C, H, W) with 1 or 3)",
             shape_repr(&columns[i].row_shape)
         )),
-        _ => Ok(columns.iter().position(|c| is_image_shape(&c.row_shape))),
+        _ => Ok(columns
+            .iter()
+            .position(|c| is_image_shape(&c.row_shape, layout))),
     }
 }
 
