@@ -466,3 +466,49 @@ fn health_lists_show_every_flagged_image_keep_their_place_on_a_click_and_reopen_
     assert_eq!(h.state().health.result.as_ref().unwrap().scan.cached, 150);
     h.get_by_label_contains("(150 from the cache)");
 }
+
+#[test]
+fn a_split_pass_compares_training_against_validation_in_shares() {
+    // 8 images of two classes, 25% validation: Keras's split (no shuffle) takes the last 2 files.
+    let dir = tempfile::tempdir().unwrap();
+    for (i, class) in ["cat", "cat", "cat", "cat", "dog", "dog", "dog", "dog"]
+        .iter()
+        .enumerate()
+    {
+        let v = (i * 30) as u8;
+        let img = RgbImage::from_fn(6 + i as u32, 6, |_, _| Rgb([v, v, v]));
+        save_png(dir.path(), &format!("{class}/{i}.png"), &img);
+    }
+    let mut s = settings();
+    s.load.plan.validation_split = Some(0.25);
+    s.load.plan.seed = Some(1);
+    let mut h = harness_with(dir.path(), s);
+    run_health(&mut h);
+    show_section(&mut h, "Training vs validation");
+    h.get_by_label_contains("Training against validation: 6 and 2 samples.");
+    h.get_by_label("Share of each side per class (%)");
+    h.get_by_label("Brightness (mean luma, 0–255): share per bin (%)");
+    let app = h.state();
+    let compare = app
+        .health
+        .result
+        .as_ref()
+        .unwrap()
+        .compare
+        .as_ref()
+        .unwrap();
+    assert_eq!(compare.totals, [6, 2]);
+    // Training: the 4 cats and dogs 4, 5; validation: dogs 6, 7.
+    assert_eq!(
+        compare.classes,
+        [("cat".to_owned(), [4, 0]), ("dog".to_owned(), [2, 2])]
+    );
+    // Each side's original sizes, as measured: widths 6..=11, height 6.
+    assert_eq!(
+        compare.sizes,
+        [
+            (6..12).map(|w| (w, 6)).collect::<Vec<_>>(),
+            vec![(12, 6), (13, 6)],
+        ]
+    );
+}

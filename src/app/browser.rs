@@ -22,36 +22,8 @@ impl BatchscopeApp {
             );
             return;
         };
-        match session.status() {
-            Status::Failed(error) => {
-                let error = error.cloned();
-                Self::failed_ui(ui, error.as_ref());
-                return;
-            }
-            Status::Preparing {
-                files_found,
-                elapsed,
-            } => {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label(format!(
-                        "Indexing {:?}: {files_found} samples found ({:.1} s)",
-                        session.root,
-                        elapsed.as_secs_f32()
-                    ));
-                });
-                return;
-            }
-            Status::Ready(ready) if ready.job.plan.is_empty() => {
-                let detail = format!(
-                    "No samples in {:?} with these settings ({} indexed).",
-                    ready.index.root,
-                    ready.index.samples.len()
-                );
-                empty_state(ui, "No images", &detail);
-                return;
-            }
-            Status::Ready(_) => {}
+        if state_ui(ui, session) {
+            return;
         }
         self.navigator_ui(ui);
         let Some(session) = &mut self.session else {
@@ -73,6 +45,7 @@ impl BatchscopeApp {
         let thumb = self.settings.thumb_size;
         let inspected = self.inspector.as_ref().map(|i| (i.batch, i.row));
         let highlight = self.highlight;
+        let mut compared = session.take_compared();
         match session.shown_mut() {
             Some((view, stale_options)) => {
                 let described = match rows::stored_rows(&ready_index) {
@@ -90,22 +63,31 @@ impl BatchscopeApp {
                 } else {
                     job.plan.batch(view.batch.number).to_vec()
                 };
-                let action = batch_ui(
-                    ui,
-                    view,
-                    &planned,
-                    &ready_index,
-                    (
-                        thumb,
-                        grid::Marks {
-                            highlight,
-                            inspected: inspected
-                                .filter(|&(batch, _)| batch == view.batch.number)
-                                .map(|(_, row)| row),
-                        },
-                    ),
-                    (&mut self.display_range, self.health.measured_denormalise()),
-                );
+                let marks = grid::Marks {
+                    highlight,
+                    inspected: inspected
+                        .filter(|&(batch, _)| batch == view.batch.number)
+                        .map(|(_, row)| row),
+                };
+                let drawing = (&mut self.display_range, self.health.measured_denormalise());
+                let action = match &mut compared {
+                    None => batch_ui(ui, view, &planned, &ready_index, (thumb, marks), drawing),
+                    // Side by side, each half a grid; the second drawn as the first is.
+                    Some(other) => ui.columns(2, |cols| {
+                        let action = batch_ui(
+                            &mut cols[0],
+                            view,
+                            &planned,
+                            &ready_index,
+                            (thumb, marks),
+                            drawing,
+                        );
+                        let range = view.drawn_with;
+                        let planned = job.plan.batch(other.batch.number).to_vec();
+                        compared_ui(&mut cols[1], other, &planned, &ready_index, thumb, range);
+                        action
+                    }),
+                };
                 if let Some(grid::GridAction::Select(row)) = action {
                     self.commands.push(Command::Inspect(row));
                 }
@@ -116,6 +98,9 @@ impl BatchscopeApp {
                     ui.label("Loading batch…");
                 });
             }
+        }
+        if let Some(other) = compared {
+            session.put_back(other);
         }
     }
 
@@ -207,6 +192,7 @@ impl BatchscopeApp {
                 }
                 self.jump_text.clear();
             }
+            compare_control(ui, session.compared, current, count, &mut self.commands);
         });
     }
 
@@ -232,6 +218,43 @@ impl BatchscopeApp {
             self.inspector = None;
         }
     }
+}
+
+/// What is shown instead of the batches while `session` is not ready (indexing, failed, no
+/// samples); `true` when it drew one.
+fn state_ui(ui: &mut egui::Ui, session: &session::Session) -> bool {
+    match session.status() {
+        Status::Failed(error) => {
+            let error = error.cloned();
+            BatchscopeApp::failed_ui(ui, error.as_ref());
+            return true;
+        }
+        Status::Preparing {
+            files_found,
+            elapsed,
+        } => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!(
+                    "Indexing {:?}: {files_found} samples found ({:.1} s)",
+                    session.root,
+                    elapsed.as_secs_f32()
+                ));
+            });
+            return true;
+        }
+        Status::Ready(ready) if ready.job.plan.is_empty() => {
+            let detail = format!(
+                "No samples in {:?} with these settings ({} indexed).",
+                ready.index.root,
+                ready.index.samples.len()
+            );
+            empty_state(ui, "No images", &detail);
+            return true;
+        }
+        Status::Ready(_) => {}
+    }
+    false
 }
 
 /// The batch on screen: a grid of images (stored rows through a display range, with its control), or
@@ -261,6 +284,62 @@ fn batch_ui(
             grid::grid_ui(ui, view, planned, index, thumb, marks, Some(range))
         }
     }
+}
+
+/// `[x] beside batch [7]`: another batch shown beside the one on screen (the next one by default).
+fn compare_control(
+    ui: &mut egui::Ui,
+    compared: Option<usize>,
+    current: usize,
+    count: usize,
+    commands: &mut Vec<Command>,
+) {
+    let mut on = compared.is_some();
+    let mut number = compared.unwrap_or((current + 1).min(count.saturating_sub(1))) + 1;
+    let check = ui
+        .add_enabled(count > 1, egui::Checkbox::new(&mut on, "beside batch"))
+        .on_hover_text("Show another batch beside this one, drawn the same way");
+    let value = ui
+        .add_enabled(
+            on,
+            egui::DragValue::new(&mut number).range(1..=count.max(1)),
+        )
+        .labelled_by(check.id);
+    if check.changed() || value.changed() {
+        commands.push(Command::CompareWith(on.then_some(number - 1)));
+    }
+}
+
+/// The compared batch beside the one on screen: its number, and its grid drawn with the same
+/// display range (or its values), without controls of its own.
+fn compared_ui(
+    ui: &mut egui::Ui,
+    view: &mut session::ViewBatch,
+    planned: &[usize],
+    index: &DatasetIndex,
+    thumb: f32,
+    range: Option<display::DisplayRange>,
+) {
+    ui.label(RichText::new(format!("Batch {} (compared)", view.batch.number + 1)).strong());
+    // Its samples' ids in the grid are its own, so that both grids can be told apart.
+    ui.push_id("compared_batch", |ui| {
+        match StoredImage::of(index, &view.batch) {
+            None if index.store.rows().is_some() => {
+                rows::rows_ui(ui, &view.batch, index);
+            }
+            _ => {
+                grid::grid_ui(
+                    ui,
+                    view,
+                    planned,
+                    index,
+                    thumb,
+                    grid::Marks::default(),
+                    range,
+                );
+            }
+        }
+    });
 }
 
 /// `Showing: <what the batch on screen was made with>`, with a spinner while new settings load.

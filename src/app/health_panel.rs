@@ -36,6 +36,8 @@ pub enum Section {
     Flags,
     /// Mean and std, and the plots.
     Statistics,
+    /// Training against validation (a pass over both sides of a split).
+    Compare,
     /// What to leave out of the export.
     Exclude,
 }
@@ -63,6 +65,8 @@ pub struct Measured {
     pub number: u64,
     /// The statistics' plots, made from `scan` once.
     pub plots: super::health_stats::StatsPlots,
+    /// Training against validation, when the pass covers both sides of a split.
+    pub compare: Option<super::split_compare::SplitPlots>,
     /// What the view lists and counts of `findings`, made whenever they change.
     pub listing: super::health_groups::Listing,
 }
@@ -270,12 +274,14 @@ impl HealthPanel {
                 self.thumbs_loading.clear();
                 self.thumbs_failed.clear();
                 self.visible.clear();
-                self.section = first_section(&findings, self.section);
+                let compare = super::split_compare::SplitPlots::of(&scan);
+                self.section = first_section(&findings, self.section, compare.is_some());
                 if !findings.channels.mean.is_empty() {
                     self.last_measured = Some(findings.channels.clone());
                 }
                 self.result = Some(Measured {
                     plots: super::health_stats::StatsPlots::of(&scan),
+                    compare,
                     listing: super::health_groups::Listing::of(&findings),
                     scan,
                     findings,
@@ -301,7 +307,7 @@ impl HealthPanel {
         if let Some(result) = &mut self.result {
             result.findings = health::analyze(&result.scan, &thresholds);
             result.listing = super::health_groups::Listing::of(&result.findings);
-            self.section = first_section(&result.findings, self.section);
+            self.section = first_section(&result.findings, self.section, result.compare.is_some());
             self.marked_count = self.selected().len();
         }
     }
@@ -425,13 +431,14 @@ impl HealthPanel {
 }
 
 /// The section to show of `findings`: `current` if it has something, else the first that does.
-fn first_section(findings: &Findings, current: Section) -> Section {
+fn first_section(findings: &Findings, current: Section, compare: bool) -> Section {
     let groups = !findings.leaks.is_empty() || !findings.duplicates.is_empty();
     let flags = !findings.flags.is_empty();
     match current {
         Section::Groups if groups => current,
         Section::Flags if flags => current,
         Section::Statistics => current,
+        Section::Compare if compare => current,
         Section::Exclude if groups || flags => current,
         _ if groups => Section::Groups,
         _ if flags => Section::Flags,

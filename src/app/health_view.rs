@@ -116,6 +116,18 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
                 .auto_shrink([false, false])
                 .show(ui, |ui| super::health_stats::stats_ui(ui, result));
         }
+        Section::Compare => {
+            visible.clear();
+            egui::ScrollArea::vertical()
+                .id_salt(("health_compare", result.number))
+                .auto_shrink([false, false])
+                .show(ui, |ui| match &result.compare {
+                    Some(plots) => super::split_compare::compare_ui(ui, plots),
+                    None => {
+                        ui.weak("This pass covers one side: set a validation split to compare the sides.");
+                    }
+                });
+        }
         Section::Exclude => {
             visible.clear();
             egui::ScrollArea::vertical()
@@ -149,6 +161,9 @@ fn sections_ui(ui: &mut egui::Ui, section: &mut Section, result: &Measured) {
         ));
     }
     tabs.push((Section::Statistics, "Statistics".to_owned()));
+    if result.compare.is_some() {
+        tabs.push((Section::Compare, "Training vs validation".to_owned()));
+    }
     if groups > 0 || !f.flags.is_empty() {
         tabs.push((Section::Exclude, "Exclude from the export".to_owned()));
     }

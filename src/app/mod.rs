@@ -23,6 +23,7 @@ mod problems;
 mod rows;
 pub mod session;
 pub mod settings;
+mod split_compare;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -60,6 +61,8 @@ pub enum Command {
     Last,
     /// Inspect row `row` of the batch on screen.
     Inspect(usize),
+    /// Show batch `k` (0-based) beside the one on screen, or stop comparing.
+    CompareWith(Option<usize>),
     /// Highlight one class in the grid (or none).
     Highlight(Option<u32>),
     /// The loader settings changed: re-plan.
@@ -481,6 +484,11 @@ impl BatchscopeApp {
                     }
                 }
                 Command::Highlight(class) => self.highlight = class,
+                Command::CompareWith(k) => {
+                    if let Some(session) = &mut self.session {
+                        session.compared = k;
+                    }
+                }
                 Command::Export(overwrite) => self.start_export(overwrite),
                 Command::ToggleHelp => self.show_help = !self.show_help,
                 Command::ExportAsked if self.side_tab() != panels::SideTab::Export => {

@@ -152,6 +152,8 @@ pub struct Session {
     failed: Option<OpenError>,
     /// Batch number on screen.
     pub current: usize,
+    /// A second batch shown beside it, kept loaded while it is compared.
+    pub compared: Option<usize>,
     /// Files skipped so far (deduplicated) and folder warnings.
     pub problems: Vec<Problem>,
     notify: Notify,
@@ -185,6 +187,7 @@ impl Session {
             ready: None,
             failed: None,
             current: 0,
+            compared: None,
             problems: Vec::new(),
             notify,
             opened_at: Some(Instant::now()),
@@ -300,6 +303,21 @@ impl Session {
             .map(|(view, options)| (view, Some(&*options)))
     }
 
+    /// Takes the compared batch out of the cache to draw it beside the current one (put it back
+    /// with [`Session::put_back`]); `None` when none is compared, it is the current one, or it is
+    /// still loading.
+    pub fn take_compared(&mut self) -> Option<ViewBatch> {
+        let k = self.compared.filter(|&k| k != self.current)?;
+        self.ready.as_mut()?.batches.remove(&k)
+    }
+
+    /// Puts a batch taken by [`Session::take_compared`] back.
+    pub fn put_back(&mut self, view: ViewBatch) {
+        if let Some(ready) = &mut self.ready {
+            ready.batches.insert(view.batch.number, view);
+        }
+    }
+
     /// The ready dataset, if any.
     pub fn ready(&self) -> Option<&Ready> {
         self.ready.as_ref()
@@ -356,6 +374,7 @@ impl Session {
             let current = self.current;
             let count = ready.batch_count();
             let wanted: Vec<usize> = std::iter::once(current)
+                .chain(self.compared)
                 .chain((1..=PREFETCH_RADIUS).flat_map(|d| [current + d, current.wrapping_sub(d)]))
                 .filter(|&k| k < count)
                 .collect();
