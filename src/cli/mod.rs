@@ -6,6 +6,7 @@
 //! the command quietly, as Unix tools do, and a closed stderr never stops an export.
 
 mod args;
+mod list;
 mod sample;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -17,8 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 
 pub use args::{
-    Cli, Command, ExportArgs, HealthArgs, InspectArgs, LoaderArgs, MergeArgs, UsageError,
-    parse_bytes, parse_image_size, resolve_shard,
+    Cli, Command, ExportArgs, HealthArgs, InspectArgs, ListArgs, ListFormat, LoaderArgs, MergeArgs,
+    UsageError, parse_bytes, parse_image_size, resolve_shard,
 };
 pub use sample::resolve as dataset_path;
 
@@ -363,59 +364,7 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     let options = args.loader.to_options();
     warn_about(&args.loader);
     let index = index_dir(&args.dir, &options, &args.loader.given(true), cancel)?;
-    if !index.store.decodes_images() {
-        return Err(Failure::Usage(
-            crate::health::ScanError::StoredRows(index.store.describe()).to_string(),
-        ));
-    }
-    let mut sides = options.plan.clone();
-    if sides.subset.is_none() && sides.validation_split.is_some() {
-        sides.subset = Some(crate::options::Subset::Training);
-    }
-    if let Some(why) = plan::empty_reason(index.samples.len(), &sides) {
-        return Err(Failure::Usage(why));
-    }
-    let scan_options = crate::health::ScanOptions {
-        cache_dir: if args.no_cache {
-            None
-        } else {
-            crate::health::cache::default_dir()
-        },
-    };
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} images  {per_sec}  eta {eta}  {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let mut on_progress = |p: crate::health::ScanProgress| {
-        if let Some(bar) = &bar {
-            bar.set_length(p.total as u64);
-            bar.set_position(p.done as u64);
-            if p.cached > 0 {
-                bar.set_message(format!("{} from the cache", p.cached));
-            }
-        }
-    };
-    let result = crate::health::scan(index, &options, &scan_options, &mut on_progress, cancel);
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let scan = match result {
-        Ok(scan) => scan,
-        Err(crate::health::ScanError::Cancelled) => {
-            return Err(Failure::Interrupted("interrupted".into()));
-        }
-        Err(
-            err @ (crate::health::ScanError::Plan(_) | crate::health::ScanError::StoredRows(_)),
-        ) => {
-            return Err(Failure::Usage(err.to_string()));
-        }
-    };
+    let scan = health_pass(index, &options, !args.no_cache, cancel)?;
     print_skipped(&scan.failures);
     let thresholds = crate::health::Thresholds {
         near_distance: args.near_threshold,
@@ -449,6 +398,65 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
             }
         }
         None => out(&summary),
+    }
+}
+
+/// The health pass over `index` under `options` (both subsets of a split without a subset), with
+/// a progress bar on a terminal; `cache` reuses and updates the hash cache.
+fn health_pass(
+    index: Arc<index::DatasetIndex>,
+    options: &LoadOptions,
+    cache: bool,
+    cancel: &Arc<AtomicBool>,
+) -> Result<crate::health::Scan, Failure> {
+    if !index.store.decodes_images() {
+        return Err(Failure::Usage(
+            crate::health::ScanError::StoredRows(index.store.describe()).to_string(),
+        ));
+    }
+    let mut sides = options.plan.clone();
+    if sides.subset.is_none() && sides.validation_split.is_some() {
+        sides.subset = Some(crate::options::Subset::Training);
+    }
+    if let Some(why) = plan::empty_reason(index.samples.len(), &sides) {
+        return Err(Failure::Usage(why));
+    }
+    let scan_options = crate::health::ScanOptions {
+        cache_dir: if cache {
+            crate::health::cache::default_dir()
+        } else {
+            None
+        },
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} images  {per_sec}  eta {eta}  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut on_progress = |p: crate::health::ScanProgress| {
+        if let Some(bar) = &bar {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            if p.cached > 0 {
+                bar.set_message(format!("{} from the cache", p.cached));
+            }
+        }
+    };
+    let result = crate::health::scan(index, options, &scan_options, &mut on_progress, cancel);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(scan) => Ok(scan),
+        Err(crate::health::ScanError::Cancelled) => Err(Failure::Interrupted("interrupted".into())),
+        Err(
+            err @ (crate::health::ScanError::Plan(_) | crate::health::ScanError::StoredRows(_)),
+        ) => Err(Failure::Usage(err.to_string())),
     }
 }
 
@@ -605,5 +613,6 @@ pub fn run(cli: &Cli) -> Option<Result<(), Failure>> {
         Command::Export(args) => export(args, &cancel),
         Command::Merge(args) => merge(args, &cancel),
         Command::Health(args) => health(args, &cancel),
+        Command::List(args) => list::list(args, &cancel),
     })
 }

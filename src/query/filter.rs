@@ -297,6 +297,25 @@ impl Query {
     }
 }
 
+/// A health filter as the command line spells it: a flag kind (`dark`), `duplicate` or `leak`.
+pub fn parse_health_filter(s: &str) -> Result<HealthFilter, String> {
+    match s {
+        "duplicate" => Ok(HealthFilter::Duplicate),
+        "leak" => Ok(HealthFilter::Leak),
+        _ => FlagKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .map(HealthFilter::Flag)
+            .ok_or_else(|| {
+                let kinds: Vec<&str> = FlagKind::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "{s:?} is not a health finding: expected {}, duplicate or leak",
+                    kinds.join(", ")
+                )
+            }),
+    }
+}
+
 /// `dark or leak` for a message.
 fn describe(filters: &[HealthFilter]) -> String {
     let names: Vec<String> = filters
