@@ -271,3 +271,265 @@ fn list_errors_name_what_is_wrong() {
     );
     assert!(err.trim_end().ends_with(&format!("{missing:?}")), "{err}");
 }
+
+/// A folder for the corrections tests: three classes, nested folders, distinct 4x3 pictures.
+fn class_folder(root: &Path) {
+    for (i, rel) in [
+        "cat/0.png",
+        "cat/1.png",
+        "cat/sub/7.png",
+        "dog/3.png",
+        "dog/4.png",
+        "emu/6.png",
+        "emu/deep/5.png",
+    ]
+    .iter()
+    .enumerate()
+    {
+        save(root, rel, &pattern(4, 3, 100 + i as u32));
+    }
+}
+
+fn export_to(src: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec!["export", s(src), "--out", s(out)];
+    args.extend_from_slice(extra);
+    let run = batchscope(&args);
+    assert!(
+        run.status.success(),
+        "batchscope {args:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+fn bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+}
+
+const CORRECTIONS: &str = "path,old_class,new_class,exclude,tags\n\
+    cat/1.png,cat,dog,0,\n\
+    dog/4.png,dog,,1,blurry\n\
+    emu/deep/5.png,emu,cat,0,\n\
+    emu/6.png,emu,,0,keep\n";
+
+#[test]
+fn corrections_export_equals_the_export_of_the_folder_fixed_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    class_folder(&a);
+    class_folder(&b);
+    // b: the files physically moved between class folders, the excluded one deleted.
+    std::fs::rename(b.join("cat/1.png"), b.join("dog/1.png")).unwrap();
+    std::fs::remove_file(b.join("dog/4.png")).unwrap();
+    std::fs::create_dir_all(b.join("cat/deep")).unwrap();
+    std::fs::rename(b.join("emu/deep/5.png"), b.join("cat/deep/5.png")).unwrap();
+    let fixes = dir.path().join("corrections.csv");
+    std::fs::write(&fixes, CORRECTIONS).unwrap();
+    for options in [
+        &[][..],
+        &[
+            "--shuffle",
+            "--seed",
+            "3",
+            "--validation-split",
+            "0.3",
+            "--subset",
+            "training",
+        ][..],
+        &[
+            "--shuffle",
+            "--seed",
+            "3",
+            "--validation-split",
+            "0.3",
+            "--subset",
+            "validation",
+        ][..],
+        &["--label-mode", "categorical"][..],
+    ] {
+        let (out_a, out_b) = (dir.path().join("out-a"), dir.path().join("out-b"));
+        let mut with_fixes = vec!["--corrections", s(&fixes), "--overwrite"];
+        with_fixes.extend_from_slice(options);
+        export_to(&a, &out_a, &with_fixes);
+        let mut plain = vec!["--overwrite"];
+        plain.extend_from_slice(options);
+        export_to(&b, &out_b, &plain);
+        for file in ["images.npy", "labels.npy"] {
+            assert!(
+                bytes(&out_a.join(file)) == bytes(&out_b.join(file)),
+                "{file} differs with {options:?}"
+            );
+        }
+    }
+    // Unshuffled: the manifest keeps each sample's own path and its label before the corrections.
+    let out = dir.path().join("out-a");
+    export_to(&a, &out, &["--corrections", s(&fixes), "--overwrite"]);
+    assert_eq!(
+        String::from_utf8(bytes(&out.join("manifest.csv"))).unwrap(),
+        "index,path,label,class_name,original_label\n\
+         0,cat/0.png,0,cat,0\n\
+         1,emu/deep/5.png,0,cat,2\n\
+         2,cat/sub/7.png,0,cat,0\n\
+         3,cat/1.png,1,dog,0\n\
+         4,dog/3.png,1,dog,1\n\
+         5,emu/6.png,2,emu,2\n"
+    );
+    assert_eq!(
+        String::from_utf8(bytes(&out.join("corrections_applied.csv"))).unwrap(),
+        "path,old_class,new_class,exclude,applied\n\
+         cat/1.png,cat,dog,0,1\n\
+         dog/4.png,dog,dog,1,1\n\
+         emu/deep/5.png,emu,cat,0,1\n\
+         emu/6.png,emu,emu,0,1\n"
+    );
+    // Nothing in the dataset changed.
+    assert!(a.join("dog/4.png").is_file() && a.join("cat/1.png").is_file());
+}
+
+#[test]
+fn sharded_corrections_merge_to_the_single_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    class_folder(&a);
+    let fixes = dir.path().join("corrections.csv");
+    std::fs::write(&fixes, CORRECTIONS).unwrap();
+    let whole = dir.path().join("whole");
+    export_to(&a, &whole, &["--corrections", s(&fixes)]);
+    let sharded = dir.path().join("sharded");
+    for shard in ["0/2", "1/2"] {
+        export_to(
+            &a,
+            &sharded,
+            &["--corrections", s(&fixes), "--shard", shard],
+        );
+    }
+    let merged = batchscope(&["merge", s(&sharded)]);
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    for file in [
+        "images.npy",
+        "labels.npy",
+        "manifest.csv",
+        "corrections_applied.csv",
+    ] {
+        assert!(
+            bytes(&whole.join(file)) == bytes(&sharded.join(file)),
+            "{file} differs"
+        );
+    }
+}
+
+#[test]
+fn corrections_errors_name_the_path_or_the_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    class_folder(&a);
+    let fixes = dir.path().join("fix.csv");
+    let out = dir.path().join("out");
+    let run = |text: &str| {
+        std::fs::write(&fixes, text).unwrap();
+        error_of(
+            &[
+                "export",
+                s(&a),
+                "--out",
+                s(&out),
+                "--corrections",
+                s(&fixes),
+            ],
+            1,
+        )
+    };
+    assert_eq!(
+        run("path,new_class\ncat/0.png,dog\ncat/9.png,dog\n"),
+        format!(
+            "batchscope: error: line 3 of the corrections file: \"cat/9.png\" is not a sample of this dataset (paths are relative to its root, with /, as in manifest.csv): {fixes:?}\n"
+        )
+    );
+    assert_eq!(
+        run("path,new_class\ncat/0.png,cow\n"),
+        format!(
+            "batchscope: error: line 2 of the corrections file: \"cow\" is not a class of this dataset; its classes are \"cat\", \"dog\", \"emu\": {fixes:?}\n"
+        )
+    );
+    assert_eq!(
+        run("path\ncat/0.png\n"),
+        format!(
+            "batchscope: error: the corrections file has no \"new_class\" column (its header must name path and new_class): {fixes:?}\n"
+        )
+    );
+    assert!(!out.exists(), "a refused export writes nothing");
+}
+
+#[test]
+fn only_exports_the_listed_samples_in_plan_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    class_folder(&a);
+    // What list writes is what --only reads.
+    let listed = stdout_of(&[
+        "list",
+        s(&a),
+        "--format",
+        "csv",
+        "--path",
+        "*/[1357].png",
+        "--sort",
+        "path",
+        "--desc",
+    ]);
+    let only = dir.path().join("only.csv");
+    std::fs::write(&only, &listed).unwrap();
+    let out = dir.path().join("out");
+    export_to(&a, &out, &["--only", s(&only)]);
+    let paths: Vec<String> = common::manifest(&out)
+        .iter()
+        .map(|r| r[1].clone())
+        .collect();
+    assert_eq!(
+        paths,
+        ["cat/1.png", "cat/sub/7.png", "dog/3.png", "emu/deep/5.png"]
+    );
+    // One path per line gives the same arrays; sharded and merged too.
+    let lines = dir.path().join("only.txt");
+    std::fs::write(
+        &lines,
+        "emu/deep/5.png\ncat/1.png\n\ndog/3.png\ncat/sub/7.png\n",
+    )
+    .unwrap();
+    let out2 = dir.path().join("out2");
+    export_to(&a, &out2, &["--only", s(&lines)]);
+    let sharded = dir.path().join("sharded");
+    for shard in ["0/3", "1/3", "2/3"] {
+        export_to(&a, &sharded, &["--only", s(&lines), "--shard", shard]);
+    }
+    assert!(batchscope(&["merge", s(&sharded)]).status.success());
+    for file in ["images.npy", "labels.npy", "manifest.csv"] {
+        assert!(bytes(&out.join(file)) == bytes(&out2.join(file)), "{file}");
+        assert!(
+            bytes(&out.join(file)) == bytes(&sharded.join(file)),
+            "{file} (merged)"
+        );
+    }
+    // A path that names no sample is an error naming it.
+    std::fs::write(&lines, "cat/1.png\ncat/nope.png\n").unwrap();
+    let err = error_of(
+        &[
+            "export",
+            s(&a),
+            "--out",
+            s(&dir.path().join("out3")),
+            "--only",
+            s(&lines),
+        ],
+        1,
+    );
+    assert_eq!(
+        err,
+        format!(
+            "batchscope: error: 1 of 2 paths of the --only list name no sample of this export (first: \"cat/nope.png\"; paths are relative to the dataset root, with /, as in manifest.csv): {lines:?}\n"
+        )
+    );
+}

@@ -193,6 +193,16 @@ pub struct ExportArgs {
     /// listed in excluded.csv.
     #[arg(long, value_name = "FILE")]
     pub exclude_list: Option<PathBuf>,
+    /// Apply a corrections.csv (columns path and new_class required; exclude and tags optional):
+    /// each listed sample takes its new class (an empty one keeps its label) or, with exclude 1, is
+    /// left out. labels.npy holds the new labels, manifest.csv adds original_label, and
+    /// corrections_applied.csv lists what was applied. The dataset is not touched.
+    #[arg(long, value_name = "FILE")]
+    pub corrections: Option<PathBuf>,
+    /// Export only the samples this file lists, in dataset (plan) order: one path per line, or a
+    /// CSV with a path column (as batchscope list --format csv writes).
+    #[arg(long, value_name = "FILE")]
+    pub only: Option<PathBuf>,
     /// Fail (exit 1, no output) if any file cannot be loaded, instead of skipping it.
     #[arg(long)]
     pub strict: bool,
