@@ -5,7 +5,8 @@
 //! stages: [`source`] (detect and index a dataset into a [`source::index::DatasetIndex`], through
 //! one contract) → [`plan`] (order, split, batch bounds, shards) → [`load`] (decode and preprocess
 //! on a background thread) → consumers: [`export`] (`.npy` files), [`health`] (duplicates, leaks,
-//! flags), [`inspect`] (a summary) and the GUI in `app`. [`options`] and [`validate`] are what a user
+//! flags), [`inspect`] (a summary), [`query`] (filter and sort the samples, the user's edits) and
+//! the GUI in `app`. [`options`] and [`validate`] are what a user
 //! asks, checked once; [`decode`] is the hardened reader and the decoders. Only `app` knows about
 //! egui.
 
@@ -22,6 +23,7 @@ pub mod load;
 pub mod npy;
 pub mod options;
 pub mod plan;
+pub mod query;
 pub mod size;
 pub mod source;
 pub mod synth;

@@ -118,6 +118,7 @@ fn export_options(out: &Path) -> ExportOptions {
         excluded: Vec::new(),
         arrays: batchscope::export::ArrayOptions::default(),
         shard: None,
+        corrections: None,
     }
 }
 

@@ -542,6 +542,7 @@ fn export_f32(root: &Path, options: &LoadOptions, out: &Path) {
         excluded: Vec::new(),
         arrays: batchscope::export::ArrayOptions::default(),
         shard: None,
+        corrections: None,
     };
     batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel).unwrap();
 }

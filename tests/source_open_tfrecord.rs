@@ -69,6 +69,7 @@ fn export_with(
             excluded: Vec::new(),
             arrays: batchscope::export::ArrayOptions::default(),
             shard: None,
+            corrections: None,
         },
         &mut |_| {},
         &Arc::new(AtomicBool::new(false)),

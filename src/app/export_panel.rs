@@ -264,6 +264,7 @@ impl ExportPanel {
             excluded: Vec::new(),
             arrays: settings.arrays_for_store(&source.index.store),
             shard: None,
+            corrections: None,
         };
         let (d, t, s) = (Arc::clone(&done), Arc::clone(&total), Arc::clone(&skipped));
         let wake = Arc::clone(&notify);

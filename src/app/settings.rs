@@ -46,12 +46,9 @@ pub struct DatasetSettings {
     pub export: super::export_panel::ExportSettings,
 }
 
-/// How a dataset is named in [`Settings::datasets`]: its canonical path, so that `data/cats` and
-/// `./data/cats/` are one dataset (the path as given when it cannot be resolved, e.g. it is gone).
-pub fn dataset_key(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
-}
+/// How a dataset is named in [`Settings::datasets`] (and keys its edits' sidecar): its canonical
+/// path, so that `data/cats` and `./data/cats/` are one dataset.
+pub use crate::query::edits::dataset_key;
 
 impl Default for Settings {
     fn default() -> Self {

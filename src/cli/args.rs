@@ -45,6 +45,9 @@ pub enum Command {
     /// Find duplicates, train/validation leaks and bad images, and measure per-channel mean/std, in one
     /// pass over the decoded images.
     Health(HealthArgs),
+    /// One row per sample (index, path, label, class name, subset; with --health the measures and
+    /// flags), filtered and sorted: which samples are dark, of a class, named so, or tagged.
+    List(ListArgs),
 }
 
 /// Yes or no (--batched).
@@ -194,6 +197,16 @@ pub struct ExportArgs {
     /// listed in excluded.csv.
     #[arg(long, value_name = "FILE")]
     pub exclude_list: Option<PathBuf>,
+    /// Apply a corrections.csv (columns path and new_class required; exclude and tags optional):
+    /// each listed sample takes its new class (an empty one keeps its label) or, with exclude 1, is
+    /// left out. labels.npy holds the new labels, manifest.csv adds original_label, and
+    /// corrections_applied.csv lists what was applied. The dataset is not touched.
+    #[arg(long, value_name = "FILE")]
+    pub corrections: Option<PathBuf>,
+    /// Export only the samples this file lists, in dataset (plan) order: one path per line, or a
+    /// CSV with a path column (as batchscope list --format csv writes).
+    #[arg(long, value_name = "FILE")]
+    pub only: Option<PathBuf>,
     /// Fail (exit 1, no output) if any file cannot be loaded, instead of skipping it.
     #[arg(long)]
     pub strict: bool,
@@ -262,6 +275,66 @@ pub struct HealthArgs {
     /// reason), for batchscope export --exclude-list.
     #[arg(long, value_name = "FILE", requires = "exclude")]
     pub exclude_out: Option<PathBuf>,
+}
+
+/// How `list` prints its rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns for reading.
+    #[default]
+    Table,
+    /// CSV with a header row (paths as manifest.csv writes them).
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+/// batchscope list.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The dataset (any kind export opens; --health needs decoded images: a folder or TFRecords).
+    pub dir: PathBuf,
+    /// Loader options. With --validation-split and no --subset, both subsets are listed (the
+    /// subset column says which).
+    #[command(flatten)]
+    pub loader: LoaderArgs,
+    /// Output format: table, csv or json.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+    /// Add the health measures and flags (runs the health pass, or reuses its cache). Implied by
+    /// --flag and by a --sort on a measure.
+    #[arg(long)]
+    pub health: bool,
+    /// Keep samples of this class (repeat for several: any of them).
+    #[arg(long = "class", value_name = "NAME")]
+    pub class: Vec<String>,
+    /// Keep samples with this health finding: a flag (dark, light, blurry, low_information,
+    /// grayscale, odd_aspect_ratio, odd_size), duplicate or leak (repeat for several: any of them).
+    #[arg(long = "flag", value_name = "KIND", value_parser = crate::query::filter::parse_health_filter)]
+    pub flag: Vec<crate::query::HealthFilter>,
+    /// Keep samples with this tag in the --corrections file (repeat for several: any of them).
+    #[arg(long = "tag", value_name = "NAME", requires = "corrections")]
+    pub tag: Vec<String>,
+    /// Keep samples whose path (relative, with /) holds this text, or matches it as a glob when it
+    /// holds *, ? or [ (* also matches /).
+    #[arg(long, value_name = "GLOB")]
+    pub path: Option<String>,
+    /// Sort key: index (dataset order), path, class, brightness, sharpness, information, width,
+    /// height, aspect_ratio or duplicate_group_size. Ties keep dataset order.
+    #[arg(long, value_enum, default_value = "index")]
+    pub sort: crate::query::SortKey,
+    /// Sort descending.
+    #[arg(long)]
+    pub desc: bool,
+    /// Print at most N rows.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// A corrections.csv whose tags --tag filters on (and which the tags column shows).
+    #[arg(long, value_name = "FILE")]
+    pub corrections: Option<PathBuf>,
+    /// Measure every image again instead of reusing the hash cache (which is then not written).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Parses HxW, H,W or N (square).

@@ -6,6 +6,7 @@
 //! the command quietly, as Unix tools do, and a closed stderr never stops an export.
 
 mod args;
+mod list;
 mod sample;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -17,8 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 
 pub use args::{
-    Cli, Command, ExportArgs, HealthArgs, InspectArgs, LoaderArgs, MergeArgs, UsageError,
-    parse_bytes, parse_image_size, resolve_shard,
+    Cli, Command, ExportArgs, HealthArgs, InspectArgs, ListArgs, ListFormat, LoaderArgs, MergeArgs,
+    UsageError, parse_bytes, parse_image_size, resolve_shard,
 };
 pub use sample::resolve as dataset_path;
 
@@ -246,6 +247,14 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         (None, _, LabelSource::Inferred) => LabelMode::Int,
         (None, _, LabelSource::None) => LabelMode::None,
     };
+    // Corrections change the index itself (as a fixed folder would), before it is planned.
+    let (index, pending) = match &args.corrections {
+        Some(path) => {
+            let (corrected, pending) = corrected_index(&index, path)?;
+            (corrected, Some(pending))
+        }
+        None => (index, None),
+    };
     let job = match spec::prepare(index, &options, element, spec::SizeCheck::AllFiles, cancel) {
         Ok(job) => Arc::new(job),
         Err(PrepareError::Plan(e)) => return Err(Failure::Usage(e.to_string())),
@@ -259,10 +268,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     }
     // A native size is known only now.
     args.loader.check_shape(job.shape.size(), element)?;
-    let (job, excluded) = match &args.exclude_list {
-        Some(path) => exclude_listed(&job, path)?,
-        None => (job, Vec::new()),
-    };
+    let (job, excluded, corrections) = apply_lists(job, args, pending)?;
     if let Some(seed) = job.plan.seed
         && options.plan.seed.is_none()
     {
@@ -279,6 +285,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         excluded,
         arrays,
         shard,
+        corrections,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(job.plan.len() as u64);
@@ -363,59 +370,7 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     let options = args.loader.to_options();
     warn_about(&args.loader);
     let index = index_dir(&args.dir, &options, &args.loader.given(true), cancel)?;
-    if !index.store.decodes_images() {
-        return Err(Failure::Usage(
-            crate::health::ScanError::StoredRows(index.store.describe()).to_string(),
-        ));
-    }
-    let mut sides = options.plan.clone();
-    if sides.subset.is_none() && sides.validation_split.is_some() {
-        sides.subset = Some(crate::options::Subset::Training);
-    }
-    if let Some(why) = plan::empty_reason(index.samples.len(), &sides) {
-        return Err(Failure::Usage(why));
-    }
-    let scan_options = crate::health::ScanOptions {
-        cache_dir: if args.no_cache {
-            None
-        } else {
-            crate::health::cache::default_dir()
-        },
-    };
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} images  {per_sec}  eta {eta}  {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let mut on_progress = |p: crate::health::ScanProgress| {
-        if let Some(bar) = &bar {
-            bar.set_length(p.total as u64);
-            bar.set_position(p.done as u64);
-            if p.cached > 0 {
-                bar.set_message(format!("{} from the cache", p.cached));
-            }
-        }
-    };
-    let result = crate::health::scan(index, &options, &scan_options, &mut on_progress, cancel);
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let scan = match result {
-        Ok(scan) => scan,
-        Err(crate::health::ScanError::Cancelled) => {
-            return Err(Failure::Interrupted("interrupted".into()));
-        }
-        Err(
-            err @ (crate::health::ScanError::Plan(_) | crate::health::ScanError::StoredRows(_)),
-        ) => {
-            return Err(Failure::Usage(err.to_string()));
-        }
-    };
+    let scan = health_pass(index, &options, !args.no_cache, cancel)?;
     print_skipped(&scan.failures);
     let thresholds = crate::health::Thresholds {
         near_distance: args.near_threshold,
@@ -452,6 +407,65 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     }
 }
 
+/// The health pass over `index` under `options` (both subsets of a split without a subset), with
+/// a progress bar on a terminal; `cache` reuses and updates the hash cache.
+fn health_pass(
+    index: Arc<index::DatasetIndex>,
+    options: &LoadOptions,
+    cache: bool,
+    cancel: &Arc<AtomicBool>,
+) -> Result<crate::health::Scan, Failure> {
+    if !index.store.decodes_images() {
+        return Err(Failure::Usage(
+            crate::health::ScanError::StoredRows(index.store.describe()).to_string(),
+        ));
+    }
+    let mut sides = options.plan.clone();
+    if sides.subset.is_none() && sides.validation_split.is_some() {
+        sides.subset = Some(crate::options::Subset::Training);
+    }
+    if let Some(why) = plan::empty_reason(index.samples.len(), &sides) {
+        return Err(Failure::Usage(why));
+    }
+    let scan_options = crate::health::ScanOptions {
+        cache_dir: if cache {
+            crate::health::cache::default_dir()
+        } else {
+            None
+        },
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} images  {per_sec}  eta {eta}  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut on_progress = |p: crate::health::ScanProgress| {
+        if let Some(bar) = &bar {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            if p.cached > 0 {
+                bar.set_message(format!("{} from the cache", p.cached));
+            }
+        }
+    };
+    let result = crate::health::scan(index, options, &scan_options, &mut on_progress, cancel);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(scan) => Ok(scan),
+        Err(crate::health::ScanError::Cancelled) => Err(Failure::Interrupted("interrupted".into())),
+        Err(
+            err @ (crate::health::ScanError::Plan(_) | crate::health::ScanError::StoredRows(_)),
+        ) => Err(Failure::Usage(err.to_string())),
+    }
+}
+
 /// Leaves the samples the exclude list at `path` names out of `job`'s plan, saying how many.
 fn exclude_listed(
     job: &crate::load::loader::LoadSpec,
@@ -483,6 +497,93 @@ fn exclude_listed(
         ));
     }
     Ok((Arc::new(applied.job), applied.excluded))
+}
+
+/// What [`apply_lists`] gives: the job, the samples the exclude list left out, the corrections.
+type Listed = (
+    Arc<crate::load::loader::LoadSpec>,
+    Vec<export::exclude_list::Excluded>,
+    Option<Arc<export::corrections::CorrectionsApplied>>,
+);
+
+/// The job with the user's lists applied, in this order: the exclude list, the corrections' pending
+/// part (their index part is already in `job`), `--only`.
+fn apply_lists(
+    job: Arc<crate::load::loader::LoadSpec>,
+    args: &ExportArgs,
+    pending: Option<export::corrections::Pending>,
+) -> Result<Listed, Failure> {
+    let (job, excluded) = match &args.exclude_list {
+        Some(path) => exclude_listed(&job, path)?,
+        None => (job, Vec::new()),
+    };
+    let (job, corrections) = match (pending, &args.corrections) {
+        (Some(pending), Some(path)) => {
+            let (job, applied) = pending.finish(&job);
+            say_corrected(&applied, path);
+            (Arc::new(job), Some(Arc::new(applied)))
+        }
+        _ => (job, None),
+    };
+    let job = match &args.only {
+        Some(path) => only_listed(&job, path)?,
+        None => job,
+    };
+    Ok((job, excluded, corrections))
+}
+
+/// `index` with the corrections file at `path` applied (see [`export::corrections::apply`]).
+fn corrected_index(
+    index: &index::DatasetIndex,
+    path: &Path,
+) -> Result<(Arc<index::DatasetIndex>, export::corrections::Pending), Failure> {
+    let corrections =
+        crate::query::Corrections::read(path).map_err(|e| Failure::Failed(e.into()))?;
+    let (corrected, pending) =
+        export::corrections::apply(index, &corrections).map_err(|e| Failure::Failed(e.into()))?;
+    Ok((Arc::new(corrected), pending))
+}
+
+/// Says what the corrections from `path` changed.
+fn say_corrected(applied: &export::corrections::CorrectionsApplied, path: &Path) {
+    let relabelled = applied
+        .rows
+        .iter()
+        .filter(|r| r.applied && !r.exclude && r.old_class != r.new_class)
+        .count();
+    let left_out = applied.rows.iter().filter(|r| r.exclude).count();
+    let outside = applied.rows.iter().filter(|r| !r.applied).count();
+    say(format_args!(
+        "batchscope: corrections: {relabelled} relabelled, {left_out} left out{} (see corrections_applied.csv): {path:?}",
+        if outside > 0 {
+            format!(", {outside} not in this export's samples")
+        } else {
+            String::new()
+        }
+    ));
+}
+
+/// Keeps only the samples the list at `path` names in `job`'s plan; a path that names no planned
+/// sample is an error that names it.
+fn only_listed(
+    job: &crate::load::loader::LoadSpec,
+    path: &Path,
+) -> Result<Arc<crate::load::loader::LoadSpec>, Failure> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading the --only list {path:?}"))?;
+    let kept = export::exclude_list::keep_only(job, &bytes)
+        .map_err(|why| Failure::Failed(anyhow::anyhow!("the --only list: {why}: {path:?}")))?;
+    if let Some(first) = kept.unmatched.first() {
+        return Err(Failure::Failed(anyhow::anyhow!(
+            "{} of {} paths of the --only list name no sample of this export (first: {first:?}; paths are relative to the dataset root, with /, as in manifest.csv): {path:?}",
+            kept.unmatched_count,
+            kept.lines
+        )));
+    }
+    say(format_args!(
+        "batchscope: exporting only the {} samples listed in {path:?}",
+        kept.job.plan.len()
+    ));
+    Ok(Arc::new(kept.job))
 }
 
 /// An `--out` that is a symlink to nothing cannot become a folder; say so rather than "File exists".
@@ -605,5 +706,6 @@ pub fn run(cli: &Cli) -> Option<Result<(), Failure>> {
         Command::Export(args) => export(args, &cancel),
         Command::Merge(args) => merge(args, &cancel),
         Command::Health(args) => health(args, &cancel),
+        Command::List(args) => list::list(args, &cancel),
     })
 }

@@ -103,6 +103,17 @@ pub struct Applied {
     pub lines: usize,
 }
 
+/// The manifest path (bytes) of each of `samples` (indices into `index.samples`): how a list names
+/// a sample, whichever list it is (an exclude list, `--only`, `corrections.csv`).
+pub fn path_map(
+    index: &crate::index::DatasetIndex,
+    samples: impl Iterator<Item = usize>,
+) -> HashMap<Vec<u8>, usize> {
+    samples
+        .map(|s| (manifest_path_bytes(&index.samples[s].rel_path), s))
+        .collect()
+}
+
 /// Matches lines against the planned samples as they come: memory is the plan's paths and the
 /// reasons of the samples left out, whatever the list's length.
 struct Matcher<'a> {
@@ -117,12 +128,7 @@ struct Matcher<'a> {
 impl<'a> Matcher<'a> {
     fn new(job: &LoadSpec, default_reason: &'a str) -> Self {
         Self {
-            planned: job
-                .plan
-                .order
-                .iter()
-                .map(|&s| (manifest_path_bytes(&job.index.samples[s].rel_path), s))
-                .collect(),
+            planned: path_map(&job.index, job.plan.order.iter().copied()),
             reasons: HashMap::new(),
             unmatched: Vec::new(),
             unmatched_count: 0,
@@ -194,6 +200,84 @@ impl<'a> Matcher<'a> {
             lines: self.lines,
         }
     }
+}
+
+/// What keeping only the listed samples did ([`keep_only`]).
+#[derive(Clone, Debug)]
+pub struct Kept {
+    /// The job with only the listed samples, in plan order.
+    pub job: LoadSpec,
+    /// The first lines (at most 10) that named no planned sample, as written.
+    pub unmatched: Vec<String>,
+    /// How many lines named no planned sample.
+    pub unmatched_count: usize,
+    /// How many paths the list has.
+    pub lines: usize,
+}
+
+impl Matcher<'_> {
+    /// The job with only the matched samples, in plan order.
+    fn keep(self, job: &LoadSpec) -> Kept {
+        let order: Vec<usize> = job
+            .plan
+            .order
+            .iter()
+            .copied()
+            .filter(|s| self.reasons.contains_key(s))
+            .collect();
+        let mut kept = job.clone();
+        if order.len() != job.plan.order.len() {
+            kept.plan = Arc::new(BatchPlan {
+                order,
+                batch_size: job.plan.batch_size,
+                seed: job.plan.seed,
+                ends: None,
+            });
+        }
+        Kept {
+            job: kept,
+            unmatched: self.unmatched,
+            unmatched_count: self.unmatched_count,
+            lines: self.lines,
+        }
+    }
+}
+
+/// Keeps only the samples `list` names in `job`'s plan, in plan order (`--only`). The list is one
+/// path per line as an exclude list is (a tab and a reason allowed), or a CSV file whose header
+/// has a `path` column (as `batchscope list --format csv` writes): then that column names them.
+pub fn keep_only(job: &LoadSpec, list: &[u8]) -> Result<Kept, String> {
+    let mut matcher = Matcher::new(job, "");
+    let first = list.split(|&b| b == b'\n').next().and_then(content);
+    let header = first.and_then(|line| {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line)
+            .byte_records()
+            .next()
+            .and_then(Result::ok)
+    });
+    match header.and_then(|h| h.iter().position(|f| f == b"path")) {
+        Some(column) => {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(true)
+                .flexible(true)
+                .from_reader(list);
+            for record in reader.byte_records() {
+                let record = record.map_err(|e| {
+                    let line = e.position().map_or(0, csv::Position::line);
+                    format!("line {line} is not CSV ({e})")
+                })?;
+                matcher.line(record.get(column).unwrap_or_default());
+            }
+        }
+        None => {
+            for line in list.split(|&b| b == b'\n') {
+                matcher.line(line);
+            }
+        }
+    }
+    Ok(matcher.keep(job))
 }
 
 /// Removes the samples `list` names from `job`'s plan.

@@ -147,6 +147,9 @@ pub fn merge(options: &MergeOptions, cancel: &AtomicBool) -> Result<MergeReport,
     if first.excluded {
         shared.push("excluded.csv");
     }
+    if first.corrections {
+        shared.push("corrections_applied.csv");
+    }
     for name in shared {
         let (from, to) = (out.join(name), dir.join(name));
         fs::copy(&from, &to).map_err(io_err("copying", &from))?;

@@ -9,6 +9,7 @@
 //! failure, not an empty success.
 
 mod arrays;
+pub mod corrections;
 pub mod exclude_list;
 pub mod merge;
 pub mod record;
@@ -32,7 +33,7 @@ use crate::plan::shard::ShardSpec;
 use writer::Writer;
 
 /// The files an export writes into its output folder.
-pub const OUTPUT_FILES: [&str; 8] = [
+pub const OUTPUT_FILES: [&str; 9] = [
     "images.npy",
     "arrays.npz",
     "labels.npy",
@@ -41,6 +42,7 @@ pub const OUTPUT_FILES: [&str; 8] = [
     "skipped.csv",
     "excluded.csv",
     "warnings.csv",
+    "corrections_applied.csv",
 ];
 
 /// Export choices beyond the loader's.
@@ -63,6 +65,9 @@ pub struct ExportOptions {
     pub arrays: ArrayOptions,
     /// Write only this shard of the plan, beside the other shards' files in the output folder.
     pub shard: Option<ShardSpec>,
+    /// The corrections applied to the job ([`corrections::apply`]): the manifest gains
+    /// `original_label`, and `corrections_applied.csv` is written.
+    pub corrections: Option<Arc<corrections::CorrectionsApplied>>,
 }
 
 /// The form of the exported arrays.
@@ -80,7 +85,8 @@ pub struct ArrayOptions {
 }
 
 /// How the files of one export are named: `images.npy`, or `images-00002-of-00004.npy` for a shard.
-/// `class_names.json` and `excluded.csv` are shared by the shards and keep their names.
+/// `class_names.json`, `excluded.csv` and `corrections_applied.csv` are shared by the shards and
+/// keep their names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Names {
     /// The shard whose files these are.
@@ -623,6 +629,7 @@ pub fn export(
         &export_plan,
         options.label_mode,
         options.arrays,
+        options.corrections.clone(),
     )?;
     let (skipped, warned) = write_all(&job, options, &mut writer, on_progress, cancel)?;
     let exported = writer.rows;
@@ -649,6 +656,9 @@ pub fn export(
     writer.finish(&skipped, &job.index)?;
     if !options.excluded.is_empty() {
         writer::write_excluded(&target.dir().join("excluded.csv"), &options.excluded)?;
+    }
+    if let Some(applied) = &options.corrections {
+        corrections::write_applied(&target.dir().join("corrections_applied.csv"), applied)?;
     }
     if !warned.is_empty() {
         // A shard's has the shard's name; merge joins them into one `warnings.csv`.

@@ -50,6 +50,9 @@ pub struct ShardRecord {
     pub warning_rows: usize,
     /// Whether the export wrote `excluded.csv` (shared by the shards).
     pub excluded: bool,
+    /// Whether the export wrote `corrections_applied.csv` (shared by the shards).
+    #[serde(default)]
+    pub corrections: bool,
     /// The class names, as in `class_names.json`.
     pub class_names: Vec<String>,
 }
@@ -86,6 +89,7 @@ impl ShardRecord {
             files: Vec::new(),
             warning_rows: job.index.warnings.len(),
             excluded: !options.excluded.is_empty(),
+            corrections: options.corrections.is_some(),
             class_names: job.index.class_names.clone(),
         }
     }

@@ -31,6 +31,8 @@ pub(super) struct Writer {
     classes: usize,
     manifest: csv::Writer<BufWriter<File>>,
     manifest_path: PathBuf,
+    /// With corrections applied, each sample's label before them (the manifest's `original_label`).
+    corrections: Option<std::sync::Arc<super::corrections::CorrectionsApplied>>,
     pub(super) rows: usize,
 }
 
@@ -42,6 +44,7 @@ impl Writer {
         plan: &ExportPlan,
         label_mode: LabelMode,
         arrays_options: ArrayOptions,
+        corrections: Option<std::sync::Arc<super::corrections::CorrectionsApplied>>,
     ) -> Result<Self, ExportError> {
         let mut arrays = Vec::with_capacity(plan.arrays.len());
         for array in &plan.arrays {
@@ -53,8 +56,12 @@ impl Writer {
         let manifest_path = dir.join(names.file("manifest", "csv"));
         let file = File::create(&manifest_path).map_err(io_err("creating", &manifest_path))?;
         let mut manifest = csv::Writer::from_writer(BufWriter::new(file));
+        let mut header = vec!["index", "path", "label", "class_name"];
+        if corrections.is_some() {
+            header.push("original_label");
+        }
         manifest
-            .write_record(["index", "path", "label", "class_name"])
+            .write_record(header)
             .map_err(|e| csv_err(e, &manifest_path))?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -66,6 +73,7 @@ impl Writer {
             classes: job.index.class_names.len(),
             manifest,
             manifest_path,
+            corrections,
             rows: 0,
         })
     }
@@ -120,8 +128,21 @@ impl Writer {
                 ),
                 None => (String::new(), String::new()),
             };
+            let mut record: Vec<&[u8]> =
+                vec![row.as_bytes(), &path, label.as_bytes(), class.as_bytes()];
+            let original;
+            if let Some(applied) = &self.corrections {
+                original = applied
+                    .original_labels
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(|l| label_value(index, l).to_string())
+                    .unwrap_or_default();
+                record.push(original.as_bytes());
+            }
             self.manifest
-                .write_record([row.as_bytes(), &path, label.as_bytes(), class.as_bytes()])
+                .write_record(record)
                 .map_err(|e| csv_err(e, &self.manifest_path))?;
             self.rows += 1;
         }

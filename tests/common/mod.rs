@@ -559,6 +559,7 @@ pub fn export_source(
         excluded: Vec::new(),
         arrays: batchscope::export::ArrayOptions::default(),
         shard: None,
+        corrections: None,
     };
     batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel)
         .map_err(|e| e.to_string())
