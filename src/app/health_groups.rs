@@ -97,7 +97,7 @@ impl Listing {
 }
 
 /// Uploaded thumbnails by sample.
-pub type Textures = std::collections::HashMap<usize, egui::TextureHandle>;
+pub type Textures = super::thumbnails::Thumbnails;
 
 /// Thumbnail edge on screen, in points.
 const TILE: f32 = 72.0;
@@ -373,7 +373,7 @@ impl Tiles<'_> {
         let path = crate::health::report::rel_path(&self.result.scan, sample);
         ui.vertical(|ui| {
             ui.set_width(TILE_WIDTH);
-            let response = if let Some(texture) = self.textures.get(&sample) {
+            let response = if let Some(texture) = self.textures.get(sample) {
                 ui.add(
                     egui::Image::new(texture)
                         .fit_to_exact_size(Vec2::splat(TILE))

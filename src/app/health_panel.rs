@@ -4,27 +4,23 @@
 //! pixel is read again). Thumbnails of the images the view lists are loaded by a second, sequential
 //! loader at a small size. Saving an exclusion list happens here, in the logic step, never in drawing.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use egui::ColorImage;
-
 use crate::background::{Job, Received};
 use crate::health::exclusion_list::{self, ExcludeKind};
 use crate::health::{self, Findings, Scan, ScanOptions, ScanProgress, Thresholds};
 use crate::index::DatasetIndex;
-use crate::load::loader::{LoadSpec, Loader, Notify, SampleFailure};
-use crate::load::preprocess::{Element, Shape};
-use crate::options::{Dtype, LoadOptions, Scale};
-use crate::plan::BatchPlan;
+use crate::load::loader::{Notify, SampleFailure};
+use crate::options::LoadOptions;
 
-/// Edge of a health thumbnail in pixels.
-pub const THUMB_PX: usize = 64;
-/// Thumbnails kept on the GPU beyond those in view: past this, those out of view are freed.
-const KEPT_THUMBS: usize = 1000;
+use super::thumbnails::{THUMB_BYTES, Thumbnails};
+
+/// Bytes of thumbnails kept on the GPU beyond those in view (a thousand): past this, those out of
+/// view are freed.
+const KEPT_THUMB_BYTES: usize = 1000 * THUMB_BYTES;
 
 /// Which part of the findings the Health view shows below its summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -92,10 +88,8 @@ pub struct HealthPanel {
     pub saved_list: Option<(PathBuf, usize)>,
     /// A note about the last save.
     pub save_notice: Option<String>,
-    /// Uploaded thumbnails by sample.
-    pub textures: HashMap<usize, egui::TextureHandle>,
-    /// Thumbnails decoded, not yet uploaded.
-    pub pending: HashMap<usize, ColorImage>,
+    /// Thumbnails of the images the view lists.
+    pub thumbs: Thumbnails,
     /// The part of the findings on screen.
     pub section: Section,
     /// The channel mean and std of the last pass that measured them, kept when another dataset
@@ -107,11 +101,6 @@ pub struct HealthPanel {
     pub visible: Vec<usize>,
     /// Whether the pass was started for this dataset without a click (the Health view was opened).
     auto_started: bool,
-    thumbs: Option<Loader>,
-    /// Samples the thumbnail loader is loading.
-    thumbs_loading: HashSet<usize>,
-    /// Samples whose thumbnail could not be loaded (not asked for again).
-    thumbs_failed: HashSet<usize>,
     /// Files the last pass could not load, until the Problems panel takes them.
     failures: Vec<SampleFailure>,
 }
@@ -121,6 +110,7 @@ impl HealthPanel {
     pub fn new() -> Self {
         Self {
             near_distance: health::DEFAULT_NEAR_DISTANCE,
+            thumbs: Thumbnails::new("health", KEPT_THUMB_BYTES),
             ..Self::default()
         }
     }
@@ -225,27 +215,8 @@ impl HealthPanel {
     /// (logic step only).
     pub fn poll(&mut self, notify: &Notify) {
         self.poll_pass();
-        if let Some(loader) = &self.thumbs {
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_millis(5) {
-                match loader.try_recv() {
-                    Ok(Some(batch)) => {
-                        for row in 0..batch.samples.len() {
-                            if let Some(image) = super::grid::color_image(&batch, row) {
-                                self.pending.insert(batch.samples[row], image);
-                            }
-                        }
-                        self.thumbs_failed
-                            .extend(batch.failures.iter().map(|f| f.sample));
-                    }
-                    Ok(None) => break,
-                    Err(_) => {
-                        self.thumbs = None;
-                        self.thumbs_loading.clear();
-                        break;
-                    }
-                }
-            }
+        if let Some(result) = &self.result {
+            self.thumbs.poll(&result.scan.index);
         }
         self.load_visible(notify);
     }
@@ -268,11 +239,7 @@ impl HealthPanel {
                 let scan = Arc::new(scan);
                 let findings = health::analyze(&scan, &self.thresholds());
                 let number = self.result.as_ref().map_or(1, |r| r.number + 1);
-                self.textures.clear();
-                self.pending.clear();
-                self.thumbs = None;
-                self.thumbs_loading.clear();
-                self.thumbs_failed.clear();
+                self.thumbs.clear();
                 self.visible.clear();
                 let compare = super::split_compare::SplitPlots::of(&scan);
                 self.section = first_section(&findings, self.section, compare.is_some());
@@ -312,79 +279,16 @@ impl HealthPanel {
         }
     }
 
-    /// Loads the thumbnails of the tiles in view that have none yet, and frees those out of view
-    /// past [`KEPT_THUMBS`].
+    /// Loads the thumbnails of the tiles in view that have none yet.
     fn load_visible(&mut self, notify: &Notify) {
         let Some(result) = &self.result else { return };
-        if self.textures.len() > KEPT_THUMBS {
-            let visible: HashSet<usize> = self.visible.iter().copied().collect();
-            self.textures.retain(|s, _| visible.contains(s));
-        }
-        let wanted: Vec<usize> = self
-            .visible
-            .iter()
-            .copied()
-            .filter(|s| {
-                !self.textures.contains_key(s)
-                    && !self.pending.contains_key(s)
-                    && !self.thumbs_failed.contains(s)
-            })
-            .collect();
-        if wanted.iter().all(|s| self.thumbs_loading.contains(s)) {
-            return;
-        }
-        self.thumbs_loading = wanted.iter().copied().collect();
-        let scan = &result.scan;
-        let preprocess = crate::options::PreprocessOptions {
-            image_size: Some(crate::size::Size::square(THUMB_PX as u32)),
-            ..Default::default()
-        };
-        let job = LoadSpec {
-            index: Arc::clone(&scan.index),
-            plan: Arc::new(BatchPlan {
-                batch_size: 32,
-                order: wanted,
-                seed: None,
-                ends: None,
-            }),
-            preprocess,
-            shape: Shape {
-                height: THUMB_PX,
-                width: THUMB_PX,
-                channels: 3,
-            },
-            element: Element {
-                dtype: Dtype::Uint8,
-                scale: Scale::To255,
-            },
-        };
-        // Replacing the loader drops the old one, which cancels it.
-        self.thumbs = Loader::sequential(
-            Arc::new(job),
-            16 << 20,
-            Arc::default(),
-            Some(Arc::clone(notify)),
-        )
-        .ok();
+        self.thumbs
+            .request(&result.scan.index, &self.visible, notify);
     }
 
     /// Uploads decoded thumbnails to the GPU, a budget of them per frame.
     pub fn upload_thumbnails(&mut self, ctx: &egui::Context) {
-        const PER_FRAME: usize = 64;
-        let ready: Vec<usize> = self.pending.keys().copied().take(PER_FRAME).collect();
-        for sample in ready {
-            if let Some(image) = self.pending.remove(&sample) {
-                let texture = ctx.load_texture(
-                    format!("health-{sample}"),
-                    image,
-                    egui::TextureOptions::LINEAR,
-                );
-                self.textures.insert(sample, texture);
-            }
-        }
-        if !self.pending.is_empty() {
-            ctx.request_repaint();
-        }
+        self.thumbs.upload(ctx);
     }
 
     /// Marks or unmarks `kind` for exclusion.

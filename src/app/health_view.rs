@@ -73,7 +73,7 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
     let marked_count = panel.marked_count();
     let HealthPanel {
         result: Some(result),
-        textures,
+        thumbs: textures,
         marked,
         list_path,
         save_notice,

@@ -24,6 +24,7 @@ mod rows;
 pub mod session;
 pub mod settings;
 mod split_compare;
+pub mod thumbnails;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
