@@ -400,7 +400,7 @@ pub(super) fn centered_note(
 }
 
 /// [`centered_note`] with what batchscope opens, for the batch view's empty states.
-fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
+pub(super) fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
     centered_note(ui, title, detail, |ui| {
         ui.add_space(16.0);
         ui.label("batchscope opens a Keras-style dataset folder, one subfolder per class:");

@@ -6,6 +6,7 @@
 //! and count is sorted out once per regrouping ([`Listing`]), so that drawing costs what is shown,
 //! not what was found. The samples drawn are handed back, for their thumbnails to be loaded.
 
+use crate::query::HealthFilter;
 use std::collections::HashSet;
 
 use egui::{RichText, Vec2};
@@ -181,16 +182,29 @@ pub(super) fn groups_ui(
     let findings = &result.findings;
     let (leaks, groups) = (&findings.leaks, &findings.duplicates);
     if !leaks.is_empty() {
-        ui.label(
-            RichText::new(format!(
-                "Leaks: {} with copies in both training and validation",
-                super::health_view::count(leaks.len(), "group")
-            ))
-            .strong()
-            .color(LEAK),
-        );
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(format!(
+                    "Leaks: {} with copies in both training and validation",
+                    super::health_view::count(leaks.len(), "group")
+                ))
+                .strong()
+                .color(LEAK),
+            );
+            gallery_button(ui, actions, HealthFilter::Leak, "every leaked image");
+        });
     }
-    ui.label(RichText::new(format!("Duplicates: {} groups", groups.len())).strong());
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("Duplicates: {} groups", groups.len())).strong());
+        if !groups.is_empty() {
+            gallery_button(
+                ui,
+                actions,
+                HealthFilter::Duplicate,
+                "every image in a group",
+            );
+        }
+    });
     let tiles = Tiles {
         textures,
         result,
@@ -221,8 +235,17 @@ pub(super) fn groups_ui(
                 .copied()
                 .unwrap_or(false);
             let stroke = leaked.then(|| egui::Stroke::new(1.5, LEAK));
+            let g = row - leaks.len();
             row_ui(ui, height, row, stroke, |ui| {
-                group_info_ui(ui, group, leaked, per_row);
+                ui.vertical(|ui| {
+                    group_info_ui(ui, group, leaked, per_row);
+                    gallery_button(
+                        ui,
+                        tiles.actions,
+                        HealthFilter::DuplicateGroup(g),
+                        "this group",
+                    );
+                });
                 for (i, &sample) in group.samples.iter().take(per_row).enumerate() {
                     let caption = RichText::new(if i == 0 { "first" } else { "copy" })
                         .small()
@@ -232,6 +255,17 @@ pub(super) fn groups_ui(
             });
         }
     })
+}
+
+/// `Gallery`: shows `what` of a finding in the Gallery, where it can be sorted, tagged and relabelled.
+fn gallery_button(ui: &mut egui::Ui, actions: &mut Vec<Action>, filter: HealthFilter, what: &str) {
+    if ui
+        .small_button("Gallery")
+        .on_hover_text(format!("Show {what} in the Gallery"))
+        .clicked()
+    {
+        actions.push(Action::ShowInGallery(filter));
+    }
 }
 
 /// Rows of thumbnails in a scroll area that draws only the rows in view (`id` keeps its offset):
@@ -327,6 +361,12 @@ pub(super) fn flags_ui(
                 if range.start == 0 {
                     ui.label(RichText::new(format!("{kind} ({count})")).strong())
                         .on_hover_text(flag_meaning(*kind));
+                    gallery_button(
+                        ui,
+                        tiles.actions,
+                        HealthFilter::Flag(*kind),
+                        "every one of them",
+                    );
                 } else {
                     ui.weak(format!(
                         "{kind} {}–{} of {count}",

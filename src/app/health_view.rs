@@ -29,6 +29,8 @@ pub enum Action {
     SaveList,
     /// Choose where to write the exclusion list (a save dialog), then write it.
     SaveListAs,
+    /// Show the images of this finding in the Gallery.
+    ShowInGallery(crate::query::HealthFilter),
 }
 
 /// What the view knows about the dataset on screen.

@@ -19,6 +19,12 @@ enum Action {
     Inspector,
     Close,
     Help,
+    /// The Gallery's selection becomes class `n` (0-based).
+    SetClass(u32),
+    Exclude,
+    Tag,
+    Undo,
+    Redo,
 }
 
 /// Every key, with its modifiers, the name the help shows, and what it does.
@@ -104,6 +110,50 @@ const KEYS: &[(Modifiers, Key, &str, Action, &str)] = &[
     ),
     (
         Modifiers::NONE,
+        Key::Num1,
+        "1 … 9",
+        Action::SetClass(0),
+        "Gallery: set the selection's class to the 1st … 9th",
+    ),
+    (Modifiers::NONE, Key::Num2, "2", Action::SetClass(1), ""),
+    (Modifiers::NONE, Key::Num3, "3", Action::SetClass(2), ""),
+    (Modifiers::NONE, Key::Num4, "4", Action::SetClass(3), ""),
+    (Modifiers::NONE, Key::Num5, "5", Action::SetClass(4), ""),
+    (Modifiers::NONE, Key::Num6, "6", Action::SetClass(5), ""),
+    (Modifiers::NONE, Key::Num7, "7", Action::SetClass(6), ""),
+    (Modifiers::NONE, Key::Num8, "8", Action::SetClass(7), ""),
+    (Modifiers::NONE, Key::Num9, "9", Action::SetClass(8), ""),
+    (
+        Modifiers::NONE,
+        Key::X,
+        "X",
+        Action::Exclude,
+        "Gallery: exclude the selection from exports, or include it again",
+    ),
+    (
+        Modifiers::NONE,
+        Key::T,
+        "T",
+        Action::Tag,
+        "Gallery: type a tag for the selection",
+    ),
+    // Before Ctrl+Z: egui's key matching ignores an extra Shift.
+    (
+        Modifiers::COMMAND.plus(Modifiers::SHIFT),
+        Key::Z,
+        "Ctrl+Shift+Z",
+        Action::Redo,
+        "Gallery: redo",
+    ),
+    (
+        Modifiers::COMMAND,
+        Key::Z,
+        "Ctrl+Z",
+        Action::Undo,
+        "Gallery: undo the last tag, class or exclusion",
+    ),
+    (
+        Modifiers::NONE,
         Key::Questionmark,
         "?",
         Action::Help,
@@ -119,7 +169,7 @@ const KEYS: &[(Modifiers, Key, &str, Action, &str)] = &[
 ];
 
 /// The order of the help's rows (the table's order is the order keys are matched in).
-const HELP_ORDER: [Action; 11] = [
+const HELP_ORDER: [Action; 16] = [
     Action::Next,
     Action::Prev,
     Action::First,
@@ -130,6 +180,11 @@ const HELP_ORDER: [Action; 11] = [
     Action::PrevClass,
     Action::Inspector,
     Action::Close,
+    Action::SetClass(0),
+    Action::Exclude,
+    Action::Tag,
+    Action::Undo,
+    Action::Redo,
     Action::Help,
 ];
 
@@ -183,6 +238,11 @@ fn command(action: Action, state: &Context) -> Option<Command> {
         Action::Close if state.inspector_open => Command::CloseInspector,
         Action::Close => Command::Highlight(None),
         Action::Help => Command::ToggleHelp,
+        Action::SetClass(class) => Command::GalleryClass(class),
+        Action::Exclude => Command::GalleryExclude,
+        Action::Tag => Command::GalleryTag,
+        Action::Undo => Command::Undo,
+        Action::Redo => Command::Redo,
     })
 }
 

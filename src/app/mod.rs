@@ -10,6 +10,8 @@ pub mod display;
 pub mod export_panel;
 mod export_view;
 pub mod file_checks;
+pub mod gallery;
+mod gallery_view;
 mod grid;
 mod health_groups;
 pub mod health_panel;
@@ -64,6 +66,18 @@ pub enum Command {
     Inspect(usize),
     /// Show batch `k` (0-based) beside the one on screen, or stop comparing.
     CompareWith(Option<usize>),
+    /// Show a health finding's images in the Gallery.
+    GalleryHealth(crate::query::HealthFilter),
+    /// Relabel the Gallery's selection as this class.
+    GalleryClass(u32),
+    /// Exclude the Gallery's selection (or include it again).
+    GalleryExclude,
+    /// Put the keyboard in the Gallery's tag field.
+    GalleryTag,
+    /// Undo the Gallery's last edit.
+    Undo,
+    /// Redo the Gallery's last undone edit.
+    Redo,
     /// Highlight one class in the grid (or none).
     Highlight(Option<u32>),
     /// The loader settings changed: re-plan.
@@ -127,6 +141,8 @@ pub enum View {
     Batches,
     /// The Health view.
     Health,
+    /// The Gallery: every sample that passes a filter, sorted.
+    Gallery,
 }
 
 /// The viewer's state.
@@ -151,6 +167,8 @@ pub struct BatchscopeApp {
     pub export: export_panel::ExportPanel,
     /// What the central panel shows.
     pub view: View,
+    /// The Gallery's filters, selection and edits.
+    pub gallery: gallery::Gallery,
     /// The Health view's state and its background pass.
     pub health: health_panel::HealthPanel,
     /// The checks that fill the Problems panel (headers at open, every file on request).
@@ -200,6 +218,7 @@ impl BatchscopeApp {
             export: export_panel::ExportPanel::default(),
             view: View::default(),
             health: health_panel::HealthPanel::new(),
+            gallery: gallery::Gallery::default(),
             checks: file_checks::FileChecks::default(),
             pending_inspect: None,
             settings_note: None,
@@ -265,6 +284,7 @@ impl BatchscopeApp {
         self.highlight = None;
         self.display_range = display::RangeSetting::default();
         self.health.clear();
+        self.gallery.clear();
         self.checks = file_checks::FileChecks::default();
         self.health.list_path = health_panel::default_list_path(path);
         self.pending_inspect = None;
@@ -379,6 +399,17 @@ impl BatchscopeApp {
             if self.view == View::Health {
                 self.health.run_on_first_view(session.ready(), &self.notify);
             }
+            if self.view == View::Gallery
+                && let Some(ready) = session.ready()
+            {
+                let health = self
+                    .health
+                    .result
+                    .as_ref()
+                    .map(|r| (r.number, &*r.scan, &r.findings));
+                self.gallery
+                    .update(ready, health, &session.problems, &self.notify);
+            }
             if let (Some(started), Some(_)) = (self.flip_started, session.current_batch()) {
                 self.last_flip = Some(started.elapsed());
                 self.flip_started = None;
@@ -463,6 +494,7 @@ impl BatchscopeApp {
         egui::CentralPanel::default().show(ui, |ui| match self.view {
             View::Batches => self.central_ui(ui),
             View::Health => self.health_ui(ui),
+            View::Gallery => self.gallery_ui(ui),
         });
         if self.show_help && keys::help_ui(ui.ctx()) {
             self.commands.push(Command::ToggleHelp);
@@ -485,6 +517,15 @@ impl BatchscopeApp {
                     }
                 }
                 Command::Highlight(class) => self.highlight = class,
+                Command::GalleryHealth(filter) => {
+                    self.gallery.show_health(filter);
+                    self.view = View::Gallery;
+                }
+                Command::GalleryClass(_)
+                | Command::GalleryExclude
+                | Command::GalleryTag
+                | Command::Undo
+                | Command::Redo => self.gallery_command(&command),
                 Command::CompareWith(k) => {
                     if let Some(session) = &mut self.session {
                         session.compared = k;

@@ -69,6 +69,11 @@ impl BatchscopeApp {
                     "Health",
                     "Duplicates, train/validation leaks, dark, blurry or odd images, class balance and mean/std",
                 ),
+                (
+                    View::Gallery,
+                    "Gallery",
+                    "Every sample that passes a filter, sorted; select, tag, relabel, exclude",
+                ),
             ] {
                 if ui
                     .selectable_label(self.view == view, name)
@@ -366,7 +371,58 @@ impl BatchscopeApp {
                 health_view::Action::SaveListAs => {
                     Command::PickFolder(dialog::Purpose::ExclusionList)
                 }
+                health_view::Action::ShowInGallery(filter) => Command::GalleryHealth(filter),
             });
+        }
+    }
+
+    pub(super) fn gallery_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(index) = self
+            .session
+            .as_ref()
+            .and_then(super::session::Session::ready)
+            .map(|r| Arc::clone(&r.index))
+        else {
+            super::browser::empty_state(
+                ui,
+                "No dataset ready",
+                "Open a dataset: the Gallery shows its samples, filtered and sorted.",
+            );
+            return;
+        };
+        self.gallery.thumbs.upload(ui.ctx());
+        match super::gallery_view::gallery_ui(ui, &mut self.gallery, &index) {
+            Some(super::gallery_view::Action::Inspect(sample)) => {
+                self.commands.push(Command::InspectSample(sample));
+            }
+            Some(super::gallery_view::Action::ShowInBatch(sample)) => {
+                self.commands.push(Command::InspectSample(sample));
+                self.commands.push(Command::Show(View::Batches));
+            }
+            None => {}
+        }
+    }
+
+    /// The Gallery's keys and undo/redo, when the Gallery is on screen.
+    pub(super) fn gallery_command(&mut self, command: &Command) {
+        if self.view != View::Gallery {
+            return;
+        }
+        let Some(index) = self
+            .session
+            .as_ref()
+            .and_then(super::session::Session::ready)
+            .map(|r| Arc::clone(&r.index))
+        else {
+            return;
+        };
+        match *command {
+            Command::GalleryClass(class) => self.gallery.set_class(&index, class),
+            Command::GalleryExclude => self.gallery.toggle_exclude(&index),
+            Command::GalleryTag => self.gallery.focus_tag = true,
+            Command::Undo => self.gallery.undo(),
+            Command::Redo => self.gallery.redo(),
+            _ => {}
         }
     }
 
