@@ -385,3 +385,128 @@ fn a_health_finding_opens_the_gallery_filtered_to_its_images() {
     h.get_by_label("Health: duplicate group 1");
     h.get_by_label("showing 2 of 10");
 }
+
+/// Issue 24: the Gallery on a million samples — filter-and-sort time, frame time while scrolling,
+/// thumbnail memory — measured by hand, not asserted (tests do not time things). Run it with
+/// `cargo test --test gui_gallery -- --ignored --nocapture million` (a debug build: an upper bound).
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn million_samples_filtered_sorted_scrolled_and_grouped() {
+    use std::io::Write as _;
+    const N: usize = 1_000_000;
+    const CLASSES: usize = 1000;
+    const FRAMES: u32 = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    // An .npz of (N, 8, 8, 3) uint8 images and (N,) int64 labels of 1,000 classes, stored.
+    let path = dir.path().join("million.npz");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let stored = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    zip.start_file("x.npy", stored).unwrap();
+    zip.write_all(&batchscope::npy::header(batchscope::npy::NpyDtype::U8, &[N, 8, 8, 3]))
+        .unwrap();
+    let row: Vec<u8> = (0..192u32).map(|i| (i * 7 % 256) as u8).collect();
+    for i in 0..N {
+        let mut r = row.clone();
+        r[0] = (i % 251) as u8;
+        zip.write_all(&r).unwrap();
+    }
+    zip.start_file("y.npy", stored).unwrap();
+    zip.write_all(&batchscope::npy::header(batchscope::npy::NpyDtype::I64, &[N]))
+        .unwrap();
+    for i in 0..N {
+        zip.write_all(&((i * 7919 % CLASSES) as i64).to_le_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+
+    let mut h = harness(&path);
+    h.state_mut().gallery.data_dir = Some(data.path().to_path_buf());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    h.get_by_label("Gallery").click();
+    step_until(&mut h, "the gallery", |app| app.gallery.total == N);
+    h.run_steps(3);
+    let first = h.state().gallery.query_ms;
+
+    // Filter and sort: ten classes, a path glob, sorted by path descending.
+    let mut times = Vec::new();
+    for round in 0..5u32 {
+        let g = &mut h.state_mut().gallery;
+        g.query.classes = (round..round + 10).collect();
+        g.path_text = "*#*7".into();
+        g.query.sort = batchscope::query::SortKey::Path;
+        g.query.descending = true;
+        g.refresh();
+        h.step();
+        times.push(h.state().gallery.query_ms);
+    }
+    let shown = h.state().gallery.shown.len();
+    println!(
+        "gallery, {N} samples: all shown in {first:.1} ms; 10 classes AND path glob, sorted by path descending ({shown} shown): {} ms",
+        times.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>().join(", ")
+    );
+
+    // Scrolling the whole set: a wheel event a frame over the grid.
+    let g = &mut h.state_mut().gallery;
+    g.query = batchscope::query::Query::default();
+    g.path_text.clear();
+    g.refresh();
+    h.run_steps(5);
+    let thread_cpu_ms = || {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
+    };
+    let scroll = |h: &mut Harness<'static, BatchscopeApp>| {
+        h.event(egui::Event::PointerMoved(egui::pos2(640.0, 500.0)));
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -400.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: Modifiers::NONE,
+        });
+    };
+    let measure = |h: &mut Harness<'static, BatchscopeApp>, what: &str| {
+        let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = (0..FRAMES)
+            .map(|_| {
+                scroll(h);
+                let (started, cpu_started) = (std::time::Instant::now(), thread_cpu_ms());
+                h.step();
+                (
+                    started.elapsed().as_secs_f64() * 1e3,
+                    thread_cpu_ms() - cpu_started,
+                )
+            })
+            .unzip();
+        for (kind, ms) in [("wall", &mut wall), ("UI thread CPU", &mut cpu)] {
+            ms.sort_by(f64::total_cmp);
+            println!(
+                "gallery, {N} samples, {what}, {FRAMES} frames scrolling, {kind}: mean {:.2} ms, median {:.2} ms, p95 {:.2} ms, max {:.2} ms per frame",
+                ms.iter().sum::<f64>() / f64::from(FRAMES),
+                ms[ms.len() / 2],
+                ms[ms.len() * 95 / 100],
+                ms[ms.len() - 1]
+            );
+        }
+        let (held, bytes) = h.state().gallery.thumbs.held();
+        println!(
+            "gallery thumbnails held: {held} ({:.1} MiB; budget {:.1} MiB beyond those in view)",
+            bytes as f64 / 1048576.0,
+            batchscope::app::gallery::THUMB_BUDGET_BYTES as f64 / 1048576.0
+        );
+    };
+    // The same frames in the Batches view, for what the rest of the window costs.
+    h.get_all_by_label("Batches").next().unwrap().click();
+    h.run_steps(3);
+    measure(&mut h, "Batches view (for comparison)");
+    h.get_all_by_label("Gallery").next().unwrap().click();
+    h.run_steps(3);
+    measure(&mut h, "one grid");
+    // Group by class, every class expanded.
+    let g = &mut h.state_mut().gallery;
+    g.group_by_class = true;
+    g.expanded = (0..CLASSES as u32).collect();
+    h.run_steps(3);
+    measure(&mut h, "grouped by class, 1,000 classes expanded");
+}

@@ -47,8 +47,14 @@ pub struct Gallery {
     pub expanded: BTreeSet<u32>,
     /// The samples shown, in order.
     pub shown: Vec<usize>,
+    /// Counts the results: a new one lays the grid out again.
+    pub generation: u64,
+    /// The grid's rows as last laid out.
+    pub(super) layout: Option<super::gallery_view::GridLayout>,
     /// Planned samples (what "showing N of M" counts).
     pub total: usize,
+    /// Whether the plan has both sides of a split (the subset filter is offered).
+    pub has_subsets: bool,
     /// Why the query cannot run (a health filter without a pass).
     pub error: Option<String>,
     /// How long the last filter-and-sort took.
@@ -94,7 +100,10 @@ impl Default for Gallery {
             group_by_class: false,
             expanded: BTreeSet::new(),
             shown: Vec::new(),
+            generation: 0,
+            layout: None,
             total: 0,
+            has_subsets: false,
             error: None,
             query_ms: 0.0,
             selected: BTreeSet::new(),
@@ -173,6 +182,7 @@ impl Gallery {
                     if let Some((_, scan, findings)) = health {
                         table.attach_health(scan, findings);
                     }
+                    self.has_subsets = (0..table.len()).any(|r| table.subset(r).is_some());
                     self.table = Some((key, table));
                 }
                 Err(e) => {
@@ -215,6 +225,7 @@ impl Gallery {
         self.stale = false;
         let Some((_, table)) = &self.table else {
             self.shown.clear();
+            self.generation += 1;
             return;
         };
         let mut query = self.query.clone();
@@ -238,6 +249,7 @@ impl Gallery {
             }
         }
         self.query_ms = started.elapsed().as_secs_f64() * 1000.0;
+        self.generation += 1;
         self.total = table.len();
         let _ = index;
     }

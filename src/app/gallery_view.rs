@@ -53,8 +53,7 @@ pub fn gallery_ui(
         gallery.visible.clear();
         return action;
     }
-    let rows = layout(gallery, index, tiles_per_row(ui));
-    grid(ui, gallery, index, &rows, &mut action);
+    grid(ui, gallery, index, &mut action);
     action
 }
 
@@ -73,10 +72,7 @@ fn filter_bar(ui: &mut egui::Ui, gallery: &mut Gallery, index: &DatasetIndex) {
             (c, RichText::new(name).color(class_color(c)))
         });
         changed |= checklist(ui, title, true, names, classes);
-        let has_subsets = gallery
-            .table()
-            .is_some_and(|t| (0..t.len()).any(|r| t.subset(r).is_some()));
-        if has_subsets {
+        if gallery.has_subsets {
             for (subset, name) in [
                 (Subset::Training, "training"),
                 (Subset::Validation, "validation"),
@@ -343,52 +339,101 @@ fn corrections_bar(ui: &mut egui::Ui, gallery: &mut Gallery, index: &DatasetInde
     });
 }
 
-/// One row of the grid: a class header (group mode) or tiles (positions in `shown`).
+/// One row of the grid: a class header (group mode) or tiles (a range of [`GridLayout::order`]).
 enum Row {
     Header {
         class: Option<u32>,
         count: usize,
         open: bool,
     },
-    Tiles(Vec<usize>),
+    Tiles(std::ops::Range<usize>),
 }
 
-/// The rows to draw: the shown samples `per_row` at a time, or per class with its header.
-fn layout(gallery: &Gallery, index: &DatasetIndex, per_row: usize) -> Vec<Row> {
-    let chunks = |positions: &[usize]| -> Vec<Row> {
-        positions
-            .chunks(per_row)
-            .map(|c| Row::Tiles(c.to_vec()))
-            .collect()
-    };
-    if !gallery.group_by_class {
-        let all: Vec<usize> = (0..gallery.shown.len()).collect();
-        return chunks(&all);
-    }
-    // Per class in class order (unlabelled last), each keeping the sort within it.
-    let mut groups: std::collections::BTreeMap<Option<u32>, Vec<usize>> =
-        std::collections::BTreeMap::default();
-    for (at, &sample) in gallery.shown.iter().enumerate() {
-        let label = index.samples.get(sample).and_then(|s| s.label);
-        groups.entry(label).or_default().push(at);
-    }
-    let mut rows = Vec::new();
-    let ordered = groups
-        .iter()
-        .filter(|(k, _)| k.is_some())
-        .chain(groups.iter().filter(|(k, _)| k.is_none()));
-    for (&class, positions) in ordered {
-        let open = class.is_some_and(|c| gallery.expanded.contains(&c));
-        rows.push(Row::Header {
-            class,
-            count: positions.len(),
-            open,
-        });
-        if open {
-            rows.extend(chunks(positions));
+/// The grid's rows and where each starts, made when the samples shown, the width or the grouping
+/// change, so that a frame costs the rows in view whatever the number of samples.
+pub struct GridLayout {
+    /// What it was made for: the result's generation, tiles per row, tile height, grouping and
+    /// the classes expanded.
+    key: (u64, usize, u32, bool, Vec<u32>),
+    /// Positions in `shown`, in the order drawn.
+    order: Vec<usize>,
+    rows: Vec<Row>,
+    /// Each row's top, and the total height after the last.
+    tops: Vec<f32>,
+}
+
+impl GridLayout {
+    /// The rows for `gallery`: its samples `per_row` at a time, or per class (in class order,
+    /// unlabelled last, the sort kept within each) under a header with its count.
+    fn of(gallery: &Gallery, index: &DatasetIndex, per_row: usize, tile_h: f32) -> Self {
+        let key = layout_key(gallery, per_row, tile_h);
+        let mut order = Vec::with_capacity(gallery.shown.len());
+        let mut rows = Vec::new();
+        let push_tiles = |order: &mut Vec<usize>, rows: &mut Vec<Row>, positions: &[usize]| {
+            let start = order.len();
+            order.extend_from_slice(positions);
+            for first in (start..order.len()).step_by(per_row) {
+                rows.push(Row::Tiles(first..(first + per_row).min(order.len())));
+            }
+        };
+        if gallery.group_by_class {
+            let mut groups: std::collections::BTreeMap<Option<u32>, Vec<usize>> =
+                std::collections::BTreeMap::default();
+            for (at, &sample) in gallery.shown.iter().enumerate() {
+                let label = index.samples.get(sample).and_then(|s| s.label);
+                groups.entry(label).or_default().push(at);
+            }
+            let ordered = groups
+                .iter()
+                .filter(|(k, _)| k.is_some())
+                .chain(groups.iter().filter(|(k, _)| k.is_none()));
+            for (&class, positions) in ordered {
+                let open = class.is_some_and(|c| gallery.expanded.contains(&c));
+                rows.push(Row::Header {
+                    class,
+                    count: positions.len(),
+                    open,
+                });
+                if open {
+                    push_tiles(&mut order, &mut rows, positions);
+                }
+            }
+        } else {
+            let all: Vec<usize> = (0..gallery.shown.len()).collect();
+            push_tiles(&mut order, &mut rows, &all);
+        }
+        let mut tops = Vec::with_capacity(rows.len() + 1);
+        let mut y = 0.0f32;
+        for row in &rows {
+            tops.push(y);
+            y += match row {
+                Row::Header { .. } => HEADER,
+                Row::Tiles(_) => tile_h,
+            };
+        }
+        tops.push(y);
+        Self {
+            key,
+            order,
+            rows,
+            tops,
         }
     }
-    rows
+}
+
+fn layout_key(gallery: &Gallery, per_row: usize, tile_h: f32) -> (u64, usize, u32, bool, Vec<u32>) {
+    let expanded = if gallery.group_by_class {
+        gallery.expanded.iter().copied().collect()
+    } else {
+        Vec::new()
+    };
+    (
+        gallery.generation,
+        per_row,
+        tile_h.to_bits(),
+        gallery.group_by_class,
+        expanded,
+    )
 }
 
 fn tile_height(ui: &egui::Ui) -> f32 {
@@ -406,21 +451,14 @@ fn grid(
     ui: &mut egui::Ui,
     gallery: &mut Gallery,
     index: &DatasetIndex,
-    rows: &[Row],
     action: &mut Option<Action>,
 ) {
-    let tile_h = tile_height(ui);
-    let height = |row: &Row| match row {
-        Row::Header { .. } => HEADER,
-        Row::Tiles(_) => tile_h,
+    let (per_row, tile_h) = (tiles_per_row(ui), tile_height(ui));
+    let layout = match gallery.layout.take() {
+        Some(layout) if layout.key == layout_key(gallery, per_row, tile_h) => layout,
+        _ => GridLayout::of(gallery, index, per_row, tile_h),
     };
-    let mut tops = Vec::with_capacity(rows.len() + 1);
-    let mut y = 0.0f32;
-    for row in rows {
-        tops.push(y);
-        y += height(row);
-    }
-    let total = y;
+    let total = layout.tops.last().copied().unwrap_or(0.0);
     let mut visible = Vec::new();
     let mut clicks = Vec::new();
     let mut toggles = Vec::new();
@@ -429,18 +467,19 @@ fn grid(
         .auto_shrink([false, false])
         .show_viewport(ui, |ui, viewport| {
             ui.set_height(total);
-            let first = tops
+            let first = layout
+                .tops
                 .partition_point(|&top| top + 1.0 < viewport.min.y)
                 .saturating_sub(1);
             let origin = ui.min_rect().min;
-            for (k, row) in rows.iter().enumerate().skip(first) {
-                let top = tops[k];
+            for (k, row) in layout.rows.iter().enumerate().skip(first) {
+                let top = layout.tops[k];
                 if top > viewport.max.y {
                     break;
                 }
                 let rect = egui::Rect::from_min_size(
                     origin + Vec2::new(0.0, top),
-                    Vec2::new(ui.available_width(), height(row)),
+                    Vec2::new(ui.available_width(), layout.tops[k + 1] - top),
                 );
                 let mut row_ui = ui.new_child(
                     egui::UiBuilder::new()
@@ -449,20 +488,14 @@ fn grid(
                 );
                 match row {
                     Row::Header { class, count, open } => {
-                        let name =
-                            class.map_or_else(|| "no label".to_owned(), |c| name_of(index, c));
-                        let arrow = if *open { "-" } else { "+" };
-                        let text = RichText::new(format!("{arrow} {name} ({})", thousands(*count)))
-                            .strong()
-                            .color(class.map_or(Color32::GRAY, class_color));
-                        if row_ui.selectable_label(*open, text).clicked()
+                        if header(&mut row_ui, index, *class, *count, *open)
                             && let Some(c) = class
                         {
                             toggles.push(*c);
                         }
                     }
-                    Row::Tiles(positions) => {
-                        for &at in positions {
+                    Row::Tiles(range) => {
+                        for &at in &layout.order[range.clone()] {
                             let sample = gallery.shown[at];
                             visible.push(sample);
                             if let Some(click) = tile(&mut row_ui, gallery, index, sample) {
@@ -473,6 +506,7 @@ fn grid(
                 }
             }
         });
+    gallery.layout = Some(layout);
     for c in toggles {
         if !gallery.expanded.remove(&c) {
             gallery.expanded.insert(c);
@@ -485,6 +519,22 @@ fn grid(
         }
     }
     gallery.visible = visible;
+}
+
+/// A class's header in group mode: `+ cat (120)`; whether it was clicked.
+fn header(
+    ui: &mut egui::Ui,
+    index: &DatasetIndex,
+    class: Option<u32>,
+    count: usize,
+    open: bool,
+) -> bool {
+    let name = class.map_or_else(|| "no label".to_owned(), |c| name_of(index, c));
+    let sign = if open { "-" } else { "+" };
+    let text = RichText::new(format!("{sign} {name} ({})", thousands(count)))
+        .strong()
+        .color(class.map_or(Color32::GRAY, class_color));
+    ui.selectable_label(open, text).clicked()
 }
 
 /// One sample: its thumbnail (outlined when selected) and a caption with its class (and the new
