@@ -320,7 +320,8 @@ impl Gallery {
             self.undo.remove(0);
         }
         self.redo.clear();
-        self.notice = Some(format!("{what}: {} samples", paths.len()));
+        let samples = super::health_view::count(paths.len(), "sample");
+        self.notice = Some(format!("{samples} {what}"));
         self.saved();
     }
 
@@ -348,7 +349,7 @@ impl Gallery {
                 Some((path, s.label == Some(class)))
             })
             .collect();
-        self.change(index, &format!("class {name}"), |edits, _| {
+        self.change(index, &format!("set to class {name}"), |edits, _| {
             for (path, is_own) in &own {
                 let class = (!is_own).then_some(name.as_str());
                 edits.set_class([path.as_str()], class);
@@ -377,7 +378,7 @@ impl Gallery {
             self.notice = Some("Type a tag first.".into());
             return;
         }
-        self.change(index, &format!("tagged {tag:?}"), |edits, paths| {
+        self.change(index, &format!("tagged {tag}"), |edits, paths| {
             edits
                 .add_tag(paths.iter().map(String::as_str), &tag)
                 .map_err(|e| e.to_string())

@@ -265,21 +265,24 @@ fn edit_bar(
         {
             gallery.toggle_exclude(index);
         }
-        let tag_label = ui.label("Tag");
-        let field = ui
-            .add(
-                egui::TextEdit::singleline(&mut gallery.tag_text)
-                    .hint_text("tag (T)")
-                    .desired_width(90.0),
-            )
-            .labelled_by(tag_label.id);
-        if std::mem::take(&mut gallery.focus_tag) {
-            field.request_focus();
-        }
-        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.add_enabled(some, egui::Button::new("Add tag")).clicked() || (entered && some) {
-            gallery.tag(index);
-        }
+        // The tag's label, field and button stay on one line when the bar wraps.
+        ui.horizontal(|ui| {
+            let tag_label = ui.label("Tag");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut gallery.tag_text)
+                        .hint_text("tag (T)")
+                        .desired_width(90.0),
+                )
+                .labelled_by(tag_label.id);
+            if std::mem::take(&mut gallery.focus_tag) {
+                field.request_focus();
+            }
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.add_enabled(some, egui::Button::new("Add tag")).clicked() || (entered && some) {
+                gallery.tag(index);
+            }
+        });
         let (undo, redo) = gallery.can_undo_redo();
         if ui
             .add_enabled(undo, egui::Button::new("Undo"))

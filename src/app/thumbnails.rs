@@ -214,3 +214,30 @@ fn thumbnail(index: &DatasetIndex, batch: &Batch, row: usize) -> Option<ColorIma
         None => super::grid::color_image(batch, row),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbnails_out_of_view_are_freed_past_the_budget() {
+        let ctx = egui::Context::default();
+        let mut thumbs = Thumbnails::new("test", 2 * THUMB_BYTES);
+        for sample in 0..5 {
+            thumbs
+                .pending
+                .insert(sample, ColorImage::filled([THUMB_PX, THUMB_PX], egui::Color32::RED));
+        }
+        thumbs.upload(&ctx);
+        assert_eq!(thumbs.held(), (5, 5 * THUMB_BYTES));
+        // In view: 3 and 4, which have their thumbnails (nothing to load). Over budget: the rest go.
+        let index = Arc::new(DatasetIndex::default());
+        let notify: Notify = Arc::new(|| {});
+        thumbs.request(&index, &[3, 4], &notify);
+        assert_eq!(thumbs.held(), (2, 2 * THUMB_BYTES));
+        assert!(thumbs.get(3).is_some() && thumbs.get(0).is_none());
+        // Within the budget, nothing is freed.
+        thumbs.request(&index, &[], &notify);
+        assert_eq!(thumbs.held().0, 2);
+    }
+}
