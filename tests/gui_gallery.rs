@@ -392,35 +392,13 @@ fn a_health_finding_opens_the_gallery_filtered_to_its_images() {
 #[test]
 #[ignore = "a measurement, run by hand"]
 fn million_samples_filtered_sorted_scrolled_and_grouped() {
-    use std::io::Write as _;
     const N: usize = 1_000_000;
     const CLASSES: usize = 1000;
     const FRAMES: u32 = 300;
     let dir = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    // An .npz of (N, 8, 8, 3) uint8 images and (N,) int64 labels of 1,000 classes, stored.
     let path = dir.path().join("million.npz");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    let stored = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(true);
-    zip.start_file("x.npy", stored).unwrap();
-    zip.write_all(&batchscope::npy::header(batchscope::npy::NpyDtype::U8, &[N, 8, 8, 3]))
-        .unwrap();
-    let row: Vec<u8> = (0..192u32).map(|i| (i * 7 % 256) as u8).collect();
-    for i in 0..N {
-        let mut r = row.clone();
-        r[0] = (i % 251) as u8;
-        zip.write_all(&r).unwrap();
-    }
-    zip.start_file("y.npy", stored).unwrap();
-    zip.write_all(&batchscope::npy::header(batchscope::npy::NpyDtype::I64, &[N]))
-        .unwrap();
-    for i in 0..N {
-        zip.write_all(&((i * 7919 % CLASSES) as i64).to_le_bytes()).unwrap();
-    }
-    zip.finish().unwrap();
-
+    write_npz(&path, N, CLASSES);
     let mut h = harness(&path);
     h.state_mut().gallery.data_dir = Some(data.path().to_path_buf());
     step_until(&mut h, "the first batch", |app| current(app) == Some(0));
@@ -444,7 +422,11 @@ fn million_samples_filtered_sorted_scrolled_and_grouped() {
     let shown = h.state().gallery.shown.len();
     println!(
         "gallery, {N} samples: all shown in {first:.1} ms; 10 classes AND path glob, sorted by path descending ({shown} shown): {} ms",
-        times.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>().join(", ")
+        times
+            .iter()
+            .map(|t| format!("{t:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     // Scrolling the whole set: a wheel event a frame over the grid.
@@ -492,8 +474,8 @@ fn million_samples_filtered_sorted_scrolled_and_grouped() {
         let (held, bytes) = h.state().gallery.thumbs.held();
         println!(
             "gallery thumbnails held: {held} ({:.1} MiB; budget {:.1} MiB beyond those in view)",
-            bytes as f64 / 1048576.0,
-            batchscope::app::gallery::THUMB_BUDGET_BYTES as f64 / 1048576.0
+            bytes as f64 / 1_048_576.0,
+            batchscope::app::gallery::THUMB_BUDGET_BYTES as f64 / 1_048_576.0
         );
     };
     // The same frames in the Batches view, for what the rest of the window costs.
@@ -509,4 +491,36 @@ fn million_samples_filtered_sorted_scrolled_and_grouped() {
     g.expanded = (0..CLASSES as u32).collect();
     h.run_steps(3);
     measure(&mut h, "grouped by class, 1,000 classes expanded");
+}
+
+/// An `.npz` of `(n, 8, 8, 3)` uint8 images and `(n,)` int64 labels of `classes` classes, stored.
+fn write_npz(path: &Path, n: usize, classes: usize) {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    zip.start_file("x.npy", stored).unwrap();
+    zip.write_all(&batchscope::npy::header(
+        batchscope::npy::NpyDtype::U8,
+        &[n, 8, 8, 3],
+    ))
+    .unwrap();
+    let row: Vec<u8> = (0..192u32).map(|i| (i * 7 % 256) as u8).collect();
+    for i in 0..n {
+        let mut r = row.clone();
+        r[0] = (i % 251) as u8;
+        zip.write_all(&r).unwrap();
+    }
+    zip.start_file("y.npy", stored).unwrap();
+    zip.write_all(&batchscope::npy::header(
+        batchscope::npy::NpyDtype::I64,
+        &[n],
+    ))
+    .unwrap();
+    for i in 0..n {
+        zip.write_all(&((i * 7919 % classes) as u64).to_le_bytes())
+            .unwrap();
+    }
+    zip.finish().unwrap();
 }

@@ -224,9 +224,10 @@ mod tests {
         let ctx = egui::Context::default();
         let mut thumbs = Thumbnails::new("test", 2 * THUMB_BYTES);
         for sample in 0..5 {
-            thumbs
-                .pending
-                .insert(sample, ColorImage::filled([THUMB_PX, THUMB_PX], egui::Color32::RED));
+            thumbs.pending.insert(
+                sample,
+                ColorImage::filled([THUMB_PX, THUMB_PX], egui::Color32::RED),
+            );
         }
         thumbs.upload(&ctx);
         assert_eq!(thumbs.held(), (5, 5 * THUMB_BYTES));
