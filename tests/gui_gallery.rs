@@ -73,6 +73,16 @@ fn the_gallery_filters_sorts_and_groups_every_planned_sample() {
     let mut h = gallery(dir.path(), data.path());
     h.get_by_label("showing 9 of 9");
     assert_eq!(shown(h.state()), FILES.map(|(p, _)| p));
+    // Every tile lies left of the side panel.
+    let side = h
+        .get_all_by_label("Labels")
+        .map(|n| n.rect().left())
+        .fold(0.0, f32::max);
+    assert!(side > 640.0, "the side panel's Labels tab at {side}");
+    for path in FILES.map(|(p, _)| p) {
+        let tile = h.get_by_label(&format!("sample {path}")).rect();
+        assert!(tile.right() < side, "{path}: {tile:?} beyond {side}");
+    }
 
     // Class: two of three, OR within the kind.
     h.get_by_label("Class: all").click();

@@ -18,6 +18,8 @@ use crate::query::{HealthFilter, SortKey};
 const TILE: f32 = 84.0;
 /// Height of a class header row in group mode.
 const HEADER: f32 = 26.0;
+/// Width of the tag's label, field and button.
+const TAG_GROUP_WIDTH: f32 = 240.0;
 
 /// What the user asked for in the Gallery this frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,7 +267,11 @@ fn edit_bar(
         {
             gallery.toggle_exclude(index);
         }
-        // The tag's label, field and button stay on one line when the bar wraps.
+        // The tag's label, field and button stay on one line: on the next one when they do not fit
+        // (a group placed in too little room would widen the whole view past its panel).
+        if ui.available_size_before_wrap().x < TAG_GROUP_WIDTH {
+            ui.end_row();
+        }
         ui.horizontal(|ui| {
             let tag_label = ui.label("Tag");
             let field = ui
@@ -445,7 +451,9 @@ fn tile_height(ui: &egui::Ui) -> f32 {
 
 fn tiles_per_row(ui: &egui::Ui) -> usize {
     let spacing = ui.spacing().item_spacing.x;
-    let width = ui.available_width() - ui.spacing().scroll.allocated_width() - 8.0;
+    // What is visible: a scroll area's content can be laid out wider than the area shows.
+    let visible = ui.clip_rect().right() - ui.max_rect().left();
+    let width = ui.available_width().min(visible) - 4.0;
     ((width + spacing) / (TILE + spacing)).floor().max(1.0) as usize
 }
 
@@ -456,12 +464,8 @@ fn grid(
     index: &DatasetIndex,
     action: &mut Option<Action>,
 ) {
-    let (per_row, tile_h) = (tiles_per_row(ui), tile_height(ui));
-    let layout = match gallery.layout.take() {
-        Some(layout) if layout.key == layout_key(gallery, per_row, tile_h) => layout,
-        _ => GridLayout::of(gallery, index, per_row, tile_h),
-    };
-    let total = layout.tops.last().copied().unwrap_or(0.0);
+    let tile_h = tile_height(ui);
+    let mut layout = gallery.layout.take();
     let mut visible = Vec::new();
     let mut clicks = Vec::new();
     let mut toggles = Vec::new();
@@ -469,7 +473,13 @@ fn grid(
         .id_salt("gallery_grid")
         .auto_shrink([false, false])
         .show_viewport(ui, |ui, viewport| {
-            ui.set_height(total);
+            // The tiles that fit the width inside the scroll area (beside its bar).
+            let per_row = tiles_per_row(ui);
+            let layout = match layout.take() {
+                Some(l) if l.key == layout_key(gallery, per_row, tile_h) => layout.insert(l),
+                _ => layout.insert(GridLayout::of(gallery, index, per_row, tile_h)),
+            };
+            ui.set_height(layout.tops.last().copied().unwrap_or(0.0));
             let first = layout
                 .tops
                 .partition_point(|&top| top + 1.0 < viewport.min.y)
@@ -509,7 +519,7 @@ fn grid(
                 }
             }
         });
-    gallery.layout = Some(layout);
+    gallery.layout = layout;
     for c in toggles {
         if !gallery.expanded.remove(&c) {
             gallery.expanded.insert(c);
