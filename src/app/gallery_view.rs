@@ -342,10 +342,10 @@ fn corrections_bar(ui: &mut egui::Ui, gallery: &mut Gallery, index: &DatasetInde
         {
             gallery.write_corrections(index);
         }
-        if let Some(notice) = &gallery.notice {
-            ui.weak(notice);
-        }
     });
+    if let Some(notice) = &gallery.notice {
+        ui.weak(notice);
+    }
 }
 
 /// One row of the grid: a class header (group mode) or tiles (a range of [`GridLayout::order`]).
