@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::health_panel::Measured;
 use super::session::{Problem, Ready};
+use crate::background::{Job, Received};
 use super::thumbnails::{THUMB_BYTES, Thumbnails};
 use crate::export::manifest_path_bytes;
-use crate::health::Findings;
 use crate::index::DatasetIndex;
 use crate::load::loader::Notify;
 use crate::options::PlanOptions;
@@ -59,6 +60,8 @@ pub struct Gallery {
     pub error: Option<String>,
     /// How long the last filter-and-sort took.
     pub query_ms: f64,
+    /// How long building the table took (once per dataset, plan and health pass).
+    pub table_ms: f64,
     /// The selected samples.
     pub selected: BTreeSet<usize>,
     /// The position in `shown` a shift-click extends from.
@@ -85,6 +88,9 @@ pub struct Gallery {
     pub visible: Vec<usize>,
     /// The table of the open dataset under its plan.
     table: Option<(TableKey, Table)>,
+    /// The table being built in the background for another key (a million rows take a few hundred
+    /// milliseconds: never on the UI thread).
+    building: Option<(TableKey, Job<Result<Built, String>>)>,
     /// The dataset the edits were loaded for.
     edits_for: Option<PathBuf>,
     /// Filters or data changed: run the query in the next logic step.
@@ -106,6 +112,7 @@ impl Default for Gallery {
             has_subsets: false,
             error: None,
             query_ms: 0.0,
+            table_ms: 0.0,
             selected: BTreeSet::new(),
             anchor: None,
             edits: Edits::default(),
@@ -120,6 +127,7 @@ impl Default for Gallery {
             thumbs: Thumbnails::new("gallery", THUMB_BUDGET_BYTES),
             visible: Vec::new(),
             table: None,
+            building: None,
             edits_for: None,
             stale: true,
         }
@@ -164,34 +172,32 @@ impl Gallery {
     pub fn update(
         &mut self,
         ready: &Ready,
-        health: Option<(u64, &crate::health::Scan, &Findings)>,
+        health: Option<&Measured>,
         problems: &[Problem],
         notify: &Notify,
     ) {
         let index = &ready.index;
         // The health pass counts only if it measured this dataset.
-        let health = health.filter(|(_, scan, _)| Arc::ptr_eq(&scan.index, index));
+        let health = health.filter(|m| Arc::ptr_eq(&m.scan.index, index));
         let key = TableKey {
             index: Arc::as_ptr(index) as usize,
             plan: ready.options.plan.clone(),
-            health: health.map(|(number, ..)| number),
+            health: health.map(|m| m.number),
         };
-        if self.table.as_ref().is_none_or(|(k, _)| *k != key) {
-            match Table::plan(index, &ready.options.plan) {
-                Ok(mut table) => {
-                    if let Some((_, scan, findings)) = health {
-                        table.attach_health(scan, findings);
-                    }
-                    self.has_subsets = (0..table.len()).any(|r| table.subset(r).is_some());
-                    self.table = Some((key, table));
-                }
-                Err(e) => {
-                    self.error = Some(e.to_string());
-                    self.table = None;
-                }
+        let current = self.table.as_ref().is_some_and(|(k, _)| *k == key);
+        let building = self.building.as_ref().is_some_and(|(k, _)| *k == key);
+        if !current && !building {
+            let (index, plan) = (Arc::clone(index), ready.options.plan.clone());
+            let health = health.map(|m| (Arc::clone(&m.scan), m.findings.clone()));
+            let job = Job::spawn("batchscope-gallery", 1, Some(Arc::clone(notify)), move |out| {
+                out.send(Built::of(&index, &plan, health));
+            });
+            match job {
+                Ok(job) => self.building = Some((key, job)),
+                Err(e) => self.error = Some(format!("the Gallery's table was not built: {e}")),
             }
-            self.stale = true;
         }
+        self.poll_building();
         if self.edits_for.as_deref() != Some(index.root.as_path()) {
             self.load_edits(&index.root);
         }
@@ -200,6 +206,40 @@ impl Gallery {
         }
         self.thumbs.poll(index);
         self.thumbs.request(index, &self.visible, notify);
+    }
+
+    /// Whether a table is being built (the view says so).
+    pub fn is_building(&self) -> bool {
+        self.building.is_some()
+    }
+
+    /// Takes a finished table.
+    fn poll_building(&mut self) {
+        let Some((_, job)) = &self.building else {
+            return;
+        };
+        let built = match job.try_recv() {
+            Received::Item(built) => built,
+            Received::Empty => return,
+            Received::Died(message) => Err(format!("the Gallery's table was not built: {message}")),
+            Received::Finished => Err("the Gallery's table was not built".to_owned()),
+        };
+        let Some((key, _)) = self.building.take() else {
+            return;
+        };
+        match built {
+            Ok(built) => {
+                self.has_subsets = built.has_subsets;
+                self.table_ms = built.ms;
+                self.table = Some((key, built.table));
+                self.error = None;
+            }
+            Err(e) => {
+                self.error = Some(e);
+                self.table = None;
+            }
+        }
+        self.stale = true;
     }
 
     /// Reads the dataset's sidecar (none yet: no edits).
@@ -442,5 +482,33 @@ impl Gallery {
         self.path_text.clear();
         self.problems_only = false;
         self.stale = true;
+    }
+}
+
+/// A table built in the background.
+struct Built {
+    table: Table,
+    has_subsets: bool,
+    ms: f64,
+}
+
+impl Built {
+    /// The table of `index` under `plan`, with the health pass's measures when it measured it.
+    fn of(
+        index: &DatasetIndex,
+        plan: &PlanOptions,
+        health: Option<(Arc<crate::health::Scan>, crate::health::Findings)>,
+    ) -> Result<Self, String> {
+        let started = Instant::now();
+        let mut table = Table::plan(index, plan).map_err(|e| e.to_string())?;
+        if let Some((scan, findings)) = health {
+            table.attach_health(&scan, &findings);
+        }
+        let has_subsets = (0..table.len()).any(|r| table.subset(r).is_some());
+        Ok(Self {
+            table,
+            has_subsets,
+            ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
     }
 }

@@ -46,6 +46,16 @@ pub fn gallery_ui(
         ui.colored_label(ui.visuals().error_fg_color, error);
         return action;
     }
+    if gallery.table().is_none() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!(
+                "Listing {} samples with their classes and paths…",
+                thousands(index.samples.len())
+            ));
+        });
+        return action;
+    }
     if gallery.shown.is_empty() {
         ui.add_space(24.0);
         ui.vertical_centered(|ui| {

@@ -402,13 +402,12 @@ impl BatchscopeApp {
             if self.view == View::Gallery
                 && let Some(ready) = session.ready()
             {
-                let health = self
-                    .health
-                    .result
-                    .as_ref()
-                    .map(|r| (r.number, &*r.scan, &r.findings));
-                self.gallery
-                    .update(ready, health, &session.problems, &self.notify);
+                self.gallery.update(
+                    ready,
+                    self.health.result.as_ref(),
+                    &session.problems,
+                    &self.notify,
+                );
             }
             if let (Some(started), Some(_)) = (self.flip_started, session.current_batch()) {
                 self.last_flip = Some(started.elapsed());
