@@ -116,12 +116,30 @@ impl Corrections {
         let tags_at = column("tags");
         let mut rows = Vec::new();
         let mut seen = std::collections::HashMap::new();
+        // The line a record starts on, counted as the reader goes: csv's own count misses line
+        // ends it consumes with the next record (the `\n` of a CRLF, blank lines) and lone `\r`s.
+        let mut counted = (0usize, 0u64);
+        let mut line_at = |byte: u64| {
+            let mut start = (byte as usize).min(bytes.len());
+            while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+                start += 1;
+            }
+            let start = start.max(counted.0);
+            // A line ends at `\n`, `\r\n` or a lone `\r`, as csv reads them.
+            counted.1 += (counted.0..start)
+                .filter(|&i| {
+                    bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+                })
+                .count() as u64;
+            counted.0 = start;
+            counted.1 + 1
+        };
         for record in reader.byte_records() {
             let record = record.map_err(|e| {
-                let line = e.position().map_or(0, csv::Position::line);
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
                 row_error(line, e.to_string())
             })?;
-            let line = record.position().map_or(0, csv::Position::line);
+            let line = record.position().map_or(0, |p| line_at(p.byte()));
             let field = |at: usize| record.get(at).unwrap_or_default();
             let text = |at: usize, what: &str| {
                 std::str::from_utf8(field(at))
@@ -219,6 +237,13 @@ mod tests {
                 .unwrap();
         assert!(c.rows[0].exclude);
         assert_eq!(c.rows[0].tags, ["t1", "t2"]);
+        // Lines are counted the same with CRLF endings (found by the fuzzer).
+        let c = parse("path,new_class\r\na.png,\r\nb.png,x\r\n\r\nc.png,\r\n").unwrap();
+        let lines: Vec<u64> = c.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3, 5]);
+        let c = parse("path,new_class\ra.png,\r\rb.png,x\n").unwrap();
+        let lines: Vec<u64> = c.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4]);
     }
 
     #[test]
