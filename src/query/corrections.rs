@@ -75,6 +75,36 @@ fn flag(value: &[u8]) -> Option<bool> {
     }
 }
 
+/// The line a record starts on, counted as the reader goes: csv's own count misses the line ends it
+/// consumes with the next record (the `\n` of a CRLF, blank lines) and lone `\r`s.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Bytes counted so far.
+    at: usize,
+    /// Line ends before `at`.
+    ends: u64,
+}
+
+impl LineCounter<'_> {
+    /// The line of the record whose position is `byte` (line ends at the position skipped).
+    fn line_of(&mut self, byte: u64) -> u64 {
+        let bytes = self.bytes;
+        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        let start = start.max(self.at);
+        // A line ends at `\n`, `\r\n` or a lone `\r`, as csv reads them.
+        self.ends += (self.at..start)
+            .filter(|&i| {
+                bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+            })
+            .count() as u64;
+        self.at = start;
+        self.ends + 1
+    }
+}
+
 impl Corrections {
     /// Reads the file at `file`.
     pub fn read(file: &Path) -> Result<Self, CorrectionsError> {
@@ -116,24 +146,12 @@ impl Corrections {
         let tags_at = column("tags");
         let mut rows = Vec::new();
         let mut seen = std::collections::HashMap::new();
-        // The line a record starts on, counted as the reader goes: csv's own count misses line
-        // ends it consumes with the next record (the `\n` of a CRLF, blank lines) and lone `\r`s.
-        let mut counted = (0usize, 0u64);
-        let mut line_at = |byte: u64| {
-            let mut start = (byte as usize).min(bytes.len());
-            while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-                start += 1;
-            }
-            let start = start.max(counted.0);
-            // A line ends at `\n`, `\r\n` or a lone `\r`, as csv reads them.
-            counted.1 += (counted.0..start)
-                .filter(|&i| {
-                    bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
-                })
-                .count() as u64;
-            counted.0 = start;
-            counted.1 + 1
+        let mut lines = LineCounter {
+            bytes,
+            at: 0,
+            ends: 0,
         };
+        let mut line_at = |byte: u64| lines.line_of(byte);
         for record in reader.byte_records() {
             let record = record.map_err(|e| {
                 let line = e.position().map_or(0, |p| line_at(p.byte()));
