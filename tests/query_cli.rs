@@ -218,6 +218,34 @@ fn list_health_measures_flags_and_sorts_by_them() {
         only(&["--sort", "brightness", "--desc", "--limit", "1"]),
         ["b/light.png"]
     );
+    // JSON rows carry the same columns, as numbers and lists.
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "list",
+        d,
+        "--format",
+        "json",
+        "--no-cache",
+        "--flag",
+        "light",
+    ]))
+    .unwrap();
+    let row = &json.as_array().unwrap()[0];
+    let keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 14, "{keys:?}");
+    assert_eq!(row["path"], "b/light.png");
+    assert_eq!(row["class_name"], "b");
+    assert_eq!(row["flags"], serde_json::json!(["light"]));
+    assert_eq!(
+        (row["width"].as_u64(), row["aspect_ratio"].as_f64()),
+        (Some(16), Some(1.0))
+    );
+    assert!(row["brightness"].as_f64().unwrap() > 215.0);
+    assert_eq!(row["leak"], false);
 }
 
 #[test]
