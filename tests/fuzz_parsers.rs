@@ -3,7 +3,7 @@
 //! trees, the batch plan under arbitrary options, the `.npy` header and writer, and every reader:
 //! TFRecord framing and `tf.train.Example`, a saved tf.data dataset (snapshot records, `TensorProto`s,
 //! `snapshot.metadata`, `dataset_spec.pb`), `.npy`, `.npz` (zip and its CRC-32), IDX, CIFAR and the
-//! exclude list. A stable, dependency-free mutation fuzzer (`tests/fuzz/mod.rs`) with a fixed seed, so
+//! exclude list and the corrections file. A stable, dependency-free mutation fuzzer (`tests/fuzz/mod.rs`) with a fixed seed, so
 //! CI runs the same few thousand inputs each time in a few seconds per target; run it longer by hand
 //! with `BATCHSCOPE_FUZZ_SECS=60 cargo test --release --test fuzz_parsers` (see the README's Fuzzing
 //! section). Each target checks properties (see `tests/fuzz/targets.rs`, `tests/fuzz/tree.rs` and
@@ -332,6 +332,17 @@ fn exclude_list_leaves_out_exactly_the_listed_samples_within_budget() {
     );
 }
 
+#[test]
+fn corrections_file_applies_exactly_its_rows_or_names_what_does_not_fit_within_budget() {
+    fuzz_reader(
+        "corrections",
+        seeds::corrections_files(),
+        EXCLUDE_RUNS,
+        4,
+        readers::corrections,
+    );
+}
+
 fn join(shape: &[usize]) -> String {
     shape
         .iter()
@@ -407,6 +418,7 @@ fn write_cargo_fuzz_seed_corpus() {
         ("idx", seeds::idxs()),
         ("cifar", seeds::cifars()),
         ("exclude", seeds::exclude_lists()),
+        ("corrections", seeds::corrections_files()),
     ];
     for (target, inputs) in corpora {
         let dir = root.join(target);

@@ -218,6 +218,34 @@ fn list_health_measures_flags_and_sorts_by_them() {
         only(&["--sort", "brightness", "--desc", "--limit", "1"]),
         ["b/light.png"]
     );
+    // JSON rows carry the same columns, as numbers and lists.
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "list",
+        d,
+        "--format",
+        "json",
+        "--no-cache",
+        "--flag",
+        "light",
+    ]))
+    .unwrap();
+    let row = &json.as_array().unwrap()[0];
+    let keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 14, "{keys:?}");
+    assert_eq!(row["path"], "b/light.png");
+    assert_eq!(row["class_name"], "b");
+    assert_eq!(row["flags"], serde_json::json!(["light"]));
+    assert_eq!(
+        (row["width"].as_u64(), row["aspect_ratio"].as_f64()),
+        (Some(16), Some(1.0))
+    );
+    assert!(row["brightness"].as_f64().unwrap() > 215.0);
+    assert_eq!(row["leak"], false);
 }
 
 #[test]
@@ -531,5 +559,58 @@ fn only_exports_the_listed_samples_in_plan_order() {
         format!(
             "batchscope: error: 1 of 2 paths of the --only list name no sample of this export (first: \"cat/nope.png\"; paths are relative to the dataset root, with /, as in manifest.csv): {lines:?}\n"
         )
+    );
+}
+
+/// The free-space check counts what corrections add: the estimate is the bytes written.
+#[test]
+fn corrections_export_estimate_is_the_bytes_written() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    class_folder(&a);
+    let fixes = dir.path().join("corrections.csv");
+    std::fs::write(&fixes, CORRECTIONS).unwrap();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let control = batchscope::index::WalkControl {
+        on_progress: &|_| {},
+        cancel: &cancel,
+    };
+    let options = batchscope::options::LoadOptions::default();
+    let index = batchscope::source::open(&a, &options.index, &control).unwrap();
+    let corrections = batchscope::query::Corrections::read(&fixes).unwrap();
+    let (index, pending) = batchscope::export::corrections::apply(&index, &corrections).unwrap();
+    let job = batchscope::load::spec::prepare(
+        Arc::new(index),
+        &options,
+        batchscope::load::preprocess::Element::default(),
+        batchscope::load::spec::SizeCheck::AllFiles,
+        &cancel,
+    )
+    .unwrap();
+    let (job, applied) = pending.finish(&job);
+    let plan = batchscope::export::plan_export(&job, batchscope::options::LabelMode::Int).unwrap();
+    let expected = plan.total_bytes + batchscope::export::corrections::extra_bytes(&job, &applied);
+    let export_options = batchscope::export::ExportOptions {
+        out: dir.path().join("out"),
+        label_mode: batchscope::options::LabelMode::Int,
+        overwrite: false,
+        strict: false,
+        queue_bytes: 64 << 20,
+        excluded: Vec::new(),
+        arrays: batchscope::export::ArrayOptions::default(),
+        shard: None,
+        corrections: Some(Arc::new(applied)),
+    };
+    let report =
+        batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel).unwrap();
+    let written: u64 = report.files.iter().map(|(_, len)| len).sum();
+    assert_eq!(expected, written, "{:?}", report.files);
+    assert!(
+        report
+            .files
+            .iter()
+            .any(|(p, _)| p.ends_with("corrections_applied.csv"))
     );
 }

@@ -260,6 +260,28 @@ pub(super) fn write_applied(
         .map_err(super::io_err("writing", path))
 }
 
+/// The bytes corrections add to an export of `job`: the manifest's `original_label` column and
+/// `corrections_applied.csv` (for the free-space check, which counts every file).
+pub fn extra_bytes(job: &LoadSpec, applied: &CorrectionsApplied) -> u64 {
+    let column: u64 = job
+        .plan
+        .order
+        .iter()
+        .map(|&s| {
+            let value = applied
+                .original_labels
+                .get(s)
+                .copied()
+                .flatten()
+                .map_or(0, |l| {
+                    super::writer::label_value(&job.index, l).to_string().len()
+                });
+            1 + value as u64
+        })
+        .sum();
+    ",original_label".len() as u64 + column + applied_csv(applied).len() as u64
+}
+
 /// The bytes of `corrections_applied.csv`.
 pub fn applied_csv(applied: &CorrectionsApplied) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());

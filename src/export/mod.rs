@@ -610,7 +610,10 @@ pub fn export(
             Target::Folder(staging::Staging::begin(out, options.overwrite)?),
         ),
     };
-    let export_plan = plan_export_with(&job, options.label_mode, options.arrays)?;
+    let mut export_plan = plan_export_with(&job, options.label_mode, options.arrays)?;
+    if let Some(applied) = &options.corrections {
+        export_plan.total_bytes += corrections::extra_bytes(&job, applied);
+    }
     let available = fs4::available_space(out).map_err(io_err("reading the free space of", out))?;
     if available < export_plan.total_bytes {
         return Err(ExportError::NoSpace {
@@ -654,12 +657,7 @@ pub fn export(
         target => target,
     };
     writer.finish(&skipped, &job.index)?;
-    if !options.excluded.is_empty() {
-        writer::write_excluded(&target.dir().join("excluded.csv"), &options.excluded)?;
-    }
-    if let Some(applied) = &options.corrections {
-        corrections::write_applied(&target.dir().join("corrections_applied.csv"), applied)?;
-    }
+    write_lists(target.dir(), options)?;
     if !warned.is_empty() {
         // A shard's has the shard's name; merge joins them into one `warnings.csv`.
         writer::write_warned(&target.dir().join(names.file("warnings", "csv")), &warned)?;
@@ -685,6 +683,18 @@ pub fn export(
         files,
         elapsed: started.elapsed(),
     })
+}
+
+/// Writes what the user's lists did, shared by the shards: `excluded.csv` when the exclude list
+/// left samples out, `corrections_applied.csv` when corrections were applied.
+fn write_lists(dir: &Path, options: &ExportOptions) -> Result<(), ExportError> {
+    if !options.excluded.is_empty() {
+        writer::write_excluded(&dir.join("excluded.csv"), &options.excluded)?;
+    }
+    if let Some(applied) = &options.corrections {
+        corrections::write_applied(&dir.join("corrections_applied.csv"), applied)?;
+    }
+    Ok(())
 }
 
 /// Streams every chunk of rows the loader makes for `job` into `writer`; returns the samples that

@@ -75,6 +75,36 @@ fn flag(value: &[u8]) -> Option<bool> {
     }
 }
 
+/// The line a record starts on, counted as the reader goes: csv's own count misses the line ends it
+/// consumes with the next record (the `\n` of a CRLF, blank lines) and lone `\r`s.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Bytes counted so far.
+    at: usize,
+    /// Line ends before `at`.
+    ends: u64,
+}
+
+impl LineCounter<'_> {
+    /// The line of the record whose position is `byte` (line ends at the position skipped).
+    fn line_of(&mut self, byte: u64) -> u64 {
+        let bytes = self.bytes;
+        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        let start = start.max(self.at);
+        // A line ends at `\n`, `\r\n` or a lone `\r`, as csv reads them.
+        self.ends += (self.at..start)
+            .filter(|&i| {
+                bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+            })
+            .count() as u64;
+        self.at = start;
+        self.ends + 1
+    }
+}
+
 impl Corrections {
     /// Reads the file at `file`.
     pub fn read(file: &Path) -> Result<Self, CorrectionsError> {
@@ -116,12 +146,18 @@ impl Corrections {
         let tags_at = column("tags");
         let mut rows = Vec::new();
         let mut seen = std::collections::HashMap::new();
+        let mut lines = LineCounter {
+            bytes,
+            at: 0,
+            ends: 0,
+        };
+        let mut line_at = |byte: u64| lines.line_of(byte);
         for record in reader.byte_records() {
             let record = record.map_err(|e| {
-                let line = e.position().map_or(0, csv::Position::line);
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
                 row_error(line, e.to_string())
             })?;
-            let line = record.position().map_or(0, csv::Position::line);
+            let line = record.position().map_or(0, |p| line_at(p.byte()));
             let field = |at: usize| record.get(at).unwrap_or_default();
             let text = |at: usize, what: &str| {
                 std::str::from_utf8(field(at))
@@ -219,6 +255,13 @@ mod tests {
                 .unwrap();
         assert!(c.rows[0].exclude);
         assert_eq!(c.rows[0].tags, ["t1", "t2"]);
+        // Lines are counted the same with CRLF endings (found by the fuzzer).
+        let c = parse("path,new_class\r\na.png,\r\nb.png,x\r\n\r\nc.png,\r\n").unwrap();
+        let lines: Vec<u64> = c.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3, 5]);
+        let c = parse("path,new_class\ra.png,\r\rb.png,x\n").unwrap();
+        let lines: Vec<u64> = c.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4]);
     }
 
     #[test]

@@ -399,3 +399,89 @@ pub fn exclude_list(bytes: &[u8], dir: &Path) -> String {
         applied.unmatched_count.min(3)
     )
 }
+
+/// A `corrections.csv`, read with [`batchscope::query::Corrections::parse`] and applied with
+/// [`batchscope::export::corrections::apply`] to the exclude target's samples (classes `a` and
+/// `b`): a file is read or refused with its name and a line; read, every row names one path once;
+/// applied, each relabelled sample has its new class and each excluded one is gone (or leaves the
+/// plan, for a source read by number), or the error names the path or class that does not fit.
+pub fn corrections(bytes: &[u8], dir: &Path) -> String {
+    use batchscope::export::corrections::{ApplyError, apply};
+    use batchscope::query::Corrections;
+    let file = folder(dir, "corrections").join("corrections.csv");
+    let parsed = match Corrections::parse(bytes, &file) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            let text = err.to_string();
+            assert!(text.ends_with(&format!("{file:?}")), "{text}");
+            return text
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(40)
+                .collect();
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    for row in &parsed.rows {
+        assert!(!row.path.is_empty(), "an empty path is refused");
+        assert!(
+            seen.insert(row.path.clone()),
+            "a path corrected twice is refused"
+        );
+        assert!(row.line >= 2, "rows come after the header");
+    }
+    let index = DatasetIndex {
+        class_names: vec!["a".into(), "b".into()],
+        samples: seeds::EXCLUDE_SAMPLES
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Sample {
+                rel_path: PathBuf::from(name),
+                label: Some(i as u32 % 2),
+            })
+            .collect(),
+        labeled: true,
+        ..DatasetIndex::default()
+    };
+    match apply(&index, &parsed) {
+        Ok((corrected, _)) => {
+            let by_path = index.store.samples_are_files();
+            for row in &parsed.rows {
+                let found = corrected
+                    .samples
+                    .iter()
+                    .find(|s| s.rel_path.as_os_str().as_encoded_bytes() == row.path.as_slice());
+                match (found, row.exclude && by_path) {
+                    (None, true) => {}
+                    (Some(s), false) => {
+                        if let Some(class) = &row.new_class {
+                            let label = s.label.unwrap() as usize;
+                            assert_eq!(&index.class_names[label], class, "the new class");
+                        }
+                    }
+                    (found, _) => panic!("{:?}: found {found:?}", row.path),
+                }
+            }
+            let gone = parsed.rows.iter().filter(|r| r.exclude && by_path).count();
+            assert_eq!(corrected.samples.len(), index.samples.len() - gone);
+            format!("applied {}", parsed.rows.len().min(3))
+        }
+        Err(err @ ApplyError::UnmatchedPath { .. }) => {
+            let ApplyError::UnmatchedPath { path, .. } = &err else {
+                unreachable!()
+            };
+            assert!(!seeds::EXCLUDE_SAMPLES.contains(&path.as_str()) || path.contains('\u{fffd}'));
+            "unmatched path".to_owned()
+        }
+        Err(err @ ApplyError::UnknownClass { .. }) => {
+            let ApplyError::UnknownClass { class, .. } = &err else {
+                unreachable!()
+            };
+            assert!(class != "a" && class != "b", "{err}");
+            "unknown class".to_owned()
+        }
+        Err(err) => panic!("labels are on: {err}"),
+    }
+}

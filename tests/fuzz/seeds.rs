@@ -399,3 +399,17 @@ pub fn exclude_lists() -> Vec<Vec<u8>> {
         b"\xff\xfe/a.png\tbad\n\n\n\r\nz\n".to_vec(),
     ]
 }
+
+/// Corrections files: every column, only the two required ones in another order, quoting, CRLF and
+/// a byte-order mark, an excluded sample, a path that names no sample and a class that is none.
+pub fn corrections_files() -> Vec<Vec<u8>> {
+    vec![
+        b"path,old_class,new_class,exclude,tags\na/1.png,a,b,0,x;y\nb/3.png,b,,1,\n".to_vec(),
+        b"new_class,path\nb,a/2.png\n,\"b/x\ty.png\"\n".to_vec(),
+        "\u{feff}path,new_class,exclude\r\nc/\u{e9}.png,a,yes\r\n"
+            .as_bytes()
+            .to_vec(),
+        b"path,new_class\nnot/there.png,a\n".to_vec(),
+        b"path,new_class\na/1.png,cow\n".to_vec(),
+    ]
+}
