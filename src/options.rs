@@ -281,6 +281,8 @@ pub enum SourceKind {
     Idx,
     /// CIFAR-10/100 binary batches.
     Cifar,
+    /// WebDataset tar shards (.tar, .tar.gz; one file, a folder, a glob or a {000..099} pattern).
+    Wds,
 }
 
 /// Everything that decides the order of samples and the batch boundaries.

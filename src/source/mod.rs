@@ -22,7 +22,9 @@ pub mod open_stored;
 pub mod registry;
 pub mod rows;
 pub mod saved;
+pub mod shards;
 pub mod tfrecord;
+pub mod webdataset;
 
 use std::fs;
 use std::io::Read as _;
@@ -140,6 +142,9 @@ pub enum SourceError {
     /// TFRecord files could not be opened.
     #[error(transparent)]
     TfRecord(#[from] tfrecord::TfRecordError),
+    /// The files of a sharded input (webdataset tars, Parquet files) could not be listed.
+    #[error(transparent)]
+    Shards(#[from] shards::ShardError),
     /// Options that this kind of source does not take (each spelled as its flag in the message).
     #[error("{}: {path:?}", invalid.iter().map(Invalid::for_command_line).collect::<Vec<_>>().join("; "))]
     OptionNotApplicable {

@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Limits, SourceError, cifar, export_folder, open_stored, tfrecord};
+use super::{Limits, SourceError, cifar, export_folder, open_stored, tfrecord, webdataset};
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
 use crate::validate::{SourceOption, Takes};
@@ -33,7 +33,16 @@ pub struct Registration {
 
 /// Every kind of source, in the order their claims are tried: the more specific first, the image
 /// folder (any folder, or a path that does not exist, which it reports plainly) last.
-pub static SOURCES: &[Registration] = &[SAVED, EXPORT_OR_NPY, NPZ, CIFAR, IDX, TFRECORD, FOLDER];
+pub static SOURCES: &[Registration] = &[
+    SAVED,
+    EXPORT_OR_NPY,
+    NPZ,
+    CIFAR,
+    IDX,
+    WEBDATASET,
+    TFRECORD,
+    FOLDER,
+];
 
 /// The registration of `kind`.
 pub fn registration(kind: SourceKind) -> &'static Registration {
@@ -215,6 +224,24 @@ const IDX: Registration = Registration {
                 }))
     },
     open: |path, options, _, _| open_stored::open_idx(path, options),
+    names_labels: true,
+};
+
+const WEBDATASET: Registration = Registration {
+    kind: SourceKind::Wds,
+    takes: decoded(
+        &[
+            SourceOption::ClassNames,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
+        "WebDataset shards",
+    ),
+    // Before TFRecord, which takes any file: a `.tar`, `.tar.gz` or `.tgz` name (or pattern).
+    claims: webdataset::claims,
+    open: |path, options, limits, control| {
+        webdataset::open_index(path, options, limits.max_record_bytes, control)
+    },
     names_labels: true,
 };
 
