@@ -283,6 +283,8 @@ pub enum SourceKind {
     Cifar,
     /// WebDataset tar shards (.tar, .tar.gz; one file, a folder, a glob or a {000..099} pattern).
     Wds,
+    /// Parquet files (one file, a folder, a glob or a {0..3} pattern), such as the Hugging Face Hub's.
+    Parquet,
 }
 
 /// Everything that decides the order of samples and the batch boundaries.

@@ -19,6 +19,7 @@ pub mod folder;
 pub mod idx;
 pub mod index;
 pub mod open_stored;
+pub mod parquet;
 pub mod registry;
 pub mod rows;
 pub mod saved;

@@ -7,7 +7,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Limits, SourceError, cifar, export_folder, open_stored, tfrecord, webdataset};
+use super::{
+    Limits, SourceError, cifar, export_folder, open_stored, parquet, tfrecord, webdataset,
+};
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
 use crate::validate::{SourceOption, Takes};
@@ -40,6 +42,7 @@ pub static SOURCES: &[Registration] = &[
     CIFAR,
     IDX,
     WEBDATASET,
+    PARQUET,
     TFRECORD,
     FOLDER,
 ];
@@ -241,6 +244,24 @@ const WEBDATASET: Registration = Registration {
     claims: webdataset::claims,
     open: |path, options, limits, control| {
         webdataset::open_index(path, options, limits.max_record_bytes, control)
+    },
+    names_labels: true,
+};
+
+const PARQUET: Registration = Registration {
+    kind: SourceKind::Parquet,
+    takes: decoded(
+        &[
+            SourceOption::ClassNames,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
+        "Parquet files",
+    ),
+    // Before TFRecord, which takes any file: `PAR1`, or a pattern of `.parquet` names.
+    claims: parquet::claims,
+    open: |path, options, limits, control| {
+        parquet::open_index(path, options, limits.max_record_bytes, control)
     },
     names_labels: true,
 };
