@@ -285,6 +285,8 @@ pub enum SourceKind {
     Wds,
     /// Parquet files (one file, a folder, a glob or a {0..3} pattern), such as the Hugging Face Hub's.
     Parquet,
+    /// A Hugging Face datasets folder written by save_to_disk (or a DatasetDict's, or an .arrow file).
+    Hf,
 }
 
 /// Everything that decides the order of samples and the batch boundaries.

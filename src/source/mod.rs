@@ -16,6 +16,8 @@ pub mod class_names;
 pub mod contract;
 pub mod export_folder;
 pub mod folder;
+pub mod hf_arrow;
+pub mod hf_features;
 pub mod idx;
 pub mod index;
 pub mod open_stored;

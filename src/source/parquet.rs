@@ -31,6 +31,7 @@ use parquet::file::reader::FileReader as _;
 
 use self::rows::ImageCell;
 use self::store::{Cell, ParquetImages};
+use super::hf_features::{self, HfFeatures};
 use super::registry::Probe;
 use super::{SourceError, shards};
 use crate::decode;
@@ -63,52 +64,16 @@ pub fn claims(probe: &Probe) -> bool {
 }
 
 /// What the `huggingface` schema metadata says of the columns.
-#[derive(Debug, Default)]
-struct HfFeatures {
-    /// The first `Image` feature.
-    image: Option<String>,
-    /// `ClassLabel` features and their names (`label` first).
-    class_labels: Vec<(String, Vec<String>)>,
-}
-
 fn hf_features(reader: &rows::Reader) -> HfFeatures {
-    let mut features = HfFeatures::default();
-    let json = reader
+    reader
         .metadata()
         .file_metadata()
         .key_value_metadata()
         .and_then(|kv| kv.iter().find(|kv| kv.key == "huggingface"))
         .and_then(|kv| kv.value.as_deref())
-        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok());
-    let Some(map) = json
-        .as_ref()
-        .and_then(|j| j.pointer("/info/features"))
-        .and_then(serde_json::Value::as_object)
-    else {
-        return features;
-    };
-    for (name, feature) in map {
-        match feature.get("_type").and_then(serde_json::Value::as_str) {
-            Some("Image") if features.image.is_none() => features.image = Some(name.clone()),
-            Some("ClassLabel") => {
-                let names = feature
-                    .get("names")
-                    .and_then(serde_json::Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                features.class_labels.push((name.clone(), names));
-            }
-            _ => {}
-        }
-    }
-    features
-        .class_labels
-        .sort_by_key(|(name, _)| name != "label");
-    features
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .and_then(|json| json.pointer("/info/features").map(HfFeatures::of))
+        .unwrap_or_default()
 }
 
 /// The image and label columns of a file (see the module's rules), or why there is no image column.
@@ -223,12 +188,7 @@ fn scan(
                     path: path.clone(),
                 })?;
             let picked = (picked.0, picked.1.filter(|_| labels_on));
-            scan.class_names = picked.1.as_ref().and_then(|label| {
-                hf.class_labels
-                    .iter()
-                    .find(|(name, names)| name == label && !names.is_empty())
-                    .map(|(_, names)| names.clone())
-            });
+            scan.class_names = picked.1.as_deref().and_then(|label| hf.names_of(label));
             scan.columns = Some(picked);
         }
         let Some((image, label)) = scan.columns.clone() else {
@@ -350,14 +310,8 @@ pub fn open_index(
     let names_count = class_names.as_ref().map(Vec::len);
     if labeled {
         found.retain(|f| {
-            let reason = match (f.label, names_count) {
-                (None, _) => "no label (null) while other rows have one".to_owned(),
-                (Some(v), Some(n)) if usize::try_from(v).is_ok_and(|v| v < n) => return true,
-                (Some(-1), Some(_)) => "the label is -1 (no class)".to_owned(),
-                (Some(v), Some(n)) => {
-                    format!("the label {v} is not a class of the {n} ClassLabel names")
-                }
-                (Some(_), None) => return true,
+            let Some(reason) = hf_features::label_problem(f.label, names_count) else {
+                return true;
             };
             warnings.push(IndexWarning {
                 path: inputs.files[f.cell.file].clone(),
@@ -385,17 +339,12 @@ pub fn open_index(
             path: path.to_path_buf(),
         });
     }
-    let (labels, class_names, label_values) = match (labeled, class_names) {
-        (false, _) => (None, Vec::new(), None),
-        (true, Some(names)) => {
-            let labels = found.iter().map(|f| f.label.unwrap_or(0) as u32).collect();
-            (Some(labels), names, None)
-        }
-        (true, None) => {
-            let values: Vec<i64> = found.iter().filter_map(|f| f.label).collect();
-            let (labels, names, values) = super::tfrecord::images::classes_of_labels(&values);
-            (Some(labels), names, Some(values))
-        }
+    let (labels, class_names, label_values) = if labeled {
+        let values: Vec<i64> = found.iter().filter_map(|f| f.label).collect();
+        let (labels, names, values) = hf_features::classes(&values, class_names);
+        (Some(labels), names, values)
+    } else {
+        (None, Vec::new(), None)
     };
     let samples = found
         .iter()

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Limits, SourceError, cifar, export_folder, open_stored, parquet, tfrecord, webdataset,
+    Limits, SourceError, cifar, export_folder, hf_arrow, open_stored, parquet, tfrecord, webdataset,
 };
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
@@ -41,6 +41,7 @@ pub static SOURCES: &[Registration] = &[
     NPZ,
     CIFAR,
     IDX,
+    HF_ARROW,
     WEBDATASET,
     PARQUET,
     TFRECORD,
@@ -227,6 +228,25 @@ const IDX: Registration = Registration {
                 }))
     },
     open: |path, options, _, _| open_stored::open_idx(path, options),
+    names_labels: true,
+};
+
+const HF_ARROW: Registration = Registration {
+    kind: SourceKind::Hf,
+    takes: decoded(
+        &[
+            SourceOption::ClassNames,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
+        "Hugging Face datasets folders",
+    ),
+    // A folder with `state.json` or `dataset_dict.json` (or `*.arrow` beside `dataset_info.json`),
+    // or an `.arrow` file.
+    claims: hf_arrow::claims,
+    open: |path, options, limits, control| {
+        hf_arrow::open_index(path, options, limits.max_record_bytes, control)
+    },
     names_labels: true,
 };
 

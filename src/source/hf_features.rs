@@ -1,0 +1,79 @@
+//! What Hugging Face `datasets` says of its columns (the `features` of `dataset_info.json`, or of the
+//! `huggingface` key of a Parquet file's metadata), and how its `ClassLabel` values become
+//! batchscope's classes: shared by the Parquet and Arrow sources.
+
+/// The features batchscope uses.
+#[derive(Debug, Default)]
+pub struct HfFeatures {
+    /// The first `Image` feature.
+    pub image: Option<String>,
+    /// `ClassLabel` features and their names (`label` first).
+    pub class_labels: Vec<(String, Vec<String>)>,
+}
+
+impl HfFeatures {
+    /// Reads a `features` object (`{"image": {"_type": "Image"}, "label": {"_type": "ClassLabel",
+    /// "names": [..]}}`); anything else gives no features.
+    pub fn of(features: &serde_json::Value) -> Self {
+        let mut found = Self::default();
+        let Some(map) = features.as_object() else {
+            return found;
+        };
+        for (name, feature) in map {
+            match feature.get("_type").and_then(serde_json::Value::as_str) {
+                Some("Image") if found.image.is_none() => found.image = Some(name.clone()),
+                Some("ClassLabel") => {
+                    let names = feature
+                        .get("names")
+                        .and_then(serde_json::Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    found.class_labels.push((name.clone(), names));
+                }
+                _ => {}
+            }
+        }
+        found.class_labels.sort_by_key(|(name, _)| name != "label");
+        found
+    }
+
+    /// The class names of the `ClassLabel` column `label`, when it has some.
+    pub fn names_of(&self, label: &str) -> Option<Vec<String>> {
+        self.class_labels
+            .iter()
+            .find(|(name, names)| name == label && !names.is_empty())
+            .map(|(_, names)| names.clone())
+    }
+}
+
+/// Why a row with `label` cannot be kept when other rows have labels and the column has `names`
+/// class names (`None` for plain integers): `None` when it can.
+pub fn label_problem(label: Option<i64>, names: Option<usize>) -> Option<String> {
+    match (label, names) {
+        (None, _) => Some("no label (null) while other rows have one".to_owned()),
+        (Some(v), Some(n)) if usize::try_from(v).is_ok_and(|v| v < n) => None,
+        (Some(-1), Some(_)) => Some("the label is -1 (no class)".to_owned()),
+        (Some(v), Some(n)) => Some(format!(
+            "the label {v} is not a class of the {n} ClassLabel names"
+        )),
+        (Some(_), None) => None,
+    }
+}
+
+/// The classes of kept label `values`: with `names`, the values are the class indices and the names
+/// theirs (no stored values needed); without, as TFRecord labels (the values themselves when they
+/// look like class indices, else one class per distinct value), with each class's value.
+pub fn classes(
+    values: &[i64],
+    names: Option<Vec<String>>,
+) -> (Vec<u32>, Vec<String>, Option<Vec<i64>>) {
+    if let Some(names) = names {
+        return (values.iter().map(|&v| v as u32).collect(), names, None);
+    }
+    let (labels, names, values) = super::tfrecord::images::classes_of_labels(values);
+    (labels, names, Some(values))
+}
