@@ -65,14 +65,22 @@ pub fn label_problem(label: Option<i64>, names: Option<usize>) -> Option<String>
 }
 
 /// The classes of kept label `values`: with `names`, the values are the class indices and the names
-/// theirs (no stored values needed); without, as TFRecord labels (the values themselves when they
+/// theirs, each class's value its index (kept, so `labels.npy` is int64 as `datasets` stores it);
+/// without, as TFRecord labels (the values themselves when they
 /// look like class indices, else one class per distinct value), with each class's value.
 pub fn classes(
     values: &[i64],
     names: Option<Vec<String>>,
 ) -> (Vec<u32>, Vec<String>, Option<Vec<i64>>) {
     if let Some(names) = names {
-        return (values.iter().map(|&v| v as u32).collect(), names, None);
+        let stored = (0..names.len())
+            .map(|k| i64::try_from(k).unwrap_or(i64::MAX))
+            .collect();
+        return (
+            values.iter().map(|&v| v as u32).collect(),
+            names,
+            Some(stored),
+        );
     }
     let (labels, names, values) = super::tfrecord::images::classes_of_labels(values);
     (labels, names, Some(values))

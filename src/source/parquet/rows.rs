@@ -59,6 +59,7 @@ pub fn each_row(
             .with_fields(columns.to_vec())
             .build()
             .map_err(|e| e.to_string())?;
+        check_byte_ranges(reader, group)?;
         let row_group = reader.get_row_group(group).map_err(|e| e.to_string())?;
         let rows = row_group
             .get_row_iter(Some(projection))
@@ -71,6 +72,26 @@ pub fn each_row(
         }
         Ok(())
     })
+}
+
+/// Refuses a row group whose column chunks claim a negative start or length, which the Parquet
+/// crate asserts against (a panic) rather than returning an error.
+fn check_byte_ranges(reader: &Reader, group: usize) -> Result<(), String> {
+    let Some(meta) = reader.metadata().row_groups().get(group) else {
+        return Err(format!("row group {group} is not in the footer"));
+    };
+    for (c, column) in meta.columns().iter().enumerate() {
+        let start = column
+            .dictionary_page_offset()
+            .unwrap_or_else(|| column.data_page_offset());
+        let len = column.compressed_size();
+        if start < 0 || len < 0 || start.checked_add(len).is_none() {
+            return Err(format!(
+                "column chunk {c} claims bytes {start}..+{len}, not a range of the file"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An image cell: its bytes, a path to the image file (the `Image` feature without bytes), or null.
