@@ -1,6 +1,5 @@
 """The route `datasets` users write to get arrays out of a save_to_disk folder: load_from_disk,
-with_format("numpy"), iterate in batches of 1000 (the faster of the usual loops), np.concatenate,
-np.save.
+with_format("numpy"), iterate in batches of 1000, np.concatenate, np.save.
 
 Usage: python hf_route.py SAVED_DIR OUT_DIR
 Writes OUT_DIR/images.npy and OUT_DIR/labels.npy. Prints one JSON line: seconds (from the load to the
