@@ -28,6 +28,11 @@ type Row = (Option<Vec<u8>>, Option<i64>);
 /// Writes `rows` as one Arrow IPC stream shaped as `datasets` writes it (`image: struct<bytes:
 /// binary, path: string>`, `label: int64`), `batch_rows` rows per record batch.
 fn write_stream(path: &Path, rows: &[Row], batch_rows: usize) {
+    write_stream_with_paths(path, rows, &vec![None; rows.len()], batch_rows);
+}
+
+/// [`write_stream`] with the `path` field of each row's image.
+fn write_stream_with_paths(path: &Path, rows: &[Row], paths: &[Option<&str>], batch_rows: usize) {
     let image_fields = Fields::from(vec![
         Field::new("bytes", DataType::Binary, true),
         Field::new("path", DataType::Utf8, true),
@@ -39,9 +44,9 @@ fn write_stream(path: &Path, rows: &[Row], batch_rows: usize) {
     common::parent(path);
     let file = std::fs::File::create(path).unwrap();
     let mut writer = StreamWriter::try_new(file, &schema).unwrap();
-    for chunk in rows.chunks(batch_rows) {
+    for (chunk, chunk_paths) in rows.chunks(batch_rows).zip(paths.chunks(batch_rows)) {
         let bytes = BinaryArray::from(chunk.iter().map(|(b, _)| b.as_deref()).collect::<Vec<_>>());
-        let paths = StringArray::from(vec![None::<&str>; chunk.len()]);
+        let paths = StringArray::from(chunk_paths.to_vec());
         let image = StructArray::new(
             image_fields.clone(),
             vec![Arc::new(bytes) as ArrayRef, Arc::new(paths) as ArrayRef],
@@ -307,4 +312,35 @@ fn folders_written_by_hugging_face_datasets_export_what_pil_decodes() {
     let test_split = open(&dict.join("test")).unwrap();
     let labels: Vec<Option<u32>> = test_split.samples.iter().map(|s| s.label).collect();
     assert_eq!(labels, [Some(2), Some(0), Some(2)]);
+}
+
+#[test]
+fn path_only_images_are_read_from_the_dataset_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved");
+    write_saved(&saved, &[(None, Some(0))], 1, 8, &["a", "b"]);
+    // Replace the stream with one whose images are paths under the dataset's folder.
+    common::write(&saved, "imgs/x.png", &png(6));
+    write_stream_with_paths(
+        &saved.join("data-00000-of-00001.arrow"),
+        &[(None, Some(1)), (None, Some(0))],
+        &[Some("imgs/x.png"), Some("imgs/gone.png")],
+        8,
+    );
+    let index = open(&saved).unwrap();
+    assert_eq!(names(&index), ["data-00000-of-00001.arrow#0/0"]);
+    let w = warnings(&index);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].1
+            .starts_with("batch 0, row 1: the image is only a path, "),
+        "{w:?}"
+    );
+    let images = index.store.images().unwrap();
+    assert_eq!(images.read(&[0], u64::MAX)[0].as_ref().unwrap(), &png(6));
+    let over = images.read(&[0], 10);
+    assert!(
+        over[0].as_ref().unwrap_err().contains("over the limit"),
+        "{over:?}"
+    );
 }

@@ -411,3 +411,78 @@ fn files_written_by_hugging_face_datasets_export_what_pil_decodes() {
         assert_eq!(label_values(&out.join("labels.npy")), [2, 0, 1, 1, 0, 2]);
     }
 }
+
+/// Writes rows whose `Image` struct holds only a path (bytes null), labels 0, 1, 2, ...
+fn write_paths(path: &Path, image_paths: &[&str]) {
+    let schema = Arc::new(
+        parse_message_type(
+            "message schema {
+                optional group image { optional binary bytes; optional binary path (STRING); }
+                optional int64 label;
+            }",
+        )
+        .unwrap(),
+    );
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer =
+        SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::builder().build()))
+            .unwrap();
+    let n = image_paths.len();
+    let mut group = writer.next_row_group().unwrap();
+    let mut column = group.next_column().unwrap().unwrap();
+    column
+        .typed::<ByteArrayType>()
+        .write_batch(&[], Some(&vec![1; n]), None)
+        .unwrap();
+    column.close().unwrap();
+    let paths: Vec<ByteArray> = image_paths.iter().map(|p| ByteArray::from(*p)).collect();
+    let mut column = group.next_column().unwrap().unwrap();
+    column
+        .typed::<ByteArrayType>()
+        .write_batch(&paths, Some(&vec![2; n]), None)
+        .unwrap();
+    column.close().unwrap();
+    let labels: Vec<i64> = (0..3).cycle().take(n).collect();
+    let mut column = group.next_column().unwrap().unwrap();
+    column
+        .typed::<Int64Type>()
+        .write_batch(&labels, Some(&vec![1; n]), None)
+        .unwrap();
+    column.close().unwrap();
+    group.close().unwrap();
+    writer.close().unwrap();
+}
+
+#[test]
+fn path_only_images_are_read_from_the_dataset_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write(dir.path(), "imgs/a.png", &png(7));
+    common::write(dir.path(), "imgs/b.png", &png(8));
+    let file = dir.path().join("paths.parquet");
+    write_paths(&file, &["imgs/a.png", "imgs/missing.png", "imgs/b.png"]);
+    let index = open(&file, &IndexOptions::default()).unwrap();
+    assert_eq!(names(&index), ["paths.parquet#0/0", "paths.parquet#0/2"]);
+    let w = warnings(&index);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].1.starts_with(&format!(
+            "row group 0, row 1: the image is only a path, {:?}, which cannot be read: ",
+            dir.path().join("imgs/missing.png")
+        )),
+        "{w:?}"
+    );
+    let images = index.store.images().unwrap();
+    assert_eq!(
+        images
+            .read(&[1, 0], u64::MAX)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>(),
+        [png(8), png(7)]
+    );
+    let out = dir.path().join("out");
+    common::export_source(&file, &out, IndexOptions::default()).unwrap();
+    let exported = common::read_npy(&out.join("images.npy"));
+    assert_eq!(exported.data, [pixels(7), pixels(8)].concat());
+    assert_eq!(label_values(&out.join("labels.npy")), [0, 2]);
+}

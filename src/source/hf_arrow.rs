@@ -14,9 +14,9 @@
 //!   offset of every batch is kept, so a batch is read again on its own: any order is cheap enough,
 //!   and `--shuffle` works. Declared body lengths are not trusted for allocation (the Arrow reader
 //!   grows its buffer as bytes arrive).
-//! - Nothing bad is dropped silently: a null or path-only image, an image over `--max-file-bytes`, a
-//!   bad label, a truncated stream (the rest of its file) are index warnings naming the file, batch
-//!   and row.
+//! - Nothing bad is dropped silently: a null image, a path-only image whose file (relative to the
+//!   dataset's folder) cannot be read, an image over `--max-file-bytes`, a bad label, a truncated
+//!   stream (the rest of its file) are index warnings naming the file, batch and row.
 
 mod store;
 mod stream;
@@ -215,8 +215,9 @@ fn found_in_row(
     batch: &arrow_array::RecordBatch,
     row: usize,
     labeled: bool,
+    dir: &Path,
     max_image_bytes: u64,
-) -> Result<(u64, crate::index::ImageHeader, Option<i64>), String> {
+) -> Result<(u64, crate::index::ImageHeader, Option<i64>, Option<PathBuf>), String> {
     let label = if labeled {
         stream::label_cell(batch.column(1), row)?
     } else {
@@ -231,10 +232,10 @@ fn found_in_row(
             bytes.len() as u64,
             decode::probe_bytes(bytes).map_err(|e| e.to_string()),
             label,
+            None,
         )),
-        ImageCell::Path(p) => Err(format!(
-            "the image is only a path ({p:?}), which is not read yet"
-        )),
+        ImageCell::Path(p) => hf_features::image_file(dir, p, max_image_bytes)
+            .map(|(file, len, header)| (len, header, label, Some(file))),
         ImageCell::Null => Err("the image is null".to_owned()),
     }
 }
@@ -344,14 +345,15 @@ fn scan(
                 if rows_seen.is_multiple_of(PROGRESS_EVERY) {
                     (control.on_progress)(rows_seen);
                 }
-                match found_in_row(&batch, row, label.is_some(), max_image_bytes) {
-                    Ok((len, header, label)) => out.found.push(Found {
+                match found_in_row(&batch, row, label.is_some(), dir, max_image_bytes) {
+                    Ok((len, header, label, image_path)) => out.found.push(Found {
                         cell: Cell {
                             file,
                             batch: b,
                             row,
                             len,
                             header,
+                            path: image_path,
                         },
                         label,
                         name: sample_name(&path, b, row),

@@ -50,6 +50,33 @@ impl HfFeatures {
     }
 }
 
+/// A path-only `Image` cell's file (the `Image` feature without bytes): an absolute path as it is, a
+/// relative one under `dir`, the dataset's folder; with its length and header (read through the
+/// hardened open), or why it cannot be used.
+pub fn image_file(
+    dir: &std::path::Path,
+    path: &str,
+    max_image_bytes: u64,
+) -> Result<(std::path::PathBuf, u64, crate::index::ImageHeader), String> {
+    let file = dir.join(path);
+    let (_, len) = crate::decode::open_regular(&file)
+        .map_err(|e| format!("the image is only a path, {file:?}, which cannot be read: {e}"))?;
+    if len > max_image_bytes {
+        return Err(format!(
+            "the image file {file:?} is {len} bytes, over the limit of {max_image_bytes} bytes per image (raise it with --max-file-bytes)"
+        ));
+    }
+    let header = crate::decode::probe_file(&file).map_err(|e| e.to_string());
+    Ok((file, len, header))
+}
+
+/// The bytes of a path-only image's file (at most `max_bytes`), or why not.
+pub fn read_image_file(file: &std::path::Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    crate::decode::read_image_file(file, max_bytes)
+        .map(|(bytes, _)| bytes)
+        .map_err(|e| format!("{e}: {file:?}"))
+}
+
 /// Why a row with `label` cannot be kept when other rows have labels and the column has `names`
 /// class names (`None` for plain integers): `None` when it can.
 pub fn label_problem(label: Option<i64>, names: Option<usize>) -> Option<String> {

@@ -12,9 +12,11 @@
 //!   int64 values the labels), else an integer column named `label` or `labels`.
 //! - Files are read one row group at a time, projected to those two columns, so the other columns
 //!   are never decoded; reading a chunk of samples decodes each row group it touches once.
-//! - Nothing bad is dropped silently: a null image, a path-only image (not read yet), an image over
-//!   `--max-file-bytes`, a null or out-of-range label, a corrupt page (the rest of its row group), an
-//!   unreadable file are index warnings (so lines of `skipped.csv`) naming the file, row group and
+//! - A path-only image (the `Image` struct with `bytes` null) is read from its file, relative to the
+//!   Parquet file's folder, through the hardened open.
+//! - Nothing bad is dropped silently: a null image, a path-only image whose file cannot be read, an
+//!   image over `--max-file-bytes`, a null or out-of-range label, a corrupt page (the rest of its row
+//!   group), an unreadable file are index warnings (so lines of `skipped.csv`) naming the file, row group and
 //!   row. A panic of the Parquet decoder on hostile bytes is caught and becomes such a warning.
 //! - Only uncompressed and Snappy-compressed files are read (`Dataset.to_parquet` and pyarrow write
 //!   Snappy by default); other codecs are a warning naming the codec.
@@ -173,6 +175,7 @@ fn scan(
             path: path.clone(),
             reason,
         };
+        let dir = path.parent().unwrap_or(Path::new("."));
         let reader = match rows::open(path) {
             Ok(reader) => reader,
             Err(reason) => {
@@ -214,17 +217,21 @@ fn scan(
                     (control.on_progress)(rows_seen);
                 }
                 let at = format!("row group {group}, row {k}");
-                let found = found_in_row(row, max_image_bytes).map(|(len, header, label)| Found {
-                    cell: Cell {
-                        file: f,
-                        row_group: group,
-                        row: k,
-                        len,
-                        header,
-                    },
-                    label,
-                    name: sample_name(path, group, k),
-                });
+                let found =
+                    found_in_row(row, dir, max_image_bytes).map(|(len, header, label, image)| {
+                        Found {
+                            cell: Cell {
+                                file: f,
+                                row_group: group,
+                                row: k,
+                                len,
+                                header,
+                                path: image,
+                            },
+                            label,
+                            name: sample_name(path, group, k),
+                        }
+                    });
                 match found {
                     Ok(found) => scan.found.push(found),
                     Err(reason) => {
@@ -251,8 +258,9 @@ fn scan(
 /// The image's length and header and the label of one projected row, or why the row is left out.
 fn found_in_row(
     row: &parquet::record::Row,
+    dir: &Path,
     max_image_bytes: u64,
-) -> Result<(u64, ImageHeader, Option<i64>), String> {
+) -> Result<(u64, ImageHeader, Option<i64>, Option<PathBuf>), String> {
     let mut cells = row.get_column_iter().map(|(_, field)| field);
     let image = cells.next().map(rows::image_cell).transpose()?;
     let label = cells.next().map(rows::label_cell).transpose()?.flatten();
@@ -265,10 +273,10 @@ fn found_in_row(
             bytes.len() as u64,
             decode::probe_bytes(bytes).map_err(|e| e.to_string()),
             label,
+            None,
         )),
-        Some(ImageCell::Path(p)) => Err(format!(
-            "the image is only a path ({p:?}), which is not read yet"
-        )),
+        Some(ImageCell::Path(p)) => hf_features::image_file(dir, p, max_image_bytes)
+            .map(|(file, len, header)| (len, header, label, Some(file))),
         Some(ImageCell::Null) | None => Err("the image is null".to_owned()),
     }
 }

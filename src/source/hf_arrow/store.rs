@@ -29,6 +29,8 @@ pub struct Cell {
     pub len: u64,
     /// Its header, probed when the file was indexed.
     pub header: Header,
+    /// The image file, when the cell held only its path (the `Image` feature without bytes).
+    pub path: Option<PathBuf>,
 }
 
 /// The encoded images of Arrow stream files.
@@ -73,7 +75,9 @@ impl EncodedImages for ArrowImages {
             let Some(c) = self.samples.get(s) else {
                 continue;
             };
-            if c.len > max_bytes {
+            if let Some(file) = &c.path {
+                out[i] = crate::source::hf_features::read_image_file(file, max_bytes);
+            } else if c.len > max_bytes {
                 out[i] = Err(format!(
                     "the image is {} bytes, over the limit of {max_bytes} bytes per image (raise it with --max-file-bytes)",
                     c.len

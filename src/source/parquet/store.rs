@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::rows::{self, ImageCell};
 use crate::index::{Access, EncodedImages, ImageHeader as Header};
+use crate::source::hf_features;
 
 /// Where one sample's image is.
 pub struct Cell {
@@ -18,6 +19,8 @@ pub struct Cell {
     pub len: u64,
     /// Its header, probed when the file was indexed.
     pub header: Header,
+    /// The image file, when the cell held only its path (the `Image` feature without bytes).
+    pub path: Option<PathBuf>,
 }
 
 /// The encoded images of Parquet shards.
@@ -118,14 +121,16 @@ impl EncodedImages for ParquetImages {
             })
             .collect();
         // (file, row group, row, index into out, length), in reading order.
-        let mut order: Vec<(usize, usize, usize, usize, u64)> = samples
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &s)| {
-                let c = self.samples.get(s)?;
-                Some((c.file, c.row_group, c.row, i, c.len))
-            })
-            .collect();
+        let mut order: Vec<(usize, usize, usize, usize, u64)> = Vec::new();
+        for (i, &s) in samples.iter().enumerate() {
+            match self.samples.get(s) {
+                Some(Cell {
+                    path: Some(file), ..
+                }) => out[i] = hf_features::read_image_file(file, max_bytes),
+                Some(c) => order.push((c.file, c.row_group, c.row, i, c.len)),
+                None => {}
+            }
+        }
         order.sort_unstable();
         let mut open: Option<(usize, rows::Reader)> = None;
         let mut start = 0;
