@@ -311,6 +311,12 @@ pub enum SourceKind {
     Idx,
     /// CIFAR-10/100 binary batches.
     Cifar,
+    /// WebDataset tar shards (.tar, .tar.gz; one file, a folder, a glob or a {000..099} pattern).
+    Wds,
+    /// Parquet files (one file, a folder, a glob or a {0..3} pattern), such as the Hugging Face Hub's.
+    Parquet,
+    /// A Hugging Face datasets folder written by save_to_disk (or a DatasetDict's, or an .arrow file).
+    Hf,
 }
 
 /// Everything that decides the order of samples and the batch boundaries.

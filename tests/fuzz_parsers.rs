@@ -2,10 +2,11 @@
 //! decoding and header probing on mutated files of every format, the index walk on hostile folder
 //! trees, the batch plan under arbitrary options, the `.npy` header and writer, and every reader:
 //! TFRecord framing and `tf.train.Example`, a saved tf.data dataset (snapshot records, `TensorProto`s,
-//! `snapshot.metadata`, `dataset_spec.pb`), `.npy`, `.npz` (zip and its CRC-32), IDX, CIFAR and the
-//! exclude list and the corrections file. A stable, dependency-free mutation fuzzer (`tests/fuzz/mod.rs`) with a fixed seed, so
-//! CI runs the same few thousand inputs each time in a few seconds per target; run it longer by hand
-//! with `BATCHSCOPE_FUZZ_SECS=60 cargo test --release --test fuzz_parsers` (see the README's Fuzzing
+//! `snapshot.metadata`, `dataset_spec.pb`), `.npy`, `.npz` (zip and its CRC-32), IDX, CIFAR,
+//! webdataset tars, Parquet files, Arrow IPC streams, the exclude list and the corrections file. A
+//! stable, dependency-free mutation fuzzer (`tests/fuzz/mod.rs`) with a fixed seed, so CI runs the
+//! same few thousand inputs each time in a few seconds per target; run it longer by hand with
+//! `BATCHSCOPE_FUZZ_SECS=60 cargo test --release --test fuzz_parsers` (see the README's Fuzzing
 //! section). Each target checks properties (see `tests/fuzz/targets.rs`, `tests/fuzz/tree.rs` and
 //! `tests/fuzz/readers.rs`), not only that nothing panics.
 //!
@@ -26,7 +27,7 @@ mod fuzz;
 use std::fmt::Write as _;
 
 use batchscope::options::JpegDecoder;
-use fuzz::{Budget, readers, seeds, targets, tree};
+use fuzz::{Budget, hf_seeds, readers, seeds, targets, tree};
 
 /// Counts every allocation of this binary, and refuses those over the limit a reader run sets.
 #[global_allocator]
@@ -47,6 +48,9 @@ const NPZ_RUNS: u64 = 4_000;
 const IDX_RUNS: u64 = 4_000;
 const CIFAR_RUNS: u64 = 1_500;
 const EXCLUDE_RUNS: u64 = 3_000;
+const WEBDATASET_RUNS: u64 = 2_000;
+const PARQUET_RUNS: u64 = 1_500;
+const ARROW_RUNS: u64 = 1_500;
 
 /// What one reader run may allocate beyond what the process held when it started: 64 MiB, plus 16
 /// bytes per byte of input (a reader holds a file's bytes a few times over at most, never what a
@@ -297,6 +301,47 @@ fn tfrecord_reader_reads_every_sample_or_names_the_file_within_budget() {
 }
 
 #[test]
+fn webdataset_reader_reads_every_sample_or_names_the_file_within_budget() {
+    fuzz_reader(
+        "webdataset",
+        hf_seeds::webdatasets(),
+        WEBDATASET_RUNS,
+        5,
+        readers::webdataset,
+    );
+}
+
+#[test]
+fn parquet_reader_reads_every_sample_or_names_the_file_within_budget() {
+    // The parquet crate panics on some hostile pages ("Decoder for dict should have been set"); the
+    // source catches that and lists a reason. The default hook would first symbolize a backtrace
+    // (under RUST_BACKTRACE=1) inside this run's allocation budget, and std's allocation-failure
+    // hook then waits for the backtrace lock the panic hook holds: a hang, not a failure. So on this
+    // test's thread a panic prints its message only; every other thread keeps the default hook.
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let here = std::thread::current();
+        if here.name().is_some_and(|n| n.starts_with("parquet_reader")) {
+            eprintln!("{info}");
+        } else {
+            default(info);
+        }
+    }));
+    fuzz_reader(
+        "parquet",
+        hf_seeds::parquets(),
+        PARQUET_RUNS,
+        5,
+        readers::parquet,
+    );
+}
+
+#[test]
+fn arrow_reader_reads_every_sample_or_names_the_file_within_budget() {
+    fuzz_reader("arrow", hf_seeds::arrows(), ARROW_RUNS, 5, readers::arrow);
+}
+
+#[test]
 fn saved_dataset_reader_reads_every_row_or_names_the_file_within_budget() {
     fuzz_reader("saved", seeds::saved(), SAVED_RUNS, 5, readers::saved);
 }
@@ -419,6 +464,9 @@ fn write_cargo_fuzz_seed_corpus() {
         ("cifar", seeds::cifars()),
         ("exclude", seeds::exclude_lists()),
         ("corrections", seeds::corrections_files()),
+        ("webdataset", hf_seeds::webdatasets()),
+        ("parquet", hf_seeds::parquets()),
+        ("arrow", hf_seeds::arrows()),
     ];
     for (target, inputs) in corpora {
         let dir = root.join(target);

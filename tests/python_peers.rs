@@ -10,7 +10,7 @@ mod common;
 #[test]
 #[cfg_attr(
     batchscope_without_numpy,
-    ignore = r#"numpy not found in $PYTHON (python3 if unset), so the tests that need it are SKIPPED; $PYTHON -m pip install numpy tensorflow-cpu "dask[distributed]", or set PYTHON=/path/to/venv/bin/python"#
+    ignore = r#"numpy not found in $PYTHON (python3 if unset), so the tests that need it are SKIPPED; $PYTHON -m pip install numpy tensorflow-cpu "dask[distributed]" datasets pillow, or set PYTHON=/path/to/venv/bin/python"#
 )]
 fn numpy_is_installed_for_the_parity_tests() {
     // Installed or removed since the build: the run-time check decides, and says so.
@@ -23,7 +23,7 @@ fn numpy_is_installed_for_the_parity_tests() {
 #[test]
 #[cfg_attr(
     batchscope_without_tensorflow,
-    ignore = r#"tensorflow not found in $PYTHON (python3 if unset), so the tests that need it are SKIPPED; $PYTHON -m pip install numpy tensorflow-cpu "dask[distributed]", or set PYTHON=/path/to/venv/bin/python"#
+    ignore = r#"tensorflow not found in $PYTHON (python3 if unset), so the tests that need it are SKIPPED; $PYTHON -m pip install numpy tensorflow-cpu "dask[distributed]" datasets pillow, or set PYTHON=/path/to/venv/bin/python"#
 )]
 fn tensorflow_is_installed_for_the_parity_tests() {
     if common::has_python_module("tensorflow", "tensorflow_is_installed_for_the_parity_tests") {

@@ -17,7 +17,7 @@ fn skip(binary: &str, test: &str, cause: &str, hint: &str) -> Skip {
     }
 }
 
-const PIP: &str = r#"python3 -m pip install numpy tensorflow-cpu "dask[distributed]", or set PYTHON=/path/to/venv/bin/python"#;
+const PIP: &str = r#"python3 -m pip install numpy tensorflow-cpu "dask[distributed]" datasets pillow, or set PYTHON=/path/to/venv/bin/python"#;
 
 #[test]
 fn records_are_read_back_once_per_binary_and_test() {
@@ -134,7 +134,7 @@ fn a_test_without_its_python_module_says_so_in_one_message_and_is_counted() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let cause = "numpy not found in /nonexistent/bin/python";
-    let hint = r#"/nonexistent/bin/python -m pip install numpy tensorflow-cpu "dask[distributed]", or set PYTHON=/path/to/venv/bin/python"#;
+    let hint = r#"/nonexistent/bin/python -m pip install numpy tensorflow-cpu "dask[distributed]" datasets pillow, or set PYTHON=/path/to/venv/bin/python"#;
     assert!(
         stderr.contains(&format!("SKIPPED {test}: {cause}; {hint}\n")),
         "{stderr}"

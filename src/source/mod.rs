@@ -16,13 +16,18 @@ pub mod class_names;
 pub mod contract;
 pub mod export_folder;
 pub mod folder;
+pub mod hf_arrow;
+pub mod hf_features;
 pub mod idx;
 pub mod index;
 pub mod open_stored;
+pub mod parquet;
 pub mod registry;
 pub mod rows;
 pub mod saved;
+pub mod shards;
 pub mod tfrecord;
+pub mod webdataset;
 
 use std::fs;
 use std::io::Read as _;
@@ -145,6 +150,9 @@ pub enum SourceError {
     /// TFRecord files could not be opened.
     #[error(transparent)]
     TfRecord(#[from] tfrecord::TfRecordError),
+    /// The files of a sharded input (webdataset tars, Parquet files) could not be listed.
+    #[error(transparent)]
+    Shards(#[from] shards::ShardError),
     /// Options that this kind of source does not take (each spelled as its flag in the message).
     #[error("{}: {path:?}", invalid.iter().map(Invalid::for_command_line).collect::<Vec<_>>().join("; "))]
     OptionNotApplicable {

@@ -7,7 +7,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Limits, SourceError, cifar, export_folder, open_stored, tfrecord};
+use super::{
+    Limits, SourceError, cifar, export_folder, hf_arrow, open_stored, parquet, tfrecord, webdataset,
+};
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
 use crate::validate::{SourceOption, Takes};
@@ -33,7 +35,18 @@ pub struct Registration {
 
 /// Every kind of source, in the order their claims are tried: the more specific first, the image
 /// folder (any folder, or a path that does not exist, which it reports plainly) last.
-pub static SOURCES: &[Registration] = &[SAVED, EXPORT_OR_NPY, NPZ, CIFAR, IDX, TFRECORD, FOLDER];
+pub static SOURCES: &[Registration] = &[
+    SAVED,
+    EXPORT_OR_NPY,
+    NPZ,
+    CIFAR,
+    IDX,
+    HF_ARROW,
+    WEBDATASET,
+    PARQUET,
+    TFRECORD,
+    FOLDER,
+];
 
 /// The registration of `kind`.
 pub fn registration(kind: SourceKind) -> &'static Registration {
@@ -218,6 +231,61 @@ const IDX: Registration = Registration {
                 }))
     },
     open: |path, options, _, _| open_stored::open_idx(path, options),
+    names_labels: true,
+};
+
+const HF_ARROW: Registration = Registration {
+    kind: SourceKind::Hf,
+    takes: decoded(
+        &[
+            SourceOption::ClassNames,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
+        "Hugging Face datasets folders",
+    ),
+    // A folder with `state.json` or `dataset_dict.json` (or `*.arrow` beside `dataset_info.json`),
+    // or an `.arrow` file.
+    claims: hf_arrow::claims,
+    open: |path, options, limits, control| {
+        hf_arrow::open_index(path, options, limits.max_record_bytes, control)
+    },
+    names_labels: true,
+};
+
+const WEBDATASET: Registration = Registration {
+    kind: SourceKind::Wds,
+    takes: decoded(
+        &[
+            SourceOption::ClassNames,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
+        "WebDataset shards",
+    ),
+    // Before TFRecord, which takes any file: a `.tar`, `.tar.gz` or `.tgz` name (or pattern).
+    claims: webdataset::claims,
+    open: |path, options, limits, control| {
+        webdataset::open_index(path, options, limits.max_record_bytes, control)
+    },
+    names_labels: true,
+};
+
+const PARQUET: Registration = Registration {
+    kind: SourceKind::Parquet,
+    takes: decoded(
+        &[
+            SourceOption::ClassNames,
+            SourceOption::ImageKey,
+            SourceOption::LabelKey,
+        ],
+        "Parquet files",
+    ),
+    // Before TFRecord, which takes any file: `PAR1`, or a pattern of `.parquet` names.
+    claims: parquet::claims,
+    open: |path, options, limits, control| {
+        parquet::open_index(path, options, limits.max_record_bytes, control)
+    },
     names_labels: true,
 };
 

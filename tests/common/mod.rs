@@ -266,7 +266,7 @@ pub fn python() -> String {
 }
 
 /// What the tests need in `$PYTHON`, as pip names them (`.ci/run` installs the same).
-pub const PYTHON_PEERS: &str = r#"numpy tensorflow-cpu "dask[distributed]""#;
+pub const PYTHON_PEERS: &str = r#"numpy tensorflow-cpu "dask[distributed]" datasets pillow"#;
 
 /// Whether `python -c "import <module>"` works, without saying anything.
 pub fn python_module_importable(module: &str) -> bool {

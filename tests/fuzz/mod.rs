@@ -21,6 +21,7 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod hf_seeds;
 pub mod readers;
 #[allow(dead_code)] // Shared with the `bombs` example and `tests/common`; not every builder is used here.
 #[path = "../common/records.rs"]

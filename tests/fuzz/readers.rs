@@ -190,10 +190,16 @@ pub fn tfrecord(bytes: &[u8], dir: &Path) -> String {
             return format!("open: {}", kind_of(&message));
         }
     };
+    read_every_image(&index)
+}
+
+/// Reads every sample of an encoded-images source back, in one `read` and one by one, checking the
+/// limit, the reasons and the headers; returns the outcome signature.
+fn read_every_image(index: &DatasetIndex) -> String {
     let images = index
         .store
         .images()
-        .expect("a TFRecord source holds encoded images");
+        .expect("the source holds encoded images");
     let n = index.samples.len();
     let samples: Vec<usize> = (0..n).collect();
     let read = images.read(&samples, MAX_IMAGE_BYTES);
@@ -201,7 +207,7 @@ pub fn tfrecord(bytes: &[u8], dir: &Path) -> String {
     let mut outcome = format!(
         "ok {n} samples, labeled {}{}",
         index.labeled,
-        first_warning(&index)
+        first_warning(index)
     );
     for (i, result) in read.iter().enumerate() {
         let path = index.path(i);
@@ -227,6 +233,37 @@ pub fn tfrecord(bytes: &[u8], dir: &Path) -> String {
         }
     }
     outcome
+}
+
+/// An encoded-images source of one file named `name` (a webdataset tar, a Parquet file, an Arrow
+/// stream) holding `bytes`, opened as `kind`; every sample read back ([`read_every_image`]).
+fn one_file_of_images(bytes: &[u8], dir: &Path, name: &str, kind: SourceKind) -> String {
+    let dir = folder(dir, &name.replace('.', "-"));
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    match open(&path, kind) {
+        Ok(index) => read_every_image(&index),
+        Err(err) => {
+            let message = err.to_string();
+            assert_names(&message, name);
+            format!("open: {}", kind_of(&message))
+        }
+    }
+}
+
+/// A webdataset shard (`.tar`).
+pub fn webdataset(bytes: &[u8], dir: &Path) -> String {
+    one_file_of_images(bytes, dir, "data.tar", SourceKind::Wds)
+}
+
+/// A Parquet file of the `Image` struct and a label.
+pub fn parquet(bytes: &[u8], dir: &Path) -> String {
+    one_file_of_images(bytes, dir, "data.parquet", SourceKind::Parquet)
+}
+
+/// An Arrow IPC stream of the `Image` struct and a label, as `save_to_disk` writes them.
+pub fn arrow(bytes: &[u8], dir: &Path) -> String {
+    one_file_of_images(bytes, dir, "data.arrow", SourceKind::Hf)
 }
 
 /// Snapshot records, `TensorProto`s, `snapshot.metadata` and `dataset_spec.pb`: the dataset of

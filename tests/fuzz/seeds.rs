@@ -11,13 +11,13 @@ use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, Rgba};
 use super::Rng;
 use super::records::{self, field};
 
-fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+pub fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     image.write_to(&mut out, format).unwrap();
     out.into_inner()
 }
 
-fn rgb(w: u32, h: u32) -> DynamicImage {
+pub fn rgb(w: u32, h: u32) -> DynamicImage {
     DynamicImage::ImageRgb8(ImageBuffer::from_fn(w, h, |x, y| {
         Rgb([(x * 13) as u8, (y * 29) as u8, ((x ^ y) * 7) as u8])
     }))
@@ -29,7 +29,7 @@ fn rgba(w: u32, h: u32) -> DynamicImage {
     }))
 }
 
-fn gray(w: u32, h: u32) -> DynamicImage {
+pub fn gray(w: u32, h: u32) -> DynamicImage {
     DynamicImage::ImageLuma8(ImageBuffer::from_fn(w, h, |x, y| {
         Luma([(x * 5 + y * 3) as u8])
     }))

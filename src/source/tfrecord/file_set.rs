@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::TfRecordError;
+use crate::source::shards::glob_match;
 
 /// A shard named by the `-of-N` naming of its siblings that is not on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,16 +73,6 @@ fn shard_name(name: &str) -> Option<ShardName<'_>> {
         count: after[..count_len].parse().ok()?,
         suffix: &after[count_len..],
     })
-}
-
-/// Whether `name` matches `pattern`, where `*` is any run of characters and `?` any one character.
-fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
-    match pattern.split_first() {
-        None => name.is_empty(),
-        Some((b'*', rest)) => (0..=name.len()).any(|skip| glob_match(rest, &name[skip..])),
-        Some((b'?', rest)) => !name.is_empty() && glob_match(rest, &name[1..]),
-        Some((c, rest)) => name.first() == Some(c) && glob_match(rest, &name[1..]),
-    }
 }
 
 fn has_record_extension(name: &str) -> bool {
@@ -211,14 +202,6 @@ mod tests {
         assert_eq!(shard_name("train.tfrecord"), None);
         assert_eq!(shard_name("train-of-00003"), None);
         assert_eq!(shard_name("train-x1-of-3"), None);
-    }
-
-    #[test]
-    fn glob_matches_stars_and_question_marks() {
-        assert!(glob_match(b"train-*", b"train-00000-of-00003"));
-        assert!(glob_match(b"*-of-0000?", b"train-00000-of-00003"));
-        assert!(!glob_match(b"train-*", b"test-00000-of-00003"));
-        assert!(glob_match(b"*", b""));
     }
 
     #[test]

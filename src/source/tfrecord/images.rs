@@ -445,7 +445,7 @@ fn store_of(records: RecordIndex, parsed: Vec<Parsed>) -> TfRecordImages {
 /// is indexed by the values. Any other values (`{0, 65535}`, `{-2, 7, 5000000000}`) give one class
 /// per distinct value, in increasing order: a categorical export then has one column per value
 /// present, not a column per integer up to the largest, and `class_names.json` names each column.
-fn classes_of_labels(values: &[i64]) -> (Vec<u32>, Vec<String>, Vec<i64>) {
+pub(crate) fn classes_of_labels(values: &[i64]) -> (Vec<u32>, Vec<String>, Vec<i64>) {
     let mut distinct = values.to_vec();
     distinct.sort_unstable();
     distinct.dedup();

@@ -1,0 +1,467 @@
+//! Hugging Face `datasets` folders written by `save_to_disk` (`dataset_info.json`, `state.json`,
+//! `data-00000-of-00001.arrow` Arrow IPC streams) as a dataset source: encoded images with labels,
+//! handed to the loader as an [`EncodedImages`](crate::index::EncodedImages) store.
+//!
+//! Guarantees:
+//! - A `save_to_disk` folder reads its `state.json` files in order; a `DatasetDict` folder
+//!   (`dataset_dict.json`) opens its `train` split (else its first), and says in a warning how to
+//!   open the others (by their folder); a folder of `*.arrow` beside `dataset_info.json` (the Hub
+//!   cache) and a single `.arrow` file open too.
+//! - Columns are picked as for Parquet ([`super::parquet`]): the `Image` feature of
+//!   `dataset_info.json` (else of the schema's `huggingface` metadata, else a struct with a `bytes`
+//!   field), and the `ClassLabel` feature with its names; `--image-key`/`--label-key` override.
+//! - Each stream is read once to index it, projected to those columns, batch by batch; the byte
+//!   offset of every batch is kept, so a batch is read again on its own: any order is cheap enough,
+//!   and `--shuffle` works. Declared body lengths are not trusted for allocation (the Arrow reader
+//!   grows its buffer as bytes arrive).
+//! - Nothing bad is dropped silently: a null image, a path-only image whose file (relative to the
+//!   dataset's folder) cannot be read, an image over `--max-file-bytes`, a bad label, a truncated
+//!   stream (the rest of its file) are index warnings naming the file, batch and row.
+
+mod store;
+mod stream;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arrow_schema::Schema;
+
+use self::store::{ArrowImages, Cell, StreamFile};
+use self::stream::ImageCell;
+use super::SourceError;
+use super::hf_features::{self, HfFeatures};
+use super::registry::Probe;
+use crate::decode;
+use crate::index::{DatasetIndex, IndexWarning, Sample, Store, WalkControl};
+use crate::options::{IndexOptions, LabelSource};
+
+/// Rows are reported every this many.
+const PROGRESS_EVERY: usize = 256;
+
+/// Whether detection takes `probe` as a `datasets` folder or Arrow file.
+pub fn claims(probe: &Probe) -> bool {
+    let has = |name: &str| {
+        probe
+            .files
+            .iter()
+            .any(|f| f.file_name().is_some_and(|n| n == name))
+    };
+    if probe.is_dir {
+        has("state.json")
+            || has("dataset_dict.json")
+            || (has("dataset_info.json")
+                && probe
+                    .files
+                    .iter()
+                    .any(|f| f.extension().is_some_and(|e| e == "arrow")))
+    } else {
+        probe.exists && probe.name.to_ascii_lowercase().ends_with(".arrow")
+    }
+}
+
+/// The stream files of `path`, the folder whose `dataset_info.json` describes them, and notes (the
+/// splits of a `DatasetDict` not opened).
+fn resolve(path: &Path) -> Result<(Vec<PathBuf>, PathBuf, Vec<IndexWarning>), SourceError> {
+    let unusable = |reason: String| SourceError::Unusable {
+        reason,
+        path: path.to_path_buf(),
+    };
+    let read_json = |file: &Path| -> Result<serde_json::Value, SourceError> {
+        let bytes =
+            decode::read_file(file).map_err(|e| unusable(format!("cannot read {file:?}: {e}")))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| unusable(format!("{file:?} does not parse: {e}")))
+    };
+    if !path.is_dir() {
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        return Ok((vec![path.to_path_buf()], dir, Vec::new()));
+    }
+    let mut notes = Vec::new();
+    let mut dir = path.to_path_buf();
+    let dict = path.join("dataset_dict.json");
+    if dict.is_file() {
+        let splits: Vec<String> = read_json(&dict)?
+            .get("splits")
+            .and_then(serde_json::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let chosen = splits
+            .iter()
+            .find(|s| *s == "train")
+            .or_else(|| splits.first())
+            .ok_or_else(|| unusable("dataset_dict.json names no split".to_owned()))?
+            .clone();
+        for other in splits.iter().filter(|s| **s != chosen) {
+            notes.push(IndexWarning {
+                path: path.join(other),
+                reason: format!(
+                    "the split {other:?} is not opened (the split {chosen:?} is); open its folder to read it"
+                ),
+            });
+        }
+        dir = path.join(chosen);
+    }
+    let state = dir.join("state.json");
+    let files = if state.is_file() {
+        read_json(&state)?
+            .get("_data_files")
+            .and_then(serde_json::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.get("filename")?.as_str())
+                    .map(|name| dir.join(name))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| unusable(format!("cannot read {dir:?}: {e}")))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "arrow") && p.is_file())
+            .collect();
+        files.sort();
+        files
+    };
+    if files.is_empty() {
+        return Err(unusable(format!("no Arrow files in {dir:?}")));
+    }
+    Ok((files, dir, notes))
+}
+
+/// The features: `dataset_info.json`'s, else the schema's `huggingface` metadata.
+fn features_of(dir: &Path, schema: &Schema) -> HfFeatures {
+    let from_info = decode::read_file(&dir.join("dataset_info.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|j| j.get("features").map(HfFeatures::of));
+    from_info
+        .filter(|f| f.image.is_some() || !f.class_labels.is_empty())
+        .or_else(|| {
+            schema
+                .metadata()
+                .get("huggingface")
+                .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+                .and_then(|j| j.pointer("/info/features").map(HfFeatures::of))
+        })
+        .unwrap_or_default()
+}
+
+/// The image and label column indices of `schema` (see the module's rules).
+fn pick_columns(
+    schema: &Schema,
+    hf: &HfFeatures,
+    image_key: Option<&str>,
+    label_key: Option<&str>,
+) -> Result<Columns, String> {
+    let index = |name: &str| schema.index_of(name).ok();
+    let listed = || {
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let missing = |key: &str| format!("no column {key:?} (it has {})", listed());
+    let image = match image_key {
+        Some(key) => index(key).ok_or_else(|| missing(key))?,
+        None => hf
+            .image
+            .as_deref()
+            .and_then(index)
+            .or_else(|| {
+                schema
+                    .fields()
+                    .iter()
+                    .position(|f| stream::is_image_type(f.data_type()))
+            })
+            .ok_or_else(|| {
+                format!(
+                    "no image column (an Image feature's {{bytes, path}} struct, or a binary column; it has {})",
+                    listed()
+                )
+            })?,
+    };
+    let label = match label_key {
+        Some(key) => Some(index(key).ok_or_else(|| missing(key))?),
+        None => hf
+            .class_labels
+            .iter()
+            .find_map(|(name, _)| index(name))
+            .or_else(|| {
+                ["label", "labels"].into_iter().find_map(|name| {
+                    index(name).filter(|&i| schema.field(i).data_type().is_integer())
+                })
+            }),
+    };
+    Ok((image, label))
+}
+
+/// One row that holds an image.
+struct Found {
+    cell: Cell,
+    label: Option<i64>,
+    name: PathBuf,
+}
+
+/// The image's length and header and the label of `row` of a batch projected to image (and label).
+fn found_in_row(
+    batch: &arrow_array::RecordBatch,
+    row: usize,
+    labeled: bool,
+    dir: &Path,
+    max_image_bytes: u64,
+) -> Result<(u64, crate::index::ImageHeader, Option<i64>, Option<PathBuf>), String> {
+    let label = if labeled {
+        stream::label_cell(batch.column(1), row)?
+    } else {
+        None
+    };
+    match stream::image_cell(batch.column(0), row)? {
+        ImageCell::Bytes(bytes) if bytes.len() as u64 > max_image_bytes => Err(format!(
+            "the image is {} bytes, over the limit of {max_image_bytes} bytes per image (raise it with --max-file-bytes)",
+            bytes.len()
+        )),
+        ImageCell::Bytes(bytes) => Ok((
+            bytes.len() as u64,
+            decode::probe_bytes(bytes).map_err(|e| e.to_string()),
+            label,
+            None,
+        )),
+        ImageCell::Path(p) => hf_features::image_file(dir, p, max_image_bytes)
+            .map(|(file, len, header)| (len, header, label, Some(file))),
+        ImageCell::Null => Err("the image is null".to_owned()),
+    }
+}
+
+/// What the pass over the files found.
+struct Scan {
+    files: Vec<StreamFile>,
+    found: Vec<Found>,
+    warnings: Vec<IndexWarning>,
+    image_column: usize,
+    class_names: Option<Vec<String>>,
+}
+
+/// The image column's index and the label column's, if any.
+type Columns = (usize, Option<usize>);
+
+/// The image and label columns of the first stream, and the label's class names.
+fn columns_of(
+    path: &Path,
+    dir: &Path,
+    image_key: Option<&str>,
+    label_key: Option<&str>,
+) -> Result<(Columns, Option<Vec<String>>), SourceError> {
+    let unusable = |reason: String| SourceError::Unusable {
+        reason,
+        path: path.to_path_buf(),
+    };
+    let schema = stream::open(path, None, None)
+        .map(|o| o.reader.schema())
+        .map_err(|reason| unusable(format!("unreadable Arrow stream: {reason}")))?;
+    let hf = features_of(dir, &schema);
+    let picked = pick_columns(&schema, &hf, image_key, label_key).map_err(unusable)?;
+    let names = picked.1.and_then(|i| hf.names_of(schema.field(i).name()));
+    Ok((picked, names))
+}
+
+/// Reads every stream once, projected to the image and label columns, keeping batch offsets.
+fn scan(
+    paths: Vec<PathBuf>,
+    dir: &Path,
+    options: &IndexOptions,
+    max_image_bytes: u64,
+    control: &WalkControl<'_>,
+) -> Result<Scan, SourceError> {
+    let labels_on =
+        options.labels != LabelSource::None && options.label_key.as_deref() != Some("none");
+    let label_key = options.label_key.as_deref().filter(|_| labels_on);
+    let cancel = Arc::new(AtomicBool::new(control.cancel.load(Ordering::Relaxed)));
+    let mut columns: Option<Columns> = None;
+    let mut out = Scan {
+        files: Vec::new(),
+        found: Vec::new(),
+        warnings: Vec::new(),
+        image_column: 0,
+        class_names: None,
+    };
+    let mut rows_seen = 0usize;
+    for path in paths {
+        let warn = |reason: String| IndexWarning {
+            path: path.clone(),
+            reason,
+        };
+        if columns.is_none() {
+            let (picked, names) = columns_of(&path, dir, options.image_key.as_deref(), label_key)?;
+            out.class_names = names;
+            out.image_column = picked.0;
+            columns = Some(picked);
+        }
+        let Some((image, label)) = columns else {
+            continue;
+        };
+        let projection: Vec<usize> = std::iter::once(image).chain(label).collect();
+        let opened = match stream::open(&path, Some(projection), Some(Arc::clone(&cancel))) {
+            Ok(opened) => opened,
+            Err(reason) => {
+                out.warnings
+                    .push(warn(format!("unreadable Arrow stream: {reason}")));
+                continue;
+            }
+        };
+        let file = out.files.len();
+        let schema_bytes = opened.count.load(Ordering::Relaxed);
+        let mut offsets = Vec::new();
+        let mut reader = opened.reader;
+        loop {
+            let offset = opened.count.load(Ordering::Relaxed);
+            cancel.store(control.cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+            let Some(batch) = reader.next() else {
+                break;
+            };
+            if control.cancel.load(Ordering::Relaxed) {
+                return Err(SourceError::Cancelled);
+            }
+            let b = offsets.len();
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => {
+                    out.warnings.push(warn(format!(
+                        "batch {b}: {e}; the rest of the file is not read"
+                    )));
+                    break;
+                }
+            };
+            offsets.push(offset);
+            for row in 0..batch.num_rows() {
+                rows_seen += 1;
+                if rows_seen.is_multiple_of(PROGRESS_EVERY) {
+                    (control.on_progress)(rows_seen);
+                }
+                match found_in_row(&batch, row, label.is_some(), dir, max_image_bytes) {
+                    Ok((len, header, label, image_path)) => out.found.push(Found {
+                        cell: Cell {
+                            file,
+                            batch: b,
+                            row,
+                            len,
+                            header,
+                            path: image_path,
+                        },
+                        label,
+                        name: sample_name(&path, b, row),
+                    }),
+                    Err(reason) => out.warnings.push(warn(format!(
+                        "batch {b}, row {row}: {reason}; it is left out"
+                    ))),
+                }
+            }
+        }
+        out.files.push(StreamFile {
+            path: path.clone(),
+            schema_bytes,
+            batch_offsets: offsets,
+        });
+    }
+    (control.on_progress)(rows_seen);
+    Ok(out)
+}
+
+/// `<file name>#<batch>/<row>`.
+fn sample_name(file: &Path, batch: usize, row: usize) -> PathBuf {
+    let mut name = file
+        .file_name()
+        .map_or_else(|| file.as_os_str().to_os_string(), std::ffi::OsString::from);
+    name.push(format!("#{batch}/{row}"));
+    PathBuf::from(name)
+}
+
+/// Indexes the `datasets` folder (or Arrow file) at `path` as encoded images with labels. An image
+/// over `max_record_bytes` is left out with a warning naming the limit.
+pub fn open_index(
+    path: &Path,
+    options: &IndexOptions,
+    max_record_bytes: u64,
+    control: &WalkControl<'_>,
+) -> Result<DatasetIndex, SourceError> {
+    let (paths, dir, notes) = resolve(path)?;
+    let Scan {
+        files,
+        mut found,
+        warnings: scanned,
+        image_column,
+        class_names,
+    } = scan(paths, &dir, options, max_record_bytes, control)?;
+    let mut warnings = notes;
+    warnings.extend(scanned);
+    let labeled = found.iter().any(|f| f.label.is_some());
+    let names_count = class_names.as_ref().map(Vec::len);
+    if labeled {
+        found.retain(|f| {
+            let Some(reason) = hf_features::label_problem(f.label, names_count) else {
+                return true;
+            };
+            warnings.push(IndexWarning {
+                path: files[f.cell.file].path.clone(),
+                reason: format!(
+                    "batch {}, row {}: {reason}; it is left out",
+                    f.cell.batch, f.cell.row
+                ),
+            });
+            false
+        });
+    }
+    if found.is_empty() {
+        let reason = match warnings.first() {
+            Some(first) => format!(
+                "no usable row ({} problem{}; the first: {} in {:?})",
+                warnings.len(),
+                if warnings.len() == 1 { "" } else { "s" },
+                first.reason,
+                first.path
+            ),
+            None => "the Arrow files hold no rows".to_owned(),
+        };
+        return Err(SourceError::Unusable {
+            reason,
+            path: path.to_path_buf(),
+        });
+    }
+    let (labels, class_names, label_values) = if labeled {
+        let values: Vec<i64> = found.iter().filter_map(|f| f.label).collect();
+        let (labels, names, values) = hf_features::classes(&values, class_names);
+        (Some(labels), names, values)
+    } else {
+        (None, Vec::new(), None)
+    };
+    let samples = found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Sample {
+            rel_path: f.name.clone(),
+            label: labels.as_ref().map(|l: &Vec<u32>| l[i]),
+        })
+        .collect();
+    let what = format!(
+        "a datasets folder of {} Arrow file{}",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    );
+    let cells = found.into_iter().map(|f| f.cell).collect();
+    Ok(DatasetIndex {
+        root: path.to_path_buf(),
+        class_names,
+        samples,
+        warnings,
+        labeled,
+        store: Store::of_images(Arc::new(ArrowImages::new(what, files, image_column, cells))),
+        label_values,
+    })
+}

@@ -1,0 +1,114 @@
+//! What Hugging Face `datasets` says of its columns (the `features` of `dataset_info.json`, or of the
+//! `huggingface` key of a Parquet file's metadata), and how its `ClassLabel` values become
+//! batchscope's classes: shared by the Parquet and Arrow sources.
+
+/// The features batchscope uses.
+#[derive(Debug, Default)]
+pub struct HfFeatures {
+    /// The first `Image` feature.
+    pub image: Option<String>,
+    /// `ClassLabel` features and their names (`label` first).
+    pub class_labels: Vec<(String, Vec<String>)>,
+}
+
+impl HfFeatures {
+    /// Reads a `features` object (`{"image": {"_type": "Image"}, "label": {"_type": "ClassLabel",
+    /// "names": [..]}}`); anything else gives no features.
+    pub fn of(features: &serde_json::Value) -> Self {
+        let mut found = Self::default();
+        let Some(map) = features.as_object() else {
+            return found;
+        };
+        for (name, feature) in map {
+            match feature.get("_type").and_then(serde_json::Value::as_str) {
+                Some("Image") if found.image.is_none() => found.image = Some(name.clone()),
+                Some("ClassLabel") => {
+                    let names = feature
+                        .get("names")
+                        .and_then(serde_json::Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    found.class_labels.push((name.clone(), names));
+                }
+                _ => {}
+            }
+        }
+        found.class_labels.sort_by_key(|(name, _)| name != "label");
+        found
+    }
+
+    /// The class names of the `ClassLabel` column `label`, when it has some.
+    pub fn names_of(&self, label: &str) -> Option<Vec<String>> {
+        self.class_labels
+            .iter()
+            .find(|(name, names)| name == label && !names.is_empty())
+            .map(|(_, names)| names.clone())
+    }
+}
+
+/// A path-only `Image` cell's file (the `Image` feature without bytes): an absolute path as it is, a
+/// relative one under `dir`, the dataset's folder; with its length and header (read through the
+/// hardened open), or why it cannot be used.
+pub fn image_file(
+    dir: &std::path::Path,
+    path: &str,
+    max_image_bytes: u64,
+) -> Result<(std::path::PathBuf, u64, crate::index::ImageHeader), String> {
+    let file = dir.join(path);
+    let (_, len) = crate::decode::open_regular(&file)
+        .map_err(|e| format!("the image is only a path, {file:?}, which cannot be read: {e}"))?;
+    if len > max_image_bytes {
+        return Err(format!(
+            "the image file {file:?} is {len} bytes, over the limit of {max_image_bytes} bytes per image (raise it with --max-file-bytes)"
+        ));
+    }
+    let header = crate::decode::probe_file(&file).map_err(|e| e.to_string());
+    Ok((file, len, header))
+}
+
+/// The bytes of a path-only image's file (at most `max_bytes`), or why not.
+pub fn read_image_file(file: &std::path::Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    crate::decode::read_image_file(file, max_bytes)
+        .map(|(bytes, _)| bytes)
+        .map_err(|e| format!("{e}: {file:?}"))
+}
+
+/// Why a row with `label` cannot be kept when other rows have labels and the column has `names`
+/// class names (`None` for plain integers): `None` when it can.
+pub fn label_problem(label: Option<i64>, names: Option<usize>) -> Option<String> {
+    match (label, names) {
+        (None, _) => Some("no label (null) while other rows have one".to_owned()),
+        (Some(v), Some(n)) if usize::try_from(v).is_ok_and(|v| v < n) => None,
+        (Some(-1), Some(_)) => Some("the label is -1 (no class)".to_owned()),
+        (Some(v), Some(n)) => Some(format!(
+            "the label {v} is not a class of the {n} ClassLabel names"
+        )),
+        (Some(_), None) => None,
+    }
+}
+
+/// The classes of kept label `values`: with `names`, the values are the class indices and the names
+/// theirs, each class's value its index (kept, so `labels.npy` is int64 as `datasets` stores it);
+/// without, as TFRecord labels (the values themselves when they
+/// look like class indices, else one class per distinct value), with each class's value.
+pub fn classes(
+    values: &[i64],
+    names: Option<Vec<String>>,
+) -> (Vec<u32>, Vec<String>, Option<Vec<i64>>) {
+    if let Some(names) = names {
+        let stored = (0..names.len())
+            .map(|k| i64::try_from(k).unwrap_or(i64::MAX))
+            .collect();
+        return (
+            values.iter().map(|&v| v as u32).collect(),
+            names,
+            Some(stored),
+        );
+    }
+    let (labels, names, values) = super::tfrecord::images::classes_of_labels(values);
+    (labels, names, Some(values))
+}

@@ -1,0 +1,386 @@
+//! Parquet files (the Hugging Face Hub's `train-00000-of-00004.parquet` shards, `Dataset.to_parquet`)
+//! as a dataset source: encoded images with labels, handed to the loader as an
+//! [`EncodedImages`](crate::index::EncodedImages) store so they are decoded and preprocessed exactly
+//! like image files.
+//!
+//! Guarantees:
+//! - An input is one file, a folder of `*.parquet`, a glob or a brace pattern ([`super::shards`]).
+//! - The image column is `--image-key`, else the column the `huggingface` schema metadata calls an
+//!   `Image` feature, else the first struct column with a `bytes` field (the `Image` feature's
+//!   `{bytes, path}`), else a binary column named `image`. The label column is `--label-key` (`none`
+//!   for none), else the metadata's `ClassLabel` feature (its `names` are the class names, its
+//!   int64 values the labels), else an integer column named `label` or `labels`.
+//! - Files are read one row group at a time, projected to those two columns, so the other columns
+//!   are never decoded; reading a chunk of samples decodes each row group it touches once.
+//! - A path-only image (the `Image` struct with `bytes` null) is read from its file, relative to the
+//!   Parquet file's folder, through the hardened open.
+//! - Nothing bad is dropped silently: a null image, a path-only image whose file cannot be read, an
+//!   image over `--max-file-bytes`, a null or out-of-range label, a corrupt page (the rest of its row
+//!   group), an unreadable file are index warnings (so lines of `skipped.csv`) naming the file, row group and
+//!   row. A panic of the Parquet decoder on hostile bytes is caught and becomes such a warning.
+//! - Only uncompressed and Snappy-compressed files are read (`Dataset.to_parquet` and pyarrow write
+//!   Snappy by default); other codecs are a warning naming the codec.
+
+mod rows;
+mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use parquet::basic::Type as Physical;
+use parquet::file::reader::FileReader as _;
+
+use self::rows::ImageCell;
+use self::store::{Cell, ParquetImages};
+use super::hf_features::{self, HfFeatures};
+use super::registry::Probe;
+use super::{SourceError, shards};
+use crate::decode;
+use crate::index::{DatasetIndex, ImageHeader, IndexWarning, Sample, Store, WalkControl};
+use crate::options::{IndexOptions, LabelSource};
+
+/// What the files are called when an input names none.
+const FILES: &str = "Parquet files (*.parquet)";
+/// Rows are reported every this many.
+const PROGRESS_EVERY: usize = 256;
+
+/// Whether a file name is a Parquet file's.
+pub fn is_parquet_name(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".parquet")
+}
+
+/// Whether detection takes `probe` as Parquet: a file starting with `PAR1`, a glob or brace pattern
+/// of `.parquet` names, or a folder holding one.
+pub fn claims(probe: &Probe) -> bool {
+    if probe.is_dir {
+        probe.files.iter().any(|f| {
+            f.file_name()
+                .is_some_and(|n| is_parquet_name(&n.to_string_lossy()))
+        })
+    } else if probe.exists {
+        probe.head.starts_with(b"PAR1")
+    } else {
+        is_parquet_name(&probe.name)
+    }
+}
+
+/// What the `huggingface` schema metadata says of the columns.
+fn hf_features(reader: &rows::Reader) -> HfFeatures {
+    reader
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|kv| kv.key == "huggingface"))
+        .and_then(|kv| kv.value.as_deref())
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .and_then(|json| json.pointer("/info/features").map(HfFeatures::of))
+        .unwrap_or_default()
+}
+
+/// The image and label columns of a file (see the module's rules), or why there is no image column.
+fn pick_columns(
+    reader: &rows::Reader,
+    hf: &HfFeatures,
+    image_key: Option<&str>,
+    label_key: Option<&str>,
+) -> Result<(String, Option<String>), String> {
+    let fields = reader.metadata().file_metadata().schema().get_fields();
+    let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+    let has = |name: &str| names.contains(&name);
+    let listed = || names.join(", ");
+    let image = match image_key {
+        Some(key) if has(key) => key.to_owned(),
+        Some(key) => return Err(format!("no column {key:?} (it has {})", listed())),
+        None => hf
+            .image
+            .clone()
+            .filter(|name| has(name))
+            .or_else(|| {
+                fields
+                    .iter()
+                    .find(|f| {
+                        f.is_group() && f.get_fields().iter().any(|c| c.name() == "bytes")
+                    })
+                    .or_else(|| {
+                        fields.iter().find(|f| {
+                            f.is_primitive()
+                                && f.get_physical_type() == Physical::BYTE_ARRAY
+                                && matches!(f.name(), "image" | "img")
+                        })
+                    })
+                    .map(|f| f.name().to_owned())
+            })
+            .ok_or_else(|| {
+                format!(
+                    "no image column (an Image feature's {{bytes, path}} struct, or a binary column named image; it has {})",
+                    listed()
+                )
+            })?,
+    };
+    let label = match label_key {
+        Some(key) if has(key) => Some(key.to_owned()),
+        Some(key) => return Err(format!("no column {key:?} (it has {})", listed())),
+        None => hf
+            .class_labels
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .find(|name| has(name))
+            .or_else(|| {
+                fields
+                    .iter()
+                    .find(|f| {
+                        f.is_primitive()
+                            && matches!(f.get_physical_type(), Physical::INT32 | Physical::INT64)
+                            && matches!(f.name(), "label" | "labels")
+                    })
+                    .map(|f| f.name())
+            })
+            .map(str::to_owned),
+    };
+    Ok((image, label))
+}
+
+/// One row that holds an image.
+struct Found {
+    cell: Cell,
+    label: Option<i64>,
+    /// `file#row group/row`, the sample's name.
+    name: PathBuf,
+}
+
+/// What the pass over the files found.
+#[derive(Default)]
+struct Scan {
+    found: Vec<Found>,
+    warnings: Vec<IndexWarning>,
+    columns: Option<(String, Option<String>)>,
+    class_names: Option<Vec<String>>,
+}
+
+/// Reads the image and label column of every row of every file, one row group at a time.
+fn scan(
+    files: &[PathBuf],
+    options: &IndexOptions,
+    max_image_bytes: u64,
+    control: &WalkControl<'_>,
+) -> Result<Scan, SourceError> {
+    let labels_on =
+        options.labels != LabelSource::None && options.label_key.as_deref() != Some("none");
+    let label_key = options.label_key.as_deref().filter(|_| labels_on);
+    let mut scan = Scan::default();
+    let mut rows_seen = 0usize;
+    for (f, path) in files.iter().enumerate() {
+        let warn = |reason: String| IndexWarning {
+            path: path.clone(),
+            reason,
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let reader = match rows::open(path) {
+            Ok(reader) => reader,
+            Err(reason) => {
+                scan.warnings.push(warn(format!("unreadable: {reason}")));
+                continue;
+            }
+        };
+        if scan.columns.is_none() {
+            let hf = hf_features(&reader);
+            let picked = pick_columns(&reader, &hf, options.image_key.as_deref(), label_key)
+                .map_err(|reason| SourceError::Unusable {
+                    reason,
+                    path: path.clone(),
+                })?;
+            let picked = (picked.0, picked.1.filter(|_| labels_on));
+            scan.class_names = picked.1.as_deref().and_then(|label| hf.names_of(label));
+            scan.columns = Some(picked);
+        }
+        let Some((image, label)) = scan.columns.clone() else {
+            continue;
+        };
+        let mut columns = Vec::new();
+        for name in std::iter::once(&image).chain(label.as_ref()) {
+            let Some(field) = rows::field(&reader, name) else {
+                scan.warnings.push(warn(format!(
+                    "no column {name:?} as in the first file; the file is left out"
+                )));
+                break;
+            };
+            columns.push(field);
+        }
+        if columns.len() < 1 + usize::from(label.is_some()) {
+            continue;
+        }
+        for group in 0..reader.num_row_groups() {
+            let result = rows::each_row(&reader, group, &columns, &mut |k, row| {
+                rows_seen += 1;
+                if rows_seen.is_multiple_of(PROGRESS_EVERY) {
+                    (control.on_progress)(rows_seen);
+                }
+                let at = format!("row group {group}, row {k}");
+                let found =
+                    found_in_row(row, dir, max_image_bytes).map(|(len, header, label, image)| {
+                        Found {
+                            cell: Cell {
+                                file: f,
+                                row_group: group,
+                                row: k,
+                                len,
+                                header,
+                                path: image,
+                            },
+                            label,
+                            name: sample_name(path, group, k),
+                        }
+                    });
+                match found {
+                    Ok(found) => scan.found.push(found),
+                    Err(reason) => {
+                        scan.warnings
+                            .push(warn(format!("{at}: {reason}; it is left out")));
+                    }
+                }
+                !control.cancel.load(Ordering::Relaxed)
+            });
+            if control.cancel.load(Ordering::Relaxed) {
+                return Err(SourceError::Cancelled);
+            }
+            if let Err(reason) = result {
+                scan.warnings.push(warn(format!(
+                    "row group {group}: {reason}; the rest of the row group is not read"
+                )));
+            }
+        }
+    }
+    (control.on_progress)(rows_seen);
+    Ok(scan)
+}
+
+/// The image's length and header and the label of one projected row, or why the row is left out.
+fn found_in_row(
+    row: &parquet::record::Row,
+    dir: &Path,
+    max_image_bytes: u64,
+) -> Result<(u64, ImageHeader, Option<i64>, Option<PathBuf>), String> {
+    let mut cells = row.get_column_iter().map(|(_, field)| field);
+    let image = cells.next().map(rows::image_cell).transpose()?;
+    let label = cells.next().map(rows::label_cell).transpose()?.flatten();
+    match image {
+        Some(ImageCell::Bytes(bytes)) if bytes.len() as u64 > max_image_bytes => Err(format!(
+            "the image is {} bytes, over the limit of {max_image_bytes} bytes per image (raise it with --max-file-bytes)",
+            bytes.len()
+        )),
+        Some(ImageCell::Bytes(bytes)) => Ok((
+            bytes.len() as u64,
+            decode::probe_bytes(bytes).map_err(|e| e.to_string()),
+            label,
+            None,
+        )),
+        Some(ImageCell::Path(p)) => hf_features::image_file(dir, p, max_image_bytes)
+            .map(|(file, len, header)| (len, header, label, Some(file))),
+        Some(ImageCell::Null) | None => Err("the image is null".to_owned()),
+    }
+}
+
+/// `<file name>#<row group>/<row>`.
+fn sample_name(file: &Path, group: usize, row: usize) -> PathBuf {
+    let mut name = file
+        .file_name()
+        .map_or_else(|| file.as_os_str().to_os_string(), std::ffi::OsString::from);
+    name.push(format!("#{group}/{row}"));
+    PathBuf::from(name)
+}
+
+/// Indexes the Parquet files at `path` (a file, a folder, a glob or a brace pattern) as encoded
+/// images with labels. An image over `max_record_bytes` is left out with a warning naming the limit.
+pub fn open_index(
+    path: &Path,
+    options: &IndexOptions,
+    max_record_bytes: u64,
+    control: &WalkControl<'_>,
+) -> Result<DatasetIndex, SourceError> {
+    let inputs = shards::resolve(path, is_parquet_name, FILES)?;
+    let Scan {
+        mut found,
+        warnings: scanned,
+        columns,
+        class_names,
+    } = scan(&inputs.files, options, max_record_bytes, control)?;
+    let mut warnings: Vec<IndexWarning> = inputs
+        .missing
+        .into_iter()
+        .map(|path| IndexWarning {
+            path,
+            reason: "not there: the pattern names it".to_owned(),
+        })
+        .collect();
+    warnings.extend(scanned);
+    let labeled = found.iter().any(|f| f.label.is_some());
+    let names_count = class_names.as_ref().map(Vec::len);
+    if labeled {
+        found.retain(|f| {
+            let Some(reason) = hf_features::label_problem(f.label, names_count) else {
+                return true;
+            };
+            warnings.push(IndexWarning {
+                path: inputs.files[f.cell.file].clone(),
+                reason: format!(
+                    "row group {}, row {}: {reason}; it is left out",
+                    f.cell.row_group, f.cell.row
+                ),
+            });
+            false
+        });
+    }
+    if found.is_empty() {
+        let reason = match warnings.first() {
+            Some(first) => format!(
+                "no usable row ({} problem{}; the first: {} in {:?})",
+                warnings.len(),
+                if warnings.len() == 1 { "" } else { "s" },
+                first.reason,
+                first.path
+            ),
+            None => "the Parquet files hold no rows".to_owned(),
+        };
+        return Err(SourceError::Unusable {
+            reason,
+            path: path.to_path_buf(),
+        });
+    }
+    let (labels, class_names, label_values) = if labeled {
+        let values: Vec<i64> = found.iter().filter_map(|f| f.label).collect();
+        let (labels, names, values) = hf_features::classes(&values, class_names);
+        (Some(labels), names, values)
+    } else {
+        (None, Vec::new(), None)
+    };
+    let samples = found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Sample {
+            rel_path: f.name.clone(),
+            label: labels.as_ref().map(|l: &Vec<u32>| l[i]),
+        })
+        .collect();
+    let image_column = columns.map(|(image, _)| image).unwrap_or_default();
+    let what = format!(
+        "{} Parquet file{}",
+        inputs.files.len(),
+        if inputs.files.len() == 1 { "" } else { "s" }
+    );
+    let cells = found.into_iter().map(|f| f.cell).collect();
+    Ok(DatasetIndex {
+        root: path.to_path_buf(),
+        class_names,
+        samples,
+        warnings,
+        labeled,
+        store: Store::of_images(Arc::new(ParquetImages::new(
+            what,
+            inputs.files,
+            image_column,
+            cells,
+        ))),
+        label_values,
+    })
+}
