@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use super::health_panel::Measured;
 use super::session::{Problem, Ready};
-use crate::background::{Job, Received};
 use super::thumbnails::{THUMB_BYTES, Thumbnails};
+use crate::background::{Job, Received};
 use crate::export::manifest_path_bytes;
 use crate::index::DatasetIndex;
 use crate::load::loader::Notify;
@@ -189,9 +189,14 @@ impl Gallery {
         if !current && !building {
             let (index, plan) = (Arc::clone(index), ready.options.plan.clone());
             let health = health.map(|m| (Arc::clone(&m.scan), m.findings.clone()));
-            let job = Job::spawn("batchscope-gallery", 1, Some(Arc::clone(notify)), move |out| {
-                out.send(Built::of(&index, &plan, health));
-            });
+            let job = Job::spawn(
+                "batchscope-gallery",
+                1,
+                Some(Arc::clone(notify)),
+                move |out| {
+                    out.send(Built::of(&index, &plan, health));
+                },
+            );
             match job {
                 Ok(job) => self.building = Some((key, job)),
                 Err(e) => self.error = Some(format!("the Gallery's table was not built: {e}")),
