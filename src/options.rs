@@ -261,6 +261,8 @@ pub struct IndexOptions {
     pub labels_file: Option<std::path::PathBuf>,
     /// How stored image arrays order their axes; detected by default.
     pub layout: ArrayLayout,
+    /// The split of a Hugging Face `DatasetDict` folder to open; `train` (else the first) by default.
+    pub split: Option<String>,
 }
 
 /// How a stored image array orders a sample's axes (`--array-layout`). Only the drawing and the shape

@@ -32,6 +32,8 @@ pub enum SourceOption {
     LabelsFile,
     /// The axis order of stored image arrays.
     Layout,
+    /// The split of a `DatasetDict` folder.
+    Split,
 }
 
 impl SourceOption {
@@ -45,6 +47,7 @@ impl SourceOption {
         Self::LabelKey,
         Self::LabelsFile,
         Self::Layout,
+        Self::Split,
     ];
 
     /// The command line's spelling.
@@ -58,6 +61,7 @@ impl SourceOption {
             Self::LabelKey => "--label-key",
             Self::LabelsFile => "--labels-file",
             Self::Layout => "--array-layout",
+            Self::Split => "--split",
         }
     }
 
@@ -72,6 +76,7 @@ impl SourceOption {
             Self::LabelKey => "label key",
             Self::LabelsFile => "labels file",
             Self::Layout => "array layout",
+            Self::Split => "split",
         }
     }
 }

@@ -221,13 +221,50 @@ fn a_dataset_dict_opens_its_train_split_and_names_the_others() {
         warnings(&index),
         [(
             dict.join("test"),
-            r#"the split "test" is not opened (the split "train" is); open its folder to read it"#
+            r#"the split "test" is not opened (the split "train" is); open it with --split test"#
                 .to_owned()
         )]
     );
     let test = open(&dict.join("test")).unwrap();
     assert_eq!(test.samples.len(), 3);
     assert!(test.warnings.is_empty());
+
+    // --split picks another split of the DatasetDict; a split it does not have is an error naming
+    // the ones it has.
+    let split = |name: &str| IndexOptions {
+        split: Some(name.to_owned()),
+        ..IndexOptions::default()
+    };
+    let test = common::open_dataset(&dict, &split("test")).unwrap();
+    assert_eq!(test.samples.len(), 3);
+    assert_eq!(
+        warnings(&test),
+        [(
+            dict.join("train"),
+            r#"the split "train" is not opened (the split "test" is); open it with --split train"#
+                .to_owned()
+        )]
+    );
+    let err = common::open_dataset(&dict, &split("validation"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(r#"no split "validation" in dataset_dict.json; it has "test", "train""#),
+        "{err}"
+    );
+    // On the command line, and refused for a source that has no splits.
+    let out = common::batchscope(&["inspect", dict.to_str().unwrap(), "--split", "test"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("samples    3"));
+    let folder = dir.path().join("folder");
+    common::save(&folder, "a/0.png", &common::pattern(2, 2, 0));
+    let out = common::batchscope(&["inspect", folder.to_str().unwrap(), "--split", "test"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--split"));
 }
 
 #[test]

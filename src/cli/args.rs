@@ -82,6 +82,9 @@ pub struct LoaderArgs {
     /// described; exported arrays keep their stored order (--layout is the export's output order).
     #[arg(long, value_enum, default_value = "auto")]
     pub array_layout: ArrayLayout,
+    /// The split of a Hugging Face DatasetDict folder to open (default: train, else the first).
+    #[arg(long)]
+    pub split: Option<String>,
     /// Where labels come from: inferred (one class per subfolder) or none (images only).
     #[arg(long, value_enum, default_value = "inferred")]
     pub labels: LabelSource,
@@ -480,6 +483,7 @@ impl LoaderArgs {
                 label_key: self.label_key.clone(),
                 labels_file: self.labels_file.clone(),
                 layout: self.array_layout,
+                split: self.split.clone(),
             },
             plan: PlanOptions {
                 shuffle: self.shuffle,

@@ -61,8 +61,11 @@ pub fn claims(probe: &Probe) -> bool {
 }
 
 /// The stream files of `path`, the folder whose `dataset_info.json` describes them, and notes (the
-/// splits of a `DatasetDict` not opened).
-fn resolve(path: &Path) -> Result<(Vec<PathBuf>, PathBuf, Vec<IndexWarning>), SourceError> {
+/// splits of a `DatasetDict` not opened). `split` picks a `DatasetDict`'s split (`--split`).
+fn resolve(
+    path: &Path,
+    split: Option<&str>,
+) -> Result<(Vec<PathBuf>, PathBuf, Vec<IndexWarning>), SourceError> {
     let unusable = |reason: String| SourceError::Unusable {
         reason,
         path: path.to_path_buf(),
@@ -90,17 +93,29 @@ fn resolve(path: &Path) -> Result<(Vec<PathBuf>, PathBuf, Vec<IndexWarning>), So
                     .collect()
             })
             .unwrap_or_default();
-        let chosen = splits
-            .iter()
-            .find(|s| *s == "train")
-            .or_else(|| splits.first())
-            .ok_or_else(|| unusable("dataset_dict.json names no split".to_owned()))?
-            .clone();
+        let chosen = match split {
+            Some(asked) => splits.iter().find(|s| *s == asked).ok_or_else(|| {
+                unusable(format!(
+                    "no split {asked:?} in dataset_dict.json; it has {}",
+                    splits
+                        .iter()
+                        .map(|s| format!("{s:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+            None => splits
+                .iter()
+                .find(|s| *s == "train")
+                .or_else(|| splits.first())
+                .ok_or_else(|| unusable("dataset_dict.json names no split".to_owned()))?,
+        }
+        .clone();
         for other in splits.iter().filter(|s| **s != chosen) {
             notes.push(IndexWarning {
                 path: path.join(other),
                 reason: format!(
-                    "the split {other:?} is not opened (the split {chosen:?} is); open its folder to read it"
+                    "the split {other:?} is not opened (the split {chosen:?} is); open it with --split {other}"
                 ),
             });
         }
@@ -391,7 +406,7 @@ pub fn open_index(
     max_record_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
-    let (paths, dir, notes) = resolve(path)?;
+    let (paths, dir, notes) = resolve(path, options.split.as_deref())?;
     let Scan {
         files,
         mut found,

@@ -56,6 +56,7 @@ pub fn clear_option(options: &mut IndexOptions, option: SourceOption) {
         SourceOption::LabelKey => options.label_key = None,
         SourceOption::LabelsFile => options.labels_file = None,
         SourceOption::Layout => options.layout = crate::options::ArrayLayout::Auto,
+        SourceOption::Split => options.split = None,
     }
 }
 
@@ -129,6 +130,7 @@ pub fn given_options(options: &IndexOptions) -> Vec<SourceOption> {
             SourceOption::Layout,
             options.layout != crate::options::ArrayLayout::Auto,
         ),
+        (SourceOption::Split, options.split.is_some()),
     ]
     .into_iter()
     .filter_map(|(option, given)| given.then_some(option))

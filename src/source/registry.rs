@@ -241,6 +241,7 @@ const HF_ARROW: Registration = Registration {
             SourceOption::ClassNames,
             SourceOption::ImageKey,
             SourceOption::LabelKey,
+            SourceOption::Split,
         ],
         "Hugging Face datasets folders",
     ),
