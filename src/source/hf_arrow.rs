@@ -30,10 +30,10 @@ use arrow_schema::Schema;
 use self::store::{ArrowImages, Cell, StreamFile};
 use self::stream::ImageCell;
 use super::SourceError;
-use super::hf_features::{self, HfFeatures};
+use super::hf_features::{self, FoundRow, HfFeatures};
 use super::registry::Probe;
 use crate::decode;
-use crate::index::{DatasetIndex, IndexWarning, Sample, Store, WalkControl};
+use crate::index::{DatasetIndex, IndexWarning, Store, WalkControl};
 use crate::options::{IndexOptions, LabelSource};
 
 /// Rows are reported every this many.
@@ -219,11 +219,7 @@ fn pick_columns(
 }
 
 /// One row that holds an image.
-struct Found {
-    cell: Cell,
-    label: Option<i64>,
-    name: PathBuf,
-}
+type Found = FoundRow<Cell>;
 
 /// The image's length and header and the label of `row` of a batch projected to image (and label).
 fn found_in_row(
@@ -409,74 +405,40 @@ pub fn open_index(
     let (paths, dir, notes) = resolve(path, options.split.as_deref())?;
     let Scan {
         files,
-        mut found,
+        found,
         warnings: scanned,
         image_column,
         class_names,
     } = scan(paths, &dir, options, max_record_bytes, control)?;
     let mut warnings = notes;
     warnings.extend(scanned);
-    let labeled = found.iter().any(|f| f.label.is_some());
-    let names_count = class_names.as_ref().map(Vec::len);
-    if labeled {
-        found.retain(|f| {
-            let Some(reason) = hf_features::label_problem(f.label, names_count) else {
-                return true;
-            };
-            warnings.push(IndexWarning {
-                path: files[f.cell.file].path.clone(),
-                reason: format!(
-                    "batch {}, row {}: {reason}; it is left out",
-                    f.cell.batch, f.cell.row
-                ),
-            });
-            false
-        });
-    }
-    if found.is_empty() {
-        let reason = match warnings.first() {
-            Some(first) => format!(
-                "no usable row ({} problem{}; the first: {} in {:?})",
-                warnings.len(),
-                if warnings.len() == 1 { "" } else { "s" },
-                first.reason,
-                first.path
-            ),
-            None => "the Arrow files hold no rows".to_owned(),
-        };
-        return Err(SourceError::Unusable {
-            reason,
-            path: path.to_path_buf(),
-        });
-    }
-    let (labels, class_names, label_values) = if labeled {
-        let values: Vec<i64> = found.iter().filter_map(|f| f.label).collect();
-        let (labels, names, values) = hf_features::classes(&values, class_names);
-        (Some(labels), names, values)
-    } else {
-        (None, Vec::new(), None)
-    };
-    let samples = found
-        .iter()
-        .enumerate()
-        .map(|(i, f)| Sample {
-            rel_path: f.name.clone(),
-            label: labels.as_ref().map(|l: &Vec<u32>| l[i]),
-        })
-        .collect();
+    let kept = hf_features::keep_rows(
+        found,
+        class_names,
+        &mut warnings,
+        (
+            |c: &Cell| files[c.file].path.clone(),
+            |c: &Cell| format!("batch {}, row {}", c.batch, c.row),
+        ),
+        ("Arrow files", path),
+    )?;
     let what = format!(
         "a datasets folder of {} Arrow file{}",
         files.len(),
         if files.len() == 1 { "" } else { "s" }
     );
-    let cells = found.into_iter().map(|f| f.cell).collect();
     Ok(DatasetIndex {
         root: path.to_path_buf(),
-        class_names,
-        samples,
+        class_names: kept.class_names,
+        samples: kept.samples,
         warnings,
-        labeled,
-        store: Store::of_images(Arc::new(ArrowImages::new(what, files, image_column, cells))),
-        label_values,
+        labeled: kept.labeled,
+        store: Store::of_images(Arc::new(ArrowImages::new(
+            what,
+            files,
+            image_column,
+            kept.cells,
+        ))),
+        label_values: kept.label_values,
     })
 }

@@ -112,3 +112,90 @@ pub fn classes(
     let (labels, names, values) = super::tfrecord::images::classes_of_labels(values);
     (labels, names, Some(values))
 }
+/// A row found in a Parquet or Arrow file: its sample's name, its label, and where it is (`C`).
+pub struct FoundRow<C> {
+    /// `<file>#<place>`.
+    pub name: std::path::PathBuf,
+    /// The label column's value, if any.
+    pub label: Option<i64>,
+    /// Where the row is, for the store.
+    pub cell: C,
+}
+
+/// What indexing keeps of the rows found.
+pub struct KeptRows<C> {
+    /// The rows kept, in order.
+    pub cells: Vec<C>,
+    /// Their samples.
+    pub samples: Vec<crate::index::Sample>,
+    /// The class names.
+    pub class_names: Vec<String>,
+    /// Each class's stored value.
+    pub label_values: Option<Vec<i64>>,
+    /// Whether the rows have labels.
+    pub labeled: bool,
+}
+
+/// Keeps the rows whose labels can be kept: when some rows have labels, a row whose label cannot be
+/// kept (see [`label_problem`]) is left out with a warning naming its file (`file_of`) and place
+/// (`place_of`: `batch 2, row 5`). No row left is an error naming the first problem, or saying that
+/// the `files` (`Arrow files`) hold no rows.
+pub fn keep_rows<C>(
+    found: Vec<FoundRow<C>>,
+    class_names: Option<Vec<String>>,
+    warnings: &mut Vec<crate::index::IndexWarning>,
+    (file_of, place_of): (impl Fn(&C) -> std::path::PathBuf, impl Fn(&C) -> String),
+    (files, path): (&str, &std::path::Path),
+) -> Result<KeptRows<C>, super::SourceError> {
+    let labeled = found.iter().any(|f| f.label.is_some());
+    let names_count = class_names.as_ref().map(Vec::len);
+    let mut kept = Vec::with_capacity(found.len());
+    for f in found {
+        match label_problem(f.label, names_count).filter(|_| labeled) {
+            Some(reason) => warnings.push(crate::index::IndexWarning {
+                path: file_of(&f.cell),
+                reason: format!("{}: {reason}; it is left out", place_of(&f.cell)),
+            }),
+            None => kept.push(f),
+        }
+    }
+    if kept.is_empty() {
+        let reason = match warnings.first() {
+            Some(first) => format!(
+                "no usable row ({} problem{}; the first: {} in {:?})",
+                warnings.len(),
+                if warnings.len() == 1 { "" } else { "s" },
+                first.reason,
+                first.path
+            ),
+            None => format!("the {files} hold no rows"),
+        };
+        return Err(super::SourceError::Unusable {
+            reason,
+            path: path.to_path_buf(),
+        });
+    }
+    let (labels, class_names, label_values) = if labeled {
+        let values: Vec<i64> = kept.iter().filter_map(|f| f.label).collect();
+        let (labels, names, values) = classes(&values, class_names);
+        (Some(labels), names, values)
+    } else {
+        (None, Vec::new(), None)
+    };
+    let mut samples = Vec::with_capacity(kept.len());
+    let mut cells = Vec::with_capacity(kept.len());
+    for (i, f) in kept.into_iter().enumerate() {
+        samples.push(crate::index::Sample {
+            rel_path: f.name,
+            label: labels.as_ref().map(|l| l[i]),
+        });
+        cells.push(f.cell);
+    }
+    Ok(KeptRows {
+        cells,
+        samples,
+        class_names,
+        label_values,
+        labeled,
+    })
+}

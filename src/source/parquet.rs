@@ -33,11 +33,11 @@ use parquet::file::reader::FileReader as _;
 
 use self::rows::ImageCell;
 use self::store::{Cell, ParquetImages};
-use super::hf_features::{self, HfFeatures};
+use super::hf_features::{self, FoundRow, HfFeatures};
 use super::registry::Probe;
 use super::{SourceError, shards};
 use crate::decode;
-use crate::index::{DatasetIndex, ImageHeader, IndexWarning, Sample, Store, WalkControl};
+use crate::index::{DatasetIndex, ImageHeader, IndexWarning, Store, WalkControl};
 use crate::options::{IndexOptions, LabelSource};
 
 /// What the files are called when an input names none.
@@ -141,13 +141,8 @@ fn pick_columns(
     Ok((image, label))
 }
 
-/// One row that holds an image.
-struct Found {
-    cell: Cell,
-    label: Option<i64>,
-    /// `file#row group/row`, the sample's name.
-    name: PathBuf,
-}
+/// One row that holds an image (named `file#row group/row`).
+type Found = FoundRow<Cell>;
 
 /// What the pass over the files found.
 #[derive(Default)]
@@ -300,7 +295,7 @@ pub fn open_index(
 ) -> Result<DatasetIndex, SourceError> {
     let inputs = shards::resolve(path, is_parquet_name, FILES)?;
     let Scan {
-        mut found,
+        found,
         warnings: scanned,
         columns,
         class_names,
@@ -314,73 +309,34 @@ pub fn open_index(
         })
         .collect();
     warnings.extend(scanned);
-    let labeled = found.iter().any(|f| f.label.is_some());
-    let names_count = class_names.as_ref().map(Vec::len);
-    if labeled {
-        found.retain(|f| {
-            let Some(reason) = hf_features::label_problem(f.label, names_count) else {
-                return true;
-            };
-            warnings.push(IndexWarning {
-                path: inputs.files[f.cell.file].clone(),
-                reason: format!(
-                    "row group {}, row {}: {reason}; it is left out",
-                    f.cell.row_group, f.cell.row
-                ),
-            });
-            false
-        });
-    }
-    if found.is_empty() {
-        let reason = match warnings.first() {
-            Some(first) => format!(
-                "no usable row ({} problem{}; the first: {} in {:?})",
-                warnings.len(),
-                if warnings.len() == 1 { "" } else { "s" },
-                first.reason,
-                first.path
-            ),
-            None => "the Parquet files hold no rows".to_owned(),
-        };
-        return Err(SourceError::Unusable {
-            reason,
-            path: path.to_path_buf(),
-        });
-    }
-    let (labels, class_names, label_values) = if labeled {
-        let values: Vec<i64> = found.iter().filter_map(|f| f.label).collect();
-        let (labels, names, values) = hf_features::classes(&values, class_names);
-        (Some(labels), names, values)
-    } else {
-        (None, Vec::new(), None)
-    };
-    let samples = found
-        .iter()
-        .enumerate()
-        .map(|(i, f)| Sample {
-            rel_path: f.name.clone(),
-            label: labels.as_ref().map(|l: &Vec<u32>| l[i]),
-        })
-        .collect();
+    let kept = hf_features::keep_rows(
+        found,
+        class_names,
+        &mut warnings,
+        (
+            |c: &Cell| inputs.files[c.file].clone(),
+            |c: &Cell| format!("row group {}, row {}", c.row_group, c.row),
+        ),
+        ("Parquet files", path),
+    )?;
     let image_column = columns.map(|(image, _)| image).unwrap_or_default();
     let what = format!(
         "{} Parquet file{}",
         inputs.files.len(),
         if inputs.files.len() == 1 { "" } else { "s" }
     );
-    let cells = found.into_iter().map(|f| f.cell).collect();
     Ok(DatasetIndex {
         root: path.to_path_buf(),
-        class_names,
-        samples,
+        class_names: kept.class_names,
+        samples: kept.samples,
         warnings,
-        labeled,
+        labeled: kept.labeled,
         store: Store::of_images(Arc::new(ParquetImages::new(
             what,
             inputs.files,
             image_column,
-            cells,
+            kept.cells,
         ))),
-        label_values,
+        label_values: kept.label_values,
     })
 }
