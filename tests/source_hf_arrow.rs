@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -21,6 +21,7 @@ use batchscope::load::preprocess::Element;
 use batchscope::load::spec::{self, SizeCheck};
 use batchscope::options::{IndexOptions, LoadOptions, SourceKind};
 use batchscope::source::{self, SourceError};
+use common::{index_warnings, label_values};
 
 /// One row: the image bytes (`None`: bytes and path null) and the label (`None`: null).
 type Row = (Option<Vec<u8>>, Option<i64>);
@@ -100,27 +101,6 @@ fn names(index: &DatasetIndex) -> Vec<String> {
         .collect()
 }
 
-fn warnings(index: &DatasetIndex) -> Vec<(PathBuf, String)> {
-    index
-        .warnings
-        .iter()
-        .map(|w| (w.path.clone(), w.reason.clone()))
-        .collect()
-}
-
-fn label_values(path: &Path) -> Vec<i64> {
-    let npy = common::read_npy(path);
-    match npy.descr.as_str() {
-        "<i8" => npy
-            .data
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-            .collect(),
-        "<i4" => npy.i32s().into_iter().map(i64::from).collect(),
-        other => panic!("labels.npy has dtype {other}"),
-    }
-}
-
 /// Six rows, one image null, labels 1 0 2 2 0 1.
 fn six_rows() -> Vec<Row> {
     vec![
@@ -155,7 +135,7 @@ fn a_saved_folder_exports_its_pixels_labels_and_class_names() {
     assert_eq!(labels, [Some(1), Some(0), Some(2), Some(0), Some(1)]);
     let null = "batch 1, row 0: the image is null; it is left out";
     assert_eq!(
-        warnings(&index),
+        index_warnings(&index),
         [(saved.join("data-00000-of-00002.arrow"), null.to_owned())]
     );
 
@@ -218,7 +198,7 @@ fn a_dataset_dict_opens_its_train_split_and_names_the_others() {
     let index = open(&dict).unwrap();
     assert_eq!(index.samples.len(), 2);
     assert_eq!(
-        warnings(&index),
+        index_warnings(&index),
         [(
             dict.join("test"),
             r#"the split "test" is not opened (the split "train" is); open it with --split test"#
@@ -238,7 +218,7 @@ fn a_dataset_dict_opens_its_train_split_and_names_the_others() {
     let test = common::open_dataset(&dict, &split("test")).unwrap();
     assert_eq!(test.samples.len(), 3);
     assert_eq!(
-        warnings(&test),
+        index_warnings(&test),
         [(
             dict.join("train"),
             r#"the split "train" is not opened (the split "test" is); open it with --split train"#
@@ -278,7 +258,7 @@ fn a_truncated_stream_keeps_its_whole_batches_and_null_images_are_refused() {
     std::fs::write(&file, &bytes[..bytes.len() - 40]).unwrap();
     let index = open(&saved).unwrap();
     assert_eq!(index.samples.len(), 3);
-    let w = warnings(&index);
+    let w = index_warnings(&index);
     assert_eq!(w.len(), 2, "{w:?}");
     assert_eq!(w[0].1, "batch 1, row 0: the image is null; it is left out");
     assert!(
@@ -366,7 +346,7 @@ fn path_only_images_are_read_from_the_dataset_folder() {
     );
     let index = open(&saved).unwrap();
     assert_eq!(names(&index), ["data-00000-of-00001.arrow#0/0"]);
-    let w = warnings(&index);
+    let w = index_warnings(&index);
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(
         w[0].1

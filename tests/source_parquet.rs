@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -18,6 +18,7 @@ use batchscope::load::preprocess::Element;
 use batchscope::load::spec::{self, SizeCheck};
 use batchscope::options::{IndexOptions, LoadOptions, SourceKind};
 use batchscope::source::{self, SourceError};
+use common::{index_warnings, label_values, sample_labels};
 use parquet::basic::Compression;
 use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
 use parquet::file::metadata::KeyValue;
@@ -128,31 +129,6 @@ fn names(index: &DatasetIndex) -> Vec<String> {
         .collect()
 }
 
-fn labels(index: &DatasetIndex) -> Vec<Option<u32>> {
-    index.samples.iter().map(|s| s.label).collect()
-}
-
-fn warnings(index: &DatasetIndex) -> Vec<(PathBuf, String)> {
-    index
-        .warnings
-        .iter()
-        .map(|w| (w.path.clone(), w.reason.clone()))
-        .collect()
-}
-
-fn label_values(path: &Path) -> Vec<i64> {
-    let npy = common::read_npy(path);
-    match npy.descr.as_str() {
-        "<i8" => npy
-            .data
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-            .collect(),
-        "<i4" => npy.i32s().into_iter().map(i64::from).collect(),
-        other => panic!("labels.npy has dtype {other}"),
-    }
-}
-
 /// Five rows in two row groups (3 + 2): one image null, labels 2 0 1 1 0.
 fn five_rows() -> Vec<Row> {
     vec![
@@ -182,9 +158,9 @@ fn image_structs_with_class_labels_export_their_pixels_labels_and_names() {
         ]
     );
     assert_eq!(index.class_names, ["cat", "dog", "fish"]);
-    assert_eq!(labels(&index), [Some(2), Some(0), Some(1), Some(0)]);
+    assert_eq!(sample_labels(&index), [Some(2), Some(0), Some(1), Some(0)]);
     let null = "row group 0, row 2: the image is null; it is left out";
-    assert_eq!(warnings(&index), [(file.clone(), null.to_owned())]);
+    assert_eq!(index_warnings(&index), [(file.clone(), null.to_owned())]);
     assert_eq!(index.store.images().unwrap().describe(), "1 Parquet file");
 
     let out = dir.path().join("out");
@@ -223,7 +199,7 @@ fn shards_by_glob_read_in_any_order_and_take_a_shuffle() {
     let index = open(&glob, &IndexOptions::default()).unwrap();
     // No ClassLabel names: the int64 values are the classes.
     assert_eq!(index.class_names, ["0", "1", "2"]);
-    assert_eq!(labels(&index), [Some(2), Some(0), Some(1), Some(0)]);
+    assert_eq!(sample_labels(&index), [Some(2), Some(0), Some(1), Some(0)]);
     assert_eq!(index.label_values, Some(vec![0, 1, 2]));
     let images = index.store.images().unwrap();
     assert_eq!(images.describe(), "2 Parquet files");
@@ -292,7 +268,7 @@ fn a_corrupt_page_a_truncated_file_and_null_images_are_reasons_not_crashes() {
         names(&index),
         ["corrupt.parquet#1/0", "corrupt.parquet#1/1"]
     );
-    let w = warnings(&index);
+    let w = index_warnings(&index);
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(
         w[0].1.starts_with("row group 0: ")
@@ -350,8 +326,8 @@ fn a_label_outside_the_class_names_leaves_its_row_out() {
     );
     let index = open(&file, &IndexOptions::default()).unwrap();
     assert_eq!(names(&index), ["t.parquet#0/0"]);
-    assert_eq!(labels(&index), [Some(1)]);
-    let reasons: Vec<String> = warnings(&index).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(sample_labels(&index), [Some(1)]);
+    let reasons: Vec<String> = index_warnings(&index).into_iter().map(|(_, r)| r).collect();
     assert_eq!(
         reasons,
         [
@@ -462,7 +438,7 @@ fn path_only_images_are_read_from_the_dataset_folder() {
     write_paths(&file, &["imgs/a.png", "imgs/missing.png", "imgs/b.png"]);
     let index = open(&file, &IndexOptions::default()).unwrap();
     assert_eq!(names(&index), ["paths.parquet#0/0", "paths.parquet#0/2"]);
-    let w = warnings(&index);
+    let w = index_warnings(&index);
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(
         w[0].1.starts_with(&format!(

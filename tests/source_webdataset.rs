@@ -10,7 +10,7 @@
 mod common;
 
 use std::io::{Seek as _, SeekFrom, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -19,6 +19,7 @@ use batchscope::load::preprocess::Element;
 use batchscope::load::spec::{self, SizeCheck};
 use batchscope::options::{IndexOptions, LoadOptions, SourceKind};
 use batchscope::source::{self, Limits, SourceError};
+use common::{index_warnings, label_values, sample_labels};
 
 /// Counts live bytes, so that a test can cap what opening a hostile shard may allocate.
 #[global_allocator]
@@ -78,32 +79,6 @@ fn names(index: &DatasetIndex) -> Vec<String> {
         .collect()
 }
 
-fn labels(index: &DatasetIndex) -> Vec<Option<u32>> {
-    index.samples.iter().map(|s| s.label).collect()
-}
-
-fn warnings(index: &DatasetIndex) -> Vec<(PathBuf, String)> {
-    index
-        .warnings
-        .iter()
-        .map(|w| (w.path.clone(), w.reason.clone()))
-        .collect()
-}
-
-/// The integer values of a labels.npy (int32 or int64).
-fn label_values(path: &Path) -> Vec<i64> {
-    let npy = common::read_npy(path);
-    match npy.descr.as_str() {
-        "<i8" => npy
-            .data
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-            .collect(),
-        "<i4" => npy.i32s().into_iter().map(i64::from).collect(),
-        other => panic!("labels.npy has dtype {other}"),
-    }
-}
-
 /// Three samples with `.cls` labels, one of them without an image, keys in a folder of the tar.
 fn cls_shard() -> Vec<u8> {
     tar_of(&[
@@ -125,11 +100,14 @@ fn a_shard_exports_each_keys_image_and_cls_label_and_lists_a_sample_without_imag
     let index = open(&shard, &IndexOptions::default()).unwrap();
     assert_eq!(names(&index), ["train.tar#s/000", "train.tar#s/002"]);
     assert_eq!(index.class_names, ["0", "1", "2"]);
-    assert_eq!(labels(&index), [Some(2), Some(1)]);
+    assert_eq!(sample_labels(&index), [Some(2), Some(1)]);
     assert_eq!(index.label_values, Some(vec![0, 1, 2]));
     assert!(index.store.capabilities().sequential_only.is_none());
     let no_image = r#"sample "s/001": no image (looked for .jpg .jpeg .png .webp .bmp; it holds .cls .txt); it is left out"#;
-    assert_eq!(warnings(&index), [(shard.clone(), no_image.to_owned())]);
+    assert_eq!(
+        index_warnings(&index),
+        [(shard.clone(), no_image.to_owned())]
+    );
 
     let out = dir.path().join("out");
     let report = common::export_source(&shard, &out, IndexOptions::default()).unwrap();
@@ -210,7 +188,7 @@ fn braces_globs_and_folders_name_the_same_shards_and_a_missing_one_is_warned() {
     }
     let index = open(&braces, &IndexOptions::default()).unwrap();
     assert_eq!(
-        warnings(&index),
+        index_warnings(&index),
         [(
             root.join("shard-000001.tar"),
             "not there: the pattern names it".to_owned()
@@ -298,7 +276,7 @@ fn labels_come_from_txt_or_a_json_field_and_the_image_by_extension_order() {
     );
     let index = open(&shard, &IndexOptions::default()).unwrap();
     assert_eq!(index.class_names, ["cat", "dog"]);
-    assert_eq!(labels(&index), [Some(1), Some(0), Some(1)]);
+    assert_eq!(sample_labels(&index), [Some(1), Some(0), Some(1)]);
     assert_eq!(index.label_values, None);
     // `.jpg` comes before `.png` in the order images are picked; extensions are lowercased.
     let images = index.store.images().unwrap();
@@ -321,7 +299,7 @@ fn labels_come_from_txt_or_a_json_field_and_the_image_by_extension_order() {
     };
     let index = open(&shard, &options).unwrap();
     assert_eq!(index.class_names, ["-3", "7", "seven"]);
-    assert_eq!(labels(&index), [Some(1), Some(0), Some(2)]);
+    assert_eq!(sample_labels(&index), [Some(1), Some(0), Some(2)]);
 
     // `--label-key name`: only `a` has it, so the others are left out, each with why.
     let options = IndexOptions {
@@ -337,7 +315,7 @@ fn labels_come_from_txt_or_a_json_field_and_the_image_by_extension_order() {
             format!("sample {key:?}: no label while other samples have one; it is left out"),
         )
     };
-    assert_eq!(warnings(&index), [left_out("b"), left_out("c")]);
+    assert_eq!(index_warnings(&index), [left_out("b"), left_out("c")]);
 
     // `--label-key none`: no labels at all.
     let options = IndexOptions {
@@ -346,7 +324,7 @@ fn labels_come_from_txt_or_a_json_field_and_the_image_by_extension_order() {
     };
     let index = open(&shard, &options).unwrap();
     assert!(!index.labeled);
-    assert_eq!(labels(&index), [None, None, None]);
+    assert_eq!(sample_labels(&index), [None, None, None]);
 }
 
 #[test]
@@ -365,7 +343,7 @@ fn a_cls_that_is_not_an_integer_leaves_its_sample_out() {
     let index = open(&shard, &IndexOptions::default()).unwrap();
     assert_eq!(names(&index), ["t.tar#a"]);
     assert_eq!(
-        warnings(&index),
+        index_warnings(&index),
         [(
             shard.clone(),
             r#"sample "b": its .cls member "four" is not an integer; it is left out"#.to_owned()
@@ -395,7 +373,7 @@ fn a_truncated_member_keeps_the_samples_before_it_and_names_the_member() {
         assert_eq!(names(&index), [format!("{name}#a")], "{name}");
         let b_size = png(1).len();
         assert_eq!(
-            warnings(&index),
+            index_warnings(&index),
             [
                 (
                     shard.clone(),
@@ -461,7 +439,7 @@ fn a_member_claiming_5_gib_is_passed_without_being_held() {
     let index = opened.unwrap();
     assert_eq!(names(&index), ["huge.tar#a", "huge.tar#c"]);
     assert_eq!(
-        warnings(&index),
+        index_warnings(&index),
         [(
             path.clone(),
             format!(
@@ -482,7 +460,7 @@ fn a_member_claiming_5_gib_is_passed_without_being_held() {
     let index = opened.unwrap();
     assert_eq!(names(&index), ["huge.tar.gz#a"]);
     assert_eq!(
-        warnings(&index)[0].1,
+        index_warnings(&index)[0].1,
         format!(
             r#"member 2: "b.png": truncated: the member declares {HUGE} bytes, the file has 3000; the rest of the file is not read"#
         )

@@ -574,3 +574,31 @@ pub fn skipped(out: &Path) -> Vec<Vec<String>> {
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect()
 }
+
+/// An index's warnings as `(path, reason)`.
+pub fn index_warnings(index: &batchscope::index::DatasetIndex) -> Vec<(PathBuf, String)> {
+    index
+        .warnings
+        .iter()
+        .map(|w| (w.path.clone(), w.reason.clone()))
+        .collect()
+}
+
+/// An index's samples' class indices.
+pub fn sample_labels(index: &batchscope::index::DatasetIndex) -> Vec<Option<u32>> {
+    index.samples.iter().map(|s| s.label).collect()
+}
+
+/// The integer values of a `labels.npy` (int32 or int64).
+pub fn label_values(path: &Path) -> Vec<i64> {
+    let npy = read_npy(path);
+    match npy.descr.as_str() {
+        "<i8" => npy
+            .data
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+            .collect(),
+        "<i4" => npy.i32s().into_iter().map(i64::from).collect(),
+        other => panic!("labels.npy has dtype {other}"),
+    }
+}
