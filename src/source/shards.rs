@@ -135,13 +135,21 @@ pub fn expand_braces(pattern: &str) -> Result<Vec<String>, String> {
 
 /// The non-hidden regular files of `dir` (symlinks followed) whose names pass `keep`, sorted.
 fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBuf>, ShardError> {
-    let io = |source| ShardError::Io {
+    regular_files(dir, keep).map_err(|source| ShardError::Io {
         path: dir.to_owned(),
         source,
-    };
+    })
+}
+
+/// The non-hidden regular files of `dir` (symlinks followed) whose names pass `keep`, sorted; the
+/// listing behind every set of shards (TFRecord's too).
+pub(crate) fn regular_files(
+    dir: &Path,
+    keep: impl Fn(&str) -> bool,
+) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
         let path = entry.path();
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
             continue;

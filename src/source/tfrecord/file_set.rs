@@ -84,23 +84,10 @@ fn has_record_extension(name: &str) -> bool {
 
 /// The non-hidden regular files of `dir` (symlinks followed) whose names pass `keep`, sorted.
 fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBuf>, TfRecordError> {
-    let io = |source| TfRecordError::Io {
+    crate::source::shards::regular_files(dir, keep).map_err(|source| TfRecordError::Io {
         path: dir.to_owned(),
         source,
-    };
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let path = entry.path();
-        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-            continue;
-        };
-        if !name.starts_with('.') && keep(&name) && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
+    })
 }
 
 /// The shards that the naming of `files` says should exist and do not.
