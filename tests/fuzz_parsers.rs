@@ -132,7 +132,7 @@ fn decode_never_panics_and_returns_whole_images_or_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let summary = fuzz::run(
         "decode",
-        seeds::images(),
+        fuzz::exclusive(seeds::images),
         Budget::from_env(DECODE_RUNS),
         |bytes| targets::decode(bytes, dir.path()),
     );
@@ -145,7 +145,7 @@ fn decode_never_panics_and_returns_whole_images_or_a_reason() {
 #[test]
 fn exact_jpeg_decode_never_panics_and_returns_whole_images_or_a_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let jpegs: Vec<_> = seeds::images()
+    let jpegs: Vec<_> = fuzz::exclusive(seeds::images)
         .into_iter()
         .filter(|seed| image::guess_format(seed).ok() == Some(image::ImageFormat::Jpeg))
         .collect();
@@ -171,7 +171,7 @@ fn probe_reads_only_the_header_and_agrees_with_decode() {
     let dir = tempfile::tempdir().unwrap();
     fuzz::run(
         "probe",
-        seeds::images(),
+        fuzz::exclusive(seeds::images),
         Budget::from_env(PROBE_RUNS),
         |bytes| targets::probe(bytes, dir.path()),
     );
@@ -212,7 +212,7 @@ fn index_walk_of_hostile_trees_lists_every_image_once_in_keras_order() {
     let dir = tempfile::tempdir().unwrap();
     fuzz::run(
         "index",
-        seeds::random(1, 16, 160),
+        fuzz::exclusive(|| seeds::random(1, 16, 160)),
         Budget::from_env(INDEX_RUNS),
         |bytes| tree::index_walk(bytes, dir.path()),
     );
@@ -222,7 +222,7 @@ fn index_walk_of_hostile_trees_lists_every_image_once_in_keras_order() {
 fn plan_with_any_options_is_a_complete_disjoint_split_in_whole_batches() {
     fuzz::run(
         "plan",
-        seeds::random(2, 16, 48),
+        fuzz::exclusive(|| seeds::random(2, 16, 48)),
         Budget::from_env(PLAN_RUNS),
         targets::plan,
     );
@@ -237,7 +237,7 @@ fn npy_writer_files_are_header_plus_rows_and_numpy_loads_them() {
     let mut runs = 0u64;
     fuzz::run(
         "npy_writer",
-        seeds::random(3, 16, 64),
+        fuzz::exclusive(|| seeds::random(3, 16, 64)),
         Budget::from_env(NPY_RUNS),
         |bytes| {
             let outcome = targets::npy_writer(bytes, dir.path());
@@ -263,7 +263,7 @@ fn npy_headers_of_any_shape_parse_back_in_our_reader_and_in_numpy() {
     let mut runs = 0u64;
     fuzz::run(
         "npy_header",
-        seeds::random(4, 16, 64),
+        fuzz::exclusive(|| seeds::random(4, 16, 64)),
         Budget::from_env(NPY_RUNS),
         |bytes| {
             let (outcome, header, (descr, shape, _)) = targets::npy_header(bytes);
@@ -283,7 +283,7 @@ fn npy_headers_of_any_shape_parse_back_in_our_reader_and_in_numpy() {
 fn example_streamed_from_a_large_record_is_the_whole_decode_cut() {
     fuzz::run(
         "example_stream",
-        seeds::examples(),
+        fuzz::exclusive(seeds::examples),
         Budget::from_env(EXAMPLE_STREAM_RUNS),
         targets::example_stream,
     );
@@ -293,7 +293,7 @@ fn example_streamed_from_a_large_record_is_the_whole_decode_cut() {
 fn tfrecord_reader_reads_every_sample_or_names_the_file_within_budget() {
     fuzz_reader(
         "tfrecord",
-        seeds::tfrecords(),
+        fuzz::exclusive(seeds::tfrecords),
         TFRECORD_RUNS,
         5,
         readers::tfrecord,
@@ -304,7 +304,7 @@ fn tfrecord_reader_reads_every_sample_or_names_the_file_within_budget() {
 fn webdataset_reader_reads_every_sample_or_names_the_file_within_budget() {
     fuzz_reader(
         "webdataset",
-        hf_seeds::webdatasets(),
+        fuzz::exclusive(hf_seeds::webdatasets),
         WEBDATASET_RUNS,
         5,
         readers::webdataset,
@@ -329,7 +329,7 @@ fn parquet_reader_reads_every_sample_or_names_the_file_within_budget() {
     }));
     fuzz_reader(
         "parquet",
-        hf_seeds::parquets(),
+        fuzz::exclusive(hf_seeds::parquets),
         PARQUET_RUNS,
         5,
         readers::parquet,
@@ -338,39 +338,75 @@ fn parquet_reader_reads_every_sample_or_names_the_file_within_budget() {
 
 #[test]
 fn arrow_reader_reads_every_sample_or_names_the_file_within_budget() {
-    fuzz_reader("arrow", hf_seeds::arrows(), ARROW_RUNS, 5, readers::arrow);
+    fuzz_reader(
+        "arrow",
+        fuzz::exclusive(hf_seeds::arrows),
+        ARROW_RUNS,
+        5,
+        readers::arrow,
+    );
 }
 
 #[test]
 fn saved_dataset_reader_reads_every_row_or_names_the_file_within_budget() {
-    fuzz_reader("saved", seeds::saved(), SAVED_RUNS, 5, readers::saved);
+    fuzz_reader(
+        "saved",
+        fuzz::exclusive(seeds::saved),
+        SAVED_RUNS,
+        5,
+        readers::saved,
+    );
 }
 
 #[test]
 fn npy_reader_reads_every_row_or_names_the_file_within_budget() {
-    fuzz_reader("npy", seeds::npys(), NPY_READER_RUNS, 5, readers::npy);
+    fuzz_reader(
+        "npy",
+        fuzz::exclusive(seeds::npys),
+        NPY_READER_RUNS,
+        5,
+        readers::npy,
+    );
 }
 
 #[test]
 fn npz_reader_reads_every_row_or_names_the_file_within_budget() {
-    fuzz_reader("npz", seeds::npzs(), NPZ_RUNS, 5, readers::npz);
+    fuzz_reader(
+        "npz",
+        fuzz::exclusive(seeds::npzs),
+        NPZ_RUNS,
+        5,
+        readers::npz,
+    );
 }
 
 #[test]
 fn idx_reader_reads_every_row_or_names_the_file_within_budget() {
-    fuzz_reader("idx", seeds::idxs(), IDX_RUNS, 5, readers::idx);
+    fuzz_reader(
+        "idx",
+        fuzz::exclusive(seeds::idxs),
+        IDX_RUNS,
+        5,
+        readers::idx,
+    );
 }
 
 #[test]
 fn cifar_reader_reads_every_row_or_names_the_file_within_budget() {
-    fuzz_reader("cifar", seeds::cifars(), CIFAR_RUNS, 2, readers::cifar);
+    fuzz_reader(
+        "cifar",
+        fuzz::exclusive(seeds::cifars),
+        CIFAR_RUNS,
+        2,
+        readers::cifar,
+    );
 }
 
 #[test]
 fn exclude_list_leaves_out_exactly_the_listed_samples_within_budget() {
     fuzz_reader(
         "exclude",
-        seeds::exclude_lists(),
+        fuzz::exclusive(seeds::exclude_lists),
         EXCLUDE_RUNS,
         5,
         readers::exclude_list,
@@ -381,7 +417,7 @@ fn exclude_list_leaves_out_exactly_the_listed_samples_within_budget() {
 fn corrections_file_applies_exactly_its_rows_or_names_what_does_not_fit_within_budget() {
     fuzz_reader(
         "corrections",
-        seeds::corrections_files(),
+        fuzz::exclusive(seeds::corrections_files),
         EXCLUDE_RUNS,
         4,
         readers::corrections,
@@ -433,10 +469,8 @@ fn numpy_check(dir: &std::path::Path, manifest: &str, code: &str, test: &str) {
     let list = dir.join("manifest.tsv");
     std::fs::write(&list, manifest).unwrap();
     assert!(manifest.lines().count() > 10);
-    assert_eq!(
-        common::run_python(code, &[list.to_str().unwrap()]).trim(),
-        "ok"
-    );
+    let out = fuzz::exclusive(|| common::run_python(code, &[list.to_str().unwrap()]));
+    assert_eq!(out.trim(), "ok");
 }
 
 /// Writes the seeds of every target to `$BATCHSCOPE_FUZZ_CORPUS/<target>/` (default `fuzz/corpus`),

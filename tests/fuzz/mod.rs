@@ -280,6 +280,16 @@ const MAX_CORPUS: usize = 512;
 /// Taken for reading by each input of [`run`], for writing by each input of [`run_alone`].
 static RUNS: RwLock<()> = RwLock::new(());
 
+/// `make()`, with no input of any target running meanwhile: for the work a test does around its runs
+/// (making seeds with the Parquet and Arrow writers, checking results with Python), whose allocations
+/// would otherwise count against the allocation budget of another test's reader run.
+pub fn exclusive<T>(make: impl FnOnce() -> T) -> T {
+    let _alone = RUNS
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    make()
+}
+
 /// Fuzzes `check` with `seeds` and mutations of them for `budget`. Panics (after saving the input)
 /// when `check` panics, with the seed, the run number and how to replay the input.
 pub fn run(
