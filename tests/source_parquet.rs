@@ -186,6 +186,57 @@ fn image_structs_with_class_labels_export_their_pixels_labels_and_names() {
 }
 
 #[test]
+fn the_output_budgets_hold_for_parquet_as_for_every_source() {
+    // --max-image-bytes refuses an output image over it before anything is read; --memory-budget
+    // bounds the decoded images waiting for the writer: the arrays are the same at any budget.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("train.parquet");
+    write_parquet(&file, &five_rows(), 2, Compression::SNAPPY, None);
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let refused = common::batchscope(&[
+        "export",
+        &s(&file),
+        "--out",
+        &s(&dir.path().join("small")),
+        "--max-image-bytes",
+        "59",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(
+            "images of 4x5x3 uint8 take 60 bytes each, over the limit of 59 bytes per image"
+        ),
+        "{err}"
+    );
+    assert!(!dir.path().join("small").exists());
+    let mut exported = Vec::new();
+    for budget in ["1", "64"] {
+        let out = dir.path().join(format!("budget-{budget}"));
+        let run = common::batchscope(&[
+            "export",
+            &s(&file),
+            "--out",
+            &s(&out),
+            "--memory-budget",
+            budget,
+        ]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        exported.push(std::fs::read(out.join("images.npy")).unwrap());
+    }
+    assert_eq!(exported[0], exported[1]);
+    let images = common::read_npy(&dir.path().join("budget-1/images.npy"));
+    assert_eq!(
+        images.data,
+        [pixels(0), pixels(1), pixels(3), pixels(4)].concat()
+    );
+}
+
+#[test]
 fn shards_by_glob_read_in_any_order_and_take_a_shuffle() {
     let dir = tempfile::tempdir().unwrap();
     let rows = five_rows();
