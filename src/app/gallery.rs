@@ -48,10 +48,9 @@ pub struct Gallery {
     pub expanded: BTreeSet<u32>,
     /// The samples shown, in order.
     pub shown: Vec<usize>,
-    /// Counts the results: a new one lays the grid out again.
+    /// Counts the results (never restarting, another dataset's too): a new one lays the grid out
+    /// again.
     pub generation: u64,
-    /// The grid's rows as last laid out.
-    pub(super) layout: Option<super::gallery_view::GridLayout>,
     /// Planned samples (what "showing N of M" counts).
     pub total: usize,
     /// Whether the plan has both sides of a split (the subset filter is offered).
@@ -107,7 +106,6 @@ impl Default for Gallery {
             expanded: BTreeSet::new(),
             shown: Vec::new(),
             generation: 0,
-            layout: None,
             total: 0,
             has_subsets: false,
             error: None,
@@ -152,6 +150,7 @@ impl Gallery {
         let sort = (self.query.sort, self.query.descending);
         *self = Self {
             data_dir,
+            generation: self.generation + 1,
             ..Self::default()
         };
         (self.query.sort, self.query.descending) = sort;

@@ -31,9 +31,11 @@ pub enum Action {
 }
 
 /// Draws the Gallery of `index`; returns what the app must do.
+/// `layout` is the grid as last laid out, kept by the caller beside the Gallery.
 pub fn gallery_ui(
     ui: &mut egui::Ui,
     gallery: &mut Gallery,
+    layout: &mut Option<GridLayout>,
     index: &DatasetIndex,
 ) -> Option<Action> {
     let mut action = None;
@@ -65,7 +67,7 @@ pub fn gallery_ui(
         gallery.visible.clear();
         return action;
     }
-    grid(ui, gallery, index, &mut action);
+    grid(ui, gallery, layout, index, &mut action);
     action
 }
 
@@ -471,11 +473,12 @@ fn tiles_per_row(ui: &egui::Ui) -> usize {
 fn grid(
     ui: &mut egui::Ui,
     gallery: &mut Gallery,
+    kept: &mut Option<GridLayout>,
     index: &DatasetIndex,
     action: &mut Option<Action>,
 ) {
     let tile_h = tile_height(ui);
-    let mut layout = gallery.layout.take();
+    let mut layout = kept.take();
     let mut visible = Vec::new();
     let mut clicks = Vec::new();
     let mut toggles = Vec::new();
@@ -529,7 +532,7 @@ fn grid(
                 }
             }
         });
-    gallery.layout = layout;
+    *kept = layout;
     for c in toggles {
         if !gallery.expanded.remove(&c) {
             gallery.expanded.insert(c);

@@ -169,6 +169,8 @@ pub struct BatchscopeApp {
     pub view: View,
     /// The Gallery's filters, selection and edits.
     pub gallery: gallery::Gallery,
+    /// The Gallery's grid as last laid out.
+    gallery_layout: Option<gallery_view::GridLayout>,
     /// The Health view's state and its background pass.
     pub health: health_panel::HealthPanel,
     /// The checks that fill the Problems panel (headers at open, every file on request).
@@ -219,6 +221,7 @@ impl BatchscopeApp {
             view: View::default(),
             health: health_panel::HealthPanel::new(),
             gallery: gallery::Gallery::default(),
+            gallery_layout: None,
             checks: file_checks::FileChecks::default(),
             pending_inspect: None,
             settings_note: None,

@@ -391,7 +391,12 @@ impl BatchscopeApp {
             return;
         };
         self.gallery.thumbs.upload(ui.ctx());
-        match super::gallery_view::gallery_ui(ui, &mut self.gallery, &index) {
+        match super::gallery_view::gallery_ui(
+            ui,
+            &mut self.gallery,
+            &mut self.gallery_layout,
+            &index,
+        ) {
             Some(super::gallery_view::Action::Inspect(sample)) => {
                 self.commands.push(Command::InspectSample(sample));
             }

@@ -31,7 +31,7 @@ use self::store::{ArrowImages, Cell, StreamFile};
 use self::stream::ImageCell;
 use super::SourceError;
 use super::hf_features::{self, FoundRow, HfFeatures};
-use super::registry::Probe;
+use super::probe::Probe;
 use crate::decode;
 use crate::index::{DatasetIndex, IndexWarning, Store, WalkControl};
 use crate::options::{IndexOptions, LabelSource};

@@ -22,6 +22,7 @@ pub mod idx;
 pub mod index;
 pub mod open_stored;
 pub mod parquet;
+mod probe;
 pub mod registry;
 pub mod rows;
 pub mod saved;

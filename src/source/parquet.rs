@@ -34,7 +34,7 @@ use parquet::file::reader::FileReader as _;
 use self::rows::ImageCell;
 use self::store::{Cell, ParquetImages};
 use super::hf_features::{self, FoundRow, HfFeatures};
-use super::registry::Probe;
+use super::probe::Probe;
 use super::{SourceError, shards};
 use crate::decode;
 use crate::index::{DatasetIndex, ImageHeader, IndexWarning, Store, WalkControl};

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use self::scan::{Group, IMAGE_EXTS, Wanted};
 use self::store::{Member, TarImages};
-use super::registry::Probe;
+use super::probe::Probe;
 use super::{SourceError, shards};
 use crate::index::{DatasetIndex, IndexWarning, Sample, Store, WalkControl};
 use crate::options::{IndexOptions, LabelSource};
