@@ -205,29 +205,41 @@ fn class_plot(ui: &mut egui::Ui, classes: &[(String, usize)]) {
         })
         .collect();
     let names: Vec<String> = classes.iter().map(|(n, _)| n.clone()).collect();
-    Plot::new("health_classes")
-        .height(PLOT_HEIGHT)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .include_y(0.0)
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value;
-            if i >= 0.0 && i.fract().abs() < 1e-6 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+    fixed_plot("health_classes")
+        .x_axis_formatter(class_axis(names))
         .show(ui, |plot_ui| {
             plot_ui.bar_chart(BarChart::new("classes", bars));
         });
 }
 
-fn size_plot(ui: &mut egui::Ui, plots: &StatsPlots) {
-    // Room beyond the largest size, so that one size is not drawn in the corner.
-    let largest = plots.largest_side;
-    Plot::new("health_sizes")
+/// A plot of a fixed frame (no zoom, drag or scroll), from 0 up.
+pub(super) fn fixed_plot(id: &str) -> Plot<'static> {
+    Plot::new(id)
+        .height(PLOT_HEIGHT)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .include_y(0.0)
+}
+
+/// An x axis that names class `i` at `i` (and nothing between).
+pub(super) fn class_axis(
+    names: Vec<String>,
+) -> impl Fn(egui_plot::GridMark, &std::ops::RangeInclusive<f64>) -> String + 'static {
+    move |mark, _| {
+        let i = mark.value;
+        if i >= 0.0 && i.fract().abs() < 1e-6 {
+            names.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// A plot of original sizes (width across, height up) up to `largest`, with room beyond it, so
+/// that one size is not drawn in the corner.
+pub(super) fn sizes_frame(id: &str, largest: f64) -> Plot<'static> {
+    Plot::new(id)
         .height(PLOT_HEIGHT)
         .include_x(0.0)
         .include_y(0.0)
@@ -235,18 +247,16 @@ fn size_plot(ui: &mut egui::Ui, plots: &StatsPlots) {
         .include_y(largest * 1.1)
         .x_axis_label("width")
         .y_axis_label("height")
-        .show(ui, |plot_ui| {
-            plot_ui.points(Points::new("sizes", &plots.sizes[..]).radius(3.0));
-        });
+}
+
+fn size_plot(ui: &mut egui::Ui, plots: &StatsPlots) {
+    sizes_frame("health_sizes", plots.largest_side).show(ui, |plot_ui| {
+        plot_ui.points(Points::new("sizes", &plots.sizes[..]).radius(3.0));
+    });
 }
 
 fn histogram_plot(ui: &mut egui::Ui, id: &str, histogram: &Histogram) {
-    Plot::new(id)
-        .height(PLOT_HEIGHT)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .include_y(0.0)
+    fixed_plot(id)
         .include_x(histogram.lo)
         .include_x(histogram.hi)
         .show(ui, |plot_ui| {
@@ -254,29 +264,67 @@ fn histogram_plot(ui: &mut egui::Ui, id: &str, histogram: &Histogram) {
         });
 }
 
+/// Equal bins over the span of some values; one narrow bin at them when they are all equal (a wide
+/// one would read as a spread of values).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Bins {
+    /// The first bin's lower edge (the values' minimum).
+    pub low: f64,
+    /// Each bin's width.
+    pub width: f64,
+    /// How many bins.
+    pub count: usize,
+    /// Whether all values are equal (the one bin stands at them, not from them).
+    pub flat: bool,
+}
+
+impl Bins {
+    /// `bins` bins over the span of `values`; `None` without a finite span (no values).
+    pub fn of(values: impl IntoIterator<Item = f64>, bins: usize) -> Option<Self> {
+        let (min, max) = values
+            .into_iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        if !min.is_finite() || !max.is_finite() {
+            return None;
+        }
+        Some(if max - min <= f64::EPSILON {
+            Self {
+                low: min,
+                width: (min.abs() * 0.05).max(0.01),
+                count: 1,
+                flat: true,
+            }
+        } else {
+            Self {
+                low: min,
+                width: (max - min) / bins.max(1) as f64,
+                count: bins.max(1),
+                flat: false,
+            }
+        })
+    }
+
+    /// The bin of `v` (a value within the span).
+    pub fn index(&self, v: f64) -> usize {
+        (((v - self.low) / self.width) as usize).min(self.count - 1)
+    }
+}
+
 /// The bars of a histogram: `bins` bins over `[min, max]` (one bin when all values are equal).
 pub fn histogram_bars(values: &[f64], bins: usize) -> Vec<Bar> {
-    let (min, max) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    if values.is_empty() || !min.is_finite() || !max.is_finite() {
+    let Some(b) = Bins::of(values.iter().copied(), bins) else {
         return Vec::new();
+    };
+    if b.flat {
+        return vec![Bar::new(b.low, values.len() as f64).width(b.width)];
     }
-    let span = max - min;
-    if span <= f64::EPSILON {
-        // A narrow bar: a wide one would read as a spread of values.
-        let width = (min.abs() * 0.05).max(0.01);
-        return vec![Bar::new(min, values.len() as f64).width(width)];
-    }
-    let bins = bins.max(1);
-    let width = span / bins as f64;
-    let mut counts = vec![0usize; bins];
+    let mut counts = vec![0usize; b.count];
     for &v in values {
-        let bin = (((v - min) / width) as usize).min(bins - 1);
-        counts[bin] += 1;
+        counts[b.index(v)] += 1;
     }
+    let (min, width) = (b.low, b.width);
     counts
         .into_iter()
         .enumerate()

@@ -6,11 +6,11 @@
 
 use egui_plot::{Bar, BarChart, Legend, Plot, PlotPoint, Points};
 
+use super::health_stats::{Bins, class_axis, fixed_plot, sizes_frame};
+
 use crate::health::Scan;
 use crate::options::Subset;
 
-/// Height of each plot in points.
-const PLOT_HEIGHT: f32 = 150.0;
 /// The sides, in the order of every `[_; 2]`.
 const SIDES: [&str; 2] = ["training", "validation"];
 /// Their colours: the same in every plot.
@@ -59,28 +59,16 @@ pub struct Shares {
 impl Shares {
     /// `values` (side, value) in `bins` equal bins over their common min..max.
     fn of(values: &[(usize, f64)], bins: usize) -> Self {
-        let (min, max) = values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, v)| {
-                (lo.min(v), hi.max(v))
-            });
-        if !min.is_finite() {
+        let Some(b) = Bins::of(values.iter().map(|&(_, v)| v), bins) else {
             return Self {
                 low: 0.0,
                 width: 1.0,
                 percent: [Vec::new(), Vec::new()],
             };
-        }
-        // All equal: one bin around the value.
-        let (bins, width) = if max - min > f64::EPSILON {
-            (bins.max(1), (max - min) / bins.max(1) as f64)
-        } else {
-            (1, (min.abs() * 0.05).max(0.01))
         };
-        let mut counts = [vec![0usize; bins], vec![0usize; bins]];
+        let mut counts = [vec![0usize; b.count], vec![0usize; b.count]];
         for &(side, v) in values {
-            let bin = (((v - min) / width) as usize).min(bins - 1);
-            counts[side][bin] += 1;
+            counts[side][b.index(v)] += 1;
         }
         let percent = counts.map(|side| {
             let total: usize = side.iter().sum();
@@ -95,8 +83,8 @@ impl Shares {
                 .collect()
         });
         Self {
-            low: min,
-            width,
+            low: b.low,
+            width: b.width,
             percent,
         }
     }
@@ -194,13 +182,7 @@ pub fn compare_ui(ui: &mut egui::Ui, plots: &SplitPlots) {
 }
 
 fn plot(id: &str) -> Plot<'static> {
-    Plot::new(id)
-        .height(PLOT_HEIGHT)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .include_y(0.0)
-        .legend(Legend::default())
+    fixed_plot(id).legend(Legend::default())
 }
 
 fn class_shares_plot(ui: &mut egui::Ui, plots: &SplitPlots) {
@@ -230,14 +212,7 @@ fn class_shares_plot(ui: &mut egui::Ui, plots: &SplitPlots) {
         BarChart::new(SIDES[side], bars).color(COLORS[side])
     });
     plot("compare_classes")
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value;
-            if i >= 0.0 && i.fract().abs() < 1e-6 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_axis_formatter(class_axis(names))
         .show(ui, |plot_ui| {
             for chart in charts {
                 plot_ui.bar_chart(chart);
@@ -257,14 +232,7 @@ fn sizes_plot(ui: &mut egui::Ui, plots: &SplitPlots) {
             .map(|&(w, h)| PlotPoint::new(w, h))
             .collect::<Vec<_>>()
     });
-    Plot::new("compare_sizes")
-        .height(PLOT_HEIGHT)
-        .include_x(0.0)
-        .include_y(0.0)
-        .include_x(largest * 1.1)
-        .include_y(largest * 1.1)
-        .x_axis_label("width")
-        .y_axis_label("height")
+    sizes_frame("compare_sizes", largest)
         .legend(Legend::default())
         .show(ui, |plot_ui| {
             for (side, points) in points.iter().enumerate() {
