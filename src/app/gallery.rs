@@ -206,7 +206,7 @@ impl Gallery {
             self.load_edits(&index.root);
         }
         if self.stale {
-            self.run(index, problems);
+            self.run(problems);
         }
         self.thumbs.poll(index);
         self.thumbs.request(index, &self.visible, notify);
@@ -265,7 +265,7 @@ impl Gallery {
     }
 
     /// Runs the query.
-    fn run(&mut self, index: &DatasetIndex, problems: &[Problem]) {
+    fn run(&mut self, problems: &[Problem]) {
         self.stale = false;
         let Some((_, table)) = &self.table else {
             self.shown.clear();
@@ -295,7 +295,6 @@ impl Gallery {
         self.query_ms = started.elapsed().as_secs_f64() * 1000.0;
         self.generation += 1;
         self.total = table.len();
-        let _ = index;
     }
 
     /// A click on the tile at position `at` of `shown`.

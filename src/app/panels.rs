@@ -376,13 +376,14 @@ impl BatchscopeApp {
         }
     }
 
+    /// The index of the dataset on screen, once it is ready.
+    fn ready_index(&self) -> Option<Arc<crate::index::DatasetIndex>> {
+        let ready = self.session.as_ref().and_then(Session::ready)?;
+        Some(Arc::clone(&ready.index))
+    }
+
     pub(super) fn gallery_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(index) = self
-            .session
-            .as_ref()
-            .and_then(super::session::Session::ready)
-            .map(|r| Arc::clone(&r.index))
-        else {
+        let Some(index) = self.ready_index() else {
             super::browser::empty_state(
                 ui,
                 "No dataset ready",
@@ -413,12 +414,7 @@ impl BatchscopeApp {
         if self.view != View::Gallery {
             return;
         }
-        let Some(index) = self
-            .session
-            .as_ref()
-            .and_then(super::session::Session::ready)
-            .map(|r| Arc::clone(&r.index))
-        else {
+        let Some(index) = self.ready_index() else {
             return;
         };
         match *command {
