@@ -265,6 +265,18 @@ pub struct IndexOptions {
     pub split: Option<String>,
 }
 
+impl IndexOptions {
+    /// Whether labels are read: not `--labels none`, and no `--label-key none`.
+    pub fn reads_labels(&self) -> bool {
+        self.labels != LabelSource::None && self.label_key.as_deref() != Some("none")
+    }
+
+    /// The label feature, column or member asked for, when labels are read.
+    pub fn label_key_read(&self) -> Option<&str> {
+        self.label_key.as_deref().filter(|_| self.reads_labels())
+    }
+}
+
 /// How a stored image array orders a sample's axes (`--array-layout`). Only the drawing and the shape
 /// reported follow it: exported arrays keep their stored order.
 // The variants' docs are --help text, which clap prints as written: no backticks.

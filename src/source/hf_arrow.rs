@@ -34,7 +34,7 @@ use super::hf_features::{self, FoundRow, HfFeatures};
 use super::probe::Probe;
 use crate::decode;
 use crate::index::{DatasetIndex, IndexWarning, Store, WalkControl};
-use crate::options::{IndexOptions, LabelSource};
+use crate::options::IndexOptions;
 
 /// Rows are reported every this many.
 const PROGRESS_EVERY: usize = 256;
@@ -291,9 +291,7 @@ fn scan(
     max_image_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<Scan, SourceError> {
-    let labels_on =
-        options.labels != LabelSource::None && options.label_key.as_deref() != Some("none");
-    let label_key = options.label_key.as_deref().filter(|_| labels_on);
+    let label_key = options.label_key_read();
     let cancel = Arc::new(AtomicBool::new(control.cancel.load(Ordering::Relaxed)));
     let mut columns: Option<Columns> = None;
     let mut out = Scan {
@@ -367,7 +365,7 @@ fn scan(
                             path: image_path,
                         },
                         label,
-                        name: sample_name(&path, b, row),
+                        name: super::member_name(&path, format_args!("{b}/{row}")),
                     }),
                     Err(reason) => out.warnings.push(warn(format!(
                         "batch {b}, row {row}: {reason}; it is left out"
@@ -384,16 +382,6 @@ fn scan(
     (control.on_progress)(rows_seen);
     Ok(out)
 }
-
-/// `<file name>#<batch>/<row>`.
-fn sample_name(file: &Path, batch: usize, row: usize) -> PathBuf {
-    let mut name = file
-        .file_name()
-        .map_or_else(|| file.as_os_str().to_os_string(), std::ffi::OsString::from);
-    name.push(format!("#{batch}/{row}"));
-    PathBuf::from(name)
-}
-
 /// Indexes the `datasets` folder (or Arrow file) at `path` as encoded images with labels. An image
 /// over `max_record_bytes` is left out with a warning naming the limit.
 pub fn open_index(

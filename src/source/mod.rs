@@ -39,6 +39,16 @@ use crate::options::{IndexOptions, LabelSource, SourceKind};
 use crate::validate::{self, Given, Invalid, Takes};
 pub use contract::SourceOption;
 
+/// `<file name>#<place>` (`train.tfrecord#17`, `data.arrow#2/5`): the name of a sample inside a file,
+/// the file's name kept byte for byte (names need not be UTF-8).
+pub(crate) fn member_name(file: &Path, place: impl std::fmt::Display) -> PathBuf {
+    let mut name = file
+        .file_name()
+        .map_or_else(|| file.as_os_str().to_os_string(), std::ffi::OsString::from);
+    name.push(format!("#{place}"));
+    PathBuf::from(name)
+}
+
 /// What each kind of source takes: whether it decodes images, the source-specific options it takes,
 /// and what it is called in messages, from its registration ([`registry::SOURCES`]): the one table
 /// every option check reads ([`crate::validate`]).

@@ -38,7 +38,7 @@ use super::probe::Probe;
 use super::{SourceError, shards};
 use crate::decode;
 use crate::index::{DatasetIndex, ImageHeader, IndexWarning, Store, WalkControl};
-use crate::options::{IndexOptions, LabelSource};
+use crate::options::IndexOptions;
 
 /// What the files are called when an input names none.
 const FILES: &str = "Parquet files (*.parquet)";
@@ -160,9 +160,7 @@ fn scan(
     max_image_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<Scan, SourceError> {
-    let labels_on =
-        options.labels != LabelSource::None && options.label_key.as_deref() != Some("none");
-    let label_key = options.label_key.as_deref().filter(|_| labels_on);
+    let (labels_on, label_key) = (options.reads_labels(), options.label_key_read());
     let mut scan = Scan::default();
     let mut rows_seen = 0usize;
     for (f, path) in files.iter().enumerate() {
@@ -224,7 +222,7 @@ fn scan(
                                 path: image,
                             },
                             label,
-                            name: sample_name(path, group, k),
+                            name: super::member_name(path, format_args!("{group}/{k}")),
                         }
                     });
                 match found {
@@ -275,16 +273,6 @@ fn found_in_row(
         Some(ImageCell::Null) | None => Err("the image is null".to_owned()),
     }
 }
-
-/// `<file name>#<row group>/<row>`.
-fn sample_name(file: &Path, group: usize, row: usize) -> PathBuf {
-    let mut name = file
-        .file_name()
-        .map_or_else(|| file.as_os_str().to_os_string(), std::ffi::OsString::from);
-    name.push(format!("#{group}/{row}"));
-    PathBuf::from(name)
-}
-
 /// Indexes the Parquet files at `path` (a file, a folder, a glob or a brace pattern) as encoded
 /// images with labels. An image over `max_record_bytes` is left out with a warning naming the limit.
 pub fn open_index(

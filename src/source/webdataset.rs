@@ -22,8 +22,7 @@
 mod scan;
 mod store;
 
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use self::scan::{Group, IMAGE_EXTS, Wanted};
@@ -31,7 +30,7 @@ use self::store::{Member, TarImages};
 use super::probe::Probe;
 use super::{SourceError, shards};
 use crate::index::{DatasetIndex, IndexWarning, Sample, Store, WalkControl};
-use crate::options::{IndexOptions, LabelSource};
+use crate::options::IndexOptions;
 
 /// What the shards are called when an input names none.
 const SHARDS: &str = "WebDataset shards (*.tar, *.tar.gz, *.tgz)";
@@ -114,16 +113,6 @@ fn label_of(group: &Group, label_key: Option<&str>) -> Result<Option<Label>, Str
     }
     json_field("label")
 }
-
-/// `<shard file name>#<key>`.
-fn sample_name(file: &Path, key: &str) -> PathBuf {
-    let mut name = file
-        .file_name()
-        .map_or_else(|| file.as_os_str().to_os_string(), OsString::from);
-    name.push(format!("#{key}"));
-    PathBuf::from(name)
-}
-
 /// The classes of the labels: the class of each sample, the names, and each class's stored value
 /// (integers only; text labels are their names).
 fn classes(labels: &[Label]) -> (Vec<u32>, Vec<String>, Option<Vec<i64>>) {
@@ -258,9 +247,7 @@ pub fn open_index(
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let inputs = shards::resolve(path, is_shard_name, SHARDS)?;
-    let labels_on =
-        options.labels != LabelSource::None && options.label_key.as_deref() != Some("none");
-    let label_key = options.label_key.as_deref().filter(|_| labels_on);
+    let (labels_on, label_key) = (options.reads_labels(), options.label_key_read());
     let label_exts = match label_key {
         _ if !labels_on => Vec::new(),
         Some(key) => vec![key.to_ascii_lowercase(), "json".to_owned()],
@@ -316,7 +303,7 @@ pub fn open_index(
         .iter()
         .enumerate()
         .map(|(i, (group, _, _))| Sample {
-            rel_path: sample_name(&scan.files[group.file].path, &group.key),
+            rel_path: super::member_name(&scan.files[group.file].path, &group.key),
             label: classes.as_ref().map(|c| c[i]),
         })
         .collect();

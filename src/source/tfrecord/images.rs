@@ -21,9 +21,8 @@
 //!   samples were asked in, so a GZIP or ZLIB file is decompressed once per chunk, not once per sample.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -38,7 +37,7 @@ use crate::index::{
     Access, DatasetIndex, EncodedImages, ImageHeader as Header, IndexWarning, Sample, Store,
     WalkControl,
 };
-use crate::options::{IndexOptions, LabelSource};
+use crate::options::IndexOptions;
 use crate::source::SourceError;
 
 /// Records are reported every this many.
@@ -246,16 +245,6 @@ fn problem_warning(problem: RecordProblem) -> Placed {
         },
     }
 }
-
-/// `<file name>#<record in file>`, byte for byte (names need not be UTF-8).
-fn sample_name(file: &Path, record_in_file: u64) -> PathBuf {
-    let mut name = file
-        .file_name()
-        .map_or_else(|| file.as_os_str().to_os_string(), OsString::from);
-    name.push(format!("#{record_in_file}"));
-    PathBuf::from(name)
-}
-
 /// What the one pass over the records found: the index, the records that hold an image (in
 /// order), and the good records that do not, with why.
 struct Scan {
@@ -272,9 +261,7 @@ fn scan(
     max_record_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<Scan, SourceError> {
-    let labels_on =
-        options.labels != LabelSource::None && options.label_key.as_deref() != Some("none");
-    let label_key = options.label_key.as_deref().filter(|_| labels_on);
+    let (labels_on, label_key) = (options.reads_labels(), options.label_key_read());
     let image_key = options.image_key.as_deref();
 
     let mut parsed: Vec<Parsed> = Vec::new();
@@ -496,7 +483,7 @@ pub fn open_index(
         .map(|(i, p)| {
             let r = records.records[p.record];
             Sample {
-                rel_path: sample_name(&records.files[r.file].path, r.record_in_file),
+                rel_path: crate::source::member_name(&records.files[r.file].path, r.record_in_file),
                 label: labels.as_ref().map(|l| l[i]),
             }
         })
