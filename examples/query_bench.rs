@@ -58,6 +58,7 @@ fn main() {
         class_names: (0..classes).map(|c| format!("class_{c:04}")).collect(),
         samples: (0..n)
             .map(|i| Sample {
+                objects: None,
                 rel_path: format!("class_{:04}/img_{i:07}.png", i / per_class).into(),
                 label: Some((i / per_class) as u32),
             })

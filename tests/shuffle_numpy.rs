@@ -50,6 +50,7 @@ fn index_of(n: usize) -> DatasetIndex {
     DatasetIndex {
         samples: (0..n)
             .map(|i| Sample {
+                objects: None,
                 rel_path: format!("c/{i:05}.png").into(),
                 label: Some(0),
             })

@@ -318,6 +318,7 @@ mod tests {
             samples: names
                 .iter()
                 .map(|n| Sample {
+                    objects: None,
                     rel_path: PathBuf::from(n),
                     label: Some(0),
                 })

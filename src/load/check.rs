@@ -187,6 +187,7 @@ mod tests {
             samples: names
                 .iter()
                 .map(|n| Sample {
+                    objects: None,
                     rel_path: n.into(),
                     label: None,
                 })

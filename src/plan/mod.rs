@@ -224,6 +224,7 @@ mod tests {
         DatasetIndex {
             samples: (0..n)
                 .map(|i| Sample {
+                    objects: None,
                     rel_path: format!("{i}.png").into(),
                     label: Some(0),
                 })

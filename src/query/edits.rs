@@ -316,6 +316,7 @@ mod tests {
             samples: [("cat/1.png", 0), ("cat/a,b.png", 0), ("dog/2.png", 1)]
                 .iter()
                 .map(|&(p, l)| Sample {
+                    objects: None,
                     rel_path: p.into(),
                     label: Some(l),
                 })

@@ -29,6 +29,7 @@ fn index() -> DatasetIndex {
         samples: PATHS
             .iter()
             .map(|&(p, l)| Sample {
+                objects: None,
                 rel_path: p.into(),
                 label: Some(l),
             })

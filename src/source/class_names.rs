@@ -130,6 +130,7 @@ mod tests {
             samples: labels
                 .iter()
                 .map(|&l| Sample {
+                    objects: None,
                     rel_path: PathBuf::from("x"),
                     label: Some(l),
                 })

@@ -71,6 +71,23 @@ pub trait EncodedImages: Send + Sync {
     fn samples_are_files(&self) -> bool {
         false
     }
+    /// The encoded masks inside sample `sample`'s record, for a source whose
+    /// [`Objects::mask`](crate::source::annotations::Objects::mask) is
+    /// [`MaskRef::Record`](crate::source::annotations::MaskRef::Record) (each at most `max_bytes`).
+    fn masks(&self, sample: usize, max_bytes: u64) -> Result<RecordMasks, String> {
+        let _ = max_bytes;
+        Err(format!("sample {sample}'s source holds no masks"))
+    }
+}
+
+/// The encoded masks of one record: a class-map image, or one image per object (non-zero pixels
+/// are the object's), in the order of its objects.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordMasks {
+    /// A class-map PNG (`image/segmentation/class/encoded`).
+    pub class_map: Option<Vec<u8>>,
+    /// One PNG per object (`image/object/mask`).
+    pub per_object: Vec<Vec<u8>>,
 }
 
 /// One array of a stored source: what `<name>.npy` of an export holds, one row per sample.

@@ -428,5 +428,6 @@ pub fn open_index(
             kept.cells,
         ))),
         label_values: kept.label_values,
+        object_classes: None,
     })
 }

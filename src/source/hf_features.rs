@@ -186,6 +186,7 @@ pub fn keep_rows<C>(
     let mut cells = Vec::with_capacity(kept.len());
     for (i, f) in kept.into_iter().enumerate() {
         samples.push(crate::index::Sample {
+            objects: None,
             rel_path: f.name,
             label: labels.as_ref().map(|l| l[i]),
         });

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
+pub use super::annotations::{ObjectClasses, Objects, SharedObjects};
 pub use super::contract::{
     Access, Capabilities, Column, EncodedImages, ImageHeader, RowImage, RowsLayout, Store,
     StoredRows,
@@ -19,6 +20,21 @@ pub struct Sample {
     pub rel_path: PathBuf,
     /// Class index into [`DatasetIndex::class_names`]; `None` when labels are off.
     pub label: Option<u32>,
+    /// The objects annotated in it (boxes, classes, mask), when the source is annotated
+    /// ([`DatasetIndex::object_classes`]); `None` otherwise. An annotated image without objects has
+    /// an empty list.
+    pub objects: Option<SharedObjects>,
+}
+
+impl Sample {
+    /// A sample at `rel_path` with `label` and no objects.
+    pub fn new(rel_path: impl Into<PathBuf>, label: Option<u32>) -> Self {
+        Self {
+            rel_path: rel_path.into(),
+            label,
+            objects: None,
+        }
+    }
 }
 
 /// Something that the walk could not read; the rest of the folder is still indexed.
@@ -49,6 +65,9 @@ pub struct DatasetIndex {
     /// The stored label value of each class (TFRecord labels keep their int64 values: class `i` is
     /// the `i`-th smallest value seen); `None` when a class's label is its index.
     pub label_values: Option<Vec<i64>>,
+    /// The object classes, when the source annotates objects (detection or segmentation): each
+    /// sample's [`Sample::objects`] index them. Image-level labels are then usually off.
+    pub object_classes: Option<ObjectClasses>,
 }
 
 impl DatasetIndex {

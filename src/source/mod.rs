@@ -10,6 +10,7 @@
 //! the kind unless [`IndexOptions::source`] says which it is, and refuses options the kind does not
 //! take ([`crate::validate`]).
 
+pub mod annotations;
 pub mod arrays;
 pub mod cifar;
 pub mod class_names;

@@ -325,6 +325,7 @@ pub fn index_of(
     };
     let samples = (0..n)
         .map(|row| Sample {
+            objects: None,
             rel_path: rel(row),
             label: labels.as_ref().and_then(|l| l.get(row).copied()),
         })
@@ -337,5 +338,6 @@ pub fn index_of(
         labeled,
         store,
         label_values,
+        object_classes: None,
     }
 }

@@ -326,5 +326,6 @@ pub fn open_index(
             kept.cells,
         ))),
         label_values: kept.label_values,
+        object_classes: None,
     })
 }

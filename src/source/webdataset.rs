@@ -303,6 +303,7 @@ pub fn open_index(
         .iter()
         .enumerate()
         .map(|(i, (group, _, _))| Sample {
+            objects: None,
             rel_path: super::member_name(&scan.files[group.file].path, &group.key),
             label: classes.as_ref().map(|c| c[i]),
         })
@@ -323,5 +324,6 @@ pub fn open_index(
         labeled,
         store: Store::of_images(Arc::new(TarImages::new(what, scan.files, members))),
         label_values,
+        object_classes: None,
     })
 }

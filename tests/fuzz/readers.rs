@@ -338,6 +338,7 @@ fn exclude_job() -> LoadSpec {
         samples: seeds::EXCLUDE_SAMPLES
             .iter()
             .map(|name| Sample {
+                objects: None,
                 rel_path: PathBuf::from(name),
                 label: Some(0),
             })
@@ -475,6 +476,7 @@ pub fn corrections(bytes: &[u8], dir: &Path) -> String {
             .iter()
             .enumerate()
             .map(|(i, name)| Sample {
+                objects: None,
                 rel_path: PathBuf::from(name),
                 label: Some(i as u32 % 2),
             })

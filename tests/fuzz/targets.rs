@@ -430,6 +430,7 @@ fn index_of(n: usize) -> DatasetIndex {
     DatasetIndex {
         samples: (0..n)
             .map(|i| Sample {
+                objects: None,
                 rel_path: format!("c/{i}.png").into(),
                 label: Some(0),
             })

@@ -98,6 +98,7 @@ pub fn scan_with(
         LabelSource::None => {
             for rel_path in walker.files_below(root, Path::new(""))? {
                 index.samples.push(Sample {
+                    objects: None,
                     rel_path,
                     label: None,
                 });
@@ -109,6 +110,7 @@ pub fn scan_with(
                 let label = u32::try_from(label).unwrap_or(u32::MAX);
                 for rel_path in walker.files_below(&root.join(dir_name), Path::new(dir_name))? {
                     index.samples.push(Sample {
+                        objects: None,
                         rel_path,
                         label: Some(label),
                     });

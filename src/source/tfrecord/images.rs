@@ -483,6 +483,7 @@ pub fn open_index(
         .map(|(i, p)| {
             let r = records.records[p.record];
             Sample {
+                objects: None,
                 rel_path: crate::source::member_name(&records.files[r.file].path, r.record_in_file),
                 label: labels.as_ref().map(|l| l[i]),
             }
@@ -496,5 +497,6 @@ pub fn open_index(
         labeled,
         store: Store::of_images(Arc::new(store_of(records, parsed))),
         label_values,
+        object_classes: None,
     })
 }
