@@ -409,6 +409,7 @@ pub fn resample_class_map(map: &ClassMap, placement: &Placement) -> ClassMap {
 pub type SharedObjects = Arc<Objects>;
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // Exactness is what these tests assert.
 mod tests {
     use super::*;
 
