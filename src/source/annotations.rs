@@ -14,6 +14,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::load::resize;
+
+pub mod masks;
 use crate::options::{AspectFit, PreprocessOptions};
 use crate::size::Size;
 
@@ -402,6 +404,38 @@ pub fn resample_class_map(map: &ClassMap, placement: &Placement) -> ClassMap {
     ClassMap {
         size: placement.output,
         values,
+    }
+}
+
+/// Sample `sample`'s class map at its stored size `original` (the decoded image's), from wherever
+/// its [`Objects::mask`] says; `Ok(None)` when it has no mask. Per-object masks (COCO polygons and
+/// RLE, the OD API's per-object PNGs) are painted in object order, each object's pixels set to its
+/// class index + 1 over background 0. `max_bytes` bounds each encoded mask read.
+pub fn class_map(
+    index: &crate::index::DatasetIndex,
+    sample: usize,
+    original: Size,
+    max_bytes: u64,
+) -> Result<Option<ClassMap>, String> {
+    let Some(objects) = index.samples.get(sample).and_then(|s| s.objects.as_ref()) else {
+        return Ok(None);
+    };
+    let Some(mask) = &objects.mask else {
+        return Ok(None);
+    };
+    match mask {
+        MaskRef::File(rel) => {
+            masks::from_file(&index.root.join(rel), original, max_bytes).map(Some)
+        }
+        MaskRef::Record => {
+            let images = index
+                .store
+                .images()
+                .ok_or_else(|| "the source holds no records".to_owned())?;
+            masks::from_record(&images.masks(sample, max_bytes)?, objects, original).map(Some)
+        }
+        MaskRef::Polygons(polygons) => Ok(Some(masks::from_polygons(polygons, objects, original))),
+        MaskRef::Rle(runs) => masks::from_rle(runs, objects, original).map(Some),
     }
 }
 

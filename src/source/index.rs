@@ -8,8 +8,8 @@ use std::sync::atomic::AtomicBool;
 
 pub use super::annotations::{ObjectClasses, Objects, SharedObjects};
 pub use super::contract::{
-    Access, Capabilities, Column, EncodedImages, ImageHeader, RowImage, RowsLayout, Store,
-    StoredRows,
+    Access, Capabilities, Column, EncodedImages, ImageHeader, RecordMasks, RowImage, RowsLayout,
+    Store, StoredRows,
 };
 pub use super::folder::walk::{EXTRA_EXTENSIONS, IndexError, KERAS_EXTENSIONS, scan, scan_with};
 
