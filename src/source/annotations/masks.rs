@@ -7,14 +7,40 @@ use super::{ClassMap, Objects};
 use crate::index::RecordMasks;
 use crate::size::Size;
 
-/// A class-map image file (a segmentation folder's mask), its values as stored; it must be
-/// `original`'s size.
+/// A class-map image file (a segmentation folder's mask), its values as stored: a one-channel
+/// 8-bit image of `original`'s size (a palette or colour image is refused, naming what it is).
 pub fn from_file(path: &Path, original: Size, max_bytes: u64) -> Result<ClassMap, String> {
-    let _ = (path, original, max_bytes);
-    Err(format!(
-        "{}: class-map files are not read yet",
-        path.display()
-    ))
+    let at = |reason: String| format!("{}: {reason}", path.display());
+    let (bytes, format) =
+        crate::decode::read_image_file(path, max_bytes).map_err(|e| at(e.to_string()))?;
+    decode_class_map(&bytes, format, original).map_err(at)
+}
+
+/// Encoded class-map bytes as a [`ClassMap`] of `original`'s size (the message says why not).
+pub fn decode_class_map(
+    bytes: &[u8],
+    format: image::ImageFormat,
+    original: Size,
+) -> Result<ClassMap, String> {
+    let image = image::load_from_memory_with_format(bytes, format)
+        .map_err(|e| format!("mask cannot be decoded: {e}"))?;
+    let image::DynamicImage::ImageLuma8(luma) = image else {
+        return Err(format!(
+            "mask is {:?}, not a one-channel 8-bit class map",
+            image.color()
+        ));
+    };
+    let size = Size {
+        height: luma.height(),
+        width: luma.width(),
+    };
+    if size != original {
+        return Err(format!("mask is {size} but its image is {original}"));
+    }
+    Ok(ClassMap {
+        size,
+        values: luma.into_raw(),
+    })
 }
 
 /// The masks inside a record: its class map as stored, else its per-object masks painted.
@@ -48,4 +74,39 @@ pub fn from_rle(
 ) -> Result<ClassMap, String> {
     let _ = (runs, objects, original);
     Err("COCO RLE masks are not read yet".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grey_png_is_read_as_stored_and_other_files_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let size = Size {
+            height: 2,
+            width: 3,
+        };
+        let grey = dir.path().join("a.png");
+        image::GrayImage::from_raw(3, 2, vec![0, 1, 2, 255, 7, 0])
+            .unwrap()
+            .save(&grey)
+            .unwrap();
+        assert_eq!(
+            from_file(&grey, size, 1 << 20).unwrap().values,
+            vec![0, 1, 2, 255, 7, 0]
+        );
+        let wrong = from_file(&grey, Size::square(3), 1 << 20).unwrap_err();
+        assert!(
+            wrong.contains("a.png") && wrong.contains("but its image is"),
+            "{wrong}"
+        );
+        let rgb = dir.path().join("c.png");
+        image::RgbImage::new(3, 2).save(&rgb).unwrap();
+        let refused = from_file(&rgb, size, 1 << 20).unwrap_err();
+        assert!(
+            refused.contains("c.png") && refused.contains("Rgb8"),
+            "{refused}"
+        );
+    }
 }
