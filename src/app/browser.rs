@@ -8,7 +8,7 @@ use egui::{Key, RichText};
 
 use super::display::{self, StoredImage};
 use super::session::{self, Status};
-use super::{BatchscopeApp, Command, grid, rows, settings};
+use super::{BatchscopeApp, Command, grid, objects, rows, settings};
 use crate::index::{DatasetIndex, StoredRows};
 use crate::plan::BatchPlan;
 
@@ -68,7 +68,19 @@ impl BatchscopeApp {
                     inspected: inspected
                         .filter(|&(batch, _)| batch == view.batch.number)
                         .map(|(_, row)| row),
+                    objects: ready_index
+                        .object_classes
+                        .as_ref()
+                        .map(|_| objects::ObjectMarks {
+                            fit: stale_options
+                                .or(planned_options.as_ref())
+                                .map_or(job.preprocess.fit, |o| o.preprocess.fit),
+                            overlay: self.settings.overlay,
+                        }),
                 };
+                if ready_index.object_classes.is_some() {
+                    objects::overlay_ui(ui, &mut self.settings.overlay, &ready_index);
+                }
                 let drawing = (&mut self.display_range, self.health.measured_denormalise());
                 let action = match &mut compared {
                     None => batch_ui(ui, view, &planned, &ready_index, (thumb, marks), drawing),
@@ -84,7 +96,8 @@ impl BatchscopeApp {
                         );
                         let range = view.drawn_with;
                         let planned = job.plan.batch(other.batch.number).to_vec();
-                        compared_ui(&mut cols[1], other, &planned, &ready_index, thumb, range);
+                        let drawn = (thumb, range, marks.objects);
+                        compared_ui(&mut cols[1], other, &planned, &ready_index, drawn);
                         action
                     }),
                 };
@@ -317,9 +330,13 @@ fn compared_ui(
     view: &mut session::ViewBatch,
     planned: &[usize],
     index: &DatasetIndex,
-    thumb: f32,
-    range: Option<display::DisplayRange>,
+    drawn: (
+        f32,
+        Option<display::DisplayRange>,
+        Option<objects::ObjectMarks>,
+    ),
 ) {
+    let (thumb, range, objects) = drawn;
     ui.label(RichText::new(format!("Batch {} (compared)", view.batch.number + 1)).strong());
     // Its samples' ids in the grid are its own, so that both grids can be told apart.
     ui.push_id("compared_batch", |ui| {
@@ -334,7 +351,10 @@ fn compared_ui(
                     planned,
                     index,
                     thumb,
-                    grid::Marks::default(),
+                    grid::Marks {
+                        objects,
+                        ..grid::Marks::default()
+                    },
                     range,
                 );
             }

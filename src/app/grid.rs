@@ -4,6 +4,7 @@
 use egui::{Color32, ColorImage, RichText, TextureOptions, Vec2};
 
 use super::display::{DisplayRange, MAX_TEXTURE_EDGE, StoredImage};
+use super::objects::{self, ObjectMarks};
 use super::session::ViewBatch;
 use crate::index::DatasetIndex;
 use crate::load::loader::{Batch, Original, Pixels};
@@ -103,6 +104,13 @@ pub fn upload(
     let name = format!("batch{}-{row}", view.batch.number);
     view.textures
         .insert(row, ctx.load_texture(name, image, TextureOptions::NEAREST));
+    if let Some(Some(map)) = view.batch.masks.get(row) {
+        let first_class = objects::mask_first_class(index, view.batch.samples[row]);
+        let name = format!("batch{}-{row}-mask", view.batch.number);
+        let mask = objects::mask_image(map, first_class);
+        view.masks
+            .insert(row, ctx.load_texture(name, mask, TextureOptions::NEAREST));
+    }
     true
 }
 
@@ -133,6 +141,8 @@ pub struct Marks {
     pub highlight: Option<u32>,
     /// The row of the batch open in the inspector.
     pub inspected: Option<usize>,
+    /// How objects are drawn, when the dataset annotates them.
+    pub objects: Option<ObjectMarks>,
 }
 
 /// Draws the batch's samples in plan order; failed samples appear where they would have been.
@@ -200,6 +210,7 @@ pub fn grid_ui(
                                         thumb,
                                         highlight: marks.highlight,
                                         inspected: row.is_some() && row == marks.inspected,
+                                        objects: marks.objects,
                                     };
                                     if let Some(clicked) = tile.ui(ui, view, index) {
                                         action = Some(clicked);
@@ -248,6 +259,7 @@ struct Tile {
     thumb: f32,
     highlight: Option<u32>,
     inspected: bool,
+    objects: Option<ObjectMarks>,
 }
 
 impl Tile {
@@ -258,15 +270,22 @@ impl Tile {
             thumb,
             highlight,
             inspected,
+            objects: object_marks,
         } = *self;
         let batch = &view.batch;
         let caption_label = index.samples.get(sample).and_then(|s| s.label);
+        let annotated = index.object_classes.is_some();
         let mut action = None;
         if row.is_some_and(|r| !view.textures.contains_key(&r)) {
             // Decoded, its thumbnail not uploaded yet (a frame or two).
             ui.add_sized(Vec2::splat(thumb), egui::Spinner::new());
         } else if let Some(row) = row {
-            let dim = highlight.is_some() && highlight != caption_label;
+            // Annotated images are highlighted by the classes of their objects.
+            let dim = match highlight {
+                Some(class) if annotated => !objects::has_class(index, sample, class),
+                Some(_) => highlight != caption_label,
+                None => false,
+            };
             let tint = if dim {
                 Color32::from_gray(60)
             } else {
@@ -278,6 +297,8 @@ impl Tile {
                 .tint(tint)
                 .sense(egui::Sense::click());
             let response = ui.add(image);
+            let hovered_object = object_marks
+                .and_then(|marks| objects::draw_over(ui, &response, view, index, row, marks));
             if inspected {
                 // The image open in the inspector.
                 ui.painter().rect_stroke(
@@ -297,12 +318,18 @@ impl Tile {
             }
             let original = batch.originals[row];
             let response = response.on_hover_ui(|ui| {
+                if let Some(object) = &hovered_object {
+                    ui.strong(objects::hover_text(index, object));
+                }
                 ui.label(index.samples[sample].rel_path.to_string_lossy());
                 ui.label(match original.format {
                     Some(_) => format!("original {}", original_text(&original)),
                     None => original_text(&original),
                 });
                 ui.label(label_text(index, caption_label));
+                if let Some(caption) = objects::caption(index, sample) {
+                    ui.label(caption);
+                }
             });
             if response.clicked() {
                 action = Some(GridAction::Select(row));
@@ -328,7 +355,10 @@ impl Tile {
                 ui.colored_label(ui.visuals().error_fg_color, reason);
             });
         }
-        let text = label_text(index, caption_label);
+        let text = match objects::caption(index, sample) {
+            Some(caption) if caption_label.is_none() => caption,
+            _ => label_text(index, caption_label),
+        };
         let dark = ui.visuals().dark_mode;
         let color = caption_label.map_or(ui.visuals().text_color(), |l| class_text_color(l, dark));
         ui.add(egui::Label::new(RichText::new(text).color(color)).truncate());

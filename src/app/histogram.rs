@@ -68,6 +68,7 @@ pub fn histograms_ui(
     batch: &[usize],
     dataset: &[usize],
     highlight: Option<u32>,
+    unit: &str,
 ) -> Option<u32> {
     if class_names.is_empty() {
         ui.weak("No classes to count (labels off, or no class subfolders).");
@@ -75,7 +76,7 @@ pub fn histograms_ui(
     }
     let (batch_total, all_total) = (batch.iter().sum::<usize>(), dataset.iter().sum::<usize>());
     ui.label(format!(
-        "Share of each class: this batch ({batch_total}, solid) vs all planned ({all_total}, faded)"
+        "Share of each class: this batch ({batch_total} {unit}, solid) vs all planned ({all_total}, faded)"
     ));
     let n = class_names.len();
     let mut batch_bars = Vec::with_capacity(n);
@@ -93,7 +94,7 @@ pub fn histograms_ui(
                 .width(0.4)
                 .fill(color)
                 .name(format!(
-                    "{i} {name}: {} of {batch_total} in this batch",
+                    "{i} {name}: {} of {batch_total} {unit} in this batch",
                     batch[i]
                 ))
                 .horizontal(),

@@ -7,6 +7,7 @@ use egui::{Color32, RichText, Vec2};
 
 use super::display::{StoredImage, number};
 use super::grid::{self, label_text};
+use super::objects::{self, ObjectMarks};
 use super::rows;
 use super::session::ViewBatch;
 use crate::index::DatasetIndex;
@@ -57,7 +58,13 @@ pub fn channel_stats(batch: &Batch, row: usize) -> Vec<(u8, u8, f64)> {
 impl Inspector {
     /// Draws the inspector into `ui` (a side panel); returns false when the user closed it. Stored
     /// rows are drawn with the display range the grid drew them with.
-    pub fn ui(&mut self, ui: &mut egui::Ui, view: &mut ViewBatch, index: &DatasetIndex) -> bool {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &mut ViewBatch,
+        index: &DatasetIndex,
+        objects: Option<ObjectMarks>,
+    ) -> bool {
         let Some(&sample) = view.batch.samples.get(self.row) else {
             return false;
         };
@@ -92,7 +99,7 @@ impl Inspector {
             });
         if let Some(texture) = texture {
             ui.separator();
-            self.image_ui(ui, batch, index, texture);
+            self.image_ui(ui, view, index, texture, objects);
         }
         open
     }
@@ -113,6 +120,11 @@ impl Inspector {
             label_text(index, label),
         );
         ui.end_row();
+        if let Some(caption) = objects::caption(index, sample) {
+            ui.label("Objects");
+            fitted_label(ui, &caption);
+            ui.end_row();
+        }
         if let Some(rows) = rows::stored_rows(index) {
             ui.label("Source");
             fitted_label(ui, &rows.describe());
@@ -177,10 +189,12 @@ impl Inspector {
     fn image_ui(
         &mut self,
         ui: &mut egui::Ui,
-        batch: &Batch,
+        view: &ViewBatch,
         index: &DatasetIndex,
         texture: &egui::TextureHandle,
+        objects: Option<ObjectMarks>,
     ) {
+        let batch = &view.batch;
         let s = batch.shape;
         let (w, h) = (s.width.max(1) as f32, s.height.max(1) as f32);
         // Fit: the whole image in the room left under the zoom row, above the status line.
@@ -226,6 +240,9 @@ impl Inspector {
                         .alt_text("inspected image")
                         .sense(egui::Sense::hover()),
                 );
+                let object = objects.and_then(|marks| {
+                    objects::draw_over(ui, &response, view, index, self.row, marks)
+                });
                 let Some(pos) = response.hover_pos() else {
                     return;
                 };
@@ -248,7 +265,10 @@ impl Inspector {
                     }
                     _ => return,
                 };
-                self.hovered = Some(format!("x {x}, y {y}: {value}"));
+                self.hovered = Some(match object {
+                    Some(object) => objects::hover_text(index, &object),
+                    None => format!("x {x}, y {y}: {value}"),
+                });
             });
         // The status line: always there, so the layout does not jump when the cursor enters.
         ui.horizontal(|ui| {

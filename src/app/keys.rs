@@ -3,6 +3,7 @@
 
 use egui::{Key, Modifiers};
 
+use super::objects::Part;
 use super::{Command, dialog};
 
 /// What a key does, for the table below.
@@ -25,6 +26,7 @@ enum Action {
     Tag,
     Undo,
     Redo,
+    Overlay(Part),
 }
 
 /// Every key, with its modifiers, the name the help shows, and what it does.
@@ -154,6 +156,27 @@ const KEYS: &[(Modifiers, Key, &str, Action, &str)] = &[
     ),
     (
         Modifiers::NONE,
+        Key::B,
+        "B",
+        Action::Overlay(Part::Boxes),
+        "annotated images: draw the boxes, or hide them",
+    ),
+    (
+        Modifiers::NONE,
+        Key::N,
+        "N",
+        Action::Overlay(Part::Names),
+        "annotated images: draw the class names on the boxes, or hide them",
+    ),
+    (
+        Modifiers::NONE,
+        Key::M,
+        "M",
+        Action::Overlay(Part::Masks),
+        "annotated images: draw the masks, or hide them",
+    ),
+    (
+        Modifiers::NONE,
         Key::Questionmark,
         "?",
         Action::Help,
@@ -169,7 +192,7 @@ const KEYS: &[(Modifiers, Key, &str, Action, &str)] = &[
 ];
 
 /// The order of the help's rows (the table's order is the order keys are matched in).
-const HELP_ORDER: [Action; 16] = [
+const HELP_ORDER: [Action; 19] = [
     Action::Next,
     Action::Prev,
     Action::First,
@@ -185,6 +208,9 @@ const HELP_ORDER: [Action; 16] = [
     Action::Tag,
     Action::Undo,
     Action::Redo,
+    Action::Overlay(Part::Boxes),
+    Action::Overlay(Part::Names),
+    Action::Overlay(Part::Masks),
     Action::Help,
 ];
 
@@ -243,6 +269,7 @@ fn command(action: Action, state: &Context) -> Option<Command> {
         Action::Tag => Command::GalleryTag,
         Action::Undo => Command::Undo,
         Action::Redo => Command::Redo,
+        Action::Overlay(part) => Command::ToggleOverlay(part),
     })
 }
 

@@ -20,6 +20,7 @@ mod health_view;
 mod histogram;
 pub mod inspector;
 mod keys;
+pub mod objects;
 mod panels;
 mod problems;
 mod rows;
@@ -48,6 +49,8 @@ pub fn bundled_sample() -> PathBuf {
 /// Something a panel asks for, applied after the frame is drawn.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
+    /// Draw a part of the objects of an annotated dataset, or stop drawing it.
+    ToggleOverlay(objects::Part),
     /// Open this dataset (a folder or a file).
     Open(PathBuf),
     /// Show the native folder or file dialog.
@@ -159,6 +162,8 @@ pub struct BatchscopeApp {
     pub inspector: Option<Inspector>,
     /// The highlighted class.
     pub highlight: Option<u32>,
+    /// The label histogram of an annotated dataset counts images with each class, not objects.
+    pub count_images: bool,
     /// How stored rows are drawn (the display range).
     pub display_range: display::RangeSetting,
     /// Time from a flip to the batch being on screen, last measured.
@@ -215,6 +220,7 @@ impl BatchscopeApp {
             notice: None,
             inspector: None,
             highlight: None,
+            count_images: false,
             display_range: display::RangeSetting::default(),
             last_flip: None,
             export: export_panel::ExportPanel::default(),
@@ -386,7 +392,10 @@ impl BatchscopeApp {
                     .session
                     .as_ref()
                     .and_then(Session::ready)
-                    .map_or(0, |r| r.index.class_names.len()),
+                    .map_or(0, |r| match &r.index.object_classes {
+                        Some(classes) => classes.names.len(),
+                        None => r.index.class_names.len(),
+                    }),
                 inspector_open: self.inspector.is_some(),
                 help_open: self.show_help,
             };
@@ -535,6 +544,7 @@ impl BatchscopeApp {
                 }
                 Command::Export(overwrite) => self.start_export(overwrite),
                 Command::ToggleHelp => self.show_help = !self.show_help,
+                Command::ToggleOverlay(part) => self.settings.overlay.toggle(part),
                 Command::ExportAsked if self.side_tab() != panels::SideTab::Export => {
                     self.side = panels::SideTab::Export;
                 }

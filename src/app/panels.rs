@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use egui::Key;
 
+use super::objects::{self, ObjectMarks};
 use super::session::Session;
 use super::{
     BatchscopeApp, Command, View, bundled_sample, dialog, export_panel, export_view, health_view,
@@ -445,7 +446,9 @@ impl BatchscopeApp {
         }
     }
 
-    /// The class counts the batch histogram shows for the batch on screen (zeros while it loads).
+    /// The class counts the batch histogram shows for the batch on screen (zeros while it loads):
+    /// of an annotated dataset, its objects per object class (or its images with an object of each
+    /// class, [`BatchscopeApp::count_images`]).
     pub fn batch_histogram(&self) -> Vec<usize> {
         let Some(session) = &self.session else {
             return Vec::new();
@@ -453,9 +456,16 @@ impl BatchscopeApp {
         let Some(ready) = session.ready() else {
             return Vec::new();
         };
+        let index = &ready.index;
+        if let Some(classes) = &index.object_classes {
+            return session.current_batch().map_or_else(
+                || vec![0; classes.names.len()],
+                |b| objects::counts(index, &b.samples, self.count_images),
+            );
+        }
         session.current_batch().map_or_else(
-            || vec![0; ready.index.class_names.len()],
-            |b| ready.index.class_counts_of(b.samples.iter().copied()),
+            || vec![0; index.class_names.len()],
+            |b| index.class_counts_of(b.samples.iter().copied()),
         )
     }
 
@@ -463,13 +473,28 @@ impl BatchscopeApp {
         let batch_counts = self.batch_histogram();
         let Some(session) = &self.session else { return };
         let Some(ready) = session.ready() else { return };
-        if let Some(class) = histogram::histograms_ui(
-            ui,
-            &ready.index.class_names,
-            &batch_counts,
-            &ready.plan_counts,
-            self.highlight,
-        ) {
+        let (names, plan_counts, unit) = match &ready.index.object_classes {
+            Some(classes) => {
+                ui.horizontal(|ui| {
+                    ui.label("Count:");
+                    ui.selectable_value(&mut self.count_images, false, "objects")
+                        .on_hover_text("Objects of each class");
+                    ui.selectable_value(&mut self.count_images, true, "images")
+                        .on_hover_text("Images with at least one object of each class");
+                });
+                let counts = &ready.plan_objects[usize::from(self.count_images)];
+                let unit = if self.count_images {
+                    "images"
+                } else {
+                    "objects"
+                };
+                (&classes.names, counts, unit)
+            }
+            None => (&ready.index.class_names, &ready.plan_counts, "samples"),
+        };
+        if let Some(class) =
+            histogram::histograms_ui(ui, names, &batch_counts, plan_counts, self.highlight, unit)
+        {
             let next = if self.highlight == Some(class) {
                 None
             } else {
@@ -481,11 +506,7 @@ impl BatchscopeApp {
             ui.horizontal(|ui| {
                 ui.label(format!(
                     "Highlighting {}",
-                    ready
-                        .index
-                        .class_names
-                        .get(h as usize)
-                        .map_or("?", String::as_str)
+                    names.get(h as usize).map_or("?", String::as_str)
                 ));
                 if ui.small_button("clear").clicked() {
                     self.commands.push(Command::Highlight(None));
@@ -495,15 +516,24 @@ impl BatchscopeApp {
     }
 
     pub(super) fn inspector_ui(&mut self, ui: &mut egui::Ui) {
+        let overlay = self.settings.overlay;
         let (Some(inspector), Some(session)) = (&mut self.inspector, &mut self.session) else {
             return;
         };
-        let Some(index) = session.ready().map(|r| Arc::clone(&r.index)) else {
+        let Some((index, fit)) = session
+            .ready()
+            .map(|r| (Arc::clone(&r.index), r.options.preprocess.fit))
+        else {
             return;
         };
         let keep = match session.shown_mut() {
-            Some((view, _)) if view.batch.number == inspector.batch => {
-                inspector.ui(ui, view, &index)
+            Some((view, stale)) if view.batch.number == inspector.batch => {
+                // Drawn as the batch on screen was placed (with the options it was loaded with).
+                let object_marks = index.object_classes.as_ref().map(|_| ObjectMarks {
+                    fit: stale.map_or(fit, |o| o.preprocess.fit),
+                    overlay,
+                });
+                inspector.ui(ui, view, &index, object_marks)
             }
             _ => false,
         };

@@ -33,6 +33,9 @@ pub struct Ready {
     requested_index: IndexOptions,
     /// Planned samples per class, in label order.
     pub plan_counts: Vec<usize>,
+    /// For an annotated dataset, the planned objects per object class and the planned images with
+    /// an object of each class (empty otherwise).
+    pub plan_objects: [Vec<usize>; 2],
     /// Set when the images differ in size and no image size was set: the batches are shown (and
     /// exported) resized to Keras's default 256x256 instead, and this says which files differ.
     pub size_fallback: Option<MixedSizes>,
@@ -59,6 +62,8 @@ pub struct ViewBatch {
     pub drawn_with: Option<DisplayRange>,
     /// Statistics of the image column of stored rows, found the first time the batch is drawn.
     pub stats: Option<(Option<super::display::Denormalise>, Stats)>,
+    /// Mask overlays by row, uploaded with their thumbnails (annotated datasets with masks).
+    pub masks: HashMap<usize, egui::TextureHandle>,
 }
 
 impl ViewBatch {
@@ -68,6 +73,7 @@ impl ViewBatch {
             textures: HashMap::new(),
             drawn_with: None,
             stats: None,
+            masks: HashMap::new(),
         }
     }
 }
@@ -429,6 +435,8 @@ impl Session {
                             })
                             .collect();
                         let plan_counts = index.class_counts_of(job.plan.order.iter().copied());
+                        let plan_objects = [false, true]
+                            .map(|images| super::objects::counts(&index, &job.plan.order, images));
                         self.current = self.current.min(job.plan.batch_count().saturating_sub(1));
                         if let Some(mut old) = self.ready.take()
                             && let Some(batch) = old.batches.remove(&old_current)
@@ -441,6 +449,7 @@ impl Session {
                             options,
                             requested_index,
                             plan_counts,
+                            plan_objects,
                             size_fallback,
                             loader,
                             batches: BTreeMap::new(),

@@ -32,6 +32,8 @@ pub struct Settings {
     /// The loader and export settings each dataset was last open with, most recent first: a dataset
     /// opens with its own settings, never with the previous dataset's.
     pub datasets: Vec<DatasetSettings>,
+    /// What is drawn over annotated images (boxes, names, masks).
+    pub overlay: super::objects::Overlay,
 }
 
 /// The settings one dataset was last open with.
@@ -58,6 +60,7 @@ impl Default for Settings {
             recent: Vec::new(),
             export: super::export_panel::ExportSettings::default(),
             datasets: Vec::new(),
+            overlay: super::objects::Overlay::default(),
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::index::{Access, Column, DatasetIndex, StoredRows};
 use crate::load::preprocess::{self, Element, Shape, Slot};
 use crate::options::{Dtype, PreprocessOptions, Scale};
 use crate::plan::BatchPlan;
+use crate::source::annotations::{self, ClassMap};
 
 /// Everything the loader needs to produce any batch.
 #[derive(Clone, Debug)]
@@ -114,6 +115,10 @@ pub struct Batch {
     pub pixels: Pixels,
     /// The samples of this batch that failed, in plan order.
     pub failures: Vec<SampleFailure>,
+    /// When the dataset has masks ([`crate::index::ObjectClasses::has_masks`]): each good sample's
+    /// class map placed as its pixels were (`None` for a sample without a mask); else empty. A mask
+    /// that cannot be read fails its sample.
+    pub masks: Vec<Option<ClassMap>>,
 }
 
 impl Batch {
@@ -231,15 +236,25 @@ fn load_rows_into(
         shape: job.shape,
         pixels,
         failures: Vec::new(),
+        masks: Vec::new(),
     };
+    let has_masks = job
+        .index
+        .object_classes
+        .as_ref()
+        .is_some_and(|c| c.has_masks);
+    let masks = with_masks(job, ids, results, has_masks);
     let len = job.shape.len();
     let mut kept = Vec::with_capacity(ids.len());
-    for (row, (&sample, result)) in ids.iter().zip(results).enumerate() {
+    for (row, (&sample, result)) in ids.iter().zip(masks).enumerate() {
         match result {
-            Ok(original) => {
+            Ok((original, mask)) => {
                 kept.push(row);
                 batch.samples.push(sample);
                 batch.originals.push(original);
+                if has_masks {
+                    batch.masks.push(mask);
+                }
             }
             Err(reason) => batch.failures.push(SampleFailure {
                 sample,
@@ -256,6 +271,40 @@ fn load_rows_into(
         }
     }
     batch
+}
+
+/// Each loaded sample's class map, placed as its pixels were, when the dataset `has_masks` (`None`
+/// for a sample without a mask, and for every sample of a dataset without masks). A mask that
+/// cannot be read fails its sample, naming the mask.
+fn with_masks(
+    job: &LoadSpec,
+    ids: &[usize],
+    results: Vec<Result<Original, String>>,
+    has_masks: bool,
+) -> Vec<Result<(Original, Option<ClassMap>), String>> {
+    if !has_masks {
+        return results
+            .into_iter()
+            .map(|r| r.map(|original| (original, None)))
+            .collect();
+    }
+    results
+        .into_par_iter()
+        .zip(ids.par_iter())
+        .map(|(result, &sample)| {
+            let original = result?;
+            let size = crate::size::Size {
+                height: original.height,
+                width: original.width,
+            };
+            let map =
+                annotations::class_map(&job.index, sample, size, job.preprocess.max_file_bytes)
+                    .map_err(|e| format!("its mask: {e}"))?;
+            let placement = annotations::Placement::of(size, &job.preprocess);
+            let placed = map.map(|m| annotations::resample_class_map(&m, &placement));
+            Ok((original, placed))
+        })
+        .collect()
 }
 
 /// One loaded image row, `height x width x channels` values on the 0..255 scale.
@@ -394,6 +443,7 @@ fn load_stored(
         shape: job.shape,
         pixels: Pixels::Columns(Vec::new()),
         failures: Vec::new(),
+        masks: Vec::new(),
     };
     let original = Original {
         width: job.shape.width as u32,

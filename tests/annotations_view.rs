@@ -1,0 +1,99 @@
+//! Annotated datasets as the viewer gets them (issue 25, items 3 and 4): the loader places each
+//! sample's mask as it places the pixels, and a mask that cannot be read fails its sample by name.
+
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use batchscope::index::{DatasetIndex, ObjectClasses, Objects};
+use batchscope::load::loader::load_batch;
+use batchscope::load::preprocess::Element;
+use batchscope::load::spec::{SizeCheck, prepare};
+use batchscope::options::{AspectFit, IndexOptions, LabelSource, LoadOptions};
+use batchscope::size::Size;
+use batchscope::source::annotations::{MaskRef, Units};
+use image::{GrayImage, RgbImage};
+
+/// `a.png` (4 wide, 2 high) with the mask `a_mask.png` (columns 0..4 hold 1, 2, 3, 4), and `b.png`
+/// whose mask file is missing; indexed without labels, each given its mask.
+fn masked(root: &Path) -> DatasetIndex {
+    let images = root.join("images");
+    common::save(&images, "a.png", &RgbImage::new(4, 2));
+    common::save(&images, "b.png", &RgbImage::new(4, 2));
+    GrayImage::from_raw(4, 2, vec![1, 2, 3, 4, 1, 2, 3, 4])
+        .unwrap()
+        .save(root.join("a_mask.png"))
+        .unwrap();
+    let options = IndexOptions {
+        labels: LabelSource::None,
+        ..IndexOptions::default()
+    };
+    let mut index = batchscope::index::scan(&images, &options).unwrap();
+    for sample in &mut index.samples {
+        let name = sample.rel_path.file_stem().unwrap().to_string_lossy();
+        sample.objects = Some(Arc::new(Objects {
+            units: Units::Normalized,
+            mask: Some(MaskRef::File(format!("../{name}_mask.png").into())),
+            ..Objects::default()
+        }));
+    }
+    index.object_classes = Some(ObjectClasses {
+        has_masks: true,
+        ..ObjectClasses::default()
+    });
+    index
+}
+
+fn load(
+    index: DatasetIndex,
+    size: Option<Size>,
+    fit: AspectFit,
+) -> batchscope::load::loader::Batch {
+    let mut options = LoadOptions::default();
+    options.preprocess.image_size = size;
+    options.preprocess.fit = fit;
+    let never = AtomicBool::new(false);
+    let spec = prepare(
+        Arc::new(index),
+        &options,
+        Element::default(),
+        SizeCheck::AllFiles,
+        &never,
+    )
+    .unwrap();
+    load_batch(&spec, 0, &never)
+}
+
+#[test]
+fn masks_are_placed_as_the_pixels_and_a_missing_mask_fails_its_sample_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let native = load(masked(dir.path()), None, AspectFit::Stretch);
+    assert_eq!(native.samples, vec![0]);
+    let mask = native.masks[0].as_ref().unwrap();
+    assert_eq!(mask.values, vec![1, 2, 3, 4, 1, 2, 3, 4]);
+    assert_eq!(native.failures.len(), 1);
+    let failure = &native.failures[0];
+    assert_eq!(failure.rel_path, Path::new("b.png"));
+    assert!(
+        failure.reason.starts_with("its mask: ") && failure.reason.contains("b_mask.png"),
+        "{}",
+        failure.reason
+    );
+
+    // Cropped to 2x2: the middle two columns; stretched to 1x2: columns 1 and 3 of row 1.
+    let crop = load(masked(dir.path()), Some(Size::square(2)), AspectFit::Crop);
+    assert_eq!(crop.masks[0].as_ref().unwrap().values, vec![2, 3, 2, 3]);
+    let stretch = load(
+        masked(dir.path()),
+        Some(Size {
+            height: 1,
+            width: 2,
+        }),
+        AspectFit::Stretch,
+    );
+    assert_eq!(stretch.masks[0].as_ref().unwrap().values, vec![2, 4]);
+}
