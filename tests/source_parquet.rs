@@ -513,3 +513,89 @@ fn path_only_images_are_read_from_the_dataset_folder() {
     assert_eq!(exported.data, [pixels(7), pixels(8)].concat());
     assert_eq!(label_values(&out.join("labels.npy")), [0, 2]);
 }
+
+/// Every codec the Hub's and pyarrow's writers use but brotli reads to the same arrays as snappy.
+#[test]
+fn zstd_lz4_and_gzip_pages_read_as_snappy_ones() {
+    use parquet::basic::{GzipLevel, ZstdLevel};
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = hf_metadata(&["cat", "dog", "fish"]);
+    let export = |name: &str, compression: Compression| {
+        let file = dir.path().join(format!("{name}.parquet"));
+        write_parquet(&file, &five_rows(), 2, compression, Some(metadata.clone()));
+        let out = dir.path().join(format!("out-{name}"));
+        let report = common::export_source(&file, &out, IndexOptions::default()).unwrap();
+        assert_eq!(report.exported, 4, "{name}");
+        (
+            common::read_npy(&out.join("images.npy")).data,
+            label_values(&out.join("labels.npy")),
+        )
+    };
+    let snappy = export("snappy", Compression::SNAPPY);
+    assert_eq!(
+        snappy.0,
+        [pixels(0), pixels(1), pixels(3), pixels(4)].concat()
+    );
+    for (name, compression) in [
+        ("zstd", Compression::ZSTD(ZstdLevel::default())),
+        ("lz4_raw", Compression::LZ4_RAW),
+        ("lz4", Compression::LZ4),
+        ("gzip", Compression::GZIP(GzipLevel::default())),
+    ] {
+        assert_eq!(export(name, compression), snappy, "{name}");
+    }
+}
+
+const WRITE_WITH_PYARROW_CODECS: &str = r#"
+import io, os, sys
+import numpy as np
+import pyarrow as pa, pyarrow.parquet as pq
+from PIL import Image
+out = sys.argv[1]
+arrays = np.random.RandomState(5).randint(0, 256, (4, 6, 5, 3), dtype=np.uint8)
+def png(a):
+    b = io.BytesIO(); Image.fromarray(a).save(b, format="PNG"); return b.getvalue()
+image = pa.array([{"bytes": png(a), "path": None} for a in arrays],
+                 type=pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
+table = pa.table({"image": image, "label": pa.array([1, 0, 1, 1], pa.int64())})
+for codec in ["snappy", "zstd", "lz4", "gzip", "brotli", "none"]:
+    pq.write_table(table, os.path.join(out, f"{codec}.parquet"), compression=codec, row_group_size=3)
+np.save(os.path.join(out, "pixels.npy"), arrays)
+"#;
+
+#[test]
+fn files_pyarrow_writes_with_each_codec_read_alike_and_brotli_is_refused_by_name() {
+    let test = "files_pyarrow_writes_with_each_codec_read_alike_and_brotli_is_refused_by_name";
+    if !common::has_python_module("pyarrow", test) || !common::has_python_module("PIL", test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    common::run_python(WRITE_WITH_PYARROW_CODECS, &[dir.path().to_str().unwrap()]);
+    let pixels = common::read_npy(&dir.path().join("pixels.npy"));
+    for codec in ["snappy", "zstd", "lz4", "gzip", "none"] {
+        let file = dir.path().join(format!("{codec}.parquet"));
+        let out = dir.path().join(format!("out-{codec}"));
+        let report = common::export_source(&file, &out, IndexOptions::default()).unwrap();
+        assert_eq!(report.exported, 4, "{codec}");
+        assert_eq!(
+            common::read_npy(&out.join("images.npy")).data,
+            pixels.data,
+            "{codec}"
+        );
+        assert_eq!(
+            label_values(&out.join("labels.npy")),
+            [1, 0, 1, 1],
+            "{codec}"
+        );
+    }
+    let brotli = dir.path().join("brotli.parquet");
+    let err = open(&brotli, &IndexOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "no usable row (1 problem; the first: unreadable: its pages are BROTLI compressed, which batchscope does not read (it reads uncompressed, snappy, gzip, zstd and lz4 pages); write it with another codec, e.g. pyarrow.parquet.write_table(table, path, compression=\"zstd\") in {brotli:?}): {brotli:?}"
+        )
+    );
+}

@@ -5,6 +5,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
+use parquet::basic::Compression;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::{Field, Row};
 use parquet::schema::types::{Type, TypePtr};
@@ -14,10 +15,28 @@ use crate::decode;
 /// A Parquet file open for reading (its footer parsed).
 pub type Reader = SerializedFileReader<std::fs::File>;
 
-/// Opens `path` through the hardened open and parses its footer.
+/// Opens `path` through the hardened open and parses its footer; a file whose pages use a codec
+/// batchscope does not read (brotli, LZO) is refused here, by name, before any page is read.
 pub fn open(path: &Path) -> Result<Reader, String> {
     let file = decode::open_file(path).map_err(|e| e.to_string())?;
-    guarded(|| SerializedFileReader::new(file).map_err(|e| e.to_string()))
+    let reader = guarded(|| SerializedFileReader::new(file).map_err(|e| e.to_string()))?;
+    let unread = reader
+        .metadata()
+        .row_groups()
+        .iter()
+        .flat_map(parquet::file::metadata::RowGroupMetaData::columns)
+        .map(parquet::file::metadata::ColumnChunkMetaData::compression)
+        .find(|codec| matches!(codec, Compression::BROTLI(_) | Compression::LZO));
+    if let Some(codec) = unread {
+        let name = match codec {
+            Compression::BROTLI(_) => "BROTLI",
+            _ => "LZO",
+        };
+        return Err(format!(
+            "its pages are {name} compressed, which batchscope does not read (it reads uncompressed, snappy, gzip, zstd and lz4 pages); write it with another codec, e.g. pyarrow.parquet.write_table(table, path, compression=\"zstd\")"
+        ));
+    }
+    Ok(reader)
 }
 
 /// Runs `work`, turning a panic of the Parquet decoder (a bug it has on some hostile input) into an
