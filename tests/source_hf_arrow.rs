@@ -361,3 +361,182 @@ fn path_only_images_are_read_from_the_dataset_folder() {
         "{over:?}"
     );
 }
+
+/// A `save_to_disk` folder of arrays: an `Array2D` uint8 `(2, 3)` column stored as `datasets`
+/// stores it (a list of lists), a `Value` float32, a `ClassLabel`, a string column; row 2's array is
+/// ragged.
+fn write_arrays(dir: &Path) {
+    use arrow_array::builder::{Float32Builder, ListBuilder, UInt8Builder};
+    let mut arrays = ListBuilder::new(ListBuilder::new(UInt8Builder::new()));
+    let rows: [&[&[u8]]; 4] = [
+        &[&[1, 2, 3], &[4, 5, 6]],
+        &[&[7, 8, 9], &[10, 11, 12]],
+        &[&[13, 14], &[15, 16, 17, 18]],
+        &[&[19, 20, 21], &[22, 23, 24]],
+    ];
+    for row in rows {
+        for line in row {
+            arrays.values().values().append_slice(line);
+            arrays.values().append(true);
+        }
+        arrays.append(true);
+    }
+    let arrays: ArrayRef = Arc::new(arrays.finish());
+    let mut floats = Float32Builder::new();
+    floats.append_slice(&[0.5, -1.25, 2.0, 3.75]);
+    let floats: ArrayRef = Arc::new(floats.finish());
+    let labels: ArrayRef = Arc::new(Int64Array::from(vec![1, 0, 1, 2]));
+    let notes: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c", "d"]));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("x", arrays.data_type().clone(), true),
+        Field::new("f", DataType::Float32, true),
+        Field::new("label", DataType::Int64, true),
+        Field::new("note", DataType::Utf8, true),
+    ]));
+    let batch =
+        RecordBatch::try_new(Arc::clone(&schema), vec![arrays, floats, labels, notes]).unwrap();
+    let file = std::fs::File::create(dir.join("data-00000-of-00001.arrow")).unwrap();
+    let mut writer = StreamWriter::try_new(file, &schema).unwrap();
+    writer.write(&batch).unwrap();
+    writer.finish().unwrap();
+    let state = serde_json::json!({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]});
+    std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+    let info = serde_json::json!({"features": {
+        "x": {"shape": [2, 3], "dtype": "uint8", "_type": "Array2D"},
+        "f": {"dtype": "float32", "_type": "Value"},
+        "label": {"names": ["cat", "dog", "fox"], "_type": "ClassLabel"},
+        "note": {"dtype": "string", "_type": "Value"},
+    }});
+    std::fs::write(dir.join("dataset_info.json"), info.to_string()).unwrap();
+}
+
+#[test]
+fn array_columns_export_as_stored_and_a_ragged_row_is_left_out_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("arrays");
+    std::fs::create_dir(&saved).unwrap();
+    write_arrays(&saved);
+    let index = open(&saved).unwrap();
+    assert!(!index.store.decodes_images());
+    assert_eq!(index.class_names, ["cat", "dog", "fox"]);
+    let data = saved.join("data-00000-of-00001.arrow");
+    assert_eq!(
+        index_warnings(&index),
+        [
+            (
+                data.clone(),
+                "the column note: Utf8 is not a numeric array; it is not exported".to_owned()
+            ),
+            (
+                data.clone(),
+                "batch 0, row 2: x has a list of 2 on axis 1 where its shape [2, 3] says 3; it is left out"
+                    .to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        names(&index),
+        [
+            "data-00000-of-00001.arrow#0/0",
+            "data-00000-of-00001.arrow#0/1",
+            "data-00000-of-00001.arrow#0/3"
+        ]
+    );
+    let out = dir.path().join("out");
+    let report = common::export_source(&saved, &out, IndexOptions::default()).unwrap();
+    assert_eq!(report.exported, 3);
+    let x = common::read_npy(&out.join("x.npy"));
+    assert_eq!((x.descr.as_str(), &x.shape[..]), ("|u1", &[3, 2, 3][..]));
+    assert_eq!(
+        x.data,
+        [
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 19, 20, 21, 22, 23, 24
+        ]
+    );
+    let f = common::read_npy(&out.join("f.npy"));
+    assert_eq!((f.descr.as_str(), &f.shape[..]), ("<f4", &[3][..]));
+    let floats: Vec<f32> = f
+        .data
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(floats, [0.5, -1.25, 3.75]);
+    assert_eq!(label_values(&out.join("label.npy")), [1, 0, 2]);
+    assert!(!out.join("note.npy").exists());
+
+    // The image options are refused for arrays, as for every stored source.
+    let refused = common::batchscope(&[
+        "export",
+        saved.to_str().unwrap(),
+        "--out",
+        dir.path().join("out2").to_str().unwrap(),
+        "--image-size",
+        "8",
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--image-size"), "{stderr}");
+}
+
+const WRITE_ARRAYS_WITH_DATASETS: &str = r#"
+import os, sys
+import numpy as np
+import datasets
+out = sys.argv[1]
+rng = np.random.RandomState(9)
+features = datasets.Features({
+    "image": datasets.Array3D(shape=(4, 5, 3), dtype="uint8"),
+    "depth": datasets.Array2D(shape=(4, 5), dtype="float32"),
+    "weight": datasets.Value("int16"),
+    "label": datasets.ClassLabel(names=["a", "b", "c"]),
+})
+n = 7
+columns = {
+    "image": rng.randint(0, 256, (n, 4, 5, 3)).astype(np.uint8),
+    "depth": rng.randn(n, 4, 5).astype(np.float32),
+    "weight": rng.randint(-300, 300, n).astype(np.int16),
+    "label": rng.randint(0, 3, n),
+}
+ds = datasets.Dataset.from_dict({k: list(v) for k, v in columns.items()}, features=features)
+ds.save_to_disk(os.path.join(out, "saved"), num_shards=2)
+ds.to_parquet(os.path.join(out, "arrays.parquet"))
+# datasets' numpy format gives int64 for an Array3D of uint8: the values, cast (exactly, checked)
+# to the dtype the features declare, are the reference.
+numpy = ds.with_format("numpy")
+declared = {"image": np.uint8, "depth": np.float32, "weight": np.int16, "label": np.int64}
+for name in columns:
+    values = np.stack(list(numpy[name])) if name in ("image", "depth") else np.asarray(numpy[name])
+    ref = values.astype(declared[name])
+    assert (ref == values).all() and (ref == columns[name]).all(), name
+    np.save(os.path.join(out, f"ref-{name}.npy"), ref)
+"#;
+
+#[test]
+fn array_folders_written_by_datasets_export_what_datasets_reads() {
+    let test = "array_folders_written_by_datasets_export_what_datasets_reads";
+    if !common::has_python_module("datasets", test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    common::run_python(WRITE_ARRAYS_WITH_DATASETS, &[dir.path().to_str().unwrap()]);
+    let saved = dir.path().join("saved");
+    let index = open(&saved).unwrap();
+    assert!(index.warnings.is_empty(), "{:?}", index.warnings);
+    assert_eq!(index.class_names, ["a", "b", "c"]);
+    let out = dir.path().join("out");
+    let report = common::export_source(&saved, &out, IndexOptions::default()).unwrap();
+    assert_eq!(report.exported, 7);
+    for (name, descr) in [
+        ("image", "|u1"),
+        ("depth", "<f4"),
+        ("weight", "<i2"),
+        ("label", "<i8"),
+    ] {
+        let ours = common::read_npy(&out.join(format!("{name}.npy")));
+        let theirs = common::read_npy(&dir.path().join(format!("ref-{name}.npy")));
+        assert_eq!(ours.descr, descr, "{name}");
+        assert_eq!(ours.shape, theirs.shape, "{name}");
+        assert_eq!(ours.descr, theirs.descr, "{name}");
+        assert_eq!(ours.data, theirs.data, "{name}");
+    }
+}

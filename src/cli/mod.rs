@@ -139,6 +139,12 @@ fn index_dir(
         // warning, not the dataset's truth), so nothing is reported as the dataset.
         Ok(_) if cancel.load(Ordering::Relaxed) => Err(Failure::Interrupted("interrupted".into())),
         Ok(index) => {
+            // A kind that may hold images or arrays (a `datasets` folder) refuses the image
+            // options once it turns out to hold arrays.
+            if let Err(invalid) = validate::validate(given, &index.store.takes()) {
+                let messages: Vec<String> = invalid.iter().map(Invalid::for_command_line).collect();
+                return Err(Failure::Usage(messages.join("\nbatchscope: error: ")));
+            }
             for w in &index.warnings {
                 say(format_args!(
                     "batchscope: warning: {}: {:?}",

@@ -285,10 +285,14 @@ impl Store {
         }
     }
 
-    /// The same store, taking what its kind's registration says.
+    /// The same store, taking what its kind's registration says; a kind that may hold either
+    /// (a `datasets` folder of images or of arrays) takes no image option when it holds rows.
     #[must_use]
     pub fn taking(mut self, takes: Takes) -> Self {
-        self.takes = takes;
+        self.takes = Takes {
+            decodes_images: takes.decodes_images && self.decodes_images(),
+            ..takes
+        };
         self
     }
 

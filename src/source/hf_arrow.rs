@@ -18,6 +18,7 @@
 //!   dataset's folder) cannot be read, an image over `--max-file-bytes`, a bad label, a truncated
 //!   stream (the rest of its file) are index warnings naming the file, batch and row.
 
+mod rows;
 mod store;
 mod stream;
 
@@ -151,20 +152,207 @@ fn resolve(
 
 /// The features: `dataset_info.json`'s, else the schema's `huggingface` metadata.
 fn features_of(dir: &Path, schema: &Schema) -> HfFeatures {
-    let from_info = decode::read_file(&dir.join("dataset_info.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|j| j.get("features").map(HfFeatures::of));
+    let from_info = info_features(dir).map(|f| HfFeatures::of(&f));
     from_info
         .filter(|f| f.image.is_some() || !f.class_labels.is_empty())
-        .or_else(|| {
-            schema
-                .metadata()
-                .get("huggingface")
-                .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
-                .and_then(|j| j.pointer("/info/features").map(HfFeatures::of))
-        })
+        .or_else(|| schema_features(schema).map(|f| HfFeatures::of(&f)))
         .unwrap_or_default()
+}
+
+/// The `features` object of `dataset_info.json` in `dir`.
+fn info_features(dir: &Path) -> Option<serde_json::Value> {
+    decode::read_file(&dir.join("dataset_info.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|mut j| j.get_mut("features").map(serde_json::Value::take))
+}
+
+/// The `features` object of the schema's `huggingface` metadata.
+fn schema_features(schema: &Schema) -> Option<serde_json::Value> {
+    schema
+        .metadata()
+        .get("huggingface")
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        .and_then(|mut j| j.pointer_mut("/info/features").map(serde_json::Value::take))
+}
+
+/// The folder as stored rows, when its samples are arrays ([`rows`]: fixed-shape `ArrayND`
+/// columns and no image column, or `--image-key` naming an array); `None` when it holds images.
+fn open_arrays(
+    path: &Path,
+    paths: &[PathBuf],
+    dir: &Path,
+    options: &IndexOptions,
+    control: &WalkControl<'_>,
+) -> Result<Option<DatasetIndex>, SourceError> {
+    let unusable = |reason: String| SourceError::Unusable {
+        reason,
+        path: path.to_path_buf(),
+    };
+    let Some(first) = paths.first() else {
+        return Ok(None);
+    };
+    let schema = stream::open(first, None, None)
+        .map(|o| o.reader.schema())
+        .map_err(|reason| unusable(format!("unreadable Arrow stream: {reason}")))?;
+    let Some(features) = info_features(dir).or_else(|| schema_features(&schema)) else {
+        return Ok(None);
+    };
+    let image_feature = HfFeatures::of(&features).image;
+    let is_image = |name: &str| {
+        image_feature.as_deref() == Some(name)
+            || schema
+                .field_with_name(name)
+                .is_ok_and(|f| stream::is_image_type(f.data_type()))
+    };
+    let images = match options.image_key.as_deref() {
+        Some(key) => is_image(key),
+        None => schema.fields().iter().any(|f| is_image(f.name())),
+    };
+    if images {
+        return Ok(None);
+    }
+    let fields: Vec<(String, String)> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().to_string()))
+        .collect();
+    let keys = (options.image_key.as_deref(), options.label_key_read());
+    let Some(mut picked) = hf_features::pick_stored(&fields, &features, keys, options.layout)
+    else {
+        return Ok(None);
+    };
+    if !options.reads_labels() {
+        picked.label = None;
+    }
+    let mut warnings: Vec<IndexWarning> = picked
+        .left_out
+        .iter()
+        .map(|why| IndexWarning {
+            path: first.clone(),
+            reason: format!("the column {why}; it is not exported"),
+        })
+        .collect();
+    let columns: Vec<_> = picked.columns.iter().map(|c| c.column.clone()).collect();
+    let projection: Vec<usize> = picked.columns.iter().map(|c| c.field).collect();
+    let scanned = scan_arrays(paths, &columns, &projection, picked.label, control)?;
+    warnings.extend(scanned.warnings);
+    if scanned.at.is_empty() {
+        return Err(unusable(hf_features::no_usable_row(
+            &warnings,
+            "Arrow files",
+        )));
+    }
+    let classes = picked.label.map(|_| {
+        let values: Vec<i64> = scanned.labels.iter().map(|l| l.unwrap_or(-1)).collect();
+        super::open_stored::classes_of_values(&values, picked.names.as_deref())
+    });
+    let layout = crate::index::RowsLayout {
+        what: rows::describe(scanned.files.len()),
+        columns,
+        image: picked.image,
+        label: picked.label,
+        array_layout: options.layout,
+    };
+    let (n, names) = (scanned.at.len(), scanned.names);
+    let store = rows::ArrowRows::new(layout, scanned.files, projection, scanned.at);
+    let store = Store::of_rows(Arc::new(store));
+    let mut index = super::open_stored::index_of(path, n, |i| names[i].clone(), classes, store);
+    index.warnings = warnings;
+    Ok(Some(index))
+}
+
+/// What the pass over a folder of arrays found: its files, where each kept row is, its name and
+/// label, and the rows left out.
+#[derive(Default)]
+struct ArraysScan {
+    files: Vec<StreamFile>,
+    at: Vec<rows::RowAt>,
+    names: Vec<PathBuf>,
+    labels: Vec<Option<i64>>,
+    warnings: Vec<IndexWarning>,
+}
+
+/// Reads every stream once, projected to `projection` (the fields of `columns`), checking every
+/// row against its columns' shapes and keeping batch offsets.
+fn scan_arrays(
+    paths: &[PathBuf],
+    columns: &[crate::index::Column],
+    projection: &[usize],
+    label: Option<usize>,
+    control: &WalkControl<'_>,
+) -> Result<ArraysScan, SourceError> {
+    let cancel = Arc::new(AtomicBool::new(control.cancel.load(Ordering::Relaxed)));
+    let mut out = ArraysScan::default();
+    for path in paths {
+        let warn = |reason: String| IndexWarning {
+            path: path.clone(),
+            reason,
+        };
+        let projected = Some(projection.to_vec());
+        let opened = match stream::open(path, projected, Some(Arc::clone(&cancel))) {
+            Ok(opened) => opened,
+            Err(reason) => {
+                out.warnings
+                    .push(warn(format!("unreadable Arrow stream: {reason}")));
+                continue;
+            }
+        };
+        let file = out.files.len();
+        let schema_bytes = opened.count.load(Ordering::Relaxed);
+        let mut offsets = Vec::new();
+        let mut reader = opened.reader;
+        loop {
+            let offset = opened.count.load(Ordering::Relaxed);
+            cancel.store(control.cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+            let Some(batch) = reader.next() else {
+                break;
+            };
+            if control.cancel.load(Ordering::Relaxed) {
+                return Err(SourceError::Cancelled);
+            }
+            let b = offsets.len();
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => {
+                    out.warnings.push(warn(format!(
+                        "batch {b}: {e}; the rest of the file is not read"
+                    )));
+                    break;
+                }
+            };
+            offsets.push(offset);
+            let ArraysScan {
+                at,
+                names,
+                labels,
+                warnings,
+                ..
+            } = &mut out;
+            rows::check_batch(
+                &batch,
+                columns,
+                |row, value| {
+                    at.push((file, b, row));
+                    names.push(rows::name(path, b, row));
+                    labels.push(value);
+                },
+                |row, reason| {
+                    warnings.push(warn(format!(
+                        "batch {b}, row {row}: {reason}; it is left out"
+                    )));
+                },
+                label,
+            );
+            (control.on_progress)(out.at.len());
+        }
+        out.files.push(StreamFile {
+            path: path.clone(),
+            schema_bytes,
+            batch_offsets: offsets,
+        });
+    }
+    Ok(out)
 }
 
 /// The image and label column indices of `schema` (see the module's rules).
@@ -391,6 +579,13 @@ pub fn open_index(
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let (paths, dir, notes) = resolve(path, options.split.as_deref())?;
+    if let Some(arrays) = open_arrays(path, &paths, &dir, options, control)? {
+        let mut index = arrays;
+        let mut warnings = notes;
+        warnings.append(&mut index.warnings);
+        index.warnings = warnings;
+        return Ok(index);
+    }
     let Scan {
         files,
         found,

@@ -2,6 +2,9 @@
 //! `huggingface` key of a Parquet file's metadata), and how its `ClassLabel` values become
 //! batchscope's classes: shared by the Parquet and Arrow sources.
 
+use crate::index::Column;
+use crate::npy::NpyDtype;
+
 /// The features batchscope uses.
 #[derive(Debug, Default)]
 pub struct HfFeatures {
@@ -160,18 +163,8 @@ pub fn keep_rows<C>(
         }
     }
     if kept.is_empty() {
-        let reason = match warnings.first() {
-            Some(first) => format!(
-                "no usable row ({} problem{}; the first: {} in {:?})",
-                warnings.len(),
-                if warnings.len() == 1 { "" } else { "s" },
-                first.reason,
-                first.path
-            ),
-            None => format!("the {files} hold no rows"),
-        };
         return Err(super::SourceError::Unusable {
-            reason,
+            reason: no_usable_row(warnings, files),
             path: path.to_path_buf(),
         });
     }
@@ -199,4 +192,169 @@ pub fn keep_rows<C>(
         label_values,
         labeled,
     })
+}
+
+/// A column read as stored: its place in the file's schema and what it exports as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredColumn {
+    /// Its index in the file's schema.
+    pub field: usize,
+    /// Its name, dtype and row shape.
+    pub column: Column,
+}
+
+/// The columns of a file that read as stored rows (fixed-shape `ArrayND`, numeric `Value`,
+/// `ClassLabel`), the label column among them, its class names, and the columns left out (with why).
+#[derive(Debug, Default)]
+pub struct Picked {
+    /// Every column kept, in the schema's order.
+    pub columns: Vec<StoredColumn>,
+    /// Which of them holds the labels (a `ClassLabel`, else an integer `label`).
+    pub label: Option<usize>,
+    /// The `ClassLabel`'s names.
+    pub names: Option<Vec<String>>,
+    /// Which of them is drawn as images.
+    pub image: Option<usize>,
+    /// `column: why` of each column left out.
+    pub left_out: Vec<String>,
+}
+
+/// The dtype of a `datasets` dtype name.
+fn dtype_of(name: &str) -> Option<NpyDtype> {
+    Some(match name {
+        "bool" => NpyDtype::Bool,
+        "uint8" => NpyDtype::U8,
+        "int8" => NpyDtype::I8,
+        "uint16" => NpyDtype::U16,
+        "int16" => NpyDtype::I16,
+        "uint32" => NpyDtype::U32,
+        "int32" => NpyDtype::I32,
+        "uint64" => NpyDtype::U64,
+        "int64" => NpyDtype::I64,
+        "float16" => NpyDtype::F16,
+        "float32" => NpyDtype::F32,
+        "float64" => NpyDtype::F64,
+        _ => return None,
+    })
+}
+
+/// What one column is as stored rows.
+enum AsStored {
+    /// A fixed-shape array (`true`) or a numeric value (`false`).
+    Kept(Column, bool),
+    /// A `ClassLabel`, with its names.
+    ClassLabel(Column, Option<Vec<String>>),
+    /// Not exportable, and why.
+    LeftOut(String),
+}
+
+fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -> AsStored {
+    let get = |key: &str| feature.and_then(|f| f.get(key));
+    let dtype = get("dtype")
+        .and_then(serde_json::Value::as_str)
+        .and_then(dtype_of);
+    let column = |dtype, row_shape| Column {
+        name: name.to_owned(),
+        dtype,
+        row_shape,
+    };
+    match (get("_type").and_then(serde_json::Value::as_str), dtype) {
+        (Some("Array2D" | "Array3D" | "Array4D" | "Array5D"), Some(dtype)) => {
+            let shape: Option<Vec<usize>> = get("shape")
+                .and_then(serde_json::Value::as_array)
+                .and_then(|dims| {
+                    dims.iter()
+                        .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
+                        .collect()
+                });
+            shape.map_or_else(
+                || AsStored::LeftOut(format!("{name}: its shape is not fixed")),
+                |shape| AsStored::Kept(column(dtype, shape), true),
+            )
+        }
+        (Some("Value"), Some(dtype)) => AsStored::Kept(column(dtype, Vec::new()), false),
+        (Some("ClassLabel"), _) => {
+            let names = get("names").and_then(serde_json::Value::as_array).map(|a| {
+                a.iter()
+                    .map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_owned))
+                    .collect()
+            });
+            AsStored::ClassLabel(column(NpyDtype::I64, Vec::new()), names)
+        }
+        _ => AsStored::LeftOut(format!("{name}: {stored_as} is not a numeric array")),
+    }
+}
+
+/// The stored columns of a file whose `fields` are `(name, how it is stored)`, as `features` (the
+/// `datasets` features object) declares them, with the image column `image_key` (else the first
+/// array whose shape is an image's) and the label column `label_key` (else the `ClassLabel`, else
+/// an integer `label`); `None` when no column is a fixed-shape array, so the source is not arrays.
+pub fn pick_stored(
+    fields: &[(String, String)],
+    features: &serde_json::Value,
+    keys: (Option<&str>, Option<&str>),
+    layout: crate::options::ArrayLayout,
+) -> Option<Picked> {
+    let mut picked = Picked::default();
+    let (mut any_array, mut class_label) = (false, None);
+    for (field, (name, stored_as)) in fields.iter().enumerate() {
+        let column = match as_stored(name, features.get(name.as_str()), stored_as) {
+            AsStored::Kept(column, array) => {
+                any_array |= array;
+                column
+            }
+            AsStored::ClassLabel(column, names) => {
+                class_label = class_label.or(Some(picked.columns.len()));
+                picked.names = picked.names.take().or(names);
+                column
+            }
+            AsStored::LeftOut(why) => {
+                picked.left_out.push(why);
+                continue;
+            }
+        };
+        picked.columns.push(StoredColumn { field, column });
+    }
+    if !any_array {
+        return None;
+    }
+    let (image_key, label_key) = keys;
+    let position = |key: &str| picked.columns.iter().position(|c| c.column.name == key);
+    picked.image = match image_key {
+        Some(key) => position(key),
+        None => picked
+            .columns
+            .iter()
+            .position(|c| crate::index::RowImage::of(&c.column.row_shape, layout).is_some()),
+    };
+    let integer = |i: usize| {
+        use NpyDtype::{I8, I16, I32, I64, U8, U16, U32};
+        matches!(
+            picked.columns[i].column.dtype,
+            I8 | I16 | I32 | I64 | U8 | U16 | U32
+        )
+    };
+    picked.label = match label_key {
+        Some(key) => position(key),
+        None => class_label.or_else(|| position("label").filter(|&i| integer(i))),
+    };
+    if picked.label != class_label {
+        picked.names = None;
+    }
+    Some(picked)
+}
+
+/// Why a source holds no sample: `no usable row (N problems; the first: <reason> in <path>)`, or
+/// that its `files` hold no rows at all.
+pub fn no_usable_row(warnings: &[crate::index::IndexWarning], files: &str) -> String {
+    match warnings.first() {
+        Some(first) => format!(
+            "no usable row ({} problem{}; the first: {} in {:?})",
+            warnings.len(),
+            if warnings.len() == 1 { "" } else { "s" },
+            first.reason,
+            first.path
+        ),
+        None => format!("the {files} hold no rows"),
+    }
 }

@@ -176,6 +176,7 @@ const HF_ARROW: Registration = Registration {
             SourceOption::ClassNames,
             SourceOption::ImageKey,
             SourceOption::LabelKey,
+            SourceOption::Layout,
             SourceOption::Split,
         ],
         "Hugging Face datasets folders",
