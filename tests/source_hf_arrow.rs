@@ -526,17 +526,23 @@ fn array_folders_written_by_datasets_export_what_datasets_reads() {
     let out = dir.path().join("out");
     let report = common::export_source(&saved, &out, IndexOptions::default()).unwrap();
     assert_eq!(report.exported, 7);
-    for (name, descr) in [
-        ("image", "|u1"),
-        ("depth", "<f4"),
-        ("weight", "<i2"),
-        ("label", "<i8"),
-    ] {
-        let ours = common::read_npy(&out.join(format!("{name}.npy")));
-        let theirs = common::read_npy(&dir.path().join(format!("ref-{name}.npy")));
-        assert_eq!(ours.descr, descr, "{name}");
-        assert_eq!(ours.shape, theirs.shape, "{name}");
-        assert_eq!(ours.descr, theirs.descr, "{name}");
-        assert_eq!(ours.data, theirs.data, "{name}");
+    // The same rows written by `to_parquet`.
+    let parquet = dir.path().join("arrays.parquet");
+    let out_parquet = dir.path().join("out-parquet");
+    let report = common::export_source(&parquet, &out_parquet, IndexOptions::default()).unwrap();
+    assert_eq!(report.exported, 7);
+    for out in [&out, &out_parquet] {
+        for (name, descr) in [
+            ("image", "|u1"),
+            ("depth", "<f4"),
+            ("weight", "<i2"),
+            ("label", "<i8"),
+        ] {
+            let ours = common::read_npy(&out.join(format!("{name}.npy")));
+            let theirs = common::read_npy(&dir.path().join(format!("ref-{name}.npy")));
+            assert_eq!(ours.descr, descr, "{name} in {out:?}");
+            assert_eq!(ours.shape, theirs.shape, "{name} in {out:?}");
+            assert_eq!(ours.data, theirs.data, "{name} in {out:?}");
+        }
     }
 }

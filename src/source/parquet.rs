@@ -18,9 +18,12 @@
 //!   image over `--max-file-bytes`, a null or out-of-range label, a corrupt page (the rest of its row
 //!   group), an unreadable file are index warnings (so lines of `skipped.csv`) naming the file, row group and
 //!   row. A panic of the Parquet decoder on hostile bytes is caught and becomes such a warning.
-//! - Only uncompressed and Snappy-compressed files are read (`Dataset.to_parquet` and pyarrow write
-//!   Snappy by default); other codecs are a warning naming the codec.
+//! - Pages uncompressed or compressed with Snappy (`Dataset.to_parquet`'s and pyarrow's default),
+//!   gzip, zstd or LZ4 are read; a file using brotli or LZO is refused by name at open.
+//! - Files whose samples are arrays (`Array2D`…`Array5D` and numeric `Value` columns, no image
+//!   column) are read as stored rows ([`arrays`]).
 
+mod arrays;
 mod rows;
 mod store;
 
@@ -67,6 +70,13 @@ pub fn claims(probe: &Probe) -> bool {
 
 /// What the `huggingface` schema metadata says of the columns.
 fn hf_features(reader: &rows::Reader) -> HfFeatures {
+    features_json(reader)
+        .map(|features| HfFeatures::of(&features))
+        .unwrap_or_default()
+}
+
+/// The `features` object of the `huggingface` schema metadata.
+fn features_json(reader: &rows::Reader) -> Option<serde_json::Value> {
     reader
         .metadata()
         .file_metadata()
@@ -74,8 +84,105 @@ fn hf_features(reader: &rows::Reader) -> HfFeatures {
         .and_then(|kv| kv.iter().find(|kv| kv.key == "huggingface"))
         .and_then(|kv| kv.value.as_deref())
         .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
-        .and_then(|json| json.pointer("/info/features").map(HfFeatures::of))
-        .unwrap_or_default()
+        .and_then(|mut json| {
+            json.pointer_mut("/info/features")
+                .map(serde_json::Value::take)
+        })
+}
+
+/// The files as stored rows, when their samples are arrays ([`arrays`]: fixed-shape `ArrayND`
+/// columns and no image column, or `--image-key` naming an array); `None` when they hold images.
+fn open_arrays(
+    path: &Path,
+    files: &[PathBuf],
+    options: &IndexOptions,
+    control: &WalkControl<'_>,
+) -> Result<Option<DatasetIndex>, SourceError> {
+    // An unreadable first file is reported by the images' pass, which reads every file.
+    let Some(reader) = files.first().and_then(|first| rows::open(first).ok()) else {
+        return Ok(None);
+    };
+    let Some(features) = features_json(&reader) else {
+        return Ok(None);
+    };
+    let image_feature = HfFeatures::of(&features).image;
+    let schema = reader.metadata().file_metadata().schema().get_fields();
+    let is_image = |f: &parquet::schema::types::TypePtr| {
+        image_feature.as_deref() == Some(f.name())
+            || (f.is_group() && f.get_fields().iter().any(|c| c.name() == "bytes"))
+    };
+    let images = match options.image_key.as_deref() {
+        Some(key) => schema.iter().any(|f| f.name() == key && is_image(f)),
+        None => schema.iter().any(is_image),
+    };
+    if images {
+        return Ok(None);
+    }
+    let fields: Vec<(String, String)> = schema
+        .iter()
+        .map(|f| {
+            let stored = if f.is_group() {
+                "a group".to_owned()
+            } else {
+                f.get_physical_type().to_string()
+            };
+            (f.name().to_owned(), stored)
+        })
+        .collect();
+    let keys = (options.image_key.as_deref(), options.label_key_read());
+    let Some(mut picked) = hf_features::pick_stored(&fields, &features, keys, options.layout)
+    else {
+        return Ok(None);
+    };
+    if !options.reads_labels() {
+        picked.label = None;
+    }
+    let columns: Vec<_> = picked.columns.iter().map(|c| c.column.clone()).collect();
+    let mut warnings: Vec<IndexWarning> = picked
+        .left_out
+        .iter()
+        .map(|why| IndexWarning {
+            path: files[0].clone(),
+            reason: format!("the column {why}; it is not exported"),
+        })
+        .collect();
+    let arrays::Scan {
+        at,
+        names,
+        labels,
+        warnings: scanned,
+    } = arrays::scan(files, &columns, picked.label, control)?;
+    warnings.extend(scanned);
+    if at.is_empty() {
+        return Err(SourceError::Unusable {
+            reason: hf_features::no_usable_row(&warnings, FILES),
+            path: path.to_path_buf(),
+        });
+    }
+    let classes = picked.label.map(|_| {
+        let values: Vec<i64> = labels.iter().map(|l| l.unwrap_or(-1)).collect();
+        super::open_stored::classes_of_values(&values, picked.names.as_deref())
+    });
+    let layout = crate::index::RowsLayout {
+        what: format!(
+            "{} Parquet file{} (arrays)",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        ),
+        columns,
+        image: picked.image,
+        label: picked.label,
+        array_layout: options.layout,
+    };
+    let n = at.len();
+    let store = Store::of_rows(Arc::new(arrays::ParquetRows::new(
+        layout,
+        files.to_vec(),
+        at,
+    )));
+    let mut index = super::open_stored::index_of(path, n, |i| names[i].clone(), classes, store);
+    index.warnings = warnings;
+    Ok(Some(index))
 }
 
 /// The image and label columns of a file (see the module's rules), or why there is no image column.
@@ -282,20 +389,27 @@ pub fn open_index(
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let inputs = shards::resolve(path, is_parquet_name, FILES)?;
+    let missing: Vec<IndexWarning> = inputs
+        .missing
+        .iter()
+        .map(|path| IndexWarning {
+            path: path.clone(),
+            reason: "not there: the pattern names it".to_owned(),
+        })
+        .collect();
+    if let Some(mut index) = open_arrays(path, &inputs.files, options, control)? {
+        let mut warnings = missing;
+        warnings.append(&mut index.warnings);
+        index.warnings = warnings;
+        return Ok(index);
+    }
     let Scan {
         found,
         warnings: scanned,
         columns,
         class_names,
     } = scan(&inputs.files, options, max_record_bytes, control)?;
-    let mut warnings: Vec<IndexWarning> = inputs
-        .missing
-        .into_iter()
-        .map(|path| IndexWarning {
-            path,
-            reason: "not there: the pattern names it".to_owned(),
-        })
-        .collect();
+    let mut warnings = missing;
     warnings.extend(scanned);
     let kept = hf_features::keep_rows(
         found,

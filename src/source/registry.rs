@@ -215,6 +215,7 @@ const PARQUET: Registration = Registration {
             SourceOption::ClassNames,
             SourceOption::ImageKey,
             SourceOption::LabelKey,
+            SourceOption::Layout,
         ],
         "Parquet files",
     ),
