@@ -425,11 +425,11 @@ fn array_columns_export_as_stored_and_a_ragged_row_is_left_out_by_name() {
         [
             (
                 data.clone(),
-                "the column note: Utf8 is not a numeric array; it is not exported".to_owned()
+                "the column \"note\": Utf8 is not a numeric array; it is not exported".to_owned()
             ),
             (
                 data.clone(),
-                "batch 0, row 2: x has a list of 2 on axis 1 where its shape [2, 3] says 3; it is left out"
+                "batch 0, row 2: \"x\" has a list of 2 on axis 1 where its shape [2, 3] says 3; it is left out"
                     .to_owned()
             ),
         ]

@@ -292,7 +292,7 @@ fn shards_by_glob_read_in_any_order_and_take_a_shuffle() {
     };
     let err = open(&glob, &wrong).unwrap_err().to_string();
     assert!(
-        err.starts_with(r#"no column "picture" (it has image, label): "#),
+        err.starts_with(r#"no column "picture" (it has "image", "label"): "#),
         "{err}"
     );
 }
@@ -666,7 +666,7 @@ fn array_columns_read_as_stored_rows_and_a_ragged_row_is_left_out_by_name() {
         index_warnings(&index),
         [(
             file.clone(),
-            "row group 0, row 1: x has a list of 1 on axis 1 where its shape [2, 2] says 2; it is left out"
+            "row group 0, row 1: \"x\" has a list of 1 on axis 1 where its shape [2, 2] says 2; it is left out"
                 .to_owned()
         )]
     );

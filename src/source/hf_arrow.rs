@@ -367,7 +367,7 @@ fn pick_columns(
         schema
             .fields()
             .iter()
-            .map(|f| f.name().as_str())
+            .map(|f| format!("{:?}", f.name()))
             .collect::<Vec<_>>()
             .join(", ")
     };

@@ -238,6 +238,9 @@ fn dtype_of(name: &str) -> Option<NpyDtype> {
     })
 }
 
+/// The most bytes one stored row of a column may declare.
+const MAX_ROW_BYTES: usize = 2 << 30;
+
 /// What one column is as stored rows.
 enum AsStored {
     /// A fixed-shape array (`true`) or a numeric value (`false`).
@@ -267,10 +270,23 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
                         .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
                         .collect()
                 });
-            shape.map_or_else(
-                || AsStored::LeftOut(format!("{name}: its shape is not fixed")),
-                |shape| AsStored::Kept(column(dtype, shape), true),
-            )
+            match shape {
+                None => AsStored::LeftOut(format!("{name:?}: its shape is not fixed")),
+                // A declared shape is a claim: one row must be countable and at most 2 GiB (the
+                // most one output image may take) before anything is sized from it.
+                Some(shape)
+                    if shape
+                        .iter()
+                        .try_fold(dtype.size(), |n, &d| n.checked_mul(d))
+                        .is_none_or(|bytes| bytes > MAX_ROW_BYTES) =>
+                {
+                    AsStored::LeftOut(format!(
+                        "{name:?}: its shape {shape:?} of {} is over {MAX_ROW_BYTES} bytes a row",
+                        crate::npy::dtype_name(dtype)
+                    ))
+                }
+                Some(shape) => AsStored::Kept(column(dtype, shape), true),
+            }
         }
         (Some("Value"), Some(dtype)) => AsStored::Kept(column(dtype, Vec::new()), false),
         (Some("ClassLabel"), _) => {
@@ -281,7 +297,7 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
             });
             AsStored::ClassLabel(column(NpyDtype::I64, Vec::new()), names)
         }
-        _ => AsStored::LeftOut(format!("{name}: {stored_as} is not a numeric array")),
+        _ => AsStored::LeftOut(format!("{name:?}: {stored_as} is not a numeric array")),
     }
 }
 

@@ -195,7 +195,14 @@ fn pick_columns(
     let fields = reader.metadata().file_metadata().schema().get_fields();
     let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
     let has = |name: &str| names.contains(&name);
-    let listed = || names.join(", ");
+    // Quoted: a name may hold any character, a line break too, and a message is one line.
+    let listed = || {
+        names
+            .iter()
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let image = match image_key {
         Some(key) if has(key) => key.to_owned(),
         Some(key) => return Err(format!("no column {key:?} (it has {})", listed())),

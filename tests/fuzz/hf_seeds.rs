@@ -114,7 +114,57 @@ pub fn parquets() -> Vec<Vec<u8>> {
             }
             writer.into_inner().unwrap()
         })
+        .chain(std::iter::once(parquet_of_arrays()))
         .collect()
+}
+
+/// A Parquet file of arrays as `Dataset.to_parquet` writes an `Array2D` uint8 `(2, 2)` column (a
+/// list of lists) and a `ClassLabel`, in two row groups.
+fn parquet_of_arrays() -> Vec<u8> {
+    use parquet::data_type::Int32Type;
+    let schema = Arc::new(
+        parse_message_type(
+            "message schema {
+                optional group x (LIST) {
+                    repeated group list {
+                        optional group element (LIST) {
+                            repeated group list { optional int32 element (INTEGER(8,false)); }
+                        }
+                    }
+                }
+                optional int64 label;
+            }",
+        )
+        .unwrap(),
+    );
+    let hf = r#"{"info": {"features": {"x": {"shape": [2, 2], "dtype": "uint8", "_type": "Array2D"}, "label": {"names": ["a", "b"], "_type": "ClassLabel"}}}}"#;
+    let properties = WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            "huggingface".to_owned(),
+            hf.to_owned(),
+        )]))
+        .build();
+    let mut writer = SerializedFileWriter::new(Vec::new(), schema, Arc::new(properties)).unwrap();
+    for rows in [2usize, 1] {
+        let mut group = writer.next_row_group().unwrap();
+        let values: Vec<i32> = (0..4 * rows as i32).collect();
+        let repetition: Vec<i16> = (0..rows).flat_map(|_| [0, 2, 1, 2]).collect();
+        let mut column = group.next_column().unwrap().unwrap();
+        column
+            .typed::<Int32Type>()
+            .write_batch(&values, Some(&vec![5; 4 * rows]), Some(&repetition))
+            .unwrap();
+        column.close().unwrap();
+        let labels: Vec<i64> = (0..rows as i64).collect();
+        let mut column = group.next_column().unwrap().unwrap();
+        column
+            .typed::<Int64Type>()
+            .write_batch(&labels, Some(&vec![1; rows]), None)
+            .unwrap();
+        column.close().unwrap();
+        group.close().unwrap();
+    }
+    writer.into_inner().unwrap()
 }
 
 /// Seeds of the `arrow` target: an Arrow IPC stream of the `Image` struct and an int64 label in two
@@ -147,5 +197,49 @@ pub fn arrows() -> Vec<Vec<u8>> {
         writer.write(&batch).unwrap();
     }
     writer.finish().unwrap();
-    vec![writer.into_inner().unwrap()]
+    vec![writer.into_inner().unwrap(), arrow_of_arrays()]
+}
+
+/// An Arrow stream of arrays as `save_to_disk` writes them: an `Array2D` uint8 `(2, 3)` column (a
+/// list of lists), a float32 `Value` and a `ClassLabel`, described by the schema's `huggingface`
+/// metadata; two batches.
+fn arrow_of_arrays() -> Vec<u8> {
+    use arrow_array::builder::{Float32Builder, ListBuilder, UInt8Builder};
+    let hf = r#"{"info": {"features": {"x": {"shape": [2, 3], "dtype": "uint8", "_type": "Array2D"}, "f": {"dtype": "float32", "_type": "Value"}, "label": {"names": ["a", "b"], "_type": "ClassLabel"}}}}"#;
+    let batch_of = |rows: &[[u8; 6]]| {
+        let mut x = ListBuilder::new(ListBuilder::new(UInt8Builder::new()));
+        for row in rows {
+            for line in row.chunks(3) {
+                x.values().values().append_slice(line);
+                x.values().append(true);
+            }
+            x.append(true);
+        }
+        let mut f = Float32Builder::new();
+        f.append_slice(&vec![0.5; rows.len()]);
+        let labels = Int64Array::from((0..rows.len() as i64).map(|i| i % 2).collect::<Vec<_>>());
+        vec![
+            Arc::new(x.finish()) as ArrayRef,
+            Arc::new(f.finish()) as ArrayRef,
+            Arc::new(labels) as ArrayRef,
+        ]
+    };
+    let first = batch_of(&[[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]]);
+    let mut metadata = std::collections::HashMap::new();
+    metadata.insert("huggingface".to_owned(), hf.to_owned());
+    let schema = Arc::new(Schema::new_with_metadata(
+        vec![
+            Field::new("x", first[0].data_type().clone(), true),
+            Field::new("f", DataType::Float32, true),
+            Field::new("label", DataType::Int64, true),
+        ],
+        metadata,
+    ));
+    let mut writer = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &schema).unwrap();
+    for columns in [first, batch_of(&[[13, 14, 15, 16, 17, 18]])] {
+        let batch = RecordBatch::try_new(Arc::clone(&schema), columns).unwrap();
+        writer.write(&batch).unwrap();
+    }
+    writer.finish().unwrap();
+    writer.into_inner().unwrap()
 }

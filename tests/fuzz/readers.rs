@@ -235,14 +235,21 @@ fn read_every_image(index: &DatasetIndex) -> String {
     outcome
 }
 
-/// An encoded-images source of one file named `name` (a webdataset tar, a Parquet file, an Arrow
-/// stream) holding `bytes`, opened as `kind`; every sample read back ([`read_every_image`]).
+/// A source of one file named `name` (a webdataset tar, a Parquet file, an Arrow stream) holding
+/// `bytes`, opened as `kind`; every sample read back ([`read_every_image`], or
+/// [`read_every_row`] when the file holds arrays).
 fn one_file_of_images(bytes: &[u8], dir: &Path, name: &str, kind: SourceKind) -> String {
     let dir = folder(dir, &name.replace('.', "-"));
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     match open(&path, kind) {
-        Ok(index) => read_every_image(&index),
+        Ok(index) => match index.store.rows() {
+            Some(rows) => {
+                let read = read_every_row(rows, index.samples.len(), name);
+                format!("rows: {read}{}", first_warning(&index))
+            }
+            None => read_every_image(&index),
+        },
         Err(err) => {
             let message = err.to_string();
             assert_names(&message, name);

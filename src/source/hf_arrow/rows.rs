@@ -34,7 +34,7 @@ pub fn copy_row(
         ));
     }
     if array.is_null(row) {
-        return Err(format!("{} is null", column.name));
+        return Err(format!("{:?} is null", column.name));
     }
     // Down the nested lists: at each level, the range of lists the row covers becomes the range
     // of their items, each list as long as the declared axis.
@@ -65,18 +65,18 @@ pub fn copy_row(
                 )
             } else {
                 return Err(format!(
-                    "{} is {} where its shape {:?} needs nested lists",
+                    "{:?} is {} where its shape {:?} needs nested lists",
                     column.name,
                     array.data_type(),
                     column.row_shape
                 ));
             };
         if (start..end).any(|i| values.is_null(i)) {
-            return Err(format!("{} holds a null on axis {axis}", column.name));
+            return Err(format!("{:?} holds a null on axis {axis}", column.name));
         }
         if let Some(w) = offsets.windows(2).find(|w| w[1] - w[0] != len) {
             return Err(format!(
-                "{} has a list of {} on axis {axis} where its shape {:?} says {len}",
+                "{:?} has a list of {} on axis {axis} where its shape {:?} says {len}",
                 column.name,
                 w[1].saturating_sub(w[0]),
                 column.row_shape
@@ -85,7 +85,7 @@ pub fn copy_row(
         (values, start, end) = (items, offsets[0], offsets[offsets.len() - 1]);
     }
     if values.null_count() > 0 && (start..end).any(|i| values.is_null(i)) {
-        return Err(format!("{} holds a null value", column.name));
+        return Err(format!("{:?} holds a null value", column.name));
     }
     primitive_bytes(&values, start..end, column, out)
 }
@@ -131,7 +131,7 @@ fn primitive_bytes(
         return Ok(());
     }
     Err(format!(
-        "{} holds {} where datasets declares {}",
+        "{:?} holds {} where datasets declares {}",
         column.name,
         values.data_type(),
         crate::npy::dtype_name(column.dtype)

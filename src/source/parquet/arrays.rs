@@ -32,9 +32,9 @@ fn nested(
     };
     let Field::ListInternal(list) = field else {
         return Err(match field {
-            Field::Null => format!("{} holds a null", column.name),
+            Field::Null => format!("{:?} holds a null", column.name),
             _ => format!(
-                "{} is not nested lists as its shape {:?} needs",
+                "{:?} is not nested lists as its shape {:?} needs",
                 column.name, column.row_shape
             ),
         });
@@ -42,7 +42,7 @@ fn nested(
     let axis = column.row_shape.len() - shape.len();
     if list.len() != len {
         return Err(format!(
-            "{} has a list of {} on axis {axis} where its shape {:?} says {len}",
+            "{:?} has a list of {} on axis {axis} where its shape {:?} says {len}",
             column.name,
             list.len(),
             column.row_shape
@@ -68,10 +68,10 @@ fn leaf(field: &Field, column: &Column, out: &mut Vec<u8>) -> Result<(), String>
         (Field::Float16(v), D::F16) => out.extend_from_slice(&v.to_bits().to_le_bytes()),
         (Field::Float(v), D::F32) => out.extend_from_slice(&v.to_le_bytes()),
         (Field::Double(v), D::F64) => out.extend_from_slice(&v.to_le_bytes()),
-        (Field::Null, _) => return Err(format!("{} holds a null value", column.name)),
+        (Field::Null, _) => return Err(format!("{:?} holds a null value", column.name)),
         (other, dtype) => {
             return Err(format!(
-                "{} holds {other:?} where datasets declares {}",
+                "{:?} holds {other:?} where datasets declares {}",
                 column.name,
                 crate::npy::dtype_name(dtype)
             ));
@@ -98,7 +98,8 @@ pub fn decode_group(reader: &Reader, group: usize, columns: &[Column]) -> Result
             .get_column_iter()
             .zip(columns)
             .map(|((_, field), column)| {
-                let mut bytes = Vec::with_capacity(column.row_bytes());
+                // Grown as values arrive: the declared shape is a claim, not a size to allocate.
+                let mut bytes = Vec::new();
                 cell_bytes(field, column, &mut bytes).map(|()| bytes)
             })
             .collect();
