@@ -145,9 +145,9 @@ fn parquet_of_arrays() -> Vec<u8> {
         )]))
         .build();
     let mut writer = SerializedFileWriter::new(Vec::new(), schema, Arc::new(properties)).unwrap();
-    for rows in [2usize, 1] {
+    for (rows, first) in [(2usize, 0i32), (1, 8)] {
         let mut group = writer.next_row_group().unwrap();
-        let values: Vec<i32> = (0..4 * rows as i32).collect();
+        let values: Vec<i32> = (first..first + 4 * 2).take(4 * rows).collect();
         let repetition: Vec<i16> = (0..rows).flat_map(|_| [0, 2, 1, 2]).collect();
         let mut column = group.next_column().unwrap().unwrap();
         column
@@ -155,7 +155,7 @@ fn parquet_of_arrays() -> Vec<u8> {
             .write_batch(&values, Some(&vec![5; 4 * rows]), Some(&repetition))
             .unwrap();
         column.close().unwrap();
-        let labels: Vec<i64> = (0..rows as i64).collect();
+        let labels: Vec<i64> = [0, 1].into_iter().take(rows).collect();
         let mut column = group.next_column().unwrap().unwrap();
         column
             .typed::<Int64Type>()
@@ -217,7 +217,13 @@ fn arrow_of_arrays() -> Vec<u8> {
         }
         let mut f = Float32Builder::new();
         f.append_slice(&vec![0.5; rows.len()]);
-        let labels = Int64Array::from((0..rows.len() as i64).map(|i| i % 2).collect::<Vec<_>>());
+        let labels = Int64Array::from(
+            [0, 1]
+                .into_iter()
+                .cycle()
+                .take(rows.len())
+                .collect::<Vec<i64>>(),
+        );
         vec![
             Arc::new(x.finish()) as ArrayRef,
             Arc::new(f.finish()) as ArrayRef,
