@@ -24,6 +24,7 @@
 //!   column) are read as stored rows ([`arrays`]).
 
 mod arrays;
+mod pages;
 mod rows;
 mod store;
 
@@ -318,7 +319,7 @@ fn scan(
             continue;
         }
         for group in 0..reader.num_row_groups() {
-            let result = rows::each_row(&reader, group, &columns, &mut |k, row| {
+            let result = rows::each_row(&reader, path, group, &columns, &mut |k, row| {
                 rows_seen += 1;
                 if rows_seen.is_multiple_of(PROGRESS_EVERY) {
                     (control.on_progress)(rows_seen);

@@ -87,13 +87,18 @@ pub type RowAt = (usize, usize, usize);
 type Decoded = Vec<Result<Vec<Vec<u8>>, String>>;
 
 /// The rows of one row group of `reader` projected to `columns`, each converted (or why not).
-pub fn decode_group(reader: &Reader, group: usize, columns: &[Column]) -> Result<Decoded, String> {
+pub fn decode_group(
+    reader: &Reader,
+    path: &Path,
+    group: usize,
+    columns: &[Column],
+) -> Result<Decoded, String> {
     let fields: Vec<_> = columns
         .iter()
         .map(|c| rows::field(reader, &c.name).ok_or_else(|| format!("no column {:?}", c.name)))
         .collect::<Result<_, _>>()?;
     let mut decoded = Vec::new();
-    rows::each_row(reader, group, &fields, &mut |_, row| {
+    rows::each_row(reader, path, group, &fields, &mut |_, row| {
         let cells = row
             .get_column_iter()
             .zip(columns)
@@ -150,7 +155,7 @@ pub fn scan(
             if control.cancel.load(Ordering::Relaxed) {
                 return Err(SourceError::Cancelled);
             }
-            let decoded = match decode_group(&reader, group, columns) {
+            let decoded = match decode_group(&reader, file, group, columns) {
                 Ok(decoded) => decoded,
                 Err(reason) => {
                     out.warnings.push(warn(format!(
@@ -211,7 +216,7 @@ impl ParquetRows {
         }
         let path = &self.files[file];
         let decoded = rows::open(path)
-            .and_then(|reader| decode_group(&reader, group, &self.layout.columns))
+            .and_then(|reader| decode_group(&reader, path, group, &self.layout.columns))
             .map(std::sync::Arc::new)
             .map_err(|e| format!("{}: row group {group}: {e}", path.display()))?;
         *last = Some(((file, group), std::sync::Arc::clone(&decoded)));

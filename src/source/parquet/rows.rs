@@ -69,10 +69,14 @@ pub fn field(reader: &Reader, name: &str) -> Option<TypePtr> {
 /// (the rows before it were given).
 pub fn each_row(
     reader: &Reader,
+    path: &Path,
     group: usize,
     columns: &[TypePtr],
     on_row: &mut dyn FnMut(usize, &Row) -> bool,
 ) -> Result<(), String> {
+    if let Some(meta) = reader.metadata().row_groups().get(group) {
+        super::pages::check(path, group, meta)?;
+    }
     guarded(|| {
         let projection = Type::group_type_builder("schema")
             .with_fields(columns.to_vec())

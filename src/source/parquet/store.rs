@@ -75,7 +75,7 @@ impl ParquetImages {
         if wanted.is_empty() {
             return;
         }
-        let result = rows::each_row(reader, group, &[column], &mut |k, row| {
+        let result = rows::each_row(reader, path, group, &[column], &mut |k, row| {
             while next < wanted.len() && wanted[next].0 == k {
                 let cell = row.get_column_iter().next().map(|(_, f)| f);
                 out[wanted[next].1] = match cell.map(rows::image_cell) {
