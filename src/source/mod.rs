@@ -27,6 +27,7 @@ mod probe;
 pub mod registry;
 pub mod rows;
 pub mod saved;
+pub mod segmentation;
 pub mod shards;
 pub mod tfrecord;
 pub mod webdataset;
