@@ -707,6 +707,7 @@ with tf.io.TFRecordWriter(os.path.join(out, "od.tfrecord")) as w:
         jpeg = k % 2 == 0
         enc = (tf.io.encode_jpeg(img) if jpeg else tf.io.encode_png(img)).numpy()
         boxes = rng.uniform(-0.1, 1.1, (n, 4)).astype(np.float32)
+        crowd = [int(c) for c in rng.randint(0, 2, n)]
         feature = {
             "image/encoded": b([enc]), "image/format": b([b"jpeg" if jpeg else b"png"]),
             "image/height": i([h]), "image/width": i([wd]),
@@ -714,6 +715,7 @@ with tf.io.TFRecordWriter(os.path.join(out, "od.tfrecord")) as w:
             "image/object/bbox/xmax": f(boxes[:, 2]), "image/object/bbox/ymax": f(boxes[:, 3]),
             "image/object/class/label": i(cls),
             "image/object/class/text": b([names[c].encode() for c in cls]),
+            "image/object/is_crowd": i(crowd),
         }
         mask = None
         if k in (3, 5):
@@ -733,6 +735,7 @@ with tf.io.TFRecordWriter(os.path.join(out, "od.tfrecord")) as w:
             # The stored float32 values, as their bits (exact whatever parses the JSON).
             "boxes": boxes.view(np.uint32).tolist(),
             "classes": [seen.index(c) for c in cls],
+            "crowd": [c == 1 for c in crowd],
             "size": [h, wd], "mask": mask,
         })
 json.dump(truth, open(os.path.join(out, "truth.json"), "w"))
@@ -777,6 +780,9 @@ fn od_api_records_written_by_tensorflow_index_as_python_wrote_them() {
         };
         let objects = index.samples[i].objects.as_ref().unwrap();
         assert_eq!(objects.stated_size, Some(size), "record {i}");
+        let crowd: Vec<bool> = serde_json::from_value(record["crowd"].clone()).unwrap();
+        let read: Vec<bool> = objects.objects.iter().map(|o| o.crowd).collect();
+        assert_eq!(read, crowd, "record {i}");
         let mask: Option<Vec<u8>> = serde_json::from_value(record["mask"].clone()).unwrap();
         let read = annotations::class_map(&index, i, size, 1 << 20).unwrap();
         assert_eq!(read.map(|m| m.values), mask, "record {i}");

@@ -19,6 +19,13 @@
 //!   it as skipped with the decoder's reason.
 //! - Reads of a chunk of samples go through the files once, in record order, whatever order the
 //!   samples were asked in, so a GZIP or ZLIB file is decompressed once per chunk, not once per sample.
+//! - Detection records (the TF Object Detection API's `image/object/bbox/*`, tfds's `objects/bbox`,
+//!   or `--bbox-keys`; see [`super::objects`]) give each sample its objects, the index its object
+//!   classes ([`super::detection`]), and the store their masks ([`EncodedImages::masks`]). Image-level
+//!   labels are then off unless `--label-key` names them; a record of a detection dataset with no box
+//!   features is an image without objects; a record whose objects cannot be trusted is left out with
+//!   a warning naming the record and why. Records over 16 MiB give their boxes and classes too (not
+//!   their texts, nor a check of their masks' headers).
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -626,10 +633,11 @@ fn read_objects(
                         .boxes
                         .iter()
                         .zip(indices)
-                        .map(|(bbox, class)| Object {
+                        .enumerate()
+                        .map(|(i, (bbox, class))| Object {
                             bbox: *bbox,
                             class,
-                            crowd: false,
+                            crowd: stated.crowd.get(i).copied().unwrap_or(false),
                         })
                         .collect(),
                     units: Units::Normalized,

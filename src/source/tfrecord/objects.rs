@@ -13,7 +13,8 @@
 //!   different lengths (or a flat list not a multiple of 4), a class list of another length than
 //!   the boxes, per-object masks of another count than the boxes, a mask whose header cannot be
 //!   read or whose size is not the image's, a list longer than what a record over 16 MiB keeps.
-//! - Class texts are taken only when there is one per object; masks stored as anything but encoded
+//! - Class texts and crowd flags (`image/object/is_crowd`) are taken only when there is one per
+//!   object; masks stored as anything but encoded
 //!   images (the OD API's numerical float masks) are not read.
 
 use std::collections::BTreeMap;
@@ -34,6 +35,8 @@ pub const OD_BOX_KEYS: [&str; 4] = [
 pub const OD_CLASS_KEY: &str = "image/object/class/label";
 /// The OD API's class names, one per object.
 pub const OD_TEXT_KEY: &str = "image/object/class/text";
+/// The OD API's crowd flags (COCO's `iscrowd`), one per object.
+pub const OD_CROWD_KEY: &str = "image/object/is_crowd";
 /// The OD API's per-object masks (one encoded PNG each).
 pub const OD_MASK_KEY: &str = "image/object/mask";
 /// The OD API's class-map PNG (semantic segmentation).
@@ -161,6 +164,8 @@ pub struct RecordObjects {
     pub ids: Vec<i64>,
     /// Each object's class text, when the record has one per object.
     pub texts: Vec<String>,
+    /// Each object's crowd flag (`image/object/is_crowd`), when the record has one per object.
+    pub crowd: Vec<bool>,
     /// `image/height` and `image/width`, when both are there.
     pub stated_size: Option<Size>,
     /// Its mask, if it has one.
@@ -216,6 +221,10 @@ pub fn objects_of(
         .and_then(|key| list.texts(key))
         .filter(|texts| texts.len() == ids.len())
         .unwrap_or_default();
+    let crowd = match list.int64s(OD_CROWD_KEY) {
+        Ok(Some(flags)) if flags.len() == ids.len() => flags.iter().map(|&f| f != 0).collect(),
+        _ => Vec::new(),
+    };
     let stated_size = match (
         list.one_int64("image/height"),
         list.one_int64("image/width"),
@@ -231,6 +240,7 @@ pub fn objects_of(
         boxes,
         ids,
         texts,
+        crowd,
         stated_size,
         mask,
         class_key: keys.class,
@@ -534,7 +544,9 @@ mod tests {
         features.push((OD_TEXT_KEY, bytes(&[b"dog", b"cat"])));
         features.push(("image/height", ints(&[480])));
         features.push(("image/width", ints(&[640])));
+        features.push((OD_CROWD_KEY, ints(&[0, 1])));
         let objects = read(features).unwrap().unwrap();
+        assert_eq!(objects.crowd, vec![false, true]);
         assert_eq!(objects.boxes.len(), 2);
         assert_eq!(
             [
