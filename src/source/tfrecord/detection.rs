@@ -26,8 +26,9 @@ pub struct Names {
 }
 
 /// The names of the class ids of records in `dir` read with class feature `class_key`:
-/// `label_map` when given (an error if it cannot be read), else the only label map in `dir`, else
-/// tfds's names file. `Err` names the file and what is wrong with it.
+/// `label_map` when given (an error if it cannot be read), else the only label map in `dir` (one
+/// that cannot be read is not used, and the note says why), else tfds's names file. `Err` names
+/// the file and what is wrong with it.
 pub fn names(dir: &Path, label_map: Option<&Path>, class_key: &str) -> Result<Names, String> {
     if let Some(path) = label_map {
         return Ok(Names {
@@ -36,12 +37,15 @@ pub fn names(dir: &Path, label_map: Option<&Path>, class_key: &str) -> Result<Na
         });
     }
     let note = match find_label_map(dir) {
-        Ok(Some(found)) => {
-            return Ok(Names {
-                named: Some(read_label_map(&found)?),
-                note: None,
-            });
-        }
+        Ok(Some(found)) => match read_label_map(&found) {
+            Ok(named) => {
+                return Ok(Names {
+                    named: Some(named),
+                    note: None,
+                });
+            }
+            Err(why) => Some(format!("{why}; not used")),
+        },
         Ok(None) => None,
         Err(several) => Some(several),
     };
@@ -126,6 +130,30 @@ mod tests {
             texts: texts.iter().map(|t| (*t).to_owned()).collect(),
             ..RecordObjects::default()
         }
+    }
+
+    #[test]
+    fn a_label_map_found_beside_the_records_that_does_not_parse_is_not_used_and_said() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("label_map.pbtxt"), "item { id: 1 }").unwrap();
+        let names = names(dir.path(), None, OD_CLASS_KEY).unwrap();
+        assert_eq!(names.named, None);
+        let note = names.note.clone().unwrap();
+        assert!(
+            note.contains("label_map.pbtxt")
+                && note.ends_with("item 1 (line 1) has no name; not used"),
+            "{note}"
+        );
+        assert!(describe(OD_CLASS_KEY, &names).starts_with(
+            "TF Object Detection API objects, names from image/object/class/text (label map"
+        ));
+        // Given by --label-map, the same file is an error.
+        let given = super::names(
+            dir.path(),
+            Some(&dir.path().join("label_map.pbtxt")),
+            OD_CLASS_KEY,
+        );
+        assert!(given.unwrap_err().contains("has no name"));
     }
 
     #[test]
