@@ -263,6 +263,16 @@ pub struct IndexOptions {
     pub layout: ArrayLayout,
     /// The split of a Hugging Face `DatasetDict` folder to open; `train` (else the first) by default.
     pub split: Option<String>,
+    /// The TFRecord features holding a detection record's boxes: four float lists in the order
+    /// `xmin, ymin, xmax, ymax`, or one flat list of `[ymin, xmin, ymax, xmax]` per object (tfds's
+    /// layout); `None` detects the TF Object Detection API's keys, then tfds's `objects/bbox`.
+    pub bbox_keys: Option<Vec<String>>,
+    /// The int64 TFRecord feature holding each object's class id; `None`: the OD API's
+    /// `image/object/class/label`, or tfds's `objects/label`.
+    pub object_class_key: Option<String>,
+    /// A TF Object Detection API label map (`.pbtxt`) naming the class ids; `None` takes the only
+    /// `*label_map*.pbtxt` beside the records, if there is exactly one.
+    pub label_map: Option<std::path::PathBuf>,
 }
 
 impl IndexOptions {
@@ -331,6 +341,9 @@ pub enum SourceKind {
     Parquet,
     /// A Hugging Face datasets folder written by save_to_disk (or a DatasetDict's, or an .arrow file).
     Hf,
+    /// A segmentation folder: images and class-map masks of the same names (images/ + masks/, or
+    /// VOC's JPEGImages/ + SegmentationClass/).
+    Seg,
 }
 
 /// Everything that decides the order of samples and the batch boundaries.

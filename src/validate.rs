@@ -34,6 +34,12 @@ pub enum SourceOption {
     Layout,
     /// The split of a `DatasetDict` folder.
     Split,
+    /// Which features hold a detection record's boxes (four lists, or one flat list).
+    BboxKeys,
+    /// Which feature holds a detection record's object classes.
+    ObjectClassKey,
+    /// A label map (`.pbtxt`) naming a detection dataset's class ids.
+    LabelMap,
 }
 
 impl SourceOption {
@@ -48,6 +54,9 @@ impl SourceOption {
         Self::LabelsFile,
         Self::Layout,
         Self::Split,
+        Self::BboxKeys,
+        Self::ObjectClassKey,
+        Self::LabelMap,
     ];
 
     /// The command line's spelling.
@@ -62,6 +71,9 @@ impl SourceOption {
             Self::LabelsFile => "--labels-file",
             Self::Layout => "--array-layout",
             Self::Split => "--split",
+            Self::BboxKeys => "--bbox-keys",
+            Self::ObjectClassKey => "--object-class-key",
+            Self::LabelMap => "--label-map",
         }
     }
 
@@ -77,6 +89,9 @@ impl SourceOption {
             Self::LabelsFile => "labels file",
             Self::Layout => "array layout",
             Self::Split => "split",
+            Self::BboxKeys => "box keys",
+            Self::ObjectClassKey => "object class key",
+            Self::LabelMap => "label map",
         }
     }
 }

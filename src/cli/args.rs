@@ -85,6 +85,19 @@ pub struct LoaderArgs {
     /// The split of a Hugging Face DatasetDict folder to open (default: train, else the first).
     #[arg(long)]
     pub split: Option<String>,
+    /// TFRecord detection boxes: four float features XMIN,YMIN,XMAX,YMAX (normalised), or one flat
+    /// feature of [ymin, xmin, ymax, xmax] per object as tfds writes (default: the TF Object
+    /// Detection API's image/object/bbox/xmin..., else tfds's objects/bbox).
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub bbox_keys: Option<Vec<String>>,
+    /// TFRecord int64 feature holding each object's class id (default: image/object/class/label,
+    /// else objects/label).
+    #[arg(long, value_name = "KEY")]
+    pub object_class_key: Option<String>,
+    /// TF Object Detection API label map (.pbtxt: item { id: 1 name: 'cat' }) naming the class ids
+    /// (default: the only *label_map*.pbtxt beside the records, if there is exactly one).
+    #[arg(long, value_name = "FILE")]
+    pub label_map: Option<PathBuf>,
     /// Where labels come from: inferred (one class per subfolder) or none (images only).
     #[arg(long, value_enum, default_value = "inferred")]
     pub labels: LabelSource,
@@ -484,6 +497,9 @@ impl LoaderArgs {
                 labels_file: self.labels_file.clone(),
                 layout: self.array_layout,
                 split: self.split.clone(),
+                bbox_keys: self.bbox_keys.clone(),
+                object_class_key: self.object_class_key.clone(),
+                label_map: self.label_map.clone(),
             },
             plan: PlanOptions {
                 shuffle: self.shuffle,

@@ -27,6 +27,7 @@ mod probe;
 pub mod registry;
 pub mod rows;
 pub mod saved;
+pub mod segmentation;
 pub mod shards;
 pub mod tfrecord;
 pub mod webdataset;
@@ -69,6 +70,9 @@ pub fn clear_option(options: &mut IndexOptions, option: SourceOption) {
         SourceOption::LabelsFile => options.labels_file = None,
         SourceOption::Layout => options.layout = crate::options::ArrayLayout::Auto,
         SourceOption::Split => options.split = None,
+        SourceOption::BboxKeys => options.bbox_keys = None,
+        SourceOption::ObjectClassKey => options.object_class_key = None,
+        SourceOption::LabelMap => options.label_map = None,
     }
 }
 
@@ -143,6 +147,12 @@ pub fn given_options(options: &IndexOptions) -> Vec<SourceOption> {
             options.layout != crate::options::ArrayLayout::Auto,
         ),
         (SourceOption::Split, options.split.is_some()),
+        (SourceOption::BboxKeys, options.bbox_keys.is_some()),
+        (
+            SourceOption::ObjectClassKey,
+            options.object_class_key.is_some(),
+        ),
+        (SourceOption::LabelMap, options.label_map.is_some()),
     ]
     .into_iter()
     .filter_map(|(option, given)| given.then_some(option))

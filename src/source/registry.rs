@@ -8,7 +8,8 @@ use std::path::Path;
 
 pub use super::probe::Probe;
 use super::{
-    Limits, SourceError, cifar, export_folder, hf_arrow, open_stored, parquet, tfrecord, webdataset,
+    Limits, SourceError, cifar, export_folder, hf_arrow, open_stored, parquet, segmentation,
+    tfrecord, webdataset,
 };
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
@@ -44,6 +45,7 @@ pub static SOURCES: &[Registration] = &[
     HF_ARROW,
     WEBDATASET,
     PARQUET,
+    SEGMENTATION,
     TFRECORD,
     FOLDER,
 ];
@@ -227,6 +229,15 @@ const PARQUET: Registration = Registration {
     names_labels: true,
 };
 
+const SEGMENTATION: Registration = Registration {
+    kind: SourceKind::Seg,
+    takes: decoded(&[], "segmentation folders"),
+    // A folder holding images/ and masks/, or VOC's JPEGImages/ and SegmentationClass/.
+    claims: |p| p.is_dir && segmentation::layout_of(&p.path).is_some(),
+    open: |path, _, _, control| segmentation::open_index(path, control),
+    names_labels: false,
+};
+
 const TFRECORD: Registration = Registration {
     kind: SourceKind::Tfrecord,
     takes: decoded(
@@ -234,6 +245,9 @@ const TFRECORD: Registration = Registration {
             SourceOption::ClassNames,
             SourceOption::ImageKey,
             SourceOption::LabelKey,
+            SourceOption::BboxKeys,
+            SourceOption::ObjectClassKey,
+            SourceOption::LabelMap,
         ],
         "TFRecord files",
     ),

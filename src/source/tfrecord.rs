@@ -16,11 +16,14 @@
 //!
 //! [`images`] turns an index into a dataset source (encoded images and labels).
 
+mod detection;
 mod example;
 mod file_set;
 pub(crate) mod framing;
 pub mod images;
+mod label_map;
 mod large_record;
+pub mod objects;
 
 use std::borrow::Borrow;
 use std::fmt;

@@ -228,11 +228,31 @@ fn read_every_image(index: &DatasetIndex) -> String {
             assert_eq!(one, image, "sample {i} read twice");
         }
         match images.header(i, &path) {
-            Ok((_, size)) => assert!(size.width > 0 && size.height > 0, "sample {i}: {size:?}"),
+            Ok((_, size)) => {
+                assert!(size.width > 0 && size.height > 0, "sample {i}: {size:?}");
+                outcome.push_str(&read_mask(index, i, size));
+            }
             Err(reason) => assert!(!reason.trim().is_empty(), "empty header reason for {i}"),
         }
     }
     outcome
+}
+
+/// Reads sample `i`'s mask, if it has one (the OD API's record masks): a class map of the image's
+/// `size`, or a non-empty reason; the outcome's part.
+fn read_mask(index: &DatasetIndex, i: usize, size: Size) -> String {
+    match batchscope::source::annotations::class_map(index, i, size, MAX_IMAGE_BYTES) {
+        Ok(None) => String::new(),
+        Ok(Some(map)) => {
+            assert_eq!(map.size, size, "sample {i}'s mask");
+            assert_eq!(map.values.len(), size.height as usize * size.width as usize);
+            ", a mask".to_owned()
+        }
+        Err(reason) => {
+            assert!(!reason.trim().is_empty(), "empty mask reason for {i}");
+            format!(", mask: {}", kind_of(&reason))
+        }
+    }
 }
 
 /// A source of one file named `name` (a webdataset tar, a Parquet file, an Arrow stream) holding

@@ -171,9 +171,37 @@ fn example(image: &[u8], labels: &[u64]) -> Vec<u8> {
     field(1, &entries)
 }
 
+/// A TF Object Detection API Example: `image` with two boxes, their class ids, and one
+/// `image/object/mask` PNG per box (`mask`).
+fn od_example(image: &[u8], mask: &[u8]) -> Vec<u8> {
+    let entry = |key: &str, feature: Vec<u8>| {
+        field(1, &[field(1, key.as_bytes()), field(2, &feature)].concat())
+    };
+    let floats = |v: [f32; 2]| {
+        field(
+            2,
+            &field(1, &[v[0].to_le_bytes(), v[1].to_le_bytes()].concat()),
+        )
+    };
+    let entries = [
+        entry("image/encoded", field(1, &field(1, image))),
+        entry("image/object/bbox/xmin", floats([0.1, -0.5])),
+        entry("image/object/bbox/ymin", floats([0.2, 0.0])),
+        entry("image/object/bbox/xmax", floats([0.9, 1.5])),
+        entry("image/object/bbox/ymax", floats([0.8, 1.0])),
+        entry("image/object/class/label", field(3, &field(1, &[1, 90]))),
+        entry(
+            "image/object/mask",
+            field(1, &[field(1, mask), field(1, mask)].concat()),
+        ),
+    ]
+    .concat();
+    field(1, &entries)
+}
+
 /// Seeds of the `tfrecord` target: a byte saying whether the target makes the CRCs right (odd), then
 /// a TFRecord file: Examples of PNG and JPEG images with int64 labels, an Example without an image,
-/// an empty file; each both ways.
+/// an empty file, TF Object Detection API Examples with boxes and masks; each both ways.
 pub fn tfrecords() -> Vec<Vec<u8>> {
     let files = tfrecord_files();
     // A GZIP file too (the reader sniffs `1f 8b`), given as is: its CRCs are inside the stream.
@@ -206,6 +234,10 @@ fn tfrecord_files() -> Vec<Vec<u8>> {
             ),
         )]),
         Vec::new(),
+        file(&[
+            od_example(&png, &encode(&gray(3, 2), ImageFormat::Png)),
+            od_example(&jpeg, &encode(&gray(5, 3), ImageFormat::Png)),
+        ]),
     ]
 }
 

@@ -19,6 +19,13 @@
 //!   it as skipped with the decoder's reason.
 //! - Reads of a chunk of samples go through the files once, in record order, whatever order the
 //!   samples were asked in, so a GZIP or ZLIB file is decompressed once per chunk, not once per sample.
+//! - Detection records (the TF Object Detection API's `image/object/bbox/*`, tfds's `objects/bbox`,
+//!   or `--bbox-keys`; see [`super::objects`]) give each sample its objects, the index its object
+//!   classes ([`super::detection`]), and the store their masks ([`EncodedImages::masks`]). Image-level
+//!   labels are then off unless `--label-key` names them; a record of a detection dataset with no box
+//!   features is an image without objects; a record whose objects cannot be trusted is left out with
+//!   a warning naming the record and why. Records over 16 MiB give their boxes and classes too (not
+//!   their texts, nor a check of their masks' headers).
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -26,19 +33,22 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::detection;
 use super::framing::WHOLE_RECORD_BYTES;
 use super::large_record::{Sizes, read_large_example};
+use super::objects::{ObjectKeys, ObjectLayout, RecordMask, RecordObjects, masks_of, objects_of};
 use super::{
     Example, ExampleError, Kept, LABEL_KEYS, ProblemReason, RecordIndex, RecordProblem,
     RecordReader, TfRecordError, image_of, label_of, parse_example,
 };
 use crate::decode;
 use crate::index::{
-    Access, DatasetIndex, EncodedImages, ImageHeader as Header, IndexWarning, Sample, Store,
-    WalkControl,
+    Access, DatasetIndex, EncodedImages, ImageHeader as Header, IndexWarning, RecordMasks, Sample,
+    Store, WalkControl,
 };
 use crate::options::IndexOptions;
 use crate::source::SourceError;
+use crate::source::annotations::{MaskRef, Object, ObjectClasses, Objects, SharedObjects, Units};
 
 /// Records are reported every this many.
 const PROGRESS_EVERY: usize = 256;
@@ -142,6 +152,24 @@ impl EncodedImages for TfRecordImages {
             .iter()
             .all(|f| f.compression == super::Compression::None)
     }
+
+    fn masks(&self, sample: usize, max_bytes: u64) -> Result<RecordMasks, String> {
+        let s = self.samples.get(sample).ok_or_else(|| {
+            format!(
+                "sample {sample} is out of range: the source holds {}",
+                self.samples.len()
+            )
+        })?;
+        let data = {
+            let mut reader = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+            reader.read(s.record).map_err(|e| match e {
+                TfRecordError::Record(problem) => problem.reason.to_string(),
+                other => other.to_string(),
+            })?
+        };
+        let example = parse_example(&data).map_err(|e| e.to_string())?;
+        masks_of(&example, max_bytes)
+    }
 }
 
 /// What one record gave when it was parsed.
@@ -151,31 +179,33 @@ struct Parsed {
     image_bytes: u64,
     header: Header,
     label: Option<i64>,
+    /// The objects it states, when it holds box features.
+    objects: Option<RecordObjects>,
+    /// Those objects with class indices, once the dataset's classes are known.
+    resolved: Option<SharedObjects>,
 }
 
-/// What opening takes from one record: the image's feature, length and header, and its label.
-type Picked = (String, u64, Header, Option<i64>);
+/// What opening takes from one record: the image's feature, length and header, its label, and its
+/// objects.
+type Picked = (String, u64, Header, Option<i64>, Option<RecordObjects>);
+
+/// What opening reads of each record besides its image.
+struct Wanted<'a> {
+    image_key: Option<&'a str>,
+    labels: bool,
+    label_key: Option<&'a str>,
+    objects: &'a ObjectLayout,
+}
 
 /// Parses one record's Example as the scan kept it: its image (probed) and, when `labels` is on,
 /// its label.
-fn parse_record(
-    data: Kept,
-    image_key: Option<&str>,
-    labels: bool,
-    label_key: Option<&str>,
-) -> Result<Picked, String> {
+fn parse_record(data: Kept, wanted: &Wanted<'_>) -> Result<Picked, String> {
     match data {
         Kept::Whole(bytes) => {
             let example = parse_example(&bytes).map_err(|e| e.to_string())?;
-            pick(&example, None, image_key, labels, label_key)
+            pick(&example, None, wanted)
         }
-        Kept::Large(Ok(large)) => pick(
-            &large.example,
-            Some(&large.sizes),
-            image_key,
-            labels,
-            label_key,
-        ),
+        Kept::Large(Ok(large)) => pick(&large.example, Some(&large.sizes), wanted),
         Kept::Large(Err(why)) => Err(format!("the record is not a tf.train.Example: {why}")),
     }
 }
@@ -185,10 +215,14 @@ fn parse_record(
 fn pick(
     example: &Example,
     sizes: Option<&BTreeMap<String, Sizes>>,
-    image_key: Option<&str>,
-    labels: bool,
-    label_key: Option<&str>,
+    wanted: &Wanted<'_>,
 ) -> Result<Picked, String> {
+    let Wanted {
+        image_key,
+        labels,
+        label_key,
+        objects,
+    } = *wanted;
     let real_count = |e: ExampleError| {
         match (e, sizes) {
             (ExampleError::NotOneValue { key, count }, Some(sizes)) => ExampleError::NotOneValue {
@@ -211,7 +245,9 @@ fn pick(
     let image_bytes = sizes
         .and_then(|sizes| sizes.get(key))
         .map_or(image.len() as u64, |s| s.first_bytes);
-    Ok((key.to_owned(), image_bytes, header, label))
+    let image_size = header.as_ref().ok().map(|(_, size)| *size);
+    let objects = objects_of(example, sizes, objects, image_size)?;
+    Ok((key.to_owned(), image_bytes, header, label, objects))
 }
 
 /// A warning and where it goes among the others: missing shards first, then by file and record.
@@ -262,7 +298,16 @@ fn scan(
     control: &WalkControl<'_>,
 ) -> Result<Scan, SourceError> {
     let (labels_on, label_key) = (options.reads_labels(), options.label_key_read());
-    let image_key = options.image_key.as_deref();
+    let layout = object_layout(options).map_err(|reason| SourceError::Unusable {
+        reason,
+        path: path.to_path_buf(),
+    })?;
+    let wanted = Wanted {
+        image_key: options.image_key.as_deref(),
+        labels: labels_on,
+        label_key,
+        objects: &layout,
+    };
 
     let mut parsed: Vec<Parsed> = Vec::new();
     let mut unusable: Vec<(usize, String)> = Vec::new();
@@ -284,19 +329,21 @@ fn scan(
                 (control.on_progress)(seen);
             }
             let result = match data {
-                Some(data) => parse_record(data, image_key, labels_on, label_key),
+                Some(data) => parse_record(data, &wanted),
                 None => Err(format!(
                     "the record is {} bytes, over the limit of {max_record_bytes} bytes per image (raise it with --max-file-bytes)",
                     record.len,
                 )),
             };
             match result {
-                Ok((key, image_bytes, header, label)) => parsed.push(Parsed {
+                Ok((key, image_bytes, header, label, objects)) => parsed.push(Parsed {
                     record: k,
                     key,
                     image_bytes,
                     header,
                     label,
+                    objects,
+                    resolved: None,
                 }),
                 Err(reason) => unusable.push((k, reason)),
             }
@@ -387,7 +434,7 @@ fn no_usable_record(path: &Path, warnings: &[IndexWarning]) -> SourceError {
 }
 
 /// The encoded-image store of the usable records.
-fn store_of(records: RecordIndex, parsed: Vec<Parsed>) -> TfRecordImages {
+fn store_of(records: RecordIndex, parsed: Vec<Parsed>, objects: Option<&str>) -> TfRecordImages {
     let mut keys: Vec<String> = Vec::new();
     let samples = parsed
         .into_iter()
@@ -412,10 +459,11 @@ fn store_of(records: RecordIndex, parsed: Vec<Parsed>) -> TfRecordImages {
     compressions.sort();
     compressions.dedup();
     let what = format!(
-        "{} TFRecord file{}, {}",
+        "{} TFRecord file{}, {}{}",
         records.files.len(),
         if records.files.len() == 1 { "" } else { "s" },
-        compressions.join("/")
+        compressions.join("/"),
+        objects.map(|o| format!("; {o}")).unwrap_or_default()
     );
     TfRecordImages {
         what,
@@ -463,6 +511,7 @@ pub fn open_index(
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let mut scan = scan(path, options, max_record_bytes, control)?;
+    let detection = read_objects(path, options, &mut scan)?;
     let (warnings, labeled) = warnings_of(&mut scan);
     let Scan {
         records, parsed, ..
@@ -483,7 +532,7 @@ pub fn open_index(
         .map(|(i, p)| {
             let r = records.records[p.record];
             Sample {
-                objects: None,
+                objects: p.resolved.clone(),
                 rel_path: crate::source::member_name(&records.files[r.file].path, r.record_in_file),
                 label: labels.as_ref().map(|l| l[i]),
             }
@@ -495,8 +544,110 @@ pub fn open_index(
         samples,
         warnings,
         labeled,
-        store: Store::of_images(Arc::new(store_of(records, parsed))),
+        store: Store::of_images(Arc::new(store_of(
+            records,
+            parsed,
+            detection.as_ref().map(|(_, what)| what.as_str()),
+        ))),
         label_values,
-        object_classes: None,
+        object_classes: detection.map(|(classes, _)| classes),
     })
+}
+
+/// How records state objects: the keys `--bbox-keys`/`--object-class-key` give, else detected.
+fn object_layout(options: &IndexOptions) -> Result<ObjectLayout, String> {
+    if options.bbox_keys.is_none() && options.object_class_key.is_none() {
+        return Ok(ObjectLayout::Detect);
+    }
+    ObjectKeys::given(
+        options.bbox_keys.as_deref(),
+        options.object_class_key.as_deref(),
+    )
+    .map(ObjectLayout::Given)
+}
+
+/// When some record states objects, the dataset is a detection dataset: its image-level labels
+/// are off unless `--label-key` asks for them, its class ids become class indices
+/// ([`detection::classes`]), and a record with an id its names file does not name is left out.
+/// Returns the classes and how the objects were read, for the description; `None` when no record
+/// states objects (an error when the user named object keys or a label map).
+fn read_objects(
+    path: &Path,
+    options: &IndexOptions,
+    scan: &mut Scan,
+) -> Result<Option<(ObjectClasses, String)>, SourceError> {
+    let unusable = |reason: String| SourceError::Unusable {
+        reason,
+        path: path.to_path_buf(),
+    };
+    let Some(class_key) = scan
+        .parsed
+        .iter()
+        .find_map(|p| p.objects.as_ref().map(|o| o.class_key.clone()))
+    else {
+        let given = [
+            ("--bbox-keys", options.bbox_keys.is_some()),
+            ("--object-class-key", options.object_class_key.is_some()),
+            ("--label-map", options.label_map.is_some()),
+        ];
+        return match given.iter().find(|(_, given)| *given) {
+            Some((flag, _)) if !scan.parsed.is_empty() => Err(unusable(format!(
+                "{flag} was given, but no record holds boxes ({})",
+                match &options.bbox_keys {
+                    Some(keys) => keys.join(", "),
+                    None => format!(
+                        "{} or {}",
+                        super::objects::OD_BOX_KEYS[0],
+                        super::objects::TFDS_BOX_KEY
+                    ),
+                }
+            ))),
+            _ => Ok(None),
+        };
+    };
+    if options.label_key.is_none() {
+        for p in &mut scan.parsed {
+            p.label = None;
+        }
+    }
+    let dir = scan
+        .records
+        .files
+        .first()
+        .and_then(|f| f.path.parent())
+        .map_or_else(|| path.to_path_buf(), Path::to_path_buf);
+    let names =
+        detection::names(&dir, options.label_map.as_deref(), &class_key).map_err(unusable)?;
+    let objects: Vec<Option<&RecordObjects>> =
+        scan.parsed.iter().map(|p| p.objects.as_ref()).collect();
+    let (mut classes, indices) = detection::classes(&objects, &names);
+    let mut kept = Vec::with_capacity(scan.parsed.len());
+    for (mut p, indices) in std::mem::take(&mut scan.parsed).into_iter().zip(indices) {
+        match indices {
+            Err(reason) => scan.unusable.push((p.record, reason)),
+            Ok(indices) => {
+                let stated = p.objects.take().unwrap_or_default();
+                classes.has_masks |= stated.mask.is_some();
+                p.resolved = Some(Arc::new(Objects {
+                    objects: stated
+                        .boxes
+                        .iter()
+                        .zip(indices)
+                        .enumerate()
+                        .map(|(i, (bbox, class))| Object {
+                            bbox: *bbox,
+                            class,
+                            crowd: stated.crowd.get(i).copied().unwrap_or(false),
+                        })
+                        .collect(),
+                    units: Units::Normalized,
+                    stated_size: stated.stated_size,
+                    mask: stated.mask.map(|_: RecordMask| MaskRef::Record),
+                }));
+                kept.push(p);
+            }
+        }
+    }
+    scan.parsed = kept;
+    Ok(Some((classes, detection::describe(&class_key, &names))))
 }
