@@ -331,6 +331,12 @@ pub enum SourceKind {
     Parquet,
     /// A Hugging Face datasets folder written by save_to_disk (or a DatasetDict's, or an .arrow file).
     Hf,
+    /// COCO detection/segmentation: an instances_*.json (or a folder holding annotations/) and its images.
+    Coco,
+    /// YOLO detection: images/ and labels/ (optionally images/<split>), names from data.yaml or classes.txt.
+    Yolo,
+    /// Pascal VOC: Annotations/*.xml and JPEGImages/ (ImageSets/Main/<split>.txt with --split).
+    Voc,
 }
 
 /// Everything that decides the order of samples and the batch boundaries.

@@ -47,7 +47,8 @@ pub fn decode_counts(text: &str) -> Result<Vec<u32>, String> {
 
 /// One polygon ring (`[x0, y0, x1, y1, ...]`, pixels) as RLE counts of an `h` x `w` image: a port of
 /// pycocotools' `rleFrPoly`, integer for integer.
-#[allow(clippy::cast_possible_wrap)]
+// The port compares floats exactly, as the C does.
+#[allow(clippy::cast_possible_wrap, clippy::float_cmp)]
 pub fn polygon_counts(xy: &[f64], h: u32, w: u32) -> Vec<u32> {
     let scale = 5.0;
     let k = xy.len() / 2;

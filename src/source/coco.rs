@@ -1,0 +1,500 @@
+//! COCO detection and segmentation files as a source: an `instances_*.json` and the image folder
+//! beside it.
+//!
+//! **Layouts.** The path is the JSON itself, or a folder holding `annotations/<name>.json` (COCO's
+//! own `annotations/instances_val2017.json` + `val2017/`) or holding the JSON beside its images. A
+//! folder with several COCO JSONs needs `--split` (`--split val2017` takes
+//! `instances_val2017.json`). The images are looked for, in order, in `<base>/<split>`,
+//! `<base>/images/<split>`, `<base>/images`, `<base>` (where `<base>` is the folder holding
+//! `annotations/`, else the JSON's folder, and `<split>` the JSON's name without `instances_`): the
+//! first that holds the first listed image is the image folder.
+//!
+//! **Samples** are the `images` array, in its order; an image without annotations is a sample with
+//! no objects. `bbox` `[x, y, w, h]` is kept in pixels as `[x, y, x + w, y + h]`, `iscrowd` as
+//! [`Object::crowd`], `width`/`height` as the stated size, `segmentation` polygons and RLE (counts
+//! list or compressed string) as the masks. Classes are the `categories`' ids in ascending order.
+//!
+//! **Bad input** is reported, never fatal unless the whole file is unusable: an image whose file is
+//! missing, whose name leaves the image folder, or whose id repeats is left out with a warning (so
+//! `skipped.csv` lists it); an annotation of an unknown image id is counted in one warning; one of
+//! an unknown category is kept, its class named `class <id>`, with a warning; an annotation whose
+//! `bbox` is not four numbers leaves its image out with a warning. Negative coordinates and sizes
+//! are kept as stated (health flags them). JSON has no NaN: a file holding one (as Python's
+//! `json.dump` writes it) is refused with its line and column, like any malformed JSON.
+//!
+//! **Memory** stays bounded by what is kept: the file is parsed as a stream into typed records that
+//! skip every field not read (`info`, `licenses`, `area`, ...), and a file over `--max-file-bytes`
+//! is refused before it is read, with its size and the flag that raises the limit.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::{BufReader, Read as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::SourceError;
+use super::annotated_files::{self, first_few, warning};
+use super::annotations::{BoxXyxy, MaskRef, Object, ObjectClasses, Objects, Units};
+use super::probe::Probe;
+use crate::index::{DatasetIndex, IndexWarning, Sample, WalkControl};
+use crate::options::IndexOptions;
+use crate::size::Size;
+
+const LAYOUT: &str = "expected an instances_*.json (given, or in <folder>/annotations/) and its images in <folder>/<split>/, <folder>/images/ or beside it";
+
+#[derive(Deserialize)]
+struct CocoFile {
+    #[serde(default)]
+    images: Vec<CocoImage>,
+    #[serde(default)]
+    annotations: Vec<CocoAnnotation>,
+    #[serde(default)]
+    categories: Vec<CocoCategory>,
+}
+
+#[derive(Deserialize)]
+struct CocoImage {
+    id: i64,
+    file_name: String,
+    #[serde(default)]
+    width: Option<u32>,
+    #[serde(default)]
+    height: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct CocoCategory {
+    id: i64,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CocoAnnotation {
+    #[serde(default)]
+    id: Option<i64>,
+    image_id: i64,
+    category_id: i64,
+    #[serde(default)]
+    bbox: Option<Vec<f64>>,
+    #[serde(default)]
+    iscrowd: Option<Flag>,
+    #[serde(default)]
+    segmentation: Option<Segmentation>,
+}
+
+/// `iscrowd` as `0`/`1` or as a boolean.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Int(i64),
+    Bool(bool),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Segmentation {
+    Polygons(Vec<Vec<f64>>),
+    Ring(Vec<f64>),
+    Rle { counts: Counts, size: [u32; 2] },
+    Other(serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Counts {
+    List(Vec<u32>),
+    Text(String),
+}
+
+/// Whether a file looks like a COCO JSON: a `.json` whose first 64 KiB open an object and name
+/// `"images"` (COCO writes `info` and `licenses` first, both short).
+pub fn looks_like_coco(path: &Path) -> bool {
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return false;
+    }
+    let Ok((file, _)) = crate::decode::open_regular(path) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    if file.take(64 * 1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&head);
+    text.trim_start().starts_with('{') && text.contains("\"images\"")
+}
+
+/// The COCO JSONs of a folder: those in `annotations/`, else its own.
+fn candidates(dir: &Path) -> Vec<PathBuf> {
+    let listed = |d: &Path| -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = fs::read_dir(d)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file() && looks_like_coco(p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
+    };
+    let annotations = listed(&dir.join("annotations"));
+    if annotations.is_empty() {
+        listed(dir)
+    } else {
+        annotations
+    }
+}
+
+/// Whether `probe` is a COCO JSON or a folder holding one (itself or in `annotations/`).
+pub fn claims(probe: &Probe) -> bool {
+    (probe.is_file() && looks_like_coco(&probe.path))
+        || (probe.is_dir && !candidates(&probe.path).is_empty())
+}
+
+/// The split a JSON's name states: `instances_val2017.json` → `val2017`.
+fn split_of(json: &Path) -> String {
+    let stem = json
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    stem.strip_prefix("instances_").unwrap_or(&stem).to_owned()
+}
+
+/// The JSON to read at `path` (the file, or the one of a folder that `split` names).
+fn choose_json(path: &Path, split: Option<&str>) -> Result<PathBuf, SourceError> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let unusable = |reason: String| SourceError::Unusable {
+        reason,
+        path: path.to_path_buf(),
+    };
+    let found = candidates(path);
+    let names: Vec<String> = found.iter().map(|p| split_of(p)).collect();
+    match (split, found.len()) {
+        (_, 0) => Err(unusable(format!("no COCO JSON found ({LAYOUT})"))),
+        (Some(split), _) => found
+            .iter()
+            .find(|p| split_of(p) == split)
+            .cloned()
+            .ok_or_else(|| {
+                unusable(format!(
+                    "no COCO JSON of split {split:?} (the splits are {})",
+                    names.join(", ")
+                ))
+            }),
+        (None, 1) => Ok(found[0].clone()),
+        (None, _) => Err(unusable(format!(
+            "several COCO JSONs ({}): --split says which",
+            names.join(", ")
+        ))),
+    }
+}
+
+/// The image folder of `json` whose first image is `first` (see the module's doc).
+fn image_folder(json: &Path, first: Option<&Path>) -> PathBuf {
+    let dir = json.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let base = if dir.file_name().is_some_and(|n| n == "annotations") {
+        dir.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        dir.clone()
+    };
+    let split = split_of(json);
+    let places = [
+        base.join(&split),
+        base.join("images").join(&split),
+        base.join("images"),
+        base.clone(),
+        dir,
+    ];
+    if let Some(first) = first
+        && let Some(found) = places.iter().find(|p| p.join(first).is_file())
+    {
+        return found.clone();
+    }
+    places.into_iter().find(|p| p.is_dir()).unwrap_or(base)
+}
+
+/// Parses the JSON as a stream, refusing one over `max_bytes` before reading it.
+fn parse(json: &Path, max_bytes: u64) -> Result<CocoFile, SourceError> {
+    let unusable = |reason: String| SourceError::Unusable {
+        reason,
+        path: json.to_path_buf(),
+    };
+    let (file, len) = crate::decode::open_regular(json).map_err(|e| unusable(e.to_string()))?;
+    if len > max_bytes {
+        return Err(unusable(format!(
+            "the COCO JSON is {len} bytes ({:.1} GiB), over the {max_bytes}-byte limit; --max-file-bytes {len} reads it (indexing holds its boxes and masks, about a third of the file's size, in memory)",
+            len as f64 / f64::from(1u32 << 30)
+        )));
+    }
+    let reader = BufReader::with_capacity(1 << 20, file.take(max_bytes));
+    serde_json::from_reader(reader).map_err(|e| {
+        unusable(format!(
+            "not a COCO JSON: line {} column {}: {}",
+            e.line(),
+            e.column(),
+            strip_position(&e.to_string())
+        ))
+    })
+}
+
+/// `serde_json`'s message without its own ` at line L column C` (the message states them first).
+fn strip_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |at| &message[..at])
+}
+
+/// One image's objects as they are gathered.
+#[derive(Default)]
+struct Gathered {
+    objects: Vec<Object>,
+    polygons: Vec<(usize, Vec<Vec<f64>>)>,
+    runs: Vec<(usize, u32, u32, Vec<u32>)>,
+    /// Why the image is left out, if it is.
+    dropped: Option<String>,
+}
+
+impl Gathered {
+    fn drop_with(&mut self, reason: String) {
+        if self.dropped.is_none() {
+            self.dropped = Some(reason);
+        }
+    }
+
+    fn mask(&mut self) -> Option<MaskRef> {
+        let polygons = std::mem::take(&mut self.polygons);
+        let runs = std::mem::take(&mut self.runs);
+        match (polygons.is_empty(), runs.is_empty()) {
+            (true, true) => None,
+            (false, true) => Some(MaskRef::Polygons(polygons)),
+            (true, false) => Some(MaskRef::Rle(runs)),
+            (false, false) => Some(MaskRef::PolygonsAndRle(polygons, runs)),
+        }
+    }
+}
+
+/// Indexes the COCO dataset at `path` (see the module's doc).
+pub fn open_index(
+    path: &Path,
+    options: &IndexOptions,
+    max_bytes: u64,
+    control: &WalkControl<'_>,
+) -> Result<DatasetIndex, SourceError> {
+    let json = choose_json(path, options.split.as_deref())?;
+    let coco = parse(&json, max_bytes)?;
+    if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(SourceError::Cancelled);
+    }
+    let mut warnings = Vec::new();
+    let first = coco
+        .images
+        .first()
+        .and_then(|i| annotated_files::relative_name(&i.file_name).ok());
+    let folder = image_folder(&json, first.as_deref());
+
+    let names: HashMap<i64, String> = coco
+        .categories
+        .iter()
+        .filter_map(|c| c.name.clone().map(|n| (c.id, n)))
+        .collect();
+    let listed: HashSet<i64> = coco.categories.iter().map(|c| c.id).collect();
+    let mut unknown_categories: Vec<i64> = coco
+        .annotations
+        .iter()
+        .map(|a| a.category_id)
+        .filter(|id| !listed.contains(id))
+        .collect();
+    unknown_categories.sort_unstable();
+    unknown_categories.dedup();
+    if !unknown_categories.is_empty() {
+        warnings.push(warning(
+            &json,
+            format!(
+                "annotations refer to {} category id(s) that `categories` does not list ({}): kept as classes named \"class <id>\"",
+                unknown_categories.len(),
+                first_few(&unknown_categories)
+            ),
+        ));
+    }
+    let classes = ObjectClasses::from_ids(listed.iter().copied().chain(unknown_categories), |id| {
+        names.get(&id).cloned()
+    });
+
+    let (slots, mut gathered) = gather_images(&coco.images, &json, &mut warnings);
+    gather_annotations(
+        &coco.annotations,
+        &slots,
+        &classes,
+        &mut gathered,
+        &json,
+        &mut warnings,
+    );
+
+    let mut samples = Vec::with_capacity(coco.images.len());
+    let mut missing = Vec::new();
+    for (image, mut one) in coco.images.iter().zip(gathered) {
+        let Ok(rel) = annotated_files::relative_name(&image.file_name) else {
+            continue; // Reported by gather_images.
+        };
+        if let Some(reason) = one.dropped.take() {
+            warnings.push(warning(&folder.join(&rel), reason));
+            continue;
+        }
+        if !folder.join(&rel).is_file() {
+            missing.push(folder.join(&rel));
+            continue;
+        }
+        let mask = one.mask();
+        let stated_size = match (image.height, image.width) {
+            (Some(height), Some(width)) if height > 0 && width > 0 => Some(Size { height, width }),
+            _ => None,
+        };
+        samples.push(Sample {
+            rel_path: rel,
+            label: None,
+            objects: Some(Arc::new(Objects {
+                objects: one.objects,
+                units: Units::Pixels,
+                stated_size,
+                mask,
+            })),
+        });
+    }
+    for file in missing {
+        warnings.push(IndexWarning {
+            reason: format!(
+                "listed in {:?} but missing",
+                json.file_name().unwrap_or_default()
+            ),
+            path: file,
+        });
+    }
+    (control.on_progress)(samples.len());
+    let what = format!("the COCO file {:?}", json.file_name().unwrap_or_default());
+    Ok(annotated_files::index_of(
+        folder,
+        samples,
+        warnings,
+        classes,
+        (what, LAYOUT),
+    ))
+}
+
+/// Each image's slot by id (the first of a repeated id), and an empty gathering per image; images
+/// whose name is unusable or whose id repeats are dropped with a warning.
+fn gather_images(
+    images: &[CocoImage],
+    json: &Path,
+    warnings: &mut Vec<IndexWarning>,
+) -> (HashMap<i64, usize>, Vec<Gathered>) {
+    let mut slots: HashMap<i64, usize> = HashMap::with_capacity(images.len());
+    let mut gathered: Vec<Gathered> = images.iter().map(|_| Gathered::default()).collect();
+    for (i, image) in images.iter().enumerate() {
+        if let Err(reason) = annotated_files::relative_name(&image.file_name) {
+            warnings.push(warning(json, format!("image id {}: {reason}", image.id)));
+            continue;
+        }
+        if let Some(&first) = slots.get(&image.id) {
+            gathered[i].drop_with(format!(
+                "image id {} is listed twice (first as {:?}); this one is left out",
+                image.id, images[first].file_name
+            ));
+            continue;
+        }
+        slots.insert(image.id, i);
+    }
+    (slots, gathered)
+}
+
+/// Each annotation added to its image's objects (see the module's doc for what is reported).
+fn gather_annotations(
+    annotations: &[CocoAnnotation],
+    slots: &HashMap<i64, usize>,
+    classes: &ObjectClasses,
+    gathered: &mut [Gathered],
+    json: &Path,
+    warnings: &mut Vec<IndexWarning>,
+) {
+    let mut orphans = Vec::new();
+    let mut odd_masks = 0usize;
+    for (n, annotation) in annotations.iter().enumerate() {
+        let name = annotation.id.map_or_else(
+            || format!("annotation #{n}"),
+            |id| format!("annotation id {id}"),
+        );
+        let Some(&slot) = slots.get(&annotation.image_id) else {
+            orphans.push(format!("{name} (image id {})", annotation.image_id));
+            continue;
+        };
+        let one = &mut gathered[slot];
+        let bbox = match annotation.bbox.as_deref() {
+            Some(&[x, y, w, h]) if [x, y, w, h].iter().all(|v| v.is_finite()) => BoxXyxy {
+                xmin: x,
+                ymin: y,
+                xmax: x + w,
+                ymax: y + h,
+            },
+            Some(other) => {
+                one.drop_with(format!(
+                    "{name}'s bbox is {other:?}, not four numbers [x, y, w, h]"
+                ));
+                continue;
+            }
+            None => {
+                one.drop_with(format!("{name} has no bbox"));
+                continue;
+            }
+        };
+        let number = one.objects.len();
+        one.objects.push(Object {
+            bbox,
+            class: classes.index_of(annotation.category_id).unwrap_or(0),
+            crowd: matches!(annotation.iscrowd, Some(Flag::Int(1) | Flag::Bool(true))),
+        });
+        match &annotation.segmentation {
+            Some(Segmentation::Polygons(rings)) if !rings.is_empty() => {
+                one.polygons.push((number, rings.clone()));
+            }
+            Some(Segmentation::Ring(ring)) if !ring.is_empty() => {
+                one.polygons.push((number, vec![ring.clone()]));
+            }
+            Some(Segmentation::Rle { counts, size }) => {
+                let counts = match counts {
+                    Counts::List(list) => Ok(list.clone()),
+                    Counts::Text(text) => super::annotations::coco_rle::decode_counts(text),
+                };
+                match counts {
+                    Ok(counts) => one.runs.push((number, size[0], size[1], counts)),
+                    Err(reason) => one.drop_with(format!("{name}'s segmentation: {reason}")),
+                }
+            }
+            Some(Segmentation::Other(_)) => odd_masks += 1,
+            _ => {}
+        }
+    }
+    if !orphans.is_empty() {
+        warnings.push(warning(
+            json,
+            format!(
+                "{} annotation(s) refer to image ids that `images` does not list, and are not read: {}",
+                orphans.len(),
+                first_few(&orphans)
+            ),
+        ));
+    }
+    if odd_masks > 0 {
+        warnings.push(warning(
+            json,
+            format!("{odd_masks} annotation(s) have a segmentation that is neither polygons nor RLE; their objects are kept without a mask"),
+        ));
+    }
+}
