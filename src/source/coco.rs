@@ -237,13 +237,50 @@ fn parse(json: &Path, max_bytes: u64) -> Result<CocoFile, SourceError> {
     }
     let reader = BufReader::with_capacity(1 << 20, file.take(max_bytes));
     serde_json::from_reader(reader).map_err(|e| {
+        let why = if e.is_syntax()
+            && word_at(json, e.line(), e.column()).is_some_and(|w| {
+                ["NaN", "Infinity", "-Infinity"]
+                    .iter()
+                    .any(|n| w.starts_with(n))
+            }) {
+            "NaN and Infinity are not JSON (Python's json.dump writes them unless allow_nan=False)"
+                .to_owned()
+        } else {
+            strip_position(&e.to_string()).to_owned()
+        };
         unusable(format!(
-            "not a COCO JSON: line {} column {}: {}",
+            "not a COCO JSON: line {} column {}: {why}",
             e.line(),
-            e.column(),
-            strip_position(&e.to_string())
+            e.column()
         ))
     })
+}
+
+/// The few bytes at `line` and `column` (1-based) of `path`, read again to say what a parse error
+/// stopped at; `None` when they cannot be read.
+fn word_at(path: &Path, line: usize, column: usize) -> Option<String> {
+    use std::io::BufRead as _;
+    let (file, _) = crate::decode::open_regular(path).ok()?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut at_line = 1;
+    while at_line < line {
+        let buffer = reader.fill_buf().ok()?;
+        if buffer.is_empty() {
+            return None;
+        }
+        let used = match buffer.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                at_line += 1;
+                i + 1
+            }
+            None => buffer.len(),
+        };
+        reader.consume(used);
+    }
+    crate::decode::skip_bytes(&mut reader, column.saturating_sub(1) as u64).ok()?;
+    let mut word = [0u8; 9];
+    let n = reader.read(&mut word).ok()?;
+    Some(String::from_utf8_lossy(&word[..n]).into_owned())
 }
 
 /// `serde_json`'s message without its own ` at line L column C` (the message states them first).
