@@ -259,7 +259,7 @@ fn coco_bad_annotations_drop_their_images_by_name_and_reach_skipped_csv() {
         ),
         (
             "badbox.png",
-            "annotation id 12's bbox is [0.0, 0.0, 1.0], not four numbers [x, y, w, h]",
+            "annotation id 12's bbox is [0.0, 0.0, 1.0], not four finite numbers [x, y, w, h]",
         ),
         ("nobox.png", "annotation id 13 has no bbox"),
         ("gone.png", "listed in \"data.json\" but missing"),
@@ -295,7 +295,7 @@ fn coco_bad_annotations_drop_their_images_by_name_and_reach_skipped_csv() {
 }
 
 #[test]
-fn coco_malformed_json_and_nan_are_refused_with_file_line_and_column() {
+fn coco_malformed_json_is_refused_with_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let broken = common::write(
         dir.path(),
@@ -308,17 +308,41 @@ fn coco_malformed_json_and_nan_are_refused_with_file_line_and_column() {
             && message.ends_with("instances_x.json\""),
         "{message}"
     );
-    // Python's json.dump writes NaN, which is not JSON.
-    let nan = common::write(
-        dir.path(),
-        "nan/instances_x.json",
-        b"{\"images\": [{\"id\": 1, \"file_name\": \"a.png\"}],\n\"annotations\": [{\"image_id\": 1, \"category_id\": 1, \"bbox\": [NaN, 0, 1, 1]}]}",
-    );
-    let message = open_error(&nan, &IndexOptions::default(), 1 << 30);
-    assert!(
-        message.starts_with("not a COCO JSON: line 2 column 60: NaN and Infinity are not JSON (Python's json.dump writes them unless allow_nan=False)")
-            && message.ends_with("nan/instances_x.json\""),
-        "{message}"
+}
+
+#[test]
+fn coco_nan_as_python_writes_it_drops_its_image_with_a_warning() {
+    // Python's json.dump writes NaN and Infinity, which are not JSON; pycocotools reads them.
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.png", "b.png", "c.png"] {
+        png(dir.path(), name, 4, 4);
+    }
+    let text = r#"{"images": [{"id": 1, "file_name": "a.png", "width": NaN, "height": 4},
+        {"id": 2, "file_name": "b.png"}, {"id": 3, "file_name": "c.png"}],
+    "annotations": [
+        {"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, 2, 1.5, 1], "name": "NaN -Infinity"},
+        {"id": 6, "image_id": 2, "category_id": 1, "bbox": [NaN, 0, 1, 1]},
+        {"id": 7, "image_id": 3, "category_id": 1, "bbox": [0, 0, 1, 1],
+         "segmentation": [[0, 0, -Infinity, 1, 1, 1]]}],
+    "categories": [{"id": 1, "name": "x"}]}"#;
+    common::write(dir.path(), "instances_x.json", text.as_bytes());
+    let index = open(dir.path());
+    assert_eq!(names(&index), ["a.png"]);
+    assert_eq!(boxes(&index, 0), [(0, [1.0, 2.0, 2.5, 3.0], false)]);
+    assert_eq!(objects(&index, 0).stated_size, None);
+    assert_eq!(
+        warnings(&index),
+        [
+            (
+                "b.png".to_owned(),
+                "annotation id 6's bbox is [NaN, 0.0, 1.0, 1.0], not four finite numbers [x, y, w, h]"
+                    .to_owned()
+            ),
+            (
+                "c.png".to_owned(),
+                "annotation id 7's segmentation holds NaN or infinity".to_owned()
+            ),
+        ]
     );
 }
 

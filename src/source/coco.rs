@@ -18,9 +18,10 @@
 //! missing, whose name leaves the image folder, or whose id repeats is left out with a warning (so
 //! `skipped.csv` lists it); an annotation of an unknown image id is counted in one warning; one of
 //! an unknown category is kept, its class named `class <id>`, with a warning; an annotation whose
-//! `bbox` is not four numbers leaves its image out with a warning. Negative coordinates and sizes
-//! are kept as stated (health flags them). JSON has no NaN: a file holding one (as Python's
-//! `json.dump` writes it) is refused with its line and column, like any malformed JSON.
+//! `bbox` is not four finite numbers, or whose polygon holds NaN, leaves its image out with a
+//! warning (Python's `json.dump` writes `NaN` and `Infinity`, which JSON has not: they are read, as
+//! pycocotools reads them, and reported so). Negative coordinates and sizes are kept as stated
+//! (health flags them). Malformed JSON is refused with its line and column.
 //!
 //! **Memory** stays bounded by what is kept: the file is parsed as a stream into typed records that
 //! skip every field not read (`info`, `licenses`, `area`, ...), and a file over `--max-file-bytes`
@@ -28,11 +29,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::{BufReader, Read as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-use serde::Deserialize;
 
 use super::SourceError;
 use super::annotated_files::{self, first_few, warning};
@@ -41,73 +40,11 @@ use super::probe::Probe;
 use crate::index::{DatasetIndex, IndexWarning, Sample, WalkControl};
 use crate::options::IndexOptions;
 use crate::size::Size;
+use json::{CocoAnnotation, CocoImage, Counts, Flag, Number, Segmentation};
+
+mod json;
 
 const LAYOUT: &str = "expected an instances_*.json (given, or in <folder>/annotations/) and its images in <folder>/<split>/, <folder>/images/ or beside it";
-
-#[derive(Deserialize)]
-struct CocoFile {
-    #[serde(default)]
-    images: Vec<CocoImage>,
-    #[serde(default)]
-    annotations: Vec<CocoAnnotation>,
-    #[serde(default)]
-    categories: Vec<CocoCategory>,
-}
-
-#[derive(Deserialize)]
-struct CocoImage {
-    id: i64,
-    file_name: String,
-    #[serde(default)]
-    width: Option<u32>,
-    #[serde(default)]
-    height: Option<u32>,
-}
-
-#[derive(Deserialize)]
-struct CocoCategory {
-    id: i64,
-    #[serde(default)]
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CocoAnnotation {
-    #[serde(default)]
-    id: Option<i64>,
-    image_id: i64,
-    category_id: i64,
-    #[serde(default)]
-    bbox: Option<Vec<f64>>,
-    #[serde(default)]
-    iscrowd: Option<Flag>,
-    #[serde(default)]
-    segmentation: Option<Segmentation>,
-}
-
-/// `iscrowd` as `0`/`1` or as a boolean.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Flag {
-    Int(i64),
-    Bool(bool),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Segmentation {
-    Polygons(Vec<Vec<f64>>),
-    Ring(Vec<f64>),
-    Rle { counts: Counts, size: [u32; 2] },
-    Other(serde::de::IgnoredAny),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Counts {
-    List(Vec<u32>),
-    Text(String),
-}
 
 /// Whether a file looks like a COCO JSON: a `.json` whose first 64 KiB open an object and name
 /// `"images"` (COCO writes `info` and `licenses` first, both short).
@@ -222,74 +159,6 @@ fn image_folder(json: &Path, first: Option<&Path>) -> PathBuf {
     places.into_iter().find(|p| p.is_dir()).unwrap_or(base)
 }
 
-/// Parses the JSON as a stream, refusing one over `max_bytes` before reading it.
-fn parse(json: &Path, max_bytes: u64) -> Result<CocoFile, SourceError> {
-    let unusable = |reason: String| SourceError::Unusable {
-        reason,
-        path: json.to_path_buf(),
-    };
-    let (file, len) = crate::decode::open_regular(json).map_err(|e| unusable(e.to_string()))?;
-    if len > max_bytes {
-        return Err(unusable(format!(
-            "the COCO JSON is {len} bytes ({:.1} GiB), over the {max_bytes}-byte limit; --max-file-bytes {len} reads it (indexing holds its boxes and masks, about a third of the file's size, in memory)",
-            len as f64 / f64::from(1u32 << 30)
-        )));
-    }
-    let reader = BufReader::with_capacity(1 << 20, file.take(max_bytes));
-    serde_json::from_reader(reader).map_err(|e| {
-        let why = if e.is_syntax()
-            && word_at(json, e.line(), e.column()).is_some_and(|w| {
-                ["NaN", "Infinity", "-Infinity"]
-                    .iter()
-                    .any(|n| w.starts_with(n))
-            }) {
-            "NaN and Infinity are not JSON (Python's json.dump writes them unless allow_nan=False)"
-                .to_owned()
-        } else {
-            strip_position(&e.to_string()).to_owned()
-        };
-        unusable(format!(
-            "not a COCO JSON: line {} column {}: {why}",
-            e.line(),
-            e.column()
-        ))
-    })
-}
-
-/// The few bytes at `line` and `column` (1-based) of `path`, read again to say what a parse error
-/// stopped at; `None` when they cannot be read.
-fn word_at(path: &Path, line: usize, column: usize) -> Option<String> {
-    use std::io::BufRead as _;
-    let (file, _) = crate::decode::open_regular(path).ok()?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut at_line = 1;
-    while at_line < line {
-        let buffer = reader.fill_buf().ok()?;
-        if buffer.is_empty() {
-            return None;
-        }
-        let used = match buffer.iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                at_line += 1;
-                i + 1
-            }
-            None => buffer.len(),
-        };
-        reader.consume(used);
-    }
-    crate::decode::skip_bytes(&mut reader, column.saturating_sub(1) as u64).ok()?;
-    let mut word = [0u8; 9];
-    let n = reader.read(&mut word).ok()?;
-    Some(String::from_utf8_lossy(&word[..n]).into_owned())
-}
-
-/// `serde_json`'s message without its own ` at line L column C` (the message states them first).
-fn strip_position(message: &str) -> &str {
-    message
-        .rfind(" at line ")
-        .map_or(message, |at| &message[..at])
-}
-
 /// One image's objects as they are gathered.
 #[derive(Default)]
 struct Gathered {
@@ -327,7 +196,7 @@ pub fn open_index(
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let json = choose_json(path, options.split.as_deref())?;
-    let coco = parse(&json, max_bytes)?;
+    let coco = json::parse(&json, max_bytes)?;
     if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(SourceError::Cancelled);
     }
@@ -391,8 +260,13 @@ pub fn open_index(
             continue;
         }
         let mask = one.mask();
-        let stated_size = match (image.height, image.width) {
-            (Some(height), Some(width)) if height > 0 && width > 0 => Some(Size { height, width }),
+        let side = |n: Option<Number>| {
+            n.map(|Number(v)| v)
+                .filter(|v| *v >= 1.0 && *v < f64::from(u32::MAX) && v.fract() == 0.0)
+                .map(|v| v as u32)
+        };
+        let stated_size = match (side(image.height), side(image.width)) {
+            (Some(height), Some(width)) => Some(Size { height, width }),
             _ => None,
         };
         samples.push(Sample {
@@ -452,6 +326,11 @@ fn gather_images(
     (slots, gathered)
 }
 
+/// The values of JSON numbers.
+fn numbers(ring: &[Number]) -> Vec<f64> {
+    ring.iter().map(|n| n.0).collect()
+}
+
 /// Each annotation added to its image's objects (see the module's doc for what is reported).
 fn gather_annotations(
     annotations: &[CocoAnnotation],
@@ -474,15 +353,20 @@ fn gather_annotations(
         };
         let one = &mut gathered[slot];
         let bbox = match annotation.bbox.as_deref() {
-            Some(&[x, y, w, h]) if [x, y, w, h].iter().all(|v| v.is_finite()) => BoxXyxy {
-                xmin: x,
-                ymin: y,
-                xmax: x + w,
-                ymax: y + h,
-            },
+            Some(&[Number(x), Number(y), Number(w), Number(h)])
+                if [x, y, w, h].iter().all(|v| v.is_finite()) =>
+            {
+                BoxXyxy {
+                    xmin: x,
+                    ymin: y,
+                    xmax: x + w,
+                    ymax: y + h,
+                }
+            }
             Some(other) => {
+                let numbers: Vec<f64> = other.iter().map(|n| n.0).collect();
                 one.drop_with(format!(
-                    "{name}'s bbox is {other:?}, not four numbers [x, y, w, h]"
+                    "{name}'s bbox is {numbers:?}, not four finite numbers [x, y, w, h]"
                 ));
                 continue;
             }
@@ -497,13 +381,19 @@ fn gather_annotations(
             class: classes.index_of(annotation.category_id).unwrap_or(0),
             crowd: matches!(annotation.iscrowd, Some(Flag::Int(1) | Flag::Bool(true))),
         });
+        let rings = match &annotation.segmentation {
+            Some(Segmentation::Polygons(rings)) => rings.iter().map(|r| numbers(r)).collect(),
+            Some(Segmentation::Ring(ring)) if !ring.is_empty() => vec![numbers(ring)],
+            _ => Vec::new(),
+        };
+        if rings.iter().flatten().any(|v| !v.is_finite()) {
+            one.drop_with(format!("{name}'s segmentation holds NaN or infinity"));
+            continue;
+        }
+        if !rings.is_empty() {
+            one.polygons.push((number, rings));
+        }
         match &annotation.segmentation {
-            Some(Segmentation::Polygons(rings)) if !rings.is_empty() => {
-                one.polygons.push((number, rings.clone()));
-            }
-            Some(Segmentation::Ring(ring)) if !ring.is_empty() => {
-                one.polygons.push((number, vec![ring.clone()]));
-            }
             Some(Segmentation::Rle { counts, size }) => {
                 let counts = match counts {
                     Counts::List(list) => Ok(list.clone()),
