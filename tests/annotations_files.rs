@@ -783,3 +783,28 @@ fn python_written_coco_yolo_and_voc_open_as_python_states_them() {
         assert_eq!(counts.iter().sum::<usize>(), total, "{kind}");
     }
 }
+
+#[test]
+fn coco_opening_stops_when_cancelled_and_never_opens_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    coco_folder(dir.path());
+    let cancelled = AtomicBool::new(true);
+    let control = batchscope::index::WalkControl {
+        on_progress: &|_| {},
+        cancel: &cancelled,
+    };
+    let error = source::open(dir.path(), &IndexOptions::default(), &control).unwrap_err();
+    assert!(error.is_cancelled(), "{error}");
+    // An image listed by the JSON that is a named pipe is reported, not opened (which would block).
+    std::fs::remove_file(dir.path().join("val2017/a.png")).unwrap();
+    common::mkfifo(&dir.path().join("val2017/a.png"));
+    let index = open(dir.path());
+    assert_eq!(names(&index), ["b.png", "c.png"]);
+    assert_eq!(
+        warnings(&index),
+        [(
+            "a.png".to_owned(),
+            "listed in \"instances_val2017.json\" but not a regular file".to_owned()
+        )]
+    );
+}

@@ -196,10 +196,7 @@ pub fn open_index(
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
     let json = choose_json(path, options.split.as_deref())?;
-    let coco = json::parse(&json, max_bytes)?;
-    if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(SourceError::Cancelled);
-    }
+    let coco = json::parse(&json, max_bytes, control.cancel)?;
     let mut warnings = Vec::new();
     let first = coco
         .images
@@ -256,7 +253,7 @@ pub fn open_index(
             continue;
         }
         if !folder.join(&rel).is_file() {
-            missing.push(folder.join(&rel));
+            missing.push((folder.join(&rel), folder.join(&rel).exists()));
             continue;
         }
         let mask = one.mask();
@@ -280,12 +277,14 @@ pub fn open_index(
             })),
         });
     }
-    for file in missing {
+    for (file, exists) in missing {
+        let listed = json.file_name().unwrap_or_default();
         warnings.push(IndexWarning {
-            reason: format!(
-                "listed in {:?} but missing",
-                json.file_name().unwrap_or_default()
-            ),
+            reason: if exists {
+                format!("listed in {listed:?} but not a regular file")
+            } else {
+                format!("listed in {listed:?} but missing")
+            },
             path: file,
         });
     }

@@ -10,6 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Deserializer};
 
@@ -90,8 +91,13 @@ pub(super) enum Counts {
     Text(String),
 }
 
-/// Parses the JSON at `json` as a stream, refusing one over `max_bytes` before reading it.
-pub(super) fn parse(json: &Path, max_bytes: u64) -> Result<CocoFile, SourceError> {
+/// Parses the JSON at `json` as a stream, refusing one over `max_bytes` before reading it, and
+/// stopping within a chunk (1 MiB) once `cancel` is set.
+pub(super) fn parse(
+    json: &Path,
+    max_bytes: u64,
+    cancel: &AtomicBool,
+) -> Result<CocoFile, SourceError> {
     let unusable = |reason: String| SourceError::Unusable {
         reason,
         path: json.to_path_buf(),
@@ -103,8 +109,12 @@ pub(super) fn parse(json: &Path, max_bytes: u64) -> Result<CocoFile, SourceError
             len as f64 / f64::from(1u32 << 30)
         )));
     }
-    let reader = NanAsNull::new(BufReader::with_capacity(1 << 20, file.take(max_bytes)));
+    let mut reader = NanAsNull::new(BufReader::with_capacity(1 << 20, file.take(max_bytes)));
+    reader.cancel = Some(cancel);
     serde_json::from_reader(reader).map_err(|e| {
+        if cancel.load(Ordering::Relaxed) {
+            return SourceError::Cancelled;
+        }
         unusable(format!(
             "not a COCO JSON: line {} column {}: {}",
             e.line(),
@@ -123,8 +133,10 @@ fn strip_position(message: &str) -> &str {
 
 /// JSON bytes with Python's `NaN`, `Infinity` and `-Infinity` (outside strings) as `null`:
 /// `NaN` → `null`, `Infinity` → `null    `, `-Infinity` → ` null    `.
-pub(super) struct NanAsNull<R> {
+pub(super) struct NanAsNull<'a, R> {
     inner: R,
+    /// Checked before each chunk: set, the read fails.
+    cancel: Option<&'a AtomicBool>,
     /// Bytes made and not yet given.
     out: Vec<u8>,
     given: usize,
@@ -137,10 +149,11 @@ pub(super) struct NanAsNull<R> {
     replacing: &'static [u8],
 }
 
-impl<R: BufRead> NanAsNull<R> {
+impl<R: BufRead> NanAsNull<'_, R> {
     pub(super) fn new(inner: R) -> Self {
         Self {
             inner,
+            cancel: None,
             out: Vec::with_capacity(1 << 16),
             given: 0,
             in_string: false,
@@ -155,6 +168,9 @@ impl<R: BufRead> NanAsNull<R> {
     fn refill(&mut self) -> std::io::Result<bool> {
         self.out.clear();
         self.given = 0;
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(std::io::Error::other("cancelled"));
+        }
         let chunk = self.inner.fill_buf()?;
         if chunk.is_empty() {
             if self.minus {
@@ -212,7 +228,7 @@ impl<R: BufRead> NanAsNull<R> {
     }
 }
 
-impl<R: BufRead> Read for NanAsNull<R> {
+impl<R: BufRead> Read for NanAsNull<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.given == self.out.len() {
             if !self.refill()? {
