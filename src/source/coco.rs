@@ -234,7 +234,7 @@ pub fn open_index(
 
     let (slots, mut gathered) = gather_images(&coco.images, &json, &mut warnings);
     gather_annotations(
-        &coco.annotations,
+        coco.annotations,
         &slots,
         &classes,
         &mut gathered,
@@ -325,14 +325,9 @@ fn gather_images(
     (slots, gathered)
 }
 
-/// The values of JSON numbers.
-fn numbers(ring: &[Number]) -> Vec<f64> {
-    ring.iter().map(|n| n.0).collect()
-}
-
 /// Each annotation added to its image's objects (see the module's doc for what is reported).
 fn gather_annotations(
-    annotations: &[CocoAnnotation],
+    annotations: Vec<CocoAnnotation>,
     slots: &HashMap<i64, usize>,
     classes: &ObjectClasses,
     gathered: &mut [Gathered],
@@ -341,7 +336,8 @@ fn gather_annotations(
 ) {
     let mut orphans = Vec::new();
     let mut odd_masks = 0usize;
-    for (n, annotation) in annotations.iter().enumerate() {
+    // Taken by value: each annotation's polygons move into its image, and the rest is freed.
+    for (n, annotation) in annotations.into_iter().enumerate() {
         let name = annotation.id.map_or_else(
             || format!("annotation #{n}"),
             |id| format!("annotation id {id}"),
@@ -380,10 +376,10 @@ fn gather_annotations(
             class: classes.index_of(annotation.category_id).unwrap_or(0),
             crowd: matches!(annotation.iscrowd, Some(Flag::Int(1) | Flag::Bool(true))),
         });
-        let rings = match &annotation.segmentation {
-            Some(Segmentation::Polygons(rings)) => rings.iter().map(|r| numbers(r)).collect(),
-            Some(Segmentation::Ring(ring)) if !ring.is_empty() => vec![numbers(ring)],
-            _ => Vec::new(),
+        let (rings, segmentation) = match annotation.segmentation {
+            Some(Segmentation::Polygons(rings)) => (rings, None),
+            Some(Segmentation::Ring(ring)) if !ring.is_empty() => (vec![ring], None),
+            other => (Vec::new(), other),
         };
         if rings.iter().flatten().any(|v| !v.is_finite()) {
             one.drop_with(format!("{name}'s segmentation holds NaN or infinity"));
@@ -392,11 +388,11 @@ fn gather_annotations(
         if !rings.is_empty() {
             one.polygons.push((number, rings));
         }
-        match &annotation.segmentation {
+        match segmentation {
             Some(Segmentation::Rle { counts, size }) => {
                 let counts = match counts {
-                    Counts::List(list) => Ok(list.clone()),
-                    Counts::Text(text) => super::annotations::coco_rle::decode_counts(text),
+                    Counts::List(list) => Ok(list),
+                    Counts::Text(text) => super::annotations::coco_rle::decode_counts(&text),
                 };
                 match counts {
                     Ok(counts) => one.runs.push((number, size[0], size[1], counts)),

@@ -67,6 +67,22 @@ impl<'de> Deserialize<'de> for Number {
     }
 }
 
+/// Polygon rings whose `null`s are NaN, as plain numbers (each annotation's converted as it is
+/// parsed, so the file's polygons are never held twice).
+fn rings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Vec<f64>>, D::Error> {
+    let rings = Vec::<Vec<Number>>::deserialize(deserializer)?;
+    Ok(rings
+        .into_iter()
+        .map(|r| r.into_iter().map(|n| n.0).collect())
+        .collect())
+}
+
+/// One ring, as [`rings`].
+fn ring<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f64>, D::Error> {
+    let ring = Vec::<Number>::deserialize(deserializer)?;
+    Ok(ring.into_iter().map(|n| n.0).collect())
+}
+
 /// `iscrowd` as `0`/`1` or as a boolean.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -78,8 +94,8 @@ pub(super) enum Flag {
 #[derive(Deserialize)]
 #[serde(untagged)]
 pub(super) enum Segmentation {
-    Polygons(Vec<Vec<Number>>),
-    Ring(Vec<Number>),
+    Polygons(#[serde(deserialize_with = "rings")] Vec<Vec<f64>>),
+    Ring(#[serde(deserialize_with = "ring")] Vec<f64>),
     Rle { counts: Counts, size: [u32; 2] },
     Other(serde::de::IgnoredAny),
 }
