@@ -808,3 +808,21 @@ fn coco_opening_stops_when_cancelled_and_never_opens_a_pipe() {
         )]
     );
 }
+
+#[test]
+fn a_folder_of_many_json_sidecars_is_looked_into_only_for_instances_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let coco = json!({"images": [], "annotations": [], "categories": []}).to_string();
+    for i in 0..17 {
+        png(dir.path(), &format!("{i}.png"), 4, 4);
+        common::write(dir.path(), &format!("{i}.json"), coco.as_bytes());
+    }
+    // Seventeen JSONs that would each read as COCO: detection does not open them.
+    assert_eq!(source::detect(dir.path()), SourceKind::Folder);
+    common::write(dir.path(), "instances_all.json", coco.as_bytes());
+    assert_eq!(source::detect(dir.path()), SourceKind::Coco);
+    std::fs::remove_file(dir.path().join("instances_all.json")).unwrap();
+    std::fs::remove_file(dir.path().join("16.json")).unwrap();
+    // Sixteen are few enough to look into.
+    assert_eq!(source::detect(dir.path()), SourceKind::Coco);
+}

@@ -66,18 +66,33 @@ pub fn looks_like_coco(path: &Path) -> bool {
     text.trim_start().starts_with('{') && text.contains("\"images\"")
 }
 
-/// The COCO JSONs of a folder: those in `annotations/`, else its own.
+/// The COCO JSONs of a folder: those in `annotations/`, else its own. A folder of more than
+/// [`MAX_LOOKED_AT`] JSON files (a sidecar per image, as labelme writes) has only its
+/// `instances_*.json` looked into, so that detecting any folder stays cheap.
 fn candidates(dir: &Path) -> Vec<PathBuf> {
     let listed = |d: &Path| -> Vec<PathBuf> {
-        let mut found: Vec<PathBuf> = fs::read_dir(d)
+        let mut jsons: Vec<PathBuf> = fs::read_dir(d)
             .map(|entries| {
                 entries
                     .flatten()
                     .map(|e| e.path())
-                    .filter(|p| p.is_file() && looks_like_coco(p))
+                    .filter(|p| {
+                        p.extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+                    })
                     .collect()
             })
             .unwrap_or_default();
+        if jsons.len() > MAX_LOOKED_AT {
+            jsons.retain(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("instances_"))
+            });
+        }
+        let mut found: Vec<PathBuf> = jsons
+            .into_iter()
+            .filter(|p| p.is_file() && looks_like_coco(p))
+            .collect();
         found.sort();
         found
     };
@@ -88,6 +103,9 @@ fn candidates(dir: &Path) -> Vec<PathBuf> {
         annotations
     }
 }
+
+/// How many JSON files of a folder detection looks into at most (see [`candidates`]).
+const MAX_LOOKED_AT: usize = 16;
 
 /// Whether `probe` is a COCO JSON or a folder holding one (itself or in `annotations/`).
 pub fn claims(probe: &Probe) -> bool {
