@@ -121,7 +121,7 @@ pub(super) fn parse(
     let (file, len) = crate::decode::open_regular(json).map_err(|e| unusable(e.to_string()))?;
     if len > max_bytes {
         return Err(unusable(format!(
-            "the COCO JSON is {len} bytes ({:.1} GiB), over the {max_bytes}-byte limit; --max-file-bytes {len} reads it (indexing then holds its boxes and polygons in memory, about as many bytes as the file)",
+            "the COCO JSON is {len} bytes ({:.1} GiB), over the {max_bytes}-byte limit; --max-file-bytes {len} reads it (indexing then holds its boxes and polygons in memory: up to about 1.6 times the file's size)",
             len as f64 / f64::from(1u32 << 30)
         )));
     }
