@@ -826,3 +826,27 @@ fn a_folder_of_many_json_sidecars_is_looked_into_only_for_instances_files() {
     // Sixteen are few enough to look into.
     assert_eq!(source::detect(dir.path()), SourceKind::Coco);
 }
+
+#[test]
+fn yolo_with_an_empty_labels_folder_reads_images_without_objects_and_says_so_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..5 {
+        png(dir.path(), &format!("images/{i}.png"), 4, 4);
+    }
+    std::fs::create_dir(dir.path().join("labels")).unwrap();
+    let index = open(dir.path());
+    assert_eq!(index.samples.len(), 5);
+    assert!((0..5).all(|i| boxes(&index, i).is_empty()));
+    assert_eq!(
+        index.object_classes.clone().unwrap().names,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        warnings(&index),
+        [(
+            "labels".to_owned(),
+            "5 image(s) have no label file, and are read as images without objects: 0.png, 1.png, 2.png, ..."
+                .to_owned()
+        )]
+    );
+}
