@@ -341,6 +341,12 @@ pub enum SourceKind {
     Parquet,
     /// A Hugging Face datasets folder written by save_to_disk (or a DatasetDict's, or an .arrow file).
     Hf,
+    /// COCO detection/segmentation: an instances_*.json (or a folder holding annotations/) and its images.
+    Coco,
+    /// YOLO detection: images/ and labels/ (optionally images/<split>), names from data.yaml or classes.txt.
+    Yolo,
+    /// Pascal VOC: Annotations/*.xml and JPEGImages/ (ImageSets/Main/<split>.txt with --split).
+    Voc,
     /// A segmentation folder: images and class-map masks of the same names (images/ + masks/, or
     /// VOC's JPEGImages/ + SegmentationClass/).
     Seg,

@@ -32,7 +32,7 @@ pub enum SourceOption {
     LabelsFile,
     /// The axis order of stored image arrays.
     Layout,
-    /// The split of a `DatasetDict` folder.
+    /// The split of a `DatasetDict`, COCO, YOLO or Pascal VOC folder.
     Split,
     /// Which features hold a detection record's boxes (four lists, or one flat list).
     BboxKeys,

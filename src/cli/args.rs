@@ -82,7 +82,9 @@ pub struct LoaderArgs {
     /// described; exported arrays keep their stored order (--layout is the export's output order).
     #[arg(long, value_enum, default_value = "auto")]
     pub array_layout: ArrayLayout,
-    /// The split of a Hugging Face DatasetDict folder to open (default: train, else the first).
+    /// The split to open: of a Hugging Face DatasetDict folder or a YOLO folder's images/<split>
+    /// (default: train, else the first), a COCO folder's instances_<split>.json, a Pascal VOC
+    /// folder's ImageSets/Main/<split>.txt (default: every annotation).
     #[arg(long)]
     pub split: Option<String>,
     /// TFRecord detection boxes: four float features XMIN,YMIN,XMAX,YMAX (normalised), or one flat

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::load::resize;
 
+pub mod coco_rle;
 pub mod masks;
 use crate::options::{AspectFit, PreprocessOptions};
 use crate::size::Size;
@@ -110,6 +111,12 @@ pub enum MaskRef {
     /// COCO run-length encodings per object, `(object number, height, width, counts)`; runs
     /// alternate background and object, column-major, starting with background.
     Rle(Vec<(usize, u32, u32, Vec<u32>)>),
+    /// Both in one image (COCO's crowd objects are RLE beside polygon objects), painted together
+    /// in object order: the polygons, then the run-length encodings, as above.
+    PolygonsAndRle(
+        Vec<(usize, Vec<Vec<f64>>)>,
+        Vec<(usize, u32, u32, Vec<u32>)>,
+    ),
 }
 
 /// The objects of one image, as its source states them.
@@ -436,6 +443,9 @@ pub fn class_map(
         }
         MaskRef::Polygons(polygons) => Ok(Some(masks::from_polygons(polygons, objects, original))),
         MaskRef::Rle(runs) => masks::from_rle(runs, objects, original).map(Some),
+        MaskRef::PolygonsAndRle(polygons, runs) => {
+            masks::from_coco(polygons, runs, objects, original).map(Some)
+        }
     }
 }
 

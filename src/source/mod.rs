@@ -10,10 +10,12 @@
 //! the kind unless [`IndexOptions::source`] says which it is, and refuses options the kind does not
 //! take ([`crate::validate`]).
 
+pub mod annotated_files;
 pub mod annotations;
 pub mod arrays;
 pub mod cifar;
 pub mod class_names;
+pub mod coco;
 pub mod contract;
 pub mod export_folder;
 pub mod folder;
@@ -30,7 +32,9 @@ pub mod saved;
 pub mod segmentation;
 pub mod shards;
 pub mod tfrecord;
+pub mod voc;
 pub mod webdataset;
+pub mod yolo;
 
 use std::fs;
 use std::io::Read as _;

@@ -8,8 +8,8 @@ use std::path::Path;
 
 pub use super::probe::Probe;
 use super::{
-    Limits, SourceError, cifar, export_folder, hf_arrow, open_stored, parquet, segmentation,
-    tfrecord, webdataset,
+    Limits, SourceError, cifar, coco, export_folder, hf_arrow, open_stored, parquet,
+    segmentation, tfrecord, voc, webdataset, yolo,
 };
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
@@ -45,6 +45,9 @@ pub static SOURCES: &[Registration] = &[
     HF_ARROW,
     WEBDATASET,
     PARQUET,
+    COCO,
+    YOLO,
+    VOC,
     SEGMENTATION,
     TFRECORD,
     FOLDER,
@@ -227,6 +230,38 @@ const PARQUET: Registration = Registration {
         parquet::open_index(path, options, limits.max_record_bytes, control)
     },
     names_labels: true,
+};
+
+const COCO: Registration = Registration {
+    kind: SourceKind::Coco,
+    takes: decoded(&[SourceOption::Split], "COCO files"),
+    // Before TFRecord, which takes any file: a `.json` opening with `{` and naming `"images"`, or a
+    // folder holding one (itself or in `annotations/`).
+    claims: coco::claims,
+    open: |path, options, limits, control| {
+        coco::open_index(path, options, limits.max_record_bytes, control)
+    },
+    names_labels: false,
+};
+
+const YOLO: Registration = Registration {
+    kind: SourceKind::Yolo,
+    takes: decoded(&[SourceOption::Split], "YOLO folders"),
+    // A folder holding `images/` and `labels/`.
+    claims: yolo::claims,
+    open: |path, options, _, control| yolo::open_index(path, options, control),
+    names_labels: false,
+};
+
+const VOC: Registration = Registration {
+    kind: SourceKind::Voc,
+    takes: decoded(&[SourceOption::Split], "Pascal VOC folders"),
+    // A folder holding `Annotations/` and `JPEGImages/`.
+    claims: voc::claims,
+    open: |path, options, limits, control| {
+        voc::open_index(path, options, limits.max_record_bytes, control)
+    },
+    names_labels: false,
 };
 
 const SEGMENTATION: Registration = Registration {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{ClassMap, Objects};
+use super::{ClassMap, Objects, coco_rle};
 use crate::index::RecordMasks;
 use crate::size::Size;
 
@@ -140,27 +140,38 @@ pub fn from_record(
     })
 }
 
-/// COCO polygons painted (each object's rings filled, even-odd) at `original` size.
+/// COCO polygons painted at `original` size, as pycocotools rasterises them (see [`coco_rle`]):
+/// each object's rings joined, objects painted in order.
 pub fn from_polygons(
     polygons: &[(usize, Vec<Vec<f64>>)],
     objects: &Objects,
     original: Size,
 ) -> ClassMap {
-    let _ = (polygons, objects);
-    ClassMap {
+    // Without run-length encodings nothing can be refused.
+    coco_rle::paint(polygons, &[], objects, original).unwrap_or_else(|_| ClassMap {
         size: original,
         values: vec![0; original.height as usize * original.width as usize],
-    }
+    })
 }
 
-/// COCO run-length encodings painted at `original` size (each must be that size).
+/// COCO run-length encodings painted at `original` size (each must be that size, its counts
+/// covering it).
 pub fn from_rle(
     runs: &[(usize, u32, u32, Vec<u32>)],
     objects: &Objects,
     original: Size,
 ) -> Result<ClassMap, String> {
-    let _ = (runs, objects, original);
-    Err("COCO RLE masks are not read yet".to_owned())
+    coco_rle::paint(&[], runs, objects, original)
+}
+
+/// An image's COCO polygons and run-length encodings painted together, in object order.
+pub fn from_coco(
+    polygons: &[(usize, Vec<Vec<f64>>)],
+    runs: &[(usize, u32, u32, Vec<u32>)],
+    objects: &Objects,
+    original: Size,
+) -> Result<ClassMap, String> {
+    coco_rle::paint(polygons, runs, objects, original)
 }
 
 #[cfg(test)]
