@@ -97,3 +97,65 @@ fn masks_are_placed_as_the_pixels_and_a_missing_mask_fails_its_sample_by_name() 
     );
     assert_eq!(stretch.masks[0].as_ref().unwrap().values, vec![2, 4]);
 }
+
+/// A YOLO folder: `a.png` (40x20) with a cat and a dog, `b.png` with two cats, `c.png` with none.
+fn yolo(root: &Path) {
+    for name in ["a", "b", "c"] {
+        common::save(
+            root,
+            &format!("images/{name}.png"),
+            &RgbImage::from_pixel(40, 20, image::Rgb([90, 90, 90])),
+        );
+    }
+    common::write(
+        root,
+        "labels/a.txt",
+        b"0 0.25 0.5 0.2 0.4\n1 0.75 0.5 0.3 0.6\n",
+    );
+    common::write(
+        root,
+        "labels/b.txt",
+        b"0 0.5 0.5 0.5 0.5\n0 0.1 0.1 0.1 0.1\n",
+    );
+    common::write(root, "labels/c.txt", b"");
+    common::write(root, "classes.txt", b"cat\ndog\n");
+}
+
+#[test]
+fn the_viewer_counts_objects_captions_them_and_toggles_their_drawing_by_key() {
+    use batchscope::app::objects::Overlay;
+    use common::gui::{current, harness, step_until};
+    use egui_kittest::kittest::Queryable as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    yolo(dir.path());
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    let index = Arc::clone(&h.state().session.as_ref().unwrap().ready().unwrap().index);
+    assert_eq!(index.object_classes.as_ref().unwrap().names, ["cat", "dog"]);
+    // The histogram counts objects per class, or images with each class.
+    assert_eq!(h.state().batch_histogram(), vec![3, 1]);
+    h.state_mut().count_images = true;
+    assert_eq!(h.state().batch_histogram(), vec![2, 1]);
+    h.run_steps(2);
+    // Each thumbnail is captioned with its objects.
+    for caption in ["2 objects: cat, dog", "2 objects: cat", "no objects"] {
+        h.get_by_label(caption);
+    }
+    h.get_by_label("Boxes");
+    assert_eq!(h.state().settings.overlay, Overlay::default());
+    h.key_press(egui::Key::B);
+    h.run_steps(2);
+    assert!(!h.state().settings.overlay.boxes);
+    h.key_press(egui::Key::M);
+    h.key_press(egui::Key::N);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().settings.overlay,
+        Overlay {
+            boxes: false,
+            names: false,
+            masks: false
+        }
+    );
+}

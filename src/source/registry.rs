@@ -8,8 +8,8 @@ use std::path::Path;
 
 pub use super::probe::Probe;
 use super::{
-    Limits, SourceError, cifar, coco, export_folder, hf_arrow, open_stored, parquet,
-    segmentation, tfrecord, voc, webdataset, yolo,
+    Limits, SourceError, cifar, coco, export_folder, hf_arrow, open_stored, parquet, segmentation,
+    tfrecord, voc, webdataset, yolo,
 };
 use crate::index::{self, DatasetIndex, WalkControl};
 use crate::options::{IndexOptions, SourceKind};
