@@ -688,6 +688,7 @@ fn sort_name(key: SortKey) -> &'static str {
         SortKey::Height => "height",
         SortKey::AspectRatio => "aspect ratio",
         SortKey::DuplicateGroupSize => "duplicate group size",
+        SortKey::NumObjects => "object count",
     }
 }
 
