@@ -40,6 +40,9 @@ pub struct Gallery {
     pub query: Query,
     /// The path filter as typed: a substring, or a glob with `*`, `?` or `[`.
     pub path_text: String,
+    /// The object count filter as typed, as `batchscope list --objects` spells it (`2..5`, `3..`,
+    /// `..1`, `0`; both ends included); empty: any count.
+    pub objects_text: String,
     /// Only samples listed in Problems (skipped, unreadable, decoded with warnings).
     pub problems_only: bool,
     /// One row per class, expandable, instead of one grid.
@@ -101,6 +104,7 @@ impl Default for Gallery {
         Self {
             query: Query::default(),
             path_text: String::new(),
+            objects_text: String::new(),
             problems_only: false,
             group_by_class: false,
             expanded: BTreeSet::new(),
@@ -275,6 +279,18 @@ impl Gallery {
         let mut query = self.query.clone();
         let typed = self.path_text.trim();
         query.path = (!typed.is_empty()).then(|| PathPattern::new(typed));
+        let count = self.objects_text.trim();
+        if !count.is_empty() {
+            match crate::query::parse_count_range(count) {
+                Ok(range) => query.object_count = Some(range),
+                Err(e) => {
+                    self.shown.clear();
+                    self.error = Some(e);
+                    self.generation += 1;
+                    return;
+                }
+            }
+        }
         query.samples = self.problems_only.then(|| {
             problems
                 .iter()
