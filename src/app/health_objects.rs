@@ -128,7 +128,12 @@ pub fn objects_ui(ui: &mut egui::Ui, plots: &mut ObjectPlots, found: &ObjectFind
             })
             .response
             .labelled_by(label.id);
-        ui.weak(format!("{} boxes", plots.shown_boxes()));
+        let n = plots.shown_boxes();
+        ui.weak(if n == 1 {
+            "1 box".to_owned()
+        } else {
+            format!("{n} boxes")
+        });
     });
     ui.columns(2, |cols| {
         cols[0].label("Box size (√ box area / √ image area)");
