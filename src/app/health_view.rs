@@ -122,17 +122,7 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
         }
         Section::Statistics => {
             visible.clear();
-            egui::ScrollArea::vertical()
-                .id_salt(("health_stats", result.number))
-                .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    super::health_stats::stats_ui(ui, result);
-                    if let (Some(plots), Some(found)) =
-                        (&mut result.objects, &result.findings.objects)
-                    {
-                        super::health_objects::objects_ui(ui, plots, found);
-                    }
-                });
+            statistics_ui(ui, result);
         }
         Section::Compare => {
             visible.clear();
@@ -161,6 +151,19 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
         }
     }
     actions
+}
+
+/// The statistics and plots, the objects' too for an annotated dataset, in a scroll area.
+fn statistics_ui(ui: &mut egui::Ui, result: &mut Measured) {
+    egui::ScrollArea::vertical()
+        .id_salt(("health_stats", result.number))
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            super::health_stats::stats_ui(ui, result);
+            if let (Some(plots), Some(found)) = (&mut result.objects, &result.findings.objects) {
+                super::health_objects::objects_ui(ui, plots, found);
+            }
+        });
 }
 
 /// The tabs of the findings: leaks and duplicates, flagged images, statistics, exclusion (those with

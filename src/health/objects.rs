@@ -11,7 +11,7 @@
 //! | `zero_area_box` | `xmin == xmax` or `ymin == ymax` |
 //! | `box_outside_image` | a normalised coordinate outside `[0, 1]`, or a pixel one outside `[0, width]` x `[0, height]` of the decoded size (else the stated size), by more than a millionth of the side |
 //! | `tiny_box` | area under 0.1% of the image's, or a side under 4 pixels at the decoded (else stated) size |
-//! | `duplicate_box` | IoU ≥ 0.95 with an earlier object of the same class in the same image (the later one is flagged, naming the earlier) |
+//! | `duplicate_box` | intersection over union ≥ 0.95 with an earlier object of the same class in the same image (the later one is flagged, naming the earlier) |
 //! | `no_objects` | an annotated image with no object and no mask |
 //! | `size_mismatch` | the size the annotation states differs from the decoded image's |
 //!
@@ -83,7 +83,7 @@ impl fmt::Display for ObjectIssue {
 /// The thresholds of the annotation checks (see the module's table).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ObjectThresholds {
-    /// `duplicate_box` at or above this IoU.
+    /// `duplicate_box` at or above this intersection over union.
     pub duplicate_iou: f64,
     /// `tiny_box` below this fraction of the image's area.
     pub tiny_area_fraction: f64,
@@ -123,7 +123,7 @@ pub struct ObjectAt {
 pub enum Detail {
     /// Nothing beyond the kind.
     None,
-    /// A duplicate: the earlier object it repeats, and their IoU.
+    /// A duplicate: the earlier object it repeats, and their intersection over union.
     Duplicate {
         /// The earlier object's number.
         of: usize,
@@ -382,9 +382,9 @@ fn outside(r: &BoxXyxy) -> bool {
 }
 
 /// The duplicates among the objects `candidates` (`(xmin, number)` of the valid boxes): each
-/// object whose box has IoU ≥ `min_iou` with an earlier one of its class, flagged once, naming the
+/// object whose box overlaps by `min_iou` or more (intersection over union) with an earlier one of its class, flagged once, naming the
 /// first such. Sorted by class and left edge, a box is compared only with those whose left edge is
-/// within `(1 - min_iou)` of its width (no box further right can reach the IoU), so an image's
+/// within `(1 - min_iou)` of its width (no box further right can overlap that much), so an image's
 /// boxes cost about `n log n`, not `n²`.
 fn duplicates(
     sample: usize,

@@ -72,7 +72,7 @@ pub struct JsonObjectFinding {
     /// A duplicate: the earlier object it repeats.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<usize>,
-    /// A duplicate: the IoU of the two.
+    /// A duplicate: the intersection over union of the two.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iou: Option<f64>,
     /// A tiny box: `[width, height]` in pixels, when the image's size is known.
@@ -204,7 +204,7 @@ fn json_objects(scan: &Scan, found: &ObjectFindings) -> JsonObjects {
                 match f.detail {
                     Detail::None => {}
                     Detail::Duplicate { of, iou } => {
-                        (row.duplicate_of, row.iou) = (Some(of), Some(iou))
+                        (row.duplicate_of, row.iou) = (Some(of), Some(iou));
                     }
                     Detail::Tiny {
                         pixels,
@@ -357,9 +357,7 @@ pub fn text(scan: &Scan, findings: &Findings, near_distance: u32, top: usize) ->
             let _ = writeln!(s, "imbalance ratio (largest / smallest): {ratio:.2}");
         }
     }
-    if let Some(found) = &findings.objects {
-        objects_text(&mut s, scan, found, top);
-    }
+    (findings.objects.iter()).for_each(|found| objects_text(&mut s, scan, found, top));
     for leak in findings.leaks.iter().take(top) {
         let members: Vec<String> = leak
             .samples

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::edits::Edits;
-use super::objects::CountRange;
+use super::objects::{CountRange, ObjectColumns};
 use super::pattern::PathPattern;
 use super::table::{NONE, Table, flag_bit};
 use crate::health::FlagKind;
@@ -197,24 +197,7 @@ impl Query {
             }
             Some((h, flags, groups, any_group, leak))
         };
-        let objects = if self.object_classes.is_empty() && self.object_count.is_none() {
-            None
-        } else {
-            let o = table.objects.as_ref().ok_or_else(|| {
-                QueryError::NeedsObjects(if self.object_classes.is_empty() {
-                    "filtering on the object count".to_owned()
-                } else {
-                    "filtering on object classes".to_owned()
-                })
-            })?;
-            let mut wanted = vec![false; o.names.len()];
-            for &c in &self.object_classes {
-                if let Some(slot) = wanted.get_mut(c as usize) {
-                    *slot = true;
-                }
-            }
-            Some((o, wanted))
-        };
+        let objects = self.object_filter(table)?;
         let mark = |samples: &mut dyn Iterator<Item = usize>| {
             let mut ok = vec![false; n];
             for s in samples {
@@ -257,21 +240,8 @@ impl Query {
                     continue;
                 }
             }
-            if let Some((o, wanted)) = &objects {
-                if self
-                    .object_count
-                    .is_some_and(|range| !range.contains(o.count[r]))
-                {
-                    continue;
-                }
-                if !self.object_classes.is_empty()
-                    && !o
-                        .classes_of(r)
-                        .iter()
-                        .any(|&c| wanted.get(c as usize).copied().unwrap_or(false))
-                {
-                    continue;
-                }
+            if objects.as_ref().is_some_and(|f| !f.passes(r)) {
+                continue;
             }
             if sample_ok.as_ref().is_some_and(|ok| !ok[r])
                 || tag_ok.as_ref().is_some_and(|ok| !ok[r])
@@ -286,6 +256,31 @@ impl Query {
             out.push(r as u32);
         }
         Ok(out)
+    }
+
+    /// The object filters over `table`'s objects (`None` without object filters).
+    fn object_filter<'t>(&self, table: &'t Table) -> Result<Option<ObjectFilter<'t>>, QueryError> {
+        if self.object_classes.is_empty() && self.object_count.is_none() {
+            return Ok(None);
+        }
+        let columns = table.objects.as_ref().ok_or_else(|| {
+            QueryError::NeedsObjects(if self.object_classes.is_empty() {
+                "filtering on the object count".to_owned()
+            } else {
+                "filtering on object classes".to_owned()
+            })
+        })?;
+        let mut wanted = vec![false; columns.names.len()];
+        for &c in &self.object_classes {
+            if let Some(slot) = wanted.get_mut(c as usize) {
+                *slot = true;
+            }
+        }
+        Ok(Some(ObjectFilter {
+            columns,
+            wanted: (!self.object_classes.is_empty()).then_some(wanted),
+            count: self.object_count,
+        }))
     }
 
     /// `rows` (in dataset order) in sort order, ties in dataset order.
@@ -351,6 +346,28 @@ impl Query {
             .into_iter()
             .map(|k| (k & 0x7FFF_FFFF) as u32)
             .collect())
+    }
+}
+
+/// The object filters of a query, ready to test rows.
+struct ObjectFilter<'t> {
+    columns: &'t ObjectColumns,
+    /// Whether each class is wanted (`None`: any class).
+    wanted: Option<Vec<bool>>,
+    count: Option<CountRange>,
+}
+
+impl ObjectFilter<'_> {
+    /// Whether row `r` passes: its count in range, an object of a wanted class.
+    fn passes(&self, r: usize) -> bool {
+        self.count
+            .is_none_or(|range| range.contains(self.columns.count[r]))
+            && self.wanted.as_ref().is_none_or(|wanted| {
+                self.columns
+                    .classes_of(r)
+                    .iter()
+                    .any(|&c| wanted.get(c as usize).copied().unwrap_or(false))
+            })
     }
 }
 

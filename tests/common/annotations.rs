@@ -77,7 +77,7 @@ pub fn annotate(index: &mut DatasetIndex, classes: &[&str], units: Units, images
     }
     index.object_classes = Some(ObjectClasses {
         names: classes.iter().map(|&c| c.to_owned()).collect(),
-        ids: (1..=classes.len() as i64).collect(),
+        ids: (1..=i64::try_from(classes.len()).unwrap()).collect(),
         has_masks: false,
     });
 }
