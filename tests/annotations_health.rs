@@ -132,13 +132,14 @@ fn health_json_names_each_planted_flaw_and_nothing_else() {
              "box": [50.0, 10.0, 70.0, 30.0], "units": "pixels"},
             {"path": "b.png", "kind": "tiny_box", "object": 1, "class": "dog",
              "box": [10.0, 10.0, 12.0, 30.0], "units": "pixels",
-             "size_px": [2.0, 20.0]},
+             "width_px": 2.0, "height_px": 20.0},
             {"path": "a.png", "kind": "duplicate_box", "object": 1, "class": "person",
              "box": [4.0, 4.0, 40.0, 41.0], "units": "pixels",
              "duplicate_of": 0, "iou": 1296.0 / 1332.0},
             {"path": "c.png", "kind": "no_objects"},
             {"path": "d.png", "kind": "size_mismatch",
-             "stated_size": [64, 48], "decoded_size": [48, 64]},
+             "stated_size": {"height": 64, "width": 48},
+             "decoded_size": {"height": 48, "width": 64}},
         ])
     );
     assert_eq!(
@@ -180,12 +181,12 @@ fn health_summary_counts_each_kind_and_lists_the_objects() {
         "objects per class: person 5, car 3, dog 2",
         "object imbalance ratio (largest / smallest): 2.50",
         "  inverted_box: a.png object 2 (car) [30, 5, 20, 25] pixels",
-        "  tiny_box: b.png object 1 (dog) [10, 10, 12, 30] pixels, 2.0x20.0 px, 1.3021% of the image",
+        "  tiny_box: b.png object 1 (dog) [10, 10, 12, 30] pixels, 2.0 px wide, 20.0 px high, 1.3021% of the image",
         "  duplicate_box: a.png object 1 (person) [4, 4, 40, 41] pixels, IoU 0.973 with object 0",
         "  zero_area_box: e.png object 0 (dog) [5, 5, 5, 20] pixels",
         "  box_outside_image: b.png object 0 (car) [50, 10, 70, 30] pixels",
         "  no_objects: c.png",
-        "  size_mismatch: d.png, stated 64x48, decoded 48x64",
+        "  size_mismatch: d.png, stated 64x48, decoded 48x64 (height x width)",
     ] {
         assert!(text.lines().any(|l| l == line), "{line:?} not in\n{text}");
     }

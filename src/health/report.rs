@@ -75,18 +75,39 @@ pub struct JsonObjectFinding {
     /// A duplicate: the intersection over union of the two.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iou: Option<f64>,
-    /// A tiny box: `[width, height]` in pixels, when the image's size is known.
+    /// A tiny box: its width in pixels, when the image's size is known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_px: Option<[f64; 2]>,
+    pub width_px: Option<f64>,
+    /// A tiny box: its height in pixels, when the image's size is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height_px: Option<f64>,
     /// A tiny box: its area over the image's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub area_fraction: Option<f64>,
-    /// A size mismatch: the stated `[height, width]`.
+    /// A size mismatch: the size the annotation states.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stated_size: Option<[u32; 2]>,
-    /// A size mismatch: the decoded `[height, width]`.
+    pub stated_size: Option<JsonSize>,
+    /// A size mismatch: the decoded image's size.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub decoded_size: Option<[u32; 2]>,
+    pub decoded_size: Option<JsonSize>,
+}
+
+/// An image size, named: `{"height": 48, "width": 64}`.
+#[derive(Debug, Serialize)]
+pub struct JsonSize {
+    /// Rows.
+    pub height: u32,
+    /// Columns.
+    pub width: u32,
+}
+
+impl From<crate::size::Size> for JsonSize {
+    fn from(s: crate::size::Size) -> Self {
+        Self {
+            height: s.height,
+            width: s.width,
+        }
+    }
 }
 
 /// One duplicate group.
@@ -196,7 +217,8 @@ fn json_objects(scan: &Scan, found: &ObjectFindings) -> JsonObjects {
                     units: f.object.map(|o| units_name(o.units)),
                     duplicate_of: None,
                     iou: None,
-                    size_px: None,
+                    width_px: None,
+                    height_px: None,
                     area_fraction: None,
                     stated_size: None,
                     decoded_size: None,
@@ -210,12 +232,12 @@ fn json_objects(scan: &Scan, found: &ObjectFindings) -> JsonObjects {
                         pixels,
                         area_fraction,
                     } => {
-                        row.size_px = pixels.map(|(w, h)| [w, h]);
+                        (row.width_px, row.height_px) = (pixels.map(|p| p.0), pixels.map(|p| p.1));
                         row.area_fraction = Some(area_fraction);
                     }
                     Detail::Sizes { stated, decoded } => {
-                        row.stated_size = Some([stated.height, stated.width]);
-                        row.decoded_size = Some([decoded.height, decoded.width]);
+                        row.stated_size = Some(stated.into());
+                        row.decoded_size = Some(decoded.into());
                     }
                 }
                 row
@@ -272,12 +294,15 @@ pub fn object_line(scan: &Scan, found: &ObjectFindings, f: &ObjectFinding) -> St
             area_fraction,
         } => {
             if let Some((w, h)) = pixels {
-                let _ = write!(line, ", {w:.1}x{h:.1} px");
+                let _ = write!(line, ", {w:.1} px wide, {h:.1} px high");
             }
             let _ = write!(line, ", {:.4}% of the image", area_fraction * 100.0);
         }
         Detail::Sizes { stated, decoded } => {
-            let _ = write!(line, ", stated {stated}, decoded {decoded}");
+            let _ = write!(
+                line,
+                ", stated {stated}, decoded {decoded} (height x width)"
+            );
         }
     }
     line
