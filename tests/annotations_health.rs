@@ -328,8 +328,15 @@ mod viewer {
         assert_eq!(h.state().health.section, Section::Objects);
         h.get_by_label("inverted_box 1 · zero_area_box 1 · box_outside_image 1 · tiny_box 1 · duplicate_box 1 · no_objects 1 · size_mismatch 1");
         h.get_by_label("10 objects in 6 annotated images · 7 annotation findings");
-        h.get_by_label("box_outside_image: b.png object 0 (car) [50, 10, 70, 30] pixels")
-            .click();
+        assert!(h.state().inspector.is_none());
+        let line =
+            h.get_by_label("box_outside_image: b.png object 0 (car) [50, 10, 70, 30] pixels");
+        assert!(
+            h.ctx.content_rect().contains_rect(line.rect()),
+            "{:?}",
+            line.rect()
+        );
+        line.click();
         h.run_steps(3);
         assert!(h.state().inspector.is_some());
 
@@ -379,6 +386,16 @@ mod viewer {
             .unwrap()
             .selected;
         assert_eq!(selected, Some(2));
+
+        // The link to the images without objects opens the Gallery on them.
+        h.get_by_label("Annotation findings (7)").click();
+        h.run_steps(2);
+        h.get_by_label("Show the 1 without objects in the Gallery")
+            .click();
+        step_until(&mut h, "the Gallery on c.png", |app| {
+            app.view == View::Gallery && app.gallery.shown == [2]
+        });
+        assert_eq!(h.state().gallery.objects_text, "0");
     }
 
     #[test]

@@ -492,13 +492,26 @@ impl Gallery {
 
     /// Shows only `filter`'s samples (the Health view's links into the Gallery).
     pub fn show_health(&mut self, filter: crate::query::HealthFilter) {
+        self.clear_filters();
+        self.query.health = vec![filter];
+    }
+
+    /// Shows only the annotated images without objects (the Health view's link into the Gallery).
+    pub fn show_without_objects(&mut self) {
+        self.clear_filters();
+        self.objects_text.clear();
+        self.objects_text.push('0');
+    }
+
+    /// Every filter off, the sort kept.
+    fn clear_filters(&mut self) {
         self.query = Query {
-            health: vec![filter],
             sort: self.query.sort,
             descending: self.query.descending,
             ..Query::default()
         };
         self.path_text.clear();
+        self.objects_text.clear();
         self.problems_only = false;
         self.stale = true;
     }

@@ -22,7 +22,15 @@ pub fn findings_ui(ui: &mut egui::Ui, result: &Measured, actions: &mut Vec<Actio
         .filter(|&(_, n)| n > 0)
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
-    ui.label(counts.join(" · "));
+    ui.add(egui::Label::new(counts.join(" · ")).wrap());
+    let empty = found.count(crate::health::ObjectIssue::NoObjects);
+    if empty > 0
+        && ui
+            .button(format!("Show the {empty} without objects in the Gallery"))
+            .clicked()
+    {
+        actions.push(Action::ShowWithoutObjects);
+    }
     egui::ScrollArea::vertical()
         .id_salt(("health_annotations", result.number))
         .auto_shrink([false, false])
@@ -31,7 +39,10 @@ pub fn findings_ui(ui: &mut egui::Ui, result: &Measured, actions: &mut Vec<Actio
                 let line = report::object_line(&result.scan, found, f);
                 let response = ui
                     .add(
+                        // One line each (a wrapped one would break the rows' fixed height);
+                        // the whole line shows on hover.
                         egui::Label::new(egui::RichText::new(&line).monospace())
+                            .truncate()
                             .sense(egui::Sense::click()),
                     )
                     .on_hover_text("Open in the inspector");

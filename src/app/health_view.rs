@@ -31,6 +31,8 @@ pub enum Action {
     SaveListAs,
     /// Show the images of this finding in the Gallery.
     ShowInGallery(crate::query::HealthFilter),
+    /// Show the annotated images without objects in the Gallery.
+    ShowWithoutObjects,
 }
 
 /// What the view knows about the dataset on screen.
