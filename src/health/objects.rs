@@ -183,12 +183,15 @@ pub struct ObjectFindings {
     pub images: usize,
     /// Objects checked.
     pub objects: usize,
+    /// Findings of each kind, in [`ObjectIssue::ALL`] order (counted once: views show them every
+    /// frame).
+    pub counts: Vec<usize>,
 }
 
 impl ObjectFindings {
     /// Number of findings of `kind`.
     pub fn count(&self, kind: ObjectIssue) -> usize {
-        self.findings.iter().filter(|f| f.kind == kind).count()
+        self.counts.get(kind_slot(kind)).copied().unwrap_or(0)
     }
 }
 
@@ -242,6 +245,7 @@ pub fn check(scan: &Scan, t: &ObjectThresholds) -> Option<ObjectFindings> {
         .zip(nonzero.min())
         .map(|(max, min)| max as f64 / min as f64);
     Some(ObjectFindings {
+        counts: per_kind.iter().map(Vec::len).collect(),
         findings: per_kind.into_iter().flatten().collect(),
         classes: classes
             .names
