@@ -135,6 +135,7 @@ fn main() {
         channels: batchscope::health::ChannelStats::default(),
         classes: Vec::new(),
         imbalance_ratio: None,
+        objects: None,
     };
     let start = Instant::now();
     table.attach_health(&scan, &findings);

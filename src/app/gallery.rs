@@ -40,6 +40,9 @@ pub struct Gallery {
     pub query: Query,
     /// The path filter as typed: a substring, or a glob with `*`, `?` or `[`.
     pub path_text: String,
+    /// The object count filter as typed, as `batchscope list --objects` spells it (`2..5`, `3..`,
+    /// `..1`, `0`; both ends included); empty: any count.
+    pub objects_text: String,
     /// Only samples listed in Problems (skipped, unreadable, decoded with warnings).
     pub problems_only: bool,
     /// One row per class, expandable, instead of one grid.
@@ -101,6 +104,7 @@ impl Default for Gallery {
         Self {
             query: Query::default(),
             path_text: String::new(),
+            objects_text: String::new(),
             problems_only: false,
             group_by_class: false,
             expanded: BTreeSet::new(),
@@ -275,6 +279,18 @@ impl Gallery {
         let mut query = self.query.clone();
         let typed = self.path_text.trim();
         query.path = (!typed.is_empty()).then(|| PathPattern::new(typed));
+        let count = self.objects_text.trim();
+        if !count.is_empty() {
+            match crate::query::parse_count_range(count) {
+                Ok(range) => query.object_count = Some(range),
+                Err(e) => {
+                    self.shown.clear();
+                    self.error = Some(e);
+                    self.generation += 1;
+                    return;
+                }
+            }
+        }
         query.samples = self.problems_only.then(|| {
             problems
                 .iter()
@@ -476,13 +492,26 @@ impl Gallery {
 
     /// Shows only `filter`'s samples (the Health view's links into the Gallery).
     pub fn show_health(&mut self, filter: crate::query::HealthFilter) {
+        self.clear_filters();
+        self.query.health = vec![filter];
+    }
+
+    /// Shows only the annotated images without objects (the Health view's link into the Gallery).
+    pub fn show_without_objects(&mut self) {
+        self.clear_filters();
+        self.objects_text.clear();
+        self.objects_text.push('0');
+    }
+
+    /// Every filter off, the sort kept.
+    fn clear_filters(&mut self) {
         self.query = Query {
-            health: vec![filter],
             sort: self.query.sort,
             descending: self.query.descending,
             ..Query::default()
         };
         self.path_text.clear();
+        self.objects_text.clear();
         self.problems_only = false;
         self.stale = true;
     }

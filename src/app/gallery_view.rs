@@ -1,4 +1,5 @@
-//! The Gallery view: a filter bar (class, subset, health finding, problems, tag, path), the sort,
+//! The Gallery view: a filter bar (class, subset, health finding, object class and count of an
+//! annotated dataset, problems, tag, path), the sort,
 //! "showing N of M", and every sample that passes in a virtualised grid (only the rows in view are
 //! drawn and their thumbnails loaded), or one row per class, expandable. Click selects (and opens
 //! the inspector), Ctrl-click adds, Shift-click takes a range; the selection is tagged, relabelled
@@ -113,6 +114,7 @@ fn filter_bar(ui: &mut egui::Ui, gallery: &mut Gallery, index: &DatasetIndex) {
             .map(|f| (f, RichText::new(health_name(f))));
         let enabled = has_health || !health.is_empty();
         changed |= checklist(ui, title, enabled, choices, health);
+        changed |= objects_filter(ui, gallery);
         changed |= ui
             .checkbox(&mut gallery.problems_only, "problems only")
             .changed();
@@ -142,6 +144,7 @@ fn filter_bar(ui: &mut egui::Ui, gallery: &mut Gallery, index: &DatasetIndex) {
             gallery.query = crate::query::Query::default();
             (gallery.query.sort, gallery.query.descending) = sort;
             gallery.path_text.clear();
+            gallery.objects_text.clear();
             gallery.problems_only = false;
             changed = true;
         }
@@ -149,6 +152,40 @@ fn filter_bar(ui: &mut egui::Ui, gallery: &mut Gallery, index: &DatasetIndex) {
     if changed {
         gallery.refresh();
     }
+}
+
+/// The object filters of an annotated dataset: a class menu (an object of any ticked class) and
+/// the count as `batchscope list --objects` spells it. Nothing for a dataset without annotations.
+fn objects_filter(ui: &mut egui::Ui, gallery: &mut Gallery) -> bool {
+    let names: Vec<String> = match gallery.table() {
+        Some(table) if table.has_objects() => table.object_class_names().to_vec(),
+        _ => return false,
+    };
+    let chosen = &mut gallery.query.object_classes;
+    let title = match chosen.len() {
+        0 => "Objects: any".to_owned(),
+        1 => format!(
+            "Objects: {}",
+            names.get(chosen[0] as usize).map_or("?", String::as_str)
+        ),
+        n => format!("Objects: {n} of {} classes", names.len()),
+    };
+    let choices = names.into_iter().enumerate().map(|(c, name)| {
+        let c = c as u32;
+        (c, RichText::new(name).color(class_color(c)))
+    });
+    let mut changed = checklist(ui, title, true, choices, chosen);
+    let label = ui.label("count");
+    changed |= ui
+        .add(
+            egui::TextEdit::singleline(&mut gallery.objects_text)
+                .hint_text("2..5, 3.., 0")
+                .desired_width(64.0),
+        )
+        .labelled_by(label.id)
+        .on_hover_text("Objects in the image: MIN..MAX, MIN.., ..MAX or N, both ends included")
+        .changed();
+    changed
 }
 
 /// A menu `title` of a checkbox per choice, ticked when `chosen` holds it; whether one changed.
@@ -199,6 +236,9 @@ fn multi_select(ui: &mut egui::Ui, title: String, content: impl FnOnce(&mut egui
 
 fn sort_bar(ui: &mut egui::Ui, gallery: &mut Gallery) {
     let has_health = gallery.table().is_some_and(crate::query::Table::has_health);
+    let has_objects = gallery
+        .table()
+        .is_some_and(crate::query::Table::has_objects);
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Sort:");
         let before = (gallery.query.sort, gallery.query.descending);
@@ -206,9 +246,17 @@ fn sort_bar(ui: &mut egui::Ui, gallery: &mut Gallery) {
             .selected_text(sort_name(gallery.query.sort))
             .show_ui(ui, |ui| {
                 for key in SortKey::ALL {
-                    ui.add_enabled_ui(has_health || !key.needs_health(), |ui| {
+                    let (enabled, why) = if key == SortKey::NumObjects {
+                        (has_objects, "for a dataset that annotates objects")
+                    } else {
+                        (
+                            has_health || !key.needs_health(),
+                            "measured by the health pass: run it first",
+                        )
+                    };
+                    ui.add_enabled_ui(enabled, |ui| {
                         ui.selectable_value(&mut gallery.query.sort, key, sort_name(key))
-                            .on_disabled_hover_text("measured by the health pass: run it first");
+                            .on_disabled_hover_text(why);
                     });
                 }
             })
@@ -688,6 +736,7 @@ fn sort_name(key: SortKey) -> &'static str {
         SortKey::Height => "height",
         SortKey::AspectRatio => "aspect ratio",
         SortKey::DuplicateGroupSize => "duplicate group size",
+        SortKey::NumObjects => "object count",
     }
 }
 

@@ -30,6 +30,8 @@ pub enum Section {
     Groups,
     /// Flagged images, kind by kind.
     Flags,
+    /// The annotation checks' findings.
+    Objects,
     /// Mean and std, and the plots.
     Statistics,
     /// Training against validation (a pass over both sides of a split).
@@ -61,6 +63,8 @@ pub struct Measured {
     pub number: u64,
     /// The statistics' plots, made from `scan` once.
     pub plots: super::health_stats::StatsPlots,
+    /// The objects' plots, for a dataset that annotates objects.
+    pub objects: Option<super::health_objects::ObjectPlots>,
     /// Training against validation, when the pass covers both sides of a split.
     pub compare: Option<super::split_compare::SplitPlots>,
     /// What the view lists and counts of `findings`, made whenever they change.
@@ -248,6 +252,10 @@ impl HealthPanel {
                 }
                 self.result = Some(Measured {
                     plots: super::health_stats::StatsPlots::of(&scan),
+                    objects: super::health_objects::ObjectPlots::of(
+                        &scan,
+                        findings.objects.as_ref(),
+                    ),
                     compare,
                     listing: super::health_groups::Listing::of(&findings),
                     scan,
@@ -338,14 +346,20 @@ impl HealthPanel {
 fn first_section(findings: &Findings, current: Section, compare: bool) -> Section {
     let groups = !findings.leaks.is_empty() || !findings.duplicates.is_empty();
     let flags = !findings.flags.is_empty();
+    let objects = findings
+        .objects
+        .as_ref()
+        .is_some_and(|o| !o.findings.is_empty());
     match current {
         Section::Groups if groups => current,
         Section::Flags if flags => current,
+        Section::Objects if objects => current,
         Section::Statistics => current,
         Section::Compare if compare => current,
         Section::Exclude if groups || flags => current,
         _ if groups => Section::Groups,
         _ if flags => Section::Flags,
+        _ if objects => Section::Objects,
         _ => Section::Statistics,
     }
 }

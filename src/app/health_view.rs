@@ -1,7 +1,7 @@
 //! The Health view's drawing: why it cannot run (no dataset, stored arrays), the pass's progress and
 //! Cancel, a summary, the near-duplicate threshold, then one section of the findings at a time, each
 //! with the view's full height: the lists of leaks and duplicates or of flagged images (in
-//! [`super::health_groups`]), statistics and plots (in [`super::health_stats`]), or what to mark for
+//! [`super::health_groups`]), of annotation findings (in [`super::health_annotations`]), statistics and plots (in [`super::health_stats`]), or what to mark for
 //! exclusion. It draws
 //! [`HealthPanel`]'s state and returns [`Action`]s; the app applies them after drawing.
 
@@ -31,6 +31,8 @@ pub enum Action {
     SaveListAs,
     /// Show the images of this finding in the Gallery.
     ShowInGallery(crate::query::HealthFilter),
+    /// Show the annotated images without objects in the Gallery.
+    ShowWithoutObjects,
 }
 
 /// What the view knows about the dataset on screen.
@@ -88,8 +90,13 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
         return actions;
     };
     let findings = &result.findings;
-    let clean =
-        findings.duplicates.is_empty() && findings.leaks.is_empty() && findings.flags.is_empty();
+    let clean = findings.duplicates.is_empty()
+        && findings.leaks.is_empty()
+        && findings.flags.is_empty()
+        && findings
+            .objects
+            .as_ref()
+            .is_none_or(|o| o.findings.is_empty());
     if clean {
         ui.add_space(8.0);
         ui.label(
@@ -111,12 +118,13 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
             let drawn = health_groups::flags_ui(ui, textures, result, id, &mut actions);
             (*list_offset, *visible) = (drawn.offset, drawn.visible);
         }
+        Section::Objects => {
+            visible.clear();
+            super::health_annotations::findings_ui(ui, result, &mut actions);
+        }
         Section::Statistics => {
             visible.clear();
-            egui::ScrollArea::vertical()
-                .id_salt(("health_stats", result.number))
-                .auto_shrink([false, false])
-                .show(ui, |ui| super::health_stats::stats_ui(ui, result));
+            statistics_ui(ui, result);
         }
         Section::Compare => {
             visible.clear();
@@ -147,6 +155,19 @@ pub fn health_ui(ui: &mut egui::Ui, panel: &mut HealthPanel, dataset: &Dataset<'
     actions
 }
 
+/// The statistics and plots, the objects' too for an annotated dataset, in a scroll area.
+fn statistics_ui(ui: &mut egui::Ui, result: &mut Measured) {
+    egui::ScrollArea::vertical()
+        .id_salt(("health_stats", result.number))
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            super::health_stats::stats_ui(ui, result);
+            if let (Some(plots), Some(found)) = (&mut result.objects, &result.findings.objects) {
+                super::health_objects::objects_ui(ui, plots, found);
+            }
+        });
+}
+
 /// The tabs of the findings: leaks and duplicates, flagged images, statistics, exclusion (those with
 /// something to show).
 fn sections_ui(ui: &mut egui::Ui, section: &mut Section, result: &Measured) {
@@ -160,6 +181,12 @@ fn sections_ui(ui: &mut egui::Ui, section: &mut Section, result: &Measured) {
         tabs.push((
             Section::Flags,
             format!("Flagged images ({})", f.flags.len()),
+        ));
+    }
+    if let Some(found) = f.objects.as_ref().filter(|o| !o.findings.is_empty()) {
+        tabs.push((
+            Section::Objects,
+            format!("Annotation findings ({})", found.findings.len()),
         ));
     }
     tabs.push((Section::Statistics, "Statistics".to_owned()));
@@ -294,6 +321,14 @@ fn summary_ui(ui: &mut egui::Ui, result: &Measured) {
         },
         count(f.flags.len(), "flagged image")
     ));
+    if let Some(found) = &f.objects {
+        ui.label(format!(
+            "{} in {} annotated images · {}",
+            count(found.objects, "object"),
+            found.images,
+            count(found.findings.len(), "annotation finding")
+        ));
+    }
     for note in &scan.notes {
         ui.weak(note);
     }

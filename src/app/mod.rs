@@ -13,7 +13,9 @@ pub mod file_checks;
 pub mod gallery;
 mod gallery_view;
 mod grid;
+mod health_annotations;
 mod health_groups;
+mod health_objects;
 pub mod health_panel;
 mod health_stats;
 mod health_view;
@@ -71,6 +73,8 @@ pub enum Command {
     CompareWith(Option<usize>),
     /// Show a health finding's images in the Gallery.
     GalleryHealth(crate::query::HealthFilter),
+    /// Show the annotated images without objects in the Gallery.
+    GalleryWithoutObjects,
     /// Relabel the Gallery's selection as this class.
     GalleryClass(u32),
     /// Exclude the Gallery's selection (or include it again).
@@ -530,6 +534,10 @@ impl BatchscopeApp {
                 Command::Highlight(class) => self.highlight = class,
                 Command::GalleryHealth(filter) => {
                     self.gallery.show_health(filter);
+                    self.view = View::Gallery;
+                }
+                Command::GalleryWithoutObjects => {
+                    self.gallery.show_without_objects();
                     self.view = View::Gallery;
                 }
                 Command::GalleryClass(_)

@@ -373,6 +373,7 @@ impl BatchscopeApp {
                     Command::PickFolder(dialog::Purpose::ExclusionList)
                 }
                 health_view::Action::ShowInGallery(filter) => Command::GalleryHealth(filter),
+                health_view::Action::ShowWithoutObjects => Command::GalleryWithoutObjects,
             });
         }
     }

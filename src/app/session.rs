@@ -329,6 +329,21 @@ impl Session {
         self.ready.as_ref()
     }
 
+    /// Test only (the `test-hooks` feature): gives the ready dataset the index `annotate` makes of
+    /// it (objects set by hand on an image folder's samples), for the loader and every view, as if
+    /// an annotated source had indexed it.
+    #[cfg(feature = "test-hooks")]
+    pub fn annotate_for_tests(&mut self, annotate: impl FnOnce(&mut DatasetIndex)) {
+        let Some(ready) = &mut self.ready else { return };
+        let mut index = (*ready.index).clone();
+        annotate(&mut index);
+        ready.index = Arc::new(index);
+        ready.job = Arc::new(LoadSpec {
+            index: Arc::clone(&ready.index),
+            ..(*ready.job).clone()
+        });
+    }
+
     /// Moves to batch `k` (clamped).
     pub fn go_to(&mut self, k: usize) {
         if let Some(ready) = &self.ready {

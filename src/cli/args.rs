@@ -330,6 +330,14 @@ pub struct ListArgs {
     /// grayscale, odd_aspect_ratio, odd_size), duplicate or leak (repeat for several: any of them).
     #[arg(long = "flag", value_name = "KIND", value_parser = crate::query::filter::parse_health_filter)]
     pub flag: Vec<crate::query::HealthFilter>,
+    /// Keep images with an object of this class, in an annotated dataset (repeat for several: any
+    /// of them).
+    #[arg(long = "object-class", value_name = "NAME")]
+    pub object_class: Vec<String>,
+    /// Keep images with this many objects: MIN..MAX, MIN.., ..MAX or N, both ends included
+    /// (`--objects 0` lists the images without objects).
+    #[arg(long = "objects", value_name = "MIN..MAX", value_parser = crate::query::parse_count_range)]
+    pub objects: Option<crate::query::CountRange>,
     /// Keep samples with this tag in the --corrections file (repeat for several: any of them).
     #[arg(long = "tag", value_name = "NAME", requires = "corrections")]
     pub tag: Vec<String>,
@@ -338,7 +346,7 @@ pub struct ListArgs {
     #[arg(long, value_name = "GLOB")]
     pub path: Option<String>,
     /// Sort key: index (dataset order), path, class, brightness, sharpness, information, width,
-    /// height, aspect_ratio or duplicate_group_size. Ties keep dataset order.
+    /// height, aspect_ratio, duplicate_group_size or num_objects. Ties keep dataset order.
     #[arg(long, value_enum, default_value = "index")]
     pub sort: crate::query::SortKey,
     /// Sort descending.

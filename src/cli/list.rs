@@ -1,8 +1,10 @@
 //! `batchscope list`: one row per sample that passes the filters, in the sort order, through the
 //! same [`query`](crate::query) engine as the viewer's Gallery. Columns `index,path,label,
 //! class_name,subset`; with a health pass, the measures, the duplicate group size, the leak mark and
-//! the flags; with `--corrections`, the tags. `index` is the sample's place in the dataset's own
-//! order (what `--sort index` sorts by), `path` is as `manifest.csv` writes it.
+//! the flags; with `--corrections`, the tags; for a dataset that annotates objects, `num_objects`
+//! after `subset` (and `--object-class`, `--objects` filter on them). `index` is the sample's
+//! place in the dataset's own order (what `--sort index` sorts by), `path` is as `manifest.csv`
+//! writes it.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use anyhow::Context as _;
 use super::args::{ListArgs, ListFormat};
 use super::{Failure, health_pass, index_dir, out, print_skipped, warn_about};
 use crate::health::Thresholds;
+use crate::index::DatasetIndex;
 use crate::query::{Corrections, Edits, PathPattern, Query, Table};
 
 /// The health columns, after the five every row has.
@@ -33,6 +36,18 @@ pub fn list(args: &ListArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
     let options = args.loader.to_options();
     warn_about(&args.loader);
     let index = index_dir(&args.dir, &options, &args.loader.given(true), cancel)?;
+    out(&list_text(&index, args, cancel)?)
+}
+
+/// What `batchscope list` prints for `index` (indexed from `args.dir` by [`list`], or built by a
+/// caller that has one, such as a test of an annotated index).
+pub fn list_text(
+    index: &Arc<DatasetIndex>,
+    args: &ListArgs,
+    cancel: &Arc<AtomicBool>,
+) -> Result<String, Failure> {
+    let options = args.loader.to_options();
+    let object_classes = object_classes(index, &args.object_class)?;
     let classes = args
         .class
         .iter()
@@ -61,11 +76,10 @@ pub fn list(args: &ListArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
             .tag_edits(&index.root),
         None => Edits::default(),
     };
-    let mut table =
-        Table::plan(&index, &options.plan).map_err(|e| Failure::Usage(e.to_string()))?;
+    let mut table = Table::plan(index, &options.plan).map_err(|e| Failure::Usage(e.to_string()))?;
     let with_health = args.health || !args.flag.is_empty() || args.sort.needs_health();
     if with_health {
-        let scan = health_pass(Arc::clone(&index), &options, !args.no_cache, cancel)?;
+        let scan = health_pass(Arc::clone(index), &options, !args.no_cache, cancel)?;
         print_skipped(&scan.failures);
         let findings = crate::health::analyze(&scan, &Thresholds::default());
         table.attach_health(&scan, &findings);
@@ -75,6 +89,8 @@ pub fn list(args: &ListArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
         health: args.flag.clone(),
         tags: args.tag.clone(),
         path: args.path.as_deref().map(PathPattern::new),
+        object_classes,
+        object_count: args.objects,
         sort: args.sort,
         descending: args.desc,
         ..Query::default()
@@ -89,12 +105,45 @@ pub fn list(args: &ListArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure> {
         table: &table,
         edits: args.corrections.is_some().then_some(&edits),
     };
-    let text = match args.format {
+    Ok(match args.format {
         ListFormat::Csv => rows.csv(&samples)?,
         ListFormat::Json => rows.json(&samples)?,
         ListFormat::Table => rows.aligned(&samples),
+    })
+}
+
+/// The object class indices of `names`, or a usage error naming the dataset's object classes.
+fn object_classes(index: &DatasetIndex, names: &[String]) -> Result<Vec<u32>, Failure> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(classes) = &index.object_classes else {
+        return Err(Failure::Usage(format!(
+            "--object-class {:?} needs a dataset that annotates objects (boxes or masks), and {:?} does not",
+            names[0], index.root
+        )));
     };
-    out(&text)
+    names
+        .iter()
+        .map(|name| {
+            classes
+                .names
+                .iter()
+                .position(|c| c == name)
+                .map(|c| c as u32)
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "--object-class {name:?} is not an object class of this dataset; its object classes are {}",
+                        classes
+                            .names
+                            .iter()
+                            .map(|c| format!("{c:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// The rows' cells.
@@ -106,6 +155,9 @@ struct Rows<'a> {
 impl Rows<'_> {
     fn header(&self) -> Vec<&'static str> {
         let mut h = vec!["index", "path", "label", "class_name", "subset"];
+        if self.table.has_objects() {
+            h.push("num_objects");
+        }
         if self.table.has_health() {
             h.extend(HEALTH_COLUMNS);
         }
@@ -130,6 +182,9 @@ impl Rows<'_> {
                 .unwrap_or_default(),
             t.subset(row).map(|s| s.to_string()).unwrap_or_default(),
         ];
+        if let Some(n) = t.num_objects(row) {
+            cells.push(n.to_string());
+        }
         if t.has_health() {
             match t.measures(row) {
                 Some(m) => cells.extend([
@@ -218,6 +273,7 @@ impl Rows<'_> {
                 label,
                 class_name: label.and_then(|l| t.class_names().get(l as usize)),
                 subset: t.subset(row).map(|s| s.to_string()),
+                num_objects: t.num_objects(row),
                 health,
                 tags,
             };
@@ -272,6 +328,8 @@ struct JsonRow<'a> {
     label: Option<u32>,
     class_name: Option<&'a String>,
     subset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    num_objects: Option<u32>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     health: Option<JsonHealth>,
     #[serde(skip_serializing_if = "Option::is_none")]

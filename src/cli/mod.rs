@@ -21,6 +21,7 @@ pub use args::{
     Cli, Command, ExportArgs, HealthArgs, InspectArgs, ListArgs, ListFormat, LoaderArgs, MergeArgs,
     UsageError, parse_bytes, parse_image_size, resolve_shard,
 };
+pub use list::list_text;
 pub use sample::resolve as dataset_path;
 
 use crate::export::{self, ExportError, ExportOptions, human_bytes};
@@ -376,6 +377,17 @@ pub fn health(args: &HealthArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     let options = args.loader.to_options();
     warn_about(&args.loader);
     let index = index_dir(&args.dir, &options, &args.loader.given(true), cancel)?;
+    health_of(index, args, cancel)
+}
+
+/// `batchscope health` on `index` (indexed from `args.dir` by [`health`], or built by a caller
+/// that has one, such as a test of an annotated index).
+pub fn health_of(
+    index: Arc<index::DatasetIndex>,
+    args: &HealthArgs,
+    cancel: &Arc<AtomicBool>,
+) -> Result<(), Failure> {
+    let options = args.loader.to_options();
     let scan = health_pass(index, &options, !args.no_cache, cancel)?;
     print_skipped(&scan.failures);
     let thresholds = crate::health::Thresholds {

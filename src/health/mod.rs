@@ -1,6 +1,7 @@
 //! Dataset health: one streaming pass over a dataset's planned samples ([`scan`]) measures every image
 //! once; [`analyze`] then turns the measures into findings (duplicate groups, train/validation leaks,
-//! per-image flags, channel statistics and class balance) without touching pixels again, so a viewer
+//! per-image flags, channel statistics and class balance, and for annotated datasets the checks of
+//! their objects in [`objects`]) without touching pixels again, so a viewer
 //! can change a threshold and regroup instantly. [`report`] writes the findings as the command line's
 //! JSON and text summary.
 //!
@@ -14,6 +15,7 @@ pub mod group;
 pub mod hash;
 pub mod measure;
 pub mod mih;
+pub mod objects;
 pub mod phash;
 pub mod report;
 pub mod scan;
@@ -22,6 +24,7 @@ pub mod stats;
 pub use flags::{Flag, FlagKind, FlagThresholds};
 pub use group::{DuplicateGroup, DuplicateKind, Leak};
 pub use measure::SampleHealth;
+pub use objects::{ObjectFindings, ObjectIssue, ObjectThresholds};
 pub use scan::{Entry, Scan, ScanError, ScanOptions, ScanProgress, scan};
 pub use stats::ChannelStats;
 
@@ -37,6 +40,8 @@ pub struct Thresholds {
     pub near_distance: u32,
     /// The flags' thresholds.
     pub flags: FlagThresholds,
+    /// The annotation checks' thresholds.
+    pub objects: ObjectThresholds,
 }
 
 impl Default for Thresholds {
@@ -44,6 +49,7 @@ impl Default for Thresholds {
         Self {
             near_distance: DEFAULT_NEAR_DISTANCE,
             flags: FlagThresholds::default(),
+            objects: ObjectThresholds::default(),
         }
     }
 }
@@ -63,6 +69,8 @@ pub struct Findings {
     pub classes: Vec<(String, usize)>,
     /// Largest over smallest non-empty class; `None` without classes.
     pub imbalance_ratio: Option<f64>,
+    /// The annotation checks, when the dataset annotates objects.
+    pub objects: Option<ObjectFindings>,
 }
 
 /// The findings of `scan` under `thresholds` (cheap: no pixels are read).
@@ -76,5 +84,6 @@ pub fn analyze(scan: &Scan, thresholds: &Thresholds) -> Findings {
         channels: stats::channels(&scan.entries, scan.shape.channels),
         imbalance_ratio: stats::imbalance_ratio(&classes),
         classes,
+        objects: objects::check(scan, &thresholds.objects),
     }
 }

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::edits::Edits;
+use super::objects::{CountRange, ObjectColumns};
 use super::pattern::PathPattern;
 use super::table::{NONE, Table, flag_bit};
 use crate::health::FlagKind;
@@ -55,11 +56,13 @@ pub enum SortKey {
     AspectRatio,
     /// Size of the sample's duplicate group (0 outside any).
     DuplicateGroupSize,
+    /// Objects in the image (an annotated dataset).
+    NumObjects,
 }
 
 impl SortKey {
     /// Every key, in the order the viewer lists them.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::DatasetOrder,
         Self::Path,
         Self::Class,
@@ -70,6 +73,7 @@ impl SortKey {
         Self::Height,
         Self::AspectRatio,
         Self::DuplicateGroupSize,
+        Self::NumObjects,
     ];
 
     /// The command-line spelling (`aspect_ratio`).
@@ -85,12 +89,16 @@ impl SortKey {
             Self::Height => "height",
             Self::AspectRatio => "aspect_ratio",
             Self::DuplicateGroupSize => "duplicate_group_size",
+            Self::NumObjects => "num_objects",
         }
     }
 
     /// Whether the key is measured by the health pass.
     pub fn needs_health(self) -> bool {
-        !matches!(self, Self::DatasetOrder | Self::Path | Self::Class)
+        !matches!(
+            self,
+            Self::DatasetOrder | Self::Path | Self::Class | Self::NumObjects
+        )
     }
 }
 
@@ -109,6 +117,11 @@ pub struct Query {
     pub subsets: Vec<Subset>,
     /// Health findings, any of which keeps a row; empty: every row.
     pub health: Vec<HealthFilter>,
+    /// Object classes (indices into the object class names), an object of any of which keeps a
+    /// row; empty: every row.
+    pub object_classes: Vec<u32>,
+    /// Object counts to keep; `None`: every row.
+    pub object_count: Option<CountRange>,
     /// Only these samples (indices into `DatasetIndex::samples`), e.g. the skipped or problem ones;
     /// `None`: every row.
     pub samples: Option<Vec<usize>>,
@@ -128,6 +141,9 @@ pub enum QueryError {
     /// A health filter or sort key without a health pass.
     #[error("{0} needs a health pass (batchscope list --health, or the Health view)")]
     NeedsHealth(String),
+    /// An object filter or sort on a dataset without annotated objects.
+    #[error("{0} needs a dataset that annotates objects (boxes or masks), and this one does not")]
+    NeedsObjects(String),
 }
 
 /// Ordered bits of an `f32` (`total_cmp` order as an unsigned number).
@@ -181,6 +197,7 @@ impl Query {
             }
             Some((h, flags, groups, any_group, leak))
         };
+        let objects = self.object_filter(table)?;
         let mark = |samples: &mut dyn Iterator<Item = usize>| {
             let mut ok = vec![false; n];
             for s in samples {
@@ -223,6 +240,9 @@ impl Query {
                     continue;
                 }
             }
+            if objects.as_ref().is_some_and(|f| !f.passes(r)) {
+                continue;
+            }
             if sample_ok.as_ref().is_some_and(|ok| !ok[r])
                 || tag_ok.as_ref().is_some_and(|ok| !ok[r])
             {
@@ -238,6 +258,31 @@ impl Query {
         Ok(out)
     }
 
+    /// The object filters over `table`'s objects (`None` without object filters).
+    fn object_filter<'t>(&self, table: &'t Table) -> Result<Option<ObjectFilter<'t>>, QueryError> {
+        if self.object_classes.is_empty() && self.object_count.is_none() {
+            return Ok(None);
+        }
+        let columns = table.objects.as_ref().ok_or_else(|| {
+            QueryError::NeedsObjects(if self.object_classes.is_empty() {
+                "filtering on the object count".to_owned()
+            } else {
+                "filtering on object classes".to_owned()
+            })
+        })?;
+        let mut wanted = vec![false; columns.names.len()];
+        for &c in &self.object_classes {
+            if let Some(slot) = wanted.get_mut(c as usize) {
+                *slot = true;
+            }
+        }
+        Ok(Some(ObjectFilter {
+            columns,
+            wanted: (!self.object_classes.is_empty()).then_some(wanted),
+            count: self.object_count,
+        }))
+    }
+
     /// `rows` (in dataset order) in sort order, ties in dataset order.
     fn sort_rows(&self, table: &Table, rows: Vec<u32>) -> Result<Vec<u32>, QueryError> {
         if self.sort == SortKey::DatasetOrder {
@@ -246,6 +291,12 @@ impl Query {
                 rows.reverse();
             }
             return Ok(rows);
+        }
+        if self.sort == SortKey::NumObjects && table.objects.is_none() {
+            return Err(QueryError::NeedsObjects(format!(
+                "sorting by {}",
+                self.sort
+            )));
         }
         let health = if self.sort.needs_health() {
             Some(
@@ -273,6 +324,7 @@ impl Query {
                     .and_then(|w| present(h.height[r]).map(|ht| w as f32 / ht.max(1) as f32))
                     .map(f32_key),
                 (SortKey::DuplicateGroupSize, Some(h)) => Some(h.group_size[r]),
+                (SortKey::NumObjects, _) => table.objects.as_ref().map(|o| o.count[r]),
                 _ => None,
             }
         };
@@ -294,6 +346,28 @@ impl Query {
             .into_iter()
             .map(|k| (k & 0x7FFF_FFFF) as u32)
             .collect())
+    }
+}
+
+/// The object filters of a query, ready to test rows.
+struct ObjectFilter<'t> {
+    columns: &'t ObjectColumns,
+    /// Whether each class is wanted (`None`: any class).
+    wanted: Option<Vec<bool>>,
+    count: Option<CountRange>,
+}
+
+impl ObjectFilter<'_> {
+    /// Whether row `r` passes: its count in range, an object of a wanted class.
+    fn passes(&self, r: usize) -> bool {
+        self.count
+            .is_none_or(|range| range.contains(self.columns.count[r]))
+            && self.wanted.as_ref().is_none_or(|wanted| {
+                self.columns
+                    .classes_of(r)
+                    .iter()
+                    .any(|&c| wanted.get(c as usize).copied().unwrap_or(false))
+            })
     }
 }
 

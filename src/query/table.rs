@@ -1,9 +1,11 @@
 //! The samples a query runs over, as columns computed once: one row per sample that the loader
 //! options keep (the plan's samples; both sides of a validation split when no subset is chosen), in
 //! dataset order (ascending sample index), with its label, subset, path bytes and rank in path order,
+//! its objects' count and classes for an annotated dataset,
 //! and, once a health pass has run, its measures, flags and duplicate group. A query then reads
 //! plain numbers and byte slices: no allocation per sample.
 
+use super::objects::ObjectColumns;
 use crate::export::manifest_path_bytes;
 use crate::health::{DuplicateKind, Findings, FlagKind, Scan};
 use crate::index::DatasetIndex;
@@ -59,6 +61,8 @@ pub struct Table {
     pub(crate) path_rank: Vec<u32>,
     pub(crate) class_names: Vec<String>,
     pub(crate) health: Option<HealthColumns>,
+    /// The rows' objects, when the dataset annotates them.
+    pub(crate) objects: Option<ObjectColumns>,
 }
 
 impl Table {
@@ -108,6 +112,10 @@ impl Table {
         let mut table = Self {
             row_of_sample: vec![NONE; n],
             class_names: index.class_names.clone(),
+            objects: index
+                .object_classes
+                .as_ref()
+                .map(|c| ObjectColumns::new(c.names.clone())),
             ..Self::default()
         };
         for (s, subset) in side.into_iter().enumerate() {
@@ -121,6 +129,9 @@ impl Table {
                 .path_bytes
                 .extend_from_slice(&manifest_path_bytes(&sample.rel_path));
             table.path_end.push(table.path_bytes.len());
+            if let Some(objects) = &mut table.objects {
+                objects.push(sample);
+            }
         }
         let mut by_path: Vec<u32> = (0..table.sample.len() as u32).collect();
         by_path.sort_by(|&a, &b| table.path(a as usize).cmp(table.path(b as usize)));
@@ -187,6 +198,21 @@ impl Table {
     /// Whether the options leave no sample.
     pub fn is_empty(&self) -> bool {
         self.sample.is_empty()
+    }
+
+    /// Whether the dataset annotates objects (the object filters and `num_objects` apply).
+    pub fn has_objects(&self) -> bool {
+        self.objects.is_some()
+    }
+
+    /// Row `row`'s object count, for an annotated dataset.
+    pub fn num_objects(&self, row: usize) -> Option<u32> {
+        self.objects.as_ref().map(|o| o.count[row])
+    }
+
+    /// The object class names (empty for a dataset without annotations).
+    pub fn object_class_names(&self) -> &[String] {
+        self.objects.as_ref().map_or(&[], |o| &o.names[..])
     }
 
     /// Whether health columns are attached.

@@ -464,3 +464,97 @@ fn table_looks_up_paths_and_measures() {
         "sample 8 failed to load"
     );
 }
+
+/// [`index`] annotated: `(object classes)` per sample; classes `person`, `car`, `dog`.
+fn annotated() -> DatasetIndex {
+    use crate::source::annotations::{BoxXyxy, Object, ObjectClasses, Objects};
+    let per_sample: [&[u32]; 9] = [
+        &[0, 0, 1],
+        &[],
+        &[2],
+        &[1, 1, 1, 1],
+        &[0],
+        &[],
+        &[2, 0],
+        &[1],
+        &[0, 0],
+    ];
+    let mut index = index();
+    for (sample, classes) in index.samples.iter_mut().zip(per_sample) {
+        sample.objects = Some(Arc::new(Objects {
+            objects: classes
+                .iter()
+                .map(|&class| Object {
+                    bbox: BoxXyxy {
+                        xmin: 0.1,
+                        ymin: 0.1,
+                        xmax: 0.5,
+                        ymax: 0.5,
+                    },
+                    class,
+                    crowd: false,
+                })
+                .collect(),
+            ..Objects::default()
+        }));
+    }
+    index.object_classes = Some(ObjectClasses {
+        names: vec!["person".into(), "car".into(), "dog".into()],
+        ids: vec![1, 3, 18],
+        has_masks: false,
+    });
+    index
+}
+
+#[test]
+fn object_class_and_count_filters_combine_with_the_others() {
+    let index = annotated();
+    let table = Table::plan(&index, &PlanOptions::default()).unwrap();
+    let edits = Edits::default();
+    let run = |q: Query| q.run(&table, &edits).unwrap();
+    assert_eq!(
+        table.object_class_names(),
+        ["person".to_owned(), "car".into(), "dog".into()]
+    );
+    assert_eq!(
+        (0..9)
+            .map(|r| table.num_objects(r).unwrap())
+            .collect::<Vec<_>>(),
+        [3, 0, 1, 4, 1, 0, 2, 1, 2]
+    );
+    let q = |object_classes: Vec<u32>, object_count: Option<CountRange>| Query {
+        object_classes,
+        object_count,
+        ..Query::default()
+    };
+    let range = |min, max| Some(CountRange { min, max });
+    assert_eq!(run(q(vec![2], None)), [2, 6]);
+    assert_eq!(run(q(vec![2, 1], None)), [0, 2, 3, 6, 7]);
+    assert_eq!(run(q(vec![], range(0, Some(0)))), [1, 5]);
+    assert_eq!(run(q(vec![], range(2, None))), [0, 3, 6, 8]);
+    assert_eq!(run(q(vec![0], range(1, Some(2)))), [4, 6, 8]);
+    // AND with the class of the image's folder: folder c is samples 5..=8.
+    assert_eq!(
+        run(Query {
+            classes: vec![2],
+            ..q(vec![0], None)
+        }),
+        [6, 8]
+    );
+    assert_eq!(
+        run(Query {
+            sort: SortKey::NumObjects,
+            descending: true,
+            ..q(vec![], range(1, None))
+        }),
+        [3, 0, 6, 8, 2, 4, 7]
+    );
+    // A dataset without annotations refuses object filters by saying why.
+    let plain = Table::plan(&super::tests::index(), &PlanOptions::default()).unwrap();
+    let err = q(vec![0], None).run(&plain, &edits).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "filtering on object classes needs a dataset that annotates objects (boxes or masks), and this one does not"
+    );
+    assert!(!plain.has_objects() && plain.num_objects(0).is_none());
+}
