@@ -81,7 +81,10 @@ pub fn histograms_ui(
     let n = class_names.len();
     let mut batch_bars = Vec::with_capacity(n);
     let mut all_bars = Vec::with_capacity(n);
+    // A count missing from either list (counts not made yet for these classes) is drawn as 0.
+    let count = |counts: &[usize], i: usize| counts.get(i).copied().unwrap_or(0);
     for (i, name) in class_names.iter().enumerate() {
+        let (in_batch, in_all) = (count(batch, i), count(dataset, i));
         let label = i as u32;
         let mut color = class_color(label);
         if highlight.is_some_and(|h| h != label) {
@@ -90,20 +93,19 @@ pub fn histograms_ui(
         // Class 0 at the top: rows run downward.
         let y = -(i as f64);
         batch_bars.push(
-            Bar::new(y + 0.2, percent(batch[i], batch_total))
+            Bar::new(y + 0.2, percent(in_batch, batch_total))
                 .width(0.4)
                 .fill(color)
                 .name(format!(
-                    "{i} {name}: {} of {batch_total} {unit} in this batch",
-                    batch[i]
+                    "{i} {name}: {in_batch} of {batch_total} {unit} in this batch"
                 ))
                 .horizontal(),
         );
         all_bars.push(
-            Bar::new(y - 0.2, percent(dataset[i], all_total))
+            Bar::new(y - 0.2, percent(in_all, all_total))
                 .width(0.4)
                 .fill(color.gamma_multiply(0.45))
-                .name(format!("{i} {name}: {} of {all_total} planned", dataset[i]))
+                .name(format!("{i} {name}: {in_all} of {all_total} planned"))
                 .horizontal(),
         );
     }

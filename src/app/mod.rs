@@ -556,16 +556,7 @@ impl BatchscopeApp {
                 Command::ExportAsked if self.side_tab() != panels::SideTab::Export => {
                     self.side = panels::SideTab::Export;
                 }
-                Command::ExportAsked => {
-                    let out = PathBuf::from(self.settings.export.out_dir.trim());
-                    let non_empty = !out.as_os_str().is_empty()
-                        && std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some());
-                    if non_empty {
-                        self.export.confirm_overwrite = true;
-                    } else {
-                        self.start_export(false);
-                    }
-                }
+                Command::ExportAsked => self.export_asked(),
                 Command::CloseInspector => {
                     self.inspector = None;
                     if self.side == panels::SideTab::Inspector {
@@ -623,6 +614,19 @@ impl BatchscopeApp {
                 | Command::First
                 | Command::Last => self.flip(&command),
             }
+        }
+    }
+
+    /// Export asked for (Ctrl+E on the export panel): asks first when the output folder holds
+    /// something, else starts.
+    fn export_asked(&mut self) {
+        let out = PathBuf::from(self.settings.export.out_dir.trim());
+        let non_empty = !out.as_os_str().is_empty()
+            && std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some());
+        if non_empty {
+            self.export.confirm_overwrite = true;
+        } else {
+            self.start_export(false);
         }
     }
 

@@ -342,6 +342,9 @@ impl Session {
             index: Arc::clone(&ready.index),
             ..(*ready.job).clone()
         });
+        let order = &ready.job.plan.order;
+        ready.plan_objects =
+            [false, true].map(|images| super::objects::counts(&ready.index, order, images));
     }
 
     /// Moves to batch `k` (clamped).
