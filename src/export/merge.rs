@@ -144,6 +144,9 @@ pub fn merge(options: &MergeOptions, cancel: &AtomicBool) -> Result<MergeReport,
     merge_csv(out, &shards, "skipped", &dir.join("skipped.csv"), false)?;
     merge_warnings(out, &shards, &dir.join("warnings.csv"))?;
     let mut shared = vec!["class_names.json"];
+    if first.objects {
+        shared.push("class_ids.json");
+    }
     if first.excluded {
         shared.push("excluded.csv");
     }
