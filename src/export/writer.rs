@@ -116,7 +116,13 @@ impl Writer {
                 _ => Cow::Owned(label_bytes(batch, index, label_mode, classes)),
             };
             let path = self.dir.join(self.names.array(&array.name));
-            match writer.write_rows_until(&bytes, stop) {
+            // No box in the whole plan: `(N, 0, 4)` rows hold no byte to count.
+            let written = if writer.row_len() == 0 {
+                writer.add_empty_rows(batch.samples.len())
+            } else {
+                writer.write_rows_until(&bytes, stop)
+            };
+            match written {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                     return Err(ExportError::Cancelled);

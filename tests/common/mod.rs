@@ -2,6 +2,7 @@
 //! binary, a minimal `.npy` reader, and the Python (numpy / TensorFlow) peer when it is installed.
 #![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod annotated;
 pub mod gui;
 pub mod skips;
 

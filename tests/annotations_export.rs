@@ -1,0 +1,491 @@
+//! Exporting detection and segmentation datasets: `boxes.npy`, `box_classes.npy`, `num_boxes.npy`,
+//! `masks.npy`, `class_names.json`, `class_ids.json`, through resize, crop and pad; sharded exports
+//! merged byte for byte; the box flags; `inspect`'s object counts; and, with Python, the geometry
+//! against an independent numpy reference and the README's loading snippets.
+#![allow(clippy::unwrap_used, clippy::float_cmp)] // Exact floats are what these tests assert.
+
+mod common;
+
+use std::path::Path;
+
+use batchscope::export::{ArrayOptions, BoxOptions};
+use batchscope::index::{DatasetIndex, ObjectClasses};
+use batchscope::options::{ArrayDtype, ArrayFormat, AspectFit, Layout, PreprocessOptions};
+use batchscope::plan::shard::ShardSpec;
+use batchscope::size::Size;
+use batchscope::source::annotations::{BoxFormat, BoxUnits, Units};
+use common::annotated::{Form, annotated_folder, bbox, export_annotated, objects};
+
+/// Three 40x20 (WxH) images: `a.png` with two objects, `b.png` with none, `c.png` with one, in
+/// pixels; classes with source ids 1, 3 and 7 (not contiguous).
+fn three_images(root: &Path) -> DatasetIndex {
+    for (i, name) in ["a.png", "b.png", "c.png"].iter().enumerate() {
+        common::save(root, name, &common::pattern(40, 20, i as u32));
+    }
+    annotated_folder(root, classes(), |rel| match rel {
+        "a.png" => objects(
+            Units::Pixels,
+            &[
+                (0, bbox(4.0, 2.0, 20.0, 10.0)),
+                (2, bbox(10.0, 5.0, 30.0, 15.0)),
+            ],
+            None,
+        ),
+        "c.png" => objects(Units::Pixels, &[(1, bbox(0.0, 0.0, 40.0, 20.0))], None),
+        _ => objects(Units::Pixels, &[], None),
+    })
+}
+
+fn classes() -> ObjectClasses {
+    ObjectClasses::from_ids([7, 1, 3], |id| {
+        Some(
+            match id {
+                1 => "cat",
+                3 => "dog",
+                _ => "bird",
+            }
+            .to_owned(),
+        )
+    })
+}
+
+fn size(height: u32, width: u32) -> Size {
+    Size { height, width }
+}
+
+fn resized(height: u32, width: u32, fit: AspectFit) -> PreprocessOptions {
+    PreprocessOptions {
+        image_size: Some(size(height, width)),
+        fit,
+        ..PreprocessOptions::default()
+    }
+}
+
+fn boxes(format: BoxFormat, units: BoxUnits) -> BoxOptions {
+    BoxOptions { format, units }
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn native_size_exports_the_sources_boxes_classes_and_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, out) = (tmp.path().join("data"), tmp.path().join("out"));
+    let report = export_annotated(three_images(&root), &out, &Form::default()).unwrap();
+    assert_eq!((report.exported, report.boxes_dropped), (3, 0));
+
+    let b = common::read_npy(&out.join("boxes.npy"));
+    assert_eq!(
+        (b.descr.as_str(), b.shape.as_slice()),
+        ("<f4", &[3, 2, 4][..])
+    );
+    // yxyx, normalised to the 40x20 image; padded with 0.
+    assert_eq!(
+        b.f32s(),
+        [
+            [0.1, 0.1, 0.5, 0.5],
+            [0.25, 0.25, 0.75, 0.75],
+            [0.0; 4],
+            [0.0; 4],
+            [0.0, 0.0, 1.0, 1.0],
+            [0.0; 4],
+        ]
+        .concat()
+    );
+    let c = common::read_npy(&out.join("box_classes.npy"));
+    assert_eq!((c.descr.as_str(), c.shape.as_slice()), ("<i4", &[3, 2][..]));
+    assert_eq!(c.i32s(), [0, 2, -1, -1, 1, -1]);
+    let n = common::read_npy(&out.join("num_boxes.npy"));
+    assert_eq!((n.descr.as_str(), n.shape.as_slice()), ("<i4", &[3][..]));
+    assert_eq!(n.i32s(), [2, 0, 1]);
+
+    assert_eq!(
+        json(&out.join("class_names.json")),
+        serde_json::json!(["cat", "dog", "bird"])
+    );
+    assert_eq!(
+        json(&out.join("class_ids.json")),
+        serde_json::json!([1, 3, 7])
+    );
+    // Image labels are off: no labels.npy, and no masks without masks.
+    assert!(!out.join("labels.npy").exists());
+    assert!(!out.join("masks.npy").exists());
+    let manifest: Vec<String> = common::manifest(&out)
+        .iter()
+        .map(|r| r[1].clone())
+        .collect();
+    assert_eq!(manifest, ["a.png", "b.png", "c.png"]);
+}
+
+#[test]
+fn box_format_and_units_after_a_stretch_resize() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    let index = three_images(&root);
+    // 40x20 stretched to 20x10: every coordinate halves.
+    let cases: [(BoxFormat, BoxUnits, [f32; 8]); 4] = [
+        (
+            BoxFormat::Xyxy,
+            BoxUnits::Pixels,
+            [2.0, 1.0, 10.0, 5.0, 5.0, 2.5, 15.0, 7.5],
+        ),
+        (
+            BoxFormat::Xywh,
+            BoxUnits::Pixels,
+            [2.0, 1.0, 8.0, 4.0, 5.0, 2.5, 10.0, 5.0],
+        ),
+        (
+            BoxFormat::Xywh,
+            BoxUnits::Normalized,
+            [0.1, 0.1, 0.4, 0.4, 0.25, 0.25, 0.5, 0.5],
+        ),
+        (
+            BoxFormat::Yxyx,
+            BoxUnits::Pixels,
+            [1.0, 2.0, 5.0, 10.0, 2.5, 5.0, 7.5, 15.0],
+        ),
+    ];
+    for (format, units, first_row) in cases {
+        let out = tmp.path().join(format!("out-{format}-{units}"));
+        let form = Form {
+            preprocess: resized(10, 20, AspectFit::Stretch),
+            boxes: boxes(format, units),
+            ..Form::default()
+        };
+        export_annotated(index.clone(), &out, &form).unwrap();
+        let b = common::read_npy(&out.join("boxes.npy")).f32s();
+        assert_eq!(b[..8], first_row, "{format} {units}");
+        // c.png's whole-image box.
+        let whole = match (format, units) {
+            (BoxFormat::Xywh | BoxFormat::Xyxy, BoxUnits::Pixels) => [0.0, 0.0, 20.0, 10.0],
+            (BoxFormat::Yxyx, BoxUnits::Pixels) => [0.0, 0.0, 10.0, 20.0],
+            (_, BoxUnits::Normalized) => [0.0, 0.0, 1.0, 1.0],
+        };
+        assert_eq!(b[16..20], whole, "{format} {units}");
+    }
+}
+
+/// `a.png` with three objects: one wholly left of the centre crop, one half in it, one inside.
+fn crop_fixture(root: &Path) -> DatasetIndex {
+    common::save(root, "a.png", &common::pattern(40, 20, 1));
+    common::save(root, "b.png", &common::pattern(40, 20, 2));
+    annotated_folder(root, classes(), |rel| match rel {
+        "a.png" => objects(
+            Units::Pixels,
+            &[
+                (0, bbox(0.0, 0.0, 8.0, 20.0)),
+                (1, bbox(5.0, 0.0, 15.0, 10.0)),
+                (2, bbox(10.0, 5.0, 30.0, 15.0)),
+            ],
+            None,
+        ),
+        _ => objects(Units::Normalized, &[(2, bbox(0.0, 0.0, 0.25, 1.0))], None),
+    })
+}
+
+#[test]
+fn crop_clips_boxes_drops_those_cut_away_whole_and_counts_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, out) = (tmp.path().join("data"), tmp.path().join("out"));
+    // 40x20 centre-cropped to 20x20 (columns 10..30), scaled to 10x10.
+    let form = Form {
+        preprocess: resized(10, 10, AspectFit::Crop),
+        boxes: boxes(BoxFormat::Yxyx, BoxUnits::Pixels),
+        ..Form::default()
+    };
+    let report = export_annotated(crop_fixture(&root), &out, &form).unwrap();
+    // a.png's first box and b.png's only box (columns 0..10) are outside the crop.
+    assert_eq!(report.boxes_dropped, 2);
+    let b = common::read_npy(&out.join("boxes.npy"));
+    // M is counted before the crop drops boxes: 3.
+    assert_eq!(b.shape, [2, 3, 4]);
+    assert_eq!(
+        b.f32s(),
+        [
+            [0.0, 0.0, 5.0, 2.5],
+            [2.5, 0.0, 7.5, 10.0],
+            [0.0; 4],
+            [0.0; 4],
+            [0.0; 4],
+            [0.0; 4],
+        ]
+        .concat()
+    );
+    assert_eq!(
+        common::read_npy(&out.join("box_classes.npy")).i32s(),
+        [1, 2, -1, -1, -1, -1]
+    );
+    assert_eq!(common::read_npy(&out.join("num_boxes.npy")).i32s(), [2, 0]);
+}
+
+#[test]
+fn pad_scales_into_the_inner_window_and_offsets_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, out) = (tmp.path().join("data"), tmp.path().join("out"));
+    // 40x20 padded into 20x20: inner 20x10 (WxH), 5 rows of padding above.
+    let form = Form {
+        preprocess: resized(20, 20, AspectFit::Pad),
+        ..Form::default()
+    };
+    export_annotated(three_images(&root), &out, &form).unwrap();
+    let b = common::read_npy(&out.join("boxes.npy")).f32s();
+    assert_eq!(b[..8], [0.3, 0.1, 0.5, 0.5, 0.375, 0.25, 0.625, 0.75]);
+    assert_eq!(b[16..20], [0.25, 0.0, 0.75, 1.0]);
+}
+
+/// Five images; only the last has three objects, so a shard without it still pads to 3.
+fn five_images(root: &Path) -> DatasetIndex {
+    for i in 0..5 {
+        common::save(root, &format!("p{i}.png"), &common::pattern(40, 20, i));
+    }
+    annotated_folder(root, classes(), |rel| match rel {
+        "p0.png" => objects(Units::Normalized, &[(1, bbox(0.1, 0.2, 0.3, 0.4))], None),
+        "p4.png" => objects(
+            Units::Normalized,
+            &[
+                (0, bbox(0.0, 0.0, 0.5, 0.5)),
+                (2, bbox(0.5, 0.5, 1.0, 1.0)),
+                (2, bbox(0.25, 0.25, 0.75, 0.75)),
+            ],
+            None,
+        ),
+        _ => objects(Units::Normalized, &[], None),
+    })
+}
+
+#[test]
+fn sharded_and_merged_equals_the_single_export_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    let index = five_images(&root);
+    let (whole, sharded) = (tmp.path().join("whole"), tmp.path().join("sharded"));
+    let form = Form {
+        preprocess: resized(8, 12, AspectFit::Crop),
+        boxes: boxes(BoxFormat::Xywh, BoxUnits::Pixels),
+        ..Form::default()
+    };
+    export_annotated(index.clone(), &whole, &form).unwrap();
+    for i in 0..2 {
+        let shard = Form {
+            shard: Some(ShardSpec::new(i, 2).unwrap()),
+            ..form.clone()
+        };
+        export_annotated(index.clone(), &sharded, &shard).unwrap();
+    }
+    // Shard 0 (p0..p2) has at most one object but pads to the plan's 3.
+    let first =
+        common::read_npy(&sharded.join(ShardSpec::new(0, 2).unwrap().file_name("boxes", "npy")));
+    assert_eq!(first.shape, [3, 3, 4]);
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    batchscope::export::merge::merge(
+        &batchscope::export::merge::MergeOptions {
+            out: sharded.clone(),
+            keep_shards: false,
+        },
+        &cancel,
+    )
+    .unwrap();
+    let (a, b) = (common::files(&whole), common::files(&sharded));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        [
+            "box_classes.npy",
+            "boxes.npy",
+            "class_ids.json",
+            "class_names.json",
+            "images.npy",
+            "manifest.csv",
+            "num_boxes.npy",
+            "skipped.csv"
+        ]
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs after merge");
+    }
+    assert_eq!(
+        common::read_npy(&whole.join("num_boxes.npy")).i32s(),
+        [1, 0, 0, 0, 3]
+    );
+}
+
+#[test]
+fn masks_follow_the_pixels_and_an_absent_mask_is_zeros_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, masks) = (tmp.path().join("images"), tmp.path().join("masks"));
+    for name in ["a.png", "b.png", "c.png"] {
+        common::save(&root, name, &common::pattern(4, 2, 3));
+    }
+    common::save(
+        &masks,
+        "a.png",
+        &image::GrayImage::from_raw(4, 2, vec![1, 2, 3, 4, 5, 6, 7, 8]).unwrap(),
+    );
+    let index = annotated_folder(&root, classes(), |rel| match rel {
+        "a.png" => objects(Units::Normalized, &[], Some("../masks/a.png")),
+        "b.png" => objects(Units::Normalized, &[], Some("../masks/b.png")),
+        _ => objects(Units::Normalized, &[], None),
+    });
+    assert!(index.object_classes.as_ref().unwrap().has_masks);
+
+    let native = tmp.path().join("native");
+    let report = export_annotated(index.clone(), &native, &Form::default()).unwrap();
+    assert_eq!(report.exported, 3, "no image is lost for its mask");
+    // No image has a box: M is 0, and the arrays are still there, empty per row.
+    assert_eq!(common::read_npy(&native.join("boxes.npy")).shape, [3, 0, 4]);
+    assert_eq!(
+        common::read_npy(&native.join("num_boxes.npy")).i32s(),
+        [0, 0, 0]
+    );
+    let m = common::read_npy(&native.join("masks.npy"));
+    assert_eq!(
+        (m.descr.as_str(), m.shape.as_slice()),
+        ("|u1", &[3, 2, 4][..])
+    );
+    assert_eq!(m.data, [[1, 2, 3, 4, 5, 6, 7, 8], [0; 8], [0; 8]].concat());
+    let warned: Vec<(String, String)> = report
+        .warned
+        .iter()
+        .map(|w| (w.rel_path.display().to_string(), w.reason.clone()))
+        .collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert_eq!(warned[0].0, "b.png");
+    assert!(
+        warned[0].1.contains("masks/b.png")
+            && warned[0].1.contains("its row of masks.npy is zeros"),
+        "{warned:?}"
+    );
+    assert_eq!(
+        warned[1],
+        (
+            "c.png".to_owned(),
+            "the image has no mask; its row of masks.npy is zeros".to_owned()
+        )
+    );
+    let csv = std::fs::read_to_string(native.join("warnings.csv")).unwrap();
+    assert!(
+        csv.starts_with("path,reason\nb.png,") && csv.contains("\nc.png,the image has no mask"),
+        "{csv}"
+    );
+
+    // Stretched to 1x2 by nearest neighbour: row 1, columns 1 and 3.
+    let small = tmp.path().join("small");
+    let form = Form {
+        preprocess: resized(1, 2, AspectFit::Stretch),
+        ..Form::default()
+    };
+    export_annotated(index, &small, &form).unwrap();
+    let m = common::read_npy(&small.join("masks.npy"));
+    assert_eq!(m.shape, [3, 1, 2]);
+    assert_eq!(m.data, [6, 8, 0, 0, 0, 0]);
+}
+
+#[test]
+fn npz_float16_and_nchw_carry_the_same_annotation_arrays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    let index = three_images(&root);
+    let (npy, npz) = (tmp.path().join("npy"), tmp.path().join("npz"));
+    export_annotated(index.clone(), &npy, &Form::default()).unwrap();
+    let form = Form {
+        arrays: ArrayOptions {
+            layout: Layout::Nchw,
+            dtype: ArrayDtype::Float16,
+            format: ArrayFormat::Npz,
+            compress: true,
+        },
+        ..Form::default()
+    };
+    export_annotated(index, &npz, &form).unwrap();
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(npz.join("arrays.npz")).unwrap()).unwrap();
+    let mut names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "box_classes.npy",
+            "boxes.npy",
+            "images.npy",
+            "num_boxes.npy"
+        ]
+    );
+    for name in ["boxes", "box_classes", "num_boxes"] {
+        let mut member = Vec::new();
+        std::io::Read::read_to_end(
+            &mut zip.by_name(&format!("{name}.npy")).unwrap(),
+            &mut member,
+        )
+        .unwrap();
+        assert!(
+            member == std::fs::read(npy.join(format!("{name}.npy"))).unwrap(),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        json(&npz.join("class_ids.json")),
+        serde_json::json!([1, 3, 7])
+    );
+}
+
+#[test]
+fn box_flags_are_refused_on_a_dataset_without_objects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, out) = (tmp.path().join("plain"), tmp.path().join("out"));
+    common::save(&root, "a.png", &common::pattern(4, 4, 0));
+    let output = common::batchscope(&[
+        "export",
+        root.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--labels",
+        "none",
+        "--box-units",
+        "pixels",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--box-units pixels applies to a dataset with objects (boxes), but image folder has none")
+            && stderr.contains(root.to_str().unwrap()),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn inspect_counts_objects_per_class_images_without_and_the_largest_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    let index = five_images(&root);
+    let options = batchscope::options::LoadOptions::default();
+    let plan = batchscope::plan::plan(&index, &options.plan).unwrap();
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let summary = batchscope::inspect::summarize(&index, &plan, &options, &cancel).unwrap();
+    let value = serde_json::to_value(&summary).unwrap();
+    assert_eq!(
+        value["objects"],
+        serde_json::json!({
+            "total": 4,
+            "images_without_objects": 3,
+            "max_per_image": 3,
+            "masks": false,
+            "classes": [
+                {"index": 0, "id": 1, "name": "cat", "objects": 1, "images": 1},
+                {"index": 1, "id": 3, "name": "dog", "objects": 1, "images": 1},
+                {"index": 2, "id": 7, "name": "bird", "objects": 2, "images": 1},
+            ],
+        })
+    );
+    let text = summary.to_text();
+    assert!(
+        text.contains(
+            "objects    4 (at most 3 in one image; 3 images without objects; masks no)\nobject classes 3\n     0  cat   id 1      1 object in 1 image\n     1  dog   id 3      1 object in 1 image\n     2  bird  id 7      2 objects in 1 image\n"
+        ),
+        "{text}"
+    );
+}
