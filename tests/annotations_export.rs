@@ -489,3 +489,103 @@ fn inspect_counts_objects_per_class_images_without_and_the_largest_count() {
         "{text}"
     );
 }
+
+/// The parity set's annotations.json as an annotated index of its `images` folder.
+fn parity_index(dir: &Path) -> DatasetIndex {
+    let ann = json(&dir.join("annotations.json"));
+    let files = ann["files"].as_array().unwrap().clone();
+    annotated_folder(
+        &dir.join("images"),
+        ObjectClasses::from_ids([1, 2, 5], |_| None),
+        move |rel| {
+            let f = files.iter().find(|f| f["name"] == rel).unwrap();
+            let units = if f["units"] == "pixels" {
+                Units::Pixels
+            } else {
+                Units::Normalized
+            };
+            let boxes: Vec<(u32, batchscope::source::annotations::BoxXyxy)> = f["boxes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(f["classes"].as_array().unwrap())
+                .map(|(b, c)| {
+                    let v: Vec<f64> = b
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_f64().unwrap())
+                        .collect();
+                    (c.as_u64().unwrap() as u32, bbox(v[0], v[1], v[2], v[3]))
+                })
+                .collect();
+            objects(units, &boxes, f["mask"].as_str())
+        },
+    )
+}
+
+#[test]
+fn geometry_equals_an_independent_numpy_reference_for_every_fit_format_and_units() {
+    const TEST: &str =
+        "geometry_equals_an_independent_numpy_reference_for_every_fit_format_and_units";
+    if !common::has_python_module("numpy", TEST) || !common::has_python_module("PIL", TEST) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::run_python(
+        include_str!("annotations/write_geometry_set.py"),
+        &[dir.to_str().unwrap()],
+    );
+    let index = parity_index(dir);
+    // (name, output HxW, fit): the 47x30 (WxH) images at native size, stretched, centre-cropped
+    // to a wider and to a taller ratio, and padded (into 12x11 the inner width is 10 in float32, as
+    // TensorFlow computes it, where float64 would give 11).
+    let geometries = [
+        ("native", None, AspectFit::Stretch),
+        ("stretch", Some((16, 20)), AspectFit::Stretch),
+        ("crop-wide", Some((16, 40)), AspectFit::Crop),
+        ("crop-tall", Some((20, 12)), AspectFit::Crop),
+        ("pad-tall", Some((12, 11)), AspectFit::Pad),
+        ("pad-wide", Some((12, 40)), AspectFit::Pad),
+    ];
+    let mut cases = Vec::new();
+    for (name, output, fit) in geometries {
+        for format in [BoxFormat::Yxyx, BoxFormat::Xyxy, BoxFormat::Xywh] {
+            for units in [BoxUnits::Normalized, BoxUnits::Pixels] {
+                let folder = format!("{name}-{format}-{units}");
+                let form = Form {
+                    preprocess: PreprocessOptions {
+                        image_size: output.map(|(h, w)| size(h, w)),
+                        fit,
+                        ..PreprocessOptions::default()
+                    },
+                    boxes: boxes(format, units),
+                    ..Form::default()
+                };
+                export_annotated(index.clone(), &dir.join(&folder), &form).unwrap();
+                let fit = match fit {
+                    AspectFit::Stretch => "stretch",
+                    AspectFit::Crop => "crop",
+                    AspectFit::Pad => "pad",
+                };
+                cases.push(serde_json::json!([
+                    folder,
+                    output.map(|o| o.0),
+                    output.map(|o| o.1),
+                    fit,
+                    format.to_string(),
+                    units.to_string()
+                ]));
+            }
+        }
+    }
+    let checked = common::run_python(
+        include_str!("annotations/geometry_reference.py"),
+        &[
+            dir.to_str().unwrap(),
+            &serde_json::Value::from(cases).to_string(),
+        ],
+    );
+    assert_eq!(checked.trim(), "checked 36 exports");
+}
