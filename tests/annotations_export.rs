@@ -16,7 +16,7 @@ use batchscope::size::Size;
 use batchscope::source::annotations::{BoxFormat, BoxUnits, Units};
 use common::annotated::{Form, annotated_folder, bbox, export_annotated, objects};
 
-/// Three 40x20 (WxH) images: `a.png` with two objects, `b.png` with none, `c.png` with one, in
+/// Three 40x20 (width x height) images: `a.png` with two objects, `b.png` with none, `c.png` with one, in
 /// pixels; classes with source ids 1, 3 and 7 (not contiguous).
 fn three_images(root: &Path) -> DatasetIndex {
     for (i, name) in ["a.png", "b.png", "c.png"].iter().enumerate() {

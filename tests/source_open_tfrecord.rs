@@ -70,7 +70,7 @@ fn export_with(
             arrays: batchscope::export::ArrayOptions::default(),
             shard: None,
             corrections: None,
-            boxes: Default::default(),
+            boxes: batchscope::export::BoxOptions::default(),
         },
         &mut |_| {},
         &Arc::new(AtomicBool::new(false)),

@@ -273,12 +273,13 @@ fn boxes_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
 
 /// The command line's box flags for `settings` (none for the defaults).
 fn box_flags(settings: &ExportSettings) -> String {
+    use std::fmt::Write as _;
     let mut flags = String::new();
     if settings.box_format != crate::source::annotations::BoxFormat::default() {
-        flags.push_str(&format!(" --box-format {}", settings.box_format));
+        let _ = write!(flags, " --box-format {}", settings.box_format);
     }
     if settings.box_units != crate::source::annotations::BoxUnits::default() {
-        flags.push_str(&format!(" --box-units {}", settings.box_units));
+        let _ = write!(flags, " --box-units {}", settings.box_units);
     }
     flags
 }

@@ -654,26 +654,15 @@ pub fn export(
     if let Some(applied) = &options.corrections {
         export_plan.total_bytes += corrections::extra_bytes(&job, applied);
     }
-    let available = fs4::available_space(out).map_err(io_err("reading the free space of", out))?;
-    if available < export_plan.total_bytes {
-        return Err(ExportError::NoSpace {
-            needed: export_plan.total_bytes,
-            needed_h: human_bytes(export_plan.total_bytes),
-            available,
-            available_h: human_bytes(available),
-            path: out.clone(),
-        });
-    }
+    check_space(out, export_plan.total_bytes)?;
 
     let mut writer = Writer::create(
         target.dir(),
         names,
         &job,
         &export_plan,
-        options.label_mode,
-        options.arrays,
-        options.corrections.clone(),
-        (max_objects, options.boxes),
+        options,
+        max_objects,
     )?;
     let (skipped, warned) = write_all(&job, options, &mut writer, on_progress, cancel)?;
     let exported = writer.rows;
@@ -727,6 +716,21 @@ pub fn export(
         boxes_dropped,
         elapsed: started.elapsed(),
     })
+}
+
+/// Refuses an export of `needed` bytes into `out` when the disk has less room.
+fn check_space(out: &Path, needed: u64) -> Result<(), ExportError> {
+    let available = fs4::available_space(out).map_err(io_err("reading the free space of", out))?;
+    if available < needed {
+        return Err(ExportError::NoSpace {
+            needed,
+            needed_h: human_bytes(needed),
+            available,
+            available_h: human_bytes(available),
+            path: out.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 /// Writes what the user's lists did, shared by the shards: `excluded.csv` when the exclude list

@@ -47,11 +47,11 @@ impl Writer {
         names: Names,
         job: &LoadSpec,
         plan: &ExportPlan,
-        label_mode: LabelMode,
-        arrays_options: ArrayOptions,
-        corrections: Option<std::sync::Arc<super::corrections::CorrectionsApplied>>,
-        boxes: (usize, BoxOptions),
+        options: &super::ExportOptions,
+        max_objects: usize,
     ) -> Result<Self, ExportError> {
+        let (label_mode, arrays_options) = (options.label_mode, options.arrays);
+        let corrections = options.corrections.clone();
         let mut arrays = Vec::with_capacity(plan.arrays.len());
         for array in &plan.arrays {
             let path = dir.join(names.array(&array.name));
@@ -80,7 +80,7 @@ impl Writer {
             manifest,
             manifest_path,
             corrections,
-            boxes,
+            boxes: (max_objects, options.boxes),
             rows: 0,
             boxes_dropped: 0,
         })

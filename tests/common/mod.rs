@@ -561,7 +561,7 @@ pub fn export_source(
         arrays: batchscope::export::ArrayOptions::default(),
         shard: None,
         corrections: None,
-        boxes: Default::default(),
+        boxes: batchscope::export::BoxOptions::default(),
     };
     batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel)
         .map_err(|e| e.to_string())
