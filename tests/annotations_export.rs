@@ -242,6 +242,8 @@ fn five_images(root: &Path) -> DatasetIndex {
     }
     annotated_folder(root, classes(), |rel| match rel {
         "p0.png" => objects(Units::Normalized, &[(1, bbox(0.1, 0.2, 0.3, 0.4))], None),
+        // Left of a centre crop to 8x12 (columns 5..35 of 40): dropped there.
+        "p3.png" => objects(Units::Normalized, &[(1, bbox(0.0, 0.0, 0.1, 1.0))], None),
         "p4.png" => objects(
             Units::Normalized,
             &[
@@ -266,7 +268,8 @@ fn sharded_and_merged_equals_the_single_export_byte_for_byte() {
         boxes: boxes(BoxFormat::Xywh, BoxUnits::Pixels),
         ..Form::default()
     };
-    export_annotated(index.clone(), &whole, &form).unwrap();
+    let report = export_annotated(index.clone(), &whole, &form).unwrap();
+    assert_eq!(report.boxes_dropped, 1);
     for i in 0..2 {
         let shard = Form {
             shard: Some(ShardSpec::new(i, 2).unwrap()),
@@ -279,7 +282,7 @@ fn sharded_and_merged_equals_the_single_export_byte_for_byte() {
         common::read_npy(&sharded.join(ShardSpec::new(0, 2).unwrap().file_name("boxes", "npy")));
     assert_eq!(first.shape, [3, 3, 4]);
     let cancel = std::sync::atomic::AtomicBool::new(false);
-    batchscope::export::merge::merge(
+    let merged = batchscope::export::merge::merge(
         &batchscope::export::merge::MergeOptions {
             out: sharded.clone(),
             keep_shards: false,
@@ -287,6 +290,7 @@ fn sharded_and_merged_equals_the_single_export_byte_for_byte() {
         &cancel,
     )
     .unwrap();
+    assert_eq!((merged.rows, merged.boxes_dropped), (5, 1));
     let (a, b) = (common::files(&whole), common::files(&sharded));
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
@@ -470,13 +474,13 @@ fn inspect_counts_objects_per_class_images_without_and_the_largest_count() {
     assert_eq!(
         value["objects"],
         serde_json::json!({
-            "total": 4,
-            "images_without_objects": 3,
+            "total": 5,
+            "images_without_objects": 2,
             "max_per_image": 3,
             "masks": false,
             "classes": [
                 {"index": 0, "id": 1, "name": "cat", "objects": 1, "images": 1},
-                {"index": 1, "id": 3, "name": "dog", "objects": 1, "images": 1},
+                {"index": 1, "id": 3, "name": "dog", "objects": 2, "images": 2},
                 {"index": 2, "id": 7, "name": "bird", "objects": 2, "images": 1},
             ],
         })
@@ -484,7 +488,7 @@ fn inspect_counts_objects_per_class_images_without_and_the_largest_count() {
     let text = summary.to_text();
     assert!(
         text.contains(
-            "objects    4 (at most 3 in one image; 3 images without objects; masks no)\nobject classes 3\n     0  cat   id 1      1 object in 1 image\n     1  dog   id 3      1 object in 1 image\n     2  bird  id 7      2 objects in 1 image\n"
+            "objects    5 (at most 3 in one image; 2 images without objects; masks no)\nobject classes 3\n     0  cat   id 1      1 object in 1 image\n     1  dog   id 3      2 objects in 2 images\n     2  bird  id 7      2 objects in 1 image\n"
         ),
         "{text}"
     );

@@ -381,6 +381,13 @@ pub fn merge(args: &MergeArgs, cancel: &AtomicBool) -> Result<(), Failure> {
         },
         args.out,
     ));
+    if report.boxes_dropped > 0 {
+        say(format_args!(
+            "batchscope: the shards left {} box{} wholly cropped away out of boxes.npy",
+            report.boxes_dropped,
+            if report.boxes_dropped == 1 { "" } else { "es" },
+        ));
+    }
     for (path, len) in &report.files {
         say(format_args!(
             "  {:>10}  {}",
