@@ -319,7 +319,7 @@ fn sharded_and_merged_equals_the_single_export_byte_for_byte() {
 fn masks_follow_the_pixels_and_an_absent_mask_is_zeros_with_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let (root, masks) = (tmp.path().join("images"), tmp.path().join("masks"));
-    for name in ["a.png", "b.png", "c.png"] {
+    for name in ["a.png", "b.png", "c.png", "d.png"] {
         common::save(&root, name, &common::pattern(4, 2, 3));
     }
     common::save(
@@ -329,26 +329,27 @@ fn masks_follow_the_pixels_and_an_absent_mask_is_zeros_with_a_warning() {
     );
     let index = annotated_folder(&root, classes(), |rel| match rel {
         "a.png" => objects(Units::Normalized, &[], Some("../masks/a.png")),
+        // Its mask file is missing.
         "b.png" => objects(Units::Normalized, &[], Some("../masks/b.png")),
+        // An object but no mask: the zeros are not its mask, so they are warned of.
+        "c.png" => objects(Units::Normalized, &[(0, bbox(0.0, 0.0, 1.0, 1.0))], None),
+        // No object and no mask (a COCO image without annotations): background, silently.
         _ => objects(Units::Normalized, &[], None),
     });
     assert!(index.object_classes.as_ref().unwrap().has_masks);
 
     let native = tmp.path().join("native");
     let report = export_annotated(index.clone(), &native, &Form::default()).unwrap();
-    assert_eq!(report.exported, 3, "no image is lost for its mask");
-    // No image has a box: M is 0, and the arrays are still there, empty per row.
-    assert_eq!(common::read_npy(&native.join("boxes.npy")).shape, [3, 0, 4]);
-    assert_eq!(
-        common::read_npy(&native.join("num_boxes.npy")).i32s(),
-        [0, 0, 0]
-    );
+    assert_eq!(report.exported, 4, "no image is lost for its mask");
     let m = common::read_npy(&native.join("masks.npy"));
     assert_eq!(
         (m.descr.as_str(), m.shape.as_slice()),
-        ("|u1", &[3, 2, 4][..])
+        ("|u1", &[4, 2, 4][..])
     );
-    assert_eq!(m.data, [[1, 2, 3, 4, 5, 6, 7, 8], [0; 8], [0; 8]].concat());
+    assert_eq!(
+        m.data,
+        [[1, 2, 3, 4, 5, 6, 7, 8], [0; 8], [0; 8], [0; 8]].concat()
+    );
     let warned: Vec<(String, String)> = report
         .warned
         .iter()
@@ -365,12 +366,12 @@ fn masks_follow_the_pixels_and_an_absent_mask_is_zeros_with_a_warning() {
         warned[1],
         (
             "c.png".to_owned(),
-            "the image has no mask; its row of masks.npy is zeros".to_owned()
+            "the image has objects but no mask; its row of masks.npy is zeros".to_owned()
         )
     );
     let csv = std::fs::read_to_string(native.join("warnings.csv")).unwrap();
     assert!(
-        csv.starts_with("path,reason\nb.png,") && csv.contains("\nc.png,the image has no mask"),
+        csv.starts_with("path,reason\nb.png,") && csv.contains("\nc.png,the image has objects"),
         "{csv}"
     );
 
@@ -382,8 +383,24 @@ fn masks_follow_the_pixels_and_an_absent_mask_is_zeros_with_a_warning() {
     };
     export_annotated(index, &small, &form).unwrap();
     let m = common::read_npy(&small.join("masks.npy"));
-    assert_eq!(m.shape, [3, 1, 2]);
-    assert_eq!(m.data, [6, 8, 0, 0, 0, 0]);
+    assert_eq!(m.shape, [4, 1, 2]);
+    assert_eq!(m.data, [6, 8, 0, 0, 0, 0, 0, 0]);
+}
+
+#[test]
+fn a_dataset_without_any_box_exports_rows_of_zero_boxes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, out) = (tmp.path().join("data"), tmp.path().join("out"));
+    for name in ["a.png", "b.png"] {
+        common::save(&root, name, &common::pattern(4, 2, 3));
+    }
+    let index = annotated_folder(&root, classes(), |_| objects(Units::Pixels, &[], None));
+    export_annotated(index, &out, &Form::default()).unwrap();
+    // M is 0: the arrays are there, with rows of no box.
+    let b = common::read_npy(&out.join("boxes.npy"));
+    assert_eq!((b.shape.as_slice(), b.data.len()), (&[2, 0, 4][..], 0));
+    assert_eq!(common::read_npy(&out.join("box_classes.npy")).shape, [2, 0]);
+    assert_eq!(common::read_npy(&out.join("num_boxes.npy")).i32s(), [0, 0]);
 }
 
 #[test]

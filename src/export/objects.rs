@@ -12,9 +12,10 @@
 //!   pads to the same M, so `merge` joins them byte for byte. A box wholly cropped away is dropped
 //!   (its row then holds fewer boxes) and counted ([`ObjectRows::dropped`]);
 //! - a mask is the sample's class map resampled by nearest neighbour to the exported size
-//!   ([`annotations::resample_class_map`]). An image of a dataset with masks whose own mask is
-//!   absent or cannot be read keeps its row: its mask row is zeros (background), and the reason is
-//!   listed in `warnings.csv`, so no image is lost for a bad mask and no zero mask goes unexplained.
+//!   ([`annotations::resample_class_map`]). An image without objects and without a mask (a COCO
+//!   image with no annotation) has an all-background mask: zeros. An image whose mask cannot be
+//!   read, or that has objects but no mask, keeps its row: its mask row is zeros, and the reason is
+//!   listed in `warnings.csv`, so no image is lost for a bad mask and no wrong mask goes unexplained.
 
 use super::PlannedArray;
 use crate::index::DatasetIndex;
@@ -167,7 +168,17 @@ fn mask_row(
                 .extend_from_slice(&annotations::resample_class_map(&map, placement).values);
             return;
         }
-        Ok(None) => "the image has no mask; its row of masks.npy is zeros".to_owned(),
+        // No object and no mask: background everywhere is the truth, not a loss.
+        Ok(None)
+            if index.samples[sample]
+                .objects
+                .as_ref()
+                .is_none_or(|o| o.objects.is_empty()) =>
+        {
+            rows.masks.resize(rows.masks.len() + len, 0);
+            return;
+        }
+        Ok(None) => "the image has objects but no mask; its row of masks.npy is zeros".to_owned(),
         Err(why) => format!("its mask cannot be read ({why}); its row of masks.npy is zeros"),
     };
     rows.masks.resize(rows.masks.len() + len, 0);
