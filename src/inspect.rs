@@ -1,6 +1,8 @@
 //! `inspect`: what a dataset folder holds and what the options make of it, from the index and the
 //! image headers only (nothing is decoded).
 
+pub mod objects;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::AtomicBool;
@@ -113,6 +115,8 @@ pub struct Summary {
     pub unreadable: Vec<Unreadable>,
     /// Folders that could not be walked and symlink loops.
     pub warnings: Vec<Unreadable>,
+    /// The objects of a detection or segmentation dataset (`None` when it annotates none).
+    pub objects: Option<objects::ObjectSummary>,
     /// The options that produced this summary.
     pub options: LoadOptions,
 }
@@ -230,6 +234,7 @@ pub fn summarize(
                 reason: w.reason.clone(),
             })
             .collect(),
+        objects: objects::summarize(index, plan),
         options: options.clone(),
     })
 }
@@ -299,6 +304,9 @@ impl Summary {
             for c in &self.classes {
                 let _ = writeln!(s, "  {:>4}  {:<width$}  {}", c.label, c.name, c.count);
             }
+        }
+        if let Some(objects) = &self.objects {
+            objects.write_text(&mut s);
         }
         let list = |map: &BTreeMap<String, usize>| {
             let mut v: Vec<_> = map.iter().collect();

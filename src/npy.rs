@@ -375,6 +375,19 @@ impl NpyWriter {
         Ok(())
     }
 
+    /// Counts `rows` more rows of an array whose rows hold no element (a `(N, 0, 4)` array), which
+    /// bytes cannot count.
+    pub fn add_empty_rows(&mut self, rows: usize) -> io::Result<()> {
+        if self.row_len() != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "add_empty_rows: the rows are not empty",
+            ));
+        }
+        self.rows += rows;
+        Ok(())
+    }
+
     /// Appends whole rows given as little-endian bytes.
     pub fn write_rows(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.write_rows_until(bytes, &|| false)

@@ -119,6 +119,7 @@ fn export_options(out: &Path) -> ExportOptions {
         arrays: batchscope::export::ArrayOptions::default(),
         shard: None,
         corrections: None,
+        boxes: batchscope::export::BoxOptions::default(),
     }
 }
 

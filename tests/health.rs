@@ -543,6 +543,7 @@ fn export_f32(root: &Path, options: &LoadOptions, out: &Path) {
         arrays: batchscope::export::ArrayOptions::default(),
         shard: None,
         corrections: None,
+        boxes: batchscope::export::BoxOptions::default(),
     };
     batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel).unwrap();
 }

@@ -602,6 +602,7 @@ fn corrections_export_estimate_is_the_bytes_written() {
         arrays: batchscope::export::ArrayOptions::default(),
         shard: None,
         corrections: Some(Arc::new(applied)),
+        boxes: batchscope::export::BoxOptions::default(),
     };
     let report =
         batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel).unwrap();

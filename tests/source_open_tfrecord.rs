@@ -70,6 +70,7 @@ fn export_with(
             arrays: batchscope::export::ArrayOptions::default(),
             shard: None,
             corrections: None,
+            boxes: batchscope::export::BoxOptions::default(),
         },
         &mut |_| {},
         &Arc::new(AtomicBool::new(false)),

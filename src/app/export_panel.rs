@@ -39,6 +39,10 @@ pub struct ExportSettings {
     pub format: ArrayFormat,
     /// Deflate the `.npz` members.
     pub compress: bool,
+    /// Order of a box's numbers in `boxes.npy` (datasets with objects).
+    pub box_format: crate::source::annotations::BoxFormat,
+    /// Units of a box's numbers in `boxes.npy` (datasets with objects).
+    pub box_units: crate::source::annotations::BoxUnits,
 }
 
 impl ExportSettings {
@@ -265,6 +269,10 @@ impl ExportPanel {
             arrays: settings.arrays_for_store(&source.index.store),
             shard: None,
             corrections: None,
+            boxes: export::BoxOptions {
+                format: settings.box_format,
+                units: settings.box_units,
+            },
         };
         let (d, t, s) = (Arc::clone(&done), Arc::clone(&total), Arc::clone(&skipped));
         let wake = Arc::clone(&notify);

@@ -55,6 +55,10 @@ pub fn export_ui(
         );
     }
     let arrays = settings.arrays_for_store(&source.job.index.store);
+    let objects = source.job.index.object_classes.is_some();
+    if objects {
+        boxes_ui(ui, settings);
+    }
     plan_ui(ui, panel);
     if let Some((path, n)) = &panel.exclusion_list {
         let name = path.file_name().map_or_else(
@@ -90,6 +94,9 @@ pub fn export_ui(
     {
         command.push_str(" --exclude-list ");
         command.push_str(&command_line::shell_quote(&path.to_string_lossy()));
+    }
+    if objects {
+        command.push_str(&box_flags(settings));
     }
     // The button, the progress and the result come before the command line, which wraps as the
     // folder is typed: the button stays put.
@@ -229,6 +236,52 @@ fn layout_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
         .response
         .labelled_by(label.id)
         .on_hover_text("nhwc: Keras and TensorFlow; nchw: PyTorch");
+}
+
+/// The form of `boxes.npy` (datasets with objects only).
+fn boxes_ui(ui: &mut egui::Ui, settings: &mut ExportSettings) {
+    use crate::source::annotations::{BoxFormat, BoxUnits};
+    ui.horizontal(|ui| {
+        let label = ui.label("boxes");
+        egui::ComboBox::from_id_salt("export_box_format")
+            .width(COMBO_WIDTH)
+            .selected_text(settings.box_format.to_string())
+            .show_ui(ui, |ui| {
+                for format in [BoxFormat::Yxyx, BoxFormat::Xyxy, BoxFormat::Xywh] {
+                    ui.selectable_value(&mut settings.box_format, format, format.to_string());
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(
+                "yxyx: TensorFlow's [ymin, xmin, ymax, xmax]; xyxy: torchvision's; xywh: COCO's",
+            );
+        let label = ui.label("units");
+        egui::ComboBox::from_id_salt("export_box_units")
+            .width(COMBO_WIDTH)
+            .selected_text(settings.box_units.to_string())
+            .show_ui(ui, |ui| {
+                for units in [BoxUnits::Normalized, BoxUnits::Pixels] {
+                    ui.selectable_value(&mut settings.box_units, units, units.to_string());
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text("normalized: 0..1 of the exported image; pixels: its pixels");
+    });
+}
+
+/// The command line's box flags for `settings` (none for the defaults).
+fn box_flags(settings: &ExportSettings) -> String {
+    use std::fmt::Write as _;
+    let mut flags = String::new();
+    if settings.box_format != crate::source::annotations::BoxFormat::default() {
+        let _ = write!(flags, " --box-format {}", settings.box_format);
+    }
+    if settings.box_units != crate::source::annotations::BoxUnits::default() {
+        let _ = write!(flags, " --box-units {}", settings.box_units);
+    }
+    flags
 }
 
 /// The file format of the arrays.
@@ -423,4 +476,108 @@ fn open_in_file_manager(path: &Path) {
     };
     // Best effort: without a file manager there is nothing else to do; the path is on screen.
     let _ = std::process::Command::new(opener).arg(path).spawn();
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use egui::accesskit::Role;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
+
+    use super::*;
+    use crate::index::DatasetIndex;
+    use crate::options::{LabelSource, LoadOptions};
+    use crate::source::annotations::{BoxFormat, BoxUnits, ObjectClasses};
+
+    /// A folder of two images indexed with labels off, annotated (no objects yet) when `objects`.
+    fn index(dir: &Path, objects: bool) -> DatasetIndex {
+        for name in ["a.png", "b.png"] {
+            image::RgbImage::new(4, 3).save(dir.join(name)).unwrap();
+        }
+        let cancel = AtomicBool::new(false);
+        let control = crate::index::WalkControl {
+            on_progress: &|_| {},
+            cancel: &cancel,
+        };
+        let options = crate::options::IndexOptions {
+            labels: LabelSource::None,
+            ..Default::default()
+        };
+        let mut index = crate::source::open(dir, &options, &control).unwrap();
+        if objects {
+            index.object_classes = Some(ObjectClasses::from_ids([1, 5], |_| None));
+        }
+        index
+    }
+
+    /// The panel drawn for `index` in a harness whose state is the panel and the settings.
+    fn panel_of(
+        dir: &Path,
+        index: DatasetIndex,
+        load: &LoadOptions,
+    ) -> Harness<'static, (ExportPanel, ExportSettings)> {
+        let index = Arc::new(index);
+        let cancel = AtomicBool::new(false);
+        let job = crate::load::spec::prepare(
+            Arc::clone(&index),
+            load,
+            crate::load::preprocess::Element::default(),
+            crate::load::spec::SizeCheck::AllFiles,
+            &cancel,
+        )
+        .unwrap();
+        let (root, load) = (dir.to_path_buf(), load.clone());
+        Harness::new_ui_state(
+            move |ui, (panel, settings): &mut (ExportPanel, ExportSettings)| {
+                let source = Source {
+                    root: &root,
+                    index: &index,
+                    job: &job,
+                    load: &load,
+                    size_fallback: None,
+                };
+                export_ui(ui, panel, settings, Some(&source));
+            },
+            (ExportPanel::default(), ExportSettings::default()),
+        )
+    }
+
+    #[test]
+    fn a_dataset_with_objects_offers_the_box_form_and_the_command_says_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = LoadOptions::default();
+        let mut h = panel_of(dir.path(), index(dir.path(), true), &load);
+        h.run();
+        for (combo, shown) in [("boxes", "yxyx"), ("units", "normalized")] {
+            let node = h.get(by().role(Role::ComboBox).label(combo));
+            assert_eq!(node.accesskit_node().value().as_deref(), Some(shown));
+        }
+        assert!(h.query_by_label_contains("--box-format").is_none());
+        h.get(by().role(Role::ComboBox).label("boxes")).click();
+        h.run();
+        h.get_by_label("xywh").click();
+        h.run();
+        h.get(by().role(Role::ComboBox).label("units")).click();
+        h.run();
+        h.get_by_label("pixels").click();
+        h.run();
+        assert_eq!(h.state().1.box_format, BoxFormat::Xywh);
+        assert_eq!(h.state().1.box_units, BoxUnits::Pixels);
+        h.get_by_label_contains("--box-format xywh --box-units pixels");
+    }
+
+    #[test]
+    fn a_dataset_without_objects_has_no_box_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = LoadOptions::default();
+        let mut h = panel_of(dir.path(), index(dir.path(), false), &load);
+        h.run();
+        h.get(by().role(Role::ComboBox).label("dtype"));
+        assert!(h.query(by().role(Role::ComboBox).label("boxes")).is_none());
+        assert!(h.query_by_label_contains("--box-format").is_none());
+    }
 }

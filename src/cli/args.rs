@@ -207,6 +207,14 @@ pub struct ExportArgs {
     /// Label encoding: int, categorical, binary or none (default: int, or none with --labels none).
     #[arg(long, value_enum)]
     pub label_mode: Option<LabelMode>,
+    /// Order of each box's numbers in boxes.npy (a dataset with objects): yxyx (the default,
+    /// TensorFlow's), xyxy (torchvision's) or xywh (COCO's).
+    #[arg(long, value_enum)]
+    pub box_format: Option<crate::source::annotations::BoxFormat>,
+    /// Units of the numbers in boxes.npy (a dataset with objects): normalized to the exported
+    /// image (the default) or its pixels.
+    #[arg(long, value_enum)]
+    pub box_units: Option<crate::source::annotations::BoxUnits>,
     /// Replace batchscope's files in a non-empty output folder.
     #[arg(long)]
     pub overwrite: bool,

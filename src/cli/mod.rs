@@ -244,6 +244,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         ..args.loader.given(false)
     };
     let index = index_dir(&args.dir, &options, &given, cancel)?;
+    let boxes = box_options(args, &index)?;
     let decoded = index.store.decodes_images();
     let label_mode = match (args.label_mode, decoded, options.index.labels) {
         (Some(mode), _, _) => mode,
@@ -293,6 +294,7 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
         arrays,
         shard,
         corrections,
+        boxes,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(job.plan.len() as u64);
@@ -335,6 +337,30 @@ pub fn export(args: &ExportArgs, cancel: &Arc<AtomicBool>) -> Result<(), Failure
     Ok(())
 }
 
+/// The form of `boxes.npy` the flags ask for; the box flags are refused on a dataset without objects.
+fn box_options(
+    args: &ExportArgs,
+    index: &index::DatasetIndex,
+) -> Result<export::BoxOptions, Failure> {
+    if index.object_classes.is_none() {
+        let given = [
+            args.box_format.map(|f| format!("--box-format {f}")),
+            args.box_units.map(|u| format!("--box-units {u}")),
+        ];
+        if let Some(flag) = given.into_iter().flatten().next() {
+            return Err(Failure::Usage(format!(
+                "{flag} applies to a dataset with objects (boxes), but {} has none: {:?}",
+                index.store.describe(),
+                args.dir
+            )));
+        }
+    }
+    Ok(export::BoxOptions {
+        format: args.box_format.unwrap_or_default(),
+        units: args.box_units.unwrap_or_default(),
+    })
+}
+
 /// `batchscope merge`.
 pub fn merge(args: &MergeArgs, cancel: &AtomicBool) -> Result<(), Failure> {
     let options = export::merge::MergeOptions {
@@ -362,6 +388,13 @@ pub fn merge(args: &MergeArgs, cancel: &AtomicBool) -> Result<(), Failure> {
         },
         args.out,
     ));
+    if report.boxes_dropped > 0 {
+        say(format_args!(
+            "batchscope: the shards left {} box{} wholly cropped away out of boxes.npy",
+            report.boxes_dropped,
+            if report.boxes_dropped == 1 { "" } else { "es" },
+        ));
+    }
     for (path, len) in &report.files {
         say(format_args!(
             "  {:>10}  {}",
@@ -672,6 +705,18 @@ fn print_report(
             ),
         },
     ));
+    if report.boxes_dropped > 0 {
+        say(format_args!(
+            "batchscope: {} box{} wholly cropped away by --crop-to-aspect-ratio {} left out of boxes.npy (num_boxes.npy counts the boxes kept)",
+            report.boxes_dropped,
+            if report.boxes_dropped == 1 { "" } else { "es" },
+            if report.boxes_dropped == 1 {
+                "was"
+            } else {
+                "were"
+            },
+        ));
+    }
     // The folder is on the line above: each file by its name, with the shape and dtype numpy will load.
     let names: Vec<String> = report
         .files

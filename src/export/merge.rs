@@ -46,6 +46,8 @@ pub struct MergeReport {
     pub skipped: usize,
     /// Bytes of the merged arrays (headers included).
     pub array_bytes: u64,
+    /// Boxes the shards left out because the crop cut them away whole.
+    pub boxes_dropped: usize,
     /// The output folder's files, with sizes.
     pub files: Vec<(PathBuf, u64)>,
     /// Wall time.
@@ -144,6 +146,9 @@ pub fn merge(options: &MergeOptions, cancel: &AtomicBool) -> Result<MergeReport,
     merge_csv(out, &shards, "skipped", &dir.join("skipped.csv"), false)?;
     merge_warnings(out, &shards, &dir.join("warnings.csv"))?;
     let mut shared = vec!["class_names.json"];
+    if first.objects {
+        shared.push("class_ids.json");
+    }
     if first.excluded {
         shared.push("excluded.csv");
     }
@@ -179,6 +184,7 @@ pub fn merge(options: &MergeOptions, cancel: &AtomicBool) -> Result<MergeReport,
         rows,
         skipped: samples - rows,
         array_bytes,
+        boxes_dropped: shards.iter().map(|(_, r)| r.boxes_dropped).sum(),
         files,
         elapsed: started.elapsed(),
     })

@@ -12,6 +12,7 @@ mod arrays;
 pub mod corrections;
 pub mod exclude_list;
 pub mod merge;
+pub mod objects;
 pub mod record;
 mod shard_files;
 mod staging;
@@ -30,14 +31,20 @@ use crate::npy::NpyDtype;
 use crate::options::{ArrayDtype, ArrayFormat, Dtype, LabelMode, Layout};
 use crate::plan::BatchPlan;
 use crate::plan::shard::ShardSpec;
+pub use objects::BoxOptions;
 use writer::Writer;
 
 /// The files an export writes into its output folder.
-pub const OUTPUT_FILES: [&str; 9] = [
+pub const OUTPUT_FILES: [&str; 14] = [
     "images.npy",
     "arrays.npz",
     "labels.npy",
+    "boxes.npy",
+    "box_classes.npy",
+    "num_boxes.npy",
+    "masks.npy",
     "class_names.json",
+    "class_ids.json",
     "manifest.csv",
     "skipped.csv",
     "excluded.csv",
@@ -68,6 +75,8 @@ pub struct ExportOptions {
     /// The corrections applied to the job ([`corrections::apply`]): the manifest gains
     /// `original_label`, and `corrections_applied.csv` is written.
     pub corrections: Option<Arc<corrections::CorrectionsApplied>>,
+    /// The form of `boxes.npy` (used when the dataset annotates objects; see [`objects`]).
+    pub boxes: BoxOptions,
 }
 
 /// The form of the exported arrays.
@@ -136,6 +145,8 @@ pub struct ExportReport {
     pub warned: Vec<SampleFailure>,
     /// Files written, with their sizes in bytes.
     pub files: Vec<(PathBuf, u64)>,
+    /// Boxes left out of `boxes.npy` because the crop (`--crop-to-aspect-ratio`) cut them away whole.
+    pub boxes_dropped: usize,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -346,6 +357,17 @@ pub fn plan_export_with(
     label_mode: LabelMode,
     form: ArrayOptions,
 ) -> Result<ExportPlan, ExportError> {
+    plan_padded(job, label_mode, form, objects::max_objects(job))
+}
+
+/// [`plan_export_with`], the annotation arrays padded to `max_objects` (a shard's are padded to the
+/// whole plan's largest count).
+fn plan_padded(
+    job: &LoadSpec,
+    label_mode: LabelMode,
+    form: ArrayOptions,
+    max_objects: usize,
+) -> Result<ExportPlan, ExportError> {
     let index = &job.index;
     let classes = index.class_names.len();
     let n = job.plan.len();
@@ -401,6 +423,7 @@ pub fn plan_export_with(
             column: None,
         });
     }
+    arrays.extend(objects::planned_arrays(job, n, max_objects));
     Ok(with_total_bytes(job, arrays))
 }
 
@@ -469,7 +492,13 @@ fn with_total_bytes(job: &LoadSpec, arrays: Vec<PlannedArray>) -> ExportPlan {
                     + 4
             })
             .sum::<u64>();
-    let class_names_json = serde_json::to_vec(&index.class_names).map_or(0, |v| v.len() as u64);
+    let class_names_json = serde_json::to_vec(&exported_class_names(index))
+        .map_or(0, |v| v.len() as u64)
+        + index
+            .object_classes
+            .as_ref()
+            .and_then(|c| serde_json::to_vec(&c.ids).ok())
+            .map_or(0, |v| v.len() as u64);
     let skipped: u64 = b"path,reason\n".len() as u64
         + index
             .warnings
@@ -484,6 +513,15 @@ fn with_total_bytes(job: &LoadSpec, arrays: Vec<PlannedArray>) -> ExportPlan {
         arrays,
         total_bytes: arrays_bytes + manifest + class_names_json + skipped,
     }
+}
+
+/// What `class_names.json` holds: the object classes of a detection or segmentation dataset (the
+/// classes `box_classes.npy` indexes), else the image classes.
+pub fn exported_class_names(index: &crate::index::DatasetIndex) -> &[String] {
+    index
+        .object_classes
+        .as_ref()
+        .map_or(&index.class_names, |c| &c.names)
 }
 
 /// Digits of `n` in decimal.
@@ -600,6 +638,8 @@ pub fn export(
         None => (String::new(), String::new()),
     };
     let plan_samples = job.plan.len();
+    // Every shard pads to the whole plan's largest object count.
+    let max_objects = objects::max_objects(job);
     let (job, target) = match options.shard {
         Some(spec) => (
             Arc::new(shard_job(job, spec)),
@@ -610,32 +650,23 @@ pub fn export(
             Target::Folder(staging::Staging::begin(out, options.overwrite)?),
         ),
     };
-    let mut export_plan = plan_export_with(&job, options.label_mode, options.arrays)?;
+    let mut export_plan = plan_padded(&job, options.label_mode, options.arrays, max_objects)?;
     if let Some(applied) = &options.corrections {
         export_plan.total_bytes += corrections::extra_bytes(&job, applied);
     }
-    let available = fs4::available_space(out).map_err(io_err("reading the free space of", out))?;
-    if available < export_plan.total_bytes {
-        return Err(ExportError::NoSpace {
-            needed: export_plan.total_bytes,
-            needed_h: human_bytes(export_plan.total_bytes),
-            available,
-            available_h: human_bytes(available),
-            path: out.clone(),
-        });
-    }
+    check_space(out, export_plan.total_bytes)?;
 
     let mut writer = Writer::create(
         target.dir(),
         names,
         &job,
         &export_plan,
-        options.label_mode,
-        options.arrays,
-        options.corrections.clone(),
+        options,
+        max_objects,
     )?;
     let (skipped, warned) = write_all(&job, options, &mut writer, on_progress, cancel)?;
     let exported = writer.rows;
+    let boxes_dropped = writer.boxes_dropped;
     let target = match target {
         Target::Folder(staging) if exported == 0 => {
             // Nothing to train on is a failure. The reasons go to skipped.csv, unless that would
@@ -670,6 +701,7 @@ pub fn export(
                 fingerprint,
                 options: description,
                 plan_samples,
+                boxes_dropped,
                 ..record::ShardRecord::of(&job, options, &export_plan, exported)
             };
             record::write(staging.dir(), &name, record)?;
@@ -681,8 +713,24 @@ pub fn export(
         skipped,
         warned,
         files,
+        boxes_dropped,
         elapsed: started.elapsed(),
     })
+}
+
+/// Refuses an export of `needed` bytes into `out` when the disk has less room.
+fn check_space(out: &Path, needed: u64) -> Result<(), ExportError> {
+    let available = fs4::available_space(out).map_err(io_err("reading the free space of", out))?;
+    if available < needed {
+        return Err(ExportError::NoSpace {
+            needed,
+            needed_h: human_bytes(needed),
+            available,
+            available_h: human_bytes(available),
+            path: out.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 /// Writes what the user's lists did, shared by the shards: `excluded.csv` when the exclude list
@@ -737,7 +785,8 @@ fn write_all(
                 reason: failure.reason.clone(),
             });
         }
-        writer.write_batch(&batch, &job.index, &|| cancel.load(Ordering::Relaxed))?;
+        let masks_zeroed = writer.write_batch(&batch, job, &|| cancel.load(Ordering::Relaxed))?;
+        warned.extend(masks_zeroed);
         progress.done += batch.samples.len() + batch.failures.len();
         progress.skipped += batch.failures.len();
         skipped.extend(batch.failures);

@@ -55,6 +55,12 @@ pub struct ShardRecord {
     pub corrections: bool,
     /// The class names, as in `class_names.json`.
     pub class_names: Vec<String>,
+    /// Whether the export annotates objects: it wrote `class_ids.json` (shared by the shards).
+    #[serde(default)]
+    pub objects: bool,
+    /// Boxes this shard left out because the crop cut them away whole.
+    #[serde(default)]
+    pub boxes_dropped: usize,
 }
 
 impl ShardRecord {
@@ -90,7 +96,9 @@ impl ShardRecord {
             warning_rows: job.index.warnings.len(),
             excluded: !options.excluded.is_empty(),
             corrections: options.corrections.is_some(),
-            class_names: job.index.class_names.clone(),
+            class_names: super::exported_class_names(&job.index).to_vec(),
+            objects: job.index.object_classes.is_some(),
+            boxes_dropped: 0,
         }
     }
 }
@@ -129,8 +137,17 @@ pub(super) fn describe(job: &LoadSpec, options: &ExportOptions, plan: &ExportPla
             format!("{}:{}:{}", a.name, a.dtype, row.join("x"))
         })
         .collect();
+    // Only an annotated export has a box form (other exports keep their fingerprints).
+    let boxes = if job.index.object_classes.is_some() {
+        format!(
+            " box_format={} box_units={}",
+            options.boxes.format, options.boxes.units
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "color_mode={} image_size={size} interpolation={} fit={} dtype={} scale={} layout={} format={} compress={} label_mode={} arrays={}",
+        "color_mode={} image_size={size} interpolation={} fit={} dtype={} scale={} layout={} format={} compress={} label_mode={} arrays={}{boxes}",
         p.color_mode,
         p.interpolation,
         p.fit,
@@ -152,7 +169,7 @@ pub(super) fn describe(job: &LoadSpec, options: &ExportOptions, plan: &ExportPla
 pub(super) fn fingerprint(job: &LoadSpec, description: &str) -> String {
     let mut hash = Fnv::default();
     hash.write(description.as_bytes());
-    for name in &job.index.class_names {
+    for name in super::exported_class_names(&job.index) {
         hash.write(name.as_bytes());
         hash.write(&[0xff]);
     }
@@ -167,6 +184,9 @@ pub(super) fn fingerprint(job: &LoadSpec, description: &str) -> String {
         hash.write(&manifest_path_bytes(&sample.rel_path));
         hash.write(&[0]);
         hash.write(&sample.label.map_or(-1, i64::from).to_le_bytes());
+        if let Some(objects) = &sample.objects {
+            hash.write(&(objects.objects.len() as u64).to_le_bytes());
+        }
     }
     format!("{:016x}", hash.0)
 }

@@ -8,6 +8,7 @@ use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::arrays::{ImageConvert, pack_npz};
+use super::objects::{self, BoxOptions, OBJECT_ARRAYS};
 use super::{
     ArrayOptions, ExportError, ExportPlan, Names, PlannedArray, io_err, manifest_path_bytes,
 };
@@ -33,7 +34,11 @@ pub(super) struct Writer {
     manifest_path: PathBuf,
     /// With corrections applied, each sample's label before them (the manifest's `original_label`).
     corrections: Option<std::sync::Arc<super::corrections::CorrectionsApplied>>,
+    /// The object count the annotation arrays are padded to, and the boxes' form.
+    boxes: (usize, BoxOptions),
     pub(super) rows: usize,
+    /// Boxes cropped away whole so far.
+    pub(super) boxes_dropped: usize,
 }
 
 impl Writer {
@@ -42,10 +47,11 @@ impl Writer {
         names: Names,
         job: &LoadSpec,
         plan: &ExportPlan,
-        label_mode: LabelMode,
-        arrays_options: ArrayOptions,
-        corrections: Option<std::sync::Arc<super::corrections::CorrectionsApplied>>,
+        options: &super::ExportOptions,
+        max_objects: usize,
     ) -> Result<Self, ExportError> {
+        let (label_mode, arrays_options) = (options.label_mode, options.arrays);
+        let corrections = options.corrections.clone();
         let mut arrays = Vec::with_capacity(plan.arrays.len());
         for array in &plan.arrays {
             let path = dir.join(names.array(&array.name));
@@ -74,21 +80,29 @@ impl Writer {
             manifest,
             manifest_path,
             corrections,
+            boxes: (max_objects, options.boxes),
             rows: 0,
+            boxes_dropped: 0,
         })
     }
 
-    /// Writes the good rows of `batch`; `stop` is looked at between pieces of the image bytes.
+    /// Writes the good rows of `batch` of `job`; `stop` is looked at between pieces of the image
+    /// bytes. Returns the samples whose mask row is zeros, and why.
     pub(super) fn write_batch(
         &mut self,
         batch: &Batch,
-        index: &DatasetIndex,
+        job: &LoadSpec,
         stop: &dyn Fn() -> bool,
-    ) -> Result<(), ExportError> {
+    ) -> Result<Vec<SampleFailure>, ExportError> {
         if batch.samples.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
+        let index = &job.index;
         let (label_mode, classes) = (self.label_mode, self.classes);
+        let object_rows = index
+            .object_classes
+            .is_some()
+            .then(|| objects::rows(batch, job, self.boxes.0, self.boxes.1));
         for (array, writer) in &mut self.arrays {
             let bytes: Cow<'_, [u8]> = match (&batch.pixels, array.column, array.name.as_str()) {
                 (Pixels::Columns(columns), Some(c), _) => {
@@ -96,10 +110,19 @@ impl Writer {
                 }
                 (Pixels::U8(v), None, "images") => self.convert.u8_rows(v),
                 (Pixels::F32(v), None, "images") => self.convert.f32_rows(v),
+                (_, None, name) if OBJECT_ARRAYS.contains(&name) => {
+                    Cow::Borrowed(object_rows.as_ref().map_or(&[][..], |r| r.of(name)))
+                }
                 _ => Cow::Owned(label_bytes(batch, index, label_mode, classes)),
             };
             let path = self.dir.join(self.names.array(&array.name));
-            match writer.write_rows_until(&bytes, stop) {
+            // No box in the whole plan: `(N, 0, 4)` rows hold no byte to count.
+            let written = if writer.row_len() == 0 {
+                writer.add_empty_rows(batch.samples.len())
+            } else {
+                writer.write_rows_until(&bytes, stop)
+            };
+            match written {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                     return Err(ExportError::Cancelled);
@@ -146,7 +169,10 @@ impl Writer {
                 .map_err(|e| csv_err(e, &self.manifest_path))?;
             self.rows += 1;
         }
-        Ok(())
+        Ok(object_rows.map_or_else(Vec::new, |r| {
+            self.boxes_dropped += r.dropped;
+            r.warnings
+        }))
     }
 
     /// Finishes and syncs every file: the arrays (packed into one `.npz` with that format), the
@@ -176,17 +202,13 @@ impl Writer {
         })?;
         sync(manifest, &self.manifest_path)?;
 
-        let names_path = self.dir.join("class_names.json");
-        let json = serde_json::to_vec(&index.class_names).map_err(|e| ExportError::Io {
-            action: "encoding",
-            path: names_path.clone(),
-            source: io::Error::other(e),
-        })?;
-        let mut names = File::create(&names_path).map_err(io_err("creating", &names_path))?;
-        names
-            .write_all(&json)
-            .map_err(io_err("writing", &names_path))?;
-        names.sync_all().map_err(io_err("syncing", &names_path))?;
+        write_json(
+            &self.dir.join("class_names.json"),
+            &super::exported_class_names(index),
+        )?;
+        if let Some(classes) = &index.object_classes {
+            write_json(&self.dir.join("class_ids.json"), &classes.ids)?;
+        }
 
         write_skipped(
             &self.dir.join(self.names.file("skipped", "csv")),
@@ -216,6 +238,18 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// Writes `value` as JSON into `path` and syncs it.
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), ExportError> {
+    let json = serde_json::to_vec(value).map_err(|e| ExportError::Io {
+        action: "encoding",
+        path: path.to_path_buf(),
+        source: io::Error::other(e),
+    })?;
+    let mut file = File::create(path).map_err(io_err("creating", path))?;
+    file.write_all(&json).map_err(io_err("writing", path))?;
+    file.sync_all().map_err(io_err("syncing", path))
 }
 
 /// Writes `skipped.csv` (`path,reason`: what indexing could not read — folders, bad records — then

@@ -311,20 +311,43 @@ pub fn place(bbox: &BoxXyxy, units: Units, placement: &Placement) -> Option<BoxX
 }
 
 /// The order of a box's four numbers in an export (`--box-format`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+// The variants' docs are --help text, which clap prints as written: no backticks.
+#[allow(clippy::doc_markdown)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BoxFormat {
-    /// `[ymin, xmin, ymax, xmax]`, as TensorFlow's detection APIs.
+    /// [ymin, xmin, ymax, xmax], as TensorFlow's detection APIs.
     #[default]
     Yxyx,
-    /// `[xmin, ymin, xmax, ymax]`, as torchvision.
+    /// [xmin, ymin, xmax, ymax], as torchvision.
     Xyxy,
-    /// `[xmin, ymin, width, height]`, as COCO.
+    /// [xmin, ymin, width, height], as COCO.
     Xywh,
 }
 
 /// The units of a box's numbers in an export (`--box-units`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[allow(clippy::doc_markdown)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BoxUnits {
     /// Fractions of the exported image's width and height.
@@ -333,6 +356,23 @@ pub enum BoxUnits {
     /// Pixels of the exported image.
     Pixels,
 }
+
+/// Writes the clap value name (`yxyx`, `normalized`), the flags' own spelling.
+macro_rules! display_as_value_name {
+    ($($ty:ty),*) => {$(
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                use clap::ValueEnum as _;
+                match self.to_possible_value() {
+                    Some(value) => f.write_str(value.get_name()),
+                    None => Err(std::fmt::Error),
+                }
+            }
+        }
+    )*};
+}
+
+display_as_value_name!(BoxFormat, BoxUnits);
 
 /// A placed box (output pixels, from [`place`]) as the four float32 numbers of an export of an
 /// image of `output` size: computed in f64, rounded to f32 once.

@@ -2,6 +2,7 @@
 //! binary, a minimal `.npy` reader, and the Python (numpy / TensorFlow) peer when it is installed.
 #![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod annotated;
 pub mod annotations;
 pub mod gui;
 pub mod skips;
@@ -561,6 +562,7 @@ pub fn export_source(
         arrays: batchscope::export::ArrayOptions::default(),
         shard: None,
         corrections: None,
+        boxes: batchscope::export::BoxOptions::default(),
     };
     batchscope::export::export(&Arc::new(job), &export_options, &mut |_| {}, &cancel)
         .map_err(|e| e.to_string())
