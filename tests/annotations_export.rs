@@ -693,3 +693,93 @@ fn readme_pytorch_snippet_splits_boxes_by_num_boxes() {
     let printed = run_snippet(include_str!("annotations/readme_torch.py"), tmp.path());
     assert_eq!(printed, "(2, 4) [0, 2]\n(0, 4) []\n(1, 4) [1]\n");
 }
+
+/// Python writes one detection set as COCO, YOLO, Pascal VOC and (with TensorFlow) a TF Object
+/// Detection API TFRecord; each is exported by the command line at native size, centre-cropped and
+/// padded, in two box forms, and every `boxes.npy`, `box_classes.npy` and `num_boxes.npy` equals
+/// the numpy reference computed from the numbers Python wrote in that format.
+#[test]
+fn every_format_python_writes_exports_the_boxes_numpy_computes_from_it() {
+    const TEST: &str = "every_format_python_writes_exports_the_boxes_numpy_computes_from_it";
+    if !common::has_python_module("numpy", TEST) || !common::has_python_module("PIL", TEST) {
+        return;
+    }
+    let tf = common::has_python_module("tensorflow", TEST);
+    let tmp = tempfile::tempdir().unwrap();
+    common::run_python(
+        include_str!("annotations/write_formats.py"),
+        &[tmp.path().to_str().unwrap()],
+    );
+    let mut formats = vec!["coco", "yolo", "voc"];
+    if tf {
+        formats.push("tfrecord");
+    }
+    let mut checked_formats = Vec::new();
+    for format in formats.clone() {
+        let root = tmp.path().join(format);
+        // The exports and the reference's statement beside them, outside the dataset folder.
+        let exports = tmp.path().join("exports").join(format);
+        std::fs::create_dir_all(&exports).unwrap();
+        std::fs::copy(
+            root.join("annotations.json"),
+            exports.join("annotations.json"),
+        )
+        .unwrap();
+        let mut cases = Vec::new();
+        for (name, size, fit) in [
+            ("native", None, None),
+            ("crop-wide", Some((16, 40)), Some("--crop-to-aspect-ratio")),
+            ("pad-tall", Some((12, 11)), Some("--pad-to-aspect-ratio")),
+        ] {
+            for (box_format, box_units) in [("yxyx", "normalized"), ("xywh", "pixels")] {
+                let folder = format!("{name}-{box_format}-{box_units}");
+                let out = exports.join(&folder);
+                let mut args = vec![
+                    "export".to_owned(),
+                    root.to_str().unwrap().to_owned(),
+                    "--out".to_owned(),
+                    out.to_str().unwrap().to_owned(),
+                    "--box-format".to_owned(),
+                    box_format.to_owned(),
+                    "--box-units".to_owned(),
+                    box_units.to_owned(),
+                ];
+                if let Some((h, w)) = size {
+                    args.push("--image-size".to_owned());
+                    args.push(format!("{h}x{w}"));
+                }
+                args.extend(fit.map(str::to_owned));
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                common::batchscope_ok(&args);
+                assert!(!out.join("labels.npy").exists(), "{format}/{folder}");
+                let names: Vec<String> =
+                    serde_json::from_slice(&std::fs::read(out.join("class_names.json")).unwrap())
+                        .unwrap();
+                assert_eq!(names, ["cat", "dog", "fox"], "{format}/{folder}");
+                let fit = match fit {
+                    Some("--crop-to-aspect-ratio") => "crop",
+                    Some(_) => "pad",
+                    None => "stretch",
+                };
+                cases.push(serde_json::json!([
+                    folder,
+                    size.map(|s| s.0),
+                    size.map(|s| s.1),
+                    fit,
+                    box_format,
+                    box_units
+                ]));
+            }
+        }
+        let checked = common::run_python(
+            include_str!("annotations/geometry_reference.py"),
+            &[
+                exports.to_str().unwrap(),
+                &serde_json::Value::from(cases).to_string(),
+            ],
+        );
+        assert_eq!(checked.trim(), "checked 6 exports", "{format}");
+        checked_formats.push(format);
+    }
+    assert_eq!(checked_formats, formats);
+}
