@@ -1,4 +1,4 @@
-//! What the file-based annotation sources (COCO, YOLO, Pascal VOC) share: their images are files
+//! What the file-based annotation sources (COCO, YOLO, Pascal VOC, segmentation folders) share: their images are files
 //! named by the annotations and read exactly as an image folder's are (the hardened reader, one file
 //! at a time), and their indexes carry objects instead of image-level labels.
 

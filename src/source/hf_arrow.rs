@@ -282,55 +282,26 @@ fn scan_arrays(
     label: Option<usize>,
     control: &WalkControl<'_>,
 ) -> Result<ArraysScan, SourceError> {
-    let cancel = Arc::new(AtomicBool::new(control.cancel.load(Ordering::Relaxed)));
     let mut out = ArraysScan::default();
-    for path in paths {
-        let warn = |reason: String| IndexWarning {
-            path: path.clone(),
-            reason,
-        };
-        let projected = Some(projection.to_vec());
-        let opened = match stream::open(path, projected, Some(Arc::clone(&cancel))) {
-            Ok(opened) => opened,
-            Err(reason) => {
-                out.warnings
-                    .push(warn(format!("unreadable Arrow stream: {reason}")));
-                continue;
-            }
-        };
-        let file = out.files.len();
-        let schema_bytes = opened.count.load(Ordering::Relaxed);
-        let mut offsets = Vec::new();
-        let mut reader = opened.reader;
-        loop {
-            let offset = opened.count.load(Ordering::Relaxed);
-            cancel.store(control.cancel.load(Ordering::Relaxed), Ordering::Relaxed);
-            let Some(batch) = reader.next() else {
-                break;
+    let ArraysScan {
+        files,
+        at,
+        names,
+        labels,
+        warnings,
+    } = &mut out;
+    *files = each_batch(
+        paths,
+        projection,
+        control,
+        warnings,
+        |file, path, b, batch, warnings| {
+            let warn = |reason: String| IndexWarning {
+                path: path.to_path_buf(),
+                reason,
             };
-            if control.cancel.load(Ordering::Relaxed) {
-                return Err(SourceError::Cancelled);
-            }
-            let b = offsets.len();
-            let batch = match batch {
-                Ok(batch) => batch,
-                Err(e) => {
-                    out.warnings.push(warn(format!(
-                        "batch {b}: {e}; the rest of the file is not read"
-                    )));
-                    break;
-                }
-            };
-            offsets.push(offset);
-            let ArraysScan {
-                at,
-                names,
-                labels,
-                warnings,
-                ..
-            } = &mut out;
             rows::check_batch(
-                &batch,
+                batch,
                 columns,
                 |row, value| {
                     at.push((file, b, row));
@@ -344,15 +315,72 @@ fn scan_arrays(
                 },
                 label,
             );
-            (control.on_progress)(out.at.len());
+            (control.on_progress)(at.len());
+        },
+    )?;
+    Ok(out)
+}
+
+/// Reads every stream of `paths` once, projected to `projection`, handing each record batch to
+/// `on_batch(file, path, batch number, batch, warnings)`; returns each stream's batch offsets. A
+/// stream that cannot be opened, or a batch that cannot be read (and the rest of its file), is a
+/// warning; a cancel stops it.
+fn each_batch(
+    paths: &[PathBuf],
+    projection: &[usize],
+    control: &WalkControl<'_>,
+    warnings: &mut Vec<IndexWarning>,
+    mut on_batch: impl FnMut(usize, &Path, usize, &arrow_array::RecordBatch, &mut Vec<IndexWarning>),
+) -> Result<Vec<StreamFile>, SourceError> {
+    let cancel = Arc::new(AtomicBool::new(control.cancel.load(Ordering::Relaxed)));
+    let mut files = Vec::new();
+    for path in paths {
+        let warn = |reason: String| IndexWarning {
+            path: path.clone(),
+            reason,
+        };
+        let projected = Some(projection.to_vec());
+        let opened = match stream::open(path, projected, Some(Arc::clone(&cancel))) {
+            Ok(opened) => opened,
+            Err(reason) => {
+                warnings.push(warn(format!("unreadable Arrow stream: {reason}")));
+                continue;
+            }
+        };
+        let file = files.len();
+        let schema_bytes = opened.count.load(Ordering::Relaxed);
+        let mut offsets = Vec::new();
+        let mut reader = opened.reader;
+        loop {
+            let offset = opened.count.load(Ordering::Relaxed);
+            cancel.store(control.cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+            let Some(batch) = reader.next() else {
+                break;
+            };
+            if control.cancel.load(Ordering::Relaxed) {
+                return Err(SourceError::Cancelled);
+            }
+            let b = offsets.len();
+            match batch {
+                Ok(batch) => {
+                    offsets.push(offset);
+                    on_batch(file, path, b, &batch, warnings);
+                }
+                Err(e) => {
+                    warnings.push(warn(format!(
+                        "batch {b}: {e}; the rest of the file is not read"
+                    )));
+                    break;
+                }
+            }
         }
-        out.files.push(StreamFile {
+        files.push(StreamFile {
             path: path.clone(),
             schema_bytes,
             batch_offsets: offsets,
         });
     }
-    Ok(out)
+    Ok(files)
 }
 
 /// The image and label column indices of `schema` (see the module's rules).
@@ -473,77 +501,46 @@ fn columns_of(
 
 /// Reads every stream once, projected to the image and label columns, keeping batch offsets.
 fn scan(
-    paths: Vec<PathBuf>,
+    paths: &[PathBuf],
     dir: &Path,
     options: &IndexOptions,
     max_image_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<Scan, SourceError> {
     let label_key = options.label_key_read();
-    let cancel = Arc::new(AtomicBool::new(control.cancel.load(Ordering::Relaxed)));
-    let mut columns: Option<Columns> = None;
+    let first = paths
+        .first()
+        .map_or_else(|| dir.to_path_buf(), Clone::clone);
+    let ((image, label), class_names) =
+        columns_of(&first, dir, options.image_key.as_deref(), label_key)?;
+    let projection: Vec<usize> = std::iter::once(image).chain(label).collect();
     let mut out = Scan {
         files: Vec::new(),
         found: Vec::new(),
         warnings: Vec::new(),
-        image_column: 0,
-        class_names: None,
+        image_column: image,
+        class_names,
     };
     let mut rows_seen = 0usize;
-    for path in paths {
-        let warn = |reason: String| IndexWarning {
-            path: path.clone(),
-            reason,
-        };
-        if columns.is_none() {
-            let (picked, names) = columns_of(&path, dir, options.image_key.as_deref(), label_key)?;
-            out.class_names = names;
-            out.image_column = picked.0;
-            columns = Some(picked);
-        }
-        let Some((image, label)) = columns else {
-            continue;
-        };
-        let projection: Vec<usize> = std::iter::once(image).chain(label).collect();
-        let opened = match stream::open(&path, Some(projection), Some(Arc::clone(&cancel))) {
-            Ok(opened) => opened,
-            Err(reason) => {
-                out.warnings
-                    .push(warn(format!("unreadable Arrow stream: {reason}")));
-                continue;
-            }
-        };
-        let file = out.files.len();
-        let schema_bytes = opened.count.load(Ordering::Relaxed);
-        let mut offsets = Vec::new();
-        let mut reader = opened.reader;
-        loop {
-            let offset = opened.count.load(Ordering::Relaxed);
-            cancel.store(control.cancel.load(Ordering::Relaxed), Ordering::Relaxed);
-            let Some(batch) = reader.next() else {
-                break;
-            };
-            if control.cancel.load(Ordering::Relaxed) {
-                return Err(SourceError::Cancelled);
-            }
-            let b = offsets.len();
-            let batch = match batch {
-                Ok(batch) => batch,
-                Err(e) => {
-                    out.warnings.push(warn(format!(
-                        "batch {b}: {e}; the rest of the file is not read"
-                    )));
-                    break;
-                }
-            };
-            offsets.push(offset);
+    let Scan {
+        files,
+        found,
+        warnings,
+        ..
+    } = &mut out;
+    *files = each_batch(
+        paths,
+        &projection,
+        control,
+        warnings,
+        |file, path, b, batch, warnings| {
             for row in 0..batch.num_rows() {
                 rows_seen += 1;
                 if rows_seen.is_multiple_of(PROGRESS_EVERY) {
                     (control.on_progress)(rows_seen);
                 }
-                match found_in_row(&batch, row, label.is_some(), dir, max_image_bytes) {
-                    Ok((len, header, label, image_path)) => out.found.push(Found {
+                match found_in_row(batch, row, label.is_some(), dir, max_image_bytes) {
+                    Ok((len, header, label, image_path)) => found.push(Found {
                         cell: Cell {
                             file,
                             batch: b,
@@ -553,20 +550,16 @@ fn scan(
                             path: image_path,
                         },
                         label,
-                        name: super::member_name(&path, format_args!("{b}/{row}")),
+                        name: super::member_name(path, format_args!("{b}/{row}")),
                     }),
-                    Err(reason) => out.warnings.push(warn(format!(
-                        "batch {b}, row {row}: {reason}; it is left out"
-                    ))),
+                    Err(reason) => warnings.push(IndexWarning {
+                        path: path.to_path_buf(),
+                        reason: format!("batch {b}, row {row}: {reason}; it is left out"),
+                    }),
                 }
             }
-        }
-        out.files.push(StreamFile {
-            path: path.clone(),
-            schema_bytes,
-            batch_offsets: offsets,
-        });
-    }
+        },
+    )?;
     (control.on_progress)(rows_seen);
     Ok(out)
 }
@@ -592,7 +585,7 @@ pub fn open_index(
         warnings: scanned,
         image_column,
         class_names,
-    } = scan(paths, &dir, options, max_record_bytes, control)?;
+    } = scan(&paths, &dir, options, max_record_bytes, control)?;
     let mut warnings = notes;
     warnings.extend(scanned);
     let kept = hf_features::keep_rows(

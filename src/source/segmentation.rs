@@ -28,37 +28,10 @@ use std::sync::atomic::Ordering;
 
 use super::SourceError;
 use super::annotations::{MaskRef, ObjectClasses, Objects, Units};
-use super::contract::{Access, EncodedImages, ImageHeader, Store};
-use super::folder::FolderImages;
 use crate::index::{DatasetIndex, IndexWarning, KERAS_EXTENSIONS, Sample, WalkControl};
 
 /// The two folders of a layout: images, masks.
 const LAYOUTS: [(&str, &str); 2] = [("images", "masks"), ("JPEGImages", "SegmentationClass")];
-
-/// Pascal VOC's class names, value 0 to 20 (255 is the border between objects).
-const VOC_NAMES: [&str; 21] = [
-    "background",
-    "aeroplane",
-    "bicycle",
-    "bird",
-    "boat",
-    "bottle",
-    "bus",
-    "car",
-    "cat",
-    "chair",
-    "cow",
-    "diningtable",
-    "dog",
-    "horse",
-    "motorbike",
-    "person",
-    "pottedplant",
-    "sheep",
-    "sofa",
-    "train",
-    "tvmonitor",
-];
 
 /// Files are reported every this many.
 const PROGRESS_EVERY: usize = 256;
@@ -239,7 +212,11 @@ pub fn open_index(root: &Path, control: &WalkControl<'_>) -> Result<DatasetIndex
     }
     let names = match names_file(root)? {
         Some(names) => names,
-        None if voc => VOC_NAMES.map(str::to_owned).to_vec(),
+        // Value 0 is VOC's background, 1 to 20 its classes (255 the border between objects).
+        None if voc => std::iter::once("background")
+            .chain(super::voc::VOC_CLASSES)
+            .map(str::to_owned)
+            .collect(),
         None => Vec::new(),
     };
     let object_classes = ObjectClasses {
@@ -247,58 +224,16 @@ pub fn open_index(root: &Path, control: &WalkControl<'_>) -> Result<DatasetIndex
         names,
         has_masks: true,
     };
-    Ok(DatasetIndex {
-        root: root.to_path_buf(),
-        class_names: Vec::new(),
+    Ok(super::annotated_files::index_of(
+        root.to_path_buf(),
         samples,
         warnings,
-        labeled: false,
-        store: Store::of_images(Arc::new(SegImages)),
-        label_values: None,
-        object_classes: Some(object_classes),
-    })
-}
-
-/// The image files of a segmentation folder (read as a folder's files are).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SegImages;
-
-impl EncodedImages for SegImages {
-    fn access(&self) -> Access {
-        Access::PerSample
-    }
-
-    fn read(&self, samples: &[usize], max_bytes: u64) -> Vec<Result<Vec<u8>, String>> {
-        FolderImages.read(samples, max_bytes)
-    }
-
-    fn read_one(&self, sample: usize, path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
-        FolderImages.read_one(sample, path, max_bytes)
-    }
-
-    fn header(&self, sample: usize, path: &Path) -> ImageHeader {
-        FolderImages.header(sample, path)
-    }
-
-    fn color_type(&self, sample: usize, path: &Path) -> Option<String> {
-        FolderImages.color_type(sample, path)
-    }
-
-    fn describe(&self) -> String {
-        "segmentation folder".to_owned()
-    }
-
-    fn expected_layout(&self) -> Option<&'static str> {
-        Some("expected <folder>/images/<name>.jpg with <folder>/masks/<name>.png")
-    }
-
-    fn is_random_access(&self) -> bool {
-        true
-    }
-
-    fn samples_are_files(&self) -> bool {
-        true
-    }
+        object_classes,
+        (
+            "segmentation folder".to_owned(),
+            "expected <folder>/images/<name>.jpg with <folder>/masks/<name>.png",
+        ),
+    ))
 }
 
 #[cfg(test)]
