@@ -72,6 +72,8 @@ def main():
     parser.add_argument("--max-boxes", type=int, default=8)
     parser.add_argument("--json-bytes", type=int, default=0, help="pad the JSON to about this size")
     parser.add_argument("--seed", type=int, default=25)
+    parser.add_argument("--no-segmentation", action="store_true",
+                        help="boxes only (no polygons), so an export writes no masks.npy")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -90,7 +92,10 @@ def main():
         for image_id in range(1, args.images + 1):
             for _ in range(rng.randint(0, args.max_boxes)):
                 ann_id += 1
-                f.write(("" if first else ",\n") + json.dumps(annotation(ann_id, image_id, args.size, rng)))
+                record = annotation(ann_id, image_id, args.size, rng)
+                if args.no_segmentation:
+                    del record["segmentation"]
+                f.write(("" if first else ",\n") + json.dumps(record))
                 first = False
         boxes = ann_id
         while args.json_bytes and f.tell() < args.json_bytes:

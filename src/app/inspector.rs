@@ -274,7 +274,11 @@ impl Inspector {
         ui.horizontal(|ui| {
             ui.set_min_height(STATUS_LINE - ui.spacing().item_spacing.y);
             match &self.hovered {
-                Some(text) => ui.monospace(text),
+                // Cut to the panel (an object's line can be long): a wider line would widen
+                // the side panel over the grid.
+                Some(text) => ui
+                    .add(egui::Label::new(RichText::new(text).monospace()).truncate())
+                    .on_hover_text(text),
                 None => ui.add(
                     egui::Label::new(RichText::new("Hover the image for pixel values").weak())
                         .truncate(),

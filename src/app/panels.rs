@@ -262,9 +262,14 @@ impl BatchscopeApp {
                 String::new()
             };
             let mut parts = vec![format!("{size} {what}{partial}{failed}"), {
-                let (samples, classes) = (ready.job.plan.len(), ready.index.class_names.len());
+                let samples = ready.job.plan.len();
+                // An annotated dataset's classes are its objects'.
+                let (classes, kind) = match &ready.index.object_classes {
+                    Some(objects) => (objects.names.len(), "object "),
+                    None => (ready.index.class_names.len(), ""),
+                };
                 format!(
-                    "{samples} sample{}, {classes} class{}",
+                    "{samples} sample{}, {classes} {kind}class{}",
                     if samples == 1 { "" } else { "s" },
                     if classes == 1 { "" } else { "es" }
                 )
