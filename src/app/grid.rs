@@ -19,22 +19,7 @@ pub enum GridAction {
     Select(usize),
 }
 
-/// A stable, distinct colour for class `label`.
-pub fn class_color(label: u32) -> Color32 {
-    // Golden-ratio hue steps keep neighbouring labels apart.
-    let hue = (label as f32 * 0.618_034).fract();
-    egui::ecolor::Hsva::new(hue, 0.75, 0.95, 1.0).into()
-}
-
-/// Class `label`'s colour for text: [`class_color`] on a dark background, a darker shade of the same
-/// hue on a light one (the pastel colours were hard to read on white).
-pub fn class_text_color(label: u32, dark_mode: bool) -> Color32 {
-    if dark_mode {
-        return class_color(label);
-    }
-    let hue = (label as f32 * 0.618_034).fract();
-    egui::ecolor::Hsva::new(hue, 0.85, 0.55, 1.0).into()
-}
+pub use super::palette::{class_color, class_text_color};
 
 /// Sample `row` of `batch` as an image for the GPU (subsampled if very large).
 pub fn color_image(batch: &Batch, row: usize) -> Option<ColorImage> {
@@ -297,8 +282,16 @@ impl Tile {
                 .tint(tint)
                 .sense(egui::Sense::click());
             let response = ui.add(image);
-            let hovered_object = object_marks
-                .and_then(|marks| objects::draw_over(ui, &response, view, index, row, marks));
+            let hovered_object = object_marks.and_then(|marks| {
+                objects::draw_over(
+                    ui,
+                    &response,
+                    (&view.batch, view.masks.get(&row)),
+                    index,
+                    row,
+                    marks,
+                )
+            });
             if inspected {
                 // The image open in the inspector.
                 ui.painter().rect_stroke(
@@ -335,25 +328,7 @@ impl Tile {
                 action = Some(GridAction::Select(row));
             }
         } else {
-            let reason = batch
-                .failures
-                .iter()
-                .find(|f| f.sample == sample)
-                .map_or("not loaded", |f| f.reason.as_str());
-            let (rect, response) = ui.allocate_exact_size(Vec2::splat(thumb), egui::Sense::hover());
-            ui.painter()
-                .rect_filled(rect, 4.0, Color32::from_rgb(70, 20, 20));
-            ui.painter().text(
-                rect.center(),
-                egui::Align2::CENTER_CENTER,
-                "× failed",
-                egui::FontId::proportional(13.0),
-                Color32::from_rgb(255, 160, 160),
-            );
-            response.on_hover_ui(|ui| {
-                ui.label(index.samples[sample].rel_path.to_string_lossy());
-                ui.colored_label(ui.visuals().error_fg_color, reason);
-            });
+            failed_tile(ui, batch, index, sample, thumb);
         }
         let text = match objects::caption(index, sample) {
             Some(caption) if caption_label.is_none() => caption,
@@ -364,6 +339,29 @@ impl Tile {
         ui.add(egui::Label::new(RichText::new(text).color(color)).truncate());
         action
     }
+}
+
+/// A sample that failed, where its thumbnail would be: a red tile, the reason on hover.
+fn failed_tile(ui: &mut egui::Ui, batch: &Batch, index: &DatasetIndex, sample: usize, thumb: f32) {
+    let reason = batch
+        .failures
+        .iter()
+        .find(|f| f.sample == sample)
+        .map_or("not loaded", |f| f.reason.as_str());
+    let (rect, response) = ui.allocate_exact_size(Vec2::splat(thumb), egui::Sense::hover());
+    ui.painter()
+        .rect_filled(rect, 4.0, Color32::from_rgb(70, 20, 20));
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        "× failed",
+        egui::FontId::proportional(13.0),
+        Color32::from_rgb(255, 160, 160),
+    );
+    response.on_hover_ui(|ui| {
+        ui.label(index.samples[sample].rel_path.to_string_lossy());
+        ui.colored_label(ui.visuals().error_fg_color, reason);
+    });
 }
 
 /// `"3 cat"`, just `"3"` when the class's name is its value (array and TFRecord labels), or the

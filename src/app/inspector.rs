@@ -241,7 +241,14 @@ impl Inspector {
                         .sense(egui::Sense::hover()),
                 );
                 let object = objects.and_then(|marks| {
-                    objects::draw_over(ui, &response, view, index, self.row, marks)
+                    objects::draw_over(
+                        ui,
+                        &response,
+                        (&view.batch, view.masks.get(&self.row)),
+                        index,
+                        self.row,
+                        marks,
+                    )
                 });
                 let Some(pos) = response.hover_pos() else {
                     return;

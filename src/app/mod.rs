@@ -23,6 +23,7 @@ mod histogram;
 pub mod inspector;
 mod keys;
 pub mod objects;
+mod palette;
 mod panels;
 mod problems;
 mod rows;

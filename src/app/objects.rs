@@ -7,7 +7,7 @@
 use egui::{Color32, ColorImage, Pos2, Rect, Stroke, Vec2};
 use serde::{Deserialize, Serialize};
 
-use super::grid::class_color;
+use super::palette::class_color;
 use crate::index::DatasetIndex;
 use crate::load::loader::Batch;
 use crate::options::AspectFit;
@@ -296,24 +296,24 @@ pub fn mask_first_class(index: &DatasetIndex, sample: usize) -> u8 {
     }
 }
 
-/// Draws row `row`'s mask and objects over its image (`response`, as drawn) as `marks` say; returns
-/// the object under the pointer.
+/// Draws row `row` of `batch`'s objects, and its `mask` overlay, over its image (`response`, as
+/// drawn) as `marks` say; returns the object under the pointer.
 pub fn draw_over(
     ui: &egui::Ui,
     response: &egui::Response,
-    view: &super::session::ViewBatch,
+    (batch, mask): (&Batch, Option<&egui::TextureHandle>),
     index: &DatasetIndex,
     row: usize,
     marks: ObjectMarks,
 ) -> Option<Placed> {
     let image = response.rect;
     if marks.overlay.masks
-        && let Some(mask) = view.masks.get(&row)
+        && let Some(mask) = mask
     {
         let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
         ui.painter().image(mask.id(), image, uv, Color32::WHITE);
     }
-    let placed = placed(index, &view.batch, row, marks.fit);
+    let placed = placed(index, batch, row, marks.fit);
     let classes = index
         .object_classes
         .as_ref()
@@ -321,7 +321,7 @@ pub fn draw_over(
     paint(
         ui.painter(),
         image,
-        view.batch.shape.size(),
+        batch.shape.size(),
         &placed,
         classes,
         marks.overlay,

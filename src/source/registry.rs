@@ -304,16 +304,9 @@ const TFRECORD: Registration = Registration {
 };
 
 /// The image folder's registration (also what a default [`crate::index::Store`] takes).
-pub(super) const FOLDER: Registration = Registration {
+const FOLDER: Registration = Registration {
     kind: SourceKind::Folder,
-    takes: decoded(
-        &[
-            SourceOption::ClassNames,
-            SourceOption::FollowLinks,
-            SourceOption::ExtraFormats,
-        ],
-        "image folders",
-    ),
+    takes: super::folder::TAKES,
     // Any folder; and a path that is not there, which opening as a folder reports plainly.
     claims: |_| true,
     open: |path, options, _, control| Ok(index::scan_with(path, options, control)?),

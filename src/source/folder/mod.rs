@@ -60,9 +60,22 @@ impl EncodedImages for FolderImages {
     }
 }
 
+/// What an image folder takes (its registration's, [`super::registry::SOURCES`]): the image
+/// options, and class names, links and extra formats.
+pub const TAKES: super::contract::Takes = super::contract::Takes {
+    decodes_images: true,
+    record_limit: true,
+    accepts: &[
+        super::SourceOption::ClassNames,
+        super::SourceOption::FollowLinks,
+        super::SourceOption::ExtraFormats,
+    ],
+    what: "image folders",
+};
+
 /// An image folder's store: the files at the samples' paths.
 impl Default for Store {
     fn default() -> Self {
-        Self::of_images(Arc::new(FolderImages)).taking(super::registry::FOLDER.takes)
+        Self::of_images(Arc::new(FolderImages)).taking(TAKES)
     }
 }
