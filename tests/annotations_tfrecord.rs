@@ -533,7 +533,11 @@ fn record_masks_are_read_through_the_store_as_class_maps() {
     assert!(index.object_classes.as_ref().unwrap().has_masks);
     assert_eq!(
         index.samples[0].objects.as_ref().unwrap().mask,
-        Some(MaskRef::Record)
+        Some(MaskRef::Record { stored: false })
+    );
+    assert_eq!(
+        index.samples[1].objects.as_ref().unwrap().mask,
+        Some(MaskRef::Record { stored: true })
     );
     // Ids 2 and 4 are classes 0 and 1: painted 1 and 2, the later object over the earlier.
     let painted = annotations::class_map(&index, 0, size, 1 << 20)

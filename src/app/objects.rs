@@ -282,7 +282,8 @@ pub fn has_class(index: &DatasetIndex, sample: usize, class: u32) -> bool {
 }
 
 /// The mask value of class 0 in sample `sample`'s class map: 1 where masks are painted from
-/// objects (COCO polygons and RLE, the OD API's per-object masks), 0 where a class map is stored.
+/// objects (COCO polygons and RLE, the OD API's per-object masks), 0 where a class map is stored
+/// (a segmentation folder's file, a record's `image/segmentation/class/encoded`).
 pub fn mask_first_class(index: &DatasetIndex, sample: usize) -> u8 {
     use annotations::MaskRef;
     let mask = index
@@ -291,7 +292,7 @@ pub fn mask_first_class(index: &DatasetIndex, sample: usize) -> u8 {
         .and_then(|s| s.objects.as_ref())
         .and_then(|o| o.mask.as_ref());
     match mask {
-        Some(MaskRef::File(_)) => 0,
+        Some(MaskRef::File(_) | MaskRef::Record { stored: true }) => 0,
         _ => 1,
     }
 }
@@ -488,6 +489,18 @@ mod tests {
         assert_eq!(counts(&index, &[0, 1], true), vec![1, 0, 1]);
         assert!(has_class(&index, 0, 2) && !has_class(&index, 0, 1) && !has_class(&index, 1, 0));
         assert_eq!(mask_first_class(&index, 0), 1);
+        // A stored class map's values are its classes; a record's painted masks are class + 1.
+        let with_mask = |mask| {
+            let mut index = index.clone();
+            index.samples[1].objects = Some(Arc::new(Objects {
+                mask: Some(mask),
+                ..Objects::default()
+            }));
+            mask_first_class(&index, 1)
+        };
+        assert_eq!(with_mask(MaskRef::Record { stored: true }), 0);
+        assert_eq!(with_mask(MaskRef::Record { stored: false }), 1);
+        assert_eq!(with_mask(MaskRef::File("m.png".into())), 0);
     }
 
     #[test]

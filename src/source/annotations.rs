@@ -105,7 +105,11 @@ pub enum MaskRef {
     /// Inside the sample's record (TF OD API `image/object/mask` or
     /// `image/segmentation/class/encoded`), read through the store
     /// ([`crate::index::EncodedImages::masks`]).
-    Record,
+    Record {
+        /// The record holds a class map, whose values are the classes as stored; else per-object
+        /// masks, painted class index + 1.
+        stored: bool,
+    },
     /// COCO polygons per object, `(object number, [x0, y0, x1, y1, ...] per ring)`, in pixels.
     Polygons(Vec<(usize, Vec<Vec<f64>>)>),
     /// COCO run-length encodings per object, `(object number, height, width, counts)`; runs
@@ -474,7 +478,7 @@ pub fn class_map(
         MaskRef::File(rel) => {
             masks::from_file(&index.root.join(rel), original, max_bytes).map(Some)
         }
-        MaskRef::Record => {
+        MaskRef::Record { .. } => {
             let images = index
                 .store
                 .images()

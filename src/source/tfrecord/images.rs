@@ -642,7 +642,9 @@ fn read_objects(
                         .collect(),
                     units: Units::Normalized,
                     stated_size: stated.stated_size,
-                    mask: stated.mask.map(|_: RecordMask| MaskRef::Record),
+                    mask: stated.mask.map(|mask: RecordMask| MaskRef::Record {
+                        stored: mask == RecordMask::ClassMap,
+                    }),
                 }));
                 kept.push(p);
             }
