@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)] // A measuring script: a failure is a failed run.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use batchscope::health::{Entry, SampleHealth, Scan, objects};
 use batchscope::index::{DatasetIndex, Sample};
@@ -20,28 +20,12 @@ use batchscope::query::{CountRange, Edits, Query, SortKey, Table};
 use batchscope::size::Size;
 use batchscope::source::annotations::{BoxXyxy, Object, ObjectClasses, Objects, Units};
 
-/// A small fixed generator (splitmix64).
-fn mix(i: u64) -> u64 {
-    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+#[path = "common/timing.rs"]
+mod timing;
+use timing::{best_of, mix};
 
 fn unit(i: u64, salt: u64) -> f64 {
     (mix(i ^ (salt << 40)) >> 11) as f64 / (1u64 << 53) as f64
-}
-
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut out = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        let v = f();
-        best = best.min(start.elapsed());
-        out = Some(v);
-    }
-    (best, out.unwrap())
 }
 
 const CLASSES: u32 = 80;

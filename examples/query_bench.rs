@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::too_many_lines)] // A measuring script: a failure is a failed run.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use batchscope::health::{
     DuplicateGroup, DuplicateKind, Entry, Findings, Flag, FlagKind, SampleHealth, Scan,
@@ -20,28 +20,12 @@ use batchscope::index::{DatasetIndex, Sample};
 use batchscope::options::PlanOptions;
 use batchscope::query::{Edits, HealthFilter, PathPattern, Query, SortKey, Table};
 
-/// A small fixed generator (splitmix64).
-fn mix(i: u64) -> u64 {
-    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+#[path = "common/timing.rs"]
+mod timing;
+use timing::{best_of, mix};
 
 fn unit(i: u64, salt: u64) -> f32 {
     (mix(i ^ (salt << 40)) >> 40) as f32 / (1u64 << 24) as f32
-}
-
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut out = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        let v = f();
-        best = best.min(start.elapsed());
-        out = Some(v);
-    }
-    (best, out.unwrap())
 }
 
 fn main() {
