@@ -604,59 +604,15 @@ fn files_pyarrow_writes_with_each_codec_read_alike_and_brotli_is_refused_by_name
 /// list of lists of INT32 stored as `UINT_8`) with a `ClassLabel`; row 1 is ragged.
 #[test]
 fn array_columns_read_as_stored_rows_and_a_ragged_row_is_left_out_by_name() {
-    use parquet::data_type::Int32Type;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("arrays.parquet");
-    let schema = Arc::new(
-        parse_message_type(
-            "message schema {
-                optional group x (LIST) {
-                    repeated group list {
-                        optional group element (LIST) {
-                            repeated group list { optional int32 element (INTEGER(8,false)); }
-                        }
-                    }
-                }
-                optional int64 label;
-            }",
-        )
-        .unwrap(),
-    );
-    let metadata = serde_json::json!({"info": {"features": {
-        "x": {"shape": [2, 2], "dtype": "uint8", "_type": "Array2D"},
-        "label": {"names": ["cat", "dog"], "_type": "ClassLabel"},
-    }}});
-    let properties = WriterProperties::builder()
-        .set_key_value_metadata(Some(vec![KeyValue::new(
-            "huggingface".to_owned(),
-            metadata.to_string(),
-        )]))
-        .build();
-    let mut writer = SerializedFileWriter::new(
-        std::fs::File::create(&file).unwrap(),
-        schema,
-        Arc::new(properties),
-    )
-    .unwrap();
-    let mut group = writer.next_row_group().unwrap();
-    // Rows [[1, 2], [3, 4]], [[5], [6, 7, 8]], [[9, 10], [11, 12]]: repetition 0 starts a row, 1
-    // a new inner list, 2 the next value of an inner list; every value defined (level 5).
-    let values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-    let repetition = [0, 2, 1, 2, 0, 1, 2, 2, 0, 2, 1, 2];
-    let mut column = group.next_column().unwrap().unwrap();
-    column
-        .typed::<Int32Type>()
-        .write_batch(&values, Some(&[5; 12]), Some(&repetition))
-        .unwrap();
-    column.close().unwrap();
-    let mut column = group.next_column().unwrap().unwrap();
-    column
-        .typed::<Int64Type>()
-        .write_batch(&[1, 0, 0], Some(&[1, 1, 1]), None)
-        .unwrap();
-    column.close().unwrap();
-    group.close().unwrap();
-    writer.close().unwrap();
+    let rows: [common::parquet_arrays::ArrayRow<'_>; 3] = [
+        (&[&[1, 2], &[3, 4]], 1),
+        (&[&[5], &[6, 7, 8]], 0),
+        (&[&[9, 10], &[11, 12]], 0),
+    ];
+    let bytes = common::parquet_arrays::parquet_of_arrays(&[&rows], &["cat", "dog"]);
+    std::fs::write(&file, bytes).unwrap();
 
     let index = open(&file, &IndexOptions::default()).unwrap();
     assert!(!index.store.decodes_images());

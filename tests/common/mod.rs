@@ -5,6 +5,7 @@
 pub mod annotated;
 pub mod annotations;
 pub mod gui;
+pub mod parquet_arrays;
 pub mod skips;
 
 use std::path::{Path, PathBuf};

@@ -121,50 +121,10 @@ pub fn parquets() -> Vec<Vec<u8>> {
 /// A Parquet file of arrays as `Dataset.to_parquet` writes an `Array2D` uint8 `(2, 2)` column (a
 /// list of lists) and a `ClassLabel`, in two row groups.
 fn parquet_of_arrays() -> Vec<u8> {
-    use parquet::data_type::Int32Type;
-    let schema = Arc::new(
-        parse_message_type(
-            "message schema {
-                optional group x (LIST) {
-                    repeated group list {
-                        optional group element (LIST) {
-                            repeated group list { optional int32 element (INTEGER(8,false)); }
-                        }
-                    }
-                }
-                optional int64 label;
-            }",
-        )
-        .unwrap(),
-    );
-    let hf = r#"{"info": {"features": {"x": {"shape": [2, 2], "dtype": "uint8", "_type": "Array2D"}, "label": {"names": ["a", "b"], "_type": "ClassLabel"}}}}"#;
-    let properties = WriterProperties::builder()
-        .set_key_value_metadata(Some(vec![KeyValue::new(
-            "huggingface".to_owned(),
-            hf.to_owned(),
-        )]))
-        .build();
-    let mut writer = SerializedFileWriter::new(Vec::new(), schema, Arc::new(properties)).unwrap();
-    for (rows, first) in [(2usize, 0i32), (1, 8)] {
-        let mut group = writer.next_row_group().unwrap();
-        let values: Vec<i32> = (first..first + 4 * 2).take(4 * rows).collect();
-        let repetition: Vec<i16> = (0..rows).flat_map(|_| [0, 2, 1, 2]).collect();
-        let mut column = group.next_column().unwrap().unwrap();
-        column
-            .typed::<Int32Type>()
-            .write_batch(&values, Some(&vec![5; 4 * rows]), Some(&repetition))
-            .unwrap();
-        column.close().unwrap();
-        let labels: Vec<i64> = [0, 1].into_iter().take(rows).collect();
-        let mut column = group.next_column().unwrap().unwrap();
-        column
-            .typed::<Int64Type>()
-            .write_batch(&labels, Some(&vec![1; rows]), None)
-            .unwrap();
-        column.close().unwrap();
-        group.close().unwrap();
-    }
-    writer.into_inner().unwrap()
+    let first: [crate::common::parquet_arrays::ArrayRow<'_>; 2] =
+        [(&[&[0, 1], &[2, 3]], 0), (&[&[4, 5], &[6, 7]], 1)];
+    let second: [crate::common::parquet_arrays::ArrayRow<'_>; 1] = [(&[&[8, 9], &[10, 11]], 0)];
+    crate::common::parquet_arrays::parquet_of_arrays(&[&first, &second], &["a", "b"])
 }
 
 /// Seeds of the `arrow` target: an Arrow IPC stream of the `Image` struct and an int64 label in two
