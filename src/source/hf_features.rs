@@ -26,15 +26,7 @@ impl HfFeatures {
             match feature.get("_type").and_then(serde_json::Value::as_str) {
                 Some("Image") if found.image.is_none() => found.image = Some(name.clone()),
                 Some("ClassLabel") => {
-                    let names = feature
-                        .get("names")
-                        .and_then(serde_json::Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_owned))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let names = class_label_names(feature).unwrap_or_default();
                     found.class_labels.push((name.clone(), names));
                 }
                 _ => {}
@@ -51,6 +43,17 @@ impl HfFeatures {
             .find(|(name, names)| name == label && !names.is_empty())
             .map(|(_, names)| names.clone())
     }
+}
+
+/// A `ClassLabel` feature's `names` (a name that is not a string kept as its JSON text).
+fn class_label_names(feature: &serde_json::Value) -> Option<Vec<String>> {
+    let names = feature.get("names")?.as_array()?;
+    Some(
+        names
+            .iter()
+            .map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_owned))
+            .collect(),
+    )
 }
 
 /// A path-only `Image` cell's file (the `Image` feature without bytes): an absolute path as it is, a
@@ -289,14 +292,10 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
             }
         }
         (Some("Value"), Some(dtype)) => AsStored::Kept(column(dtype, Vec::new()), false),
-        (Some("ClassLabel"), _) => {
-            let names = get("names").and_then(serde_json::Value::as_array).map(|a| {
-                a.iter()
-                    .map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_owned))
-                    .collect()
-            });
-            AsStored::ClassLabel(column(NpyDtype::I64, Vec::new()), names)
-        }
+        (Some("ClassLabel"), _) => AsStored::ClassLabel(
+            column(NpyDtype::I64, Vec::new()),
+            feature.and_then(class_label_names),
+        ),
         _ => AsStored::LeftOut(format!("{name:?}: {stored_as} is not a numeric array")),
     }
 }
