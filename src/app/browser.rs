@@ -427,6 +427,6 @@ pub(super) fn empty_state(ui: &mut egui::Ui, title: &str, detail: &str) {
         ui.monospace("dataset/cats/001.jpg   dataset/cats/002.png   dataset/dogs/001.jpg   …");
         ui.weak("Images: .jpg .jpeg .png .bmp .gif (any case). Or set Labels: none for a folder of images without classes.");
         ui.add_space(8.0);
-        ui.label("It also opens a saved tf.data dataset (a folder), TFRecord files, .npy and .npz arrays, MNIST IDX and CIFAR files, and its own exports.");
+        ui.label("It also opens a saved tf.data dataset (a folder), TFRecord files, .npy and .npz arrays, MNIST IDX and CIFAR files, Hugging Face datasets folders, Parquet files and WebDataset tars, COCO, YOLO and Pascal VOC detection sets, segmentation folders, and its own exports.");
     });
 }
