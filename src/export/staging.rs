@@ -26,6 +26,9 @@ use super::{ExportError, OUTPUT_FILES, io_err};
 /// Marks the staging folders of an output folder `out`: `.<out's name>.batchscope-<pid>-<n>`.
 const STAGING_TAG: &str = ".batchscope-";
 
+/// How long a busy output folder is tried again before the export is refused (see [`lock_folder_as`]).
+const BUSY_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Numbers the staging folders of one process.
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -332,7 +335,14 @@ fn lock_folder(dir: &Path) -> Result<File, ExportError> {
 
 /// [`lock_folder`], with a shared lock when `shared`: the shards of one export share their output
 /// folder, while an export or a merge into it needs it alone.
+///
+/// A lock that is busy is tried again for up to [`BUSY_GRACE`]: a lock belongs to an open file
+/// description, and a child process forked by another thread of this process (a test spawning
+/// Python, an embedding application) shares the descriptions it inherits until it execs. So a lock
+/// this process has just released can stay held for the milliseconds between that fork and exec;
+/// a real second export holds it for its whole run and is still refused.
 pub(super) fn lock_folder_as(dir: &Path, shared: bool) -> Result<File, ExportError> {
+    let deadline = std::time::Instant::now() + BUSY_GRACE;
     loop {
         let file = File::open(dir).map_err(io_err("opening the output folder", dir))?;
         let locked = if shared {
@@ -342,6 +352,10 @@ pub(super) fn lock_folder_as(dir: &Path, shared: bool) -> Result<File, ExportErr
         };
         match locked {
             Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                continue;
+            }
             Err(fs::TryLockError::WouldBlock) => {
                 return Err(ExportError::Busy(dir.to_path_buf()));
             }
@@ -431,4 +445,42 @@ fn swap_by_renames(a: &Path, b: &Path) -> io::Result<()> {
     fs::rename(b, &aside)?;
     fs::rename(a, b)?;
     fs::rename(&aside, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// Another thread forking children (as the tests spawning Python do) briefly shares every open
+    /// file description, the locks on them included; a lock just released must still be taken.
+    #[test]
+    fn a_lock_released_while_another_thread_spawns_children_is_taken_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = std::process::Command::new("true").status();
+                }
+            });
+            let outcome = (0..300).try_for_each(|_| {
+                drop(lock_folder_as(dir.path(), true)?);
+                drop(lock_folder(dir.path())?);
+                Ok::<_, ExportError>(())
+            });
+            stop.store(true, Ordering::Relaxed);
+            outcome.unwrap();
+        });
+    }
+
+    #[test]
+    fn a_folder_another_holder_keeps_locked_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = lock_folder(dir.path()).unwrap();
+        assert!(matches!(
+            lock_folder_as(dir.path(), true),
+            Err(ExportError::Busy(path)) if path == dir.path()
+        ));
+    }
 }
