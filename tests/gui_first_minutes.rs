@@ -12,7 +12,7 @@ use std::path::Path;
 use batchscope::app::export_panel::ExportState;
 use batchscope::app::{BatchscopeApp, Settings, SettingsNote, SideTab};
 use batchscope::size::Size;
-use common::gui::{current, harness_with, show_export, step_until};
+use common::gui::{current, harness, harness_with, show_export, step_until};
 use common::{pattern, save, write};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
@@ -455,4 +455,46 @@ fn the_inspector_on_a_source_with_a_long_source_line_keeps_every_field_inside_it
         }
     }
     assert!(h.get_by_label("inspected image").rect().min.x >= panel_left - 1.0);
+}
+
+/// 1280x800 at scale 2 is a 640x400-point window: the top bar was one row, and the views (Health,
+/// Gallery), the theme and the help went past its right edge. They wrap to a second row there, and
+/// stay on the first row of a wide window.
+#[test]
+fn a_640_point_window_keeps_every_top_bar_control_on_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path());
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    let controls = [
+        "Open folder…",
+        "Sample",
+        "Batches",
+        "Health",
+        "Gallery",
+        "Theme",
+        "?",
+    ];
+    let rows = |h: &Harness<'static, BatchscopeApp>, width: f32| {
+        controls.map(|label| {
+            let rect = h.get_by_label(label).rect();
+            assert!(
+                rect.min.x >= 0.0 && rect.max.x <= width,
+                "{label} at {rect:?} in a window {width} points wide"
+            );
+            rect.center().y
+        })
+    };
+    let wide = rows(&h, 1280.0);
+    assert!(wide.iter().all(|&y| (y - wide[0]).abs() < 1.0), "{wide:?}");
+    h.set_size(egui::Vec2::new(640.0, 400.0));
+    h.run_steps(3);
+    let narrow = rows(&h, 640.0);
+    // Open and Sample on the first row; the views, Theme and ? below them, all on one second row.
+    assert!((narrow[1] - narrow[0]).abs() < 1.0, "{narrow:?}");
+    assert!(narrow[2] > narrow[0] + 10.0, "{narrow:?}");
+    assert!(
+        narrow[2..].iter().all(|&y| (y - narrow[2]).abs() < 1.0),
+        "{narrow:?}"
+    );
 }

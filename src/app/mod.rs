@@ -496,7 +496,9 @@ impl BatchscopeApp {
             .default_size(left)
             .max_size((width * 0.3).max(200.0))
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.settings_panel_ui(ui));
+                // Both ways: at its narrowest (200 points) a row may be wider than the panel, and
+                // must still be reachable.
+                egui::ScrollArea::both().show(ui, |ui| self.settings_panel_ui(ui));
             });
         // Beside the Health view too: clicking an image there opens the inspector without narrowing
         // the view (which would reflow its lists).

@@ -14,91 +14,23 @@ use super::{
     histogram, problems, settings,
 };
 
+/// The narrowest top bar (points) that holds the open controls and the views in one row.
+const TOP_BAR_ONE_ROW: f32 = 820.0;
+
 impl BatchscopeApp {
     pub(super) fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            if ui
-                .button("Open folder…")
-                .on_hover_text("Choose a dataset folder: images in class folders, a saved tf.data dataset, TFRecord, IDX or CIFAR files, a batchscope export (or drop one on the window)")
-                .clicked()
-            {
-                self.commands
-                    .push(Command::PickFolder(dialog::Purpose::OpenDataset));
-            }
-            if ui
-                .button("Open file…")
-                .on_hover_text("Choose a dataset file: .npy, .npz, a TFRecord file, an MNIST IDX or CIFAR file (or drop one on the window)")
-                .clicked()
-            {
-                self.commands
-                    .push(Command::PickFolder(dialog::Purpose::OpenDatasetFile));
-            }
-            let field = ui.add(
-                egui::TextEdit::singleline(&mut self.path_field)
-                    .hint_text("or type a folder or file path and press Enter")
-                    .desired_width((ui.available_width() - 620.0).clamp(140.0, 420.0)),
-            );
-            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
-            // Drawn every frame: `entered || ui.button(..)` would skip it in the frame of Enter.
-            let clicked = ui.button("Open").clicked();
-            if entered || clicked {
-                let path = PathBuf::from(self.path_field.trim());
-                self.commands.push(Command::Open(path));
-            }
-            ui.menu_button("Recent", |ui| {
-                if self.settings.recent.is_empty() {
-                    ui.weak("No recent datasets");
-                }
-                for path in &self.settings.recent {
-                    if ui.button(path.to_string_lossy()).clicked() {
-                        self.commands.push(Command::Open(path.clone()));
-                    }
-                }
+        // A narrow window (1280x800 at scale 2 is 640 points) gets two rows, so that the views, the
+        // theme and the help stay on screen.
+        if ui.available_width() >= TOP_BAR_ONE_ROW {
+            ui.horizontal(|ui| {
+                self.open_controls_ui(ui);
+                ui.separator();
+                self.view_controls_ui(ui);
             });
-            if ui
-                .button("Sample")
-                .on_hover_text("Open the bundled sample dataset")
-                .clicked()
-            {
-                self.commands.push(Command::Open(bundled_sample()));
-            }
-            ui.separator();
-            for (view, name, hover) in [
-                (View::Batches, "Batches", "Browse the batches"),
-                (
-                    View::Health,
-                    "Health",
-                    "Duplicates, train/validation leaks, dark, blurry or odd images, class balance and mean/std",
-                ),
-                (
-                    View::Gallery,
-                    "Gallery",
-                    "Every sample that passes a filter, sorted; select, tag, relabel, exclude",
-                ),
-            ] {
-                if ui
-                    .selectable_label(self.view == view, name)
-                    .on_hover_text(hover)
-                    .clicked()
-                {
-                    self.commands.push(Command::Show(view));
-                }
-            }
-            if let Some((done, total, _)) = self.health.progress() {
-                ui.weak(format!("health {done}/{total}"));
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui
-                    .button("?")
-                    .on_hover_text("Keyboard help (?)")
-                    .clicked()
-                {
-                    self.commands.push(Command::ToggleHelp);
-                }
-                // Dark and light follow the system until the user picks one.
-                ui.menu_button("Theme", theme_menu_ui);
-            });
-        });
+        } else {
+            ui.horizontal(|ui| self.open_controls_ui(ui));
+            ui.horizontal(|ui| self.view_controls_ui(ui));
+        }
         if let Some(notice) = &self.notice {
             ui.horizontal(|ui| {
                 ui.colored_label(ui.visuals().warn_fg_color, notice);
@@ -107,6 +39,90 @@ impl BatchscopeApp {
                 }
             });
         }
+    }
+
+    /// Open folder, Open file, the path field, Recent and Sample.
+    fn open_controls_ui(&mut self, ui: &mut egui::Ui) {
+        if ui
+            .button("Open folder…")
+            .on_hover_text("Choose a dataset folder: images in class folders, a saved tf.data dataset, TFRecord, IDX or CIFAR files, a batchscope export (or drop one on the window)")
+            .clicked()
+        {
+            self.commands
+                .push(Command::PickFolder(dialog::Purpose::OpenDataset));
+        }
+        if ui
+            .button("Open file…")
+            .on_hover_text("Choose a dataset file: .npy, .npz, a TFRecord file, an MNIST IDX or CIFAR file (or drop one on the window)")
+            .clicked()
+        {
+            self.commands
+                .push(Command::PickFolder(dialog::Purpose::OpenDatasetFile));
+        }
+        let field = ui.add(
+            egui::TextEdit::singleline(&mut self.path_field)
+                .hint_text("or type a folder or file path and press Enter")
+                .desired_width((ui.available_width() - 620.0).clamp(140.0, 420.0)),
+        );
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        // Drawn every frame: `entered || ui.button(..)` would skip it in the frame of Enter.
+        let clicked = ui.button("Open").clicked();
+        if entered || clicked {
+            let path = PathBuf::from(self.path_field.trim());
+            self.commands.push(Command::Open(path));
+        }
+        ui.menu_button("Recent", |ui| {
+            if self.settings.recent.is_empty() {
+                ui.weak("No recent datasets");
+            }
+            for path in &self.settings.recent {
+                if ui.button(path.to_string_lossy()).clicked() {
+                    self.commands.push(Command::Open(path.clone()));
+                }
+            }
+        });
+        if ui
+            .button("Sample")
+            .on_hover_text("Open the bundled sample dataset")
+            .clicked()
+        {
+            self.commands.push(Command::Open(bundled_sample()));
+        }
+    }
+
+    /// The views (Batches, Health, Gallery), the health progress, and Theme and help at the right.
+    fn view_controls_ui(&mut self, ui: &mut egui::Ui) {
+        for (view, name, hover) in [
+            (View::Batches, "Batches", "Browse the batches"),
+            (
+                View::Health,
+                "Health",
+                "Duplicates, train/validation leaks, dark, blurry or odd images, class balance and mean/std",
+            ),
+            (
+                View::Gallery,
+                "Gallery",
+                "Every sample that passes a filter, sorted; select, tag, relabel, exclude",
+            ),
+        ] {
+            if ui
+                .selectable_label(self.view == view, name)
+                .on_hover_text(hover)
+                .clicked()
+            {
+                self.commands.push(Command::Show(view));
+            }
+        }
+        if let Some((done, total, _)) = self.health.progress() {
+            ui.weak(format!("health {done}/{total}"));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("?").on_hover_text("Keyboard help (?)").clicked() {
+                self.commands.push(Command::ToggleHelp);
+            }
+            // Dark and light follow the system until the user picks one.
+            ui.menu_button("Theme", theme_menu_ui);
+        });
     }
 
     /// The left panel: the note about settings not set in this session, the loader settings and the
