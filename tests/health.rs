@@ -342,6 +342,18 @@ fn health_reports_leaks_across_a_seeded_split() {
         let sides: HashSet<String> = leak.values().map(Subset::to_string).collect();
         assert_eq!(sides.len(), 2);
     }
+    // Regrouping at another threshold (the viewer's slider) gives what analyzing at it gives.
+    for near_distance in [0, 24] {
+        let thresholds = Thresholds {
+            near_distance,
+            ..Thresholds::default()
+        };
+        let mut regrouped = findings.clone();
+        health::regroup(&scan, &mut regrouped, near_distance);
+        let analyzed = health::analyze(&scan, &thresholds);
+        assert_ne!(analyzed.duplicates, findings.duplicates, "{near_distance}");
+        assert_eq!(regrouped, analyzed, "{near_distance}");
+    }
     // Without a split (or with a subset) nothing is a leak.
     options.plan.subset = Some(Subset::Training);
     let one_side = run(&root, &options, &cache);

@@ -280,7 +280,7 @@ impl HealthPanel {
     pub fn reanalyze(&mut self) {
         let thresholds = self.thresholds();
         if let Some(result) = &mut self.result {
-            result.findings = health::analyze(&result.scan, &thresholds);
+            health::regroup(&result.scan, &mut result.findings, thresholds.near_distance);
             result.listing = super::health_groups::Listing::of(&result.findings);
             self.section = first_section(&result.findings, self.section, result.compare.is_some());
             self.marked_count = self.selected().len();

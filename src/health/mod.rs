@@ -87,3 +87,11 @@ pub fn analyze(scan: &Scan, thresholds: &Thresholds) -> Findings {
         objects: objects::check(scan, &thresholds.objects),
     }
 }
+
+/// Regroups `findings` (of `scan`) at another near-duplicate threshold: the duplicate groups and
+/// leaks only, the part the threshold changes. The same as [`analyze`] at that threshold, without
+/// redoing the flags, the statistics and the annotation checks (a viewer's slider calls this on
+/// every move).
+pub fn regroup(scan: &Scan, findings: &mut Findings, near_distance: u32) {
+    (findings.duplicates, findings.leaks) = group::duplicates(&scan.entries, near_distance);
+}
