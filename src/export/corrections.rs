@@ -273,9 +273,7 @@ pub fn extra_bytes(job: &LoadSpec, applied: &CorrectionsApplied) -> u64 {
                 .get(s)
                 .copied()
                 .flatten()
-                .map_or(0, |l| {
-                    super::writer::label_value(&job.index, l).to_string().len()
-                });
+                .map_or(0, |l| job.index.label_value(l).to_string().len());
             1 + value as u64
         })
         .sum();

@@ -482,7 +482,7 @@ fn with_total_bytes(job: &LoadSpec, arrays: Vec<PlannedArray>) -> ExportPlan {
             .filter_map(|(row, &i)| index.samples.get(i).map(|s| (row, s)))
             .map(|(row, sample)| {
                 let (label, class) = sample.label.map_or((0, 0), |l| {
-                    let value = writer::label_value(index, l).to_string().len() as u64;
+                    let value = index.label_value(l).to_string().len() as u64;
                     (value, class_fields.get(l as usize).copied().unwrap_or(0))
                 });
                 decimal_len(row)

@@ -142,7 +142,7 @@ impl Writer {
             let path = manifest_path_bytes(&sample.rel_path);
             let (label, class) = match sample.label {
                 Some(l) => (
-                    label_value(index, l).to_string(),
+                    index.label_value(l).to_string(),
                     index
                         .class_names
                         .get(l as usize)
@@ -160,7 +160,7 @@ impl Writer {
                     .get(i)
                     .copied()
                     .flatten()
-                    .map(|l| label_value(index, l).to_string())
+                    .map(|l| index.label_value(l).to_string())
                     .unwrap_or_default();
                 record.push(original.as_bytes());
             }
@@ -336,15 +336,6 @@ fn csv_err(err: csv::Error, path: &Path) -> ExportError {
     }
 }
 
-/// The label of class `label` as stored: its value for sources that keep label values, else the index.
-pub(super) fn label_value(index: &DatasetIndex, label: u32) -> i64 {
-    index
-        .label_values
-        .as_ref()
-        .and_then(|values| values.get(label as usize).copied())
-        .unwrap_or(i64::from(label))
-}
-
 /// The label rows of `batch`'s good samples in `mode`'s encoding.
 fn label_bytes(batch: &Batch, index: &DatasetIndex, mode: LabelMode, classes: usize) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -352,7 +343,7 @@ fn label_bytes(batch: &Batch, index: &DatasetIndex, mode: LabelMode, classes: us
         let label = index.samples[i].label.unwrap_or(0);
         match mode {
             LabelMode::Int if index.label_values.is_some() => {
-                bytes.extend_from_slice(&label_value(index, label).to_le_bytes());
+                bytes.extend_from_slice(&index.label_value(label).to_le_bytes());
             }
             LabelMode::Int => {
                 bytes.extend_from_slice(&i32::try_from(label).unwrap_or(i32::MAX).to_le_bytes());

@@ -71,6 +71,15 @@ pub struct DatasetIndex {
 }
 
 impl DatasetIndex {
+    /// The label of class `label` as stored: its value for sources that keep label values, else
+    /// the index.
+    pub fn label_value(&self, label: u32) -> i64 {
+        self.label_values
+            .as_ref()
+            .and_then(|values| values.get(label as usize).copied())
+            .unwrap_or(i64::from(label))
+    }
+
     /// Absolute (root-joined) path of sample `i`.
     pub fn path(&self, i: usize) -> PathBuf {
         self.root.join(&self.samples[i].rel_path)
