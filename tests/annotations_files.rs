@@ -314,16 +314,19 @@ fn coco_malformed_json_is_refused_with_file_line_and_column() {
 fn coco_nan_as_python_writes_it_drops_its_image_with_a_warning() {
     // Python's json.dump writes NaN and Infinity, which are not JSON; pycocotools reads them.
     let dir = tempfile::tempdir().unwrap();
-    for name in ["a.png", "b.png", "c.png"] {
+    for name in ["a.png", "b.png", "c.png", "d.png"] {
         png(dir.path(), name, 4, 4);
     }
+    // d.png: each number is finite, but beyond where a resize keeps it a float32.
     let text = r#"{"images": [{"id": 1, "file_name": "a.png", "width": NaN, "height": 4},
-        {"id": 2, "file_name": "b.png"}, {"id": 3, "file_name": "c.png"}],
+        {"id": 2, "file_name": "b.png"}, {"id": 3, "file_name": "c.png"},
+        {"id": 4, "file_name": "d.png"}],
     "annotations": [
         {"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, 2, 1.5, 1], "name": "NaN -Infinity"},
         {"id": 6, "image_id": 2, "category_id": 1, "bbox": [NaN, 0, 1, 1]},
         {"id": 7, "image_id": 3, "category_id": 1, "bbox": [0, 0, 1, 1],
-         "segmentation": [[0, 0, -Infinity, 1, 1, 1]]}],
+         "segmentation": [[0, 0, -Infinity, 1, 1, 1]]},
+        {"id": 8, "image_id": 4, "category_id": 1, "bbox": [1e308, 5, 1e308, 10]}],
     "categories": [{"id": 1, "name": "x"}]}"#;
     common::write(dir.path(), "instances_x.json", text.as_bytes());
     let index = open(dir.path());
@@ -341,6 +344,11 @@ fn coco_nan_as_python_writes_it_drops_its_image_with_a_warning() {
             (
                 "c.png".to_owned(),
                 "annotation id 7's segmentation holds NaN or infinity".to_owned()
+            ),
+            (
+                "d.png".to_owned(),
+                "annotation id 8's bbox [1e308, 5.0, 1e308, 10.0] cannot be placed: xmin is 1e308, beyond ±4.294967296e9, farther than any image reaches"
+                    .to_owned()
             ),
         ]
     );
@@ -505,6 +513,28 @@ fn voc_xml(file: &str, objects: &[(&str, [&str; 4])]) -> String {
         .unwrap();
     }
     text + "</annotation>"
+}
+
+/// A corner that is a finite number but past float32's range once resized drops its image.
+#[test]
+fn voc_corner_beyond_any_image_drops_its_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (id, xmax) in [("2007_000001", "11"), ("2007_000002", "1e300")] {
+        png(root, &format!("JPEGImages/{id}.png"), 12, 9);
+        let text = voc_xml(&format!("{id}.png"), &[("cat", ["1", "1", xmax, "3"])]);
+        common::write(root, &format!("Annotations/{id}.xml"), text.as_bytes());
+    }
+    let index = open(root);
+    assert_eq!(names(&index), ["2007_000001.png"]);
+    assert_eq!(boxes(&index, 0), [(7, [1.0, 1.0, 11.0, 3.0], false)]);
+    assert_eq!(
+        warnings(&index),
+        [(
+            "2007_000002.xml".to_owned(),
+            "object 0 (cat): xmax is 1e300, beyond ±4.294967296e9, farther than any image reaches; its image is left out".to_owned()
+        )]
+    );
 }
 
 #[test]

@@ -455,6 +455,8 @@ fn hostile_records_are_left_out_naming_the_record_and_the_reason() {
                 bytes(&[b"\x89PNG\r\n\x1a\n not really"]),
             ),
             set(good(), "image/object/bbox/xmin", floats(&[-0.5])),
+            // Finite as stored, but past float32's range once resized.
+            set(good(), "image/object/bbox/xmax", floats(&[3e38])),
         ],
     );
     let index = open(&file);
@@ -469,12 +471,12 @@ fn hostile_records_are_left_out_naming_the_record_and_the_reason() {
     );
     assert_eq!(objects_of(&index, 1)[0].0[0], f64::from(-0.5f32));
     let reasons: Vec<String> = index.warnings.iter().map(|w| w.reason.clone()).collect();
-    assert_eq!(reasons.len(), 7, "{reasons:?}");
+    assert_eq!(reasons.len(), 8, "{reasons:?}");
     assert_eq!(
         reasons[..6],
         [
-            "record 1: box 0 has a coordinate that is not a finite number (ymin NaN); it is left out",
-            "record 2: box 0 has a coordinate that is not a finite number (xmax inf); it is left out",
+            "record 1: box 0: ymin is NaN, not a finite number; it is left out",
+            "record 2: box 0: xmax is inf, not a finite number; it is left out",
             "record 3: 2 boxes but 1 class id in \"image/object/class/label\"; it is left out",
             "record 4: the box lists differ in length (xmin 2, ymin 2, xmax 2, ymax 1); it is left out",
             "record 5: 2 boxes but 1 mask in \"image/object/mask\"; it is left out",
@@ -485,6 +487,10 @@ fn hostile_records_are_left_out_naming_the_record_and_the_reason() {
         reasons[6].starts_with("record 7: mask 0 (\"image/object/mask\") cannot be read"),
         "{reasons:?}"
     );
+    assert_eq!(
+        reasons[7],
+        "record 9: box 0: xmax is 3.0000000054977558e38, beyond ±4.294967296e9, farther than any image reaches; it is left out"
+    );
     assert!(index.warnings.iter().all(|w| w.path == file));
     let out = dir.path().join("out");
     common::export_source(&file, &out, IndexOptions::default()).unwrap();
@@ -493,7 +499,7 @@ fn hostile_records_are_left_out_naming_the_record_and_the_reason() {
         .map(|r| r.join(" "))
         .collect::<Vec<_>>()
         .join("\n");
-    for record in 1..=7 {
+    for record in (1..=7).chain([9]) {
         assert!(skipped.contains(&format!("record {record}: ")), "{skipped}");
     }
     assert!(skipped.contains("bad.tfrecord"), "{skipped}");

@@ -30,6 +30,12 @@ pub enum Units {
     Pixels,
 }
 
+/// The farthest from the origin a box corner may lie, in pixels or in normalised units: no image is
+/// wider than `u32` pixels, and a corner within this stays a finite float32 through any resize
+/// (`2^32` normalised units times a `u32` width times a `u32` scale is about `8e28`, below `f32::MAX`).
+/// A corner beyond it (`1e300`, or `x + w` of two huge numbers) drops its image, as NaN does.
+pub const MAX_COORDINATE: f64 = 4_294_967_296.0;
+
 /// A box as two corners, `x` across and `y` down, in some frame (the source's [`Units`], or the
 /// output image's pixels after [`place`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -71,6 +77,23 @@ impl BoxXyxy {
         .area();
         let union = self.area() + other.area() - inter;
         if union > 0.0 { inter / union } else { 0.0 }
+    }
+
+    /// The box, or why it cannot be placed: a corner that is no finite number, or that lies beyond
+    /// [`MAX_COORDINATE`] (where a resize could carry it past float32's range).
+    pub fn checked(self) -> Result<Self, String> {
+        let corners = [self.xmin, self.ymin, self.xmax, self.ymax];
+        for (name, v) in ["xmin", "ymin", "xmax", "ymax"].into_iter().zip(corners) {
+            if !v.is_finite() {
+                return Err(format!("{name} is {v}, not a finite number"));
+            }
+            if v.abs() > MAX_COORDINATE {
+                return Err(format!(
+                    "{name} is {v:e}, beyond ±{MAX_COORDINATE:e}, farther than any image reaches"
+                ));
+            }
+        }
+        Ok(self)
     }
 
     /// Whether every coordinate is a finite number.

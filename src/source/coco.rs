@@ -369,11 +369,21 @@ fn gather_annotations(
             Some(&[Number(x), Number(y), Number(w), Number(h)])
                 if [x, y, w, h].iter().all(|v| v.is_finite()) =>
             {
-                BoxXyxy {
+                let corners = BoxXyxy {
                     xmin: x,
                     ymin: y,
                     xmax: x + w,
                     ymax: y + h,
+                };
+                match corners.checked() {
+                    Ok(bbox) => bbox,
+                    Err(reason) => {
+                        one.drop_with(format!(
+                            "{name}'s bbox {:?} cannot be placed: {reason}",
+                            [x, y, w, h]
+                        ));
+                        continue;
+                    }
                 }
             }
             Some(other) => {

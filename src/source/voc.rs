@@ -124,15 +124,15 @@ fn parse(text: &str, id: &str) -> Result<Parsed, String> {
                 .ok_or_else(|| format!("object {n} ({name}): <{tag}> is {text:?}, not a number"))?;
         }
         let [xmin, ymin, xmax, ymax] = corners;
-        objects.push((
-            name.to_owned(),
-            BoxXyxy {
-                xmin,
-                ymin,
-                xmax,
-                ymax,
-            },
-        ));
+        let bbox = BoxXyxy {
+            xmin,
+            ymin,
+            xmax,
+            ymax,
+        }
+        .checked()
+        .map_err(|reason| format!("object {n} ({name}): {reason}"))?;
+        objects.push((name.to_owned(), bbox));
     }
     Ok(Parsed {
         image,

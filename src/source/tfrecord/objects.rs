@@ -387,20 +387,18 @@ fn flat_yxyx(list: &Lists<'_>, key: &str) -> Result<Vec<BoxXyxy>, String> {
         .collect()
 }
 
-/// A box from `[xmin, ymin, xmax, ymax]`, or why not (a coordinate that is no finite number).
+/// A box from `[xmin, ymin, xmax, ymax]`, or why not (a coordinate that is no finite number, or
+/// beyond [`MAX_COORDINATE`](crate::source::annotations::MAX_COORDINATE)).
 fn finite(i: usize, xyxy: [f32; 4]) -> Result<BoxXyxy, String> {
-    if let Some((name, v)) = CORNER_NAMES.iter().zip(xyxy).find(|(_, v)| !v.is_finite()) {
-        return Err(format!(
-            "box {i} has a coordinate that is not a finite number ({name} {v})"
-        ));
-    }
     let [xmin, ymin, xmax, ymax] = xyxy.map(f64::from);
-    Ok(BoxXyxy {
+    BoxXyxy {
         xmin,
         ymin,
         xmax,
         ymax,
-    })
+    }
+    .checked()
+    .map_err(|reason| format!("box {i}: {reason}"))
 }
 
 /// The record's mask: its class map, else its per-object masks (one per box), each checked to be an
@@ -607,7 +605,7 @@ mod tests {
         nan.push((OD_CLASS_KEY, ints(&[1])));
         assert_eq!(
             read(nan).unwrap_err(),
-            "box 0 has a coordinate that is not a finite number (ymin NaN)"
+            "box 0: ymin is NaN, not a finite number"
         );
         let mut inf = od(&[0.1, f32::INFINITY], &[0.2; 2], &[0.3; 2], &[0.4; 2]);
         inf.push((OD_CLASS_KEY, ints(&[1, 1])));
