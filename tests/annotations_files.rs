@@ -354,6 +354,38 @@ fn coco_nan_as_python_writes_it_drops_its_image_with_a_warning() {
     );
 }
 
+/// When every image is left out for its annotations, the export says so and names the first
+/// problem, rather than blaming the folder's layout.
+#[test]
+fn coco_with_every_image_left_out_says_why_not_where() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.png", "b.png"] {
+        png(dir.path(), name, 4, 4);
+    }
+    let text = r#"{"images": [{"id": 1, "file_name": "a.png"}, {"id": 2, "file_name": "b.png"}],
+    "annotations": [
+        {"id": 5, "image_id": 1, "category_id": 1, "bbox": [NaN, 0, 1, 1]},
+        {"id": 6, "image_id": 2, "category_id": 1, "bbox": [0, 0, 1]}],
+    "categories": [{"id": 1, "name": "x"}]}"#;
+    common::write(dir.path(), "instances_x.json", text.as_bytes());
+    let out = dir.path().join("out");
+    let run = common::batchscope(&[
+        "export",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("every one was left out, with 2 problem(s) listed; the first: ")
+            && stderr.contains("a.png\": annotation id 5's bbox is [NaN, 0.0, 1.0, 1.0]"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("expected an instances_"), "{stderr}");
+    assert!(!out.exists());
+}
+
 #[test]
 fn coco_json_over_the_limit_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().unwrap();

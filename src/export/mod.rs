@@ -165,6 +165,21 @@ pub enum ExportError {
         /// The layout its kind of source expects ([`crate::index::EncodedImages::expected_layout`]).
         layout: &'static str,
     },
+    /// Every image an annotated source names was left out while it was read (bad annotations,
+    /// missing images): the problem is the samples, not the layout.
+    #[error(
+        "no images to export in {path:?}: every one was left out, with {problems} problem(s) listed; the first: {first:?}: {reason}"
+    )]
+    AllLeftOut {
+        /// The dataset.
+        path: PathBuf,
+        /// How many problems the source listed.
+        problems: usize,
+        /// The file of the first problem.
+        first: PathBuf,
+        /// Its reason.
+        reason: String,
+    },
     /// A source other than a folder holds no sample (zero elements, zero rows, no good record).
     #[error("nothing to export: {what} holds no samples: {path:?}")]
     EmptySource {
@@ -565,6 +580,19 @@ fn check_out_outside(out: &Path, dataset: &Path) -> Result<(), ExportError> {
 /// The error for a plan with no samples, in the words of its source.
 fn nothing_to_export(job: &LoadSpec) -> ExportError {
     let path = job.index.root.clone();
+    // An annotated source leaves out an image for its annotations; a folder's warnings (an
+    // unreadable subfolder) say nothing of why it holds no image.
+    if job.index.samples.is_empty()
+        && job.index.object_classes.is_some()
+        && let Some(first) = job.index.warnings.first()
+    {
+        return ExportError::AllLeftOut {
+            path,
+            problems: job.index.warnings.len(),
+            first: first.path.clone(),
+            reason: first.reason.clone(),
+        };
+    }
     let store = &job.index.store;
     match store
         .images()
