@@ -276,6 +276,16 @@ fn a_label_map_beside_the_records_names_every_class_and_leaves_out_unknown_ids()
         "{}",
         unnamed.store.describe()
     );
+    // ... and so does a warning, where the export and the viewer list them.
+    let warned = common::index_warnings(&unnamed);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert_eq!(warned[0].0, dir.path());
+    assert!(
+        warned[0]
+            .1
+            .contains("several label maps beside the records"),
+        "{warned:?}"
+    );
     let picked = common::open_dataset(
         &file,
         &IndexOptions {

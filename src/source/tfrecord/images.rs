@@ -287,6 +287,8 @@ struct Scan {
     records: RecordIndex,
     parsed: Vec<Parsed>,
     unusable: Vec<(usize, String)>,
+    /// Warnings about the dataset as a whole (a label map beside the records that is not used).
+    notes: Vec<IndexWarning>,
 }
 
 /// Reads every record once: checks it, parses it, probes its image. A record longer than
@@ -358,6 +360,7 @@ fn scan(
         records,
         parsed,
         unusable,
+        notes: Vec::new(),
     })
 }
 
@@ -377,12 +380,15 @@ fn warnings_of(scan: &mut Scan) -> (Vec<IndexWarning>, bool) {
             },
         }
     };
-    let mut placed: Vec<Placed> = records
-        .problems
-        .iter()
-        .cloned()
-        .map(problem_warning)
+    let mut placed: Vec<Placed> = std::mem::take(&mut scan.notes)
+        .into_iter()
+        .map(|warning| Placed {
+            missing_shard: true,
+            record: None,
+            warning,
+        })
         .collect();
+    placed.extend(records.problems.iter().cloned().map(problem_warning));
     placed.extend(
         std::mem::take(&mut scan.unusable)
             .into_iter()
@@ -618,6 +624,14 @@ fn read_objects(
         .map_or_else(|| path.to_path_buf(), Path::to_path_buf);
     let names =
         detection::names(&dir, options.label_map.as_deref(), &class_key).map_err(unusable)?;
+    // Said where every warning goes (the export's stderr, the viewer's problems), not only in the
+    // source's description: the classes are then the bare ids.
+    if let Some(note) = &names.note {
+        scan.notes.push(IndexWarning {
+            path: dir.clone(),
+            reason: note.clone(),
+        });
+    }
     let objects: Vec<Option<&RecordObjects>> =
         scan.parsed.iter().map(|p| p.objects.as_ref()).collect();
     let (mut classes, indices) = detection::classes(&objects, &names);
