@@ -634,3 +634,34 @@ fn array_columns_read_as_stored_rows_and_a_ragged_row_is_left_out_by_name() {
     assert_eq!(x.data, [1, 2, 3, 4, 9, 10, 11, 12]);
     assert_eq!(label_values(&out.join("label.npy")), [1, 0]);
 }
+
+/// A file with no image column whose array column is declared with a shape that cannot be read
+/// says which column and why, not only that it has no image column.
+#[test]
+fn an_array_column_of_no_fixed_or_too_large_shape_is_named_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: [common::parquet_arrays::ArrayRow<'_>; 1] = [(&[&[1, 2], &[3, 4]], 1)];
+    for (shape, why) in [
+        (
+            serde_json::json!([null, 2]),
+            "\"x\": its shape is not fixed",
+        ),
+        (
+            serde_json::json!([1_000_000, 1_000_000]),
+            "\"x\": its shape [1000000, 1000000] of uint8 is over 2147483648 bytes a row",
+        ),
+    ] {
+        let file = dir.path().join("arrays.parquet");
+        let bytes = common::parquet_arrays::parquet_declaring(&[&rows], &["cat", "dog"], &shape);
+        std::fs::write(&file, bytes).unwrap();
+        let err = open(&file, &IndexOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "no image column, and no array column that can be read (the column {why})"
+            )) && err.contains("arrays.parquet"),
+            "{err}"
+        );
+    }
+}

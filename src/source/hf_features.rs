@@ -252,6 +252,8 @@ enum AsStored {
     ClassLabel(Column, Option<Vec<String>>),
     /// Not exportable, and why.
     LeftOut(String),
+    /// Declared an array (`ArrayND`) but not readable as one, and why.
+    RefusedArray(String),
 }
 
 fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -> AsStored {
@@ -274,7 +276,7 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
                         .collect()
                 });
             match shape {
-                None => AsStored::LeftOut(format!("{name:?}: its shape is not fixed")),
+                None => AsStored::RefusedArray(format!("{name:?}: its shape is not fixed")),
                 // A declared shape is a claim: one row must be countable and at most 2 GiB (the
                 // most one output image may take) before anything is sized from it.
                 Some(shape)
@@ -283,7 +285,7 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
                         .try_fold(dtype.size(), |n, &d| n.checked_mul(d))
                         .is_none_or(|bytes| bytes > MAX_ROW_BYTES) =>
                 {
-                    AsStored::LeftOut(format!(
+                    AsStored::RefusedArray(format!(
                         "{name:?}: its shape {shape:?} of {} is over {MAX_ROW_BYTES} bytes a row",
                         crate::npy::dtype_name(dtype)
                     ))
@@ -303,15 +305,16 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
 /// The stored columns of a file whose `fields` are `(name, how it is stored)`, as `features` (the
 /// `datasets` features object) declares them, with the image column `image_key` (else the first
 /// array whose shape is an image's) and the label column `label_key` (else the `ClassLabel`, else
-/// an integer `label`); `None` when no column is a fixed-shape array, so the source is not arrays.
+/// an integer `label`); `Err` when no column is a fixed-shape array, so the source is not arrays,
+/// with why each column declared an array cannot be read as one.
 pub fn pick_stored(
     fields: &[(String, String)],
     features: &serde_json::Value,
     keys: (Option<&str>, Option<&str>),
     layout: crate::options::ArrayLayout,
-) -> Option<Picked> {
+) -> Result<Picked, Vec<String>> {
     let mut picked = Picked::default();
-    let (mut any_array, mut class_label) = (false, None);
+    let (mut any_array, mut class_label, mut refused) = (false, None, Vec::new());
     for (field, (name, stored_as)) in fields.iter().enumerate() {
         let column = match as_stored(name, features.get(name.as_str()), stored_as) {
             AsStored::Kept(column, array) => {
@@ -327,11 +330,16 @@ pub fn pick_stored(
                 picked.left_out.push(why);
                 continue;
             }
+            AsStored::RefusedArray(why) => {
+                refused.push(why.clone());
+                picked.left_out.push(why);
+                continue;
+            }
         };
         picked.columns.push(StoredColumn { field, column });
     }
     if !any_array {
-        return None;
+        return Err(refused);
     }
     let (image_key, label_key) = keys;
     let position = |key: &str| picked.columns.iter().position(|c| c.column.name == key);
@@ -356,7 +364,19 @@ pub fn pick_stored(
     if picked.label != class_label {
         picked.names = None;
     }
-    Some(picked)
+    Ok(picked)
+}
+
+/// The error, or nothing, when [`pick_stored`] found no readable array: a file with no image
+/// column and arrays it declares but that cannot be read says which and why (`Some`); one that
+/// declares none is left to the images' pass, whose message names its columns (`None`).
+pub fn no_readable_array(refused: &[String]) -> Option<String> {
+    (!refused.is_empty()).then(|| {
+        format!(
+            "no image column, and no array column that can be read (the column {})",
+            refused.join("; the column ")
+        )
+    })
 }
 
 /// Why a source holds no sample: `no usable row (N problems; the first: <reason> in <path>)`, or
