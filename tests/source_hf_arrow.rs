@@ -546,3 +546,51 @@ fn array_folders_written_by_datasets_export_what_datasets_reads() {
         }
     }
 }
+
+/// `state.json` and `dataset_dict.json` name entries of their folder: a name that climbs out (or
+/// is absolute) is refused, as is a data file that is not there, each named; nothing outside the
+/// folder is read.
+#[test]
+fn a_state_or_split_naming_a_path_outside_the_folder_or_a_missing_file_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = six_rows();
+    // A real stream outside the dataset folder, which must not be read.
+    write_stream(&dir.path().join("outside.arrow"), &rows[..2], 8);
+    let saved = dir.path().join("saved");
+    write_saved(&saved, &rows[..2], 1, 8, &["ant", "bee", "cow"]);
+    let outside = dir.path().join("outside.arrow");
+    for (name, why) in [
+        ("../outside.arrow".to_owned(), "not a name of an entry of"),
+        (
+            outside.to_string_lossy().into_owned(),
+            "not a name of an entry of",
+        ),
+        ("data-gone.arrow".to_owned(), "which is not a file"),
+    ] {
+        let state = serde_json::json!({"_data_files": [{"filename": name}], "_split": null});
+        std::fs::write(saved.join("state.json"), state.to_string()).unwrap();
+        let err = open(&saved).unwrap_err().to_string();
+        assert!(
+            err.contains("state.json") && err.contains(&format!("names {name:?}, {why}")),
+            "{err}"
+        );
+    }
+    let dict = dir.path().join("dict");
+    write_saved(
+        &dict.join("train"),
+        &rows[..2],
+        1,
+        8,
+        &["ant", "bee", "cow"],
+    );
+    std::fs::write(
+        dict.join("dataset_dict.json"),
+        r#"{"splits": ["../saved"]}"#,
+    )
+    .unwrap();
+    let err = open(&dict).unwrap_err().to_string();
+    assert!(
+        err.contains("dataset_dict.json names the split \"../saved\", not a name of an entry of"),
+        "{err}"
+    );
+}

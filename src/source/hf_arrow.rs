@@ -120,20 +120,36 @@ fn resolve(
                 ),
             });
         }
-        dir = path.join(chosen);
+        dir = entry_of(path, &chosen).map_err(|why| {
+            unusable(format!(
+                "dataset_dict.json names the split {chosen:?}, {why}"
+            ))
+        })?;
     }
     let state = dir.join("state.json");
     let files = if state.is_file() {
-        read_json(&state)?
+        let names: Vec<String> = read_json(&state)?
             .get("_data_files")
             .and_then(serde_json::Value::as_array)
             .map(|a| {
                 a.iter()
                     .filter_map(|f| f.get("filename")?.as_str())
-                    .map(|name| dir.join(name))
+                    .map(str::to_owned)
                     .collect()
             })
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let mut files = Vec::with_capacity(names.len());
+        for name in names {
+            let file = entry_of(&dir, &name)
+                .map_err(|why| unusable(format!("{state:?} names {name:?}, {why}")))?;
+            if !file.is_file() {
+                return Err(unusable(format!(
+                    "{state:?} names {name:?}, which is not a file: {file:?}"
+                )));
+            }
+            files.push(file);
+        }
+        files
     } else {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(|e| unusable(format!("cannot read {dir:?}: {e}")))?
@@ -148,6 +164,16 @@ fn resolve(
         return Err(unusable(format!("no Arrow files in {dir:?}")));
     }
     Ok((files, dir, notes))
+}
+
+/// `name` (a split or a data file that a folder's JSON names) as an entry of `dir`, or why not:
+/// one plain name, so nothing outside the dataset folder is read.
+fn entry_of(dir: &Path, name: &str) -> Result<PathBuf, String> {
+    let mut parts = Path::new(name).components();
+    match (parts.next(), parts.next()) {
+        (Some(std::path::Component::Normal(entry)), None) => Ok(dir.join(entry)),
+        _ => Err(format!("not a name of an entry of {dir:?}")),
+    }
 }
 
 /// The features: `dataset_info.json`'s, else the schema's `huggingface` metadata.
