@@ -389,6 +389,57 @@ fn masks_follow_the_pixels_an_absent_mask_is_zeros_with_a_warning_and_an_unreada
     assert_eq!(m.data, [6, 8, 0, 0, 0, 0]);
 }
 
+/// One image with 40,000 boxes pads every row to 40,000: the annotation rows are built a slice of
+/// rows at a time (at most 8 MiB), and every row still lands at its place in each array.
+#[test]
+fn rows_padded_to_many_boxes_are_written_in_slices_each_in_its_place() {
+    const MANY: usize = 40_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, out) = (tmp.path().join("data"), tmp.path().join("out"));
+    let names: Vec<String> = (0..12).map(|i| format!("{i:02}.png")).collect();
+    for name in &names {
+        common::save(&root, name, &common::pattern(4, 2, 3));
+    }
+    // Image i has i + 1 boxes (the last MANY), each of class i % 3 at x = i.
+    let count = |i: usize| if i == 11 { MANY } else { i + 1 };
+    let index = annotated_folder(&root, classes(), |rel| {
+        let i: usize = rel[..2].parse().unwrap();
+        let x = i as f64;
+        let boxes = vec![((i % 3) as u32, bbox(x, 0.0, x + 1.0, 2.0)); count(i)];
+        objects(Units::Pixels, &boxes, None)
+    });
+    let report = export_annotated(index, &out, &Form::default()).unwrap();
+    assert_eq!(report.exported, 12);
+    let num = common::read_npy(&out.join("num_boxes.npy")).i32s();
+    let counts: Vec<i32> = (0..12).map(|i| i32::try_from(count(i)).unwrap()).collect();
+    assert_eq!(num, counts);
+    let b = common::read_npy(&out.join("boxes.npy"));
+    assert_eq!(b.shape, [12, MANY, 4]);
+    let c = common::read_npy(&out.join("box_classes.npy"));
+    assert_eq!(c.shape, [12, MANY]);
+    let (boxes, classes) = (b.f32s(), c.i32s());
+    for i in 0..12 {
+        let row = &boxes[i * MANY * 4..(i + 1) * MANY * 4];
+        let x = i as f32 / 4.0;
+        // [ymin, xmin, ymax, xmax], normalised to 4x2.
+        assert_eq!(row[..4], [0.0, x, 1.0, x + 0.25], "row {i}");
+        assert_eq!(
+            row[count(i) * 4 - 4..count(i) * 4],
+            [0.0, x, 1.0, x + 0.25],
+            "row {i}"
+        );
+        assert!(row[count(i) * 4..].iter().all(|&v| v == 0.0), "row {i}");
+        let row = &classes[i * MANY..(i + 1) * MANY];
+        assert!(
+            row[..count(i)]
+                .iter()
+                .all(|&k| k == i32::try_from(i % 3).unwrap()),
+            "row {i}"
+        );
+        assert!(row[count(i)..].iter().all(|&k| k == -1), "row {i}");
+    }
+}
+
 #[test]
 fn a_dataset_without_any_box_exports_rows_of_zero_boxes() {
     let tmp = tempfile::tempdir().unwrap();

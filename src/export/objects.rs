@@ -106,13 +106,21 @@ impl ObjectRows {
     }
 }
 
-/// The annotation rows of `batch` (of `job`), padded to `m` objects, boxes in `form`.
-pub(super) fn rows(batch: &Batch, job: &LoadSpec, m: usize, form: BoxOptions) -> ObjectRows {
+/// The annotation rows of rows `range` of `batch` (of `job`), padded to `m` objects, boxes in
+/// `form`.
+pub(super) fn rows(
+    batch: &Batch,
+    job: &LoadSpec,
+    range: std::ops::Range<usize>,
+    m: usize,
+    form: BoxOptions,
+) -> ObjectRows {
     let index = &job.index;
     let output = job.shape.size();
     let with_masks = index.object_classes.as_ref().is_some_and(|c| c.has_masks);
     let mut rows = ObjectRows::default();
-    for (row, (&sample, original)) in batch.samples.iter().zip(&batch.originals).enumerate() {
+    let good = batch.samples.iter().zip(&batch.originals).enumerate();
+    for (row, (&sample, original)) in good.skip(range.start).take(range.len()) {
         let original = Size {
             height: original.height,
             width: original.width,

@@ -99,41 +99,42 @@ impl Writer {
         }
         let index = &job.index;
         let (label_mode, classes) = (self.label_mode, self.classes);
-        let object_rows = index
-            .object_classes
-            .is_some()
-            .then(|| objects::rows(batch, job, self.boxes.0, self.boxes.1));
         for (array, writer) in &mut self.arrays {
+            if OBJECT_ARRAYS.contains(&array.name.as_str()) && array.column.is_none() {
+                continue;
+            }
             let bytes: Cow<'_, [u8]> = match (&batch.pixels, array.column, array.name.as_str()) {
                 (Pixels::Columns(columns), Some(c), _) => {
                     Cow::Borrowed(columns.get(c).map_or(&[][..], Vec::as_slice))
                 }
                 (Pixels::U8(v), None, "images") => self.convert.u8_rows(v),
                 (Pixels::F32(v), None, "images") => self.convert.f32_rows(v),
-                (_, None, name) if OBJECT_ARRAYS.contains(&name) => {
-                    Cow::Borrowed(object_rows.as_ref().map_or(&[][..], |r| r.of(name)))
-                }
                 _ => Cow::Owned(label_bytes(batch, index, label_mode, classes)),
             };
             let path = self.dir.join(self.names.array(&array.name));
-            // No box in the whole plan: `(N, 0, 4)` rows hold no byte to count.
-            let written = if writer.row_len() == 0 {
-                writer.add_empty_rows(batch.samples.len())
-            } else {
-                writer.write_rows_until(&bytes, stop)
-            };
-            match written {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    return Err(ExportError::Cancelled);
+            write_rows(writer, &bytes, batch.samples.len(), &path, stop)?;
+        }
+        let mut masks_zeroed = Vec::new();
+        if index.object_classes.is_some() {
+            // A slice of rows at a time: one image with 300,000 boxes pads every row to 300,000,
+            // and a whole chunk of such rows would be gigabytes.
+            let (m, form) = self.boxes;
+            let row_bytes = m * 20 + job.shape.height * job.shape.width;
+            let slice = (OBJECT_SLICE_BYTES / row_bytes.max(1)).max(1);
+            let mut start = 0;
+            while start < batch.samples.len() {
+                let rows = start..(start + slice).min(batch.samples.len());
+                let object_rows = objects::rows(batch, job, rows.clone(), m, form);
+                for (array, writer) in &mut self.arrays {
+                    if OBJECT_ARRAYS.contains(&array.name.as_str()) && array.column.is_none() {
+                        let path = self.dir.join(self.names.array(&array.name));
+                        let bytes = object_rows.of(&array.name);
+                        write_rows(writer, bytes, rows.len(), &path, stop)?;
+                    }
                 }
-                Err(source) => {
-                    return Err(ExportError::Io {
-                        action: "writing",
-                        path,
-                        source,
-                    });
-                }
+                self.boxes_dropped += object_rows.dropped;
+                masks_zeroed.extend(object_rows.warnings);
+                start = rows.end;
             }
         }
         for &i in &batch.samples {
@@ -169,10 +170,7 @@ impl Writer {
                 .map_err(|e| csv_err(e, &self.manifest_path))?;
             self.rows += 1;
         }
-        Ok(object_rows.map_or_else(Vec::new, |r| {
-            self.boxes_dropped += r.dropped;
-            r.warnings
-        }))
+        Ok(masks_zeroed)
     }
 
     /// Finishes and syncs every file: the arrays (packed into one `.npz` with that format), the
@@ -334,6 +332,37 @@ fn csv_err(err: csv::Error, path: &Path) -> ExportError {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// The most bytes of annotation rows (boxes, classes and masks) built at once.
+const OBJECT_SLICE_BYTES: usize = 8 << 20;
+
+/// Appends `rows` whole rows (`bytes`) to `writer`, the `.npy` file at `path`; `stop` is looked at
+/// between pieces.
+fn write_rows(
+    writer: &mut NpyWriter,
+    bytes: &[u8],
+    rows: usize,
+    path: &Path,
+    stop: &dyn Fn() -> bool,
+) -> Result<(), ExportError> {
+    // No box in the whole plan: `(N, 0, 4)` rows hold no byte to count.
+    let written = if writer.row_len() == 0 {
+        writer.add_empty_rows(rows)
+    } else {
+        writer.write_rows_until(bytes, stop)
+    };
+    written.map_err(|source| {
+        if source.kind() == io::ErrorKind::Interrupted {
+            ExportError::Cancelled
+        } else {
+            ExportError::Io {
+                action: "writing",
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })
 }
 
 /// The label rows of `batch`'s good samples in `mode`'s encoding.
