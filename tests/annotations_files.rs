@@ -347,6 +347,74 @@ fn coco_nan_as_python_writes_it_drops_its_image_with_a_warning() {
 }
 
 #[test]
+fn coco_polygons_far_outside_or_too_long_to_walk_skip_their_image_not_the_export() {
+    // These once aborted the export allocating the outline walk: 1e9 asked for 2 GiB, 1e300
+    // overflowed, and a long zigzag (each edge 21 steps at 5x) grew without bound.
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    for name in ["ok.png", "far.png", "huge.png", "zigzag.png"] {
+        png(&set, name, 4, 4);
+    }
+    let zigzag: Vec<f64> = (0..=50_000)
+        .flat_map(|i| if i % 2 == 0 { [0.0, 0.0] } else { [4.0, 3.0] })
+        .collect();
+    // `images` first, as COCO writes it (detection looks for it in the first 64 KiB).
+    let images = json!([
+        {"id": 1, "file_name": "ok.png", "width": 4, "height": 4},
+        {"id": 2, "file_name": "far.png", "width": 4, "height": 4},
+        {"id": 3, "file_name": "huge.png", "width": 4, "height": 4},
+        {"id": 4, "file_name": "zigzag.png", "width": 4, "height": 4},
+    ]);
+    let rest = json!({
+        "annotations": [
+            // Partly outside, within the image's own size beyond its edges: painted.
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 4, 4],
+             "segmentation": [[-4.0, -4.0, 2.0, -4.0, 2.0, 8.0, -4.0, 8.0]]},
+            {"id": 2, "image_id": 2, "category_id": 1, "bbox": [0, 0, 4, 4],
+             "segmentation": [[0, 0, 1e9, 0, 0, 10]]},
+            {"id": 3, "image_id": 3, "category_id": 1, "bbox": [0, 0, 4, 4],
+             "segmentation": [[0, 0, 1, 1, 1, 0], [-1e300, 0, 1e300, 0, 0, 10]]},
+            {"id": 4, "image_id": 4, "category_id": 1, "bbox": [0, 0, 4, 4],
+             "segmentation": [zigzag]},
+        ],
+        "categories": [{"id": 1, "name": "x"}],
+    });
+    let coco = format!("{{\"images\": {images}, {}", &rest.to_string()[1..]);
+    let json = common::write(&set, "data.json", coco.as_bytes());
+    let out = dir.path().join("out");
+    let report = common::export_source(&json, &out, IndexOptions::default()).unwrap();
+    assert_eq!(report.skipped.len(), 3);
+    let in_json = ", in the COCO file \"data.json\"";
+    assert_eq!(
+        common::skipped(&out),
+        [
+            vec![
+                "far.png".to_owned(),
+                format!(
+                    "its mask: object 0's polygon 0 has a vertex (1000000000.0, 0.0) more than the image's own size outside the 4x4 image{in_json}"
+                ),
+            ],
+            vec![
+                "huge.png".to_owned(),
+                format!(
+                    "its mask: object 0's polygon 1 has a vertex (-1e300, 0.0) more than the image's own size outside the 4x4 image{in_json}"
+                ),
+            ],
+            vec![
+                "zigzag.png".to_owned(),
+                format!(
+                    "its mask: object 0's polygon 0 has an outline of 1050001 steps at 5x, over the 1048576 left of the walk the 4x4 image allows (32 per pixel, at least 1048576){in_json}"
+                ),
+            ],
+        ]
+    );
+    // The one good image: its polygon covers columns 0 and 1 of every row (class 0, painted 1).
+    let masks = common::read_npy(&out.join("masks.npy"));
+    assert_eq!(masks.shape, [1, 4, 4]);
+    assert_eq!(masks.data, [1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0]);
+}
+
+#[test]
 fn coco_json_over_the_limit_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
     coco_folder(dir.path());

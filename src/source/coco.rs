@@ -21,7 +21,9 @@
 //! `bbox` is not four finite numbers, or whose polygon holds NaN, leaves its image out with a
 //! warning (Python's `json.dump` writes `NaN` and `Infinity`, which JSON has not: they are read, as
 //! pycocotools reads them, and reported so). Negative coordinates and sizes are kept as stated
-//! (health flags them). Malformed JSON is refused with its line and column.
+//! (health flags them). Malformed JSON is refused with its line and column. A polygon far outside
+//! its image, or too long to walk, fails its image when its mask is painted (see
+//! [`coco_rle::polygon_counts`](super::annotations::coco_rle::polygon_counts)).
 //!
 //! **Memory** stays bounded by what is kept: the file is parsed as a stream into typed records that
 //! skip every field not read (`info`, `licenses`, `area`, ...), and a file over `--max-file-bytes`
