@@ -295,6 +295,57 @@ fn coco_bad_annotations_drop_their_images_by_name_and_reach_skipped_csv() {
 }
 
 #[test]
+fn coco_images_naming_one_file_twice_keep_the_first_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    for name in ["a.png", "b.png"] {
+        png(&set, name, 4, 4);
+    }
+    let coco = json!({
+        "images": [
+            {"id": 7, "file_name": "a.png"},
+            {"id": 8, "file_name": "b.png"},
+            {"id": 9, "file_name": "./a.png"},
+            {"id": 10, "file_name": "b.png"},
+        ],
+        "annotations": [
+            {"id": 1, "image_id": 7, "category_id": 1, "bbox": [0, 0, 1, 1]},
+            {"id": 2, "image_id": 9, "category_id": 1, "bbox": [0, 0, 2, 2]},
+            {"id": 3, "image_id": 10, "category_id": 1, "bbox": [0, 0, 3, 3]},
+        ],
+        "categories": [{"id": 1, "name": "x"}],
+    });
+    let json = common::write(&set, "data.json", coco.to_string().as_bytes());
+    let index = open(&json);
+    assert_eq!(names(&index), ["a.png", "b.png"]);
+    assert_eq!(boxes(&index, 0), [(0, [0.0, 0.0, 1.0, 1.0], false)]);
+    assert_eq!(boxes(&index, 1), []);
+    assert_eq!(
+        common::index_warnings(&index),
+        [
+            (
+                json.clone(),
+                "image id 9 names \"./a.png\", as image id 7 does; this one and its annotations are left out"
+                    .to_owned()
+            ),
+            (
+                json.clone(),
+                "image id 10 names \"b.png\", as image id 8 does; this one and its annotations are left out"
+                    .to_owned()
+            ),
+        ]
+    );
+    // The export lists them in skipped.csv under the JSON's path.
+    let out = dir.path().join("out");
+    common::export_source(&json, &out, IndexOptions::default()).unwrap();
+    let skipped = common::skipped(&out);
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(skipped[0][0], json.to_string_lossy());
+    assert!(skipped[1][1].starts_with("image id 10 names \"b.png\""));
+    assert_eq!(common::manifest(&out).len(), 2);
+}
+
+#[test]
 fn coco_malformed_json_is_refused_with_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let broken = common::write(
