@@ -282,15 +282,7 @@ pub fn open_index(
             continue;
         }
         let mask = one.mask();
-        let side = |n: Option<Number>| {
-            n.map(|Number(v)| v)
-                .filter(|v| *v >= 1.0 && *v < f64::from(u32::MAX) && v.fract() == 0.0)
-                .map(|v| v as u32)
-        };
-        let stated_size = match (side(image.height), side(image.width)) {
-            (Some(height), Some(width)) => Some(Size { height, width }),
-            _ => None,
-        };
+        let stated_size = stated_size(image);
         samples.push(Sample {
             rel_path: rel,
             label: None,
@@ -324,6 +316,19 @@ pub fn open_index(
     ))
 }
 
+/// The size an image's `width` and `height` state, when both are whole numbers of pixels.
+fn stated_size(image: &CocoImage) -> Option<Size> {
+    let side = |n: Option<Number>| {
+        n.map(|Number(v)| v)
+            .filter(|v| *v >= 1.0 && *v < f64::from(u32::MAX) && v.fract() == 0.0)
+            .map(|v| v as u32)
+    };
+    match (side(image.height), side(image.width)) {
+        (Some(height), Some(width)) => Some(Size { height, width }),
+        _ => None,
+    }
+}
+
 /// Each image's slot by id (the first of a repeated id), and an empty gathering per image; images
 /// whose name is unusable, whose id repeats, or that name the file of an image before them (which
 /// would be one file as two samples) are dropped with a warning.
@@ -350,11 +355,7 @@ fn gather_images(
             ));
             continue;
         }
-        // `./a.png` is `a.png`.
-        let file: PathBuf = rel
-            .components()
-            .filter(|c| !matches!(c, std::path::Component::CurDir))
-            .collect();
+        let file = annotated_files::file_key(&rel);
         if let Some(&first) = files.get(&file) {
             warnings.push(warning(
                 json,
