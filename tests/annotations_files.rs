@@ -732,6 +732,72 @@ fn voc_objects_classes_splits_and_bad_files() {
 }
 
 #[test]
+fn voc_split_ids_outside_the_dataset_or_repeated_are_left_out_by_list_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("voc");
+    for id in ["2007_000001", "2007_000002"] {
+        png(&root, &format!("JPEGImages/{id}.png"), 12, 9);
+        common::write(
+            &root,
+            &format!("Annotations/{id}.xml"),
+            voc_xml(&format!("{id}.png"), &[("dog", ["1", "2", "3", "4"])]).as_bytes(),
+        );
+    }
+    // A second XML naming 2007_000001's image.
+    common::write(
+        &root,
+        "Annotations/2007_000003.xml",
+        voc_xml("./2007_000001.png", &[("cat", ["0", "0", "5", "5"])]).as_bytes(),
+    );
+    // An annotation and image outside the dataset, which an id could once reach (`<id>.xml`, and
+    // `<id>.jpg` as the image it names is missing).
+    common::write(
+        dir.path(),
+        "secret.xml",
+        voc_xml("missing.png", &[]).as_bytes(),
+    );
+    common::write(dir.path(), "secret.jpg", &common::png_bytes(4, 4, 1));
+    let absolute = dir.path().join("secret");
+    let list = format!(
+        "2007_000001\n{}\n../../secret -1\n\n2007_000001  1\n2007_000003\n2007_000002\n",
+        absolute.display()
+    );
+    let list_path = common::write(&root, "ImageSets/Main/val.txt", list.as_bytes());
+    let index = open_split(&root, "val");
+    assert_eq!(names(&index), ["2007_000001.png", "2007_000002.png"]);
+    assert_eq!(boxes(&index, 0), [(11, [1.0, 2.0, 3.0, 4.0], false)]);
+    assert_eq!(
+        common::index_warnings(&index),
+        [
+            (
+                list_path.clone(),
+                format!(
+                    "line 2: the id {:?} is not a name inside the dataset folder; it is left out",
+                    absolute.display().to_string()
+                )
+            ),
+            (
+                list_path.clone(),
+                "line 3: the id \"../../secret\" is not a name inside the dataset folder; it is left out"
+                    .to_owned()
+            ),
+            (
+                list_path.clone(),
+                "line 5: the id \"2007_000001\" is listed again (first on line 1); this one is left out"
+                    .to_owned()
+            ),
+            (
+                root.join("Annotations/2007_000003.xml"),
+                "names the image \"./2007_000001.png\", as 2007_000001.xml does; this annotation is left out"
+                    .to_owned()
+            ),
+        ]
+    );
+    // Without a split every XML is read once: the repeat of an image is still left out.
+    assert_eq!(names(&open(&root)), ["2007_000001.png", "2007_000002.png"]);
+}
+
+#[test]
 fn annotation_sources_refuse_folder_options_and_name_them() {
     let dir = tempfile::tempdir().unwrap();
     coco_folder(dir.path());
