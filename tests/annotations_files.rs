@@ -295,6 +295,57 @@ fn coco_bad_annotations_drop_their_images_by_name_and_reach_skipped_csv() {
 }
 
 #[test]
+fn coco_images_naming_one_file_twice_keep_the_first_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    for name in ["a.png", "b.png"] {
+        png(&set, name, 4, 4);
+    }
+    let coco = json!({
+        "images": [
+            {"id": 7, "file_name": "a.png"},
+            {"id": 8, "file_name": "b.png"},
+            {"id": 9, "file_name": "./a.png"},
+            {"id": 10, "file_name": "b.png"},
+        ],
+        "annotations": [
+            {"id": 1, "image_id": 7, "category_id": 1, "bbox": [0, 0, 1, 1]},
+            {"id": 2, "image_id": 9, "category_id": 1, "bbox": [0, 0, 2, 2]},
+            {"id": 3, "image_id": 10, "category_id": 1, "bbox": [0, 0, 3, 3]},
+        ],
+        "categories": [{"id": 1, "name": "x"}],
+    });
+    let json = common::write(&set, "data.json", coco.to_string().as_bytes());
+    let index = open(&json);
+    assert_eq!(names(&index), ["a.png", "b.png"]);
+    assert_eq!(boxes(&index, 0), [(0, [0.0, 0.0, 1.0, 1.0], false)]);
+    assert_eq!(boxes(&index, 1), []);
+    assert_eq!(
+        common::index_warnings(&index),
+        [
+            (
+                json.clone(),
+                "image id 9 names \"./a.png\", as image id 7 does; this one and its annotations are left out"
+                    .to_owned()
+            ),
+            (
+                json.clone(),
+                "image id 10 names \"b.png\", as image id 8 does; this one and its annotations are left out"
+                    .to_owned()
+            ),
+        ]
+    );
+    // The export lists them in skipped.csv under the JSON's path.
+    let out = dir.path().join("out");
+    common::export_source(&json, &out, IndexOptions::default()).unwrap();
+    let skipped = common::skipped(&out);
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(skipped[0][0], json.to_string_lossy());
+    assert!(skipped[1][1].starts_with("image id 10 names \"b.png\""));
+    assert_eq!(common::manifest(&out).len(), 2);
+}
+
+#[test]
 fn coco_malformed_json_is_refused_with_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let broken = common::write(
@@ -384,6 +435,74 @@ fn coco_with_every_image_left_out_says_why_not_where() {
     );
     assert!(!stderr.contains("expected an instances_"), "{stderr}");
     assert!(!out.exists());
+}
+
+#[test]
+fn coco_polygons_far_outside_or_too_long_to_walk_skip_their_image_not_the_export() {
+    // These once aborted the export allocating the outline walk: 1e9 asked for 2 GiB, 1e300
+    // overflowed, and a long zigzag (each edge 21 steps at 5x) grew without bound.
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    for name in ["ok.png", "far.png", "huge.png", "zigzag.png"] {
+        png(&set, name, 4, 4);
+    }
+    let zigzag: Vec<f64> = (0..=50_000)
+        .flat_map(|i| if i % 2 == 0 { [0.0, 0.0] } else { [4.0, 3.0] })
+        .collect();
+    // `images` first, as COCO writes it (detection looks for it in the first 64 KiB).
+    let images = json!([
+        {"id": 1, "file_name": "ok.png", "width": 4, "height": 4},
+        {"id": 2, "file_name": "far.png", "width": 4, "height": 4},
+        {"id": 3, "file_name": "huge.png", "width": 4, "height": 4},
+        {"id": 4, "file_name": "zigzag.png", "width": 4, "height": 4},
+    ]);
+    let rest = json!({
+        "annotations": [
+            // Partly outside, within the image's own size beyond its edges: painted.
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 4, 4],
+             "segmentation": [[-4.0, -4.0, 2.0, -4.0, 2.0, 8.0, -4.0, 8.0]]},
+            {"id": 2, "image_id": 2, "category_id": 1, "bbox": [0, 0, 4, 4],
+             "segmentation": [[0, 0, 1e9, 0, 0, 10]]},
+            {"id": 3, "image_id": 3, "category_id": 1, "bbox": [0, 0, 4, 4],
+             "segmentation": [[0, 0, 1, 1, 1, 0], [-1e300, 0, 1e300, 0, 0, 10]]},
+            {"id": 4, "image_id": 4, "category_id": 1, "bbox": [0, 0, 4, 4],
+             "segmentation": [zigzag]},
+        ],
+        "categories": [{"id": 1, "name": "x"}],
+    });
+    let coco = format!("{{\"images\": {images}, {}", &rest.to_string()[1..]);
+    let json = common::write(&set, "data.json", coco.as_bytes());
+    let out = dir.path().join("out");
+    let report = common::export_source(&json, &out, IndexOptions::default()).unwrap();
+    assert_eq!(report.skipped.len(), 3);
+    let in_json = ", in the COCO file \"data.json\"";
+    assert_eq!(
+        common::skipped(&out),
+        [
+            vec![
+                "far.png".to_owned(),
+                format!(
+                    "its mask: object 0's polygon 0 has a vertex (1000000000.0, 0.0) more than the image's own size outside the 4x4 image{in_json}"
+                ),
+            ],
+            vec![
+                "huge.png".to_owned(),
+                format!(
+                    "its mask: object 0's polygon 1 has a vertex (-1e300, 0.0) more than the image's own size outside the 4x4 image{in_json}"
+                ),
+            ],
+            vec![
+                "zigzag.png".to_owned(),
+                format!(
+                    "its mask: object 0's polygon 0 has an outline of 1050001 steps at 5x, over the 1048576 left of the walk the 4x4 image allows (32 per pixel, at least 1048576){in_json}"
+                ),
+            ],
+        ]
+    );
+    // The one good image: its polygon covers columns 0 and 1 of every row (class 0, painted 1).
+    let masks = common::read_npy(&out.join("masks.npy"));
+    assert_eq!(masks.shape, [1, 4, 4]);
+    assert_eq!(masks.data, [1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0]);
 }
 
 #[test]
@@ -672,6 +791,72 @@ fn voc_objects_classes_splits_and_bad_files() {
         other.object_classes.unwrap().names,
         ["Zebra", "dog", "person"]
     );
+}
+
+#[test]
+fn voc_split_ids_outside_the_dataset_or_repeated_are_left_out_by_list_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("voc");
+    for id in ["2007_000001", "2007_000002"] {
+        png(&root, &format!("JPEGImages/{id}.png"), 12, 9);
+        common::write(
+            &root,
+            &format!("Annotations/{id}.xml"),
+            voc_xml(&format!("{id}.png"), &[("dog", ["1", "2", "3", "4"])]).as_bytes(),
+        );
+    }
+    // A second XML naming 2007_000001's image.
+    common::write(
+        &root,
+        "Annotations/2007_000003.xml",
+        voc_xml("./2007_000001.png", &[("cat", ["0", "0", "5", "5"])]).as_bytes(),
+    );
+    // An annotation and image outside the dataset, which an id could once reach (`<id>.xml`, and
+    // `<id>.jpg` as the image it names is missing).
+    common::write(
+        dir.path(),
+        "secret.xml",
+        voc_xml("missing.png", &[]).as_bytes(),
+    );
+    common::write(dir.path(), "secret.jpg", &common::png_bytes(4, 4, 1));
+    let absolute = dir.path().join("secret");
+    let list = format!(
+        "2007_000001\n{}\n../../secret -1\n\n2007_000001  1\n2007_000003\n2007_000002\n",
+        absolute.display()
+    );
+    let list_path = common::write(&root, "ImageSets/Main/val.txt", list.as_bytes());
+    let index = open_split(&root, "val");
+    assert_eq!(names(&index), ["2007_000001.png", "2007_000002.png"]);
+    assert_eq!(boxes(&index, 0), [(11, [1.0, 2.0, 3.0, 4.0], false)]);
+    assert_eq!(
+        common::index_warnings(&index),
+        [
+            (
+                list_path.clone(),
+                format!(
+                    "line 2: the id {:?} is not a name inside the dataset folder; it is left out",
+                    absolute.display().to_string()
+                )
+            ),
+            (
+                list_path.clone(),
+                "line 3: the id \"../../secret\" is not a name inside the dataset folder; it is left out"
+                    .to_owned()
+            ),
+            (
+                list_path.clone(),
+                "line 5: the id \"2007_000001\" is listed again (first on line 1); this one is left out"
+                    .to_owned()
+            ),
+            (
+                root.join("Annotations/2007_000003.xml"),
+                "names the image \"./2007_000001.png\", as 2007_000001.xml does; this annotation is left out"
+                    .to_owned()
+            ),
+        ]
+    );
+    // Without a split every XML is read once: the repeat of an image is still left out.
+    assert_eq!(names(&open(&root)), ["2007_000001.png", "2007_000002.png"]);
 }
 
 #[test]

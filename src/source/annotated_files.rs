@@ -106,6 +106,14 @@ pub fn relative_name(name: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// The file a [`relative_name`] names, for telling whether two names are one file: `./a.png` is
+/// `a.png`.
+pub fn file_key(rel: &Path) -> PathBuf {
+    rel.components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect()
+}
+
 /// A warning about `path`.
 pub fn warning(path: &Path, reason: impl Into<String>) -> IndexWarning {
     IndexWarning {

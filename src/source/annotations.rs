@@ -497,6 +497,12 @@ pub fn class_map(
     let Some(mask) = &objects.mask else {
         return Ok(None);
     };
+    // Masks stated in the source's own file (COCO's JSON): the message names it.
+    let in_source = |painted: Result<ClassMap, String>| {
+        painted
+            .map(Some)
+            .map_err(|reason| format!("{reason}, in {}", index.store.describe()))
+    };
     match mask {
         MaskRef::File(rel) => {
             masks::from_file(&index.root.join(rel), original, max_bytes).map(Some)
@@ -508,10 +514,10 @@ pub fn class_map(
                 .ok_or_else(|| "the source holds no records".to_owned())?;
             masks::from_record(&images.masks(sample, max_bytes)?, objects, original).map(Some)
         }
-        MaskRef::Polygons(polygons) => Ok(Some(masks::from_polygons(polygons, objects, original))),
-        MaskRef::Rle(runs) => masks::from_rle(runs, objects, original).map(Some),
+        MaskRef::Polygons(polygons) => in_source(masks::from_polygons(polygons, objects, original)),
+        MaskRef::Rle(runs) => in_source(masks::from_rle(runs, objects, original)),
         MaskRef::PolygonsAndRle(polygons, runs) => {
-            masks::from_coco(polygons, runs, objects, original).map(Some)
+            in_source(masks::from_coco(polygons, runs, objects, original))
         }
     }
 }

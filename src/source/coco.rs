@@ -15,13 +15,15 @@
 //! list or compressed string) as the masks. Classes are the `categories`' ids in ascending order.
 //!
 //! **Bad input** is reported, never fatal unless the whole file is unusable: an image whose file is
-//! missing, whose name leaves the image folder, or whose id repeats is left out with a warning (so
-//! `skipped.csv` lists it); an annotation of an unknown image id is counted in one warning; one of
+//! missing, whose name leaves the image folder, whose id repeats, or whose file an image before it
+//! names (one file would be two samples) is left out with a warning (so `skipped.csv` lists it); an annotation of an unknown image id is counted in one warning; one of
 //! an unknown category is kept, its class named `class <id>`, with a warning; an annotation whose
 //! `bbox` is not four finite numbers, or whose polygon holds NaN, leaves its image out with a
 //! warning (Python's `json.dump` writes `NaN` and `Infinity`, which JSON has not: they are read, as
 //! pycocotools reads them, and reported so). Negative coordinates and sizes are kept as stated
-//! (health flags them). Malformed JSON is refused with its line and column.
+//! (health flags them). Malformed JSON is refused with its line and column. A polygon far outside
+//! its image, or too long to walk, fails its image when its mask is painted (see
+//! [`coco_rle::polygon_counts`](super::annotations::coco_rle::polygon_counts)).
 //!
 //! **Memory** stays bounded by what is kept: the file is parsed as a stream into typed records that
 //! skip every field not read (`info`, `licenses`, `area`, ...), and a file over `--max-file-bytes`
@@ -185,6 +187,8 @@ struct Gathered {
     runs: Vec<(usize, u32, u32, Vec<u32>)>,
     /// Why the image is left out, if it is.
     dropped: Option<String>,
+    /// Whether it names the file of an image before it (left out, the JSON's warning says so).
+    repeats_a_file: bool,
 }
 
 impl Gathered {
@@ -266,6 +270,9 @@ pub fn open_index(
         let Ok(rel) = annotated_files::relative_name(&image.file_name) else {
             continue; // Reported by gather_images.
         };
+        if one.repeats_a_file {
+            continue; // Reported by gather_images.
+        }
         if let Some(reason) = one.dropped.take() {
             warnings.push(warning(&folder.join(&rel), reason));
             continue;
@@ -275,15 +282,7 @@ pub fn open_index(
             continue;
         }
         let mask = one.mask();
-        let side = |n: Option<Number>| {
-            n.map(|Number(v)| v)
-                .filter(|v| *v >= 1.0 && *v < f64::from(u32::MAX) && v.fract() == 0.0)
-                .map(|v| v as u32)
-        };
-        let stated_size = match (side(image.height), side(image.width)) {
-            (Some(height), Some(width)) => Some(Size { height, width }),
-            _ => None,
-        };
+        let stated_size = stated_size(image);
         samples.push(Sample {
             rel_path: rel,
             label: None,
@@ -317,26 +316,57 @@ pub fn open_index(
     ))
 }
 
+/// The size an image's `width` and `height` state, when both are whole numbers of pixels.
+fn stated_size(image: &CocoImage) -> Option<Size> {
+    let side = |n: Option<Number>| {
+        n.map(|Number(v)| v)
+            .filter(|v| *v >= 1.0 && *v < f64::from(u32::MAX) && v.fract() == 0.0)
+            .map(|v| v as u32)
+    };
+    match (side(image.height), side(image.width)) {
+        (Some(height), Some(width)) => Some(Size { height, width }),
+        _ => None,
+    }
+}
+
 /// Each image's slot by id (the first of a repeated id), and an empty gathering per image; images
-/// whose name is unusable or whose id repeats are dropped with a warning.
+/// whose name is unusable, whose id repeats, or that name the file of an image before them (which
+/// would be one file as two samples) are dropped with a warning.
 fn gather_images(
     images: &[CocoImage],
     json: &Path,
     warnings: &mut Vec<IndexWarning>,
 ) -> (HashMap<i64, usize>, Vec<Gathered>) {
     let mut slots: HashMap<i64, usize> = HashMap::with_capacity(images.len());
+    let mut files: HashMap<PathBuf, i64> = HashMap::with_capacity(images.len());
     let mut gathered: Vec<Gathered> = images.iter().map(|_| Gathered::default()).collect();
     for (i, image) in images.iter().enumerate() {
-        if let Err(reason) = annotated_files::relative_name(&image.file_name) {
-            warnings.push(warning(json, format!("image id {}: {reason}", image.id)));
-            continue;
-        }
+        let rel = match annotated_files::relative_name(&image.file_name) {
+            Ok(rel) => rel,
+            Err(reason) => {
+                warnings.push(warning(json, format!("image id {}: {reason}", image.id)));
+                continue;
+            }
+        };
         if let Some(&first) = slots.get(&image.id) {
             gathered[i].drop_with(format!(
                 "image id {} is listed twice (first as {:?}); this one is left out",
                 image.id, images[first].file_name
             ));
             continue;
+        }
+        let file = annotated_files::file_key(&rel);
+        if let Some(&first) = files.get(&file) {
+            warnings.push(warning(
+                json,
+                format!(
+                    "image id {} names {:?}, as image id {first} does; this one and its annotations are left out",
+                    image.id, image.file_name
+                ),
+            ));
+            gathered[i].repeats_a_file = true;
+        } else {
+            files.insert(file, image.id);
         }
         slots.insert(image.id, i);
     }

@@ -12,10 +12,12 @@
 //!
 //! **Bad input** leaves the one image out with a warning naming the file and why: malformed XML
 //! (with its line and column), a missing image, an object without a name or a full `<bndbox>`, a
-//! coordinate that is not a number or is NaN or infinite. Negative coordinates are kept (health
-//! flags them).
+//! coordinate that is not a number or is NaN or infinite, an image an XML before it names (one file
+//! would be two samples). Negative coordinates are kept (health flags them). A split list's id that
+//! is absolute or climbs out with `..` is never joined to a path, and one listed twice is read once:
+//! each is left out with a warning naming the list and its line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -141,8 +143,14 @@ fn parse(text: &str, id: &str) -> Result<Parsed, String> {
     })
 }
 
-/// The sample ids: the split's list, or every XML's name.
-fn ids(root: &Path, split: Option<&str>) -> Result<Vec<String>, SourceError> {
+/// The sample ids: the split's list, or every XML's name. A listed id that is not a name inside the
+/// dataset (absolute, or climbing out with `..`: it would read files outside it), or that repeats
+/// one listed before it, is left out with a warning naming the list and its line.
+fn ids(
+    root: &Path,
+    split: Option<&str>,
+    warnings: &mut Vec<IndexWarning>,
+) -> Result<Vec<String>, SourceError> {
     let unusable = |reason: String, path: &Path| SourceError::Unusable {
         reason,
         path: path.to_path_buf(),
@@ -174,11 +182,31 @@ fn ids(root: &Path, split: Option<&str>) -> Result<Vec<String>, SourceError> {
             ));
         }
         let text = annotated_files::read_text(&list, 1 << 30).map_err(|r| unusable(r, &list))?;
-        return Ok(text
+        let mut first_lines: HashMap<&str, usize> = HashMap::new();
+        let mut ids = Vec::new();
+        for (n, id) in text
             .lines()
-            .filter_map(|l| l.split_whitespace().next())
-            .map(str::to_owned)
-            .collect());
+            .enumerate()
+            .filter_map(|(n, l)| Some((n + 1, l.split_whitespace().next()?)))
+        {
+            if annotated_files::relative_name(id).is_err() {
+                warnings.push(warning(
+                    &list,
+                    format!(
+                        "line {n}: the id {id:?} is not a name inside the dataset folder; it is left out"
+                    ),
+                ));
+            } else if let Some(first) = first_lines.get(id) {
+                warnings.push(warning(
+                    &list,
+                    format!("line {n}: the id {id:?} is listed again (first on line {first}); this one is left out"),
+                ));
+            } else {
+                first_lines.insert(id, n);
+                ids.push(id.to_owned());
+            }
+        }
+        return Ok(ids);
     }
     let annotations = root.join("Annotations");
     let mut ids: Vec<String> = std::fs::read_dir(&annotations)
@@ -214,10 +242,12 @@ pub fn open_index(
     max_bytes: u64,
     control: &WalkControl<'_>,
 ) -> Result<DatasetIndex, SourceError> {
-    let ids = ids(path, options.split.as_deref())?;
-    let (annotations, images) = (path.join("Annotations"), path.join("JPEGImages"));
     let mut warnings: Vec<IndexWarning> = Vec::new();
+    let ids = ids(path, options.split.as_deref(), &mut warnings)?;
+    let (annotations, images) = (path.join("Annotations"), path.join("JPEGImages"));
     let mut parsed = Vec::with_capacity(ids.len());
+    // Each image's XML, so that a second XML naming it is not a second sample of one file.
+    let mut named_by: HashMap<PathBuf, &str> = HashMap::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         if i % 512 == 0 {
             (control.on_progress)(i);
@@ -241,6 +271,18 @@ pub fn open_index(
                         continue;
                     }
                 }
+                let file = annotated_files::file_key(&one.image);
+                if let Some(first) = named_by.get(&file) {
+                    warnings.push(warning(
+                        &xml,
+                        format!(
+                            "names the image {:?}, as {first}.xml does; this annotation is left out",
+                            one.image
+                        ),
+                    ));
+                    continue;
+                }
+                named_by.insert(file, id);
                 parsed.push(one);
             }
             Err(reason) => warnings.push(warning(&xml, format!("{reason}; its image is left out"))),

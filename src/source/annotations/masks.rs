@@ -141,17 +141,14 @@ pub fn from_record(
 }
 
 /// COCO polygons painted at `original` size, as pycocotools rasterises them (see [`coco_rle`]):
-/// each object's rings joined, objects painted in order.
+/// each object's rings joined, objects painted in order (a polygon far outside the image, or
+/// whose outline is too long to walk, is refused: see [`coco_rle::polygon_counts`]).
 pub fn from_polygons(
     polygons: &[(usize, Vec<Vec<f64>>)],
     objects: &Objects,
     original: Size,
-) -> ClassMap {
-    // Without run-length encodings nothing can be refused.
-    coco_rle::paint(polygons, &[], objects, original).unwrap_or_else(|_| ClassMap {
-        size: original,
-        values: vec![0; original.height as usize * original.width as usize],
-    })
+) -> Result<ClassMap, String> {
+    coco_rle::paint(polygons, &[], objects, original)
 }
 
 /// COCO run-length encodings painted at `original` size (each must be that size, its counts
