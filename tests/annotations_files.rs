@@ -955,3 +955,46 @@ fn yolo_data_yaml_comments_bom_and_lists_over_lines_name_the_classes_as_yaml_doe
         format!("line 2: a quoted name is never closed; the class names cannot be read: {yaml:?}")
     );
 }
+
+#[test]
+fn yolo_label_file_without_an_image_is_a_warning_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    png(root, "images/train/a.png", 4, 4);
+    png(root, "images/train/b.jpeg.png", 4, 4);
+    common::write(root, "labels/train/a.txt", b"0 0.5 0.5 0.5 0.25\n");
+    common::write(root, "labels/train/b.jpeg.txt", b"0 0.5 0.5 0.5 0.25\n");
+    common::write(root, "labels/train/classes.txt", b"cat\n");
+    common::write(root, "labels/train/gone.txt", b"0 0.5 0.5 0.5 0.25\n");
+    common::write(root, "labels/train/sub/renamed.txt", b"0 0.1 0.1 0.1 0.1\n");
+    common::write(root, "labels/train.cache", b"not a label file");
+    let index = open(root);
+    assert_eq!(names(&index), ["a.png", "b.jpeg.png"]);
+    let reason =
+        "a label file without an image of the same name in images/train/; its objects are not read";
+    assert_eq!(
+        common::index_warnings(&index),
+        [
+            (root.join("labels/train/gone.txt"), reason.to_owned()),
+            (root.join("labels/train/sub/renamed.txt"), reason.to_owned()),
+        ]
+    );
+    // The export lists them in skipped.csv with the rest of the index's warnings.
+    let out = root.join("out");
+    common::export_source(root, &out, IndexOptions::default()).unwrap();
+    let skipped = common::skipped(&out);
+    let rows: Vec<(&str, &str)> = skipped
+        .iter()
+        .map(|row| (row[0].as_str(), row[1].as_str()))
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|(path, r)| path.ends_with("gone.txt") && *r == reason),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|(path, r)| path.ends_with("renamed.txt") && *r == reason),
+        "{rows:?}"
+    );
+}

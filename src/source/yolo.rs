@@ -19,7 +19,7 @@
 //! counts them. A bad line (too few or too many numbers, a word, NaN or infinity, a class that is
 //! not a whole number below `nc` and below [`MAX_CLASSES`]) leaves its image out, with a warning
 //! naming the file and line. Negative and out-of-image coordinates are kept as stated (health flags
-//! them).
+//! them). A label file without an image of the same name is a warning naming it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -210,6 +210,41 @@ fn read_labels(
     Ok((objects, polygons))
 }
 
+/// A warning for each label file under `labels` that no image of `files` (relative to `images`,
+/// under `root`) has: its objects are not read, and a silent drop would hide a renamed or missing
+/// image.
+fn labels_without_images(
+    root: &Path,
+    images: &Path,
+    labels: &Path,
+    files: &[PathBuf],
+    control: &WalkControl<'_>,
+) -> Result<Vec<IndexWarning>, SourceError> {
+    let mut warnings = Vec::new();
+    let is_label = |p: &Path| {
+        p.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+            && p.file_name().is_some_and(|n| n != "classes.txt")
+    };
+    let texts = annotated_files::files_under(labels, is_label, control.cancel, &mut warnings)?;
+    let labelled: std::collections::HashSet<PathBuf> =
+        files.iter().map(|rel| rel.with_extension("txt")).collect();
+    let folder = images.strip_prefix(root).unwrap_or(images).display();
+    warnings.extend(
+        texts
+            .into_iter()
+            .filter(|rel| !labelled.contains(rel))
+            .map(|rel| {
+                warning(
+                    &labels.join(rel),
+                    format!(
+                        "a label file without an image of the same name in {folder}/; its objects are not read"
+                    ),
+                )
+            }),
+    );
+    Ok(warnings)
+}
+
 /// Indexes the YOLO folder at `path` (see the module's doc).
 pub fn open_index(
     path: &Path,
@@ -221,6 +256,9 @@ pub fn open_index(
     let (names, nc) = stated_names(path, &labels, &mut warnings)?;
     let stated = names.as_ref().map(Vec::len).max(nc);
     let files = annotated_files::image_files(&images, control.cancel, &mut warnings)?;
+    warnings.extend(labels_without_images(
+        path, &images, &labels, &files, control,
+    )?);
     let mut samples = Vec::with_capacity(files.len());
     let (mut missing, mut polygons, mut largest) = (Vec::new(), 0usize, None::<u32>);
     for (i, rel) in files.iter().enumerate() {
