@@ -1097,3 +1097,151 @@ fn yolo_with_an_empty_labels_folder_reads_images_without_objects_and_says_so_onc
         )]
     );
 }
+
+#[test]
+fn yolo_class_indices_past_the_class_limit_are_refused_not_allocated() {
+    // Each of these once sized a "class <i>" name per class up to the index (7.2 GB to 2.4 TB),
+    // and the process aborted on the allocation.
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a", "b", "c"] {
+        png(dir.path(), &format!("images/{name}.png"), 4, 4);
+    }
+    common::write(dir.path(), "labels/a.txt", b"300000000 0.5 0.5 0.5 0.25\n");
+    common::write(
+        dir.path(),
+        "labels/b.txt",
+        b"0 0.5 0.5 0.5 0.25\n4000000000 0.5 0.5 0.5 0.25\n",
+    );
+    common::write(dir.path(), "labels/c.txt", b"1 0.5 0.5 0.5 0.25\n");
+    let index = open(dir.path());
+    assert_eq!(names(&index), ["c.png"]);
+    assert_eq!(
+        index.object_classes.clone().unwrap().names,
+        ["class 0", "class 1"]
+    );
+    let limit = "is not below 1000000, the most classes a YOLO folder may have";
+    assert_eq!(
+        warnings(&index),
+        [
+            (
+                "a.txt".to_owned(),
+                format!("line 1: class 300000000 {limit}; its image is left out")
+            ),
+            (
+                "b.txt".to_owned(),
+                format!("line 2: class 4000000000 {limit}; its image is left out")
+            ),
+        ]
+    );
+    // A data.yaml stating that many classes refuses the folder, naming the file and line.
+    let yaml = dir.path().join("data.yaml");
+    let refused = |text: &str| {
+        std::fs::write(&yaml, text).unwrap();
+        open_error(dir.path(), &IndexOptions::default(), 1 << 30)
+    };
+    assert_eq!(
+        refused("names: [a, b]\nnc: 3000000000\n"),
+        format!(
+            "line 2: nc 3000000000 is over 1000000, the most classes a YOLO folder may have; the class names cannot be read: {yaml:?}"
+        )
+    );
+    assert_eq!(
+        refused("names:\n  0: cat\n  99999999999: bird\n"),
+        format!("line 3: class 99999999999 {limit}; the class names cannot be read: {yaml:?}")
+    );
+    // The command line says so and fails, rather than aborting.
+    let output = common::batchscope(&["inspect", dir.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 3: class 99999999999") && stderr.contains("data.yaml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn yolo_data_yaml_comments_bom_and_lists_over_lines_name_the_classes_as_yaml_does() {
+    let dir = tempfile::tempdir().unwrap();
+    png(dir.path(), "images/a.png", 4, 4);
+    png(dir.path(), "images/b.png", 4, 4);
+    common::write(dir.path(), "labels/a.txt", b"0 0.5 0.5 0.5 0.25\n");
+    common::write(dir.path(), "labels/b.txt", b"1 0.5 0.5 0.5 0.25\n");
+    let yaml = dir.path().join("data.yaml");
+    let named = |text: &str| {
+        std::fs::write(&yaml, text).unwrap();
+        let index = open(dir.path());
+        assert_eq!(names(&index), ["a.png", "b.png"], "{text}");
+        assert_eq!(index.warnings, [], "{text}");
+        index.object_classes.unwrap().names
+    };
+    assert_eq!(named("names: [cat, dog] # two classes\n"), ["cat", "dog"]);
+    assert_eq!(named("names:\n  - cat # feline\n  - dog\n"), ["cat", "dog"]);
+    assert_eq!(named("names: [cat,\n  dog]\n"), ["cat", "dog"]);
+    assert_eq!(
+        named("\u{feff}nc: 2  # two\nnames: [cat,  # feline\n  'a # b', ]\n"),
+        ["cat", "a # b"]
+    );
+    assert_eq!(named("names:\n  0: \"x, y\"\n  1: dog\n"), ["x, y", "dog"]);
+    // What is not a names list is refused with the file and line, never read as a wrong list.
+    let refused = |text: &str| {
+        std::fs::write(&yaml, text).unwrap();
+        open_error(dir.path(), &IndexOptions::default(), 1 << 30)
+    };
+    assert_eq!(
+        refused("nc: 2\nnames: [cat, dog\n"),
+        format!("line 2: the [ of names is never closed; the class names cannot be read: {yaml:?}")
+    );
+    assert_eq!(
+        refused("names: [cat, dog\nnc: 2\n"),
+        format!(
+            "line 1: the [ of names is not closed before line 2; the class names cannot be read: {yaml:?}"
+        )
+    );
+    assert_eq!(
+        refused("names:\n  - 'cat\n  - dog\n"),
+        format!("line 2: a quoted name is never closed; the class names cannot be read: {yaml:?}")
+    );
+}
+
+#[test]
+fn yolo_label_file_without_an_image_is_a_warning_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    png(root, "images/train/a.png", 4, 4);
+    png(root, "images/train/b.jpeg.png", 4, 4);
+    common::write(root, "labels/train/a.txt", b"0 0.5 0.5 0.5 0.25\n");
+    common::write(root, "labels/train/b.jpeg.txt", b"0 0.5 0.5 0.5 0.25\n");
+    common::write(root, "labels/train/classes.txt", b"cat\n");
+    common::write(root, "labels/train/gone.txt", b"0 0.5 0.5 0.5 0.25\n");
+    common::write(root, "labels/train/sub/renamed.txt", b"0 0.1 0.1 0.1 0.1\n");
+    common::write(root, "labels/train.cache", b"not a label file");
+    let index = open(root);
+    assert_eq!(names(&index), ["a.png", "b.jpeg.png"]);
+    let reason =
+        "a label file without an image of the same name in images/train/; its objects are not read";
+    assert_eq!(
+        common::index_warnings(&index),
+        [
+            (root.join("labels/train/gone.txt"), reason.to_owned()),
+            (root.join("labels/train/sub/renamed.txt"), reason.to_owned()),
+        ]
+    );
+    // The export lists them in skipped.csv with the rest of the index's warnings.
+    let out = root.join("out");
+    common::export_source(root, &out, IndexOptions::default()).unwrap();
+    let skipped = common::skipped(&out);
+    let rows: Vec<(&str, &str)> = skipped
+        .iter()
+        .map(|row| (row[0].as_str(), row[1].as_str()))
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|(path, r)| path.ends_with("gone.txt") && *r == reason),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|(path, r)| path.ends_with("renamed.txt") && *r == reason),
+        "{rows:?}"
+    );
+}

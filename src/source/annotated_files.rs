@@ -156,6 +156,17 @@ pub fn image_files(
     cancel: &std::sync::atomic::AtomicBool,
     warnings: &mut Vec<IndexWarning>,
 ) -> Result<Vec<PathBuf>, super::SourceError> {
+    files_under(dir, is_image_name, cancel, warnings)
+}
+
+/// Every file under `dir` whose path is `wanted` (not following symlinked folders), sorted by path,
+/// relative to `dir`; a folder that cannot be listed is a warning.
+pub fn files_under(
+    dir: &Path,
+    wanted: impl Fn(&Path) -> bool,
+    cancel: &std::sync::atomic::AtomicBool,
+    warnings: &mut Vec<IndexWarning>,
+) -> Result<Vec<PathBuf>, super::SourceError> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
@@ -176,7 +187,7 @@ pub fn image_files(
             let path = entry.path();
             if kind.is_dir() {
                 pending.push(path);
-            } else if is_image_name(&path)
+            } else if wanted(&path)
                 && let Ok(rel) = path.strip_prefix(dir)
             {
                 found.push(rel.to_path_buf());

@@ -8,16 +8,18 @@
 //! from `data.yaml` (`data.yml`, `dataset.yaml`) at the root: `names:` as a list (inline or block)
 //! or an `index: name` map, and `nc:`; else from `classes.txt` (at the root or in `labels/`), one
 //! name a line; else the classes are `0..=` the largest index seen, named `class <i>`. The class
-//! index is the id. Only `names` and `nc` are read from the YAML (a hand parser of those two keys;
-//! the split paths it may state are not followed).
+//! index is the id. Only `names` and `nc` are read from the YAML (a hand parser of those two keys,
+//! [`data_yaml`]; the split paths it may state are not followed), and a `data.yaml` it cannot read
+//! as class names refuses the folder with its line. There are at most [`MAX_CLASSES`] classes.
 //!
 //! **Lines.** `class cx cy w h` becomes the box `[cx - w/2, cy - h/2, cx + w/2, cy + h/2]`
 //! ([`Units::Normalized`]); a segmentation line (`class x1 y1 x2 y2 ...`, three points or more) is
 //! read as its polygon's bounding box, and one warning says how many were (their masks are not
 //! drawn). An empty label file is an image without objects; a missing one too, and one warning
 //! counts them. A bad line (too few or too many numbers, a word, NaN or infinity, a class that is
-//! not a whole number below `nc`) leaves its image out, with a warning naming the file and line.
-//! Negative and out-of-image coordinates are kept as stated (health flags them).
+//! not a whole number below `nc` and below [`MAX_CLASSES`]) leaves its image out, with a warning
+//! naming the file and line. Negative and out-of-image coordinates are kept as stated (health flags
+//! them). A label file without an image of the same name is a warning naming it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,6 +32,7 @@ use crate::index::{DatasetIndex, IndexWarning, Sample, WalkControl};
 use crate::options::IndexOptions;
 use names::stated_names;
 
+mod data_yaml;
 mod names;
 
 const LAYOUT: &str =
@@ -37,6 +40,13 @@ const LAYOUT: &str =
 
 /// The longest label or names file read.
 const MAX_TEXT_BYTES: u64 = 64 << 20;
+
+/// The most classes a YOLO folder may have: a class index in a label line or a `data.yaml` map is
+/// below it, and `nc`, a names list and `classes.txt` state no more. YOLO's classes are the dense
+/// indices `0..n`, each with a name, so an untrusted index would otherwise size an allocation
+/// (class 4000000000 asked for 96 GB); the largest label sets in use are far below it
+/// (ImageNet-21k has about 22,000 classes).
+pub(super) const MAX_CLASSES: usize = 1_000_000;
 
 /// Whether `probe` is a folder holding `images/` and `labels/`.
 pub fn claims(probe: &Probe) -> bool {
@@ -145,6 +155,11 @@ fn parse_line(line: &str, classes: Option<usize>) -> Result<Line, String> {
     {
         return Err(format!("class {class} is not below the {n} classes named"));
     }
+    if class as usize >= MAX_CLASSES {
+        return Err(format!(
+            "class {class} is not below {MAX_CLASSES}, the most classes a YOLO folder may have"
+        ));
+    }
     if numbers.len() == 5 {
         let (cx, cy, w, h) = (numbers[1], numbers[2], numbers[3], numbers[4]);
         return Ok(Line::Box(
@@ -195,6 +210,41 @@ fn read_labels(
     Ok((objects, polygons))
 }
 
+/// A warning for each label file under `labels` that no image of `files` (relative to `images`,
+/// under `root`) has: its objects are not read, and a silent drop would hide a renamed or missing
+/// image.
+fn labels_without_images(
+    root: &Path,
+    images: &Path,
+    labels: &Path,
+    files: &[PathBuf],
+    control: &WalkControl<'_>,
+) -> Result<Vec<IndexWarning>, SourceError> {
+    let mut warnings = Vec::new();
+    let is_label = |p: &Path| {
+        p.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+            && p.file_name().is_some_and(|n| n != "classes.txt")
+    };
+    let texts = annotated_files::files_under(labels, is_label, control.cancel, &mut warnings)?;
+    let labelled: std::collections::HashSet<PathBuf> =
+        files.iter().map(|rel| rel.with_extension("txt")).collect();
+    let folder = images.strip_prefix(root).unwrap_or(images).display();
+    warnings.extend(
+        texts
+            .into_iter()
+            .filter(|rel| !labelled.contains(rel))
+            .map(|rel| {
+                warning(
+                    &labels.join(rel),
+                    format!(
+                        "a label file without an image of the same name in {folder}/; its objects are not read"
+                    ),
+                )
+            }),
+    );
+    Ok(warnings)
+}
+
 /// Indexes the YOLO folder at `path` (see the module's doc).
 pub fn open_index(
     path: &Path,
@@ -203,9 +253,12 @@ pub fn open_index(
 ) -> Result<DatasetIndex, SourceError> {
     let (images, labels, note) = split_folders(path, options.split.as_deref())?;
     let mut warnings: Vec<IndexWarning> = note.map(|n| warning(path, n)).into_iter().collect();
-    let (names, nc) = stated_names(path, &labels, &mut warnings);
+    let (names, nc) = stated_names(path, &labels, &mut warnings)?;
     let stated = names.as_ref().map(Vec::len).max(nc);
     let files = annotated_files::image_files(&images, control.cancel, &mut warnings)?;
+    warnings.extend(labels_without_images(
+        path, &images, &labels, &files, control,
+    )?);
     let mut samples = Vec::with_capacity(files.len());
     let (mut missing, mut polygons, mut largest) = (Vec::new(), 0usize, None::<u32>);
     for (i, rel) in files.iter().enumerate() {
@@ -325,6 +378,14 @@ mod tests {
             "class 1.5 is not a class index"
         );
         assert_eq!(reason("1 0.5 x 0.1 0.1"), "\"x\" is not a number");
+        assert_eq!(
+            parse_line("1000000 0.5 0.5 0.1 0.1", None).err().unwrap(),
+            "class 1000000 is not below 1000000, the most classes a YOLO folder may have"
+        );
+        assert!(matches!(
+            parse_line("999999 0.5 0.5 0.1 0.1", None),
+            Ok(Line::Box(999_999, _))
+        ));
         assert!(reason("1 0.5 0.5 0.1 0.1 0.9").starts_with("6 numbers"));
     }
 }
