@@ -162,27 +162,23 @@ fn parse_line(line: &str, classes: Option<usize>) -> Result<Line, String> {
     }
     if numbers.len() == 5 {
         let (cx, cy, w, h) = (numbers[1], numbers[2], numbers[3], numbers[4]);
-        return Ok(Line::Box(
-            class,
-            BoxXyxy {
-                xmin: cx - w / 2.0,
-                ymin: cy - h / 2.0,
-                xmax: cx + w / 2.0,
-                ymax: cy + h / 2.0,
-            },
-        ));
+        let bbox = BoxXyxy {
+            xmin: cx - w / 2.0,
+            ymin: cy - h / 2.0,
+            xmax: cx + w / 2.0,
+            ymax: cy + h / 2.0,
+        };
+        return Ok(Line::Box(class, bbox.checked()?));
     }
     let (xs, ys): (Vec<f64>, Vec<f64>) = numbers[1..].chunks(2).map(|p| (p[0], p[1])).unzip();
     let fold = |v: &[f64], f: fn(f64, f64) -> f64, start| v.iter().copied().fold(start, f);
-    Ok(Line::Polygon(
-        class,
-        BoxXyxy {
-            xmin: fold(&xs, f64::min, f64::INFINITY),
-            ymin: fold(&ys, f64::min, f64::INFINITY),
-            xmax: fold(&xs, f64::max, f64::NEG_INFINITY),
-            ymax: fold(&ys, f64::max, f64::NEG_INFINITY),
-        },
-    ))
+    let bbox = BoxXyxy {
+        xmin: fold(&xs, f64::min, f64::INFINITY),
+        ymin: fold(&ys, f64::min, f64::INFINITY),
+        xmax: fold(&xs, f64::max, f64::NEG_INFINITY),
+        ymax: fold(&ys, f64::max, f64::NEG_INFINITY),
+    };
+    Ok(Line::Polygon(class, bbox.checked()?))
 }
 
 /// The objects of one label file (`classes` classes, when stated), and how many of its lines were
@@ -387,5 +383,14 @@ mod tests {
             Ok(Line::Box(999_999, _))
         ));
         assert!(reason("1 0.5 0.5 0.1 0.1 0.9").starts_with("6 numbers"));
+        // Finite numbers, but a corner past any image (beyond 2^32: inf in float32 once resized).
+        assert_eq!(
+            reason("0 1e308 0.5 1e308 0.25"),
+            "xmin is 5e307, beyond ±4.294967296e9, farther than any image reaches"
+        );
+        assert_eq!(
+            reason("0 0.1 0.2 5e9 0.1 0.3 0.9"),
+            "xmax is 5e9, beyond ±4.294967296e9, farther than any image reaches"
+        );
     }
 }
