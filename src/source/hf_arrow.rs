@@ -244,17 +244,14 @@ fn open_arrays(
         .map(|f| (f.name().clone(), f.data_type().to_string()))
         .collect();
     let keys = (options.image_key.as_deref(), options.label_key_read());
-    let mut picked = match hf_features::pick_stored(&fields, &features, keys, options.layout) {
-        Ok(picked) => picked,
-        Err(refused) => {
-            return match hf_features::no_readable_array(&refused) {
-                Some(reason) => Err(SourceError::Unusable {
-                    reason,
-                    path: path.to_path_buf(),
-                }),
-                None => Ok(None),
-            };
-        }
+    let unusable = |reason| SourceError::Unusable {
+        reason,
+        path: path.to_path_buf(),
+    };
+    let Some(mut picked) =
+        hf_features::pick_stored(&fields, &features, keys, options.layout).map_err(unusable)?
+    else {
+        return Ok(None);
     };
     if !options.reads_labels() {
         picked.label = None;

@@ -305,14 +305,14 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
 /// The stored columns of a file whose `fields` are `(name, how it is stored)`, as `features` (the
 /// `datasets` features object) declares them, with the image column `image_key` (else the first
 /// array whose shape is an image's) and the label column `label_key` (else the `ClassLabel`, else
-/// an integer `label`); `Err` when no column is a fixed-shape array, so the source is not arrays,
-/// with why each column declared an array cannot be read as one.
+/// an integer `label`); `None` when no column is a fixed-shape array, so the source is not arrays;
+/// `Err` when some column is declared an array but cannot be read as one, saying which and why.
 pub fn pick_stored(
     fields: &[(String, String)],
     features: &serde_json::Value,
     keys: (Option<&str>, Option<&str>),
     layout: crate::options::ArrayLayout,
-) -> Result<Picked, Vec<String>> {
+) -> Result<Option<Picked>, String> {
     let mut picked = Picked::default();
     let (mut any_array, mut class_label, mut refused) = (false, None, Vec::new());
     for (field, (name, stored_as)) in fields.iter().enumerate() {
@@ -339,7 +339,16 @@ pub fn pick_stored(
         picked.columns.push(StoredColumn { field, column });
     }
     if !any_array {
-        return Err(refused);
+        // Declared arrays that cannot be read are the reason the file is unusable; a file that
+        // declares none is left to the images' pass, whose message names its columns.
+        return if refused.is_empty() {
+            Ok(None)
+        } else {
+            Err(format!(
+                "no image column, and no array column that can be read (the column {})",
+                refused.join("; the column ")
+            ))
+        };
     }
     let (image_key, label_key) = keys;
     let position = |key: &str| picked.columns.iter().position(|c| c.column.name == key);
@@ -364,19 +373,7 @@ pub fn pick_stored(
     if picked.label != class_label {
         picked.names = None;
     }
-    Ok(picked)
-}
-
-/// The error, or nothing, when [`pick_stored`] found no readable array: a file with no image
-/// column and arrays it declares but that cannot be read says which and why (`Some`); one that
-/// declares none is left to the images' pass, whose message names its columns (`None`).
-pub fn no_readable_array(refused: &[String]) -> Option<String> {
-    (!refused.is_empty()).then(|| {
-        format!(
-            "no image column, and no array column that can be read (the column {})",
-            refused.join("; the column ")
-        )
-    })
+    Ok(Some(picked))
 }
 
 /// Why a source holds no sample: `no usable row (N problems; the first: <reason> in <path>)`, or

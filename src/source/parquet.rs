@@ -131,17 +131,14 @@ fn open_arrays(
         })
         .collect();
     let keys = (options.image_key.as_deref(), options.label_key_read());
-    let mut picked = match hf_features::pick_stored(&fields, &features, keys, options.layout) {
-        Ok(picked) => picked,
-        Err(refused) => {
-            return match hf_features::no_readable_array(&refused) {
-                Some(reason) => Err(SourceError::Unusable {
-                    reason,
-                    path: path.to_path_buf(),
-                }),
-                None => Ok(None),
-            };
-        }
+    let unusable = |reason| SourceError::Unusable {
+        reason,
+        path: path.to_path_buf(),
+    };
+    let Some(mut picked) =
+        hf_features::pick_stored(&fields, &features, keys, options.layout).map_err(unusable)?
+    else {
+        return Ok(None);
     };
     if !options.reads_labels() {
         picked.label = None;
