@@ -149,7 +149,7 @@ pub fn settings_ui(
     if !applies.decoded() {
         ui.weak("Stored rows keep their dtype and shape: the folder and image settings do not apply to this dataset; Classes names its integer labels.");
     } else if !applies.folder() {
-        ui.weak("Records, not a folder: the link and format settings do not apply; Classes names the integer labels.");
+        ui.weak("Not a folder of class folders: the link and format settings do not apply; Classes names integer labels.");
     }
     egui::Grid::new("settings_grid")
         .num_columns(2)
