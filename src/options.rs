@@ -430,6 +430,9 @@ impl From<ColorMode> for Decoding {
     }
 }
 
+/// The default largest file read, in bytes (1 GiB); `--max-file-bytes` changes it.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
+
 impl Default for PreprocessOptions {
     fn default() -> Self {
         Self {
@@ -437,7 +440,7 @@ impl Default for PreprocessOptions {
             image_size: None,
             interpolation: Interpolation::default(),
             fit: AspectFit::default(),
-            max_file_bytes: crate::decode::DEFAULT_MAX_FILE_BYTES,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             jpeg: JpegDecoder::default(),
         }
     }

@@ -11,7 +11,7 @@ use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 
-use super::{DecodeError, Decoded, MAX_DECODED_BYTES, one_line, rgb_to_gray, too_large};
+use super::{DecodeError, Decoded, one_line, rgb_to_gray};
 use crate::options::ColorMode;
 use crate::size::Size;
 
@@ -58,7 +58,7 @@ fn headers(bytes: &[u8], out: ColorSpace) -> Result<Zune<'_>, DecodeError> {
 /// a file too short to hold the size it declares.
 pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
     // What libjpeg (and so TensorFlow and `--jpeg exact`) refuses, this decoder would decode.
-    if let Some(reason) = super::jpeg_exact::sampling_refusal(bytes) {
+    if let Some(reason) = super::jpeg_header::sampling_refusal(bytes) {
         return Err(DecodeError::Decoder {
             format: image::ImageFormat::Jpeg,
             message: reason.to_owned(),
@@ -66,7 +66,7 @@ pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
     }
     let mut decoder = headers(bytes, out_space(mode))?;
     let (w, h) = decoder.dimensions().unwrap_or((0, 0));
-    let size = check_size(bytes, w, h, mode.channels())?;
+    let size = super::jpeg_header::check_size(bytes, w, h, mode.channels())?;
     let via_rgb = !matches!(
         decoder.input_colorspace(),
         Some(ColorSpace::Luma | ColorSpace::YCbCr | ColorSpace::RGB)
@@ -81,35 +81,6 @@ pub fn open(bytes: &[u8], mode: ColorMode) -> Result<Jpeg<'_>, DecodeError> {
         mode,
         via_rgb,
     })
-}
-
-/// Refuses, before anything is allocated, a zero or oversized `w x h` image (of `channels` bytes per
-/// pixel decoded) and a file too short to hold the size it declares; returns the size.
-pub(super) fn check_size(
-    bytes: &[u8],
-    w: usize,
-    h: usize,
-    channels: usize,
-) -> Result<Size, DecodeError> {
-    // JPEG dimensions are 16-bit, so these conversions cannot fail.
-    let (width, height) = (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0));
-    if width == 0 || height == 0 {
-        return Err(DecodeError::ZeroSize { width, height });
-    }
-    if w as u64 * h as u64 * channels as u64 > MAX_DECODED_BYTES {
-        return Err(too_large(w as u64, h as u64, channels as u64, "JPEG"));
-    }
-    // Every MCU (at most 32x32 pixels) holds at least one Huffman code of at least one bit, so a file
-    // with fewer bits than MCUs ends before its image does; the decoders would pad the rest.
-    let min_bits = (w as u64).div_ceil(32) * (h as u64).div_ceil(32);
-    if (bytes.len() as u64) * 8 < min_bits {
-        return Err(DecodeError::TruncatedJpeg {
-            bytes: bytes.len() as u64,
-            width,
-            height,
-        });
-    }
-    Ok(Size { height, width })
 }
 
 impl Jpeg<'_> {

@@ -29,7 +29,7 @@ use mozjpeg::decompress::DecompressBuilder;
 use mozjpeg::{ColorSpace, DctMethod, Decompress, Marker};
 use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr};
 
-use super::jpeg::check_size;
+use super::jpeg_header::{check_size, segments};
 use super::{DecodeError, Decoded, DecodedInto, one_line, rgb_to_gray};
 use crate::options::ColorMode;
 use crate::size::Size;
@@ -99,78 +99,6 @@ pub fn count_scans(bytes: &[u8], cap: usize) -> usize {
         .filter(|(marker, _)| *marker == 0xDA)
         .take(cap + 1)
         .count()
-}
-
-/// The marker segments of a JPEG after SOI, each as its marker and its payload (after the length),
-/// walking past entropy-coded data (stuffed `FF 00` bytes, fill bytes and restart markers), up to
-/// the end marker or the first segment whose length runs past the file.
-fn segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
-    let mut i = 2; // past SOI
-    std::iter::from_fn(move || {
-        while i + 1 < bytes.len() {
-            if bytes[i] != 0xFF {
-                i += 1; // entropy-coded data
-                continue;
-            }
-            match bytes[i + 1] {
-                // A fill byte, a stuffed zero or a restart marker: still inside the data.
-                0xFF => i += 1,
-                0x00 | 0x01 | 0xD0..=0xD8 => i += 2,
-                0xD9 => return None,
-                marker => {
-                    let len = bytes.get(i + 2..i + 4)?;
-                    let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-                    let payload = bytes.get(i + 4..(i + 2 + len).max(i + 4))?;
-                    i += 2 + len;
-                    return Some((marker, payload));
-                }
-            }
-        }
-        None
-    })
-}
-
-/// libjpeg's refusal of a frame's sampling factors, which the fast decoder would decode anyway:
-/// factors outside 1..=4 ("Bogus sampling factors"), and an interleaved scan whose components need
-/// more than 10 blocks per MCU ("Sampling factors too large for interleaved scan", e.g. 4x4 luma
-/// with two 1x1 chroma components: 18 blocks).
-pub fn sampling_refusal(bytes: &[u8]) -> Option<&'static str> {
-    /// libjpeg's `D_MAX_BLOCKS_IN_MCU`.
-    const MAX_BLOCKS_IN_MCU: usize = 10;
-    let mut factors: Vec<(u8, usize)> = Vec::new(); // (component id, H * V)
-    for (marker, payload) in segments(bytes) {
-        match marker {
-            // SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC).
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                let count = usize::from(*payload.get(5)?);
-                factors.clear();
-                for c in payload.get(6..6 + 3 * count)?.chunks_exact(3) {
-                    let (h, v) = (c[1] >> 4, c[1] & 0x0F);
-                    if !(1..=4).contains(&h) || !(1..=4).contains(&v) {
-                        return Some("Bogus sampling factors");
-                    }
-                    factors.push((c[0], usize::from(h) * usize::from(v)));
-                }
-            }
-            0xDA => {
-                let count = usize::from(*payload.first()?);
-                if count < 2 {
-                    continue;
-                }
-                let blocks: usize = payload
-                    .get(1..1 + 2 * count)?
-                    .chunks_exact(2)
-                    .filter_map(|c| factors.iter().find(|(id, _)| *id == c[0]))
-                    .map(|(_, blocks)| blocks)
-                    .sum();
-                if blocks > MAX_BLOCKS_IN_MCU {
-                    return Some("Sampling factors too large for interleaved scan");
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 thread_local! {

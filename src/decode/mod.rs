@@ -19,6 +19,7 @@ use crate::size::Size;
 
 mod jpeg;
 mod jpeg_exact;
+mod jpeg_header;
 mod read;
 
 #[cfg(feature = "test-hooks")]

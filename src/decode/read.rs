@@ -17,8 +17,7 @@ use image::ImageFormat;
 
 use super::DecodeError;
 
-/// The default largest file read, in bytes (1 GiB); `--max-file-bytes` changes it.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
+pub use crate::options::DEFAULT_MAX_FILE_BYTES;
 
 /// Bytes read first to tell the format from the content.
 const SNIFF_BYTES: u64 = 32;
