@@ -11,7 +11,7 @@ use batchscope::npy::NpyDtype;
 use batchscope::options::IndexOptions;
 use batchscope::source::arrays::{ArrayPick, LabelsPick, open_arrays, open_npy, open_npz};
 use batchscope::source::cifar::{CifarFile, CifarKind, class_names};
-use batchscope::source::export_folder::is_export_folder;
+use batchscope::source::export_folder::{is_export_folder, open_export_folder};
 use batchscope::source::idx::{labels_path_for, open_idx, open_idx_pair};
 use batchscope::source::rows::{ArrayError, RowReader};
 
@@ -405,7 +405,7 @@ fn a_batchscope_export_folder_opens_with_its_class_names() {
     let folder: PathBuf = dir.join("export");
     assert!(is_export_folder(&folder));
     assert!(!is_export_folder(&dir.join("npz")));
-    let mut set = open_arrays(&folder, &ArrayPick::default()).unwrap();
+    let mut set = open_export_folder(&folder, &ArrayPick::default()).unwrap();
     assert_eq!(
         set.class_names.as_deref(),
         Some(&["cat".to_owned(), "dog".to_owned()][..])
@@ -422,17 +422,17 @@ fn an_export_folder_whose_files_disagree_is_an_error_naming_the_file() {
     let Some(dir) = fixtures("export_mismatch") else {
         return;
     };
-    let err = open_arrays(&dir.join("export_short_manifest"), &ArrayPick::default())
+    let err = open_export_folder(&dir.join("export_short_manifest"), &ArrayPick::default())
         .unwrap_err()
         .to_string();
     let manifest = dir.join("export_short_manifest/manifest.csv");
     assert_eq!(err, format!("3 manifest rows for 4 images: {manifest:?}"));
-    let err = open_arrays(&dir.join("export_short_labels"), &ArrayPick::default())
+    let err = open_export_folder(&dir.join("export_short_labels"), &ArrayPick::default())
         .unwrap_err()
         .to_string();
     let labels = dir.join("export_short_labels/labels.npy");
     assert_eq!(err, format!("3 labels for 4 images: {labels:?}"));
-    let err = open_arrays(&dir.join("mnist"), &ArrayPick::default())
+    let err = open_export_folder(&dir.join("mnist"), &ArrayPick::default())
         .unwrap_err()
         .to_string();
     assert!(err.contains("only when it is a batchscope export"), "{err}");
@@ -809,7 +809,7 @@ fn reexporting_an_export_of_a_dict_or_nested_saved_dataset_or_cifar100_keeps_eve
 
     // Every column must have the manifest's rows.
     let short = root.join("export_dict_short_meta");
-    let err = open_arrays(&short, &ArrayPick::default())
+    let err = open_export_folder(&short, &ArrayPick::default())
         .unwrap_err()
         .to_string();
     assert_eq!(

@@ -17,7 +17,6 @@ use std::io::{self, BufReader, Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::npy::{self, NpyHeader};
-use crate::source::export_folder;
 use crate::source::rows::{
     ArrayError, RowReader, buffered, bytes_described, check_stored_len, data_bytes, open_file,
 };
@@ -77,11 +76,8 @@ pub struct ArraySet {
     pub skipped: Vec<ArrayError>,
 }
 
-/// Opens `path` as an array source: a batchscope export folder, an `.npz` or a `.npy` file.
+/// Opens `path` as an array file: an `.npz` or a `.npy` file.
 pub fn open_arrays(path: &Path, pick: &ArrayPick) -> Result<ArraySet, ArrayError> {
-    if path.is_dir() {
-        return export_folder::open_export_folder(path, pick);
-    }
     let is_npz = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npz"));

@@ -9,8 +9,8 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use crate::index::RowImage;
 use crate::source::arrays::{ArrayPick, ArraySet, LabelsPick, arrays_listing, open_npy, open_npz};
-use crate::source::open_stored::is_image_shape;
 use crate::source::rows::{ArrayError, RowReader, open_file};
 
 /// The files every batchscope export folder holds, besides its `.npy` columns.
@@ -91,10 +91,9 @@ pub fn open_export_folder(dir: &Path, pick: &ArrayPick) -> Result<ArraySet, Arra
         Some(name) => find(name).ok_or_else(|| no_such(name))?,
         None => find("images")
             .or_else(|| {
-                (0..columns.len()).find(|&i| {
-                    Some(i) != labels_at
-                        && is_image_shape(columns[i].1.shape().get(1..).unwrap_or(&[]), pick.layout)
-                })
+                let image =
+                    |r: &RowReader| RowImage::of(r.shape().get(1..).unwrap_or(&[]), pick.layout);
+                (0..columns.len()).find(|&i| Some(i) != labels_at && image(&columns[i].1).is_some())
             })
             .or_else(|| (0..columns.len()).find(|&i| Some(i) != labels_at))
             .unwrap_or(0),

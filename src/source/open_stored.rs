@@ -77,7 +77,11 @@ pub fn open_arrays(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, 
             None => LabelsPick::Auto,
         },
     };
-    let set = arrays::open_arrays(path, &pick)?;
+    let set = if path.is_dir() {
+        super::export_folder::open_export_folder(path, &pick)?
+    } else {
+        arrays::open_arrays(path, &pick)?
+    };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
