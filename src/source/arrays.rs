@@ -1,6 +1,6 @@
-//! Array sources: a `.npy` file, an `.npz` archive, or a batchscope export folder, opened as an image
-//! array, an optional label array and (an export folder) its other arrays, all keeping their stored
-//! dtypes and shapes.
+//! Array files: a `.npy` file or an `.npz` archive, opened as an image array, an optional label
+//! array and the other arrays, all keeping their stored dtypes and shapes. (A batchscope export
+//! folder is opened by [`super::export_folder`] from these readers.)
 //!
 //! Nothing is kept at open: a `.npy` file and a stored (`np.savez`) member are read by seeking to the
 //! rows asked for (an `.npz` member is streamed once at open, through its zip CRC-32, as numpy checks
