@@ -434,6 +434,33 @@ fn error(text: &str, at: usize, reason: impl Into<String>) -> YamlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text, however it mixes the subset's tokens, multi-byte characters and line ends,
+        /// gives names or an error with a line inside the text, and never panics.
+        #[test]
+        fn any_text_gives_names_or_a_line_never_a_panic(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("names:"), Just("nc:"), Just("["), Just("]"), Just("{"), Just("}"),
+                    Just(","), Just(":"), Just("- "), Just("#"), Just(" # c"), Just("'"),
+                    Just("\""), Just("\\"), Just("\n"), Just("\r\n"), Just("  "), Just("\t"),
+                    Just("cat"), Just("é"), Just("猫"), Just("\u{feff}"), Just("0"), Just("99"),
+                    Just("1000001"), Just("-1"), Just("download: |"),
+                ],
+                0..40,
+            )
+        ) {
+            let text: String = pieces.concat();
+            match parse(&text) {
+                Ok((names, _)) => {
+                    prop_assert!(names.is_none_or(|n| n.len() <= super::super::MAX_CLASSES));
+                }
+                Err(e) => prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1) + 1),
+            }
+        }
+    }
 
     fn names(text: &str) -> Vec<String> {
         parse(text).unwrap().0.unwrap()
