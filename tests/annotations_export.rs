@@ -261,7 +261,12 @@ fn five_images(root: &Path) -> DatasetIndex {
 fn sharded_and_merged_equals_the_single_export_byte_for_byte() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("data");
-    let index = five_images(&root);
+    let mut index = five_images(&root);
+    // A note of the source's opens warnings.csv once, whether exported whole or sharded.
+    index.notes.push(batchscope::index::IndexWarning {
+        path: root.join("labels"),
+        reason: "2 image(s) have no label file".to_owned(),
+    });
     let (whole, sharded) = (tmp.path().join("whole"), tmp.path().join("sharded"));
     let form = Form {
         preprocess: resized(8, 12, AspectFit::Crop),
@@ -302,10 +307,19 @@ fn sharded_and_merged_equals_the_single_export_byte_for_byte() {
             "images.npy",
             "manifest.csv",
             "num_boxes.npy",
-            "skipped.csv"
+            "skipped.csv",
+            "warnings.csv"
         ]
     );
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    assert_eq!(
+        a["warnings.csv"],
+        format!(
+            "path,reason\n{},2 image(s) have no label file\n",
+            root.join("labels").display()
+        )
+        .as_bytes()
+    );
     for (name, bytes) in &a {
         assert!(bytes == &b[name], "{name} differs after merge");
     }

@@ -81,6 +81,18 @@ fn warnings(index: &DatasetIndex) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The index's notes (on samples kept as they are) as (file name, reason).
+fn notes(index: &DatasetIndex) -> Vec<(String, String)> {
+    index
+        .notes
+        .iter()
+        .map(|n| {
+            let name = n.path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, n.reason.clone())
+        })
+        .collect()
+}
+
 fn png(root: &Path, rel: &str, w: u32, h: u32) -> PathBuf {
     common::write(root, rel, &common::png_bytes(w, h, 7))
 }
@@ -240,11 +252,13 @@ fn coco_bad_annotations_drop_their_images_by_name_and_reach_skipped_csv() {
     let classes = index.object_classes.clone().unwrap();
     assert_eq!(classes.ids, [1, 7]);
     assert_eq!(classes.names, ["cat", "class 7"]);
+    // Kept, with a note: the export lists it in warnings.csv, not skipped.csv.
+    let unknown = "annotations refer to 1 category id(s) that `categories` does not list (7): kept as classes named \"class <id>\"";
+    assert_eq!(
+        notes(&index),
+        [("data.json".to_owned(), unknown.to_owned())]
+    );
     let expected = [
-        (
-            "data.json",
-            "annotations refer to 1 category id(s) that `categories` does not list (7): kept as classes named \"class <id>\"",
-        ),
         (
             "data.json",
             "image id 5: the image name \"../outside.png\" is not a path inside the image folder",
@@ -273,7 +287,7 @@ fn coco_bad_annotations_drop_their_images_by_name_and_reach_skipped_csv() {
             .collect::<Vec<_>>()
     );
     assert_eq!(
-        index.warnings[6].path,
+        index.warnings[5].path,
         json.parent().unwrap().join("gone.png")
     );
     // The export lists every one of them in skipped.csv, and exports the one good image.
@@ -288,6 +302,16 @@ fn coco_bad_annotations_drop_their_images_by_name_and_reach_skipped_csv() {
             "{reason} not in {skipped:?}"
         );
     }
+    assert!(!reasons.contains(&unknown), "{skipped:?}");
+    let warned = std::fs::read_to_string(out.join("warnings.csv")).unwrap();
+    assert_eq!(
+        warned,
+        format!(
+            "path,reason\n{},\"{}\"\n",
+            json.display(),
+            unknown.replace('"', "\"\"")
+        )
+    );
     assert_eq!(
         common::read_npy(&out.join("images.npy")).shape,
         [1, 4, 4, 3]
@@ -600,8 +624,15 @@ fn yolo_lines_become_normalised_boxes_and_bad_lines_drop_their_image() {
             ),
             (
                 "e.txt".to_owned(),
-                "line 2: class 3 is not below the 3 classes named; its image is left out".to_owned()
+                "line 2: class 3 is not below the 3 classes named; its image is left out"
+                    .to_owned()
             ),
+        ]
+    );
+    // Kept as they are: notes, not warnings of something left out.
+    assert_eq!(
+        notes(&index),
+        [
             (
                 "train".to_owned(),
                 "1 image(s) have no label file, and are read as images without objects: c.png"
@@ -1088,8 +1119,9 @@ fn yolo_with_an_empty_labels_folder_reads_images_without_objects_and_says_so_onc
         index.object_classes.clone().unwrap().names,
         Vec::<String>::new()
     );
+    assert_eq!(warnings(&index), []);
     assert_eq!(
-        warnings(&index),
+        notes(&index),
         [(
             "labels".to_owned(),
             "5 image(s) have no label file, and are read as images without objects: 0.png, 1.png, 2.png, ..."

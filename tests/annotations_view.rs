@@ -159,3 +159,29 @@ fn the_viewer_counts_objects_captions_them_and_toggles_their_drawing_by_key() {
         }
     );
 }
+
+/// A source's notes on images it kept (here a YOLO image without a label file) reach the
+/// Problems panel beside its warnings.
+#[test]
+fn the_problems_panel_lists_the_sources_notes() {
+    use common::gui::{current, harness, problems, step_until};
+
+    let dir = tempfile::tempdir().unwrap();
+    yolo(dir.path());
+    common::save(
+        dir.path(),
+        "images/d.png",
+        &RgbImage::from_pixel(40, 20, image::Rgb([90, 90, 90])),
+    );
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the first batch", |app| current(app) == Some(0));
+    let labels = dir.path().join("labels");
+    assert_eq!(
+        problems(h.state()),
+        [(
+            labels.to_string_lossy().into_owned(),
+            "1 image(s) have no label file, and are read as images without objects: d.png"
+                .to_owned()
+        )]
+    );
+}

@@ -447,6 +447,7 @@ impl Session {
                         self.problems = index
                             .warnings
                             .iter()
+                            .chain(&index.notes)
                             .map(|w| Problem {
                                 path: w.path.clone(),
                                 reason: w.reason.clone(),

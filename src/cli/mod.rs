@@ -146,7 +146,7 @@ fn index_dir(
                 let messages: Vec<String> = invalid.iter().map(Invalid::for_command_line).collect();
                 return Err(Failure::Usage(messages.join("\nbatchscope: error: ")));
             }
-            for w in &index.warnings {
+            for w in index.warnings.iter().chain(&index.notes) {
                 say(format_args!(
                     "batchscope: warning: {}: {:?}",
                     w.reason, w.path

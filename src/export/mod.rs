@@ -717,9 +717,16 @@ pub fn export(
     };
     writer.finish(&skipped, &job.index)?;
     write_lists(target.dir(), options)?;
-    if !warned.is_empty() {
+    // The source's notes on the dataset open the file, in the first shard's only: merge joins the
+    // shards' files in order, so they are listed once, as in an export of the whole.
+    let notes = match options.shard {
+        Some(spec) if spec.index > 0 => &[][..],
+        _ => &job.index.notes[..],
+    };
+    if !warned.is_empty() || !notes.is_empty() {
         // A shard's has the shard's name; merge joins them into one `warnings.csv`.
-        writer::write_warned(&target.dir().join(names.file("warnings", "csv")), &warned)?;
+        let path = target.dir().join(names.file("warnings", "csv"));
+        writer::write_warned(&path, notes, &warned)?;
     }
     let files = match target {
         Target::Folder(staging) => staging.commit()?,

@@ -282,14 +282,23 @@ pub(super) fn write_excluded(
     )
 }
 
-/// Writes `warnings.csv` (`path,reason`: the exported files whose decoder warned of corrupt data it
-/// recovered from, in plan order) and syncs it.
-pub(super) fn write_warned(path: &Path, warned: &[SampleFailure]) -> Result<(), ExportError> {
+/// Writes `warnings.csv` (`path,reason`: the source's `notes` on samples it kept as they are, then
+/// the exported samples a decoder or the annotation arrays warned of, in plan order) and syncs it.
+pub(super) fn write_warned(
+    path: &Path,
+    notes: &[IndexWarning],
+    warned: &[SampleFailure],
+) -> Result<(), ExportError> {
+    let notes = notes
+        .iter()
+        .map(|n| (n.path.as_os_str().as_encoded_bytes().to_vec(), &n.reason));
     write_reasons(
         path,
-        warned
-            .iter()
-            .map(|w| (manifest_path_bytes(&w.rel_path), &w.reason)),
+        notes.chain(
+            warned
+                .iter()
+                .map(|w| (manifest_path_bytes(&w.rel_path), &w.reason)),
+        ),
     )
 }
 

@@ -72,6 +72,7 @@ pub fn index_of(
         class_names: Vec::new(),
         samples,
         warnings,
+        notes: Vec::new(),
         labeled: false,
         store: Store::of_images(Arc::new(AnnotatedImages { what, layout })),
         label_values: None,

@@ -240,8 +240,9 @@ pub fn open_index(
         .collect();
     unknown_categories.sort_unstable();
     unknown_categories.dedup();
+    let mut notes = Vec::new();
     if !unknown_categories.is_empty() {
-        warnings.push(warning(
+        notes.push(warning(
             &json,
             format!(
                 "annotations refer to {} category id(s) that `categories` does not list ({}): kept as classes named \"class <id>\"",
@@ -307,13 +308,9 @@ pub fn open_index(
     }
     (control.on_progress)(samples.len());
     let what = format!("the COCO file {:?}", json.file_name().unwrap_or_default());
-    Ok(annotated_files::index_of(
-        folder,
-        samples,
-        warnings,
-        classes,
-        (what, LAYOUT),
-    ))
+    let mut index = annotated_files::index_of(folder, samples, warnings, classes, (what, LAYOUT));
+    index.notes = notes;
+    Ok(index)
 }
 
 /// The size an image's `width` and `height` state, when both are whole numbers of pixels.

@@ -56,8 +56,14 @@ pub struct DatasetIndex {
     pub class_names: Vec<String>,
     /// All samples, class by class, each class in Keras's file order.
     pub samples: Vec<Sample>,
-    /// Directories that could not be read and symlink loops that were not followed.
+    /// What was left out while indexing, and why: directories that could not be read, symlink
+    /// loops not followed, samples dropped for their annotations. An export lists them in
+    /// `skipped.csv`.
     pub warnings: Vec<IndexWarning>,
+    /// What the source says of samples it kept as they are (an unknown category named by its id,
+    /// an image without a label file read without objects): nothing was left out. An export lists
+    /// them in `warnings.csv`.
+    pub notes: Vec<IndexWarning>,
     /// Whether labels were inferred (samples carry a label) or are off.
     pub labeled: bool,
     /// Where the samples are stored, which decides how the loader reads them.

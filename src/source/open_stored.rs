@@ -339,6 +339,7 @@ pub fn index_of(
         class_names,
         samples,
         warnings: Vec::new(),
+        notes: Vec::new(),
         labeled,
         store,
         label_values,

@@ -445,6 +445,7 @@ pub fn open_index(
         class_names: kept.class_names,
         samples: kept.samples,
         warnings,
+        notes: Vec::new(),
         labeled: kept.labeled,
         store: Store::of_images(Arc::new(ParquetImages::new(
             what,

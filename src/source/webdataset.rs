@@ -321,6 +321,7 @@ pub fn open_index(
         class_names,
         samples,
         warnings,
+        notes: Vec::new(),
         labeled,
         store: Store::of_images(Arc::new(TarImages::new(what, scan.files, members))),
         label_values,

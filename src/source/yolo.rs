@@ -299,8 +299,9 @@ pub fn open_index(
             })),
         });
     }
+    let mut notes = Vec::new();
     if !missing.is_empty() {
-        warnings.push(warning(
+        notes.push(warning(
             &labels,
             format!(
                 "{} image(s) have no label file, and are read as images without objects: {}",
@@ -310,7 +311,7 @@ pub fn open_index(
         ));
     }
     if polygons > 0 {
-        warnings.push(warning(
+        notes.push(warning(
             &labels,
             format!("{polygons} segmentation line(s) read as their polygons' bounding boxes (their masks are not drawn)"),
         ));
@@ -332,13 +333,9 @@ pub fn open_index(
         "the YOLO folder {:?}",
         images.strip_prefix(path).unwrap_or(&images)
     );
-    Ok(annotated_files::index_of(
-        images,
-        samples,
-        warnings,
-        classes,
-        (what, LAYOUT),
-    ))
+    let mut index = annotated_files::index_of(images, samples, warnings, classes, (what, LAYOUT));
+    index.notes = notes;
+    Ok(index)
 }
 
 #[cfg(test)]

@@ -287,7 +287,7 @@ struct Scan {
     records: RecordIndex,
     parsed: Vec<Parsed>,
     unusable: Vec<(usize, String)>,
-    /// Warnings about the dataset as a whole (a label map beside the records that is not used).
+    /// Notes on the dataset as a whole (a label map beside the records that is not used).
     notes: Vec<IndexWarning>,
 }
 
@@ -380,15 +380,12 @@ fn warnings_of(scan: &mut Scan) -> (Vec<IndexWarning>, bool) {
             },
         }
     };
-    let mut placed: Vec<Placed> = std::mem::take(&mut scan.notes)
-        .into_iter()
-        .map(|warning| Placed {
-            missing_shard: true,
-            record: None,
-            warning,
-        })
+    let mut placed: Vec<Placed> = records
+        .problems
+        .iter()
+        .cloned()
+        .map(problem_warning)
         .collect();
-    placed.extend(records.problems.iter().cloned().map(problem_warning));
     placed.extend(
         std::mem::take(&mut scan.unusable)
             .into_iter()
@@ -520,7 +517,10 @@ pub fn open_index(
     let detection = read_objects(path, options, &mut scan)?;
     let (warnings, labeled) = warnings_of(&mut scan);
     let Scan {
-        records, parsed, ..
+        records,
+        parsed,
+        notes,
+        ..
     } = scan;
     if parsed.is_empty() {
         return Err(no_usable_record(path, &warnings));
@@ -549,6 +549,7 @@ pub fn open_index(
         class_names,
         samples,
         warnings,
+        notes,
         labeled,
         store: Store::of_images(Arc::new(store_of(
             records,
@@ -624,8 +625,8 @@ fn read_objects(
         .map_or_else(|| path.to_path_buf(), Path::to_path_buf);
     let names =
         detection::names(&dir, options.label_map.as_deref(), &class_key).map_err(unusable)?;
-    // Said where every warning goes (the export's stderr, the viewer's problems), not only in the
-    // source's description: the classes are then the bare ids.
+    // Said where every note goes (stderr, the viewer's problems, the export's warnings.csv), not
+    // only in the source's description: the classes are then the bare ids.
     if let Some(note) = &names.note {
         scan.notes.push(IndexWarning {
             path: dir.clone(),
