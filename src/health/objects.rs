@@ -405,8 +405,10 @@ fn duplicates(
             .then(a.0.total_cmp(&b.0))
             .then(a.1.cmp(&b.1))
     });
-    // (object number, the earlier number it duplicates, IoU), found in sweep order.
-    let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
+    // For each object, the lowest-numbered earlier object it duplicates and their IoU: one slot
+    // an object, so that memory follows the boxes, not the pairs (20,000 copies of one box are
+    // 200 million pairs).
+    let mut first: Vec<Option<(usize, f64)>> = vec![None; objects.len()];
     let reach = (1.0 - min_iou).max(0.0);
     for (i, &(xmin, a)) in candidates.iter().enumerate() {
         let box_a = objects[a].bbox;
@@ -419,14 +421,16 @@ fn duplicates(
             let iou = box_a.iou(&objects[b].bbox);
             if iou >= min_iou {
                 let (later, earlier) = if a > b { (a, b) } else { (b, a) };
-                pairs.push((later, earlier, iou));
+                let slot = &mut first[later];
+                if slot.is_none_or(|(known, _)| earlier < known) {
+                    *slot = Some((earlier, iou));
+                }
             }
         }
     }
-    // The first (lowest-numbered) earlier object of each later one, reported in object order.
-    pairs.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
-    pairs.dedup_by_key(|p| p.0);
-    for (later, earlier, iou) in pairs {
+    // Reported in object order.
+    let found_first = first.into_iter().enumerate();
+    for (later, (earlier, iou)) in found_first.filter_map(|(n, f)| f.map(|f| (n, f))) {
         let object = &objects[later];
         found(ObjectFinding {
             sample,
