@@ -133,6 +133,28 @@ pub fn first_few<T: std::fmt::Display>(items: &[T]) -> String {
     )
 }
 
+/// `text` quoted for a message, cut to its first 60 characters (`…` marks the cut): a message
+/// quotes the bad part of a line, and a line may be megabytes long.
+pub fn quoted(text: &str) -> String {
+    let (kept, cut) = cut(text);
+    format!("{kept:?}{}", if cut { "…" } else { "" })
+}
+
+/// `text` as is for a message, cut as [`quoted`] cuts it.
+pub fn shortened(text: &str) -> String {
+    let (kept, cut) = cut(text);
+    format!("{kept}{}", if cut { "…" } else { "" })
+}
+
+/// The first 60 characters of `text`, and whether that cut any.
+fn cut(text: &str) -> (&str, bool) {
+    const MAX_CHARS: usize = 60;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((at, _)) => (&text[..at], true),
+        None => (text, false),
+    }
+}
+
 /// A small annotation file (a YOLO label file, a VOC XML, `data.yaml`) as text, through the
 /// hardened reader: at most `max_bytes`, UTF-8 (the reason says which rule it broke).
 pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, String> {
@@ -197,4 +219,19 @@ pub fn files_under(
     }
     found.sort();
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_part_of_a_line_is_quoted_cut_at_60_characters() {
+        assert_eq!(quoted("b"), "\"b\"");
+        let long = "é".repeat(1_000_000);
+        let shown = quoted(&long);
+        assert_eq!(shown, format!("{:?}…", "é".repeat(60)));
+        assert_eq!(shortened(&long), format!("{}…", "é".repeat(60)));
+        assert_eq!(shortened(&"x".repeat(60)), "x".repeat(60));
+    }
 }

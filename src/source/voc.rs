@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::SourceError;
-use super::annotated_files::{self, warning};
+use super::annotated_files::{self, first_few, warning};
 use super::annotations::{BoxXyxy, Object, ObjectClasses, Objects, Units};
 use super::probe::Probe;
 use crate::index::{DatasetIndex, IndexWarning, Sample, WalkControl};
@@ -182,29 +182,45 @@ fn ids(
             ));
         }
         let text = annotated_files::read_text(&list, 1 << 30).map_err(|r| unusable(r, &list))?;
+        // Windows editors start a UTF-8 file with a BOM, which is no part of the first id.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut first_lines: HashMap<&str, usize> = HashMap::new();
-        let mut ids = Vec::new();
+        let (mut ids, mut outside, mut again) = (Vec::new(), Vec::new(), Vec::new());
         for (n, id) in text
             .lines()
             .enumerate()
             .filter_map(|(n, l)| Some((n + 1, l.split_whitespace().next()?)))
         {
+            let shown = || annotated_files::quoted(id);
             if annotated_files::relative_name(id).is_err() {
-                warnings.push(warning(
-                    &list,
-                    format!(
-                        "line {n}: the id {id:?} is not a name inside the dataset folder; it is left out"
-                    ),
-                ));
+                outside.push(format!("line {n} {}", shown()));
             } else if let Some(first) = first_lines.get(id) {
-                warnings.push(warning(
-                    &list,
-                    format!("line {n}: the id {id:?} is listed again (first on line {first}); this one is left out"),
-                ));
+                again.push(format!("line {n} {} (first on line {first})", shown()));
             } else {
                 first_lines.insert(id, n);
                 ids.push(id.to_owned());
             }
+        }
+        // One warning a kind, however many lines: a list of millions of repeats is one problem.
+        if !outside.is_empty() {
+            warnings.push(warning(
+                &list,
+                format!(
+                    "{} id(s) are not names inside the dataset folder, and are left out: {}",
+                    outside.len(),
+                    first_few(&outside)
+                ),
+            ));
+        }
+        if !again.is_empty() {
+            warnings.push(warning(
+                &list,
+                format!(
+                    "{} id(s) are listed again, and read once: {}",
+                    again.len(),
+                    first_few(&again)
+                ),
+            ));
         }
         return Ok(ids);
     }

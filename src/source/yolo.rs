@@ -127,7 +127,7 @@ fn parse_line(line: &str, classes: Option<usize>) -> Result<Line, String> {
         .iter()
         .map(|w| {
             w.parse::<f64>()
-                .map_err(|_| format!("{w:?} is not a number"))
+                .map_err(|_| format!("{} is not a number", annotated_files::quoted(w)))
         })
         .collect::<Result<_, _>>()?;
     if numbers.len() < 5 {
@@ -147,7 +147,10 @@ fn parse_line(line: &str, classes: Option<usize>) -> Result<Line, String> {
     }
     let class = numbers[0];
     if class < 0.0 || class.fract() != 0.0 || class > f64::from(u32::MAX) {
-        return Err(format!("class {} is not a class index", words[0]));
+        return Err(format!(
+            "class {} is not a class index",
+            annotated_files::shortened(words[0])
+        ));
     }
     let class = class as u32;
     if let Some(n) = classes

@@ -16,6 +16,7 @@
 use std::fmt;
 
 use super::MAX_CLASSES;
+use crate::source::annotated_files::quoted;
 
 /// A `data.yaml` that does not fit the subset read: its line (from 1) and why.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,7 +87,7 @@ fn nc_value(text: &str, at: usize) -> Result<usize, YamlError> {
 /// `value` as a number of classes or a class index: a whole number below [`MAX_CLASSES`].
 fn class_count(value: &str) -> Result<usize, String> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{value:?} is not a whole number"));
+        return Err(format!("{} is not a whole number", quoted(value)));
     }
     value
         .parse::<usize>()
@@ -212,7 +213,7 @@ fn flow(text: &str, at: usize, open: char) -> Result<(Vec<(usize, Item)>, usize)
                 return Err(error(
                     text,
                     start,
-                    format!("{key:?} is not an index: name pair"),
+                    format!("{} is not an index: name pair", quoted(&key)),
                 ));
             }
             let index = class_index(text, start, &key)?;
@@ -274,7 +275,7 @@ fn class_index(text: &str, at: usize, key: &str) -> Result<usize, YamlError> {
         return Err(error(
             text,
             at,
-            format!("class index {key:?} is not a whole number"),
+            format!("class index {} is not a whole number", quoted(key)),
         ));
     }
     key.parse::<usize>()
@@ -383,8 +384,8 @@ fn line_ends(text: &str, at: usize, what: &str) -> Result<(), YamlError> {
             text,
             rest,
             format!(
-                "text after {what}: {:?}",
-                line_at(text, rest).trim_end_matches('\r')
+                "text after {what}: {}",
+                quoted(line_at(text, rest).trim_end_matches('\r'))
             ),
         )),
     }
