@@ -3,9 +3,9 @@
 //!
 //! Read: `nc: <whole number>`, and `names:` as a flow list `[a, b]` or map `{0: a, 1: b}` (on one
 //! line or over several), or as the lines below it, `- name` or `<index>: name`. A name is plain,
-//! `'single-quoted'` (`''` is a quote) or `"double-quoted"` (`\"`, `\\`, `\n`, `\t` read as YAML
-//! reads them, other escapes kept as written). A `#` at a line's start or after a space or tab,
-//! outside quotes, starts a comment. A leading UTF-8 byte-order mark is skipped. Other top-level
+//! `'single-quoted'` (`''` is a quote) or `"double-quoted"` (every YAML escape, `\u732B` as `PyYAML`
+//! writes non-ASCII names, read as YAML reads it; an escape YAML does not have is an error). A `#`
+//! at a line's start or after a space or tab, outside quotes, starts a comment. A leading UTF-8 byte-order mark is skipped. Other top-level
 //! keys, and the lines indented under them, are not read.
 //!
 //! What does not fit the subset — an unclosed bracket or quote, text after a list or a quoted name,
@@ -322,12 +322,19 @@ fn scalar(text: &str, at: usize, context: Context) -> Result<(String, usize), Ya
                 value.push('\'');
             }
             '\\' if quote == '"' => match chars.next() {
-                Some((_, 'n')) => value.push('\n'),
-                Some((_, 't')) => value.push('\t'),
-                Some((_, e @ ('"' | '\\' | '/'))) => value.push(e),
-                Some((_, e)) => {
-                    value.push('\\');
-                    value.push(e);
+                // An escaped line break joins the lines, without the next one's indent.
+                Some((_, '\r' | '\n')) => {
+                    chars.next_if(|&(_, n)| n == '\n');
+                    while chars.next_if(|&(_, n)| matches!(n, ' ' | '\t')).is_some() {}
+                }
+                Some((j, e)) => {
+                    let (c, len) = escaped(e, &rest[j + e.len_utf8()..]).ok_or_else(|| {
+                        error(text, start + j, format!("an unknown escape \\{e}"))
+                    })?;
+                    value.push(c);
+                    for _ in 0..len {
+                        chars.next();
+                    }
                 }
                 None => break,
             },
@@ -346,6 +353,43 @@ fn scalar(text: &str, at: usize, context: Context) -> Result<(String, usize), Ya
         }
     }
     Err(error(text, start, "a quoted name is never closed"))
+}
+
+/// The character a YAML double-quoted escape `\<e>` stands for, given the text after `e`, and how
+/// many characters of that text it also takes (the digits of `\x`, `\u` and `\U`); `None`
+/// for an escape YAML does not have. `PyYAML`'s `yaml.dump` writes non-ASCII names as `\u` escapes.
+fn escaped(e: char, after: &str) -> Option<(char, usize)> {
+    let simple = match e {
+        '0' => '\0',
+        'a' => '\u{7}',
+        'b' => '\u{8}',
+        't' | '\t' => '\t',
+        'n' => '\n',
+        'v' => '\u{b}',
+        'f' => '\u{c}',
+        'r' => '\r',
+        'e' => '\u{1b}',
+        ' ' | '"' | '/' | '\\' => e,
+        'N' => '\u{85}',
+        '_' => '\u{a0}',
+        'L' => '\u{2028}',
+        'P' => '\u{2029}',
+        'x' | 'u' | 'U' => {
+            let digits = match e {
+                'x' => 2,
+                'u' => 4,
+                _ => 8,
+            };
+            let hex = after.get(..digits)?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+            return Some((c, digits));
+        }
+        _ => return None,
+    };
+    Some((simple, 0))
 }
 
 /// Where the plain scalar starting at `at` ends.
@@ -496,6 +540,25 @@ mod tests {
         let other = "download: |\n  names: ['x'  # python, not yaml\n  nc: no\nnames: [a]\n";
         assert_eq!(parse(other), Ok((Some(vec!["a".into()]), None)));
         assert_eq!(names("names: [a, b,]\r\nnc: 2\r\n"), ["a", "b"]);
+    }
+
+    #[test]
+    fn double_quoted_escapes_read_as_yaml_reads_them() {
+        // As PyYAML's yaml.dump writes non-ASCII names (allow_unicode off).
+        assert_eq!(
+            names("names:\n- \"\\u732B\"\n- \"caf\\xE9\"\n- \"\\U0001F600 \\t\\/\\_x\"\n"),
+            ["猫", "café", "😀 \t/\u{a0}x"]
+        );
+        // An escaped line break joins the lines without the next one's indent.
+        assert_eq!(names("names: [\"a\\\n    b\"]\n"), ["ab"]);
+        assert_eq!(
+            fails("names: [\"a\\qb\"]\n"),
+            "line 1: an unknown escape \\q"
+        );
+        assert_eq!(
+            fails("names: [\"\\u12\"]\n"),
+            "line 1: an unknown escape \\u"
+        );
     }
 
     #[test]
