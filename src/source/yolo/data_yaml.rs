@@ -41,17 +41,34 @@ pub type Stated = (Option<Vec<String>>, Option<usize>);
 pub fn parse(text: &str) -> Result<Stated, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (mut names, mut nc) = (None, None);
+    let first = first_line(text);
     let mut at = 0;
     while at < text.len() {
         let line = line_at(text, at);
         let next = next_line(text, at);
+        // A top-level flow map (JSON, which YAML also reads) or a complex key is not the subset:
+        // refused, rather than read as a file without names.
+        let content = line.strip_prefix("--- ").unwrap_or(line).trim_start();
+        if at == first && content.starts_with(['{', '?']) {
+            return Err(error(
+                text,
+                at,
+                "a flow map or complex key at the top level is not read; write names: [...] on a line of its own",
+            ));
+        }
         let top_level = !line.starts_with([' ', '\t', '-', '#']);
         let Some((key, _)) = line.split_once(':').filter(|_| top_level) else {
             at = next;
             continue;
         };
         let value = at + key.len() + 1;
-        match key.trim_end() {
+        // A key may be quoted ("names": as JSON writes it).
+        let key_name = key.trim_end();
+        let unquoted = ['"', '\'']
+            .iter()
+            .find_map(|&q| key_name.strip_prefix(q)?.strip_suffix(q))
+            .unwrap_or(key_name);
+        match unquoted {
             "nc" => {
                 nc = Some(nc_value(text, value)?);
                 at = next;
@@ -65,6 +82,20 @@ pub fn parse(text: &str) -> Result<Stated, YamlError> {
         }
     }
     Ok((names, nc))
+}
+
+/// Where the first line holding more than blanks or a comment starts (the text's length when
+/// none does).
+fn first_line(text: &str) -> usize {
+    let mut at = 0;
+    while at < text.len() {
+        let line = line_at(text, at).trim_start_matches([' ', '\t', '\r']);
+        if !line.is_empty() && !line.starts_with('#') && line != "---" {
+            return at;
+        }
+        at = next_line(text, at);
+    }
+    text.len()
 }
 
 /// One name as stated: by position (a list) or by class index (a map).
@@ -540,6 +571,23 @@ mod tests {
         let other = "download: |\n  names: ['x'  # python, not yaml\n  nc: no\nnames: [a]\n";
         assert_eq!(parse(other), Ok((Some(vec!["a".into()]), None)));
         assert_eq!(names("names: [a, b,]\r\nnc: 2\r\n"), ["a", "b"]);
+    }
+
+    #[test]
+    fn quoted_keys_are_read_and_a_top_level_flow_map_is_refused() {
+        assert_eq!(names("\"names\": [cat, dog]\n'nc': 2\n"), ["cat", "dog"]);
+        let refused = "line 1: a flow map or complex key at the top level is not read; write names: [...] on a line of its own";
+        assert_eq!(
+            fails("{\"names\": [\"cat\", \"dog\"], \"nc\": 2}\n"),
+            refused
+        );
+        assert_eq!(fails("--- {names: [a, b]}\n"), refused);
+        assert_eq!(
+            fails("# a comment\n---\n? names\n: [a]\n"),
+            refused.replace("line 1", "line 3")
+        );
+        // Further down, a flow map is another key's value, not the document.
+        assert_eq!(names("names: [a]\nextra: {x: 1}\n"), ["a"]);
     }
 
     #[test]
