@@ -551,7 +551,8 @@ fn array_folders_written_by_datasets_export_what_datasets_reads() {
 /// is absolute) is refused, as is a data file that is not there, each named; nothing outside the
 /// folder is read.
 #[test]
-fn a_state_or_split_naming_a_path_outside_the_folder_or_a_missing_file_is_refused_by_name() {
+fn a_state_or_split_naming_a_path_outside_the_folder_a_missing_file_or_one_twice_is_refused_by_name()
+ {
     let dir = tempfile::tempdir().unwrap();
     let rows = six_rows();
     // A real stream outside the dataset folder, which must not be read.
@@ -575,6 +576,15 @@ fn a_state_or_split_naming_a_path_outside_the_folder_or_a_missing_file_is_refuse
             "{err}"
         );
     }
+    let twice = serde_json::json!({"_data_files": [
+        {"filename": "data-00000-of-00001.arrow"}, {"filename": "data-00000-of-00001.arrow"}
+    ], "_split": null});
+    std::fs::write(saved.join("state.json"), twice.to_string()).unwrap();
+    let err = open(&saved).unwrap_err().to_string();
+    assert!(
+        err.contains("names \"data-00000-of-00001.arrow\" twice"),
+        "{err}"
+    );
     let dict = dir.path().join("dict");
     write_saved(
         &dict.join("train"),

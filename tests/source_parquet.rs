@@ -638,21 +638,30 @@ fn array_columns_read_as_stored_rows_and_a_ragged_row_is_left_out_by_name() {
 /// A file with no image column whose array column is declared with a shape that cannot be read
 /// says which column and why, not only that it has no image column.
 #[test]
-fn an_array_column_of_no_fixed_or_too_large_shape_is_named_with_the_reason() {
+fn an_array_column_of_no_fixed_shape_too_large_or_of_an_odd_dtype_is_named_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let rows: [common::parquet_arrays::ArrayRow<'_>; 1] = [(&[&[1, 2], &[3, 4]], 1)];
-    for (shape, why) in [
+    let feature = |shape: serde_json::Value, dtype: &str| serde_json::json!({"shape": shape, "dtype": dtype, "_type": "Array2D"});
+    for (x, why) in [
         (
-            serde_json::json!([null, 2]),
-            "\"x\": its shape is not fixed",
+            feature(serde_json::json!([null, 2]), "uint8"),
+            "\"x\": its shape [null,2] is not a list of fixed sizes",
         ),
         (
-            serde_json::json!([1_000_000, 1_000_000]),
+            feature(serde_json::json!([2.0, 2.0]), "uint8"),
+            "\"x\": its shape [2.0,2.0] is not a list of fixed sizes",
+        ),
+        (
+            feature(serde_json::json!([1_000_000, 1_000_000]), "uint8"),
             "\"x\": its shape [1000000, 1000000] of uint8 is over 2147483648 bytes a row",
+        ),
+        (
+            feature(serde_json::json!([2, 2]), "complex64"),
+            "\"x\": an Array2D of dtype \"complex64\", which is not a numeric type numpy and batchscope share",
         ),
     ] {
         let file = dir.path().join("arrays.parquet");
-        let bytes = common::parquet_arrays::parquet_declaring(&[&rows], &["cat", "dog"], &shape);
+        let bytes = common::parquet_arrays::parquet_declaring(&[&rows], &["cat", "dog"], &x);
         std::fs::write(&file, bytes).unwrap();
         let err = open(&file, &IndexOptions::default())
             .unwrap_err()

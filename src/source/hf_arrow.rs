@@ -147,6 +147,10 @@ fn resolve(
                     "{state:?} names {name:?}, which is not a file: {file:?}"
                 )));
             }
+            // Read twice, its rows would be exported twice.
+            if files.contains(&file) {
+                return Err(unusable(format!("{state:?} names {name:?} twice")));
+            }
             files.push(file);
         }
         files

@@ -276,7 +276,13 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
                         .collect()
                 });
             match shape {
-                None => AsStored::RefusedArray(format!("{name:?}: its shape is not fixed")),
+                None => AsStored::RefusedArray(format!(
+                    "{name:?}: its shape {} is not a list of fixed sizes",
+                    get("shape").map_or_else(
+                        || "(none stated)".to_owned(),
+                        |v| { crate::source::annotated_files::shortened(&v.to_string()) }
+                    )
+                )),
                 // A declared shape is a claim: one row must be countable and at most 2 GiB (the
                 // most one output image may take) before anything is sized from it.
                 Some(shape)
@@ -298,6 +304,12 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
             column(NpyDtype::I64, Vec::new()),
             feature.and_then(class_label_names),
         ),
+        (Some(array @ ("Array2D" | "Array3D" | "Array4D" | "Array5D")), None) => {
+            AsStored::RefusedArray(format!(
+                "{name:?}: an {array} of dtype {}, which is not a numeric type numpy and batchscope share",
+                get("dtype").map_or_else(|| "(none stated)".to_owned(), ToString::to_string)
+            ))
+        }
         _ => AsStored::LeftOut(format!("{name:?}: {stored_as} is not a numeric array")),
     }
 }

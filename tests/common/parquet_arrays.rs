@@ -15,15 +15,16 @@ pub type ArrayRow<'a> = (&'a [&'a [i32]], i64);
 
 /// The file's bytes: one row group per entry of `groups`, the `ClassLabel` named `names`.
 pub fn parquet_of_arrays(groups: &[&[ArrayRow<'_>]], names: &[&str]) -> Vec<u8> {
-    parquet_declaring(groups, names, &serde_json::json!([2, 2]))
+    let x = serde_json::json!({"shape": [2, 2], "dtype": "uint8", "_type": "Array2D"});
+    parquet_declaring(groups, names, &x)
 }
 
-/// [`parquet_of_arrays`], its metadata declaring `x` of `shape` (`[null, 2]`: not fixed).
-#[allow(dead_code)] // Not every test binary that holds this module declares another shape.
+/// [`parquet_of_arrays`], its metadata declaring `x` as the feature `x` (another shape or dtype).
+#[allow(dead_code)] // Not every test binary that holds this module declares another feature.
 pub fn parquet_declaring(
     groups: &[&[ArrayRow<'_>]],
     names: &[&str],
-    shape: &serde_json::Value,
+    x: &serde_json::Value,
 ) -> Vec<u8> {
     let schema = Arc::new(
         parse_message_type(
@@ -41,7 +42,7 @@ pub fn parquet_declaring(
         .unwrap(),
     );
     let metadata = serde_json::json!({"info": {"features": {
-        "x": {"shape": shape, "dtype": "uint8", "_type": "Array2D"},
+        "x": x,
         "label": {"names": names, "_type": "ClassLabel"},
     }}});
     let properties = WriterProperties::builder()
