@@ -156,13 +156,15 @@ fn cut(text: &str) -> (&str, bool) {
 }
 
 /// A small annotation file (a YOLO label file, a VOC XML, `data.yaml`) as text, through the
-/// hardened reader: at most `max_bytes`, UTF-8 (the reason says which rule it broke).
-pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, String> {
+/// hardened reader: at most `max_bytes` (`flag` names the option that sets it, where one does),
+/// UTF-8 (the reason says which rule it broke).
+pub fn read_text(path: &Path, max_bytes: u64, flag: Option<&str>) -> Result<String, String> {
     use std::io::Read as _;
     let (file, len) = crate::decode::open_regular(path).map_err(|e| e.to_string())?;
     if len > max_bytes {
         return Err(format!(
-            "the file is {len} bytes, over the {max_bytes}-byte limit (--max-file-bytes)"
+            "the file is {len} bytes, over the {max_bytes}-byte limit{}",
+            flag.map(|f| format!(" ({f})")).unwrap_or_default()
         ));
     }
     let mut bytes = Vec::new();
@@ -233,5 +235,21 @@ mod tests {
         assert_eq!(shown, format!("{:?}…", "é".repeat(60)));
         assert_eq!(shortened(&long), format!("{}…", "é".repeat(60)));
         assert_eq!(shortened(&"x".repeat(60)), "x".repeat(60));
+    }
+
+    #[test]
+    fn a_file_over_its_limit_names_the_flag_only_where_one_sets_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.yaml");
+        std::fs::write(&path, "names: [a]\n").unwrap();
+        assert_eq!(read_text(&path, 11, None).unwrap(), "names: [a]\n");
+        assert_eq!(
+            read_text(&path, 10, None).unwrap_err(),
+            "the file is 11 bytes, over the 10-byte limit"
+        );
+        assert_eq!(
+            read_text(&path, 10, Some("--max-file-bytes")).unwrap_err(),
+            "the file is 11 bytes, over the 10-byte limit (--max-file-bytes)"
+        );
     }
 }

@@ -181,7 +181,8 @@ fn ids(
                 &list,
             ));
         }
-        let text = annotated_files::read_text(&list, 1 << 30).map_err(|r| unusable(r, &list))?;
+        let text =
+            annotated_files::read_text(&list, 1 << 30, None).map_err(|r| unusable(r, &list))?;
         // Windows editors start a UTF-8 file with a BOM, which is no part of the first id.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut first_lines: HashMap<&str, usize> = HashMap::new();
@@ -272,7 +273,8 @@ pub fn open_index(
             }
         }
         let xml = annotations.join(format!("{id}.xml"));
-        let read = annotated_files::read_text(&xml, max_bytes).and_then(|t| parse(&t, id));
+        let read = annotated_files::read_text(&xml, max_bytes, Some("--max-file-bytes"))
+            .and_then(|t| parse(&t, id));
         match read {
             Ok(mut one) => {
                 if !images.join(&one.image).is_file() {

@@ -190,7 +190,7 @@ fn read_labels(
     label: &Path,
     classes: Option<usize>,
 ) -> Result<(Vec<(u32, BoxXyxy)>, usize), String> {
-    let text = annotated_files::read_text(label, MAX_TEXT_BYTES)
+    let text = annotated_files::read_text(label, MAX_TEXT_BYTES, None)
         .map_err(|reason| format!("{reason}; its image is left out"))?;
     let (mut objects, mut polygons) = (Vec::new(), 0);
     for (n, line) in text.lines().enumerate() {

@@ -26,7 +26,7 @@ pub(super) fn stated_names(
         if !path.is_file() {
             continue;
         }
-        match annotated_files::read_text(&path, MAX_TEXT_BYTES) {
+        match annotated_files::read_text(&path, MAX_TEXT_BYTES, None) {
             Ok(text) => {
                 let (names, nc) = data_yaml::parse(&text)
                     .map_err(|e| refuse(format!("{e}; the class names cannot be read"), &path))?;
@@ -45,7 +45,7 @@ pub(super) fn stated_names(
     }
     for path in [root.join("classes.txt"), labels.join("classes.txt")] {
         if path.is_file() {
-            match annotated_files::read_text(&path, MAX_TEXT_BYTES) {
+            match annotated_files::read_text(&path, MAX_TEXT_BYTES, None) {
                 Ok(text) => return text_names(&text).map_err(|reason| refuse(reason, &path)),
                 Err(reason) => warnings.push(warning(&path, reason)),
             }
