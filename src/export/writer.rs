@@ -257,15 +257,33 @@ pub(super) fn write_skipped(
     warnings: &[IndexWarning],
     skipped: &[SampleFailure],
 ) -> Result<(), ExportError> {
-    let rows = warnings
+    write_reasons(path, index_then_samples(warnings, skipped))
+}
+
+/// Writes `warnings.csv` (`path,reason`: the source's `notes` on samples it kept as they are, then
+/// the exported samples a decoder or the annotation arrays warned of, in plan order) and syncs it.
+pub(super) fn write_warned(
+    path: &Path,
+    notes: &[IndexWarning],
+    warned: &[SampleFailure],
+) -> Result<(), ExportError> {
+    write_reasons(path, index_then_samples(notes, warned))
+}
+
+/// The `path,reason` rows of what the index says (its paths as they are) and then of samples (their
+/// paths as the manifest writes them).
+fn index_then_samples<'a>(
+    said: &'a [IndexWarning],
+    samples: &'a [SampleFailure],
+) -> impl Iterator<Item = (Vec<u8>, &'a String)> {
+    let said = said
         .iter()
-        .map(|w| (w.path.as_os_str().as_encoded_bytes().to_vec(), &w.reason))
-        .chain(
-            skipped
-                .iter()
-                .map(|f| (manifest_path_bytes(&f.rel_path), &f.reason)),
-        );
-    write_reasons(path, rows)
+        .map(|w| (w.path.as_os_str().as_encoded_bytes().to_vec(), &w.reason));
+    said.chain(
+        samples
+            .iter()
+            .map(|f| (manifest_path_bytes(&f.rel_path), &f.reason)),
+    )
 }
 
 /// Writes `excluded.csv` (`path,reason`: the samples the user's exclude list left out, in plan order)
@@ -279,26 +297,6 @@ pub(super) fn write_excluded(
         excluded
             .iter()
             .map(|e| (manifest_path_bytes(&e.rel_path), &e.reason)),
-    )
-}
-
-/// Writes `warnings.csv` (`path,reason`: the source's `notes` on samples it kept as they are, then
-/// the exported samples a decoder or the annotation arrays warned of, in plan order) and syncs it.
-pub(super) fn write_warned(
-    path: &Path,
-    notes: &[IndexWarning],
-    warned: &[SampleFailure],
-) -> Result<(), ExportError> {
-    let notes = notes
-        .iter()
-        .map(|n| (n.path.as_os_str().as_encoded_bytes().to_vec(), &n.reason));
-    write_reasons(
-        path,
-        notes.chain(
-            warned
-                .iter()
-                .map(|w| (manifest_path_bytes(&w.rel_path), &w.reason)),
-        ),
     )
 }
 

@@ -212,6 +212,17 @@ fn numbers(seed: u64) -> impl FnMut() -> f64 {
     }
 }
 
+/// The duplicate findings of `annotated` as (object, the earlier object it duplicates).
+fn duplicates_found(annotated: &Objects) -> Vec<(usize, usize)> {
+    run(annotated, Some(size(100, 100)))
+        .into_iter()
+        .filter_map(|f| match f.detail {
+            Detail::Duplicate { of, .. } => Some((f.object.unwrap().number, of)),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn the_duplicate_sweep_finds_exactly_what_comparing_every_pair_finds() {
     let mut next = numbers(25);
@@ -248,13 +259,7 @@ fn the_duplicate_sweep_finds_exactly_what_comparing_every_pair_finds() {
             expected.push((later, earlier));
         }
     }
-    let found: Vec<(usize, usize)> = run(&annotated, Some(size(100, 100)))
-        .into_iter()
-        .filter_map(|f| match f.detail {
-            Detail::Duplicate { of, .. } => Some((f.object.unwrap().number, of)),
-            _ => None,
-        })
-        .collect();
+    let found = duplicates_found(&annotated);
     assert!(expected.len() > 50, "{}", expected.len());
     assert_eq!(found, expected);
 }
@@ -268,13 +273,7 @@ fn copies_of_one_box_each_duplicate_the_first() {
         objects: vec![object(1, b(0.1, 0.1, 0.4, 0.3)); copies],
         ..Objects::default()
     };
-    let found: Vec<(usize, usize)> = run(&annotated, Some(size(100, 100)))
-        .into_iter()
-        .filter_map(|f| match f.detail {
-            Detail::Duplicate { of, .. } => Some((f.object.unwrap().number, of)),
-            _ => None,
-        })
-        .collect();
+    let found = duplicates_found(&annotated);
     assert_eq!(found, (1..copies).map(|n| (n, 0)).collect::<Vec<_>>());
 }
 
