@@ -42,6 +42,9 @@ use self::session::Session;
 pub use self::settings::Settings;
 use crate::load::loader::Notify;
 
+/// The narrowest settings panel (points) whose rows all fit: narrower, it also scrolls sideways.
+const SETTINGS_FULL_WIDTH: f32 = 240.0;
+
 /// The sample dataset bundled with the source.
 pub fn bundled_sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -496,9 +499,10 @@ impl BatchscopeApp {
             .default_size(left)
             .max_size((width * 0.3).max(200.0))
             .show(ui, |ui| {
-                // Both ways: at its narrowest (200 points) a row may be wider than the panel, and
-                // must still be reachable.
-                egui::ScrollArea::both().show(ui, |ui| self.settings_panel_ui(ui));
+                // Sideways too when narrow (200 points at 1280x800 and scale 2): a row may then be
+                // wider than the panel, and must still be reachable.
+                let sideways = ui.available_width() < SETTINGS_FULL_WIDTH;
+                egui::ScrollArea::new([sideways, true]).show(ui, |ui| self.settings_panel_ui(ui));
             });
         // Beside the Health view too: clicking an image there opens the inspector without narrowing
         // the view (which would reflow its lists).
