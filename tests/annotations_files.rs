@@ -429,6 +429,53 @@ fn coco_nan_as_python_writes_it_drops_its_image_with_a_warning() {
     );
 }
 
+/// One value of the wrong JSON type leaves out its annotation's image, not the whole file; ids
+/// written as floats (`1.0`, as Python writes a float id) are the whole numbers they are.
+#[test]
+fn coco_values_of_the_wrong_type_drop_their_image_and_float_ids_are_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.png", "b.png", "c.png"] {
+        png(dir.path(), name, 4, 4);
+    }
+    let text = r#"{"images": [{"id": 1.0, "file_name": "a.png"}, {"id": 2, "file_name": "b.png"},
+        {"id": 3, "file_name": "c.png"}],
+    "annotations": [
+        {"id": 5.0, "image_id": 1.0, "category_id": 7.0, "bbox": [1, 2, 1.5, 1]},
+        {"id": 6, "image_id": 2, "category_id": 7, "bbox": ["10", 0, 1, {"x": 1}]},
+        {"id": 7, "image_id": 3, "category_id": 7, "bbox": [0, 0, 1, 1], "iscrowd": "1"}],
+    "categories": [{"id": 7.0, "name": "x"}]}"#;
+    common::write(dir.path(), "instances_x.json", text.as_bytes());
+    let index = open(dir.path());
+    assert_eq!(names(&index), ["a.png"]);
+    assert_eq!(boxes(&index, 0), [(0, [1.0, 2.0, 2.5, 3.0], false)]);
+    assert_eq!(index.object_classes.as_ref().unwrap().ids, [7]);
+    assert_eq!(
+        warnings(&index),
+        [
+            (
+                "b.png".to_owned(),
+                "annotation id 6's bbox is [\"10\", 0.0, 1.0, {\"x\":1}], not four finite numbers [x, y, w, h]"
+                    .to_owned()
+            ),
+            (
+                "c.png".to_owned(),
+                "annotation id 7's iscrowd is \"1\", not 0, 1 or a boolean".to_owned()
+            ),
+        ]
+    );
+    // An id that is not whole is refused with its line and column.
+    let text =
+        r#"{"images": [{"id": 1.5, "file_name": "a.png"}], "annotations": [], "categories": []}"#;
+    common::write(dir.path(), "instances_x.json", text.as_bytes());
+    let err = common::open_dataset(dir.path(), &IndexOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the id 1.5 is not a whole number") && err.contains("line 1"),
+        "{err}"
+    );
+}
+
 /// When every image is left out for its annotations, the export says so and names the first
 /// problem, rather than blaming the folder's layout.
 #[test]

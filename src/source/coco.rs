@@ -313,6 +313,38 @@ pub fn open_index(
     Ok(index)
 }
 
+/// The box of the annotation `name` from its `bbox` (`[x, y, w, h]` in pixels), or why its image is
+/// left out: no bbox, an entry that is not a finite number, not four of them, or a corner no resize
+/// keeps a float32 ([`BoxXyxy::checked`]).
+fn bbox_of(name: &str, bbox: Option<&[json::BoxEntry]>) -> Result<BoxXyxy, String> {
+    let not_four =
+        |shown: &str| format!("{name}'s bbox is {shown}, not four finite numbers [x, y, w, h]");
+    let numbers = match bbox.map(json::box_numbers) {
+        None => return Err(format!("{name} has no bbox")),
+        Some(Err(shown)) => return Err(not_four(&shown)),
+        Some(Ok(numbers)) => numbers,
+    };
+    let &[x, y, w, h] = numbers.as_slice() else {
+        return Err(not_four(&format!("{numbers:?}")));
+    };
+    if ![x, y, w, h].iter().all(|v| v.is_finite()) {
+        return Err(not_four(&format!("{numbers:?}")));
+    }
+    BoxXyxy {
+        xmin: x,
+        ymin: y,
+        xmax: x + w,
+        ymax: y + h,
+    }
+    .checked()
+    .map_err(|reason| {
+        format!(
+            "{name}'s bbox {:?} cannot be placed: {reason}",
+            [x, y, w, h]
+        )
+    })
+}
+
 /// The size an image's `width` and `height` state, when both are whole numbers of pixels.
 fn stated_size(image: &CocoImage) -> Option<Size> {
     let side = |n: Option<Number>| {
@@ -392,36 +424,17 @@ fn gather_annotations(
             continue;
         };
         let one = &mut gathered[slot];
-        let bbox = match annotation.bbox.as_deref() {
-            Some(&[Number(x), Number(y), Number(w), Number(h)])
-                if [x, y, w, h].iter().all(|v| v.is_finite()) =>
-            {
-                let corners = BoxXyxy {
-                    xmin: x,
-                    ymin: y,
-                    xmax: x + w,
-                    ymax: y + h,
-                };
-                match corners.checked() {
-                    Ok(bbox) => bbox,
-                    Err(reason) => {
-                        one.drop_with(format!(
-                            "{name}'s bbox {:?} cannot be placed: {reason}",
-                            [x, y, w, h]
-                        ));
-                        continue;
-                    }
-                }
-            }
-            Some(other) => {
-                let numbers: Vec<f64> = other.iter().map(|n| n.0).collect();
-                one.drop_with(format!(
-                    "{name}'s bbox is {numbers:?}, not four finite numbers [x, y, w, h]"
-                ));
-                continue;
-            }
-            None => {
-                one.drop_with(format!("{name} has no bbox"));
+        if let Some(Flag::Other(value)) = &annotation.iscrowd {
+            let shown = annotated_files::shortened(&value.to_string());
+            one.drop_with(format!(
+                "{name}'s iscrowd is {shown}, not 0, 1 or a boolean"
+            ));
+            continue;
+        }
+        let bbox = match bbox_of(&name, annotation.bbox.as_deref()) {
+            Ok(bbox) => bbox,
+            Err(reason) => {
+                one.drop_with(reason);
                 continue;
             }
         };

@@ -28,6 +28,7 @@ pub(super) struct CocoFile {
 
 #[derive(Deserialize)]
 pub(super) struct CocoImage {
+    #[serde(deserialize_with = "whole")]
     pub id: i64,
     pub file_name: String,
     #[serde(default)]
@@ -38,6 +39,7 @@ pub(super) struct CocoImage {
 
 #[derive(Deserialize)]
 pub(super) struct CocoCategory {
+    #[serde(deserialize_with = "whole")]
     pub id: i64,
     #[serde(default)]
     pub name: Option<String>,
@@ -45,12 +47,14 @@ pub(super) struct CocoCategory {
 
 #[derive(Deserialize)]
 pub(super) struct CocoAnnotation {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_or_none")]
     pub id: Option<i64>,
+    #[serde(deserialize_with = "whole")]
     pub image_id: i64,
+    #[serde(deserialize_with = "whole")]
     pub category_id: i64,
     #[serde(default)]
-    pub bbox: Option<Vec<Number>>,
+    pub bbox: Option<Vec<BoxEntry>>,
     #[serde(default)]
     pub iscrowd: Option<Flag>,
     #[serde(default)]
@@ -83,12 +87,79 @@ fn ring<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f64>, D::Error
     Ok(ring.into_iter().map(|n| n.0).collect())
 }
 
-/// `iscrowd` as `0`/`1` or as a boolean.
+/// `iscrowd` as `0`/`1` or as a boolean, or any other value (which leaves its image out, not the
+/// whole file).
 #[derive(Deserialize)]
 #[serde(untagged)]
 pub(super) enum Flag {
     Int(i64),
     Bool(bool),
+    Other(serde_json::Value),
+}
+
+/// One entry of a `bbox`: a number (NaN for `null`), or any other value, kept to be named when the
+/// annotation's image is left out (one bad annotation never refuses the whole file).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum BoxEntry {
+    Number(Number),
+    // Boxed: an entry is 16 bytes, and a file's annotations are held until they are gathered.
+    Other(Box<serde_json::Value>),
+}
+
+/// A `bbox`'s numbers, or (`Err`) the box as written when an entry is not a number.
+pub(super) fn box_numbers(entries: &[BoxEntry]) -> Result<Vec<f64>, String> {
+    entries
+        .iter()
+        .map(|e| match e {
+            BoxEntry::Number(Number(v)) => Some(*v),
+            BoxEntry::Other(_) => None,
+        })
+        .collect::<Option<Vec<f64>>>()
+        .ok_or_else(|| {
+            let shown: Vec<String> = entries
+                .iter()
+                .map(|e| match e {
+                    BoxEntry::Number(Number(v)) => format!("{v:?}"),
+                    BoxEntry::Other(value) => value.to_string(),
+                })
+                .collect();
+            crate::source::annotated_files::shortened(&format!("[{}]", shown.join(", ")))
+        })
+}
+
+/// An id: a whole number, written as an integer or (as Python writes a float id) `1.0`.
+fn whole<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct Whole;
+    impl serde::de::Visitor<'_> for Whole {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom(format!("the id {v} is too large")))
+        }
+        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+            // Below 2^63 in magnitude, so the cast is exact for a whole v.
+            if v.fract() == 0.0 && v.abs() < i64::MAX as f64 {
+                Ok(v as i64)
+            } else {
+                Err(E::custom(format!("the id {v} is not a whole number")))
+            }
+        }
+    }
+    deserializer.deserialize_any(Whole)
+}
+
+/// An optional id, as [`whole`].
+fn whole_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "whole")] i64);
+    Option::<Wrapped>::deserialize(deserializer).map(|w| w.map(|Wrapped(v)| v))
 }
 
 #[derive(Deserialize)]
