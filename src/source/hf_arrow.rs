@@ -247,27 +247,15 @@ fn open_arrays(
         .iter()
         .map(|f| (f.name().clone(), f.data_type().to_string()))
         .collect();
-    let keys = (options.image_key.as_deref(), options.label_key_read());
     let unusable = |reason| SourceError::Unusable {
         reason,
         path: path.to_path_buf(),
     };
-    let Some(mut picked) =
-        hf_features::pick_stored(&fields, &features, keys, options.layout).map_err(unusable)?
+    let Some(picked) = hf_features::pick_stored(&fields, &features, options).map_err(unusable)?
     else {
         return Ok(None);
     };
-    if !options.reads_labels() {
-        picked.label = None;
-    }
-    let mut warnings: Vec<IndexWarning> = picked
-        .left_out
-        .iter()
-        .map(|why| IndexWarning {
-            path: first.clone(),
-            reason: format!("the column {why}; it is not exported"),
-        })
-        .collect();
+    let mut warnings = picked.left_out_warnings(first);
     let columns: Vec<_> = picked.columns.iter().map(|c| c.column.clone()).collect();
     let projection: Vec<usize> = picked.columns.iter().map(|c| c.field).collect();
     let scanned = scan_arrays(paths, &columns, &projection, picked.label, control)?;

@@ -222,6 +222,19 @@ pub struct Picked {
     pub left_out: Vec<String>,
 }
 
+impl Picked {
+    /// A warning, on `file`, for each column left out of the export.
+    pub fn left_out_warnings(&self, file: &std::path::Path) -> Vec<crate::index::IndexWarning> {
+        self.left_out
+            .iter()
+            .map(|why| crate::index::IndexWarning {
+                path: file.to_path_buf(),
+                reason: format!("the column {why}; it is not exported"),
+            })
+            .collect()
+    }
+}
+
 /// The dtype of a `datasets` dtype name.
 fn dtype_of(name: &str) -> Option<NpyDtype> {
     Some(match name {
@@ -315,11 +328,28 @@ fn as_stored(name: &str, feature: Option<&serde_json::Value>, stored_as: &str) -
 }
 
 /// The stored columns of a file whose `fields` are `(name, how it is stored)`, as `features` (the
-/// `datasets` features object) declares them, with the image column `image_key` (else the first
-/// array whose shape is an image's) and the label column `label_key` (else the `ClassLabel`, else
-/// an integer `label`); `None` when no column is a fixed-shape array, so the source is not arrays;
-/// `Err` when some column is declared an array but cannot be read as one, saying which and why.
+/// `datasets` features object) declares them, with the image column `--image-key` (else the first
+/// array whose shape is an image's under `--array-layout`) and the label column `--label-key`
+/// (else the `ClassLabel`, else an integer `label`; none when the options read no labels); `None`
+/// when no column is a fixed-shape array, so the source is not arrays; `Err` when some column is
+/// declared an array but cannot be read as one, saying which and why.
 pub fn pick_stored(
+    fields: &[(String, String)],
+    features: &serde_json::Value,
+    options: &crate::options::IndexOptions,
+) -> Result<Option<Picked>, String> {
+    let keys = (options.image_key.as_deref(), options.label_key_read());
+    let mut picked = pick_columns(fields, features, keys, options.layout)?;
+    if !options.reads_labels()
+        && let Some(picked) = &mut picked
+    {
+        picked.label = None;
+    }
+    Ok(picked)
+}
+
+/// [`pick_stored`] with the image and label keys and the layout given.
+fn pick_columns(
     fields: &[(String, String)],
     features: &serde_json::Value,
     keys: (Option<&str>, Option<&str>),

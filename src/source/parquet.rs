@@ -130,28 +130,16 @@ fn open_arrays(
             (f.name().to_owned(), stored)
         })
         .collect();
-    let keys = (options.image_key.as_deref(), options.label_key_read());
     let unusable = |reason| SourceError::Unusable {
         reason,
         path: path.to_path_buf(),
     };
-    let Some(mut picked) =
-        hf_features::pick_stored(&fields, &features, keys, options.layout).map_err(unusable)?
+    let Some(picked) = hf_features::pick_stored(&fields, &features, options).map_err(unusable)?
     else {
         return Ok(None);
     };
-    if !options.reads_labels() {
-        picked.label = None;
-    }
     let columns: Vec<_> = picked.columns.iter().map(|c| c.column.clone()).collect();
-    let mut warnings: Vec<IndexWarning> = picked
-        .left_out
-        .iter()
-        .map(|why| IndexWarning {
-            path: files[0].clone(),
-            reason: format!("the column {why}; it is not exported"),
-        })
-        .collect();
+    let mut warnings = picked.left_out_warnings(&files[0]);
     let arrays::Scan {
         at,
         names,
