@@ -19,17 +19,10 @@ fn entry(sample: usize, phash: u64) -> Entry {
         health: Some(SampleHealth {
             phash,
             pixel_hash: hash::mix(sample as u64),
-            file_hash: None,
             width: 1,
             height: 1,
-            format: None,
-            brightness: 0.0,
-            sharpness: 0.0,
-            entropy: 0.0,
-            colorfulness: None,
-            channel_sum: [0.0; 4],
-            channel_sum_sq: [0.0; 4],
             pixels: 1,
+            ..SampleHealth::default()
         }),
         exact_key: hash::mix(sample as u64),
     }

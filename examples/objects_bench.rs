@@ -96,19 +96,9 @@ fn scan(images: usize, per_image: usize) -> Scan {
             sample,
             subset: None,
             health: Some(SampleHealth {
-                phash: 0,
-                pixel_hash: 0,
-                file_hash: None,
                 width: SIZE.width,
                 height: SIZE.height,
-                format: None,
-                brightness: 0.0,
-                sharpness: 0.0,
-                entropy: 0.0,
-                colorfulness: None,
-                channel_sum: [0.0; 4],
-                channel_sum_sq: [0.0; 4],
-                pixels: 0,
+                ..SampleHealth::default()
             }),
             exact_key: 0,
         })

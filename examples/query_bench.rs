@@ -63,17 +63,14 @@ fn main() {
                 health: Some(SampleHealth {
                     phash: mix(i64_),
                     pixel_hash: mix(i64_ ^ 1),
-                    file_hash: None,
                     width,
                     height,
-                    format: None,
                     brightness: unit(i64_, 1) * 255.0,
                     sharpness: unit(i64_, 2),
                     entropy: unit(i64_, 3) * 8.0,
                     colorfulness: Some(unit(i64_, 4) * 100.0),
-                    channel_sum: [0.0; 4],
-                    channel_sum_sq: [0.0; 4],
                     pixels: 1,
+                    ..SampleHealth::default()
                 }),
                 exact_key: mix(i64_ ^ 1),
             }

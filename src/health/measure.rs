@@ -9,7 +9,7 @@ use super::hash;
 use super::phash;
 
 /// Everything the health pass keeps about one loaded sample.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleHealth {
     /// 64-bit DCT perceptual hash of the loaded image's luma.
     pub phash: u64,

@@ -279,19 +279,9 @@ fn copies_of_one_box_each_duplicate_the_first() {
 
 fn measured(height: u32, width: u32) -> SampleHealth {
     SampleHealth {
-        phash: 0,
-        pixel_hash: 0,
-        file_hash: None,
         width,
         height,
-        format: None,
-        brightness: 0.0,
-        sharpness: 0.0,
-        entropy: 0.0,
-        colorfulness: None,
-        channel_sum: [0.0; 4],
-        channel_sum_sq: [0.0; 4],
-        pixels: 0,
+        ..SampleHealth::default()
     }
 }
 

@@ -74,18 +74,14 @@ fn scanned() -> (Scan, health::Findings) {
                 // Identical pixels have identical perceptual hashes; the others are far apart.
                 health: m.map(|&(b, sharp, ent, w, h, key)| SampleHealth {
                     phash: key.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                    pixel_hash: 0,
-                    file_hash: None,
                     width: w,
                     height: h,
-                    format: None,
                     brightness: b,
                     sharpness: sharp,
                     entropy: ent,
                     colorfulness: Some(50.0),
-                    channel_sum: [0.0; 4],
-                    channel_sum_sq: [0.0; 4],
                     pixels: 1,
+                    ..SampleHealth::default()
                 }),
                 exact_key: m.map_or(100 + s as u64, |m| m.5),
             }
